@@ -1,0 +1,162 @@
+// Command tell finds faces in images and video, measures their facial Action
+// Units, spots micro- and macro-expressions, recognises the emotion and explains
+// its answer as an AU-grounded chain of thought.
+//
+// Usage:
+//
+//	tell <command> [flags] [arguments]
+//	tell help [command]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand of tell. run receives the arguments after the
+// command name; it returns errHelp-wrapped errors for usage mistakes.
+type command struct {
+	name    string
+	summary string // one line for `tell help`
+	usage   string // full help text for `tell help NAME`
+	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// environment carries the process's streams and logger to commands, so that
+// tests can run commands in-process without touching globals.
+type environment struct {
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// commands lists every subcommand. Keep it sorted by name.
+func commands() []command {
+	cmds := []command{
+		// One entry per subcommand, each defined in its own file.
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	return cmds
+}
+
+// errUsage marks errors caused by wrong command-line use; main prints the
+// command's usage after them and exits 2.
+var errUsage = errors.New("usage")
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &environment{
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+	os.Exit(run(ctx, env, os.Args[1:]))
+}
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, env *environment, args []string) int {
+	if len(args) == 0 {
+		printOverview(env.stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			c, ok := lookup(args[1])
+			if !ok {
+				fmt.Fprintf(env.stderr, "tell: unknown command %q\n", args[1])
+				return 2
+			}
+			fmt.Fprintln(env.stdout, strings.TrimSpace(c.usage))
+			return 0
+		}
+		printOverview(env.stdout)
+		return 0
+	case "version", "-version", "--version":
+		fmt.Fprintln(env.stdout, "tell", version())
+		return 0
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(env.stderr, "tell: unknown command %q; run 'tell help'\n", name)
+		return 2
+	}
+	err := c.run(ctx, env, args[1:])
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(env.stdout, strings.TrimSpace(c.usage))
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(env.stderr, "tell %s: %v\n\n%s\n", name, err, strings.TrimSpace(c.usage))
+		return 2
+	default:
+		fmt.Fprintf(env.stderr, "tell %s: %v\n", name, err)
+		return 1
+	}
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func printOverview(w io.Writer) {
+	fmt.Fprintln(w, "tell — facial expression and micro-expression recognition that explains itself")
+	fmt.Fprintln(w, "\nUsage: tell <command> [flags] [arguments]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'tell help <command>' for a command's flags.")
+}
+
+// newFlagSet returns a FlagSet that reports errors instead of exiting and
+// prints nothing itself; run prints the usage.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses args and converts flag errors into usage errors.
+// Flags may follow positional arguments (`tell analyze clip.mp4 --out x`).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageErrorf("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+		if len(args) > 0 && args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+	}
+}

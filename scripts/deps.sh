@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# deps.sh installs the Debian packages that tell's tests and demo use, only
+# those missing, then downloads the Go modules. Safe to run repeatedly.
+#   libdlib-data  dlib's 68-point landmark model (/usr/share/dlib/)
+#   ffmpeg        video decoding and encoding (ffmpeg, ffprobe)
+#   chromium      headless check that report.html renders without errors
+set -euo pipefail
+pkgs=(libdlib-data ffmpeg chromium)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+go mod download
