@@ -1,0 +1,69 @@
+// Package cot is the Exp-CoT engine: it turns Action Unit evidence into
+// ExpLLM's three-part chain of thought (Key Observations, Overall Emotional
+// Interpretation, Conclusion), verifies it by reading the label back from the
+// text alone, and exports it as instruction data.
+package cot
+
+// The three headings of an ExpLLM chain of thought, exactly as they appear in
+// the text.
+const (
+	HeadingObservations   = "**Key Observations:**"
+	HeadingInterpretation = "**Overall Emotional Interpretation:**"
+	HeadingConclusion     = "**Conclusion:**"
+)
+
+// Evidence is one measured Action Unit.
+type Evidence struct {
+	AU         int     `json:"au"`                   // FACS number, e.g. 12
+	Side       string  `json:"side,omitempty"`       // "", "left", "right" ("" = both / unspecified)
+	Intensity  float64 `json:"intensity"`            // in [0,1]
+	Confidence float64 `json:"confidence,omitempty"` // in [0,1]; 0 means unknown
+	Onset      float64 `json:"onset,omitempty"`      // seconds, optional timing
+	Apex       float64 `json:"apex,omitempty"`
+	Offset     float64 `json:"offset,omitempty"`
+}
+
+// Observation is one line of Key Observations.
+type Observation struct {
+	AU            int      `json:"au"`
+	Name          string   `json:"name"`
+	Side          string   `json:"side,omitempty"`
+	Intensity     float64  `json:"intensity"`
+	IntensityWord string   `json:"intensity_word"`
+	Emotions      []string `json:"emotions"` // emotions this AU is usually tied to
+}
+
+// Interpretation is the Overall Emotional Interpretation.
+type Interpretation struct {
+	Dominant     string   `json:"dominant"`
+	Secondary    []string `json:"secondary,omitempty"`
+	Interactions []string `json:"interactions,omitempty"` // the AU interactions that decided it, e.g. "6+12"
+	Rationale    string   `json:"rationale"`
+}
+
+// Conclusion is the final label.
+type Conclusion struct {
+	Label      string  `json:"label"`
+	Confidence float64 `json:"confidence"`
+}
+
+// CoT is a structured chain of thought and its rendered text.
+type CoT struct {
+	Observations   []Observation  `json:"observations"`
+	Interpretation Interpretation `json:"interpretation"`
+	Conclusion     Conclusion     `json:"conclusion"`
+	Text           string         `json:"text"`
+	// Verification records the Des2Exp check and any feedback rounds.
+	Verification *Verification `json:"verification,omitempty"`
+}
+
+// Verification is the outcome of reading the label back from the text and,
+// given a true label, of the feedback-reflection loop.
+type Verification struct {
+	ReadLabel string   `json:"read_label"` // label Des2Exp read from the text alone
+	TrueLabel string   `json:"true_label,omitempty"`
+	Verified  bool     `json:"verified"`
+	Attempts  int      `json:"attempts"`
+	Feedback  []string `json:"feedback,omitempty"` // memory of failed attempts, why each failed
+	Flagged   bool     `json:"flagged"`            // true when no attempt matched the true label
+}
