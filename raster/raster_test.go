@@ -1,0 +1,58 @@
+package raster
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+func TestFromImageLuma(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	img.Set(0, 0, color.RGBA{255, 0, 0, 255})
+	img.Set(1, 0, color.RGBA{10, 20, 30, 255})
+	g := FromImage(img)
+	if got, want := g.Pix[0], float32(0.299*255); abs(got-want) > 1e-3 {
+		t.Errorf("red luma = %v, want %v", got, want)
+	}
+	if got, want := g.Pix[1], float32(0.299*10+0.587*20+0.114*30); abs(got-want) > 1e-3 {
+		t.Errorf("luma = %v, want %v", got, want)
+	}
+}
+
+func TestBilinear(t *testing.T) {
+	g := NewGray(2, 2)
+	copy(g.Pix, []float32{0, 10, 20, 30})
+	tests := []struct{ x, y, want float32 }{
+		{0, 0, 0}, {1, 0, 10}, {0, 1, 20}, {1, 1, 30},
+		{0.5, 0, 5}, {0.5, 0.5, 15}, {0.25, 1, 22.5},
+		{-3, -3, 0}, {5, 5, 30}, // replicate padding
+	}
+	for _, tc := range tests {
+		if got := g.Bilinear(tc.x, tc.y); abs(got-tc.want) > 1e-5 {
+			t.Errorf("Bilinear(%v,%v) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+}
+
+func TestImageRoundTrip(t *testing.T) {
+	g := NewGray(3, 2)
+	copy(g.Pix, []float32{0, 1.4, 1.6, 254.6, 300, -5})
+	out := g.Image()
+	want := []uint8{0, 1, 2, 255, 255, 0}
+	for i, w := range want {
+		if out.Pix[i] != w {
+			t.Errorf("pix %d = %d, want %d", i, out.Pix[i], w)
+		}
+	}
+	back := FromImage(out)
+	if back.Pix[2] != 2 {
+		t.Errorf("round trip pix 2 = %v", back.Pix[2])
+	}
+}
+
+func abs(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
