@@ -147,7 +147,8 @@ func aggregate(ev []Evidence) ([]unit, error) {
 // match is how well one emotion explains the units.
 type match struct {
 	emotion   string
-	score     float64
+	score     float64 // with the feedback loop's re-weighing
+	raw       float64 // the evidence alone, for confidence
 	variant   variant
 	matched   []int // AUs of the variant that are present
 	missing   []int // AUs of the variant that are absent
@@ -249,10 +250,12 @@ func score(units []unit, candidates []emotionModel, boost map[string]float64) []
 			}
 			penalty = math.Min(0.8, penalty)
 			s := v.prior * recall * (0.55 + 0.45*explained) * (1 - penalty)
+			raw := s
 			if b, ok := boost[em.emotion]; ok {
 				s *= b
 			}
 			if s > best.score {
+				best.raw = raw
 				sort.Ints(conflicts)
 				best.score, best.variant, best.matched, best.missing, best.conflicts = s, v, matched, missing, conflicts
 			}
@@ -318,9 +321,11 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 			d.secondary = append(d.secondary, m)
 		}
 	}
+	// Confidence rests on the evidence alone, not on the feedback loop's
+	// re-weighing: a label reached with help stays a weak one.
 	second := 0.0
-	if len(d.matches) > 1 {
-		second = d.matches[1].score
+	for _, m := range d.matches[1:] {
+		second = math.Max(second, m.raw)
 	}
 	// Confidence: the match quality, discounted when a rival comes close
 	// and when the matched actions are faint.
@@ -335,8 +340,11 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 	if len(top.matched) > 0 {
 		strength /= float64(len(top.matched))
 	}
-	margin := (top.score - second) / top.score
-	c := math.Min(1, top.score) * (0.6 + 0.4*margin) * (0.7 + 0.3*strength)
+	margin := 0.0
+	if top.raw > 0 {
+		margin = math.Max(0, (top.raw-second)/top.raw)
+	}
+	c := math.Min(1, top.raw) * (0.6 + 0.4*margin) * (0.7 + 0.3*strength)
 	d.conf = round2(math.Max(0.05, math.Min(0.99, c)))
 	return d
 }

@@ -231,8 +231,12 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 				"A single emotional action carries the face: %[2]s (%[1]s), which is %[3]s %[4]s.",
 				"Only %[1]s, %[2]s, bears on emotion; alone it is %[3]s %[4]s.")
 		}
+		src := sourcePhrase[top.variant.source]
+		if len(top.missing) > 0 && top.variant.source != srcFragment {
+			src = "part of " + src
+		}
 		s = append(s, fmt.Sprintf(opener,
-			combo, movementsOf(us), sourcePhrase[top.variant.source], top.emotion, capitalize(movementsOf(us))))
+			combo, movementsOf(us), src, top.emotion, capitalize(movementsOf(us))))
 		s = append(s, coverage(d, top, r)...)
 		for _, n := range top.conflicts {
 			u := unitsOf(d, []int{n})[0]
@@ -249,7 +253,10 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		for _, m := range d.secondary {
 			it.Secondary = append(it.Secondary, m.emotion)
 			rel := "a weaker, secondary reading"
-			if m.score >= 0.8*top.score {
+			switch {
+			case m.raw >= top.raw:
+				rel = "an equally close alternative on this evidence"
+			case m.raw >= 0.8*top.raw:
 				rel = "almost as strong, so the face may show a blend"
 			}
 			s = append(s, fmt.Sprintf(pick(r,
