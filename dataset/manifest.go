@@ -144,7 +144,9 @@ type Manifest struct {
 }
 
 // Labels returns the distinct non-empty labels in sorted order.
-func (m *Manifest) Labels() []string { return distinct(m.Samples, func(s *Sample) string { return s.Label }) }
+func (m *Manifest) Labels() []string {
+	return distinct(m.Samples, func(s *Sample) string { return s.Label })
+}
 
 // Subjects returns the distinct subjects in sorted order.
 func (m *Manifest) Subjects() []string {
