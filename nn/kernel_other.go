@@ -1,0 +1,6 @@
+package nn
+
+func selectKernel() microKernel { return goKernel }
+
+// KernelName names the GEMM micro-kernel in use.
+func KernelName() string { return "go" }
