@@ -37,7 +37,9 @@ const (
 // nr values).
 type microKernel struct {
 	mr, nr int
-	fn     func(k int, a, b, c []float32, ldc int, accumulate bool)
+	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
+	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
+	fn func(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool)
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
@@ -99,6 +101,9 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 				if cap(buf.tile) < mr*nr {
 					buf.tile = make([]float32, mr*nr)
 				}
+				// A is read in place when it is row-major and unscaled; only
+				// the transposed case and ragged edge panels are packed.
+				direct := !transA && alpha == 1
 				packed := -1
 				for {
 					t := int(next.Add(1)) - 1
@@ -109,7 +114,13 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 					ic := ib * gemmMC
 					mc := min(gemmMC, m-ic)
 					if packed != ib {
-						packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
+						if direct {
+							if r := mc % mr; r != 0 {
+								packA(buf.a, a, lda, false, ic+mc-r, r, pc, kc, mr, 1)
+							}
+						} else {
+							packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
+						}
 						packed = ib
 					}
 					p0, p1 := s*npan/split, (s+1)*npan/split
@@ -120,14 +131,24 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 						bp := bbuf[p*kc*nr : (p+1)*kc*nr]
 						for ir := 0; ir < mc; ir += mr {
 							mw := min(mr, mc-ir)
-							ap := buf.a[ir*kc : ir*kc+mr*kc]
+							var ap []float32
+							rs, ks := 1, mr
+							switch {
+							case !direct:
+								ap = buf.a[ir*kc : ir*kc+mr*kc]
+							case mw < mr:
+								ap = buf.a[:mr*kc]
+							default:
+								ap = a[(ic+ir)*lda+pc:]
+								rs, ks = lda, 1
+							}
 							off := (ic+ir)*ldc + j
 							if mw == mr && nw == nr {
-								kern.fn(kc, ap, bp, c[off:], ldc, acc)
+								kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
 								continue
 							}
 							tile := buf.tile[:mr*nr]
-							kern.fn(kc, ap, bp, tile, nr, false)
+							kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
 							for r := 0; r < mw; r++ {
 								dst := c[off+r*ldc : off+r*ldc+nw]
 								src := tile[r*nr : r*nr+nw]
@@ -176,6 +197,20 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 			}
 			continue
 		}
+		if mw == mr && mr == 6 && alpha == 1 {
+			base := (ic + ir) * lda
+			r0 := a[base+pc : base+pc+kc]
+			r1 := a[base+lda+pc : base+lda+pc+kc]
+			r2 := a[base+2*lda+pc : base+2*lda+pc+kc]
+			r3 := a[base+3*lda+pc : base+3*lda+pc+kc]
+			r4 := a[base+4*lda+pc : base+4*lda+pc+kc]
+			r5 := a[base+5*lda+pc : base+5*lda+pc+kc]
+			for p := range r0 {
+				dd := d[p*6 : p*6+6 : p*6+6]
+				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
 		for r := 0; r < mr; r++ {
 			if r >= mw {
 				for p := 0; p < kc; p++ {
@@ -184,14 +219,8 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 				continue
 			}
 			src := a[(ic+ir+r)*lda+pc : (ic+ir+r)*lda+pc+kc]
-			if alpha == 1 {
-				for p, v := range src {
-					d[p*mr+r] = v
-				}
-			} else {
-				for p, v := range src {
-					d[p*mr+r] = alpha * v
-				}
+			for p, v := range src {
+				d[p*mr+r] = alpha * v
 			}
 		}
 	}
@@ -261,15 +290,14 @@ func parallelForN(threads, n, work int, fn func(lo, hi int)) {
 
 // kernelGo is the portable micro-kernel: a 4×8 tile with the same packed
 // layout as the assembly kernels.
-func kernelGo(k int, a, b, c []float32, ldc int, accumulate bool) {
+func kernelGo(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool) {
 	var acc [4][8]float32
-	a = a[:k*4]
+	_ = a[3*rs+(k-1)*ks]
 	b = b[:k*8]
 	for p := 0; p < k; p++ {
-		ap := a[p*4 : p*4+4 : p*4+4]
 		bp := b[p*8 : p*8+8 : p*8+8]
 		for r := 0; r < 4; r++ {
-			av := ap[r]
+			av := a[r*rs+p*ks]
 			row := &acc[r]
 			row[0] += av * bp[0]
 			row[1] += av * bp[1]

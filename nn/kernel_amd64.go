@@ -9,16 +9,16 @@ import (
 )
 
 // sgemm6x16 is the AVX2/FMA micro-kernel (kernel_amd64.s): a 6×16 tile in
-// twelve YMM accumulators; c = or += Σ_p a[p·6+r]·b[p·16+q].
+// twelve YMM accumulators; c[r][q] = or += Σ_p a[r·rs+p·ks]·b[p·16+q].
 //
 //go:noescape
-func sgemm6x16(k int, a, b, c *float32, ldc int, accumulate bool)
+func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool)
 
-func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
-	_ = a[k*6-1]
+func kernelAVX2(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool) {
+	_ = a[5*rs+(k-1)*ks]
 	_ = b[k*16-1]
 	_ = c[5*ldc+15]
-	sgemm6x16(k, &a[0], &b[0], &c[0], ldc, accumulate)
+	sgemm6x16(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate)
 }
 
 var avx2Kernel = microKernel{mr: 6, nr: 16, fn: kernelAVX2}
