@@ -23,7 +23,7 @@ var emotionWords = map[string]string{
 	"contempt": "contempt", "contemptuous": "contempt", "disdain": "contempt", "scorn": "contempt",
 	"neutral": "neutral", "neutrality": "neutral", "expressionless": "neutral",
 	"repression": "repression", "repressed": "repression", "suppression": "repression", "suppressed": "repression",
-	"others": "others",
+	"others":   "others",
 	"positive": "positive", "negative": "negative",
 	"tense": "tense", "tension": "tense",
 }
