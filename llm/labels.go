@@ -113,9 +113,19 @@ func mentions(s string, classes []string) []mention {
 
 // negatedBefore reports whether the few words before a mention negate it.
 func negatedBefore(prefix string) bool {
-	// Look back within the current clause only.
+	// Look back within the current clause only (and a bounded window, so
+	// that scanning a long text stays linear).
+	if len(prefix) > 120 {
+		prefix = prefix[len(prefix)-120:]
+	}
 	if i := strings.LastIndexAny(prefix, ".;:!?\n,("); i >= 0 {
 		prefix = prefix[i+1:]
+	}
+	// "not anger but disgust": a contrast word starts a new clause.
+	for _, sep := range []string{" but ", " rather ", " however "} {
+		if i := strings.LastIndex(" "+prefix, sep); i >= 0 {
+			prefix = prefix[max(0, i+len(sep)-1):]
+		}
 	}
 	words := strings.Fields(prefix)
 	if len(words) > 4 {

@@ -178,7 +178,11 @@ func ParseCoT(answer string, classes []string) (Parsed, error) {
 	if obj, ok := jsonObject(s); ok {
 		var j jsonCoT
 		if json.Unmarshal([]byte(obj), &j) == nil && (len(j.Observations) > 0 || j.Conclusion.Label != "" || j.Label != "") {
-			return fromJSON(j, classes), nil
+			p := fromJSON(j, classes)
+			if p.RawLabel == "" {
+				return p, fmt.Errorf("%w: JSON answer has no conclusion label", ErrMalformed)
+			}
+			return p, nil
 		}
 	}
 	return parseText(s, classes)
@@ -465,16 +469,15 @@ func readIntensity(s string) (float64, bool) {
 // intensityIn finds the first number in [0,1] (or a percentage) or an
 // intensity word in s.
 func intensityIn(s string) (float64, string, bool) {
+	v, numOK := 0.0, false
 	if m := numRE.FindStringSubmatchIndex(s); m != nil {
 		if m[2] >= 0 {
-			v, err := strconv.ParseFloat(s[m[2]:m[3]], 64)
-			if err == nil {
-				return v, "", true
+			if x, err := strconv.ParseFloat(s[m[2]:m[3]], 64); err == nil {
+				v, numOK = x, true
 			}
 		} else if m[4] >= 0 {
-			v, err := strconv.ParseFloat(s[m[4]:m[5]], 64)
-			if err == nil && v <= 100 {
-				return v / 100, "", true
+			if x, err := strconv.ParseFloat(s[m[4]:m[5]], 64); err == nil && x <= 100 {
+				v, numOK = x/100, true
 			}
 		}
 	}
@@ -485,10 +488,15 @@ func intensityIn(s string) (float64, string, bool) {
 			best, bestPos = i, p
 		}
 	}
+	word := ""
 	if best >= 0 {
-		return intensityWords[best].v, intensityWords[best].word, true
+		word = intensityWords[best].word
+		if !numOK {
+			v = intensityWords[best].v
+		}
 	}
-	return 0, "", false
+	// A number, when given, is more precise than a word.
+	return v, word, numOK || best >= 0
 }
 
 func letterIntensity(l string) float64 {
