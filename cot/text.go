@@ -140,7 +140,7 @@ var sourcePhrase = map[string]string{
 	srcEMFACS:   "the EMFACS prototype of",
 	srcVariant:  "an EMFACS variant of",
 	srcPartial:  "a partial form of",
-	srcCASME2:   "what micro-expression coders (CASME II criteria) label",
+	srcCASME2:   "the configuration micro-expression coders (CASME II criteria) label as",
 	srcDavison:  "a configuration of Davison's objective class for",
 	srcFragment: "only a fragment of",
 }
