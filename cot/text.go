@@ -99,7 +99,7 @@ func tiedTo(u unit) string {
 		if u.lat == unilateral {
 			return "one-sided, it points to contempt rather than happiness"
 		}
-		return "the main sign of happiness; one-sided, it signals contempt"
+		return "the main sign of happiness (when one-sided, of contempt instead)"
 	case 14:
 		return "tied to contempt, especially when one-sided"
 	}

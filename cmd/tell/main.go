@@ -45,6 +45,7 @@ func commands() []command {
 		// One entry per subcommand, each defined in its own file.
 		benchCommand(),
 		cotCommand(),
+		exportCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
