@@ -109,10 +109,18 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		case a.b > 0:
 			u.lat = bilateral
 		case a.l > 0 && a.r > 0:
+			// Similar sides are one bilateral action; a much weaker side
+			// is residue of a one-sided action; in between, asymmetric.
 			lo, hi := math.Min(a.l, a.r), math.Max(a.l, a.r)
-			if lo/hi >= 0.6 {
+			switch {
+			case lo/hi >= 0.6:
 				u.lat = bilateral
-			} else {
+			case lo/hi < 0.35:
+				u.lat, u.side = unilateral, "left"
+				if a.r > a.l {
+					u.side = "right"
+				}
+			default:
 				u.lat = asymmetric
 				u.side = "left"
 				if a.r > a.l {
@@ -136,6 +144,10 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		anyUnknown = anyUnknown || u.unknown
 	}
 	sort.Slice(out, func(i, j int) bool {
+		// Incidental actions (blinks, head moves) go last.
+		if out[i].info.Incidental != out[j].info.Incidental {
+			return out[j].info.Incidental
+		}
 		if !anyUnknown && out[i].intensity != out[j].intensity {
 			return out[i].intensity > out[j].intensity
 		}

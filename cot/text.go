@@ -232,12 +232,27 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 				"Only %[1]s, %[2]s, bears on emotion; alone it is %[3]s %[4]s.")
 		}
 		src := sourcePhrase[top.variant.source]
+		if top.variant.source == srcEMFACS && !isPrototype(top) {
+			src = sourcePhrase[srcVariant]
+		}
 		if len(top.missing) > 0 && top.variant.source != srcFragment {
 			src = "part of " + src
 		}
 		s = append(s, fmt.Sprintf(opener,
 			combo, movementsOf(us), src, top.emotion, capitalize(movementsOf(us))))
 		s = append(s, coverage(d, top, r)...)
+		if sup, other := beyondVariant(d, top); len(sup) > 0 || len(other) > 0 {
+			if len(sup) > 0 {
+				s = append(s, fmt.Sprintf(pick(r,
+					"%[1]s (%[2]s) also %[3]s with %[4]s.",
+					"In addition, %[2]s (%[1]s) %[5]s the %[4]s reading."),
+					auList(unitAUs(sup), false), movementsOf(sup), agree(len(sup)), top.emotion, support(len(sup))))
+			}
+			if len(other) > 0 {
+				s = append(s, fmt.Sprintf("%s (%s) %s no specific weight here.",
+					capitalize(movementsOf(other)), auList(unitAUs(other), false), map[bool]string{true: "adds", false: "add"}[len(other) == 1]))
+			}
+		}
 		for _, n := range top.conflicts {
 			u := unitsOf(d, []int{n})[0]
 			s = append(s, fmt.Sprintf(pick(r,
@@ -272,6 +287,78 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 	}
 	it.Rationale = strings.Join(s, " ")
 	return it, it.Rationale
+}
+
+func agree(n int) string {
+	if n == 1 {
+		return "agrees"
+	}
+	return "agree"
+}
+
+func support(n int) string {
+	if n == 1 {
+		return "supports"
+	}
+	return "support"
+}
+
+// isPrototype reports whether the matched variant is the emotion's EMFACS
+// prototype itself (same AU set), not one of its variants.
+func isPrototype(m match) bool {
+	p, ok := facs.PrototypeOf(m.emotion)
+	if !ok {
+		return false
+	}
+	aus := p.AUs()
+	if len(aus) != len(m.variant.needs) {
+		return false
+	}
+	in := map[int]bool{}
+	for _, a := range aus {
+		in[a.Number] = true
+	}
+	for _, n := range m.variant.needs {
+		if !in[n.au] {
+			return false
+		}
+	}
+	return true
+}
+
+// beyondVariant splits the active units outside the matched variant into
+// those that belong to the emotion elsewhere (support) and those that
+// neither belong to it nor argue against it.
+func beyondVariant(d decision, top match) (sup, other []unit) {
+	inV := map[int]bool{}
+	for _, n := range top.variant.needs {
+		inV[n.au] = true
+	}
+	conflict := map[int]bool{}
+	for _, n := range top.conflicts {
+		conflict[n] = true
+	}
+	set := map[int]bool{}
+	for _, m := range models() {
+		if m.emotion == top.emotion {
+			for _, v := range m.variants {
+				for _, n := range v.needs {
+					set[n.au] = true
+				}
+			}
+		}
+	}
+	for _, u := range d.units {
+		if u.info.Incidental || inV[u.au] || conflict[u.au] {
+			continue
+		}
+		if set[u.au] {
+			sup = append(sup, u)
+		} else {
+			other = append(other, u)
+		}
+	}
+	return sup, other
 }
 
 func unitAUs(us []unit) []int {
