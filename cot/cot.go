@@ -49,6 +49,8 @@ type Interpretation struct {
 	Secondary    []string `json:"secondary,omitempty"`
 	Interactions []string `json:"interactions,omitempty"` // the AU interactions that decided it, e.g. "6+12"
 	Rationale    string   `json:"rationale"`
+	// Duration is onset to offset in seconds, when the evidence has timing.
+	Duration float64 `json:"duration,omitempty"`
 }
 
 // Conclusion is the final label.

@@ -232,6 +232,25 @@ func TestObservations(t *testing.T) {
 	}
 }
 
+func TestTiming(t *testing.T) {
+	ev := []Evidence{{AU: 6, Intensity: 0.5, Onset: 1.0, Apex: 1.1, Offset: 1.3}, {AU: 12, Intensity: 0.6, Onset: 1.05, Apex: 1.15, Offset: 1.25}}
+	c, err := Explain(ev, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Interpretation.Duration != 0.3 || !strings.Contains(c.Text, "0.30 s") || !strings.Contains(c.Text, "micro-expression") {
+		t.Errorf("duration %v:\n%s", c.Interpretation.Duration, c.Text)
+	}
+	ev[0].Offset, ev[1].Offset = 3, 3
+	c, _ = Explain(ev, Options{})
+	if !strings.Contains(c.Text, "macro-expression") {
+		t.Errorf("2 s is a macro-expression:\n%s", c.Text)
+	}
+	if _, err := Explain([]Evidence{{AU: 6, Intensity: 0.5, Onset: 2, Offset: 1}}, Options{}); err == nil {
+		t.Error("offset before onset accepted")
+	}
+}
+
 func TestDeterministicAndVaried(t *testing.T) {
 	ev := withIntensity("4+5+7+23", 0.5)
 	texts := map[string]bool{}

@@ -49,6 +49,7 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 	boost := map[string]float64{}
 	for k := 1; k <= tries; k++ {
 		d := decide(units, cands, boost, o)
+		d.span = timing(ev)
 		c := render(d, o)
 		read, rerr := ReadLabel(c.Text)
 		if k == 1 {

@@ -56,6 +56,10 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if math.IsNaN(e.Confidence) || e.Confidence < 0 || e.Confidence > 1 {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): confidence %v outside [0,1]", i, e.AU, e.Confidence)
 		}
+		if e.Onset < 0 || e.Apex < 0 || e.Offset < 0 || e.Offset != 0 && e.Offset < e.Onset ||
+			math.IsNaN(e.Onset+e.Apex+e.Offset) || math.IsInf(e.Onset+e.Apex+e.Offset, 0) {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): timing onset %v, apex %v, offset %v is not ordered in seconds", i, e.AU, e.Onset, e.Apex, e.Offset)
+		}
 		side, err := facs.ParseSide(e.Side)
 		if err != nil {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): %w", i, e.AU, err)
@@ -298,6 +302,31 @@ type decision struct {
 	secondary []match
 	conf      float64
 	active    int // non-incidental active units
+	span      span
+}
+
+// span is the timing of the active evidence, when given.
+type span struct {
+	onset, apex, offset float64
+	ok                  bool
+}
+
+// timing returns the span from the earliest onset to the latest offset of
+// the active evidence that carries timing.
+func timing(ev []Evidence) span {
+	var s span
+	for _, e := range ev {
+		if e.Intensity < ActiveThreshold || e.Offset <= e.Onset {
+			continue
+		}
+		if !s.ok {
+			s = span{e.Onset, e.Apex, e.Offset, true}
+			continue
+		}
+		s.onset = math.Min(s.onset, e.Onset)
+		s.offset = math.Max(s.offset, e.Offset)
+	}
+	return s
 }
 
 // decide picks the label from the matches. classes, when not empty, is the

@@ -8,6 +8,9 @@ import (
 	"github.com/tell-project/tell/facs"
 )
 
+// MicroMaxSeconds is the longest duration of a micro-expression.
+const MicroMaxSeconds = 0.5
+
 // pick returns one of the forms, chosen with r.
 func pick(r *rand.Rand, forms ...string) string { return forms[r.IntN(len(forms))] }
 
@@ -283,6 +286,17 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 	if d.active > 0 {
 		if n := intensityNote(d, r); n != "" {
 			s = append(s, n)
+		}
+		if d.span.ok {
+			dur := d.span.offset - d.span.onset
+			it.Duration = round2(dur)
+			if dur <= MicroMaxSeconds {
+				s = append(s, fmt.Sprintf(pick(r,
+					"The movement lasts %.2f s from onset to offset, within the half-second bound of a micro-expression: brief and probably involuntary.",
+					"At %.2f s from onset to offset, the display is a micro-expression (at most 0.5 s), the kind that leaks a feeling before it can be controlled."), dur))
+			} else {
+				s = append(s, fmt.Sprintf("The movement lasts %.2f s, longer than a micro-expression (0.5 s): a macro-expression.", dur))
+			}
 		}
 	}
 	it.Rationale = strings.Join(s, " ")
