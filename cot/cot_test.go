@@ -208,6 +208,17 @@ func TestThreeClassMode(t *testing.T) {
 	}
 }
 
+func TestLabelSynonyms(t *testing.T) {
+	c, _ := Generate(EvidenceFromCode(facs.MustParse("6+12")), "Happy", Options{Classes: []string{"Happy", "Sad", "Surprised"}})
+	if c.Conclusion.Label != facs.Happiness || !c.Verification.Verified {
+		t.Errorf("Happy: %s %+v", c.Conclusion.Label, c.Verification)
+	}
+	c, _ = Generate(EvidenceFromCode(facs.MustParse("4+7")), "ne", Options{Classes: []string{"po", "ne", "sur"}})
+	if c.Conclusion.Label != "negative" || !c.Verification.Verified {
+		t.Errorf("ne: %s %+v", c.Conclusion.Label, c.Verification)
+	}
+}
+
 func TestObservations(t *testing.T) {
 	ev := []Evidence{{AU: 12, Side: "right", Intensity: 0.45}, {AU: 6, Intensity: 0.8}, {AU: 4, Side: "left", Intensity: 0.3}, {AU: 4, Side: "right", Intensity: 0.32}}
 	c, err := Explain(ev, Options{})

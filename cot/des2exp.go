@@ -23,6 +23,25 @@ var lexicon = map[string]string{
 	"negative": "negative", "positive": "positive",
 }
 
+// CanonicalLabel maps a label as datasets write it ("Happy", "sur",
+// "Disgusted") to tell's word ("happiness", "surprise", "disgust"); unknown
+// labels come back lower-cased and trimmed.
+func CanonicalLabel(s string) string {
+	l := strings.ToLower(strings.TrimSpace(s))
+	switch l {
+	case "po", "pos":
+		return "positive"
+	case "ne", "neg":
+		return "negative"
+	case "sur":
+		return "surprise"
+	}
+	if c, ok := lexicon[l]; ok {
+		return c
+	}
+	return l
+}
+
 // negators are words that, just before an emotion word, mean the text is
 // ruling the emotion out ("rather than anger", "not happiness").
 var negators = map[string]bool{

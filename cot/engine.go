@@ -2,7 +2,6 @@ package cot
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tell-project/tell/facs"
 )
@@ -34,7 +33,7 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 	if err != nil {
 		return CoT{}, err
 	}
-	trueLabel = strings.ToLower(strings.TrimSpace(trueLabel))
+	trueLabel = CanonicalLabel(trueLabel)
 	cands := o.candidates()
 	if trueLabel != "" {
 		cands = withLabelModels(cands, trueLabel, o)

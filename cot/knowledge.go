@@ -80,9 +80,14 @@ const (
 	srcFragment = "single-action fragment"
 )
 
-// models returns the knowledge the engine reasons with. It is built per
-// call (small) so that the package holds no mutable globals.
-func models() []emotionModel {
+// knowledge is built once; it is read-only after package initialisation.
+var knowledge = buildModels()
+
+// models returns the knowledge the engine reasons with. Callers must not
+// modify it.
+func models() []emotionModel { return knowledge }
+
+func buildModels() []emotionModel {
 	return []emotionModel{
 		{
 			emotion: facs.Happiness,

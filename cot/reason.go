@@ -408,7 +408,7 @@ type Options struct {
 
 func (o Options) has(c string) bool {
 	for _, k := range o.Classes {
-		if strings.EqualFold(strings.TrimSpace(k), c) {
+		if CanonicalLabel(k) == CanonicalLabel(c) {
 			return true
 		}
 	}
