@@ -159,7 +159,7 @@ func reflect(d decision, units []unit, trueLabel string, boost map[string]float6
 	if best.raw < minSupport {
 		return fmt.Sprintf("the observed actions barely support %s (best %s match %.2f on %s)", trueLabel, best.emotion, best.raw, auList(best.matched, true)), false
 	}
-	why := fmt.Sprintf("%s supports %s", auList(for_, true), trueLabel)
+	why := fmt.Sprintf("%s %s %s", auList(for_, true), map[bool]string{true: "supports", false: "support"}[len(for_) == 1], trueLabel)
 	if best.emotion != "" {
 		why += fmt.Sprintf(" (best %s match %.2f", best.emotion, best.raw)
 		if len(best.missing) > 0 {

@@ -72,6 +72,9 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if e.Intensity < ActiveThreshold {
 			continue
 		}
+		if info, ok := facs.Lookup(e.AU); ok && !info.Lateral() {
+			side = facs.Both // a jaw drop or lip part has no side
+		}
 		switch side {
 		case facs.Left:
 			a.l = math.Max(a.l, e.Intensity)

@@ -190,9 +190,13 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		top := d.matches[0]
 		list := auList(activeAUs(d.units), false)
 		if top.score > 0 && len(top.matched) > 0 {
+			second := "%s move, but together they match no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."
+			if len(activeAUs(d.units)) == 1 {
+				second = "%s moves, but alone it matches no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."
+			}
 			s = append(s, fmt.Sprintf(pick(r,
 				"The active actions (%s) do not form the prototype of any basic emotion. The closest reading, %s, rests on %s alone, too thin a match to claim it.",
-				"%s move, but together they match no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."),
+				second),
 				list, top.emotion, auList(top.matched, false)))
 		} else {
 			act := activeUnits(d.units)
@@ -229,7 +233,7 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 			"Taken together, %[1]s (%[2]s) is %[3]s %[4]s, so %[4]s dominates.",
 			"The key interaction is %[1]s: %[2]s, which is %[3]s %[4]s.",
 			"%[5]s (%[1]s) is %[3]s %[4]s and carries the expression.")
-		if len(top.matched) == 1 {
+		if len(top.matched) == 1 && d.active == 1 {
 			opener = pick(r,
 				"A single emotional action carries the face: %[2]s (%[1]s), which is %[3]s %[4]s.",
 				"Only %[1]s, %[2]s, bears on emotion; alone it is %[3]s %[4]s.")
@@ -270,17 +274,18 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		}
 		for _, m := range d.secondary {
 			it.Secondary = append(it.Secondary, m.emotion)
-			rel := "a weaker, secondary reading"
+			rel, rel2 := "a weaker, secondary reading", "weaker"
 			switch {
 			case m.raw >= top.raw:
-				rel = "an equally close alternative on this evidence"
+				rel, rel2 = "an equally close alternative on this evidence", "equally close on this evidence"
 			case m.raw >= 0.8*top.raw:
-				rel = "almost as strong, so the face may show a blend"
+				rel, rel2 = "almost as strong, so the face may show a blend", "almost as strong, so the face may show a blend"
 			}
-			s = append(s, fmt.Sprintf(pick(r,
-				"%[1]s is %[2]s (%[3]s).",
-				"A second reading, %[4]s, rests on %[3]s and is %[2]s."),
-				capitalize(m.emotion), rel, auList(m.matched, true), m.emotion))
+			if r.IntN(2) == 0 {
+				s = append(s, fmt.Sprintf("%s is %s (%s).", capitalize(m.emotion), rel, auList(m.matched, true)))
+			} else {
+				s = append(s, fmt.Sprintf("A second reading, %s, rests on %s and is %s.", m.emotion, auList(m.matched, true), rel2))
+			}
 		}
 	}
 	if d.active > 0 {

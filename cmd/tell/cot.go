@@ -102,6 +102,10 @@ func runCot(ctx context.Context, env *environment, args []string) error {
 	} else {
 		fmt.Fprintln(env.stdout, c.Text)
 	}
+	if v := c.Verification; v != nil && v.Verified && v.Attempts > 1 {
+		fmt.Fprintf(env.stderr, "tell cot: %q reached after %d attempts of feedback reflection: %s\n",
+			v.TrueLabel, v.Attempts, strings.Join(v.Feedback, "; "))
+	}
 	if v := c.Verification; v != nil && v.Flagged {
 		return fmt.Errorf("verification failed after %d attempt(s): the evidence does not support %q: %s",
 			v.Attempts, v.TrueLabel, strings.Join(v.Feedback, "; "))
