@@ -448,6 +448,23 @@ func ExampleExplain() {
 	// **Key Observations:**
 }
 
+// ExampleExplain_text shows a whole chain of thought; the text was read and
+// checked by hand (unilateral trace AU12+AU14: contempt, with low confidence).
+func ExampleExplain_text() {
+	c, _ := Explain(EvidenceFromCode(facs.MustParse("R12A+R14A")), Options{Seed: 1})
+	fmt.Println(c.Text)
+	// Output:
+	// **Key Observations:**
+	// - AU12 (Lip Corner Puller), at trace intensity (0.20): pulling the right corner of the lips; one-sided, it points to contempt rather than happiness.
+	// - AU14 (Dimpler), acting barely (0.20, level A): dimpling the right corner of the lips; tied to contempt, especially when one-sided.
+	//
+	// **Overall Emotional Interpretation:**
+	// Pulling the right corner of the lips and dimpling the right corner of the lips (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The asymmetry decides it: a lip-corner action confined to one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
+	//
+	// **Conclusion:**
+	// The expression is contempt, with low confidence (0.45).
+}
+
 func ExampleGenerate() {
 	c, _ := Generate(EvidenceFromCode(facs.MustParse("4+7")), "happiness", Options{})
 	fmt.Println(c.Conclusion.Label, c.Verification.Flagged)
