@@ -130,6 +130,23 @@ func (s *sheetReader) auCell(r, c int) (string, facs.Code) {
 		s.bad(r, c, "%v", err)
 		return v, facs.Code{}
 	}
+	alt, unsure := false, false
+	for _, t := range code.Terms {
+		alt = alt || len(t) > 1
+		for _, a := range t {
+			unsure = unsure || a.Uncertain
+		}
+	}
+	switch {
+	case v == "":
+		s.note(r, c, "blank: no AUs coded")
+	case alt && unsure:
+		s.note(r, c, "AUs %q hold alternatives and uncertain codes; kept as %q", v, code.String())
+	case alt:
+		s.note(r, c, "AUs %q hold alternatives; kept as %q", v, code.String())
+	case unsure:
+		s.note(r, c, "AUs %q hold uncertain codes; kept as %q", v, code.String())
+	}
 	return code.String(), code
 }
 

@@ -65,6 +65,9 @@ func TestCASME2Workbook(t *testing.T) {
 	if n := findNote(conv.Notes, `CASME2-coding-20140508.xlsx sheet "Sheet1" row 3 column E (ApexFrame)`, `"/" unknown`, "midpoint frame 111"); n == "" {
 		t.Errorf("no note for the apex \"/\":\n%s", strings.Join(conv.Notes, "\n"))
 	}
+	if n := findNote(conv.Notes, `row 4 column H (Action Units): AUs "R12 or 14" hold alternatives; kept as "R12/14"`); n == "" {
+		t.Errorf("no note for the \"or\" in the AUs:\n%s", strings.Join(conv.Notes, "\n"))
+	}
 	if n := findNote(conv.Notes, "2 folders match", "CASME2-RAW"); n == "" {
 		t.Errorf("no note for the RAW/Cropped ambiguity:\n%s", strings.Join(conv.Notes, "\n"))
 	}
@@ -226,6 +229,7 @@ func TestSAMM(t *testing.T) {
 	for _, frags := range [][]string{
 		{`sheet "FACS codes" row 16 column F (Offset Frame)`, `"-1" unknown`, "last frame 3030"},
 		{`row 18`, "apex 300 outside onset..offset 100..120"},
+		{`row 17 column I (Action Units): AUs "A2+4+7?" hold uncertain codes`},
 	} {
 		if findNote(conv.Notes, frags...) == "" {
 			t.Errorf("no note with %q:\n%s", frags, strings.Join(conv.Notes, "\n"))
@@ -497,5 +501,23 @@ func rmAll(t *testing.T, p string) {
 	t.Helper()
 	if err := os.RemoveAll(p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestBlankEmotionIsNotedAndLeftOut(t *testing.T) {
+	root := t.TempDir()
+	rows := casme2Rows()
+	rows[4][8] = nil // row 5: sub03/EP01_01 without an emotion
+	writeXLSX(t, filepath.Join(root, "CASME2-coding-1.xlsx"), []string{"Sheet1"}, map[string][][]any{"Sheet1": rows})
+	casme2Frames(t, root)
+	conv, err := ConvertCASME2(context.Background(), ConvertOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conv.Samples) != 5 || conv.Dropped["(blank)"] != 1 {
+		t.Errorf("%d samples, dropped %v", len(conv.Samples), conv.Dropped)
+	}
+	if findNote(conv.Notes, "row 5 column I (Estimated Emotion): blank emotion") == "" {
+		t.Errorf("no note:\n%s", strings.Join(conv.Notes, "\n"))
 	}
 }

@@ -27,6 +27,16 @@ func (s *sheetReader) subjectCell(r, c int, format string) (string, bool) {
 	return v, true
 }
 
+// emotionCell reads an emotion cell, normalised; a blank is noted (the
+// row is then left out by every class scheme).
+func (s *sheetReader) emotionCell(r, c int) string {
+	v := s.t.cell(r, c)
+	if v == "" {
+		s.note(r, c, "blank emotion; row left out")
+	}
+	return NormEmotion(v)
+}
+
 // textCell reads a required text cell.
 func (s *sheetReader) textCell(r, c int, what string) (string, bool) {
 	v := s.t.cell(r, c)
@@ -82,7 +92,7 @@ func ConvertCASME2(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 		row.apex, row.hasApex, row.apexDesc = s.frame(r, cApex, "ApexFrame", false)
 		row.offset, row.hasOffset, _ = s.frame(r, cOff, "OffsetFrame", true)
 		row.aus, row.code = s.auCell(r, cAU)
-		row.emotion = NormEmotion(s.t.cell(r, cEmo))
+		row.emotion = s.emotionCell(r, cEmo)
 		row.sampleID = row.subject + "/" + row.clip
 		return row, ok1 && ok2
 	})
@@ -129,7 +139,7 @@ func ConvertSAMM(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 		row.apex, row.hasApex, row.apexDesc = s.frame(r, cApex, "Apex Frame", false)
 		row.offset, row.hasOffset, row.offsetDesc = s.frame(r, cOff, "Offset Frame", false)
 		row.aus, row.code = s.auCell(r, cAU)
-		row.emotion = NormEmotion(s.t.cell(r, cEmo))
+		row.emotion = s.emotionCell(r, cEmo)
 		if v := s.t.cell(r, cObj); v != "" {
 			if obj, ok := normObjective(v); ok {
 				row.objective = obj
@@ -286,7 +296,7 @@ func ConvertCASME3(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 		row.apex, row.hasApex, row.apexDesc = s.frame(r, cApex, "Apex", false)
 		row.offset, row.hasOffset, _ = s.frame(r, cOff, "Offset", true)
 		row.aus, row.code = s.auCell(r, cAU)
-		row.emotion = NormEmotion(s.t.cell(r, cEmo))
+		row.emotion = s.emotionCell(r, cEmo)
 		if v := s.t.cell(r, cObj); v != "" {
 			if obj, ok := normObjective(v); ok {
 				row.objective = obj
