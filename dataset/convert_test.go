@@ -521,3 +521,23 @@ func TestBlankEmotionIsNotedAndLeftOut(t *testing.T) {
 		t.Errorf("no note:\n%s", strings.Join(conv.Notes, "\n"))
 	}
 }
+
+// BenchmarkConvertCASME2 converts a CASME II-sized workbook (255 clips of
+// 10 frames each) with its frame folders.
+func BenchmarkConvertCASME2(b *testing.B) {
+	root := b.TempDir()
+	rows := [][]any{{"Subject", "Filename", nil, "OnsetFrame", "ApexFrame", "OffsetFrame", nil, "Action Units", "Estimated Emotion"}}
+	emos := []string{"happiness", "disgust", "repression", "surprise", "others"}
+	for i := 0; i < 255; i++ {
+		subj, clip := i%26+1, fmt.Sprintf("EP%02d_%02d", i/26, i%26)
+		rows = append(rows, []any{subj, clip, nil, 1, 5, 10, nil, "4+7", emos[i%5]})
+		makeFrames(b, filepath.Join(root, "CASME2-RAW", fmt.Sprintf("sub%02d", subj), clip), "img%d.jpg", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	}
+	writeXLSX(b, filepath.Join(root, "CASME2-coding-20140508.xlsx"), []string{"Sheet1"}, map[string][][]any{"Sheet1": rows})
+	for b.Loop() {
+		conv, err := ConvertCASME2(context.Background(), ConvertOptions{Root: root, Classes: Classes5})
+		if err != nil || len(conv.Samples) != 255 {
+			b.Fatal(err)
+		}
+	}
+}
