@@ -541,3 +541,18 @@ func BenchmarkConvertCASME2(b *testing.B) {
 		}
 	}
 }
+
+func TestCASME3Malformed(t *testing.T) {
+	root := t.TempDir()
+	rows := casme3Rows()
+	rows[2][2] = "3O"   // row 3 column C: letter O for zero
+	rows[3][5] = "1++2" // row 4 column F
+	writeCSVRows(t, filepath.Join(root, "cas(me)3_part_A_ME_label.csv"), rows)
+	casme3Frames(t, root)
+	_, err := ConvertCASME3(context.Background(), ConvertOptions{Root: root})
+	for _, frag := range []string{`cas(me)3_part_A_ME_label.csv row 3 column C (Onset): Onset "3O" is not a frame number`, "row 4 column F (AU)"} {
+		if err == nil || !strings.Contains(err.Error(), frag) {
+			t.Errorf("err %v lacks %q", err, frag)
+		}
+	}
+}
