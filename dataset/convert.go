@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -330,7 +329,6 @@ func sheetRows(t *table, read func(s *sheetReader, r int) (clipRow, bool)) ([]cl
 		if !ok {
 			continue
 		}
-		row.t, row.r = t, r
 		row.where = t.where(r, -1)
 		rows = append(rows, row)
 	}
@@ -357,10 +355,4 @@ func preferDirs(cands []string, prefer ...string) []string {
 	}
 	slices.SortStableFunc(cands, func(a, b string) int { return score(a) - score(b) })
 	return cands
-}
-
-// errSheet reports whether err is a malformed-sheet error.
-func errSheet(err error) bool {
-	var se *SheetError
-	return errors.As(err, &se)
 }
