@@ -282,7 +282,7 @@ func (p *Predictor) Predict(img *raster.Gray, box Rect) Shape {
 					i = 2*i + 2
 				}
 			}
-			off := ((t*nl)+(i-ns))*dim
+			off := ((t * nl) + (i - ns)) * dim
 			addLeaf(&cur, lv.leaves[off:off+dim])
 		}
 	}
