@@ -39,6 +39,8 @@ type TVL1 struct {
 	lt, taut   float32
 	theta      float32
 	medianSize int
+	simd       bool // use the AVX2 row kernels
+	mscratch   []*medianScratch
 	pixelIters int
 	iterations int // inner iterations run by the last Compute (for tests and tuning)
 }
@@ -60,7 +62,7 @@ func NewTVL1(p Params) (*TVL1, error) {
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	t := &TVL1{p: p, team: newTeam(n)}
+	t := &TVL1{p: p, team: newTeam(n), simd: hasSIMD()}
 	t.errs = make([]float32, t.team.n)
 	return t, nil
 }
@@ -190,8 +192,10 @@ func (t *TVL1) alloc(w, h int) {
 	}
 	t.zero = make([]float32, w)
 	t.cols = make([][]int32, t.team.n)
+	t.mscratch = make([]*medianScratch, t.team.n)
 	for i := range t.cols {
 		t.cols[i] = make([]int32, (w+4)*5)
+		t.mscratch[i] = newMedianScratch(w, h)
 	}
 }
 
@@ -260,8 +264,13 @@ func (t *TVL1) band(kind, band, y0, y1 int) {
 		t.errs[band] = e
 	case kindMedian:
 		n := t.w * t.h
-		median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
-		median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+		if t.simd {
+			medianSIMD(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
+			medianSIMD(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
+		} else {
+			median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+			median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+		}
 	}
 }
 
@@ -301,7 +310,22 @@ func (t *TVL1) primalRow(y int) float32 {
 	p22u = p22u[:len(u1)]
 	lt, th := t.lt, t.theta
 	var e, l11, l21 float32
-	for x := 0; x < len(u1); x++ {
+	x0 := 0
+	if t.simd && len(u1) > 9 {
+		// Pixel 0 has no left neighbour: do it below, the rest in blocks.
+		a := primalArgs{
+			u1: &u1[0], u2: &u2[0], gx: &gx[0], gy: &gy[0], rc: &rc[0], ig: &ig[0],
+			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0], p12u: &p12u[0], p22u: &p22u[0],
+			n: len(u1), lt: lt, th: th,
+		}
+		x0 = 1
+		e += primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u, 0, 0, 0, lt, th)
+		primalAVX2(&a)
+		e += a.err
+		x0 = a.next
+		l11, l21 = p11[x0-1], p21[x0-1]
+	}
+	for x := x0; x < len(u1); x++ {
 		a1, a2 := u1[x], u2[x]
 		ix, iy := gx[x], gy[x]
 		// Thresholding: the minimiser of the linearised L1 data term plus
@@ -324,6 +348,25 @@ func (t *TVL1) primalRow(y int) float32 {
 		u1[x], u2[x] = n1, n2
 	}
 	return e
+}
+
+// primalPixel is primalRow's update of pixel x given its left dual
+// neighbours l11, l21.
+func primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u []float32, x int, l11, l21, lt, th float32) float32 {
+	a1, a2 := u1[x], u2[x]
+	ix, iy := gx[x], gy[x]
+	rho := rc[x] + ix*a1 + iy*a2
+	fi := -rho * ig[x]
+	if fi > lt {
+		fi = lt
+	} else if fi < -lt {
+		fi = -lt
+	}
+	n1 := a1 + fi*ix + th*(p11[x]-l11+p12[x]-p12u[x])
+	n2 := a2 + fi*iy + th*(p21[x]-l21+p22[x]-p22u[x])
+	d1, d2 := n1-a1, n2-a2
+	u1[x], u2[x] = n1, n2
+	return d1*d1 + d2*d2
 }
 
 // dualRow updates the dual variables of row y from the forward gradient of
@@ -354,6 +397,15 @@ func (t *TVL1) dualRow(y int) {
 	p22 = p22[:len(u1)]
 	tt := t.taut
 	x := 0
+	if t.simd && len(u1) > 8 {
+		a := dualArgs{
+			u1: &u1[0], u2: &u2[0], u1n: &u1n[0], u2n: &u2n[0],
+			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0],
+			n: len(u1), tt: tt,
+		}
+		dualAVX2(&a)
+		x = a.next
+	}
 	for ; x+1 < len(u1); x++ {
 		a1, a2 := u1[x], u2[x]
 		u1x, u1y := u1[x+1]-a1, u1n[x]-a1
