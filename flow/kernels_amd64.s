@@ -1,5 +1,22 @@
 #include "textflag.h"
 
+// Lane numbers 0..7, to build the masks of the overlapping last block.
+DATA lanes<>+0(SB)/4, $0
+DATA lanes<>+4(SB)/4, $1
+DATA lanes<>+8(SB)/4, $2
+DATA lanes<>+12(SB)/4, $3
+DATA lanes<>+16(SB)/4, $4
+DATA lanes<>+20(SB)/4, $5
+DATA lanes<>+24(SB)/4, $6
+DATA lanes<>+28(SB)/4, $7
+GLOBL lanes<>(SB), RODATA|NOPTR, $32
+
+// Both kernels finish a row whose length is not 1 (primal) or 0 (dual)
+// plus a multiple of 8 with one more block that ends at the row's end and
+// overlaps pixels already done; a lane mask makes the update of those
+// lanes an exact no-op (zero change of u; tau/theta zero for p), so every
+// pixel is updated once.
+
 // func primalAVX2(a *primalArgs)
 // primalArgs: u1 0, u2 8, gx 16, gy 24, rc 32, ig 40, p11 48, p12 56,
 // p21 64, p22 72, p12u 80, p22u 88, n 96, lt 104, th 108, err 112, next 120.
@@ -19,13 +36,16 @@ TEXT ·primalAVX2(SB), NOSPLIT, $0-8
 	VXORPS       Y13, Y13, Y13 // error accumulator
 	VXORPS       Y12, Y12, Y12
 	VSUBPS       Y15, Y12, Y12 // -lt
+	VPCMPEQD     Y11, Y11, Y11 // lane mask: all lanes
 	MOVQ         $1, CX
 
 ploop:
 	MOVQ CX, BX
 	ADDQ $8, BX
 	CMPQ BX, 96(DI)
-	JGT  pdone
+	JGT  ptail
+
+pbody:
 
 	VMOVUPS     (AX)(CX*4), Y0 // u1
 	VMOVUPS     (DX)(CX*4), Y1 // u2
@@ -57,6 +77,8 @@ ploop:
 	VFMADD231PS Y4, Y2, Y5  // + fi*Ix: the change of u1
 	VMULPS      Y14, Y6, Y6
 	VFMADD231PS Y4, Y3, Y6
+	VANDPS      Y11, Y5, Y5
+	VANDPS      Y11, Y6, Y6
 	VFMADD231PS Y5, Y5, Y13
 	VFMADD231PS Y6, Y6, Y13
 	VADDPS      Y5, Y0, Y0
@@ -65,6 +87,26 @@ ploop:
 	VMOVUPS     Y1, (DX)(CX*4)
 	ADDQ        $8, CX
 	JMP         ploop
+
+ptail:
+	// Pixels CX..n-1 remain (fewer than 8): redo the block n-8..n-1 with
+	// the lanes before CX masked off, unless the row is too short.
+	MOVQ 96(DI), BX
+	CMPQ CX, BX
+	JGE  pdone
+	SUBQ $8, BX
+	CMPQ BX, $1
+	JLT  pdone
+	MOVQ CX, R13
+	SUBQ BX, R13        // lanes < R13 are done
+	DECQ R13
+	MOVQ R13, X11
+	VPBROADCASTD X11, Y11
+	VMOVDQU lanes<>(SB), Y10
+	VPCMPGTD Y11, Y10, Y11 // lane > done-1
+	MOVQ 64(DI), R13       // restore p21
+	MOVQ BX, CX
+	JMP  pbody
 
 pdone:
 	MOVQ         CX, 120(DI)
@@ -101,7 +143,9 @@ dloop:
 	MOVQ CX, BX
 	ADDQ $8, BX
 	CMPQ BX, R13
-	JGT  ddone
+	JGT  dtail
+
+dbody:
 
 	VMOVUPS (AX)(CX*4), Y0
 	VMOVUPS 4(AX)(CX*4), Y2
@@ -150,6 +194,25 @@ dloop:
 
 	ADDQ $8, CX
 	JMP  dloop
+
+dtail:
+	// Pixels CX..n-2 remain: redo the block n-9..n-2 with tau/theta zero
+	// in the lanes before CX, unless the row is too short.
+	CMPQ CX, R13
+	JGE  ddone
+	MOVQ R13, BX
+	SUBQ $8, BX
+	JLT  ddone
+	MOVQ CX, R14
+	SUBQ BX, R14
+	DECQ R14
+	MOVQ R14, X13
+	VPBROADCASTD X13, Y13
+	VMOVDQU lanes<>(SB), Y12
+	VPCMPGTD Y13, Y12, Y13
+	VANDPS Y13, Y15, Y15
+	MOVQ BX, CX
+	JMP  dbody
 
 ddone:
 	MOVQ CX, 80(DI)
