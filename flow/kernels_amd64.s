@@ -218,3 +218,146 @@ ddone:
 	MOVQ CX, 80(DI)
 	VZEROUPPER
 	RET
+
+// Constants of the bicubic weights (Keys, a = -0.75), 4 lanes each.
+DATA wconst<>+0(SB)/4, $0x3f800000   // sign: 1, 1, -1, -1
+DATA wconst<>+4(SB)/4, $0x3f800000
+DATA wconst<>+8(SB)/4, $0xbf800000
+DATA wconst<>+12(SB)/4, $0xbf800000
+DATA wconst<>+16(SB)/4, $0x3f800000  // offset: 1, 0, 1, 2
+DATA wconst<>+20(SB)/4, $0x00000000
+DATA wconst<>+24(SB)/4, $0x3f800000
+DATA wconst<>+28(SB)/4, $0x40000000
+DATA wconst<>+32(SB)/4, $0x3fa00000  // a+2 = 1.25
+DATA wconst<>+36(SB)/4, $0xc0100000  // -(a+3) = -2.25
+DATA wconst<>+40(SB)/4, $0x3f800000  // 1
+DATA wconst<>+44(SB)/4, $0xbf400000  // a = -0.75
+DATA wconst<>+48(SB)/4, $0x40700000  // -5a = 3.75
+DATA wconst<>+52(SB)/4, $0xc0c00000  // 8a = -6
+DATA wconst<>+56(SB)/4, $0x40400000  // -4a = 3
+DATA wconst<>+60(SB)/4, $0xbf800000  // -1
+GLOBL wconst<>(SB), RODATA|NOPTR, $64
+
+// func warpRowAVX(a *warpArgs)
+// warpArgs: pad 0, pw 8, u1 16, u2 24, v 32, vx 40, vy 48, w 56, y 64,
+// fw 68, fh 72.
+TEXT ·warpRowAVX(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ 0(DI), SI
+	MOVQ 8(DI), R8
+	SHLQ $4, R8            // bytes per padded row
+	MOVQ 16(DI), R9
+	MOVQ 24(DI), R10
+	MOVQ 32(DI), R11
+	MOVQ 40(DI), R12
+	MOVQ 48(DI), R13
+	VMOVSS 64(DI), X12     // y
+	VMOVSS 68(DI), X13     // w as float
+	VMOVSS 72(DI), X14     // h as float
+	VMOVSS wconst<>+60(SB), X15 // -1
+	XORQ CX, CX
+
+wloop:
+	CMPQ CX, 56(DI)
+	JGE  wdone
+	VCVTSI2SSQ CX, X0, X0
+	VADDSS (R9)(CX*4), X0, X0  // fx = x + u1
+	VMAXSS X15, X0, X0
+	VMINSS X13, X0, X0
+	VADDSS (R10)(CX*4), X12, X1 // fy = y + u2
+	VMAXSS X15, X1, X1
+	VMINSS X14, X1, X1
+	VROUNDSS $1, X0, X0, X2    // floor
+	VROUNDSS $1, X1, X1, X3
+	VCVTTSS2SIQ X2, AX
+	VCVTTSS2SIQ X3, BX
+	VSUBSS X2, X0, X0          // tx
+	VSUBSS X3, X1, X1          // ty
+
+	// Distances of the 4 taps: d = t*(1,1,-1,-1) + (1,0,1,2).
+	VBROADCASTSS X0, X4
+	VBROADCASTSS X1, X5
+	VMOVUPS wconst<>+0(SB), X6
+	VMOVUPS wconst<>+16(SB), X7
+	VFMADD213PS X7, X6, X4
+	VFMADD213PS X7, X6, X5
+	// x weights into X7: inner (|d| <= 1) and outer formulas, blended.
+	VBROADCASTSS wconst<>+32(SB), X6
+	VBROADCASTSS wconst<>+36(SB), X8
+	VFMADD213PS X8, X4, X6     // (a+2)d - (a+3)
+	VMULPS X4, X6, X6
+	VBROADCASTSS wconst<>+40(SB), X8
+	VFMADD213PS X8, X4, X6     // (...)d² + 1
+	VBROADCASTSS wconst<>+44(SB), X7
+	VBROADCASTSS wconst<>+48(SB), X8
+	VFMADD213PS X8, X4, X7     // a d - 5a
+	VBROADCASTSS wconst<>+52(SB), X8
+	VFMADD213PS X8, X4, X7     // (...)d + 8a
+	VBROADCASTSS wconst<>+56(SB), X8
+	VFMADD213PS X8, X4, X7     // (...)d - 4a
+	VBLENDPS $9, X7, X6, X7    // lanes 0, 3 outer
+	// y weights into X8, the same way.
+	VBROADCASTSS wconst<>+32(SB), X6
+	VBROADCASTSS wconst<>+36(SB), X8
+	VFMADD213PS X8, X5, X6
+	VMULPS X5, X6, X6
+	VBROADCASTSS wconst<>+40(SB), X8
+	VFMADD213PS X8, X5, X6
+	VBROADCASTSS wconst<>+44(SB), X9
+	VBROADCASTSS wconst<>+48(SB), X8
+	VFMADD213PS X8, X5, X9
+	VBROADCASTSS wconst<>+52(SB), X8
+	VFMADD213PS X8, X5, X9
+	VBROADCASTSS wconst<>+56(SB), X8
+	VFMADD213PS X8, X5, X9
+	VBLENDPS $9, X9, X6, X8
+
+	VPERMILPS $0x00, X7, X0
+	VPERMILPS $0x55, X7, X1
+	VPERMILPS $0xAA, X7, X2
+	VPERMILPS $0xFF, X7, X3
+
+	// Top-left tap: padded (xi-1+2, yi-1+2).
+	INCQ  BX
+	IMULQ R8, BX
+	INCQ  AX
+	SHLQ  $4, AX
+	LEAQ  (SI)(BX*1), DX
+	ADDQ  AX, DX
+
+	VMULPS      (DX), X0, X10
+	VFMADD231PS 16(DX), X1, X10
+	VFMADD231PS 32(DX), X2, X10
+	VFMADD231PS 48(DX), X3, X10
+	VPERMILPS   $0x00, X8, X9
+	VMULPS      X9, X10, X11
+	ADDQ        R8, DX
+	VMULPS      (DX), X0, X10
+	VFMADD231PS 16(DX), X1, X10
+	VFMADD231PS 32(DX), X2, X10
+	VFMADD231PS 48(DX), X3, X10
+	VPERMILPS   $0x55, X8, X9
+	VFMADD231PS X9, X10, X11
+	ADDQ        R8, DX
+	VMULPS      (DX), X0, X10
+	VFMADD231PS 16(DX), X1, X10
+	VFMADD231PS 32(DX), X2, X10
+	VFMADD231PS 48(DX), X3, X10
+	VPERMILPS   $0xAA, X8, X9
+	VFMADD231PS X9, X10, X11
+	ADDQ        R8, DX
+	VMULPS      (DX), X0, X10
+	VFMADD231PS 16(DX), X1, X10
+	VFMADD231PS 32(DX), X2, X10
+	VFMADD231PS 48(DX), X3, X10
+	VPERMILPS   $0xFF, X8, X9
+	VFMADD231PS X9, X10, X11
+
+	VMOVSS     X11, (R11)(CX*4)
+	VEXTRACTPS $1, X11, (R12)(CX*4)
+	VEXTRACTPS $2, X11, (R13)(CX*4)
+	INCQ CX
+	JMP  wloop
+
+wdone:
+	RET

@@ -53,3 +53,19 @@ func median3RowAVX2(a *medianArgs)
 
 //go:noescape
 func median5RowAVX2(a *medianArgs)
+
+// warpArgs carries one row to warpRowAVX; offsets are hard-coded in
+// kernels_amd64.s.
+type warpArgs struct {
+	pad       *float32
+	pw        int
+	u1, u2    *float32
+	v, vx, vy *float32
+	w         int
+	y, fw, fh float32
+}
+
+// warpRowAVX is warpPadded for one row.
+//
+//go:noescape
+func warpRowAVX(a *warpArgs)

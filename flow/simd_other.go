@@ -33,3 +33,14 @@ type medianArgs struct {
 
 func median3RowAVX2(a *medianArgs) {}
 func median5RowAVX2(a *medianArgs) {}
+
+type warpArgs struct {
+	pad       *float32
+	pw        int
+	u1, u2    *float32
+	v, vx, vy *float32
+	w         int
+	y, fw, fh float32
+}
+
+func warpRowAVX(a *warpArgs) { panic("flow: no SIMD kernels on this architecture") }

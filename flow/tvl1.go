@@ -25,7 +25,7 @@ type TVL1 struct {
 	// a prefix. u1/u2 is the current flow, g1/g2 the other pair of a
 	// ping-pong (upsampling, median filtering).
 	u1, u2, g1, g2     []float32
-	ix, iy             []float32 // centred gradient of I1
+	pad                []float32 // I1 and its centred gradient, interleaved and padded (see padLo)
 	wx, wy, rhoc, invg []float32 // per warp: warped gradient, constant residual, 1/|∇I1|²
 	p11, p12, p21, p22 []float32 // dual variables
 	zero               []float32 // a row of zeros (divergence at the top row)
@@ -186,11 +186,12 @@ func (t *TVL1) alloc(w, h int) {
 		t.i1[l] = make([]float32, t.lw[l]*t.lh[l])
 	}
 	n := w * h
-	bufs := []*[]float32{&t.u1, &t.u2, &t.g1, &t.g2, &t.ix, &t.iy, &t.wx, &t.wy, &t.rhoc, &t.invg, &t.p11, &t.p12, &t.p21, &t.p22}
+	bufs := []*[]float32{&t.u1, &t.u2, &t.g1, &t.g2, &t.wx, &t.wy, &t.rhoc, &t.invg, &t.p11, &t.p12, &t.p21, &t.p22}
 	for _, b := range bufs {
 		*b = make([]float32, n)
 	}
 	t.zero = make([]float32, w)
+	t.pad = make([]float32, (w+padLo+padHi)*(h+padLo+padHi)*4)
 	t.cols = make([][]int32, t.team.n)
 	t.mscratch = make([]*medianScratch, t.team.n)
 	for i := range t.cols {
@@ -212,6 +213,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 	nb := t.team.bands(w, h)
 
 	t.team.do(t, kindGradient, nb, h)
+	padRows(t.pad, w, h)
 	clear(t.p11[:n])
 	clear(t.p12[:n])
 	clear(t.p21[:n])
@@ -250,7 +252,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 func (t *TVL1) band(kind, band, y0, y1 int) {
 	switch kind {
 	case kindGradient:
-		centredGradient(t.i1[t.l], t.w, t.h, t.ix, t.iy, y0, y1)
+		gradientPadded(t.i1[t.l], t.w, t.h, t.pad, y0, y1)
 	case kindWarp:
 		t.warpRows(y0, y1)
 	case kindIterate:
@@ -437,23 +439,39 @@ func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) 
 // stores what the iterations need: the warped gradient, the constant part
 // of the linearised residual ρ = I1w + ∇I1w·(u-u0) - I0, and 1/|∇I1w|².
 func (t *TVL1) warpRows(y0, y1 int) {
-	w, h := t.w, t.h
-	n := w * h
-	i0 := t.i0[t.l][:n]
-	i1 := t.i1[t.l][:n]
-	ix, iy := t.ix[:n], t.iy[:n]
+	w := t.w
+	i0all := t.i0[t.l]
 	for y := y0; y < y1; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			a1, a2 := t.u1[i], t.u2[i]
-			v, vx, vy := cubic3(i1, ix, iy, w, h, float32(x)+a1, float32(y)+a2)
+		o := y * w
+		u1 := t.u1[o : o+w]
+		u2 := t.u2[o : o+w]
+		gx := t.wx[o : o+w]
+		gy := t.wy[o : o+w]
+		rc := t.rhoc[o : o+w]
+		ig := t.invg[o : o+w]
+		i0 := i0all[o : o+w]
+		// The warped image itself goes to rhoc first, then becomes ρ's
+		// constant part in place.
+		if t.simd {
+			warpRowAVX(&warpArgs{pad: &t.pad[0], pw: w + padLo + padHi, u1: &u1[0], u2: &u2[0],
+				v: &rc[0], vx: &gx[0], vy: &gy[0], w: w, y: float32(y), fw: float32(w), fh: float32(t.h)})
+		} else {
+			warpPadded(t.pad, w, t.h, y, u1, u2, rc, gx, gy)
+		}
+		u2 = u2[:len(u1)]
+		gx = gx[:len(u1)]
+		gy = gy[:len(u1)]
+		rc = rc[:len(u1)]
+		ig = ig[:len(u1)]
+		i0 = i0[:len(u1)]
+		for x, a1 := range u1 {
+			vx, vy := gx[x], gy[x]
 			g := vx*vx + vy*vy
-			t.wx[i], t.wy[i] = vx, vy
-			t.rhoc[i] = v - vx*a1 - vy*a2 - i0[i]
+			rc[x] = rc[x] - vx*a1 - vy*u2[x] - i0[x]
 			if g > 1.1920929e-07 { // FLT_EPSILON, as OpenCV
-				t.invg[i] = 1 / g
+				ig[x] = 1 / g
 			} else {
-				t.invg[i] = 0
+				ig[x] = 0
 			}
 		}
 	}
