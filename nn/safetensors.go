@@ -31,8 +31,8 @@ const maxHeader = 100 << 20
 const crcPrefix = "nn.crc32."
 
 type stEntry struct {
-	DType   string  `json:"dtype"`
-	Shape   []int   `json:"shape"`
+	DType   string   `json:"dtype"`
+	Shape   []int    `json:"shape"`
 	Offsets [2]int64 `json:"data_offsets"`
 }
 
