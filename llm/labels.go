@@ -1,0 +1,141 @@
+package llm
+
+import (
+	"regexp"
+	"strings"
+)
+
+// emotionWords maps the words models use for emotions to a canonical
+// emotion name. Free-text answers say "happy", "joy", "smiling"; class sets
+// say "happiness" or "positive".
+var emotionWords = map[string]string{
+	"happiness": "happiness", "happy": "happiness", "joy": "happiness", "joyful": "happiness",
+	"smile": "happiness", "smiling": "happiness", "pleasure": "happiness", "amusement": "happiness",
+	"amused": "happiness", "delight": "happiness", "delighted": "happiness", "enjoyment": "happiness",
+	"sadness": "sadness", "sad": "sadness", "sorrow": "sadness", "grief": "sadness", "unhappy": "sadness", "unhappiness": "sadness",
+	"surprise": "surprise", "surprised": "surprise", "astonishment": "surprise", "astonished": "surprise",
+	"amazement": "surprise", "amazed": "surprise", "startle": "surprise", "startled": "surprise",
+	"fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear", "frightened": "fear", "terror": "fear",
+	"anxiety": "fear", "anxious": "fear",
+	"anger": "anger", "angry": "anger", "rage": "anger", "furious": "anger", "annoyance": "anger",
+	"annoyed": "anger", "irritation": "anger", "irritated": "anger",
+	"disgust": "disgust", "disgusted": "disgust", "revulsion": "disgust", "repulsed": "disgust",
+	"contempt": "contempt", "contemptuous": "contempt", "disdain": "contempt", "scorn": "contempt",
+	"neutral": "neutral", "neutrality": "neutral", "expressionless": "neutral",
+	"repression": "repression", "repressed": "repression", "suppression": "repression", "suppressed": "repression",
+	"others":   "others",
+	"positive": "positive", "negative": "negative",
+	"tense": "tense", "tension": "tense",
+}
+
+// coarse maps a canonical emotion to the composite (MEGC) class it falls
+// in, so that "disgust" answers a "negative" class.
+var coarse = map[string]string{
+	"happiness": "positive",
+	"sadness":   "negative", "disgust": "negative", "contempt": "negative", "fear": "negative",
+	"anger": "negative", "repression": "negative",
+	"surprise": "surprise",
+}
+
+var wordRE = regexp.MustCompile(`[A-Za-z]+`)
+
+// canonical returns the canonical emotion of a word or label ("" if none).
+func canonical(s string) string {
+	return emotionWords[strings.ToLower(strings.TrimSpace(s))]
+}
+
+// classOf maps an emotion word or label to a class of classes: exact
+// (case-insensitive) match, same canonical emotion, or the coarse class
+// containing it. ok is false when nothing in classes fits.
+func classOf(word string, classes []string) (string, bool) {
+	w := strings.ToLower(strings.TrimSpace(word))
+	for _, c := range classes {
+		if strings.ToLower(c) == w {
+			return c, true
+		}
+	}
+	cw := canonical(w)
+	if cw == "" {
+		return "", false
+	}
+	for _, c := range classes {
+		if canonical(c) == cw {
+			return c, true
+		}
+	}
+	if g, ok := coarse[cw]; ok {
+		for _, c := range classes {
+			if canonical(c) == g {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+// mention is one emotion or class named in a text.
+type mention struct {
+	word    string // as written
+	emotion string // canonical emotion, or the class name for class-only words
+	pos     int
+	negated bool
+}
+
+// negators precede a mention that the text denies ("not happiness",
+// "rather than anger", "no sign of fear").
+var negators = []string{"not", "no", "without", "rather than", "instead of", "absence of", "lack of", "ruling out", "rule out", "rules out", "unlike", "isn't", "aren't", "nor", "than"}
+
+// mentions finds emotion words and class names in s, in order.
+func mentions(s string, classes []string) []mention {
+	classWord := map[string]string{}
+	for _, c := range classes {
+		lc := strings.ToLower(c)
+		if canonical(lc) == "" {
+			classWord[lc] = c
+		}
+	}
+	lower := strings.ToLower(s)
+	var out []mention
+	for _, loc := range wordRE.FindAllStringIndex(s, -1) {
+		w := lower[loc[0]:loc[1]]
+		em := emotionWords[w]
+		if em == "" {
+			c, ok := classWord[w]
+			if !ok {
+				continue
+			}
+			em = c
+		}
+		out = append(out, mention{word: s[loc[0]:loc[1]], emotion: em, pos: loc[0], negated: negatedBefore(lower[:loc[0]])})
+	}
+	return out
+}
+
+// negatedBefore reports whether the few words before a mention negate it.
+func negatedBefore(prefix string) bool {
+	// Look back within the current clause only (and a bounded window, so
+	// that scanning a long text stays linear).
+	if len(prefix) > 120 {
+		prefix = prefix[len(prefix)-120:]
+	}
+	if i := strings.LastIndexAny(prefix, ".;:!?\n,("); i >= 0 {
+		prefix = prefix[i+1:]
+	}
+	// "not anger but disgust": a contrast word starts a new clause.
+	for _, sep := range []string{" but ", " rather ", " however "} {
+		if i := strings.LastIndex(" "+prefix, sep); i >= 0 {
+			prefix = prefix[max(0, i+len(sep)-1):]
+		}
+	}
+	words := strings.Fields(prefix)
+	if len(words) > 4 {
+		words = words[len(words)-4:]
+	}
+	tail := " " + strings.Join(words, " ") + " "
+	for _, n := range negators {
+		if strings.Contains(tail, " "+n+" ") {
+			return true
+		}
+	}
+	return false
+}
