@@ -183,6 +183,33 @@ var prototypes = func() []prototype {
 	return out
 }()
 
+// codePrototype turns a FACS code into a prototype labelled with its
+// objective class; every AU must be one synth can render.
+func codePrototype(s string) (prototype, error) {
+	c, err := facs.Parse(s)
+	if err != nil {
+		return prototype{}, fmt.Errorf("synth: code %q: %w", s, err)
+	}
+	if c.Empty() {
+		return prototype{}, fmt.Errorf("synth: code %q has no AU", s)
+	}
+	p := prototype{label: "class " + facs.Objective(c).String()}
+	for _, a := range c.AUs() {
+		if _, ok := auFields[a.Number]; !ok {
+			return prototype{}, fmt.Errorf("synth: code %q: AU%d cannot be rendered (synth renders %v)", s, a.Number, AUs())
+		}
+		side := ""
+		switch a.Side {
+		case facs.Left:
+			side = "L"
+		case facs.Right:
+			side = "R"
+		}
+		p.aus = append(p.aus, protoAU{au: a.Number, side: side, level: a.Value(0)})
+	}
+	return p, nil
+}
+
 // Labels lists the emotion labels synth can render, in prototype order.
 func Labels() []string {
 	out := make([]string, len(prototypes))
