@@ -208,3 +208,6 @@ func (s *Spotter) Flush() []Interval {
 	}
 	return s.close(s.last)
 }
+
+// Open reports whether an event is in progress.
+func (s *Spotter) Open() bool { return s.open }
