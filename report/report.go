@@ -81,8 +81,8 @@ func Write(w io.Writer, r *Report) error {
 type eventView struct {
 	Event
 	OnsetImg, ApexImg, FlowImg template.URL
-	CoTHTML           template.HTML
-	EmotionRows       []emotionRow
+	CoTHTML                    template.HTML
+	EmotionRows                []emotionRow
 }
 
 type emotionRow struct {
