@@ -46,6 +46,7 @@ func commands() []command {
 		benchCommand(),
 		cotCommand(),
 		exportCommand(),
+		datasetCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
