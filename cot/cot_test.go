@@ -112,6 +112,37 @@ func TestKnownAnswers(t *testing.T) {
 	}
 }
 
+// More of a prototype raises confidence; a conflicting action lowers it and
+// is named; fainter actions lower it.
+func TestEvidenceMovesConfidence(t *testing.T) {
+	conf := func(ev []Evidence) (string, float64, string) {
+		c, err := Explain(ev, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Conclusion.Label, c.Conclusion.Confidence, c.Interpretation.Rationale
+	}
+	_, partial, _ := conf(withIntensity("1+2", 0.6))
+	_, full, _ := conf(withIntensity("1+2+5+26", 0.6))
+	if !(full > partial) {
+		t.Errorf("surprise: full prototype %.2f not above partial %.2f", full, partial)
+	}
+	l, clean, _ := conf(withIntensity("6+12", 0.6))
+	l2, mixed, why := conf(withIntensity("6+12+15", 0.6))
+	if l != facs.Happiness || l2 != facs.Happiness || !(mixed < clean) || !strings.Contains(why, "AU15") {
+		t.Errorf("conflict: %s %.2f vs %s %.2f: %s", l, clean, l2, mixed, why)
+	}
+	_, faint, _ := conf(withIntensity("6+12", 0.15))
+	if !(faint < clean) {
+		t.Errorf("trace smile %.2f not below marked smile %.2f", faint, clean)
+	}
+	_, unsure, _ := conf(EvidenceFromCode(facs.MustParse("6?+12?")))
+	_, sure, _ := conf(EvidenceFromCode(facs.MustParse("6+12")))
+	if !(unsure < sure) {
+		t.Errorf("uncertain coding %.2f not below certain %.2f", unsure, sure)
+	}
+}
+
 func TestEmptyEvidenceClaimsNoEmotion(t *testing.T) {
 	for _, ev := range [][]Evidence{
 		nil,
