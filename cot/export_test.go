@@ -112,3 +112,19 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("leftover files: %v", ents)
 	}
 }
+
+func BenchmarkExport(b *testing.B) {
+	dir := b.TempDir()
+	img := filepath.Join(dir, "f.png")
+	os.WriteFile(img, nil, 0o644)
+	codes := []string{"6+12", "4+7", "R12A+R14A", "1+2+5B+26", "9+15+16", "1+4+15", "4+5+7+23"}
+	recs := make([]Record, 100)
+	for i := range recs {
+		recs[i] = Record{ID: string(rune('a'+i%26)) + strings.Repeat("x", i/26), Label: []string{"happiness", "disgust", "contempt", "surprise", "disgust", "sadness", "anger"}[i%7], Image: img, AUs: codes[i%7]}
+	}
+	for b.Loop() {
+		if _, err := Export(context.Background(), io.Discard, recs, ExportOptions{Format: FormatLLaVA}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
