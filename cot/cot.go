@@ -18,6 +18,9 @@ type Evidence struct {
 	Side       string  `json:"side,omitempty"`       // "", "left", "right" ("" = both / unspecified)
 	Intensity  float64 `json:"intensity"`            // in [0,1]
 	Confidence float64 `json:"confidence,omitempty"` // in [0,1]; 0 means unknown
+	// IntensityUnknown marks evidence whose intensity was not coded (a
+	// dataset sheet's "4+7"); Intensity then holds a nominal value.
+	IntensityUnknown bool `json:"intensity_unknown,omitempty"`
 	Onset      float64 `json:"onset,omitempty"`      // seconds, optional timing
 	Apex       float64 `json:"apex,omitempty"`
 	Offset     float64 `json:"offset,omitempty"`
@@ -31,6 +34,13 @@ type Observation struct {
 	Intensity     float64  `json:"intensity"`
 	IntensityWord string   `json:"intensity_word"`
 	Emotions      []string `json:"emotions"` // emotions this AU is usually tied to
+	// Letter is the FACS intensity letter A..E ("" when not coded).
+	Letter string `json:"letter,omitempty"`
+	// IntensityUnknown: the source gave the AU without an intensity.
+	IntensityUnknown bool `json:"intensity_unknown,omitempty"`
+	// Movement is the plain description of the action ("pulling the right
+	// corner of the lips").
+	Movement string `json:"movement,omitempty"`
 }
 
 // Interpretation is the Overall Emotional Interpretation.
@@ -45,6 +55,9 @@ type Interpretation struct {
 type Conclusion struct {
 	Label      string  `json:"label"`
 	Confidence float64 `json:"confidence"`
+	// Emotion is the fine emotion behind Label when Label is coarser (a
+	// MEGC2019 class such as "negative"); empty otherwise.
+	Emotion string `json:"emotion,omitempty"`
 }
 
 // CoT is a structured chain of thought and its rendered text.

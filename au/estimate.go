@@ -1,0 +1,260 @@
+// Package au measures facial Action Unit intensities per frame, on
+// OpenFace's 0–5 scale with a presence flag, from how the face's skin moved
+// relative to a neutral reference.
+//
+// Method: 77 points (the 68 landmarks plus forehead, cheek, chin and
+// nasolabial points) are tracked from the neutral reference frame into every
+// frame with inverse-compositional Lucas-Kanade on a two-level pyramid of a
+// face crop (sparse optical flow; always against the reference, so nothing
+// drifts). The head's rigid motion is a robust similarity fitted on stable
+// points and removed; the remaining displacements, in face coordinates
+// normalised to an inter-ocular distance of 100 px, are decomposed by
+// non-negative least squares on a basis of per-AU movements written from
+// FACS's descriptions (left and right separately for lateral AUs). A single
+// image has no neutral frame: MeasureShape decomposes the landmarks against a
+// canonical neutral shape instead.
+package au
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/tell-project/tell/raster"
+)
+
+// Scale converts a basis coefficient (canonical px at IOD 100) to
+// OpenFace's 0–5 intensity: 10 canonical px (a tenth of the eye distance) is
+// the maximum, 5.
+const Scale = 0.5
+
+// PresenceThreshold is the intensity (0–5) from which an AU counts as present.
+const PresenceThreshold = 0.45
+
+// ErrLost reports that the face could not be tracked in a frame.
+var ErrLost = errors.New("au: face lost")
+
+// Measurement is the result for one frame.
+type Measurement struct {
+	Landmarks [68][2]float32 // tracked landmarks, frame pixels
+	// Intensity, Right and Left are per AUs entry on the 0–5 scale;
+	// Intensity is the stronger side. Midline AUs have Right = Left.
+	Intensity, Right, Left []float32
+	Present                []bool
+	// Motion is the RMS non-rigid displacement over all points, canonical px
+	// (IOD 100); the spotting signal.
+	Motion float32
+	// Confidence is the fraction of points tracked with a small residual.
+	Confidence float32
+	// Pose relative to the reference: scale, rotation (radians), translation (px).
+	Scale, Rotation, TX, TY float32
+}
+
+func newMeasurement() Measurement {
+	n := len(AUs)
+	return Measurement{Intensity: make([]float32, n), Right: make([]float32, n), Left: make([]float32, n), Present: make([]bool, n)}
+}
+
+// Estimator measures frames against one neutral reference. It keeps
+// buffers between calls and is not safe for concurrent use.
+type Estimator struct {
+	refPts  [][2]float64 // reference positions of all tracked points, frame px
+	ex, ey  [2]float64   // reference face axes
+	iod     float64
+	box     [4]int // reference crop x0, y0, w, h
+	r       int
+	tpl     [2][]template
+	pyr     pyramid
+	buf     []float32
+	cur     [][2]float64
+	ok      []bool
+	prev    similarity
+	prevPts [][2]float64
+	sol     *solver
+	resid   []float64
+	w       []float64
+}
+
+// New prepares an estimator with ref as the neutral frame and lm its 68 landmarks.
+func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
+	e := &Estimator{}
+	e.refPts = allPoints(lm)
+	l, r := eyeCentres(lm)
+	dx, dy := r[0]-l[0], r[1]-l[1]
+	e.iod = math.Hypot(dx, dy)
+	if e.iod < 8 {
+		return nil, fmt.Errorf("au: face too small (eye distance %.1f px, need 8)", e.iod)
+	}
+	e.ex = [2]float64{dx / e.iod, dy / e.iod}
+	e.ey = [2]float64{-e.ex[1], e.ex[0]}
+	e.r = int(math.Round(0.12 * e.iod))
+	e.r = max(3, min(e.r, 10))
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range e.refPts {
+		minX, maxX = math.Min(minX, p[0]), math.Max(maxX, p[0])
+		minY, maxY = math.Min(minY, p[1]), math.Max(maxY, p[1])
+	}
+	m := 0.35*e.iod + float64(4*e.r)
+	x0, y0 := int(minX-m), int(minY-m)
+	x1, y1 := int(maxX+m)+1, int(maxY+m)+1
+	x0, y0 = max(x0, 0), max(y0, 0)
+	x1, y1 = min(x1, ref.W), min(y1, ref.H)
+	if x1-x0 < 16 || y1-y0 < 16 {
+		return nil, fmt.Errorf("au: face box outside the image")
+	}
+	e.box = [4]int{x0, y0, x1 - x0, y1 - y0}
+	e.pyr.build(ref, x0, y0, x1-x0, y1-y0)
+	for lv := 0; lv < 2; lv++ {
+		f := float32(1) / float32(int(1)<<lv)
+		e.tpl[lv] = make([]template, numPoints)
+		for i, p := range e.refPts {
+			e.tpl[lv][i] = makeTemplate(e.pyr.lv[lv], (float32(p[0])-float32(x0))*f, (float32(p[1])-float32(y0))*f, e.r)
+		}
+	}
+	n := 2*e.r + 1
+	e.buf = make([]float32, n*n)
+	e.cur = make([][2]float64, numPoints)
+	e.prevPts = append([][2]float64(nil), e.refPts...)
+	e.ok = make([]bool, numPoints)
+	e.prev = similarity{a: 1}
+	e.sol = newSolver(buildBasis())
+	e.resid = make([]float64, 2*numPoints)
+	e.w = make([]float64, 2*numPoints)
+	return e, nil
+}
+
+// IOD is the reference inter-ocular distance in pixels.
+func (e *Estimator) IOD() float64 { return e.iod }
+
+func eyeCentres(lm [68][2]float32) (l, r [2]float64) {
+	for i := 36; i < 42; i++ {
+		l[0] += float64(lm[i][0]) / 6
+		l[1] += float64(lm[i][1]) / 6
+	}
+	for i := 42; i < 48; i++ {
+		r[0] += float64(lm[i][0]) / 6
+		r[1] += float64(lm[i][1]) / 6
+	}
+	return l, r
+}
+
+// allPoints returns the 68 landmarks and the extra points.
+func allPoints(lm [68][2]float32) [][2]float64 {
+	pts := make([][2]float64, 0, numPoints)
+	for _, p := range lm {
+		pts = append(pts, [2]float64{float64(p[0]), float64(p[1])})
+	}
+	l, r := eyeCentres(lm)
+	dx, dy := r[0]-l[0], r[1]-l[1]
+	iod := math.Hypot(dx, dy)
+	ex := [2]float64{dx / iod, dy / iod}
+	ey := [2]float64{-ex[1], ex[0]}
+	for _, xp := range extraPoints {
+		var c [2]float64
+		for _, i := range xp.pts {
+			c[0] += float64(lm[i][0]) / float64(len(xp.pts))
+			c[1] += float64(lm[i][1]) / float64(len(xp.pts))
+		}
+		c[0] += (xp.off[0]*ex[0] + xp.off[1]*ey[0]) * iod
+		c[1] += (xp.off[0]*ex[1] + xp.off[1]*ey[1]) * iod
+		pts = append(pts, c)
+	}
+	return pts
+}
+
+// Measure tracks the face into frame and fills m (allocated on first use).
+// It returns ErrLost when the face cannot be followed; m then holds the
+// last pose and zero AUs.
+func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
+	if m.Intensity == nil {
+		*m = newMeasurement()
+	}
+	// Follow the head: shift the crop by the last frame's translation.
+	cx := float64(e.box[0]) + float64(e.box[2])/2
+	cy := float64(e.box[1]) + float64(e.box[3])/2
+	px, py := e.prev.apply(cx, cy)
+	sx, sy := int(math.Round(px-cx)), int(math.Round(py-cy))
+	x0, y0 := e.box[0]+sx, e.box[1]+sy
+	w, h := e.box[2], e.box[3]
+	e.pyr.build(frame, x0, y0, w, h)
+	tracked := 0
+	for i := range e.refPts {
+		// Start from where the point was last frame.
+		gx := float32(e.prevPts[i][0] - float64(x0))
+		gy := float32(e.prevPts[i][1] - float64(y0))
+		qx, qy := gx/2, gy/2
+		var res float32
+		ok := true
+		qx, qy, _, ok = trackPoint(e.pyr.lv[1], &e.tpl[1][i], qx, qy, e.r, e.buf)
+		if ok {
+			qx, qy = 2*qx, 2*qy
+		} else {
+			qx, qy = gx, gy
+		}
+		qx, qy, res, ok = trackPoint(e.pyr.lv[0], &e.tpl[0][i], qx, qy, e.r, e.buf)
+		e.ok[i] = ok && res < 0.6
+		if e.ok[i] {
+			tracked++
+			e.cur[i] = [2]float64{float64(qx) + float64(x0), float64(qy) + float64(y0)}
+		}
+	}
+	// Rigid head motion on the stable points that tracked.
+	var src, dst [][2]float64
+	var wts []float64
+	for _, i := range stablePoints {
+		if e.ok[i] {
+			src = append(src, e.refPts[i])
+			dst = append(dst, e.cur[i])
+			wts = append(wts, 1)
+		}
+	}
+	m.Confidence = float32(tracked) / float32(numPoints)
+	if len(src) < len(stablePoints)/2 || tracked < numPoints/2 {
+		clearAUs(m)
+		return fmt.Errorf("%w: %d of %d points tracked", ErrLost, tracked, numPoints)
+	}
+	sim := robustSimilarity(src, dst, wts, 0.02*e.iod)
+	s := sim.scale()
+	if s < 0.5 || s > 2 {
+		clearAUs(m)
+		return fmt.Errorf("%w: implausible scale change %.2f", ErrLost, s)
+	}
+	// Residuals in canonical face coordinates.
+	cosT, sinT := sim.a/s, sim.b/s
+	norm := 100 / (s * e.iod)
+	var sum2 float64
+	for i := range e.refPts {
+		rx, ry := sim.apply(e.refPts[i][0], e.refPts[i][1])
+		if !e.ok[i] {
+			e.cur[i] = [2]float64{rx, ry}
+			e.w[2*i], e.w[2*i+1] = 0, 0
+			e.resid[2*i], e.resid[2*i+1] = 0, 0
+			continue
+		}
+		dx, dy := e.cur[i][0]-rx, e.cur[i][1]-ry
+		// Undo the head rotation, then express in the reference face axes.
+		ux, uy := cosT*dx+sinT*dy, -sinT*dx+cosT*dy
+		fx := (ux*e.ex[0] + uy*e.ex[1]) * norm
+		fy := (ux*e.ey[0] + uy*e.ey[1]) * norm
+		e.resid[2*i], e.resid[2*i+1] = fx, fy
+		e.w[2*i], e.w[2*i+1] = 1, 1
+		sum2 += fx*fx + fy*fy
+	}
+	m.Motion = float32(math.Sqrt(sum2 / float64(tracked)))
+	for i := 0; i < 68; i++ {
+		m.Landmarks[i] = [2]float32{float32(e.cur[i][0]), float32(e.cur[i][1])}
+	}
+	copy(e.prevPts, e.cur)
+	e.prev = sim
+	m.Scale, m.Rotation = float32(s), float32(math.Atan2(sim.b, sim.a))
+	m.TX, m.TY = float32(sim.tx), float32(sim.ty)
+	e.sol.solve(e.resid, e.w, m)
+	return nil
+}
+
+func clearAUs(m *Measurement) {
+	for i := range m.Intensity {
+		m.Intensity[i], m.Right[i], m.Left[i], m.Present[i] = 0, 0, 0, false
+	}
+	m.Motion = 0
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/raster"
+)
+
+// benchFlow times TV-L1 on one image pair: `tell bench flow A B`.
+func benchFlow(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("bench flow")
+	gtPath := fs.String("gt", "", "ground-truth flow (.flo) to report the end-point error against")
+	outPath := fs.String("out", "", "write the computed flow here (.flo)")
+	preset := fs.String("preset", "default", "parameters: default (OpenCV's) or fast")
+	workers := fs.Int("workers", 0, "goroutines (0: all cores)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageErrorf("want two images, got %d arguments", len(pos))
+	}
+	var p flow.Params
+	switch *preset {
+	case "default":
+		p = flow.Default()
+	case "fast":
+		p = flow.Fast()
+	default:
+		return usageErrorf("--preset %q: want default or fast", *preset)
+	}
+	p.Workers = *workers
+	a, err := loadGray(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := loadGray(pos[1])
+	if err != nil {
+		return err
+	}
+	est, err := flow.NewTVL1(p)
+	if err != nil {
+		return err
+	}
+	defer est.Close()
+	var f flow.Field
+	if err := est.ComputeInto(ctx, a, b, &f); err != nil { // warm-up
+		return fmt.Errorf("%s, %s: %w", pos[0], pos[1], err)
+	}
+	ms := make([]float64, 5)
+	for i := range ms {
+		t0 := time.Now()
+		if err := est.ComputeInto(ctx, a, b, &f); err != nil {
+			return err
+		}
+		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+	}
+	slices.Sort(ms)
+	if *outPath != "" {
+		if err := flow.SaveFlo(*outPath, &f); err != nil {
+			return err
+		}
+	}
+	if *gtPath != "" {
+		gt, err := flow.LoadFlo(*gtPath)
+		if err != nil {
+			return err
+		}
+		epe, err := flow.EPE(&f, gt, 8)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *gtPath, err)
+		}
+		fmt.Fprintf(env.stdout, "epe=%.4f\n", epe)
+	}
+	fmt.Fprintf(env.stdout, "iterations=%d\n", est.Iterations())
+	fmt.Fprintf(env.stdout, "tell_tvl1_ms=%.1f\n", ms[len(ms)/2])
+	return nil
+}
+
+// loadGray decodes an image file to grey.
+func loadGray(path string) (*raster.Gray, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	img, _, err := image.Decode(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return raster.FromImage(img), nil
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// runTell runs the tell command line in-process and returns its exit code and
+// output streams.
+func runTell(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	code = run(context.Background(), env, args)
+	return code, out.String(), errb.String()
+}
+
+func TestDispatcher(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{nil, 2, "Usage: tell"},
+		{[]string{"help"}, 0, "Commands:"},
+		{[]string{"nosuch"}, 2, `unknown command "nosuch"`},
+		{[]string{"help", "nosuch"}, 2, `unknown command "nosuch"`},
+		{[]string{"version"}, 0, "tell "},
+	}
+	for _, tc := range tests {
+		code, out, errOut := runTell(t, tc.args...)
+		if code != tc.code {
+			t.Errorf("tell %v: exit %d, want %d", tc.args, code, tc.code)
+		}
+		if !strings.Contains(out+errOut, tc.contains) {
+			t.Errorf("tell %v: output %q lacks %q", tc.args, out+errOut, tc.contains)
+		}
+	}
+}
+
+// TestEveryCommandHasHelp checks that each registered command documents itself.
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands() {
+		code, out, _ := runTell(t, "help", c.name)
+		if code != 0 || !strings.Contains(out, c.name) {
+			t.Errorf("tell help %s: exit %d, output %q", c.name, code, out)
+		}
+		if c.summary == "" {
+			t.Errorf("command %s has no summary", c.name)
+		}
+	}
+}
+
+func TestParseFlagsInterleaved(t *testing.T) {
+	fs := newFlagSet("x")
+	out := fs.String("out", "", "")
+	pos, err := parseFlags(fs, []string{"a.mp4", "--out", "dir", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out != "dir" || len(pos) != 2 || pos[0] != "a.mp4" || pos[1] != "b" {
+		t.Errorf("got out=%q pos=%v", *out, pos)
+	}
+	if _, err := parseFlags(fs, []string{"--bogus"}); err == nil {
+		t.Error("unknown flag accepted")
+	}
+}

@@ -1,0 +1,77 @@
+package cot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// lexicon maps the words a conclusion may use to labels. It is the reader's
+// own vocabulary, independent of the rules that wrote the text.
+var lexicon = map[string]string{
+	"happiness": "happiness", "happy": "happiness", "joy": "happiness", "joyful": "happiness", "enjoyment": "happiness",
+	"sadness": "sadness", "sad": "sadness", "sorrow": "sadness", "grief": "sadness",
+	"surprise": "surprise", "surprised": "surprise", "astonishment": "surprise",
+	"fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear",
+	"anger": "anger", "angry": "anger", "rage": "anger",
+	"disgust": "disgust", "disgusted": "disgust", "revulsion": "disgust",
+	"contempt": "contempt", "contemptuous": "contempt", "scorn": "contempt",
+	"repression": "repression", "repressed": "repression",
+	"neutral": "neutral",
+	"others": "others", "other": "others",
+	"negative": "negative", "positive": "positive",
+}
+
+// negators are words that, just before an emotion word, mean the text is
+// ruling the emotion out ("rather than anger", "not happiness").
+var negators = map[string]bool{
+	"not": true, "no": true, "than": true, "instead": true, "without": true,
+	"nor": true, "unlike": true, "except": true, "against": true, "excluding": true,
+}
+
+// ErrNoLabel means the reader found no asserted label in the text.
+var ErrNoLabel = errors.New("cot: no label found in the conclusion")
+
+// ReadLabel is Des2Exp: it infers the expression label from the CoT text
+// alone, by reading the Conclusion section and taking the first emotion word
+// that is not ruled out by a negator within the three words before it. It
+// never looks at AUs or at the structured CoT.
+func ReadLabel(text string) (string, error) {
+	i := strings.Index(text, HeadingConclusion)
+	if i < 0 {
+		return "", fmt.Errorf("cot: text has no %s section", HeadingConclusion)
+	}
+	words := strings.FieldsFunc(strings.ToLower(text[i+len(HeadingConclusion):]), func(r rune) bool {
+		return !unicode.IsLetter(r)
+	})
+	for k, w := range words {
+		l, ok := lexicon[w]
+		if !ok {
+			continue
+		}
+		negated := false
+		for j := max(0, k-3); j < k; j++ {
+			if negators[words[j]] {
+				negated = true
+			}
+		}
+		if !negated {
+			return l, nil
+		}
+	}
+	return "", ErrNoLabel
+}
+
+// Check reports whether the label Des2Exp reads from c.Text equals
+// c.Conclusion.Label.
+func Check(c CoT) error {
+	got, err := ReadLabel(c.Text)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(got, c.Conclusion.Label) {
+		return fmt.Errorf("cot: text concludes %q but the structured label is %q", got, c.Conclusion.Label)
+	}
+	return nil
+}

@@ -1,0 +1,439 @@
+package cot
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/tell-project/tell/facs"
+)
+
+// ActiveThreshold is the intensity below which an AU counts as not acting
+// (FACS trace level A begins at 0.1 on tell's [0,1] scale).
+const ActiveThreshold = 0.1
+
+// laterality of an aggregated AU.
+type laterality uint8
+
+const (
+	bilateral laterality = iota
+	unilateral
+	asymmetric
+)
+
+// unit is one AU after merging its left, right and bilateral evidence.
+type unit struct {
+	au        int
+	info      facs.Info
+	intensity float64 // strongest side, [0,1]
+	lat       laterality
+	side      string // "left"/"right" for unilateral, the stronger side for asymmetric ("" if unknown)
+	conf      float64
+	unknown   bool    // intensity not coded
+	presence  float64 // [0,1]: how clearly the action is there (intensity and confidence)
+	weight    float64 // feedback re-weighing factor (1 normally)
+}
+
+// aggregate merges evidence per AU, drops actions below ActiveThreshold and
+// orders units by intensity (strongest first), then AU number.
+func aggregate(ev []Evidence) ([]unit, error) {
+	type acc struct {
+		l, r, b     float64
+		asym        bool
+		conf        float64
+		unknown     bool
+		seen, known bool
+	}
+	m := map[int]*acc{}
+	for i, e := range ev {
+		if e.AU < 1 || e.AU > 99 {
+			return nil, fmt.Errorf("cot: evidence %d: AU %d out of range 1..99", i, e.AU)
+		}
+		if math.IsNaN(e.Intensity) || e.Intensity < 0 || e.Intensity > 1 {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): intensity %v outside [0,1]", i, e.AU, e.Intensity)
+		}
+		if math.IsNaN(e.Confidence) || e.Confidence < 0 || e.Confidence > 1 {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): confidence %v outside [0,1]", i, e.AU, e.Confidence)
+		}
+		side, err := facs.ParseSide(e.Side)
+		if err != nil {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): %w", i, e.AU, err)
+		}
+		a := m[e.AU]
+		if a == nil {
+			a = &acc{}
+			m[e.AU] = a
+		}
+		if e.Intensity < ActiveThreshold {
+			continue
+		}
+		switch side {
+		case facs.Left:
+			a.l = math.Max(a.l, e.Intensity)
+		case facs.Right:
+			a.r = math.Max(a.r, e.Intensity)
+		case facs.Asymmetric:
+			a.asym = true
+			a.b = math.Max(a.b, e.Intensity)
+		default:
+			a.b = math.Max(a.b, e.Intensity)
+		}
+		c := e.Confidence
+		if c == 0 {
+			c = 1
+		}
+		a.conf = math.Max(a.conf, c)
+		a.seen = true
+		if e.IntensityUnknown {
+			a.unknown = true
+		} else {
+			a.known = true
+		}
+	}
+	var out []unit
+	for n, a := range m {
+		if !a.seen {
+			continue
+		}
+		u := unit{au: n, info: facs.Describe(n), conf: a.conf, weight: 1, unknown: a.unknown && !a.known}
+		u.intensity = math.Max(a.b, math.Max(a.l, a.r))
+		switch {
+		case a.asym:
+			u.lat = asymmetric
+			if a.l > a.r {
+				u.side = "left"
+			} else if a.r > a.l {
+				u.side = "right"
+			}
+		case a.b > 0:
+			u.lat = bilateral
+		case a.l > 0 && a.r > 0:
+			lo, hi := math.Min(a.l, a.r), math.Max(a.l, a.r)
+			if lo/hi >= 0.6 {
+				u.lat = bilateral
+			} else {
+				u.lat = asymmetric
+				u.side = "left"
+				if a.r > a.l {
+					u.side = "right"
+				}
+			}
+		case a.l > 0:
+			u.lat, u.side = unilateral, "left"
+		default:
+			u.lat, u.side = unilateral, "right"
+		}
+		// Presence saturates at slight (B) intensity: a trace action is
+		// there but less certainly so.
+		u.presence = math.Min(1, u.intensity/0.3) * u.conf
+		out = append(out, u)
+	}
+	// Strongest first; when some intensities are not coded their order
+	// means nothing, so fall back to AU order.
+	anyUnknown := false
+	for _, u := range out {
+		anyUnknown = anyUnknown || u.unknown
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !anyUnknown && out[i].intensity != out[j].intensity {
+			return out[i].intensity > out[j].intensity
+		}
+		return out[i].au < out[j].au
+	})
+	return out, nil
+}
+
+// match is how well one emotion explains the units.
+type match struct {
+	emotion   string
+	score     float64
+	variant   variant
+	matched   []int // AUs of the variant that are present
+	missing   []int // AUs of the variant that are absent
+	conflicts []int // present AUs that argue against the emotion
+	gist      string
+}
+
+// lateralFactor is how much a unit counts for a need: unilateral needs want
+// a one-sided action; a bilateral need on AU12/AU14 (a full smile) counts a
+// one-sided action only weakly, since a half smile signals contempt.
+func lateralFactor(n need, u unit) float64 {
+	if n.unilateral {
+		switch u.lat {
+		case unilateral:
+			return 1
+		case asymmetric:
+			return 0.6
+		}
+		return 0.15
+	}
+	if n.au == 12 || n.au == 14 {
+		switch u.lat {
+		case unilateral:
+			return 0.35
+		case asymmetric:
+			return 0.7
+		}
+	}
+	return 1
+}
+
+// score rates every candidate emotion against the units and returns the
+// matches, best first. Incidental actions (blinks, head and gaze movements)
+// are ignored.
+func score(units []unit, candidates []emotionModel, boost map[string]float64) []match {
+	by := map[int]unit{}
+	total := 0.0
+	for _, u := range units {
+		if u.info.Incidental {
+			continue
+		}
+		by[u.au] = u
+		total += u.presence * u.weight
+	}
+	var out []match
+	for _, em := range candidates {
+		set := map[int]bool{}
+		for _, v := range em.variants {
+			for _, n := range v.needs {
+				set[n.au] = true
+			}
+		}
+		explainedMass := 0.0
+		for n, u := range by {
+			if set[n] {
+				explainedMass += u.presence * u.weight
+			}
+		}
+		explained := 0.0
+		if total > 0 {
+			explained = explainedMass / total
+		}
+		best := match{emotion: em.emotion, gist: em.gist}
+		for _, v := range em.variants {
+			recall := 0.0
+			var matched, missing []int
+			inV := map[int]bool{}
+			for _, n := range v.needs {
+				inV[n.au] = true
+				u, ok := by[n.au]
+				if !ok {
+					missing = append(missing, n.au)
+					continue
+				}
+				f := lateralFactor(n, u)
+				recall += math.Min(1, u.presence*u.weight) * f
+				if f >= 0.5 {
+					matched = append(matched, n.au)
+				} else {
+					missing = append(missing, n.au)
+				}
+			}
+			// A configuration counts only when enough of it is there: a
+			// single action matches only the single-action entries, so one
+			// shared AU (AU17, AU4) cannot stand for a whole variant.
+			if len(matched) < min(2, len(v.needs)) {
+				continue
+			}
+			// Missing actions cost more than linearly: half a prototype is
+			// much weaker evidence than the whole.
+			recall = math.Pow(recall/float64(len(v.needs)), 1.5)
+			penalty := 0.0
+			var conflicts []int
+			for n, w := range em.conflicts {
+				if u, ok := by[n]; ok && !inV[n] {
+					penalty += w * math.Min(1, u.presence*u.weight)
+					conflicts = append(conflicts, n)
+				}
+			}
+			penalty = math.Min(0.8, penalty)
+			s := v.prior * recall * (0.55 + 0.45*explained) * (1 - penalty)
+			if b, ok := boost[em.emotion]; ok {
+				s *= b
+			}
+			if s > best.score {
+				sort.Ints(conflicts)
+				best.score, best.variant, best.matched, best.missing, best.conflicts = s, v, matched, missing, conflicts
+			}
+		}
+		out = append(out, best)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// Decision thresholds on the match score.
+const (
+	// minScore is the least score that may name an emotion; below it the
+	// expression is "others" (or neutral): no confident emotion from thin
+	// evidence.
+	minScore = 0.3
+	// secondaryRatio: an emotion whose score reaches this share of the
+	// dominant one (and minScore) is reported as secondary.
+	secondaryRatio = 0.6
+)
+
+// decision is the reasoning result before any text is written.
+type decision struct {
+	units     []unit
+	matches   []match // best first
+	label     string
+	emotion   string // the dominant emotion ("" when neutral/others)
+	secondary []match
+	conf      float64
+	active    int // non-incidental active units
+}
+
+// decide picks the label from the matches. classes, when not empty, is the
+// label set the conclusion must come from.
+func decide(units []unit, candidates []emotionModel, boost map[string]float64, o Options) decision {
+	d := decision{units: units}
+	for _, u := range units {
+		if !u.info.Incidental {
+			d.active++
+		}
+	}
+	d.matches = score(units, candidates, boost)
+	if d.active == 0 {
+		d.label = o.noneLabel(false)
+		d.conf = 0.9
+		if len(units) > 0 {
+			d.conf = 0.8 // only incidental actions (a blink) moved
+		}
+		return d
+	}
+	top := d.matches[0]
+	if top.score < minScore {
+		d.label = o.noneLabel(true)
+		// Confidence that no emotion is shown falls as the best candidate
+		// approaches the threshold.
+		d.conf = round2(0.5 + 0.3*(1-top.score/minScore))
+		return d
+	}
+	d.emotion = top.emotion
+	d.label = o.mapLabel(top.emotion)
+	for _, m := range d.matches[1:] {
+		if m.score >= minScore && m.score >= secondaryRatio*top.score && len(d.secondary) < 2 {
+			d.secondary = append(d.secondary, m)
+		}
+	}
+	second := 0.0
+	if len(d.matches) > 1 {
+		second = d.matches[1].score
+	}
+	// Confidence: the match quality, discounted when a rival comes close
+	// and when the matched actions are faint.
+	strength := 0.0
+	for _, n := range top.matched {
+		for _, u := range units {
+			if u.au == n {
+				strength += math.Min(1, u.intensity/0.5)
+			}
+		}
+	}
+	if len(top.matched) > 0 {
+		strength /= float64(len(top.matched))
+	}
+	margin := (top.score - second) / top.score
+	c := math.Min(1, top.score) * (0.6 + 0.4*margin) * (0.7 + 0.3*strength)
+	d.conf = round2(math.Max(0.05, math.Min(0.99, c)))
+	return d
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// Options steer the engine.
+type Options struct {
+	// Seed picks the phrasing; the same seed and evidence give the same text.
+	Seed uint64
+	// Classes, when set, is the label set of the task (e.g. the classes of
+	// a dataset): the engine only names labels from it. A three-class set
+	// (negative, positive, surprise) maps emotions through MEGC2019.
+	Classes []string
+	// Dataset names the source dataset for dataset-aware mappings.
+	Dataset string
+	// MaxTries bounds the feedback-reflection loop (default 3).
+	MaxTries int
+}
+
+func (o Options) has(c string) bool {
+	for _, k := range o.Classes {
+		if strings.EqualFold(strings.TrimSpace(k), c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o Options) threeClass() bool {
+	return len(o.Classes) > 0 && o.has(facs.Negative) && o.has(facs.Positive)
+}
+
+// noneLabel is the label for "no emotion": neutral when nothing moved,
+// others when something moved that forms no emotion, adapted to Classes.
+func (o Options) noneLabel(moved bool) string {
+	pref := []string{facs.Neutral, facs.Others}
+	if moved {
+		pref = []string{facs.Others, facs.Neutral}
+	}
+	if len(o.Classes) == 0 {
+		return pref[0]
+	}
+	for _, p := range pref {
+		if o.has(p) {
+			return p
+		}
+	}
+	return pref[0]
+}
+
+func (o Options) mapLabel(e string) string {
+	if o.threeClass() {
+		if c, ok := facs.ThreeClass(e, o.Dataset); ok {
+			return c
+		}
+		return o.noneLabel(true)
+	}
+	return e
+}
+
+// candidates returns the emotion models the label set allows: the seven
+// basic emotions, plus repression when the task has that class; with
+// Classes set, only emotions that are classes or map to one.
+func (o Options) candidates() []emotionModel {
+	var out []emotionModel
+	for _, m := range models() {
+		switch {
+		case len(o.Classes) == 0:
+			if m.emotion == facs.Repression {
+				continue
+			}
+		case o.threeClass():
+			if _, ok := facs.ThreeClass(m.emotion, o.Dataset); !ok {
+				continue
+			}
+			if m.emotion == facs.Repression && !strings.Contains(normalize(o.Dataset), "casme") {
+				continue
+			}
+		default:
+			if !o.has(m.emotion) {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func normalize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 32
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}

@@ -1,0 +1,469 @@
+package cot
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/tell-project/tell/facs"
+)
+
+// pick returns one of the forms, chosen with r.
+func pick(r *rand.Rand, forms ...string) string { return forms[r.IntN(len(forms))] }
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// auList writes "AU4 and AU7" or "AU4+AU7" (plus form).
+func auList(aus []int, plus bool) string {
+	parts := make([]string, len(aus))
+	for i, n := range aus {
+		parts[i] = fmt.Sprintf("AU%d", n)
+	}
+	if plus {
+		return strings.Join(parts, "+")
+	}
+	return facs.JoinAnd(parts)
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// adverbs per FACS level, for the "acting slightly" forms.
+var adverbs = map[facs.Letter]string{facs.A: "barely", facs.B: "slightly", facs.C: "clearly", facs.D: "significantly", facs.E: "maximally"}
+
+// intensityPhrase describes a unit's intensity in words and numbers.
+func intensityPhrase(u unit, r *rand.Rand) string {
+	if u.unknown {
+		return "intensity not coded"
+	}
+	l := facs.LetterFromValue(u.intensity)
+	w, v := l.Word(), fmt.Sprintf("%.2f", u.intensity)
+	switch r.IntN(3) {
+	case 0:
+		return fmt.Sprintf("%s (%s, %s)", w, l, v)
+	case 1:
+		return fmt.Sprintf("at %s intensity (%s)", w, v)
+	}
+	return fmt.Sprintf("acting %s (%s, level %s)", adverbs[l], v, l)
+}
+
+// sidePhrase is "", "on the right side only", "on both sides, stronger on the left", "asymmetric".
+func sidePhrase(u unit) string {
+	switch u.lat {
+	case unilateral:
+		return "on the " + u.side + " side only"
+	case asymmetric:
+		if u.side != "" {
+			return "on both sides, stronger on the " + u.side
+		}
+		return "asymmetric"
+	}
+	return ""
+}
+
+func movement(u unit) string {
+	a := facs.AU{Number: u.au}
+	switch u.lat {
+	case unilateral:
+		if u.side == "left" {
+			a.Side = facs.Left
+		} else {
+			a.Side = facs.Right
+		}
+	case asymmetric:
+		if u.side == "" {
+			a.Side = facs.Asymmetric
+		} else {
+			return u.info.Movement + ", more strongly on the " + u.side
+		}
+	}
+	return facs.MovementOf(a)
+}
+
+// tiedTo describes the emotions an AU is usually tied to.
+func tiedTo(u unit) string {
+	if u.info.Incidental {
+		return "an incidental action with no emotional meaning of its own"
+	}
+	switch u.au {
+	case 12:
+		if u.lat == unilateral {
+			return "one-sided, it points to contempt rather than happiness"
+		}
+		return "the main sign of happiness; one-sided, it signals contempt"
+	case 14:
+		return "tied to contempt, especially when one-sided"
+	}
+	if len(u.info.Emotions) == 0 {
+		return "not tied to a particular emotion"
+	}
+	return "usually tied to " + facs.JoinAnd(u.info.Emotions)
+}
+
+// observationLine writes one bullet of Key Observations.
+func observationLine(u unit, compact bool, r *rand.Rand) string {
+	ip := intensityPhrase(u, r)
+	mv := movement(u)
+	side := sidePhrase(u)
+	if u.side != "" && strings.Contains(mv, u.side) {
+		side = "" // the movement already names the side
+	}
+	if side != "" {
+		side = ", " + side
+	}
+	if compact {
+		return fmt.Sprintf("- AU%d (%s)%s, %s: %s.", u.au, u.info.Name, side, ip, mv)
+	}
+	tied := tiedTo(u)
+	switch r.IntN(3) {
+	case 0:
+		return fmt.Sprintf("- AU%d (%s)%s, %s: %s; %s.", u.au, u.info.Name, side, ip, mv, tied)
+	case 1:
+		if u.unknown {
+			ip = "present (intensity not coded)"
+		}
+		return fmt.Sprintf("- AU%d (%s) is %s%s, %s; %s.", u.au, u.info.Name, ip, side, mv, tied)
+	}
+	return fmt.Sprintf("- %s: AU%d, %s%s, %s; %s.", capitalize(mv), u.au, u.info.Name, side, ip, tied)
+}
+
+var sourcePhrase = map[string]string{
+	srcEMFACS:   "the EMFACS prototype of",
+	srcVariant:  "an EMFACS variant of",
+	srcPartial:  "a partial form of",
+	srcCASME2:   "what micro-expression coders (CASME II criteria) label",
+	srcDavison:  "a configuration of Davison's objective class for",
+	srcFragment: "only a fragment of",
+}
+
+func unitsOf(d decision, aus []int) []unit {
+	var out []unit
+	for _, n := range aus {
+		for _, u := range d.units {
+			if u.au == n {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+func movementsOf(us []unit) string {
+	parts := make([]string, len(us))
+	for i, u := range us {
+		parts[i] = movement(u)
+	}
+	return facs.JoinAnd(parts)
+}
+
+// interpretation writes the Overall Emotional Interpretation paragraph and
+// fills the structured Interpretation.
+func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string) {
+	var it Interpretation
+	var s []string
+	switch {
+	case d.active == 0:
+		it.Dominant = d.label
+		if len(d.units) == 0 {
+			s = append(s, pick(r,
+				"No facial action is active, so there is no evidence of any emotion: the face is at rest.",
+				"The face shows no Action Unit above trace level; without any movement there is nothing to ground an emotion on.",
+			))
+		} else {
+			s = append(s, fmt.Sprintf("Only %s moved, %s, which carries no emotional meaning by itself; no expression is formed.",
+				auList(unitAUs(d.units), false), movementsOf(d.units)))
+		}
+	case d.emotion == "":
+		it.Dominant = d.label
+		top := d.matches[0]
+		list := auList(activeAUs(d.units), false)
+		if top.score > 0 && len(top.matched) > 0 {
+			s = append(s, fmt.Sprintf(pick(r,
+				"The active actions (%s) do not form the prototype of any basic emotion. The closest reading, %s, rests on %s alone, too thin a match to claim it.",
+				"%s move, but together they match no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."),
+				list, top.emotion, auList(top.matched, false)))
+		} else {
+			act := activeUnits(d.units)
+			var tied []string
+			seen := map[string]bool{}
+			for _, u := range act {
+				for _, e := range u.info.Emotions {
+					if !seen[e] {
+						seen[e] = true
+						tied = append(tied, e)
+					}
+				}
+			}
+			verb := "form"
+			if len(act) == 1 {
+				verb = "forms"
+			}
+			msg := fmt.Sprintf("%s (%s) %s no emotion configuration on %s own", capitalize(movementsOf(act)), list, verb, map[bool]string{true: "its", false: "their"}[len(act) == 1])
+			if len(tied) > 0 {
+				msg += fmt.Sprintf("; such actions occur in %s alike, so none of these can be claimed.", facs.JoinAnd(tied))
+			} else {
+				msg += ", so no emotion can be read from the face."
+			}
+			s = append(s, msg)
+		}
+		it.Interactions = []string{auList(activeAUs(d.units), true)}
+	default:
+		top := d.matches[0]
+		it.Dominant = top.emotion
+		us := unitsOf(d, top.matched)
+		combo := auList(top.matched, true)
+		it.Interactions = append(it.Interactions, combo)
+		opener := pick(r,
+			"Taken together, %[1]s (%[2]s) is %[3]s %[4]s, so %[4]s dominates.",
+			"The key interaction is %[1]s: %[2]s, which is %[3]s %[4]s.",
+			"%[5]s (%[1]s) is %[3]s %[4]s and carries the expression.")
+		if len(top.matched) == 1 {
+			opener = pick(r,
+				"A single emotional action carries the face: %[2]s (%[1]s), which is %[3]s %[4]s.",
+				"Only %[1]s, %[2]s, bears on emotion; alone it is %[3]s %[4]s.")
+		}
+		s = append(s, fmt.Sprintf(opener,
+			combo, movementsOf(us), sourcePhrase[top.variant.source], top.emotion, capitalize(movementsOf(us))))
+		s = append(s, coverage(d, top, r)...)
+		for _, n := range top.conflicts {
+			u := unitsOf(d, []int{n})[0]
+			s = append(s, fmt.Sprintf(pick(r,
+				"AU%[1]d (%[2]s) does not belong to %[3]s and tempers this reading.",
+				"AU%[1]d (%[2]s) argues against %[3]s and lowers the confidence.",
+				"Against it, AU%[1]d (%[2]s) is not part of %[3]s."),
+				n, strings.ToLower(u.info.Name), top.emotion))
+			it.Interactions = append(it.Interactions, fmt.Sprintf("%s vs %d", combo, n))
+		}
+		if lat := lateralNote(d, top); lat != "" {
+			s = append(s, lat)
+		}
+		for _, m := range d.secondary {
+			it.Secondary = append(it.Secondary, m.emotion)
+			rel := "a weaker, secondary reading"
+			if m.score >= 0.8*top.score {
+				rel = "almost as strong, so the face may show a blend"
+			}
+			s = append(s, fmt.Sprintf(pick(r,
+				"%[1]s is %[2]s (%[3]s).",
+				"A second reading, %[4]s, rests on %[3]s and is %[2]s."),
+				capitalize(m.emotion), rel, auList(m.matched, true), m.emotion))
+		}
+	}
+	if d.active > 0 {
+		if n := intensityNote(d, r); n != "" {
+			s = append(s, n)
+		}
+	}
+	it.Rationale = strings.Join(s, " ")
+	return it, it.Rationale
+}
+
+func unitAUs(us []unit) []int {
+	out := make([]int, len(us))
+	for i, u := range us {
+		out[i] = u.au
+	}
+	return out
+}
+
+func activeUnits(us []unit) []unit {
+	var out []unit
+	for _, u := range us {
+		if !u.info.Incidental {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func activeAUs(us []unit) []int {
+	var out []int
+	for _, u := range us {
+		if !u.info.Incidental {
+			out = append(out, u.au)
+		}
+	}
+	return out
+}
+
+// coverage compares the evidence with the emotion's EMFACS prototype.
+func coverage(d decision, top match, r *rand.Rand) []string {
+	proto, ok := facs.PrototypeOf(top.emotion)
+	if !ok {
+		return nil
+	}
+	var present, missing []int
+	for _, a := range proto.AUs() {
+		found := false
+		for _, u := range d.units {
+			if u.au == a.Number && !u.info.Incidental && (a.Side == facs.Both || u.lat != bilateral) {
+				found = true
+			}
+		}
+		if found {
+			present = append(present, a.Number)
+		} else {
+			missing = append(missing, a.Number)
+		}
+	}
+	var gist string
+	for _, m := range models() {
+		if m.emotion == top.emotion {
+			gist = m.gist
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		return []string{fmt.Sprintf(pick(r,
+			"Every action of the %s prototype (%s) is present.",
+			"The evidence covers the whole %s prototype (%s)."), top.emotion, proto)}
+	case len(present) == 0:
+		return []string{fmt.Sprintf("None of the actions of the classic %s prototype (%s: %s) is visible, so the reading leans on a variant.",
+			top.emotion, proto, gist)}
+	}
+	return []string{fmt.Sprintf(pick(r,
+		"Of the %[1]s prototype (%[2]s: %[3]s), %[4]s %[5]s present and %[6]s %[7]s missing, so the match is partial.",
+		"The %[1]s prototype (%[2]s) would also need %[6]s; with %[4]s alone the match is partial."),
+		top.emotion, proto, gist, auList(present, false), isAre(len(present)), auList(missing, false), isAre(len(missing)))}
+}
+
+// lateralNote explains what the asymmetry of AU12/AU14 means for the
+// reading.
+func lateralNote(d decision, top match) string {
+	for _, u := range d.units {
+		if u.au != 12 && u.au != 14 || u.lat == bilateral {
+			continue
+		}
+		switch {
+		case top.emotion == facs.Contempt:
+			return "The asymmetry decides it: a lip-corner action confined to one side is the mark of contempt, not of a smile."
+		case top.emotion == facs.Happiness && u.au == 12:
+			return "The smile is lopsided, which weakens the happiness reading and leaves room for contempt."
+		}
+	}
+	return ""
+}
+
+// intensityNote comments on how strong the active actions are.
+func intensityNote(d decision, r *rand.Rand) string {
+	maxI, unknown := 0.0, true
+	for _, u := range d.units {
+		if u.info.Incidental {
+			continue
+		}
+		if !u.unknown {
+			unknown = false
+			if u.intensity > maxI {
+				maxI = u.intensity
+			}
+		}
+	}
+	switch {
+	case unknown:
+		return pick(r,
+			"The source codes no intensities, so the reading rests on the configuration alone.",
+			"No intensities are coded; the judgement rests on which actions occur together.")
+	case maxI < 0.3:
+		return pick(r,
+			"All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.",
+			"Every action stays at trace level, typical of a fleeting, suppressed display, so the evidence is weak.")
+	case maxI < 0.5:
+		return pick(r,
+			"The actions are slight, consistent with a subtle or partly suppressed expression.",
+			"Intensities remain slight, as in a subtle display.")
+	case maxI >= 0.7:
+		return pick(r,
+			"The strongest action is severe or above, a full, unmasked display.",
+			"With actions at severe intensity or more, the display is pronounced.")
+	}
+	return ""
+}
+
+func confWord(c float64) string {
+	switch {
+	case c >= 0.75:
+		return "high"
+	case c >= 0.5:
+		return "moderate"
+	}
+	return "low"
+}
+
+// conclusionText writes the Conclusion paragraph; the label is the first
+// emotion word in it (Des2Exp relies on that).
+func conclusionText(d decision, c Conclusion, r *rand.Rand) string {
+	cw, cv := confWord(c.Confidence), fmt.Sprintf("%.2f", c.Confidence)
+	switch {
+	case d.emotion == "" && d.active == 0:
+		return fmt.Sprintf(pick(r,
+			"The face is %[1]s: no emotion is expressed (%[2]s confidence, %[3]s).",
+			"The expression is labelled %[1]s, with %[2]s confidence (%[3]s), since nothing moved."),
+			c.Label, cw, cv)
+	case d.emotion == "":
+		return fmt.Sprintf(pick(r,
+			"The expression is labelled %[1]s: no basic emotion can be claimed from this evidence (%[2]s confidence, %[3]s).",
+			"Final label: %[1]s, because the actions form no emotion prototype (%[2]s confidence, %[3]s)."),
+			c.Label, cw, cv)
+	}
+	note := ""
+	if c.Emotion != "" {
+		note = " (the three-class label; the fine reading is " + c.Emotion + ")"
+	}
+	return fmt.Sprintf(pick(r,
+		"The expression is %[1]s%[4]s, with %[2]s confidence (%[3]s).",
+		"Therefore, the facial expression is best labelled %[1]s%[4]s (%[2]s confidence, %[3]s).",
+		"The final expression label is %[1]s%[4]s; confidence is %[2]s (%[3]s).",
+		"Based on this analysis, the face shows %[1]s%[4]s, held with %[2]s confidence (%[3]s)."),
+		c.Label, cw, cv, note)
+}
+
+// render writes the whole CoT for a decision.
+func render(d decision, o Options) CoT {
+	r := facs.NewRand(o.Seed)
+	var c CoT
+	compact := d.active > 4
+	var lines []string
+	for _, u := range d.units {
+		l := facs.LetterFromValue(u.intensity)
+		ob := Observation{
+			AU: u.au, Name: u.info.Name, Intensity: round2(u.intensity),
+			IntensityWord: l.Word(), Emotions: append([]string{}, u.info.Emotions...),
+			IntensityUnknown: u.unknown, Movement: movement(u),
+		}
+		if u.lat == unilateral {
+			ob.Side = u.side
+		} else if u.lat == asymmetric {
+			ob.Side = "asymmetric"
+		}
+		if u.unknown {
+			ob.IntensityWord = "present"
+			ob.Intensity = 0
+		} else {
+			ob.Letter = l.String()
+		}
+		c.Observations = append(c.Observations, ob)
+		lines = append(lines, observationLine(u, compact, r))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "- No Action Unit is active above trace level.")
+	}
+	it, rationale := interpretation(d, o, r)
+	c.Interpretation = it
+	c.Conclusion = Conclusion{Label: d.label, Confidence: d.conf}
+	if d.emotion != "" && d.label != d.emotion {
+		c.Conclusion.Emotion = d.emotion
+	}
+	c.Text = HeadingObservations + "\n" + strings.Join(lines, "\n") + "\n\n" +
+		HeadingInterpretation + "\n" + rationale + "\n\n" +
+		HeadingConclusion + "\n" + conclusionText(d, c.Conclusion, r)
+	return c
+}

@@ -1,0 +1,228 @@
+// Package facs is the Facial Action Coding System knowledge that the rest of
+// tell speaks in: the Action Unit (AU) catalogue, the A..E intensity scale,
+// sides, a parser and canonical writer for the AU strings found in dataset
+// sheets, emotion prototypes (EMFACS), Davison's objective classes, the
+// CASME II coding criteria, the MEGC2019 three-class mapping, and plain-text
+// movement descriptions in MER-CLIP's style.
+//
+// The package imports nothing else from tell.
+package facs
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Region is the part of the face an Action Unit moves.
+type Region string
+
+// Facial regions, from top to bottom.
+const (
+	RegionBrows Region = "brows"
+	RegionEyes  Region = "eyes"
+	RegionNose  Region = "nose"
+	RegionCheek Region = "cheeks"
+	RegionMouth Region = "mouth"
+	RegionChin  Region = "chin"
+	RegionJaw   Region = "jaw"
+	RegionHead  Region = "head"
+	RegionGaze  Region = "gaze"
+)
+
+// Info describes one Action Unit.
+type Info struct {
+	Number int
+	// Name is the FACS name, e.g. "Lip Corner Puller".
+	Name string
+	// Muscles is the muscular basis as FACS gives it.
+	Muscles string
+	Region  Region
+	// Movement is a plain description of the movement on both sides, in the
+	// gerund form MER-CLIP uses: "raising the inner part of the brows".
+	Movement string
+	// Sided is Movement for one side: a format with one %s for "left" or
+	// "right" ("pulling the %s corner of the lips"). Empty when the action
+	// has no meaningful side (AU17 chin raiser, AU26 jaw drop).
+	Sided string
+	// Emotions lists the emotions this AU is usually tied to, most typical
+	// first; empty when it carries no emotional meaning by itself.
+	Emotions []string
+	// Incidental marks actions (blinks, head and eye movements) that
+	// accompany expressions without being part of them; emotion matching
+	// ignores them.
+	Incidental bool
+}
+
+// Lateral reports whether the action can be coded on one side only.
+func (i Info) Lateral() bool { return i.Sided != "" }
+
+// catalogue is indexed by AU number; zero entries are unknown.
+var catalogue = func() [100]Info {
+	var c [100]Info
+	for _, i := range []Info{
+		{1, "Inner Brow Raiser", "frontalis, pars medialis", RegionBrows,
+			"raising the inner part of the brows", "raising the inner part of the %s brow",
+			[]string{Sadness, Fear, Surprise}, false},
+		{2, "Outer Brow Raiser", "frontalis, pars lateralis", RegionBrows,
+			"raising the outer part of the brows", "raising the outer part of the %s brow",
+			[]string{Surprise, Fear}, false},
+		{4, "Brow Lowerer", "depressor glabellae, depressor supercilii, corrugator supercilii", RegionBrows,
+			"lowering the brows", "lowering the %s brow",
+			[]string{Anger, Sadness, Fear, Disgust}, false},
+		{5, "Upper Lid Raiser", "levator palpebrae superioris", RegionEyes,
+			"raising the upper lids", "raising the %s upper lid",
+			[]string{Surprise, Fear, Anger}, false},
+		{6, "Cheek Raiser", "orbicularis oculi, pars orbitalis", RegionCheek,
+			"raising the cheeks", "raising the %s cheek",
+			[]string{Happiness}, false},
+		{7, "Lid Tightener", "orbicularis oculi, pars palpebralis", RegionEyes,
+			"tightening the lids", "tightening the %s lids",
+			[]string{Anger, Disgust, Fear}, false},
+		{8, "Lips Toward Each Other", "orbicularis oris", RegionMouth,
+			"drawing the lips towards each other", "",
+			nil, false},
+		{9, "Nose Wrinkler", "levator labii superioris alaeque nasi", RegionNose,
+			"wrinkling the nose", "wrinkling the %s side of the nose",
+			[]string{Disgust}, false},
+		{10, "Upper Lip Raiser", "levator labii superioris, caput infraorbitalis", RegionMouth,
+			"raising the upper lip", "raising the %s side of the upper lip",
+			[]string{Disgust, Anger}, false},
+		{11, "Nasolabial Deepener", "zygomaticus minor", RegionCheek,
+			"deepening the nasolabial furrows", "deepening the %s nasolabial furrow",
+			[]string{Sadness}, false},
+		{12, "Lip Corner Puller", "zygomaticus major", RegionMouth,
+			"pulling the corners of the lips", "pulling the %s corner of the lips",
+			[]string{Happiness, Contempt}, false},
+		{13, "Sharp Lip Puller", "levator anguli oris (caninus)", RegionMouth,
+			"sharply pulling up the corners of the lips", "sharply pulling up the %s corner of the lips",
+			[]string{Happiness}, false},
+		{14, "Dimpler", "buccinator", RegionMouth,
+			"dimpling the corners of the lips", "dimpling the %s corner of the lips",
+			[]string{Contempt}, false},
+		{15, "Lip Corner Depressor", "depressor anguli oris (triangularis)", RegionMouth,
+			"depressing the corners of the lips", "depressing the %s corner of the lips",
+			[]string{Sadness, Disgust}, false},
+		{16, "Lower Lip Depressor", "depressor labii inferioris", RegionMouth,
+			"pulling down the lower lip", "pulling down the %s side of the lower lip",
+			[]string{Disgust}, false},
+		{17, "Chin Raiser", "mentalis", RegionChin,
+			"raising the chin", "",
+			[]string{Sadness, Anger, Disgust}, false},
+		{18, "Lip Pucker", "incisivii labii superioris and incisivii labii inferioris", RegionMouth,
+			"puckering the lips", "",
+			nil, false},
+		{19, "Tongue Show", "", RegionMouth,
+			"showing the tongue", "",
+			nil, true},
+		{20, "Lip Stretcher", "risorius with platysma", RegionMouth,
+			"stretching the lips horizontally", "stretching the %s corner of the lips sideways",
+			[]string{Fear}, false},
+		{21, "Neck Tightener", "platysma", RegionChin,
+			"tightening the neck", "",
+			[]string{Fear}, false},
+		{22, "Lip Funneler", "orbicularis oris", RegionMouth,
+			"funnelling the lips", "",
+			nil, false},
+		{23, "Lip Tightener", "orbicularis oris", RegionMouth,
+			"tightening the lips", "tightening the %s side of the lips",
+			[]string{Anger}, false},
+		{24, "Lip Pressor", "orbicularis oris", RegionMouth,
+			"pressing the lips together", "",
+			[]string{Anger}, false},
+		{25, "Lips Part", "depressor labii inferioris, or relaxation of mentalis or orbicularis oris", RegionMouth,
+			"parting the lips", "",
+			[]string{Surprise, Fear}, false},
+		{26, "Jaw Drop", "masseter; relaxed temporalis and internal pterygoid", RegionJaw,
+			"dropping the jaw", "",
+			[]string{Surprise, Fear}, false},
+		{27, "Mouth Stretch", "pterygoids, digastric", RegionJaw,
+			"stretching the mouth wide open", "",
+			[]string{Surprise, Fear}, false},
+		{28, "Lip Suck", "orbicularis oris", RegionMouth,
+			"sucking the lips inwards", "",
+			nil, false},
+		{29, "Jaw Thrust", "", RegionJaw,
+			"thrusting the jaw forward", "",
+			nil, false},
+		{30, "Jaw Sideways", "", RegionJaw,
+			"moving the jaw sideways", "moving the jaw to the %s",
+			nil, false},
+		{31, "Jaw Clencher", "masseter", RegionJaw,
+			"clenching the jaw", "",
+			[]string{Anger}, false},
+		{34, "Cheek Puff", "", RegionCheek,
+			"puffing the cheeks", "puffing the %s cheek",
+			nil, false},
+		{38, "Nostril Dilator", "nasalis, pars alaris", RegionNose,
+			"dilating the nostrils", "",
+			[]string{Anger}, false},
+		{39, "Nostril Compressor", "nasalis, pars transversa, and depressor septi nasi", RegionNose,
+			"compressing the nostrils", "",
+			nil, false},
+		{41, "Lid Droop", "relaxation of levator palpebrae superioris", RegionEyes,
+			"drooping the upper lids", "drooping the %s upper lid",
+			[]string{Sadness}, false},
+		{42, "Slit", "orbicularis oculi", RegionEyes,
+			"narrowing the eyes to a slit", "narrowing the %s eye to a slit",
+			nil, false},
+		{43, "Eyes Closed", "relaxation of levator palpebrae superioris; orbicularis oculi, pars palpebralis", RegionEyes,
+			"closing the eyes", "closing the %s eye",
+			nil, true},
+		{44, "Squint", "orbicularis oculi, pars palpebralis", RegionEyes,
+			"squinting", "squinting the %s eye",
+			nil, false},
+		{45, "Blink", "relaxation of levator palpebrae superioris; orbicularis oculi, pars palpebralis", RegionEyes,
+			"blinking", "",
+			nil, true},
+		{46, "Wink", "relaxation of levator palpebrae superioris; orbicularis oculi, pars palpebralis", RegionEyes,
+			"winking", "winking the %s eye",
+			nil, true},
+		{51, "Head Turn Left", "", RegionHead, "turning the head to the left", "", nil, true},
+		{52, "Head Turn Right", "", RegionHead, "turning the head to the right", "", nil, true},
+		{53, "Head Up", "", RegionHead, "tilting the head up", "", nil, true},
+		{54, "Head Down", "", RegionHead, "tilting the head down", "", nil, true},
+		{55, "Head Tilt Left", "", RegionHead, "tilting the head to the left", "", nil, true},
+		{56, "Head Tilt Right", "", RegionHead, "tilting the head to the right", "", nil, true},
+		{57, "Head Forward", "", RegionHead, "moving the head forward", "", nil, true},
+		{58, "Head Back", "", RegionHead, "moving the head back", "", nil, true},
+		{61, "Eyes Turn Left", "", RegionGaze, "turning the eyes to the left", "", nil, true},
+		{62, "Eyes Turn Right", "", RegionGaze, "turning the eyes to the right", "", nil, true},
+		{63, "Eyes Up", "", RegionGaze, "turning the eyes up", "", nil, true},
+		{64, "Eyes Down", "", RegionGaze, "turning the eyes down", "", nil, true},
+	} {
+		c[i.Number] = i
+	}
+	return c
+}()
+
+// Lookup returns the catalogue entry of AU n.
+func Lookup(n int) (Info, bool) {
+	if n <= 0 || n >= len(catalogue) || catalogue[n].Number == 0 {
+		return Info{}, false
+	}
+	i := catalogue[n]
+	i.Emotions = append([]string(nil), i.Emotions...) // callers may not alter the catalogue
+	return i, true
+}
+
+// Describe returns the catalogue entry of AU n, or a generic entry for an AU
+// the catalogue does not know, so that text generation never fails.
+func Describe(n int) Info {
+	if i, ok := Lookup(n); ok {
+		return i
+	}
+	return Info{Number: n, Name: fmt.Sprintf("Action Unit %d", n),
+		Movement: fmt.Sprintf("action unit %d", n)}
+}
+
+// Catalogue returns every known AU in ascending order.
+func Catalogue() []Info {
+	var out []Info
+	for _, i := range catalogue {
+		if i.Number != 0 {
+			out = append(out, i)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Number < out[b].Number })
+	return out
+}

@@ -1,0 +1,159 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Report is the content of metrics.json (DESIGN.md). UF1 and UAR are computed
+// from the confusion pooled over all folds, not averaged over folds.
+type Report struct {
+	Protocol  string                `json:"protocol"`
+	Classes   []string              `json:"classes"`
+	N         int                   `json:"n"`
+	UF1       float64               `json:"uf1"`
+	UAR       float64               `json:"uar"`
+	Accuracy  float64               `json:"accuracy"`
+	PerClass  map[string]ClassScore `json:"per_class"`
+	Confusion [][]int               `json:"confusion"`
+	Folds     []FoldReport          `json:"folds"`
+	Seconds   float64               `json:"seconds"`
+	// UF1CI and UARCI are bootstrap intervals (additions to the DESIGN.md
+	// fields; absent when not computed).
+	UF1CI *CI `json:"uf1_ci,omitempty"`
+	UARCI *CI `json:"uar_ci,omitempty"`
+}
+
+// FoldReport is one fold's entry in metrics.json.
+type FoldReport struct {
+	TestSubjects []string `json:"test_subjects"`
+	N            int      `json:"n"`
+	Accuracy     float64  `json:"accuracy"`
+}
+
+// Evaluation collects the test predictions of every fold of a protocol and
+// turns them into a Report. Folds are pooled: one confusion over all test
+// predictions, as RESEARCH.md §3 defines UF1 and UAR.
+type Evaluation struct {
+	protocol string
+	pooled   *Confusion
+	folds    []FoldReport
+	truth    []int
+	pred     []int
+	subjects []string
+}
+
+// NewEvaluation starts an evaluation of the given protocol ("loso",
+// "kfold", "holdout", ...) over the given classes.
+func NewEvaluation(protocol string, classes []string) (*Evaluation, error) {
+	cm, err := NewConfusion(classes)
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluation{protocol: protocol, pooled: cm}, nil
+}
+
+// AddFold records one fold's test predictions: truth[i] and pred[i] are
+// class indices and subjects[i] the subject of test sample i.
+func (e *Evaluation) AddFold(testSubjects []string, truth, pred []int, subjects []string) error {
+	if len(truth) != len(pred) || len(subjects) != len(truth) {
+		return fmt.Errorf("evaluation: fold %d: %d truths, %d predictions, %d subjects", len(e.folds), len(truth), len(pred), len(subjects))
+	}
+	fold, _ := NewConfusion(e.pooled.classes)
+	for i := range truth {
+		if err := fold.Add(truth[i], pred[i]); err != nil {
+			return fmt.Errorf("evaluation: fold %d sample %d: %w", len(e.folds), i, err)
+		}
+	}
+	_ = e.pooled.Merge(fold)
+	e.folds = append(e.folds, FoldReport{TestSubjects: slices.Clone(testSubjects), N: fold.N(), Accuracy: fold.Accuracy()})
+	e.truth = append(e.truth, truth...)
+	e.pred = append(e.pred, pred...)
+	e.subjects = append(e.subjects, subjects...)
+	return nil
+}
+
+// Pooled returns the confusion pooled over the folds added so far.
+func (e *Evaluation) Pooled() *Confusion { return e.pooled }
+
+// Report builds the metrics.json content. With bootstrapReps > 0 it adds
+// 95% intervals for UF1 and UAR, resampling subjects (the unit LOSO holds out).
+func (e *Evaluation) Report(seconds float64, bootstrapReps int, seed uint64) (Report, error) {
+	r := NewReport(e.protocol, e.pooled, e.folds, seconds)
+	if bootstrapReps > 0 && len(e.truth) > 0 {
+		f1, uar, err := BootstrapCI(e.truth, e.pred, e.pooled.K(), BootstrapOptions{Reps: bootstrapReps, Seed: seed, Groups: e.subjects})
+		if err != nil {
+			return r, err
+		}
+		r.UF1CI, r.UARCI = &f1, &uar
+	}
+	return r, nil
+}
+
+// NewReport builds a Report from a pooled confusion and per-fold entries.
+func NewReport(protocol string, pooled *Confusion, folds []FoldReport, seconds float64) Report {
+	r := Report{
+		Protocol:  protocol,
+		Classes:   pooled.Classes(),
+		N:         pooled.N(),
+		UF1:       pooled.UF1(),
+		UAR:       pooled.UAR(),
+		Accuracy:  pooled.Accuracy(),
+		PerClass:  map[string]ClassScore{},
+		Confusion: pooled.Matrix(),
+		Folds:     slices.Clone(folds),
+		Seconds:   seconds,
+	}
+	if r.Folds == nil {
+		r.Folds = []FoldReport{}
+	}
+	for _, s := range pooled.PerClass() {
+		r.PerClass[s.Class] = s
+	}
+	return r
+}
+
+// WriteJSON writes r to path as indented JSON, atomically.
+func WriteJSON(path string, r Report) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("metrics.json: %w", err)
+	}
+	data = append(data, '\n')
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("metrics.json: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("metrics.json: %w", werr)
+	}
+	return nil
+}
+
+// ReadJSON reads a metrics.json file.
+func ReadJSON(path string) (Report, error) {
+	var r Report
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, fmt.Errorf("metrics.json: %w", err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}

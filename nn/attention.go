@@ -1,0 +1,142 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Attention is multi-head self-attention over x [B, T, C]: a fused QKV
+// projection (NAME.qkv, [3C, C], rows q then k then v as PyTorch's in_proj),
+// scaled dot-product attention per head and an output projection
+// (NAME.proj).
+type Attention struct {
+	Dim, Heads int
+	QKV, Proj  *Linear
+	// KeyMask, when non-nil, has one entry per (batch, token): false keys are
+	// ignored (padding). Every row must keep at least one key.
+	KeyMask []bool
+
+	b, t      int
+	qkv       *Tensor
+	probs     []float32 // [B, H, T, T]
+	att       *Tensor   // [B, T, C] heads concatenated
+	datt      *Tensor
+	dqkv      *Tensor
+	dp        []float32 // per (b,h) scratch [T, T]
+	y         *Tensor
+	maskError error
+}
+
+// NewAttention returns a self-attention layer; dim must divide by heads.
+func NewAttention(name string, dim, heads int, rng *rand.Rand) *Attention {
+	if dim%heads != 0 {
+		panic(fmt.Sprintf("nn: attention %s: dim %d not divisible by %d heads", name, dim, heads))
+	}
+	return &Attention{Dim: dim, Heads: heads,
+		QKV:  NewLinear(name+".qkv", dim, 3*dim, true, rng),
+		Proj: NewLinear(name+".proj", dim, dim, true, rng)}
+}
+
+// Params returns the projection parameters.
+func (a *Attention) Params() []*Param { return append(a.QKV.Params(), a.Proj.Params()...) }
+
+// Forward returns attention(x) for x [B, T, C].
+func (a *Attention) Forward(x *Tensor) *Tensor {
+	B, T, C := x.Shape[0], x.Shape[1], x.Shape[2]
+	H, hd := a.Heads, C/a.Heads
+	a.b, a.t = B, T
+	qkv := a.QKV.Forward(x)
+	a.qkv = qkv
+	a.probs = growF(a.probs, B*H*T*T)
+	att := ensure(&a.att, B, T, C)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	mask := a.KeyMask
+	parallelFor(B*H, T*T*hd*4, func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/H, bh%H
+			base := b * T * 3 * C
+			q := qkv.Data[base+h*hd:]
+			k := qkv.Data[base+C+h*hd:]
+			v := qkv.Data[base+2*C+h*hd:]
+			p := a.probs[bh*T*T : (bh+1)*T*T]
+			gemmSerial(false, true, T, T, hd, scale, q, 3*C, k, 3*C, 0, p, T)
+			for i := 0; i < T; i++ {
+				row := p[i*T : (i+1)*T]
+				if mask != nil {
+					for j := range row {
+						if !mask[b*T+j] {
+							row[j] = float32(math.Inf(-1))
+						}
+					}
+				}
+				softmaxRow(row)
+			}
+			gemmSerial(false, false, T, hd, T, 1, p, T, v, 3*C, 0, att.Data[b*T*C+h*hd:], C)
+		}
+	})
+	a.y = a.Proj.Forward(att)
+	return a.y
+}
+
+// softmaxRow replaces row by its softmax (max-subtracted).
+func softmaxRow(row []float32) {
+	m := float32(math.Inf(-1))
+	for _, v := range row {
+		m = max(m, v)
+	}
+	var s float32
+	for j, v := range row {
+		e := expf(v - m)
+		row[j] = e
+		s += e
+	}
+	inv := 1 / s
+	for j := range row {
+		row[j] *= inv
+	}
+}
+
+// Backward accumulates the projection gradients and returns dx.
+func (a *Attention) Backward(dy *Tensor) *Tensor {
+	B, T, C := a.b, a.t, a.Dim
+	H, hd := a.Heads, C/a.Heads
+	datt := a.Proj.Backward(dy)
+	dqkv := ensure(&a.dqkv, B, T, 3*C)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	qkv := a.qkv.Data
+	parallelFor(B*H, T*T*hd*8, func(lo, hi int) {
+		dp := make([]float32, T*T)
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/H, bh%H
+			base := b * T * 3 * C
+			q := qkv[base+h*hd:]
+			k := qkv[base+C+h*hd:]
+			v := qkv[base+2*C+h*hd:]
+			dq := dqkv.Data[base+h*hd:]
+			dk := dqkv.Data[base+C+h*hd:]
+			dv := dqkv.Data[base+2*C+h*hd:]
+			p := a.probs[bh*T*T : (bh+1)*T*T]
+			do := datt.Data[b*T*C+h*hd:]
+			// dP = dO·Vᵀ, dV = Pᵀ·dO
+			gemmSerial(false, true, T, T, hd, 1, do, C, v, 3*C, 0, dp, T)
+			gemmSerial(true, false, T, hd, T, 1, p, T, do, C, 0, dv, 3*C)
+			// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
+			for i := 0; i < T; i++ {
+				pr := p[i*T : (i+1)*T]
+				dr := dp[i*T : (i+1)*T]
+				var s float32
+				for j, pv := range pr {
+					s += pv * dr[j]
+				}
+				for j, pv := range pr {
+					dr[j] = pv * (dr[j] - s) * scale
+				}
+			}
+			// dQ = dS·K, dK = dSᵀ·Q
+			gemmSerial(false, false, T, hd, T, 1, dp, T, k, 3*C, 0, dq, 3*C)
+			gemmSerial(true, false, T, hd, T, 1, dp, T, q, 3*C, 0, dk, 3*C)
+		}
+	})
+	return a.QKV.Backward(dqkv)
+}

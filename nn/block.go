@@ -1,0 +1,64 @@
+package nn
+
+import "math/rand/v2"
+
+// Block is a pre-norm transformer encoder layer, as PyTorch's
+// TransformerEncoderLayer(norm_first=True, activation="gelu", dropout=0):
+//
+//	x = x + Attn(LN1(x));  x = x + FC2(GELU(FC1(LN2(x))))
+//
+// Parameter names: NAME.ln1, NAME.attn.qkv, NAME.attn.proj, NAME.ln2,
+// NAME.fc1, NAME.fc2 (each .weight/.bias).
+type Block struct {
+	LN1, LN2 *LayerNorm
+	Attn     *Attention
+	FC1, FC2 *Linear
+	Act      GELU
+
+	x1, y, dx1, dx *Tensor
+}
+
+// NewBlock returns a block of width dim with the given heads and an MLP of
+// hidden width mlp (4·dim in the reference model).
+func NewBlock(name string, dim, heads, mlp int, rng *rand.Rand) *Block {
+	return &Block{
+		LN1:  NewLayerNorm(name+".ln1", dim),
+		Attn: NewAttention(name+".attn", dim, heads, rng),
+		LN2:  NewLayerNorm(name+".ln2", dim),
+		FC1:  NewLinear(name+".fc1", dim, mlp, true, rng),
+		FC2:  NewLinear(name+".fc2", mlp, dim, true, rng),
+	}
+}
+
+// Params returns the block's parameters in a stable order.
+func (b *Block) Params() []*Param {
+	var ps []*Param
+	ps = append(ps, b.LN1.Params()...)
+	ps = append(ps, b.Attn.Params()...)
+	ps = append(ps, b.LN2.Params()...)
+	ps = append(ps, b.FC1.Params()...)
+	ps = append(ps, b.FC2.Params()...)
+	return ps
+}
+
+// Forward maps x [B, T, C] to the block's output of the same shape.
+func (b *Block) Forward(x *Tensor) *Tensor {
+	a := b.Attn.Forward(b.LN1.Forward(x))
+	x1 := ensure(&b.x1, x.Shape...)
+	Add(x1.Data, x.Data, a.Data)
+	m := b.FC2.Forward(b.Act.Forward(b.FC1.Forward(b.LN2.Forward(x1))))
+	y := ensure(&b.y, x.Shape...)
+	Add(y.Data, x1.Data, m.Data)
+	return y
+}
+
+// Backward accumulates parameter gradients and returns dx.
+func (b *Block) Backward(dy *Tensor) *Tensor {
+	dh := b.LN2.Backward(b.FC1.Backward(b.Act.Backward(b.FC2.Backward(dy))))
+	dx1 := ensure(&b.dx1, dy.Shape...)
+	Add(dx1.Data, dy.Data, dh.Data)
+	da := b.LN1.Backward(b.Attn.Backward(dx1))
+	dx := ensure(&b.dx, dy.Shape...)
+	Add(dx.Data, dx1.Data, da.Data)
+	return dx
+}

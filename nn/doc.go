@@ -1,0 +1,45 @@
+// Package nn is a small, exact and fast neural-network training engine for
+// CPUs: flat float32 tensors, layers with explicit forward and backward
+// passes (one layer at a time, in the style of llm.c; no autograd graph),
+// losses, AdamW, a SIMD SGEMM and safetensors checkpoints.
+//
+// # Layers
+//
+// Every layer owns its parameters (*Param: Name, Shape, Data, Grad) and the
+// tensors it returns; Forward keeps what Backward needs, Backward takes the
+// gradient of the layer's output and returns the gradient of its input while
+// accumulating (+=) the parameter gradients. Call ZeroGrad before each step.
+// Returned tensors are overwritten by the next call of the same layer.
+//
+//   - Linear (y = x·Wᵀ + b, W [out, in]), Conv2d (stride, padding),
+//     PatchEmbed (non-overlapping patches → tokens), Embedding
+//   - LayerNorm, GELU (exact erf), ReLU, Dropout (seeded)
+//   - Attention (multi-head self-attention, optional key padding mask),
+//     Block (pre-norm transformer encoder layer)
+//   - MeanTokens, MaxTokens, Token (class token), MaxPool2d, AvgPool2d;
+//     Add/AddTo for residuals
+//
+// Losses return the loss and the gradient of their inputs: CrossEntropy
+// (class weights, label smoothing; PyTorch's definition), Focal (γ, per-class
+// α) and InfoNCE (symmetric CLIP loss with a learnable temperature).
+//
+// AdamW (PyTorch's update, per-parameter NoDecay exclusions), ClipGradNorm
+// and WarmupCosine train the parameters.
+//
+// # Names and checkpoints
+//
+// Parameter names are given at construction and are the checkpoint keys:
+// a layer called "vis.0" has "vis.0.ln1.weight", "vis.0.attn.qkv.weight",
+// and so on (see each constructor). SaveCheckpoint writes safetensors
+// (little-endian F32) with the optimiser state under "optim.m.NAME" and
+// "optim.v.NAME" and the step in the metadata; LoadCheckpoint restores
+// them, so training resumes bit-exactly.
+//
+// # Threads and determinism
+//
+// Kernels use GOMAXPROCS goroutines, but every output value is computed by
+// one goroutine in a fixed order, so results are bit-identical for any
+// thread count, and identical for a seed. The GEMM micro-kernel is AVX2/FMA
+// assembly when the CPU has it; build with -tags purego or set
+// TELL_NN_NOASM=1 to use the portable Go kernel.
+package nn

@@ -1,0 +1,324 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
+// op(A) is m×k (A is m×k, or k×m when transA), op(B) is k×n (B is k×n, or n×k
+// when transB) and C is m×n; lda, ldb, ldc are the row strides.
+//
+// It packs A and B into panels, blocks for the caches and runs a SIMD
+// micro-kernel (AVX2/FMA in assembly when the CPU has it, portable Go
+// otherwise) on GOMAXPROCS goroutines. Every element of C is reduced in the
+// same order whatever the number of threads, so results are bit-identical
+// for any GOMAXPROCS.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmSerial is Gemm on the calling goroutine, for use inside parallel loops.
+func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Cache blocking: a kc×nr panel of B stays in L1, an mc×kc block of A in L2,
+// a kc×nc block of B in L2/L3.
+const (
+	gemmKC = 256
+	gemmMC = 120
+	gemmNC = 3072
+)
+
+// microKernel computes the mr×nr tile c (row stride ldc) = or += the product
+// of a packed A panel (k steps of mr values) and a packed B panel (k steps of
+// nr values).
+type microKernel struct {
+	mr, nr int
+	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
+	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
+	fn func(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool)
+}
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
+
+type gemmBuf struct{ a, tile []float32 }
+
+func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if beta != 1 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+			} else {
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+		}
+	}
+	if k <= 0 || alpha == 0 {
+		return
+	}
+	kern := activeKernel
+	mr, nr := kern.mr, kern.nr
+	// bbuf holds one packed kc×nc block of B, shared by all workers.
+	ncMax := min(gemmNC, roundUp(n, nr))
+	kcMax := min(gemmKC, k)
+	bb := getFloats(kcMax * ncMax)
+	defer putFloats(bb)
+	bbuf := *bb
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		npan := (nc + nr - 1) / nr
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			// Pack B panels in parallel; each panel is written by one worker.
+			parallelForN(threads, npan, kc*nr, func(lo, hi int) {
+				for p := lo; p < hi; p++ {
+					packB(bbuf[p*kc*nr:(p+1)*kc*nr], b, ldb, transB, pc, kc, jc+p*nr, min(nr, nc-p*nr), nr)
+				}
+			})
+			// Tasks: (row block, column range). Columns are split only as far
+			// as needed to give every worker something to do.
+			nmb := (m + gemmMC - 1) / gemmMC
+			split := 1
+			if nmb < threads {
+				split = min((threads+nmb-1)/nmb, npan)
+			}
+			ntask := nmb * split
+			var next atomic.Int64
+			work := func() {
+				buf := gemmPool.Get().(*gemmBuf)
+				if cap(buf.a) < gemmMC*gemmKC {
+					buf.a = make([]float32, gemmMC*gemmKC)
+				}
+				if cap(buf.tile) < mr*nr {
+					buf.tile = make([]float32, mr*nr)
+				}
+				// A is read in place when it is row-major and unscaled; only
+				// the transposed case and ragged edge panels are packed.
+				direct := !transA && alpha == 1
+				packed := -1
+				for {
+					t := int(next.Add(1)) - 1
+					if t >= ntask {
+						break
+					}
+					ib, s := t/split, t%split
+					ic := ib * gemmMC
+					mc := min(gemmMC, m-ic)
+					if packed != ib {
+						if direct {
+							if r := mc % mr; r != 0 {
+								packA(buf.a, a, lda, false, ic+mc-r, r, pc, kc, mr, 1)
+							}
+						} else {
+							packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
+						}
+						packed = ib
+					}
+					p0, p1 := s*npan/split, (s+1)*npan/split
+					acc := beta != 0 || pc > 0
+					for p := p0; p < p1; p++ {
+						j := jc + p*nr
+						nw := min(nr, n-j)
+						bp := bbuf[p*kc*nr : (p+1)*kc*nr]
+						for ir := 0; ir < mc; ir += mr {
+							mw := min(mr, mc-ir)
+							var ap []float32
+							rs, ks := 1, mr
+							switch {
+							case !direct:
+								ap = buf.a[ir*kc : ir*kc+mr*kc]
+							case mw < mr:
+								ap = buf.a[:mr*kc]
+							default:
+								ap = a[(ic+ir)*lda+pc:]
+								rs, ks = lda, 1
+							}
+							off := (ic+ir)*ldc + j
+							if mw == mr && nw == nr {
+								kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
+								continue
+							}
+							tile := buf.tile[:mr*nr]
+							kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
+							for r := 0; r < mw; r++ {
+								dst := c[off+r*ldc : off+r*ldc+nw]
+								src := tile[r*nr : r*nr+nw]
+								if acc {
+									for q := range dst {
+										dst[q] += src[q]
+									}
+								} else {
+									copy(dst, src)
+								}
+							}
+						}
+					}
+				}
+				gemmPool.Put(buf)
+			}
+			workers := min(threads, ntask)
+			var wg sync.WaitGroup
+			for w := 1; w < workers; w++ {
+				wg.Add(1)
+				go func() { defer wg.Done(); work() }()
+			}
+			work()
+			wg.Wait()
+		}
+	}
+}
+
+// packA copies the mc×kc block of alpha*op(A) at (ic, pc) into panels of mr
+// rows, k-major, zero-padding the last panel.
+func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha float32) {
+	for ir := 0; ir < mc; ir += mr {
+		mw := min(mr, mc-ir)
+		d := dst[ir*kc : ir*kc+mr*kc]
+		if trans {
+			// op(A)[i][p] = A[p][i]: rows of A are contiguous over i.
+			for p := 0; p < kc; p++ {
+				src := a[(pc+p)*lda+ic+ir:]
+				dd := d[p*mr : p*mr+mr]
+				for r := 0; r < mw; r++ {
+					dd[r] = alpha * src[r]
+				}
+				for r := mw; r < mr; r++ {
+					dd[r] = 0
+				}
+			}
+			continue
+		}
+		if mw == mr && mr == 6 && alpha == 1 {
+			base := (ic + ir) * lda
+			r0 := a[base+pc : base+pc+kc]
+			r1 := a[base+lda+pc : base+lda+pc+kc]
+			r2 := a[base+2*lda+pc : base+2*lda+pc+kc]
+			r3 := a[base+3*lda+pc : base+3*lda+pc+kc]
+			r4 := a[base+4*lda+pc : base+4*lda+pc+kc]
+			r5 := a[base+5*lda+pc : base+5*lda+pc+kc]
+			for p := range r0 {
+				dd := d[p*6 : p*6+6 : p*6+6]
+				dd[0], dd[1], dd[2], dd[3], dd[4], dd[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		for r := 0; r < mr; r++ {
+			if r >= mw {
+				for p := 0; p < kc; p++ {
+					d[p*mr+r] = 0
+				}
+				continue
+			}
+			src := a[(ic+ir+r)*lda+pc : (ic+ir+r)*lda+pc+kc]
+			for p, v := range src {
+				d[p*mr+r] = alpha * v
+			}
+		}
+	}
+}
+
+// packB copies the kc×nw slice of op(B) at (pc, j) into one nr-wide panel,
+// k-major, zero-padding columns beyond nw.
+func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
+	if !trans {
+		for p := 0; p < kc; p++ {
+			d := dst[p*nr : p*nr+nr]
+			copy(d, b[(pc+p)*ldb+j:(pc+p)*ldb+j+nw])
+			clear(d[nw:])
+		}
+		return
+	}
+	// op(B)[p][q] = B[q][p]: rows of B are contiguous over p.
+	for q := 0; q < nr; q++ {
+		if q >= nw {
+			for p := 0; p < kc; p++ {
+				dst[p*nr+q] = 0
+			}
+			continue
+		}
+		src := b[(j+q)*ldb+pc : (j+q)*ldb+pc+kc]
+		for p, v := range src {
+			dst[p*nr+q] = v
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+var floatPool sync.Pool
+
+func getFloats(n int) *[]float32 {
+	if v, ok := floatPool.Get().(*[]float32); ok && cap(*v) >= n {
+		*v = (*v)[:n]
+		return v
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putFloats(s *[]float32) { floatPool.Put(s) }
+
+// parallelForN is parallelFor with an explicit worker count.
+func parallelForN(threads, n, work int, fn func(lo, hi int)) {
+	if threads > n {
+		threads = n
+	}
+	if threads <= 1 || n*work < 32768 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < threads; t++ {
+		lo, hi := t*n/threads, (t+1)*n/threads
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(lo, hi) }()
+	}
+	fn(0, n/threads)
+	wg.Wait()
+}
+
+// kernelGo is the portable micro-kernel: a 4×8 tile with the same packed
+// layout as the assembly kernels.
+func kernelGo(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool) {
+	var acc [4][8]float32
+	_ = a[3*rs+(k-1)*ks]
+	b = b[:k*8]
+	for p := 0; p < k; p++ {
+		bp := b[p*8 : p*8+8 : p*8+8]
+		for r := 0; r < 4; r++ {
+			av := a[r*rs+p*ks]
+			row := &acc[r]
+			row[0] += av * bp[0]
+			row[1] += av * bp[1]
+			row[2] += av * bp[2]
+			row[3] += av * bp[3]
+			row[4] += av * bp[4]
+			row[5] += av * bp[5]
+			row[6] += av * bp[6]
+			row[7] += av * bp[7]
+		}
+	}
+	for r := 0; r < 4; r++ {
+		dst := c[r*ldc : r*ldc+8]
+		if accumulate {
+			for q := range dst {
+				dst[q] += acc[r][q]
+			}
+		} else {
+			copy(dst, acc[r][:])
+		}
+	}
+}
+
+var goKernel = microKernel{mr: 4, nr: 8, fn: kernelGo}

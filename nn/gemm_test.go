@@ -1,0 +1,133 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"testing"
+)
+
+// naiveGemm is the reference: C = alpha·op(A)·op(B) + beta·C in float64.
+func naiveGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				av := a[i*lda+p]
+				if transA {
+					av = a[p*lda+i]
+				}
+				bv := b[p*ldb+j]
+				if transB {
+					bv = b[j*ldb+p]
+				}
+				s += float64(av) * float64(bv)
+			}
+			c[i*ldc+j] = float32(float64(alpha)*s + float64(beta)*float64(c[i*ldc+j]))
+		}
+	}
+}
+
+var gemmSizes = [][3]int{{1, 1, 1}, {7, 13, 5}, {5, 7, 13}, {13, 5, 7}, {6, 16, 1}, {17, 33, 300}, {129, 257, 65}, {250, 130, 520}, {3, 4000, 2}}
+
+// TestGemmExactIntegers: with small integer inputs every partial sum is an
+// exactly representable float32, so any correct summation order gives the
+// naive result bit for bit.
+func TestGemmExactIntegers(t *testing.T) {
+	rng := NewRNG(30)
+	for _, sz := range gemmSizes {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {2, -3}} {
+				lda, ldb, ldc := k+3, n+1, n+2
+				if tr[0] {
+					lda = m + 3
+				}
+				if tr[1] {
+					ldb = k + 1
+				}
+				a := make([]float32, max(m, k)*lda)
+				b := make([]float32, max(n, k)*ldb)
+				c := make([]float32, m*ldc)
+				for i := range a {
+					a[i] = float32(rng.IntN(9) - 4)
+				}
+				for i := range b {
+					b[i] = float32(rng.IntN(9) - 4)
+				}
+				for i := range c {
+					c[i] = float32(rng.IntN(9) - 4)
+				}
+				want := append([]float32(nil), c...)
+				naiveGemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+				Gemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
+				for i := range c {
+					if c[i] != want[i] {
+						t.Fatalf("%dx%dx%d trans=%v alpha,beta=%v: c[%d]=%g want %g (kernel %s)", m, n, k, tr, ab, i, c[i], want[i], KernelName())
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmFloatBound checks random floats against the float64 reference
+// within the float32 summation error bound k·ε·Σ|a||b|.
+func TestGemmFloatBound(t *testing.T) {
+	for _, sz := range gemmSizes {
+		m, n, k := sz[0], sz[1], sz[2]
+		a := randTensor(31, 1, m, k).Data
+		b := randTensor(32, 1, k, n).Data
+		c := make([]float32, m*n)
+		want := make([]float32, m*n)
+		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		naiveGemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var absSum float64
+				for p := 0; p < k; p++ {
+					absSum += math.Abs(float64(a[i*k+p]) * float64(b[p*n+j]))
+				}
+				bound := float64(k+2) * 6e-8 * absSum
+				if d := math.Abs(float64(c[i*n+j] - want[i*n+j])); d > bound {
+					t.Fatalf("%v: c[%d,%d] off by %g > %g", sz, i, j, d, bound)
+				}
+			}
+		}
+	}
+}
+
+// TestGemmThreadInvariant: bit-identical results for 1, 2, 3 and 5 workers.
+func TestGemmThreadInvariant(t *testing.T) {
+	for _, sz := range [][3]int{{129, 257, 65}, {300, 70, 600}, {8, 900, 300}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a := randTensor(33, 1, m, k).Data
+		b := randTensor(34, 1, n, k).Data
+		ref := make([]float32, m*n)
+		gemm(1, false, true, m, n, k, 1, a, k, b, k, 0, ref, n)
+		for _, th := range []int{2, 3, 5} {
+			c := make([]float32, m*n)
+			gemm(th, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+					t.Fatalf("%v: %d threads differ at %d", sz, th, i)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range []int{256, 512, 1024} {
+		b.Run(fmt.Sprintf("%d/threads=%d", s, runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			x := randTensor(35, 1, s, s).Data
+			y := randTensor(36, 1, s, s).Data
+			c := make([]float32, s*s)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				Gemm(false, false, s, s, s, 1, x, s, y, s, 0, c, s)
+			}
+			b.ReportMetric(2*float64(s*s*s)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -1,0 +1,115 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// One k step: two 8-wide B vectors times six broadcast A values. Rows 0-3
+// of A are at SI + {0,1,2,3}·R10, rows 4-5 at R12 + {0,1}·R10.
+#define STEP(ob) \
+	VMOVUPS (ob)(DI), Y0; \
+	VMOVUPS (ob+32)(DI), Y1; \
+	VBROADCASTSS (SI), Y2; \
+	VBROADCASTSS (SI)(R10*1), Y3; \
+	VFMADD231PS Y0, Y2, Y4; \
+	VFMADD231PS Y1, Y2, Y5; \
+	VFMADD231PS Y0, Y3, Y6; \
+	VFMADD231PS Y1, Y3, Y7; \
+	VBROADCASTSS (SI)(R10*2), Y2; \
+	VBROADCASTSS (SI)(R11*1), Y3; \
+	VFMADD231PS Y0, Y2, Y8; \
+	VFMADD231PS Y1, Y2, Y9; \
+	VFMADD231PS Y0, Y3, Y10; \
+	VFMADD231PS Y1, Y3, Y11; \
+	VBROADCASTSS (R12), Y2; \
+	VBROADCASTSS (R12)(R10*1), Y3; \
+	VFMADD231PS Y0, Y2, Y12; \
+	VFMADD231PS Y1, Y2, Y13; \
+	VFMADD231PS Y0, Y3, Y14; \
+	VFMADD231PS Y1, Y3, Y15; \
+	ADDQ R13, SI; \
+	ADDQ R13, R12
+
+#define ACCROW(lo, hi) \
+	VADDPS (DX), lo, lo; \
+	VADDPS 32(DX), hi, hi; \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 32(DX); \
+	ADDQ R8, DX
+
+#define STOREROW(lo, hi) \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 32(DX); \
+	ADDQ R8, DX
+
+// func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool)
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-57
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R10
+	SHLQ $2, R10
+	MOVQ ks+24(FP), R13
+	SHLQ $2, R13
+	MOVQ b+32(FP), DI
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	LEAQ (R10)(R10*2), R11
+	LEAQ (SI)(R10*4), R12
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	MOVQ CX, R9
+	SHRQ $2, R9
+	ANDQ $3, CX
+	TESTQ R9, R9
+	JZ tail
+
+loop4:
+	STEP(0)
+	STEP(64)
+	STEP(128)
+	STEP(192)
+	ADDQ $256, DI
+	DECQ R9
+	JNZ loop4
+
+tail:
+	TESTQ CX, CX
+	JZ done
+
+loop1:
+	STEP(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop1
+
+done:
+	MOVBLZX accumulate+56(FP), AX
+	TESTQ AX, AX
+	JZ store
+	ACCROW(Y4, Y5)
+	ACCROW(Y6, Y7)
+	ACCROW(Y8, Y9)
+	ACCROW(Y10, Y11)
+	ACCROW(Y12, Y13)
+	ACCROW(Y14, Y15)
+	VZEROUPPER
+	RET
+
+store:
+	STOREROW(Y4, Y5)
+	STOREROW(Y6, Y7)
+	STOREROW(Y8, Y9)
+	STOREROW(Y10, Y11)
+	STOREROW(Y12, Y13)
+	STOREROW(Y14, Y15)
+	VZEROUPPER
+	RET

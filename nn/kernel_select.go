@@ -1,0 +1,5 @@
+package nn
+
+// activeKernel is chosen once at start-up from the CPU's features (see
+// kernel_amd64.go); it never changes afterwards.
+var activeKernel = selectKernel()

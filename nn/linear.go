@@ -1,0 +1,88 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Linear is y = x·Wᵀ + b over the last axis, with W stored [out, in] as in
+// PyTorch. Parameters: NAME.weight, NAME.bias.
+type Linear struct {
+	In, Out int
+	W, B    *Param
+
+	x     *Tensor
+	y, dx *Tensor
+}
+
+// NewLinear returns a Linear layer initialised like PyTorch's
+// (U(-1/√in, 1/√in) for weight and bias). bias=false omits the bias.
+func NewLinear(name string, in, out int, bias bool, rng *rand.Rand) *Linear {
+	l := &Linear{In: in, Out: out, W: NewParam(name+".weight", out, in)}
+	bound := 1 / math.Sqrt(float64(in))
+	uniformInit(l.W.Data, bound, rng)
+	if bias {
+		l.B = NewParam(name+".bias", out)
+		l.B.NoDecay = true
+		uniformInit(l.B.Data, bound, rng)
+	}
+	return l
+}
+
+// Params returns the layer's parameters.
+func (l *Linear) Params() []*Param {
+	if l.B == nil {
+		return []*Param{l.W}
+	}
+	return []*Param{l.W, l.B}
+}
+
+// Forward maps x [..., in] to y [..., out]. x is kept for Backward.
+func (l *Linear) Forward(x *Tensor) *Tensor {
+	n := x.Rows()
+	y := ensure(&l.y, withLast(x.Shape, l.Out)...)
+	if l.B != nil {
+		for i := 0; i < n; i++ {
+			copy(y.Data[i*l.Out:(i+1)*l.Out], l.B.Data)
+		}
+		Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.W.Data, l.In, 1, y.Data, l.Out)
+	} else {
+		Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.W.Data, l.In, 0, y.Data, l.Out)
+	}
+	l.x = x
+	return y
+}
+
+// Backward accumulates dW, db from dy [..., out] and returns dx [..., in].
+func (l *Linear) Backward(dy *Tensor) *Tensor {
+	n := dy.Rows()
+	dx := ensure(&l.dx, l.x.Shape...)
+	Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, l.W.Data, l.In, 0, dx.Data, l.In)
+	l.accumulate(dy)
+	return dx
+}
+
+// BackwardParams accumulates only the parameter gradients, for a first layer
+// whose input needs no gradient.
+func (l *Linear) BackwardParams(dy *Tensor) { l.accumulate(dy) }
+
+func (l *Linear) accumulate(dy *Tensor) {
+	n := dy.Rows()
+	Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, 1, l.W.Grad, l.In)
+	if l.B != nil {
+		colSum(l.B.Grad, dy.Data, n, l.Out)
+	}
+}
+
+// colSum adds the column sums of the n×d matrix x into dst, rows in order.
+func colSum(dst, x []float32, n, d int) {
+	parallelFor(d, n, func(lo, hi int) {
+		for i := 0; i < n; i++ {
+			row := x[i*d+lo : i*d+hi]
+			dd := dst[lo:hi]
+			for j, v := range row {
+				dd[j] += v
+			}
+		}
+	})
+}

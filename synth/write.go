@@ -1,0 +1,155 @@
+package synth
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// WriteOptions controls Write.
+type WriteOptions struct {
+	// MP4 also encodes each clip as DIR/NAME.mp4 when ffmpeg is on PATH.
+	MP4 bool
+	// Progress, when set, is called after each clip.
+	Progress func(done, total int)
+}
+
+// ManifestHeader is the header of manifest.csv: DESIGN.md's manifest columns
+// plus synth's ground truth (kind, fps, frame count, event index).
+var ManifestHeader = []string{"sample", "subject", "label", "dataset", "frames", "video", "onset", "apex", "offset", "aus", "emotion", "kind", "fps", "n_frames", "event"}
+
+// Write renders clips into dir: DIR/NAME/img00000.png.. (frames),
+// DIR/NAME/truth.csv (per-frame true AU intensities), DIR/NAME.mp4 (when
+// asked and ffmpeg exists) and DIR/manifest.csv with one row per event.
+// Every file is written to a temporary name and renamed, so an interrupted
+// run leaves no half-written file under a final name.
+func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("synth: %w", err)
+	}
+	ffmpeg := ""
+	if opt.MP4 {
+		ffmpeg, _ = exec.LookPath("ffmpeg")
+	}
+	var rows [][]string
+	for i, c := range clips {
+		if err := writeClip(ctx, filepath.Join(dir, c.Name), c); err != nil {
+			return err
+		}
+		video := ""
+		if ffmpeg != "" {
+			video = c.Name + ".mp4"
+			if err := encodeMP4(ctx, ffmpeg, filepath.Join(dir, c.Name), filepath.Join(dir, video), c.FPS); err != nil {
+				return err
+			}
+		}
+		for k, e := range c.Events {
+			sample := c.Name
+			if len(c.Events) > 1 {
+				sample = fmt.Sprintf("%s_e%d", c.Name, k)
+			}
+			rows = append(rows, []string{
+				sample, c.Subject, e.Label, "synth", c.Name, video,
+				strconv.Itoa(e.Onset), strconv.Itoa(e.Apex), strconv.Itoa(e.Offset),
+				e.AUString(), e.Label, e.Kind, strconv.FormatFloat(c.FPS, 'g', -1, 64),
+				strconv.Itoa(c.Frames), strconv.Itoa(k),
+			})
+		}
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(clips))
+		}
+	}
+	return writeCSV(filepath.Join(dir, "manifest.csv"), append([][]string{ManifestHeader}, rows...))
+}
+
+func writeClip(ctx context.Context, dir string, c *Clip) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("synth: %w", err)
+	}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	var img *image.RGBA
+	aus := AUs()
+	truth := [][]string{append([]string{"frame", "label"}, auColumns(aus)...)}
+	for t := 0; t < c.Frames; t++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		img = c.Frame(t, img)
+		name := filepath.Join(dir, fmt.Sprintf("img%05d.png", t))
+		if err := writeAtomic(name, func(f *os.File) error { return enc.Encode(f, img) }); err != nil {
+			return err
+		}
+		m, label := c.Truth(t)
+		row := []string{strconv.Itoa(t), label}
+		for _, a := range aus {
+			row = append(row, strconv.FormatFloat(m[a], 'f', 4, 64))
+		}
+		truth = append(truth, row)
+	}
+	return writeCSV(filepath.Join(dir, "truth.csv"), truth)
+}
+
+func auColumns(aus []int) []string {
+	out := make([]string, len(aus))
+	for i, a := range aus {
+		out[i] = fmt.Sprintf("AU%02d", a)
+	}
+	return out
+}
+
+func encodeMP4(ctx context.Context, ffmpeg, frames, out string, fps float64) error {
+	tmp := strings.TrimSuffix(out, ".mp4") + ".tmp.mp4"
+	cmd := exec.CommandContext(ctx, ffmpeg, "-y", "-loglevel", "error",
+		"-framerate", strconv.FormatFloat(fps, 'g', -1, 64),
+		"-i", filepath.Join(frames, "img%05d.png"),
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p", tmp)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("synth: ffmpeg encoding %s: %w: %s", out, err, strings.TrimSpace(string(msg)))
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("synth: %w", err)
+	}
+	return nil
+}
+
+func writeCSV(path string, rows [][]string) error {
+	return writeAtomic(path, func(f *os.File) error {
+		w := bufio.NewWriter(f)
+		cw := csv.NewWriter(w)
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+}
+
+// writeAtomic writes path through a temporary file in the same folder.
+func writeAtomic(path string, write func(*os.File) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("synth: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("synth: writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("synth: writing %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("synth: %w", err)
+	}
+	return nil
+}
