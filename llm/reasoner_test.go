@@ -252,3 +252,53 @@ func TestModelStreaming(t *testing.T) {
 		}
 	}
 }
+
+func TestModelDes2ExpDisagreementFallsBack(t *testing.T) {
+	// Our parser reads "happiness" (anger is negated four words back); the
+	// cot engine's Des2Exp reader looks three words back and reads "anger".
+	text := "**Key Observations:**\n- AU12: 0.8\n**Overall Emotional Interpretation:**\nA smile.\n**Conclusion:** Not at all like anger, this is happiness."
+	srv := llmtest.New()
+	srv.NoSchema = true
+	srv.Handler = fakeModel("happiness", text, "")
+	defer srv.Close()
+	ans, err := newModel(t, srv, &builtin{}).Reason(context.Background(), llm.Request{Evidence: smileEvidence, Classes: seven})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Source != "builtin" || !strings.Contains(ans.Fallback, "Des2Exp") {
+		t.Fatalf("source %q fallback %q", ans.Source, ans.Fallback)
+	}
+}
+
+func TestBuiltin(t *testing.T) {
+	ans, err := llm.Builtin{}.Reason(context.Background(), llm.Request{Evidence: []cot.Evidence{{AU: 6, Intensity: 0.7}, {AU: 12, Intensity: 0.8}}, Classes: seven})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Source != "builtin" || ans.CoT.Conclusion.Label != "happiness" || !strings.Contains(ans.CoT.Text, cot.HeadingConclusion) {
+		t.Fatalf("%+v", ans)
+	}
+	// The LLM parser reads the engine's text back to the same label.
+	p, err := llm.ParseCoT(ans.CoT.Text, seven)
+	if err != nil || p.CoT.Conclusion.Label != "happiness" || p.Headings != 3 {
+		t.Fatalf("parse of built-in text: %+v %v", p, err)
+	}
+	// And the checks pass on it: the engine only names measured AUs.
+	if rej := llm.Rejections(llm.Check(p, []cot.Evidence{{AU: 6, Intensity: 0.7}, {AU: 12, Intensity: 0.8}}, seven, llm.CheckOptions{})); len(rej) != 0 {
+		t.Fatalf("built-in text rejected: %v\n%s", rej, ans.CoT.Text)
+	}
+	// Three-class tasks map through MEGC2019.
+	ans, err = llm.Builtin{}.Reason(context.Background(), llm.Request{Evidence: []cot.Evidence{{AU: 6, Intensity: 0.7}, {AU: 12, Intensity: 0.8}}, Classes: []string{"negative", "positive", "surprise"}})
+	if err != nil || ans.CoT.Conclusion.Label != "positive" {
+		t.Fatalf("%+v %v", ans.CoT.Conclusion, err)
+	}
+}
+
+func TestGroundingNamesAUs(t *testing.T) {
+	g := llm.Grounding([]cot.Evidence{{AU: 12, Intensity: 0.8}, {AU: 4, Intensity: 0.5, IntensityUnknown: true}}, llm.PromptOptions{})
+	for _, w := range []string{"AU12 (Lip Corner Puller): 0.80", "AU4 (Brow Lowerer): present (intensity not coded)"} {
+		if !strings.Contains(g, w) {
+			t.Errorf("grounding lacks %q:\n%s", w, g)
+		}
+	}
+}
