@@ -46,7 +46,8 @@ type PromptOptions struct {
 	// MinIntensity is the intensity below which an AU is reported to the
 	// model as not active. 0 means DefaultMinIntensity.
 	MinIntensity float64
-	// AUName names an AU ("Lip Corner Puller"); nil or "" leaves it unnamed.
+	// AUName names an AU ("Lip Corner Puller"); nil means the FACS
+	// catalogue's name; a function returning "" leaves AUs unnamed.
 	AUName func(au int) string
 	// ImageDetail is the image_url detail hint ("low", "high", "auto", "").
 	ImageDetail string
@@ -54,7 +55,7 @@ type PromptOptions struct {
 
 // DefaultMinIntensity is the intensity from which an AU counts as measured
 // (present) for prompting and for the hallucination check.
-const DefaultMinIntensity = 0.1
+const DefaultMinIntensity = cot.ActiveThreshold
 
 func (o PromptOptions) minIntensity() float64 {
 	if o.MinIntensity > 0 {
@@ -132,15 +133,21 @@ func Grounding(ev []cot.Evidence, o PromptOptions) string {
 	}
 	for _, e := range active {
 		fmt.Fprintf(&b, "- AU%d", e.AU)
+		name := facsName
 		if o.AUName != nil {
-			if n := o.AUName(e.AU); n != "" {
-				fmt.Fprintf(&b, " (%s)", n)
-			}
+			name = o.AUName
+		}
+		if n := name(e.AU); n != "" {
+			fmt.Fprintf(&b, " (%s)", n)
 		}
 		if e.Side != "" {
 			fmt.Fprintf(&b, ", %s side", e.Side)
 		}
-		fmt.Fprintf(&b, ": %.2f", e.Intensity)
+		if e.IntensityUnknown {
+			b.WriteString(": present (intensity not coded)")
+		} else {
+			fmt.Fprintf(&b, ": %.2f", e.Intensity)
+		}
 		if e.Confidence > 0 {
 			fmt.Fprintf(&b, " (confidence %.2f)", e.Confidence)
 		}
