@@ -157,7 +157,7 @@ func buildModels() []emotionModel {
 				variants(srcPartial, 0.7, "15+16"),
 			),
 			conflicts: map[int]float64{12: 0.3, 1: 0.2, 2: 0.3, 5: 0.3, 20: 0.2},
-			gist:      "a wrinkled nose or raised upper lip",
+			gist:      "a wrinkled nose with the lip corners and lower lip pulled down",
 		},
 		{
 			emotion: facs.Contempt,
