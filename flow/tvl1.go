@@ -64,6 +64,9 @@ func NewTVL1(p Params) (*TVL1, error) {
 	}
 	t := &TVL1{p: p, team: newTeam(n), simd: hasSIMD()}
 	t.errs = make([]float32, t.team.n)
+	// Workers hold the team, not t: stop them once t is unreachable even
+	// if the caller forgets Close.
+	runtime.AddCleanup(t, func(tm *team) { tm.close() }, t.team)
 	return t, nil
 }
 

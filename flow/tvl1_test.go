@@ -339,6 +339,18 @@ func resample(g *raster.Gray, size int) *raster.Gray {
 }
 
 func BenchmarkTVL1Default128(b *testing.B) { benchmarkTVL1(b, 128, Default()) }
+
+func BenchmarkTVL1Default128OneWorker(b *testing.B) {
+	p := Default()
+	p.Workers = 1
+	benchmarkTVL1(b, 128, p)
+}
+
+func BenchmarkTVL1Default224OneWorker(b *testing.B) {
+	p := Default()
+	p.Workers = 1
+	benchmarkTVL1(b, 224, p)
+}
 func BenchmarkTVL1Default224(b *testing.B) { benchmarkTVL1(b, 224, Default()) }
 func BenchmarkTVL1Fast128(b *testing.B)    { benchmarkTVL1(b, 128, Fast()) }
 func BenchmarkTVL1Fast224(b *testing.B)    { benchmarkTVL1(b, 224, Fast()) }
