@@ -98,7 +98,7 @@ func TestModelStructured(t *testing.T) {
 	if err := json.Unmarshal(body.Messages[1].Content, &parts); err != nil {
 		t.Fatal(err)
 	}
-	if len(parts) != 2 || parts[0]["type"] != "image_url" || !strings.HasPrefix(parts[0]["image_url"].(map[string]any)["url"].(string), "data:image/png;base64,") {
+	if len(parts) != 2 || parts[0]["type"] != "image_url" || !strings.HasPrefix(parts[0]["image_url"].(map[string]any)["url"].(string), "data:image/jpeg;base64,") {
 		t.Fatalf("label request parts: %v", parts)
 	}
 	// CoT turn: the label answer as the assistant turn, the CoT schema.
