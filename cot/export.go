@@ -71,6 +71,12 @@ type ExportOptions struct {
 	BaseDir string
 	// MaxTries bounds the feedback loop per record.
 	MaxTries int
+	// Rewrite, when set, may rephrase each verified CoT (tell export
+	// --rewrite-with: a vision LLM, package llm). It returns the CoT to
+	// write: a new text counts as rewritten; the same text means the
+	// original was kept, and the last Verification.Feedback line says why.
+	// An error stops the export.
+	Rewrite func(ctx context.Context, r Record, c CoT) (CoT, error)
 }
 
 // ExportSummary counts what happened to every row.
@@ -85,6 +91,10 @@ type ExportSummary struct {
 	BadAUs    int `json:"bad_aus"`    // label-only: AU string does not parse
 	Flagged   int `json:"flagged"`    // label-only: CoT could not be reconciled with the label
 	Rewritten int `json:"reflected"`  // CoT verified after feedback rounds
+	// LLMRewritten and LLMKept count the CoTs an ExportOptions.Rewrite
+	// rephrased and those whose original text it kept.
+	LLMRewritten int `json:"llm_rewritten,omitempty"`
+	LLMKept      int `json:"llm_kept,omitempty"`
 	// Problems lists one line per skipped or degraded row.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -100,7 +110,14 @@ func (s *ExportSummary) problem(r Record, format string, args ...any) {
 // String is the human summary printed at the end of an export.
 func (s ExportSummary) String() string {
 	return fmt.Sprintf("rows=%d written=%d with_cot=%d label_only=%d (no_aus=%d bad_aus=%d flagged=%d) reflected=%d skipped: no_image=%d no_label=%d",
-		s.Rows, s.Written, s.WithCoT, s.LabelOnly, s.NoAUs, s.BadAUs, s.Flagged, s.Rewritten, s.NoImage, s.NoLabel)
+		s.Rows, s.Written, s.WithCoT, s.LabelOnly, s.NoAUs, s.BadAUs, s.Flagged, s.Rewritten, s.NoImage, s.NoLabel) + s.llmString()
+}
+
+func (s ExportSummary) llmString() string {
+	if s.LLMRewritten+s.LLMKept == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" llm_rewritten=%d llm_kept=%d", s.LLMRewritten, s.LLMKept)
 }
 
 // Export writes one JSON line per exportable record to w: a label-only turn
@@ -163,6 +180,21 @@ func Export(ctx context.Context, w io.Writer, recs []Record, o ExportOptions) (E
 			}
 			if got.Verification.Attempts > 1 {
 				sum.Rewritten++
+			}
+			if o.Rewrite != nil {
+				rw, err := o.Rewrite(ctx, r, got)
+				if err != nil {
+					return sum, fmt.Errorf("cot: export %s: rewrite: %w", r.ID, err)
+				}
+				if rw.Text != got.Text {
+					sum.LLMRewritten++
+				} else {
+					sum.LLMKept++
+					if v := rw.Verification; v != nil && len(v.Feedback) > 0 {
+						sum.problem(r, "built-in text kept: %s", v.Feedback[len(v.Feedback)-1])
+					}
+				}
+				got = rw
 			}
 			c = &got
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"strings"
 	"testing"
@@ -24,15 +25,18 @@ func solid(w, h int, c color.RGBA) *image.RGBA {
 
 func decodeDataURL(t *testing.T, u string) image.Image {
 	t.Helper()
-	const prefix = "data:image/png;base64,"
+	prefix, dec := "data:image/png;base64,", png.Decode
+	if strings.HasPrefix(u, "data:image/jpeg;base64,") {
+		prefix, dec = "data:image/jpeg;base64,", jpeg.Decode
+	}
 	if !strings.HasPrefix(u, prefix) {
-		t.Fatalf("not a PNG data URL: %.40s", u)
+		t.Fatalf("not a PNG or JPEG data URL: %.40s", u)
 	}
 	b, err := base64.StdEncoding.DecodeString(u[len(prefix):])
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := png.Decode(bytes.NewReader(b))
+	m, err := dec(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +114,13 @@ func TestBuildLabelMessagesMicro(t *testing.T) {
 	if len(parts) != 4 || parts[3].Type != "text" {
 		t.Fatalf("want 3 images and a text, got %d parts", len(parts))
 	}
-	for _, p := range parts[:3] {
+	for i, p := range parts[:3] {
 		if p.Type != "image_url" {
 			t.Fatalf("part %+v", p)
+		}
+		// Faces go as JPEG, the flow image as lossless PNG.
+		if want := map[bool]string{true: "data:image/png", false: "data:image/jpeg"}[i == 2]; !strings.HasPrefix(p.ImageURL.URL, want) {
+			t.Fatalf("image %d: %.30s, want %s", i+1, p.ImageURL.URL, want)
 		}
 		if b := decodeDataURL(t, p.ImageURL.URL).Bounds(); max(b.Dx(), b.Dy()) > 448 {
 			t.Fatalf("image not downscaled: %v", b)

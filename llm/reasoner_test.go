@@ -3,6 +3,7 @@ package llm_test
 import (
 	"context"
 	"encoding/json"
+	"image"
 	"image/color"
 	"strings"
 	"testing"
@@ -98,7 +99,7 @@ func TestModelStructured(t *testing.T) {
 	if err := json.Unmarshal(body.Messages[1].Content, &parts); err != nil {
 		t.Fatal(err)
 	}
-	if len(parts) != 2 || parts[0]["type"] != "image_url" || !strings.HasPrefix(parts[0]["image_url"].(map[string]any)["url"].(string), "data:image/png;base64,") {
+	if len(parts) != 2 || parts[0]["type"] != "image_url" || !strings.HasPrefix(parts[0]["image_url"].(map[string]any)["url"].(string), "data:image/jpeg;base64,") {
 		t.Fatalf("label request parts: %v", parts)
 	}
 	// CoT turn: the label answer as the assistant turn, the CoT schema.
@@ -300,5 +301,35 @@ func TestGroundingNamesAUs(t *testing.T) {
 		if !strings.Contains(g, w) {
 			t.Errorf("grounding lacks %q:\n%s", w, g)
 		}
+	}
+}
+
+func TestEventReasoner(t *testing.T) {
+	var got llm.Request
+	inner := llm.ReasonerFunc(func(_ context.Context, r llm.Request) (llm.Answer, error) {
+		got = r
+		return llm.Answer{CoT: cot.CoT{Conclusion: cot.Conclusion{Label: "fear"}}}, nil
+	})
+	on, ap, fl := solid(4, 4, color.RGBA{1, 0, 0, 255}), solid(4, 4, color.RGBA{2, 0, 0, 255}), solid(4, 4, color.RGBA{3, 0, 0, 255})
+	c, err := llm.EventReasoner{R: inner}.Reason(context.Background(), smileEvidence, []image.Image{on, ap, fl})
+	if err != nil || c.Conclusion.Label != "fear" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if got.Onset != on || got.Apex != ap || got.Flow != fl || !got.Micro() || len(got.Classes) != 9 || len(got.Evidence) != len(smileEvidence) {
+		t.Fatalf("request %+v", got)
+	}
+	llm.EventReasoner{R: inner, Classes: seven}.Reason(context.Background(), nil, []image.Image{ap})
+	if got.Apex != ap || got.Onset != nil || got.Micro() || len(got.Classes) != 7 {
+		t.Fatalf("still: %+v", got)
+	}
+	// With the LLM and a fallback, a rejected answer's reason reaches the CoT.
+	srv := llmtest.New()
+	srv.NoSchema = true
+	srv.Handler = fakeModel("happiness", strings.Replace(expllmText, "AU25 (Lips Part)", "AU9 (Nose Wrinkler)", 1), "")
+	defer srv.Close()
+	m := newModel(t, srv, llm.Builtin{})
+	c, err = llm.EventReasoner{R: m}.Reason(context.Background(), smileEvidence, []image.Image{on, ap})
+	if err != nil || c.Verification == nil || !strings.Contains(strings.Join(c.Verification.Feedback, " "), "hallucinated_au") || c.Conclusion.Label != "happiness" {
+		t.Fatalf("%+v %v", c, err)
 	}
 }

@@ -178,3 +178,43 @@ func stripFence(s string) string {
 	}
 	return strings.TrimSuffix(strings.TrimSpace(t), "```")
 }
+
+// MaxConsecutiveFailures is how many records in a row may fail to reach the
+// server before ForExport's hook stops the export.
+const MaxConsecutiveFailures = 3
+
+// ForExport adapts the rewriter to cot.ExportOptions.Rewrite: a verified
+// rewrite replaces the text; a rejected one, or a single server failure,
+// keeps the built-in text with the reason as its last feedback line; several
+// failures in a row stop the export (the server is down, not one record
+// too long). Export calls it from one goroutine.
+func (w *Rewriter) ForExport(classes []string) func(ctx context.Context, r cot.Record, c cot.CoT) (cot.CoT, error) {
+	failures := 0
+	return func(ctx context.Context, r cot.Record, c cot.CoT) (cot.CoT, error) {
+		out, res, err := w.Rewrite(ctx, c, classes)
+		keep := func(why string) (cot.CoT, error) {
+			v := cot.Verification{}
+			if c.Verification != nil {
+				v = *c.Verification
+			}
+			v.Feedback = append(append(append([]string(nil), v.Feedback...), res.Feedback...), why)
+			c.Verification = &v
+			return c, nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return c, err
+			}
+			failures++
+			if failures >= MaxConsecutiveFailures {
+				return c, fmt.Errorf("%d records in a row failed to reach the rewrite server, last: %w", failures, err)
+			}
+			return keep("LLM rewrite failed: " + err.Error())
+		}
+		failures = 0
+		if !res.Rewritten {
+			return keep(fmt.Sprintf("LLM rewrite rejected after %d attempts", res.Attempts))
+		}
+		return out, nil
+	}
+}

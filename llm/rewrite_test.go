@@ -94,3 +94,36 @@ func TestRewriteRejectedKeepsBuiltin(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestRewriteForExport(t *testing.T) {
+	srv := llmtest.New()
+	defer srv.Close()
+	c, _ := newClient(t, srv, func(c *llm.Config) { c.MaxRetries = -1 })
+	hook := (&llm.Rewriter{Client: c, MaxTries: 1}).ForExport(seven)
+	orig := builtinSmile(t)
+	rec := cot.Record{ID: "s1"}
+	srv.Push(llmtest.Reply{Content: goodRewrite})
+	if got, err := hook(context.Background(), rec, orig); err != nil || got.Text != goodRewrite {
+		t.Fatalf("accepted rewrite: %v %q", err, got.Text)
+	}
+	srv.Push(llmtest.Reply{Content: strings.Replace(goodRewrite, "is happiness.", "is fear.", 1)})
+	got, err := hook(context.Background(), rec, orig)
+	fb := got.Verification.Feedback
+	if err != nil || got.Text != orig.Text || !strings.Contains(fb[len(fb)-1], "rejected after 1 attempts") || !strings.Contains(fb[len(fb)-2], "reads as fear") {
+		t.Fatalf("rejected rewrite: %v %v", err, fb)
+	}
+	// Failures: two are tolerated (original kept), the third in a row stops.
+	srv.Push(llmtest.Reply{Status: 500, ErrMessage: "down"}, llmtest.Reply{Status: 500, ErrMessage: "down"}, llmtest.Reply{Status: 500, ErrMessage: "down"})
+	for i := 1; i <= 3; i++ {
+		got, err := hook(context.Background(), rec, orig)
+		if i < 3 && (err != nil || got.Text != orig.Text) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+		if i == 3 && (err == nil || !strings.Contains(err.Error(), "3 records in a row")) {
+			t.Fatalf("failure 3: %v", err)
+		}
+	}
+	if orig.Verification != nil && len(orig.Verification.Feedback) != 0 {
+		t.Fatal("hook changed the caller's CoT")
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/llm"
 )
 
 // exportCommand writes instruction data for fine-tuning a vision LLM.
@@ -19,6 +20,7 @@ func exportCommand() command {
 		summary: "write vision-LLM instruction data (label + CoT turns) from a manifest",
 		usage: `usage: tell export --manifest M --format expllm|llava|sharegpt --out F.jsonl
                    [--seed N] [--classes a,b,c] [--abs]
+                   [--rewrite-with URL --llm-model NAME [LLM flags]]
 
 One JSON line per sample: the image (the manifest's image, or the apex
 frame of frames + apex), a label-only turn, and a chain-of-thought turn
@@ -34,7 +36,18 @@ unreadable AU string, or whose CoT cannot be reconciled with the label get
 the label turn only. Every such row is listed on stderr and counted in the
 summary printed last. Image paths are relative to the output file's folder
 (absolute with --abs). --classes sets the label set (default: the
-manifest's labels). The output is written atomically.`,
+manifest's labels). The output is written atomically.
+
+--rewrite-with URL lets a vision LLM at URL (an OpenAI-compatible server)
+rephrase each verified chain of thought for fluency — the Exp-CoT loop with
+an LLM as the writer. A rewrite is kept only if it keeps the three headings
+and exactly the same AUs, and Des2Exp still reads the true label from it;
+otherwise the model is asked again with the reasons (up to 3 attempts), and
+then the built-in text is kept. The summary counts llm_rewritten and
+llm_kept; three records in a row that cannot reach the server stop the
+export.
+
+` + llmFlagsUsage,
 		run: runExport,
 	}
 }
@@ -47,6 +60,8 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	seed := fs.Uint64("seed", 0, "phrasing seed")
 	classes := fs.String("classes", "", "label set")
 	abs := fs.Bool("abs", false, "absolute image paths")
+	rewriteWith := fs.String("rewrite-with", "", "LLM server that rephrases the CoT")
+	lf := addLLMFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -102,6 +117,13 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	if !*abs {
 		o.BaseDir = filepath.Dir(*out)
+	}
+	if *rewriteWith != "" {
+		client, err := lf.client(*rewriteWith, env.log)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		o.Rewrite = (&llm.Rewriter{Client: client}).ForExport(o.Classes)
 	}
 	var sum cot.ExportSummary
 	err = cot.WriteFileAtomic(*out, func(w io.Writer) error {

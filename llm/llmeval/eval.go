@@ -54,7 +54,7 @@ type Options struct {
 	// manifest's aus column (FACS codes).
 	Evidence func(ctx context.Context, s dataset.Sample) ([]cot.Evidence, error)
 	// ResolveFrame finds a frame file of a frames folder by number or
-	// name; needed for rows with a frames column.
+	// name (nil: dataset.ResolveFrame).
 	ResolveFrame func(dir, ref string) (string, error)
 	// MinIntensity is the evidence intensity from which an AU counts as
 	// measured (0: llm.DefaultMinIntensity).
@@ -412,8 +412,9 @@ func request(ctx context.Context, s dataset.Sample, classes []string, opt Option
 		}
 	}
 	if s.Frames != "" && req.Apex == nil {
-		if opt.ResolveFrame == nil {
-			return req, fmt.Errorf("eval-llm: %s: column frames: no frame resolver configured", where)
+		resolve := opt.ResolveFrame
+		if resolve == nil {
+			resolve = dataset.ResolveFrame
 		}
 		for _, f := range []struct {
 			col, ref string
@@ -422,7 +423,7 @@ func request(ctx context.Context, s dataset.Sample, classes []string, opt Option
 			if f.ref == "" {
 				continue
 			}
-			p, err := opt.ResolveFrame(s.Frames, f.ref)
+			p, err := resolve(s.Frames, f.ref)
 			if err != nil {
 				return req, fmt.Errorf("eval-llm: %s: column %s: %w", where, f.col, err)
 			}

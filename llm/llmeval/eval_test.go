@@ -269,3 +269,40 @@ func TestPercentile(t *testing.T) {
 		t.Error("empty")
 	}
 }
+
+func TestRunFramesGiveApexAndOnset(t *testing.T) {
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "sub01", "EP02_01f")
+	if err := os.MkdirAll(clip, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 5; i++ {
+		writePNG(t, filepath.Join(clip, fmt.Sprintf("img%d.png", i)), color.RGBA{uint8(40 * i), 0, 0, 255})
+	}
+	csv := "sample,subject,label,frames,onset,apex,offset,aus\nc1,sub01,happiness,sub01/EP02_01f,1,4,5,12\nc2,sub01,anger,sub01/EP02_01f,2,3,5,4\n"
+	p := filepath.Join(dir, "m.csv")
+	os.WriteFile(p, []byte(csv), 0o644)
+	m, err := dataset.Read(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := llmtest.New()
+	srv.Handler = reader
+	defer srv.Close()
+	mt, err := llmeval.Run(context.Background(), m, model(t, srv), llmeval.Options{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mt.Answered != 2 || mt.Accuracy != 1 {
+		t.Fatalf("%+v", mt)
+	}
+	r := srv.Requests()[0].Req.Messages[1]
+	if len(r.Parts) != 3 || !strings.Contains(r.Content(), "micro-expression") || !strings.Contains(r.Content(), "onset frame") {
+		t.Fatalf("%d parts: %s", len(r.Parts), r.Content())
+	}
+	m.Samples[1].Apex = "99"
+	_, err = llmeval.Run(context.Background(), m, model(t, srv), llmeval.Options{Out: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), `sample "c2" (line 3): column apex`) {
+		t.Fatalf("err = %v", err)
+	}
+}
