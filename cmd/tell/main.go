@@ -43,6 +43,7 @@ type environment struct {
 func commands() []command {
 	cmds := []command{
 		// One entry per subcommand, each defined in its own file.
+		benchCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
