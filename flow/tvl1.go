@@ -323,8 +323,6 @@ func (t *TVL1) primalRow(y int) float32 {
 			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0], p12u: &p12u[0], p22u: &p22u[0],
 			n: len(u1), lt: lt, th: th,
 		}
-		x0 = 1
-		e += primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u, 0, 0, 0, lt, th)
 		primalAVX2(&a)
 		e += a.err
 		x0 = a.next
@@ -353,25 +351,6 @@ func (t *TVL1) primalRow(y int) float32 {
 		u1[x], u2[x] = n1, n2
 	}
 	return e
-}
-
-// primalPixel is primalRow's update of pixel x given its left dual
-// neighbours l11, l21.
-func primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u []float32, x int, l11, l21, lt, th float32) float32 {
-	a1, a2 := u1[x], u2[x]
-	ix, iy := gx[x], gy[x]
-	rho := rc[x] + ix*a1 + iy*a2
-	fi := -rho * ig[x]
-	if fi > lt {
-		fi = lt
-	} else if fi < -lt {
-		fi = -lt
-	}
-	n1 := a1 + fi*ix + th*(p11[x]-l11+p12[x]-p12u[x])
-	n2 := a2 + fi*iy + th*(p21[x]-l21+p22[x]-p22u[x])
-	d1, d2 := n1-a1, n2-a2
-	u1[x], u2[x] = n1, n2
-	return d1*d1 + d2*d2
 }
 
 // dualRow updates the dual variables of row y from the forward gradient of
