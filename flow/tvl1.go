@@ -140,9 +140,22 @@ func checkPair(a, b *raster.Gray) error {
 	if a.W < 3 || a.H < 3 {
 		return fmt.Errorf("flow: image %dx%d too small, need at least 3x3", a.W, a.H)
 	}
-	for _, g := range []*raster.Gray{a, b} {
+	for i, g := range []*raster.Gray{a, b} {
+		name := "first"
+		if i == 1 {
+			name = "second"
+		}
 		if g.Stride < g.W || len(g.Pix) < (g.H-1)*g.Stride+g.W {
-			return fmt.Errorf("flow: malformed %dx%d image (stride %d, %d pixels)", g.W, g.H, g.Stride, len(g.Pix))
+			return fmt.Errorf("flow: malformed %dx%d %s image (stride %d, %d pixels)", g.W, g.H, name, g.Stride, len(g.Pix))
+		}
+		// Intensities are 0..255 by convention; anything non-finite or
+		// absurdly large would only turn the flow into NaN.
+		for y := 0; y < g.H; y++ {
+			for x, v := range g.Pix[y*g.Stride : y*g.Stride+g.W] {
+				if !(v > -1e6 && v < 1e6) {
+					return fmt.Errorf("flow: %s image: pixel (%d,%d) = %v, want a finite intensity", name, x, y, v)
+				}
+			}
 		}
 	}
 	return nil
