@@ -32,7 +32,8 @@ type Params struct {
 	// MedianFiltering is the median filter size applied to the flow between
 	// outer iterations (Wedel et al.): 0 or 1 for none, 3 or 5.
 	MedianFiltering int
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	// Workers is the number of goroutines one estimator uses; 0 means
+	// GOMAXPROCS. Use 1 when running several estimators side by side.
 	Workers int
 }
 
