@@ -15,8 +15,10 @@
 //     PatchEmbed (non-overlapping patches → tokens), Embedding
 //   - LayerNorm, GELU (exact erf), ReLU, Dropout (seeded)
 //   - Attention (multi-head self-attention, optional key padding mask),
-//     Block (pre-norm transformer encoder layer)
-//   - MeanTokens, MaxTokens, Token (class token), MaxPool2d, AvgPool2d;
+//     Block (pre-norm transformer encoder layer); both take Queries to
+//     compute only the first tokens' outputs (a last layer read through its
+//     class token)
+//   - MeanTokens, MaxTokens, Token (class token), Pool2d (max or average);
 //     Add/AddTo for residuals
 //
 // Losses return the loss and the gradient of their inputs: CrossEntropy
@@ -24,7 +26,12 @@
 // α) and InfoNCE (symmetric CLIP loss with a learnable temperature).
 //
 // AdamW (PyTorch's update, per-parameter NoDecay exclusions), ClipGradNorm
-// and WarmupCosine train the parameters.
+// and WarmupCosine train the parameters. Gemm is the SGEMM underneath
+// (row-major, either operand transposed).
+//
+// RefModel is the reference MER model of the project's PyTorch benchmark
+// (ViT over flow images + emotion-inference blocks + AU-text transformer,
+// cross-entropy + InfoNCE); BenchRef times its training steps.
 //
 // # Names and checkpoints
 //
@@ -32,8 +39,11 @@
 // a layer called "vis.0" has "vis.0.ln1.weight", "vis.0.attn.qkv.weight",
 // and so on (see each constructor). SaveCheckpoint writes safetensors
 // (little-endian F32) with the optimiser state under "optim.m.NAME" and
-// "optim.v.NAME" and the step in the metadata; LoadCheckpoint restores
-// them, so training resumes bit-exactly.
+// "optim.v.NAME", the step and hyper-parameters in the metadata
+// ("optim.step", "optim.lr", ...) and a CRC-32 per tensor ("nn.crc32.NAME");
+// LoadCheckpoint restores them, so training resumes bit-exactly, and names
+// the tensor when a file is corrupt, truncated or from another model.
+// Python's safetensors reads the files (the weights are plain F32 tensors).
 //
 // # Threads and determinism
 //

@@ -78,11 +78,7 @@ func (l *Linear) accumulate(dy *Tensor) {
 func colSum(dst, x []float32, n, d int) {
 	parallelFor(d, n, func(lo, hi int) {
 		for i := 0; i < n; i++ {
-			row := x[i*d+lo : i*d+hi]
-			dd := dst[lo:hi]
-			for j, v := range row {
-				dd[j] += v
-			}
+			AddTo(dst[lo:hi], x[i*d+lo:i*d+hi])
 		}
 	})
 }
