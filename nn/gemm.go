@@ -89,10 +89,15 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 			})
 			// Tasks: (row block, column range). Columns are split only as far
 			// as needed to give every worker something to do.
+			// Row blocks of equal size (a multiple of mr); columns split
+			// further until there are about four tasks per worker, so
+			// that uneven shapes still keep every core busy.
 			nmb := (m + gemmMC - 1) / gemmMC
+			mcb := roundUp((m+nmb-1)/nmb, mr)
+			nmb = (m + mcb - 1) / mcb
 			split := 1
-			if nmb < threads {
-				split = min((threads+nmb-1)/nmb, npan)
+			if threads > 1 && nmb < 4*threads {
+				split = min((4*threads+nmb-1)/nmb, npan)
 			}
 			ntask := nmb * split
 			var next atomic.Int64
@@ -114,8 +119,8 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 						break
 					}
 					ib, s := t/split, t%split
-					ic := ib * gemmMC
-					mc := min(gemmMC, m-ic)
+					ic := ib * mcb
+					mc := min(mcb, m-ic)
 					if packed != ib {
 						if direct {
 							if r := mc % mr; r != 0 {
