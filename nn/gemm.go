@@ -36,6 +36,7 @@ const (
 // of a packed A panel (k steps of mr values) and a packed B panel (k steps of
 // nr values).
 type microKernel struct {
+	name   string
 	mr, nr int
 	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
 	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
@@ -47,6 +48,12 @@ var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
 type gemmBuf struct{ a, tile []float32 }
 
 func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmWith(activeKernel, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmWith is gemm with an explicit micro-kernel (tests run every kernel
+// the CPU supports).
+func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -68,7 +75,6 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 	if empty {
 		return
 	}
-	kern := activeKernel
 	mr, nr := kern.mr, kern.nr
 	// bbuf holds one packed kc×nc block of B, shared by all workers.
 	ncMax := min(gemmNC, roundUp(n, nr))
@@ -338,4 +344,4 @@ func kernelGo(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulat
 	}
 }
 
-var goKernel = microKernel{mr: 4, nr: 8, fn: kernelGo}
+var goKernel = microKernel{name: "go", mr: 4, nr: 8, fn: kernelGo}
