@@ -49,7 +49,10 @@
 //
 // Kernels use GOMAXPROCS goroutines, but every output value is computed by
 // one goroutine in a fixed order, so results are bit-identical for any
-// thread count, and identical for a seed. The GEMM micro-kernel is AVX2/FMA
-// assembly when the CPU has it; build with -tags purego or set
-// TELL_NN_NOASM=1 to use the portable Go kernel.
+// thread count, and identical for a seed (Dropout's generator state is not
+// checkpointed: resume is bit-exact for models without dropout). The GEMM
+// micro-kernel (and GELU, vector adds) is AVX2/FMA assembly when the CPU
+// has it; build with -tags purego or set TELL_NN_NOASM=1 to use the
+// portable Go code, which passes the same tests. TELL_NN_AVX512=1 selects
+// an AVX-512 GEMM kernel, slower than AVX2 on the Zen 4 this was tuned on.
 package nn
