@@ -10,24 +10,14 @@ import (
 	"testing"
 )
 
-// testConfig is a small, fast config for the end-to-end tests.
-func testConfig() Config {
-	c := DefaultConfig()
-	c.Visual = EncoderConfig{Patch: 7, Dim: 32, Layers: 1, Heads: 4, MLP: 2}
-	c.Text = TextConfig{Dim: 32, Layers: 1, Heads: 4, MaxLen: 40}
-	c.EIM = EIMConfig{Enabled: true, Dim: 32, Layers: 2, Heads: 4, Dropout: 0.1}
-	c.EmbedDim = 32
-	c.Train.Epochs = 12
-	c.Train.Batch = 16
-	c.Train.Warmup = 1
-	c.Train.LR = 2e-3
-	return c
-}
+// testConfig is the config of the end-to-end tests: the defaults, which
+// are sized for 28×28 flows.
+func testConfig() Config { return DefaultConfig() }
 
 func synthSet(t *testing.T, shuffle bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	path, err := WriteSynth(dir, SynthOptions{Seed: 5, Subjects: SynthSubjects(10, 4), ShuffleLabels: shuffle})
+	path, err := WriteSynth(dir, SynthOptions{Seed: 5, Subjects: SynthSubjects(10, 6), ShuffleLabels: shuffle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +42,8 @@ func TestLOSOLearnsAndDoesNotLeak(t *testing.T) {
 		}
 		r := res.Report
 		t.Logf("shuffled=%v: UF1 %.3f UAR %.3f acc %.3f CI %+v", tc.shuffle, r.UF1, r.UAR, r.Accuracy, r.UF1CI)
-		if r.N != 120 || len(r.Folds) != 10 {
-			t.Fatalf("n=%d folds=%d, want 120 and 10", r.N, len(r.Folds))
+		if r.N != 180 || len(r.Folds) != 10 {
+			t.Fatalf("n=%d folds=%d, want 180 and 10", r.N, len(r.Folds))
 		}
 		if !tc.shuffle && r.UF1 < 0.9 {
 			t.Errorf("UF1 %.3f < 0.9 on learnable data", r.UF1)

@@ -44,6 +44,9 @@ func commands() []command {
 	cmds := []command{
 		// One entry per subcommand, each defined in its own file.
 		benchCommand(),
+		evalCommand(),
+		prepareCommand(),
+		trainCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
