@@ -44,6 +44,9 @@ type Measurement struct {
 	// Motion is the RMS non-rigid displacement over all points, canonical px
 	// (IOD 100); the spotting signal.
 	Motion float32
+	// Expression is the RMS displacement explained by the AU basis, same
+	// units; less noisy than Motion.
+	Expression float32
 	// Confidence is the fraction of points tracked with a small residual.
 	Confidence float32
 	// Pose relative to the reference: scale, rotation (radians), translation (px).
@@ -256,5 +259,5 @@ func clearAUs(m *Measurement) {
 	for i := range m.Intensity {
 		m.Intensity[i], m.Right[i], m.Left[i], m.Present[i] = 0, 0, 0, false
 	}
-	m.Motion = 0
+	m.Motion, m.Expression = 0, 0
 }

@@ -90,6 +90,21 @@ func (s *solver) solve(r, w []float64, m *Measurement) {
 			break
 		}
 	}
+	// Energy of the AU reconstruction: ‖B·a‖² = aᵀ(G−λI)a. It is the motion
+	// explained by AUs, far less noisy than the raw residual.
+	var e2 float64
+	for i := 0; i < k; i++ {
+		row := s.gram[i*k : i*k+k]
+		for j := 0; j < k; j++ {
+			e2 += s.a[i] * row[j] * s.a[j]
+		}
+		e2 -= s.lambda * s.a[i] * s.a[i]
+	}
+	var nw float64
+	for _, v := range w {
+		nw += v
+	}
+	m.Expression = float32(math.Sqrt(math.Max(0, e2) / math.Max(1, nw/2)))
 	for i := range m.Intensity {
 		m.Right[i], m.Left[i] = 0, 0
 	}

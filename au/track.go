@@ -143,13 +143,24 @@ func trackPoint(g *raster.Gray, tp *template, qx, qy float32, r int, buf []float
 			mean += v
 		}
 		mean /= float32(len(buf))
-		var bx, by, e2, t2 float32
+		// Photometric gain by least squares, so that an illumination change
+		// does not read as motion.
+		var it2, t2 float32
 		for i, v := range buf {
-			e := v - mean - tp.t[i]
+			it2 += (v - mean) * tp.t[i]
+			t2 += tp.t[i] * tp.t[i]
+		}
+		gain := float32(1)
+		if it2 > 0 && t2 > 0 {
+			gain = it2 / t2
+		}
+		inv := 1 / gain
+		var bx, by, e2 float32
+		for i, v := range buf {
+			e := (v-mean)*inv - tp.t[i]
 			bx += tp.gx[i] * e
 			by += tp.gy[i] * e
 			e2 += e * e
-			t2 += tp.t[i] * tp.t[i]
 		}
 		rms = float32(math.Sqrt(float64(e2 / (t2 + 1e-6))))
 		dx := tp.h00*bx + tp.h01*by

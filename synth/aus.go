@@ -1,6 +1,10 @@
 package synth
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tell-project/tell/facs"
+)
 
 // side of the face an anchor belongs to, from the subject's point of view
 // (FACS convention): the subject's right is the image's left.
@@ -143,26 +147,11 @@ type ActiveAU struct {
 
 // String renders the AU in FACS notation with an intensity letter.
 func (a ActiveAU) String() string {
-	return fmt.Sprintf("%s%d%c", a.Side, a.AU, Letter(a.Intensity))
+	return fmt.Sprintf("%s%d%s", a.Side, a.AU, facs.LetterFromValue(a.Intensity))
 }
 
-// Letter maps an intensity in [0,1] to the FACS letters A (trace) .. E (maximum).
-func Letter(v float64) byte {
-	switch {
-	case v < 0.2:
-		return 'A'
-	case v < 0.4:
-		return 'B'
-	case v < 0.6:
-		return 'C'
-	case v < 0.8:
-		return 'D'
-	}
-	return 'E'
-}
-
-// prototype is an EMFACS emotion prototype (RESEARCH.md §5). A fixed level
-// (0 = random) reflects an intensity letter given in the prototype (5B, R12A).
+// prototype is an EMFACS emotion prototype from facs. A fixed level (0 =
+// random) comes from an intensity letter in the prototype (5B, R12A).
 type prototype struct {
 	label string
 	aus   []protoAU
@@ -174,15 +163,51 @@ type protoAU struct {
 	level float64
 }
 
-// prototypes are the EMFACS prototypes; synth draws its expressions from them.
-var prototypes = []prototype{
-	{"happiness", []protoAU{{au: 6}, {au: 12}}},
-	{"sadness", []protoAU{{au: 1}, {au: 4}, {au: 15}}},
-	{"surprise", []protoAU{{au: 1}, {au: 2}, {au: 5, level: .35}, {au: 26}}},
-	{"fear", []protoAU{{au: 1}, {au: 2}, {au: 4}, {au: 5}, {au: 7}, {au: 20}, {au: 26}}},
-	{"anger", []protoAU{{au: 4}, {au: 5}, {au: 7}, {au: 23}}},
-	{"disgust", []protoAU{{au: 9}, {au: 15}, {au: 16}}},
-	{"contempt", []protoAU{{au: 12, side: "R", level: .15}, {au: 14, side: "R", level: .15}}},
+// prototypes are facs's EMFACS prototypes; synth draws its expressions from them.
+var prototypes = func() []prototype {
+	var out []prototype
+	for _, p := range facs.Prototypes() {
+		pr := prototype{label: p.Emotion}
+		for _, a := range p.Code.AUs() {
+			side := ""
+			switch a.Side {
+			case facs.Left:
+				side = "L"
+			case facs.Right:
+				side = "R"
+			}
+			pr.aus = append(pr.aus, protoAU{au: a.Number, side: side, level: a.Value(0)})
+		}
+		out = append(out, pr)
+	}
+	return out
+}()
+
+// codePrototype turns a FACS code into a prototype labelled with its
+// objective class; every AU must be one synth can render.
+func codePrototype(s string) (prototype, error) {
+	c, err := facs.Parse(s)
+	if err != nil {
+		return prototype{}, fmt.Errorf("synth: code %q: %w", s, err)
+	}
+	if c.Empty() {
+		return prototype{}, fmt.Errorf("synth: code %q has no AU", s)
+	}
+	p := prototype{label: "class " + facs.Objective(c).String()}
+	for _, a := range c.AUs() {
+		if _, ok := auFields[a.Number]; !ok {
+			return prototype{}, fmt.Errorf("synth: code %q: AU%d cannot be rendered (synth renders %v)", s, a.Number, AUs())
+		}
+		side := ""
+		switch a.Side {
+		case facs.Left:
+			side = "L"
+		case facs.Right:
+			side = "R"
+		}
+		p.aus = append(p.aus, protoAU{au: a.Number, side: side, level: a.Value(0)})
+	}
+	return p, nil
 }
 
 // Labels lists the emotion labels synth can render, in prototype order.

@@ -36,6 +36,10 @@ type Config struct {
 	Events   int
 	// Kind forces "micro" or "macro" for short clips; "" mixes them.
 	Kind string
+	// Codes, when set, replaces the emotion prototypes by these FACS codes
+	// ("1+2+25", "R12", "4C+7"), used in turn; such clips are labelled by
+	// Davison's objective class ("I".."VII").
+	Codes []string
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +143,17 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 	if cfg.Kind != "" && cfg.Kind != "micro" && cfg.Kind != "macro" {
 		return nil, fmt.Errorf("synth: kind %q: want micro, macro or empty", cfg.Kind)
 	}
+	protos := prototypes
+	if len(cfg.Codes) > 0 {
+		protos = nil
+		for _, cs := range cfg.Codes {
+			p, err := codePrototype(cs)
+			if err != nil {
+				return nil, err
+			}
+			protos = append(protos, p)
+		}
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5e7a11))
 	ff := frameOf(&face.LM)
 	clips := make([]*Clip, n)
@@ -146,7 +161,7 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 		fps := cfg.FPS
 		if fps <= 0 {
 			fps = 200
-			if (i/len(prototypes))%2 == 1 {
+			if (i/len(protos))%2 == 1 {
 				fps = 30
 			}
 			if cfg.Long {
@@ -172,7 +187,7 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 				if cfg.Kind != "" {
 					kind = cfg.Kind
 				}
-				e := newEvent(rng, prototypes[rng.IntN(len(prototypes))], kind, fps)
+				e := newEvent(rng, protos[rng.IntN(len(protos))], kind, fps)
 				span := e.Offset
 				margin := int(0.5 * fps)
 				room := slot - span - 2*margin
@@ -194,7 +209,7 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 			if cfg.Kind != "" {
 				kind = cfg.Kind
 			}
-			e := newEvent(rng, prototypes[i%len(prototypes)], kind, fps)
+			e := newEvent(rng, protos[i%len(protos)], kind, fps)
 			lead := int((0.3 + 0.2*rng.Float64()) * fps)
 			e.Onset += lead
 			e.Apex += lead

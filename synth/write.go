@@ -147,6 +147,7 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("synth: writing %s: %w", path, err)
 	}
+	os.Chmod(f.Name(), 0o644)
 	if err := os.Rename(f.Name(), path); err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("synth: %w", err)

@@ -47,6 +47,10 @@ func commands() []command {
 		evalCommand(),
 		prepareCommand(),
 		trainCommand(),
+		cotCommand(),
+		exportCommand(),
+		datasetCommand(),
+		evalLLMCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds

@@ -1,0 +1,151 @@
+package analyze
+
+import (
+	"context"
+	"image"
+	"math"
+	"sort"
+
+	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
+)
+
+// Reasoner explains one spotted expression: it receives the measured AU
+// evidence and images of the face (onset, apex, the flow between them) and
+// returns the chain of thought whose Conclusion is the label. The built-in
+// reasoner is the Exp-CoT engine (package cot); a vision LLM can stand in.
+type Reasoner interface {
+	Reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, error)
+}
+
+// BuiltinReasoner reasons with the Exp-CoT engine over the evidence alone.
+type BuiltinReasoner struct {
+	Seed uint64 // phrasing seed
+}
+
+// Reason implements Reasoner.
+func (b BuiltinReasoner) Reason(_ context.Context, ev []cot.Evidence, _ []image.Image) (cot.CoT, error) {
+	return cot.Explain(ev, cot.Options{Seed: b.Seed})
+}
+
+// EventAU is one AU of an event.
+type EventAU struct {
+	AU        int     `json:"au"`
+	Name      string  `json:"name"`
+	Side      string  `json:"side,omitempty"` // "", "left", "right" (subject's)
+	Intensity float64 `json:"intensity"`      // peak, 0–5 (OpenFace scale)
+	Letter    string  `json:"letter"`         // FACS intensity letter A–E
+	Right     float64 `json:"right"`          // peak on the subject's right, 0–5
+	Left      float64 `json:"left"`           // peak on the subject's left, 0–5
+}
+
+// Event-level AU decisions.
+const (
+	// relativeFloor drops AUs weaker than this share of the event's
+	// strongest one: cross-talk between neighbouring AU movements.
+	relativeFloor = 0.3
+	// sideRatio: one side this many times the other makes an AU unilateral.
+	sideRatio = 2.5
+)
+
+// peakAUs turns per-AU peak intensities (both, right, left; indexed like
+// au.AUs) into the event's AUs, strongest first.
+func peakAUs(both, right, left []float32) []EventAU {
+	var top float32
+	for _, v := range both {
+		top = max(top, v)
+	}
+	var out []EventAU
+	for i, n := range au.AUs {
+		v := both[i]
+		if v < au.PresenceThreshold || v < relativeFloor*top {
+			continue
+		}
+		info := facs.Describe(n)
+		e := EventAU{AU: n, Name: info.Name, Intensity: round2(float64(v)), Right: round2(float64(right[i])), Left: round2(float64(left[i]))}
+		if info.Lateral() {
+			switch {
+			case right[i] > sideRatio*left[i]:
+				e.Side = "right"
+			case left[i] > sideRatio*right[i]:
+				e.Side = "left"
+			}
+		}
+		e.Letter = facs.LetterFromValue(evidenceIntensity(v)).String()
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Intensity > out[j].Intensity })
+	return out
+}
+
+// evidenceIntensity maps a 0–5 measurement to the [0,1] FACS-like scale
+// of cot.Evidence. The map is compressive (square root): a displacement of
+// a few per cent of the eye distance is already a clearly visible action,
+// which is what micro-expressions are.
+func evidenceIntensity(v float32) float64 {
+	return math.Min(1, math.Sqrt(math.Max(0, float64(v))/5))
+}
+
+// evidence converts event AUs to cot evidence.
+func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
+	out := make([]cot.Evidence, 0, len(aus))
+	for _, a := range aus {
+		out = append(out, cot.Evidence{
+			AU: a.AU, Side: a.Side, Intensity: round2(evidenceIntensity(float32(a.Intensity))),
+			Onset: onset, Apex: apex, Offset: offset,
+		})
+	}
+	return out
+}
+
+// emotionScores rates each basic emotion by how well its EMFACS prototype
+// matches the event's AUs (intensity-weighted overlap, lateral AUs by side)
+// and normalises with a softmax: a prior over emotions, reported next to
+// the reasoner's conclusion.
+func emotionScores(aus []EventAU) map[string]float64 {
+	got := map[int]EventAU{}
+	var total float64
+	for _, a := range aus {
+		got[a.AU] = a
+		total += evidenceIntensity(float32(a.Intensity))
+	}
+	out := map[string]float64{}
+	var z float64
+	for _, p := range facs.Prototypes() {
+		var hit, need float64
+		inProto := map[int]bool{}
+		for _, pa := range p.Code.AUs() {
+			inProto[pa.Number] = true
+			need++
+			a, ok := got[pa.Number]
+			if !ok {
+				continue
+			}
+			v := evidenceIntensity(float32(a.Intensity))
+			if pa.Side != facs.Both && a.Side == "" {
+				v *= 0.5 // a one-sided prototype AU seen on both sides
+			}
+			hit += math.Min(1, v/0.3)
+		}
+		var extra float64
+		for n, a := range got {
+			if !inProto[n] {
+				extra += evidenceIntensity(float32(a.Intensity))
+			}
+		}
+		s := hit / need
+		if total > 0 {
+			s *= 1 - 0.5*extra/total
+		}
+		out[p.Emotion] = math.Exp(6 * s)
+		z += out[p.Emotion]
+	}
+	for k, v := range out {
+		out[k] = round3(v / z)
+	}
+	return out
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
