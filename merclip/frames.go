@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 
 	"github.com/tell-project/tell/dataset"
@@ -17,52 +16,8 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
-// frameNumber matches the last run of digits in a frame file name
-// (img46.jpg, reg_img46.jpg, 006_05562.jpg, image0000123.bmp).
+// frameNumber matches the last run of digits in a frame file name.
 var frameNumber = regexp.MustCompile(`(\d+)\D*$`)
-
-// resolveFrame finds the file for an onset/apex value in a frame folder: an
-// existing file name, or a frame number matched against the last number in
-// each file name.
-func resolveFrame(dir, ref string) (string, error) {
-	if ref == "" {
-		return "", fmt.Errorf("no frame given")
-	}
-	if st, err := os.Stat(filepath.Join(dir, ref)); err == nil && !st.IsDir() {
-		return filepath.Join(dir, ref), nil
-	}
-	want, err := strconv.Atoi(ref)
-	if err != nil {
-		return "", fmt.Errorf("frame %q is neither a file in %s nor a frame number", ref, dir)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "", err
-	}
-	var hits []string
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		name := e.Name()
-		ext := filepath.Ext(name)
-		m := frameNumber.FindStringSubmatch(name[:len(name)-len(ext)])
-		if m == nil {
-			continue
-		}
-		if n, err := strconv.Atoi(m[1]); err == nil && n == want {
-			hits = append(hits, name)
-		}
-	}
-	sort.Strings(hits)
-	switch len(hits) {
-	case 0:
-		return "", fmt.Errorf("no frame numbered %d in %s", want, dir)
-	case 1:
-		return filepath.Join(dir, hits[0]), nil
-	}
-	return "", fmt.Errorf("frame %d is ambiguous in %s: %v", want, dir, hits)
-}
 
 // frameInput reads the onset and apex frames of a frames row and feeds
 // their bytes to h (the cache key).
@@ -73,7 +28,7 @@ func frameInput(s *dataset.Sample, h hash.Hash) (onset, apex *raster.Gray, err e
 	}
 	var grays [2]*raster.Gray
 	for i, ref := range []string{s.Onset, apexRef} {
-		path, err := resolveFrame(s.Frames, ref)
+		path, err := dataset.ResolveFrame(s.Frames, ref)
 		if err != nil {
 			return nil, nil, err
 		}

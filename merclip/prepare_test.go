@@ -104,7 +104,7 @@ func TestPrepareFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Errors) != 1 || d.Errors[0].Line != 3 || !strings.Contains(d.Errors[0].Error(), "no frame numbered 99") {
+	if len(d.Errors) != 1 || d.Errors[0].Line != 3 || !strings.Contains(d.Errors[0].Error(), "no image file numbered 99") {
 		t.Fatalf("errors: %v", d.Errors)
 	}
 	if len(d.X) != 2 || d.Layout.Channels != 4 {
@@ -128,33 +128,5 @@ func TestPrepareFrames(t *testing.T) {
 	}
 	if d.Static[0] == nil || mean(d.Static[0][3*plane:]) < 0.3 {
 		t.Error("apex layout lacks the onset frame as static face")
-	}
-}
-
-func TestResolveFrame(t *testing.T) {
-	dir := t.TempDir()
-	for _, n := range []string{"img46.jpg", "img5.jpg", "006_05562.jpg", "image0000123.bmp", "notes.txt"} {
-		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
-	}
-	for _, tc := range []struct{ ref, want, err string }{
-		{"46", "img46.jpg", ""},
-		{"5", "img5.jpg", ""},
-		{"5562", "006_05562.jpg", ""},
-		{"123", "image0000123.bmp", ""},
-		{"img46.jpg", "img46.jpg", ""},
-		{"7", "", "no frame numbered 7"},
-		{"x", "", "neither a file"},
-		{"", "", "no frame given"},
-	} {
-		got, err := resolveFrame(dir, tc.ref)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%q: err %v, want %q", tc.ref, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || filepath.Base(got) != tc.want {
-			t.Errorf("%q: %q %v, want %q", tc.ref, got, err, tc.want)
-		}
 	}
 }
