@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,16 +133,20 @@ func TestRunSurvivesBadRows(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "flow", "broken.png"), []byte("not a png"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for _, n := range []string{"odd", "lonely"} {
+		b, _ := os.ReadFile(filepath.Join(dir, "flow", "s03_2_00.png"))
+		os.WriteFile(filepath.Join(dir, "flow", n+".png"), b, 0o644)
+	}
 	f, err := os.OpenFile(man, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString("bad1,s02,,synth,flow/s02_0_00.png,4\n")             // empty label
-	f.WriteString("bad2,s02,negative,synth,flow/broken.png,4\n")       // unreadable image
-	f.WriteString("bad3,s03,positive,synth,flow/missing.png,12\n")     // missing file
-	f.WriteString("bad4,s03,positive\n")                               // too few fields
-	f.WriteString("odd,s09,surprise,synth,flow/s03_2_00.png,1+2+zz\n") // bad AU string: row kept, no text
-	f.WriteString("lonely,s10,surprise,synth,flow/s03_2_01.png,1+2\n") // subject with one class
+	f.WriteString("bad1,s02,,synth,flow/s02_0_00.png,4\n")           // empty label
+	f.WriteString("bad2,s02,negative,synth,flow/broken.png,4\n")     // unreadable image
+	f.WriteString("bad3,s03,positive,synth,flow/missing.png,12\n")   // missing file
+	f.WriteString("bad4,s03,positive\n")                             // too few fields
+	f.WriteString("odd,s09,surprise,synth,flow/odd.png,1+2+zz\n")    // bad AU string: row kept, no text
+	f.WriteString("lonely,s10,surprise,synth,flow/lonely.png,1+2\n") // subject with one class
 	f.Close()
 	out := t.TempDir()
 	cfg := testConfig()
@@ -184,12 +189,17 @@ func TestRunOneClassTraining(t *testing.T) {
 	out := t.TempDir()
 	cfg := testConfig()
 	cfg.Train.Epochs = 1
-	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, NoFinal: true, Bootstrap: -1})
+	var runLog strings.Builder
+	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, NoFinal: true, Bootstrap: -1,
+		Log: slog.New(slog.NewTextHandler(&runLog, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Report.N != 6 || res.Report.Accuracy != 0 {
-		t.Errorf("n=%d acc=%v, want 6 and 0", res.Report.N, res.Report.Accuracy)
+	if !strings.Contains(runLog.String(), "single class") {
+		t.Errorf("run log lacks the one-class warning:\n%s", runLog.String())
+	}
+	if res.Report.N != 6 || len(res.Report.Folds) != 2 {
+		t.Errorf("n=%d folds=%d, want 6 and 2", res.Report.N, len(res.Report.Folds))
 	}
 	log, _ := os.ReadFile(filepath.Join(out, "folds", "fold-000.log"))
 	if !strings.Contains(string(log), "single class") {
