@@ -143,3 +143,45 @@ func flowFromFrames(ctx context.Context, onset, apex *raster.Gray, l Layout) (x,
 	}
 	return x, static, nil
 }
+
+// InputFromFrames builds the model's input from an onset and an apex frame
+// (aligned face crops, any equal size) exactly as Prepare does for frames
+// rows, for callers that classify clips outside a manifest (tell analyze).
+func (m *Model) InputFromFrames(ctx context.Context, onset, apex *raster.Gray) ([]float32, error) {
+	if m.Kind != KindFlow {
+		return nil, fmt.Errorf("merclip: model input is %s, not flow", m.Kind)
+	}
+	if onset.W != apex.W || onset.H != apex.H || onset.W < 3 || onset.H < 3 {
+		return nil, fmt.Errorf("merclip: onset %dx%d and apex %dx%d frames", onset.W, onset.H, apex.W, apex.H)
+	}
+	x, _, err := flowFromFrames(ctx, onset, apex, m.Layout)
+	return x, err
+}
+
+// InputFromImage builds the model's input from an image as Prepare does: a
+// flow image (u, v, strain as RGB) for flow models, a face for image models.
+func (m *Model) InputFromImage(img image.Image) ([]float32, error) {
+	if m.Kind == KindImage {
+		x := make([]float32, m.Layout.Len())
+		decodeGrey(img, x, m.Layout.H, m.Layout.W)
+		return x, nil
+	}
+	return flowImageInput(img, m.Layout)
+}
+
+// flowImageInput decodes a flow image with flow.DecodeImage (u, v in
+// [−1,1] with 0 at mid grey, strain in [0,1]) and resamples it to the layout;
+// an apex channel, which a flow image lacks, stays zero.
+func flowImageInput(img image.Image, l Layout) ([]float32, error) {
+	f, strain, err := flow.DecodeImage(img, 0)
+	if err != nil {
+		return nil, err
+	}
+	x := make([]float32, l.Len())
+	plane := l.H * l.W
+	for c, ch := range [3][]float32{f.U, f.V, strain} {
+		r := resizeGray(&raster.Gray{W: f.W, H: f.H, Stride: f.W, Pix: ch}, l.W, l.H)
+		copy(x[c*plane:(c+1)*plane], r.Pix)
+	}
+	return x, nil
+}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/tell-project/tell/dataset"
-	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -219,15 +218,8 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
 		}
-		f, strain, err := flow.DecodeImage(img, 0)
-		if err != nil {
+		if x, err = flowImageInput(img, l); err != nil {
 			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
-		}
-		x = make([]float32, l.Len())
-		plane := l.H * l.W
-		for c, ch := range [3][]float32{f.U, f.V, strain} {
-			r := resizeGray(&raster.Gray{W: f.W, H: f.H, Stride: f.W, Pix: ch}, l.W, l.H)
-			copy(x[c*plane:(c+1)*plane], r.Pix)
 		}
 		if l.Channels == 4 {
 			static = make([]float32, l.StaticLen()) // no appearance in a flow image: zero

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/raster"
 )
 
 func writePNG(t *testing.T, path string, img image.Image) {
@@ -128,5 +129,21 @@ func TestPrepareFrames(t *testing.T) {
 	}
 	if d.Static[0] == nil || mean(d.Static[0][3*plane:]) < 0.3 {
 		t.Error("apex layout lacks the onset frame as static face")
+	}
+	// The same input outside a manifest (tell analyze's path).
+	cfg := DefaultConfig()
+	cfg.Input = InputConfig{Size: 16, Apex: true}
+	m, err := NewModel(cfg, KindFlow, []string{"a", "b"}, NewVocab(TextCorpus()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := m.InputFromFrames(context.Background(), raster.FromImage(mk(0)), raster.FromImage(mk(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x {
+		if x[i] != d.X[0][i] {
+			t.Fatalf("InputFromFrames differs from Prepare at %d: %v vs %v", i, x[i], d.X[0][i])
+		}
 	}
 }
