@@ -171,3 +171,24 @@ func TestEvaluateAndImageOnly(t *testing.T) {
 		t.Errorf("flow model on an image manifest: %v", err)
 	}
 }
+
+// FuzzParseConfig: no input panics the config reader, and an accepted
+// config builds a model.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(`{"eim":{"enabled":false}}`))
+	f.Add([]byte(`{"visual":{"patch":7,"dim":16,"heads":2}}`))
+	f.Add([]byte(`{"input":{"size":1},"visual":{"patch":1}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b)
+		if err != nil {
+			return
+		}
+		if c.Input.Size > 64 || c.Visual.Dim > 64 || c.Text.Dim > 64 || c.EIM.Dim > 64 || c.EmbedDim > 64 ||
+			c.Visual.Layers > 4 || c.Text.Layers > 4 || c.EIM.Layers > 4 || c.Text.MaxLen > 256 || c.Visual.MLP > 8 {
+			return // valid but too big to build quickly
+		}
+		if _, err := NewModel(c, KindFlow, []string{"a", "b"}, NewVocab(TextCorpus())); err != nil {
+			t.Fatalf("valid config %s does not build: %v", b, err)
+		}
+	})
+}
