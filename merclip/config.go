@@ -44,7 +44,7 @@ type Config struct {
 	Loss   LossConfig    `json:"loss"`
 	Mix    MixConfig     `json:"mix"`
 	Train  TrainConfig   `json:"train"`
-	// EmbedDim is the size of the joint vision-text space (the paper: 512).
+	// EmbedDim is the size of the joint vision-text space (the paper: 512; default 32).
 	EmbedDim int `json:"embed_dim"`
 }
 
@@ -60,17 +60,17 @@ type InputConfig struct {
 
 // EncoderConfig is a pre-norm transformer over patch tokens.
 type EncoderConfig struct {
-	Patch  int `json:"patch"`  // patch side in pixels (default 7: 16 tokens on 28×28)
-	Dim    int `json:"dim"`    // token width (default 64)
-	Layers int `json:"layers"` // transformer blocks (default 2)
+	Patch  int `json:"patch"`  // patch side in pixels (default 4: 49 tokens on 28×28)
+	Dim    int `json:"dim"`    // token width (default 32)
+	Layers int `json:"layers"` // transformer blocks (default 1)
 	Heads  int `json:"heads"`  // attention heads (default 4)
-	MLP    int `json:"mlp"`    // MLP expansion factor (default 4, as the paper)
+	MLP    int `json:"mlp"`    // MLP expansion factor (default 2; the paper: 4)
 }
 
 // TextConfig is the AU text encoder: a small transformer over the words of
 // the AU description placed in one of MER-CLIP's seven templates.
 type TextConfig struct {
-	Dim    int `json:"dim"`     // token width (default 64)
+	Dim    int `json:"dim"`     // token width (default 32)
 	Layers int `json:"layers"`  // transformer blocks (default 1)
 	Heads  int `json:"heads"`   // attention heads (default 4)
 	MaxLen int `json:"max_len"` // tokens kept, including the class token (default 48)
@@ -88,7 +88,7 @@ type TextConfig struct {
 // token → LayerNorm → dropout → linear to class scores; scores averaged.
 type EIMConfig struct {
 	Enabled bool    `json:"enabled"` // default true; false: linear head on the visual class token
-	Dim     int     `json:"dim"`     // width (the paper: 512; default 64)
+	Dim     int     `json:"dim"`     // width (the paper: 512; default 32)
 	Layers  int     `json:"layers"`  // default 2, as the paper
 	Heads   int     `json:"heads"`   // default 4, as the paper
 	Dropout float64 `json:"dropout"` // default 0.1, as the paper
@@ -117,13 +117,12 @@ type MixConfig struct {
 
 // TrainConfig is the optimiser and schedule.
 type TrainConfig struct {
-	Epochs      int     `json:"epochs"`       // default 40 (the paper: 55 with a pre-trained backbone)
+	Epochs      int     `json:"epochs"`       // default 12 (the paper: 55 with a pre-trained backbone)
 	Batch       int     `json:"batch"`        // default 16 (the paper: 8)
-	LR          float64 `json:"lr"`           // peak learning rate (default 1e-3, from scratch)
+	LR          float64 `json:"lr"`           // peak learning rate (default 2e-3, from scratch)
 	WeightDecay float64 `json:"weight_decay"` // AdamW (default 0.05, as the paper)
-	Warmup      int     `json:"warmup"`       // warm-up epochs before cosine decay (default 3)
+	Warmup      int     `json:"warmup"`       // warm-up epochs before cosine decay (default 1)
 	ClipNorm    float64 `json:"clip_norm"`    // global gradient norm clip, 0 = off (default 1)
-	Dropout     float64 `json:"dropout"`      // dropout in the encoders (default 0)
 	// Workers is how many folds train at once; 0 means one per core.
 	Workers int `json:"workers"`
 }
@@ -133,13 +132,13 @@ func DefaultConfig() Config {
 	return Config{
 		Seed:     1,
 		Input:    InputConfig{Size: 28},
-		Visual:   EncoderConfig{Patch: 7, Dim: 64, Layers: 2, Heads: 4, MLP: 4},
-		Text:     TextConfig{Dim: 64, Layers: 1, Heads: 4, MaxLen: 48},
-		EIM:      EIMConfig{Enabled: true, Dim: 64, Layers: 2, Heads: 4, Dropout: 0.1},
+		Visual:   EncoderConfig{Patch: 4, Dim: 32, Layers: 1, Heads: 4, MLP: 2},
+		Text:     TextConfig{Dim: 32, Layers: 1, Heads: 4, MaxLen: 48},
+		EIM:      EIMConfig{Enabled: true, Dim: 32, Layers: 2, Heads: 4, Dropout: 0.1},
 		Loss:     LossConfig{Contrastive: true, ContrastiveStart: 2, ContrastiveEnd: 1, Temperature: 0.07, FocalGamma: 2},
 		Mix:      MixConfig{Enabled: true, P: 0.5, Alpha: 0.5},
-		Train:    TrainConfig{Epochs: 40, Batch: 16, LR: 1e-3, WeightDecay: 0.05, Warmup: 3, ClipNorm: 1},
-		EmbedDim: 64,
+		Train:    TrainConfig{Epochs: 12, Batch: 16, LR: 2e-3, WeightDecay: 0.05, Warmup: 1, ClipNorm: 1},
+		EmbedDim: 32,
 	}
 }
 
@@ -244,7 +243,6 @@ func (c Config) Validate() error {
 		}
 	}
 	prob("eim.dropout", c.EIM.Dropout)
-	prob("train.dropout", c.Train.Dropout)
 	prob("mix.p", c.Mix.P)
 	prob("mix.alpha", c.Mix.Alpha)
 	if c.Loss.FocalGamma < 0 || math.IsNaN(c.Loss.FocalGamma) {

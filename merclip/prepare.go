@@ -22,6 +22,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/raster"
 )
 
 // Kind is what a model sees.
@@ -146,7 +147,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 					return
 				}
 				r := &res[i]
-				r.x, r.static, r.cached, r.err = prepareRow(&samples[i], kind, l, opt)
+				r.x, r.static, r.cached, r.err = prepareRow(ctx, &samples[i], kind, l, opt)
 				if bar != nil {
 					bar.Add(1)
 				}
@@ -173,27 +174,32 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	return d, nil
 }
 
-func prepareRow(s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions) (x, static []float32, cached bool, err error) {
-	var src string
+func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions) (x, static []float32, cached bool, err error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%d|%d\x00", prepVersion, kind, l.H, l.Channels)
+	var raw []byte
+	var onset, apex *raster.Gray
+	src := s.Image
 	switch {
 	case kind == KindFlow && s.Flow != "":
 		src = s.Flow
 	case kind == KindFlow && s.Frames != "":
-		return nil, nil, false, fmt.Errorf("frames input (%s): computing flow from frames is not available in this build; give a precomputed flow image", s.Frames)
+		fmt.Fprintf(h, "frames\x00")
+		if onset, apex, err = frameInput(s, h); err != nil {
+			return nil, nil, false, fmt.Errorf("frames %s: %w", s.Frames, err)
+		}
+		src = ""
 	case kind == KindFlow:
 		return nil, nil, false, errors.New("no flow or frames in a flow manifest (an image-only row cannot train a flow model)")
-	case s.Image != "":
-		src = s.Image
-	default:
+	case s.Image == "":
 		return nil, nil, false, errors.New("no image")
 	}
-	raw, err := os.ReadFile(src)
-	if err != nil {
-		return nil, nil, false, err
+	if src != "" {
+		if raw, err = os.ReadFile(src); err != nil {
+			return nil, nil, false, err
+		}
+		h.Write(raw)
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%d|%d\x00", prepVersion, kind, l.H, l.Channels)
-	h.Write(raw)
 	key := hex.EncodeToString(h.Sum(nil))
 	var path string
 	if opt.Cache != "" {
@@ -202,14 +208,28 @@ func prepareRow(s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions) (x, 
 			return x, static, true, nil
 		}
 	}
-	img, _, err := image.Decode(bytes.NewReader(raw))
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("%s: %w", src, err)
-	}
-	x = make([]float32, l.Len())
-	if kind == KindFlow {
-		decodeFlow(img, x, l.H, l.W)
-	} else {
+	switch {
+	case onset != nil:
+		if x, static, err = flowFromFrames(ctx, onset, apex, l); err != nil {
+			return nil, nil, false, fmt.Errorf("frames %s: %w", s.Frames, err)
+		}
+	case kind == KindFlow:
+		img, _, err := image.Decode(bytes.NewReader(raw))
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
+		}
+		if x, err = flowImageInput(img, l); err != nil {
+			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
+		}
+		if l.Channels == 4 {
+			static = make([]float32, l.StaticLen()) // no appearance in a flow image: zero
+		}
+	default:
+		img, _, err := image.Decode(bytes.NewReader(raw))
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
+		}
+		x = make([]float32, l.Len())
 		decodeGrey(img, x, l.H, l.W)
 		static = x // a still image is its own static face
 	}
@@ -219,19 +239,6 @@ func prepareRow(s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions) (x, 
 		}
 	}
 	return x, static, false, nil
-}
-
-// decodeFlow reads a flow image (u, v, strain as RGB, each 0..255) into
-// x[3][h][w]: u and v centred, (value−127.5)/127.5, so that zero motion is
-// zero as LocalStaticFaceMix assumes; strain value/255. The image is resized
-// to h×w by bilinear sampling.
-func decodeFlow(img image.Image, x []float32, h, w int) {
-	plane := h * w
-	sample(img, h, w, func(i int, r, g, b float32) {
-		x[i] = (r - 127.5) / 127.5
-		x[plane+i] = (g - 127.5) / 127.5
-		x[2*plane+i] = b / 255
-	})
 }
 
 // decodeGrey reads a face image as luma/255 into x[h][w].

@@ -122,6 +122,12 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merclip: %s: %w", opt.Manifest, err)
 	}
+	for i := range folds {
+		if tr := folds[i].Train(); len(tr.Labels()) < 2 {
+			log.Warn("fold trains on a single class; it can only predict that class", "fold", i,
+				"test_subjects", strings.Join(folds[i].TestSubjects(), ","), "train_labels", strings.Join(tr.Labels(), ","))
+		}
+	}
 	fp := ds.fingerprint(cfg, opt.Protocol)
 	results := make([]*foldResult, len(folds))
 	for i := range folds {

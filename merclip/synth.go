@@ -115,7 +115,7 @@ func WriteSynth(dir string, opt SynthOptions) (string, error) {
 			ds = opt.Datasets[si]
 		}
 		// Per-subject face placement, motion strength and head motion.
-		dx, dy := rng.NormFloat64()*0.06, rng.NormFloat64()*0.06
+		dx, dy := rng.NormFloat64()*0.04, rng.NormFloat64()*0.04
 		gain := 0.7 + 0.6*rng.Float64()
 		for c, count := range counts {
 			for k := 0; k < count; k++ {

@@ -44,6 +44,9 @@ func commands() []command {
 	cmds := []command{
 		// One entry per subcommand, each defined in its own file.
 		benchCommand(),
+		evalCommand(),
+		prepareCommand(),
+		trainCommand(),
 		cotCommand(),
 		exportCommand(),
 		datasetCommand(),

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tell-project/tell/merclip"
+)
+
+func trainCommand() command {
+	return command{
+		name:    "train",
+		summary: "train and evaluate the MER-CLIP model under LOSO, k-fold or holdout",
+		usage: `usage: tell train --manifest M --protocol loso|kfold|holdout --out RUN [flags]
+
+Trains the AU-guided MER-CLIP model (flow rows: micro-expressions; image-only
+manifests: still-image FER) on every fold of the protocol, folds in parallel,
+and writes:
+  RUN/metrics.json        UF1, UAR, accuracy, confusion pooled over folds,
+                          bootstrap 95% intervals (resampling subjects)
+  RUN/model.safetensors   the final model trained on all rows, with its
+                          config and class list
+  RUN/folds/fold-NNN.json|.log   each fold's predictions and training log
+  RUN/errors.txt          rows left out, with the reason
+A killed run resumes from the last finished fold when run again with the same
+manifest, config and --out.
+
+Flags:
+  --manifest M     manifest CSV (DESIGN.md)
+  --protocol P     loso (leave one subject out), kfold, holdout
+  --folds K        folds for kfold (default 5)
+  --test-fraction F  test share for holdout (default 0.2)
+  --out RUN        run folder
+  --config FILE    JSON config over the defaults (print them: --print-config)
+  --seed N         overrides the config's seed
+  --epochs N       overrides train.epochs
+  --workers N      folds trained at once (default: one per core)
+  --cache DIR      prepare cache (default RUN/cache)
+  --bootstrap N    bootstrap resamples (default 1000; 0 for none)
+  --no-final       skip the final model
+  --print-config   print the effective config and exit`,
+		run: runTrain,
+	}
+}
+
+func runTrain(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("train")
+	manifest := fs.String("manifest", "", "")
+	protocol := fs.String("protocol", "loso", "")
+	folds := fs.Int("folds", 5, "")
+	frac := fs.Float64("test-fraction", 0.2, "")
+	out := fs.String("out", "", "")
+	cfgPath := fs.String("config", "", "")
+	seed := fs.Int64("seed", -1, "")
+	epochs := fs.Int("epochs", 0, "")
+	workers := fs.Int("workers", 0, "")
+	cache := fs.String("cache", "", "")
+	boot := fs.Int("bootstrap", 1000, "")
+	noFinal := fs.Bool("no-final", false, "")
+	printCfg := fs.Bool("print-config", false, "")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, *seed, *epochs, *workers)
+	if err != nil {
+		return err
+	}
+	if *printCfg {
+		fmt.Fprintln(env.stdout, string(cfg.JSON()))
+		return nil
+	}
+	if *manifest == "" || *out == "" {
+		return usageErrorf("--manifest and --out are required")
+	}
+	if *boot == 0 {
+		*boot = -1
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	res, err := merclip.Run(ctx, merclip.RunOptions{
+		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
+		Out: *out, Cache: *cache, Config: cfg, Bootstrap: *boot, NoFinal: *noFinal,
+		Bar: env.stderr, Log: env.log,
+	})
+	if err != nil {
+		return err
+	}
+	r := res.Report
+	fmt.Fprintf(env.stdout, "protocol=%s n=%d folds=%d resumed=%d\n", r.Protocol, r.N, len(r.Folds), res.Resumed)
+	if r.UF1CI != nil {
+		fmt.Fprintf(env.stdout, "uf1=%.4f [%.4f, %.4f]\nuar=%.4f [%.4f, %.4f]\n", r.UF1, r.UF1CI.Lo, r.UF1CI.Hi, r.UAR, r.UARCI.Lo, r.UARCI.Hi)
+	} else {
+		fmt.Fprintf(env.stdout, "uf1=%.4f\nuar=%.4f\n", r.UF1, r.UAR)
+	}
+	fmt.Fprintf(env.stdout, "accuracy=%.4f\nseconds=%.1f\n", r.Accuracy, r.Seconds)
+	if len(res.RowErrors) > 0 {
+		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))
+	}
+	fmt.Fprintf(env.stdout, "metrics=%s\n", filepath.Join(*out, "metrics.json"))
+	if res.Model != "" {
+		fmt.Fprintf(env.stdout, "model=%s\n", res.Model)
+	}
+	return nil
+}
+
+// loadConfig reads a MER-CLIP config (defaults when path is empty) and
+// applies command-line overrides (negative seed, zero epochs/workers: keep).
+func loadConfig(path string, seed int64, epochs, workers int) (merclip.Config, error) {
+	cfg := merclip.DefaultConfig()
+	if path != "" {
+		var err error
+		if cfg, err = merclip.LoadConfig(path); err != nil {
+			return cfg, err
+		}
+	}
+	if seed >= 0 {
+		cfg.Seed = seed
+	}
+	if epochs > 0 {
+		cfg.Train.Epochs = epochs
+	}
+	if workers > 0 {
+		cfg.Train.Workers = workers
+	}
+	return cfg, cfg.Validate()
+}
