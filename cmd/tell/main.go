@@ -44,6 +44,7 @@ func commands() []command {
 	cmds := []command{
 		// One entry per subcommand, each defined in its own file.
 		benchCommand(),
+		synthCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
