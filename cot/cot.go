@@ -20,10 +20,10 @@ type Evidence struct {
 	Confidence float64 `json:"confidence,omitempty"` // in [0,1]; 0 means unknown
 	// IntensityUnknown marks evidence whose intensity was not coded (a
 	// dataset sheet's "4+7"); Intensity then holds a nominal value.
-	IntensityUnknown bool `json:"intensity_unknown,omitempty"`
-	Onset      float64 `json:"onset,omitempty"`      // seconds, optional timing
-	Apex       float64 `json:"apex,omitempty"`
-	Offset     float64 `json:"offset,omitempty"`
+	IntensityUnknown bool    `json:"intensity_unknown,omitempty"`
+	Onset            float64 `json:"onset,omitempty"` // seconds, optional timing
+	Apex             float64 `json:"apex,omitempty"`
+	Offset           float64 `json:"offset,omitempty"`
 }
 
 // Observation is one line of Key Observations.
@@ -49,6 +49,8 @@ type Interpretation struct {
 	Secondary    []string `json:"secondary,omitempty"`
 	Interactions []string `json:"interactions,omitempty"` // the AU interactions that decided it, e.g. "6+12"
 	Rationale    string   `json:"rationale"`
+	// Duration is onset to offset in seconds, when the evidence has timing.
+	Duration float64 `json:"duration,omitempty"`
 }
 
 // Conclusion is the final label.

@@ -19,8 +19,27 @@ var lexicon = map[string]string{
 	"contempt": "contempt", "contemptuous": "contempt", "scorn": "contempt",
 	"repression": "repression", "repressed": "repression",
 	"neutral": "neutral",
-	"others": "others", "other": "others",
+	"others":  "others", "other": "others",
 	"negative": "negative", "positive": "positive",
+}
+
+// CanonicalLabel maps a label as datasets write it ("Happy", "sur",
+// "Disgusted") to tell's word ("happiness", "surprise", "disgust"); unknown
+// labels come back lower-cased and trimmed.
+func CanonicalLabel(s string) string {
+	l := strings.ToLower(strings.TrimSpace(s))
+	switch l {
+	case "po", "pos":
+		return "positive"
+	case "ne", "neg":
+		return "negative"
+	case "sur":
+		return "surprise"
+	}
+	if c, ok := lexicon[l]; ok {
+		return c
+	}
+	return l
 }
 
 // negators are words that, just before an emotion word, mean the text is
@@ -30,13 +49,16 @@ var negators = map[string]bool{
 	"nor": true, "unlike": true, "except": true, "against": true, "excluding": true,
 }
 
+// fillers may stand between a negator and the emotion word.
+var fillers = map[string]bool{"of": true, "a": true, "an": true, "the": true, "any": true, "to": true}
+
 // ErrNoLabel means the reader found no asserted label in the text.
 var ErrNoLabel = errors.New("cot: no label found in the conclusion")
 
 // ReadLabel is Des2Exp: it infers the expression label from the CoT text
 // alone, by reading the Conclusion section and taking the first emotion word
-// that is not ruled out by a negator within the three words before it. It
-// never looks at AUs or at the structured CoT.
+// that is not ruled out by a negator just before it ("rather than anger",
+// "instead of anger"). It never looks at AUs or at the structured CoT.
 func ReadLabel(text string) (string, error) {
 	i := strings.Index(text, HeadingConclusion)
 	if i < 0 {
@@ -50,12 +72,9 @@ func ReadLabel(text string) (string, error) {
 		if !ok {
 			continue
 		}
-		negated := false
-		for j := max(0, k-3); j < k; j++ {
-			if negators[words[j]] {
-				negated = true
-			}
-		}
+		// "not anger", "than anger"; "instead of anger", "not an anger".
+		negated := k >= 1 && negators[words[k-1]] ||
+			k >= 2 && negators[words[k-2]] && fillers[words[k-1]]
 		if !negated {
 			return l, nil
 		}

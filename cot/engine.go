@@ -2,10 +2,13 @@ package cot
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/tell-project/tell/facs"
 )
+
+// minSupport is the least evidence-only match score that the feedback loop
+// may build on when steering towards a true label.
+const minSupport = 0.15
 
 // DefaultMaxTries bounds the feedback-reflection loop when Options.MaxTries
 // is zero.
@@ -30,7 +33,7 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 	if err != nil {
 		return CoT{}, err
 	}
-	trueLabel = strings.ToLower(strings.TrimSpace(trueLabel))
+	trueLabel = CanonicalLabel(trueLabel)
 	cands := o.candidates()
 	if trueLabel != "" {
 		cands = withLabelModels(cands, trueLabel, o)
@@ -45,6 +48,7 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 	boost := map[string]float64{}
 	for k := 1; k <= tries; k++ {
 		d := decide(units, cands, boost, o)
+		d.span = timing(ev)
 		c := render(d, o)
 		read, rerr := ReadLabel(c.Text)
 		if k == 1 {
@@ -143,13 +147,21 @@ func reflect(d decision, units []unit, trueLabel string, boost map[string]float6
 	}
 	best := match{}
 	for _, m := range d.matches {
-		if family(m.emotion, trueLabel, o.Dataset) && m.score > best.score {
+		if family(m.emotion, trueLabel, o.Dataset) && m.raw > best.raw {
 			best = m
 		}
 	}
-	why := fmt.Sprintf("%s supports %s", auList(for_, true), trueLabel)
+	// Re-weighing may settle an ambiguity, never invent evidence: the true
+	// label needs a configuration of its own among the observed actions.
+	if best.raw == 0 {
+		return fmt.Sprintf("no observed configuration of %s (%s alone is not one)", trueLabel, auList(for_, true)), false
+	}
+	if best.raw < minSupport {
+		return fmt.Sprintf("the observed actions barely support %s (best %s match %.2f on %s)", trueLabel, best.emotion, best.raw, auList(best.matched, true)), false
+	}
+	why := fmt.Sprintf("%s %s %s", auList(for_, true), map[bool]string{true: "supports", false: "support"}[len(for_) == 1], trueLabel)
 	if best.emotion != "" {
-		why += fmt.Sprintf(" (best %s match %.2f", best.emotion, best.score)
+		why += fmt.Sprintf(" (best %s match %.2f", best.emotion, best.raw)
 		if len(best.missing) > 0 {
 			why += ", missing " + auList(best.missing, true)
 		}
@@ -166,7 +178,11 @@ func reflect(d decision, units []unit, trueLabel string, boost map[string]float6
 		why += "; favouring its configurations over the rival reading"
 	}
 	for _, e := range emos {
-		boost[e] = 1 + 0.3*float64(k)
+		boost[e] = 1 + 0.5*float64(k)
+	}
+	// The rival reading loses weight in the same measure.
+	if d.emotion != "" && !family(d.emotion, trueLabel, o.Dataset) {
+		boost[d.emotion] = 1 / (1 + 0.5*float64(k))
 	}
 	return why, true
 }

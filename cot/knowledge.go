@@ -80,9 +80,14 @@ const (
 	srcFragment = "single-action fragment"
 )
 
-// models returns the knowledge the engine reasons with. It is built per
-// call (small) so that the package holds no mutable globals.
-func models() []emotionModel {
+// knowledge is built once; it is read-only after package initialisation.
+var knowledge = buildModels()
+
+// models returns the knowledge the engine reasons with. Callers must not
+// modify it.
+func models() []emotionModel { return knowledge }
+
+func buildModels() []emotionModel {
 	return []emotionModel{
 		{
 			emotion: facs.Happiness,
@@ -145,20 +150,21 @@ func models() []emotionModel {
 			emotion: facs.Disgust,
 			variants: join(
 				variants(srcEMFACS, 1, "9+15+16", "9+16+25", "10+16+25", "9+15+16+25"),
+				variants(srcVariant, 0.95, "9+10", "4+9+10", "9+10+16", "9+10+17"),
 				variants(srcVariant, 0.9, "9+16", "10+16", "9+17", "10+17", "4+7+9", "4+7+10", "4+9", "4+10", "4+5+7+9", "4+9+17"),
 				variants(srcVariant, 0.85, "9", "10", "7+10"),
 				variants(srcCASME2, 0.8, "4+7"),
 				variants(srcPartial, 0.7, "15+16"),
 			),
 			conflicts: map[int]float64{12: 0.3, 1: 0.2, 2: 0.3, 5: 0.3, 20: 0.2},
-			gist:      "a wrinkled nose or raised upper lip",
+			gist:      "a wrinkled nose with the lip corners and lower lip pulled down",
 		},
 		{
 			emotion: facs.Contempt,
 			variants: join(
 				variants(srcEMFACS, 1, "u12+u14"),
 				variants(srcVariant, 0.9, "u14"),
-				variants(srcPartial, 0.75, "u12"),
+				variants(srcPartial, 0.6, "u12"),
 				variants(srcFragment, 0.45, "14"),
 			),
 			conflicts: map[int]float64{6: 0.4, 15: 0.3, 1: 0.2, 2: 0.2},

@@ -56,6 +56,10 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if math.IsNaN(e.Confidence) || e.Confidence < 0 || e.Confidence > 1 {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): confidence %v outside [0,1]", i, e.AU, e.Confidence)
 		}
+		if e.Onset < 0 || e.Apex < 0 || e.Offset < 0 || e.Offset != 0 && e.Offset < e.Onset ||
+			math.IsNaN(e.Onset+e.Apex+e.Offset) || math.IsInf(e.Onset+e.Apex+e.Offset, 0) {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): timing onset %v, apex %v, offset %v is not ordered in seconds", i, e.AU, e.Onset, e.Apex, e.Offset)
+		}
 		side, err := facs.ParseSide(e.Side)
 		if err != nil {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): %w", i, e.AU, err)
@@ -67,6 +71,9 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		}
 		if e.Intensity < ActiveThreshold {
 			continue
+		}
+		if info, ok := facs.Lookup(e.AU); ok && !info.Lateral() {
+			side = facs.Both // a jaw drop or lip part has no side
 		}
 		switch side {
 		case facs.Left:
@@ -109,10 +116,18 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		case a.b > 0:
 			u.lat = bilateral
 		case a.l > 0 && a.r > 0:
+			// Similar sides are one bilateral action; a much weaker side
+			// is residue of a one-sided action; in between, asymmetric.
 			lo, hi := math.Min(a.l, a.r), math.Max(a.l, a.r)
-			if lo/hi >= 0.6 {
+			switch {
+			case lo/hi >= 0.6:
 				u.lat = bilateral
-			} else {
+			case lo/hi < 0.35:
+				u.lat, u.side = unilateral, "left"
+				if a.r > a.l {
+					u.side = "right"
+				}
+			default:
 				u.lat = asymmetric
 				u.side = "left"
 				if a.r > a.l {
@@ -136,6 +151,10 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		anyUnknown = anyUnknown || u.unknown
 	}
 	sort.Slice(out, func(i, j int) bool {
+		// Incidental actions (blinks, head moves) go last.
+		if out[i].info.Incidental != out[j].info.Incidental {
+			return out[j].info.Incidental
+		}
 		if !anyUnknown && out[i].intensity != out[j].intensity {
 			return out[i].intensity > out[j].intensity
 		}
@@ -147,7 +166,8 @@ func aggregate(ev []Evidence) ([]unit, error) {
 // match is how well one emotion explains the units.
 type match struct {
 	emotion   string
-	score     float64
+	score     float64 // with the feedback loop's re-weighing
+	raw       float64 // the evidence alone, for confidence
 	variant   variant
 	matched   []int // AUs of the variant that are present
 	missing   []int // AUs of the variant that are absent
@@ -249,10 +269,12 @@ func score(units []unit, candidates []emotionModel, boost map[string]float64) []
 			}
 			penalty = math.Min(0.8, penalty)
 			s := v.prior * recall * (0.55 + 0.45*explained) * (1 - penalty)
+			raw := s
 			if b, ok := boost[em.emotion]; ok {
 				s *= b
 			}
 			if s > best.score {
+				best.raw = raw
 				sort.Ints(conflicts)
 				best.score, best.variant, best.matched, best.missing, best.conflicts = s, v, matched, missing, conflicts
 			}
@@ -283,6 +305,31 @@ type decision struct {
 	secondary []match
 	conf      float64
 	active    int // non-incidental active units
+	span      span
+}
+
+// span is the timing of the active evidence, when given.
+type span struct {
+	onset, apex, offset float64
+	ok                  bool
+}
+
+// timing returns the span from the earliest onset to the latest offset of
+// the active evidence that carries timing.
+func timing(ev []Evidence) span {
+	var s span
+	for _, e := range ev {
+		if e.Intensity < ActiveThreshold || e.Offset <= e.Onset {
+			continue
+		}
+		if !s.ok {
+			s = span{e.Onset, e.Apex, e.Offset, true}
+			continue
+		}
+		s.onset = math.Min(s.onset, e.Onset)
+		s.offset = math.Max(s.offset, e.Offset)
+	}
+	return s
 }
 
 // decide picks the label from the matches. classes, when not empty, is the
@@ -318,9 +365,11 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 			d.secondary = append(d.secondary, m)
 		}
 	}
+	// Confidence rests on the evidence alone, not on the feedback loop's
+	// re-weighing: a label reached with help stays a weak one.
 	second := 0.0
-	if len(d.matches) > 1 {
-		second = d.matches[1].score
+	for _, m := range d.matches[1:] {
+		second = math.Max(second, m.raw)
 	}
 	// Confidence: the match quality, discounted when a rival comes close
 	// and when the matched actions are faint.
@@ -335,8 +384,11 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 	if len(top.matched) > 0 {
 		strength /= float64(len(top.matched))
 	}
-	margin := (top.score - second) / top.score
-	c := math.Min(1, top.score) * (0.6 + 0.4*margin) * (0.7 + 0.3*strength)
+	margin := 0.0
+	if top.raw > 0 {
+		margin = math.Max(0, (top.raw-second)/top.raw)
+	}
+	c := math.Min(1, top.raw) * (0.6 + 0.4*margin) * (0.7 + 0.3*strength)
 	d.conf = round2(math.Max(0.05, math.Min(0.99, c)))
 	return d
 }
@@ -359,7 +411,7 @@ type Options struct {
 
 func (o Options) has(c string) bool {
 	for _, k := range o.Classes {
-		if strings.EqualFold(strings.TrimSpace(k), c) {
+		if CanonicalLabel(k) == CanonicalLabel(c) {
 			return true
 		}
 	}

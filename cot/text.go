@@ -8,6 +8,9 @@ import (
 	"github.com/tell-project/tell/facs"
 )
 
+// MicroMaxSeconds is the longest duration of a micro-expression.
+const MicroMaxSeconds = 0.5
+
 // pick returns one of the forms, chosen with r.
 func pick(r *rand.Rand, forms ...string) string { return forms[r.IntN(len(forms))] }
 
@@ -99,7 +102,7 @@ func tiedTo(u unit) string {
 		if u.lat == unilateral {
 			return "one-sided, it points to contempt rather than happiness"
 		}
-		return "the main sign of happiness; one-sided, it signals contempt"
+		return "the main sign of happiness (when one-sided, of contempt instead)"
 	case 14:
 		return "tied to contempt, especially when one-sided"
 	}
@@ -140,7 +143,7 @@ var sourcePhrase = map[string]string{
 	srcEMFACS:   "the EMFACS prototype of",
 	srcVariant:  "an EMFACS variant of",
 	srcPartial:  "a partial form of",
-	srcCASME2:   "what micro-expression coders (CASME II criteria) label",
+	srcCASME2:   "the configuration micro-expression coders (CASME II criteria) label as",
 	srcDavison:  "a configuration of Davison's objective class for",
 	srcFragment: "only a fragment of",
 }
@@ -187,9 +190,13 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		top := d.matches[0]
 		list := auList(activeAUs(d.units), false)
 		if top.score > 0 && len(top.matched) > 0 {
+			second := "%s move, but together they match no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."
+			if len(activeAUs(d.units)) == 1 {
+				second = "%s moves, but alone it matches no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."
+			}
 			s = append(s, fmt.Sprintf(pick(r,
 				"The active actions (%s) do not form the prototype of any basic emotion. The closest reading, %s, rests on %s alone, too thin a match to claim it.",
-				"%s move, but together they match no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."),
+				second),
 				list, top.emotion, auList(top.matched, false)))
 		} else {
 			act := activeUnits(d.units)
@@ -226,14 +233,33 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 			"Taken together, %[1]s (%[2]s) is %[3]s %[4]s, so %[4]s dominates.",
 			"The key interaction is %[1]s: %[2]s, which is %[3]s %[4]s.",
 			"%[5]s (%[1]s) is %[3]s %[4]s and carries the expression.")
-		if len(top.matched) == 1 {
+		if len(top.matched) == 1 && d.active == 1 {
 			opener = pick(r,
 				"A single emotional action carries the face: %[2]s (%[1]s), which is %[3]s %[4]s.",
 				"Only %[1]s, %[2]s, bears on emotion; alone it is %[3]s %[4]s.")
 		}
+		src := sourcePhrase[top.variant.source]
+		if top.variant.source == srcEMFACS && !isPrototype(top) {
+			src = sourcePhrase[srcVariant]
+		}
+		if len(top.missing) > 0 && top.variant.source != srcFragment {
+			src = "part of " + src
+		}
 		s = append(s, fmt.Sprintf(opener,
-			combo, movementsOf(us), sourcePhrase[top.variant.source], top.emotion, capitalize(movementsOf(us))))
+			combo, movementsOf(us), src, top.emotion, capitalize(movementsOf(us))))
 		s = append(s, coverage(d, top, r)...)
+		if sup, other := beyondVariant(d, top); len(sup) > 0 || len(other) > 0 {
+			if len(sup) > 0 {
+				s = append(s, fmt.Sprintf(pick(r,
+					"%[1]s (%[2]s) also %[3]s with %[4]s.",
+					"In addition, %[2]s (%[1]s) %[5]s the %[4]s reading."),
+					auList(unitAUs(sup), false), movementsOf(sup), agree(len(sup)), top.emotion, support(len(sup))))
+			}
+			if len(other) > 0 {
+				s = append(s, fmt.Sprintf("%s (%s) %s no specific weight here.",
+					capitalize(movementsOf(other)), auList(unitAUs(other), false), map[bool]string{true: "adds", false: "add"}[len(other) == 1]))
+			}
+		}
 		for _, n := range top.conflicts {
 			u := unitsOf(d, []int{n})[0]
 			s = append(s, fmt.Sprintf(pick(r,
@@ -248,23 +274,110 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		}
 		for _, m := range d.secondary {
 			it.Secondary = append(it.Secondary, m.emotion)
-			rel := "a weaker, secondary reading"
-			if m.score >= 0.8*top.score {
-				rel = "almost as strong, so the face may show a blend"
+			rel, rel2 := "a weaker, secondary reading", "weaker"
+			switch {
+			case m.raw >= top.raw:
+				rel, rel2 = "an equally close alternative on this evidence", "equally close on this evidence"
+			case m.raw >= 0.8*top.raw:
+				rel, rel2 = "almost as strong, so the face may show a blend", "almost as strong, so the face may show a blend"
 			}
-			s = append(s, fmt.Sprintf(pick(r,
-				"%[1]s is %[2]s (%[3]s).",
-				"A second reading, %[4]s, rests on %[3]s and is %[2]s."),
-				capitalize(m.emotion), rel, auList(m.matched, true), m.emotion))
+			if r.IntN(2) == 0 {
+				s = append(s, fmt.Sprintf("%s is %s (%s).", capitalize(m.emotion), rel, auList(m.matched, true)))
+			} else {
+				s = append(s, fmt.Sprintf("A second reading, %s, rests on %s and is %s.", m.emotion, auList(m.matched, true), rel2))
+			}
 		}
 	}
 	if d.active > 0 {
 		if n := intensityNote(d, r); n != "" {
 			s = append(s, n)
 		}
+		if d.span.ok {
+			dur := d.span.offset - d.span.onset
+			it.Duration = round2(dur)
+			if dur <= MicroMaxSeconds {
+				s = append(s, fmt.Sprintf(pick(r,
+					"The movement lasts %.2f s from onset to offset, within the half-second bound of a micro-expression: brief and probably involuntary.",
+					"At %.2f s from onset to offset, the display is a micro-expression (at most 0.5 s), the kind that leaks a feeling before it can be controlled."), dur))
+			} else {
+				s = append(s, fmt.Sprintf("The movement lasts %.2f s, longer than a micro-expression (0.5 s): a macro-expression.", dur))
+			}
+		}
 	}
 	it.Rationale = strings.Join(s, " ")
 	return it, it.Rationale
+}
+
+func agree(n int) string {
+	if n == 1 {
+		return "agrees"
+	}
+	return "agree"
+}
+
+func support(n int) string {
+	if n == 1 {
+		return "supports"
+	}
+	return "support"
+}
+
+// isPrototype reports whether the matched variant is the emotion's EMFACS
+// prototype itself (same AU set), not one of its variants.
+func isPrototype(m match) bool {
+	p, ok := facs.PrototypeOf(m.emotion)
+	if !ok {
+		return false
+	}
+	aus := p.AUs()
+	if len(aus) != len(m.variant.needs) {
+		return false
+	}
+	in := map[int]bool{}
+	for _, a := range aus {
+		in[a.Number] = true
+	}
+	for _, n := range m.variant.needs {
+		if !in[n.au] {
+			return false
+		}
+	}
+	return true
+}
+
+// beyondVariant splits the active units outside the matched variant into
+// those that belong to the emotion elsewhere (support) and those that
+// neither belong to it nor argue against it.
+func beyondVariant(d decision, top match) (sup, other []unit) {
+	inV := map[int]bool{}
+	for _, n := range top.variant.needs {
+		inV[n.au] = true
+	}
+	conflict := map[int]bool{}
+	for _, n := range top.conflicts {
+		conflict[n] = true
+	}
+	set := map[int]bool{}
+	for _, m := range models() {
+		if m.emotion == top.emotion {
+			for _, v := range m.variants {
+				for _, n := range v.needs {
+					set[n.au] = true
+				}
+			}
+		}
+	}
+	for _, u := range d.units {
+		if u.info.Incidental || inV[u.au] || conflict[u.au] {
+			continue
+		}
+		if set[u.au] {
+			sup = append(sup, u)
+		} else {
+			other = append(other, u)
+		}
+	}
+	return sup, other
 }
 
 func unitAUs(us []unit) []int {

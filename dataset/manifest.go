@@ -252,7 +252,6 @@ func ReadWith(path string, opt Options) (*Manifest, error) {
 func Parse(r io.Reader, dir string, opt Options) (*Manifest, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // field counts are checked here, to report every bad row
-	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &ValidationError{Problems: []Problem{{Line: 1, Msg: "empty file: a header row is required"}}}
@@ -300,6 +299,18 @@ func Parse(r io.Reader, dir string, opt Options) (*Manifest, error) {
 		return nil, &ValidationError{Problems: probs}
 	}
 
+	// The known columns in header order; unknown columns are ignored.
+	type colIndex struct {
+		col string
+		i   int
+	}
+	var known []colIndex
+	for _, c := range columns {
+		if i, ok := index[c]; ok {
+			known = append(known, colIndex{c, i})
+		}
+	}
+	cr.ReuseRecord = true
 	firstLine := map[string]int{} // sample id → line it first appeared on
 	for {
 		rec, err := cr.Read()
@@ -327,7 +338,8 @@ func Parse(r io.Reader, dir string, opt Options) (*Manifest, error) {
 			}
 		}
 		s := Sample{Line: line}
-		for col, i := range index {
+		for _, ci := range known {
+			col, i := ci.col, ci.i
 			if i >= len(rec) {
 				continue
 			}
@@ -335,7 +347,7 @@ func Parse(r io.Reader, dir string, opt Options) (*Manifest, error) {
 			if v != "" && isPathColumn(col) && !filepath.IsAbs(v) {
 				v = filepath.Join(dir, filepath.FromSlash(v))
 			}
-			s.set(col, v) // unknown columns are ignored
+			s.set(col, v)
 		}
 		probs = append(probs, checkSample(&s, opt, firstLine)...)
 		m.Samples = append(m.Samples, s)

@@ -243,3 +243,18 @@ func ExampleRead() {
 	fmt.Println(s.ID, s.Subject, s.Label, filepath.Base(s.Image), filepath.IsAbs(s.Image))
 	// Output: clip1 sub01 negative apex 1.png true
 }
+
+func BenchmarkParse(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("sample,subject,label,dataset,frames,onset,apex,offset,aus,emotion\n")
+	for i := 0; i < 10000; i++ {
+		fmt.Fprintf(&sb, "s%05d,sub%02d,negative,casme2,clips/sub%02d/EP%05d,%d,%d,%d,4+7,disgust\n", i, i%26, i%26, i, i, i+5, i+9)
+	}
+	text := sb.String()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := Parse(strings.NewReader(text), "/data", Options{SkipFileCheck: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

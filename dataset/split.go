@@ -87,6 +87,16 @@ func (s side) Labels() []string {
 	return distinct(s.samples, func(x *Sample) string { return x.Label })
 }
 
+// LabelCounts returns how many samples of each label this side holds
+// (the input to class weights, which must come from the training side).
+func (s side) LabelCounts() map[string]int {
+	m := map[string]int{}
+	for i := range s.samples {
+		m[s.samples[i].Label]++
+	}
+	return m
+}
+
 // Subjects returns the distinct subjects on this side, sorted.
 func (s side) Subjects() []string {
 	return distinct(s.samples, func(x *Sample) string { return x.Subject })

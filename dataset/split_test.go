@@ -93,6 +93,9 @@ func TestLOSO(t *testing.T) {
 	if got := folds[0].TestSubjects(); !slices.Equal(got, []string{"Sub 0", "sub00"}) {
 		t.Errorf("fold 0 test subjects = %v", got)
 	}
+	if got := folds[1].Train().LabelCounts(); got["a"]+got["b"]+got["c"] != 16 || folds[1].Test().Len() != 4 {
+		t.Errorf("fold 1 train label counts = %v", got)
+	}
 	if _, err := LOSO(toy(1, 3, []string{"a"})); err == nil {
 		t.Error("single subject accepted")
 	}

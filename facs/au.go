@@ -220,6 +220,7 @@ func Catalogue() []Info {
 	var out []Info
 	for _, i := range catalogue {
 		if i.Number != 0 {
+			i.Emotions = append([]string(nil), i.Emotions...)
 			out = append(out, i)
 		}
 	}

@@ -136,8 +136,9 @@ const (
 
 type token struct {
 	kind tokenKind
-	text string
+	text string // as in the input, for errors
 	pos  int
+	val  string // what to parse ("AU 12" merges to "AU12"); "" means text
 }
 
 func isAtomByte(c byte) bool {
@@ -154,20 +155,20 @@ func tokenize(s string) []token {
 			for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == 0xa0) {
 				j++
 			}
-			toks = append(toks, token{tokSpace, s[i:j], i})
+			toks = append(toks, token{kind: tokSpace, text: s[i:j], pos: i})
 			i = j
 		case c == '+' || c == ',' || c == ';' || c == '&':
-			toks = append(toks, token{tokAnd, s[i : i+1], i})
+			toks = append(toks, token{kind: tokAnd, text: s[i : i+1], pos: i})
 			i++
 		case c == '/' || c == '|':
-			toks = append(toks, token{tokOr, s[i : i+1], i})
+			toks = append(toks, token{kind: tokOr, text: s[i : i+1], pos: i})
 			i++
 		case isAtomByte(c):
 			j := i
 			for j < len(s) && isAtomByte(s[j]) {
 				j++
 			}
-			t := token{tokAtom, s[i:j], i}
+			t := token{kind: tokAtom, text: s[i:j], pos: i}
 			if strings.EqualFold(t.text, "or") {
 				t.kind = tokOr
 			}
@@ -180,7 +181,7 @@ func tokenize(s string) []token {
 			for j < len(s) && s[j]&0xc0 == 0x80 {
 				j++
 			}
-			toks = append(toks, token{tokAtom, s[i:j], i})
+			toks = append(toks, token{kind: tokAtom, text: s[i:j], pos: i})
 			i = j
 		}
 	}
@@ -206,7 +207,8 @@ func Parse(s string) (Code, error) {
 		t := toks[i]
 		if t.kind == tokAtom && strings.EqualFold(t.text, "au") && i+2 < len(toks) &&
 			toks[i+1].kind == tokSpace && toks[i+2].kind == tokAtom {
-			t.text += toks[i+2].text
+			t.val = t.text + toks[i+2].text
+			t.text = s[t.pos : toks[i+2].pos+len(toks[i+2].text)]
 			i += 2
 		}
 		if t.kind == tokSpace {
@@ -228,7 +230,11 @@ func Parse(s string) (Code, error) {
 			if !expectAtom {
 				return Code{}, &ParseError{s, t.text, t.pos, "two AUs without a separator"}
 			}
-			a, reason := parseAtom(t.text)
+			v := t.val
+			if v == "" {
+				v = t.text
+			}
+			a, reason := parseAtom(v)
 			if reason != "" {
 				return Code{}, &ParseError{s, t.text, t.pos, reason}
 			}

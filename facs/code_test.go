@@ -79,6 +79,8 @@ func TestParseErrors(t *testing.T) {
 		{"AU", "AU"},
 		{"12Z", "12Z"},
 		{"12B3", "12B3"},
+		{"AU 0", "AU 0"},
+		{"4+AU 7X", "AU 7X"},
 	}
 	for _, tc := range tests {
 		_, err := Parse(tc.in)

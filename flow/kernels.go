@@ -43,9 +43,22 @@ func splitCoord(f float32, n int) (int, float32) {
 	return i, f - float32(i)
 }
 
-// centredGradient computes central differences of src (w×h) for rows
-// [y0,y1), with one-sided halves at the borders, as OpenCV's TV-L1 does.
-func centredGradient(src []float32, w, h int, dx, dy []float32, y0, y1 int) {
+// Warping reads I1 and its gradient from one interleaved, padded image:
+// pixel (x, y) holds (I1, ∂x I1, ∂y I1, 0) at ((y+padLo)*pw + x+padLo)*4,
+// with pw = w+padLo+padHi and replicated borders. Clamping a sample
+// position to [-1, w] × [-1, h] then keeps every bicubic tap inside the
+// padding and gives the same value as replicating the border without
+// bound, so the warp needs no per-tap bounds logic.
+const (
+	padLo = 2
+	padHi = 3
+)
+
+// gradientPadded fills rows [y0,y1) of the padded image (including their
+// left and right padding) from src and its centred gradient (OpenCV's
+// TV-L1 differences: halved one-sided ones at the borders).
+func gradientPadded(src []float32, w, h int, pad []float32, y0, y1 int) {
+	pw := w + padLo + padHi
 	for y := y0; y < y1; y++ {
 		row := src[y*w : (y+1)*w]
 		up, down := row, row
@@ -55,8 +68,8 @@ func centredGradient(src []float32, w, h int, dx, dy []float32, y0, y1 int) {
 		if y+1 < h {
 			down = src[(y+1)*w : (y+2)*w]
 		}
-		ox := dx[y*w : (y+1)*w]
-		oy := dy[y*w : (y+1)*w]
+		o := (y + padLo) * pw * 4
+		out := pad[o : o+pw*4]
 		for x := range row {
 			l, r := x-1, x+1
 			if l < 0 {
@@ -65,9 +78,63 @@ func centredGradient(src []float32, w, h int, dx, dy []float32, y0, y1 int) {
 			if r >= w {
 				r = w - 1
 			}
-			ox[x] = 0.5 * (row[r] - row[l])
-			oy[x] = 0.5 * (down[x] - up[x])
+			q := out[(x+padLo)*4 : (x+padLo)*4+4]
+			q[0] = row[x]
+			q[1] = 0.5 * (row[r] - row[l])
+			q[2] = 0.5 * (down[x] - up[x])
+			q[3] = 0
 		}
+		for x := 0; x < padLo; x++ {
+			copy(out[x*4:x*4+4], out[padLo*4:padLo*4+4])
+		}
+		last := (padLo + w - 1) * 4
+		for x := padLo + w; x < pw; x++ {
+			copy(out[x*4:x*4+4], out[last:last+4])
+		}
+	}
+}
+
+// padRows replicates the first and last image rows into the padding rows.
+func padRows(pad []float32, w, h int) {
+	pw4 := (w + padLo + padHi) * 4
+	first := pad[padLo*pw4 : (padLo+1)*pw4]
+	last := pad[(padLo+h-1)*pw4 : (padLo+h)*pw4]
+	for y := 0; y < padLo; y++ {
+		copy(pad[y*pw4:(y+1)*pw4], first)
+	}
+	for y := padLo + h; y < h+padLo+padHi; y++ {
+		copy(pad[y*pw4:(y+1)*pw4], last)
+	}
+}
+
+// warpPadded samples the padded image at (x+u1[x], y+u2[x]) for the w
+// pixels of row y with bicubic interpolation and writes I1, ∂x I1 and
+// ∂y I1 there to v, vx, vy.
+func warpPadded(pad []float32, w, h, y int, u1, u2, v, vx, vy []float32) {
+	pw := w + padLo + padHi
+	fw, fh := float32(w), float32(h)
+	u2 = u2[:len(u1)]
+	v = v[:len(u1)]
+	vx = vx[:len(u1)]
+	vy = vy[:len(u1)]
+	for x := range u1 {
+		fx := min(max(float32(x)+u1[x], -1), fw)
+		fy := min(max(float32(y)+u2[x], -1), fh)
+		xi := int(fx+2) - 2 // floor for fx >= -2
+		yi := int(fy+2) - 2
+		wx0, wx1, wx2, wx3 := cubicWeights(fx - float32(xi))
+		wy0, wy1, wy2, wy3 := cubicWeights(fy - float32(yi))
+		o := ((yi-1+padLo)*pw + xi - 1 + padLo) * 4
+		var acc [3]float32
+		for j, wy := range [4]float32{wy0, wy1, wy2, wy3} {
+			q := pad[o : o+16 : o+16]
+			for c := 0; c < 3; c++ {
+				acc[c] += wy * (wx0*q[c] + wx1*q[4+c] + wx2*q[8+c] + wx3*q[12+c])
+			}
+			o += pw * 4
+			_ = j
+		}
+		v[x], vx[x], vy[x] = acc[0], acc[1], acc[2]
 	}
 }
 
@@ -82,59 +149,6 @@ func cubicWeights(t float32) (c0, c1, c2, c3 float32) {
 	r := 1 - t
 	c2 = ((a+2)*r-(a+3))*r*r + 1
 	c3 = 1 - c0 - c1 - c2
-	return
-}
-
-// cubic3 samples three same-sized images at (fx, fy) with bicubic
-// interpolation and replicate borders, sharing the weights.
-func cubic3(a, b, c []float32, w, h int, fx, fy float32) (va, vb, vc float32) {
-	xi := int(fx)
-	if float32(xi) > fx {
-		xi--
-	}
-	yi := int(fy)
-	if float32(yi) > fy {
-		yi--
-	}
-	wx0, wx1, wx2, wx3 := cubicWeights(fx - float32(xi))
-	wy0, wy1, wy2, wy3 := cubicWeights(fy - float32(yi))
-	if xi >= 1 && xi+2 < w && yi >= 1 && yi+2 < h {
-		o := (yi-1)*w + xi - 1
-		var ra, rb, rc [4]float32
-		for k := 0; k < 4; k++ {
-			ia := a[o : o+4 : o+4]
-			ib := b[o : o+4 : o+4]
-			ic := c[o : o+4 : o+4]
-			ra[k] = wx0*ia[0] + wx1*ia[1] + wx2*ia[2] + wx3*ia[3]
-			rb[k] = wx0*ib[0] + wx1*ib[1] + wx2*ib[2] + wx3*ib[3]
-			rc[k] = wx0*ic[0] + wx1*ic[1] + wx2*ic[2] + wx3*ic[3]
-			o += w
-		}
-		va = wy0*ra[0] + wy1*ra[1] + wy2*ra[2] + wy3*ra[3]
-		vb = wy0*rb[0] + wy1*rb[1] + wy2*rb[2] + wy3*rb[3]
-		vc = wy0*rc[0] + wy1*rc[1] + wy2*rc[2] + wy3*rc[3]
-		return
-	}
-	// Near or beyond the border: clamp every tap.
-	var xs, ys [4]int
-	for k := 0; k < 4; k++ {
-		xs[k] = clampInt(xi-1+k, w)
-		ys[k] = clampInt(yi-1+k, h)
-	}
-	wxs := [4]float32{wx0, wx1, wx2, wx3}
-	wys := [4]float32{wy0, wy1, wy2, wy3}
-	for j := 0; j < 4; j++ {
-		var sa, sb, sc float32
-		o := ys[j] * w
-		for k := 0; k < 4; k++ {
-			sa += wxs[k] * a[o+xs[k]]
-			sb += wxs[k] * b[o+xs[k]]
-			sc += wxs[k] * c[o+xs[k]]
-		}
-		va += wys[j] * sa
-		vb += wys[j] * sb
-		vc += wys[j] * sc
-	}
 	return
 }
 

@@ -1,5 +1,7 @@
 package flow
 
+//go:generate go run gen_median.go
+
 import "math"
 
 // median writes to dst rows [y0,y1) of the k×k median of src (w×h, k 3 or
@@ -34,6 +36,57 @@ func median(src, dst []float32, w, h, k int, y0, y1 int, cols []int32) {
 				out[x] = keyFloat(median25Sorted((*[25]int32)(cols[x*5 : x*5+25])))
 			}
 		}
+	}
+}
+
+// medianScratch is one band's work space for medianSIMD.
+type medianScratch struct {
+	keys []int32   // padded key rows of the band (and k-1 more)
+	tmp  []int32   // sorted columns of one output row
+	out  []float32 // one output row, rounded up to 8
+}
+
+func newMedianScratch(w, h int) *medianScratch {
+	return &medianScratch{
+		keys: make([]int32, (h+4)*(w+4)+16),
+		tmp:  make([]int32, 5*(roundUp8(w+4)+8)),
+		out:  make([]float32, roundUp8(w)),
+	}
+}
+
+func roundUp8(n int) int { return (n + 7) &^ 7 }
+
+// medianSIMD is median with the AVX2 kernels: the band's rows (and r above
+// and below, replicated at the image border) are converted to padded
+// integer keys once, then each output row sorts its columns and takes the
+// median of 8 windows per step.
+func medianSIMD(src, dst []float32, w, h, k int, y0, y1 int, s *medianScratch) {
+	r := k / 2
+	kw := w + 2*r
+	rows := y1 - y0 + 2*r
+	keys := s.keys[:rows*kw]
+	for j := 0; j < rows; j++ {
+		sy := clampInt(y0-r+j, h)
+		srow := src[sy*w : sy*w+w]
+		krow := keys[j*kw : j*kw+kw]
+		for x := 0; x < r; x++ {
+			krow[x] = floatKey(srow[0])
+			krow[kw-1-x] = floatKey(srow[w-1])
+		}
+		inner := krow[r : r+w]
+		for x, v := range srow {
+			inner[x] = floatKey(v)
+		}
+	}
+	a := medianArgs{kstride: kw, tmp: &s.tmp[0], tstride: roundUp8(kw) + 8, out: &s.out[0], w: w}
+	for y := y0; y < y1; y++ {
+		a.keys = &s.keys[(y-y0)*kw]
+		if k == 3 {
+			median3RowAVX2(&a)
+		} else {
+			median5RowAVX2(&a)
+		}
+		copy(dst[y*w:y*w+w], s.out[:w])
 	}
 }
 

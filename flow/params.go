@@ -54,12 +54,13 @@ func Default() Params {
 	}
 }
 
-// Fast returns a preset for micro-expression scale motion (a few pixels) on
-// face crops around 128–224 px: three levels of step 0.5 (enough for
-// displacements up to ~8 px), two warps per level, a looser epsilon and at
-// most 3×10 iterations per warp, 3×3 median filtering. It is more than ten
-// times cheaper than Default at a mean end-point error still well under
-// 0.3 px on tell's synthetic face pairs.
+// Fast returns a preset for micro-expression scale motion (a few pixels)
+// on face crops around 128–224 px: three pyramid levels of step 0.5 (enough
+// for displacements up to ~8 px), two warps per level, epsilon 0.02, at most
+// 3 outer × 10 inner iterations per warp and a 3×3 median. On tell's
+// astronaut benchmark pairs it runs about 6× faster than Default (over 10×
+// faster than OpenCV's DualTVL1) at a mean end-point error within ±0.02 px
+// of Default's, well under 0.3 px.
 func Fast() Params {
 	p := Default()
 	p.Scales = 3

@@ -25,7 +25,7 @@ type TVL1 struct {
 	// a prefix. u1/u2 is the current flow, g1/g2 the other pair of a
 	// ping-pong (upsampling, median filtering).
 	u1, u2, g1, g2     []float32
-	ix, iy             []float32 // centred gradient of I1
+	pad                []float32 // I1 and its centred gradient, interleaved and padded (see padLo)
 	wx, wy, rhoc, invg []float32 // per warp: warped gradient, constant residual, 1/|∇I1|²
 	p11, p12, p21, p22 []float32 // dual variables
 	zero               []float32 // a row of zeros (divergence at the top row)
@@ -39,6 +39,8 @@ type TVL1 struct {
 	lt, taut   float32
 	theta      float32
 	medianSize int
+	simd       bool // use the AVX2 row kernels
+	mscratch   []*medianScratch
 	pixelIters int
 	iterations int // inner iterations run by the last Compute (for tests and tuning)
 }
@@ -60,8 +62,11 @@ func NewTVL1(p Params) (*TVL1, error) {
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	t := &TVL1{p: p, team: newTeam(n)}
+	t := &TVL1{p: p, team: newTeam(n), simd: hasSIMD()}
 	t.errs = make([]float32, t.team.n)
+	// Workers hold the team, not t: stop them once t is unreachable even
+	// if the caller forgets Close.
+	runtime.AddCleanup(t, func(tm *team) { tm.close() }, t.team)
 	return t, nil
 }
 
@@ -184,14 +189,17 @@ func (t *TVL1) alloc(w, h int) {
 		t.i1[l] = make([]float32, t.lw[l]*t.lh[l])
 	}
 	n := w * h
-	bufs := []*[]float32{&t.u1, &t.u2, &t.g1, &t.g2, &t.ix, &t.iy, &t.wx, &t.wy, &t.rhoc, &t.invg, &t.p11, &t.p12, &t.p21, &t.p22}
+	bufs := []*[]float32{&t.u1, &t.u2, &t.g1, &t.g2, &t.wx, &t.wy, &t.rhoc, &t.invg, &t.p11, &t.p12, &t.p21, &t.p22}
 	for _, b := range bufs {
 		*b = make([]float32, n)
 	}
 	t.zero = make([]float32, w)
+	t.pad = make([]float32, (w+padLo+padHi)*(h+padLo+padHi)*4)
 	t.cols = make([][]int32, t.team.n)
+	t.mscratch = make([]*medianScratch, t.team.n)
 	for i := range t.cols {
 		t.cols[i] = make([]int32, (w+4)*5)
+		t.mscratch[i] = newMedianScratch(w, h)
 	}
 }
 
@@ -208,6 +216,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 	nb := t.team.bands(w, h)
 
 	t.team.do(t, kindGradient, nb, h)
+	padRows(t.pad, w, h)
 	clear(t.p11[:n])
 	clear(t.p12[:n])
 	clear(t.p21[:n])
@@ -246,7 +255,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 func (t *TVL1) band(kind, band, y0, y1 int) {
 	switch kind {
 	case kindGradient:
-		centredGradient(t.i1[t.l], t.w, t.h, t.ix, t.iy, y0, y1)
+		gradientPadded(t.i1[t.l], t.w, t.h, t.pad, y0, y1)
 	case kindWarp:
 		t.warpRows(y0, y1)
 	case kindIterate:
@@ -260,8 +269,13 @@ func (t *TVL1) band(kind, band, y0, y1 int) {
 		t.errs[band] = e
 	case kindMedian:
 		n := t.w * t.h
-		median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
-		median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+		if t.simd {
+			medianSIMD(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
+			medianSIMD(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
+		} else {
+			median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+			median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+		}
 	}
 }
 
@@ -301,7 +315,22 @@ func (t *TVL1) primalRow(y int) float32 {
 	p22u = p22u[:len(u1)]
 	lt, th := t.lt, t.theta
 	var e, l11, l21 float32
-	for x := 0; x < len(u1); x++ {
+	x0 := 0
+	if t.simd && len(u1) > 9 {
+		// Pixel 0 has no left neighbour: do it below, the rest in blocks.
+		a := primalArgs{
+			u1: &u1[0], u2: &u2[0], gx: &gx[0], gy: &gy[0], rc: &rc[0], ig: &ig[0],
+			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0], p12u: &p12u[0], p22u: &p22u[0],
+			n: len(u1), lt: lt, th: th,
+		}
+		x0 = 1
+		e += primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u, 0, 0, 0, lt, th)
+		primalAVX2(&a)
+		e += a.err
+		x0 = a.next
+		l11, l21 = p11[x0-1], p21[x0-1]
+	}
+	for x := x0; x < len(u1); x++ {
 		a1, a2 := u1[x], u2[x]
 		ix, iy := gx[x], gy[x]
 		// Thresholding: the minimiser of the linearised L1 data term plus
@@ -324,6 +353,25 @@ func (t *TVL1) primalRow(y int) float32 {
 		u1[x], u2[x] = n1, n2
 	}
 	return e
+}
+
+// primalPixel is primalRow's update of pixel x given its left dual
+// neighbours l11, l21.
+func primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u []float32, x int, l11, l21, lt, th float32) float32 {
+	a1, a2 := u1[x], u2[x]
+	ix, iy := gx[x], gy[x]
+	rho := rc[x] + ix*a1 + iy*a2
+	fi := -rho * ig[x]
+	if fi > lt {
+		fi = lt
+	} else if fi < -lt {
+		fi = -lt
+	}
+	n1 := a1 + fi*ix + th*(p11[x]-l11+p12[x]-p12u[x])
+	n2 := a2 + fi*iy + th*(p21[x]-l21+p22[x]-p22u[x])
+	d1, d2 := n1-a1, n2-a2
+	u1[x], u2[x] = n1, n2
+	return d1*d1 + d2*d2
 }
 
 // dualRow updates the dual variables of row y from the forward gradient of
@@ -354,6 +402,15 @@ func (t *TVL1) dualRow(y int) {
 	p22 = p22[:len(u1)]
 	tt := t.taut
 	x := 0
+	if t.simd && len(u1) > 8 {
+		a := dualArgs{
+			u1: &u1[0], u2: &u2[0], u1n: &u1n[0], u2n: &u2n[0],
+			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0],
+			n: len(u1), tt: tt,
+		}
+		dualAVX2(&a)
+		x = a.next
+	}
 	for ; x+1 < len(u1); x++ {
 		a1, a2 := u1[x], u2[x]
 		u1x, u1y := u1[x+1]-a1, u1n[x]-a1
@@ -385,23 +442,39 @@ func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) 
 // stores what the iterations need: the warped gradient, the constant part
 // of the linearised residual ρ = I1w + ∇I1w·(u-u0) - I0, and 1/|∇I1w|².
 func (t *TVL1) warpRows(y0, y1 int) {
-	w, h := t.w, t.h
-	n := w * h
-	i0 := t.i0[t.l][:n]
-	i1 := t.i1[t.l][:n]
-	ix, iy := t.ix[:n], t.iy[:n]
+	w := t.w
+	i0all := t.i0[t.l]
 	for y := y0; y < y1; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			a1, a2 := t.u1[i], t.u2[i]
-			v, vx, vy := cubic3(i1, ix, iy, w, h, float32(x)+a1, float32(y)+a2)
+		o := y * w
+		u1 := t.u1[o : o+w]
+		u2 := t.u2[o : o+w]
+		gx := t.wx[o : o+w]
+		gy := t.wy[o : o+w]
+		rc := t.rhoc[o : o+w]
+		ig := t.invg[o : o+w]
+		i0 := i0all[o : o+w]
+		// The warped image itself goes to rhoc first, then becomes ρ's
+		// constant part in place.
+		if t.simd {
+			warpRowAVX(&warpArgs{pad: &t.pad[0], pw: w + padLo + padHi, u1: &u1[0], u2: &u2[0],
+				v: &rc[0], vx: &gx[0], vy: &gy[0], w: w, y: float32(y), fw: float32(w), fh: float32(t.h)})
+		} else {
+			warpPadded(t.pad, w, t.h, y, u1, u2, rc, gx, gy)
+		}
+		u2 = u2[:len(u1)]
+		gx = gx[:len(u1)]
+		gy = gy[:len(u1)]
+		rc = rc[:len(u1)]
+		ig = ig[:len(u1)]
+		i0 = i0[:len(u1)]
+		for x, a1 := range u1 {
+			vx, vy := gx[x], gy[x]
 			g := vx*vx + vy*vy
-			t.wx[i], t.wy[i] = vx, vy
-			t.rhoc[i] = v - vx*a1 - vy*a2 - i0[i]
+			rc[x] = rc[x] - vx*a1 - vy*u2[x] - i0[x]
 			if g > 1.1920929e-07 { // FLT_EPSILON, as OpenCV
-				t.invg[i] = 1 / g
+				ig[x] = 1 / g
 			} else {
-				t.invg[i] = 0
+				ig[x] = 0
 			}
 		}
 	}

@@ -48,9 +48,10 @@ type CheckOptions struct {
 	// present (0 means DefaultMinIntensity); an AU the answer claims must be
 	// present. AUs the answer omits are noted from twice that intensity.
 	MinIntensity float64
-	// ReadLabel, when set, reads the label back from the answer's text
-	// alone (Des2Exp); a disagreement with the stated conclusion is a
-	// contradiction.
+	// ReadLabel reads the label back from the answer's text alone
+	// (Des2Exp); a disagreement with the stated conclusion is a
+	// contradiction. Model uses the cot engine's reader when it is nil;
+	// Check skips the test when it is nil.
 	ReadLabel func(text string, classes []string) string
 	// LabelAnswer is the model's answer to the label request, when the CoT
 	// followed one; a conclusion that differs from it is a contradiction.

@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -37,7 +36,23 @@ var coarse = map[string]string{
 	"surprise": "surprise",
 }
 
-var wordRE = regexp.MustCompile(`[A-Za-z]+`)
+// words returns the [start, end) spans of the ASCII letter runs of s (a
+// hand-rolled scan: this runs once per section of every answer).
+func words(s string) [][2]int {
+	var out [][2]int
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		letter := i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z')
+		switch {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			out = append(out, [2]int{start, i})
+			start = -1
+		}
+	}
+	return out
+}
 
 // canonical returns the canonical emotion of a word or label ("" if none).
 func canonical(s string) string {
@@ -94,10 +109,12 @@ func mentions(s string, classes []string) []mention {
 			classWord[lc] = c
 		}
 	}
-	lower := strings.ToLower(s)
 	var out []mention
-	for _, loc := range wordRE.FindAllStringIndex(s, -1) {
-		w := lower[loc[0]:loc[1]]
+	for _, loc := range words(s) {
+		// Lower-case word by word: the words are ASCII, so byte offsets
+		// stay those of s (strings.ToLower of the whole text may not keep
+		// them for non-ASCII letters).
+		w := strings.ToLower(s[loc[0]:loc[1]])
 		em := emotionWords[w]
 		if em == "" {
 			c, ok := classWord[w]
@@ -106,7 +123,7 @@ func mentions(s string, classes []string) []mention {
 			}
 			em = c
 		}
-		out = append(out, mention{word: s[loc[0]:loc[1]], emotion: em, pos: loc[0], negated: negatedBefore(lower[:loc[0]])})
+		out = append(out, mention{word: s[loc[0]:loc[1]], emotion: em, pos: loc[0], negated: negatedBefore(s[:loc[0]])})
 	}
 	return out
 }
@@ -118,6 +135,7 @@ func negatedBefore(prefix string) bool {
 	if len(prefix) > 120 {
 		prefix = prefix[len(prefix)-120:]
 	}
+	prefix = strings.ToLower(prefix)
 	if i := strings.LastIndexAny(prefix, ".;:!?\n,("); i >= 0 {
 		prefix = prefix[i+1:]
 	}

@@ -317,7 +317,7 @@ func canonicalOr(w string) string {
 }
 
 func lastLabelSentence(s string, classes []string) string {
-	sents := regexp.MustCompile(`[.!?\n]+`).Split(s, -1)
+	sents := sentenceRE.Split(s, -1)
 	for i := len(sents) - 1; i >= 0; i-- {
 		for _, m := range mentions(sents[i], classes) {
 			if !m.negated {
@@ -515,6 +515,11 @@ func letterIntensity(l string) float64 {
 	return 0
 }
 
+var (
+	sentenceRE = regexp.MustCompile(`[.!?\n]+`)
+	digitsRE   = regexp.MustCompile(`\d{1,2}`)
+)
+
 var comboRE = regexp.MustCompile(`(?i)\b(?:AU)?\s*(\d{1,2})\s*\+\s*(?:AU)?\s*(\d{1,2})(?:\s*\+\s*(?:AU)?\s*(\d{1,2}))*`)
 
 func parseInterpretation(s string, classes []string) cot.Interpretation {
@@ -530,7 +535,7 @@ func parseInterpretation(s string, classes []string) cot.Interpretation {
 		}
 	}
 	for _, c := range comboRE.FindAllString(s, -1) {
-		nums := regexp.MustCompile(`\d{1,2}`).FindAllString(c, -1)
+		nums := digitsRE.FindAllString(c, -1)
 		sort.SliceStable(nums, func(i, j int) bool { a, _ := strconv.Atoi(nums[i]); b, _ := strconv.Atoi(nums[j]); return a < b })
 		k := strings.Join(nums, "+")
 		if !containsStr(it.Interactions, k) {

@@ -155,7 +155,7 @@ func TestParseLabel(t *testing.T) {
 }
 
 func FuzzParseCoT(f *testing.F) {
-	for _, s := range []string{expllmText, `{"observations":[{"au":"AU1"}],"conclusion":{"label":"fear"}}`, "**Conclusion:** AU12+AU6 happy 50%", "<think>", "{", "AU99Z"} {
+	for _, s := range []string{expllmText, `{"observations":[{"au":"AU1"}],"conclusion":{"label":"fear"}}`, "**Conclusion:** AU12+AU6 happy 50%", "<think>", "{", "AU99Z", "**Conclusion:** İİİ not happy İ sad"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -178,6 +178,9 @@ func (m *Model) ask(ctx context.Context, r Request) (Answer, error) {
 		return ans, nil
 	}
 	co := m.Check
+	if co.ReadLabel == nil {
+		co.ReadLabel = des2exp
+	}
 	if !outside {
 		co.LabelAnswer = label
 	}

@@ -376,3 +376,36 @@ func BenchmarkBootstrapCI(b *testing.B) {
 		BootstrapCI(truth, pred, 3, BootstrapOptions{Reps: 1000, Seed: 1})
 	}
 }
+
+func TestPerDataset(t *testing.T) {
+	ev, _ := NewEvaluation("loso", []string{"negative", "positive", "surprise"})
+	// casme2: 2 right of 2; samm: 1 right of 3, surprise never predicted.
+	err := ev.AddFoldTagged([]string{"casme2_sub01", "samm_006"},
+		[]int{0, 1, 0, 2, 2}, []int{0, 1, 0, 0, 1},
+		[]string{"casme2_sub01", "casme2_sub01", "samm_006", "samm_006", "samm_006"},
+		[]string{"casme2", "casme2", "samm", "samm", "samm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ev.Report(0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, s := r.PerDataset["casme2"], r.PerDataset["samm"]
+	if c.N != 2 || c.Accuracy != 1 || c.UF1 != 1 || c.UAR != 1 {
+		t.Errorf("casme2 = %+v", c)
+	}
+	// samm: negative TP1 FP1 → F1 2/3; positive FP1 → F1 0; surprise FN2 → F1 0.
+	// UAR over classes with samples: negative 1, surprise 0 → 0.5.
+	if s.N != 3 || !near(s.Accuracy, 1.0/3) || !near(s.UF1, (2.0/3)/3) || !near(s.UAR, 0.5) {
+		t.Errorf("samm = %+v", s)
+	}
+	if err := ev.AddFoldTagged(nil, []int{0}, []int{0}, []string{"x"}, []string{"a", "b"}); err == nil {
+		t.Error("tag count mismatch accepted")
+	}
+	plain, _ := NewEvaluation("loso", []string{"a", "b"})
+	plain.AddFold([]string{"s"}, []int{0}, []int{0}, []string{"s"})
+	if r, _ := plain.Report(0, 0, 0); r.PerDataset != nil {
+		t.Errorf("untagged evaluation has per_dataset %v", r.PerDataset)
+	}
+}

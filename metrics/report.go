@@ -25,6 +25,18 @@ type Report struct {
 	// fields; absent when not computed).
 	UF1CI *CI `json:"uf1_ci,omitempty"`
 	UARCI *CI `json:"uar_ci,omitempty"`
+	// PerDataset scores each source dataset of a composite set on its own
+	// (MEGC2019 reports CASME II, SAMM and SMIC beside the composite);
+	// absent unless folds were added with dataset tags.
+	PerDataset map[string]GroupScore `json:"per_dataset,omitempty"`
+}
+
+// GroupScore is the pooled score of one part of the test predictions.
+type GroupScore struct {
+	N        int     `json:"n"`
+	UF1      float64 `json:"uf1"`
+	UAR      float64 `json:"uar"`
+	Accuracy float64 `json:"accuracy"`
 }
 
 // FoldReport is one fold's entry in metrics.json.
@@ -44,6 +56,7 @@ type Evaluation struct {
 	truth    []int
 	pred     []int
 	subjects []string
+	datasets []string // per test sample; "" when untagged
 }
 
 // NewEvaluation starts an evaluation of the given protocol ("loso",
@@ -59,8 +72,18 @@ func NewEvaluation(protocol string, classes []string) (*Evaluation, error) {
 // AddFold records one fold's test predictions: truth[i] and pred[i] are
 // class indices and subjects[i] the subject of test sample i.
 func (e *Evaluation) AddFold(testSubjects []string, truth, pred []int, subjects []string) error {
+	return e.AddFoldTagged(testSubjects, truth, pred, subjects, nil)
+}
+
+// AddFoldTagged is AddFold with the source dataset of each test sample
+// (the manifest's dataset column), for per-dataset scores in the report.
+// datasets may be nil.
+func (e *Evaluation) AddFoldTagged(testSubjects []string, truth, pred []int, subjects, datasets []string) error {
 	if len(truth) != len(pred) || len(subjects) != len(truth) {
 		return fmt.Errorf("evaluation: fold %d: %d truths, %d predictions, %d subjects", len(e.folds), len(truth), len(pred), len(subjects))
+	}
+	if datasets != nil && len(datasets) != len(truth) {
+		return fmt.Errorf("evaluation: fold %d: %d dataset tags for %d samples", len(e.folds), len(datasets), len(truth))
 	}
 	fold, _ := NewConfusion(e.pooled.classes)
 	for i := range truth {
@@ -73,6 +96,10 @@ func (e *Evaluation) AddFold(testSubjects []string, truth, pred []int, subjects 
 	e.truth = append(e.truth, truth...)
 	e.pred = append(e.pred, pred...)
 	e.subjects = append(e.subjects, subjects...)
+	if datasets == nil {
+		datasets = make([]string, len(truth))
+	}
+	e.datasets = append(e.datasets, datasets...)
 	return nil
 }
 
@@ -89,6 +116,24 @@ func (e *Evaluation) Report(seconds float64, bootstrapReps int, seed uint64) (Re
 			return r, err
 		}
 		r.UF1CI, r.UARCI = &f1, &uar
+	}
+	parts := map[string]*Confusion{}
+	for i, d := range e.datasets {
+		if d == "" {
+			continue
+		}
+		cm, ok := parts[d]
+		if !ok {
+			cm, _ = NewConfusion(e.pooled.classes)
+			parts[d] = cm
+		}
+		cm.counts[e.truth[i]*cm.K()+e.pred[i]]++
+	}
+	if len(parts) > 0 {
+		r.PerDataset = map[string]GroupScore{}
+		for d, cm := range parts {
+			r.PerDataset[d] = GroupScore{N: cm.N(), UF1: cm.UF1(), UAR: cm.UAR(), Accuracy: cm.Accuracy()}
+		}
 	}
 	return r, nil
 }

@@ -6,8 +6,9 @@ import (
 )
 
 // GELU is the exact (erf) Gaussian error linear unit, as PyTorch's default.
+// Forward also keeps the derivative, so Backward is one multiply.
 type GELU struct {
-	x     *Tensor
+	deriv []float32
 	y, dx *Tensor
 }
 
@@ -17,25 +18,29 @@ const invSqrt2Pi = 0.39894228040143268
 // Forward returns GELU(x) = x·Φ(x).
 func (g *GELU) Forward(x *Tensor) *Tensor {
 	y := ensure(&g.y, x.Shape...)
-	parallelFor(len(x.Data), 20, func(lo, hi int) {
-		for i, v := range x.Data[lo:hi] {
-			y.Data[lo+i] = 0.5 * v * (1 + erff(v*invSqrt2))
-		}
+	g.deriv = growF(g.deriv, len(x.Data))
+	parallelFor(len(x.Data), 8, func(lo, hi int) {
+		geluBlock(x.Data[lo:hi], y.Data[lo:hi], g.deriv[lo:hi])
 	})
-	g.x = x
 	return y
+}
+
+// geluGo is the portable GELU: y = x·Φ(x), d = Φ(x) + x·φ(x).
+func geluGo(x, y, d []float32) {
+	for i, v := range x {
+		cdf := 0.5 * (1 + erff(v*invSqrt2))
+		y[i] = v * cdf
+		d[i] = cdf + v*invSqrt2Pi*expf(max(-0.5*v*v, -87))
+	}
 }
 
 // Backward returns dy·(Φ(x) + x·φ(x)).
 func (g *GELU) Backward(dy *Tensor) *Tensor {
 	dx := ensure(&g.dx, dy.Shape...)
-	x := g.x.Data
-	parallelFor(len(x), 30, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := x[i]
-			cdf := 0.5 * (1 + erff(v*invSqrt2))
-			pdf := invSqrt2Pi * expf(-0.5*v*v)
-			dx.Data[i] = dy.Data[i] * (cdf + v*pdf)
+	parallelFor(len(dy.Data), 2, func(lo, hi int) {
+		d := g.deriv[lo:hi]
+		for i, v := range dy.Data[lo:hi] {
+			dx.Data[lo+i] = v * d[i]
 		}
 	})
 	return dx

@@ -16,8 +16,13 @@ type Attention struct {
 	// KeyMask, when non-nil, has one entry per (batch, token): false keys are
 	// ignored (padding). Every row must keep at least one key.
 	KeyMask []bool
+	// Queries, when positive, makes only the first Queries tokens attend
+	// (keys and values still come from every token) and the output
+	// [B, Queries, C]: a last layer whose class token alone is read needs no
+	// more.
+	Queries int
 
-	b, t      int
+	b, t, nq  int
 	qkv       *Tensor
 	probs     []float32 // [B, H, T, T]
 	att       *Tensor   // [B, T, C] heads concatenated
@@ -45,24 +50,29 @@ func (a *Attention) Params() []*Param { return append(a.QKV.Params(), a.Proj.Par
 func (a *Attention) Forward(x *Tensor) *Tensor {
 	B, T, C := x.Shape[0], x.Shape[1], x.Shape[2]
 	H, hd := a.Heads, C/a.Heads
-	a.b, a.t = B, T
+	nq := T
+	if a.Queries > 0 && a.Queries < T {
+		nq = a.Queries
+	}
+	a.b, a.t, a.nq = B, T, nq
 	qkv := a.QKV.Forward(x)
 	a.qkv = qkv
-	a.probs = growF(a.probs, B*H*T*T)
-	att := ensure(&a.att, B, T, C)
+	a.probs = growF(a.probs, B*H*nq*T)
+	att := ensure(&a.att, B, nq, C)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	mask := a.KeyMask
-	parallelFor(B*H, T*T*hd*4, func(lo, hi int) {
+	parallelFor(B*H, nq*T*hd*4, func(lo, hi int) {
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
 			base := b * T * 3 * C
 			q := qkv.Data[base+h*hd:]
 			k := qkv.Data[base+C+h*hd:]
 			v := qkv.Data[base+2*C+h*hd:]
-			p := a.probs[bh*T*T : (bh+1)*T*T]
-			gemmSerial(false, true, T, T, hd, scale, q, 3*C, k, 3*C, 0, p, T)
-			for i := 0; i < T; i++ {
+			p := a.probs[bh*nq*T : (bh+1)*nq*T]
+			gemmSerial(false, true, nq, T, hd, 1, q, 3*C, k, 3*C, 0, p, T)
+			for i := 0; i < nq; i++ {
 				row := p[i*T : (i+1)*T]
+				Scale(row, scale)
 				if mask != nil {
 					for j := range row {
 						if !mask[b*T+j] {
@@ -72,7 +82,7 @@ func (a *Attention) Forward(x *Tensor) *Tensor {
 				}
 				softmaxRow(row)
 			}
-			gemmSerial(false, false, T, hd, T, 1, p, T, v, 3*C, 0, att.Data[b*T*C+h*hd:], C)
+			gemmSerial(false, false, nq, hd, T, 1, p, T, v, 3*C, 0, att.Data[b*nq*C+h*hd:], C)
 		}
 	})
 	a.y = a.Proj.Forward(att)
@@ -99,14 +109,22 @@ func softmaxRow(row []float32) {
 
 // Backward accumulates the projection gradients and returns dx.
 func (a *Attention) Backward(dy *Tensor) *Tensor {
-	B, T, C := a.b, a.t, a.Dim
+	B, T, C, nq := a.b, a.t, a.Dim, a.nq
 	H, hd := a.Heads, C/a.Heads
 	datt := a.Proj.Backward(dy)
 	dqkv := ensure(&a.dqkv, B, T, 3*C)
+	if nq < T {
+		// Tokens that asked nothing get no query gradient.
+		for b := 0; b < B; b++ {
+			for t := nq; t < T; t++ {
+				clear(dqkv.Data[(b*T+t)*3*C : (b*T+t)*3*C+C])
+			}
+		}
+	}
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qkv := a.qkv.Data
-	parallelFor(B*H, T*T*hd*8, func(lo, hi int) {
-		dp := make([]float32, T*T)
+	parallelFor(B*H, nq*T*hd*8, func(lo, hi int) {
+		dp := make([]float32, nq*T)
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
 			base := b * T * 3 * C
@@ -116,13 +134,13 @@ func (a *Attention) Backward(dy *Tensor) *Tensor {
 			dq := dqkv.Data[base+h*hd:]
 			dk := dqkv.Data[base+C+h*hd:]
 			dv := dqkv.Data[base+2*C+h*hd:]
-			p := a.probs[bh*T*T : (bh+1)*T*T]
-			do := datt.Data[b*T*C+h*hd:]
+			p := a.probs[bh*nq*T : (bh+1)*nq*T]
+			do := datt.Data[b*nq*C+h*hd:]
 			// dP = dO·Vᵀ, dV = Pᵀ·dO
-			gemmSerial(false, true, T, T, hd, 1, do, C, v, 3*C, 0, dp, T)
-			gemmSerial(true, false, T, hd, T, 1, p, T, do, C, 0, dv, 3*C)
+			gemmSerial(false, true, nq, T, hd, 1, do, C, v, 3*C, 0, dp, T)
+			gemmSerial(true, false, T, hd, nq, 1, p, T, do, C, 0, dv, 3*C)
 			// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
-			for i := 0; i < T; i++ {
+			for i := 0; i < nq; i++ {
 				pr := p[i*T : (i+1)*T]
 				dr := dp[i*T : (i+1)*T]
 				var s float32
@@ -134,8 +152,8 @@ func (a *Attention) Backward(dy *Tensor) *Tensor {
 				}
 			}
 			// dQ = dS·K, dK = dSᵀ·Q
-			gemmSerial(false, false, T, hd, T, 1, dp, T, k, 3*C, 0, dq, 3*C)
-			gemmSerial(true, false, T, hd, T, 1, dp, T, q, 3*C, 0, dk, 3*C)
+			gemmSerial(false, false, nq, hd, T, 1, dp, T, k, 3*C, 0, dq, 3*C)
+			gemmSerial(true, false, T, hd, nq, 1, dp, T, q, 3*C, 0, dk, 3*C)
 		}
 	})
 	return a.QKV.Backward(dqkv)

@@ -14,8 +14,12 @@ type Block struct {
 	Attn     *Attention
 	FC1, FC2 *Linear
 	Act      GELU
+	// Queries, when positive, computes the block's output for the first
+	// Queries tokens only ([B, Queries, C]); see Attention.Queries.
+	Queries int
 
 	x1, y, dx1, dx *Tensor
+	t              int
 }
 
 // NewBlock returns a block of width dim with the given heads and an MLP of
@@ -43,11 +47,20 @@ func (b *Block) Params() []*Param {
 
 // Forward maps x [B, T, C] to the block's output of the same shape.
 func (b *Block) Forward(x *Tensor) *Tensor {
+	b.Attn.Queries = b.Queries
+	b.t = x.Shape[1]
 	a := b.Attn.Forward(b.LN1.Forward(x))
-	x1 := ensure(&b.x1, x.Shape...)
-	Add(x1.Data, x.Data, a.Data)
+	x1 := ensure(&b.x1, a.Shape...)
+	if nq := a.Shape[1]; nq == b.t {
+		Add(x1.Data, x.Data, a.Data)
+	} else {
+		C := a.Shape[2]
+		for i := 0; i < a.Shape[0]; i++ {
+			Add(x1.Data[i*nq*C:(i+1)*nq*C], x.Data[i*b.t*C:(i*b.t+nq)*C], a.Data[i*nq*C:(i+1)*nq*C])
+		}
+	}
 	m := b.FC2.Forward(b.Act.Forward(b.FC1.Forward(b.LN2.Forward(x1))))
-	y := ensure(&b.y, x.Shape...)
+	y := ensure(&b.y, x1.Shape...)
 	Add(y.Data, x1.Data, m.Data)
 	return y
 }
@@ -58,7 +71,15 @@ func (b *Block) Backward(dy *Tensor) *Tensor {
 	dx1 := ensure(&b.dx1, dy.Shape...)
 	Add(dx1.Data, dy.Data, dh.Data)
 	da := b.LN1.Backward(b.Attn.Backward(dx1))
-	dx := ensure(&b.dx, dy.Shape...)
-	Add(dx.Data, dx1.Data, da.Data)
+	dx := ensure(&b.dx, da.Shape...)
+	if nq := dy.Shape[1]; nq == b.t {
+		Add(dx.Data, dx1.Data, da.Data)
+	} else {
+		C := dy.Shape[2]
+		copy(dx.Data, da.Data)
+		for i := 0; i < dy.Shape[0]; i++ {
+			AddTo(dx.Data[i*b.t*C:(i*b.t+nq)*C], dx1.Data[i*nq*C:(i+1)*nq*C])
+		}
+	}
 	return dx
 }

@@ -32,3 +32,24 @@ func TestErffAccuracy(t *testing.T) {
 		t.Fatalf("erff worst absolute error %g", worst)
 	}
 }
+
+// TestGELUValues checks GELU and its derivative (the assembly path where the
+// CPU has it) against float64 references, on a length with a scalar tail.
+func TestGELUValues(t *testing.T) {
+	n := 4003
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(-12 + 24*float64(i)/float64(n-1))
+	}
+	y, d := make([]float32, n), make([]float32, n)
+	geluBlock(x, y, d)
+	for i, v := range x {
+		xv := float64(v)
+		cdf := 0.5 * (1 + math.Erf(xv/math.Sqrt2))
+		wy := xv * cdf
+		wd := cdf + xv*math.Exp(-0.5*xv*xv)/math.Sqrt(2*math.Pi)
+		if math.Abs(float64(y[i])-wy) > 2e-6*math.Max(1, math.Abs(wy)) || math.Abs(float64(d[i])-wd) > 2e-6 {
+			t.Fatalf("x=%v: gelu %v (want %v), derivative %v (want %v)", v, y[i], wy, d[i], wd)
+		}
+	}
+}

@@ -50,7 +50,10 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if beta != 1 {
+	// beta = 0 needs no pass over C: the first k block stores instead of
+	// accumulating. Only an empty product must clear C explicitly.
+	empty := k <= 0 || alpha == 0
+	if beta != 1 && (beta != 0 || empty) {
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			if beta == 0 {
@@ -62,7 +65,7 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 			}
 		}
 	}
-	if k <= 0 || alpha == 0 {
+	if empty {
 		return
 	}
 	kern := activeKernel
@@ -101,9 +104,9 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 				if cap(buf.tile) < mr*nr {
 					buf.tile = make([]float32, mr*nr)
 				}
-				// A is read in place when it is row-major and unscaled; only
-				// the transposed case and ragged edge panels are packed.
-				direct := !transA && alpha == 1
+				// A is read in place (the kernel takes row and k strides)
+				// unless it must be scaled; only ragged edge panels are packed.
+				direct := alpha == 1
 				packed := -1
 				for {
 					t := int(next.Add(1)) - 1
@@ -116,7 +119,7 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 					if packed != ib {
 						if direct {
 							if r := mc % mr; r != 0 {
-								packA(buf.a, a, lda, false, ic+mc-r, r, pc, kc, mr, 1)
+								packA(buf.a, a, lda, transA, ic+mc-r, r, pc, kc, mr, 1)
 							}
 						} else {
 							packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
@@ -138,6 +141,9 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 								ap = buf.a[ir*kc : ir*kc+mr*kc]
 							case mw < mr:
 								ap = buf.a[:mr*kc]
+							case transA:
+								ap = a[pc*lda+ic+ir:]
+								rs, ks = 1, lda
 							default:
 								ap = a[(ic+ir)*lda+pc:]
 								rs, ks = lda, 1
@@ -230,6 +236,12 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 // k-major, zero-padding columns beyond nw.
 func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
 	if !trans {
+		if nw == 16 && nr == 16 {
+			for p := 0; p < kc; p++ {
+				*(*[16]float32)(dst[p*16:]) = *(*[16]float32)(b[(pc+p)*ldb+j:])
+			}
+			return
+		}
 		for p := 0; p < kc; p++ {
 			d := dst[p*nr : p*nr+nr]
 			copy(d, b[(pc+p)*ldb+j:(pc+p)*ldb+j+nw])

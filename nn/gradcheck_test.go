@@ -270,3 +270,48 @@ func TestGradInfoNCE(t *testing.T) {
 		return float64(v)
 	}, 1e-2, 60)
 }
+
+// TestBlockQueries: a block restricted to the first query tokens gives the
+// same output rows and the same gradients as the full block whose other
+// outputs get no gradient, and passes the finite-difference check.
+func TestBlockQueries(t *testing.T) {
+	full := NewBlock("blk", 16, 2, 32, NewRNG(27))
+	part := NewBlock("blk", 16, 2, 32, NewRNG(27))
+	part.Queries = 2
+	x := randTensor(28, 1, 3, 5, 16)
+	yf := full.Forward(x)
+	yp := part.Forward(x)
+	if yp.Shape[1] != 2 {
+		t.Fatalf("shape %v", yp.Shape)
+	}
+	dyp := randTensor(29, 1, 3, 2, 16)
+	dyf := NewTensor(3, 5, 16)
+	for b := 0; b < 3; b++ {
+		for q := 0; q < 2; q++ {
+			for j := 0; j < 16; j++ {
+				i := (b*5+q)*16 + j
+				if d := yf.Data[i] - yp.Data[(b*2+q)*16+j]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("output differs at b%d q%d", b, q)
+				}
+				dyf.Data[i] = dyp.Data[(b*2+q)*16+j]
+			}
+		}
+	}
+	ZeroGrad(full.Params())
+	ZeroGrad(part.Params())
+	dxf := full.Backward(dyf)
+	dxp := part.Backward(dyp)
+	for i := range dxf.Data {
+		if d := dxf.Data[i] - dxp.Data[i]; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("dx differs at %d: %v vs %v", i, dxf.Data[i], dxp.Data[i])
+		}
+	}
+	for k, p := range full.Params() {
+		for i, g := range p.Grad {
+			if d := g - part.Params()[k].Grad[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("%s grad differs", p.Name)
+			}
+		}
+	}
+	checkLayer(t, part, part.Params(), x, 1e-2)
+}

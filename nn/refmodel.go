@@ -71,6 +71,10 @@ func NewRefModel(cfg RefConfig) *RefModel {
 	for i := 0; i < cfg.EIMDepth; i++ {
 		m.EIM = append(m.EIM, NewBlock(fmt.Sprintf("eim.%d", i), W, cfg.Heads, cfg.MLP, rng))
 	}
+	if n := len(m.EIM); n > 0 {
+		// Only the class token of the last EIM block reaches the head.
+		m.EIM[n-1].Queries = 1
+	}
 	m.Head = NewLinear("head", W, cfg.Classes, true, rng)
 	m.VProj = NewLinear("vproj", W, W, true, rng)
 	m.Tok = NewEmbedding("tok", cfg.Vocab, W, rng)

@@ -45,6 +45,10 @@ func commands() []command {
 		// One entry per subcommand, each defined in its own file.
 		benchCommand(),
 		synthCommand(),
+		cotCommand(),
+		exportCommand(),
+		datasetCommand(),
+		evalLLMCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds

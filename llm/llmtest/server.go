@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tell-project/tell/llm"
 )
@@ -258,8 +259,8 @@ func Pieces(s string, n int) []string {
 		for k < len(s) && k > 0 && !isRuneStart(s[k]) {
 			k--
 		}
-		if k == 0 {
-			k = len(s)
+		if k == 0 { // a rune longer than n: send it whole
+			_, k = utf8.DecodeRuneInString(s)
 		}
 		out = append(out, s[:k])
 		s = s[k:]

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
+)
+
+// cotCommand explains AU evidence as an ExpLLM-style chain of thought.
+func cotCommand() command {
+	return command{
+		name:    "cot",
+		summary: "explain AU evidence as a three-part chain of thought",
+		usage: `usage: tell cot --aus "4B+7A+L10" | --au-json FILE [--label L] [--json] [--seed N]
+                [--classes a,b,c] [--dataset NAME]
+
+Writes the Exp-CoT chain of thought for the Action Units: Key Observations,
+Overall Emotional Interpretation, Conclusion.
+
+  --aus      FACS string as dataset sheets write it: 4+7, R12A+R14A, 12B,
+             1/2 (or), 12? (uncertain), A2 (asymmetric); "0" for none.
+             AUs without a letter are reasoned on as present, intensity
+             not coded.
+  --au-json  evidence as JSON: [{"au":12,"side":"right","intensity":0.4}],
+             {"evidence":[...]}, or {"AU04":0.4,"L12":0.3,"AU12_r":2.5}
+             (intensities in [0,1]; OpenFace _r columns on 0..5).
+  --label    the true label: the text is verified against it (Des2Exp) and
+             the feedback loop runs; a failure is reported, never hidden.
+  --json     print the structured chain of thought (conclusion.label, ...).
+  --seed     phrasing seed (default 0): same seed, same text.
+  --classes  the task's label set, e.g. negative,positive,surprise.
+  --dataset  source dataset for dataset-aware mappings (e.g. "CASME II").
+
+Exit status 1 when --label is given and the chain of thought could not be
+made to agree with it (the output is still printed, flagged).`,
+		run: runCot,
+	}
+}
+
+func runCot(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("cot")
+	aus := fs.String("aus", "", "FACS AU string")
+	auJSON := fs.String("au-json", "", "JSON evidence file")
+	label := fs.String("label", "", "true label")
+	asJSON := fs.Bool("json", false, "print JSON")
+	seed := fs.Uint64("seed", 0, "phrasing seed")
+	classes := fs.String("classes", "", "comma-separated label set")
+	dataset := fs.String("dataset", "", "source dataset")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErrorf("unexpected argument %q", rest[0])
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["aus"] == set["au-json"] {
+		return usageErrorf("give exactly one of --aus and --au-json")
+	}
+	var ev []cot.Evidence
+	if set["aus"] {
+		code, err := facs.Parse(*aus)
+		if err != nil {
+			return fmt.Errorf("--aus: %w", err)
+		}
+		ev = cot.EvidenceFromCode(code)
+	} else {
+		data, err := os.ReadFile(*auJSON)
+		if err != nil {
+			return fmt.Errorf("--au-json: %w", err)
+		}
+		ev, err = cot.ParseEvidenceJSON(data)
+		if err != nil {
+			return fmt.Errorf("--au-json %s: %w", *auJSON, err)
+		}
+	}
+	o := cot.Options{Seed: *seed, Dataset: *dataset}
+	if *classes != "" {
+		for _, c := range strings.Split(*classes, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				o.Classes = append(o.Classes, c)
+			}
+		}
+	}
+	c, err := cot.Generate(ev, *label, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(c); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(env.stdout, c.Text)
+	}
+	if v := c.Verification; v != nil && v.Verified && v.Attempts > 1 {
+		fmt.Fprintf(env.stderr, "tell cot: %q reached after %d attempts of feedback reflection: %s\n",
+			v.TrueLabel, v.Attempts, strings.Join(v.Feedback, "; "))
+	}
+	if v := c.Verification; v != nil && v.Flagged {
+		return fmt.Errorf("verification failed after %d attempt(s): the evidence does not support %q: %s",
+			v.Attempts, v.TrueLabel, strings.Join(v.Feedback, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tell-project/tell/llm"
+	"github.com/tell-project/tell/llm/llmtest"
+)
+
+// llmManifest writes a manifest of smiling and frowning samples with
+// their AU codes and a PNG face each.
+func llmManifest(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("sample,subject,label,image,aus\n")
+	for i := 0; i < n; i++ {
+		m := image.NewRGBA(image.Rect(0, 0, 8, 8))
+		m.Set(0, 0, color.RGBA{uint8(i), 0, 0, 255})
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("f%d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, m)
+		f.Close()
+		label, aus := "happiness", "6+12"
+		if i%2 == 1 {
+			label, aus = "anger", "4+7"
+		}
+		fmt.Fprintf(&b, "s%d,p%d,%s,f%d.png,%s\n", i, i, label, i, aus)
+	}
+	p := filepath.Join(dir, "m.csv")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	return p
+}
+
+// groundedModel answers from the AU grounding in the prompt.
+func groundedModel(req llm.ChatRequest) llmtest.Reply {
+	label, obs := "anger", "- AU4 (Brow Lowerer): present, anger.\n- AU7 (Lid Tightener): present, anger."
+	if strings.Contains(req.Messages[1].Content(), "AU12") {
+		label, obs = "happiness", "- AU6 (Cheek Raiser): present, happiness.\n- AU12 (Lip Corner Puller): present, happiness."
+	}
+	if len(req.Messages) == 2 {
+		if req.ResponseFormat != nil {
+			return llmtest.Reply{Content: `{"label":"` + label + `"}`}
+		}
+		return llmtest.Reply{Content: label}
+	}
+	return llmtest.Reply{Content: "**Key Observations:**\n" + obs + "\n**Overall Emotional Interpretation:**\n" + label + " dominates.\n**Conclusion:**\n" + label}
+}
+
+func TestEvalLLMCommand(t *testing.T) {
+	const key = "sk-eval-key-0123456789"
+	t.Setenv("TELL_LLM_API_KEY", key)
+	t.Setenv("OPENAI_API_KEY", "")
+	srv := llmtest.New()
+	srv.Key = key
+	srv.Handler = groundedModel
+	defer srv.Close()
+	man := llmManifest(t, 4)
+	out := t.TempDir()
+	code, stdout, stderr := runTell(t, "eval-llm", "--manifest", man, "--llm-url", srv.URL(), "--llm-model", "qwen2.5vl:7b", "--out", out, "--limit", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"samples=3 answered=3 invalid=0 failed=0", "au_match=1.0000", "accuracy=1.0000 uf1=1.0000 uar=1.0000"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, f := range []string{"metrics.json", "answers.jsonl"} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), key) {
+			t.Fatalf("%s contains the API key", f)
+		}
+	}
+	if strings.Contains(stdout+stderr, key) {
+		t.Fatal("output contains the API key")
+	}
+}
+
+func TestEvalLLMUsage(t *testing.T) {
+	t.Setenv("TELL_LLM_URL", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval-llm", "--out", "x", "--llm-url", "http://h"}, "--manifest is required"},
+		{[]string{"eval-llm", "--manifest", "m.csv", "--llm-url", "http://h"}, "--out is required"},
+		{[]string{"eval-llm", "--manifest", "m.csv", "--out", "x"}, "--llm-url"},
+	} {
+		code, _, stderr := runTell(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %s", tc.args, code, stderr)
+		}
+	}
+	code, _, stderr := runTell(t, "eval-llm", "--manifest", "/nonexistent/m.csv", "--out", t.TempDir(), "--llm-url", "http://127.0.0.1:1", "--llm-model", "m")
+	if code != 1 || !strings.Contains(stderr, "/nonexistent/m.csv") {
+		t.Errorf("missing manifest: exit %d, %s", code, stderr)
+	}
+}

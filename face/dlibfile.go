@@ -1,0 +1,161 @@
+package face
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// errTruncated reports input that ended inside a value.
+var errTruncated = errors.New("unexpected end of data (truncated file)")
+
+// dlibReader decodes dlib's serialisation format (dlib/serialize.h) from a
+// byte slice. Integers are "packed": a control byte whose low nibble is the
+// byte count and whose 0x80 bit is the sign, then the magnitude in
+// little-endian order. Floats are a packed int64 mantissa and a packed int16
+// exponent (dlib/float_details.h). The first error sticks; later reads return
+// zero values so that callers can check once per structure.
+type dlibReader struct {
+	buf []byte
+	pos int
+	err error
+}
+
+func (r *dlibReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("at byte %d: %s", r.pos, fmt.Sprintf(format, args...))
+	}
+}
+
+// remaining is the number of unread bytes; vector lengths are checked
+// against it so that a corrupted length cannot trigger a huge allocation.
+func (r *dlibReader) remaining() int { return len(r.buf) - r.pos }
+
+// int reads a packed signed integer of at most maxBytes magnitude bytes.
+func (r *dlibReader) int(maxBytes int) int64 {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos >= len(r.buf) {
+		r.fail("%v", errTruncated)
+		return 0
+	}
+	ctl := r.buf[r.pos]
+	n := int(ctl & 0x0F)
+	if n == 0 || n > maxBytes {
+		r.fail("bad integer control byte 0x%02x", ctl)
+		return 0
+	}
+	if r.pos+1+n > len(r.buf) {
+		r.pos = len(r.buf)
+		r.fail("%v", errTruncated)
+		return 0
+	}
+	var v uint64
+	b := r.buf[r.pos+1 : r.pos+1+n]
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	r.pos += 1 + n
+	if ctl&0x80 != 0 {
+		return -int64(v)
+	}
+	return int64(v)
+}
+
+// uint reads a packed unsigned integer (dlib's unsigned long: 8 bytes).
+// dlib masks the reserved bits 0x70 and rejects the sign bit.
+func (r *dlibReader) uint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos >= len(r.buf) {
+		r.fail("%v", errTruncated)
+		return 0
+	}
+	ctl := r.buf[r.pos] & 0x8F
+	if ctl == 0 || ctl > 8 {
+		r.fail("bad unsigned integer control byte 0x%02x", r.buf[r.pos])
+		return 0
+	}
+	n := int(ctl)
+	if r.pos+1+n > len(r.buf) {
+		r.pos = len(r.buf)
+		r.fail("%v", errTruncated)
+		return 0
+	}
+	var v uint64
+	b := r.buf[r.pos+1 : r.pos+1+n]
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	r.pos += 1 + n
+	return v
+}
+
+// float32 reads a dlib float: mantissa·2^exponent, with the special
+// exponents dlib uses for infinities and NaN.
+func (r *dlibReader) float32() float32 {
+	if r.err != nil {
+		return 0
+	}
+	if r.pos < len(r.buf) && r.buf[r.pos]&0x70 != 0 {
+		// dlib's pre-2012 ASCII float format; no shipped model uses it.
+		r.fail("old ASCII float encoding is not supported")
+		return 0
+	}
+	m := r.int(8)
+	e := r.int(2)
+	if r.err != nil {
+		return 0
+	}
+	switch {
+	case e < 32000:
+		f := float32(m) // dlib: ldexp((float)mantissa, exponent)
+		if e >= -126 && e <= 127 {
+			return float32(float64(f) * math.Float64frombits(uint64(e+1023)<<52))
+		}
+		return float32(math.Ldexp(float64(f), int(e)))
+	case e == 32000:
+		return float32(math.Inf(1))
+	case e == 32001:
+		return float32(math.Inf(-1))
+	default:
+		return float32(math.NaN())
+	}
+}
+
+// length reads a vector length and checks that the remaining input can hold
+// that many elements of at least minBytes each.
+func (r *dlibReader) length(what string, minBytes int) int {
+	n := r.uint()
+	if r.err != nil {
+		return 0
+	}
+	if n > uint64(r.remaining()/minBytes) {
+		r.fail("%s length %d exceeds the remaining %d bytes", what, n, r.remaining())
+		return 0
+	}
+	return int(n)
+}
+
+// floatColumn reads a matrix<float,0,1> into dst (which must have the
+// expected length) and returns false on a size mismatch or error.
+func (r *dlibReader) floatColumn(what string, want int, dst []float32) bool {
+	nr := r.int(8)
+	nc := r.int(8)
+	if r.err != nil {
+		return false
+	}
+	if nr < 0 || nc < 0 {
+		nr, nc = -nr, -nc
+	}
+	if nc != 1 || nr != int64(want) {
+		r.fail("%s is %dx%d, want %dx1", what, nr, nc, want)
+		return false
+	}
+	for i := range dst[:want] {
+		dst[i] = r.float32()
+	}
+	return r.err == nil
+}

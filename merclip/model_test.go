@@ -1,0 +1,99 @@
+package merclip
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tell-project/tell/facs"
+)
+
+func tinyConfig() Config {
+	c := DefaultConfig()
+	c.Input.Size = 8
+	c.Visual = EncoderConfig{Patch: 4, Dim: 8, Layers: 1, Heads: 2, MLP: 2}
+	c.Text = TextConfig{Dim: 8, Layers: 1, Heads: 2, MaxLen: 24}
+	c.EIM = EIMConfig{Enabled: true, Dim: 8, Layers: 2, Heads: 2, Dropout: 0}
+	c.EmbedDim = 6
+	return c
+}
+
+// TestModelGradients checks every parameter tensor's gradient of the
+// weighted MER-CLIP loss (focal + InfoNCE through visual, EIM and text
+// towers) against central finite differences, for each ablation.
+func TestModelGradients(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"full", func(*Config) {}},
+		{"no-eim", func(c *Config) { c.EIM.Enabled = false }},
+		{"no-contrastive", func(c *Config) { c.Loss.Contrastive = false }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tinyConfig()
+			tc.edit(&cfg)
+			vocab := NewVocab(TextCorpus())
+			m, err := NewModel(cfg, KindFlow, []string{"a", "b", "c"}, vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(3, 4))
+			const B = 3
+			x := make([]float32, B*m.Layout.Len())
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			b := &batch{x: x, y: []int{0, 2, 1}, wCon: 1.3, wCls: 0.7}
+			if m.nce != nil {
+				codes := []facs.Code{facs.MustParse("4+7"), facs.MustParse("R12")}
+				b.rows = []int{0, 2}
+				ids := make([]int32, 2*cfg.Text.MaxLen)
+				for r, c := range codes {
+					n := vocab.Encode(facs.Sentence(c, rng), ids[r*cfg.Text.MaxLen:(r+1)*cfg.Text.MaxLen])
+					b.L = max(b.L, n)
+				}
+				for r := range codes {
+					b.ids = append(b.ids, ids[r*cfg.Text.MaxLen:r*cfg.Text.MaxLen+b.L]...)
+				}
+			}
+			loss := func() float64 {
+				zero(m)
+				cl, co, err := m.stepLoss(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b.wCls*float64(cl) + b.wCon*float64(co)
+			}
+			loss()
+			params := m.Params()
+			grads := make([][]float32, len(params))
+			for i, p := range params {
+				grads[i] = append([]float32(nil), p.Grad...)
+			}
+			const h = 2e-3
+			for i, p := range params {
+				// a few coordinates per tensor keep the test fast
+				for _, j := range []int{0, len(p.Data) / 2, len(p.Data) - 1} {
+					old := p.Data[j]
+					p.Data[j] = old + h
+					lp := loss()
+					p.Data[j] = old - h
+					lm := loss()
+					p.Data[j] = old
+					num := (lp - lm) / (2 * h)
+					an := float64(grads[i][j])
+					if math.Abs(num-an) > 2e-3+5e-2*math.Abs(num) {
+						t.Errorf("%s[%d]: analytic %.6f, numeric %.6f", p.Name, j, an, num)
+					}
+				}
+			}
+		})
+	}
+}
+
+func zero(m *Model) {
+	for _, p := range m.Params() {
+		clear(p.Grad)
+	}
+}
