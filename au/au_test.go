@@ -2,6 +2,7 @@ package au
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -190,4 +191,21 @@ func BenchmarkMeasure(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		est.Measure(f, &m)
 	}
+}
+
+func ExampleEstimator() {
+	img, _ := portrait.Astronaut()
+	ref := raster.FromImage(img)
+	est, _ := New(ref, synth.AstronautLandmarks)
+	// The same face one pixel to the right: head motion, not an expression.
+	var m Measurement
+	est.Measure(shifted(ref, 1, 0, 0, 0, 0), &m)
+	present := 0
+	for _, p := range m.Present {
+		if p {
+			present++
+		}
+	}
+	fmt.Printf("tx %.1f px, %d AUs present\n", m.TX, present)
+	// Output: tx 1.0 px, 0 AUs present
 }
