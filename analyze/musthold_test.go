@@ -12,15 +12,15 @@ import (
 )
 
 // testSeed is the first of the three seeds the acceptance test renders
-// with. Development used other seeds (TELL_DEV_SEED=N runs the test on N,
-// N+1, N+2 instead); see the package's final report for which seeds were
-// looked at while tuning.
+// with. Seeds 5001–5003 were first run after the last change to the AU
+// basis, thresholds and event rules; tuning used seeds 1–41 and 1001–1003
+// (TELL_DEV_SEED=N runs the test on N, N+1, N+2 instead).
 func testSeed() uint64 {
 	if s := os.Getenv("TELL_DEV_SEED"); s != "" {
 		n, _ := strconv.ParseUint(s, 10, 64)
 		return n
 	}
-	return 1001
+	return 5001
 }
 
 // runClip analyses one synthetic clip in memory.

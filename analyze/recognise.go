@@ -46,7 +46,7 @@ type EventAU struct {
 // suppressed relative to the strongest AU of the same face region.
 const (
 	eventPresence = 0.3  // 0–5 scale
-	regionFloor   = 0.5  // share of the region's strongest AU
+	regionFloor   = 0.4  // share of the region's strongest AU
 	globalFloor   = 0.12 // share of the event's strongest AU
 	// sideRatio: one side this many times the other makes an AU unilateral.
 	sideRatio = 2.5
