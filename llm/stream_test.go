@@ -11,7 +11,8 @@ func TestReadStreamEdgeCases(t *testing.T) {
 	cases := []struct {
 		name, in, want, err string
 	}{
-		{"CRLF-free multi-line data joins", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", "ab", ""},
+		{"two events", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", "ab", ""},
+		{"CRLF line ends", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"r\"}}]}\r\n\r\ndata: [DONE]\r\n\r\n", "r", ""},
 		{"no [DONE] but finished", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"length\"}]}\n", "x", ""},
 		{"cut off", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n", "", "before [DONE]"},
 		{"other choices ignored", "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"no\"}},{\"index\":0,\"delta\":{\"content\":\"yes\"}}]}\n\ndata: [DONE]\n\n", "yes", ""},
