@@ -30,7 +30,7 @@ type Detection struct {
 
 // DetectorOptions tune the scan. Zero fields take the defaults.
 type DetectorOptions struct {
-	MinSize     int     // smallest face (pigo window side) scanned, pixels (default: shorter image side / 8, at least 24)
+	MinSize     int     // smallest face (pigo window side) scanned, pixels (default: shorter image side / 6, at least 24)
 	MaxSize     int     // largest (default: the image's shorter side)
 	ShiftFactor float64 // window step as a fraction of its size (default 0.1)
 	ScaleFactor float64 // size ratio between scales (default 1.1)
@@ -93,7 +93,7 @@ const scanMinWindow = 24
 func (d *Detector) Detect(img *raster.Gray) []Detection {
 	minSize, maxSize := d.opt.MinSize, d.opt.MaxSize
 	if minSize <= 0 {
-		minSize = max(scanMinWindow, min(img.W, img.H)/8)
+		minSize = max(scanMinWindow, min(img.W, img.H)/6)
 	}
 	if maxSize <= 0 {
 		maxSize = min(img.W, img.H)
