@@ -63,7 +63,7 @@ func NewTVL1(p Params) (*TVL1, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	t := &TVL1{p: p, team: newTeam(n), simd: hasSIMD()}
-	t.errs = make([]float32, t.team.n)
+	t.errs = make([]float32, t.team.maxChunks())
 	// Workers hold the team, not t: stop them once t is unreachable even
 	// if the caller forgets Close.
 	runtime.AddCleanup(t, func(tm *team) { tm.close() }, t.team)
@@ -226,7 +226,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 	t.taut = float32(p.Tau / p.Theta)
 	t.theta = float32(p.Theta)
 	scaledEps := float32(p.Epsilon * p.Epsilon * float64(n))
-	nb := t.team.bands(w, h)
+	nb := t.team.chunks(w, h)
 
 	t.team.do(t, kindGradient, nb, h)
 	padRows(t.pad, w, h)
@@ -265,7 +265,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 }
 
 // band implements runner.
-func (t *TVL1) band(kind, band, y0, y1 int) {
+func (t *TVL1) band(kind, chunk, worker, y0, y1 int) {
 	switch kind {
 	case kindGradient:
 		gradientPadded(t.i1[t.l], t.w, t.h, t.pad, y0, y1)
@@ -279,15 +279,15 @@ func (t *TVL1) band(kind, band, y0, y1 int) {
 				t.dualRow(y - 1)
 			}
 		}
-		t.errs[band] = e
+		t.errs[chunk] = e
 	case kindMedian:
 		n := t.w * t.h
 		if t.simd {
-			medianSIMD(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
-			medianSIMD(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
+			medianSIMD(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[worker])
+			medianSIMD(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[worker])
 		} else {
-			median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
-			median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+			median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[worker])
+			median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[worker])
 		}
 	}
 }
