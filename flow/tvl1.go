@@ -29,20 +29,20 @@ type TVL1 struct {
 	wx, wy, rhoc, invg []float32 // per warp: warped gradient, constant residual, 1/|∇I1|²
 	p11, p12, p21, p22 []float32 // dual variables
 	zero               []float32 // a row of zeros (divergence at the top row)
-	errs               []float32 // per band partial flow change
-	cols               [][]int32 // per band median scratch
+	errs               []float32 // per chunk partial flow change
+	cols               [][]int32 // per participant median scratch (Go kernels)
 	capW, capH         int       // size the buffers were made for
 
-	// Level being processed, read by the band kernels.
+	// Level being processed, read by the chunk kernels.
 	w, h       int
 	l          int
 	lt, taut   float32
 	theta      float32
 	medianSize int
-	simd       bool // use the AVX2 row kernels
-	mscratch   []*medianScratch
-	pixelIters int
-	iterations int // inner iterations run by the last Compute (for tests and tuning)
+	simd       bool             // use the AVX2 row kernels
+	mscratch   []*medianScratch // per participant median scratch (AVX2 kernels)
+	pixelIters int              // pixel updates of the last Compute (for tuning)
+	iterations int              // inner iterations run by the last Compute (for tests and tuning)
 }
 
 // band kinds.
@@ -249,8 +249,8 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 			}
 			for inner := 0; e > scaledEps && inner < p.InnerIterations; inner++ {
 				t.team.do(t, kindIterate, nb, h)
-				// The dual update of each band's last row needs the next
-				// band's new flow: it runs here, after all bands.
+				// The dual update of each chunk's last row needs the next
+				// chunk's new flow: it runs here, after all chunks.
 				e = 0
 				for b := 0; b < nb; b++ {
 					t.dualRow((b+1)*h/nb - 1)
