@@ -83,6 +83,11 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("merclip: config: %w", err)
 	}
+	switch opt.Protocol {
+	case ProtocolLOSO, ProtocolKFold, ProtocolHoldout:
+	default:
+		return nil, fmt.Errorf("merclip: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
+	}
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
