@@ -140,11 +140,21 @@ type lostSpan struct{ from, to int }
 func Run(ctx context.Context, input string, opt Options) (*Result, error) {
 	src, err := OpenSource(ctx, input, opt.FPS)
 	if err != nil {
-		return nil, err
+		// Still write the (empty) outputs, marked partial with the reason,
+		// so that a batch over many files leaves a trace for each.
+		src = errSource{err}
 	}
 	defer src.Close()
 	return RunSource(ctx, src, input, opt)
 }
+
+// errSource fails at once with the error that kept the input from opening.
+type errSource struct{ err error }
+
+func (s errSource) Next(context.Context) (*raster.Gray, error) { return nil, s.err }
+func (s errSource) FPS() float64                               { return 0 }
+func (s errSource) Frames() int                                { return -1 }
+func (s errSource) Close() error                               { return nil }
 
 // RunSource analyses frames from src; input names it in the outputs. The
 // outputs are written even when the run fails part-way: their status is
@@ -222,6 +232,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		if err != nil {
 			r.flush(sp, idx-1)
+			if _, ok := src.(errSource); ok {
+				return err
+			}
 			return fmt.Errorf("frame %d: %w", idx+1, err)
 		}
 		if est == nil && sinceSearch >= redetect {

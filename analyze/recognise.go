@@ -40,11 +40,14 @@ type EventAU struct {
 	Left      float64 `json:"left"`           // peak on the subject's left, 0–5
 }
 
-// Event-level AU decisions.
+// Event-level AU decisions. An event is already a spotted movement, so an
+// AU needs less intensity to count than in a single frame; cross-talk
+// between neighbouring AU movements (AU4 read into a strong AU1+2) is
+// suppressed relative to the strongest AU of the same face region.
 const (
-	// relativeFloor drops AUs weaker than this share of the event's
-	// strongest one: cross-talk between neighbouring AU movements.
-	relativeFloor = 0.3
+	eventPresence = 0.3  // 0–5 scale
+	regionFloor   = 0.4  // share of the region's strongest AU
+	globalFloor   = 0.12 // share of the event's strongest AU
 	// sideRatio: one side this many times the other makes an AU unilateral.
 	sideRatio = 2.5
 )
@@ -53,16 +56,19 @@ const (
 // au.AUs) into the event's AUs, strongest first.
 func peakAUs(both, right, left []float32) []EventAU {
 	var top float32
-	for _, v := range both {
-		top = max(top, v)
+	regionTop := map[facs.Region]float32{}
+	for i, n := range au.AUs {
+		top = max(top, both[i])
+		r := facs.Describe(n).Region
+		regionTop[r] = max(regionTop[r], both[i])
 	}
 	var out []EventAU
 	for i, n := range au.AUs {
 		v := both[i]
-		if v < au.PresenceThreshold || v < relativeFloor*top {
+		info := facs.Describe(n)
+		if v < eventPresence || v < globalFloor*top || v < regionFloor*regionTop[info.Region] {
 			continue
 		}
-		info := facs.Describe(n)
 		e := EventAU{AU: n, Name: info.Name, Intensity: round2(float64(v)), Right: round2(float64(right[i])), Left: round2(float64(left[i]))}
 		if info.Lateral() {
 			switch {

@@ -111,7 +111,11 @@ func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
 		f := float32(1) / float32(int(1)<<lv)
 		e.tpl[lv] = make([]template, numPoints)
 		for i, p := range e.refPts {
-			e.tpl[lv][i] = makeTemplate(e.pyr.lv[lv], (float32(p[0])-float32(x0))*f, (float32(p[1])-float32(y0))*f, e.r)
+			r := e.r
+			if finePoint(i) {
+				r = max(3, (e.r+1)/2)
+			}
+			e.tpl[lv][i] = makeTemplate(e.pyr.lv[lv], (float32(p[0])-float32(x0))*f, (float32(p[1])-float32(y0))*f, r)
 		}
 	}
 	n := 2*e.r + 1
@@ -124,6 +128,17 @@ func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
 	e.resid = make([]float64, 2*numPoints)
 	e.w = make([]float64, 2*numPoints)
 	return e, nil
+}
+
+// finePoint marks points whose movement is local (eyelids, inner lips):
+// they get half the window, so the window does not average their motion
+// with still skin around them.
+func finePoint(i int) bool {
+	switch i {
+	case 37, 38, 40, 41, 43, 44, 46, 47, 61, 62, 63, 65, 66, 67:
+		return true
+	}
+	return false
 }
 
 // IOD is the reference inter-ocular distance in pixels.
@@ -188,13 +203,13 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 		qx, qy := gx/2, gy/2
 		var res float32
 		ok := true
-		qx, qy, _, ok = trackPoint(e.pyr.lv[1], &e.tpl[1][i], qx, qy, e.r, e.buf)
+		qx, qy, _, ok = trackPoint(e.pyr.lv[1], &e.tpl[1][i], qx, qy, e.buf)
 		if ok {
 			qx, qy = 2*qx, 2*qy
 		} else {
 			qx, qy = gx, gy
 		}
-		qx, qy, res, ok = trackPoint(e.pyr.lv[0], &e.tpl[0][i], qx, qy, e.r, e.buf)
+		qx, qy, res, ok = trackPoint(e.pyr.lv[0], &e.tpl[0][i], qx, qy, e.buf)
 		e.ok[i] = ok && res < 0.6
 		if e.ok[i] {
 			tracked++

@@ -46,7 +46,7 @@ func fitSimilarity(src, dst [][2]float64, w []float64) similarity {
 func robustSimilarity(src, dst [][2]float64, w []float64, huber float64) similarity {
 	m := fitSimilarity(src, dst, w)
 	rw := make([]float64, len(w))
-	for pass := 0; pass < 2; pass++ {
+	for pass := 0; pass < 4; pass++ {
 		for i := range src {
 			x, y := m.apply(src[i][0], src[i][1])
 			r := math.Hypot(x-dst[i][0], y-dst[i][1])

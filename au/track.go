@@ -63,13 +63,14 @@ func ensure(g *raster.Gray, w, h int) *raster.Gray {
 type template struct {
 	t, gx, gy     []float32
 	h00, h01, h11 float32 // inverse Hessian
+	r             int     // window radius
 	ok            bool
 }
 
 // makeTemplate samples a (2r+1)² patch of g centred at (cx, cy).
 func makeTemplate(g *raster.Gray, cx, cy float32, r int) template {
 	n := 2*r + 1
-	tp := template{t: make([]float32, n*n), gx: make([]float32, n*n), gy: make([]float32, n*n)}
+	tp := template{t: make([]float32, n*n), gx: make([]float32, n*n), gy: make([]float32, n*n), r: r}
 	var mean float32
 	var a, b, c float64
 	i := 0
@@ -129,10 +130,12 @@ func sampleWindow(g *raster.Gray, qx, qy float32, r int, buf []float32) bool {
 // trackPoint refines (qx, qy) so that the window of g there matches tp.
 // It returns the position, the normalised residual (RMS error over the
 // template's RMS) and whether it converged inside the image.
-func trackPoint(g *raster.Gray, tp *template, qx, qy float32, r int, buf []float32) (float32, float32, float32, bool) {
+func trackPoint(g *raster.Gray, tp *template, qx, qy float32, buf []float32) (float32, float32, float32, bool) {
 	if !tp.ok {
 		return qx, qy, 1, false
 	}
+	r := tp.r
+	buf = buf[:(2*r+1)*(2*r+1)]
 	var rms float32
 	for it := 0; it < 12; it++ {
 		if !sampleWindow(g, qx, qy, r, buf) {

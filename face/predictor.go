@@ -74,7 +74,13 @@ type Predictor struct {
 	initial []float32 // mean shape, x0 y0 x1 y1 ..., in box-normalised units
 	levels  []cascadeLevel
 	maxFeat int
-	scratch sync.Pool // *[]float32 feature buffers of length maxFeat
+	scratch sync.Pool // *scratch
+}
+
+// scratch is the per-call working memory of Predict, pooled.
+type scratch struct {
+	feat []float32 // feature pixel intensities of the current level
+	offs []int32   // chosen leaf offset per tree of the current level
 }
 
 // cascadeLevel is one forest of the cascade with its feature pixels.
@@ -230,7 +236,13 @@ func ParsePredictor(data []byte) (*Predictor, error) {
 			}
 		}
 	}
-	p.scratch.New = func() any { b := make([]float32, p.maxFeat); return &b }
+	maxTrees := 0
+	for _, lv := range p.levels {
+		maxTrees = max(maxTrees, lv.ntrees)
+	}
+	p.scratch.New = func() any {
+		return &scratch{feat: make([]float32, p.maxFeat), offs: make([]int32, maxTrees)}
+	}
 	return p, nil
 }
 
@@ -263,15 +275,19 @@ func (p *Predictor) Predict(img *raster.Gray, box Rect) Shape {
 	const dim = 2 * NumLandmarks
 	var cur [dim]float32
 	copy(cur[:], p.initial)
-	bp := p.scratch.Get().(*[]float32)
-	feat := *bp
+	sc := p.scratch.Get().(*scratch)
+	feat := sc.feat
 	u := newBoxTransform(box)
 	for li := range p.levels {
 		lv := &p.levels[li]
 		m := similarity(p.initial, cur[:])
 		u.sample(img, m, &cur, lv.anchor, lv.deltas, feat)
+		// Walk every tree first (the features are fixed for the level),
+		// then sum the chosen leaves: the walks are independent, so the CPU
+		// overlaps them, and the sum streams through the leaves.
 		ns, nl := lv.nsplits, lv.nleaves
-		for t := 0; t < lv.ntrees; t++ {
+		offs := sc.offs[:lv.ntrees]
+		for t := range offs {
 			sp := lv.splits[t*ns : t*ns+ns]
 			i := 0
 			for i < ns {
@@ -282,11 +298,11 @@ func (p *Predictor) Predict(img *raster.Gray, box Rect) Shape {
 					i = 2*i + 2
 				}
 			}
-			off := ((t * nl) + (i - ns)) * dim
-			addLeaf(&cur, lv.leaves[off:off+dim])
+			offs[t] = int32(((t * nl) + (i - ns)) * dim)
 		}
+		addLeaves(&cur, lv.leaves, offs)
 	}
-	p.scratch.Put(bp)
+	p.scratch.Put(sc)
 	var s Shape
 	for i := range s {
 		s[i] = u.apply(cur[2*i], cur[2*i+1])
@@ -294,21 +310,26 @@ func (p *Predictor) Predict(img *raster.Gray, box Rect) Shape {
 	return s
 }
 
-// addLeaf adds one tree's leaf vector to the shape, element by element in
-// order, as dlib's current_shape += leaf does (so float32 sums round alike).
-func addLeaf(cur *[2 * NumLandmarks]float32, leaf []float32) {
-	leaf = leaf[:len(cur)]
-	for j := 0; j+8 <= len(cur); j += 8 {
+// addLeaves adds the leaf vectors at offs to the shape in tree order, as
+// dlib's repeated current_shape += leaf does, so every float32 sum rounds
+// alike. It works through the shape in blocks of 8 coordinates held in
+// registers, touching each block of every leaf once.
+func addLeaves(cur *[2 * NumLandmarks]float32, leaves []float32, offs []int32) {
+	for j := 0; j < len(cur); j += 8 {
 		c := cur[j : j+8 : j+8]
-		l := leaf[j : j+8 : j+8]
-		c[0] += l[0]
-		c[1] += l[1]
-		c[2] += l[2]
-		c[3] += l[3]
-		c[4] += l[4]
-		c[5] += l[5]
-		c[6] += l[6]
-		c[7] += l[7]
+		a0, a1, a2, a3, a4, a5, a6, a7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+		for _, o := range offs {
+			l := leaves[int(o)+j : int(o)+j+8 : int(o)+j+8]
+			a0 += l[0]
+			a1 += l[1]
+			a2 += l[2]
+			a3 += l[3]
+			a4 += l[4]
+			a5 += l[5]
+			a6 += l[6]
+			a7 += l[7]
+		}
+		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = a0, a1, a2, a3, a4, a5, a6, a7
 	}
 }
 

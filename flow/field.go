@@ -7,6 +7,19 @@
 // All images and fields are flat row-major float32 slices. The hot path —
 // onset/apex pairs of aligned face crops around 128×128 — reuses every
 // buffer: a TVL1 estimator allocates only when the image size changes.
+//
+// The TV-L1 solver follows OpenCV's DualTVL1 step by step (bilinear image
+// pyramid, bicubic warps of I1 and its centred gradient, thresholding,
+// primal and dual updates, median filtering between outer iterations, the
+// same epsilon test), with these deliberate differences: warps sample at
+// the exact position (OpenCV's remap rounds to 1/32 px) and replicate the
+// border (OpenCV's reads zeros outside the image); where |∇I1|² is below
+// FLT_EPSILON the data step leaves the flow unchanged; the optional gamma
+// (illumination) term is not implemented. Each inner iteration is one
+// fused sweep (primal update of a row, dual update of the row above),
+// split into row bands across goroutines; on amd64 with AVX2 and FMA the
+// row kernels, the warp and the median networks run in assembly, with a
+// pure-Go version of each (checked against each other in the tests).
 package flow
 
 import (

@@ -118,8 +118,19 @@ func warpPadded(pad []float32, w, h, y int, u1, u2, v, vx, vy []float32) {
 	vx = vx[:len(u1)]
 	vy = vy[:len(u1)]
 	for x := range u1 {
-		fx := min(max(float32(x)+u1[x], -1), fw)
-		fy := min(max(float32(y)+u2[x], -1), fh)
+		// Written so that NaN clamps to -1 (as the AVX kernel's MAXSS
+		// does) instead of reaching the index computation.
+		fx, fy := float32(x)+u1[x], float32(y)+u2[x]
+		if !(fx >= -1) {
+			fx = -1
+		} else if fx > fw {
+			fx = fw
+		}
+		if !(fy >= -1) {
+			fy = -1
+		} else if fy > fh {
+			fy = fh
+		}
 		xi := int(fx+2) - 2 // floor for fx >= -2
 		yi := int(fy+2) - 2
 		wx0, wx1, wx2, wx3 := cubicWeights(fx - float32(xi))

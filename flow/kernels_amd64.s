@@ -18,6 +18,7 @@ GLOBL lanes<>(SB), RODATA|NOPTR, $32
 // pixel is updated once.
 
 // func primalAVX2(a *primalArgs)
+// It updates pixel 0, then 1.. in blocks of 8; rows need n >= 9.
 // primalArgs: u1 0, u2 8, gx 16, gy 24, rc 32, ig 40, p11 48, p12 56,
 // p21 64, p22 72, p12u 80, p22u 88, n 96, lt 104, th 108, err 112, next 120.
 TEXT ·primalAVX2(SB), NOSPLIT, $0-8
@@ -37,7 +38,42 @@ TEXT ·primalAVX2(SB), NOSPLIT, $0-8
 	VXORPS       Y12, Y12, Y12
 	VSUBPS       Y15, Y12, Y12 // -lt
 	VPCMPEQD     Y11, Y11, Y11 // lane mask: all lanes
-	MOVQ         $1, CX
+
+	// Pixel 0 has no left neighbour (p[-1] = 0): one scalar update.
+	VMOVSS      (AX), X0
+	VMOVSS      (DX), X1
+	VMOVSS      (SI), X2
+	VMOVSS      (R8), X3
+	VMOVSS      (R9), X4
+	VFMADD231SS X2, X0, X4
+	VFMADD231SS X3, X1, X4
+	VMULSS      (R10), X4, X4
+	VXORPS      X5, X5, X5
+	VSUBSS      X4, X5, X4
+	VMINSS      X15, X4, X4
+	VMAXSS      X12, X4, X4
+	VMOVSS      (R11), X5
+	VADDSS      (R12), X5, X5
+	MOVQ        80(DI), BX
+	VSUBSS      (BX), X5, X5
+	VMOVSS      (R13), X6
+	MOVQ        72(DI), BX
+	VADDSS      (BX), X6, X6
+	MOVQ        88(DI), BX
+	VSUBSS      (BX), X6, X6
+	VMULSS      X14, X5, X5
+	VFMADD231SS X4, X2, X5
+	VMULSS      X14, X6, X6
+	VFMADD231SS X4, X3, X6
+	VMULSS      X5, X5, X7
+	VFMADD231SS X6, X6, X7
+	VADDSS      X5, X0, X0
+	VADDSS      X6, X1, X1
+	VMOVSS      X0, (AX)
+	VMOVSS      X1, (DX)
+	VXORPS      Y13, Y13, Y13
+	VMOVSS      X7, X13, X13   // the error so far, in lane 0
+	MOVQ        $1, CX
 
 ploop:
 	MOVQ CX, BX
@@ -162,15 +198,23 @@ dbody:
 	VFMADD231PS Y3, Y3, Y6
 	VSQRTPS     Y6, Y6
 	VMOVAPS     Y14, Y7
-	VFMADD231PS Y15, Y6, Y7 // 1 + tt*|grad u1|
-	VDIVPS      Y7, Y14, Y7 // r1
+	VFMADD231PS Y15, Y6, Y7 // d1 = 1 + tt*|grad u1|
+	VRCPPS       Y7, Y10     // r1 ≈ 1/d1, refined by one Newton step
+	VMOVAPS      Y14, Y11
+	VFNMADD231PS Y10, Y7, Y11
+	VFMADD231PS  Y11, Y10, Y10
+	VMOVAPS      Y10, Y7
 
 	VMULPS      Y4, Y4, Y8
 	VFMADD231PS Y5, Y5, Y8
 	VSQRTPS     Y8, Y8
 	VMOVAPS     Y14, Y9
 	VFMADD231PS Y15, Y8, Y9
-	VDIVPS      Y9, Y14, Y9 // r2
+	VRCPPS       Y9, Y10     // r2
+	VMOVAPS      Y14, Y11
+	VFNMADD231PS Y10, Y9, Y11
+	VFMADD231PS  Y11, Y10, Y10
+	VMOVAPS      Y10, Y9
 
 	VMOVUPS     (R9)(CX*4), Y10
 	VFMADD231PS Y15, Y2, Y10
@@ -360,4 +404,32 @@ wloop:
 	JMP  wloop
 
 wdone:
+	RET
+
+// func floatKeysAVX2(src *float32, dst *int32, n int)
+// dst[i] = floatKey(src[i]) for i < n rounded down to a multiple of 8.
+TEXT ·floatKeysAVX2(SB), NOSPLIT, $0-24
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	MOVL $0x7fffffff, BX
+	MOVL BX, X15
+	VPBROADCASTD X15, Y15
+	XORQ AX, AX
+
+kloop:
+	TESTQ CX, CX
+	JZ    kdone
+	VMOVDQU (SI)(AX*4), Y0
+	VPSRAD  $31, Y0, Y1
+	VPAND   Y15, Y1, Y1
+	VPXOR   Y1, Y0, Y0
+	VMOVDQU Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	DECQ    CX
+	JMP     kloop
+
+kdone:
+	VZEROUPPER
 	RET

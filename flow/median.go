@@ -74,8 +74,13 @@ func medianSIMD(src, dst []float32, w, h, k int, y0, y1 int, s *medianScratch) {
 			krow[kw-1-x] = floatKey(srow[w-1])
 		}
 		inner := krow[r : r+w]
-		for x, v := range srow {
-			inner[x] = floatKey(v)
+		done := 0
+		if w >= 8 {
+			floatKeysAVX2(&srow[0], &inner[0], w)
+			done = w &^ 7
+		}
+		for x := done; x < w; x++ {
+			inner[x] = floatKey(srow[x])
 		}
 	}
 	a := medianArgs{kstride: kw, tmp: &s.tmp[0], tstride: roundUp8(kw) + 8, out: &s.out[0], w: w}

@@ -69,3 +69,9 @@ type warpArgs struct {
 //
 //go:noescape
 func warpRowAVX(a *warpArgs)
+
+// floatKeysAVX2 sets dst[i] = floatKey(src[i]) for i below n rounded down
+// to a multiple of 8.
+//
+//go:noescape
+func floatKeysAVX2(src *float32, dst *int32, n int)

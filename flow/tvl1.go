@@ -140,9 +140,22 @@ func checkPair(a, b *raster.Gray) error {
 	if a.W < 3 || a.H < 3 {
 		return fmt.Errorf("flow: image %dx%d too small, need at least 3x3", a.W, a.H)
 	}
-	for _, g := range []*raster.Gray{a, b} {
+	for i, g := range []*raster.Gray{a, b} {
+		name := "first"
+		if i == 1 {
+			name = "second"
+		}
 		if g.Stride < g.W || len(g.Pix) < (g.H-1)*g.Stride+g.W {
-			return fmt.Errorf("flow: malformed %dx%d image (stride %d, %d pixels)", g.W, g.H, g.Stride, len(g.Pix))
+			return fmt.Errorf("flow: malformed %dx%d %s image (stride %d, %d pixels)", g.W, g.H, name, g.Stride, len(g.Pix))
+		}
+		// Intensities are 0..255 by convention; anything non-finite or
+		// absurdly large would only turn the flow into NaN.
+		for y := 0; y < g.H; y++ {
+			for x, v := range g.Pix[y*g.Stride : y*g.Stride+g.W] {
+				if !(v > -1e6 && v < 1e6) {
+					return fmt.Errorf("flow: %s image: pixel (%d,%d) = %v, want a finite intensity", name, x, y, v)
+				}
+			}
 		}
 	}
 	return nil
@@ -284,6 +297,22 @@ func (t *TVL1) band(kind, band, y0, y1 int) {
 func (t *TVL1) primalRow(y int) float32 {
 	w := t.w
 	o := y * w
+	if t.simd && w > 9 {
+		// The kernel does the whole row (pixel 0, blocks of 8, and an
+		// overlapping masked last block).
+		p12u, p22u := t.zero, t.zero
+		if y > 0 {
+			p12u, p22u = t.p12[o-w:], t.p22[o-w:]
+		}
+		a := primalArgs{
+			u1: &t.u1[o], u2: &t.u2[o], gx: &t.wx[o], gy: &t.wy[o], rc: &t.rhoc[o], ig: &t.invg[o],
+			p11: &t.p11[o], p12: &t.p12[o], p21: &t.p21[o], p22: &t.p22[o], p12u: &p12u[0], p22u: &p22u[0],
+			n: w, lt: t.lt, th: t.theta,
+		}
+		_ = t.u1[o+w-1] // the kernel reads and writes w values from each pointer
+		primalAVX2(&a)
+		return a.err
+	}
 	u1 := t.u1[o : o+w]
 	u2 := t.u2[o : o+w]
 	u2 = u2[:len(u1)]
@@ -315,22 +344,7 @@ func (t *TVL1) primalRow(y int) float32 {
 	p22u = p22u[:len(u1)]
 	lt, th := t.lt, t.theta
 	var e, l11, l21 float32
-	x0 := 0
-	if t.simd && len(u1) > 9 {
-		// Pixel 0 has no left neighbour: do it below, the rest in blocks.
-		a := primalArgs{
-			u1: &u1[0], u2: &u2[0], gx: &gx[0], gy: &gy[0], rc: &rc[0], ig: &ig[0],
-			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0], p12u: &p12u[0], p22u: &p22u[0],
-			n: len(u1), lt: lt, th: th,
-		}
-		x0 = 1
-		e += primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u, 0, 0, 0, lt, th)
-		primalAVX2(&a)
-		e += a.err
-		x0 = a.next
-		l11, l21 = p11[x0-1], p21[x0-1]
-	}
-	for x := x0; x < len(u1); x++ {
+	for x := 0; x < len(u1); x++ {
 		a1, a2 := u1[x], u2[x]
 		ix, iy := gx[x], gy[x]
 		// Thresholding: the minimiser of the linearised L1 data term plus
@@ -355,30 +369,35 @@ func (t *TVL1) primalRow(y int) float32 {
 	return e
 }
 
-// primalPixel is primalRow's update of pixel x given its left dual
-// neighbours l11, l21.
-func primalPixel(u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u []float32, x int, l11, l21, lt, th float32) float32 {
-	a1, a2 := u1[x], u2[x]
-	ix, iy := gx[x], gy[x]
-	rho := rc[x] + ix*a1 + iy*a2
-	fi := -rho * ig[x]
-	if fi > lt {
-		fi = lt
-	} else if fi < -lt {
-		fi = -lt
-	}
-	n1 := a1 + fi*ix + th*(p11[x]-l11+p12[x]-p12u[x])
-	n2 := a2 + fi*iy + th*(p21[x]-l21+p22[x]-p22u[x])
-	d1, d2 := n1-a1, n2-a2
-	u1[x], u2[x] = n1, n2
-	return d1*d1 + d2*d2
-}
-
 // dualRow updates the dual variables of row y from the forward gradient of
 // the flow: p = (p + τ/θ ∇u) / (1 + τ/θ |∇u|).
 func (t *TVL1) dualRow(y int) {
 	w := t.w
 	o := y * w
+	if t.simd && w > 8 {
+		on := o + w // the row below; on the last row itself (zero derivative)
+		if y+1 >= t.h {
+			on = o
+		}
+		_ = t.u1[on+w-1] // the kernel reads w values from each pointer
+		a := dualArgs{
+			u1: &t.u1[o], u2: &t.u2[o], u1n: &t.u1[on], u2n: &t.u2[on],
+			p11: &t.p11[o], p12: &t.p12[o], p21: &t.p21[o], p22: &t.p22[o],
+			n: w, tt: t.taut,
+		}
+		dualAVX2(&a) // all but the last column
+		x, xn := o+w-1, on+w-1
+		tt := t.taut
+		u1y := t.u1[xn] - t.u1[x]
+		u2y := t.u2[xn] - t.u2[x]
+		r1 := 1 / (1 + tt*abs32(u1y))
+		r2 := 1 / (1 + tt*abs32(u2y))
+		t.p11[x] *= r1
+		t.p12[x] = (t.p12[x] + tt*u1y) * r1
+		t.p21[x] *= r2
+		t.p22[x] = (t.p22[x] + tt*u2y) * r2
+		return
+	}
 	u1 := t.u1[o : o+w]
 	u2 := t.u2[o : o+w]
 	u2 = u2[:len(u1)]
@@ -402,15 +421,6 @@ func (t *TVL1) dualRow(y int) {
 	p22 = p22[:len(u1)]
 	tt := t.taut
 	x := 0
-	if t.simd && len(u1) > 8 {
-		a := dualArgs{
-			u1: &u1[0], u2: &u2[0], u1n: &u1n[0], u2n: &u2n[0],
-			p11: &p11[0], p12: &p12[0], p21: &p21[0], p22: &p22[0],
-			n: len(u1), tt: tt,
-		}
-		dualAVX2(&a)
-		x = a.next
-	}
 	for ; x+1 < len(u1); x++ {
 		a1, a2 := u1[x], u2[x]
 		u1x, u1y := u1[x+1]-a1, u1n[x]-a1

@@ -140,10 +140,14 @@ func TestTVL1BadInput(t *testing.T) {
 		{"empty", raster.NewGray(0, 0), raster.NewGray(0, 0)},
 		{"too small", raster.NewGray(2, 5), raster.NewGray(2, 5)},
 		{"short pixels", &raster.Gray{W: 4, H: 4, Stride: 4, Pix: make([]float32, 10)}, raster.NewGray(4, 4)},
+		{"NaN pixel", raster.NewGray(8, 8), &raster.Gray{W: 8, H: 8, Stride: 8, Pix: append(make([]float32, 63), float32(math.NaN()))}},
+		{"infinite pixel", &raster.Gray{W: 8, H: 8, Stride: 8, Pix: append([]float32{float32(math.Inf(1))}, make([]float32, 63)...)}, raster.NewGray(8, 8)},
 	}
 	for _, tc := range tests {
 		if _, err := est.Compute(ctx, tc.a, tc.b); err == nil {
 			t.Errorf("%s: no error", tc.name)
+		} else {
+			t.Logf("%s: %v", tc.name, err)
 		}
 	}
 	if _, err := NewTVL1(Params{}); err == nil {

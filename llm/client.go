@@ -160,7 +160,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{}
+		// Keep as many idle connections as requests may be in flight, so
+		// that a concurrent run reuses them (the default keeps 2 per host).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = cfg.Concurrency
+		hc = &http.Client{Transport: tr}
 	}
 	lg := cfg.Logger
 	if lg == nil {

@@ -61,3 +61,26 @@ func ExampleModel_Reason() {
 	fmt.Println(ans.Source, ans.CoT.Conclusion.Label, ans.Calls, len(ans.Issues))
 	// Output: llm happiness 2 0
 }
+
+func ExampleRewriter_Rewrite() {
+	// The built-in engine writes the chain of thought; a model rephrases it.
+	c, err := cot.Generate([]cot.Evidence{{AU: 6, Intensity: 0.5}, {AU: 12, Intensity: 0.8}}, "happiness", cot.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// This model drops AU6, so its rewrite is refused and the built-in
+	// text kept.
+	srv := llmtest.New()
+	srv.Handler = func(llm.ChatRequest) llmtest.Reply {
+		return llmtest.Reply{Content: "**Key Observations:**\n- AU12 pulls the lip corners.\n**Overall Emotional Interpretation:**\nA smile.\n**Conclusion:**\nHappiness."}
+	}
+	defer srv.Close()
+	client, _ := llm.New(llm.Config{BaseURL: srv.URL(), Model: "m"})
+	out, res, err := (&llm.Rewriter{Client: client, MaxTries: 2}).Rewrite(context.Background(), c, []string{"happiness", "sadness"})
+	fmt.Println(res.Rewritten, res.Attempts, out.Text == c.Text, err)
+	fmt.Println(res.Feedback[0])
+	// Output:
+	// false 2 true <nil>
+	// rewrite attempt 1: dropped AU6
+}

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -14,3 +15,8 @@ func Backoff(c *Client, attempt int) time.Duration { return c.backoff(attempt) }
 
 // RetryAfter exposes header parsing.
 var RetryAfter = retryAfter
+
+// ReadStream exposes the server-sent-events reader.
+func ReadStream(s string) (*Completion, error) {
+	return (&Client{}).readStream(strings.NewReader(s), nil)
+}

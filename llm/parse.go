@@ -282,10 +282,13 @@ func parseText(s string, classes []string) (Parsed, error) {
 	obsText, hasObs := sections["observations"]
 	concl, hasConcl := sections["conclusion"]
 	interp := sections["interpretation"]
-	if !hasObs && !hasConcl {
-		// No structure: read AUs from the whole text, the label from its
-		// last sentence that names one.
+	if !hasObs {
+		// No observations section: read AUs from the whole text.
 		obsText = s
+	}
+	if !hasConcl {
+		// No conclusion heading ("In conclusion, ..." inside a paragraph):
+		// the label is in the last sentence that names one.
 		concl = lastLabelSentence(s, classes)
 	}
 	p.CoT.Observations = parseObservations(obsText, classes)

@@ -71,6 +71,9 @@ func TestParseCoTVariants(t *testing.T) {
 		{"no headings", "I see AU1 and AU2 raised and AU26 jaw drop. This looks like surprise.", seven, "surprise", []int{1, 2, 26}, 0, false, false},
 		{"absent AU skipped", "**Key Observations:**\n- AU12: 0.8\n- AU4: absent\n**Conclusion:** happiness", seven, "happiness", []int{12}, 2, false, false},
 		{"think block dropped", "<think>maybe AU9 and fear?</think>\n**Key Observations:**\n- AU12: 0.8\n**Conclusion:** happiness", seven, "happiness", []int{12}, 2, false, false},
+		{"GPT-style numbered bold AUs", "**Key Observations:**\n1. **AU6 (Cheek Raiser)** – Intensity: 0.62. Associated with happiness (Duchenne smile).\n2. **AU12 (Lip Corner Puller)** – Intensity: 0.81 (left). Strongly associated with happiness.\n\n**Overall Emotional Interpretation:**\nA genuine smile.\n\n**Conclusion:**\nHappiness", seven, "happiness", []int{6, 12}, 3, false, false},
+		{"Qwen-style numbered markdown", "### 1. Key Observations:\n- AU4: 0.6 (anger)\n### 2. Overall Emotional Interpretation:\nAnger.\n### 3. Conclusion:\n**Anger**", seven, "anger", []int{4}, 3, false, false},
+		{"conclusion inside a paragraph", "**Key Observations:**\n- AU1 0.4, AU15 0.5\n**Overall Emotional Interpretation:**\nThe brows rise inwards and the lip corners drop. In conclusion, this is sadness rather than fear.", seven, "sadness", []int{1, 15}, 2, false, false},
 		{"json in a fence", "```json\n{\"observations\":[{\"au\":\"AU12\",\"side\":\"L\",\"intensity\":\"0.7\",\"emotions\":[\"happiness\"]}],\"interpretation\":{\"dominant\":\"happiness\"},\"conclusion\":{\"label\":\"Happy\",\"confidence\":0.8}}\n```", seven, "happiness", []int{12}, 0, false, true},
 		{"json top-level label", `{"label":"surprise","observations":[{"au":5,"intensity":0.9}]}`, seven, "surprise", []int{5}, 0, false, true},
 	}

@@ -165,8 +165,16 @@ func (m *Model) ask(ctx context.Context, r Request) (Answer, error) {
 		// model said; the check below flags the label.
 		ans.Issues = append(ans.Issues, Issue{Kind: IssueOutsideClasses, Detail: fmt.Sprintf("label answer %q is not one of %s", label, strings.Join(r.Classes, ", "))})
 	}
-	cotMsgs := BuildCoTMessages(labelMsgs, strings.TrimSpace(comp.Content), label, r, structured)
-	comp, err = call(cotMsgs, CoTFormat(r.Classes))
+	labelAnswer := strings.TrimSpace(comp.Content)
+	comp, err = call(BuildCoTMessages(labelMsgs, labelAnswer, label, r, structured), CoTFormat(r.Classes))
+	if err != nil && structured && IsSchemaUnsupported(err) {
+		// Some grammar converters take the small label schema but not the
+		// chain-of-thought one: ask for the three-heading text instead.
+		m.Client.DisableStructured()
+		m.Client.log.Info("llm server refused the chain-of-thought schema; asking for text from now on", "url", m.Client.Endpoint())
+		structured = false
+		comp, err = call(BuildCoTMessages(labelMsgs, labelAnswer, label, r, false), nil)
+	}
 	if err != nil {
 		return ans, err
 	}

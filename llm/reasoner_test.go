@@ -333,3 +333,24 @@ func TestEventReasoner(t *testing.T) {
 		t.Fatalf("%+v %v", c, err)
 	}
 }
+
+func TestModelCoTSchemaRefused(t *testing.T) {
+	srv := llmtest.New()
+	model := fakeModel("happiness", expllmText, smileJSON)
+	srv.Handler = func(req llm.ChatRequest) llmtest.Reply {
+		if req.ResponseFormat != nil && req.ResponseFormat.JSONSchema.Name == "expllm_chain_of_thought" {
+			return llmtest.Reply{Status: 400, ErrMessage: "failed to convert json_schema to grammar"}
+		}
+		return model(req)
+	}
+	defer srv.Close()
+	m := newModel(t, srv, &builtin{})
+	ans, err := m.Reason(context.Background(), llm.Request{Evidence: smileEvidence, Classes: seven})
+	if err != nil || ans.Source != "llm" || ans.JSON || ans.CoT.Conclusion.Label != "happiness" || m.Client.Structured() {
+		t.Fatalf("ans %+v err %v", ans, err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 3 || reqs[2].Req.ResponseFormat != nil || !strings.Contains(reqs[2].Req.Messages[3].Content(), cot.HeadingObservations) {
+		t.Fatalf("%d requests", len(reqs))
+	}
+}

@@ -124,7 +124,9 @@ func (a *Attention) Backward(dy *Tensor) *Tensor {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	qkv := a.qkv.Data
 	parallelFor(B*H, nq*T*hd*8, func(lo, hi int) {
-		dp := make([]float32, nq*T)
+		dpb := getFloats(nq * T)
+		defer putFloats(dpb)
+		dp := *dpb
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/H, bh%H
 			base := b * T * 3 * C

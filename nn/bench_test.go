@@ -24,3 +24,15 @@ func TestBenchRefLossFalls(t *testing.T) {
 		t.Fatalf("loss %v -> %v over %d steps", r.FirstLoss, r.LastLoss, len(r.StepMS))
 	}
 }
+
+// BenchmarkBlock times forward+backward of one reference-size transformer
+// block (batch 32 × 50 tokens × width 128).
+func BenchmarkBlock(b *testing.B) {
+	blk := NewBlock("blk", 128, 4, 512, NewRNG(1))
+	x := randTensor(2, 1, 32, 50, 128)
+	dy := randTensor(3, 1, 32, 50, 128)
+	for i := 0; i < b.N; i++ {
+		blk.Forward(x)
+		blk.Backward(dy)
+	}
+}

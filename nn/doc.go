@@ -15,8 +15,10 @@
 //     PatchEmbed (non-overlapping patches → tokens), Embedding
 //   - LayerNorm, GELU (exact erf), ReLU, Dropout (seeded)
 //   - Attention (multi-head self-attention, optional key padding mask),
-//     Block (pre-norm transformer encoder layer)
-//   - MeanTokens, MaxTokens, Token (class token), MaxPool2d, AvgPool2d;
+//     Block (pre-norm transformer encoder layer); both take Queries to
+//     compute only the first tokens' outputs (a last layer read through its
+//     class token)
+//   - MeanTokens, MaxTokens, Token (class token), Pool2d (max or average);
 //     Add/AddTo for residuals
 //
 // Losses return the loss and the gradient of their inputs: CrossEntropy
@@ -24,7 +26,12 @@
 // α) and InfoNCE (symmetric CLIP loss with a learnable temperature).
 //
 // AdamW (PyTorch's update, per-parameter NoDecay exclusions), ClipGradNorm
-// and WarmupCosine train the parameters.
+// and WarmupCosine train the parameters. Gemm is the SGEMM underneath
+// (row-major, either operand transposed).
+//
+// RefModel is the reference MER model of the project's PyTorch benchmark
+// (ViT over flow images + emotion-inference blocks + AU-text transformer,
+// cross-entropy + InfoNCE); BenchRef times its training steps.
 //
 // # Names and checkpoints
 //
@@ -32,14 +39,20 @@
 // a layer called "vis.0" has "vis.0.ln1.weight", "vis.0.attn.qkv.weight",
 // and so on (see each constructor). SaveCheckpoint writes safetensors
 // (little-endian F32) with the optimiser state under "optim.m.NAME" and
-// "optim.v.NAME" and the step in the metadata; LoadCheckpoint restores
-// them, so training resumes bit-exactly.
+// "optim.v.NAME", the step and hyper-parameters in the metadata
+// ("optim.step", "optim.lr", ...) and a CRC-32 per tensor ("nn.crc32.NAME");
+// LoadCheckpoint restores them, so training resumes bit-exactly, and names
+// the tensor when a file is corrupt, truncated or from another model.
+// Python's safetensors reads the files (the weights are plain F32 tensors).
 //
 // # Threads and determinism
 //
 // Kernels use GOMAXPROCS goroutines, but every output value is computed by
 // one goroutine in a fixed order, so results are bit-identical for any
-// thread count, and identical for a seed. The GEMM micro-kernel is AVX2/FMA
-// assembly when the CPU has it; build with -tags purego or set
-// TELL_NN_NOASM=1 to use the portable Go kernel.
+// thread count, and identical for a seed (Dropout's generator state is not
+// checkpointed: resume is bit-exact for models without dropout). The GEMM
+// micro-kernel (and GELU, vector adds) is AVX2/FMA assembly when the CPU
+// has it; build with -tags purego or set TELL_NN_NOASM=1 to use the
+// portable Go code, which passes the same tests. TELL_NN_AVX512=1 selects
+// an AVX-512 GEMM kernel, slower than AVX2 on the Zen 4 this was tuned on.
 package nn

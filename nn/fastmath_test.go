@@ -53,3 +53,20 @@ func TestGELUValues(t *testing.T) {
 		}
 	}
 }
+
+func TestAddVec(t *testing.T) {
+	for _, n := range []int{0, 1, 31, 32, 33, 100, 1000} {
+		a := randTensor(1, 1, n+1).Data[:n]
+		b := randTensor(2, 1, n+1).Data[:n]
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = a[i] + b[i]
+		}
+		Add(a, a, b) // aliasing the output
+		for i := range want {
+			if a[i] != want[i] {
+				t.Fatalf("n=%d: [%d] %v != %v", n, i, a[i], want[i])
+			}
+		}
+	}
+}

@@ -9,7 +9,7 @@ func geluAVX2(x, y, d *float32, n int)
 // lanes at a time in assembly when the CPU allows it.
 func geluBlock(x, y, d []float32) {
 	n := len(x) &^ 7
-	if n > 0 && activeKernel.mr == 6 {
+	if n > 0 && activeKernel.name == "avx2" {
 		_, _ = y[n-1], d[n-1]
 		geluAVX2(&x[0], &y[0], &d[0], n)
 		x, y, d = x[n:], y[n:], d[n:]

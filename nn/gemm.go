@@ -36,6 +36,7 @@ const (
 // of a packed A panel (k steps of mr values) and a packed B panel (k steps of
 // nr values).
 type microKernel struct {
+	name   string
 	mr, nr int
 	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
 	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
@@ -47,6 +48,12 @@ var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
 type gemmBuf struct{ a, tile []float32 }
 
 func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmWith(activeKernel, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmWith is gemm with an explicit micro-kernel (tests run every kernel
+// the CPU supports).
+func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -68,7 +75,6 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 	if empty {
 		return
 	}
-	kern := activeKernel
 	mr, nr := kern.mr, kern.nr
 	// bbuf holds one packed kc×nc block of B, shared by all workers.
 	ncMax := min(gemmNC, roundUp(n, nr))
@@ -89,10 +95,15 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 			})
 			// Tasks: (row block, column range). Columns are split only as far
 			// as needed to give every worker something to do.
+			// Row blocks of equal size (a multiple of mr); columns split
+			// further until there are about four tasks per worker, so
+			// that uneven shapes still keep every core busy.
 			nmb := (m + gemmMC - 1) / gemmMC
+			mcb := roundUp((m+nmb-1)/nmb, mr)
+			nmb = (m + mcb - 1) / mcb
 			split := 1
-			if nmb < threads {
-				split = min((threads+nmb-1)/nmb, npan)
+			if threads > 1 && nmb < 4*threads {
+				split = min((4*threads+nmb-1)/nmb, npan)
 			}
 			ntask := nmb * split
 			var next atomic.Int64
@@ -114,8 +125,8 @@ func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []floa
 						break
 					}
 					ib, s := t/split, t%split
-					ic := ib * gemmMC
-					mc := min(gemmMC, m-ic)
+					ic := ib * mcb
+					mc := min(mcb, m-ic)
 					if packed != ib {
 						if direct {
 							if r := mc % mr; r != 0 {
@@ -333,4 +344,4 @@ func kernelGo(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulat
 	}
 }
 
-var goKernel = microKernel{mr: 4, nr: 8, fn: kernelGo}
+var goKernel = microKernel{name: "go", mr: 4, nr: 8, fn: kernelGo}

@@ -60,10 +60,13 @@ func TestGemmExactIntegers(t *testing.T) {
 				}
 				want := append([]float32(nil), c...)
 				naiveGemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
-				Gemm(tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
-				for i := range c {
-					if c[i] != want[i] {
-						t.Fatalf("%dx%dx%d trans=%v alpha,beta=%v: c[%d]=%g want %g (kernel %s)", m, n, k, tr, ab, i, c[i], want[i], KernelName())
+				for _, kern := range availableKernels() {
+					got := append([]float32(nil), c...)
+					gemmWith(kern, 2, tr[0], tr[1], m, n, k, ab[0], a, lda, b, ldb, ab[1], got, ldc)
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("%dx%dx%d trans=%v alpha,beta=%v: c[%d]=%g want %g (kernel %s)", m, n, k, tr, ab, i, got[i], want[i], kern.name)
+						}
 					}
 				}
 			}
@@ -78,19 +81,21 @@ func TestGemmFloatBound(t *testing.T) {
 		m, n, k := sz[0], sz[1], sz[2]
 		a := randTensor(31, 1, m, k).Data
 		b := randTensor(32, 1, k, n).Data
-		c := make([]float32, m*n)
 		want := make([]float32, m*n)
-		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 		naiveGemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				var absSum float64
-				for p := 0; p < k; p++ {
-					absSum += math.Abs(float64(a[i*k+p]) * float64(b[p*n+j]))
-				}
-				bound := float64(k+2) * 6e-8 * absSum
-				if d := math.Abs(float64(c[i*n+j] - want[i*n+j])); d > bound {
-					t.Fatalf("%v: c[%d,%d] off by %g > %g", sz, i, j, d, bound)
+		for _, kern := range availableKernels() {
+			c := make([]float32, m*n)
+			gemmWith(kern, 2, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var absSum float64
+					for p := 0; p < k; p++ {
+						absSum += math.Abs(float64(a[i*k+p]) * float64(b[p*n+j]))
+					}
+					bound := float64(k+2) * 6e-8 * absSum
+					if d := math.Abs(float64(c[i*n+j] - want[i*n+j])); d > bound {
+						t.Fatalf("%v %s: c[%d,%d] off by %g > %g", sz, kern.name, i, j, d, bound)
+					}
 				}
 			}
 		}

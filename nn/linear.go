@@ -42,9 +42,11 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 	n := x.Rows()
 	y := ensure(&l.y, withLast(x.Shape, l.Out)...)
 	if l.B != nil {
-		for i := 0; i < n; i++ {
-			copy(y.Data[i*l.Out:(i+1)*l.Out], l.B.Data)
-		}
+		parallelFor(n, l.Out, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				copy(y.Data[i*l.Out:(i+1)*l.Out], l.B.Data)
+			}
+		})
 		Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.W.Data, l.In, 1, y.Data, l.Out)
 	} else {
 		Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.W.Data, l.In, 0, y.Data, l.Out)
@@ -78,11 +80,7 @@ func (l *Linear) accumulate(dy *Tensor) {
 func colSum(dst, x []float32, n, d int) {
 	parallelFor(d, n, func(lo, hi int) {
 		for i := 0; i < n; i++ {
-			row := x[i*d+lo : i*d+hi]
-			dd := dst[lo:hi]
-			for j, v := range row {
-				dd[j] += v
-			}
+			AddTo(dst[lo:hi], x[i*d+lo:i*d+hi])
 		}
 	})
 }

@@ -116,16 +116,18 @@ func normalInit(p []float32, std float64, rng *rand.Rand) {
 
 // Add writes a+b into out (all the same length); the residual connection.
 func Add(out, a, b []float32) {
-	for i := range out {
-		out[i] = a[i] + b[i]
+	if len(a) < len(out) || len(b) < len(out) {
+		panic("nn: Add: operands shorter than the output")
 	}
+	addVec(out, a, b)
 }
 
 // AddTo adds src into dst: the backward of a residual branch.
 func AddTo(dst, src []float32) {
-	for i := range dst {
-		dst[i] += src[i]
+	if len(src) < len(dst) {
+		panic("nn: AddTo: source shorter than the destination")
 	}
+	addVec(dst, dst, src)
 }
 
 // Scale multiplies x by s in place.

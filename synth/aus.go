@@ -98,9 +98,12 @@ var auFields = map[int][]anchor{
 		{pts: []int{48}, dir: [2]float64{0, 1}, sigma: .13, side: sideRight},
 		{pts: []int{54}, dir: [2]float64{0, 1}, sigma: .13, side: sideLeft},
 	},
-	// AU16 lower lip depressor.
+	// AU16 lower lip depressor: lower lip pulled down and a little
+	// sideways (depressor labii inferioris runs down and out).
 	16: {
 		{pts: []int{56, 57, 58}, dir: [2]float64{0, 1}, sigma: .11},
+		{pts: []int{59}, dir: [2]float64{-.35, .7}, sigma: .08},
+		{pts: []int{55}, dir: [2]float64{.35, .7}, sigma: .08},
 	},
 	// AU17 chin raiser: chin boss and lower lip pushed up.
 	17: {
@@ -119,10 +122,11 @@ var auFields = map[int][]anchor{
 		{pts: []int{51}, dir: [2]float64{0, .4}, sigma: .08},
 		{pts: []int{57}, dir: [2]float64{0, -.4}, sigma: .08},
 	},
-	// AU25 lips part: lower lip moves away from the upper one.
+	// AU25 lips part: the lips separate, the lower inner lip down and the
+	// upper inner lip up.
 	25: {
-		{pts: []int{66, 57}, dir: [2]float64{0, 1}, sigma: .09},
-		{pts: []int{62}, dir: [2]float64{0, -.3}, sigma: .08},
+		{pts: []int{66}, dir: [2]float64{0, 1}, sigma: .08},
+		{pts: []int{62}, dir: [2]float64{0, -.6}, sigma: .08},
 	},
 	// AU26 jaw drop: the whole chin and lower lip down.
 	26: {

@@ -154,3 +154,35 @@ func writeAtomic(path string, write func(*os.File) error) error {
 	}
 	return nil
 }
+
+// ReadLandmarks reads 68 landmarks from a file of "x,y" lines (blank lines
+// and lines starting with # are skipped).
+func ReadLandmarks(path string) ([68][2]float32, error) {
+	var lm [68][2]float32
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return lm, fmt.Errorf("landmarks: %w", err)
+	}
+	n := 0
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		xs, ys, ok := strings.Cut(line, ",")
+		x, err1 := strconv.ParseFloat(strings.TrimSpace(xs), 32)
+		y, err2 := strconv.ParseFloat(strings.TrimSpace(ys), 32)
+		if !ok || err1 != nil || err2 != nil {
+			return lm, fmt.Errorf("landmarks %s line %d: want \"x,y\", got %q", path, i+1, line)
+		}
+		if n == 68 {
+			return lm, fmt.Errorf("landmarks %s line %d: more than 68 points", path, i+1)
+		}
+		lm[n] = [2]float32{float32(x), float32(y)}
+		n++
+	}
+	if n != 68 {
+		return lm, fmt.Errorf("landmarks %s: %d points, want 68", path, n)
+	}
+	return lm, nil
+}

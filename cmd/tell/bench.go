@@ -2,42 +2,57 @@ package main
 
 import (
 	"context"
-	"flag"
+	"fmt"
+	"sort"
+	"strings"
 )
 
-// benchCommand groups the measurements that compare tell with its peers in
-// ../shared/bench. Each target prints name=value lines, the headline last.
+// benchmark is one `tell bench NAME` target. Each prints name=value lines,
+// the headline figure last.
+type benchmark struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// benchmarks lists the bench targets; each is defined in its own
+// bench_NAME.go file.
+func benchmarks() []benchmark {
+	b := []benchmark{
+		landmarksBenchmark(),
+		{name: "flow", summary: "TV-L1 optical flow A.png B.png [--gt gt.flo] [--out f.flo] [--preset default|fast]: epe=, tell_tvl1_ms=", run: benchFlow},
+		{name: "nn", summary: "one training step of the reference MER model [--threads N] [--batch N]: tell_step_ms=", run: benchNN},
+	}
+	sort.Slice(b, func(i, j int) bool { return b[i].name < b[j].name })
+	return b
+}
+
+func benchUsage() string {
+	var sb strings.Builder
+	sb.WriteString("Usage: tell bench TARGET [flags] [arguments]\n\n" +
+		"Measures one part of tell and prints name=value lines, the headline figure last,\n" +
+		"in the same interface as the peer programs in the project's bench folder.\n\nTargets:\n")
+	for _, b := range benchmarks() {
+		fmt.Fprintf(&sb, "  %-10s %s\n", b.name, b.summary)
+	}
+	return sb.String()
+}
+
 func benchCommand() command {
 	return command{
 		name:    "bench",
-		summary: "measure tell against its peers (flow, nn, ...)",
-		usage: `usage: tell bench TARGET [flags] [arguments]
-
-Targets:
-  flow A.png B.png [--gt gt.flo] [--out f.flo] [--preset default|fast]
-       TV-L1 optical flow from A to B: prints epe= (mean end-point error
-       against --gt, 8-px border ignored) and last tell_tvl1_ms= (median of
-       5 timed runs after a warm-up).
-  nn [--threads N] [--batch N] [--warmup N] [--steps N]
-       train the reference MER model of bench/torch_step.py (batch 32 of
-       3x28x28 flow images, ViT width 128 depth 4 + 2 EIM blocks, AU-text
-       transformer, cross-entropy + InfoNCE, AdamW) on random data.
-       Prints params=, threads=, kernel=, loss=, then tell_step_ms=<median>.`,
-		run: runBench,
+		summary: "measure a component against its peer (flow, landmarks, nn)",
+		usage:   benchUsage(),
+		run: func(ctx context.Context, env *environment, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("missing benchmark target")
+			}
+			for _, b := range benchmarks() {
+				if b.name == args[0] {
+					return b.run(ctx, env, args[1:])
+				}
+			}
+			return usageErrorf("unknown benchmark target %q", args[0])
+		},
 	}
-}
-
-func runBench(ctx context.Context, env *environment, args []string) error {
-	if len(args) == 0 {
-		return usageErrorf("missing benchmark target")
-	}
-	switch args[0] {
-	case "flow":
-		return benchFlow(ctx, env, args[1:])
-	case "nn":
-		return benchNN(ctx, env, args[1:])
-	case "-h", "-help", "--help":
-		return flag.ErrHelp
-	}
-	return usageErrorf("unknown benchmark target %q", args[0])
 }

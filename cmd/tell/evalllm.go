@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/dataset"
-	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/llm/llmeval"
 )
 
@@ -78,8 +77,7 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 			cls = append(cls, c)
 		}
 	}
-	model := &llm.Model{Client: client, Stream: lf.stream}
-	mt, err := llmeval.Run(ctx, m, model, llmeval.Options{
+	mt, err := llmeval.Run(ctx, m, lf.reasoner(client, nil), llmeval.Options{
 		Out: *out, Classes: cls, Limit: *limit, Workers: *workers,
 		Model: client.Model(), URL: client.Endpoint(), Logger: env.log,
 		Progress: func(done, total int) {

@@ -123,7 +123,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return usageErrorf("%v", err)
 		}
-		o.Rewrite = (&llm.Rewriter{Client: client}).ForExport(o.Classes)
+		o.Rewrite = (&llm.Rewriter{Client: client, MaxTokens: lf.maxTokens}).ForExport(o.Classes)
 	}
 	var sum cot.ExportSummary
 	err = cot.WriteFileAtomic(*out, func(w io.Writer) error {

@@ -48,6 +48,13 @@ func TestExportRewriteWith(t *testing.T) {
 	if n := len(srv.Requests()); n != 5 {
 		t.Fatalf("%d requests, want 5", n)
 	}
+	// TELL_LLM_URL alone does not make export send anything.
+	t.Setenv("TELL_LLM_URL", srv.URL())
+	t.Setenv("TELL_LLM_MODEL", "m")
+	if code, _, stderr := runTell(t, "export", "--manifest", manifest, "--format", "expllm", "--out", out); code != 0 || len(srv.Requests()) != 5 {
+		t.Fatalf("exit %d, %d requests: %s", code, len(srv.Requests()), stderr)
+	}
+	t.Setenv("TELL_LLM_MODEL", "")
 	// Without a model name the command refuses before sending anything.
 	code, _, stderr = runTell(t, "export", "--manifest", manifest, "--format", "expllm", "--out", out, "--rewrite-with", srv.URL())
 	if code != 2 || !strings.Contains(stderr, "no model name") || len(srv.Requests()) != 5 {

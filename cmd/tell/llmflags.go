@@ -18,6 +18,7 @@ type llmFlags struct {
 	timeout     time.Duration
 	retries     int
 	concurrency int
+	maxTokens   int
 	stream      bool
 	noSchema    bool
 }
@@ -35,6 +36,8 @@ anywhere unless a URL is given):
   --llm-timeout D        limit per attempt (default 2m)
   --llm-retries N        retries on 429, 5xx, timeouts (default 4)
   --llm-concurrency N    requests in flight at once (default 4)
+  --llm-max-tokens N     longest answer per request (default 1024; raise it
+                         for models that think aloud before answering)
   --llm-stream           ask for server-sent events
   --llm-no-schema        never send a JSON schema (response_format)`
 
@@ -59,6 +62,7 @@ func addLLMFlags(fs *flag.FlagSet) *llmFlags {
 	fs.DurationVar(&f.timeout, "llm-timeout", llm.DefaultTimeout, "limit per attempt")
 	fs.IntVar(&f.retries, "llm-retries", llm.DefaultMaxRetries, "retries")
 	fs.IntVar(&f.concurrency, "llm-concurrency", llm.DefaultConcurrency, "requests in flight")
+	fs.IntVar(&f.maxTokens, "llm-max-tokens", 1024, "longest answer")
 	fs.BoolVar(&f.stream, "llm-stream", false, "stream answers")
 	fs.BoolVar(&f.noSchema, "llm-no-schema", false, "no JSON schema")
 	return f
@@ -77,4 +81,10 @@ func (f *llmFlags) client(url string, log *slog.Logger) (*llm.Client, error) {
 		BaseURL: url, Model: f.model, APIKey: f.key, Timeout: f.timeout,
 		MaxRetries: retries, Concurrency: f.concurrency, NoStructured: f.noSchema, Logger: log,
 	})
+}
+
+// reasoner returns the LLM reasoner for the flags: ExpLLM prompts, checks,
+// and fallback (nil: a rejected answer is returned as it is, for eval-llm).
+func (f *llmFlags) reasoner(c *llm.Client, fallback llm.Reasoner) *llm.Model {
+	return &llm.Model{Client: c, Fallback: fallback, Stream: f.stream, MaxTokens: f.maxTokens}
 }

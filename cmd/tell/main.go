@@ -47,6 +47,7 @@ func commands() []command {
 		evalCommand(),
 		prepareCommand(),
 		trainCommand(),
+		synthCommand(),
 		cotCommand(),
 		exportCommand(),
 		datasetCommand(),

@@ -306,3 +306,16 @@ func TestRunFramesGiveApexAndOnset(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestScoreAllFailedStillWritesJSON(t *testing.T) {
+	m, err := llmeval.Score([]llmeval.Record{{Sample: "a", Label: "anger", Error: "down"}, {Sample: "b", Label: "happiness", Pred: "contempt"}}, []string{"anger", "happiness"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(m); err != nil {
+		t.Fatalf("metrics of a failed run do not marshal: %v", err)
+	}
+	if m.Failed != 1 || m.Invalid != 1 || m.N != 0 || m.AccuracyAll != 0 {
+		t.Fatalf("%+v", m)
+	}
+}

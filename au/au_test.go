@@ -1,0 +1,211 @@
+package au
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/synth"
+)
+
+func astronaut(t testing.TB) *raster.Gray {
+	img, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raster.FromImage(img)
+}
+
+// shifted resamples g moved by (dx, dy) and rotated by th about (cx, cy).
+func shifted(g *raster.Gray, dx, dy, th, cx, cy float64) *raster.Gray {
+	out := raster.NewGray(g.W, g.H)
+	c, s := math.Cos(-th), math.Sin(-th)
+	for y := 0; y < g.H; y++ {
+		for x := 0; x < g.W; x++ {
+			px, py := float64(x)-dx-cx, float64(y)-dy-cy
+			sx, sy := c*px-s*py+cx, s*px+c*py+cy
+			out.Pix[y*g.W+x] = g.Bilinear(float32(sx), float32(sy))
+		}
+	}
+	return out
+}
+
+func TestFitSimilarity(t *testing.T) {
+	want := similarity{a: 1.1 * math.Cos(0.2), b: 1.1 * math.Sin(0.2), tx: 3, ty: -2}
+	var src, dst [][2]float64
+	var w []float64
+	for i := 0; i < 6; i++ {
+		p := [2]float64{float64(i * 7 % 5), float64(i * 3 % 4)}
+		x, y := want.apply(p[0], p[1])
+		src, dst, w = append(src, p), append(dst, [2]float64{x, y}), append(w, 1)
+	}
+	// One outlier: the robust fit must shrug it off.
+	src, dst, w = append(src, [2]float64{2, 2}), append(dst, [2]float64{9, 9}), append(w, 1)
+	errOf := func(m similarity) float64 {
+		return math.Abs(m.a-want.a) + math.Abs(m.b-want.b) + math.Abs(m.tx-want.tx) + math.Abs(m.ty-want.ty)
+	}
+	plain := fitSimilarity(src, dst, w)
+	got := robustSimilarity(src, dst, w, 0.5)
+	if errOf(got) > 0.15 || errOf(got) > errOf(plain)/5 {
+		t.Fatalf("robust %+v (err %.3f), plain err %.3f, want %+v", got, errOf(got), errOf(plain), want)
+	}
+	// Without the outlier the fit is exact.
+	if e := errOf(fitSimilarity(src[:6], dst[:6], w[:6])); e > 1e-9 {
+		t.Errorf("exact data: error %g", e)
+	}
+}
+
+// TestRigidMotionIsNotAnAU moves the whole face: the pose must absorb it
+// and no AU may fire.
+func TestRigidMotionIsNotAnAU(t *testing.T) {
+	g := astronaut(t)
+	est, err := New(g, synth.AstronautLandmarks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Measurement
+	for _, mv := range [][3]float64{{0.7, -0.4, 0}, {2.5, 1.5, 0.02}, {-1.2, 0.3, -0.01}} {
+		f := shifted(g, mv[0], mv[1], mv[2], 225, 130)
+		if err := est.Measure(f, &m); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(float64(m.Rotation)-mv[2]) > 0.005 {
+			t.Errorf("move %v: rotation %.4f", mv, m.Rotation)
+		}
+		for i, a := range AUs {
+			if m.Present[i] {
+				t.Errorf("move %v: AU%d present at %.2f", mv, a, m.Intensity[i])
+			}
+		}
+		// Landmark 30 (nose tip) should follow the move.
+		p := synth.AstronautLandmarks[30]
+		c, s := math.Cos(mv[2]), math.Sin(mv[2])
+		ex := c*(float64(p[0])-225) - s*(float64(p[1])-130) + 225 + mv[0]
+		ey := s*(float64(p[0])-225) + c*(float64(p[1])-130) + 130 + mv[1]
+		if d := math.Hypot(float64(m.Landmarks[30][0])-ex, float64(m.Landmarks[30][1])-ey); d > 0.15 {
+			t.Errorf("move %v: nose tip off by %.2f px", mv, d)
+		}
+	}
+}
+
+// TestSolverRecovers: a residual made of known AU movements decomposes
+// back into them.
+func TestSolverRecovers(t *testing.T) {
+	comp := buildBasis()
+	s := newSolver(comp)
+	r := make([]float64, 2*numPoints)
+	w := make([]float64, 2*numPoints)
+	for i := range w {
+		w[i] = 1
+	}
+	add := func(au, side int, k float64) {
+		for _, c := range comp {
+			if c.au == au && c.side == side {
+				for d, v := range c.v {
+					r[d] += k * v
+				}
+				return
+			}
+		}
+		t.Fatalf("no component AU%d side %d", au, side)
+	}
+	add(1, 1, 4)
+	add(1, 2, 4)
+	add(12, 1, 6) // right only
+	add(26, 0, 3)
+	m := newMeasurement()
+	s.solve(r, w, &m)
+	idx := func(a int) int { return s.index[a] }
+	check := func(name string, got, want float32) {
+		if math.Abs(float64(got-want)) > 0.1 {
+			t.Errorf("%s = %.2f, want %.2f", name, got, want)
+		}
+	}
+	check("AU1", m.Intensity[idx(1)], 4*Scale)
+	check("AU12 right", m.Right[idx(12)], 6*Scale)
+	check("AU12 left", m.Left[idx(12)], 0)
+	check("AU26", m.Intensity[idx(26)], 3*Scale)
+	check("AU4", m.Intensity[idx(4)], 0)
+	if m.Expression <= 0 {
+		t.Error("no expression energy")
+	}
+}
+
+func TestMeasureShape(t *testing.T) {
+	neutral := synth.AstronautLandmarks
+	var m Measurement
+	if err := MeasureShape(neutral, neutral, &m); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range AUs {
+		if m.Intensity[i] > 0.01 {
+			t.Errorf("neutral vs itself: AU%d %.2f", a, m.Intensity[i])
+		}
+	}
+	// Lower the lip corners by 4% of the eye distance.
+	lm := neutral
+	for _, p := range []int{48, 54, 60, 64} {
+		lm[p][1] += 0.04 * 45
+	}
+	if err := MeasureShape(lm, neutral, &m); err != nil {
+		t.Fatal(err)
+	}
+	if v := m.Intensity[newSolver(nil).index[15]]; v < 1 {
+		t.Errorf("corners down: AU15 %.2f, want ≥ 1", v)
+	}
+}
+
+func TestLostFace(t *testing.T) {
+	g := astronaut(t)
+	est, err := New(g, synth.AstronautLandmarks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blank := raster.NewGray(g.W, g.H)
+	var m Measurement
+	if err := est.Measure(blank, &m); !errors.Is(err, ErrLost) {
+		t.Fatalf("blank frame: err %v, want ErrLost", err)
+	}
+	// The face comes back: tracking resumes against the same reference.
+	if err := est.Measure(g, &m); err != nil {
+		t.Fatalf("face back: %v", err)
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	var lm [68][2]float32
+	if _, err := New(raster.NewGray(64, 64), lm); err == nil {
+		t.Error("degenerate landmarks: want an error")
+	}
+}
+
+func BenchmarkMeasure(b *testing.B) {
+	g := astronaut(b)
+	est, _ := New(g, synth.AstronautLandmarks)
+	f := shifted(g, 0.6, 0.3, 0, 225, 130)
+	var m Measurement
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		est.Measure(f, &m)
+	}
+}
+
+func ExampleEstimator() {
+	img, _ := portrait.Astronaut()
+	ref := raster.FromImage(img)
+	est, _ := New(ref, synth.AstronautLandmarks)
+	// The same face one pixel to the right: head motion, not an expression.
+	var m Measurement
+	est.Measure(shifted(ref, 1, 0, 0, 0, 0), &m)
+	present := 0
+	for _, p := range m.Present {
+		if p {
+			present++
+		}
+	}
+	fmt.Printf("tx %.1f px, %d AUs present\n", m.TX, present)
+	// Output: tx 1.0 px, 0 AUs present
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/video"
+)
+
+// landmarksBenchmark is `tell bench landmarks IMAGE [--box x,y,w,h]`, the
+// counterpart of the bench folder's dlib_landmarks.cpp: same output lines,
+// tell_landmark_us= instead of dlib_landmark_us=.
+func landmarksBenchmark() benchmark {
+	return benchmark{
+		name:    "landmarks",
+		summary: "68-point landmarks on one face box (vs dlib's C++ shape predictor)",
+		run:     runLandmarksBenchmark,
+	}
+}
+
+func runLandmarksBenchmark(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("bench landmarks")
+	boxFlag := fs.String("box", "", "face box x,y,w,h in pixels (default: the best pigo detection)")
+	model := fs.String("model", "", "dlib shape predictor .dat (default: $TELL_MODELS, then "+face.DefaultModelPath+")")
+	n := fs.Int("n", 2000, "timed runs")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf("want one IMAGE argument, got %d", len(pos))
+	}
+	if *n < 1 {
+		return usageErrorf("--n must be at least 1")
+	}
+	path, err := face.ResolveModelPath(*model)
+	if err != nil {
+		return err
+	}
+	pred, err := face.LoadPredictor(path)
+	if err != nil {
+		return err
+	}
+	img, err := video.ReadImage(pos[0])
+	if err != nil {
+		return err
+	}
+	// dlib's grey conversion, so the numbers compare with dlib's bit for bit.
+	gray := face.GrayDlib(img)
+	var box face.Rect
+	if *boxFlag != "" {
+		if box, err = parseBox(*boxFlag); err != nil {
+			return usageErrorf("--box: %v", err)
+		}
+	} else {
+		det, err := face.NewDetector()
+		if err != nil {
+			return err
+		}
+		d := det.Detect(gray)
+		if len(d) == 0 {
+			return fmt.Errorf("no face found in %s; give --box", pos[0])
+		}
+		box = d[0].Box
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "box %d %d %d %d\n", box.X, box.Y, box.W, box.H)
+	s := pred.Predict(gray, box)
+	for i, p := range s {
+		fmt.Fprintf(w, "%d %d %d\n", i, int(math.Floor(p.X+0.5)), int(math.Floor(p.Y+0.5)))
+	}
+	t0 := time.Now()
+	for i := 0; i < *n; i++ {
+		if i%256 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s = pred.Predict(gray, box)
+	}
+	fmt.Fprintf(w, "tell_landmark_us=%.1f\n", float64(time.Since(t0).Microseconds())/float64(*n))
+	return nil
+}
+
+// parseBox parses "x,y,w,h".
+func parseBox(s string) (face.Rect, error) {
+	f := strings.Split(s, ",")
+	if len(f) != 4 {
+		return face.Rect{}, fmt.Errorf("want x,y,w,h, got %q", s)
+	}
+	var v [4]int
+	for i, p := range f {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return face.Rect{}, fmt.Errorf("%q: %w", s, err)
+		}
+		v[i] = n
+	}
+	if v[2] < 1 || v[3] < 1 {
+		return face.Rect{}, fmt.Errorf("%q: width and height must be positive", s)
+	}
+	return face.Rect{X: v[0], Y: v[1], W: v[2], H: v[3]}, nil
+}

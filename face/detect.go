@@ -1,0 +1,146 @@
+package face
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"sort"
+
+	pigo "github.com/esimov/pigo/core"
+
+	"github.com/tell-project/tell/raster"
+)
+
+// facefinder is pigo v1.4.6's frontal-face cascade (cascade/facefinder in
+// the module, MIT licence, Endre Simo; trained by N. Markuš for pico),
+// embedded because a module's data files are not on disk at run time.
+//
+//go:embed facefinder
+var facefinder []byte
+
+// Detection is one detected face: its box (in the landmark predictor's box
+// convention, see Detector) and the cascade's score (higher is surer;
+// pigo scores of real faces are typically above 5).
+type Detection struct {
+	Box   Rect
+	Score float32
+}
+
+// DetectorOptions tune the scan. Zero fields take the defaults.
+type DetectorOptions struct {
+	MinSize     int     // smallest face side in pixels scanned (default 40)
+	MaxSize     int     // largest (default: the image's shorter side)
+	ShiftFactor float64 // window step as a fraction of its size (default 0.1)
+	ScaleFactor float64 // size ratio between scales (default 1.1)
+	IoU         float64 // overlap above which raw hits merge (default 0.2)
+	MinScore    float32 // weakest detection kept (default 5)
+}
+
+func (o DetectorOptions) withDefaults() DetectorOptions {
+	if o.MinSize <= 0 {
+		o.MinSize = 40
+	}
+	if o.ShiftFactor <= 0 {
+		o.ShiftFactor = 0.1
+	}
+	if o.ScaleFactor <= 1 {
+		o.ScaleFactor = 1.1
+	}
+	if o.IoU <= 0 {
+		o.IoU = 0.2
+	}
+	if o.MinScore == 0 {
+		o.MinScore = 5
+	}
+	return o
+}
+
+// Detector finds frontal faces with pigo's pixel-intensity-comparison
+// cascade. Boxes are converted from pigo's square (centre, side) to the
+// tighter, lower box that dlib's HOG detector gives and that the landmark
+// model was trained on (fitted on the astronaut portrait and its mirrored
+// and rotated copies: dlib's box side is 0.82 of pigo's, its centre 0.14
+// side lower). A Detector is immutable
+// and safe for concurrent use.
+type Detector struct {
+	cascade *pigo.Pigo
+	opt     DetectorOptions
+}
+
+// Box mapping from pigo's square to dlib's (see Detector).
+const (
+	pigoToDlibScale = 0.82
+	pigoToDlibShift = 0.14
+)
+
+// NewDetector returns a detector with the default options.
+func NewDetector() (*Detector, error) { return NewDetectorWith(DetectorOptions{}) }
+
+// NewDetectorWith returns a detector with the given options.
+func NewDetectorWith(opt DetectorOptions) (*Detector, error) {
+	c, err := pigo.NewPigo().Unpack(facefinder)
+	if err != nil {
+		return nil, fmt.Errorf("face: unpack pigo cascade: %w", err)
+	}
+	return &Detector{cascade: c, opt: opt.withDefaults()}, nil
+}
+
+// Detect returns the faces in img, best score first.
+func (d *Detector) Detect(img *raster.Gray) []Detection {
+	buf := make([]uint8, img.W*img.H)
+	toBytes(buf, img, 0, 0, img.W, img.H)
+	return d.detectBytes(buf, img.W, img.H, d.opt.MinSize, d.opt.MaxSize, 0, 0)
+}
+
+// detectBytes scans a w×h byte image and offsets the boxes by (ox, oy).
+func (d *Detector) detectBytes(pix []uint8, w, h, minSize, maxSize, ox, oy int) []Detection {
+	if maxSize <= 0 || maxSize > min(w, h) {
+		maxSize = min(w, h)
+	}
+	if minSize > maxSize {
+		return nil
+	}
+	raw := d.cascade.RunCascade(pigo.CascadeParams{
+		MinSize:     minSize,
+		MaxSize:     maxSize,
+		ShiftFactor: d.opt.ShiftFactor,
+		ScaleFactor: d.opt.ScaleFactor,
+		ImageParams: pigo.ImageParams{Pixels: pix, Rows: h, Cols: w, Dim: w},
+	}, 0)
+	clusters := d.cascade.ClusterDetections(raw, d.opt.IoU)
+	out := make([]Detection, 0, len(clusters))
+	for _, c := range clusters {
+		if c.Q < d.opt.MinScore {
+			continue
+		}
+		out = append(out, Detection{Box: pigoBox(c.Col+ox, c.Row+oy, c.Scale), Score: c.Q})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}
+
+// pigoBox converts a pigo detection (centre col, row; side) to a Rect.
+func pigoBox(col, row, side int) Rect {
+	s := float64(side) * pigoToDlibScale
+	cx := float64(col)
+	cy := float64(row) + float64(side)*pigoToDlibShift
+	n := int(math.Round(s))
+	return Rect{X: int(math.Round(cx - s/2)), Y: int(math.Round(cy - s/2)), W: n, H: n}
+}
+
+// toBytes converts the region (x0,y0,w,h) of img to 8-bit pixels in dst.
+func toBytes(dst []uint8, img *raster.Gray, x0, y0, w, h int) {
+	for y := 0; y < h; y++ {
+		row := img.Pix[(y0+y)*img.Stride+x0 : (y0+y)*img.Stride+x0+w]
+		out := dst[y*w : y*w+w]
+		for x, v := range row {
+			v += 0.5
+			if v < 0 {
+				v = 0
+			} else if v > 255 {
+				v = 255
+			}
+			out[x] = uint8(v)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package video
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/tell-project/tell/raster"
+)
+
+// FFmpegInstallHint tells users how to get ffmpeg.
+const FFmpegInstallHint = "install it with: sudo apt-get install ffmpeg"
+
+// ErrNoFFmpeg is returned (wrapped) when ffmpeg or ffprobe is not on PATH.
+var ErrNoFFmpeg = errors.New("ffmpeg not found")
+
+// maxStderr bounds how much of ffmpeg's error output is kept for messages.
+const maxStderr = 4096
+
+// videoSource streams grey frames from an ffmpeg subprocess.
+type videoSource struct {
+	info   Info
+	start  float64 // presentation time of the first frame, seconds
+	cmd    *exec.Cmd
+	out    io.ReadCloser
+	stderr *tailBuffer
+	cancel context.CancelFunc
+	buf    []byte
+	next   int
+	err    error // sticky: EOF or failure
+}
+
+// OpenVideo starts decoding a video file with ffmpeg. The frame size and
+// rate come from ffprobe; frames are resampled to that constant rate
+// (ffmpeg -fps_mode cfr), so frame i is at time i/FPS exactly even for
+// variable-rate files. Cancelling ctx stops ffmpeg.
+func OpenVideo(ctx context.Context, path string) (Source, error) {
+	probe, err := lookFFmpeg("ffprobe")
+	if err != nil {
+		return nil, err
+	}
+	ffmpeg, err := lookFFmpeg("ffmpeg")
+	if err != nil {
+		return nil, err
+	}
+	info, start, err := probeVideo(ctx, probe, path)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)
+	cmd := exec.CommandContext(cctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
+		"-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
+		"-f", "rawvideo", "-pix_fmt", "gray", "pipe:1")
+	s := &videoSource{info: info, start: start, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}}
+	cmd.Stderr = s.stderr
+	if s.out, err = cmd.StdoutPipe(); err != nil {
+		cancel()
+		return nil, fmt.Errorf("video: %s: %w", path, err)
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return nil, fmt.Errorf("video: start ffmpeg on %s: %w", path, err)
+	}
+	s.buf = make([]byte, info.Width*info.Height)
+	return s, nil
+}
+
+func lookFFmpeg(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("video: %w: %s is not on PATH; %s", ErrNoFFmpeg, name, FFmpegInstallHint)
+	}
+	return p, nil
+}
+
+// probeVideo reads the first video stream's size, rate, frame count and
+// start time with ffprobe.
+func probeVideo(ctx context.Context, probe, path string) (Info, float64, error) {
+	cmd := exec.CommandContext(ctx, probe, "-v", "error", "-select_streams", "v:0",
+		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,start_time,duration",
+		"-of", "json", path)
+	var stderr tailBuffer
+	stderr.max = maxStderr
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return Info{}, 0, fmt.Errorf("video: ffprobe cannot read %s: %s", path, firstLine(stderr.String(), err))
+	}
+	var r struct {
+		Streams []struct {
+			Width, Height int
+			AvgFrameRate  string `json:"avg_frame_rate"`
+			RFrameRate    string `json:"r_frame_rate"`
+			NbFrames      string `json:"nb_frames"`
+			StartTime     string `json:"start_time"`
+			Duration      string `json:"duration"`
+		}
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return Info{}, 0, fmt.Errorf("video: ffprobe output for %s: %w", path, err)
+	}
+	if len(r.Streams) == 0 {
+		return Info{}, 0, fmt.Errorf("video: %s has no video stream", path)
+	}
+	st := r.Streams[0]
+	if st.Width <= 0 || st.Height <= 0 || st.Width*st.Height > 1<<28 {
+		return Info{}, 0, fmt.Errorf("video: %s: bad frame size %dx%d", path, st.Width, st.Height)
+	}
+	fps := parseRate(st.AvgFrameRate)
+	if fps <= 0 {
+		fps = parseRate(st.RFrameRate)
+	}
+	if fps <= 0 || fps > 10000 {
+		return Info{}, 0, fmt.Errorf("video: %s: no usable frame rate (avg %q, r %q)", path, st.AvgFrameRate, st.RFrameRate)
+	}
+	info := Info{Path: path, Width: st.Width, Height: st.Height, FPS: fps, Frames: -1}
+	if n, err := strconv.Atoi(st.NbFrames); err == nil && n > 0 {
+		info.Frames = n
+	}
+	start, _ := strconv.ParseFloat(st.StartTime, 64)
+	return info, start, nil
+}
+
+// parseRate parses ffprobe's "num/den" rates; "0/0" gives 0.
+func parseRate(s string) float64 {
+	num, den, ok := strings.Cut(s, "/")
+	if !ok {
+		v, _ := strconv.ParseFloat(s, 64)
+		return v
+	}
+	n, err1 := strconv.ParseFloat(num, 64)
+	d, err2 := strconv.ParseFloat(den, 64)
+	if err1 != nil || err2 != nil || d == 0 {
+		return 0
+	}
+	return n / d
+}
+
+func (s *videoSource) Info() Info { return s.info }
+
+// Next reads the next frame. Times are relative to the first frame.
+func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if err := ctx.Err(); err != nil {
+		s.fail(err)
+		return nil, err
+	}
+	_, err := io.ReadFull(s.out, s.buf)
+	if err != nil {
+		werr := s.cmd.Wait()
+		s.cancel()
+		switch {
+		case ctx.Err() != nil:
+			s.err = ctx.Err()
+		case err == io.EOF && werr == nil && s.next > 0:
+			s.err = io.EOF
+		case werr != nil || s.next == 0:
+			s.err = fmt.Errorf("video: ffmpeg cannot decode %s: %s", s.info.Path, firstLine(s.stderr.String(), werr))
+		default: // a partial last frame: ffmpeg ended early
+			s.err = fmt.Errorf("video: %s: truncated frame %d: %w", s.info.Path, s.next, err)
+		}
+		return nil, s.err
+	}
+	g := raster.NewGray(s.info.Width, s.info.Height)
+	for i, v := range s.buf {
+		g.Pix[i] = float32(v)
+	}
+	f := &Frame{Index: s.next, Time: float64(s.next) / s.info.FPS, Gray: g}
+	s.next++
+	return f, nil
+}
+
+func (s *videoSource) fail(err error) {
+	s.cancel()
+	_ = s.cmd.Wait()
+	s.err = err
+}
+
+// Close stops ffmpeg if it is still running.
+func (s *videoSource) Close() error {
+	if s.err == nil {
+		s.fail(errors.New("video: source closed"))
+	}
+	return nil
+}
+
+// firstLine summarises ffmpeg's stderr for an error message.
+func firstLine(stderr string, err error) string {
+	stderr = strings.TrimSpace(stderr)
+	if stderr == "" {
+		if err == nil {
+			return "no frames"
+		}
+		return err.Error()
+	}
+	lines := strings.Split(stderr, "\n")
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	return strings.Join(lines, "; ")
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   bytes.Buffer
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b.Write(p)
+	if over := t.b.Len() - t.max; over > 0 {
+		t.b.Next(over)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.b.String()
+}

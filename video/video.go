@@ -1,0 +1,106 @@
+// Package video turns images, folders of frames and video files into a
+// stream of grey frames with timestamps. Every source streams: memory stays
+// bounded by one frame (plus the ffmpeg pipe) whatever the length, and long
+// reads stop when their context is cancelled.
+package video
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // register JPEG for ReadImage
+	_ "image/png"  // register PNG for ReadImage
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tell-project/tell/raster"
+)
+
+// DefaultFPS is the frame rate assumed for a folder of frames or an image
+// when none is given.
+const DefaultFPS = 30
+
+// Frame is one decoded frame. Gray holds 0..255 intensities (ITU-R BT.601
+// luma for colour input). Each Frame owns its pixels: keeping one does not
+// stop the source.
+type Frame struct {
+	Index int          // 0-based position in the source
+	Time  float64      // seconds from the start of the source
+	Name  string       // file name for image and folder sources, "" for video
+	Gray  *raster.Gray // the pixels
+}
+
+// Info describes a source.
+type Info struct {
+	Path   string
+	Width  int     // 0 when frames may differ in size (folders)
+	Height int     //
+	FPS    float64 // frames per second that Time is based on
+	Frames int     // number of frames, -1 when unknown
+}
+
+// Source yields frames in order. Next returns io.EOF after the last frame.
+type Source interface {
+	Next(ctx context.Context) (*Frame, error)
+	Info() Info
+	Close() error
+}
+
+// Options tune Open. Zero fields take the defaults.
+type Options struct {
+	FPS float64 // frame rate for folders and single images (default DefaultFPS)
+}
+
+// imageExts are the file types read as still images, lower case.
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".bmp": true}
+
+// IsImageFile reports whether path has an image extension (PNG, JPEG, BMP).
+func IsImageFile(path string) bool { return imageExts[strings.ToLower(filepath.Ext(path))] }
+
+// Open opens path as a frame source: a folder of frames, a single image, or
+// otherwise a video file decoded by ffmpeg.
+func Open(ctx context.Context, path string, opt Options) (Source, error) {
+	if opt.FPS <= 0 {
+		opt.FPS = DefaultFPS
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("video: %w", err)
+	}
+	switch {
+	case st.IsDir():
+		return OpenFolder(path, opt)
+	case IsImageFile(path):
+		return OpenImage(path, opt)
+	default:
+		return OpenVideo(ctx, path)
+	}
+}
+
+// ReadImage decodes a PNG, JPEG or BMP file.
+func ReadImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("video: read image: %w", err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			err = fmt.Errorf("not a PNG, JPEG or BMP image")
+		}
+		return nil, fmt.Errorf("video: read image %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// ReadGray decodes an image file to grey (BT.601 luma).
+func ReadGray(path string) (*raster.Gray, error) {
+	img, err := ReadImage(path)
+	if err != nil {
+		return nil, err
+	}
+	return raster.FromImage(img), nil
+}
