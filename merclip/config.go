@@ -56,6 +56,9 @@ type InputConfig struct {
 	// Apex adds the aligned apex frame (grey) as an extra appearance channel
 	// next to u, v and strain for rows that have frames (default false).
 	Apex bool `json:"apex"`
+	// Align detects and aligns the face of frames and image rows before
+	// flow is computed (default true); flow-image rows are used as given.
+	Align bool `json:"align"`
 }
 
 // EncoderConfig is a pre-norm transformer over patch tokens.
@@ -131,7 +134,7 @@ type TrainConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Seed:     1,
-		Input:    InputConfig{Size: 28},
+		Input:    InputConfig{Size: 28, Align: true},
 		Visual:   EncoderConfig{Patch: 4, Dim: 32, Layers: 1, Heads: 4, MLP: 2},
 		Text:     TextConfig{Dim: 32, Layers: 1, Heads: 4, MaxLen: 48},
 		EIM:      EIMConfig{Enabled: true, Dim: 32, Layers: 2, Heads: 4, Dropout: 0.1},
