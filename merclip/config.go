@@ -9,6 +9,21 @@
 //
 // The package owns the model, the training loop with its evaluation
 // protocols (LOSO, subject k-fold, holdout) and the preparation cache.
+//
+// Command line: `tell prepare` fills the cache, `tell train` runs a protocol
+// and saves the final model, `tell eval` scores a saved model. The paper's
+// ablation table is reproduced with configs such as
+//
+//	{"loss": {"contrastive": false}}   without AU-text alignment
+//	{"eim": {"enabled": false}}        without the Emotion Inference Module
+//	{"mix": {"enabled": false}}        without LocalStaticFaceMix
+//	{"text": {"freeze": true}}         frozen text tower
+//
+// passed with --config (fields left out keep their defaults).
+//
+// Leak guards: every fitted quantity (input normalisation, class weights,
+// LocalStaticFaceMix's static faces) comes from a fold's training side only
+// (dataset.TrainSet); splits refuse subjects or files on both sides.
 package merclip
 
 import (
