@@ -41,12 +41,14 @@ type EventAU struct {
 }
 
 // Event-level AU decisions. An event is already a spotted movement, so an
-// AU needs less intensity to count than in a single frame; cross-talk
-// between neighbouring AU movements (AU4 read into a strong AU1+2) is
-// suppressed relative to the strongest AU of the same face region.
+// AU needs less intensity to count than in a single frame. Cross-talk
+// between AUs whose movements resemble each other (AU4 read into a strong
+// AU1, AU12 into AU15) is suppressed: an AU must reach rivalFloor of the
+// strongest AU it can be confused with (au.Overlap above rivalOverlap).
 const (
 	eventPresence = 0.3  // 0–5 scale
-	regionFloor   = 0.4  // share of the region's strongest AU
+	rivalFloor    = 0.4  // share of the strongest confusable AU
+	rivalOverlap  = 0.25 // |cosine| of the movements from which AUs are rivals
 	globalFloor   = 0.12 // share of the event's strongest AU
 	// sideRatio: one side this many times the other makes an AU unilateral.
 	sideRatio = 2.5
@@ -56,19 +58,22 @@ const (
 // au.AUs) into the event's AUs, strongest first.
 func peakAUs(both, right, left []float32) []EventAU {
 	var top float32
-	regionTop := map[facs.Region]float32{}
-	for i, n := range au.AUs {
+	for i := range au.AUs {
 		top = max(top, both[i])
-		r := facs.Describe(n).Region
-		regionTop[r] = max(regionTop[r], both[i])
 	}
 	var out []EventAU
 	for i, n := range au.AUs {
 		v := both[i]
-		info := facs.Describe(n)
-		if v < eventPresence || v < globalFloor*top || v < regionFloor*regionTop[info.Region] {
+		var rival float32
+		for j, m := range au.AUs {
+			if j != i && au.Overlap(n, m) > rivalOverlap {
+				rival = max(rival, both[j])
+			}
+		}
+		if v < eventPresence || v < globalFloor*top || v < rivalFloor*rival {
 			continue
 		}
+		info := facs.Describe(n)
 		e := EventAU{AU: n, Name: info.Name, Intensity: round2(float64(v)), Right: round2(float64(right[i])), Left: round2(float64(left[i]))}
 		if info.Lateral() {
 			switch {
