@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
 )
@@ -128,5 +129,32 @@ func TestFaceLostMidVideo(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
 	if !strings.Contains(string(html), "no face tracked") {
 		t.Error("report does not mention the lost face")
+	}
+}
+
+// TestStillImage analyses the astronaut portrait alone: one "still" event
+// measured against the landmark model's mean shape.
+func TestStillImage(t *testing.T) {
+	lm, err := NewFaceLandmarker("")
+	if err != nil {
+		t.Skipf("dlib model not installed: %v", err)
+	}
+	dir := t.TempDir()
+	img := filepath.Join(dir, "astronaut.png")
+	os.WriteFile(img, portrait.AstronautPNG(), 0o644)
+	out := t.TempDir()
+	res, err := Run(context.Background(), img, Options{Out: out, Landmarker: lm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Frames != 1 || res.Tracked != 1 || len(res.Events) != 1 || res.Events[0].Kind != "still" {
+		t.Fatalf("frames %d tracked %d events %+v", res.Frames, res.Tracked, res.Events)
+	}
+	if res.Events[0].CoT.Text == "" || len(res.Notes) == 0 {
+		t.Errorf("still image: no CoT or no note about the neutral shape")
+	}
+	r := readResult(t, out)
+	if r.Status != StatusComplete {
+		t.Errorf("status %s", r.Status)
 	}
 }
