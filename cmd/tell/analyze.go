@@ -40,7 +40,10 @@ Flags:
   --out DIR          output folder (default analysis)
   --fps F            frame rate of a folder of frames (default 30)
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
-  --reasoner NAME    builtin (the Exp-CoT engine; default)
+  --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
+  --model PATH       label events with a MER-CLIP flow model trained by
+                     tell train (RUN/model.safetensors); the CoT is then
+                     written for the model's label
   --quiet            no progress bar, warnings and errors only
   --log-json         logs as JSON lines on stderr`,
 		run: runAnalyze,
@@ -53,6 +56,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	fps := fs.Float64("fps", 0, "")
 	model := fs.String("landmarks", "", "")
 	reasoner := fs.String("reasoner", "builtin", "")
+	modelPath := fs.String("model", "", "")
 	quiet := fs.Bool("quiet", false, "")
 	logJSON := fs.Bool("log-json", false, "")
 	pos, err := parseFlags(fs, args)
@@ -78,6 +82,13 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log}
+	if *modelPath != "" {
+		mr, err := analyze.NewModelReasoner(*modelPath)
+		if err != nil {
+			return err
+		}
+		opt.Reasoner, opt.Name = mr, "merclip:"+*modelPath
+	}
 	if !*quiet && !*logJSON && isTerminal(env.stderr) {
 		var bar *progressbar.ProgressBar
 		opt.Progress = func(done, total int) {
