@@ -27,6 +27,9 @@ type ScoringReasoner interface {
 type ModelReasoner struct {
 	Model *merclip.Model
 	Seed  uint64
+	// Prior fuses the model's probabilities with the Exp-CoT prior (the
+	// AUs' prototype match) by product, for classes the prior knows.
+	Prior bool
 }
 
 // NewModelReasoner loads RUN/model.safetensors.
@@ -73,6 +76,24 @@ func (r *ModelReasoner) ReasonScores(ctx context.Context, ev []cot.Evidence, ima
 	}
 	for i, s := range scores {
 		probs[r.Model.Classes[i]] = round3(math.Exp(float64(s)-mx) / z)
+	}
+	if r.Prior {
+		prior := priorScores(ev)
+		var z float64
+		for k, p := range probs {
+			if q, ok := prior[k]; ok {
+				probs[k] = p * q
+			}
+			z += probs[k]
+		}
+		for k := range probs {
+			probs[k] = round3(probs[k] / z)
+		}
+		for i, c := range r.Model.Classes {
+			if probs[c] > probs[r.Model.Classes[best]] {
+				best = i
+			}
+		}
 	}
 	label := r.Model.Classes[best]
 	c, err := cot.Generate(ev, label, cot.Options{Seed: r.Seed, Classes: r.Model.Classes})

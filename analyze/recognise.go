@@ -115,11 +115,16 @@ func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
 // and normalises with a softmax: a prior over emotions, reported next to
 // the reasoner's conclusion.
 func emotionScores(aus []EventAU) map[string]float64 {
-	got := map[int]EventAU{}
+	return priorScores(evidence(aus, 0, 0, 0))
+}
+
+// priorScores is emotionScores on cot evidence (intensities in [0,1]).
+func priorScores(ev []cot.Evidence) map[string]float64 {
+	got := map[int]cot.Evidence{}
 	var total float64
-	for _, a := range aus {
+	for _, a := range ev {
 		got[a.AU] = a
-		total += evidenceIntensity(float32(a.Intensity))
+		total += a.Intensity
 	}
 	out := map[string]float64{}
 	var z float64
@@ -133,7 +138,7 @@ func emotionScores(aus []EventAU) map[string]float64 {
 			if !ok {
 				continue
 			}
-			v := evidenceIntensity(float32(a.Intensity))
+			v := a.Intensity
 			if pa.Side != facs.Both && a.Side == "" {
 				v *= 0.5 // a one-sided prototype AU seen on both sides
 			}
@@ -142,7 +147,7 @@ func emotionScores(aus []EventAU) map[string]float64 {
 		var extra float64
 		for n, a := range got {
 			if !inProto[n] {
-				extra += evidenceIntensity(float32(a.Intensity))
+				extra += a.Intensity
 			}
 		}
 		s := hit / need

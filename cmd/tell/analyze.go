@@ -43,7 +43,9 @@ Flags:
   --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
   --model PATH       label events with a MER-CLIP flow model trained by
                      tell train (RUN/model.safetensors); the CoT is then
-                     written for the model's label
+                     written for the model's label. --model builtin uses the
+                     small model tell ships (trained on synthetic clips only),
+                     fused with the Exp-CoT prior
   --quiet            no progress bar, warnings and errors only
   --log-json         logs as JSON lines on stderr`,
 		run: runAnalyze,
@@ -82,7 +84,13 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log}
-	if *modelPath != "" {
+	if *modelPath == "builtin" {
+		mr, err := analyze.NewBuiltinModelReasoner()
+		if err != nil {
+			return err
+		}
+		opt.Reasoner, opt.Name = mr, "merclip:builtin+prior"
+	} else if *modelPath != "" {
 		mr, err := analyze.NewModelReasoner(*modelPath)
 		if err != nil {
 			return err
