@@ -88,17 +88,19 @@ type Result struct {
 
 // Event is one spotted expression in events.json.
 type Event struct {
-	ID         int                `json:"id"`
-	Onset      int                `json:"onset"`
-	Apex       int                `json:"apex"`
-	Offset     int                `json:"offset"`
-	OnsetS     float64            `json:"onset_s"`
-	ApexS      float64            `json:"apex_s"`
-	OffsetS    float64            `json:"offset_s"`
-	Kind       string             `json:"kind"` // micro or macro
-	Peak       float64            `json:"peak"` // spotting signal at the apex
-	AUs        []EventAU          `json:"aus"`
-	Emotions   map[string]float64 `json:"emotions"` // prototype-match prior, sums to 1
+	ID      int       `json:"id"`
+	Onset   int       `json:"onset"`
+	Apex    int       `json:"apex"`
+	Offset  int       `json:"offset"`
+	OnsetS  float64   `json:"onset_s"`
+	ApexS   float64   `json:"apex_s"`
+	OffsetS float64   `json:"offset_s"`
+	Kind    string    `json:"kind"` // micro or macro
+	Peak    float64   `json:"peak"` // spotting signal at the apex
+	AUs     []EventAU `json:"aus"`
+	// Emotions are class probabilities: the prototype-match prior of the
+	// AUs, or a trained model's when one labels the events.
+	Emotions   map[string]float64 `json:"emotions"`
 	Label      string             `json:"label"`
 	Confidence float64            `json:"confidence"`
 	CoT        cot.CoT            `json:"cot"`
@@ -374,7 +376,17 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 		}
 	}
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
-	c, err := r.opt.Reasoner.Reason(ctx, ev, images)
+	var c cot.CoT
+	var err error
+	if sr, ok := r.opt.Reasoner.(ScoringReasoner); ok {
+		var probs map[string]float64
+		c, probs, err = sr.ReasonScores(ctx, ev, images)
+		if err == nil {
+			e.Emotions = probs
+		}
+	} else {
+		c, err = r.opt.Reasoner.Reason(ctx, ev, images)
+	}
 	if err != nil {
 		r.log.Warn("reasoner failed; built-in used", "event", e.ID, "err", err)
 		c, err = BuiltinReasoner{}.Reason(ctx, ev, nil)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
 )
@@ -50,10 +51,10 @@ func TestBadInputs(t *testing.T) {
 		name, input, want string
 	}{
 		{"0-byte file", empty, "empty file (0 bytes)"},
-		{"corrupt video", corrupt, "not a readable image or video"},
-		{"corrupt image", badPNG, "not a readable image"},
+		{"corrupt video", corrupt, "ffprobe cannot read"},
+		{"corrupt image", badPNG, "bad.png"},
 		{"missing", filepath.Join(dir, "nope.mp4"), "no such file"},
-		{"folder without frames", noFrames, "no .png or .jpg frames"},
+		{"folder without frames", noFrames, "holds no PNG, JPEG or BMP frames"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,20 +132,29 @@ func TestFaceLostMidVideo(t *testing.T) {
 	}
 }
 
-func TestNaturalLess(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"img9.png", "img10.png", true},
-		{"img10.png", "img9.png", false},
-		{"a.png", "b.png", true},
-		{"img001.png", "img002.png", true},
-		{"x", "x1", true},
+// TestStillImage analyses the astronaut portrait alone: one "still" event
+// measured against the landmark model's mean shape.
+func TestStillImage(t *testing.T) {
+	lm, err := NewFaceLandmarker("")
+	if err != nil {
+		t.Skipf("dlib model not installed: %v", err)
 	}
-	for _, tc := range tests {
-		if got := naturalLess(tc.a, tc.b); got != tc.want {
-			t.Errorf("naturalLess(%q, %q) = %v", tc.a, tc.b, got)
-		}
+	dir := t.TempDir()
+	img := filepath.Join(dir, "astronaut.png")
+	os.WriteFile(img, portrait.AstronautPNG(), 0o644)
+	out := t.TempDir()
+	res, err := Run(context.Background(), img, Options{Out: out, Landmarker: lm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Frames != 1 || res.Tracked != 1 || len(res.Events) != 1 || res.Events[0].Kind != "still" {
+		t.Fatalf("frames %d tracked %d events %+v", res.Frames, res.Tracked, res.Events)
+	}
+	if res.Events[0].CoT.Text == "" || len(res.Notes) == 0 {
+		t.Errorf("still image: no CoT or no note about the neutral shape")
+	}
+	r := readResult(t, out)
+	if r.Status != StatusComplete {
+		t.Errorf("status %s", r.Status)
 	}
 }

@@ -41,12 +41,14 @@ type EventAU struct {
 }
 
 // Event-level AU decisions. An event is already a spotted movement, so an
-// AU needs less intensity to count than in a single frame; cross-talk
-// between neighbouring AU movements (AU4 read into a strong AU1+2) is
-// suppressed relative to the strongest AU of the same face region.
+// AU needs less intensity to count than in a single frame. Cross-talk
+// between AUs whose movements resemble each other (AU4 read into a strong
+// AU1, AU12 into AU15) is suppressed: an AU must reach rivalFloor of the
+// strongest AU it can be confused with (au.Overlap above rivalOverlap).
 const (
 	eventPresence = 0.3  // 0–5 scale
-	regionFloor   = 0.4  // share of the region's strongest AU
+	rivalFloor    = 0.4  // share of the strongest confusable AU
+	rivalOverlap  = 0.25 // |cosine| of the movements from which AUs are rivals
 	globalFloor   = 0.12 // share of the event's strongest AU
 	// sideRatio: one side this many times the other makes an AU unilateral.
 	sideRatio = 2.5
@@ -56,19 +58,22 @@ const (
 // au.AUs) into the event's AUs, strongest first.
 func peakAUs(both, right, left []float32) []EventAU {
 	var top float32
-	regionTop := map[facs.Region]float32{}
-	for i, n := range au.AUs {
+	for i := range au.AUs {
 		top = max(top, both[i])
-		r := facs.Describe(n).Region
-		regionTop[r] = max(regionTop[r], both[i])
 	}
 	var out []EventAU
 	for i, n := range au.AUs {
 		v := both[i]
-		info := facs.Describe(n)
-		if v < eventPresence || v < globalFloor*top || v < regionFloor*regionTop[info.Region] {
+		var rival float32
+		for j, m := range au.AUs {
+			if j != i && au.Overlap(n, m) > rivalOverlap {
+				rival = max(rival, both[j])
+			}
+		}
+		if v < eventPresence || v < globalFloor*top || v < rivalFloor*rival {
 			continue
 		}
+		info := facs.Describe(n)
 		e := EventAU{AU: n, Name: info.Name, Intensity: round2(float64(v)), Right: round2(float64(right[i])), Left: round2(float64(left[i]))}
 		if info.Lateral() {
 			switch {
@@ -110,11 +115,16 @@ func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
 // and normalises with a softmax: a prior over emotions, reported next to
 // the reasoner's conclusion.
 func emotionScores(aus []EventAU) map[string]float64 {
-	got := map[int]EventAU{}
+	return priorScores(evidence(aus, 0, 0, 0))
+}
+
+// priorScores is emotionScores on cot evidence (intensities in [0,1]).
+func priorScores(ev []cot.Evidence) map[string]float64 {
+	got := map[int]cot.Evidence{}
 	var total float64
-	for _, a := range aus {
+	for _, a := range ev {
 		got[a.AU] = a
-		total += evidenceIntensity(float32(a.Intensity))
+		total += a.Intensity
 	}
 	out := map[string]float64{}
 	var z float64
@@ -128,7 +138,7 @@ func emotionScores(aus []EventAU) map[string]float64 {
 			if !ok {
 				continue
 			}
-			v := evidenceIntensity(float32(a.Intensity))
+			v := a.Intensity
 			if pa.Side != facs.Both && a.Side == "" {
 				v *= 0.5 // a one-sided prototype AU seen on both sides
 			}
@@ -137,7 +147,7 @@ func emotionScores(aus []EventAU) map[string]float64 {
 		var extra float64
 		for n, a := range got {
 			if !inProto[n] {
-				extra += evidenceIntensity(float32(a.Intensity))
+				extra += a.Intensity
 			}
 		}
 		s := hit / need

@@ -1,5 +1,7 @@
 package au
 
+import "math"
+
 // Extra points tracked besides the 68 landmarks, where skin moves but dlib
 // puts no landmark: forehead above the brows, the cheeks under the eyes and
 // the chin boss. Each is a landmark mean plus an offset in face coordinates
@@ -119,4 +121,55 @@ func buildBasis() []component {
 		out = append(out, component{au: a, side: 1, v: r}, component{au: a, side: 2, v: l})
 	}
 	return out
+}
+
+// overlaps[i][j] is the largest |cosine| between the basis columns of AUs[i]
+// and AUs[j] (over their sides): how much one AU's movement can be
+// mistaken for the other's.
+var overlaps = func() [][]float64 {
+	comp := buildBasis()
+	idx := map[int]int{}
+	for i, a := range AUs {
+		idx[a] = i
+	}
+	n := len(AUs)
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, n)
+	}
+	for _, a := range comp {
+		for _, b := range comp {
+			var ab, aa, bb float64
+			for d := range a.v {
+				ab += a.v[d] * b.v[d]
+				aa += a.v[d] * a.v[d]
+				bb += b.v[d] * b.v[d]
+			}
+			if aa == 0 || bb == 0 {
+				continue
+			}
+			c := math.Abs(ab) / math.Sqrt(aa*bb)
+			i, j := idx[a.au], idx[b.au]
+			out[i][j] = math.Max(out[i][j], c)
+		}
+	}
+	return out
+}()
+
+// Overlap returns how confusable the movements of AUs a and b are, in
+// [0,1] (1 for a = b): the largest |cosine| between their basis columns.
+func Overlap(a, b int) float64 {
+	var i, j = -1, -1
+	for k, n := range AUs {
+		if n == a {
+			i = k
+		}
+		if n == b {
+			j = k
+		}
+	}
+	if i < 0 || j < 0 {
+		return 0
+	}
+	return overlaps[i][j]
 }

@@ -294,7 +294,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 <table><tr><th>AU</th><th>name</th><th>side</th><th>intensity</th></tr>
 {{range .AUs}}<tr><td>AU{{.AU}}</td><td>{{.Name}}</td><td>{{.Side}}</td><td>{{f2 .Intensity}} ({{.Letter}})</td></tr>{{end}}
 </table>
-<table><tr><th>emotion</th><th>prior</th></tr>
+<table><tr><th>emotion</th><th>probability</th></tr>
 {{range .EmotionRows}}<tr><td>{{.Name}}</td><td><span class="bar" style="width:{{.Width}}px"></span> {{pct .P}}</td></tr>{{end}}
 </table>
 </div>

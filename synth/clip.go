@@ -36,6 +36,10 @@ type Config struct {
 	Events   int
 	// Kind forces "micro" or "macro" for short clips; "" mixes them.
 	Kind string
+	// Subjects > 1 assigns clips round-robin to that many pseudo-subjects
+	// ("astronaut-1".."astronaut-N"): the same face, so that protocols that
+	// split by subject (holdout, k-fold) can run on synthetic data.
+	Subjects int
 	// Codes, when set, replaces the emotion prototypes by these FACS codes
 	// ("1+2+25", "R12", "4C+7"), used in turn; such clips are labelled by
 	// Davison's objective class ("I".."VII").
@@ -169,7 +173,7 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 			}
 		}
 		c := &Clip{
-			Name: fmt.Sprintf("clip%03d", i), Subject: "astronaut", FPS: fps,
+			Name: fmt.Sprintf("clip%03d", i), Subject: subjectOf(i, cfg.Subjects), FPS: fps,
 			W: cfg.Width, H: cfg.Height, face: face, cfg: cfg, seed: rng.Uint64(),
 			base: view{w: cfg.Width, h: cfg.Height, scale: cfg.Scale, cx: ff.cx, cy: ff.cy},
 		}
@@ -227,6 +231,13 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 		clips[i] = c
 	}
 	return clips, nil
+}
+
+func subjectOf(i, n int) string {
+	if n <= 1 {
+		return "astronaut"
+	}
+	return fmt.Sprintf("astronaut-%d", i%n+1)
 }
 
 // newEvent draws the timing and intensities of one expression starting at

@@ -43,6 +43,7 @@ type environment struct {
 func commands() []command {
 	cmds := []command{
 		// One entry per subcommand, each defined in its own file.
+		analyzeCommand(),
 		benchCommand(),
 		evalCommand(),
 		prepareCommand(),

@@ -42,6 +42,8 @@ Flags:
   --image PATH     another face image; needs --landmarks
   --landmarks CSV  68 "x,y" lines for --image
   --no-mp4         do not encode MP4 files
+  --subjects K     assign clips round-robin to K pseudo-subjects (the same
+                   face) so subject-split protocols can train on them
   --noise STD      sensor noise in grey levels (default 1.5; -1 none)`,
 		run: runSynth,
 	}
@@ -63,6 +65,7 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	lmPath := fs.String("landmarks", "", "")
 	noMP4 := fs.Bool("no-mp4", false, "")
 	noise := fs.Float64("noise", 1.5, "")
+	subjects := fs.Int("subjects", 0, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -77,7 +80,7 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {
 		return usageErrorf("--size %q: want WxH, at least 32x32", *size)
 	}
-	cfg := synth.Config{Width: w, Height: h, Scale: *scale, FPS: *fps, Seed: *seed, Kind: *kind, Noise: *noise}
+	cfg := synth.Config{Width: w, Height: h, Scale: *scale, FPS: *fps, Seed: *seed, Kind: *kind, Noise: *noise, Subjects: *subjects}
 	if *long > 0 {
 		cfg.Long, cfg.Duration, cfg.Events = true, *long, *events
 	}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/tell-project/tell/analyze"
+)
+
+func analyzeCommand() command {
+	return command{
+		name:    "analyze",
+		summary: "AUs, spotted expressions, emotions and explanations from an image, frames or a video",
+		usage: `usage: tell analyze INPUT [--out DIR] [flags]
+
+INPUT is an image, a folder of frames (.png/.jpg, natural name order) or a
+video (read through ffmpeg). Writes, atomically:
+  DIR/frames.csv   per frame: frame, timestamp, face_id, confidence, success,
+                   x_0..x_67, y_0..y_67, AUxx_r (0-5), AUxx_c (0/1)
+                   (OpenFace's layout; frame numbers start at 1)
+  DIR/events.json  spotted expressions: onset/apex/offset (frame numbers as
+                   in frames.csv, and seconds), micro or macro, AUs with
+                   intensity and side, emotion prior, label, chain of thought
+  DIR/report.html  self-contained report: AU timeline, intervals, faces,
+                   optical flow, explanations
+If the run fails part-way (unreadable frame, no face at all), the outputs
+are still written and marked "partial" with the reason, and tell exits 1.
+
+The first frame with a face is the neutral reference: start the clip on a
+neutral face. A single image is measured against the landmark model's
+mean shape instead.
+
+Flags:
+  --out DIR          output folder (default analysis)
+  --fps F            frame rate of a folder of frames (default 30)
+  --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
+  --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
+  --model PATH       label events with a MER-CLIP flow model trained by
+                     tell train (RUN/model.safetensors); the CoT is then
+                     written for the model's label. --model builtin uses the
+                     small model tell ships (trained on synthetic clips only),
+                     fused with the Exp-CoT prior
+  --quiet            no progress bar, warnings and errors only
+  --log-json         logs as JSON lines on stderr`,
+		run: runAnalyze,
+	}
+}
+
+func runAnalyze(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("analyze")
+	out := fs.String("out", "analysis", "")
+	fps := fs.Float64("fps", 0, "")
+	model := fs.String("landmarks", "", "")
+	reasoner := fs.String("reasoner", "builtin", "")
+	modelPath := fs.String("model", "", "")
+	quiet := fs.Bool("quiet", false, "")
+	logJSON := fs.Bool("log-json", false, "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErrorf("want one INPUT, got %d arguments", len(pos))
+	}
+	if *reasoner != "builtin" {
+		return usageErrorf("--reasoner %q: only builtin is available", *reasoner)
+	}
+	level := slog.LevelInfo
+	if *quiet {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if *logJSON {
+		log = slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	}
+	lm, err := analyze.NewFaceLandmarker(*model)
+	if err != nil {
+		return err
+	}
+	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log}
+	if *modelPath == "builtin" {
+		mr, err := analyze.NewBuiltinModelReasoner()
+		if err != nil {
+			return err
+		}
+		opt.Reasoner, opt.Name = mr, "merclip:builtin+prior"
+	} else if *modelPath != "" {
+		mr, err := analyze.NewModelReasoner(*modelPath)
+		if err != nil {
+			return err
+		}
+		opt.Reasoner, opt.Name = mr, "merclip:"+*modelPath
+	}
+	if !*quiet && !*logJSON && isTerminal(env.stderr) {
+		var bar *progressbar.ProgressBar
+		opt.Progress = func(done, total int) {
+			if bar == nil {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(env.stderr),
+					progressbar.OptionSetDescription("analyze"), progressbar.OptionShowCount(),
+					progressbar.OptionShowIts(), progressbar.OptionSetItsString("frames"),
+					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+			}
+			bar.Set(done)
+		}
+		defer func() {
+			if bar != nil {
+				bar.Finish()
+			}
+		}()
+	}
+	res, err := analyze.Run(ctx, pos[0], opt)
+	if res != nil {
+		fmt.Fprintf(env.stdout, "%d frames (%d with a face), %d expression(s) spotted, %.1f frames/s; outputs in %s\n",
+			res.Frames, res.Tracked, len(res.Events), res.FramesPerSecond, *out)
+	}
+	return err
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
