@@ -102,13 +102,13 @@ func (m *Model) fallback(ctx context.Context, r Request, ans Answer, why string,
 	if ans.Source == "" || ans.Source == "llm" {
 		ans.Source = "builtin"
 	}
-	if ans.CoT.Verification == nil {
-		ans.CoT.Verification = &cot.Verification{}
-	} else {
-		v := *ans.CoT.Verification
-		ans.CoT.Verification = &v
+	// Copy the verification so that the fallback's own value is untouched.
+	v := cot.Verification{}
+	if ans.CoT.Verification != nil {
+		v = *ans.CoT.Verification
 	}
-	ans.CoT.Verification.Feedback = append(ans.CoT.Verification.Feedback, why)
+	v.Feedback = append(append([]string(nil), v.Feedback...), why)
+	ans.CoT.Verification = &v
 	return ans, nil
 }
 
