@@ -42,11 +42,20 @@ async function startJob(ev) {
   form.append("file", file);
   try {
     const acc = await api("POST", "/v1/analyze", form);
-    current = { id: acc.id, url: acc.status_url, timer: 0 };
-    poll();
+    follow(acc.id);
   } catch (e) {
     text($("job-state"), "Upload failed: " + e.message, true);
   }
+}
+
+// follow shows job id until it ends; the URL's #job=ID lets a reload or a
+// shared link come back to it.
+function follow(id) {
+  stopFollowing();
+  $("job").hidden = false;
+  current = { id, url: "/v1/jobs/" + encodeURIComponent(id), timer: 0 };
+  history.replaceState(null, "", "#job=" + encodeURIComponent(id));
+  poll();
 }
 
 function stopFollowing() {
@@ -143,6 +152,7 @@ async function cancelJob() {
   stopFollowing();
   try {
     await api("DELETE", job.url);
+    history.replaceState(null, "", location.pathname);
     text($("job-state"), "Cancelled and deleted.");
     $("job-links").textContent = "";
     $("events").textContent = "";
@@ -191,6 +201,7 @@ async function init() {
       // A malformed escape leaves that field empty.
     }
   }
+  if (h.job) follow(h.job);
   if (h.aus) {
     $("aus").value = h.aus;
     if (h.label) $("label").value = h.label;
