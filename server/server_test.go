@@ -764,3 +764,68 @@ func greyPNG(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestExpiry: finished jobs are removed, files and all, after Keep.
+func TestExpiry(t *testing.T) {
+	fake := newFake()
+	close(fake.release)
+	s, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker, Keep: 20 * time.Millisecond})
+	code, m := upload(t, ts.URL, "a.png", tinyPNG(100))
+	if code != http.StatusAccepted {
+		t.Fatalf("upload %d %v", code, m)
+	}
+	id := m["id"].(string)
+	waitState(t, ts.URL, id, StateDone)
+	waitGone(t, filepath.Join(s.root, id))
+	if code, _ := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); code != http.StatusNotFound {
+		t.Errorf("expired job: %d", code)
+	}
+}
+
+func BenchmarkCoTRequest(b *testing.B) {
+	s, err := New(Config{Workdir: b.TempDir(), Analyze: newFake().run, Landmarker: noLandmarker})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	body := []byte(`{"aus":"4B+7A+L10","label":"disgust","seed":1}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/cot", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
+}
+
+// BenchmarkUpload measures receiving a 4 MiB upload into a job (the
+// analysis itself is a stand-in that returns at once).
+func BenchmarkUpload(b *testing.B) {
+	fake := newFake()
+	close(fake.release)
+	s, err := New(Config{Workdir: b.TempDir(), Analyze: fake.run, Landmarker: noLandmarker, MaxQueued: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "clip.mp4")
+	fw.Write(append([]byte("\x00\x00\x00\x20ftypisom"), make([]byte, 4<<20)...))
+	mw.Close()
+	b.SetBytes(int64(body.Len()))
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/analyze", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusAccepted {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
+}
