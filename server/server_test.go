@@ -829,3 +829,47 @@ func BenchmarkUpload(b *testing.B) {
 		}
 	}
 }
+
+// FuzzUpload posts arbitrary bodies as multipart uploads: the answer is
+// always a known status with a JSON error, and a refused upload leaves no
+// files behind.
+func FuzzUpload(f *testing.F) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "a.png")
+	fw.Write(tinyPNG(64))
+	mw.Close()
+	ct, boundary := mw.FormDataContentType(), mw.Boundary()
+	f.Add(body.Bytes())
+	f.Add([]byte("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../x\"\r\n\r\nBM\r\n--" + boundary + "--\r\n"))
+	f.Add([]byte("--" + boundary + "--\r\n"))
+	fake := newFake()
+	close(fake.release)
+	s, err := New(Config{Workdir: f.TempDir(), Analyze: fake.run, Landmarker: noLandmarker, MaxUpload: 1024, MaxQueued: 1 << 30})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		before := len(entries(t, s))
+		req := httptest.NewRequest("POST", "/v1/analyze", bytes.NewReader(data))
+		req.Header.Set("Content-Type", ct)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		var e apiError
+		switch w.Code {
+		case http.StatusAccepted:
+			return
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+			if json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error == "" {
+				t.Fatalf("%d without a JSON error: %q", w.Code, w.Body.String())
+			}
+		default:
+			t.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+		if after := len(entries(t, s)); after != before {
+			t.Fatalf("refused upload left files: %d → %d entries", before, after)
+		}
+	})
+}
