@@ -186,6 +186,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err = <-errc:
 	case <-ctx.Done():
 		s.log.Info("shutting down; cancelling running jobs")
+		start := time.Now()
 		// Jobs first: a client polling a job should see it cancelled, and
 		// no analysis should outlive the process's intent to stop.
 		s.cancel()
@@ -193,6 +194,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = hs.Shutdown(sctx)
 		cancel()
 		<-errc
+		defer func() { s.log.Info("stopped", "ms", time.Since(start).Milliseconds()) }()
 	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
