@@ -115,3 +115,36 @@ func TestNoFaceImageFails(t *testing.T) {
 		t.Errorf("events.json: %s", body)
 	}
 }
+
+// TestConcurrentRealJobs runs two analyses of the same image at once on
+// the shared landmarker: both finish with the same AUs.
+func TestConcurrentRealJobs(t *testing.T) {
+	if _, err := analyze.NewFaceLandmarker(""); err != nil {
+		t.Skipf("dlib landmark model not installed: %v", err)
+	}
+	_, ts := newTestServer(t, Config{Jobs: 2})
+	var ids []string
+	for i := 0; i < 2; i++ {
+		code, m := upload(t, ts.URL, "astronaut.png", portrait.AstronautPNG())
+		if code != http.StatusAccepted {
+			t.Fatalf("upload: %d %v", code, m)
+		}
+		ids = append(ids, m["id"].(string))
+	}
+	var aus []string
+	for _, id := range ids {
+		if st := waitState(t, ts.URL, id, StateDone, StateFailed); st["status"] != StateDone {
+			t.Fatalf("job: %v", st)
+		}
+		_, _, body := get(t, ts.URL+"/v1/jobs/"+id+"/events.json")
+		var res analyze.Result
+		if err := json.Unmarshal(body, &res); err != nil || len(res.Events) != 1 {
+			t.Fatalf("events.json: %v %s", err, body)
+		}
+		b, _ := json.Marshal(res.Events[0].AUs)
+		aus = append(aus, string(b))
+	}
+	if aus[0] != aus[1] {
+		t.Errorf("concurrent runs differ:\n%s\n%s", aus[0], aus[1])
+	}
+}

@@ -86,7 +86,7 @@ async function poll() {
       return;
     case "done":
       $("job-progress").value = 1;
-      text($("job-state"), st.input + ": done, " + st.result.frames + " frames, " + st.result.events + " expression(s) spotted");
+      text($("job-state"), st.input + ": done" + (st.result ? ", " + st.result.frames + " frames, " + st.result.events + " expression(s) spotted" : ""));
       break;
     default:
       text($("job-state"), st.input + ": " + st.status + (st.error ? " — " + st.error : ""), true);
