@@ -50,3 +50,14 @@ func Example() {
 	//   "error": "no job \"0123456789abcdef0123456789abcdef\""
 	// }
 }
+
+// ExampleChainOfThought answers a POST /v1/cot body without HTTP.
+func ExampleChainOfThought() {
+	c, err := server.ChainOfThought(server.CoTRequest{AUs: "1+2+5B+26", Label: "surprise"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(c.Conclusion.Label, c.Verification.Verified)
+	// Output: surprise true
+}

@@ -8,6 +8,7 @@
 //	GET    /healthz                  {"status":"ok"}
 //	GET    /v1/version               {"version":...}
 //	POST   /v1/analyze               multipart "file" (or JSON {"path"} under --allow-paths) → 202 {"id","status_url"}
+//	GET    /v1/jobs                  every job, newest first
 //	GET    /v1/jobs/{id}             status, progress, error, links
 //	GET    /v1/jobs/{id}/events.json the outputs of analyze.Run
 //	GET    /v1/jobs/{id}/frames.csv
