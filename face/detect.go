@@ -4,7 +4,9 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	pigo "github.com/esimov/pigo/core"
 
@@ -28,7 +30,7 @@ type Detection struct {
 
 // DetectorOptions tune the scan. Zero fields take the defaults.
 type DetectorOptions struct {
-	MinSize     int     // smallest face side in pixels scanned (default 40)
+	MinSize     int     // smallest face (pigo window side) scanned, pixels (default: shorter image side / 6, at least 24)
 	MaxSize     int     // largest (default: the image's shorter side)
 	ShiftFactor float64 // window step as a fraction of its size (default 0.1)
 	ScaleFactor float64 // size ratio between scales (default 1.1)
@@ -37,9 +39,6 @@ type DetectorOptions struct {
 }
 
 func (o DetectorOptions) withDefaults() DetectorOptions {
-	if o.MinSize <= 0 {
-		o.MinSize = 40
-	}
 	if o.ShiftFactor <= 0 {
 		o.ShiftFactor = 0.1
 	}
@@ -85,45 +84,114 @@ func NewDetectorWith(opt DetectorOptions) (*Detector, error) {
 	return &Detector{cascade: c, opt: opt.withDefaults()}, nil
 }
 
+// scanMinWindow is the smallest window pigo scans after downsampling:
+// Detect shrinks the image by an integer factor while the smallest face
+// still spans this many pixels, which cuts the scan by the factor squared.
+const scanMinWindow = 24
+
 // Detect returns the faces in img, best score first.
 func (d *Detector) Detect(img *raster.Gray) []Detection {
-	buf := make([]uint8, img.W*img.H)
-	toBytes(buf, img, 0, 0, img.W, img.H)
-	return d.detectBytes(buf, img.W, img.H, d.opt.MinSize, d.opt.MaxSize, 0, 0)
+	minSize, maxSize := d.opt.MinSize, d.opt.MaxSize
+	if minSize <= 0 {
+		minSize = max(scanMinWindow, min(img.W, img.H)/6)
+	}
+	if maxSize <= 0 {
+		maxSize = min(img.W, img.H)
+	}
+	k := max(1, minSize/scanMinWindow)
+	w, h := img.W/k, img.H/k
+	if w < 1 || h < 1 {
+		return nil
+	}
+	buf := make([]uint8, w*h)
+	if k == 1 {
+		toBytes(buf, img, 0, 0, w, h)
+	} else {
+		shrinkBytes(buf, img, k, w, h)
+	}
+	return d.detectBytes(buf, w, h, minSize/k, maxSize/k, 0, 0, k)
 }
 
-// detectBytes scans a w×h byte image and offsets the boxes by (ox, oy).
-func (d *Detector) detectBytes(pix []uint8, w, h, minSize, maxSize, ox, oy int) []Detection {
+// shrinkBytes averages k×k blocks of img into the w×h byte image dst.
+func shrinkBytes(dst []uint8, img *raster.Gray, k, w, h int) {
+	inv := 1 / float32(k*k)
+	for y := 0; y < h; y++ {
+		out := dst[y*w : y*w+w]
+		for x := range out {
+			var s float32
+			for dy := 0; dy < k; dy++ {
+				row := img.Pix[(y*k+dy)*img.Stride+x*k : (y*k+dy)*img.Stride+x*k+k]
+				for _, v := range row {
+					s += v
+				}
+			}
+			v := s*inv + 0.5
+			if v < 0 {
+				v = 0
+			} else if v > 255 {
+				v = 255
+			}
+			out[x] = uint8(v)
+		}
+	}
+}
+
+// detectBytes scans a w×h byte image that is the original shrunk k times
+// and offset by (ox, oy), and returns boxes in original coordinates.
+func (d *Detector) detectBytes(pix []uint8, w, h, minSize, maxSize, ox, oy, k int) []Detection {
 	if maxSize <= 0 || maxSize > min(w, h) {
 		maxSize = min(w, h)
 	}
 	if minSize > maxSize {
 		return nil
 	}
-	raw := d.cascade.RunCascade(pigo.CascadeParams{
-		MinSize:     minSize,
-		MaxSize:     maxSize,
-		ShiftFactor: d.opt.ShiftFactor,
-		ScaleFactor: d.opt.ScaleFactor,
-		ImageParams: pigo.ImageParams{Pixels: pix, Rows: h, Cols: w, Dim: w},
-	}, 0)
+	params := func(lo, hi int) pigo.CascadeParams {
+		return pigo.CascadeParams{
+			MinSize:     lo,
+			MaxSize:     hi,
+			ShiftFactor: d.opt.ShiftFactor,
+			ScaleFactor: d.opt.ScaleFactor,
+			ImageParams: pigo.ImageParams{Pixels: pix, Rows: h, Cols: w, Dim: w},
+		}
+	}
+	var raw []pigo.Detection
+	// The scan costs ∝ 1/size², so sizes up to √2·minSize are about half
+	// the work: scan them and the rest in parallel when there is a spare
+	// CPU and enough work to be worth a goroutine.
+	if split := int(float64(minSize) * math.Sqrt2); runtime.GOMAXPROCS(0) > 1 && w*h >= 200*150 && split < maxSize {
+		var small []pigo.Detection
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			small = d.cascade.RunCascade(params(minSize, split), 0)
+		}()
+		raw = d.cascade.RunCascade(params(split+1, maxSize), 0)
+		wg.Wait()
+		raw = append(raw, small...)
+	} else {
+		raw = d.cascade.RunCascade(params(minSize, maxSize), 0)
+	}
 	clusters := d.cascade.ClusterDetections(raw, d.opt.IoU)
 	out := make([]Detection, 0, len(clusters))
 	for _, c := range clusters {
 		if c.Q < d.opt.MinScore {
 			continue
 		}
-		out = append(out, Detection{Box: pigoBox(c.Col+ox, c.Row+oy, c.Scale), Score: c.Q})
+		// A shrunk pixel i covers original pixels k·i .. k·i+k−1.
+		col := float64(c.Col*k) + float64(k-1)/2 + float64(ox)
+		row := float64(c.Row*k) + float64(k-1)/2 + float64(oy)
+		out = append(out, Detection{Box: pigoBox(col, row, float64(c.Scale*k)), Score: c.Q})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	return out
 }
 
 // pigoBox converts a pigo detection (centre col, row; side) to a Rect.
-func pigoBox(col, row, side int) Rect {
-	s := float64(side) * pigoToDlibScale
-	cx := float64(col)
-	cy := float64(row) + float64(side)*pigoToDlibShift
+func pigoBox(col, row, side float64) Rect {
+	s := side * pigoToDlibScale
+	cx := col
+	cy := row + side*pigoToDlibShift
 	n := int(math.Round(s))
 	return Rect{X: int(math.Round(cx - s/2)), Y: int(math.Round(cy - s/2)), W: n, H: n}
 }

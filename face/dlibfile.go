@@ -3,6 +3,7 @@ package face
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 )
 
@@ -15,27 +16,66 @@ var errTruncated = errors.New("unexpected end of data (truncated file)")
 // little-endian order. Floats are a packed int64 mantissa and a packed int16
 // exponent (dlib/float_details.h). The first error sticks; later reads return
 // zero values so that callers can check once per structure.
+//
+// The reader works on a byte slice, or streams from src through a fixed
+// window (so that loading a 100 MB model does not hold the file in memory);
+// total is then the stream's length, known from the file size.
 type dlibReader struct {
 	buf []byte
 	pos int
 	err error
+
+	src   io.Reader // nil: buf is the whole input
+	win   []byte    // streaming window backing buf
+	base  int       // input offset of buf[0]
+	total int       // input length when streaming
 }
+
+// newStreamReader reads size bytes from src through a 1 MiB window.
+func newStreamReader(src io.Reader, size int) *dlibReader {
+	return &dlibReader{src: src, win: make([]byte, 1<<20), total: size}
+}
+
+// fill makes at least n bytes available in buf[pos:] when the input has them.
+func (r *dlibReader) fill(n int) {
+	if r.src == nil || len(r.buf)-r.pos >= n {
+		return
+	}
+	k := copy(r.win, r.buf[r.pos:])
+	r.base += r.pos
+	m, err := io.ReadFull(r.src, r.win[k:])
+	r.buf, r.pos = r.win[:k+m], 0
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF && r.err == nil {
+		r.err = fmt.Errorf("at byte %d: %w", r.base+len(r.buf), err)
+	}
+	if err != nil {
+		r.src = nil // nothing more to read
+	}
+}
+
+func (r *dlibReader) offset() int { return r.base + r.pos }
 
 func (r *dlibReader) fail(format string, args ...any) {
 	if r.err == nil {
-		r.err = fmt.Errorf("at byte %d: %s", r.pos, fmt.Sprintf(format, args...))
+		r.err = fmt.Errorf("at byte %d: %s", r.offset(), fmt.Sprintf(format, args...))
 	}
 }
 
 // remaining is the number of unread bytes; vector lengths are checked
 // against it so that a corrupted length cannot trigger a huge allocation.
-func (r *dlibReader) remaining() int { return len(r.buf) - r.pos }
+func (r *dlibReader) remaining() int {
+	if r.win != nil {
+		return r.total - r.offset()
+	}
+	return len(r.buf) - r.pos
+}
 
 // int reads a packed signed integer of at most maxBytes magnitude bytes.
 func (r *dlibReader) int(maxBytes int) int64 {
 	if r.err != nil {
 		return 0
 	}
+	r.fill(9)
 	if r.pos >= len(r.buf) {
 		r.fail("%v", errTruncated)
 		return 0
@@ -69,6 +109,7 @@ func (r *dlibReader) uint() uint64 {
 	if r.err != nil {
 		return 0
 	}
+	r.fill(9)
 	if r.pos >= len(r.buf) {
 		r.fail("%v", errTruncated)
 		return 0
@@ -98,6 +139,39 @@ func (r *dlibReader) uint() uint64 {
 func (r *dlibReader) float32() float32 {
 	if r.err != nil {
 		return 0
+	}
+	r.fill(20)
+	if b := r.buf[r.pos:]; len(b) >= 20 {
+		// Fast path (model loading is mostly floats): both packed integers
+		// lie in the window; anything unusual goes the checked way below.
+		c := b[0]
+		n := int(c & 0x0F)
+		if c&0x70 == 0 && n >= 1 && n <= 8 {
+			c2 := b[n+1]
+			n2 := int(c2 & 0x0F)
+			if n2 >= 1 && n2 <= 2 {
+				var m uint64
+				for i := n; i >= 1; i-- {
+					m = m<<8 | uint64(b[i])
+				}
+				e := int64(b[n+2])
+				if n2 == 2 {
+					e |= int64(b[n+3]) << 8
+				}
+				if c2&0x80 != 0 {
+					e = -e
+				}
+				if e >= -126 && e <= 127 {
+					r.pos += n + n2 + 2
+					mi := int64(m)
+					if c&0x80 != 0 {
+						mi = -mi
+					}
+					f := float32(mi)
+					return float32(float64(f) * math.Float64frombits(uint64(e+1023)<<52))
+				}
+			}
+		}
 	}
 	if r.pos < len(r.buf) && r.buf[r.pos]&0x70 != 0 {
 		// dlib's pre-2012 ASCII float format; no shipped model uses it.

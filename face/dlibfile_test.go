@@ -124,6 +124,23 @@ func TestDlibFloatRoundTrip(t *testing.T) {
 			t.Errorf("float %g: got %g, err %v", f, got, r.err)
 		}
 	}
+	// In sequence, so that all but the last few take the reader's fast path.
+	floats := []float32{0, 1, -1, 0.5, 3.14159, -1234.5678, 1e-30, 6.5e30, float32(math.SmallestNonzeroFloat32), float32(math.Inf(1)), 7, -2.5e-3, 1e-42, 123456.78}
+	var w dlibWriter
+	for _, f := range floats {
+		if math.IsInf(float64(f), 1) {
+			w.int(0)
+			w.int(32000) // dlib's code for +Inf
+			continue
+		}
+		w.float(f)
+	}
+	r := dlibReader{buf: w.Bytes()}
+	for i, f := range floats {
+		if got := r.float32(); got != f || r.err != nil {
+			t.Errorf("float %d (%g): got %g, err %v", i, f, got, r.err)
+		}
+	}
 	for _, v := range []int64{0, 1, -1, 255, 256, -70000, math.MaxInt64, -math.MaxInt64} {
 		var w dlibWriter
 		w.int(v)
@@ -272,4 +289,44 @@ func FuzzParsePredictor(f *testing.F) {
 		img := raster.NewGray(32, 32)
 		p.Predict(img, Rect{X: 2, Y: 2, W: 20, H: 20})
 	})
+}
+
+// TestStreamReader parses the tiny model through a small streaming window
+// (as LoadPredictor does with 1 MiB) and gets the same model.
+func TestStreamReader(t *testing.T) {
+	data := tinyModel()
+	want, err := ParsePredictor(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, win := range []int{24, 25, 31, 64, 1000} {
+		r := newStreamReader(bytes.NewReader(data), len(data))
+		r.win = make([]byte, win)
+		got, err := parsePredictor(r)
+		if err != nil {
+			t.Fatalf("window %d: %v", win, err)
+		}
+		if !slicesEqual(got.initial, want.initial) || !slicesEqual(got.levels[0].leaves, want.levels[0].leaves) ||
+			!slicesEqual(got.levels[0].deltas, want.levels[0].deltas) {
+			t.Errorf("window %d: model differs", win)
+		}
+		// Truncated stream: a clean error.
+		r = newStreamReader(bytes.NewReader(data[:len(data)-3]), len(data))
+		r.win = make([]byte, win)
+		if _, err := parsePredictor(r); err == nil {
+			t.Errorf("window %d: truncated stream parsed", win)
+		}
+	}
+}
+
+func slicesEqual(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

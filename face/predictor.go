@@ -99,15 +99,24 @@ type split struct {
 
 // LoadPredictor reads a dlib shape predictor file such as
 // shape_predictor_68_face_landmarks.dat.
+// The file is streamed, so loading needs little memory beyond the model.
 func LoadPredictor(path string) (*Predictor, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("face: load landmark model: %w; %s", err, ModelInstallHint)
 		}
 		return nil, fmt.Errorf("face: load landmark model: %w", err)
 	}
-	p, err := ParsePredictor(data)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("face: load landmark model: %w", err)
+	}
+	if st.IsDir() || st.Size() > math.MaxInt32 {
+		return nil, fmt.Errorf("face: load landmark model %s: not a model file", path)
+	}
+	p, err := parsePredictor(newStreamReader(f, int(st.Size())))
 	if err != nil {
 		return nil, fmt.Errorf("face: load landmark model %s: %w", path, err)
 	}
@@ -118,7 +127,10 @@ func LoadPredictor(path string) (*Predictor, error) {
 // Corrupt input yields an error, never a panic, and allocations stay
 // proportional to len(data).
 func ParsePredictor(data []byte) (*Predictor, error) {
-	r := &dlibReader{buf: data}
+	return parsePredictor(&dlibReader{buf: data})
+}
+
+func parsePredictor(r *dlibReader) (*Predictor, error) {
 	if v := r.int(4); r.err == nil && v != 1 {
 		return nil, fmt.Errorf("not a dlib shape predictor: version %d, want 1", v)
 	}
@@ -147,7 +159,7 @@ func ParsePredictor(data []byte) (*Predictor, error) {
 		lv := &p.levels[c]
 		lv.ntrees = r.length("forest", 2)
 		for t := 0; t < lv.ntrees && r.err == nil; t++ {
-			start := r.pos
+			start := r.offset()
 			ns := r.length("split list", 8)
 			if t == 0 {
 				lv.nsplits = ns

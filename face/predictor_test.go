@@ -138,7 +138,9 @@ func BenchmarkPredict(b *testing.B) {
 	p := testPredictor(b)
 	img := loadGray(b, "../portrait/astronaut.png")
 	box := Rect{179, 83, 88, 88}
+	c := cpuTime()
 	for b.Loop() {
 		p.Predict(img, box)
 	}
+	reportCPU(b, c)
 }

@@ -149,7 +149,7 @@ func (t *Tracker) localDetect(img *raster.Gray, box Rect) (Detection, bool) {
 	}
 	buf := t.buf[:w*h]
 	toBytes(buf, img, x0, y0, w, h)
-	dets := t.det.detectBytes(buf, w, h, int(side*0.8), int(math.Ceil(side*1.25)), x0, y0)
+	dets := t.det.detectBytes(buf, w, h, int(side*0.8), int(math.Ceil(side*1.25)), x0, y0, 1)
 	best, bestD := -1, math.Inf(1)
 	for i, d := range dets {
 		dx := float64(d.Box.X+d.Box.W/2) - cx

@@ -1,28 +1,40 @@
 package flow
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
-// team is a fixed set of worker goroutines that run row bands of one pass.
-// Dispatch sends plain values over per-worker channels, so a pass allocates
-// nothing; the caller's goroutine runs band 0 itself.
+// team runs the row chunks of one pass on the caller's goroutine and a
+// fixed set of worker goroutines. Chunks are claimed, not assigned: the
+// caller takes them from the top of the image and workers from the bottom,
+// so on a busy machine a worker that is not scheduled in time costs
+// nothing — the caller simply does its chunks — while on an idle one each
+// goroutine keeps roughly the same rows from pass to pass (cache locality).
+// A pass allocates nothing.
 type team struct {
-	n     int // bands per pass, including the caller's
-	tasks []chan task
-	wg    sync.WaitGroup
+	n     int             // participants, the caller included
+	wake  []chan struct{} // one per worker, holding at most one token
+	state atomic.Uint64   // gen<<48 | lo<<24 | hi: chunks [lo,hi) unclaimed
+	done  atomic.Int64    // chunks finished in the current pass
+	gen   uint64
+	job   job // the current pass; published by the store to state
 	once  sync.Once
 }
 
-// task is one band of one pass: the pass kind is interpreted by the runner.
-type task struct {
-	run    runner
+// job is one pass: chunks of rows [0,h) run by r.
+type job struct {
+	r      runner
 	kind   int
-	band   int
-	y0, y1 int
+	chunks int
+	h      int
 }
 
-// runner executes a band of a pass.
+// runner executes rows [y0,y1) of a pass as chunk number chunk, on
+// participant worker (0 is the caller), whose scratch it may use.
 type runner interface {
-	band(kind, band, y0, y1 int)
+	band(kind, chunk, worker, y0, y1 int)
 }
 
 func newTeam(n int) *team {
@@ -31,56 +43,94 @@ func newTeam(n int) *team {
 	}
 	t := &team{n: n}
 	for i := 1; i < n; i++ {
-		ch := make(chan task)
-		t.tasks = append(t.tasks, ch)
-		go t.work(ch)
+		ch := make(chan struct{}, 1)
+		t.wake = append(t.wake, ch)
+		go t.work(i, ch)
 	}
 	return t
 }
 
-func (t *team) work(ch chan task) {
-	for tk := range ch {
-		tk.run.band(tk.kind, tk.band, tk.y0, tk.y1)
-		t.wg.Done()
-	}
-}
+// maxChunks is the most chunks chunks() returns, for sizing per-chunk
+// state.
+func (t *team) maxChunks() int { return 2 * t.n }
 
-// bands returns how many bands a pass over h rows of w pixels should use:
-// small levels run on one goroutine because a hand-off costs about as much
-// as a few thousand pixel updates.
-func (t *team) bands(w, h int) int {
-	n := t.n
+// chunks returns how many chunks a pass over h rows of w pixels should
+// use: one for small levels (a hand-off costs about as much as a few
+// thousand pixel updates), else two per participant.
+func (t *team) chunks(w, h int) int {
 	const minPixels = 6000
-	if m := w * h / minPixels; m < n {
-		n = m
+	if t.n == 1 || w*h < minPixels {
+		return 1
 	}
-	if n > h/2 {
-		n = h / 2
-	}
-	if n < 1 {
-		n = 1
-	}
-	return n
+	return max(1, min(t.maxChunks(), h/4))
 }
 
-// do runs kind over rows [0,h) split into nb bands and waits for all.
-func (t *team) do(r runner, kind, nb, h int) {
-	if nb <= 1 {
-		r.band(kind, 0, 0, h)
+func pack(gen uint64, lo, hi int) uint64 { return gen<<48 | uint64(lo)<<24 | uint64(hi) }
+
+// claim takes an unclaimed chunk of the current pass, from the top (the
+// caller) or the bottom (workers); it returns -1 when none is left.
+func (t *team) claim(fromTop bool) int {
+	for {
+		s := t.state.Load()
+		gen, lo, hi := s>>48, int(s>>24&(1<<24-1)), int(s&(1<<24-1))
+		if lo >= hi {
+			return -1
+		}
+		c, ns := lo, pack(gen, lo+1, hi)
+		if !fromTop {
+			c, ns = hi-1, pack(gen, lo, hi-1)
+		}
+		if t.state.CompareAndSwap(s, ns) {
+			return c
+		}
+	}
+}
+
+// run executes chunk c of the current pass on participant w.
+func (t *team) run(c, w int) {
+	j := &t.job
+	j.r.band(j.kind, c, w, c*j.h/j.chunks, (c+1)*j.h/j.chunks)
+	t.done.Add(1)
+}
+
+func (t *team) work(id int, wake chan struct{}) {
+	for range wake {
+		for c := t.claim(false); c >= 0; c = t.claim(false) {
+			t.run(c, id)
+		}
+	}
+}
+
+// do runs kind over rows [0,h) in the given number of chunks and returns
+// when all are done.
+func (t *team) do(r runner, kind, chunks, h int) {
+	if chunks <= 1 {
+		r.band(kind, 0, 0, 0, h)
 		return
 	}
-	t.wg.Add(nb - 1)
-	for b := 1; b < nb; b++ {
-		t.tasks[b-1] <- task{run: r, kind: kind, band: b, y0: b * h / nb, y1: (b + 1) * h / nb}
+	t.job = job{r: r, kind: kind, chunks: chunks, h: h}
+	t.done.Store(0)
+	t.gen = (t.gen + 1) & (1<<16 - 1)
+	t.state.Store(pack(t.gen, 0, chunks))
+	for _, ch := range t.wake {
+		select {
+		case ch <- struct{}{}:
+		default: // a token is already waiting
+		}
 	}
-	r.band(kind, 0, 0, h/nb)
-	t.wg.Wait()
+	for c := t.claim(true); c >= 0; c = t.claim(true) {
+		t.run(c, 0)
+	}
+	// Only chunks that running workers claimed remain: wait for them.
+	for t.done.Load() < int64(chunks) {
+		runtime.Gosched()
+	}
 }
 
 // close stops the workers; the team must not be used afterwards.
 func (t *team) close() {
 	t.once.Do(func() {
-		for _, ch := range t.tasks {
+		for _, ch := range t.wake {
 			close(ch)
 		}
 	})

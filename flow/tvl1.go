@@ -29,20 +29,20 @@ type TVL1 struct {
 	wx, wy, rhoc, invg []float32 // per warp: warped gradient, constant residual, 1/|∇I1|²
 	p11, p12, p21, p22 []float32 // dual variables
 	zero               []float32 // a row of zeros (divergence at the top row)
-	errs               []float32 // per band partial flow change
-	cols               [][]int32 // per band median scratch
+	errs               []float32 // per chunk partial flow change
+	cols               [][]int32 // per participant median scratch (Go kernels)
 	capW, capH         int       // size the buffers were made for
 
-	// Level being processed, read by the band kernels.
+	// Level being processed, read by the chunk kernels.
 	w, h       int
 	l          int
 	lt, taut   float32
 	theta      float32
 	medianSize int
-	simd       bool // use the AVX2 row kernels
-	mscratch   []*medianScratch
-	pixelIters int
-	iterations int // inner iterations run by the last Compute (for tests and tuning)
+	simd       bool             // use the AVX2 row kernels
+	mscratch   []*medianScratch // per participant median scratch (AVX2 kernels)
+	pixelIters int              // pixel updates of the last Compute (for tuning)
+	iterations int              // inner iterations run by the last Compute (for tests and tuning)
 }
 
 // band kinds.
@@ -63,7 +63,7 @@ func NewTVL1(p Params) (*TVL1, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	t := &TVL1{p: p, team: newTeam(n), simd: hasSIMD()}
-	t.errs = make([]float32, t.team.n)
+	t.errs = make([]float32, t.team.maxChunks())
 	// Workers hold the team, not t: stop them once t is unreachable even
 	// if the caller forgets Close.
 	runtime.AddCleanup(t, func(tm *team) { tm.close() }, t.team)
@@ -226,7 +226,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 	t.taut = float32(p.Tau / p.Theta)
 	t.theta = float32(p.Theta)
 	scaledEps := float32(p.Epsilon * p.Epsilon * float64(n))
-	nb := t.team.bands(w, h)
+	nb := t.team.chunks(w, h)
 
 	t.team.do(t, kindGradient, nb, h)
 	padRows(t.pad, w, h)
@@ -249,8 +249,8 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 			}
 			for inner := 0; e > scaledEps && inner < p.InnerIterations; inner++ {
 				t.team.do(t, kindIterate, nb, h)
-				// The dual update of each band's last row needs the next
-				// band's new flow: it runs here, after all bands.
+				// The dual update of each chunk's last row needs the next
+				// chunk's new flow: it runs here, after all chunks.
 				e = 0
 				for b := 0; b < nb; b++ {
 					t.dualRow((b+1)*h/nb - 1)
@@ -265,7 +265,7 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 }
 
 // band implements runner.
-func (t *TVL1) band(kind, band, y0, y1 int) {
+func (t *TVL1) band(kind, chunk, worker, y0, y1 int) {
 	switch kind {
 	case kindGradient:
 		gradientPadded(t.i1[t.l], t.w, t.h, t.pad, y0, y1)
@@ -279,15 +279,15 @@ func (t *TVL1) band(kind, band, y0, y1 int) {
 				t.dualRow(y - 1)
 			}
 		}
-		t.errs[band] = e
+		t.errs[chunk] = e
 	case kindMedian:
 		n := t.w * t.h
 		if t.simd {
-			medianSIMD(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
-			medianSIMD(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[band])
+			medianSIMD(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[worker])
+			medianSIMD(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.mscratch[worker])
 		} else {
-			median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
-			median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[band])
+			median(t.u1[:n], t.g1[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[worker])
+			median(t.u2[:n], t.g2[:n], t.w, t.h, t.medianSize, y0, y1, t.cols[worker])
 		}
 	}
 }

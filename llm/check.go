@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
 )
 
 // IssueKind names what is wrong with a model's answer.
@@ -144,12 +145,44 @@ func contradiction(c cot.CoT, classes []string, o CheckOptions) string {
 			return fmt.Sprintf("observations tie the AUs to %s, none of them %q", strings.Join(s, ", "), label)
 		}
 	}
+	if msg := againstFACS(c); msg != "" {
+		return msg
+	}
 	if o.ReadLabel != nil && c.Text != "" {
 		if rl := o.ReadLabel(c.Text, classes); rl != "" && !strings.EqualFold(rl, label) {
 			return fmt.Sprintf("the text alone reads as %q (Des2Exp) but concludes %q", rl, label)
 		}
 	}
 	return ""
+}
+
+// againstFACS checks a conclusion whose observations name no emotions
+// against FACS knowledge: a basic emotion none of the observed AUs is usually
+// tied to contradicts them. Labels without an EMFACS prototype (others,
+// repression, the composite classes) are not judged this way.
+func againstFACS(c cot.CoT) string {
+	if len(c.Observations) == 0 {
+		return ""
+	}
+	for _, ob := range c.Observations {
+		if len(ob.Emotions) > 0 {
+			return "" // the answer's own ties were checked above
+		}
+	}
+	em := canonical(c.Conclusion.Label)
+	if _, ok := facs.PrototypeOf(em); !ok {
+		return ""
+	}
+	var aus []int
+	for _, ob := range c.Observations {
+		aus = append(aus, ob.AU)
+		for _, e := range facs.EmotionsOf(ob.AU) {
+			if e == em {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("none of the observed %s is usually tied to %s (FACS)", auList(aus), em)
 }
 
 func inClasses(label string, classes []string) bool {

@@ -41,6 +41,10 @@ func TestCheck(t *testing.T) {
 		{"conclusion against the label answer", expllmText, llm.CheckOptions{LabelAnswer: "surprise"}, []llm.IssueKind{llm.IssueContradiction}, true},
 		{"Des2Exp disagrees", expllmText, llm.CheckOptions{ReadLabel: func(string, []string) string { return "surprise" }}, []llm.IssueKind{llm.IssueContradiction}, true},
 		{"Des2Exp agrees", expllmText, llm.CheckOptions{ReadLabel: func(string, []string) string { return "happiness" }}, nil, false},
+		{"observed AUs never tied to the conclusion (FACS)", "**Key Observations:**\n- AU6: 0.6\n- AU12: 0.8\n**Overall Emotional Interpretation:**\nThe AUs combine.\n**Conclusion:** fear", llm.CheckOptions{},
+			[]llm.IssueKind{llm.IssueContradiction, llm.IssueOmittedAU}, true},
+		{"observed AUs tied to the conclusion (FACS)", "**Key Observations:**\n- AU6: 0.6\n- AU12: 0.8\n- AU25: 0.3\n**Overall Emotional Interpretation:**\nThe AUs combine.\n**Conclusion:** happiness", llm.CheckOptions{},
+			nil, false},
 		{"missing headings only noted", "AU6 and AU12 are raised, AU25 parted: happiness.", llm.CheckOptions{}, []llm.IssueKind{llm.IssueMissingHeadings}, false},
 	}
 	for _, tc := range cases {

@@ -191,8 +191,10 @@ func (c *Client) Endpoint() string {
 // the server rejects one (or NoStructured was set).
 func (c *Client) Structured() bool { return !c.noSchema.Load() }
 
-// DisableStructured makes later requests go without a JSON schema.
-func (c *Client) DisableStructured() { c.noSchema.Store(true) }
+// DisableStructured makes later requests go without a JSON schema. It
+// reports whether this call made the change (concurrent callers may race
+// to it; one reports true).
+func (c *Client) DisableStructured() bool { return c.noSchema.CompareAndSwap(false, true) }
 
 // Completion is the outcome of one chat-completion call.
 type Completion struct {

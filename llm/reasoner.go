@@ -102,13 +102,13 @@ func (m *Model) fallback(ctx context.Context, r Request, ans Answer, why string,
 	if ans.Source == "" || ans.Source == "llm" {
 		ans.Source = "builtin"
 	}
-	if ans.CoT.Verification == nil {
-		ans.CoT.Verification = &cot.Verification{}
-	} else {
-		v := *ans.CoT.Verification
-		ans.CoT.Verification = &v
+	// Copy the verification so that the fallback's own value is untouched.
+	v := cot.Verification{}
+	if ans.CoT.Verification != nil {
+		v = *ans.CoT.Verification
 	}
-	ans.CoT.Verification.Feedback = append(ans.CoT.Verification.Feedback, why)
+	v.Feedback = append(append([]string(nil), v.Feedback...), why)
+	ans.CoT.Verification = &v
 	return ans, nil
 }
 
@@ -143,8 +143,9 @@ func (m *Model) ask(ctx context.Context, r Request) (Answer, error) {
 	}
 	comp, err := call(labelMsgs, LabelFormat(r.Classes))
 	if err != nil && structured && IsSchemaUnsupported(err) {
-		m.Client.DisableStructured()
-		m.Client.log.Info("llm server refused JSON-schema output; asking for text from now on", "url", m.Client.Endpoint())
+		if m.Client.DisableStructured() {
+			m.Client.log.Info("llm server refused JSON-schema output; asking for text from now on", "url", m.Client.Endpoint())
+		}
 		structured = false
 		if labelMsgs, err = BuildLabelMessages(r, m.Prompt, false); err != nil {
 			return ans, err
@@ -170,8 +171,9 @@ func (m *Model) ask(ctx context.Context, r Request) (Answer, error) {
 	if err != nil && structured && IsSchemaUnsupported(err) {
 		// Some grammar converters take the small label schema but not the
 		// chain-of-thought one: ask for the three-heading text instead.
-		m.Client.DisableStructured()
-		m.Client.log.Info("llm server refused the chain-of-thought schema; asking for text from now on", "url", m.Client.Endpoint())
+		if m.Client.DisableStructured() {
+			m.Client.log.Info("llm server refused the chain-of-thought schema; asking for text from now on", "url", m.Client.Endpoint())
+		}
 		structured = false
 		comp, err = call(BuildCoTMessages(labelMsgs, labelAnswer, label, r, false), nil)
 	}

@@ -9,6 +9,21 @@
 //
 // The package owns the model, the training loop with its evaluation
 // protocols (LOSO, subject k-fold, holdout) and the preparation cache.
+//
+// Command line: `tell prepare` fills the cache, `tell train` runs a protocol
+// and saves the final model, `tell eval` scores a saved model. The paper's
+// ablation table is reproduced with configs such as
+//
+//	{"loss": {"contrastive": false}}   without AU-text alignment
+//	{"eim": {"enabled": false}}        without the Emotion Inference Module
+//	{"mix": {"enabled": false}}        without LocalStaticFaceMix
+//	{"text": {"freeze": true}}         frozen text tower
+//
+// passed with --config (fields left out keep their defaults).
+//
+// Leak guards: every fitted quantity (input normalisation, class weights,
+// LocalStaticFaceMix's static faces) comes from a fold's training side only
+// (dataset.TrainSet); splits refuse subjects or files on both sides.
 package merclip
 
 import (
@@ -56,6 +71,9 @@ type InputConfig struct {
 	// Apex adds the aligned apex frame (grey) as an extra appearance channel
 	// next to u, v and strain for rows that have frames (default false).
 	Apex bool `json:"apex"`
+	// Align detects and aligns the face of frames and image rows before
+	// flow is computed (default true); flow-image rows are used as given.
+	Align bool `json:"align"`
 }
 
 // EncoderConfig is a pre-norm transformer over patch tokens.
@@ -131,7 +149,7 @@ type TrainConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Seed:     1,
-		Input:    InputConfig{Size: 28},
+		Input:    InputConfig{Size: 28, Align: true},
 		Visual:   EncoderConfig{Patch: 4, Dim: 32, Layers: 1, Heads: 4, MLP: 2},
 		Text:     TextConfig{Dim: 32, Layers: 1, Heads: 4, MaxLen: 48},
 		EIM:      EIMConfig{Enabled: true, Dim: 32, Layers: 2, Heads: 4, Dropout: 0.1},

@@ -56,7 +56,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	if cache == "" {
 		cache = filepath.Join(opt.Out, "cache")
 	}
-	d, err := Prepare(ctx, samples, m.Kind, PrepareOptions{Size: m.Cfg.Input.Size, Apex: m.Cfg.Input.Apex, Cache: cache, Bar: opt.Bar})
+	d, err := Prepare(ctx, samples, m.Kind, PrepareOptions{Size: m.Cfg.Input.Size, Apex: m.Cfg.Input.Apex, Align: m.Cfg.Input.Align, Cache: cache, Bar: opt.Bar})
 	if err != nil {
 		return nil, err
 	}

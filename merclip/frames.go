@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/raster"
 )
@@ -41,7 +42,7 @@ func frameInput(s *dataset.Sample, h hash.Hash) (onset, apex *raster.Gray, err e
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		grays[i] = raster.FromImage(img)
+		grays[i] = face.GrayDlib(img)
 	}
 	if grays[0].W != grays[1].W || grays[0].H != grays[1].H {
 		return nil, nil, fmt.Errorf("onset %dx%d and apex %dx%d differ in size", grays[0].W, grays[0].H, grays[1].W, grays[1].H)
@@ -162,9 +163,7 @@ func (m *Model) InputFromFrames(ctx context.Context, onset, apex *raster.Gray) (
 // flow image (u, v, strain as RGB) for flow models, a face for image models.
 func (m *Model) InputFromImage(img image.Image) ([]float32, error) {
 	if m.Kind == KindImage {
-		x := make([]float32, m.Layout.Len())
-		decodeGrey(img, x, m.Layout.H, m.Layout.W)
-		return x, nil
+		return greyInput(face.GrayDlib(img), m.Layout), nil
 	}
 	return flowImageInput(img, m.Layout)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -47,6 +48,13 @@ type PrepareOptions struct {
 	Workers int       // rows prepared at once; 0 means one per core
 	Cache   string    // cache folder; "" keeps everything in memory
 	Bar     io.Writer // progress bar destination; nil for none
+	// Align detects and aligns the face of frames and image rows (one
+	// alignment per clip, from the onset frame); rows where no face is found
+	// are taken as given, as crops.
+	Align bool
+	// LandmarkModel is dlib's 68-point model file ("" finds it as
+	// face.ResolveModelPath does).
+	LandmarkModel string
 }
 
 // RowError is one manifest row that could not be prepared.
@@ -76,6 +84,12 @@ type Data struct {
 	Errors []RowError
 	// Cached counts rows served from the cache.
 	Cached int
+	// Aligned and Unaligned count the frames and image rows prepared in this
+	// call whose face was, or was not, found and aligned.
+	Aligned, Unaligned int
+	// AlignError says why alignment could not run at all (no landmark
+	// model); rows were then taken as given.
+	AlignError string
 }
 
 // KindOf decides what a manifest trains: flow when any row has flow or
@@ -121,7 +135,12 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	type result struct {
 		x, static []float32
 		cached    bool
+		aligned   alignState
 		err       error
+	}
+	var al *aligner
+	if opt.Align {
+		al = &aligner{modelPath: opt.LandmarkModel}
 	}
 	res := make([]result, len(samples))
 	var bar *progressbar.ProgressBar
@@ -147,7 +166,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 					return
 				}
 				r := &res[i]
-				r.x, r.static, r.cached, r.err = prepareRow(ctx, &samples[i], kind, l, opt)
+				r.x, r.static, r.cached, r.aligned, r.err = prepareRow(ctx, &samples[i], kind, l, opt, al)
 				if bar != nil {
 					bar.Add(1)
 				}
@@ -159,6 +178,11 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 		return nil, fmt.Errorf("merclip: prepare: %w", err)
 	}
 	d := &Data{Kind: kind, Layout: l}
+	if al != nil && al.err != nil {
+		d.AlignError = al.err.Error()
+	} else if al != nil && al.detErr != nil {
+		d.AlignError = al.detErr.Error()
+	}
 	for i, r := range res {
 		if r.err != nil {
 			d.Errors = append(d.Errors, RowError{Line: samples[i].Line, Sample: samples[i].ID, Err: r.err})
@@ -167,6 +191,12 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 		if r.cached {
 			d.Cached++
 		}
+		switch r.aligned {
+		case alignFound:
+			d.Aligned++
+		case alignMissed:
+			d.Unaligned++
+		}
 		d.Samples = append(d.Samples, samples[i])
 		d.X = append(d.X, r.x)
 		d.Static = append(d.Static, r.static)
@@ -174,9 +204,18 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	return d, nil
 }
 
-func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions) (x, static []float32, cached bool, err error) {
+// alignState records what alignment did for one row.
+type alignState int8
+
+const (
+	alignNone   alignState = iota // not asked for, flow image, or from the cache
+	alignFound                    // face found and aligned
+	alignMissed                   // no face (or no landmark model): taken as given
+)
+
+func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions, al *aligner) (x, static []float32, cached bool, as alignState, err error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%d|%d\x00", prepVersion, kind, l.H, l.Channels)
+	fmt.Fprintf(h, "%s|%s|%d|%d|align=%v\x00", prepVersion, kind, l.H, l.Channels, al != nil)
 	var raw []byte
 	var onset, apex *raster.Gray
 	src := s.Image
@@ -186,17 +225,17 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 	case kind == KindFlow && s.Frames != "":
 		fmt.Fprintf(h, "frames\x00")
 		if onset, apex, err = frameInput(s, h); err != nil {
-			return nil, nil, false, fmt.Errorf("frames %s: %w", s.Frames, err)
+			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
 		}
 		src = ""
 	case kind == KindFlow:
-		return nil, nil, false, errors.New("no flow or frames in a flow manifest (an image-only row cannot train a flow model)")
+		return nil, nil, false, alignNone, errors.New("no flow or frames in a flow manifest (an image-only row cannot train a flow model)")
 	case s.Image == "":
-		return nil, nil, false, errors.New("no image")
+		return nil, nil, false, alignNone, errors.New("no image")
 	}
 	if src != "" {
 		if raw, err = os.ReadFile(src); err != nil {
-			return nil, nil, false, err
+			return nil, nil, false, alignNone, err
 		}
 		h.Write(raw)
 	}
@@ -205,21 +244,26 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 	if opt.Cache != "" {
 		path = filepath.Join(opt.Cache, key[:2], key+".bin")
 		if x, static, err := readPrepared(path, l); err == nil {
-			return x, static, true, nil
+			return x, static, true, alignNone, nil
 		}
 	}
 	switch {
 	case onset != nil:
+		if al != nil {
+			var imgs []*raster.Gray
+			imgs, as = al.alignOrKeep(onset, apex)
+			onset, apex = imgs[0], imgs[1]
+		}
 		if x, static, err = flowFromFrames(ctx, onset, apex, l); err != nil {
-			return nil, nil, false, fmt.Errorf("frames %s: %w", s.Frames, err)
+			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
 		}
 	case kind == KindFlow:
 		img, _, err := image.Decode(bytes.NewReader(raw))
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
+			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
 		if x, err = flowImageInput(img, l); err != nil {
-			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
+			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
 		if l.Channels == 4 {
 			static = make([]float32, l.StaticLen()) // no appearance in a flow image: zero
@@ -227,61 +271,33 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 	default:
 		img, _, err := image.Decode(bytes.NewReader(raw))
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("%s: %w", src, err)
+			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
-		x = make([]float32, l.Len())
-		decodeGrey(img, x, l.H, l.W)
+		g := face.GrayDlib(img)
+		if al != nil {
+			var imgs []*raster.Gray
+			imgs, as = al.alignOrKeep(g)
+			g = imgs[0]
+		}
+		x = greyInput(g, l)
 		static = x // a still image is its own static face
 	}
 	if path != "" {
 		if err := writePrepared(path, x, static); err != nil {
-			return nil, nil, false, err
+			return nil, nil, false, alignNone, err
 		}
 	}
-	return x, static, false, nil
+	return x, static, false, as, nil
 }
 
-// decodeGrey reads a face image as luma/255 into x[h][w].
-func decodeGrey(img image.Image, x []float32, h, w int) {
-	sample(img, h, w, func(i int, r, g, b float32) {
-		x[i] = (0.299*r + 0.587*g + 0.114*b) / 255
-	})
-}
-
-// sample resamples img to h×w (bilinear, pixel centres aligned) and calls
-// put with each output pixel's 8-bit RGB.
-func sample(img image.Image, h, w int, put func(i int, r, g, b float32)) {
-	bnd := img.Bounds()
-	iw, ih := bnd.Dx(), bnd.Dy()
-	px := func(x, y int) (float32, float32, float32) {
-		r, g, b, _ := img.At(bnd.Min.X+x, bnd.Min.Y+y).RGBA()
-		return float32(r >> 8), float32(g >> 8), float32(b >> 8)
+// greyInput resizes a grey face to the layout and scales it to 0..1.
+func greyInput(g *raster.Gray, l Layout) []float32 {
+	r := resizeGray(g, l.W, l.H)
+	x := make([]float32, l.Len())
+	for i, v := range r.Pix {
+		x[i] = v / 255
 	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			if iw == w && ih == h {
-				r, g, b := px(x, y)
-				put(y*w+x, r, g, b)
-				continue
-			}
-			fx := (float32(x)+0.5)*float32(iw)/float32(w) - 0.5
-			fy := (float32(y)+0.5)*float32(ih)/float32(h) - 0.5
-			x0, y0 := int(math.Floor(float64(fx))), int(math.Floor(float64(fy)))
-			ax, ay := fx-float32(x0), fy-float32(y0)
-			cl := func(v, n int) int { return min(max(v, 0), n-1) }
-			var acc [3]float32
-			for _, c := range [4]struct {
-				dx, dy int
-				wt     float32
-			}{{0, 0, (1 - ax) * (1 - ay)}, {1, 0, ax * (1 - ay)}, {0, 1, (1 - ax) * ay}, {1, 1, ax * ay}} {
-				r, g, b := px(cl(x0+c.dx, iw), cl(y0+c.dy, ih))
-				acc[0] += c.wt * r
-				acc[1] += c.wt * g
-				acc[2] += c.wt * b
-			}
-			put(y*w+x, acc[0], acc[1], acc[2])
-		}
-	}
+	return x
 }
 
 const prepMagic = "TELLPRP1"

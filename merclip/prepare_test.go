@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -145,5 +147,54 @@ func TestPrepareFrames(t *testing.T) {
 		if x[i] != d.X[0][i] {
 			t.Fatalf("InputFromFrames differs from Prepare at %d: %v vs %v", i, x[i], d.X[0][i])
 		}
+	}
+}
+
+// TestPrepareAlignsFaces: frames of the astronaut portrait, the apex moved
+// 2 px right and 1 px down, are aligned once per clip (the same transform for
+// both), so the flow still shows the motion; a face-less image row is taken
+// as given.
+func TestPrepareAlignsFaces(t *testing.T) {
+	if _, err := face.ResolveModelPath(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	frames := filepath.Join(dir, "clip")
+	os.MkdirAll(frames, 0o755)
+	src, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := src.Bounds()
+	shifted := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			shifted.Set(x, y, src.At(max(x-2, b.Min.X), max(y-1, b.Min.Y)))
+		}
+	}
+	writePNG(t, filepath.Join(frames, "img1.png"), src)
+	writePNG(t, filepath.Join(frames, "img2.png"), shifted)
+	flat := image.NewGray(image.Rect(0, 0, 64, 64))
+	writePNG(t, filepath.Join(dir, "flat.png"), flat)
+	s := []dataset.Sample{{ID: "a", Subject: "s", Label: "x", Frames: frames, Onset: "1", Apex: "2"}}
+	d, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 28, Align: true})
+	if err != nil || len(d.Errors) > 0 {
+		t.Fatal(err, d.Errors)
+	}
+	if d.Aligned != 1 || d.AlignError != "" {
+		t.Fatalf("aligned=%d unaligned=%d err=%q", d.Aligned, d.Unaligned, d.AlignError)
+	}
+	var u, v float64
+	for i := 0; i < 28*28; i++ {
+		u += float64(d.X[0][i])
+		v += float64(d.X[0][28*28+i])
+	}
+	if u <= 0 || v <= 0 {
+		t.Errorf("mean flow (%.3f, %.3f) should point right and down", u/784, v/784)
+	}
+	img := []dataset.Sample{{ID: "b", Subject: "s", Label: "x", Image: filepath.Join(dir, "flat.png")}}
+	d, err = Prepare(context.Background(), img, KindImage, PrepareOptions{Size: 28, Align: true})
+	if err != nil || d.Unaligned != 1 || len(d.X) != 1 {
+		t.Fatalf("face-less image: %v unaligned=%d rows=%d", err, d.Unaligned, len(d.X))
 	}
 }

@@ -83,6 +83,11 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("merclip: config: %w", err)
 	}
+	switch opt.Protocol {
+	case ProtocolLOSO, ProtocolKFold, ProtocolHoldout:
+	default:
+		return nil, fmt.Errorf("merclip: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
+	}
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -266,11 +271,17 @@ func Load(ctx context.Context, manifest string, cfg Config, cache, out string, b
 		cache = filepath.Join(out, "cache")
 	}
 	kind := KindOf(samples)
-	data, err := Prepare(ctx, samples, kind, PrepareOptions{Size: cfg.Input.Size, Apex: cfg.Input.Apex, Cache: cache, Bar: bar})
+	data, err := Prepare(ctx, samples, kind, PrepareOptions{Size: cfg.Input.Size, Apex: cfg.Input.Apex, Align: cfg.Input.Align, Cache: cache, Bar: bar})
 	if err != nil {
 		return nil, err
 	}
 	rowErrs = append(rowErrs, data.Errors...)
+	if data.AlignError != "" {
+		log.Warn("faces not aligned; frames and images taken as given", "reason", data.AlignError)
+	}
+	if data.Unaligned > 0 {
+		log.Warn("no face found in some rows; taken as given", "rows", data.Unaligned, "aligned", data.Aligned)
+	}
 	for _, e := range rowErrs {
 		log.Warn("row left out", "manifest", manifest, "row", e.Error())
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/llm"
 )
 
 func analyzeCommand() command {
@@ -41,13 +42,21 @@ Flags:
   --fps F            frame rate of a folder of frames (default 30)
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
   --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
+                     or llm: a vision LLM (--llm-url, --llm-model) sees each
+                     event's onset and apex faces, the flow between them and
+                     the measured AUs; an answer that names an AU not
+                     measured, a label outside the classes or a conclusion
+                     against its own observations is replaced by the
+                     built-in one, the reason kept in cot.verification
   --model PATH       label events with a MER-CLIP flow model trained by
                      tell train (RUN/model.safetensors); the CoT is then
                      written for the model's label. --model builtin uses the
                      small model tell ships (trained on synthetic clips only),
                      fused with the Exp-CoT prior
   --quiet            no progress bar, warnings and errors only
-  --log-json         logs as JSON lines on stderr`,
+  --log-json         logs as JSON lines on stderr
+
+` + llmFlagsUsage,
 		run: runAnalyze,
 	}
 }
@@ -58,6 +67,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	fps := fs.Float64("fps", 0, "")
 	model := fs.String("landmarks", "", "")
 	reasoner := fs.String("reasoner", "builtin", "")
+	lf := addLLMFlags(fs)
 	modelPath := fs.String("model", "", "")
 	quiet := fs.Bool("quiet", false, "")
 	logJSON := fs.Bool("log-json", false, "")
@@ -68,8 +78,17 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if len(pos) != 1 {
 		return usageErrorf("want one INPUT, got %d arguments", len(pos))
 	}
-	if *reasoner != "builtin" {
-		return usageErrorf("--reasoner %q: only builtin is available", *reasoner)
+	switch *reasoner {
+	case "builtin":
+	case "llm":
+		if lf.url == "" {
+			return usageErrorf("--reasoner llm needs --llm-url (or TELL_LLM_URL)")
+		}
+		if *modelPath != "" {
+			return usageErrorf("--reasoner llm and --model are alternatives")
+		}
+	default:
+		return usageErrorf("--reasoner %q: want builtin or llm", *reasoner)
 	}
 	level := slog.LevelInfo
 	if *quiet {
@@ -84,6 +103,14 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log}
+	if *reasoner == "llm" {
+		client, err := lf.client("", log)
+		if err != nil {
+			return usageErrorf("%v", err)
+		}
+		opt.Reasoner = llm.EventReasoner{R: lf.reasoner(client, llm.Builtin{})}
+		opt.Name = "llm:" + client.Model()
+	}
 	if *modelPath == "builtin" {
 		mr, err := analyze.NewBuiltinModelReasoner()
 		if err != nil {

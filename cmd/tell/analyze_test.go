@@ -40,7 +40,8 @@ func TestAnalyzeErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"analyze"}, 2, "want one INPUT"},
-		{[]string{"analyze", empty, "--reasoner", "gpt"}, 2, "only builtin"},
+		{[]string{"analyze", empty, "--reasoner", "gpt"}, 2, "want builtin or llm"},
+		{[]string{"analyze", empty, "--reasoner", "llm", "--llm-url", ""}, 2, "needs --llm-url"},
 		{[]string{"synth"}, 2, "--out is required"},
 		{[]string{"synth", "--out", dir, "--size", "9x9"}, 2, "--size"},
 	}

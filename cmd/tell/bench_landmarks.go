@@ -38,6 +38,12 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 	if *n < 1 {
 		return usageErrorf("--n must be at least 1")
 	}
+	var box face.Rect
+	if *boxFlag != "" {
+		if box, err = parseBox(*boxFlag); err != nil {
+			return usageErrorf("--box: %v", err)
+		}
+	}
 	path, err := face.ResolveModelPath(*model)
 	if err != nil {
 		return err
@@ -52,12 +58,7 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 	}
 	// dlib's grey conversion, so the numbers compare with dlib's bit for bit.
 	gray := face.GrayDlib(img)
-	var box face.Rect
-	if *boxFlag != "" {
-		if box, err = parseBox(*boxFlag); err != nil {
-			return usageErrorf("--box: %v", err)
-		}
-	} else {
+	if *boxFlag == "" {
 		det, err := face.NewDetector()
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/llm/llmeval"
 )
@@ -14,7 +16,8 @@ func evalLLMCommand() command {
 		name:    "eval-llm",
 		summary: "score a vision LLM on a labelled manifest (accuracy, UF1, UAR, CoT faithfulness, cost)",
 		usage: `usage: tell eval-llm --manifest M --llm-url URL --llm-model NAME --out RUN [--limit N]
-                     [--classes a,b,c] [--workers N] [LLM flags]
+                     [--classes a,b,c] [--workers N] [--evidence aus|measured]
+                     [--landmarks PATH] [LLM flags]
 
 Shows a vision LLM each sample of the manifest (the image column, or the apex
 and onset frames, and the flow image for micro-expressions) with tell's AU
@@ -33,6 +36,12 @@ consistent, au_precision, au_recall) and cost (tokens, latency p50/p90/p99).
   --limit N        only the first N samples (default all)
   --classes LIST   label set, comma-separated (default: the manifest's labels)
   --workers N      samples in flight at once (default 2)
+  --evidence SRC   the AUs the model is grounded in and checked against:
+                   aus (the manifest's coded AUs; default) or measured (tell
+                   measures each image or clip itself, as tell analyze does,
+                   and uses its strongest spotted expression)
+  --landmarks PATH dlib 68-point model for --evidence measured (default:
+                   Debian's libdlib-data)
 
 ` + llmFlagsUsage,
 		run: runEvalLLM,
@@ -46,6 +55,8 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 	limit := fs.Int("limit", 0, "first N samples")
 	classes := fs.String("classes", "", "label set")
 	workers := fs.Int("workers", 2, "samples in flight")
+	evidence := fs.String("evidence", "aus", "aus or measured")
+	landmarks := fs.String("landmarks", "", "dlib model")
 	lf := addLLMFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -62,6 +73,8 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("--llm-url (or TELL_LLM_URL) is required")
 	case *limit < 0:
 		return usageErrorf("--limit must be >= 0")
+	case *evidence != "aus" && *evidence != "measured":
+		return usageErrorf("--evidence %q: want aus or measured", *evidence)
 	}
 	client, err := lf.client("", env.log)
 	if err != nil {
@@ -77,8 +90,16 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 			cls = append(cls, c)
 		}
 	}
+	var measure func(context.Context, dataset.Sample) ([]cot.Evidence, error)
+	if *evidence == "measured" {
+		lm, err := analyze.NewFaceLandmarker(*landmarks)
+		if err != nil {
+			return err
+		}
+		measure = llmeval.Measured(lm)
+	}
 	mt, err := llmeval.Run(ctx, m, lf.reasoner(client, nil), llmeval.Options{
-		Out: *out, Classes: cls, Limit: *limit, Workers: *workers,
+		Out: *out, Classes: cls, Limit: *limit, Workers: *workers, Evidence: measure,
 		Model: client.Model(), URL: client.Endpoint(), Logger: env.log,
 		Progress: func(done, total int) {
 			if done == total || done%10 == 0 {

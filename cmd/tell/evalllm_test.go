@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/llm/llmtest"
 )
@@ -107,5 +109,49 @@ func TestEvalLLMUsage(t *testing.T) {
 	code, _, stderr := runTell(t, "eval-llm", "--manifest", "/nonexistent/m.csv", "--out", t.TempDir(), "--llm-url", "http://127.0.0.1:1", "--llm-model", "m")
 	if code != 1 || !strings.Contains(stderr, "/nonexistent/m.csv") {
 		t.Errorf("missing manifest: exit %d, %s", code, stderr)
+	}
+}
+
+// TestEvalLLMMeasured grounds the model in AUs tell measures itself on
+// synthetic clips rather than in the manifest's codes.
+func TestEvalLLMMeasured(t *testing.T) {
+	if _, err := face.ResolveModelPath(""); err != nil {
+		t.Skipf("dlib model not installed: %v", err)
+	}
+	dir := t.TempDir()
+	if code, out, errOut := runTell(t, "synth", "--out", dir, "--n", "2", "--seed", "3", "--fps", "30", "--no-mp4"); code != 0 {
+		t.Fatalf("synth: exit %d\n%s%s", code, out, errOut)
+	}
+	srv := llmtest.New()
+	srv.Handler = groundedModel
+	defer srv.Close()
+	out := t.TempDir()
+	code, stdout, stderr := runTell(t, "eval-llm", "--manifest", filepath.Join(dir, "manifest.csv"), "--llm-url", srv.URL(), "--llm-model", "m",
+		"--out", out, "--evidence", "measured", "--classes", "happiness,sadness,anger,fear,surprise,disgust,contempt")
+	if code != 0 || !strings.Contains(stdout, "samples=2 answered=2") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "answers.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var measured int
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct {
+			MeasuredAUs []int `json:"measured_aus"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		measured += len(r.MeasuredAUs)
+	}
+	if measured == 0 {
+		t.Fatalf("no AU measured on two expressive clips:\n%s", b)
+	}
+	if !strings.Contains(srv.Requests()[0].Req.Messages[1].Content(), "Action Units measured by tell") {
+		t.Fatal("grounding missing")
+	}
+	if code, _, stderr := runTell(t, "eval-llm", "--manifest", "m.csv", "--out", out, "--llm-url", "http://h", "--evidence", "guess"); code != 2 || !strings.Contains(stderr, "want aus or measured") {
+		t.Fatalf("bad --evidence: exit %d %s", code, stderr)
 	}
 }

@@ -25,6 +25,8 @@ Flags:
   --out CACHE    cache folder
   --size N       input side in pixels (default 28, the model default)
   --apex         add the apex frame as an appearance channel (frames rows)
+  --align=false  take frames and images as given (default: detect and align
+                 the face, once per clip; rows without a face are kept as given)
   --workers N    rows at once (default: one per core)`,
 		run: runPrepare,
 	}
@@ -36,6 +38,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	out := fs.String("out", "", "")
 	size := fs.Int("size", merclip.DefaultConfig().Input.Size, "")
 	apex := fs.Bool("apex", false, "")
+	align := fs.Bool("align", true, "")
 	workers := fs.Int("workers", 0, "")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -48,7 +51,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	kind := merclip.KindOf(samples)
-	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Workers: *workers, Cache: *out, Bar: env.stderr})
+	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: env.stderr})
 	if err != nil {
 		return err
 	}
@@ -56,7 +59,11 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	for _, e := range rowErrs {
 		fmt.Fprintf(env.stderr, "tell prepare: %s: %v\n", *manifest, e)
 	}
-	fmt.Fprintf(env.stdout, "kind=%s\nprepared=%d\ncached=%d\nfailed=%d\ncache=%s\n", kind, len(d.Samples), d.Cached, len(rowErrs), *out)
+	if d.AlignError != "" {
+		fmt.Fprintf(env.stderr, "tell prepare: faces not aligned: %s\n", d.AlignError)
+	}
+	fmt.Fprintf(env.stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
+		kind, len(d.Samples), d.Cached, d.Aligned, d.Unaligned, len(rowErrs), *out)
 	if len(d.Samples) == 0 {
 		return fmt.Errorf("no row could be prepared")
 	}

@@ -1,0 +1,17 @@
+// Package face finds faces, locates their 68 landmarks and aligns them.
+//
+//   - Detector (pigo v1.4.6 cascade, embedded): Detect(img) → []Detection{Box, Score},
+//     boxes in the landmark model's convention (dlib's HOG detector boxes).
+//   - Predictor: dlib's shape_predictor_68_face_landmarks.dat read and run in pure Go,
+//     exactly as dlib runs it (its integer output is our output rounded).
+//     LoadPredictor(ResolveModelPath(flag)) once; Predict(img, box) → Shape is safe for
+//     concurrent use.
+//   - Tracker: Update(frame) → []Face with stable IDs; re-checks each face in a small
+//     window and runs a full detection only when needed.
+//   - Align(img, shape, size) → aligned size×size image and the Transform from the
+//     frame to it (Transform.Inverse maps back).
+//
+// Images are *raster.Gray with 0..255 intensities. GrayDlib converts colour the way
+// dlib does, for bit-exact comparisons with dlib; raster.FromImage (luma) is fine
+// otherwise.
+package face

@@ -1,0 +1,379 @@
+package video
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestNaturalLess(t *testing.T) {
+	got := []string{"img10.png", "img2.png", "img1.png", "img02.png", "a.png", "img.png", "img1b.png", "img1a.png", "img100.png", "b1.png", "img99999999999999999999999.png"}
+	sort.Slice(got, func(i, j int) bool { return NaturalLess(got[i], got[j]) })
+	want := []string{"a.png", "b1.png", "img.png", "img1.png", "img1a.png", "img1b.png", "img2.png", "img02.png", "img10.png", "img100.png", "img99999999999999999999999.png"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+	for _, s := range want {
+		if NaturalLess(s, s) {
+			t.Errorf("NaturalLess(%q, %q) = true", s, s)
+		}
+	}
+}
+
+// writeGrayPNG writes a w×h grey PNG whose pixels are f(x, y).
+func writeGrayPNG(t *testing.T, path string, w, h int, f func(x, y int) uint8) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Pix[y*img.Stride+x] = f(x, y)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// framePattern is the test pattern of frame i: distinct per frame and pixel.
+func framePattern(i int) func(x, y int) uint8 {
+	return func(x, y int) uint8 { return uint8(10*i + 3*x + 7*y) }
+}
+
+func TestFolderNaturalOrder(t *testing.T) {
+	dir := t.TempDir()
+	order := []int{1, 2, 10, 11} // file numbers; frame k is file order[k]
+	for k, n := range order {
+		writeGrayPNG(t, filepath.Join(dir, fmt.Sprintf("img%d.png", n)), 8, 6, framePattern(k))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src, err := Open(ctx, dir, Options{FPS: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if info := src.Info(); info.Frames != 4 || info.FPS != 200 {
+		t.Errorf("info %+v", info)
+	}
+	for k, n := range order {
+		f, err := src.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Index != k || f.Name != fmt.Sprintf("img%d.png", n) || f.Time != float64(k)/200 {
+			t.Errorf("frame %d: index %d name %s time %v", k, f.Index, f.Name, f.Time)
+		}
+		if f.Gray.Pix[2*8+3] != float32(framePattern(k)(3, 2)) {
+			t.Errorf("frame %d: pixel (3,2) = %v", k, f.Gray.Pix[2*8+3])
+		}
+	}
+	if _, err := src.Next(ctx); err != io.EOF {
+		t.Errorf("after last frame: %v", err)
+	}
+}
+
+func TestFolderErrors(t *testing.T) {
+	ctx := context.Background()
+	empty := t.TempDir()
+	if _, err := Open(ctx, empty, Options{}); err == nil || !strings.Contains(err.Error(), "no PNG") {
+		t.Errorf("empty folder: %v", err)
+	}
+	dir := t.TempDir()
+	writeGrayPNG(t, filepath.Join(dir, "f1.png"), 4, 4, framePattern(0))
+	if err := os.WriteFile(filepath.Join(dir, "f2.png"), []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Next(ctx); err == nil || !strings.Contains(err.Error(), "f2.png") {
+		t.Errorf("corrupt frame: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	src, _ = Open(ctx, dir, Options{})
+	if _, err := src.Next(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if _, err := Open(ctx, filepath.Join(dir, "missing"), Options{}); err == nil {
+		t.Error("missing path: no error")
+	}
+}
+
+func TestImageSource(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.png")
+	writeGrayPNG(t, path, 5, 3, framePattern(1))
+	ctx := context.Background()
+	src, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := src.Next(ctx)
+	if err != nil || f.Gray.W != 5 || f.Gray.H != 3 || f.Time != 0 {
+		t.Fatalf("frame %+v, %v", f, err)
+	}
+	if _, err := src.Next(ctx); err != io.EOF {
+		t.Errorf("second Next: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jpg")
+	if err := os.WriteFile(bad, []byte{0xff, 0xd8, 0xff, 0, 1, 2}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadImage(bad); err == nil || !strings.Contains(err.Error(), "bad.jpg") {
+		t.Errorf("corrupt JPEG: %v", err)
+	}
+	txt := filepath.Join(t.TempDir(), "x.png")
+	if err := os.WriteFile(txt, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadImage(txt); err == nil || !strings.Contains(err.Error(), "not a PNG, JPEG or BMP") {
+		t.Errorf("text file: %v", err)
+	}
+}
+
+// encodeBMP writes a 24-bit bottom-up BMP (the common layout).
+func encodeBMP(img *image.RGBA) []byte {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	rowLen := (3*w + 3) &^ 3
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	hdr := make([]byte, 54)
+	copy(hdr, "BM")
+	le.PutUint32(hdr[2:], uint32(54+rowLen*h))
+	le.PutUint32(hdr[10:], 54)
+	le.PutUint32(hdr[14:], 40)
+	le.PutUint32(hdr[18:], uint32(w))
+	le.PutUint32(hdr[22:], uint32(h))
+	le.PutUint16(hdr[26:], 1)
+	le.PutUint16(hdr[28:], 24)
+	b.Write(hdr)
+	row := make([]byte, rowLen)
+	for y := h - 1; y >= 0; y-- {
+		for x := 0; x < w; x++ {
+			c := img.RGBAAt(x, y)
+			row[3*x], row[3*x+1], row[3*x+2] = c.B, c.G, c.R
+		}
+		b.Write(row)
+	}
+	return b.Bytes()
+}
+
+func TestBMPRoundTrip(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 5, 3))
+	for y := 0; y < 3; y++ {
+		for x := 0; x < 5; x++ {
+			img.SetRGBA(x, y, color.RGBA{uint8(40 * x), uint8(80 * y), uint8(x + y), 255})
+		}
+	}
+	path := filepath.Join(t.TempDir(), "f.bmp")
+	if err := os.WriteFile(path, encodeBMP(img), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadImage(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < 3; y++ {
+		for x := 0; x < 5; x++ {
+			if a, b := got.At(x, y), img.At(x, y); a != color.Color(b) {
+				r1, g1, b1, _ := a.RGBA()
+				r2, g2, b2, _ := b.RGBA()
+				if r1 != r2 || g1 != g2 || b1 != b2 {
+					t.Fatalf("pixel (%d,%d) = %v, want %v", x, y, a, b)
+				}
+			}
+		}
+	}
+	data := encodeBMP(img)
+	for _, n := range []int{10, 54, len(data) - 1} {
+		if _, _, err := image.Decode(bytes.NewReader(data[:n])); err == nil {
+			t.Errorf("BMP truncated to %d bytes decoded", n)
+		}
+	}
+}
+
+func FuzzDecodeBMP(f *testing.F) {
+	img := image.NewRGBA(image.Rect(0, 0, 3, 2))
+	f.Add(encodeBMP(img))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 || string(data[:2]) != "BM" {
+			return
+		}
+		_, _ = decodeBMP(bytes.NewReader(data))
+		_, _ = decodeBMPConfig(bytes.NewReader(data))
+	})
+}
+
+// makeVideo encodes n pattern frames of w×h as a lossless grey FFV1 video
+// at 25 fps, or skips when ffmpeg is missing.
+func makeVideo(t *testing.T, n, w, h int) string {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("skipping: ffmpeg not installed (sudo apt-get install ffmpeg)")
+	}
+	dir := t.TempDir()
+	for i := 0; i < n; i++ {
+		writeGrayPNG(t, filepath.Join(dir, fmt.Sprintf("f%03d.png", i)), w, h, framePattern(i))
+	}
+	out := filepath.Join(dir, "clip.mkv")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-framerate", "25", "-i", filepath.Join(dir, "f%03d.png"),
+		"-c:v", "ffv1", "-pix_fmt", "gray", out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, msg)
+	}
+	return out
+}
+
+func TestVideoDecode(t *testing.T) {
+	path := makeVideo(t, 7, 32, 24)
+	ctx := context.Background()
+	src, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	info := src.Info()
+	if info.Width != 32 || info.Height != 24 || info.FPS != 25 {
+		t.Errorf("info %+v", info)
+	}
+	n := 0
+	for {
+		f, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Index != n || f.Time != float64(n)/25 {
+			t.Errorf("frame %d: index %d time %v", n, f.Index, f.Time)
+		}
+		for _, p := range [][2]int{{0, 0}, {5, 3}, {31, 23}} {
+			if got, want := f.Gray.Pix[p[1]*32+p[0]], float32(framePattern(n)(p[0], p[1])); got != want {
+				t.Fatalf("frame %d pixel %v = %v, want %v", n, p, got, want)
+			}
+		}
+		n++
+	}
+	if n != 7 {
+		t.Errorf("decoded %d frames, want 7", n)
+	}
+}
+
+func TestVideoCancel(t *testing.T) {
+	path := makeVideo(t, 30, 16, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := src.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("after cancel: %v", err)
+	}
+	if err := src.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestVideoErrors(t *testing.T) {
+	if _, err := exec.LookPath("ffprobe"); err != nil {
+		t.Skip("skipping: ffmpeg not installed")
+	}
+	ctx := context.Background()
+	garbage := filepath.Join(t.TempDir(), "broken.mp4")
+	if err := os.WriteFile(garbage, bytes.Repeat([]byte("garbage!"), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, garbage, Options{}); err == nil || !strings.Contains(err.Error(), "broken.mp4") {
+		t.Errorf("garbage video: %v", err)
+	}
+	// A video whose data is cut short after the header decodes some frames
+	// or fails with a message naming the file, never hangs or panics.
+	good := makeVideo(t, 10, 32, 24)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.mkv")
+	if err := os.WriteFile(cut, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if src, err := Open(ctx, cut, Options{}); err == nil {
+		for i := 0; i < 20; i++ {
+			if _, err = src.Next(ctx); err != nil {
+				break
+			}
+		}
+		if err != io.EOF && (err == nil || !strings.Contains(err.Error(), "cut.mkv")) {
+			t.Errorf("cut video: %v", err)
+		}
+		src.Close()
+	}
+}
+
+func TestMissingFFmpeg(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	path := filepath.Join(t.TempDir(), "clip.mp4")
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), path, Options{})
+	if !errors.Is(err, ErrNoFFmpeg) || !strings.Contains(err.Error(), "apt-get install ffmpeg") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "frames")
+	defer os.RemoveAll(dir)
+	for _, name := range []string{"frame10.png", "frame2.png", "frame1.png"} {
+		img := image.NewGray(image.Rect(0, 0, 4, 4))
+		f, _ := os.Create(filepath.Join(dir, name))
+		png.Encode(f, img)
+		f.Close()
+	}
+	ctx := context.Background()
+	src, err := Open(ctx, dir, Options{FPS: 10})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer src.Close()
+	for {
+		f, err := src.Next(ctx)
+		if err != nil {
+			break // io.EOF at the end
+		}
+		fmt.Printf("%s at %.1fs\n", f.Name, f.Time)
+	}
+	// Output:
+	// frame1.png at 0.0s
+	// frame2.png at 0.1s
+	// frame10.png at 0.2s
+}
