@@ -368,12 +368,15 @@ func (u boxTransform) sample(img *raster.Gray, m [4]float32, cur *[2 * NumLandma
 	for i, a := range anchor {
 		dx, dy := deltas[2*i], deltas[2*i+1]
 		// float32 arithmetic, as dlib's matrix<float,2,2> * vector<float,2>.
-		x := m[0]*dx + m[1]*dy
-		y := m[2]*dx + m[3]*dy
+		// The explicit conversions round each product, which stops Go from
+		// fusing multiply-adds on CPUs that have them (arm64), so results
+		// are the same on every architecture.
+		x := float32(m[0]*dx) + float32(m[1]*dy)
+		y := float32(m[2]*dx) + float32(m[3]*dy)
 		x += cur[2*a]
 		y += cur[2*a+1]
-		px := int(math.Floor(u.sx*float64(x) + u.x0 + 0.5))
-		py := int(math.Floor(u.sy*float64(y) + u.y0 + 0.5))
+		px := int(math.Floor(float64(u.sx*float64(x)) + u.x0 + 0.5))
+		py := int(math.Floor(float64(u.sy*float64(y)) + u.y0 + 0.5))
 		if px >= 0 && py >= 0 && px < w && py < h {
 			feat[i] = img.Pix[py*img.Stride+px]
 		} else {

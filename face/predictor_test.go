@@ -144,3 +144,35 @@ func BenchmarkPredict(b *testing.B) {
 	}
 	reportCPU(b, c)
 }
+
+// TestPredictConcurrent: one Predictor shared by goroutines gives every
+// goroutine the sequential answer (run with -race to check for data races).
+func TestPredictConcurrent(t *testing.T) {
+	p := testPredictor(t)
+	img := loadGray(t, "../portrait/astronaut.png")
+	boxes := []Rect{{179, 83, 88, 88}, {170, 75, 105, 105}, {185, 90, 80, 80}}
+	want := make([]Shape, len(boxes))
+	for i, b := range boxes {
+		want[i] = p.Predict(img, b)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 6; k++ {
+				i := (g + k) % len(boxes)
+				if got := p.Predict(img, boxes[i]); got != want[i] {
+					errs <- fmt.Sprintf("goroutine %d box %v differs", g, boxes[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

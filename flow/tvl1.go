@@ -41,7 +41,6 @@ type TVL1 struct {
 	medianSize int
 	simd       bool             // use the AVX2 row kernels
 	mscratch   []*medianScratch // per participant median scratch (AVX2 kernels)
-	pixelIters int              // pixel updates of the last Compute (for tuning)
 	iterations int              // inner iterations run by the last Compute (for tests and tuning)
 }
 
@@ -100,7 +99,7 @@ func (t *TVL1) ComputeInto(ctx context.Context, a, b *raster.Gray, dst *Field) e
 		return err
 	}
 	t.prepare(a, b)
-	t.iterations, t.pixelIters = 0, 0
+	t.iterations = 0
 	nl := len(t.lw)
 	// Zero flow at the coarsest level.
 	cw, ch := t.lw[nl-1], t.lh[nl-1]
@@ -257,7 +256,6 @@ func (t *TVL1) level(ctx context.Context, l int) error {
 					e += t.errs[b]
 				}
 				t.iterations++
-				t.pixelIters += n
 			}
 		}
 	}

@@ -70,18 +70,7 @@ func (a *Attention) Forward(x *Tensor) *Tensor {
 			v := qkv.Data[base+2*C+h*hd:]
 			p := a.probs[bh*nq*T : (bh+1)*nq*T]
 			gemmSerial(false, true, nq, T, hd, 1, q, 3*C, k, 3*C, 0, p, T)
-			for i := 0; i < nq; i++ {
-				row := p[i*T : (i+1)*T]
-				Scale(row, scale)
-				if mask != nil {
-					for j := range row {
-						if !mask[b*T+j] {
-							row[j] = float32(math.Inf(-1))
-						}
-					}
-				}
-				softmaxRow(row)
-			}
+			softmaxRows(p, nq, T, scale, mask, b)
 			gemmSerial(false, false, nq, hd, T, 1, p, T, v, 3*C, 0, att.Data[b*nq*C+h*hd:], C)
 		}
 	})
@@ -89,21 +78,38 @@ func (a *Attention) Forward(x *Tensor) *Tensor {
 	return a.y
 }
 
-// softmaxRow replaces row by its softmax (max-subtracted).
-func softmaxRow(row []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range row {
-		m = max(m, v)
+// softmaxRows replaces each of the n rows of p (length t) by
+// softmax(scale·row), ignoring the keys masked out for batch b: max
+// subtraction per row, one vectorised exp over the block, normalisation.
+func softmaxRows(p []float32, n, t int, scale float32, mask []bool, b int) {
+	p = p[:n*t]
+	for i := 0; i < n; i++ {
+		row := p[i*t : (i+1)*t]
+		m := float32(math.Inf(-1))
+		for j, v := range row {
+			if mask == nil || mask[b*t+j] {
+				m = max(m, v)
+			}
+		}
+		for j, v := range row {
+			row[j] = (v - m) * scale
+		}
 	}
-	var s float32
-	for j, v := range row {
-		e := expf(v - m)
-		row[j] = e
-		s += e
-	}
-	inv := 1 / s
-	for j := range row {
-		row[j] *= inv
+	expInPlace(p)
+	for i := 0; i < n; i++ {
+		row := p[i*t : (i+1)*t]
+		if mask != nil {
+			for j := range row {
+				if !mask[b*t+j] {
+					row[j] = 0
+				}
+			}
+		}
+		var s float32
+		for _, v := range row {
+			s += v
+		}
+		Scale(row, 1/s)
 	}
 }
 

@@ -2,7 +2,7 @@ package nn
 
 import "math"
 
-// expf is a float32 exp accurate to about 2 ulp, several times faster than
+// expf is a float32 exp accurate to a few ulp, several times faster than
 // math.Exp; softmax and the losses spend most of their time here.
 func expf(x float32) float32 {
 	if x > 88.3762626647949 {

@@ -10,9 +10,11 @@ import (
 // op(A) is m×k (A is m×k, or k×m when transA), op(B) is k×n (B is k×n, or n×k
 // when transB) and C is m×n; lda, ldb, ldc are the row strides.
 //
-// It packs A and B into panels, blocks for the caches and runs a SIMD
-// micro-kernel (AVX2/FMA in assembly when the CPU has it, portable Go
-// otherwise) on GOMAXPROCS goroutines. Every element of C is reduced in the
+// It blocks for the caches, packs B into k-major panels (A too where it is
+// scaled or at a ragged edge; otherwise the micro-kernel reads A in place
+// through row and k strides) and runs a SIMD micro-kernel (AVX2/FMA in
+// assembly when the CPU has it, portable Go otherwise) on GOMAXPROCS
+// goroutines. Every element of C is reduced in the
 // same order whatever the number of threads, so results are bit-identical
 // for any GOMAXPROCS.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

@@ -7,8 +7,11 @@ func addAVX2(dst, a, b *float32, n int)
 
 // addVec writes a+b into dst (equal lengths; dst may alias a or b).
 func addVec(dst, a, b []float32) {
-	n := len(dst) &^ 31
-	if n > 0 && activeKernel.name == "avx2" {
+	n := 0
+	if activeKernel.name == "avx2" {
+		n = len(dst) &^ 31
+	}
+	if n > 0 {
 		_, _ = a[n-1], b[n-1]
 		addAVX2(&dst[0], &a[0], &b[0], n)
 	}

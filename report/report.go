@@ -266,7 +266,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px}
 .event{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:14px 0}
 .event h3{margin:0 0 8px;font-size:16px} .faces{display:flex;gap:12px;flex-wrap:wrap}
 .faces figure{margin:0;text-align:center;font-size:12px;color:#555} .faces img{width:160px;height:160px;image-rendering:auto;border:1px solid #ccc}
-table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee}
+table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee} caption{caption-side:bottom;font-size:11px;color:#666;text-align:left;max-width:260px}
 .bar{display:inline-block;height:10px;background:#0072B2;vertical-align:middle}
 .cot{background:#f7f7f7;border-left:3px solid #0072B2;padding:8px 12px;font-size:14px;line-height:1.45}
 .cols{display:flex;gap:24px;flex-wrap:wrap}
@@ -291,7 +291,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 {{if .FlowImg}}<figure><img src="{{.FlowImg}}" alt="optical flow onset to apex"><figcaption>flow onset→apex</figcaption></figure>{{end}}
 </div>
 <div>
-<table><tr><th>AU</th><th>name</th><th>side</th><th>intensity</th></tr>
+<table><caption>Intensity as OpenFace's 0–5 scale with its FACS letter; the explanation below uses the 0–1 FACS scale.</caption><tr><th>AU</th><th>name</th><th>side</th><th>intensity (0–5)</th></tr>
 {{range .AUs}}<tr><td>AU{{.AU}}</td><td>{{.Name}}</td><td>{{.Side}}</td><td>{{f2 .Intensity}} ({{.Letter}})</td></tr>{{end}}
 </table>
 <table><tr><th>emotion</th><th>probability</th></tr>

@@ -27,7 +27,6 @@ const maxStderr = 4096
 // videoSource streams grey frames from an ffmpeg subprocess.
 type videoSource struct {
 	info   Info
-	start  float64 // presentation time of the first frame, seconds
 	cmd    *exec.Cmd
 	out    io.ReadCloser
 	stderr *tailBuffer
@@ -50,7 +49,7 @@ func OpenVideo(ctx context.Context, path string) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, start, err := probeVideo(ctx, probe, path)
+	info, err := probeVideo(ctx, probe, path)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +58,7 @@ func OpenVideo(ctx context.Context, path string) (Source, error) {
 	cmd := exec.CommandContext(cctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
 		"-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
 		"-f", "rawvideo", "-pix_fmt", "gray", "pipe:1")
-	s := &videoSource{info: info, start: start, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}}
+	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}}
 	cmd.Stderr = s.stderr
 	if s.out, err = cmd.StdoutPipe(); err != nil {
 		cancel()
@@ -81,18 +80,18 @@ func lookFFmpeg(name string) (string, error) {
 	return p, nil
 }
 
-// probeVideo reads the first video stream's size, rate, frame count and
-// start time with ffprobe.
-func probeVideo(ctx context.Context, probe, path string) (Info, float64, error) {
+// probeVideo reads the first video stream's size, rate and frame count
+// with ffprobe.
+func probeVideo(ctx context.Context, probe, path string) (Info, error) {
 	cmd := exec.CommandContext(ctx, probe, "-v", "error", "-select_streams", "v:0",
-		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,start_time,duration",
+		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames",
 		"-of", "json", path)
 	var stderr tailBuffer
 	stderr.max = maxStderr
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return Info{}, 0, fmt.Errorf("video: ffprobe cannot read %s: %s", path, firstLine(stderr.String(), err))
+		return Info{}, fmt.Errorf("video: ffprobe cannot read %s: %s", path, firstLine(stderr.String(), err))
 	}
 	var r struct {
 		Streams []struct {
@@ -100,33 +99,30 @@ func probeVideo(ctx context.Context, probe, path string) (Info, float64, error) 
 			AvgFrameRate  string `json:"avg_frame_rate"`
 			RFrameRate    string `json:"r_frame_rate"`
 			NbFrames      string `json:"nb_frames"`
-			StartTime     string `json:"start_time"`
-			Duration      string `json:"duration"`
 		}
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
-		return Info{}, 0, fmt.Errorf("video: ffprobe output for %s: %w", path, err)
+		return Info{}, fmt.Errorf("video: ffprobe output for %s: %w", path, err)
 	}
 	if len(r.Streams) == 0 {
-		return Info{}, 0, fmt.Errorf("video: %s has no video stream", path)
+		return Info{}, fmt.Errorf("video: %s has no video stream", path)
 	}
 	st := r.Streams[0]
 	if st.Width <= 0 || st.Height <= 0 || st.Width*st.Height > 1<<28 {
-		return Info{}, 0, fmt.Errorf("video: %s: bad frame size %dx%d", path, st.Width, st.Height)
+		return Info{}, fmt.Errorf("video: %s: bad frame size %dx%d", path, st.Width, st.Height)
 	}
 	fps := parseRate(st.AvgFrameRate)
 	if fps <= 0 {
 		fps = parseRate(st.RFrameRate)
 	}
 	if fps <= 0 || fps > 10000 {
-		return Info{}, 0, fmt.Errorf("video: %s: no usable frame rate (avg %q, r %q)", path, st.AvgFrameRate, st.RFrameRate)
+		return Info{}, fmt.Errorf("video: %s: no usable frame rate (avg %q, r %q)", path, st.AvgFrameRate, st.RFrameRate)
 	}
 	info := Info{Path: path, Width: st.Width, Height: st.Height, FPS: fps, Frames: -1}
 	if n, err := strconv.Atoi(st.NbFrames); err == nil && n > 0 {
 		info.Frames = n
 	}
-	start, _ := strconv.ParseFloat(st.StartTime, 64)
-	return info, start, nil
+	return info, nil
 }
 
 // parseRate parses ffprobe's "num/den" rates; "0/0" gives 0.
