@@ -554,7 +554,11 @@ func TestPathTraversal(t *testing.T) {
 			t.Errorf("GET %s: %d %q", p, resp.StatusCode, b)
 		}
 	}
-	_ = s
+	// The job's folder holds only the outputs once the upload is analysed.
+	es, err := os.ReadDir(filepath.Join(s.root, id))
+	if err != nil || len(es) != 1 || es[0].Name() != "out" {
+		t.Errorf("job folder: %v %v", es, err)
+	}
 }
 
 func TestCoT(t *testing.T) {
