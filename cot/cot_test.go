@@ -511,3 +511,16 @@ func BenchmarkExplain(b *testing.B) {
 		}
 	}
 }
+
+// A label set naming no emotion the engine knows left no candidate, and
+// decide indexed the empty match list (tell cot --aus 12 --classes a,b
+// panicked).
+func TestClassesWithoutKnownEmotion(t *testing.T) {
+	for _, code := range []string{"12", "4+7", "6+12", "45"} {
+		c := explainCode(t, code, Options{Classes: []string{"a", "b"}})
+		checkShape(t, c)
+		if c.Conclusion.Label == facs.Happiness || c.Conclusion.Label == facs.Disgust {
+			t.Errorf("%s: named %s, which the label set does not hold", code, c.Conclusion.Label)
+		}
+	}
+}

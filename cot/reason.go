@@ -350,6 +350,13 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 		}
 		return d
 	}
+	if len(d.matches) == 0 {
+		// The label set admits no emotion the engine knows (e.g. classes
+		// a,b): nothing can be named, so the moved face reads as others.
+		d.label = o.noneLabel(true)
+		d.conf = 0.5
+		return d
+	}
 	top := d.matches[0]
 	if top.score < minScore {
 		d.label = o.noneLabel(true)

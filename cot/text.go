@@ -187,7 +187,10 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		}
 	case d.emotion == "":
 		it.Dominant = d.label
-		top := d.matches[0]
+		var top match
+		if len(d.matches) > 0 {
+			top = d.matches[0]
+		}
 		list := auList(activeAUs(d.units), false)
 		if top.score > 0 && len(top.matched) > 0 {
 			second := "%s move, but together they match no emotion prototype; the nearest, %s, is supported only by %s, which is not enough."

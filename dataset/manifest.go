@@ -182,6 +182,10 @@ type Problem struct {
 	Line   int    // 1-based line in the file; 0 for problems of the file as a whole
 	Column string // column concerned, if any
 	Msg    string
+	// Stopped is set when the reader could not go on past this problem (a
+	// broken quote): the rows after it were not read, so a caller that
+	// skips bad rows must not skip this one.
+	Stopped bool
 }
 
 func (p Problem) String() string {
@@ -321,9 +325,16 @@ func Parse(r io.Reader, dir string, opt Options) (*Manifest, error) {
 			// A broken quote desynchronises the rest of the file; stop here.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				probs = append(probs, Problem{Line: pe.Line, Msg: pe.Err.Error()})
+				// Name the line where the broken record starts (an
+				// unclosed quote is only noticed at the end of the file)
+				// and say that nothing after it was read.
+				msg := pe.Err.Error()
+				if pe.Line != pe.StartLine {
+					msg += fmt.Sprintf(" (noticed on line %d)", pe.Line)
+				}
+				probs = append(probs, Problem{Line: pe.StartLine, Msg: msg + "; rows from here on were not read", Stopped: true})
 			} else {
-				probs = append(probs, Problem{Msg: err.Error()})
+				probs = append(probs, Problem{Msg: err.Error(), Stopped: true})
 			}
 			break
 		}

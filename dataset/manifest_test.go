@@ -117,6 +117,8 @@ func TestReadHeaderProblems(t *testing.T) {
 		{"dup column", "sample,subject,label,image,Image\n", []string{`column "image": duplicate column`}},
 		{"no rows", "sample,subject,label,image\n", []string{"no samples"}},
 		{"bad quote", "sample,subject,label,image\ns1,p,\"l,a\n", []string{"line 2"}},
+		// The record starting on line 3 is named, not the end of the file.
+		{"late quote", "sample,subject,label,image\ns1,p,l,a\ns2,p,\"l,a\ns3,p,l,a\n\n", []string{"line 3:", "not read"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ const DefaultModelPath = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
 const ModelFile = "shape_predictor_68_face_landmarks.dat"
 
 // ModelInstallHint tells users how to get the model file.
-const ModelInstallHint = "install it with: sudo apt-get install libdlib-data (or pass its path with --model, or put " + ModelFile + " in $TELL_MODELS)"
+const ModelInstallHint = "install it with: sudo apt-get install libdlib-data (or pass its path: --landmarks for tell analyze and eval-llm, --model for tell bench landmarks; or put " + ModelFile + " in $TELL_MODELS)"
 
 // ErrNoModel is returned (wrapped) by ResolveModelPath when no model file exists.
 var ErrNoModel = errors.New("dlib 68-point landmark model not found")

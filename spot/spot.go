@@ -17,6 +17,13 @@ import (
 	"math"
 )
 
+// MaxFPS is the highest frame rate New accepts (high-speed cameras used for
+// micro-expressions run at 200 fps; this leaves ample room).
+const MaxFPS = 100000
+
+// maxRing bounds the spotter's frame window.
+const maxRing = 1 << 22
+
 // Options tune the spotter. Zero fields take the defaults shown.
 type Options struct {
 	FPS        float64 // frames per second (required)
@@ -81,11 +88,17 @@ type Spotter struct {
 
 // New returns a spotter.
 func New(o Options) (*Spotter, error) {
-	if !(o.FPS > 0) {
-		return nil, fmt.Errorf("spot: frame rate %v must be positive", o.FPS)
+	if !(o.FPS > 0) || o.FPS > MaxFPS {
+		return nil, fmt.Errorf("spot: frame rate %v must be positive and at most %v", o.FPS, float64(MaxFPS))
 	}
 	o = o.withDefaults()
-	n := int(math.Ceil((o.MaxSeconds+2)*o.FPS)) + 8
+	// The ring holds the longest event plus margins; bound it so that a
+	// silly frame rate or MaxSeconds gives an error, not a huge allocation.
+	frames := math.Ceil((o.MaxSeconds + 2) * o.FPS)
+	if !(frames <= maxRing) {
+		return nil, fmt.Errorf("spot: MaxSeconds %v at %v fps needs a %v-frame window, more than %d", o.MaxSeconds, o.FPS, frames, maxRing)
+	}
+	n := int(frames) + 8
 	s := &Spotter{o: o, ring: make([]float32, n), valid: make([]bool, n), last: -1}
 	s.holdN = max(2, int(math.Round(o.Hold*o.FPS)))
 	// Light temporal smoothing (~15 ms, at least one frame).

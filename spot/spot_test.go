@@ -92,8 +92,24 @@ func TestLostFaceClosesEvent(t *testing.T) {
 }
 
 func TestBadOptions(t *testing.T) {
-	if _, err := New(Options{}); err == nil {
-		t.Error("zero fps: want an error")
+	// NaN, infinite and absurd rates or windows are refused, not allocated
+	// (tell analyze --fps 1e308 panicked in makeslice).
+	for _, o := range []Options{
+		{},
+		{FPS: -30},
+		{FPS: math.NaN()},
+		{FPS: math.Inf(1)},
+		{FPS: 1e308},
+		{FPS: MaxFPS * 2},
+		{FPS: 30, MaxSeconds: 1e300},
+		{FPS: 30, MaxSeconds: math.Inf(1)},
+	} {
+		if _, err := New(o); err == nil {
+			t.Errorf("%+v: want an error", o)
+		}
+	}
+	if _, err := New(Options{FPS: MaxFPS}); err != nil {
+		t.Errorf("MaxFPS refused: %v", err)
 	}
 }
 

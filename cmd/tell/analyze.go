@@ -12,6 +12,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/llm"
+	"github.com/tell-project/tell/spot"
 )
 
 func analyzeCommand() command {
@@ -77,6 +78,12 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	}
 	if len(pos) != 1 {
 		return usageErrorf("want one INPUT, got %d arguments", len(pos))
+	}
+	// 0 means "the video's own rate, else 30"; anything else must be a
+	// plausible rate (a negative one was silently replaced by 30, and
+	// 1e308 crashed the spotter's allocation).
+	if *fps != 0 && !(*fps > 0 && *fps <= spot.MaxFPS) {
+		return usageErrorf("--fps %v: want a frame rate in (0, %d]", *fps, spot.MaxFPS)
 	}
 	switch *reasoner {
 	case "builtin":

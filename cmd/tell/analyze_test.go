@@ -42,6 +42,11 @@ func TestAnalyzeErrors(t *testing.T) {
 		{[]string{"analyze"}, 2, "want one INPUT"},
 		{[]string{"analyze", empty, "--reasoner", "gpt"}, 2, "want builtin or llm"},
 		{[]string{"analyze", empty, "--reasoner", "llm", "--llm-url", ""}, 2, "needs --llm-url"},
+		{[]string{"analyze", empty, "--fps", "1e308"}, 2, "--fps"},
+		{[]string{"analyze", empty, "--fps", "-5"}, 2, "--fps"},
+		{[]string{"analyze", empty, "--fps", "NaN"}, 2, "--fps"},
+		// The hint named --model, which is analyze's MER-CLIP flag.
+		{[]string{"analyze", empty, "--landmarks", filepath.Join(dir, "no.dat")}, 1, "--landmarks for tell analyze"},
 		{[]string{"synth"}, 2, "--out is required"},
 		{[]string{"synth", "--out", dir, "--size", "9x9"}, 2, "--size"},
 	}

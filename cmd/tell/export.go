@@ -80,12 +80,26 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	// Row problems (no input, duplicate id, ...) skip those rows with a
 	// report; problems of the file itself stop the export.
 	bad := map[int]string{}
+	invalid := 0
 	var ve *dataset.ValidationError
 	switch {
 	case errors.As(err, &ve) && m != nil:
+		rows := map[int]bool{}
+		for _, s := range m.Samples {
+			rows[s.Line] = true
+		}
 		for _, p := range ve.Problems {
-			if p.Line < 2 {
+			// A broken quote stopped the reader: skipping it would
+			// silently drop every row after it.
+			if p.Line < 2 || p.Stopped {
 				return err
+			}
+			if !rows[p.Line] {
+				// A row too short to read has no sample: report it here,
+				// it was silently dropped before.
+				invalid++
+				fmt.Fprintf(env.stderr, "tell export: %s: %s: skipped\n", *manifest, p)
+				continue
 			}
 			if bad[p.Line] != "" {
 				bad[p.Line] += "; "
@@ -96,7 +110,6 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	var recs []cot.Record
-	invalid := 0
 	for _, s := range m.Samples {
 		if msg, ok := bad[s.Line]; ok {
 			invalid++

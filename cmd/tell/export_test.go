@@ -127,3 +127,27 @@ func TestExportCommandErrors(t *testing.T) {
 		t.Error("output written although the export failed")
 	}
 }
+
+// A broken quote stops the manifest reader; export used to skip the problem
+// (its line had no sample) and write the rows before it, silently dropping
+// the rest. A row too short to read was dropped without a word.
+func TestExportBrokenRows(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f.png"), []byte("png"), 0o644)
+	out := filepath.Join(dir, "x.jsonl")
+	quote := filepath.Join(dir, "q.csv")
+	os.WriteFile(quote, []byte("sample,subject,label,image,aus\ns1,a,happiness,f.png,6+12\ns2,b,\"disgust,f.png,4+7\ns3,c,anger,f.png,4+5\n"), 0o644)
+	code, _, errOut := runTell(t, "export", "--manifest", quote, "--format", "llava", "--out", out)
+	if code != 1 || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "not read") {
+		t.Errorf("broken quote: exit %d %q; want exit 1 naming line 3", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("output written from a manifest that could not be read to the end")
+	}
+	short := filepath.Join(dir, "s.csv")
+	os.WriteFile(short, []byte("sample,subject,label,image,aus\ns1,a,happiness,f.png,6+12\ns2,b\ns3,c,disgust,f.png,4+7\n"), 0o644)
+	code, stdout, errOut := runTell(t, "export", "--manifest", short, "--format", "llava", "--out", out)
+	if code != 0 || !strings.Contains(errOut, "line 3: 2 fields") || !strings.Contains(stdout, "written=2") || !strings.Contains(stdout, "invalid_rows=1") {
+		t.Errorf("short row: exit %d\n%s%s", code, stdout, errOut)
+	}
+}
