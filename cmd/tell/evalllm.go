@@ -116,5 +116,10 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "tokens=%d tokens_per_sample=%.1f latency_p50_ms=%.0f latency_p90_ms=%.0f latency_p99_ms=%.0f\n",
 		mt.Cost.TotalTokens, mt.Cost.TokensPerSample, mt.Cost.LatencyP50MS, mt.Cost.LatencyP90MS, mt.Cost.LatencyP99MS)
 	fmt.Fprintf(env.stdout, "accuracy=%.4f uf1=%.4f uar=%.4f accuracy_all=%.4f\n", mt.Accuracy, mt.UF1, mt.UAR, mt.AccuracyAll)
+	if mt.Failed > 0 {
+		// A run whose requests failed (server down, wrong URL) exited 0
+		// with zero metrics; say so, and how to finish it.
+		return fmt.Errorf("%d of %d samples got no answer (first: %s); rerun the same command to ask them again", mt.Failed, mt.Samples, mt.FirstError)
+	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tell-project/tell/face"
@@ -88,6 +89,36 @@ func TestEvalLLMCommand(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, key) {
 		t.Fatal("output contains the API key")
+	}
+}
+
+// A run whose requests all failed exited 0 with zero metrics; it must fail,
+// say why, keep what it wrote, and finish on a rerun once the server answers.
+func TestEvalLLMFailedRequests(t *testing.T) {
+	srv := llmtest.New()
+	var down atomic.Bool
+	down.Store(true)
+	srv.Handler = func(req llm.ChatRequest) llmtest.Reply {
+		if down.Load() {
+			return llmtest.Reply{Status: 400, ErrMessage: "model not loaded"}
+		}
+		return groundedModel(req)
+	}
+	defer srv.Close()
+	man := llmManifest(t, 2)
+	out := t.TempDir()
+	args := []string{"eval-llm", "--manifest", man, "--llm-url", srv.URL(), "--llm-model", "m", "--out", out, "--llm-retries", "0"}
+	code, stdout, stderr := runTell(t, args...)
+	if code != 1 || !strings.Contains(stdout, "failed=2") || !strings.Contains(stderr, "2 of 2 samples got no answer") || !strings.Contains(stderr, "model not loaded") {
+		t.Fatalf("server refusing: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "answers.jsonl")); err != nil {
+		t.Fatalf("answers of the failed run lost: %v", err)
+	}
+	down.Store(false)
+	code, stdout, stderr = runTell(t, args...)
+	if code != 0 || !strings.Contains(stdout, "answered=2 invalid=0 failed=0") {
+		t.Fatalf("rerun: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 

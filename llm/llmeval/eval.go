@@ -137,6 +137,9 @@ type Metrics struct {
 	Answered int `json:"answered"`
 	Invalid  int `json:"invalid"`
 	Failed   int `json:"failed"`
+	// FirstError is the error of the first failed sample, so that a run in
+	// which the server could not be reached says why.
+	FirstError string `json:"first_error,omitempty"`
 	// AccuracyAll counts invalid answers and failures as wrong.
 	AccuracyAll  float64      `json:"accuracy_all"`
 	Faithfulness Faithfulness `json:"faithfulness"`
@@ -487,6 +490,9 @@ func Score(recs []Record, classes []string, seconds float64) (Metrics, error) {
 		mt.Cost.CompletionTokens += r.Usage.CompletionTokens
 		mt.Cost.TotalTokens += r.Usage.TotalTokens
 		if r.Error != "" {
+			if mt.Failed == 0 {
+				mt.FirstError = fmt.Sprintf("sample %q: %s", r.Sample, r.Error)
+			}
 			mt.Failed++
 			continue
 		}
