@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -162,6 +163,26 @@ func TestBadConfig(t *testing.T) {
 	}
 	if _, err := Plan(f, Config{}, 0); err == nil {
 		t.Error("n=0: want an error")
+	}
+	// Flag values that used to run out of memory, crash in makeslice or
+	// write overflowed frame numbers into the manifest.
+	nan := math.NaN()
+	for _, cfg := range []Config{
+		{FPS: 1e308}, {FPS: -30}, {FPS: nan}, {FPS: math.Inf(1)},
+		{Width: 100000, Height: 100000}, {Width: -64},
+		{Scale: -1}, {Scale: nan}, {Noise: nan},
+		{Subjects: -1},
+		{Long: true, Duration: 1e12}, {Long: true, Duration: nan}, {Long: true, Duration: 20, Events: -3},
+	} {
+		if _, err := Plan(f, cfg, 1); err == nil {
+			t.Errorf("%+v: want an error", cfg)
+		}
+	}
+	if _, err := Plan(f, Config{}, 1_000_000_000); err == nil {
+		t.Error("n=1e9: want an error, not a billion clips planned")
+	}
+	if _, err := Plan(f, Config{FPS: MaxFPS, Width: 64, Height: 64}, 1); err != nil {
+		t.Errorf("MaxFPS refused: %v", err)
 	}
 }
 
