@@ -98,7 +98,6 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 // when it stops early: the clips that were finished.
 const PartialManifest = "manifest.partial.csv"
 
-
 func writeClip(ctx context.Context, dir string, c *Clip) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("synth: %w", err)
