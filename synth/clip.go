@@ -138,12 +138,47 @@ type Clip struct {
 	base    view
 }
 
+// Limits on a plan: clips are laid out up front, and frame counts and sizes
+// come from user flags, so absurd values must be refused before anything is
+// allocated or written (--n 1e9 ran out of memory; --fps 1e308 wrote onset
+// frame -9223372036854775808 into the manifest).
+const (
+	MaxClips  = 100000 // clips per plan
+	MaxSide   = 8192   // frame width or height, pixels
+	MaxFPS    = 10000  // frames per second
+	MaxFrames = 1 << 24
+)
+
+// validate checks the fields a user sets; zero values take defaults later.
+func (c Config) validate(n int) error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case n <= 0 || n > MaxClips:
+		return fmt.Errorf("synth: need between 1 and %d clips, got %d", MaxClips, n)
+	case c.Width < 0 || c.Height < 0 || c.Width > MaxSide || c.Height > MaxSide:
+		return fmt.Errorf("synth: frame size %dx%d outside 1..%d", c.Width, c.Height, MaxSide)
+	case !finite(c.FPS) || c.FPS < 0 || c.FPS > MaxFPS:
+		return fmt.Errorf("synth: frame rate %v: want 0 (alternate 200 and 30) or a rate in (0, %d]", c.FPS, MaxFPS)
+	case !finite(c.Scale) || c.Scale < 0:
+		return fmt.Errorf("synth: scale %v: want a positive number (0 for the default)", c.Scale)
+	case !finite(c.Noise) || !finite(c.Head) || !finite(c.Illum) || !finite(c.MinAmp) || !finite(c.MaxAmp):
+		return fmt.Errorf("synth: noise, head motion, illumination and amplitudes must be finite")
+	case c.Subjects < 0:
+		return fmt.Errorf("synth: subjects %d must not be negative", c.Subjects)
+	case c.Long && (!finite(c.Duration) || c.Duration < 0 || c.Events < 0):
+		return fmt.Errorf("synth: long clips need a positive duration and event count, got %v s and %d", c.Duration, c.Events)
+	case c.Long && c.Duration*max(c.FPS, 30) > MaxFrames:
+		return fmt.Errorf("synth: %v s at %v fps is more than %d frames per clip", c.Duration, max(c.FPS, 30), MaxFrames)
+	}
+	return nil
+}
+
 // Plan lays out n clips from face under cfg. The same seed gives the same clips.
 func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
-	cfg = cfg.withDefaults()
-	if n <= 0 {
-		return nil, fmt.Errorf("synth: need at least one clip, got %d", n)
+	if err := cfg.validate(n); err != nil {
+		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	if cfg.Kind != "" && cfg.Kind != "micro" && cfg.Kind != "macro" {
 		return nil, fmt.Errorf("synth: kind %q: want micro, macro or empty", cfg.Kind)
 	}

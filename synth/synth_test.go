@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tell-project/tell/portrait"
@@ -163,6 +165,26 @@ func TestBadConfig(t *testing.T) {
 	if _, err := Plan(f, Config{}, 0); err == nil {
 		t.Error("n=0: want an error")
 	}
+	// Flag values that used to run out of memory, crash in makeslice or
+	// write overflowed frame numbers into the manifest.
+	nan := math.NaN()
+	for _, cfg := range []Config{
+		{FPS: 1e308}, {FPS: -30}, {FPS: nan}, {FPS: math.Inf(1)},
+		{Width: 100000, Height: 100000}, {Width: -64},
+		{Scale: -1}, {Scale: nan}, {Noise: nan},
+		{Subjects: -1},
+		{Long: true, Duration: 1e12}, {Long: true, Duration: nan}, {Long: true, Duration: 20, Events: -3},
+	} {
+		if _, err := Plan(f, cfg, 1); err == nil {
+			t.Errorf("%+v: want an error", cfg)
+		}
+	}
+	if _, err := Plan(f, Config{}, 1_000_000_000); err == nil {
+		t.Error("n=1e9: want an error, not a billion clips planned")
+	}
+	if _, err := Plan(f, Config{FPS: MaxFPS, Width: 64, Height: 64}, 1); err != nil {
+		t.Errorf("MaxFPS refused: %v", err)
+	}
 }
 
 func TestWrite(t *testing.T) {
@@ -194,6 +216,52 @@ func TestWrite(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Join(dir, "clip000"))
 	if len(ents) != clips[0].Frames+1 { // frames + truth.csv
 		t.Errorf("%d files for %d frames", len(ents), clips[0].Frames)
+	}
+}
+
+// An interrupted Write used to leave finished clips with no manifest at all
+// (and an earlier run's manifest.csv describing overwritten clips).
+func TestWriteInterrupted(t *testing.T) {
+	f := testFace(t)
+	clips, err := Plan(f, Config{Seed: 5, FPS: 30, Width: 64, Height: 64, Scale: 0.5}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "manifest.csv"), []byte("stale"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err = Write(ctx, dir, clips, WriteOptions{Progress: func(done, total int) {
+		if done == 1 {
+			cancel()
+		}
+	}})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), "1 of 3 clips finished") {
+		t.Fatalf("err = %v; want an interruption naming the finished clips", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.csv")); !os.IsNotExist(err) {
+		t.Errorf("manifest.csv present after an interrupted run (stat: %v)", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, PartialManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][0] != "clip000" {
+		t.Fatalf("partial manifest %q (%v); want the header and clip000", b, err)
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if strings.Contains(d.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", p)
+		}
+		return nil
+	})
+	// A complete rerun replaces the partial manifest by the real one.
+	if err := Write(context.Background(), dir, clips, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, PartialManifest)); !os.IsNotExist(err) {
+		t.Errorf("partial manifest left after a complete run")
 	}
 }
 

@@ -39,16 +39,40 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 	if opt.MP4 {
 		ffmpeg, _ = exec.LookPath("ffmpeg")
 	}
+	// A manifest left by an earlier run would describe clips this run is
+	// overwriting; it is rewritten at the end.
+	manifest := filepath.Join(dir, "manifest.csv")
+	partial := filepath.Join(dir, PartialManifest)
+	for _, p := range []string{manifest, partial} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("synth: %w", err)
+		}
+	}
 	var rows [][]string
+	// stop keeps the finished clips usable when a clip fails or the run is
+	// interrupted: they are listed in manifest.partial.csv, never in a
+	// manifest.csv that would look complete.
+	stop := func(done int, err error) error {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("synth: interrupted: %w", ctx.Err())
+		}
+		if len(rows) == 0 {
+			return fmt.Errorf("%w (no clip finished)", err)
+		}
+		if werr := writeCSV(partial, append([][]string{ManifestHeader}, rows...)); werr != nil {
+			return fmt.Errorf("%w (and the finished clips could not be listed: %v)", err, werr)
+		}
+		return fmt.Errorf("%w (%d of %d clips finished, listed in %s)", err, done, len(clips), partial)
+	}
 	for i, c := range clips {
 		if err := writeClip(ctx, filepath.Join(dir, c.Name), c); err != nil {
-			return err
+			return stop(i, err)
 		}
 		video := ""
 		if ffmpeg != "" {
 			video = c.Name + ".mp4"
 			if err := encodeMP4(ctx, ffmpeg, filepath.Join(dir, c.Name), filepath.Join(dir, video), c.FPS); err != nil {
-				return err
+				return stop(i, err)
 			}
 		}
 		for k, e := range c.Events {
@@ -67,8 +91,12 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 			opt.Progress(i+1, len(clips))
 		}
 	}
-	return writeCSV(filepath.Join(dir, "manifest.csv"), append([][]string{ManifestHeader}, rows...))
+	return writeCSV(manifest, append([][]string{ManifestHeader}, rows...))
 }
+
+// PartialManifest is the manifest Write leaves, instead of manifest.csv,
+// when it stops early: the clips that were finished.
+const PartialManifest = "manifest.partial.csv"
 
 func writeClip(ctx context.Context, dir string, c *Clip) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
