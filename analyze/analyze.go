@@ -58,6 +58,29 @@ type Options struct {
 	// MaxImages bounds how many events keep face images in memory for the
 	// report (default 200); later events are reported without pictures.
 	MaxImages int
+	// GeometryOnly turns off the dense-flow AU evidence (au.Estimator's
+	// flow confirmation): AUs from landmark geometry alone, as before the
+	// flow was fused in; for comparisons.
+	GeometryOnly bool
+}
+
+// auFlowHz is how often per second of video the dense-flow AU evidence is
+// computed: every frame at 30–60 fps, every 4th at 200 fps. An expression's
+// apex phase lasts tens of milliseconds or more, so 50 Hz samples it.
+const auFlowHz = 50
+
+// newEstimator starts AU estimation against the neutral frame g.
+func (r *run) newEstimator(g *raster.Gray, lm [68][2]float32) (*au.Estimator, error) {
+	est, err := au.New(g, lm)
+	if err != nil {
+		return nil, err
+	}
+	if r.opt.GeometryOnly {
+		est.SetFlowStride(0)
+	} else {
+		est.SetFlowStride(max(1, int(math.Round(r.fps/auFlowHz))))
+	}
+	return est, nil
 }
 
 // Status values of events.json.
@@ -246,7 +269,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				return fmt.Errorf("frame %d: face detection: %w", idx+1, err)
 			}
 			if ok {
-				est, err = au.New(g, lm)
+				est, err = r.newEstimator(g, lm)
 				if err != nil {
 					r.log.Warn("face found but unusable", "frame", idx+1, "err", err)
 					est = nil
@@ -267,7 +290,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				// accumulate into false AUs.
 				if !sp.Open() && drifted(&m) {
 					if lm, found, _ := r.opt.Landmarker.Landmarks(g); found {
-						if e2, err := au.New(g, lm); err == nil {
+						if e2, err := r.newEstimator(g, lm); err == nil {
 							est = e2
 							r.log.Info("reference renewed after head movement", "frame", idx+1)
 						}

@@ -31,7 +31,13 @@ func (s *loopSource) Close() error { return nil }
 
 // BenchmarkPipeline640 analyses 640×480 frames of a long synthetic clip
 // (several expressions) and reports frames per second.
-func BenchmarkPipeline640(b *testing.B) {
+func BenchmarkPipeline640(b *testing.B) { benchPipeline640(b, false) }
+
+// BenchmarkPipeline640GeometryOnly is BenchmarkPipeline640 without the
+// dense-flow AU evidence, for the ratio.
+func BenchmarkPipeline640GeometryOnly(b *testing.B) { benchPipeline640(b, true) }
+
+func benchPipeline640(b *testing.B, geometryOnly bool) {
 	clips, err := synth.Plan(testFace(b), synth.Config{Seed: 77, Width: 640, Height: 480, Scale: 1.25, Long: true, Duration: 10, Events: 2}, 1)
 	if err != nil {
 		b.Fatal(err)
@@ -46,7 +52,7 @@ func BenchmarkPipeline640(b *testing.B) {
 	total := 0
 	for i := 0; i < b.N; i++ {
 		src := &loopSource{frames: frames, n: len(frames), fps: c.FPS}
-		res, err := RunSource(context.Background(), src, "bench", Options{Out: out, Landmarker: truthLandmarker{c}})
+		res, err := RunSource(context.Background(), src, "bench", Options{Out: out, Landmarker: truthLandmarker{c}, GeometryOnly: geometryOnly})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,7 +10,16 @@
 // points and removed; the remaining displacements, in face coordinates
 // normalised to an inter-ocular distance of 100 px, are decomposed by
 // non-negative least squares on a basis of per-AU movements written from
-// FACS's descriptions (left and right separately for lateral AUs). A single
+// FACS's descriptions (left and right separately for lateral AUs).
+//
+// A second, independent measurement comes from dense TV-L1 optical flow
+// (package flow, fast preset) between the aligned neutral crop and the
+// aligned current crop at FlowSize px: the mean flow over a small disc
+// around each point (its landmark-defined region), with the rigid motion
+// left after alignment removed by a similarity fitted on the stable points,
+// goes through the same basis and solver; each AU's mean optical strain is
+// kept too. The lip-corner AUs, which geometry confuses with each other,
+// (AU12, AU20) are reported only as strongly as the flow confirms (see fuse). A single
 // image has no neutral frame: MeasureShape decomposes the landmarks against a
 // canonical neutral shape instead.
 package au
@@ -51,11 +60,20 @@ type Measurement struct {
 	Confidence float32
 	// Pose relative to the reference: scale, rotation (radians), translation (px).
 	Scale, Rotation, TX, TY float32
+	// Geometric, FlowIntensity and Strain are the evidence Intensity was
+	// fused from, per AUs entry: the LK landmark-geometry intensity, the
+	// intensity measured from dense TV-L1 flow in the AU's regions (0–5,
+	// stronger side) and the mean optical strain there (dimensionless).
+	// FlowAge is the number of frames since the flow was last computed
+	// (0: this frame); -1 when no flow evidence is available.
+	Geometric, FlowIntensity, Strain []float32
+	FlowAge                          int
 }
 
 func newMeasurement() Measurement {
 	n := len(AUs)
-	return Measurement{Intensity: make([]float32, n), Right: make([]float32, n), Left: make([]float32, n), Present: make([]bool, n)}
+	return Measurement{Intensity: make([]float32, n), Right: make([]float32, n), Left: make([]float32, n), Present: make([]bool, n),
+		Geometric: make([]float32, n), FlowIntensity: make([]float32, n), Strain: make([]float32, n), FlowAge: -1}
 }
 
 // Estimator measures frames against one neutral reference. It keeps
@@ -76,6 +94,11 @@ type Estimator struct {
 	sol     *solver
 	resid   []float64
 	w       []float64
+	// Dense-flow evidence: computed every flowStride-th frame (0: never).
+	fl         *regionFlow
+	flowStride int
+	sinceFlow  int
+	haveFlow   bool
 }
 
 // New prepares an estimator with ref as the neutral frame and lm its 68 landmarks.
@@ -127,7 +150,22 @@ func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
 	e.sol = newSolver(buildBasis())
 	e.resid = make([]float64, 2*numPoints)
 	e.w = make([]float64, 2*numPoints)
+	fl, err := newRegionFlow(e, ref, FlowSize)
+	if err != nil {
+		return nil, err
+	}
+	e.fl, e.flowStride = fl, 1
 	return e, nil
+}
+
+// SetFlowStride makes Measure compute the dense-flow evidence on every
+// n-th frame only, reusing the last one in between (n ≤ 0 turns it off and
+// leaves the geometric estimate alone). The default is every frame; video
+// callers at high frame rates use a stride so that the flow runs at a few
+// tens of hertz, which still samples every expression's apex phase.
+func (e *Estimator) SetFlowStride(n int) {
+	e.flowStride = max(0, n)
+	e.haveFlow = false
 }
 
 // finePoint marks points whose movement is local (eyelids, inner lips):
@@ -267,6 +305,30 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	m.Scale, m.Rotation = float32(s), float32(math.Atan2(sim.b, sim.a))
 	m.TX, m.TY = float32(sim.tx), float32(sim.ty)
 	e.sol.solve(e.resid, e.w, m)
+	copy(m.Geometric, m.Intensity)
+	return e.flowEvidence(frame, sim, m)
+}
+
+// flowEvidence computes (or reuses) the dense-flow AU evidence for this
+// frame and fuses it into m.
+func (e *Estimator) flowEvidence(frame *raster.Gray, sim similarity, m *Measurement) error {
+	if e.flowStride == 0 {
+		clear(m.FlowIntensity)
+		clear(m.Strain)
+		m.FlowAge = -1
+		return nil
+	}
+	e.sinceFlow++
+	if !e.haveFlow || e.sinceFlow >= e.flowStride {
+		if err := e.fl.measure(e, frame, sim); err != nil {
+			return err
+		}
+		e.haveFlow, e.sinceFlow = true, 0
+	}
+	copy(m.FlowIntensity, e.fl.m.Intensity)
+	copy(m.Strain, e.fl.auStrain)
+	m.FlowAge = e.sinceFlow
+	fuse(m, &e.fl.m)
 	return nil
 }
 
@@ -275,4 +337,8 @@ func clearAUs(m *Measurement) {
 		m.Intensity[i], m.Right[i], m.Left[i], m.Present[i] = 0, 0, 0, false
 	}
 	m.Motion, m.Expression = 0, 0
+	clear(m.Geometric)
+	clear(m.FlowIntensity)
+	clear(m.Strain)
+	m.FlowAge = -1
 }
