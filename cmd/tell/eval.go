@@ -43,8 +43,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	if *model == "" || *manifest == "" || *out == "" {
 		return usageErrorf("--model, --manifest and --out are required")
 	}
-	if *boot == 0 {
-		*boot = -1
+	var err error
+	if *boot, err = bootstrapFlag(*boot); err != nil {
+		return err
 	}
 	res, err := merclip.Evaluate(ctx, merclip.EvalOptions{Model: *model, Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: env.stderr, Log: env.log})
 	if err != nil {

@@ -69,3 +69,20 @@ func TestParseFlagsInterleaved(t *testing.T) {
 		t.Error("unknown flag accepted")
 	}
 }
+
+func TestTrainEvalFlagRanges(t *testing.T) {
+	tests := [][]string{
+		{"train", "--manifest", "m.csv", "--out", "o", "--protocol", "loso", "--bootstrap", "-3"},
+		{"train", "--manifest", "m.csv", "--out", "o", "--protocol", "loso", "--bootstrap", "1000000000"},
+		{"train", "--manifest", "m.csv", "--out", "o", "--protocol", "kfold", "--folds", "0"},
+		{"train", "--manifest", "m.csv", "--out", "o", "--protocol", "holdout", "--test-fraction", "1.5"},
+		{"train", "--manifest", "m.csv", "--out", "o", "--protocol", "loso", "--workers", "-2"},
+		{"eval", "--model", "x", "--manifest", "m.csv", "--out", "o", "--bootstrap", "-5"},
+	}
+	for _, args := range tests {
+		code, _, errOut := runTell(t, args...)
+		if code != 2 || !strings.Contains(errOut, "--") {
+			t.Errorf("tell %v: exit %d, stderr %q; want a usage error naming the flag", args, code, errOut)
+		}
+	}
+}

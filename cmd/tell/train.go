@@ -74,8 +74,17 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	if *manifest == "" || *out == "" {
 		return usageErrorf("--manifest and --out are required")
 	}
-	if *boot == 0 {
-		*boot = -1
+	if *boot, err = bootstrapFlag(*boot); err != nil {
+		return err
+	}
+	if *protocol == "kfold" && *folds < 2 {
+		return usageErrorf("--folds %d: k-fold needs at least 2 folds", *folds)
+	}
+	if *protocol == "holdout" && !(*frac > 0 && *frac < 1) {
+		return usageErrorf("--test-fraction %v: want a share between 0 and 1", *frac)
+	}
+	if *workers < 0 {
+		return usageErrorf("--workers %d: want 0 (one per core) or more", *workers)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -104,6 +113,22 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "model=%s\n", res.Model)
 	}
 	return nil
+}
+
+// maxBootstrap bounds --bootstrap: 100,000 resamples already give interval
+// ends stable to the third decimal.
+const maxBootstrap = 100000
+
+// bootstrapFlag checks --bootstrap and maps 0 (none) to the -1 that
+// metrics.Report takes for "no intervals".
+func bootstrapFlag(n int) (int, error) {
+	switch {
+	case n < 0 || n > maxBootstrap:
+		return 0, usageErrorf("--bootstrap %d: want 0 (none) to %d resamples", n, maxBootstrap)
+	case n == 0:
+		return -1, nil
+	}
+	return n, nil
 }
 
 // loadConfig reads a MER-CLIP config (defaults when path is empty) and
