@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/raster"
@@ -531,7 +532,7 @@ func (r *run) finish(runErr error) error {
 	if err := writeJSON(filepath.Join(r.opt.Out, "events.json"), res); err != nil {
 		errs = append(errs, err)
 	}
-	if err := writeAtomic(filepath.Join(r.opt.Out, "report.html"), func(w io.Writer) error { return report.Write(w, r.rep) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(r.opt.Out, "report.html"), func(w io.Writer) error { return report.Write(w, r.rep) }); err != nil {
 		errs = append(errs, err)
 	}
 	if runErr != nil {

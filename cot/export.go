@@ -377,31 +377,3 @@ func relativeTo(dir, p string) string {
 	}
 	return filepath.ToSlash(rel)
 }
-
-// WriteFileAtomic runs write on a temporary file next to path and renames
-// it into place only when write and the file's sync succeed, so a failed or
-// interrupted export never leaves a half-written file under path.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	werr := write(f)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-	}
-	return werr
-}

@@ -87,32 +87,6 @@ func TestExportFormats(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "out.jsonl")
-	os.WriteFile(p, []byte("old"), 0o644)
-	err := WriteFileAtomic(p, func(w io.Writer) error {
-		io.WriteString(w, "partial")
-		return errors.New("boom")
-	})
-	if err == nil {
-		t.Fatal("error lost")
-	}
-	if b, _ := os.ReadFile(p); string(b) != "old" {
-		t.Errorf("failed write replaced the file: %q", b)
-	}
-	if err := WriteFileAtomic(p, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(p); string(b) != "new" {
-		t.Errorf("got %q", b)
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("leftover files: %v", ents)
-	}
-}
-
 func BenchmarkExport(b *testing.B) {
 	dir := b.TempDir()
 	img := filepath.Join(dir, "f.png")

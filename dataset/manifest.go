@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tell-project/tell/atomicfile"
 )
 
 // Column names of the manifest CSV, in the order Write emits them.
@@ -444,7 +446,7 @@ func Write(path string, samples []Sample) error {
 	if err := Encode(&buf, dir, samples); err != nil {
 		return fmt.Errorf("write manifest %s: %w", path, err)
 	}
-	if err := writeAtomic(abs, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(abs, buf.Bytes()); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	return nil
@@ -488,31 +490,4 @@ func relativePath(dir, p string) string {
 		return p
 	}
 	return filepath.ToSlash(rel)
-}
-
-// writeAtomic writes data to path through a temporary file in the same folder.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return werr
-	}
-	return nil
 }

@@ -8,7 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/tell-project/tell/atomicfile"
 )
 
 // floMagic opens every Middlebury .flo file: the float32 202021.25, whose
@@ -95,29 +96,5 @@ func LoadFlo(path string) (*Field, error) {
 
 // SaveFlo writes f to path atomically (temporary file, then rename).
 func SaveFlo(path string, f *Field) error {
-	return writeAtomic(path, func(w io.Writer) error { return WriteFlo(w, f) })
-}
-
-// writeAtomic writes a file through fn into a temporary file in the same
-// folder and renames it into place, so readers never see half a file.
-func writeAtomic(path string, fn func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { return WriteFlo(w, f) })
 }

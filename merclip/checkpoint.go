@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/nn"
 )
 
@@ -40,7 +41,7 @@ func (m *Model) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("merclip: save %s: %w", path, err)
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.WriteFile(path, b)
 }
 
 // LoadModel reads a model written by Save. Every tensor the config implies

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/metrics"
 )
 
@@ -133,7 +134,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 		w.Write(row)
 	}
 	w.Flush()
-	if err := errors.Join(w.Error(), writeFileAtomic(filepath.Join(opt.Out, "predictions.csv"), buf.Bytes())); err != nil {
+	if err := errors.Join(w.Error(), atomicfile.WriteFile(filepath.Join(opt.Out, "predictions.csv"), buf.Bytes())); err != nil {
 		return nil, err
 	}
 	if err := writeRowErrors(filepath.Join(opt.Out, "errors.txt"), rowErrs); err != nil {

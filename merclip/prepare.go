@@ -21,6 +21,7 @@ import (
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/raster"
@@ -320,7 +321,7 @@ func writePrepared(path string, x, static []float32) error {
 	if !sameStatic {
 		binary.Write(&buf, binary.LittleEndian, static)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 func readPrepared(path string, l Layout) (x, static []float32, err error) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/metrics"
@@ -408,7 +409,7 @@ func (ld *Loaded) runFold(ctx context.Context, cfg Config, fp string, f *dataset
 	}
 	log.Info("fold done", "seconds", r.Seconds, "test", len(r.Truth), "correct", correct)
 	b, _ := json.MarshalIndent(r, "", " ")
-	if err := writeFileAtomic(foldPath(out, i), b); err != nil {
+	if err := atomicfile.WriteFile(foldPath(out, i), b); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -470,5 +471,5 @@ func writeRowErrors(path string, errs []RowError) error {
 		b.WriteString(e.Error())
 		b.WriteByte('\n')
 	}
-	return writeFileAtomic(path, []byte(b.String()))
+	return atomicfile.WriteFile(path, []byte(b.String()))
 }

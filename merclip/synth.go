@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/tell-project/tell/atomicfile"
 )
 
 // SynthOptions describes a synthetic flow data set: 28×28-style flow images
@@ -155,7 +157,7 @@ func WriteSynth(dir string, opt SynthOptions) (string, error) {
 	}
 	w.Flush()
 	path := filepath.Join(dir, "manifest.csv")
-	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(path, buf.Bytes()); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -214,33 +216,5 @@ func writeFlowPNG(path string, u, v []float64, n int) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("merclip: synth %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-// writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so readers never see a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("merclip: %w", err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("merclip: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("merclip: write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil { // CreateTemp makes 0600
-		os.Remove(tmp)
-		return fmt.Errorf("merclip: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("merclip: %w", err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, buf.Bytes())
 }

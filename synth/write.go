@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/tell-project/tell/atomicfile"
 )
 
 // WriteOptions controls Write.
@@ -112,7 +115,7 @@ func writeClip(ctx context.Context, dir string, c *Clip) error {
 		}
 		img = c.Frame(t, img)
 		name := filepath.Join(dir, fmt.Sprintf("img%05d.png", t))
-		if err := writeAtomic(name, func(f *os.File) error { return enc.Encode(f, img) }); err != nil {
+		if err := atomicfile.Write(name, func(f io.Writer) error { return enc.Encode(f, img) }); err != nil {
 			return err
 		}
 		m, label := c.Truth(t)
@@ -150,7 +153,7 @@ func encodeMP4(ctx context.Context, ffmpeg, frames, out string, fps float64) err
 }
 
 func writeCSV(path string, rows [][]string) error {
-	return writeAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
 		w := bufio.NewWriter(f)
 		cw := csv.NewWriter(w)
 		if err := cw.WriteAll(rows); err != nil {
@@ -158,29 +161,6 @@ func writeCSV(path string, rows [][]string) error {
 		}
 		return w.Flush()
 	})
-}
-
-// writeAtomic writes path through a temporary file in the same folder.
-func writeAtomic(path string, write func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("synth: %w", err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("synth: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("synth: writing %s: %w", path, err)
-	}
-	os.Chmod(f.Name(), 0o644)
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("synth: %w", err)
-	}
-	return nil
 }
 
 // ReadLandmarks reads 68 landmarks from a file of "x,y" lines (blank lines

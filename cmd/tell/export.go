@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/llm"
@@ -139,7 +140,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		o.Rewrite = (&llm.Rewriter{Client: client, MaxTokens: lf.maxTokens}).ForExport(o.Classes)
 	}
 	var sum cot.ExportSummary
-	err = cot.WriteFileAtomic(*out, func(w io.Writer) error {
+	err = atomicfile.Write(*out, func(w io.Writer) error {
 		var err error
 		sum, err = cot.Export(ctx, w, recs, o)
 		if err == nil && sum.Written == 0 {

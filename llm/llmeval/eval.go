@@ -16,7 +16,6 @@ import (
 	_ "image/gif" // decoders for the manifest's image files
 	_ "image/jpeg"
 	_ "image/png"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -26,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/facs"
@@ -313,7 +313,7 @@ func loadAnswers(path string) (map[string]Record, error) {
 		return nil, fmt.Errorf("eval-llm: %s: %w", path, err)
 	}
 	if dropped {
-		if err := writeAtomic(path, keep.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(path, keep.Bytes()); err != nil {
 			return nil, err
 		}
 	}
@@ -612,32 +612,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("eval-llm: %s: %w", path, err)
 	}
-	return writeAtomic(path, append(b, '\n'))
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("eval-llm: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := io.Copy(f, bytes.NewReader(data))
-	if err := f.Sync(); werr == nil {
-		werr = err
-	}
-	if err := f.Close(); werr == nil {
-		werr = err
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("eval-llm: %s: %w", path, werr)
-	}
-	return nil
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
