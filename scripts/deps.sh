@@ -4,8 +4,9 @@
 #   libdlib-data  dlib's 68-point landmark model (/usr/share/dlib/)
 #   ffmpeg        video decoding and encoding (ffmpeg, ffprobe)
 #   chromium      headless check that report.html renders without errors
+#   python3-numpy reads nn's safetensors checkpoints back in Python (nn tests)
 set -euo pipefail
-pkgs=(libdlib-data ffmpeg chromium)
+pkgs=(libdlib-data ffmpeg chromium python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
