@@ -125,6 +125,10 @@ func (t *team) do(r runner, kind, chunks, h int) {
 	for t.done.Load() < int64(chunks) {
 		runtime.Gosched()
 	}
+	// Drop the runner: between passes the team must not reach the
+	// estimator, or the cleanup registered on it (whose argument is the
+	// team) would keep the estimator alive forever.
+	t.job = job{}
 }
 
 // close stops the workers; the team must not be used afterwards.
