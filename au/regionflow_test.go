@@ -3,6 +3,7 @@ package au
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/tell-project/tell/portrait"
@@ -152,7 +153,7 @@ func TestFlowStride(t *testing.T) {
 		}
 		ages = append(ages, m.FlowAge)
 	}
-	if want := []int{0, 1, 2, 0, 1}; !equalInts(ages, want) {
+	if want := []int{0, 1, 2, 0, 1}; !slices.Equal(ages, want) {
 		t.Errorf("flow ages %v, want %v", ages, want)
 	}
 	est.SetFlowStride(0)
@@ -162,18 +163,6 @@ func TestFlowStride(t *testing.T) {
 	if m.FlowAge != -1 {
 		t.Errorf("stride 0: flow age %d, want -1", m.FlowAge)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // BenchmarkRegionFlow is the per-frame cost of the dense-flow evidence

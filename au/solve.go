@@ -1,6 +1,9 @@
 package au
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // solver decomposes residual displacements on the AU basis by
 // non-negative least squares with a small ridge, by coordinate descent on
@@ -24,7 +27,7 @@ func newSolver(comp []component) *solver {
 }
 
 func (s *solver) setWeights(w []float64) {
-	if s.lastW != nil && equal(s.lastW, w) {
+	if s.lastW != nil && slices.Equal(s.lastW, w) {
 		return
 	}
 	s.lastW = append(s.lastW[:0], w...)
@@ -44,18 +47,6 @@ func (s *solver) setWeights(w []float64) {
 			s.gram[i*k+j], s.gram[j*k+i] = g, g
 		}
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // solve fits r (weights w) and writes intensities into m.

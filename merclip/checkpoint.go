@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/nn"
@@ -97,7 +98,7 @@ func LoadModel(path string) (*Model, error) {
 		if !ok {
 			return nil, fmt.Errorf("merclip: load %s: tensor %q missing", path, name)
 		}
-		if !sameShape(t.Shape, d.Shape) {
+		if !slices.Equal(t.Shape, d.Shape) {
 			return nil, fmt.Errorf("merclip: load %s: tensor %q has shape %v, want %v", path, name, t.Shape, d.Shape)
 		}
 		copy(d.Data, t.Data)
@@ -112,7 +113,7 @@ func (m *Model) LoadTextTower(path string) error {
 	if err != nil {
 		return err
 	}
-	if src.Vocab == nil || m.Vocab == nil || !equalStrings(src.Vocab.List(), m.Vocab.List()) {
+	if src.Vocab == nil || m.Vocab == nil || !slices.Equal(src.Vocab.List(), m.Vocab.List()) {
 		return fmt.Errorf("merclip: text tower %s: vocabulary differs", path)
 	}
 	a, b := src.TextParams(), m.TextParams()
@@ -120,34 +121,10 @@ func (m *Model) LoadTextTower(path string) error {
 		return fmt.Errorf("merclip: text tower %s: %d tensors, want %d", path, len(a), len(b))
 	}
 	for i := range a {
-		if a[i].Name != b[i].Name || !sameShape(a[i].Shape, b[i].Shape) {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Shape, b[i].Shape) {
 			return fmt.Errorf("merclip: text tower %s: tensor %q %v, want %q %v", path, a[i].Name, a[i].Shape, b[i].Name, b[i].Shape)
 		}
 		copy(b[i].Data, a[i].Data)
 	}
 	return nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

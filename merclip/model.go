@@ -211,7 +211,7 @@ func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
 	g := l.W / p
 	pd := l.Channels * p * p
 	D := m.Cfg.Visual.Dim
-	pt := ensureT(&m.pbuf, B, m.patches, pd)
+	pt := nn.Ensure(&m.pbuf, B, m.patches, pd)
 	plane := l.H * l.W
 	for b := 0; b < B; b++ {
 		img := x[b*l.Len() : (b+1)*l.Len()]
@@ -230,7 +230,7 @@ func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
 		}
 	}
 	e := m.patch.Forward(pt)
-	seq := ensureT(&m.seq, B, m.tokens, D)
+	seq := nn.Ensure(&m.seq, B, m.tokens, D)
 	for b := 0; b < B; b++ {
 		row := seq.Data[b*m.tokens*D:]
 		for j := 0; j < D; j++ {
@@ -253,7 +253,7 @@ func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
 	}
 	z := m.eimLN.Forward(m.eimIn.Forward(h))
 	K := len(m.Classes)
-	sc := ensureT(&m.logits, B, K)
+	sc := nn.Ensure(&m.logits, B, K)
 	clear(sc.Data)
 	inv := 1 / float32(len(m.eimBlocks))
 	for i, blk := range m.eimBlocks {
@@ -287,7 +287,7 @@ func (m *Model) backwardVisual(dscores *nn.Tensor, dvemb *nn.Tensor) {
 	if dscores != nil && m.head == nil {
 		{
 			L := len(m.eimBlocks)
-			ds := ensureT(&m.dlog, dscores.Shape...)
+			ds := nn.Ensure(&m.dlog, dscores.Shape...)
 			inv := 1 / float32(L)
 			for j, v := range dscores.Data {
 				ds.Data[j] = v * inv
@@ -320,7 +320,7 @@ func (m *Model) backwardVisual(dscores *nn.Tensor, dvemb *nn.Tensor) {
 		nn.AddTo(m.cls.Grad, row[:D])
 		nn.AddTo(m.pos.Grad, row)
 	}
-	de := ensureT(&m.dseq, B, m.patches, D)
+	de := nn.Ensure(&m.dseq, B, m.patches, D)
 	for b := 0; b < B; b++ {
 		copy(de.Data[b*m.patches*D:(b+1)*m.patches*D], dh.Data[(b*m.tokens+1)*D:(b+1)*m.tokens*D])
 	}
@@ -335,7 +335,7 @@ func (m *Model) forwardText(ids []int32, n, L int) (*nn.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	seq := ensureT(&m.tseq, n, L, T)
+	seq := nn.Ensure(&m.tseq, n, L, T)
 	for i := 0; i < n; i++ {
 		for t := 0; t < L; t++ {
 			dst := seq.Data[(i*L+t)*T : (i*L+t+1)*T]
@@ -397,7 +397,7 @@ func (m *Model) Predict(xs [][]float32) [][]float32 {
 func (m *Model) normalise(xs [][]float32) []float32 {
 	l := m.Layout
 	n := l.Len()
-	buf := ensureT(&m.xbuf, len(xs), n)
+	buf := nn.Ensure(&m.xbuf, len(xs), n)
 	plane := l.H * l.W
 	for b, x := range xs {
 		dst := buf.Data[b*n : (b+1)*n]
@@ -442,22 +442,4 @@ func (m *Model) fitNormalisation(xs [][]float32) {
 		m.Mean[c] = float32(mean)
 		m.Std[c] = float32(math.Sqrt(math.Max(v, 1e-8)))
 	}
-}
-
-// ensureT returns *t resized to shape, reusing its storage.
-func ensureT(t **nn.Tensor, shape ...int) *nn.Tensor {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	if *t == nil {
-		*t = &nn.Tensor{}
-	}
-	x := *t
-	if cap(x.Data) < n {
-		x.Data = make([]float32, n)
-	}
-	x.Data = x.Data[:n]
-	x.Shape = append(x.Shape[:0], shape...)
-	return x
 }

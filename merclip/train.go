@@ -49,7 +49,7 @@ func (m *Model) stepLoss(b *batch) (cls, con float32, err error) {
 		E := m.Cfg.EmbedDim
 		vemb := m.vproj.Forward(m.vcls)
 		n := len(b.rows)
-		a := ensureT(&m.gather, n, E)
+		a := nn.Ensure(&m.gather, n, E)
 		for i, r := range b.rows {
 			copy(a.Data[i*E:(i+1)*E], vemb.Data[r*E:(r+1)*E])
 		}
@@ -65,7 +65,7 @@ func (m *Model) stepLoss(b *batch) (cls, con float32, err error) {
 		}
 		w := float32(b.wCon)
 		m.nce.LogScale.Grad[0] = g0 + w*(m.nce.LogScale.Grad[0]-g0)
-		full := ensureT(&m.dfull, B, E)
+		full := nn.Ensure(&m.dfull, B, E)
 		clear(full.Data)
 		for i, r := range b.rows {
 			dst := full.Data[r*E : (r+1)*E]

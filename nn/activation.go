@@ -17,7 +17,7 @@ const invSqrt2Pi = 0.39894228040143268
 
 // Forward returns GELU(x) = x·Φ(x).
 func (g *GELU) Forward(x *Tensor) *Tensor {
-	y := ensure(&g.y, x.Shape...)
+	y := Ensure(&g.y, x.Shape...)
 	g.deriv = growF(g.deriv, len(x.Data))
 	parallelFor(len(x.Data), 8, func(lo, hi int) {
 		geluBlock(x.Data[lo:hi], y.Data[lo:hi], g.deriv[lo:hi])
@@ -36,7 +36,7 @@ func geluGo(x, y, d []float32) {
 
 // Backward returns dy·(Φ(x) + x·φ(x)).
 func (g *GELU) Backward(dy *Tensor) *Tensor {
-	dx := ensure(&g.dx, dy.Shape...)
+	dx := Ensure(&g.dx, dy.Shape...)
 	parallelFor(len(dy.Data), 2, func(lo, hi int) {
 		d := g.deriv[lo:hi]
 		for i, v := range dy.Data[lo:hi] {
@@ -53,7 +53,7 @@ type ReLU struct {
 
 // Forward returns max(x, 0).
 func (r *ReLU) Forward(x *Tensor) *Tensor {
-	y := ensure(&r.y, x.Shape...)
+	y := Ensure(&r.y, x.Shape...)
 	for i, v := range x.Data {
 		y.Data[i] = max(v, 0)
 	}
@@ -62,7 +62,7 @@ func (r *ReLU) Forward(x *Tensor) *Tensor {
 
 // Backward passes dy where the output was positive.
 func (r *ReLU) Backward(dy *Tensor) *Tensor {
-	dx := ensure(&r.dx, dy.Shape...)
+	dx := Ensure(&r.dx, dy.Shape...)
 	for i, v := range r.y.Data {
 		if v > 0 {
 			dx.Data[i] = dy.Data[i]
@@ -96,7 +96,7 @@ func (d *Dropout) Forward(x *Tensor) *Tensor {
 		d.mask = d.mask[:0]
 		return x
 	}
-	y := ensure(&d.y, x.Shape...)
+	y := Ensure(&d.y, x.Shape...)
 	if cap(d.mask) < len(x.Data) {
 		d.mask = make([]float32, len(x.Data))
 	}
@@ -118,7 +118,7 @@ func (d *Dropout) Backward(dy *Tensor) *Tensor {
 	if len(d.mask) == 0 {
 		return dy
 	}
-	dx := ensure(&d.dx, dy.Shape...)
+	dx := Ensure(&d.dx, dy.Shape...)
 	for i, v := range dy.Data {
 		dx.Data[i] = v * d.mask[i]
 	}

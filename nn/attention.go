@@ -58,7 +58,7 @@ func (a *Attention) Forward(x *Tensor) *Tensor {
 	qkv := a.QKV.Forward(x)
 	a.qkv = qkv
 	a.probs = growF(a.probs, B*H*nq*T)
-	att := ensure(&a.att, B, nq, C)
+	att := Ensure(&a.att, B, nq, C)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	mask := a.KeyMask
 	parallelFor(B*H, nq*T*hd*4, func(lo, hi int) {
@@ -118,7 +118,7 @@ func (a *Attention) Backward(dy *Tensor) *Tensor {
 	B, T, C, nq := a.b, a.t, a.Dim, a.nq
 	H, hd := a.Heads, C/a.Heads
 	datt := a.Proj.Backward(dy)
-	dqkv := ensure(&a.dqkv, B, T, 3*C)
+	dqkv := Ensure(&a.dqkv, B, T, 3*C)
 	if nq < T {
 		// Tokens that asked nothing get no query gradient.
 		for b := 0; b < B; b++ {

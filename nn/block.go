@@ -50,7 +50,7 @@ func (b *Block) Forward(x *Tensor) *Tensor {
 	b.Attn.Queries = b.Queries
 	b.t = x.Shape[1]
 	a := b.Attn.Forward(b.LN1.Forward(x))
-	x1 := ensure(&b.x1, a.Shape...)
+	x1 := Ensure(&b.x1, a.Shape...)
 	if nq := a.Shape[1]; nq == b.t {
 		Add(x1.Data, x.Data, a.Data)
 	} else {
@@ -60,7 +60,7 @@ func (b *Block) Forward(x *Tensor) *Tensor {
 		}
 	}
 	m := b.FC2.Forward(b.Act.Forward(b.FC1.Forward(b.LN2.Forward(x1))))
-	y := ensure(&b.y, x1.Shape...)
+	y := Ensure(&b.y, x1.Shape...)
 	Add(y.Data, x1.Data, m.Data)
 	return y
 }
@@ -68,10 +68,10 @@ func (b *Block) Forward(x *Tensor) *Tensor {
 // Backward accumulates parameter gradients and returns dx.
 func (b *Block) Backward(dy *Tensor) *Tensor {
 	dh := b.LN2.Backward(b.FC1.Backward(b.Act.Backward(b.FC2.Backward(dy))))
-	dx1 := ensure(&b.dx1, dy.Shape...)
+	dx1 := Ensure(&b.dx1, dy.Shape...)
 	Add(dx1.Data, dy.Data, dh.Data)
 	da := b.LN1.Backward(b.Attn.Backward(dx1))
-	dx := ensure(&b.dx, da.Shape...)
+	dx := Ensure(&b.dx, da.Shape...)
 	if nq := dy.Shape[1]; nq == b.t {
 		Add(dx.Data, dx1.Data, da.Data)
 	} else {

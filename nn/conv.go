@@ -52,7 +52,7 @@ func (c *Conv2d) Forward(x *Tensor) (*Tensor, error) {
 	kk := c.In * c.K * c.K
 	hw := ho * wo
 	c.cols = growF(c.cols, B*kk*hw)
-	y := ensure(&c.y, B, c.Out, ho, wo)
+	y := Ensure(&c.y, B, c.Out, ho, wo)
 	for b := 0; b < B; b++ {
 		cols := c.cols[b*kk*hw : (b+1)*kk*hw]
 		c.im2col(cols, x.Data[b*c.In*H*W:(b+1)*c.In*H*W], H, W)
@@ -96,7 +96,7 @@ func (c *Conv2d) Backward(dy *Tensor) *Tensor {
 	B, H, W := c.x.Shape[0], c.x.Shape[2], c.x.Shape[3]
 	kk := c.In * c.K * c.K
 	hw := c.ho * c.wo
-	dx := ensure(&c.dx, c.x.Shape...)
+	dx := Ensure(&c.dx, c.x.Shape...)
 	clear(dx.Data)
 	c.dcols = growF(c.dcols, kk*hw)
 	for b := 0; b < B; b++ {
@@ -154,7 +154,7 @@ func (p *Pool2d) Forward(x *Tensor) (*Tensor, error) {
 	}
 	B, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	ho, wo := (H-p.K)/p.Stride+1, (W-p.K)/p.Stride+1
-	y := ensure(&p.y, B, C, ho, wo)
+	y := Ensure(&p.y, B, C, ho, wo)
 	if cap(p.arg) < len(y.Data) {
 		p.arg = make([]int32, len(y.Data))
 	}
@@ -194,7 +194,7 @@ func (p *Pool2d) Forward(x *Tensor) (*Tensor, error) {
 func (p *Pool2d) Backward(dy *Tensor) *Tensor {
 	B, C, H, W := p.x.Shape[0], p.x.Shape[1], p.x.Shape[2], p.x.Shape[3]
 	ho, wo := dy.Shape[2], dy.Shape[3]
-	dx := ensure(&p.dx, p.x.Shape...)
+	dx := Ensure(&p.dx, p.x.Shape...)
 	clear(dx.Data)
 	inv := 1 / float32(p.K*p.K)
 	for bc := 0; bc < B*C; bc++ {

@@ -30,7 +30,7 @@ func (e *Embedding) Forward(ids []int32, shape ...int) (*Tensor, error) {
 	if numel(shape) != len(ids) {
 		return nil, fmt.Errorf("nn: embedding: %d ids for shape %v", len(ids), shape)
 	}
-	y := ensure(&e.y, append(append([]int(nil), shape...), e.Dim)...)
+	y := Ensure(&e.y, append(append([]int(nil), shape...), e.Dim)...)
 	for i, id := range ids {
 		if id < 0 || int(id) >= e.Vocab {
 			return nil, fmt.Errorf("nn: embedding %s: id %d at position %d outside vocabulary of %d", e.W.Name, id, i, e.Vocab)

@@ -30,7 +30,7 @@ func (ln *LayerNorm) Params() []*Param { return []*Param{ln.G, ln.B} }
 func (ln *LayerNorm) Forward(x *Tensor) *Tensor {
 	d := ln.Dim
 	n := x.Rows()
-	y := ensure(&ln.y, x.Shape...)
+	y := Ensure(&ln.y, x.Shape...)
 	ln.mean = growF(ln.mean, n)
 	ln.rstd = growF(ln.rstd, n)
 	g, b := ln.G.Data, ln.B.Data
@@ -62,7 +62,7 @@ func (ln *LayerNorm) Forward(x *Tensor) *Tensor {
 func (ln *LayerNorm) Backward(dy *Tensor) *Tensor {
 	d := ln.Dim
 	n := dy.Rows()
-	dx := ensure(&ln.dx, dy.Shape...)
+	dx := Ensure(&ln.dx, dy.Shape...)
 	g := ln.G.Data
 	parallelFor(n, 6*d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {

@@ -40,7 +40,7 @@ func (l *Linear) Params() []*Param {
 // Forward maps x [..., in] to y [..., out]. x is kept for Backward.
 func (l *Linear) Forward(x *Tensor) *Tensor {
 	n := x.Rows()
-	y := ensure(&l.y, withLast(x.Shape, l.Out)...)
+	y := Ensure(&l.y, withLast(x.Shape, l.Out)...)
 	if l.B != nil {
 		parallelFor(n, l.Out, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -58,7 +58,7 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 // Backward accumulates dW, db from dy [..., out] and returns dx [..., in].
 func (l *Linear) Backward(dy *Tensor) *Tensor {
 	n := dy.Rows()
-	dx := ensure(&l.dx, l.x.Shape...)
+	dx := Ensure(&l.dx, l.x.Shape...)
 	Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, l.W.Data, l.In, 0, dx.Data, l.In)
 	l.accumulate(dy)
 	return dx

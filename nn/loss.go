@@ -33,7 +33,7 @@ func (ce *CrossEntropy) Forward(logits *Tensor, targets []int) (float32, *Tensor
 		}
 		return float64(ce.Weights[c])
 	}
-	d := ensure(&ce.dlogits, logits.Shape...)
+	d := Ensure(&ce.dlogits, logits.Shape...)
 	s := float64(ce.Smoothing)
 	var total, wsum float64
 	for i := 0; i < n; i++ {
@@ -106,7 +106,7 @@ func (f *Focal) Forward(logits *Tensor, targets []int) (float32, *Tensor, error)
 	if f.Alpha != nil && len(f.Alpha) != k {
 		return 0, nil, fmt.Errorf("nn: focal: %d class weights for %d classes", len(f.Alpha), k)
 	}
-	d := ensure(&f.dlogits, logits.Shape...)
+	d := Ensure(&f.dlogits, logits.Shape...)
 	g := float64(f.Gamma)
 	var total float64
 	for i := 0; i < n; i++ {
@@ -247,8 +247,8 @@ func (l *InfoNCE) Forward(a, b *Tensor) (float32, *Tensor, *Tensor, error) {
 	dbn := make([]float32, n*d)
 	Gemm(false, false, n, d, n, 1, dcos, n, l.bn, d, 0, dan, d)
 	Gemm(true, false, n, d, n, 1, dcos, n, l.an, d, 0, dbn, d)
-	da := ensure(&l.da, a.Shape...)
-	db := ensure(&l.db, b.Shape...)
+	da := Ensure(&l.da, a.Shape...)
+	db := Ensure(&l.db, b.Shape...)
 	l2normalizeBackward(da.Data, dan, l.an, l.ainv, n, d)
 	l2normalizeBackward(db.Data, dbn, l.bn, l.binv, n, d)
 	return float32(loss), da, db, nil

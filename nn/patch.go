@@ -34,7 +34,7 @@ func (pe *PatchEmbed) Forward(x *Tensor) (*Tensor, error) {
 	B, C, H, W, P := x.Shape[0], pe.C, x.Shape[2], x.Shape[3], pe.P
 	gh, gw := H/P, W/P
 	k := C * P * P
-	cols := ensure(&pe.cols, B, gh*gw, k)
+	cols := Ensure(&pe.cols, B, gh*gw, k)
 	for b := 0; b < B; b++ {
 		for py := 0; py < gh; py++ {
 			for px := 0; px < gw; px++ {

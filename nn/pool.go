@@ -12,7 +12,7 @@ type MeanTokens struct {
 func (m *MeanTokens) Forward(x *Tensor) *Tensor {
 	B, T, C := x.Shape[0], x.Shape[1], x.Shape[2]
 	m.b, m.t = B, T
-	y := ensure(&m.y, B, C)
+	y := Ensure(&m.y, B, C)
 	clear(y.Data)
 	inv := 1 / float32(T)
 	for b := 0; b < B; b++ {
@@ -28,7 +28,7 @@ func (m *MeanTokens) Forward(x *Tensor) *Tensor {
 // Backward spreads dy [B, C] evenly over the tokens.
 func (m *MeanTokens) Backward(dy *Tensor) *Tensor {
 	B, T, C := m.b, m.t, dy.Dim()
-	dx := ensure(&m.dx, B, T, C)
+	dx := Ensure(&m.dx, B, T, C)
 	inv := 1 / float32(T)
 	for b := 0; b < B; b++ {
 		for t := 0; t < T; t++ {
@@ -53,7 +53,7 @@ type MaxTokens struct {
 func (m *MaxTokens) Forward(x *Tensor) *Tensor {
 	B, T, C := x.Shape[0], x.Shape[1], x.Shape[2]
 	m.b, m.t = B, T
-	y := ensure(&m.y, B, C)
+	y := Ensure(&m.y, B, C)
 	if cap(m.arg) < B*C {
 		m.arg = make([]int32, B*C)
 	}
@@ -75,7 +75,7 @@ func (m *MaxTokens) Forward(x *Tensor) *Tensor {
 // Backward routes dy to the arg-max tokens.
 func (m *MaxTokens) Backward(dy *Tensor) *Tensor {
 	B, T, C := m.b, m.t, dy.Dim()
-	dx := ensure(&m.dx, B, T, C)
+	dx := Ensure(&m.dx, B, T, C)
 	clear(dx.Data)
 	for b := 0; b < B; b++ {
 		for j := 0; j < C; j++ {
@@ -96,7 +96,7 @@ type Token struct {
 func (s *Token) Forward(x *Tensor) *Tensor {
 	B, T, C := x.Shape[0], x.Shape[1], x.Shape[2]
 	s.b, s.t = B, T
-	y := ensure(&s.y, B, C)
+	y := Ensure(&s.y, B, C)
 	for b := 0; b < B; b++ {
 		copy(y.Data[b*C:(b+1)*C], x.Data[(b*T+s.Index)*C:])
 	}
@@ -106,7 +106,7 @@ func (s *Token) Forward(x *Tensor) *Tensor {
 // Backward returns dx with dy at token Index and zeros elsewhere.
 func (s *Token) Backward(dy *Tensor) *Tensor {
 	B, T, C := s.b, s.t, dy.Dim()
-	dx := ensure(&s.dx, B, T, C)
+	dx := Ensure(&s.dx, B, T, C)
 	clear(dx.Data)
 	for b := 0; b < B; b++ {
 		copy(dx.Data[(b*T+s.Index)*C:(b*T+s.Index+1)*C], dy.Data[b*C:(b+1)*C])

@@ -123,7 +123,7 @@ func (m *RefModel) Forward(x *Tensor, text []int32, labels []int) (float32, erro
 	if p.Shape[1] != T-1 {
 		return 0, fmt.Errorf("nn: reference model: %d patches, want %d", p.Shape[1], T-1)
 	}
-	x0 := ensure(&m.x0, B, T, W)
+	x0 := Ensure(&m.x0, B, T, W)
 	for b := 0; b < B; b++ {
 		Add(x0.Data[b*T*W:b*T*W+W], m.Cls.Data, m.Pos.Data[:W])
 		Add(x0.Data[b*T*W+W:(b+1)*T*W], p.Data[b*(T-1)*W:(b+1)*(T-1)*W], m.Pos.Data[W:])
@@ -147,7 +147,7 @@ func (m *RefModel) Forward(x *Tensor, text []int32, labels []int) (float32, erro
 	if err != nil {
 		return 0, err
 	}
-	t0 := ensure(&m.t0, B, L, W)
+	t0 := Ensure(&m.t0, B, L, W)
 	for b := 0; b < B; b++ {
 		Add(t0.Data[b*L*W:(b+1)*L*W], emb.Data[b*L*W:(b+1)*L*W], m.TPos.Data)
 	}
@@ -175,12 +175,12 @@ func (m *RefModel) Backward() {
 		de = m.EIM[i].Backward(de)
 	}
 	dvc := m.vcls.Backward(m.VProj.Backward(m.NCE.da))
-	dv := ensure(&m.dv, de.Shape...)
+	dv := Ensure(&m.dv, de.Shape...)
 	Add(dv.Data, de.Data, dvc.Data)
 	for i := len(m.Vis) - 1; i >= 0; i-- {
 		dv = m.Vis[i].Backward(dv)
 	}
-	dp := ensure(&m.dv0, B, T-1, W)
+	dp := Ensure(&m.dv0, B, T-1, W)
 	for b := 0; b < B; b++ {
 		AddTo(m.Cls.Grad, dv.Data[b*T*W:b*T*W+W])
 		AddTo(m.Pos.Grad, dv.Data[b*T*W:(b+1)*T*W])

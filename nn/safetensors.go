@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -239,7 +240,7 @@ func LoadCheckpoint(path string, params []*Param, opt *AdamW) (map[string]string
 		if !ok {
 			return fmt.Errorf("nn: checkpoint %s: tensor %q missing", path, name)
 		}
-		if !equalShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			return fmt.Errorf("nn: checkpoint %s: tensor %q has shape %v, the model wants %v", path, name, t.Shape, shape)
 		}
 		used[name] = true
@@ -284,16 +285,4 @@ func LoadCheckpoint(path string, params []*Param, opt *AdamW) (map[string]string
 		return nil, fmt.Errorf("nn: checkpoint %s: tensor %q is not in the model (%d unexpected tensors)", path, extra[0], len(extra))
 	}
 	return meta, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	}
 	for name, want := range in {
 		got := out[name]
-		if got == nil || !equalShape(got.Shape, want.Shape) {
+		if got == nil || !slices.Equal(got.Shape, want.Shape) {
 			t.Fatalf("%s: got %v", name, got)
 		}
 		for i := range want.Data {
@@ -108,7 +109,7 @@ func TestSafetensorsPython(t *testing.T) {
 		if !ok {
 			t.Fatalf("Python does not see %q", name)
 		}
-		if !equalShape(pt.Shape, shape) {
+		if !slices.Equal(pt.Shape, shape) {
 			t.Fatalf("%s: Python shape %v, want %v", name, pt.Shape, shape)
 		}
 		for i, v := range data {

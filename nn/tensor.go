@@ -45,9 +45,9 @@ func numel(shape []int) int {
 	return n
 }
 
-// ensure returns *t resized to shape, reusing its storage when it is large
+// Ensure returns *t resized to shape, reusing its storage when it is large
 // enough; hot paths call it so that steady-state training allocates nothing.
-func ensure(t **Tensor, shape ...int) *Tensor {
+func Ensure(t **Tensor, shape ...int) *Tensor {
 	n := numel(shape)
 	if *t == nil {
 		*t = &Tensor{}

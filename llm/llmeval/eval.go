@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -512,7 +513,7 @@ func Score(recs []Record, classes []string, seconds float64) (Metrics, error) {
 			continue
 		}
 		fa.Answers++
-		if equalInts(r.StatedAUs, r.MeasuredAUs) {
+		if slices.Equal(r.StatedAUs, r.MeasuredAUs) {
 			match++
 		}
 		if !hasIssue(r.Issues, llm.IssueHallucinatedAU) {
@@ -582,18 +583,6 @@ func ratio(a, b int) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Percentile is the nearest-rank percentile p (0..100] of sorted values
