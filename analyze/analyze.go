@@ -27,6 +27,7 @@ import (
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 	"github.com/tell-project/tell/spot"
@@ -158,6 +159,7 @@ type run struct {
 	images  int
 	lost    []lostSpan
 	nLost   int
+	overlay *flow.TVL1 // onset→apex flow for event images, made at the first event
 }
 
 type lostSpan struct{ from, to int }
@@ -392,7 +394,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	ro, ra := &r.ring[on%len(r.ring)], &r.ring[apex%len(r.ring)]
 	var images []image.Image
 	if ro.ok && ra.ok {
-		imgs := eventImages(ctx, ro.crop, ra.crop, cropSize)
+		imgs := r.eventImages(ctx, ro.crop, ra.crop, cropSize)
 		images = imgs.list()
 		if r.images < r.opt.MaxImages {
 			onsetPNG, apexPNG, flowPNG = imgs.png()
@@ -499,6 +501,9 @@ func (r *run) writeRow(idx int, ok bool, m *au.Measurement) {
 
 // finish writes the three outputs, marking them partial when runErr is set.
 func (r *run) finish(runErr error) error {
+	if r.overlay != nil {
+		r.overlay.Close()
+	}
 	res := r.res
 	res.Status = StatusComplete
 	res.Seconds = round3(float64(res.Frames) / r.fps)

@@ -64,17 +64,19 @@ type eventFaces struct {
 
 // eventImages turns onset and apex crops into images and the TV-L1 flow
 // between them into a colour overlay on the apex face.
-func eventImages(ctx context.Context, onset, apex []uint8, size int) eventFaces {
+func (r *run) eventImages(ctx context.Context, onset, apex []uint8, size int) eventFaces {
 	var f eventFaces
 	f.onset = &image.Gray{Pix: append([]uint8(nil), onset...), Stride: size, Rect: image.Rect(0, 0, size, size)}
 	f.apex = &image.Gray{Pix: append([]uint8(nil), apex...), Stride: size, Rect: image.Rect(0, 0, size, size)}
 	a, b := raster.FromImage(f.onset), raster.FromImage(f.apex)
-	tv, err := flow.NewTVL1(flow.Fast())
-	if err != nil {
-		return f
+	if r.overlay == nil {
+		tv, err := flow.NewTVL1(flow.Fast())
+		if err != nil {
+			return f
+		}
+		r.overlay = tv
 	}
-	defer tv.Close()
-	fl, err := tv.Compute(ctx, a, b)
+	fl, err := r.overlay.Compute(ctx, a, b)
 	if err != nil {
 		return f
 	}
