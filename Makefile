@@ -14,6 +14,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/tell
 
 test: deps
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
