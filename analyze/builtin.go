@@ -2,8 +2,6 @@ package analyze
 
 import (
 	_ "embed"
-	"fmt"
-	"os"
 
 	"github.com/tell-project/tell/merclip"
 )
@@ -28,22 +26,9 @@ var builtinModel []byte
 // NewBuiltinModelReasoner returns the embedded model fused with the
 // Exp-CoT prior.
 func NewBuiltinModelReasoner() (*ModelReasoner, error) {
-	// merclip loads from a path; go through a temporary file.
-	f, err := os.CreateTemp("", "tell-builtin-*.safetensors")
+	m, err := merclip.DecodeModel(builtinModel, "builtin model")
 	if err != nil {
-		return nil, fmt.Errorf("builtin model: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(builtinModel); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("builtin model: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("builtin model: %w", err)
-	}
-	m, err := merclip.LoadModel(f.Name())
-	if err != nil {
-		return nil, fmt.Errorf("builtin model: %w", err)
+		return nil, err
 	}
 	return &ModelReasoner{Model: m, Prior: true}, nil
 }

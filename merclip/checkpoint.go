@@ -52,38 +52,44 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merclip: load model: %w", err)
 	}
+	return DecodeModel(b, path)
+}
+
+// DecodeModel reads a model from the bytes of a file written by Save (an
+// embedded model, an upload); name is what errors call it.
+func DecodeModel(b []byte, name string) (*Model, error) {
 	tensors, meta, err := nn.DecodeSafetensors(b)
 	if err != nil {
-		return nil, fmt.Errorf("merclip: load %s: %w", path, err)
+		return nil, fmt.Errorf("merclip: load %s: %w", name, err)
 	}
 	if meta["format"] != "tell-merclip-1" {
-		return nil, fmt.Errorf("merclip: load %s: not a tell MER-CLIP model (format %q)", path, meta["format"])
+		return nil, fmt.Errorf("merclip: load %s: not a tell MER-CLIP model (format %q)", name, meta["format"])
 	}
 	cfg, err := ParseConfig([]byte(meta["config"]))
 	if err != nil {
-		return nil, fmt.Errorf("merclip: load %s: config: %w", path, err)
+		return nil, fmt.Errorf("merclip: load %s: config: %w", name, err)
 	}
 	var classes []string
 	if err := json.Unmarshal([]byte(meta["classes"]), &classes); err != nil {
-		return nil, fmt.Errorf("merclip: load %s: classes: %w", path, err)
+		return nil, fmt.Errorf("merclip: load %s: classes: %w", name, err)
 	}
 	var vocab *Vocab
 	if s := meta["vocab"]; s != "" {
 		var words []string
 		if err := json.Unmarshal([]byte(s), &words); err != nil {
-			return nil, fmt.Errorf("merclip: load %s: vocab: %w", path, err)
+			return nil, fmt.Errorf("merclip: load %s: vocab: %w", name, err)
 		}
 		if vocab, err = VocabFromWords(words); err != nil {
-			return nil, fmt.Errorf("merclip: load %s: %w", path, err)
+			return nil, fmt.Errorf("merclip: load %s: %w", name, err)
 		}
 	}
 	kind := Kind(meta["kind"])
 	if kind != KindFlow && kind != KindImage {
-		return nil, fmt.Errorf("merclip: load %s: unknown input kind %q", path, kind)
+		return nil, fmt.Errorf("merclip: load %s: unknown input kind %q", name, kind)
 	}
 	m, err := NewModel(cfg, kind, classes, vocab)
 	if err != nil {
-		return nil, fmt.Errorf("merclip: load %s: %w", path, err)
+		return nil, fmt.Errorf("merclip: load %s: %w", name, err)
 	}
 	m.Fingerprint = meta["fingerprint"]
 	dst := map[string]*nn.Tensor{
@@ -96,10 +102,10 @@ func LoadModel(path string) (*Model, error) {
 	for name, d := range dst {
 		t, ok := tensors[name]
 		if !ok {
-			return nil, fmt.Errorf("merclip: load %s: tensor %q missing", path, name)
+			return nil, fmt.Errorf("merclip: load %s: tensor %q missing", name, name)
 		}
 		if !slices.Equal(t.Shape, d.Shape) {
-			return nil, fmt.Errorf("merclip: load %s: tensor %q has shape %v, want %v", path, name, t.Shape, d.Shape)
+			return nil, fmt.Errorf("merclip: load %s: tensor %q has shape %v, want %v", name, name, t.Shape, d.Shape)
 		}
 		copy(d.Data, t.Data)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,8 +45,19 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if m2.Fingerprint != "abc" || m2.Classes[1] != "pos" || m2.Cfg.Hash() != cfg.Hash() || m2.Vocab.Size() != m.Vocab.Size() {
 		t.Fatal("metadata lost in round trip")
 	}
-	// A tensor with the wrong shape is named.
+	// From bytes (an embedded model): the same model, no file needed.
 	b, _ := os.ReadFile(path)
+	m3, err := DecodeModel(b, "embedded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m3.Predict([][]float32{x})[0]; !slices.Equal(got, want) {
+		t.Fatalf("scores %v from bytes, want %v", got, want)
+	}
+	if _, err := DecodeModel(b[:len(b)/2], "embedded"); err == nil || !strings.Contains(err.Error(), "embedded") {
+		t.Errorf("truncated bytes: %v, want an error naming them", err)
+	}
+	// A tensor with the wrong shape is named.
 	tensors, meta, err := nn.DecodeSafetensors(b)
 	if err != nil {
 		t.Fatal(err)

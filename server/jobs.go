@@ -256,7 +256,7 @@ func (s *Server) runJob(j *job) {
 	j.setState(StateRunning, "")
 	log := s.log.With("job", j.id)
 	log.Info("job started", "input", j.name)
-	lm, err := s.landmarker()
+	lm, err := s.landmarker.get()
 	if err != nil {
 		j.setState(StateFailed, "landmark model: "+err.Error())
 		log.Error("job failed", "err", err)

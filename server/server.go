@@ -69,8 +69,10 @@ type Config struct {
 	Keep time.Duration
 	// Version is reported by GET /v1/version.
 	Version string
-	// Landmarker makes the landmarker the jobs share; it is called once,
-	// at the first job (default analyze.NewFaceLandmarker("")).
+	// Landmarker makes the landmarker the jobs share; it is called at the
+	// first job and again at later jobs until it succeeds, so a model file
+	// installed after start-up is picked up without a restart (default
+	// analyze.NewFaceLandmarker("")).
 	Landmarker func() (analyze.Landmarker, error)
 	// Analyze runs a job (default analyze.Run).
 	Analyze AnalyzeFunc
@@ -85,7 +87,7 @@ type Server struct {
 	log        *slog.Logger
 	root       string // this server's folder under Workdir
 	allowRoot  string // resolved AllowPaths, "" when paths are refused
-	landmarker func() (analyze.Landmarker, error)
+	landmarker *loader
 	mux        *http.ServeMux
 	jobs       *jobStore
 	ctx        context.Context // parent of every job; cancelled by Close
@@ -142,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: workdir: %w", err)
 	}
 	s.root = root
-	s.landmarker = sync.OnceValues(cfg.Landmarker)
+	s.landmarker = &loader{load: cfg.Landmarker}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.jobs = newJobStore(cfg.Jobs, cfg.MaxQueued)
 	s.routes()
@@ -290,4 +292,28 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"bytes", sw.n, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr)
 	})
+}
+
+// loader keeps the first landmarker that loads. A failure is not kept:
+// the model file may be installed or repaired while the server runs, and
+// caching the error would fail every job until a restart.
+type loader struct {
+	load func() (analyze.Landmarker, error)
+	mu   sync.Mutex
+	ok   bool
+	lm   analyze.Landmarker
+}
+
+func (l *loader) get() (analyze.Landmarker, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ok {
+		return l.lm, nil
+	}
+	lm, err := l.load()
+	if err != nil {
+		return nil, err
+	}
+	l.lm, l.ok = lm, true
+	return lm, nil
 }
