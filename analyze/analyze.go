@@ -31,6 +31,7 @@ import (
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 	"github.com/tell-project/tell/spot"
+	"github.com/tell-project/tell/video"
 )
 
 // Landmarker finds one face and its 68 landmarks (iBUG order) in a frame;
@@ -64,6 +65,10 @@ type Options struct {
 	// flow confirmation): AUs from landmark geometry alone, as before the
 	// flow was fused in; for comparisons.
 	GeometryOnly bool
+	// MaxPixels is the pixel budget of one frame (default
+	// video.DefaultMaxPixels): larger images and videos are refused before
+	// they are decoded.
+	MaxPixels int
 }
 
 // auFlowHz is how often per second of video the dense-flow AU evidence is
@@ -166,7 +171,7 @@ type lostSpan struct{ from, to int }
 
 // Run analyses the file or folder at input.
 func Run(ctx context.Context, input string, opt Options) (*Result, error) {
-	src, err := OpenSource(ctx, input, opt.FPS)
+	src, err := OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
 	if err != nil {
 		// Still write the (empty) outputs, marked partial with the reason,
 		// so that a batch over many files leaves a trace for each.

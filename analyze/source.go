@@ -20,9 +20,10 @@ type Source interface {
 }
 
 // OpenSource opens path with package video: a single image, a folder of
-// frames or a video read through ffmpeg. fps sets the frame rate of a
-// folder (default 30).
-func OpenSource(ctx context.Context, path string, fps float64) (Source, error) {
+// frames or a video read through ffmpeg. opt.FPS sets the frame rate of a
+// folder (default 30); opt.MaxPixels the pixel budget of one frame (default
+// video.DefaultMaxPixels).
+func OpenSource(ctx context.Context, path string, opt video.Options) (Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", path, err)
@@ -30,7 +31,7 @@ func OpenSource(ctx context.Context, path string, fps float64) (Source, error) {
 	if !st.IsDir() && st.Size() == 0 {
 		return nil, fmt.Errorf("input %s: empty file (0 bytes)", path)
 	}
-	src, err := video.Open(ctx, path, video.Options{FPS: fps})
+	src, err := video.Open(ctx, path, opt)
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", path, err)
 	}

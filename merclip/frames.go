@@ -15,6 +15,7 @@ import (
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
 )
 
 // frameNumber matches the last run of digits in a frame file name.
@@ -22,7 +23,7 @@ var frameNumber = regexp.MustCompile(`(\d+)\D*$`)
 
 // frameInput reads the onset and apex frames of a frames row and feeds
 // their bytes to h (the cache key).
-func frameInput(s *dataset.Sample, h hash.Hash) (onset, apex *raster.Gray, err error) {
+func frameInput(s *dataset.Sample, h hash.Hash, maxPixels int) (onset, apex *raster.Gray, err error) {
 	apexRef := s.Apex
 	if apexRef == "" || apexRef == "/" {
 		apexRef = midFrame(s.Onset, s.Offset)
@@ -38,7 +39,7 @@ func frameInput(s *dataset.Sample, h hash.Hash) (onset, apex *raster.Gray, err e
 			return nil, nil, err
 		}
 		h.Write(raw)
-		img, _, err := image.Decode(bytes.NewReader(raw))
+		img, _, err := video.DecodeImage(bytes.NewReader(raw), maxPixels)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg" // face crops and frames come as JPEG too
 	_ "image/png"  // flow images are PNG
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
 )
 
 // Kind is what a model sees.
@@ -56,6 +56,9 @@ type PrepareOptions struct {
 	// LandmarkModel is dlib's 68-point model file ("" finds it as
 	// face.ResolveModelPath does).
 	LandmarkModel string
+	// MaxPixels is the pixel budget of one image (default
+	// video.DefaultMaxPixels): rows with larger images fail before decoding.
+	MaxPixels int
 }
 
 // RowError is one manifest row that could not be prepared.
@@ -225,7 +228,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 		src = s.Flow
 	case kind == KindFlow && s.Frames != "":
 		fmt.Fprintf(h, "frames\x00")
-		if onset, apex, err = frameInput(s, h); err != nil {
+		if onset, apex, err = frameInput(s, h, opt.MaxPixels); err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
 		}
 		src = ""
@@ -259,7 +262,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
 		}
 	case kind == KindFlow:
-		img, _, err := image.Decode(bytes.NewReader(raw))
+		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)
 		if err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
@@ -270,7 +273,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 			static = make([]float32, l.StaticLen()) // no appearance in a flow image: zero
 		}
 	default:
-		img, _, err := image.Decode(bytes.NewReader(raw))
+		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)
 		if err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}

@@ -36,11 +36,19 @@ type videoSource struct {
 	err    error // sticky: EOF or failure
 }
 
-// OpenVideo starts decoding a video file with ffmpeg. The frame size and
-// rate come from ffprobe; frames are resampled to that constant rate
-// (ffmpeg -fps_mode cfr), so frame i is at time i/FPS exactly even for
-// variable-rate files. Cancelling ctx stops ffmpeg.
+// OpenVideo starts decoding a video file with ffmpeg within the default
+// pixel budget; see OpenVideoWith.
 func OpenVideo(ctx context.Context, path string) (Source, error) {
+	return OpenVideoWith(ctx, path, Options{})
+}
+
+// OpenVideoWith starts decoding a video file with ffmpeg. The frame size
+// and rate come from ffprobe; a frame size beyond the pixel budget
+// opt.MaxPixels (default DefaultMaxPixels) is refused before ffmpeg starts.
+// Frames are resampled to that constant rate (ffmpeg -fps_mode cfr), so
+// frame i is at time i/FPS exactly even for variable-rate files. Cancelling
+// ctx stops ffmpeg.
+func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error) {
 	probe, err := lookFFmpeg("ffprobe")
 	if err != nil {
 		return nil, err
@@ -52,6 +60,9 @@ func OpenVideo(ctx context.Context, path string) (Source, error) {
 	info, err := probeVideo(ctx, probe, path)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckPixels(info.Width, info.Height, opt.MaxPixels); err != nil {
+		return nil, fmt.Errorf("video: %s: frame size %w", path, err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)

@@ -11,12 +11,14 @@ import (
 
 // imageSource is a single image: one frame at time 0.
 type imageSource struct {
-	info Info
-	done bool
+	info      Info
+	maxPixels int
+	done      bool
 }
 
 // OpenImage opens one image file as a one-frame source. The file is decoded
-// on Next; Open only checks that it exists.
+// on Next, within the pixel budget opt.MaxPixels; Open only checks that it
+// exists.
 func OpenImage(path string, opt Options) (Source, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("video: %w", err)
@@ -24,7 +26,7 @@ func OpenImage(path string, opt Options) (Source, error) {
 	if opt.FPS <= 0 {
 		opt.FPS = DefaultFPS
 	}
-	return &imageSource{info: Info{Path: path, FPS: opt.FPS, Frames: 1}}, nil
+	return &imageSource{info: Info{Path: path, FPS: opt.FPS, Frames: 1}, maxPixels: opt.MaxPixels}, nil
 }
 
 func (s *imageSource) Info() Info   { return s.info }
@@ -38,7 +40,7 @@ func (s *imageSource) Next(ctx context.Context) (*Frame, error) {
 		return nil, err
 	}
 	s.done = true
-	g, err := ReadGray(s.info.Path)
+	g, err := ReadGray(s.info.Path, s.maxPixels)
 	if err != nil {
 		return nil, err
 	}
@@ -47,14 +49,16 @@ func (s *imageSource) Next(ctx context.Context) (*Frame, error) {
 
 // folderSource yields the images of a folder in natural order.
 type folderSource struct {
-	info  Info
-	files []string
-	next  int
+	info      Info
+	files     []string
+	maxPixels int
+	next      int
 }
 
 // OpenFolder opens a folder of frames. Image files (PNG, JPEG, BMP) are
 // taken in natural order (img2 before img10); other files are ignored.
-// Frame i has time i/FPS.
+// Frame i has time i/FPS. Each frame is checked against the pixel budget
+// opt.MaxPixels before it is decoded.
 func OpenFolder(dir string, opt Options) (Source, error) {
 	files, err := FrameFiles(dir)
 	if err != nil {
@@ -66,7 +70,7 @@ func OpenFolder(dir string, opt Options) (Source, error) {
 	if opt.FPS <= 0 {
 		opt.FPS = DefaultFPS
 	}
-	return &folderSource{info: Info{Path: dir, FPS: opt.FPS, Frames: len(files)}, files: files}, nil
+	return &folderSource{info: Info{Path: dir, FPS: opt.FPS, Frames: len(files)}, files: files, maxPixels: opt.MaxPixels}, nil
 }
 
 // FrameFiles lists the image files of dir in natural order, as paths.
@@ -100,7 +104,7 @@ func (s *folderSource) Next(ctx context.Context) (*Frame, error) {
 	}
 	i := s.next
 	s.next++
-	g, err := ReadGray(s.files[i])
+	g, err := ReadGray(s.files[i], s.maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("frame %d: %w", i, err)
 	}

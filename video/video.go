@@ -5,8 +5,8 @@
 package video
 
 import (
+	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register JPEG for ReadImage
@@ -51,6 +51,10 @@ type Source interface {
 // Options tune Open. Zero fields take the defaults.
 type Options struct {
 	FPS float64 // frame rate for folders and single images (default DefaultFPS)
+	// MaxPixels is the pixel budget of one image or video frame (default
+	// DefaultMaxPixels): larger ones are refused before decoding, with an
+	// error wrapping ErrTooManyPixels.
+	MaxPixels int
 }
 
 // imageExts are the file types read as still images, lower case.
@@ -75,30 +79,34 @@ func Open(ctx context.Context, path string, opt Options) (Source, error) {
 	case IsImageFile(path):
 		return OpenImage(path, opt)
 	default:
-		return OpenVideo(ctx, path)
+		return OpenVideoWith(ctx, path, opt)
 	}
 }
 
-// ReadImage decodes a PNG, JPEG or BMP file.
-func ReadImage(path string) (image.Image, error) {
+// ReadImage decodes a PNG, JPEG or BMP file within the default pixel budget
+// (DefaultMaxPixels).
+func ReadImage(path string) (image.Image, error) { return ReadImageMax(path, 0) }
+
+// ReadImageMax decodes a PNG, JPEG or BMP file, refusing one that declares
+// more than maxPixels pixels (<= 0 means DefaultMaxPixels) before decoding
+// it (DecodeImage). Errors name the file.
+func ReadImageMax(path string, maxPixels int) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("video: read image: %w", err)
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	img, _, err := DecodeImage(bufio.NewReader(f), maxPixels)
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			err = fmt.Errorf("not a PNG, JPEG or BMP image")
-		}
 		return nil, fmt.Errorf("video: read image %s: %w", path, err)
 	}
 	return img, nil
 }
 
-// ReadGray decodes an image file to grey (BT.601 luma).
-func ReadGray(path string) (*raster.Gray, error) {
-	img, err := ReadImage(path)
+// ReadGray decodes an image file to grey (raster.FromImage) within the
+// pixel budget maxPixels (<= 0 means DefaultMaxPixels).
+func ReadGray(path string, maxPixels int) (*raster.Gray, error) {
+	img, err := ReadImageMax(path, maxPixels)
 	if err != nil {
 		return nil, err
 	}

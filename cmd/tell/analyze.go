@@ -13,6 +13,7 @@ import (
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/spot"
+	"github.com/tell-project/tell/video"
 )
 
 func analyzeCommand() command {
@@ -54,6 +55,8 @@ Flags:
                      written for the model's label. --model builtin uses the
                      small model tell ships (trained on synthetic clips only),
                      fused with the Exp-CoT prior
+  --max-pixels N     refuse images and video frames larger than N pixels
+                     before decoding them (default 50000000)
   --quiet            no progress bar, warnings and errors only
   --log-json         logs as JSON lines on stderr
 
@@ -70,6 +73,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	reasoner := fs.String("reasoner", "builtin", "")
 	lf := addLLMFlags(fs)
 	modelPath := fs.String("model", "", "")
+	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
 	quiet := fs.Bool("quiet", false, "")
 	logJSON := fs.Bool("log-json", false, "")
 	pos, err := parseFlags(fs, args)
@@ -84,6 +88,9 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	// 1e308 crashed the spotter's allocation).
 	if *fps != 0 && !(*fps > 0 && *fps <= spot.MaxFPS) {
 		return usageErrorf("--fps %v: want a frame rate in (0, %d]", *fps, spot.MaxFPS)
+	}
+	if *maxPixels <= 0 {
+		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
 	switch *reasoner {
 	case "builtin":
@@ -109,7 +116,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log}
+	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels}
 	if *reasoner == "llm" {
 		client, err := lf.client("", log)
 		if err != nil {

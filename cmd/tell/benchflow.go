@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"image"
-	_ "image/jpeg"
-	_ "image/png"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
 )
 
 // benchFlow times TV-L1 on one image pair: `tell bench flow A B`.
@@ -85,16 +82,5 @@ func benchFlow(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// loadGray decodes an image file to grey.
-func loadGray(path string) (*raster.Gray, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	img, _, err := image.Decode(fh)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return raster.FromImage(img), nil
-}
+// loadGray decodes an image file to grey within the default pixel budget.
+func loadGray(path string) (*raster.Gray, error) { return video.ReadGray(path, 0) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/video"
 )
 
 func prepareCommand() command {
@@ -27,7 +28,9 @@ Flags:
   --apex         add the apex frame as an appearance channel (frames rows)
   --align=false  take frames and images as given (default: detect and align
                  the face, once per clip; rows without a face are kept as given)
-  --workers N    rows at once (default: one per core)`,
+  --workers N    rows at once (default: one per core)
+  --max-pixels N refuse images larger than N pixels before decoding them
+                 (default 50000000)`,
 		run: runPrepare,
 	}
 }
@@ -40,18 +43,22 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	apex := fs.Bool("apex", false, "")
 	align := fs.Bool("align", true, "")
 	workers := fs.Int("workers", 0, "")
+	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *manifest == "" || *out == "" {
 		return usageErrorf("--manifest and --out are required")
 	}
+	if *maxPixels <= 0 {
+		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
+	}
 	samples, rowErrs, err := merclip.ReadManifest(*manifest)
 	if err != nil {
 		return err
 	}
 	kind := merclip.KindOf(samples)
-	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: env.stderr})
+	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: env.stderr, MaxPixels: *maxPixels})
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"image"
-	_ "image/jpeg"
-	_ "image/png"
-	"os"
 	"strings"
 
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
+	"github.com/tell-project/tell/video"
 )
 
 func synthCommand() command {
@@ -118,14 +115,9 @@ func loadSynthFace(imgPath, lmPath string) (*synth.Face, error) {
 	if lmPath == "" {
 		return nil, usageErrorf("--image needs --landmarks (68 x,y lines)")
 	}
-	f, err := os.Open(imgPath)
+	img, err := video.ReadImage(imgPath)
 	if err != nil {
 		return nil, fmt.Errorf("--image: %w", err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("--image %s: %w", imgPath, err)
 	}
 	lm, err := synth.ReadLandmarks(lmPath)
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/video"
 )
 
 // File names inside the run folder.
@@ -466,7 +467,7 @@ func loadImage(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	m, _, err := image.Decode(bufio.NewReader(f))
+	m, _, err := video.DecodeImage(bufio.NewReader(f), 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (PNG, JPEG and GIF are read)", path, err)
 	}
