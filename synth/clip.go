@@ -1,10 +1,28 @@
 // Package synth makes synthetic facial-expression clips with known ground
-// truth: a face image is deformed by FACS-driven displacement fields (one
-// smooth field per Action Unit, anchored on the 68 landmarks of its region,
-// moving skin the way FACS describes), combined per EMFACS emotion prototype,
-// timed onset→apex→offset as a micro- (≤ 0.5 s) or macro-expression, with
-// subtle amplitudes (0.5–3 px), sensor noise, slight head motion and an
-// illumination drift.
+// truth, from one face image (by default the public-domain astronaut
+// portrait), with sensor noise, slight head motion and an illumination
+// drift. Two generators (Model):
+//
+//   - Muscle: independent of package au. Waters-style linear muscles and
+//     sphincters, a hinged jaw and lips that part as a real gap (muscle.go);
+//     AU combinations drawn from co-occurrence tendencies, not emotion
+//     prototypes (cooccur.go); each AU with its own onset, apex and offset;
+//     the largest skin movement of an expression drawn from MicroAmp or
+//     MacroAmp (micro-expressions at real amplitudes, 0.1–1 px); on a
+//     neutralised face (neutral.go). Use it to measure an estimator.
+//   - Basis (the zero value): Gaussian AU fields moved the way au's movement
+//     basis moves (aus.go), EMFACS prototypes, one raised-cosine curve, the
+//     smiling portrait as neutral. An estimator built on that basis only
+//     undoes it: a regression check, not a measurement.
+//
+// Limits: one face, its identity and lighting fixed (pseudo-subjects are
+// the same person); 2-D warps of a photograph, so no wrinkles, furrows or
+// shading change with the muscles, no eye or gaze movement, no blinks
+// (AU45), no out-of-plane head rotation; the muscle attachments are
+// approximations from anatomy, not fitted to any face; the neutral face
+// keeps the smile's cheek shading (pretrained expression classifiers still
+// read it as happy); labels of Muscle clips are Davison's objective classes
+// of the drawn AUs, not emotions anyone felt.
 //
 // Clips render on demand, frame by frame (Clip.Frame), so tests and the
 // pipeline can use them without files; Write stores frames, a manifest and an
@@ -40,10 +58,21 @@ type Config struct {
 	// ("astronaut-1".."astronaut-N"): the same face, so that protocols that
 	// split by subject (holdout, k-fold) can run on synthetic data.
 	Subjects int
-	// Codes, when set, replaces the emotion prototypes by these FACS codes
-	// ("1+2+25", "R12", "4C+7"), used in turn; such clips are labelled by
-	// Davison's objective class ("I".."VII").
+	// Codes, when set, replaces the emotion prototypes (Basis) or the drawn
+	// AU combinations (Muscle) by these FACS codes ("1+2+25", "R12",
+	// "4C+7"), used in turn; such clips are labelled by Davison's objective
+	// class ("I".."VII").
 	Codes []string
+	// Model is the generator (Basis when empty; see Model).
+	Model Model
+	// MicroAmp and MacroAmp are the Muscle model's ranges of an
+	// expression's largest skin displacement, in output pixels, drawn
+	// log-uniformly (defaults DefaultMicroAmp, DefaultMacroAmp). The Basis
+	// model uses MinAmp and MaxAmp instead.
+	MicroAmp, MacroAmp [2]float64
+	// AsIs makes the Muscle model use the face as its neutral face; by
+	// default it neutralises it first (Neutralize).
+	AsIs bool
 }
 
 func (c Config) withDefaults() Config {
@@ -71,6 +100,12 @@ func (c Config) withDefaults() Config {
 	if c.Illum == 0 {
 		c.Illum = 0.03
 	}
+	if c.MicroAmp == [2]float64{} {
+		c.MicroAmp = DefaultMicroAmp
+	}
+	if c.MacroAmp == [2]float64{} {
+		c.MacroAmp = DefaultMacroAmp
+	}
 	if c.Long {
 		if c.Duration <= 0 {
 			c.Duration = 20
@@ -94,7 +129,11 @@ type Event struct {
 	Label   string
 	Kind    string // "micro" or "macro"
 	AUs     []ActiveAU
-	fl      *field
+	// Amplitude is the Muscle model's largest skin movement during the
+	// event, in output pixels (0 for the Basis model).
+	Amplitude float64
+	fl        *field       // Basis
+	mus       *muscleEvent // Muscle
 }
 
 // AUString is the FACS string of the event's AUs, e.g. "1C+4B+15D".
@@ -136,6 +175,8 @@ type Clip struct {
 	seed    uint64
 	ph      [6]float64 // head-motion and illumination phases
 	base    view
+	model   Model
+	mf      *muscleFace // Muscle: the neutral face and its geometry
 }
 
 // Limits on a plan: clips are laid out up front, and frame counts and sizes
@@ -169,6 +210,16 @@ func (c Config) validate(n int) error {
 		return fmt.Errorf("synth: long clips need a positive duration and event count, got %v s and %d", c.Duration, c.Events)
 	case c.Long && c.Duration*max(c.FPS, 30) > MaxFrames:
 		return fmt.Errorf("synth: %v s at %v fps is more than %d frames per clip", c.Duration, max(c.FPS, 30), MaxFrames)
+	case c.Model != "" && c.Model != Basis && c.Model != Muscle:
+		return fmt.Errorf("synth: model %q: want %q or %q", c.Model, Muscle, Basis)
+	}
+	for _, r := range [][2]float64{c.MicroAmp, c.MacroAmp} {
+		if r == [2]float64{} {
+			continue
+		}
+		if !finite(r[0]) || !finite(r[1]) || r[0] <= 0 || r[1] < r[0] || r[1] > 1000 {
+			return fmt.Errorf("synth: amplitude range %v px: want 0 < low ≤ high ≤ 1000", r)
+		}
 	}
 	return nil
 }
@@ -181,6 +232,9 @@ func Plan(face *Face, cfg Config, n int) ([]*Clip, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Kind != "" && cfg.Kind != "micro" && cfg.Kind != "macro" {
 		return nil, fmt.Errorf("synth: kind %q: want micro, macro or empty", cfg.Kind)
+	}
+	if cfg.Model == Muscle {
+		return planMuscle(face, cfg, n)
 	}
 	protos := prototypes
 	if len(cfg.Codes) > 0 {
@@ -338,6 +392,10 @@ func (c *Clip) Frame(t int, dst *image.RGBA) *image.RGBA {
 	if dst == nil || dst.Rect.Dx() != c.W || dst.Rect.Dy() != c.H {
 		dst = image.NewRGBA(image.Rect(0, 0, c.W, c.H))
 	}
+	if c.model == Muscle {
+		c.renderMuscle(t, dst)
+		return dst
+	}
 	v := c.viewAt(t)
 	e, l := c.active(t)
 	var fl *field
@@ -357,6 +415,14 @@ func (c *Clip) Frame(t int, dst *image.RGBA) *image.RGBA {
 // including the expression's displacement.
 func (c *Clip) Landmarks(t int) [68][2]float32 {
 	v := c.viewAt(t)
+	if c.model == Muscle {
+		var out [68][2]float32
+		for i, p := range c.muscleLandmarks(t) {
+			ox, oy := v.toOutput(p[0], p[1])
+			out[i] = [2]float32{float32(ox), float32(oy)}
+		}
+		return out
+	}
 	e, l := c.active(t)
 	var out [68][2]float32
 	for i, p := range c.face.LM {
@@ -376,6 +442,9 @@ func (c *Clip) Landmarks(t int) [68][2]float32 {
 // temporal level) at frame t, keyed by AU number, and the event label ("" when
 // neutral).
 func (c *Clip) Truth(t int) (map[int]float64, string) {
+	if c.model == Muscle {
+		return c.muscleTruth(t)
+	}
 	e, l := c.active(t)
 	if e == nil {
 		return nil, ""

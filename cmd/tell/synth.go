@@ -17,9 +17,20 @@ func synthCommand() command {
 		usage: `usage: tell synth --out DIR [--n N] [--seed S] [flags]
 
 Renders N synthetic clips from a face image (default: the public-domain
-astronaut portrait) deformed by FACS-driven Action Unit fields: EMFACS
-emotion prototypes (or --codes), micro (<= 0.5 s) or macro timing, subtle
-amplitudes, sensor noise, slight head motion, illumination drift.
+astronaut portrait): micro (<= 0.5 s) or macro expressions with sensor
+noise, slight head motion and illumination drift. Two generators:
+
+  --model muscle  independent of tell's AU estimator: Waters-style muscles,
+                  a hinged jaw and lips that part, AU combinations drawn
+                  from co-occurrence tendencies (or --codes), each AU with
+                  its own timing, on a neutralised face; micro-expressions
+                  at real amplitudes (largest skin movement 0.1-1 px by
+                  default). Use it to measure the estimator.
+  --model basis   (default) Gaussian AU fields moved the way the
+                  estimator's own AU basis moves, EMFACS prototypes, the
+                  smiling portrait as neutral: the estimator only undoes
+                  it, so it is a regression check, not a measurement.
+
 Writes DIR/clipNNN/img00000.png.., DIR/clipNNN/truth.csv (per-frame true
 AUs), DIR/clipNNN.mp4 (when ffmpeg is present) and DIR/manifest.csv (one
 row per expression: sample, subject, label, frames, onset, apex, offset
@@ -41,7 +52,13 @@ Flags:
   --no-mp4         do not encode MP4 files
   --subjects K     assign clips round-robin to K pseudo-subjects (the same
                    face) so subject-split protocols can train on them
-  --noise STD      sensor noise in grey levels (default 1.5; -1 none)`,
+  --noise STD      sensor noise in grey levels (default 1.5; -1 none)
+  --model M        muscle or basis (default basis; see above)
+  --micro-amp LO,HI  muscle model: largest skin movement of a
+                   micro-expression, output px (default 0.1,1)
+  --macro-amp LO,HI  the same for macro-expressions (default 1.5,6)
+  --as-is          muscle model: take the face as neutral instead of
+                   neutralising it first (for a face that does not smile)`,
 		run: runSynth,
 	}
 }
@@ -63,6 +80,10 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	noMP4 := fs.Bool("no-mp4", false, "")
 	noise := fs.Float64("noise", 1.5, "")
 	subjects := fs.Int("subjects", 0, "")
+	modelName := fs.String("model", "basis", "")
+	microAmp := fs.String("micro-amp", "", "")
+	macroAmp := fs.String("macro-amp", "", "")
+	asIs := fs.Bool("as-is", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -77,7 +98,26 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {
 		return usageErrorf("--size %q: want WxH, at least 32x32", *size)
 	}
-	cfg := synth.Config{Width: w, Height: h, Scale: *scale, FPS: *fps, Seed: *seed, Kind: *kind, Noise: *noise, Subjects: *subjects}
+	model, err := synth.ParseModel(*modelName)
+	if err != nil {
+		return usageErrorf("--model: %v", err)
+	}
+	cfg := synth.Config{Width: w, Height: h, Scale: *scale, FPS: *fps, Seed: *seed, Kind: *kind, Noise: *noise, Subjects: *subjects,
+		Model: model, AsIs: *asIs}
+	for _, a := range []struct {
+		flag, val string
+		dst       *[2]float64
+	}{{"--micro-amp", *microAmp, &cfg.MicroAmp}, {"--macro-amp", *macroAmp, &cfg.MacroAmp}} {
+		if a.val == "" {
+			continue
+		}
+		if model != synth.Muscle {
+			return usageErrorf("%s needs --model muscle", a.flag)
+		}
+		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
+			return usageErrorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
+		}
+	}
 	if *long > 0 {
 		cfg.Long, cfg.Duration, cfg.Events = true, *long, *events
 	}
