@@ -56,3 +56,29 @@ func abs(v float32) float32 {
 	}
 	return v
 }
+
+func TestRGBRoundTrip(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 3, 2))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 11)
+	}
+	c := RGBFromImage(img)
+	back := c.Image()
+	for y := 0; y < 2; y++ {
+		for x := 0; x < 3; x++ {
+			a, b := img.NRGBAAt(x, y), back.RGBAAt(x, y)
+			if a.R != b.R || a.G != b.G || a.B != b.B {
+				t.Fatalf("(%d,%d): %v -> %v", x, y, a, b)
+			}
+		}
+	}
+	g := c.Gray()
+	if want := FromImage(back); g.Pix[4] != want.Pix[4] {
+		t.Errorf("grey %v, FromImage %v", g.Pix[4], want.Pix[4])
+	}
+	gi := image.NewGray(image.Rect(0, 0, 2, 1))
+	gi.Pix[1] = 77
+	if c := RGBFromImage(gi); c.Pix[3] != 77 || c.Pix[5] != 77 {
+		t.Errorf("grey to RGB: %v", c.Pix)
+	}
+}

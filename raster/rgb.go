@@ -1,0 +1,86 @@
+package raster
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+)
+
+// RGB is an 8-bit colour image, channels interleaved: pixel (x, y) is
+// Pix[y*Stride+3*x : y*Stride+3*x+3] (R, G, B). The pretrained appearance
+// models read faces in colour; the geometry works on Gray.
+type RGB struct {
+	W, H   int
+	Stride int
+	Pix    []uint8
+}
+
+// NewRGB returns a black w×h image.
+func NewRGB(w, h int) *RGB {
+	if w < 0 || h < 0 {
+		panic(fmt.Sprintf("raster: negative size %dx%d", w, h))
+	}
+	return &RGB{W: w, H: h, Stride: 3 * w, Pix: make([]uint8, 3*w*h)}
+}
+
+// RGBFromImage converts any image to 8-bit RGB. Non-premultiplied colour
+// (NRGBA, as PNG files store it) is taken as stored; alpha is dropped.
+func RGBFromImage(img image.Image) *RGB {
+	b := img.Bounds()
+	out := NewRGB(b.Dx(), b.Dy())
+	var pix []uint8
+	var stride int
+	switch src := img.(type) {
+	case *image.NRGBA:
+		pix, stride = src.Pix, src.Stride
+	case *image.RGBA:
+		pix, stride = src.Pix, src.Stride
+	case *image.Gray:
+		for y := 0; y < out.H; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+out.W]
+			o := out.Pix[y*out.Stride:]
+			for x, v := range row {
+				o[3*x], o[3*x+1], o[3*x+2] = v, v, v
+			}
+		}
+		return out
+	default:
+		n := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(n, n.Bounds(), img, b.Min, draw.Src)
+		pix, stride = n.Pix, n.Stride
+	}
+	for y := 0; y < out.H; y++ {
+		row := pix[y*stride : y*stride+4*out.W]
+		o := out.Pix[y*out.Stride : y*out.Stride+3*out.W]
+		for x := 0; x < out.W; x++ {
+			o[3*x], o[3*x+1], o[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+	}
+	return out
+}
+
+// Gray converts to grey with the same luma as FromImage.
+func (c *RGB) Gray() *Gray {
+	g := NewGray(c.W, c.H)
+	for y := 0; y < c.H; y++ {
+		row := c.Pix[y*c.Stride : y*c.Stride+3*c.W]
+		out := g.Pix[y*g.W : (y+1)*g.W]
+		for x := range out {
+			out[x] = luma(row[3*x], row[3*x+1], row[3*x+2])
+		}
+	}
+	return g
+}
+
+// Image returns c as an *image.RGBA (a copy).
+func (c *RGB) Image() *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, c.W, c.H))
+	for y := 0; y < c.H; y++ {
+		row := c.Pix[y*c.Stride:]
+		o := out.Pix[y*out.Stride:]
+		for x := 0; x < c.W; x++ {
+			o[4*x], o[4*x+1], o[4*x+2], o[4*x+3] = row[3*x], row[3*x+1], row[3*x+2], 255
+		}
+	}
+	return out
+}

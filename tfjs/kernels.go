@@ -1,0 +1,53 @@
+package tfjs
+
+// Portable kernels; the amd64 build uses AVX2 versions where the CPU has
+// them and these for the remainders.
+
+func addGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+func mulGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+func maxGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = max(a[i], b[i])
+	}
+}
+
+func clampGo(dst, src []float32, lo, hi float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = min(max(v, lo), hi)
+	}
+}
+
+func biasClampGo(dst, bias []float32, rows, cols int, lo, hi float32) {
+	bias = bias[:cols]
+	for r := 0; r < rows; r++ {
+		row := dst[r*cols : (r+1)*cols]
+		for j, b := range bias {
+			row[j] = min(max(row[j]+b, lo), hi)
+		}
+	}
+}
+
+func dwTapGo(dst, src, w []float32, npix, c, sstep int) {
+	w = w[:c]
+	for p := 0; p < npix; p++ {
+		d := dst[p*c : p*c+c]
+		s := src[p*sstep : p*sstep+c]
+		for j, wv := range w {
+			d[j] += s[j] * wv
+		}
+	}
+}

@@ -1,0 +1,100 @@
+//go:build amd64 && !purego
+
+package tfjs
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+//go:noescape
+func addAVX(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAVX(dst, a, b *float32, n int)
+
+//go:noescape
+func maxAVX(dst, a, b *float32, n int)
+
+//go:noescape
+func clampAVX(dst, src *float32, n int, lo, hi float32)
+
+//go:noescape
+func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi float32)
+
+//go:noescape
+func dwTapAVX(dst, src, w *float32, npix, c, sstep int)
+
+// useAVX is set when the CPU has AVX2 and FMA and TELL_NN_NOASM is unset
+// (the nn engine's switch, so one variable turns all assembly off).
+var useAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("TELL_NN_NOASM") == ""
+
+func vadd(dst, a, b []float32) {
+	n := 0
+	if useAVX {
+		n = len(dst) &^ 7
+	}
+	if n > 0 {
+		_, _ = a[n-1], b[n-1]
+		addAVX(&dst[0], &a[0], &b[0], n)
+	}
+	addGo(dst[n:], a[n:len(dst)], b[n:len(dst)])
+}
+
+func vmul(dst, a, b []float32) {
+	n := 0
+	if useAVX {
+		n = len(dst) &^ 7
+	}
+	if n > 0 {
+		_, _ = a[n-1], b[n-1]
+		mulAVX(&dst[0], &a[0], &b[0], n)
+	}
+	mulGo(dst[n:], a[n:len(dst)], b[n:len(dst)])
+}
+
+func vmax(dst, a, b []float32) {
+	n := 0
+	if useAVX {
+		n = len(dst) &^ 7
+	}
+	if n > 0 {
+		_, _ = a[n-1], b[n-1]
+		maxAVX(&dst[0], &a[0], &b[0], n)
+	}
+	maxGo(dst[n:], a[n:len(dst)], b[n:len(dst)])
+}
+
+func vclamp(dst, src []float32, lo, hi float32) {
+	n := 0
+	if useAVX {
+		n = len(dst) &^ 7
+	}
+	if n > 0 {
+		_ = src[n-1]
+		clampAVX(&dst[0], &src[0], n, lo, hi)
+	}
+	clampGo(dst[n:], src[n:len(dst)], lo, hi)
+}
+
+func biasClamp(dst, bias []float32, rows, cols int, lo, hi float32) {
+	if useAVX && cols%8 == 0 && rows > 0 && cols > 0 {
+		_, _ = dst[rows*cols-1], bias[cols-1]
+		biasClampAVX(&dst[0], &bias[0], rows, cols, lo, hi)
+		return
+	}
+	biasClampGo(dst, bias, rows, cols, lo, hi)
+}
+
+func dwTap(dst, src, w []float32, npix, c, sstep int) {
+	if npix <= 0 {
+		return
+	}
+	if useAVX && c%8 == 0 {
+		_, _, _ = dst[npix*c-1], src[(npix-1)*sstep+c-1], w[c-1]
+		dwTapAVX(&dst[0], &src[0], &w[0], npix, c, sstep)
+		return
+	}
+	dwTapGo(dst, src, w, npix, c, sstep)
+}

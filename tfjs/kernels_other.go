@@ -1,0 +1,12 @@
+//go:build !amd64 || purego
+
+package tfjs
+
+func vadd(dst, a, b []float32)                  { addGo(dst, a, b) }
+func vmul(dst, a, b []float32)                  { mulGo(dst, a, b) }
+func vmax(dst, a, b []float32)                  { maxGo(dst, a, b) }
+func vclamp(dst, src []float32, lo, hi float32) { clampGo(dst, src, lo, hi) }
+func biasClamp(dst, bias []float32, rows, cols int, lo, hi float32) {
+	biasClampGo(dst, bias, rows, cols, lo, hi)
+}
+func dwTap(dst, src, w []float32, npix, c, sstep int) { dwTapGo(dst, src, w, npix, c, sstep) }

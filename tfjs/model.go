@@ -1,0 +1,331 @@
+package tfjs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Model is a validated graph ready to run: nodes in execution order, pruned
+// to those its outputs need, every op known and its attributes checked.
+type Model struct {
+	name    string
+	nodes   []*mnode // topological order
+	inputs  []*mnode // Placeholders
+	outputs []*mnode
+}
+
+// mnode is a node with its inputs resolved.
+type mnode struct {
+	Node
+	in  []*mnode
+	def *opDef
+	id  int
+}
+
+// NewModel validates g: names unique, inputs present, no cycle, every op
+// needed for the outputs known to this package with attributes it can
+// honour. name names the model in errors.
+func NewModel(name string, g Graph) (*Model, error) {
+	byName := make(map[string]*mnode, len(g.Nodes))
+	all := make([]*mnode, 0, len(g.Nodes))
+	for i := range g.Nodes {
+		n := &mnode{Node: g.Nodes[i]}
+		if n.Name == "" {
+			return nil, fmt.Errorf("tfjs: %s: node %d has no name", name, i)
+		}
+		if _, dup := byName[n.Name]; dup {
+			return nil, fmt.Errorf("tfjs: %s: node %q defined twice", name, n.Name)
+		}
+		byName[n.Name] = n
+		all = append(all, n)
+	}
+	used := map[*mnode]bool{}
+	for _, n := range all {
+		for _, ref := range n.Inputs {
+			src, idx, _ := strings.Cut(ref, ":")
+			if idx != "" && idx != "0" {
+				return nil, fmt.Errorf("tfjs: %s: node %q: input %q: only the first output of a node can be used", name, n.Name, ref)
+			}
+			p, ok := byName[src]
+			if !ok {
+				return nil, fmt.Errorf("tfjs: %s: node %q: input %q is not in the graph", name, n.Name, ref)
+			}
+			n.in = append(n.in, p)
+			used[p] = true
+		}
+	}
+	var outs []*mnode
+	if len(g.Outputs) > 0 {
+		for _, o := range g.Outputs {
+			p, ok := byName[strings.TrimSuffix(o, ":0")]
+			if !ok {
+				return nil, fmt.Errorf("tfjs: %s: output %q is not in the graph", name, o)
+			}
+			outs = append(outs, p)
+		}
+	} else {
+		for _, n := range all {
+			if !used[n] && n.Op != "Const" && n.Op != "NoOp" && n.Op != "Placeholder" {
+				outs = append(outs, n)
+			}
+		}
+	}
+	if len(outs) == 0 {
+		return nil, fmt.Errorf("tfjs: %s: the graph has no output", name)
+	}
+	// Reachable set, then Kahn's algorithm over it (no recursion: a hostile
+	// file may chain a million nodes).
+	reach := map[*mnode]bool{}
+	stack := append([]*mnode{}, outs...)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if reach[n] {
+			continue
+		}
+		reach[n] = true
+		stack = append(stack, n.in...)
+	}
+	indeg := map[*mnode]int{}
+	users := map[*mnode][]*mnode{}
+	for _, n := range all {
+		if !reach[n] {
+			continue
+		}
+		indeg[n] += 0
+		for _, p := range n.in {
+			indeg[n]++
+			users[p] = append(users[p], n)
+		}
+	}
+	m := &Model{name: name, outputs: outs}
+	var queue []*mnode
+	for _, n := range all {
+		if reach[n] && indeg[n] == 0 {
+			queue = append(queue, n)
+		}
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		n.id = len(m.nodes)
+		m.nodes = append(m.nodes, n)
+		for _, u := range users[n] {
+			indeg[u]--
+			if indeg[u] == 0 {
+				queue = append(queue, u)
+			}
+		}
+	}
+	if len(m.nodes) != len(reach) {
+		return nil, fmt.Errorf("tfjs: %s: the graph has a cycle", name)
+	}
+	for _, n := range m.nodes {
+		def, ok := opDefs[n.Op]
+		if !ok {
+			return nil, fmt.Errorf("tfjs: %s: node %q: unknown op %q (not supported by this runtime)", name, n.Name, n.Op)
+		}
+		n.def = def
+		if def.nin >= 0 && len(n.in) != def.nin || def.nin < 0 && len(n.in) < -def.nin {
+			return nil, fmt.Errorf("tfjs: %s: node %q (%s): %d inputs", name, n.Name, n.Op, len(n.in))
+		}
+		if n.Op == "Const" && n.Value == nil {
+			return nil, fmt.Errorf("tfjs: %s: node %q: constant without a value", name, n.Name)
+		}
+		if def.check != nil {
+			if err := def.check(n); err != nil {
+				return nil, fmt.Errorf("tfjs: %s: node %q (%s): %w", name, n.Name, n.Op, err)
+			}
+		}
+		if n.Op == "Placeholder" {
+			m.inputs = append(m.inputs, n)
+		}
+	}
+	// Inputs in the order the file lists them.
+	slices.SortFunc(m.inputs, func(a, b *mnode) int { return indexOf(all, a) - indexOf(all, b) })
+	return m, nil
+}
+
+func indexOf(all []*mnode, n *mnode) int { return slices.Index(all, n) }
+
+// Name is the model's name (its file name when loaded).
+func (m *Model) Name() string { return m.name }
+
+// Inputs returns the names and declared shapes of the model's inputs (-1
+// for a free dimension, nil when the rank is unknown).
+func (m *Model) Inputs() (names []string, shapes [][]int) {
+	for _, n := range m.inputs {
+		names = append(names, n.Name)
+		var s []int
+		if a, ok := n.Attr["shape"]; ok && a.Kind == 'h' {
+			s = append([]int{}, a.Shape...)
+		}
+		shapes = append(shapes, s)
+	}
+	return names, shapes
+}
+
+// Outputs returns the names of the model's outputs, in Run's order.
+func (m *Model) Outputs() []string {
+	var out []string
+	for _, n := range m.outputs {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// Ops counts the nodes per op that a run executes.
+func (m *Model) Ops() map[string]int {
+	c := map[string]int{}
+	for _, n := range m.nodes {
+		c[n.Op]++
+	}
+	return c
+}
+
+// value is a node's output in a Runner: float data (owned by the Runner,
+// or a constant's) and, for constants, the tensor itself.
+type value struct {
+	shape []int
+	data  []float32
+	konst *Tensor
+}
+
+// Runner executes a Model for fixed input shapes with buffers allocated
+// once. Not safe for concurrent use.
+type Runner struct {
+	m       *Model
+	vals    []*value
+	steps   []func()
+	scratch []float32
+	ins     []*value
+	outs    [][]float32
+	shapes  [][]int
+}
+
+// compiler builds a Runner's steps.
+type compiler struct {
+	r       *Runner
+	scratch int
+	total   int // floats allocated so far
+	err     error
+}
+
+// runnerBudget bounds the float32 values one Runner may allocate (1 GiB):
+// a model or input shape that needs more is refused by NewRunner before
+// the memory is taken.
+var runnerBudget = 1 << 28 // a variable only so that the fuzz tests can lower it
+
+// alloc returns a zeroed tensor of shape; past runnerBudget it records an
+// error (reported after the node) and returns an empty tensor.
+func (c *compiler) alloc(shape []int) *value {
+	n, err := elems(shape)
+	if err == nil && c.total+n > runnerBudget {
+		err = fmt.Errorf("tensors of more than %d values in all (shape %v)", runnerBudget, shape)
+	}
+	if err != nil {
+		if c.err == nil {
+			c.err = err
+		}
+		return &value{shape: shape, data: []float32{}}
+	}
+	c.total += n
+	return &value{shape: shape, data: make([]float32, n)}
+}
+
+// needScratch reserves n floats of scratch, shared by all steps (they run
+// one after another); steps read it through c.r.scratch at run time.
+func (c *compiler) needScratch(n int) {
+	if n > c.scratch {
+		if c.total-c.scratch+n > runnerBudget && c.err == nil {
+			c.err = fmt.Errorf("scratch of %d values exceeds the budget of %d", n, runnerBudget)
+			return
+		}
+		c.total += n - c.scratch
+		c.scratch = n
+	}
+}
+
+func (c *compiler) step(f func()) { c.r.steps = append(c.r.steps, f) }
+
+// NewRunner prepares the model for inputs of the given shapes (one per
+// input, in Inputs' order; they must agree with the declared shapes).
+func (m *Model) NewRunner(inputShapes ...[]int) (*Runner, error) {
+	if len(inputShapes) != len(m.inputs) {
+		return nil, fmt.Errorf("tfjs: %s: %d input shapes for %d inputs", m.name, len(inputShapes), len(m.inputs))
+	}
+	r := &Runner{m: m, vals: make([]*value, len(m.nodes))}
+	c := &compiler{r: r}
+	for i, n := range m.inputs {
+		s := inputShapes[i]
+		if _, err := elems(s); err != nil {
+			return nil, fmt.Errorf("tfjs: %s: input %q: %w", m.name, n.Name, err)
+		}
+		if a, ok := n.Attr["shape"]; ok && a.Kind == 'h' && a.Shape != nil {
+			if len(a.Shape) != len(s) {
+				return nil, fmt.Errorf("tfjs: %s: input %q wants rank %d (%v), got shape %v", m.name, n.Name, len(a.Shape), a.Shape, s)
+			}
+			for k, d := range a.Shape {
+				if d >= 0 && d != s[k] || s[k] <= 0 {
+					return nil, fmt.Errorf("tfjs: %s: input %q wants shape %v, got %v", m.name, n.Name, a.Shape, s)
+				}
+			}
+		}
+		v := c.alloc(append([]int{}, s...))
+		if c.err != nil {
+			return nil, fmt.Errorf("tfjs: %s: input %q: %w", m.name, n.Name, c.err)
+		}
+		r.vals[n.id] = v
+		r.ins = append(r.ins, v)
+	}
+	for _, n := range m.nodes {
+		if n.Op == "Placeholder" {
+			continue
+		}
+		in := make([]*value, len(n.in))
+		for i, p := range n.in {
+			in[i] = r.vals[p.id]
+		}
+		v, err := n.def.compile(c, n, in)
+		if c.err != nil {
+			err = c.err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tfjs: %s: node %q (%s): %w", m.name, n.Name, n.Op, err)
+		}
+		r.vals[n.id] = v
+	}
+	r.scratch = make([]float32, c.scratch)
+	for _, o := range m.outputs {
+		v := r.vals[o.id]
+		if v.data == nil {
+			return nil, fmt.Errorf("tfjs: %s: output %q is not a float tensor", m.name, o.Name)
+		}
+		r.outs = append(r.outs, v.data)
+		r.shapes = append(r.shapes, v.shape)
+	}
+	return r, nil
+}
+
+// OutputShapes returns the shape of each output.
+func (r *Runner) OutputShapes() [][]int { return r.shapes }
+
+// Run executes the model on inputs (row-major, one per input, each of the
+// shape given to NewRunner) and returns the outputs. The returned slices
+// belong to the Runner and are overwritten by the next Run.
+func (r *Runner) Run(inputs ...[]float32) ([][]float32, error) {
+	if len(inputs) != len(r.ins) {
+		return nil, fmt.Errorf("tfjs: %s: %d inputs, want %d", r.m.name, len(inputs), len(r.ins))
+	}
+	for i, x := range inputs {
+		if len(x) != len(r.ins[i].data) {
+			return nil, fmt.Errorf("tfjs: %s: input %d has %d values, want %d (shape %v)", r.m.name, i, len(x), len(r.ins[i].data), r.ins[i].shape)
+		}
+		copy(r.ins[i].data, x)
+	}
+	for _, s := range r.steps {
+		s()
+	}
+	return r.outs, nil
+}
