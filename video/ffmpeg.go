@@ -32,6 +32,7 @@ type videoSource struct {
 	stderr *tailBuffer
 	cancel context.CancelFunc
 	buf    []byte
+	color  bool // rgb24 frames (Options.Color)
 	next   int
 	err    error // sticky: EOF or failure
 }
@@ -68,8 +69,8 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)
 	cmd := exec.CommandContext(cctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
 		"-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
-		"-f", "rawvideo", "-pix_fmt", "gray", "pipe:1")
-	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}}
+		"-f", "rawvideo", "-pix_fmt", pixFmt(opt.Color), "pipe:1")
+	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}, color: opt.Color}
 	cmd.Stderr = s.stderr
 	if s.out, err = cmd.StdoutPipe(); err != nil {
 		cancel()
@@ -80,7 +81,17 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 		return nil, fmt.Errorf("video: start ffmpeg on %s: %w", path, err)
 	}
 	s.buf = make([]byte, info.Width*info.Height)
+	if opt.Color {
+		s.buf = make([]byte, 3*info.Width*info.Height)
+	}
 	return s, nil
+}
+
+func pixFmt(color bool) string {
+	if color {
+		return "rgb24"
+	}
+	return "gray"
 }
 
 func lookFFmpeg(name string) (string, error) {
@@ -178,11 +189,18 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 		}
 		return nil, s.err
 	}
-	g := raster.NewGray(s.info.Width, s.info.Height)
-	for i, v := range s.buf {
-		g.Pix[i] = float32(v)
+	var g *raster.Gray
+	var c *raster.RGB
+	if s.color {
+		c = &raster.RGB{W: s.info.Width, H: s.info.Height, Stride: 3 * s.info.Width, Pix: append([]byte(nil), s.buf...)}
+		g = c.Gray()
+	} else {
+		g = raster.NewGray(s.info.Width, s.info.Height)
+		for i, v := range s.buf {
+			g.Pix[i] = float32(v)
+		}
 	}
-	f := &Frame{Index: s.next, Time: float64(s.next) / s.info.FPS, Gray: g}
+	f := &Frame{Index: s.next, Time: float64(s.next) / s.info.FPS, Gray: g, RGB: c}
 	s.next++
 	return f, nil
 }

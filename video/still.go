@@ -13,6 +13,7 @@ import (
 type imageSource struct {
 	info      Info
 	maxPixels int
+	color     bool
 	done      bool
 }
 
@@ -26,7 +27,7 @@ func OpenImage(path string, opt Options) (Source, error) {
 	if opt.FPS <= 0 {
 		opt.FPS = DefaultFPS
 	}
-	return &imageSource{info: Info{Path: path, FPS: opt.FPS, Frames: 1}, maxPixels: opt.MaxPixels}, nil
+	return &imageSource{info: Info{Path: path, FPS: opt.FPS, Frames: 1}, maxPixels: opt.MaxPixels, color: opt.Color}, nil
 }
 
 func (s *imageSource) Info() Info   { return s.info }
@@ -40,11 +41,11 @@ func (s *imageSource) Next(ctx context.Context) (*Frame, error) {
 		return nil, err
 	}
 	s.done = true
-	g, err := ReadGray(s.info.Path, s.maxPixels)
+	g, c, err := readFrame(s.info.Path, s.maxPixels, s.color)
 	if err != nil {
 		return nil, err
 	}
-	return &Frame{Index: 0, Time: 0, Name: filepath.Base(s.info.Path), Gray: g}, nil
+	return &Frame{Index: 0, Time: 0, Name: filepath.Base(s.info.Path), Gray: g, RGB: c}, nil
 }
 
 // folderSource yields the images of a folder in natural order.
@@ -52,6 +53,7 @@ type folderSource struct {
 	info      Info
 	files     []string
 	maxPixels int
+	color     bool
 	next      int
 }
 
@@ -70,7 +72,7 @@ func OpenFolder(dir string, opt Options) (Source, error) {
 	if opt.FPS <= 0 {
 		opt.FPS = DefaultFPS
 	}
-	return &folderSource{info: Info{Path: dir, FPS: opt.FPS, Frames: len(files)}, files: files, maxPixels: opt.MaxPixels}, nil
+	return &folderSource{info: Info{Path: dir, FPS: opt.FPS, Frames: len(files)}, files: files, maxPixels: opt.MaxPixels, color: opt.Color}, nil
 }
 
 // FrameFiles lists the image files of dir in natural order, as paths.
@@ -104,11 +106,11 @@ func (s *folderSource) Next(ctx context.Context) (*Frame, error) {
 	}
 	i := s.next
 	s.next++
-	g, err := ReadGray(s.files[i], s.maxPixels)
+	g, c, err := readFrame(s.files[i], s.maxPixels, s.color)
 	if err != nil {
 		return nil, fmt.Errorf("frame %d: %w", i, err)
 	}
-	return &Frame{Index: i, Time: float64(i) / s.info.FPS, Name: filepath.Base(s.files[i]), Gray: g}, nil
+	return &Frame{Index: i, Time: float64(i) / s.info.FPS, Name: filepath.Base(s.files[i]), Gray: g, RGB: c}, nil
 }
 
 // NaturalLess orders strings with digit runs compared as numbers, so that

@@ -30,6 +30,9 @@ type Frame struct {
 	Time  float64      // seconds from the start of the source
 	Name  string       // file name for image and folder sources, "" for video
 	Gray  *raster.Gray // the pixels
+	// RGB is the colour frame, set only when Options.Color asked for it
+	// (the pretrained appearance nets read colour faces).
+	RGB *raster.RGB
 }
 
 // Info describes a source.
@@ -55,6 +58,10 @@ type Options struct {
 	// DefaultMaxPixels): larger ones are refused before decoding, with an
 	// error wrapping ErrTooManyPixels.
 	MaxPixels int
+	// Color also delivers each frame in colour (Frame.RGB). Video is then
+	// decoded by ffmpeg as RGB and Gray is its luma (raster.RGB.Gray),
+	// the conversion image files get, instead of ffmpeg's grey.
+	Color bool
 }
 
 // imageExts are the file types read as still images, lower case.
@@ -106,9 +113,19 @@ func ReadImageMax(path string, maxPixels int) (image.Image, error) {
 // ReadGray decodes an image file to grey (raster.FromImage) within the
 // pixel budget maxPixels (<= 0 means DefaultMaxPixels).
 func ReadGray(path string, maxPixels int) (*raster.Gray, error) {
+	g, _, err := readFrame(path, maxPixels, false)
+	return g, err
+}
+
+// readFrame decodes an image file to grey and, when color is set, to RGB.
+func readFrame(path string, maxPixels int, color bool) (*raster.Gray, *raster.RGB, error) {
 	img, err := ReadImageMax(path, maxPixels)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return raster.FromImage(img), nil
+	var c *raster.RGB
+	if color {
+		c = raster.RGBFromImage(img)
+	}
+	return raster.FromImage(img), c, nil
 }

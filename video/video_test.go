@@ -377,3 +377,39 @@ func ExampleOpen() {
 	// frame2.png at 0.1s
 	// frame10.png at 0.2s
 }
+
+// TestColorFrames: with Options.Color every source also yields RGB, and
+// Gray is its luma.
+func TestColorFrames(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeGrayPNG(t, filepath.Join(dir, "a.png"), 8, 6, framePattern(2))
+	for _, path := range []string{filepath.Join(dir, "a.png"), dir, makeVideo(t, 3, 32, 24)} {
+		src, err := Open(ctx, path, Options{Color: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := src.Next(ctx)
+		src.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.RGB == nil || f.RGB.W != f.Gray.W || f.RGB.H != f.Gray.H {
+			t.Fatalf("%s: no colour frame of the grey frame's size", path)
+		}
+		for _, p := range [][2]int{{0, 0}, {5, 3}} {
+			c := f.RGB.Pix[p[1]*f.RGB.Stride+3*p[0]:]
+			want := 0.299*float32(c[0]) + 0.587*float32(c[1]) + 0.114*float32(c[2])
+			if d := f.Gray.Pix[p[1]*f.Gray.Stride+p[0]] - want; d > 0.01 || d < -0.01 {
+				t.Errorf("%s: pixel %v grey %v, luma of RGB %v", path, p, f.Gray.Pix[p[1]*f.Gray.Stride+p[0]], want)
+			}
+		}
+	}
+	src, err := Open(ctx, filepath.Join(dir, "a.png"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := src.Next(ctx); f.RGB != nil {
+		t.Error("colour without Options.Color")
+	}
+}
