@@ -8,29 +8,38 @@ BIN := bin/tell
 all: build
 
 deps:
-	./scripts/deps.sh
+	./scripts/deps.sh test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tell
 
-test: deps
+test:
+	./scripts/deps.sh test
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	TELL_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 60m ./...
 
 # demo: a 20 s synthetic 640x480 interview clip with five expressions (micro
-# and macro) made from the public-domain astronaut portrait, then analysed.
-demo: deps build
-	$(BIN) synth --out demo-out/synth --n 1 --seed 7 --long 20 --events 5 --fps 30 --size 640x480 --scale 1.25
-	$(BIN) analyze demo-out/synth/clip000.mp4 --out demo-out/analysis
-	@echo "open demo-out/analysis/report.html"
+# and macro) made from the public-domain astronaut portrait (MP4 only, no
+# PNG frames), then analysed. It installs only the landmark model and ffmpeg.
+demo:
+	./scripts/deps.sh demo
+	$(MAKE) build
+	$(BIN) synth --out demo-out/synth --n 1 --seed 7 --long 20 --events 5 --fps 30 --size 640x480 --scale 1.25 --no-frames --quiet
+	$(BIN) analyze demo-out/synth/clip000.mp4 --out demo-out/analysis --quiet --force
+	@echo "open demo-out/analysis/report.html (truth: demo-out/synth/manifest.csv, frame numbers as in frames.csv)"
 
-# screenshot: the README's picture of the demo report (headless Chromium).
-screenshot:
-	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run \
-		--user-data-dir=$$(mktemp -d) --hide-scrollbars --window-size=1200,1600 \
-		--screenshot=docs/report.png file://$$PWD/demo-out/analysis/report.html
+# screenshot: the README's pictures of the demo report and of a still image's
+# report (docs/report.png, docs/report-still.png), rendered by headless Chromium.
+CHROMIUM = chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	--disable-component-update --disable-sync --no-first-run --hide-scrollbars
+screenshot: demo
+	./scripts/deps.sh screenshot
+	$(BIN) analyze portrait/astronaut.png --out demo-out/still --quiet --force
+	$(CHROMIUM) --user-data-dir=$$(mktemp -d) --window-size=1200,1700 \
+		--screenshot=$$PWD/docs/report.png file://$$PWD/demo-out/analysis/report.html
+	$(CHROMIUM) --user-data-dir=$$(mktemp -d) --window-size=1200,1000 \
+		--screenshot=$$PWD/docs/report-still.png file://$$PWD/demo-out/still/report.html
 
 # builtin-model: reproduces analyze/builtin_model.safetensors (MER-CLIP trained
 # by tell on synthetic clips only; no research data).

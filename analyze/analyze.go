@@ -11,7 +11,6 @@
 package analyze
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,12 +18,9 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
-	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/flow"
@@ -40,6 +36,26 @@ type Landmarker interface {
 	Landmarks(g *raster.Gray) (lm [68][2]float32, ok bool, err error)
 }
 
+// ConfidentLandmarker is a Landmarker that also says how sure it is of the
+// face it found, in [0,1]; frames.csv's confidence of a single image.
+type ConfidentLandmarker interface {
+	LandmarksConfidence(g *raster.Gray) (lm [68][2]float32, confidence float32, ok bool, err error)
+}
+
+// landmarksConfidence asks l for landmarks and, when it can say, its
+// confidence (else 1 for a face found).
+func landmarksConfidence(l Landmarker, g *raster.Gray) ([68][2]float32, float32, bool, error) {
+	if c, ok := l.(ConfidentLandmarker); ok {
+		return c.LandmarksConfidence(g)
+	}
+	lm, ok, err := l.Landmarks(g)
+	conf := float32(0)
+	if ok {
+		conf = 1
+	}
+	return lm, conf, ok, err
+}
+
 // NeutralShaper is implemented by landmarkers that know a canonical neutral
 // face (the landmark model's mean shape); single images are measured
 // against it.
@@ -49,7 +65,13 @@ type NeutralShaper interface {
 
 // Options configure a run.
 type Options struct {
-	Out        string       // output folder (created)
+	// Out is the output folder. It is written only at the end: the outputs
+	// are made in a fresh folder beside it and swapped in when the run ends
+	// (complete or partial). A run that fails before its first frame
+	// creates nothing. An existing Out must hold nothing but an earlier
+	// run's outputs; a finished (complete) one is replaced only with Force.
+	Out        string
+	Force      bool         // replace a complete earlier run in Out
 	FPS        float64      // frame rate for a folder of frames (default 30)
 	Landmarker Landmarker   // required
 	Reasoner   Reasoner     // default BuiltinReasoner
@@ -157,9 +179,7 @@ type run struct {
 	res     *Result
 	rep     *report.Report
 	ring    []frameRec
-	csv     *bufio.Writer
-	csvFile *os.File
-	line    []byte
+	out     *outputs // the outputs being written, nil before the first frame
 	tl      *report.Timeline
 	images  int
 	lost    []lostSpan
@@ -169,29 +189,25 @@ type run struct {
 
 type lostSpan struct{ from, to int }
 
-// Run analyses the file or folder at input.
+// Run analyses the file or folder at input. An input that cannot be
+// opened is an error before anything is written.
 func Run(ctx context.Context, input string, opt Options) (*Result, error) {
+	if err := CheckOutput(opt.Out, opt.Force); err != nil {
+		return nil, err
+	}
 	src, err := OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
 	if err != nil {
-		// Still write the (empty) outputs, marked partial with the reason,
-		// so that a batch over many files leaves a trace for each.
-		src = errSource{err}
+		return nil, err
 	}
 	defer src.Close()
 	return RunSource(ctx, src, input, opt)
 }
 
-// errSource fails at once with the error that kept the input from opening.
-type errSource struct{ err error }
-
-func (s errSource) Next(context.Context) (*raster.Gray, error) { return nil, s.err }
-func (s errSource) FPS() float64                               { return 0 }
-func (s errSource) Frames() int                                { return -1 }
-func (s errSource) Close() error                               { return nil }
-
-// RunSource analyses frames from src; input names it in the outputs. The
-// outputs are written even when the run fails part-way: their status is
-// then "partial" and the returned error says why.
+// RunSource analyses frames from src; input names it in the outputs. Once
+// a frame has been read, the outputs are written even when the run fails
+// part-way: their status is then "partial" and the returned error, which
+// wraps ErrPartial, says why. A failure before the first frame writes
+// nothing.
 func RunSource(ctx context.Context, src Source, input string, opt Options) (*Result, error) {
 	if opt.Landmarker == nil {
 		return nil, fmt.Errorf("analyze: no landmarker")
@@ -209,8 +225,8 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("output folder: %w", err)
+	if err := CheckOutput(opt.Out, opt.Force); err != nil {
+		return nil, err
 	}
 	r := &run{opt: opt, log: opt.Log, fps: src.FPS()}
 	single := src.Frames() == 1 && r.fps == 0
@@ -220,12 +236,6 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	r.res = &Result{Input: input, FPS: r.fps, Reasoner: opt.Name, FrameBase: 1, Events: []Event{}}
 	r.tl = report.NewTimeline(len(au.AUs), 1200)
 	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl}
-	f, err := os.CreateTemp(opt.Out, ".frames-*.csv")
-	if err != nil {
-		return nil, fmt.Errorf("output: %w", err)
-	}
-	r.csvFile, r.csv = f, bufio.NewWriterSize(f, 1<<16)
-	r.writeHeader()
 	start := time.Now()
 	var runErr error
 	if single {
@@ -265,10 +275,12 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		if err != nil {
 			r.flush(sp, idx-1)
-			if _, ok := src.(errSource); ok {
+			return fmt.Errorf("frame %d: %w", idx+1, err)
+		}
+		if idx == 0 {
+			if err := r.openOutputs(); err != nil {
 				return err
 			}
-			return fmt.Errorf("frame %d: %w", idx+1, err)
 		}
 		if est == nil && sinceSearch >= redetect {
 			sinceSearch = 0
@@ -326,7 +338,11 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			copy(rec.left, zero)
 			r.markLost(idx)
 		}
-		r.writeRow(idx, ok, &m)
+		conf := float32(0)
+		if est != nil {
+			conf = m.Confidence
+		}
+		r.writeRow(idx, ok, &m, g, conf)
 		sig := float32(0)
 		if ok {
 			sig = m.Expression
@@ -347,6 +363,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		return fmt.Errorf("no frames could be read")
 	}
 	if r.res.Tracked == 0 {
+		if r.res.Frames == 1 {
+			return fmt.Errorf("%w in the one frame", ErrNoFace)
+		}
 		return fmt.Errorf("%w in any of %d frames", ErrNoFace, r.res.Frames)
 	}
 	return nil
@@ -437,116 +456,4 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 		Kind: e.Kind, Label: e.Label, Confidence: e.Confidence, AUs: ra2, Emotions: e.Emotions, CoT: e.CoT.Text,
 		OnsetPNG: onsetPNG, ApexPNG: apexPNG, FlowPNG: flowPNG,
 	})
-}
-
-// writeHeader writes frames.csv's OpenFace-style header.
-func (r *run) writeHeader() {
-	b := []byte("frame,timestamp,face_id,confidence,success")
-	for i := 0; i < 68; i++ {
-		b = append(b, ",x_"...)
-		b = strconv.AppendInt(b, int64(i), 10)
-	}
-	for i := 0; i < 68; i++ {
-		b = append(b, ",y_"...)
-		b = strconv.AppendInt(b, int64(i), 10)
-	}
-	for _, a := range au.AUs {
-		b = append(b, fmt.Sprintf(",AU%02d_r", a)...)
-	}
-	for _, a := range au.AUs {
-		b = append(b, fmt.Sprintf(",AU%02d_c", a)...)
-	}
-	b = append(b, '\n')
-	r.csv.Write(b)
-}
-
-// writeRow appends frame idx; a frame without a face has success 0 and
-// zero landmarks and AUs, as OpenFace writes it.
-func (r *run) writeRow(idx int, ok bool, m *au.Measurement) {
-	b := r.line[:0]
-	b = strconv.AppendInt(b, int64(idx+1), 10)
-	b = append(b, ',')
-	b = strconv.AppendFloat(b, float64(idx)/r.fps, 'f', 4, 64)
-	b = append(b, ",0,"...)
-	if ok {
-		b = strconv.AppendFloat(b, float64(m.Confidence), 'f', 2, 32)
-		b = append(b, ",1"...)
-	} else {
-		b = append(b, "0.00,0"...)
-	}
-	for c := 0; c < 2; c++ {
-		for i := 0; i < 68; i++ {
-			b = append(b, ',')
-			if ok {
-				b = strconv.AppendFloat(b, float64(m.Landmarks[i][c]), 'f', 2, 32)
-			} else {
-				b = append(b, '0')
-			}
-		}
-	}
-	for i := range au.AUs {
-		b = append(b, ',')
-		if ok {
-			b = strconv.AppendFloat(b, float64(m.Intensity[i]), 'f', 2, 32)
-		} else {
-			b = append(b, '0')
-		}
-	}
-	for i := range au.AUs {
-		if ok && m.Present[i] {
-			b = append(b, ",1"...)
-		} else {
-			b = append(b, ",0"...)
-		}
-	}
-	b = append(b, '\n')
-	r.csv.Write(b)
-	r.line = b
-}
-
-// finish writes the three outputs, marking them partial when runErr is set.
-func (r *run) finish(runErr error) error {
-	if r.overlay != nil {
-		r.overlay.Close()
-	}
-	res := r.res
-	res.Status = StatusComplete
-	res.Seconds = round3(float64(res.Frames) / r.fps)
-	if runErr != nil {
-		res.Status = StatusPartial
-		res.Error = runErr.Error()
-	}
-	if r.nLost > 0 && res.Tracked > 0 {
-		note := fmt.Sprintf("no face tracked in %d stretch(es) of frames, %d frames in all", r.nLost, res.Frames-res.Tracked)
-		if len(r.lost) > 0 {
-			note += fmt.Sprintf("; first: frames %d–%d", r.lost[0].from+1, r.lost[0].to+1)
-		}
-		res.Notes = append(res.Notes, note)
-	}
-	r.rep.Status, r.rep.Error, r.rep.Notes, r.rep.Frames = res.Status, res.Error, res.Notes, res.Frames
-	var errs []error
-	if runErr != nil {
-		errs = append(errs, runErr)
-	}
-	// frames.csv: flush the streamed rows and move into place.
-	if err := r.csv.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
-	}
-	if err := r.csvFile.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
-	}
-	os.Chmod(r.csvFile.Name(), 0o644)
-	if err := os.Rename(r.csvFile.Name(), filepath.Join(r.opt.Out, "frames.csv")); err != nil {
-		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
-	}
-	if err := writeJSON(filepath.Join(r.opt.Out, "events.json"), res); err != nil {
-		errs = append(errs, err)
-	}
-	if err := atomicfile.Write(filepath.Join(r.opt.Out, "report.html"), func(w io.Writer) error { return report.Write(w, r.rep) }); err != nil {
-		errs = append(errs, err)
-	}
-	if runErr != nil {
-		return fmt.Errorf("%w (partial outputs written to %s, marked \"partial\")", errors.Join(errs...), r.opt.Out)
-	}
-	return errors.Join(errs...)
 }

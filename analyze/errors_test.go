@@ -4,14 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
+	"github.com/tell-project/tell/video"
 )
 
 // noFace never finds a face.
@@ -63,19 +70,90 @@ func TestBadInputs(t *testing.T) {
 					t.Skip("ffprobe not installed")
 				}
 			}
-			out := t.TempDir()
-			_, err := Run(context.Background(), tc.input, Options{Out: out, Landmarker: noFace{}})
+			// A fresh --out is not created; an earlier run's is left as it was.
+			fresh := filepath.Join(t.TempDir(), "run")
+			_, err := Run(context.Background(), tc.input, Options{Out: fresh, Landmarker: noFace{}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want it to mention %q", err, tc.want)
 			}
-			if !strings.Contains(err.Error(), "partial") {
-				t.Errorf("err %v does not say the outputs are partial", err)
+			if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+				t.Errorf("the output folder was created: %v", err)
 			}
-			r := readResult(t, out)
-			if r.Status != StatusPartial || !strings.Contains(r.Error, tc.want) {
-				t.Errorf("events.json status %q error %q", r.Status, r.Error)
+			earlier := t.TempDir()
+			prev := []byte(`{"input":"good.mp4","status":"complete"}`)
+			os.WriteFile(filepath.Join(earlier, "events.json"), prev, 0o644)
+			os.WriteFile(filepath.Join(earlier, "frames.csv"), []byte("frame\n1\n"), 0o644)
+			for _, force := range []bool{false, true} {
+				_, err = Run(context.Background(), tc.input, Options{Out: earlier, Landmarker: noFace{}, Force: force})
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if b, _ := os.ReadFile(filepath.Join(earlier, "events.json")); string(b) != string(prev) {
+					t.Errorf("force %v: the earlier run's events.json was changed: %s", force, b)
+				}
+			}
+			if ents, _ := os.ReadDir(filepath.Dir(fresh)); len(ents) != 0 {
+				t.Errorf("left behind: %v", ents)
 			}
 		})
+	}
+}
+
+// TestNeverClobber: a finished run is refused without Force and replaced
+// with it; a folder with files tell did not write is always refused; the
+// temporary folder never stays behind.
+func TestNeverClobber(t *testing.T) {
+	clips, _ := synth.Plan(testFace(t), synth.Config{Seed: 1, FPS: 30, Kind: "micro", Width: 96, Height: 96}, 1)
+	c := clips[0]
+	parent := t.TempDir()
+	out := filepath.Join(parent, "run1")
+	run := func(force bool) error {
+		_, err := RunSource(context.Background(), &clipSource{c: c}, "clip", Options{Out: out, Landmarker: truthLandmarker{c}, Force: force})
+		return err
+	}
+	if err := run(false); err != nil {
+		t.Fatal(err)
+	}
+	first := readResult(t, out)
+	if first.Status != StatusComplete {
+		t.Fatalf("status %s", first.Status)
+	}
+	before, _ := os.ReadFile(filepath.Join(out, "frames.csv"))
+	err := run(false)
+	if !errors.Is(err, ErrOutputExists) || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("second run without force: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(out, "frames.csv")); string(after) != string(before) {
+		t.Error("a refused run changed frames.csv")
+	}
+	if err := run(true); err != nil {
+		t.Fatalf("with force: %v", err)
+	}
+	if r := readResult(t, out); r.Status != StatusComplete {
+		t.Errorf("after force: status %s", r.Status)
+	}
+	// A partial run is replaced without force.
+	os.WriteFile(filepath.Join(out, "events.json"), []byte(`{"status":"partial"}`), 0o644)
+	if err := run(false); err != nil {
+		t.Errorf("over a partial run: %v", err)
+	}
+	// Somebody's own files are never swept away.
+	mine := filepath.Join(parent, "mine")
+	os.Mkdir(mine, 0o755)
+	os.WriteFile(filepath.Join(mine, "thesis.tex"), []byte("x"), 0o644)
+	for _, force := range []bool{false, true} {
+		_, err := RunSource(context.Background(), &clipSource{c: c}, "clip", Options{Out: mine, Landmarker: truthLandmarker{c}, Force: force})
+		if !errors.Is(err, ErrOutputExists) || !strings.Contains(err.Error(), "thesis.tex") {
+			t.Errorf("force %v: folder with other files: %v", force, err)
+		}
+	}
+	ents, _ := os.ReadDir(parent)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) != 2 {
+		t.Errorf("beside the outputs: %v, want only run1 and mine", names)
 	}
 }
 
@@ -156,5 +234,99 @@ func TestStillImage(t *testing.T) {
 	r := readResult(t, out)
 	if r.Status != StatusComplete {
 		t.Errorf("status %s", r.Status)
+	}
+}
+
+// failingSource ends with err after n frames of c, as a truncated video
+// does.
+type failingSource struct {
+	clipSource
+	n   int
+	err error
+}
+
+func (s *failingSource) Next(ctx context.Context) (*raster.Gray, error) {
+	if s.t >= s.n {
+		return nil, s.err
+	}
+	return s.clipSource.Next(ctx)
+}
+
+// TestTruncatedInput: a source that stops with an error after some frames
+// (video.ErrIncomplete from a cut file) gives partial outputs with the
+// reason, and an error wrapping ErrPartial and the cause.
+func TestTruncatedInput(t *testing.T) {
+	clips, _ := synth.Plan(testFace(t), synth.Config{Seed: 2, FPS: 30, Kind: "micro", Width: 96, Height: 96}, 1)
+	c := clips[0]
+	cause := fmt.Errorf("video: cut.mp4: %w (truncated or damaged file): decoded 20 of the 40 frames the container announces", video.ErrIncomplete)
+	out := filepath.Join(t.TempDir(), "run")
+	res, err := RunSource(context.Background(), &failingSource{clipSource{c: c}, 20, cause}, "cut.mp4", Options{Out: out, Landmarker: truthLandmarker{c}})
+	if !errors.Is(err, ErrPartial) || !errors.Is(err, video.ErrIncomplete) {
+		t.Fatalf("err %v, want ErrPartial and video.ErrIncomplete", err)
+	}
+	r := readResult(t, out)
+	if r.Status != StatusPartial || !strings.Contains(r.Error, "decoded 20 of the 40 frames") || r.Frames != 20 || res.Frames != 20 {
+		t.Errorf("events.json: status %q, error %q, frames %d", r.Status, r.Error, r.Frames)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !strings.Contains(string(html), "Partial result") {
+		t.Error("the report does not say the result is partial")
+	}
+}
+
+// TestFramesCSV reads an analysis's frames.csv back with package frames:
+// OpenFace's leading columns, one row per frame numbered from 1, the
+// tracker's per-frame confidence (not a constant), a plausible head pose
+// and the flow extras.
+func TestFramesCSV(t *testing.T) {
+	clips, _ := synth.Plan(testFace(t), synth.Config{Seed: 3, FPS: 30, Kind: "micro"}, 1)
+	c := clips[0]
+	out := t.TempDir()
+	if _, err := RunSource(context.Background(), &clipSource{c: c}, "clip", Options{Out: out, Landmarker: truthLandmarker{c}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(out, "frames.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := frames.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := rd.Layout(); !slices.Equal(l.AUs, au.AUs) || !slices.Contains(l.Extra, "AU12_flow") || !slices.Contains(l.Extra, "AU12_strain") {
+		t.Errorf("layout %+v", l)
+	}
+	var row frames.Row
+	n := 0
+	confs := map[float64]bool{}
+	flow := slices.Index(rd.Layout().Extra, "AU12_flow")
+	for {
+		if err := rd.Read(&row); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if row.Frame != n || !row.Success {
+			t.Fatalf("row %d: frame %d success %v", n, row.Frame, row.Success)
+		}
+		if row.Confidence <= 0 || row.Confidence > 1 {
+			t.Errorf("frame %d: confidence %v", n, row.Confidence)
+		}
+		confs[row.Confidence] = true
+		p := row.Pose
+		if p.Tz < 150 || p.Tz > 3000 || math.Abs(p.Rx) > 0.5 || math.Abs(p.Ry) > 0.5 || math.Abs(p.Rz) > 0.5 {
+			t.Errorf("frame %d: implausible pose %+v for a near-frontal face", n, p)
+		}
+		if math.IsNaN(row.Extra[flow]) {
+			t.Errorf("frame %d: no AU12_flow at 30 fps", n)
+		}
+	}
+	if n != c.Frames {
+		t.Errorf("%d rows, want %d", n, c.Frames)
+	}
+	if len(confs) < 2 {
+		t.Errorf("confidence takes %d value(s) over %d frames: not a per-frame measure", len(confs), n)
 	}
 }

@@ -34,10 +34,18 @@ func NewFaceLandmarker(model string) (*FaceLandmarker, error) {
 
 // Landmarks implements Landmarker.
 func (l *FaceLandmarker) Landmarks(g *raster.Gray) ([68][2]float32, bool, error) {
+	lm, _, ok, err := l.LandmarksConfidence(g)
+	return lm, ok, err
+}
+
+// LandmarksConfidence implements ConfidentLandmarker: the confidence is
+// the detection score q of the face squashed into [0,1] as q/(q+10) (0.33
+// at pigo's default threshold of 5, 0.75 at 30).
+func (l *FaceLandmarker) LandmarksConfidence(g *raster.Gray) ([68][2]float32, float32, bool, error) {
 	var out [68][2]float32
 	ds := l.det.Detect(g)
 	if len(ds) == 0 {
-		return out, false, nil
+		return out, 0, false, nil
 	}
 	best := ds[0]
 	for _, d := range ds[1:] {
@@ -49,7 +57,7 @@ func (l *FaceLandmarker) Landmarks(g *raster.Gray) ([68][2]float32, bool, error)
 	for i, p := range s {
 		out[i] = [2]float32{float32(p.X), float32(p.Y)}
 	}
-	return out, true, nil
+	return out, max(0, best.Score) / (max(0, best.Score) + 10), true, nil
 }
 
 // NeutralShape implements NeutralShaper: the model's mean shape.

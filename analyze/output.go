@@ -24,15 +24,18 @@ func (r *run) single(ctx context.Context, src Source) error {
 	if err != nil {
 		return err
 	}
+	if err := r.openOutputs(); err != nil {
+		return err
+	}
 	r.res.Frames = 1
-	lm, ok, err := r.opt.Landmarker.Landmarks(g)
+	lm, conf, ok, err := landmarksConfidence(r.opt.Landmarker, g)
 	if err != nil {
 		return fmt.Errorf("face detection: %w", err)
 	}
 	var m au.Measurement
 	n := len(au.AUs)
 	if !ok {
-		r.writeRow(0, false, &m)
+		r.writeRow(0, false, &m, g, 0)
 		r.tl.Add(make([]float32, n), 0, false)
 		return fmt.Errorf("%w in the image", ErrNoFace)
 	}
@@ -44,7 +47,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 		return err
 	}
 	r.res.Tracked = 1
-	r.writeRow(0, true, &m)
+	r.writeRow(0, true, &m, g, conf)
 	r.tl.Add(m.Intensity, m.Expression, true)
 	r.ring = []frameRec{{both: m.Intensity, right: m.Right, left: m.Left, ok: false}}
 	r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's neutral mean shape, not the person's own neutral face")

@@ -40,6 +40,10 @@ const Scale = 0.5
 // PresenceThreshold is the intensity (0–5) from which an AU counts as present.
 const PresenceThreshold = 0.45
 
+// maxResidual is the normalised Lucas–Kanade residual from which a point
+// counts as lost.
+const maxResidual = 0.6
+
 // ErrLost reports that the face could not be tracked in a frame.
 var ErrLost = errors.New("au: face lost")
 
@@ -56,7 +60,12 @@ type Measurement struct {
 	// Expression is the RMS displacement explained by the AU basis, same
 	// units; less noisy than Motion.
 	Expression float32
-	// Confidence is the fraction of points tracked with a small residual.
+	// Confidence is how well the face was followed in this frame, in [0,1]:
+	// the mean over all tracked points of 1 − r/rmax, where r is a point's
+	// normalised Lucas–Kanade residual and rmax (0.6) the residual at which
+	// a point counts as lost (lost points count 0). 1 is a perfect match of
+	// every point's patch with the reference; it falls with blur, occlusion,
+	// lighting the gain model cannot absorb, and points lost.
 	Confidence float32
 	// Pose relative to the reference: scale, rotation (radians), translation (px).
 	Scale, Rotation, TX, TY float32
@@ -234,6 +243,7 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	w, h := e.box[2], e.box[3]
 	e.pyr.build(frame, x0, y0, w, h)
 	tracked := 0
+	var quality float32
 	for i := range e.refPts {
 		// Start from where the point was last frame.
 		gx := float32(e.prevPts[i][0] - float64(x0))
@@ -248,9 +258,10 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 			qx, qy = gx, gy
 		}
 		qx, qy, res, ok = trackPoint(e.pyr.lv[0], &e.tpl[0][i], qx, qy, e.buf)
-		e.ok[i] = ok && res < 0.6
+		e.ok[i] = ok && res < maxResidual
 		if e.ok[i] {
 			tracked++
+			quality += 1 - res/maxResidual
 			e.cur[i] = [2]float64{float64(qx) + float64(x0), float64(qy) + float64(y0)}
 		}
 	}
@@ -264,7 +275,7 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 			wts = append(wts, 1)
 		}
 	}
-	m.Confidence = float32(tracked) / float32(numPoints)
+	m.Confidence = quality / float32(numPoints)
 	if len(src) < len(stablePoints)/2 || tracked < numPoints/2 {
 		clearAUs(m)
 		return fmt.Errorf("%w: %d of %d points tracked", ErrLost, tracked, numPoints)

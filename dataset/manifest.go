@@ -1,5 +1,5 @@
 // Package dataset reads and writes the manifest CSV that describes a set of
-// labelled samples (DESIGN.md), converts the official annotation sheets of the
+// labelled samples (docs/manifest.md), converts the official annotation sheets of the
 // public micro-expression datasets into manifests, and splits manifests into
 // leak-free training and test folds (LOSO, subject-grouped k-fold, holdout).
 package dataset

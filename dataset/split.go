@@ -286,7 +286,11 @@ func KFold(samples []Sample, k int, seed uint64) ([]Fold, error) {
 		return nil, fmt.Errorf("kfold: need k >= 2, have %d", k)
 	}
 	if k > len(gs) {
-		return nil, fmt.Errorf("kfold: %d folds but only %d subjects", k, len(gs))
+		noun := "subjects"
+		if len(gs) == 1 {
+			noun = "subject"
+		}
+		return nil, fmt.Errorf("kfold: %d folds but only %d %s", k, len(gs), noun)
 	}
 	labels := distinct(samples, func(s *Sample) string { return s.Label })
 	li := map[string]int{}

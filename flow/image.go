@@ -9,7 +9,7 @@ import (
 
 // Flow images store u, v and optical strain in the R, G and B channels of
 // an 8-bit RGB image, the layout of the STSTNet and HTNet data releases that
-// tell's manifests accept (DESIGN.md, column `flow`).
+// tell's manifests accept (docs/manifest.md, column `flow`).
 //
 // Normalisation. With a positive scale s (EncodeImage's scale argument),
 // the mapping is fixed and invertible up to quantisation:

@@ -2,7 +2,7 @@
 // way the micro-expression literature does: accuracy, per-class precision,
 // recall and F1, confusion matrices, UF1 and UAR pooled over folds
 // (RESEARCH.md §3), AU-detection F1, spotting F1 under the IoU >= 0.5 rule,
-// bootstrap confidence intervals and the metrics.json file of DESIGN.md.
+// bootstrap confidence intervals and the metrics.json file (docs/outputs.md).
 package metrics
 
 import (

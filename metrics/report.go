@@ -9,7 +9,7 @@ import (
 	"github.com/tell-project/tell/atomicfile"
 )
 
-// Report is the content of metrics.json (DESIGN.md). UF1 and UAR are computed
+// Report is the content of metrics.json (docs/outputs.md). UF1 and UAR are computed
 // from the confusion pooled over all folds, not averaged over folds.
 type Report struct {
 	Protocol  string                `json:"protocol"`
@@ -22,8 +22,7 @@ type Report struct {
 	Confusion [][]int               `json:"confusion"`
 	Folds     []FoldReport          `json:"folds"`
 	Seconds   float64               `json:"seconds"`
-	// UF1CI and UARCI are bootstrap intervals (additions to the DESIGN.md
-	// fields; absent when not computed).
+	// UF1CI and UARCI are bootstrap intervals (absent when not computed).
 	UF1CI *CI `json:"uf1_ci,omitempty"`
 	UARCI *CI `json:"uar_ci,omitempty"`
 	// PerDataset scores each source dataset of a composite set on its own

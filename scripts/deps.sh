@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
-# deps.sh installs the Debian packages that tell's tests and demo use, only
-# those missing, then downloads the Go modules. Safe to run repeatedly.
-#   libdlib-data  dlib's 68-point landmark model (/usr/share/dlib/)
-#   ffmpeg        video decoding and encoding (ffmpeg, ffprobe)
-#   chromium      headless check that report.html renders without errors
-#   python3-numpy reads nn's safetensors checkpoints back in Python (nn tests)
+# deps.sh [demo|screenshot|test] installs what a make target needs, only the
+# Debian packages missing, then the pinned models when the target uses them,
+# then downloads the Go modules. Safe to run repeatedly. Without an
+# argument: test (everything).
+#   libdlib-data  dlib's 68-point landmark model (/usr/share/dlib/)   demo, test
+#   ffmpeg        video decoding and encoding (ffmpeg, ffprobe)       demo, test
+#   chromium      headless rendering of report.html                  screenshot, test
+#   python3-numpy reads nn's safetensors checkpoints back in Python   test
 #   npm           fetches the pinned pretrained expression models (when no npm
-#                 is on PATH already), see scripts/install-models.sh
-# Then the models of models/pins.txt go into the models folder (TELL_MODELS,
-# default ~/.local/share/tell/models) and the Go modules are downloaded.
+#                 is on PATH already), see scripts/install-models.sh test
+# The models of models/pins.txt go into the models folder (TELL_MODELS,
+# default ~/.local/share/tell/models). The demo does not use them (yet):
+# tell analyze runs without them, on AU geometry.
 set -euo pipefail
-pkgs=(libdlib-data ffmpeg chromium python3-numpy)
+models=0
+case "${1:-test}" in
+demo) pkgs=(libdlib-data ffmpeg) ;;
+screenshot) pkgs=(libdlib-data ffmpeg chromium) ;;
+test)
+	pkgs=(libdlib-data ffmpeg chromium python3-numpy)
+	models=1
+	;;
+*)
+	echo "usage: scripts/deps.sh [demo|screenshot|test]" >&2
+	exit 2
+	;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-command -v npm >/dev/null || missing+=(npm)
+if ((models)); then
+	command -v npm >/dev/null || missing+=(npm)
+fi
 if ((${#missing[@]})); then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-"$(dirname "$0")/install-models.sh"
+if ((models)); then
+	"$(dirname "$0")/install-models.sh"
+fi
 go mod download

@@ -1,11 +1,16 @@
 package synth
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -209,13 +214,85 @@ func TestWrite(t *testing.T) {
 	if len(rows) != 3 || rows[0][0] != "sample" || rows[1][2] != clips[0].Events[0].Label {
 		t.Fatalf("manifest rows %v", rows)
 	}
-	onset, _ := strconv.Atoi(rows[1][6])
-	if onset != clips[0].Events[0].Onset {
-		t.Errorf("onset %d, want %d", onset, clips[0].Events[0].Onset)
+	// Frame numbers start at 1 (as tell analyze's frames.csv): the
+	// manifest's apex names the PNG that shows the apex.
+	apex, _ := strconv.Atoi(rows[1][7])
+	if apex != clips[0].Events[0].Apex+1 {
+		t.Errorf("apex %d, want %d", apex, clips[0].Events[0].Apex+1)
+	}
+	pf, err := os.Open(filepath.Join(dir, "clip000", fmt.Sprintf("img%05d.png", apex)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(pf)
+	pf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clips[0].Frame(clips[0].Events[0].Apex, nil); !bytes.Equal(toRGBA(img).Pix, want.Pix) {
+		t.Error("the PNG the manifest's apex names is not the apex frame")
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "clip000"))
 	if len(ents) != clips[0].Frames+1 { // frames + truth.csv
 		t.Errorf("%d files for %d frames", len(ents), clips[0].Frames)
+	}
+	truth, _ := os.ReadFile(filepath.Join(dir, "clip000", "truth.csv"))
+	if lines := strings.Split(string(truth), "\n"); !strings.HasPrefix(lines[1], "1,") {
+		t.Errorf("truth.csv's first frame: %q, want frame 1", lines[1])
+	}
+}
+
+func toRGBA(img image.Image) *image.RGBA {
+	out := image.NewRGBA(img.Bounds())
+	draw.Draw(out, out.Rect, img, image.Point{}, draw.Src)
+	return out
+}
+
+// TestWriteNoFrames writes MP4 only: no PNGs, every frame in the video, in
+// order, and a manifest that names the video.
+func TestWriteNoFrames(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	clips, err := Plan(testFace(t), Config{Seed: 6, FPS: 30, Width: 64, Height: 64, Scale: 0.5}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clips[0]
+	dir := t.TempDir()
+	if err := Write(context.Background(), dir, clips, WriteOptions{MP4: true, NoFrames: true}); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "clip000"))
+	if len(ents) != 1 || ents[0].Name() != "truth.csv" {
+		t.Errorf("clip folder holds %v, want only truth.csv", ents)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "manifest.csv"))
+	rows, _ := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if len(rows) != 2 || rows[1][4] != "" || rows[1][5] != "clip000.mp4" {
+		t.Fatalf("manifest %q", rows)
+	}
+	// Decode the MP4 to grey frames: the count, and each frame close to
+	// the rendered one (H.264 at CRF 12 is nearly lossless).
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-i", filepath.Join(dir, "clip000.mp4"), "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1")
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(raw) / (c.W * c.H); n != c.Frames {
+		t.Fatalf("MP4 has %d frames, want %d", n, c.Frames)
+	}
+	for _, f := range []int{0, c.Events[0].Apex, c.Frames - 1} {
+		want := c.Frame(f, nil)
+		var diff float64
+		for i := 0; i < c.W*c.H; i++ {
+			p := want.Pix[4*i : 4*i+3]
+			y := 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+			diff += math.Abs(y - float64(raw[f*c.W*c.H+i]))
+		}
+		if diff /= float64(c.W * c.H); diff > 4 {
+			t.Errorf("frame %d: mean difference %.1f grey levels from the rendered frame", f, diff)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tell-project/tell/atomicfile"
 )
@@ -21,26 +24,38 @@ import (
 type WriteOptions struct {
 	// MP4 also encodes each clip as DIR/NAME.mp4 when ffmpeg is on PATH.
 	MP4 bool
+	// NoFrames skips the PNG frames: MP4 only (ffmpeg required), for demos
+	// and for videos too long to keep as images.
+	NoFrames bool
 	// Progress, when set, is called after each clip.
 	Progress func(done, total int)
 }
 
-// ManifestHeader is the header of manifest.csv: DESIGN.md's manifest columns
+// FirstFrame is the number of a clip's first frame in everything Write
+// writes (PNG names, truth.csv, the manifest): 1, as tell analyze numbers
+// frames.csv (OpenFace's convention). Clip and Event count from 0.
+const FirstFrame = 1
+
+// ManifestHeader is the header of manifest.csv: docs/manifest.md's columns
 // plus synth's ground truth (kind, fps, frame count, event index).
 var ManifestHeader = []string{"sample", "subject", "label", "dataset", "frames", "video", "onset", "apex", "offset", "aus", "emotion", "kind", "fps", "n_frames", "event"}
 
-// Write renders clips into dir: DIR/NAME/img00000.png.. (frames),
-// DIR/NAME/truth.csv (per-frame true AU intensities), DIR/NAME.mp4 (when
-// asked and ffmpeg exists) and DIR/manifest.csv with one row per event.
-// Every file is written to a temporary name and renamed, so an interrupted
-// run leaves no half-written file under a final name.
+// Write renders clips into dir: DIR/NAME/img00001.png.. (frames, unless
+// NoFrames), DIR/NAME/truth.csv (per-frame true AU intensities),
+// DIR/NAME.mp4 (when asked and ffmpeg exists) and DIR/manifest.csv with one
+// row per event. Frames are numbered from FirstFrame everywhere. Every file
+// is written to a temporary name and renamed, so an interrupted run leaves
+// no half-written file under a final name. Frames render on all CPUs.
 func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) error {
+	ffmpeg := ""
+	if opt.MP4 || opt.NoFrames {
+		ffmpeg, _ = exec.LookPath("ffmpeg")
+	}
+	if opt.NoFrames && ffmpeg == "" {
+		return fmt.Errorf("synth: no frames and no MP4: ffmpeg is not on PATH (install it with: sudo apt-get install ffmpeg)")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("synth: %w", err)
-	}
-	ffmpeg := ""
-	if opt.MP4 {
-		ffmpeg, _ = exec.LookPath("ffmpeg")
 	}
 	// A manifest left by an earlier run would describe clips this run is
 	// overwriting; it is rewritten at the end.
@@ -68,15 +83,17 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 		return fmt.Errorf("%w (%d of %d clips finished, listed in %s)", err, done, len(clips), partial)
 	}
 	for i, c := range clips {
-		if err := writeClip(ctx, filepath.Join(dir, c.Name), c); err != nil {
-			return stop(i, err)
-		}
-		video := ""
+		video, frames := "", c.Name
+		mp4 := ""
 		if ffmpeg != "" {
 			video = c.Name + ".mp4"
-			if err := encodeMP4(ctx, ffmpeg, filepath.Join(dir, c.Name), filepath.Join(dir, video), c.FPS); err != nil {
-				return stop(i, err)
-			}
+			mp4 = filepath.Join(dir, video)
+		}
+		if opt.NoFrames {
+			frames = ""
+		}
+		if err := writeClip(ctx, filepath.Join(dir, c.Name), c, !opt.NoFrames, ffmpeg, mp4); err != nil {
+			return stop(i, err)
 		}
 		for k, e := range c.Events {
 			sample := c.Name
@@ -84,8 +101,8 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 				sample = fmt.Sprintf("%s_e%d", c.Name, k)
 			}
 			rows = append(rows, []string{
-				sample, c.Subject, e.Label, "synth", c.Name, video,
-				strconv.Itoa(e.Onset), strconv.Itoa(e.Apex), strconv.Itoa(e.Offset),
+				sample, c.Subject, e.Label, "synth", frames, video,
+				strconv.Itoa(e.Onset + FirstFrame), strconv.Itoa(e.Apex + FirstFrame), strconv.Itoa(e.Offset + FirstFrame),
 				e.AUString(), e.Label, e.Kind, strconv.FormatFloat(c.FPS, 'g', -1, 64),
 				strconv.Itoa(c.Frames), strconv.Itoa(k),
 			})
@@ -101,31 +118,142 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 // when it stops early: the clips that were finished.
 const PartialManifest = "manifest.partial.csv"
 
-func writeClip(ctx context.Context, dir string, c *Clip) error {
+// writeClip writes one clip's truth.csv and, as asked, its PNG frames and
+// its MP4 (frames piped to ffmpeg as raw RGBA, encoded as they render).
+func writeClip(ctx context.Context, dir string, c *Clip, pngs bool, ffmpeg, mp4 string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("synth: %w", err)
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	var img *image.RGBA
+	var enc *mp4Encoder
+	if mp4 != "" {
+		if enc, err = startMP4(ctx, ffmpeg, mp4, c); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				enc.abort()
+			}
+		}()
+	}
 	aus := AUs()
 	truth := [][]string{append([]string{"frame", "label"}, auColumns(aus)...)}
-	for t := 0; t < c.Frames; t++ {
+	pngEnc := png.Encoder{CompressionLevel: png.BestSpeed}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	imgs := make([]*image.RGBA, workers)
+	errs := make([]error, workers)
+	for t0 := 0; t0 < c.Frames; t0 += workers {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		img = c.Frame(t, img)
-		name := filepath.Join(dir, fmt.Sprintf("img%05d.png", t))
-		if err := atomicfile.Write(name, func(f io.Writer) error { return enc.Encode(f, img) }); err != nil {
+		n := min(workers, c.Frames-t0)
+		var wg sync.WaitGroup
+		for k := 0; k < n; k++ {
+			wg.Add(1)
+			go func(k int) {
+				defer wg.Done()
+				t := t0 + k
+				imgs[k] = c.Frame(t, imgs[k])
+				errs[k] = nil
+				if pngs {
+					name := filepath.Join(dir, fmt.Sprintf("img%05d.png", t+FirstFrame))
+					errs[k] = atomicfile.Write(name, func(f io.Writer) error { return pngEnc.Encode(f, imgs[k]) })
+				}
+			}(k)
+		}
+		wg.Wait()
+		for k := 0; k < n; k++ {
+			if errs[k] != nil {
+				return errs[k]
+			}
+			if enc != nil {
+				if err := enc.write(imgs[k]); err != nil {
+					return err
+				}
+			}
+			t := t0 + k
+			m, label := c.Truth(t)
+			row := []string{strconv.Itoa(t + FirstFrame), label}
+			for _, a := range aus {
+				row = append(row, strconv.FormatFloat(m[a], 'f', 4, 64))
+			}
+			truth = append(truth, row)
+		}
+	}
+	if enc != nil {
+		if err := enc.finish(); err != nil {
 			return err
 		}
-		m, label := c.Truth(t)
-		row := []string{strconv.Itoa(t), label}
-		for _, a := range aus {
-			row = append(row, strconv.FormatFloat(m[a], 'f', 4, 64))
-		}
-		truth = append(truth, row)
 	}
 	return writeCSV(filepath.Join(dir, "truth.csv"), truth)
+}
+
+// mp4Encoder is an ffmpeg process encoding raw RGBA frames from its stdin
+// into a temporary file renamed to out by finish.
+type mp4Encoder struct {
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	stderr   bytes.Buffer
+	tmp, out string
+}
+
+func startMP4(ctx context.Context, ffmpeg, out string, c *Clip) (*mp4Encoder, error) {
+	e := &mp4Encoder{tmp: strings.TrimSuffix(out, ".mp4") + ".tmp.mp4", out: out}
+	e.cmd = exec.CommandContext(ctx, ffmpeg, "-y", "-nostdin", "-loglevel", "error",
+		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", c.W, c.H),
+		"-framerate", strconv.FormatFloat(c.FPS, 'g', -1, 64), "-i", "pipe:0",
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p",
+		"-movflags", "+faststart", "-f", "mp4", e.tmp)
+	e.cmd.Stderr = &e.stderr
+	var err error
+	if e.stdin, err = e.cmd.StdinPipe(); err != nil {
+		return nil, fmt.Errorf("synth: ffmpeg: %w", err)
+	}
+	if err := e.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("synth: starting ffmpeg for %s: %w", out, err)
+	}
+	return e, nil
+}
+
+func (e *mp4Encoder) write(img *image.RGBA) error {
+	if _, err := e.stdin.Write(img.Pix); err != nil {
+		return e.fail(err)
+	}
+	return nil
+}
+
+func (e *mp4Encoder) fail(err error) error {
+	e.stdin.Close()
+	werr := e.cmd.Wait()
+	os.Remove(e.tmp)
+	if werr != nil {
+		err = werr
+	}
+	return fmt.Errorf("synth: ffmpeg encoding %s: %w: %s", e.out, err, strings.TrimSpace(e.stderr.String()))
+}
+
+func (e *mp4Encoder) finish() error {
+	if err := e.stdin.Close(); err != nil {
+		return e.fail(err)
+	}
+	if err := e.cmd.Wait(); err != nil {
+		os.Remove(e.tmp)
+		return fmt.Errorf("synth: ffmpeg encoding %s: %w: %s", e.out, err, strings.TrimSpace(e.stderr.String()))
+	}
+	if err := os.Rename(e.tmp, e.out); err != nil {
+		os.Remove(e.tmp)
+		return fmt.Errorf("synth: %w", err)
+	}
+	return nil
+}
+
+// abort stops ffmpeg and removes its half-written file.
+func (e *mp4Encoder) abort() {
+	e.stdin.Close()
+	if e.cmd.Process != nil {
+		e.cmd.Process.Kill()
+	}
+	e.cmd.Wait()
+	os.Remove(e.tmp)
 }
 
 func auColumns(aus []int) []string {
@@ -134,22 +262,6 @@ func auColumns(aus []int) []string {
 		out[i] = fmt.Sprintf("AU%02d", a)
 	}
 	return out
-}
-
-func encodeMP4(ctx context.Context, ffmpeg, frames, out string, fps float64) error {
-	tmp := strings.TrimSuffix(out, ".mp4") + ".tmp.mp4"
-	cmd := exec.CommandContext(ctx, ffmpeg, "-y", "-loglevel", "error",
-		"-framerate", strconv.FormatFloat(fps, 'g', -1, 64),
-		"-i", filepath.Join(frames, "img%05d.png"),
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p", tmp)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("synth: ffmpeg encoding %s: %w: %s", out, err, strings.TrimSpace(string(msg)))
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("synth: %w", err)
-	}
-	return nil
 }
 
 func writeCSV(path string, rows [][]string) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,6 +24,12 @@ var ErrNoFFmpeg = errors.New("ffmpeg not found")
 
 // maxStderr bounds how much of ffmpeg's error output is kept for messages.
 const maxStderr = 4096
+
+// ErrIncomplete is returned (wrapped) instead of io.EOF when a video ends
+// before the frames its container announces, or when ffmpeg reported
+// errors while decoding it: a truncated or damaged file. The frames already
+// returned are good; the rest is missing.
+var ErrIncomplete = errors.New("incomplete video")
 
 // videoSource streams grey frames from an ffmpeg subprocess.
 type videoSource struct {
@@ -102,11 +109,44 @@ func lookFFmpeg(name string) (string, error) {
 	return p, nil
 }
 
-// probeVideo reads the first video stream's size, rate and frame count
-// with ffprobe.
+// checkComplete is the verdict at ffmpeg's clean end of output: io.EOF when
+// every announced frame came and ffmpeg said nothing, else ErrIncomplete
+// with the counts and ffmpeg's words.
+func (s *videoSource) checkComplete() error {
+	var why []string
+	if want := s.info.Frames; want > 0 && s.next < want-frameSlack(want) {
+		why = append(why, fmt.Sprintf("decoded %d of the %d frames the container announces", s.next, want))
+		if s.info.Duration > 0 {
+			why[0] += fmt.Sprintf(" (%.2f of %.2f s)", float64(s.next)/s.info.FPS, s.info.Duration)
+		}
+	}
+	if msg := strings.TrimSpace(s.stderr.String()); msg != "" {
+		why = append(why, "ffmpeg reported: "+firstLine(msg, nil))
+		if len(why) == 1 {
+			n := fmt.Sprintf("%d frames", s.next)
+			if s.next == 1 {
+				n = "1 frame"
+			}
+			why[0] = "after " + n + ", " + why[0]
+		}
+	}
+	if len(why) == 0 {
+		return io.EOF
+	}
+	return fmt.Errorf("video: %s: %w (truncated or damaged file): %s", s.info.Path, ErrIncomplete, strings.Join(why, "; "))
+}
+
+// frameSlack is how many frames short of the container's count a decode
+// may end and still be complete: ffmpeg's constant-rate resampling of a
+// variable-rate file can drop a frame or two, never a hundredth.
+func frameSlack(n int) int { return max(2, n/100) }
+
+// probeVideo reads the first video stream's size, rate, frame count and
+// duration with ffprobe. Frames is the container's count, or the duration
+// times the rate when the container gives no count (Matroska, WebM).
 func probeVideo(ctx context.Context, probe, path string) (Info, error) {
 	cmd := exec.CommandContext(ctx, probe, "-v", "error", "-select_streams", "v:0",
-		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames",
+		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration",
 		"-of", "json", path)
 	var stderr tailBuffer
 	stderr.max = maxStderr
@@ -121,6 +161,10 @@ func probeVideo(ctx context.Context, probe, path string) (Info, error) {
 			AvgFrameRate  string `json:"avg_frame_rate"`
 			RFrameRate    string `json:"r_frame_rate"`
 			NbFrames      string `json:"nb_frames"`
+			Duration      string `json:"duration"`
+		}
+		Format struct {
+			Duration string `json:"duration"`
 		}
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -141,8 +185,16 @@ func probeVideo(ctx context.Context, probe, path string) (Info, error) {
 		return Info{}, fmt.Errorf("video: %s: no usable frame rate (avg %q, r %q)", path, st.AvgFrameRate, st.RFrameRate)
 	}
 	info := Info{Path: path, Width: st.Width, Height: st.Height, FPS: fps, Frames: -1}
+	for _, d := range []string{st.Duration, r.Format.Duration} {
+		if v, err := strconv.ParseFloat(d, 64); err == nil && v > 0 && !math.IsInf(v, 0) {
+			info.Duration = v
+			break
+		}
+	}
 	if n, err := strconv.Atoi(st.NbFrames); err == nil && n > 0 {
 		info.Frames = n
+	} else if info.Duration > 0 && info.Duration*fps < 1e9 {
+		info.Frames = int(math.Round(info.Duration * fps))
 	}
 	return info, nil
 }
@@ -181,7 +233,7 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 		case ctx.Err() != nil:
 			s.err = ctx.Err()
 		case err == io.EOF && werr == nil && s.next > 0:
-			s.err = io.EOF
+			s.err = s.checkComplete()
 		case werr != nil || s.next == 0:
 			s.err = fmt.Errorf("video: ffmpeg cannot decode %s: %s", s.info.Path, firstLine(s.stderr.String(), werr))
 		default: // a partial last frame: ffmpeg ended early

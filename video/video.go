@@ -42,6 +42,9 @@ type Info struct {
 	Height int     //
 	FPS    float64 // frames per second that Time is based on
 	Frames int     // number of frames, -1 when unknown
+	// Duration is the length in seconds the container announces (videos;
+	// 0 when unknown).
+	Duration float64
 }
 
 // Source yields frames in order. Next returns io.EOF after the last frame.

@@ -330,10 +330,93 @@ func TestVideoErrors(t *testing.T) {
 				break
 			}
 		}
-		if err != io.EOF && (err == nil || !strings.Contains(err.Error(), "cut.mkv")) {
+		if err == io.EOF || err == nil || !strings.Contains(err.Error(), "cut.mkv") {
 			t.Errorf("cut video: %v", err)
 		}
 		src.Close()
+	}
+}
+
+// TestVideoTruncated cuts videos short the way an interrupted copy or
+// download does: the decoder must end with ErrIncomplete naming the counts,
+// never with a clean io.EOF after a fraction of the frames.
+func TestVideoTruncated(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("skipping: ffmpeg not installed")
+	}
+	dir := t.TempDir()
+	// An MP4 with its index at the front (as cameras and "faststart" write
+	// it): ffprobe announces every frame although half the data is gone.
+	mp4 := filepath.Join(dir, "clip.mp4")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=30",
+		"-t", "4", "-pix_fmt", "yuv420p", "-c:v", "mpeg4", "-q:v", "2", "-movflags", "+faststart", mp4)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, msg)
+	}
+	mkv := makeVideo(t, 40, 32, 24)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, path string
+		want       int
+	}{{"mp4", mp4, 120}, {"mkv", mkv, 40}} {
+		t.Run(c.name, func(t *testing.T) {
+			n := decodeAll(t, c.path)
+			if n != c.want {
+				t.Fatalf("whole file: %d frames, want %d", n, c.want)
+			}
+			data, err := os.ReadFile(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cut := filepath.Join(t.TempDir(), "cut."+c.name)
+			if err := os.WriteFile(cut, data[:len(data)/2], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, err := Open(ctx, cut, Options{})
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer src.Close()
+			if got := src.Info().Frames; got != c.want {
+				t.Errorf("Info().Frames = %d, want the announced %d", got, c.want)
+			}
+			frames := 0
+			for {
+				_, err = src.Next(ctx)
+				if err != nil {
+					break
+				}
+				frames++
+			}
+			if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "cut."+c.name) {
+				t.Fatalf("after %d frames: %v, want ErrIncomplete naming the file", frames, err)
+			}
+			if frames >= c.want || !strings.Contains(err.Error(), fmt.Sprintf("of the %d frames", c.want)) && !strings.Contains(err.Error(), "ffmpeg reported") {
+				t.Errorf("after %d frames: %v", frames, err)
+			}
+			t.Logf("%d frames, then: %v", frames, err)
+		})
+	}
+}
+
+func decodeAll(t *testing.T, path string) int {
+	t.Helper()
+	ctx := context.Background()
+	src, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	n := 0
+	for {
+		_, err := src.Next(ctx)
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("%s: frame %d: %v", path, n, err)
+		}
+		n++
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,17 +24,29 @@ func analyzeCommand() command {
 		usage: `usage: tell analyze INPUT [--out DIR] [flags]
 
 INPUT is an image, a folder of frames (.png/.jpg, natural name order) or a
-video (read through ffmpeg). Writes, atomically:
-  DIR/frames.csv   per frame: frame, timestamp, face_id, confidence, success,
-                   x_0..x_67, y_0..y_67, AUxx_r (0-5), AUxx_c (0/1)
-                   (OpenFace's layout; frame numbers start at 1)
+video (read through ffmpeg). Writes:
+  DIR/frames.csv   one row per frame in OpenFace 2.x FeatureExtraction's
+                   columns: frame (from 1), face_id, timestamp, confidence
+                   (the tracker's per frame; the detector's for an image),
+                   success, pose_Tx..pose_Tz (mm) and pose_Rx..pose_Rz
+                   (radians) from the 68 landmarks and a 3D mean face with
+                   OpenFace's default camera (focal 500 px at 640x480,
+                   centred), x_0..x_67, y_0..y_67, AUxx_r (0-5), AUxx_c
+                   (0/1); then AUxx_flow (0-5, from dense optical flow) and
+                   AUxx_strain per AU region
   DIR/events.json  spotted expressions: onset/apex/offset (frame numbers as
                    in frames.csv, and seconds), micro or macro, AUs with
-                   intensity and side, emotion prior, label, chain of thought
+                   intensity (0-5), FACS letter and side, emotion
+                   probabilities, label and its probability, chain of thought
   DIR/report.html  self-contained report: AU timeline, intervals, faces,
                    optical flow, explanations
-If the run fails part-way (unreadable frame, no face at all), the outputs
-are still written and marked "partial" with the reason, and tell exits 1.
+The outputs are made in a new folder beside DIR and replace DIR only when
+the run ends. A run that fails before the first frame (missing or
+unreadable input) writes nothing. An existing DIR must hold only an earlier
+run's outputs; a finished one is replaced only with --force. If the run
+stops part-way (a truncated or damaged video, an unreadable frame, no face
+at all, Ctrl-C), the outputs are written marked "partial" with the reason,
+and tell exits 1.
 
 The first frame with a face is the neutral reference: start the clip on a
 neutral face. A single image is measured against the landmark model's
@@ -41,6 +54,7 @@ mean shape instead.
 
 Flags:
   --out DIR          output folder (default analysis)
+  --force            replace a finished analysis in DIR
   --fps F            frame rate of a folder of frames (default 30)
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
   --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
@@ -68,6 +82,7 @@ Flags:
 func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("analyze")
 	out := fs.String("out", "analysis", "")
+	force := fs.Bool("force", false, "")
 	fps := fs.Float64("fps", 0, "")
 	model := fs.String("landmarks", "", "")
 	reasoner := fs.String("reasoner", "builtin", "")
@@ -116,7 +131,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := analyze.Options{Out: *out, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels}
+	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels}
 	if *reasoner == "llm" {
 		client, err := lf.client("", log)
 		if err != nil {
@@ -156,9 +171,13 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		}()
 	}
 	res, err := analyze.Run(ctx, pos[0], opt)
-	if res != nil {
-		fmt.Fprintf(env.stdout, "%d frames (%d with a face), %d expression(s) spotted, %.1f frames/s; outputs in %s\n",
-			res.Frames, res.Tracked, len(res.Events), res.FramesPerSecond, *out)
+	if res != nil && (err == nil || errors.Is(err, analyze.ErrPartial)) {
+		status := ""
+		if res.Status != analyze.StatusComplete {
+			status = " (" + res.Status + ")"
+		}
+		fmt.Fprintf(env.stdout, "%s (%d with a face), %s spotted, %.1f frames/s; outputs in %s%s\n",
+			plural(res.Frames, "frame"), res.Tracked, plural(len(res.Events), "expression"), res.FramesPerSecond, *out, status)
 	}
 	return err
 }

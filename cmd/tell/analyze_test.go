@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,13 +21,71 @@ func TestSynthThenAnalyze(t *testing.T) {
 	}
 	res := filepath.Join(dir, "analysis")
 	code, out, errOut = runTell(t, "analyze", filepath.Join(dir, "clip000"), "--out", res, "--quiet")
-	if code != 0 || !strings.Contains(out, "1 expression(s) spotted") {
+	if code != 0 || !strings.Contains(out, "1 expression spotted") {
 		t.Fatalf("analyze: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, name := range []string{"frames.csv", "events.json", "report.html"} {
 		if _, err := os.Stat(filepath.Join(res, name)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestAnalyzeTruncatedAndClobber cuts a synthetic MP4 in half: the run is
+// partial, says why and exits 1. A finished run is not overwritten without
+// --force, and a missing input leaves it untouched.
+func TestAnalyzeTruncatedAndClobber(t *testing.T) {
+	if _, err := face.ResolveModelPath(""); err != nil {
+		t.Skipf("dlib model not installed: %v", err)
+	}
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	dir := t.TempDir()
+	if code, out, errOut := runTell(t, "synth", "--out", dir, "--n", "1", "--seed", "4", "--fps", "30", "--no-frames", "--quiet"); code != 0 {
+		t.Fatalf("synth: exit %d\n%s%s", code, out, errOut)
+	}
+	clip := filepath.Join(dir, "clip000.mp4")
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.mp4")
+	os.WriteFile(cut, data[:len(data)/2], 0o644)
+	res := filepath.Join(dir, "cut-run")
+	code, out, errOut := runTell(t, "analyze", cut, "--out", res, "--quiet")
+	if code != 1 || !strings.Contains(out, "(partial)") || !strings.Contains(errOut, "truncated or damaged") {
+		t.Fatalf("cut clip: exit %d\n%s%s", code, out, errOut)
+	}
+	ev, _ := os.ReadFile(filepath.Join(res, "events.json"))
+	if !strings.Contains(string(ev), `"status": "partial"`) || !strings.Contains(string(ev), "frames the container announces") {
+		t.Errorf("events.json of the cut clip:\n%.400s", ev)
+	}
+	good := filepath.Join(dir, "run1")
+	if code, out, errOut := runTell(t, "analyze", clip, "--out", good, "--quiet"); code != 0 {
+		t.Fatalf("whole clip: exit %d\n%s%s", code, out, errOut)
+	}
+	before, _ := os.ReadFile(filepath.Join(good, "frames.csv"))
+	for _, args := range [][]string{
+		{"analyze", clip, "--out", good, "--quiet"},
+		{"analyze", filepath.Join(dir, "missing.mp4"), "--out", good, "--quiet", "--force"},
+	} {
+		if code, out, errOut := runTell(t, args...); code != 1 {
+			t.Errorf("tell %v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if after, _ := os.ReadFile(filepath.Join(good, "frames.csv")); string(after) != string(before) {
+			t.Errorf("tell %v changed the finished run", args)
+		}
+	}
+	if code, out, errOut := runTell(t, "analyze", clip, "--out", good, "--quiet", "--force"); code != 0 {
+		t.Errorf("--force: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never")); !os.IsNotExist(err) {
+		t.Error("unexpected folder")
+	}
+	code, _, _ = runTell(t, "analyze", filepath.Join(dir, "missing.mp4"), "--out", filepath.Join(dir, "never"), "--quiet")
+	if _, err := os.Stat(filepath.Join(dir, "never")); code != 1 || !os.IsNotExist(err) {
+		t.Errorf("a missing input: exit %d, output folder created (%v)", code, err)
 	}
 }
 

@@ -104,7 +104,7 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 		counts[s.Label]++
 		subjects[s.Subject] = true
 	}
-	fmt.Fprintf(env.stdout, "wrote %s: %d samples, %d subjects, %d notes\n", *out, len(conv.Samples), len(subjects), len(conv.Notes))
+	fmt.Fprintf(env.stdout, "wrote %s: %s, %s, %s\n", *out, plural(len(conv.Samples), "sample"), plural(len(subjects), "subject"), plural(len(conv.Notes), "note"))
 	fmt.Fprintf(env.stdout, "labels: %s\n", countList(counts))
 	if len(conv.Dropped) > 0 {
 		fmt.Fprintf(env.stdout, "left out by --classes %q: %s\n", *classes, countList(conv.Dropped))

@@ -25,7 +25,8 @@ Flags:
   --manifest M     manifest CSV
   --out DIR        output folder
   --cache DIR      prepare cache (default DIR/cache)
-  --bootstrap N    bootstrap resamples (default 1000; 0 for none)`,
+  --bootstrap N    bootstrap resamples (default 1000; 0 for none)
+` + quietUsage,
 		run: runEval,
 	}
 }
@@ -37,6 +38,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	out := fs.String("out", "", "")
 	cache := fs.String("cache", "", "")
 	boot := fs.Int("bootstrap", 1000, "")
+	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	if *boot, err = bootstrapFlag(*boot); err != nil {
 		return err
 	}
-	res, err := merclip.Evaluate(ctx, merclip.EvalOptions{Model: *model, Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: env.stderr, Log: env.log})
+	res, err := merclip.Evaluate(ctx, merclip.EvalOptions{Model: *model, Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)})
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ consistent, au_precision, au_recall) and cost (tokens, latency p50/p90/p99).
                    and uses its strongest spotted expression)
   --landmarks PATH dlib 68-point model for --evidence measured (default:
                    Debian's libdlib-data)
-
+` + quietUsage + `
 ` + llmFlagsUsage,
 		run: runEvalLLM,
 	}
@@ -57,6 +57,7 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 	workers := fs.Int("workers", 2, "samples in flight")
 	evidence := fs.String("evidence", "aus", "aus or measured")
 	landmarks := fs.String("landmarks", "", "dlib model")
+	quiet := quietFlag(fs)
 	lf := addLLMFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -76,7 +77,8 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 	case *evidence != "aus" && *evidence != "measured":
 		return usageErrorf("--evidence %q: want aus or measured", *evidence)
 	}
-	client, err := lf.client("", env.log)
+	log := commandLog(env, *quiet)
+	client, err := lf.client("", log)
 	if err != nil {
 		return err
 	}
@@ -100,10 +102,10 @@ func runEvalLLM(ctx context.Context, env *environment, args []string) error {
 	}
 	mt, err := llmeval.Run(ctx, m, lf.reasoner(client, nil), llmeval.Options{
 		Out: *out, Classes: cls, Limit: *limit, Workers: *workers, Evidence: measure,
-		Model: client.Model(), URL: client.Endpoint(), Logger: env.log,
+		Model: client.Model(), URL: client.Endpoint(), Logger: log,
 		Progress: func(done, total int) {
 			if done == total || done%10 == 0 {
-				env.log.Info("eval-llm", "done", done, "total", total)
+				log.Info("eval-llm", "done", done, "total", total)
 			}
 		},
 	})

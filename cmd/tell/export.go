@@ -48,6 +48,7 @@ then the built-in text is kept. The summary counts llm_rewritten and
 llm_kept; three records in a row that cannot reach the server stop the
 export.
 
+` + quietUsage + `
 ` + llmFlagsUsage,
 		run: runExport,
 	}
@@ -62,6 +63,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	classes := fs.String("classes", "", "label set")
 	abs := fs.Bool("abs", false, "absolute image paths")
 	rewriteWith := fs.String("rewrite-with", "", "LLM server that rephrases the CoT")
+	quiet := quietFlag(fs)
 	lf := addLLMFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -133,7 +135,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		o.BaseDir = filepath.Dir(*out)
 	}
 	if *rewriteWith != "" {
-		client, err := lf.client(*rewriteWith, env.log)
+		client, err := lf.client(*rewriteWith, commandLog(env, *quiet))
 		if err != nil {
 			return usageErrorf("%v", err)
 		}

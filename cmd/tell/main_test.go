@@ -5,6 +5,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -84,5 +87,49 @@ func TestTrainEvalFlagRanges(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "--") {
 			t.Errorf("tell %v: exit %d, stderr %q; want a usage error naming the flag", args, code, errOut)
 		}
+	}
+}
+
+// TestHelpNamesExistingFiles: every file a help text points to (docs,
+// scripts, .md files) exists in the repository.
+func TestHelpNamesExistingFiles(t *testing.T) {
+	re := regexp.MustCompile(`[A-Za-z0-9_./-]+\.(md|sh)\b`)
+	for _, c := range commands() {
+		for _, name := range re.FindAllString(c.usage, -1) {
+			if _, err := os.Stat(filepath.Join("..", "..", name)); err != nil {
+				t.Errorf("tell help %s names %s, which is not in the repository", c.name, name)
+			}
+		}
+	}
+}
+
+// TestQuietEverywhere: every long-running command takes --quiet.
+func TestQuietEverywhere(t *testing.T) {
+	for _, name := range []string{"analyze", "synth", "prepare", "train", "eval", "eval-llm", "export"} {
+		c, _ := lookup(name)
+		if !strings.Contains(c.usage, "--quiet") {
+			t.Errorf("tell help %s does not document --quiet", name)
+		}
+		if code, out, errOut := runTell(t, name, "--quiet", "-h"); code != 0 {
+			t.Errorf("tell %s --quiet -h: exit %d\n%s%s", name, code, out, errOut)
+		}
+	}
+}
+
+// TestNoProgressIntoPipes: a command whose stderr is not a terminal draws
+// no progress bar (no carriage returns).
+func TestNoProgressIntoPipes(t *testing.T) {
+	env := &environment{stderr: &bytes.Buffer{}}
+	if w := progressOut(env, false); w != nil {
+		t.Error("progress bar on a buffer")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	env.stderr = f
+	if w := progressOut(env, false); w != nil {
+		t.Error("progress bar into a file")
 	}
 }

@@ -30,7 +30,8 @@ Flags:
                  the face, once per clip; rows without a face are kept as given)
   --workers N    rows at once (default: one per core)
   --max-pixels N refuse images larger than N pixels before decoding them
-                 (default 50000000)`,
+                 (default 50000000)
+` + quietUsage,
 		run: runPrepare,
 	}
 }
@@ -44,6 +45,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	align := fs.Bool("align", true, "")
 	workers := fs.Int("workers", 0, "")
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
+	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,7 +60,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	kind := merclip.KindOf(samples)
-	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: env.stderr, MaxPixels: *maxPixels})
+	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: progressOut(env, *quiet), MaxPixels: *maxPixels})
 	if err != nil {
 		return err
 	}

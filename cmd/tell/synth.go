@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/tell-project/tell/portrait"
@@ -31,10 +32,12 @@ noise, slight head motion and illumination drift. Two generators:
                   smiling portrait as neutral: the estimator only undoes
                   it, so it is a regression check, not a measurement.
 
-Writes DIR/clipNNN/img00000.png.., DIR/clipNNN/truth.csv (per-frame true
-AUs), DIR/clipNNN.mp4 (when ffmpeg is present) and DIR/manifest.csv (one
-row per expression: sample, subject, label, frames, onset, apex, offset
-(0-based frame indices), aus, emotion, kind, fps, ...).
+Writes DIR/clipNNN/img00001.png.. (frames), DIR/clipNNN/truth.csv (per-frame
+true AUs), DIR/clipNNN.mp4 (when ffmpeg is present) and DIR/manifest.csv
+(one row per expression: sample, subject, label, frames, video, onset,
+apex, offset, aus, emotion, kind, fps, n_frames, event; the columns of
+docs/manifest.md plus synth's truth). Frame numbers start at 1 everywhere,
+as in tell analyze's frames.csv, so truth and analysis line up.
 
 Flags:
   --out DIR        output folder (required)
@@ -50,6 +53,8 @@ Flags:
   --image PATH     another face image; needs --landmarks
   --landmarks CSV  68 "x,y" lines for --image
   --no-mp4         do not encode MP4 files
+  --no-frames      MP4 only, no PNG frames (needs ffmpeg; much faster and
+                   smaller; the manifest's frames column is then empty)
   --subjects K     assign clips round-robin to K pseudo-subjects (the same
                    face) so subject-split protocols can train on them
   --noise STD      sensor noise in grey levels (default 1.5; -1 none)
@@ -58,7 +63,8 @@ Flags:
                    micro-expression, output px (default 0.1,1)
   --macro-amp LO,HI  the same for macro-expressions (default 1.5,6)
   --as-is          muscle model: take the face as neutral instead of
-                   neutralising it first (for a face that does not smile)`,
+                   neutralising it first (for a face that does not smile)
+` + quietUsage,
 		run: runSynth,
 	}
 }
@@ -78,6 +84,8 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	imgPath := fs.String("image", "", "")
 	lmPath := fs.String("landmarks", "", "")
 	noMP4 := fs.Bool("no-mp4", false, "")
+	noFrames := fs.Bool("no-frames", false, "")
+	quiet := quietFlag(fs)
 	noise := fs.Float64("noise", 1.5, "")
 	subjects := fs.Int("subjects", 0, "")
 	modelName := fs.String("model", "basis", "")
@@ -93,6 +101,9 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	}
 	if *out == "" {
 		return usageErrorf("--out is required")
+	}
+	if *noMP4 && *noFrames {
+		return usageErrorf("--no-mp4 and --no-frames together leave nothing to write")
 	}
 	var w, h int
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {
@@ -132,13 +143,14 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = synth.Write(ctx, *out, clips, synth.WriteOptions{MP4: !*noMP4, Progress: func(done, total int) {
-		env.log.Info("clip written", "done", done, "of", total)
+	log := commandLog(env, *quiet)
+	err = synth.Write(ctx, *out, clips, synth.WriteOptions{MP4: !*noMP4, NoFrames: *noFrames, Progress: func(done, total int) {
+		log.Info("clip written", "done", done, "of", total)
 	}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "wrote %d clip(s) and %s\n", len(clips), *out+"/manifest.csv")
+	fmt.Fprintf(env.stdout, "wrote %s and %s\n", plural(len(clips), "clip"), filepath.Join(*out, "manifest.csv"))
 	return nil
 }
 

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/merclip"
 )
 
@@ -28,7 +32,7 @@ A killed run resumes from the last finished fold when run again with the same
 manifest, config and --out.
 
 Flags:
-  --manifest M     manifest CSV (DESIGN.md)
+  --manifest M     manifest CSV (docs/manifest.md)
   --protocol P     loso (leave one subject out), kfold, holdout
   --folds K        folds for kfold (default 5)
   --test-fraction F  test share for holdout (default 0.2)
@@ -40,7 +44,12 @@ Flags:
   --cache DIR      prepare cache (default RUN/cache)
   --bootstrap N    bootstrap resamples (default 1000; 0 for none)
   --no-final       skip the final model
-  --print-config   print the effective config and exit`,
+  --print-config   print the effective config and exit
+` + quietUsage + `
+Before anything is prepared or written, the manifest must meet the
+protocol: at least 2 labels, 2 subjects (loso, holdout) or as many subjects
+as --folds (kfold). A run that fails before a fold finishes removes the
+folders and files it created (an interrupted run keeps them, to resume).`,
 		run: runTrain,
 	}
 }
@@ -60,6 +69,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	boot := fs.Int("bootstrap", 1000, "")
 	noFinal := fs.Bool("no-final", false, "")
 	printCfg := fs.Bool("print-config", false, "")
+	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,15 +96,25 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	if *workers < 0 {
 		return usageErrorf("--workers %d: want 0 (one per core) or more", *workers)
 	}
+	if err := checkProtocol(*manifest, *protocol, *folds, *frac, uint64(cfg.Seed)); err != nil {
+		return err
+	}
+	made, err := snapshotDir(*out)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
 	res, err := merclip.Run(ctx, merclip.RunOptions{
 		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
 		Out: *out, Cache: *cache, Config: cfg, Bootstrap: *boot, NoFinal: *noFinal,
-		Bar: env.stderr, Log: env.log,
+		Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet),
 	})
 	if err != nil {
+		if ctx.Err() == nil {
+			made.cleanup(commandLog(env, *quiet))
+		}
 		return err
 	}
 	r := res.Report
@@ -151,4 +171,82 @@ func loadConfig(path string, seed int64, epochs, workers int) (merclip.Config, e
 		cfg.Train.Workers = workers
 	}
 	return cfg, cfg.Validate()
+}
+
+// checkProtocol reads the manifest (no file is opened but the manifest)
+// and checks what the protocol needs before rows are prepared: two labels,
+// and subjects enough for the split.
+func checkProtocol(manifest, protocol string, folds int, frac float64, seed uint64) error {
+	samples, _, err := merclip.ReadManifest(manifest)
+	if err != nil {
+		return err
+	}
+	labels := map[string]bool{}
+	for _, s := range samples {
+		if s.Label != "" {
+			labels[s.Label] = true
+		}
+	}
+	if len(labels) < 2 {
+		return fmt.Errorf("%s: training needs at least 2 labels, the manifest has %s", manifest, plural(len(labels), "label"))
+	}
+	switch protocol {
+	case "loso":
+		_, err = dataset.LOSO(samples)
+	case "kfold":
+		_, err = dataset.KFold(samples, folds, seed)
+	case "holdout":
+		_, err = dataset.Holdout(samples, frac, seed)
+	default:
+		return usageErrorf("--protocol %q: want loso, kfold or holdout", protocol)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", manifest, err)
+	}
+	return nil
+}
+
+// runDir records what a run folder held before a run, so that a failed
+// run can remove what it made and nothing else.
+type runDir struct {
+	path    string
+	existed bool
+	before  map[string]bool
+}
+
+func snapshotDir(path string) (*runDir, error) {
+	d := &runDir{path: path, before: map[string]bool{}}
+	ents, err := os.ReadDir(path)
+	switch {
+	case err == nil:
+		d.existed = true
+		for _, e := range ents {
+			d.before[e.Name()] = true
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	return d, nil
+}
+
+// cleanup removes the entries the run created, unless a fold finished
+// (its result is work a rerun resumes from), and the folder itself when
+// the run created it and it is left empty.
+func (d *runDir) cleanup(log *slog.Logger) {
+	if done, _ := filepath.Glob(filepath.Join(d.path, "folds", "fold-*.json")); len(done) > 0 && !d.before["folds"] {
+		log.Warn("keeping the failed run's folder: folds finished there", "path", d.path, "folds", len(done))
+		return
+	}
+	ents, err := os.ReadDir(d.path)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !d.before[e.Name()] {
+			os.RemoveAll(filepath.Join(d.path, e.Name()))
+		}
+	}
+	if !d.existed {
+		os.Remove(d.path)
+	}
 }

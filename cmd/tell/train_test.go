@@ -41,7 +41,7 @@ func TestTrainEvalPrepare(t *testing.T) {
 		t.Fatalf("eval: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, _, errOut = runTell(t, "train", "--manifest", man, "--protocol", "bogus", "--out", run, "--epochs", "1")
-	if code != 1 || !strings.Contains(errOut, `unknown protocol "bogus"`) {
+	if code != 2 || !strings.Contains(errOut, `--protocol "bogus"`) {
 		t.Fatalf("bad protocol: exit %d %s", code, errOut)
 	}
 	code, _, errOut = runTell(t, "train", "--manifest", man)
@@ -51,5 +51,50 @@ func TestTrainEvalPrepare(t *testing.T) {
 	code, out, _ = runTell(t, "train", "--print-config")
 	if code != 0 || !strings.Contains(out, `"focal_gamma": 2`) {
 		t.Fatalf("print-config: exit %d %s", code, out)
+	}
+}
+
+// TestTrainPreconditions: a manifest that cannot meet the protocol is
+// refused before any row is prepared, naming the manifest, and the run
+// folder is not created.
+func TestTrainPreconditions(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, rows string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("sample,subject,label,flow\n"+rows), 0o644)
+		return p
+	}
+	one := write("one.csv", "a,s1,happiness,a.png\nb,s1,surprise,b.png\n")
+	three := write("three.csv", "a,s1,happiness,a.png\nb,s2,surprise,b.png\nc,s3,happiness,c.png\n")
+	same := write("same.csv", "a,s1,happiness,a.png\nb,s2,happiness,b.png\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--manifest", one, "--protocol", "loso"}, "need at least 2 subjects, have 1"},
+		{[]string{"--manifest", one, "--protocol", "holdout"}, "need at least 2 subjects, have 1"},
+		{[]string{"--manifest", three, "--protocol", "kfold", "--folds", "5"}, "5 folds but only 3 subjects"},
+		{[]string{"--manifest", same, "--protocol", "loso"}, "at least 2 labels, the manifest has 1 label"},
+	} {
+		out := filepath.Join(dir, "run")
+		code, _, errOut := runTell(t, append([]string{"train", "--out", out, "--quiet"}, c.args...)...)
+		if code != 1 || !strings.Contains(errOut, c.want) || !strings.Contains(errOut, ".csv") {
+			t.Errorf("train %v: exit %d, %q; want exit 1 naming the manifest and %q", c.args, code, errOut, c.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("train %v created %s", c.args, out)
+		}
+	}
+	// Preconditions met but no row can be prepared (the flow files are
+	// missing): the run fails and removes what it created.
+	missing := write("missing.csv", "a,s1,happiness,a.png\nb,s2,surprise,b.png\nc,s1,surprise,c.png\nd,s2,happiness,d.png\n")
+	out := filepath.Join(dir, "run2")
+	code, _, errOut := runTell(t, "train", "--manifest", missing, "--protocol", "loso", "--out", out, "--quiet", "--epochs", "1")
+	if code != 1 {
+		t.Fatalf("missing flows: exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		ents, _ := os.ReadDir(out)
+		t.Errorf("a failed run left %s behind (%v)", out, ents)
 	}
 }

@@ -1,0 +1,274 @@
+package analyze
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tell-project/tell/atomicfile"
+	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/frames"
+	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/report"
+)
+
+// OutputFiles are the files a run writes into its output folder.
+var OutputFiles = []string{"frames.csv", "events.json", "report.html"}
+
+// ErrOutputExists is returned (wrapped) before a run starts when its output
+// folder holds a finished run and Force is off, or holds files that tell
+// did not write.
+var ErrOutputExists = errors.New("output folder in use")
+
+// ErrPartial is wrapped by the error of a run that stopped part-way and
+// wrote its outputs marked "partial" (truncated video, unreadable frame,
+// no face, cancellation). Callers that report a status map it to
+// "partial", never to success.
+var ErrPartial = errors.New("partial result")
+
+// CheckOutput says whether a run may write to out: it may when out does not
+// exist, is empty, or holds only an earlier run's outputs, and (unless
+// force) that run is not complete. Nothing is changed.
+func CheckOutput(out string, force bool) error {
+	if out == "" {
+		return fmt.Errorf("analyze: no output folder")
+	}
+	st, err := os.Stat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", out, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%w: %s is a file, not a folder", ErrOutputExists, out)
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", out, err)
+	}
+	var foreign []string
+	for _, e := range ents {
+		if !slices.Contains(OutputFiles, e.Name()) {
+			foreign = append(foreign, e.Name())
+		}
+	}
+	if len(foreign) > 0 {
+		if len(foreign) > 3 {
+			foreign = append(foreign[:3], fmt.Sprintf("and %d more", len(foreign)-3))
+		}
+		return fmt.Errorf("%w: %s holds files tell did not write (%s); choose a new or empty --out", ErrOutputExists, out, strings.Join(foreign, ", "))
+	}
+	if force {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(out, "events.json"))
+	if err != nil {
+		return nil // no finished run there
+	}
+	var prev struct {
+		Input  string `json:"input"`
+		Status string `json:"status"`
+	}
+	if json.Unmarshal(b, &prev) == nil && prev.Status == StatusComplete {
+		return fmt.Errorf("%w: %s holds a finished analysis of %s; use --force to replace it, or choose another --out", ErrOutputExists, out, prev.Input)
+	}
+	return nil
+}
+
+// outputs is a run's output folder in the making: a fresh folder beside
+// Out, swapped in by commit.
+type outputs struct {
+	final, tmp string
+	csvFile    *os.File
+	csv        *frames.Writer
+	row        frames.Row
+	shape      face.Shape
+}
+
+// extraColumns are tell's frames.csv columns after OpenFace's: per AU, the
+// intensity measured from dense optical flow in its regions (0–5) and the
+// mean optical strain there; empty where the flow was not computed.
+func extraColumns() []string {
+	var c []string
+	for _, a := range au.AUs {
+		c = append(c, frames.AUName(a)+"_flow", frames.AUName(a)+"_strain")
+	}
+	return c
+}
+
+// openOutputs creates the temporary output folder and starts frames.csv.
+// It runs at the first frame, so that a run failing before it leaves no
+// trace.
+func (r *run) openOutputs() error {
+	final := filepath.Clean(r.opt.Out)
+	parent := filepath.Dir(final)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(final)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	// MkdirTemp makes it private (0700); outputs are ordinary files.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("output folder: %w", err)
+	}
+	f, err := os.Create(filepath.Join(tmp, "frames.csv"))
+	if err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("output: %w", err)
+	}
+	o := &outputs{final: final, tmp: tmp, csvFile: f}
+	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs, Extra: extraColumns()})
+	if err != nil {
+		f.Close()
+		os.RemoveAll(tmp)
+		return fmt.Errorf("frames.csv: %w", err)
+	}
+	o.row.Extra = make([]float64, len(extraColumns()))
+	r.out = o
+	return nil
+}
+
+// writeRow appends frame idx of frame g to frames.csv. A frame without a
+// face has success 0 and zeros, as OpenFace writes it; conf is the
+// detector's or tracker's confidence.
+func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32) {
+	o := r.out
+	row := &o.row
+	row.Frame, row.Timestamp, row.Success = idx+1, float64(idx)/r.fps, ok
+	row.Confidence = math.Round(float64(conf)*100) / 100
+	row.Pose = frames.Pose{}
+	for k := range row.Extra {
+		row.Extra[k] = math.NaN()
+	}
+	if ok {
+		row.Landmarks = m.Landmarks
+		row.Intensity, row.Present = m.Intensity, m.Present
+		for i, p := range m.Landmarks {
+			o.shape[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
+		}
+		if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
+			row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
+		}
+		if m.FlowAge >= 0 && len(m.FlowIntensity) == len(au.AUs) {
+			for i := range au.AUs {
+				row.Extra[2*i] = round3(float64(m.FlowIntensity[i]))
+				row.Extra[2*i+1] = float64(m.Strain[i])
+			}
+		}
+	}
+	// A write error is sticky in the writer and reported by commit.
+	_ = o.csv.Write(row)
+}
+
+// finish writes the outputs, marking them partial when runErr is set, and
+// swaps them in for Out. Without a first frame there is nothing to write.
+func (r *run) finish(runErr error) error {
+	if r.overlay != nil {
+		r.overlay.Close()
+	}
+	if r.out == nil {
+		if runErr == nil {
+			runErr = errors.New("no frames could be read")
+		}
+		return runErr
+	}
+	res := r.res
+	res.Status = StatusComplete
+	res.Seconds = round3(float64(res.Frames) / r.fps)
+	if runErr != nil {
+		res.Status = StatusPartial
+		res.Error = runErr.Error()
+	}
+	if r.nLost > 0 && res.Tracked > 0 {
+		note := fmt.Sprintf("no face tracked in %d stretch(es) of frames, %s in all", r.nLost, plural(res.Frames-res.Tracked, "frame"))
+		if len(r.lost) > 0 {
+			note += fmt.Sprintf("; first: frames %d–%d", r.lost[0].from+1, r.lost[0].to+1)
+		}
+		res.Notes = append(res.Notes, note)
+	}
+	r.rep.Status, r.rep.Error, r.rep.Notes, r.rep.Frames = res.Status, res.Error, res.Notes, res.Frames
+	o := r.out
+	var errs []error
+	if err := o.csv.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
+	}
+	if err := o.csvFile.Sync(); err != nil {
+		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
+	}
+	if err := o.csvFile.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
+	}
+	if err := writeJSON(filepath.Join(o.tmp, "events.json"), res); err != nil {
+		errs = append(errs, err)
+	}
+	if err := atomicfile.Write(filepath.Join(o.tmp, "report.html"), func(w io.Writer) error { return report.Write(w, r.rep) }); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		if err := o.commit(r.log.Warn); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		os.RemoveAll(o.tmp)
+		if runErr != nil {
+			errs = append([]error{runErr}, errs...)
+		}
+		return fmt.Errorf("writing the outputs: %w (%s left as it was)", errors.Join(errs...), o.final)
+	}
+	if runErr != nil {
+		return fmt.Errorf("%w (partial outputs written to %s, marked \"partial\"): %w", runErr, o.final, ErrPartial)
+	}
+	return nil
+}
+
+// commit replaces the final folder by the temporary one: the old folder
+// (an earlier run's outputs, checked before the run) is moved aside,
+// the new one renamed into place, then the old one removed. If the rename
+// fails the old folder is put back.
+func (o *outputs) commit(warn func(string, ...any)) error {
+	old := ""
+	if _, err := os.Lstat(o.final); err == nil {
+		old = o.tmp + ".old"
+		if err := os.Rename(o.final, old); err != nil {
+			return fmt.Errorf("moving the earlier outputs aside: %w", err)
+		}
+	}
+	if err := os.Rename(o.tmp, o.final); err != nil {
+		if old != "" {
+			os.Rename(old, o.final)
+		}
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if old != "" {
+		// Remove only what a run writes: a file someone put there during
+		// the run keeps the old folder, and the warning says where.
+		for _, name := range OutputFiles {
+			os.Remove(filepath.Join(old, name))
+		}
+		if err := os.Remove(old); err != nil {
+			warn("the earlier outputs' folder was not empty and is kept", "path", old, "err", err)
+		}
+	}
+	return nil
+}
+
+// plural is "1 frame", "2 frames".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+)
+
+// quietFlag adds --quiet to a long-running command: no progress bar,
+// warnings and errors only.
+func quietFlag(fs *flag.FlagSet) *bool { return fs.Bool("quiet", false, "") }
+
+// quietUsage is the help line of --quiet.
+const quietUsage = "  --quiet          no progress, warnings and errors only\n"
+
+// progressOut is where progress bars may draw: stderr when it is a terminal
+// and the command is not quiet, else nil. A bar redraws with \r, which in a
+// pipe or a log file is noise, so it never goes there.
+func progressOut(env *environment, quiet bool) io.Writer {
+	if quiet || !isTerminal(env.stderr) {
+		return nil
+	}
+	return env.stderr
+}
+
+// commandLog is the command's logger: env.log, or warnings and errors only
+// when quiet.
+func commandLog(env *environment, quiet bool) *slog.Logger {
+	if !quiet {
+		return env.log
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
