@@ -150,11 +150,13 @@ type Event struct {
 	Kind    string    `json:"kind"` // micro or macro
 	Peak    float64   `json:"peak"` // spotting signal at the apex
 	AUs     []EventAU `json:"aus"`
-	// Emotions are class probabilities: the prototype-match prior of the
-	// AUs, or a trained model's when one labels the events.
-	Emotions   map[string]float64 `json:"emotions"`
-	Label      string             `json:"label"`
-	Confidence float64            `json:"confidence"`
+	// Emotions are the event's class probabilities: the prototype-match
+	// prior of the AUs, or a trained model's when one labels the events.
+	Emotions map[string]float64 `json:"emotions"`
+	// Label is the most probable class of Emotions and Confidence its
+	// probability: the one scorer names the event everywhere.
+	Label      string  `json:"label"`
+	Confidence float64 `json:"confidence"`
 	CoT        cot.CoT            `json:"cot"`
 }
 
@@ -426,24 +428,15 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 		}
 	}
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
-	var c cot.CoT
-	var err error
-	if sr, ok := r.opt.Reasoner.(ScoringReasoner); ok {
-		var probs map[string]float64
-		c, probs, err = sr.ReasonScores(ctx, ev, images)
-		if err == nil {
-			e.Emotions = probs
-		}
-	} else {
-		c, err = r.opt.Reasoner.Reason(ctx, ev, images)
-	}
+	c, probs, err := r.reason(ctx, ev, images)
 	if err != nil {
 		r.log.Warn("reasoner failed; built-in used", "event", e.ID, "err", err)
-		c, err = BuiltinReasoner{}.Reason(ctx, ev, nil)
+		c, probs, err = BuiltinReasoner{}.ReasonScores(ctx, ev, nil)
 	}
 	if err == nil {
+		e.Emotions = probs
+		e.Label, e.Confidence = publish(probs, &c)
 		e.CoT = c
-		e.Label, e.Confidence = c.Conclusion.Label, c.Conclusion.Confidence
 	}
 	r.res.Events = append(r.res.Events, e)
 	r.log.Debug("expression spotted", "id", e.ID, "onset", e.Onset, "offset", e.Offset, "kind", e.Kind, "label", e.Label)

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
@@ -328,5 +330,58 @@ func TestFramesCSV(t *testing.T) {
 	}
 	if len(confs) < 2 {
 		t.Errorf("confidence takes %d value(s) over %d frames: not a per-frame measure", len(confs), n)
+	}
+}
+
+// TestOneScaleOneLabel: every view of an event tells the same story. The
+// label is the most probable emotion and the confidence its probability;
+// each AU's letter is the FACS letter of its 0–5 intensity; the chain of
+// thought observes the same AUs with the same intensities and letters.
+func TestOneScaleOneLabel(t *testing.T) {
+	clips, _ := synth.Plan(testFace(t), synth.Config{Seed: 11, FPS: 30, Long: true, Duration: 12, Events: 3}, 1)
+	c := clips[0]
+	res, err := RunSource(context.Background(), &clipSource{c: c}, "clip", Options{Out: t.TempDir(), Landmarker: truthLandmarker{c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) == 0 {
+		t.Fatal("no events")
+	}
+	for _, e := range res.Events {
+		var best string
+		for k, p := range e.Emotions {
+			if best == "" || p > e.Emotions[best] || p == e.Emotions[best] && k < best {
+				best = k
+			}
+		}
+		if e.Label != best || e.Confidence != e.Emotions[best] {
+			t.Errorf("event %d: label %s (%.3f), but %s tops the probabilities (%.3f)", e.ID, e.Label, e.Confidence, best, e.Emotions[best])
+		}
+		obs := map[int]cot.Observation{}
+		for _, o := range e.CoT.Observations {
+			obs[o.AU] = o
+		}
+		for _, a := range e.AUs {
+			if want := facs.LetterFromValue(a.Intensity / 5).String(); a.Letter != want {
+				t.Errorf("event %d AU%d: intensity %.2f with letter %q, want %q", e.ID, a.AU, a.Intensity, a.Letter, want)
+			}
+			o, ok := obs[a.AU]
+			if a.Letter == "" {
+				if ok {
+					t.Errorf("event %d AU%d: below trace but observed in the CoT", e.ID, a.AU)
+				}
+				continue
+			}
+			if !ok {
+				t.Errorf("event %d AU%d (%.2f %s) missing from the CoT's observations", e.ID, a.AU, a.Intensity, a.Letter)
+				continue
+			}
+			if math.Abs(o.Intensity-a.Intensity) > 0.005 || o.Letter != a.Letter {
+				t.Errorf("event %d AU%d: events.json %.2f %s, CoT %.2f %s", e.ID, a.AU, a.Intensity, a.Letter, o.Intensity, o.Letter)
+			}
+			if !strings.Contains(e.CoT.Text, fmt.Sprintf("%.2f", a.Intensity)) {
+				t.Errorf("event %d AU%d: the CoT text does not state %.2f", e.ID, a.AU, a.Intensity)
+			}
+		}
 	}
 }

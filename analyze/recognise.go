@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"math"
 	"sort"
@@ -19,14 +20,98 @@ type Reasoner interface {
 	Reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, error)
 }
 
-// BuiltinReasoner reasons with the Exp-CoT engine over the evidence alone.
+// BuiltinReasoner reasons with the Exp-CoT engine over the evidence alone:
+// the emotion probabilities are the AUs' prototype match (priorScores), the
+// label their most probable emotion, and the chain of thought is written
+// for that label (cot.Generate: flagged when the evidence cannot reach it).
 type BuiltinReasoner struct {
 	Seed uint64 // phrasing seed
 }
 
 // Reason implements Reasoner.
-func (b BuiltinReasoner) Reason(_ context.Context, ev []cot.Evidence, _ []image.Image) (cot.CoT, error) {
-	return cot.Explain(ev, cot.Options{Seed: b.Seed})
+func (b BuiltinReasoner) Reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, error) {
+	c, _, err := b.ReasonScores(ctx, ev, images)
+	return c, err
+}
+
+// ReasonScores implements ScoringReasoner.
+func (b BuiltinReasoner) ReasonScores(_ context.Context, ev []cot.Evidence, _ []image.Image) (cot.CoT, map[string]float64, error) {
+	probs := priorScores(ev)
+	if flat(probs) {
+		// No prototype matches better than another (nothing moved, or
+		// only actions no prototype holds, such as AU25 alone): the
+		// engine's reading (neutral, others) takes its own confidence and
+		// the prototypes share the rest.
+		c, err := cot.Explain(ev, cot.Options{Seed: b.Seed})
+		if err != nil {
+			return c, nil, err
+		}
+		if l := c.Conclusion.Label; l != "" && probs[l] == 0 {
+			rest := (1 - c.Conclusion.Confidence) / float64(len(probs))
+			for k := range probs {
+				probs[k] = round3(rest)
+			}
+			probs[l] = round3(c.Conclusion.Confidence)
+		}
+		return c, probs, nil
+	}
+	label, _ := argmax(probs)
+	c, err := cot.Generate(ev, label, cot.Options{Seed: b.Seed})
+	return c, probs, err
+}
+
+// flat reports probabilities that do not single out a class.
+func flat(probs map[string]float64) bool {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range probs {
+		lo, hi = math.Min(lo, p), math.Max(hi, p)
+	}
+	return hi-lo < 1e-3
+}
+
+// reason asks the run's reasoner about one event: its chain of thought and
+// the emotion probabilities the event publishes (the prototype match when
+// the reasoner gives none).
+func (r *run) reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, map[string]float64, error) {
+	if sr, ok := r.opt.Reasoner.(ScoringReasoner); ok {
+		return sr.ReasonScores(ctx, ev, images)
+	}
+	c, err := r.opt.Reasoner.Reason(ctx, ev, images)
+	return c, priorScores(ev), err
+}
+
+// publish is the one rule that names an event: its label is the most
+// probable emotion of the probabilities it publishes, and its confidence
+// that probability. When the reasoner's chain of thought concludes
+// otherwise (a vision LLM's own reading, or evidence that cannot reach the
+// label), the conclusion is kept as the reasoner wrote it and the
+// disagreement is recorded in its verification.
+func publish(probs map[string]float64, c *cot.CoT) (string, float64) {
+	label, p := argmax(probs)
+	if got := c.Conclusion.Label; got != "" && label != "" && cot.CanonicalLabel(got) != cot.CanonicalLabel(label) {
+		if c.Verification == nil {
+			c.Verification = &cot.Verification{ReadLabel: got}
+		}
+		c.Verification.Flagged = true
+		c.Verification.Feedback = append(c.Verification.Feedback,
+			fmt.Sprintf("the chain of thought concludes %s; the event's label is %s, the most probable emotion (%.0f%%)", got, label, 100*p))
+	}
+	return label, p
+}
+
+// argmax is the most probable class (ties: the first in name order) and its
+// probability.
+func argmax(probs map[string]float64) (string, float64) {
+	best, p := "", -1.0
+	for k, v := range probs {
+		if v > p || v == p && k < best {
+			best, p = k, v
+		}
+	}
+	if best == "" {
+		return "", 0
+	}
+	return best, p
 }
 
 // EventAU is one AU of an event.
@@ -83,27 +168,27 @@ func peakAUs(both, right, left []float32) []EventAU {
 				e.Side = "left"
 			}
 		}
-		e.Letter = facs.LetterFromValue(evidenceIntensity(v)).String()
+		e.Letter = letter(float64(v))
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Intensity > out[j].Intensity })
 	return out
 }
 
-// evidenceIntensity maps a 0–5 measurement to the [0,1] FACS-like scale
-// of cot.Evidence. The map is compressive (square root): a displacement of
-// a few per cent of the eye distance is already a clearly visible action,
-// which is what micro-expressions are.
-func evidenceIntensity(v float32) float64 {
-	return math.Min(1, math.Sqrt(math.Max(0, float64(v))/5))
+// letter is the FACS intensity letter of a 0–5 intensity, the one scale of
+// frames.csv, events.json, the report and the chain of thought (A = 1 … E
+// = 5, each ±0.5; below 0.5 no letter): the same letter cot writes for
+// the same number.
+func letter(v float64) string {
+	return facs.LetterFromValue(v / cot.MaxIntensity).String()
 }
 
-// evidence converts event AUs to cot evidence.
+// evidence converts event AUs to cot evidence: the same 0–5 intensities.
 func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
 	out := make([]cot.Evidence, 0, len(aus))
 	for _, a := range aus {
 		out = append(out, cot.Evidence{
-			AU: a.AU, Side: a.Side, Intensity: round2(evidenceIntensity(float32(a.Intensity))),
+			AU: a.AU, Side: a.Side, Intensity: math.Min(cot.MaxIntensity, a.Intensity),
 			Onset: onset, Apex: apex, Offset: offset,
 		})
 	}
@@ -118,11 +203,13 @@ func emotionScores(aus []EventAU) map[string]float64 {
 	return priorScores(evidence(aus, 0, 0, 0))
 }
 
-// priorScores is emotionScores on cot evidence (intensities in [0,1]).
+// priorScores is emotionScores on cot evidence. It works on intensities
+// as fractions of the scale's top (0–1).
 func priorScores(ev []cot.Evidence) map[string]float64 {
 	got := map[int]cot.Evidence{}
 	var total float64
 	for _, a := range ev {
+		a.Intensity /= cot.MaxIntensity
 		got[a.AU] = a
 		total += a.Intensity
 	}

@@ -12,11 +12,18 @@ const (
 	HeadingConclusion     = "**Conclusion:**"
 )
 
+// MaxIntensity is the top of the intensity scale of Evidence and
+// Observation: OpenFace's 0–5, the scale of tell analyze's frames.csv and
+// events.json, on which the FACS letters A..E are 1..5 (facs.Letter.Value
+// times MaxIntensity) and each letter covers ±0.5 around its value. Every
+// number, letter and word the engine writes comes from this one scale.
+const MaxIntensity = 5
+
 // Evidence is one measured Action Unit.
 type Evidence struct {
 	AU         int     `json:"au"`                   // FACS number, e.g. 12
 	Side       string  `json:"side,omitempty"`       // "", "left", "right" ("" = both / unspecified)
-	Intensity  float64 `json:"intensity"`            // in [0,1]
+	Intensity  float64 `json:"intensity"`            // 0–5 (MaxIntensity), FACS letter A = 1 … E = 5
 	Confidence float64 `json:"confidence,omitempty"` // in [0,1]; 0 means unknown
 	// IntensityUnknown marks evidence whose intensity was not coded (a
 	// dataset sheet's "4+7"); Intensity then holds a nominal value.
@@ -31,8 +38,8 @@ type Observation struct {
 	AU            int      `json:"au"`
 	Name          string   `json:"name"`
 	Side          string   `json:"side,omitempty"`
-	Intensity     float64  `json:"intensity"`
-	IntensityWord string   `json:"intensity_word"`
+	Intensity     float64  `json:"intensity"`      // 0–5, as Evidence
+	IntensityWord string   `json:"intensity_word"` // the FACS word of Letter
 	Emotions      []string `json:"emotions"` // emotions this AU is usually tied to
 	// Letter is the FACS intensity letter A..E ("" when not coded).
 	Letter string `json:"letter,omitempty"`

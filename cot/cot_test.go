@@ -55,8 +55,8 @@ func TestPrototypesConcludeTheirEmotion(t *testing.T) {
 	for _, p := range facs.Prototypes() {
 		for _, ev := range [][]Evidence{
 			EvidenceFromCode(p.Code),            // as coded (contempt's A letters)
-			withIntensity(p.Code.String(), 0.6), // marked intensity where none is coded
-			withIntensity(p.Code.String(), 0.25),
+			withIntensity(p.Code.String(), 3), // marked intensity where none is coded
+			withIntensity(p.Code.String(), 1.25),
 		} {
 			for seed := uint64(0); seed < 5; seed++ {
 				c, err := Explain(ev, Options{Seed: seed})
@@ -122,17 +122,17 @@ func TestEvidenceMovesConfidence(t *testing.T) {
 		}
 		return c.Conclusion.Label, c.Conclusion.Confidence, c.Interpretation.Rationale
 	}
-	_, partial, _ := conf(withIntensity("1+2", 0.6))
-	_, full, _ := conf(withIntensity("1+2+5+26", 0.6))
+	_, partial, _ := conf(withIntensity("1+2", 3))
+	_, full, _ := conf(withIntensity("1+2+5+26", 3))
 	if !(full > partial) {
 		t.Errorf("surprise: full prototype %.2f not above partial %.2f", full, partial)
 	}
-	l, clean, _ := conf(withIntensity("6+12", 0.6))
-	l2, mixed, why := conf(withIntensity("6+12+15", 0.6))
+	l, clean, _ := conf(withIntensity("6+12", 3))
+	l2, mixed, why := conf(withIntensity("6+12+15", 3))
 	if l != facs.Happiness || l2 != facs.Happiness || !(mixed < clean) || !strings.Contains(why, "AU15") {
 		t.Errorf("conflict: %s %.2f vs %s %.2f: %s", l, clean, l2, mixed, why)
 	}
-	_, faint, _ := conf(withIntensity("6+12", 0.15))
+	_, faint, _ := conf(withIntensity("6+12", 0.75))
 	if !(faint < clean) {
 		t.Errorf("trace smile %.2f not below marked smile %.2f", faint, clean)
 	}
@@ -146,8 +146,8 @@ func TestEvidenceMovesConfidence(t *testing.T) {
 func TestEmptyEvidenceClaimsNoEmotion(t *testing.T) {
 	for _, ev := range [][]Evidence{
 		nil,
-		{{AU: 12, Intensity: 0.05}, {AU: 6, Intensity: 0.02}}, // below trace
-		{{AU: 45, Intensity: 0.9}},                            // a blink only
+		{{AU: 12, Intensity: 0.25}, {AU: 6, Intensity: 0.1}}, // below trace
+		{{AU: 45, Intensity: 4.5}},                            // a blink only
 	} {
 		c, err := Explain(ev, Options{Seed: 3})
 		if err != nil {
@@ -177,7 +177,7 @@ func TestWeakEvidenceIsNeverConfident(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		var ev []Evidence
 		for k := 0; k < 1+r.IntN(4); k++ {
-			ev = append(ev, Evidence{AU: aus[r.IntN(len(aus))], Intensity: 0.1 + 0.1*r.Float64(), Confidence: 0.1 + 0.2*r.Float64()})
+			ev = append(ev, Evidence{AU: aus[r.IntN(len(aus))], Intensity: 0.5 + 0.5*r.Float64(), Confidence: 0.1 + 0.2*r.Float64()})
 		}
 		c, err := Explain(ev, Options{Seed: uint64(i)})
 		if err != nil {
@@ -201,7 +201,7 @@ func TestTextConclusionEqualsLabel(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		var ev []Evidence
 		for k := 0; k < r.IntN(8); k++ {
-			ev = append(ev, Evidence{AU: cat[r.IntN(len(cat))].Number, Side: sides[r.IntN(4)], Intensity: r.Float64()})
+			ev = append(ev, Evidence{AU: cat[r.IntN(len(cat))].Number, Side: sides[r.IntN(4)], Intensity: 5 * r.Float64()})
 		}
 		o := Options{Seed: r.Uint64(), Classes: classSets[r.IntN(3)], Dataset: "CASME II"}
 		c, err := Explain(ev, o)
@@ -251,7 +251,7 @@ func TestLabelSynonyms(t *testing.T) {
 }
 
 func TestObservations(t *testing.T) {
-	ev := []Evidence{{AU: 12, Side: "right", Intensity: 0.45}, {AU: 6, Intensity: 0.8}, {AU: 4, Side: "left", Intensity: 0.3}, {AU: 4, Side: "right", Intensity: 0.32}}
+	ev := []Evidence{{AU: 12, Side: "right", Intensity: 2.25}, {AU: 6, Intensity: 4}, {AU: 4, Side: "left", Intensity: 1.5}, {AU: 4, Side: "right", Intensity: 1.6}}
 	c, err := Explain(ev, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ func TestObservations(t *testing.T) {
 }
 
 func TestTiming(t *testing.T) {
-	ev := []Evidence{{AU: 6, Intensity: 0.5, Onset: 1.0, Apex: 1.1, Offset: 1.3}, {AU: 12, Intensity: 0.6, Onset: 1.05, Apex: 1.15, Offset: 1.25}}
+	ev := []Evidence{{AU: 6, Intensity: 2.5, Onset: 1.0, Apex: 1.1, Offset: 1.3}, {AU: 12, Intensity: 3, Onset: 1.05, Apex: 1.15, Offset: 1.25}}
 	c, err := Explain(ev, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -288,13 +288,13 @@ func TestTiming(t *testing.T) {
 	if !strings.Contains(c.Text, "macro-expression") {
 		t.Errorf("2 s is a macro-expression:\n%s", c.Text)
 	}
-	if _, err := Explain([]Evidence{{AU: 6, Intensity: 0.5, Onset: 2, Offset: 1}}, Options{}); err == nil {
+	if _, err := Explain([]Evidence{{AU: 6, Intensity: 2.5, Onset: 2, Offset: 1}}, Options{}); err == nil {
 		t.Error("offset before onset accepted")
 	}
 }
 
 func TestDeterministicAndVaried(t *testing.T) {
-	ev := withIntensity("4+5+7+23", 0.5)
+	ev := withIntensity("4+5+7+23", 2.5)
 	texts := map[string]bool{}
 	for seed := uint64(0); seed < 40; seed++ {
 		a, _ := Explain(ev, Options{Seed: seed})
@@ -312,7 +312,7 @@ func TestDeterministicAndVaried(t *testing.T) {
 func TestLengthLikeExpLLM(t *testing.T) {
 	total, n := 0, 0
 	for _, p := range facs.Prototypes() {
-		c, _ := Explain(withIntensity(p.Code.String(), 0.5), Options{Seed: 1})
+		c, _ := Explain(withIntensity(p.Code.String(), 2.5), Options{Seed: 1})
 		words := len(strings.Fields(c.Text))
 		if words < 60 || words > 260 {
 			t.Errorf("%s: %d words", p.Emotion, words)
@@ -410,10 +410,10 @@ func TestFeedbackLoop(t *testing.T) {
 
 func TestBadEvidence(t *testing.T) {
 	for _, ev := range [][]Evidence{
-		{{AU: 0, Intensity: 0.5}},
-		{{AU: 12, Intensity: 1.5}},
-		{{AU: 12, Intensity: 0.5, Side: "up"}},
-		{{AU: 12, Intensity: 0.5, Confidence: -1}},
+		{{AU: 0, Intensity: 2.5}},
+		{{AU: 12, Intensity: 7.5}},
+		{{AU: 12, Intensity: 2.5, Side: "up"}},
+		{{AU: 12, Intensity: 2.5, Confidence: -1}},
 	} {
 		if _, err := Explain(ev, Options{}); err == nil || !strings.Contains(err.Error(), "evidence 0") {
 			t.Errorf("%+v: error %v should name the entry", ev, err)
@@ -426,9 +426,9 @@ func TestParseEvidenceJSON(t *testing.T) {
 		in   string
 		want []Evidence
 	}{
-		{`[{"au":12,"side":"right","intensity":0.4}]`, []Evidence{{AU: 12, Side: "right", Intensity: 0.4}}},
-		{`{"evidence":[{"au":4,"intensity":0.3}]}`, []Evidence{{AU: 4, Intensity: 0.3}}},
-		{`{"AU04": 0.4, "L12": 0.3, "AU12_r": 2.5, "AU12_c": 1}`, []Evidence{{AU: 4, Intensity: 0.4}, {AU: 12, Intensity: 0.5}, {AU: 12, Side: "left", Intensity: 0.3}}},
+		{`[{"au":12,"side":"right","intensity":2}]`, []Evidence{{AU: 12, Side: "right", Intensity: 2}}},
+		{`{"evidence":[{"au":4,"intensity":1.5}]}`, []Evidence{{AU: 4, Intensity: 1.5}}},
+		{`{"AU04": 2, "L12": 1.5, "AU12_r": 2.5, "AU12_c": 1}`, []Evidence{{AU: 4, Intensity: 2}, {AU: 12, Intensity: 2.5}, {AU: 12, Side: "left", Intensity: 1.5}}},
 	}
 	for _, tc := range tests {
 		got, err := ParseEvidenceJSON([]byte(tc.in))
@@ -441,7 +441,7 @@ func TestParseEvidenceJSON(t *testing.T) {
 			t.Errorf("%s: %s, want %s", tc.in, a, b)
 		}
 	}
-	for _, bad := range []string{``, `[`, `{"AU99x": 1}`, `{"AU12": "high"}`, `[{"au":12,"intensity":3}]`, `{"12B": 0.4}`} {
+	for _, bad := range []string{``, `[`, `{"AU99x": 1}`, `{"AU12": "high"}`, `[{"au":12,"intensity":15}]`, `{"12B": 0.4}`} {
 		if _, err := ParseEvidenceJSON([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -449,8 +449,8 @@ func TestParseEvidenceJSON(t *testing.T) {
 }
 
 func FuzzParseEvidenceJSON(f *testing.F) {
-	f.Add(`[{"au":12,"side":"right","intensity":0.4}]`)
-	f.Add(`{"AU04": 0.4, "L12": 0.3}`)
+	f.Add(`[{"au":12,"side":"right","intensity":2}]`)
+	f.Add(`{"AU04": 2, "L12": 1.5}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		ev, err := ParseEvidenceJSON([]byte(s))
 		if err != nil {
@@ -486,8 +486,8 @@ func ExampleExplain_text() {
 	fmt.Println(c.Text)
 	// Output:
 	// **Key Observations:**
-	// - AU12 (Lip Corner Puller), at trace intensity (0.20): pulling the right corner of the lips; one-sided, it points to contempt rather than happiness.
-	// - AU14 (Dimpler), acting barely (0.20, level A): dimpling the right corner of the lips; tied to contempt, especially when one-sided.
+	// - AU12 (Lip Corner Puller), at trace intensity (1.00): pulling the right corner of the lips; one-sided, it points to contempt rather than happiness.
+	// - AU14 (Dimpler), acting barely (1.00, level A): dimpling the right corner of the lips; tied to contempt, especially when one-sided.
 	//
 	// **Overall Emotional Interpretation:**
 	// Pulling the right corner of the lips and dimpling the right corner of the lips (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The asymmetry decides it: a lip-corner action confined to one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
@@ -504,7 +504,7 @@ func ExampleGenerate() {
 }
 
 func BenchmarkExplain(b *testing.B) {
-	ev := withIntensity("1+2+4+5+7+20+26", 0.5)
+	ev := withIntensity("1+2+4+5+7+20+26", 2.5)
 	for b.Loop() {
 		if _, err := Explain(ev, Options{Seed: 1}); err != nil {
 			b.Fatal(err)
@@ -522,5 +522,40 @@ func TestClassesWithoutKnownEmotion(t *testing.T) {
 		if c.Conclusion.Label == facs.Happiness || c.Conclusion.Label == facs.Disgust {
 			t.Errorf("%s: named %s, which the label set does not hold", code, c.Conclusion.Label)
 		}
+	}
+}
+
+// TestOneScale: the numbers, letters and words of the observations and of
+// the text all come from the evidence's 0–5 intensity: the same number,
+// the FACS letter whose ±0.5 band holds it, and that letter's word.
+func TestOneScale(t *testing.T) {
+	for _, v := range []float64{0.5, 0.8, 1.0, 1.49, 1.5, 2.11, 2.6, 3.4, 4.2, 5} {
+		c, err := Explain([]Evidence{{AU: 4, Intensity: v}}, Options{Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Observations) != 1 {
+			t.Fatalf("intensity %v: %d observations", v, len(c.Observations))
+		}
+		o := c.Observations[0]
+		l := facs.LetterFromValue(v / MaxIntensity)
+		if o.Intensity != round2(v) || o.Letter != l.String() || o.IntensityWord != l.Word() {
+			t.Errorf("intensity %v: observation %v %s %s, want %v %s %s", v, o.Intensity, o.Letter, o.IntensityWord, round2(v), l, l.Word())
+		}
+		if want := fmt.Sprintf("%.2f", v); !strings.Contains(c.Text, want) || !strings.Contains(c.Text, l.Word()) && !strings.Contains(c.Text, adverbs[l]) {
+			t.Errorf("intensity %v: text lacks %s and %q:\n%s", v, want, l.Word(), c.Text)
+		}
+	}
+	// A coded letter reads back as its value on the same scale.
+	c, err := Explain(EvidenceFromCode(facs.MustParse("4C")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Observations[0]; o.Intensity != 3 || o.Letter != "C" || o.IntensityWord != "marked" {
+		t.Errorf("4C: %+v", o)
+	}
+	// Below trace is no action.
+	if c, _ := Explain([]Evidence{{AU: 4, Intensity: 0.49}}, Options{}); len(c.Observations) != 0 {
+		t.Errorf("0.49 observed: %+v", c.Observations)
 	}
 }

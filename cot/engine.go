@@ -195,7 +195,7 @@ func EvidenceFromCode(c facs.Code) []Evidence {
 	var out []Evidence
 	for _, t := range c.Terms {
 		for _, a := range t {
-			e := Evidence{AU: a.Number, Side: a.Side.String(), Intensity: a.Value(0.5), IntensityUnknown: !a.Intensity.Valid()}
+			e := Evidence{AU: a.Number, Side: a.Side.String(), Intensity: MaxIntensity * a.Value(0.5), IntensityUnknown: !a.Intensity.Valid()}
 			conf := 1.0
 			if len(t) > 1 {
 				conf /= float64(len(t))

@@ -12,11 +12,13 @@ import (
 
 // ParseEvidenceJSON reads AU evidence from JSON in one of three shapes:
 //
-//   - a list of Evidence objects: [{"au":12,"side":"right","intensity":0.4}]
+//   - a list of Evidence objects: [{"au":12,"side":"right","intensity":2}]
 //   - an object holding such a list under "evidence" or "aus"
-//   - an object mapping AU names to intensities in [0,1]:
-//     {"AU04": 0.4, "L12": 0.3, "AU12_r": 2.5}; OpenFace "_r" columns are on
-//     its 0..5 scale and are divided by 5; "_c" presence columns are skipped.
+//   - an object mapping AU names to intensities: {"AU04": 2, "L12": 1.5,
+//     "AU12_r": 2.5} (a row of OpenFace's or tell's frames.csv); "_c"
+//     presence columns are skipped.
+//
+// Intensities are on the 0–5 scale (MaxIntensity) everywhere.
 //
 // Errors name the offending entry.
 func ParseEvidenceJSON(data []byte) ([]Evidence, error) {
@@ -52,13 +54,12 @@ func ParseEvidenceJSON(data []byte) ([]Evidence, error) {
 	var ev []Evidence
 	for _, k := range keys {
 		name := strings.TrimSpace(k)
-		scale := 1.0
 		lk := strings.ToLower(name)
 		switch {
 		case strings.HasSuffix(lk, "_c"):
 			continue
 		case strings.HasSuffix(lk, "_r"):
-			name, scale = name[:len(name)-2], 5
+			name = name[:len(name)-2]
 		}
 		var v float64
 		if err := json.Unmarshal(obj[k], &v); err != nil {
@@ -72,7 +73,7 @@ func ParseEvidenceJSON(data []byte) ([]Evidence, error) {
 		if len(aus) != 1 || aus[0].Intensity.Valid() || aus[0].Uncertain {
 			return nil, fmt.Errorf("cot: evidence JSON key %q: want one AU such as AU12, L12 or AU12_r", k)
 		}
-		ev = append(ev, Evidence{AU: aus[0].Number, Side: aus[0].Side.String(), Intensity: v / scale})
+		ev = append(ev, Evidence{AU: aus[0].Number, Side: aus[0].Side.String(), Intensity: v})
 	}
 	return ev, validate(ev)
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/tell-project/tell/facs"
 )
 
-// ActiveThreshold is the intensity below which an AU counts as not acting
-// (FACS trace level A begins at 0.1 on tell's [0,1] scale).
-const ActiveThreshold = 0.1
+// ActiveThreshold is the intensity (0–5) below which an AU counts as not
+// acting: where FACS's trace level A begins.
+const ActiveThreshold = 0.5
 
 // laterality of an aggregated AU.
 type laterality uint8
@@ -26,7 +26,7 @@ const (
 type unit struct {
 	au        int
 	info      facs.Info
-	intensity float64 // strongest side, [0,1]
+	intensity float64 // strongest side, as a fraction of MaxIntensity
 	lat       laterality
 	side      string // "left"/"right" for unilateral, the stronger side for asymmetric ("" if unknown)
 	conf      float64
@@ -50,8 +50,8 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if e.AU < 1 || e.AU > 99 {
 			return nil, fmt.Errorf("cot: evidence %d: AU %d out of range 1..99", i, e.AU)
 		}
-		if math.IsNaN(e.Intensity) || e.Intensity < 0 || e.Intensity > 1 {
-			return nil, fmt.Errorf("cot: evidence %d (AU%d): intensity %v outside [0,1]", i, e.AU, e.Intensity)
+		if math.IsNaN(e.Intensity) || e.Intensity < 0 || e.Intensity > MaxIntensity {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): intensity %v outside [0,%d]", i, e.AU, e.Intensity, MaxIntensity)
 		}
 		if math.IsNaN(e.Confidence) || e.Confidence < 0 || e.Confidence > 1 {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): confidence %v outside [0,1]", i, e.AU, e.Confidence)
@@ -72,19 +72,20 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if e.Intensity < ActiveThreshold {
 			continue
 		}
+		v := e.Intensity / MaxIntensity
 		if info, ok := facs.Lookup(e.AU); ok && !info.Lateral() {
 			side = facs.Both // a jaw drop or lip part has no side
 		}
 		switch side {
 		case facs.Left:
-			a.l = math.Max(a.l, e.Intensity)
+			a.l = math.Max(a.l, v)
 		case facs.Right:
-			a.r = math.Max(a.r, e.Intensity)
+			a.r = math.Max(a.r, v)
 		case facs.Asymmetric:
 			a.asym = true
-			a.b = math.Max(a.b, e.Intensity)
+			a.b = math.Max(a.b, v)
 		default:
-			a.b = math.Max(a.b, e.Intensity)
+			a.b = math.Max(a.b, v)
 		}
 		c := e.Confidence
 		if c == 0 {

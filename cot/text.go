@@ -49,7 +49,7 @@ func intensityPhrase(u unit, r *rand.Rand) string {
 		return "intensity not coded"
 	}
 	l := facs.LetterFromValue(u.intensity)
-	w, v := l.Word(), fmt.Sprintf("%.2f", u.intensity)
+	w, v := l.Word(), fmt.Sprintf("%.2f", MaxIntensity*u.intensity)
 	switch r.IntN(3) {
 	case 0:
 		return fmt.Sprintf("%s (%s, %s)", w, l, v)
@@ -551,7 +551,7 @@ func render(d decision, o Options) CoT {
 	for _, u := range d.units {
 		l := facs.LetterFromValue(u.intensity)
 		ob := Observation{
-			AU: u.au, Name: u.info.Name, Intensity: round2(u.intensity),
+			AU: u.au, Name: u.info.Name, Intensity: round2(MaxIntensity * u.intensity),
 			IntensityWord: l.Word(), Emotions: append([]string{}, u.info.Emotions...),
 			IntensityUnknown: u.unknown, Movement: movement(u),
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/tell-project/tell/llm"
 )
 
-var smileEvidence = []cot.Evidence{{AU: 6, Intensity: 0.6}, {AU: 12, Side: "left", Intensity: 0.8}, {AU: 25, Intensity: 0.3}, {AU: 4, Intensity: 0.02}}
+var smileEvidence = []cot.Evidence{{AU: 6, Intensity: 3}, {AU: 12, Side: "left", Intensity: 4}, {AU: 25, Intensity: 1.5}, {AU: 4, Intensity: 0.1}}
 
 func kinds(is []llm.Issue) []llm.IssueKind {
 	var k []llm.IssueKind

@@ -11,7 +11,7 @@ import (
 
 func ExampleParseCoT() {
 	answer := `**Key Observations:**
-- AU4 (Brow Lowerer): 0.7, tied to anger.
+- AU4 (Brow Lowerer): 3.5, tied to anger.
 - AU7 (Lid Tightener): moderately, tied to anger.
 **Overall Emotional Interpretation:**
 AU4+AU7 together signal anger; nothing suggests fear.
@@ -26,13 +26,13 @@ Anger.`
 		fmt.Printf("AU%d %s %.2f %v\n", o.AU, o.Name, o.Intensity, o.Emotions)
 	}
 	fmt.Println(p.CoT.Interpretation.Interactions, p.CoT.Conclusion.Label)
-	issues := llm.Check(p, []cot.Evidence{{AU: 4, Intensity: 0.7}}, []string{"anger", "fear", "happiness"}, llm.CheckOptions{})
+	issues := llm.Check(p, []cot.Evidence{{AU: 4, Intensity: 3.5}}, []string{"anger", "fear", "happiness"}, llm.CheckOptions{})
 	fmt.Println(issues[0])
 	// Output:
-	// AU4 Brow Lowerer 0.70 [anger]
-	// AU7 Lid Tightener 0.50 [anger]
+	// AU4 Brow Lowerer 3.50 [anger]
+	// AU7 Lid Tightener 2.50 [anger]
 	// [4+7] anger
-	// hallucinated_au: claims AU7, not measured (below 0.10)
+	// hallucinated_au: claims AU7, not measured (below 0.50)
 }
 
 func ExampleModel_Reason() {
@@ -51,7 +51,7 @@ func ExampleModel_Reason() {
 	}
 	m := &llm.Model{Client: client}
 	ans, err := m.Reason(context.Background(), llm.Request{
-		Evidence: []cot.Evidence{{AU: 12, Intensity: 0.8}},
+		Evidence: []cot.Evidence{{AU: 12, Intensity: 4}},
 		Classes:  []string{"happiness", "sadness", "surprise"},
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func ExampleModel_Reason() {
 
 func ExampleRewriter_Rewrite() {
 	// The built-in engine writes the chain of thought; a model rephrases it.
-	c, err := cot.Generate([]cot.Evidence{{AU: 6, Intensity: 0.5}, {AU: 12, Intensity: 0.8}}, "happiness", cot.Options{})
+	c, err := cot.Generate([]cot.Evidence{{AU: 6, Intensity: 2.5}, {AU: 12, Intensity: 4}}, "happiness", cot.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
 )
 
 // ErrMalformed marks an answer that could not be read as a label or a chain
@@ -195,7 +196,7 @@ func fromJSON(j jsonCoT, classes []string) Parsed {
 	for _, o := range j.Observations {
 		side := normSide(o.Side)
 		c.Observations = append(c.Observations, cot.Observation{
-			AU: int(o.AU), Name: strings.TrimSpace(o.Name), Side: side, Intensity: clamp01(float64(o.Intensity)),
+			AU: int(o.AU), Name: strings.TrimSpace(o.Name), Side: side, Intensity: clampIntensity(float64(o.Intensity)),
 			IntensityWord: strings.TrimSpace(o.IntensityWord), Emotions: o.Emotions,
 		})
 	}
@@ -236,6 +237,15 @@ func normSide(s string) string {
 		return "right"
 	}
 	return ""
+}
+
+// clampIntensity bounds an answer's AU intensity to the 0–5 scale it was
+// asked for.
+func clampIntensity(v float64) float64 {
+	if math.IsNaN(v) || v < 0 {
+		return 0
+	}
+	return math.Min(v, cot.MaxIntensity)
 }
 
 func clamp01(v float64) float64 {
@@ -450,7 +460,7 @@ func nameIn(tail string) string {
 	return n
 }
 
-var numRE = regexp.MustCompile(`(?:^|[^\d.])(0?\.\d+|1\.0+|[01])(?:[^\d.%]|$)|(\d{1,3})\s*%`)
+var numRE = regexp.MustCompile(`(?:^|[^\d.])([0-4](?:\.\d+)?|\.\d+|5(?:\.0+)?)(?:[^\d.%]|$)|(\d{1,3})\s*%`)
 
 // intensityWords maps intensity words to values, in the order ExpLLM's
 // descriptions and FACS letters (A trace .. E maximum) grade them.
@@ -469,8 +479,8 @@ func readIntensity(s string) (float64, bool) {
 	return v, ok
 }
 
-// intensityIn finds the first number in [0,1] (or a percentage) or an
-// intensity word in s.
+// intensityIn finds the first number in [0,5] (or a percentage of 5) or an
+// intensity word in s, on the 0–5 scale.
 func intensityIn(s string) (float64, string, bool) {
 	v, numOK := 0.0, false
 	if m := numRE.FindStringSubmatchIndex(s); m != nil {
@@ -480,7 +490,7 @@ func intensityIn(s string) (float64, string, bool) {
 			}
 		} else if m[4] >= 0 {
 			if x, err := strconv.ParseFloat(s[m[4]:m[5]], 64); err == nil && x <= 100 {
-				v, numOK = x/100, true
+				v, numOK = x/100*cot.MaxIntensity, true
 			}
 		}
 	}
@@ -495,25 +505,17 @@ func intensityIn(s string) (float64, string, bool) {
 	if best >= 0 {
 		word = intensityWords[best].word
 		if !numOK {
-			v = intensityWords[best].v
+			v = intensityWords[best].v * cot.MaxIntensity
 		}
 	}
 	// A number, when given, is more precise than a word.
 	return v, word, numOK || best >= 0
 }
 
+// letterIntensity is a FACS letter's value on the 0–5 scale (A 1 … E 5).
 func letterIntensity(l string) float64 {
-	switch strings.ToUpper(l) {
-	case "A":
-		return 0.1
-	case "B":
-		return 0.3
-	case "C":
-		return 0.5
-	case "D":
-		return 0.7
-	case "E":
-		return 0.9
+	if x, err := facs.ParseLetter(l); err == nil {
+		return cot.MaxIntensity * x.Value()
 	}
 	return 0
 }

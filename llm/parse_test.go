@@ -34,7 +34,7 @@ func TestParseCoTExpLLMText(t *testing.T) {
 	want := []cot.Observation{
 		{AU: 6, Name: "Cheek Raiser", Intensity: 0.62, Emotions: []string{"happiness"}},
 		{AU: 12, Name: "Lip Corner Puller", Side: "left", Intensity: 0.81, IntensityWord: "significant", Emotions: []string{"happiness", "contempt"}},
-		{AU: 25, Name: "Lips Part", Intensity: 0.25, IntensityWord: "slight", Emotions: []string{"neutral", "surprise"}},
+		{AU: 25, Name: "Lips Part", Intensity: 1.25, IntensityWord: "slight", Emotions: []string{"neutral", "surprise"}},
 	}
 	if !reflect.DeepEqual(p.CoT.Observations, want) {
 		t.Fatalf("observations\n got %+v\nwant %+v", p.CoT.Observations, want)
@@ -105,8 +105,8 @@ func TestParseCoTJSONFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := p.CoT.Observations[0]
-	if o.Side != "right" || o.Intensity != 0.7 || o.Name != "Lip Corner Puller" || o.IntensityWord != "marked" {
-		t.Fatalf("observation %+v (3.5 on a 0..5 scale should read 0.7)", o)
+	if o.Side != "right" || o.Intensity != 3.5 || o.Name != "Lip Corner Puller" || o.IntensityWord != "marked" {
+		t.Fatalf("observation %+v (3.5 on the 0..5 scale it was asked for)", o)
 	}
 	if p.CoT.Conclusion.Confidence != 0.85 || p.CoT.Interpretation.Rationale != "A smile." {
 		t.Fatalf("%+v", p.CoT)
@@ -173,8 +173,8 @@ func FuzzParseCoT(f *testing.F) {
 			t.Fatal("parsed without a label")
 		}
 		for _, o := range p.CoT.Observations {
-			if o.Intensity < 0 || o.Intensity > 1 {
-				t.Fatalf("intensity %v out of [0,1]", o.Intensity)
+			if o.Intensity < 0 || o.Intensity > cot.MaxIntensity {
+				t.Fatalf("intensity %v out of [0,5]", o.Intensity)
 			}
 		}
 		if c := p.CoT.Conclusion.Confidence; c < 0 || c > 1 {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
 )
 
 // Request is what a Reasoner explains: one face (an image, or one event of a
@@ -117,12 +118,12 @@ func BuildCoTMessages(labelMsgs []Message, labelAnswer, label string, r Request,
 	var b strings.Builder
 	fmt.Fprintf(&b, "Explain step by step why the expression is %s, using only the measured AUs above. ", label)
 	if structured {
-		b.WriteString("Fill in the JSON fields: observations (one per active AU: au number, name, side, intensity 0..1, intensity_word, emotions it is usually tied to), " +
+		b.WriteString("Fill in the JSON fields: observations (one per active AU: au number, name, side, intensity 0..5 as measured, intensity_word, emotions it is usually tied to), " +
 			"interpretation (dominant emotion, secondary emotions, the AU interactions that decided it such as \"6+12\", and a rationale of about 100 words), " +
 			"conclusion (label and confidence 0..1). ")
 		fmt.Fprintf(&b, "The conclusion label must be one of: %s.", strings.Join(r.Classes, ", "))
 	} else {
-		fmt.Fprintf(&b, "Write three parts, each starting with its heading exactly as here:\n%s one line per active AU: AU number and name, side if one-sided, intensity (0..1 or a word such as slightly, significantly), the emotions it is usually tied to.\n%s how the AUs combine and interact, which emotion dominates, which are secondary.\n%s the final label, one of: %s.\nAbout 130 words in all.",
+		fmt.Fprintf(&b, "Write three parts, each starting with its heading exactly as here:\n%s one line per active AU: AU number and name, side if one-sided, intensity (0..5 as measured, with its FACS letter or a word such as slight, marked), the emotions it is usually tied to.\n%s how the AUs combine and interact, which emotion dominates, which are secondary.\n%s the final label, one of: %s.\nAbout 130 words in all.",
 			cot.HeadingObservations, cot.HeadingInterpretation, cot.HeadingConclusion, strings.Join(r.Classes, ", "))
 	}
 	msgs = append(msgs, Message{Role: "user", Parts: []Part{TextPart(b.String())}})
@@ -133,7 +134,7 @@ func BuildCoTMessages(labelMsgs []Message, labelAnswer, label string, r Request,
 func Grounding(ev []cot.Evidence, o PromptOptions) string {
 	active := activeEvidence(ev, o.minIntensity())
 	var b strings.Builder
-	b.WriteString("Action Units measured by tell from the face (intensity 0..1):\n")
+	b.WriteString("Action Units measured by tell from the face (intensity on OpenFace's 0..5 scale; FACS letters A=1 trace, B=2 slight, C=3 marked, D=4 severe, E=5 maximum):\n")
 	if len(active) == 0 {
 		b.WriteString("- none active\n")
 	}
@@ -153,6 +154,9 @@ func Grounding(ev []cot.Evidence, o PromptOptions) string {
 			b.WriteString(": present (intensity not coded)")
 		} else {
 			fmt.Fprintf(&b, ": %.2f", e.Intensity)
+			if l := facs.LetterFromValue(e.Intensity / cot.MaxIntensity); l.Valid() {
+				fmt.Fprintf(&b, " (%s, %s)", l, l.Word())
+			}
 		}
 		if e.Confidence > 0 {
 			fmt.Fprintf(&b, " (confidence %.2f)", e.Confidence)

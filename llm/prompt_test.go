@@ -128,7 +128,7 @@ func TestBuildLabelMessagesMicro(t *testing.T) {
 	}
 	text := parts[3].Text
 	for _, want := range []string{"image 1 is the aligned face at the apex frame", "image 2 is the aligned face at the onset frame", "image 3 is optical flow",
-		"AU12 (Lip Corner Puller), left side: 0.80", "AU6 (Cheek Raiser): 0.60", "AU25: 0.30", "micro-expression", "negative, positive, surprise", `{"label"`} {
+		"AU12 (Lip Corner Puller), left side: 4.00 (D, severe)", "AU6 (Cheek Raiser): 3.00 (C, marked)", "AU25: 1.50 (B, slight)", "micro-expression", "negative, positive, surprise", `{"label"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("prompt lacks %q:\n%s", want, text)
 		}

@@ -272,7 +272,7 @@ func TestModelDes2ExpDisagreementFallsBack(t *testing.T) {
 }
 
 func TestBuiltin(t *testing.T) {
-	ans, err := llm.Builtin{}.Reason(context.Background(), llm.Request{Evidence: []cot.Evidence{{AU: 6, Intensity: 0.7}, {AU: 12, Intensity: 0.8}}, Classes: seven})
+	ans, err := llm.Builtin{}.Reason(context.Background(), llm.Request{Evidence: []cot.Evidence{{AU: 6, Intensity: 3.5}, {AU: 12, Intensity: 4}}, Classes: seven})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,19 +285,19 @@ func TestBuiltin(t *testing.T) {
 		t.Fatalf("parse of built-in text: %+v %v", p, err)
 	}
 	// And the checks pass on it: the engine only names measured AUs.
-	if rej := llm.Rejections(llm.Check(p, []cot.Evidence{{AU: 6, Intensity: 0.7}, {AU: 12, Intensity: 0.8}}, seven, llm.CheckOptions{})); len(rej) != 0 {
+	if rej := llm.Rejections(llm.Check(p, []cot.Evidence{{AU: 6, Intensity: 3.5}, {AU: 12, Intensity: 4}}, seven, llm.CheckOptions{})); len(rej) != 0 {
 		t.Fatalf("built-in text rejected: %v\n%s", rej, ans.CoT.Text)
 	}
 	// Three-class tasks map through MEGC2019.
-	ans, err = llm.Builtin{}.Reason(context.Background(), llm.Request{Evidence: []cot.Evidence{{AU: 6, Intensity: 0.7}, {AU: 12, Intensity: 0.8}}, Classes: []string{"negative", "positive", "surprise"}})
+	ans, err = llm.Builtin{}.Reason(context.Background(), llm.Request{Evidence: []cot.Evidence{{AU: 6, Intensity: 3.5}, {AU: 12, Intensity: 4}}, Classes: []string{"negative", "positive", "surprise"}})
 	if err != nil || ans.CoT.Conclusion.Label != "positive" {
 		t.Fatalf("%+v %v", ans.CoT.Conclusion, err)
 	}
 }
 
 func TestGroundingNamesAUs(t *testing.T) {
-	g := llm.Grounding([]cot.Evidence{{AU: 12, Intensity: 0.8}, {AU: 4, Intensity: 0.5, IntensityUnknown: true}}, llm.PromptOptions{})
-	for _, w := range []string{"AU12 (Lip Corner Puller): 0.80", "AU4 (Brow Lowerer): present (intensity not coded)"} {
+	g := llm.Grounding([]cot.Evidence{{AU: 12, Intensity: 4}, {AU: 4, Intensity: 2.5, IntensityUnknown: true}}, llm.PromptOptions{})
+	for _, w := range []string{"AU12 (Lip Corner Puller): 4.00 (D, severe)", "AU4 (Brow Lowerer): present (intensity not coded)"} {
 		if !strings.Contains(g, w) {
 			t.Errorf("grounding lacks %q:\n%s", w, g)
 		}

@@ -12,7 +12,7 @@ import (
 
 func builtinSmile(t *testing.T) cot.CoT {
 	t.Helper()
-	c, err := cot.Generate([]cot.Evidence{{AU: 6, Intensity: 0.5}, {AU: 12, Intensity: 0.8}, {AU: 25, Intensity: 0.3}}, "happiness", cot.Options{Classes: seven})
+	c, err := cot.Generate([]cot.Evidence{{AU: 6, Intensity: 2.5}, {AU: 12, Intensity: 4}, {AU: 25, Intensity: 1.5}}, "happiness", cot.Options{Classes: seven})
 	if err != nil || c.Conclusion.Label != "happiness" {
 		t.Fatalf("%+v %v", c, err)
 	}

@@ -227,7 +227,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("events.json content type %q", hdr.Get("Content-Type"))
 	}
 	code, _, body = get(t, ts.URL+"/v1/jobs/"+id+"/frames.csv")
-	if code != 200 || !strings.HasPrefix(string(body), "frame,timestamp,face_id,confidence,success,x_0") || strings.Count(string(body), "\n") != 2 {
+	if code != 200 || !strings.HasPrefix(string(body), "frame,face_id,timestamp,confidence,success,pose_Tx") || strings.Count(string(body), "\n") != 2 {
 		t.Errorf("frames.csv: %d %.80q", code, body)
 	}
 	code, hdr, body = get(t, ts.URL+"/v1/jobs/"+id+"/report.html")

@@ -27,9 +27,10 @@ Overall Emotional Interpretation, Conclusion.
              1/2 (or), 12? (uncertain), A2 (asymmetric); "0" for none.
              AUs without a letter are reasoned on as present, intensity
              not coded.
-  --au-json  evidence as JSON: [{"au":12,"side":"right","intensity":0.4}],
-             {"evidence":[...]}, or {"AU04":0.4,"L12":0.3,"AU12_r":2.5}
-             (intensities in [0,1]; OpenFace _r columns on 0..5).
+  --au-json  evidence as JSON: [{"au":12,"side":"right","intensity":2}],
+             {"evidence":[...]}, or {"AU04":2,"L12":1.5,"AU12_r":2.5}
+             (intensities on OpenFace's 0-5 scale, as in frames.csv and
+             events.json; FACS letters A=1 .. E=5).
   --label    the true label: the text is verified against it (Des2Exp) and
              the feedback loop runs; a failure is reported, never hidden.
   --json     print the structured chain of thought (conclusion.label, ...).

@@ -56,7 +56,7 @@ func TestCotCommand(t *testing.T) {
 
 	// JSON evidence file.
 	p := filepath.Join(t.TempDir(), "ev.json")
-	if err := os.WriteFile(p, []byte(`[{"au":12,"side":"right","intensity":0.3},{"au":14,"side":"right","intensity":0.3}]`), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(`[{"au":12,"side":"right","intensity":1.5},{"au":14,"side":"right","intensity":1.5}]`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut = runTell(t, "cot", "--au-json", p, "--json")
