@@ -157,7 +157,7 @@ type Event struct {
 	// probability: the one scorer names the event everywhere.
 	Label      string  `json:"label"`
 	Confidence float64 `json:"confidence"`
-	CoT        cot.CoT            `json:"cot"`
+	CoT        cot.CoT `json:"cot"`
 }
 
 // ErrNoFace is returned when no frame had a face.

@@ -40,7 +40,7 @@ type Observation struct {
 	Side          string   `json:"side,omitempty"`
 	Intensity     float64  `json:"intensity"`      // 0–5, as Evidence
 	IntensityWord string   `json:"intensity_word"` // the FACS word of Letter
-	Emotions      []string `json:"emotions"` // emotions this AU is usually tied to
+	Emotions      []string `json:"emotions"`       // emotions this AU is usually tied to
 	// Letter is the FACS intensity letter A..E ("" when not coded).
 	Letter string `json:"letter,omitempty"`
 	// IntensityUnknown: the source gave the AU without an intensity.

@@ -54,7 +54,7 @@ func checkShape(t *testing.T, c CoT) {
 func TestPrototypesConcludeTheirEmotion(t *testing.T) {
 	for _, p := range facs.Prototypes() {
 		for _, ev := range [][]Evidence{
-			EvidenceFromCode(p.Code),            // as coded (contempt's A letters)
+			EvidenceFromCode(p.Code),          // as coded (contempt's A letters)
 			withIntensity(p.Code.String(), 3), // marked intensity where none is coded
 			withIntensity(p.Code.String(), 1.25),
 		} {
@@ -147,7 +147,7 @@ func TestEmptyEvidenceClaimsNoEmotion(t *testing.T) {
 	for _, ev := range [][]Evidence{
 		nil,
 		{{AU: 12, Intensity: 0.25}, {AU: 6, Intensity: 0.1}}, // below trace
-		{{AU: 45, Intensity: 4.5}},                            // a blink only
+		{{AU: 45, Intensity: 4.5}},                           // a blink only
 	} {
 		c, err := Explain(ev, Options{Seed: 3})
 		if err != nil {
