@@ -21,6 +21,7 @@ func benchmarks() []benchmark {
 	b := []benchmark{
 		landmarksBenchmark(),
 		ferBenchmark(),
+		auBenchmark(),
 		{name: "flow", summary: "TV-L1 optical flow A.png B.png [--gt gt.flo] [--out f.flo] [--preset default|fast]: epe=, tell_tvl1_ms=", run: benchFlow},
 		{name: "nn", summary: "one training step of the reference MER model [--threads N] [--batch N]: tell_step_ms=", run: benchNN},
 	}
@@ -42,7 +43,7 @@ func benchUsage() string {
 func benchCommand() command {
 	return command{
 		name:    "bench",
-		summary: "measure a component against its peer (fer, flow, landmarks, nn)",
+		summary: "measure a component against its peer (fer, flow, landmarks, nn) or on synthetic truth (au)",
 		usage:   benchUsage(),
 		run: func(ctx context.Context, env *environment, args []string) error {
 			if len(args) == 0 {

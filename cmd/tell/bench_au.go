@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/synth"
+)
+
+func auBenchmark() benchmark {
+	return benchmark{
+		name:    "au",
+		summary: "AU detection on synthetic clips with known truth [--model muscle|basis] [--n N] [--seed S] [--kind micro|macro] ...: au_event_f1=",
+		run:     benchAU,
+	}
+}
+
+// benchAU renders synthetic clips, runs the analysis pipeline on them with
+// its own thresholds and prints AU F1 per AU (per event and at the apex
+// frame), spotting F1 and the mean event-level AU F1 last.
+func benchAU(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("bench au")
+	modelName := fs.String("model", "muscle", "muscle (independent of the estimator) or basis (its regression twin)")
+	n := fs.Int("n", 40, "clips")
+	seed := fs.Uint64("seed", 16001, "seed of the clips")
+	kind := fs.String("kind", "micro", "micro, macro or empty to mix")
+	fps := fs.Float64("fps", 0, "frame rate; 0 alternates 200 and 30")
+	size := fs.String("size", "640x480", "frame size")
+	scale := fs.Float64("scale", 1.25, "output pixels per source pixel")
+	microAmp := fs.String("micro-amp", "", "muscle: largest movement of a micro-expression, LO,HI px (default 0.1,1)")
+	macroAmp := fs.String("macro-amp", "", "muscle: the same for macro-expressions (default 1.5,6)")
+	codes := fs.String("codes", "", "FACS codes instead of drawn combinations or prototypes")
+	landmarks := fs.String("landmarks", "", "dlib 68-point model (default: $TELL_MODELS, then the Debian path)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErrorf("unexpected argument %q", rest[0])
+	}
+	model, err := synth.ParseModel(*modelName)
+	if err != nil {
+		return usageErrorf("--model: %v", err)
+	}
+	var w, h int
+	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {
+		return usageErrorf("--size %q: want WxH, at least 32x32", *size)
+	}
+	cfg := synth.Config{Model: model, Seed: *seed, Kind: *kind, FPS: *fps, Width: w, Height: h, Scale: *scale}
+	for _, a := range []struct {
+		flag, val string
+		dst       *[2]float64
+	}{{"--micro-amp", *microAmp, &cfg.MicroAmp}, {"--macro-amp", *macroAmp, &cfg.MacroAmp}} {
+		if a.val == "" {
+			continue
+		}
+		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
+			return usageErrorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
+		}
+	}
+	if *codes != "" {
+		cfg.Codes = strings.Split(*codes, ",")
+	}
+	face, err := loadSynthFace("", "")
+	if err != nil {
+		return err
+	}
+	clips, err := synth.Plan(face, cfg, *n)
+	if err != nil {
+		return err
+	}
+	lm, err := analyze.NewFaceLandmarker(*landmarks)
+	if err != nil {
+		return err
+	}
+	s, err := analyze.ScoreSynthetic(ctx, clips, analyze.Options{Out: os.TempDir(), Landmarker: lm})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "model=%s clips=%d seed=%d kind=%s size=%dx%d scale=%g\n", model, *n, *seed, *kind, w, h, *scale)
+	printAUScores(env, "event", s.Event)
+	printAUScores(env, "apex", s.Apex)
+	fmt.Fprintf(env.stdout, "expressions=%d matched=%d labels_equal=%d\n", s.Expressions, s.Matched, s.Labels)
+	fmt.Fprintf(env.stdout, "spot_tp=%d spot_fp=%d spot_fn=%d spot_f1=%.3f\n", s.Spotting.TP, s.Spotting.FP, s.Spotting.FN, s.Spotting.F1())
+	fmt.Fprintf(env.stdout, "au_apex_f1=%.3f\n", s.Apex.MeanF1())
+	fmt.Fprintf(env.stdout, "au_event_f1=%.3f\n", s.Event.MeanF1())
+	return nil
+}
+
+func printAUScores(env *environment, name string, d *metrics.AUDetection) {
+	for _, a := range d.PerAU() {
+		fmt.Fprintf(env.stdout, "%s_au%02d_f1=%.3f p=%.3f r=%.3f n=%d\n", name, a.AU, a.F1, a.Precision, a.Recall, a.Support)
+	}
+}
