@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -18,9 +17,14 @@ type team struct {
 	wake  []chan struct{} // one per worker, holding at most one token
 	state atomic.Uint64   // gen<<48 | lo<<24 | hi: chunks [lo,hi) unclaimed
 	done  atomic.Int64    // chunks finished in the current pass
-	gen   uint64
-	job   job // the current pass; published by the store to state
-	once  sync.Once
+	// finished receives one token when a worker finishes a pass's last
+	// chunk, so the caller blocks instead of spinning: a spinning caller
+	// takes a core from the workers it waits for on a loaded machine (and
+	// from the other jobs of tell serve --jobs N).
+	finished chan struct{}
+	gen      uint64
+	job      job // the current pass; published by the store to state
+	once     sync.Once
 }
 
 // job is one pass: chunks of rows [0,h) run by r.
@@ -41,7 +45,7 @@ func newTeam(n int) *team {
 	if n < 1 {
 		n = 1
 	}
-	t := &team{n: n}
+	t := &team{n: n, finished: make(chan struct{}, 1)}
 	for i := 1; i < n; i++ {
 		ch := make(chan struct{}, 1)
 		t.wake = append(t.wake, ch)
@@ -86,17 +90,21 @@ func (t *team) claim(fromTop bool) int {
 	}
 }
 
-// run executes chunk c of the current pass on participant w.
-func (t *team) run(c, w int) {
+// run executes chunk c of the current pass on participant w and reports
+// whether it was the pass's last chunk to finish.
+func (t *team) run(c, w int) bool {
 	j := &t.job
-	j.r.band(j.kind, c, w, c*j.h/j.chunks, (c+1)*j.h/j.chunks)
-	t.done.Add(1)
+	n := j.chunks // read before done counts it: the caller may then reset the job
+	j.r.band(j.kind, c, w, c*j.h/n, (c+1)*j.h/n)
+	return t.done.Add(1) == int64(n)
 }
 
 func (t *team) work(id int, wake chan struct{}) {
 	for range wake {
 		for c := t.claim(false); c >= 0; c = t.claim(false) {
-			t.run(c, id)
+			if t.run(c, id) {
+				t.finished <- struct{}{}
+			}
 		}
 	}
 }
@@ -118,12 +126,14 @@ func (t *team) do(r runner, kind, chunks, h int) {
 		default: // a token is already waiting
 		}
 	}
+	last := false
 	for c := t.claim(true); c >= 0; c = t.claim(true) {
-		t.run(c, 0)
+		last = t.run(c, 0) || last
 	}
-	// Only chunks that running workers claimed remain: wait for them.
-	for t.done.Load() < int64(chunks) {
-		runtime.Gosched()
+	// Only chunks that running workers claimed remain: the one finishing
+	// the last of them hands a token over.
+	if !last {
+		<-t.finished
 	}
 	// Drop the runner: between passes the team must not reach the
 	// estimator, or the cleanup registered on it (whose argument is the
