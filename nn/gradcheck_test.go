@@ -1,7 +1,10 @@
 package nn
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -238,7 +241,7 @@ func TestGradCrossEntropy(t *testing.T) {
 
 func TestGradFocal(t *testing.T) {
 	targets := []int{0, 2, 1, 2, 3}
-	for _, f := range []*Focal{{Gamma: 0}, {Gamma: 2}, {Gamma: 1.5, Alpha: []float32{0.25, 1, 2, 0.5}}} {
+	for _, f := range []*Focal{{Gamma: 0}, {Gamma: 2}, {Gamma: 0.5}, {Gamma: 1.5, Alpha: []float32{0.25, 1, 2, 0.5}}} {
 		x := randTensor(24, 2, 5, 4)
 		_, d, err := f.Forward(x, targets)
 		if err != nil {
@@ -249,6 +252,42 @@ func TestGradFocal(t *testing.T) {
 			return float64(l)
 		}, 1e-2, 60)
 	}
+}
+
+// TestFocalCertain: a row already certain of its target (p = 1 in
+// floating point) has zero loss and zero gradient for every γ, including
+// 0 < γ < 1, where (1−p)^(γ−1) is infinite.
+func TestFocalCertain(t *testing.T) {
+	x := FromData([]float32{100, 0, -50, 3, 200, 1}, 2, 3)
+	for _, g := range []float32{0, 0.25, 0.5, 0.9, 1, 2} {
+		f := &Focal{Gamma: g}
+		l, d, err := f.Forward(x, []int{0, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.IsNaN(float64(l)) || l != 0 {
+			t.Errorf("γ=%v: loss %v, want 0", g, l)
+		}
+		for i, v := range d.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > 1e-20 {
+				t.Errorf("γ=%v: gradient[%d] = %v, want 0", g, i, v)
+			}
+		}
+	}
+}
+
+// TestLinearWidth: an input whose last axis is not In is refused with the
+// layer's name instead of being multiplied with the wrong stride.
+func TestLinearWidth(t *testing.T) {
+	l := NewLinear("head", 4, 3, true, rand.New(rand.NewPCG(1, 2)))
+	l.Forward(NewTensor(2, 4)) // fine
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "head") || !strings.Contains(fmt.Sprint(r), "width 5, want 4") {
+			t.Errorf("recovered %v, want a panic naming the layer and the widths", r)
+		}
+	}()
+	l.Forward(NewTensor(2, 5))
 }
 
 func TestGradInfoNCE(t *testing.T) {

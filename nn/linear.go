@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // Linear is y = x·Wᵀ + b over the last axis, with W stored [out, in] as in
@@ -38,7 +40,12 @@ func (l *Linear) Params() []*Param {
 }
 
 // Forward maps x [..., in] to y [..., out]. x is kept for Backward.
+// A last axis other than In is a wiring error: Gemm would read past rows
+// or mix them silently, so it panics naming the layer.
 func (l *Linear) Forward(x *Tensor) *Tensor {
+	if d := x.Dim(); d != l.In {
+		panic(fmt.Sprintf("nn: linear %s: input width %d, want %d", strings.TrimSuffix(l.W.Name, ".weight"), d, l.In))
+	}
 	n := x.Rows()
 	y := Ensure(&l.y, withLast(x.Shape, l.Out)...)
 	if l.B != nil {

@@ -122,14 +122,23 @@ func (f *Focal) Forward(logits *Tensor, targets []int) (float32, *Tensor, error)
 		if f.Alpha != nil {
 			a = float64(f.Alpha[y])
 		}
-		om := 1 - p
-		total += -a * math.Pow(om, g) * logp
-		// dL/dlogp_y = a·(γ·(1−p)^(γ−1)·p·logp − (1−p)^γ); dlogp_y/dz_c = δ − p_c
+		// 1−p from logp directly: 1-p loses every digit when p is near 1.
+		om := -math.Expm1(logp)
+		omg := math.Pow(om, g)
+		total += -a * omg * logp
+		// dL/dlogp_y = a·(γ·(1−p)^(γ−1)·p·logp − (1−p)^γ); dlogp_y/dz_c = δ − p_c.
+		// (1−p)^(γ−1) is infinite at p = 1 when γ < 1, while logp is 0:
+		// written as (1−p)^γ·(logp/(1−p)), whose limit is (1−p)^γ·(−1) → 0,
+		// the product stays finite.
 		var dlp float64
 		if g == 0 {
 			dlp = -a
 		} else {
-			dlp = a * (g*math.Pow(om, g-1)*p*logp - math.Pow(om, g))
+			ratio := -1.0 // logp/(1−p) at p = 1
+			if om > 0 {
+				ratio = logp / om
+			}
+			dlp = a * (g*omg*p*ratio - omg)
 		}
 		dr := d.Data[i*k : (i+1)*k]
 		for c, v := range row {

@@ -9,11 +9,12 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/tell-project/tell/atomicfile"
 )
 
 // Safetensors layout (https://github.com/huggingface/safetensors): an
@@ -152,30 +153,6 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 	return out, meta, nil
 }
 
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so a crash never leaves a half-written checkpoint.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
 // Checkpoint tensor names: each parameter under its Name; with an optimiser,
 // its first and second moments under "optim.m.NAME" and "optim.v.NAME" and
 // its step count and hyper-parameters in the metadata ("optim.step",
@@ -215,8 +192,10 @@ func SaveCheckpoint(path string, params []*Param, opt *AdamW, meta map[string]st
 	if err != nil {
 		return fmt.Errorf("nn: checkpoint %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, b); err != nil {
-		return fmt.Errorf("nn: checkpoint %s: %w", path, err)
+	// atomicfile: a crash never leaves a half-written checkpoint, and the
+	// file is 0644 like every other output (nn imports only this leaf).
+	if err := atomicfile.WriteFile(path, b); err != nil {
+		return fmt.Errorf("nn: checkpoint: %w", err)
 	}
 	return nil
 }

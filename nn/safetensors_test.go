@@ -244,3 +244,55 @@ func FuzzDecodeSafetensors(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckpointFile: a checkpoint is an ordinary output file (mode 0644,
+// not os.CreateTemp's 0600) with no temporary file left beside it, and a
+// failed write keeps the previous checkpoint.
+func TestCheckpointFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ck.safetensors")
+	p := NewParam("w", 2, 2)
+	if err := SaveCheckpoint(path, []*Param{p}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := st.Mode().Perm(); m != 0o644 {
+		t.Errorf("checkpoint mode %v, want 0644", m)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files beside the checkpoint: %v", entries)
+	}
+	// Two parameters with one name cannot be written: the old file stays.
+	before, _ := os.ReadFile(path)
+	if err := SaveCheckpoint(path, []*Param{p, NewParam("w", 1)}, nil, nil); err == nil {
+		t.Fatal("duplicate names written")
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Error("a failed save changed the previous checkpoint")
+	}
+}
+
+// TestImports: nn imports nothing of the project but atomicfile (a leaf),
+// so every model package can build on it without cycles.
+func TestImports(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if strings.Contains(line, `"github.com/tell-project/tell/`) && line != `"github.com/tell-project/tell/atomicfile"` {
+				t.Errorf("%s imports %s", f, line)
+			}
+		}
+	}
+}
