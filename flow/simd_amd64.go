@@ -5,8 +5,9 @@ import "golang.org/x/sys/cpu"
 // hasSIMD reports whether the AVX2+FMA row kernels can run.
 func hasSIMD() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
-// primalArgs and dualArgs carry a row's slices to the assembly kernels;
-// the field offsets are hard-coded in kernels_amd64.s.
+// primalArgs and dualArgs carry a row's slices to the assembly kernels,
+// which address their fields through the offsets the go tool writes to
+// go_asm.h (primalArgs_u1, ...), so reordering fields cannot break them.
 type primalArgs struct {
 	u1, u2, gx, gy, rc, ig, p11, p12, p21, p22, p12u, p22u *float32
 	n                                                      int
@@ -54,8 +55,7 @@ func median3RowAVX2(a *medianArgs)
 //go:noescape
 func median5RowAVX2(a *medianArgs)
 
-// warpArgs carries one row to warpRowAVX; offsets are hard-coded in
-// kernels_amd64.s.
+// warpArgs carries one row to warpRowAVX (offsets from go_asm.h).
 type warpArgs struct {
 	pad       *float32
 	pw        int
