@@ -6,6 +6,7 @@ require (
 	github.com/esimov/pigo v1.4.6
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/xuri/excelize/v2 v2.11.1
+	golang.org/x/image v0.44.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.47.0
 )

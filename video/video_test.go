@@ -214,18 +214,6 @@ func TestBMPRoundTrip(t *testing.T) {
 	}
 }
 
-func FuzzDecodeBMP(f *testing.F) {
-	img := image.NewRGBA(image.Rect(0, 0, 3, 2))
-	f.Add(encodeBMP(img))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 2 || string(data[:2]) != "BM" {
-			return
-		}
-		_, _ = decodeBMP(bytes.NewReader(data))
-		_, _ = decodeBMPConfig(bytes.NewReader(data))
-	})
-}
-
 // makeVideo encodes n pattern frames of w×h as a lossless grey FFV1 video
 // at 25 fps, or skips when ffmpeg is missing.
 func makeVideo(t *testing.T, n, w, h int) string {
