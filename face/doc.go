@@ -11,7 +11,7 @@
 //   - Align(img, shape, size) → aligned size×size image and the Transform from the
 //     frame to it (Transform.Inverse maps back).
 //
-// Images are *raster.Gray with 0..255 intensities. GrayDlib converts colour the way
-// dlib does, for bit-exact comparisons with dlib; raster.FromImage (luma) is fine
-// otherwise.
+// Images are *raster.Gray with 0..255 intensities, converted from colour by
+// raster.FromImage, which is dlib's own conversion (landmarks on a PNG equal dlib's;
+// on a JPEG they differ only through Go's inverse DCT, see the README).
 package face

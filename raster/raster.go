@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 )
 
 // Gray is a single-channel float32 image. Pixel (x, y) is Pix[y*Stride+x].
@@ -74,48 +73,6 @@ func (g *Gray) Clone() *Gray {
 		copy(c.Pix[y*c.Stride:y*c.Stride+g.W], g.Pix[y*g.Stride:y*g.Stride+g.W])
 	}
 	return c
-}
-
-// FromImage converts any image to grey with the ITU-R BT.601 luma weights
-// (0.299 R + 0.587 G + 0.114 B), the conversion OpenCV's cvtColor and dlib use.
-func FromImage(img image.Image) *Gray {
-	b := img.Bounds()
-	g := NewGray(b.Dx(), b.Dy())
-	switch src := img.(type) {
-	case *image.Gray:
-		for y := 0; y < g.H; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+g.W]
-			out := g.Pix[y*g.W : (y+1)*g.W]
-			for x, v := range row {
-				out[x] = float32(v)
-			}
-		}
-	case *image.RGBA:
-		for y := 0; y < g.H; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+4*g.W]
-			out := g.Pix[y*g.W : (y+1)*g.W]
-			for x := range out {
-				out[x] = luma(row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
-	case *image.NRGBA:
-		for y := 0; y < g.H; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+4*g.W]
-			out := g.Pix[y*g.W : (y+1)*g.W]
-			for x := range out {
-				out[x] = luma(row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
-	default:
-		rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Src)
-		return FromImage(rgba)
-	}
-	return g
-}
-
-func luma(r, g, b uint8) float32 {
-	return 0.299*float32(r) + 0.587*float32(g) + 0.114*float32(b)
 }
 
 // Image converts g to an 8-bit grey image, rounding and clamping to 0..255.

@@ -2,22 +2,8 @@ package raster
 
 import (
 	"image"
-	"image/color"
 	"testing"
 )
-
-func TestFromImageLuma(t *testing.T) {
-	img := image.NewRGBA(image.Rect(0, 0, 2, 1))
-	img.Set(0, 0, color.RGBA{255, 0, 0, 255})
-	img.Set(1, 0, color.RGBA{10, 20, 30, 255})
-	g := FromImage(img)
-	if got, want := g.Pix[0], float32(0.299*255); abs(got-want) > 1e-3 {
-		t.Errorf("red luma = %v, want %v", got, want)
-	}
-	if got, want := g.Pix[1], float32(0.299*10+0.587*20+0.114*30); abs(got-want) > 1e-3 {
-		t.Errorf("luma = %v, want %v", got, want)
-	}
-}
 
 func TestBilinear(t *testing.T) {
 	g := NewGray(2, 2)

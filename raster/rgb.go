@@ -44,10 +44,22 @@ func RGBFromImage(img image.Image) *RGB {
 			}
 		}
 		return out
+	case *image.YCbCr:
+		if src.Rect.Min == (image.Point{}) {
+			// A JPEG's colours as libjpeg (and so dlib, browsers,
+			// Pillow) decodes them: the pixels FromImage averages.
+			ycbcrRows(src, func(y int, ys, cbs, crs []uint8) {
+				o := out.Pix[y*out.Stride : y*out.Stride+3*out.W]
+				for x, yv := range ys {
+					r, g, b := yccRGB(yv, cbs[x], crs[x])
+					o[3*x], o[3*x+1], o[3*x+2] = uint8(r), uint8(g), uint8(b)
+				}
+			})
+			return out
+		}
+		pix, stride = nrgba(img)
 	default:
-		n := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(n, n.Bounds(), img, b.Min, draw.Src)
-		pix, stride = n.Pix, n.Stride
+		pix, stride = nrgba(img)
 	}
 	for y := 0; y < out.H; y++ {
 		row := pix[y*stride : y*stride+4*out.W]
@@ -59,14 +71,22 @@ func RGBFromImage(img image.Image) *RGB {
 	return out
 }
 
-// Gray converts to grey with the same luma as FromImage.
+// nrgba draws img into a new NRGBA image and returns its pixels.
+func nrgba(img image.Image) ([]uint8, int) {
+	b := img.Bounds()
+	n := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(n, n.Bounds(), img, b.Min, draw.Src)
+	return n.Pix, n.Stride
+}
+
+// Gray converts to grey as FromImage does: dlib's mean (R+G+B)/3.
 func (c *RGB) Gray() *Gray {
 	g := NewGray(c.W, c.H)
 	for y := 0; y < c.H; y++ {
 		row := c.Pix[y*c.Stride : y*c.Stride+3*c.W]
 		out := g.Pix[y*g.W : (y+1)*g.W]
 		for x := range out {
-			out[x] = luma(row[3*x], row[3*x+1], row[3*x+2])
+			out[x] = float32((uint32(row[3*x]) + uint32(row[3*x+1]) + uint32(row[3*x+2])) / 3)
 		}
 	}
 	return g

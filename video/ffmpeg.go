@@ -76,7 +76,7 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)
 	cmd := exec.CommandContext(cctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
 		"-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
-		"-f", "rawvideo", "-pix_fmt", pixFmt(opt.Color), "pipe:1")
+		"-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
 	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}, color: opt.Color}
 	cmd.Stderr = s.stderr
 	if s.out, err = cmd.StdoutPipe(); err != nil {
@@ -87,18 +87,10 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 		cancel()
 		return nil, fmt.Errorf("video: start ffmpeg on %s: %w", path, err)
 	}
-	s.buf = make([]byte, info.Width*info.Height)
-	if opt.Color {
-		s.buf = make([]byte, 3*info.Width*info.Height)
-	}
+	// RGB even for grey frames, so that a video frame gets the grey of the
+	// same frame saved as an image: tell's one conversion, dlib's mean.
+	s.buf = make([]byte, 3*info.Width*info.Height)
 	return s, nil
-}
-
-func pixFmt(color bool) string {
-	if color {
-		return "rgb24"
-	}
-	return "gray"
 }
 
 func lookFFmpeg(name string) (string, error) {
@@ -241,16 +233,11 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 		}
 		return nil, s.err
 	}
-	var g *raster.Gray
+	view := &raster.RGB{W: s.info.Width, H: s.info.Height, Stride: 3 * s.info.Width, Pix: s.buf}
+	g := view.Gray()
 	var c *raster.RGB
 	if s.color {
-		c = &raster.RGB{W: s.info.Width, H: s.info.Height, Stride: 3 * s.info.Width, Pix: append([]byte(nil), s.buf...)}
-		g = c.Gray()
-	} else {
-		g = raster.NewGray(s.info.Width, s.info.Height)
-		for i, v := range s.buf {
-			g.Pix[i] = float32(v)
-		}
+		c = &raster.RGB{W: view.W, H: view.H, Stride: view.Stride, Pix: append([]byte(nil), s.buf...)}
 	}
 	f := &Frame{Index: s.next, Time: float64(s.next) / s.info.FPS, Gray: g, RGB: c}
 	s.next++

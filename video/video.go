@@ -27,8 +27,8 @@ import (
 // when none is given.
 const DefaultFPS = 30
 
-// Frame is one decoded frame. Gray holds 0..255 intensities (ITU-R BT.601
-// luma for colour input). Each Frame owns its pixels: keeping one does not
+// Frame is one decoded frame. Gray holds 0..255 intensities (colour input
+// converted by raster.FromImage's rule, dlib's (R+G+B)/3). Each Frame owns its pixels: keeping one does not
 // stop the source.
 type Frame struct {
 	Index int          // 0-based position in the source
@@ -66,9 +66,8 @@ type Options struct {
 	// DefaultMaxPixels): larger ones are refused before decoding, with an
 	// error wrapping ErrTooManyPixels.
 	MaxPixels int
-	// Color also delivers each frame in colour (Frame.RGB). Video is then
-	// decoded by ffmpeg as RGB and Gray is its luma (raster.RGB.Gray),
-	// the conversion image files get, instead of ffmpeg's grey.
+	// Color also delivers each frame in colour (Frame.RGB); Gray is the
+	// same pixels' grey (raster.RGB.Gray, raster.FromImage's mean).
 	Color bool
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
 )
 
@@ -56,8 +57,8 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 	if err != nil {
 		return err
 	}
-	// dlib's grey conversion, so the numbers compare with dlib's bit for bit.
-	gray := face.GrayDlib(img)
+	gray := raster.FromImage(img) // dlib's grey conversion
+
 	if *boxFlag == "" {
 		det, err := face.NewDetector()
 		if err != nil {
