@@ -188,13 +188,18 @@ func reflect(d decision, units []unit, trueLabel string, boost map[string]float6
 }
 
 // EvidenceFromCode turns a parsed AU string into evidence. Coded letters
-// give the intensity; AUs without one get a nominal 0.5 with
-// IntensityUnknown set. Uncertain AUs ("12?") get confidence 0.5; each of k
-// alternatives ("12/14") gets confidence 1/k.
+// give the intensity (an intensity range "4A/B" its middle); AUs without
+// one get a nominal 0.5 with IntensityUnknown set. Uncertain AUs ("12?",
+// "ref(12)") get confidence 0.5; each of k alternatives ("12/14", "A/L12")
+// gets confidence 1/k. Lip prefixes T and B keep their side ("top",
+// "bottom"); visibility codes (70–74) give no evidence.
 func EvidenceFromCode(c facs.Code) []Evidence {
 	var out []Evidence
 	for _, t := range c.Terms {
 		for _, a := range t {
+			if facs.Describe(a.Number).NotAction {
+				continue
+			}
 			e := Evidence{AU: a.Number, Side: a.Side.String(), Intensity: MaxIntensity * a.Value(0.5), IntensityUnknown: !a.Intensity.Valid()}
 			conf := 1.0
 			if len(t) > 1 {

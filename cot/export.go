@@ -54,7 +54,10 @@ type Record struct {
 	Image                                string // a face image; or Frames + Apex
 	Frames, Apex                         string
 	AUs                                  string // FACS string
-	Line                                 int    // manifest line, for reports
+	// AUsRaw is the coder's original AU text (manifest column aus_raw),
+	// exported next to the canonical AUs where it differs.
+	AUsRaw string
+	Line   int // manifest line, for reports
 }
 
 // ExportOptions steer Export.
@@ -88,9 +91,12 @@ type ExportSummary struct {
 	NoImage   int `json:"no_image"`   // skipped: no image, or frames+apex not resolvable
 	NoLabel   int `json:"no_label"`   // skipped: empty label
 	NoAUs     int `json:"no_aus"`     // label-only: no AU string
-	BadAUs    int `json:"bad_aus"`    // label-only: AU string does not parse
-	Flagged   int `json:"flagged"`    // label-only: CoT could not be reconciled with the label
-	Rewritten int `json:"reflected"`  // CoT verified after feedback rounds
+	BadAUs    int `json:"bad_aus"`    // label-only: no AU of the string is FACS
+	// PartAUs counts records whose AU string was partly FACS: their CoT
+	// comes from the FACS part (the rest is listed in Problems).
+	PartAUs   int `json:"part_aus,omitempty"`
+	Flagged   int `json:"flagged"`   // label-only: CoT could not be reconciled with the label
+	Rewritten int `json:"reflected"` // CoT verified after feedback rounds
 	// LLMRewritten and LLMKept count the CoTs an ExportOptions.Rewrite
 	// rephrased and those whose original text it kept.
 	LLMRewritten int `json:"llm_rewritten,omitempty"`
@@ -109,8 +115,8 @@ func (s *ExportSummary) problem(r Record, format string, args ...any) {
 
 // String is the human summary printed at the end of an export.
 func (s ExportSummary) String() string {
-	return fmt.Sprintf("rows=%d written=%d with_cot=%d label_only=%d (no_aus=%d bad_aus=%d flagged=%d) reflected=%d skipped: no_image=%d no_label=%d",
-		s.Rows, s.Written, s.WithCoT, s.LabelOnly, s.NoAUs, s.BadAUs, s.Flagged, s.Rewritten, s.NoImage, s.NoLabel) + s.llmString()
+	return fmt.Sprintf("rows=%d written=%d with_cot=%d (part_aus=%d) label_only=%d (no_aus=%d bad_aus=%d flagged=%d) reflected=%d skipped: no_image=%d no_label=%d",
+		s.Rows, s.Written, s.WithCoT, s.PartAUs, s.LabelOnly, s.NoAUs, s.BadAUs, s.Flagged, s.Rewritten, s.NoImage, s.NoLabel) + s.llmString()
 }
 
 func (s ExportSummary) llmString() string {
@@ -160,11 +166,24 @@ func Export(ctx context.Context, w io.Writer, recs []Record, o ExportOptions) (E
 			sum.NoAUs++
 			sum.problem(r, "no AUs: label turn only")
 		default:
-			code, err := facs.Parse(r.AUs)
-			if err != nil {
-				sum.BadAUs++
-				sum.problem(r, "%v: label turn only", err)
+			code, remarks := facs.ParseLenient(r.AUs)
+			if code.Empty() && len(remarks) == 0 { // "?": not coded
+				sum.NoAUs++
+				sum.problem(r, "AUs %q not coded: label turn only", r.AUs)
 				break
+			}
+			if len(remarks) > 0 {
+				if code.Empty() {
+					sum.BadAUs++
+					sum.problem(r, "AUs %q: no FACS code: label turn only", r.AUs)
+					break
+				}
+				sum.PartAUs++
+				texts := make([]string, len(remarks))
+				for i, rm := range remarks {
+					texts[i] = strconv.Quote(rm.Text)
+				}
+				sum.problem(r, "AUs %q: %s not FACS; CoT from %q", r.AUs, strings.Join(texts, ", "), code.String())
 			}
 			got, err := Generate(EvidenceFromCode(code), r.Label, Options{
 				Seed: o.Seed ^ idHash(r.ID), Classes: classes, Dataset: r.Dataset, MaxTries: o.MaxTries})
@@ -271,6 +290,7 @@ func record(f Format, r Record, img string, classes []string, c *CoT) any {
 			Images   []string `json:"images"`
 		}{r.ID, msgs, []string{img}}
 	}
+	aus, raw := exportAUs(r)
 	tasks := []expllmTask{{Task: "label", User: "<image>\n" + labelQuestion(classes), Assistant: label}}
 	if c != nil {
 		tasks = append(tasks, expllmTask{Task: "cot", User: "<image>\n" + cotQuestion(label), Assistant: c.Text})
@@ -282,17 +302,26 @@ func record(f Format, r Record, img string, classes []string, c *CoT) any {
 		Subject string       `json:"subject,omitempty"`
 		Dataset string       `json:"dataset,omitempty"`
 		AUs     string       `json:"aus,omitempty"`
+		AUsRaw  string       `json:"aus_raw,omitempty"`
 		System  string       `json:"system"`
 		Tasks   []expllmTask `json:"tasks"`
 		CoT     *CoT         `json:"cot,omitempty"`
-	}{r.ID, img, label, r.Subject, r.Dataset, canonicalAUs(r.AUs), SystemPrompt, tasks, c}
+	}{r.ID, img, label, r.Subject, r.Dataset, aus, raw, SystemPrompt, tasks, c}
 }
 
-func canonicalAUs(s string) string {
-	if c, err := facs.Parse(s); err == nil {
-		return c.String()
+// exportAUs returns the canonical FACS part of a record's AU string and the
+// coder's original text when it says more than that (free text, "ref(...)",
+// spacing): the original from aus_raw, else from aus itself.
+func exportAUs(r Record) (aus, raw string) {
+	c, remarks := facs.ParseLenient(r.AUs)
+	aus = c.String()
+	switch {
+	case r.AUsRaw != "" && r.AUsRaw != aus:
+		raw = r.AUsRaw
+	case len(remarks) > 0:
+		raw = r.AUs
 	}
-	return s
+	return aus, raw
 }
 
 // recordImage returns the record's image: Image, or the apex frame of

@@ -26,6 +26,16 @@ type ConvertOptions struct {
 	// SkipMissing leaves out rows whose clip folder or frames are missing
 	// (each is listed in Notes) instead of failing.
 	SkipMissing bool
+	// SheetOnly converts the sheet without looking for frame folders: each
+	// row's frames column names the folder where the dataset's layout puts
+	// the clip (Root/SUBJECT/CLIP; SMIC: Root/CLIP), frame numbers come from
+	// the sheet alone (an unknown apex is the midpoint, an unknown offset
+	// stays empty). For labels, AUs and CoT export before the frames are at
+	// hand; training needs the frames there.
+	SheetOnly bool
+	// Strict turns the warnings about AU cells that are not FACS into
+	// errors (a *SheetError), as earlier versions did.
+	Strict bool
 }
 
 // Conversion is a converter's result.
@@ -37,6 +47,11 @@ type Conversion struct {
 	// the midpoint, unknown offsets, subject spellings, ambiguous folders,
 	// skipped rows), each naming its sheet, row and column.
 	Notes []string
+	// Warnings lists AU cells holding text that is not FACS (free text,
+	// stray operators), once per cell with its file, sheet, row and column:
+	// the FACS part went to the manifest's aus column, the whole cell
+	// verbatim to aus_raw.
+	Warnings []string
 	// Dropped counts the rows the class scheme left out, by emotion.
 	Dropped map[string]int
 }
@@ -68,10 +83,11 @@ type clipRow struct {
 	onset      int
 	apex       int
 	offset     int
-	hasOnset   bool // false: take the folder's first frame
-	hasApex    bool // false: take the midpoint
-	hasOffset  bool // false: take the folder's last frame
-	aus        string
+	hasOnset   bool   // false: take the folder's first frame
+	hasApex    bool   // false: take the midpoint
+	hasOffset  bool   // false: take the folder's last frame
+	aus        string // canonical
+	ausRaw     string // the cell as written
 	code       facs.Code
 	emotion    string // normalised
 	objective  string // the sheet's objective class, if any
@@ -81,15 +97,31 @@ type clipRow struct {
 	where      string // the row, for messages
 }
 
-// sheetReader reads cells of one table, collecting problems and notes.
+// sheetReader reads cells of one table, collecting problems, notes and
+// warnings.
 type sheetReader struct {
 	t        *table
+	strict   bool // AU cells that are not FACS are problems, not warnings
 	problems []string
 	notes    []string
+	warnings []string
 }
 
 func (s *sheetReader) bad(r, c int, format string, args ...any) {
 	s.problems = append(s.problems, s.t.where(r, c)+": "+fmt.Sprintf(format, args...))
+}
+
+func (s *sheetReader) warn(r, c int, format string, args ...any) {
+	s.warnings = append(s.warnings, s.t.where(r, c)+": "+fmt.Sprintf(format, args...))
+}
+
+// warnOrBad is a warning, or a problem when strict.
+func (s *sheetReader) warnOrBad(r, c int, format string, args ...any) {
+	if s.strict {
+		s.bad(r, c, format, args...)
+	} else {
+		s.warn(r, c, format, args...)
+	}
 }
 
 func (s *sheetReader) note(r, c int, format string, args ...any) {
@@ -121,13 +153,23 @@ func (s *sheetReader) frameCell(r, c int, what string) (n int, known, ok bool) {
 	return n, true, true
 }
 
-// auCell parses an AU cell with facs.Parse.
-func (s *sheetReader) auCell(r, c int) (string, facs.Code) {
+// auCell reads an AU cell with facs.ParseLenient: the FACS part becomes
+// the canonical string, the cell itself is kept verbatim; text that is not
+// FACS is one warning per cell (a problem when strict). Alternatives,
+// uncertain and uncoded ("?") codes are noted.
+func (s *sheetReader) auCell(r, c int) (canonical, raw string, code facs.Code) {
 	v := s.t.cell(r, c)
-	code, err := facs.Parse(v)
-	if err != nil {
-		s.bad(r, c, "%v", err)
-		return v, facs.Code{}
+	code, remarks := facs.ParseLenient(v)
+	if len(remarks) > 0 {
+		parts := make([]string, len(remarks))
+		for i, rm := range remarks {
+			parts[i] = fmt.Sprintf("%q (%s)", rm.Text, rm.Reason)
+		}
+		if s.strict {
+			s.bad(r, c, "AUs %q: not FACS: %s", v, strings.Join(parts, ", "))
+		} else {
+			s.warn(r, c, "AUs %q: not FACS: %s; the FACS part %q goes to aus, the cell verbatim to aus_raw", v, strings.Join(parts, ", "), code.String())
+		}
 	}
 	alt, unsure := false, false
 	for _, t := range code.Terms {
@@ -139,6 +181,10 @@ func (s *sheetReader) auCell(r, c int) (string, facs.Code) {
 	switch {
 	case v == "":
 		s.note(r, c, "blank: no AUs coded")
+	case code.Uncoded && code.Empty():
+		s.note(r, c, "AUs %q: not coded", v)
+	case code.Uncoded:
+		s.note(r, c, "AUs %q: partly not coded; kept as %q", v, code.String())
 	case alt && unsure:
 		s.note(r, c, "AUs %q hold alternatives and uncertain codes; kept as %q", v, code.String())
 	case alt:
@@ -146,24 +192,28 @@ func (s *sheetReader) auCell(r, c int) (string, facs.Code) {
 	case unsure:
 		s.note(r, c, "AUs %q hold uncertain codes; kept as %q", v, code.String())
 	}
-	return code.String(), code
+	return code.String(), v, code
 }
 
 // finish turns parsed rows into samples: finds each clip's folder, checks
 // its frames, fills unknown apex/offset, maps classes.
-func finish(ctx context.Context, dataset string, opt ConvertOptions, rows []clipRow, notes []string, locate func(idx *dirIndex, row *clipRow) []string) (*Conversion, error) {
+func finish(ctx context.Context, dataset string, opt ConvertOptions, rows []clipRow, notes, warnings []string, locate func(idx *dirIndex, row *clipRow) []string) (*Conversion, error) {
+	if opt.SheetOnly {
+		return sheetOnly(ctx, dataset, opt, rows, notes, warnings)
+	}
 	idx, err := indexDirs(opt.Root)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dataset, err)
 	}
-	return finishWithIndex(ctx, dataset, opt, idx, rows, notes, locate)
+	return finishWithIndex(ctx, dataset, opt, idx, rows, notes, warnings, locate)
 }
 
 // finishWithIndex is finish with the folder index already built.
-func finishWithIndex(ctx context.Context, dataset string, opt ConvertOptions, idx *dirIndex, rows []clipRow, notes []string, locate func(idx *dirIndex, row *clipRow) []string) (*Conversion, error) {
+func finishWithIndex(ctx context.Context, dataset string, opt ConvertOptions, idx *dirIndex, rows []clipRow, notes, warnings []string, locate func(idx *dirIndex, row *clipRow) []string) (*Conversion, error) {
 	spelled := map[[2]string]bool{}
-	conv := &Conversion{Dataset: dataset, Notes: notes, Dropped: map[string]int{}}
+	conv := &Conversion{Dataset: dataset, Notes: notes, Warnings: warnings, Dropped: map[string]int{}}
 	var missing []string
+	noFolder := 0
 	ids := map[string]int{}
 	for i := range rows {
 		if err := ctx.Err(); err != nil {
@@ -172,6 +222,7 @@ func finishWithIndex(ctx context.Context, dataset string, opt ConvertOptions, id
 		row := &rows[i]
 		cands := locate(idx, row)
 		if len(cands) == 0 {
+			noFolder++
 			missing = append(missing, fmt.Sprintf("%s: no folder %q inside a folder of subject %q under %s", row.where, row.clip, row.subject, opt.Root))
 			continue
 		}
@@ -229,29 +280,14 @@ func finishWithIndex(ctx context.Context, dataset string, opt ConvertOptions, id
 			missing = append(missing, fmt.Sprintf("%s: %s has no image for %s (frames there: %d..%d)", row.where, dir, strings.Join(lost, ", "), frames[0].Number, frames[len(frames)-1].Number))
 			continue
 		}
-		label, ok := mapClass(dataset, opt.Classes, row.emotion, row.code, row.objective)
-		if !ok {
-			e := row.emotion
-			if e == "" {
-				e = "(blank)"
-			}
-			conv.Dropped[e]++
-			continue
-		}
-		id := row.sampleID
-		if n := ids[id]; n > 0 {
-			id = fmt.Sprintf("%s#%d", id, n+1)
-		}
-		ids[row.sampleID]++
-		conv.Samples = append(conv.Samples, Sample{
-			ID: id, Subject: row.subject, Label: label, Dataset: dataset,
-			Frames: dir, Onset: strconv.Itoa(row.onset), Apex: strconv.Itoa(row.apex), Offset: strconv.Itoa(row.offset),
-			AUs: row.aus, Emotion: row.emotion,
-		})
+		conv.add(dataset, opt, row, ids, dir, strconv.Itoa(row.onset), strconv.Itoa(row.apex), strconv.Itoa(row.offset))
 	}
 	if len(missing) > 0 {
-		if !opt.SkipMissing {
-			return nil, fmt.Errorf("%s: %d clip(s) without their frames (use --skip-missing to leave them out):\n  %s", dataset, len(missing), strings.Join(missing, "\n  "))
+		switch {
+		case noFolder == len(rows) && len(rows) > 1:
+			return nil, fmt.Errorf("%s: none of the %d clips of %s has a frame folder under %s (first: %s); put the frames there, or pass --sheet-only to convert the sheet alone", dataset, len(rows), conv.sheetName(rows), opt.Root, missing[0])
+		case !opt.SkipMissing:
+			return nil, fmt.Errorf("%s: %d clip(s) without their frames (use --skip-missing to leave them out, or --sheet-only to convert the sheet without frames):\n  %s", dataset, len(missing), strings.Join(missing, "\n  "))
 		}
 		for _, m := range missing {
 			conv.Notes = append(conv.Notes, "skipped: "+m)
@@ -259,6 +295,81 @@ func finishWithIndex(ctx context.Context, dataset string, opt ConvertOptions, id
 	}
 	if len(conv.Samples) == 0 {
 		return nil, fmt.Errorf("%s: no samples left (%d rows read, %d left out by the class scheme, %d without frames)", dataset, len(rows), sumCounts(conv.Dropped), len(missing))
+	}
+	return conv, nil
+}
+
+// add appends the row's sample unless the class scheme leaves it out.
+func (conv *Conversion) add(dataset string, opt ConvertOptions, row *clipRow, ids map[string]int, dir, onset, apex, offset string) {
+	label, ok := mapClass(dataset, opt.Classes, row.emotion, row.code, row.objective)
+	if !ok {
+		e := row.emotion
+		if e == "" {
+			e = "(blank)"
+		}
+		conv.Dropped[e]++
+		return
+	}
+	id := row.sampleID
+	if n := ids[id]; n > 0 {
+		id = fmt.Sprintf("%s#%d", id, n+1)
+	}
+	ids[row.sampleID]++
+	conv.Samples = append(conv.Samples, Sample{
+		ID: id, Subject: row.subject, Label: label, Dataset: dataset,
+		Frames: dir, Onset: onset, Apex: apex, Offset: offset,
+		AUs: row.aus, AUsRaw: row.ausRaw, Emotion: row.emotion,
+	})
+}
+
+// sheetName names the file the rows came from, for messages.
+func (conv *Conversion) sheetName(rows []clipRow) string {
+	if len(rows) > 0 && rows[0].t != nil {
+		return filepath.Base(rows[0].t.file)
+	}
+	return "the sheet"
+}
+
+// sheetOnly is finish without frame folders (ConvertOptions.SheetOnly).
+func sheetOnly(ctx context.Context, dataset string, opt ConvertOptions, rows []clipRow, notes, warnings []string) (*Conversion, error) {
+	conv := &Conversion{Dataset: dataset, Notes: notes, Warnings: warnings, Dropped: map[string]int{}}
+	ids := map[string]int{}
+	for i := range rows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		row := &rows[i]
+		dir := filepath.Join(opt.Root, row.subject, row.clip)
+		if dataset == "smic" {
+			dir = filepath.Join(opt.Root, row.clip)
+		}
+		var onset, apex, offset string
+		if row.hasOnset {
+			onset = strconv.Itoa(row.onset)
+		}
+		if row.hasOffset {
+			offset = strconv.Itoa(row.offset)
+		} else if row.offsetDesc != "" {
+			conv.Notes = append(conv.Notes, row.offsetDesc+"; offset left empty (--sheet-only: no frames to take the last of)")
+		}
+		if row.hasApex && row.hasOnset && row.hasOffset && (row.apex < row.onset || row.apex > row.offset) {
+			conv.Notes = append(conv.Notes, fmt.Sprintf("%s: apex %d outside onset..offset %d..%d; using the midpoint", row.where, row.apex, row.onset, row.offset))
+			row.hasApex = false
+		}
+		switch {
+		case row.hasApex:
+			apex = strconv.Itoa(row.apex)
+		case row.hasOnset && row.hasOffset:
+			apex = strconv.Itoa((row.onset + row.offset) / 2)
+			if row.apexDesc != "" {
+				conv.Notes = append(conv.Notes, fmt.Sprintf("%s; using the midpoint frame %s", row.apexDesc, apex))
+			}
+		}
+		conv.add(dataset, opt, row, ids, dir, onset, apex, offset)
+	}
+	conv.Notes = append(conv.Notes, fmt.Sprintf("--sheet-only: frame folders not looked for; %d row(s) name where the dataset's layout puts them under %s", len(conv.Samples), opt.Root))
+	if len(conv.Samples) == 0 {
+		return nil, fmt.Errorf("%s: no samples left (%d rows read, %d left out by the class scheme)", dataset, len(rows), sumCounts(conv.Dropped))
 	}
 	return conv, nil
 }
@@ -317,9 +428,10 @@ func findSheet(dataset string, opt ConvertOptions, patterns ...string) (string, 
 	return found[0], nil
 }
 
-// sheetRows reads the table's data rows with read, collecting problems.
-func sheetRows(t *table, read func(s *sheetReader, r int) (clipRow, bool)) ([]clipRow, []string, error) {
-	s := &sheetReader{t: t}
+// sheetRows reads the table's data rows with read, collecting problems;
+// it returns the rows, notes and warnings.
+func sheetRows(t *table, opt ConvertOptions, read func(s *sheetReader, r int) (clipRow, bool)) ([]clipRow, []string, []string, error) {
+	s := &sheetReader{t: t, strict: opt.Strict}
 	var rows []clipRow
 	for r := t.headerRow + 1; r < len(t.rows); r++ {
 		if t.blankRow(r) {
@@ -329,16 +441,16 @@ func sheetRows(t *table, read func(s *sheetReader, r int) (clipRow, bool)) ([]cl
 		if !ok {
 			continue
 		}
-		row.where = t.where(r, -1)
+		row.t, row.where = t, t.where(r, -1)
 		rows = append(rows, row)
 	}
 	if len(s.problems) > 0 {
-		return nil, nil, &SheetError{Problems: s.problems}
+		return nil, nil, nil, &SheetError{Problems: s.problems}
 	}
 	if len(rows) == 0 {
-		return nil, nil, fmt.Errorf("%s: no data rows below the header", t.where(t.headerRow, -1))
+		return nil, nil, nil, fmt.Errorf("%s: no data rows below the header", t.where(t.headerRow, -1))
 	}
-	return rows, s.notes, nil
+	return rows, s.notes, s.warnings, nil
 }
 
 // preferDirs orders candidate folders so that those whose path contains one

@@ -137,7 +137,13 @@ func TestCASME2MalformedSheet(t *testing.T) {
 	rows[6][5] = ""         // row 7, column F: no offset
 	writeXLSX(t, filepath.Join(root, "CASME2-coding-2019.xlsx"), []string{"Sheet1"}, map[string][][]any{"Sheet1": rows})
 	casme2Frames(t, root)
+	// Without --strict the AU cell is a warning, not a problem.
 	_, err := ConvertCASME2(context.Background(), ConvertOptions{Root: root})
+	var lenient *SheetError
+	if !errors.As(err, &lenient) || len(lenient.Problems) != 3 || strings.Contains(err.Error(), "banana") {
+		t.Errorf("lenient: %v, want the 3 frame and subject problems", err)
+	}
+	_, err = ConvertCASME2(context.Background(), ConvertOptions{Root: root, Strict: true})
 	var se *SheetError
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %v, want *SheetError", err)
@@ -263,7 +269,7 @@ func TestSAMMMalformed(t *testing.T) {
 	rows[16][8] = "12++"  // row 17 column I
 	writeXLSX(t, filepath.Join(root, "SAMM_Micro_FACS_Codes_v2.xlsx"), []string{"FACS codes"}, map[string][][]any{"FACS codes": rows})
 	sammFrames(t, root)
-	_, err := ConvertSAMM(context.Background(), ConvertOptions{Root: root})
+	_, err := ConvertSAMM(context.Background(), ConvertOptions{Root: root, Strict: true})
 	if err == nil {
 		t.Fatal("malformed sheet accepted")
 	}
@@ -313,10 +319,20 @@ func TestSMICSheet(t *testing.T) {
 		{"Subject", "Filename", "Emotion", "OnsetF", "OffsetF"},
 		{3, "s1_po_01", "negative", 102, 104},
 	})
-	_, err = ConvertSMIC(context.Background(), ConvertOptions{Root: root})
-	for _, frag := range []string{"SMIC-HS.csv row 2 column A (Subject)", "SMIC-HS.csv row 2 column C (Emotion)"} {
+	// The clip name wins (SMIC-HS-E's own sheet says "negative" for one
+	// surprise clip): a warning, an error with --strict.
+	conv, err = ConvertSMIC(context.Background(), ConvertOptions{Root: root})
+	if err != nil || len(conv.Samples) != 1 || conv.Samples[0].Label != "positive" || conv.Samples[0].Subject != "s1" {
+		t.Fatalf("disagreeing sheet: %v, %+v", err, conv)
+	}
+	frags := []string{`SMIC-HS.csv row 2 column A (Subject): subject "3" disagrees with clip name "s1_po_01"; using "s1"`, `SMIC-HS.csv row 2 column C (Emotion): emotion "negative" disagrees`}
+	if len(conv.Warnings) != 2 || !strings.HasPrefix(conv.Warnings[0], frags[0]) || !strings.HasPrefix(conv.Warnings[1], frags[1]) {
+		t.Errorf("warnings %q", conv.Warnings)
+	}
+	_, err = ConvertSMIC(context.Background(), ConvertOptions{Root: root, Strict: true})
+	for _, frag := range frags {
 		if err == nil || !strings.Contains(err.Error(), frag) {
-			t.Errorf("err %v lacks %q", err, frag)
+			t.Errorf("--strict: err %v lacks %q", err, frag)
 		}
 	}
 }
@@ -469,30 +485,48 @@ func TestFrameFilesAndResolve(t *testing.T) {
 }
 
 // FuzzAUColumn feeds arbitrary AU and frame cells through the sheet reader:
-// it must never panic, a rejected cell's error must name its row and
-// column, and an accepted AU string must come back in a canonical form that
-// reads back to itself.
+// it must never panic; an AU cell never stops the conversion (a warning,
+// not a problem, that names its row and column), and when strict it is a
+// problem exactly when it warned leniently; the canonical AU string reads
+// back to itself without warnings, and aus_raw is the cell.
 func FuzzAUColumn(f *testing.F) {
-	for _, s := range []string{"4+7", "R12", "L14", "A2", "12A", "12B+R14E", "12 or 14", "1/2", "4?", "AU4, AU7", "", "0", "/", "R12A+R14A", "4+L10", "1+2+5B+26", "12++", "X9", "-1", "5562.0", "3?"} {
+	for _, s := range []string{"4+7", "R12", "L14", "A2", "12A", "12B+R14E", "12 or 14", "1/2", "4?", "AU4, AU7", "", "0", "/", "R12A+R14A", "4+L10", "1+2+5B+26", "12++", "X9", "-1", "5562.0", "3?",
+		"?", "(R6 or R12)+R15", "4+13+T18+39", "ref(7B)+43", "R14+17+soft focus", "4A/B", "A/L12", "L12 + 61", "7B+ ref(43)"} {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, au, frame string) {
 		tb := &table{file: "f.xlsx", sheet: "S", rows: [][]string{{"Onset", "Action Units"}, {frame, au}}, header: []string{"Onset", "Action Units"}}
 		s := &sheetReader{t: tb}
-		canon, _ := s.auCell(1, 1)
+		canon, raw, _ := s.auCell(1, 1)
+		if raw != strings.TrimSpace(au) {
+			t.Fatalf("aus_raw %q of cell %q", raw, au)
+		}
+		if len(s.problems) > 0 {
+			t.Fatalf("an AU cell stopped the conversion: %q", s.problems)
+		}
+		for _, w := range s.warnings {
+			if !strings.HasPrefix(w, `f.xlsx sheet "S" row 2 column B (Action Units): `) {
+				t.Fatalf("warning without its place: %q", w)
+			}
+		}
+		if len(s.warnings) > 1 {
+			t.Fatalf("%d warnings for one cell: %q", len(s.warnings), s.warnings)
+		}
+		strict := &sheetReader{t: tb, strict: true}
+		strict.auCell(1, 1)
+		if len(strict.problems) != len(s.warnings) || len(strict.warnings) > 0 {
+			t.Fatalf("strict: %d problems, lenient %d warnings", len(strict.problems), len(s.warnings))
+		}
 		s.frameCell(1, 0, "Onset")
 		for _, p := range s.problems {
 			if !strings.HasPrefix(p, `f.xlsx sheet "S" row 2 column `) {
 				t.Fatalf("problem without its place: %q", p)
 			}
 		}
-		if len(s.problems) > 0 {
-			return
-		}
 		s2 := &sheetReader{t: &table{file: "f.xlsx", rows: [][]string{{"AU"}, {canon}}, header: []string{"AU"}}}
-		again, _ := s2.auCell(1, 0)
-		if len(s2.problems) > 0 || again != canon {
-			t.Fatalf("canonical %q of %q reads back as %q (%v)", canon, au, again, s2.problems)
+		again, _, _ := s2.auCell(1, 0)
+		if len(s2.problems) > 0 || len(s2.warnings) > 0 || again != canon {
+			t.Fatalf("canonical %q of %q reads back as %q (%v %v)", canon, au, again, s2.problems, s2.warnings)
 		}
 	})
 }
@@ -549,7 +583,7 @@ func TestCASME3Malformed(t *testing.T) {
 	rows[3][5] = "1++2" // row 4 column F
 	writeCSVRows(t, filepath.Join(root, "cas(me)3_part_A_ME_label.csv"), rows)
 	casme3Frames(t, root)
-	_, err := ConvertCASME3(context.Background(), ConvertOptions{Root: root})
+	_, err := ConvertCASME3(context.Background(), ConvertOptions{Root: root, Strict: true})
 	for _, frag := range []string{`cas(me)3_part_A_ME_label.csv row 3 column C (Onset): Onset "3O" is not a frame number`, "row 4 column F (AU)"} {
 		if err == nil || !strings.Contains(err.Error(), frag) {
 			t.Errorf("err %v lacks %q", err, frag)

@@ -83,7 +83,7 @@ func ConvertCASME2(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 	cSubj, cFile := t.col("Subject"), t.col("Filename")
 	cOn, cApex, cOff := t.col("OnsetFrame"), t.col("ApexFrame"), t.col("OffsetFrame")
 	cAU, cEmo := t.col("Action Units"), t.col("Estimated Emotion")
-	rows, notes, err := sheetRows(t, func(s *sheetReader, r int) (clipRow, bool) {
+	rows, notes, warnings, err := sheetRows(t, opt, func(s *sheetReader, r int) (clipRow, bool) {
 		var row clipRow
 		var ok1, ok2 bool
 		row.subject, ok1 = s.subjectCell(r, cSubj, "sub%02d")
@@ -91,7 +91,7 @@ func ConvertCASME2(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 		row.onset, row.hasOnset, _ = s.frame(r, cOn, "OnsetFrame", true)
 		row.apex, row.hasApex, row.apexDesc = s.frame(r, cApex, "ApexFrame", false)
 		row.offset, row.hasOffset, _ = s.frame(r, cOff, "OffsetFrame", true)
-		row.aus, row.code = s.auCell(r, cAU)
+		row.aus, row.ausRaw, row.code = s.auCell(r, cAU)
 		row.emotion = s.emotionCell(r, cEmo)
 		row.sampleID = row.subject + "/" + row.clip
 		return row, ok1 && ok2
@@ -99,7 +99,7 @@ func ConvertCASME2(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 	if err != nil {
 		return nil, fmt.Errorf("casme2: %w", err)
 	}
-	conv, err := finish(ctx, "casme2", opt, rows, notes, func(idx *dirIndex, row *clipRow) []string {
+	conv, err := finish(ctx, "casme2", opt, rows, notes, warnings, func(idx *dirIndex, row *clipRow) []string {
 		return preferDirs(idx.clipDirs(row.subject, row.clip), "casme2-raw", "casme2_raw", "raw")
 	})
 	if conv != nil {
@@ -130,7 +130,7 @@ func ConvertSAMM(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 	cSubj, cFile := t.col("Subject"), t.col("Filename")
 	cOn, cApex, cOff := t.col("Onset Frame"), t.col("Apex Frame"), t.col("Offset Frame")
 	cAU, cEmo, cObj := t.col("Action Units"), t.col("Estimated Emotion"), t.col("Objective Classes", "Objective Class")
-	rows, notes, err := sheetRows(t, func(s *sheetReader, r int) (clipRow, bool) {
+	rows, notes, warnings, err := sheetRows(t, opt, func(s *sheetReader, r int) (clipRow, bool) {
 		var row clipRow
 		var ok1, ok2 bool
 		row.subject, ok1 = s.subjectCell(r, cSubj, "%03d")
@@ -138,7 +138,7 @@ func ConvertSAMM(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 		row.onset, row.hasOnset, _ = s.frame(r, cOn, "Onset Frame", true)
 		row.apex, row.hasApex, row.apexDesc = s.frame(r, cApex, "Apex Frame", false)
 		row.offset, row.hasOffset, row.offsetDesc = s.frame(r, cOff, "Offset Frame", false)
-		row.aus, row.code = s.auCell(r, cAU)
+		row.aus, row.ausRaw, row.code = s.auCell(r, cAU)
 		row.emotion = s.emotionCell(r, cEmo)
 		if v := s.t.cell(r, cObj); v != "" {
 			if obj, ok := normObjective(v); ok {
@@ -153,7 +153,7 @@ func ConvertSAMM(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("samm: %w", err)
 	}
-	conv, err := finish(ctx, "samm", opt, rows, notes, func(idx *dirIndex, row *clipRow) []string {
+	conv, err := finish(ctx, "samm", opt, rows, notes, warnings, func(idx *dirIndex, row *clipRow) []string {
 		return idx.clipDirs(row.subject, row.clip)
 	})
 	if conv != nil {
@@ -190,7 +190,7 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 		path = found[0]
 	}
 	var rows []clipRow
-	var notes []string
+	var notes, warnings []string
 	if path != "" {
 		t, err := readTable(path, "", "Filename", "OnsetF", "OffsetF")
 		if err != nil {
@@ -198,7 +198,7 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 		}
 		cFile, cOn, cOff := t.col("Filename"), t.col("OnsetF"), t.col("OffsetF")
 		cEmo, cSubj := t.col("Emotion"), t.col("Subject")
-		rows, notes, err = sheetRows(t, func(s *sheetReader, r int) (clipRow, bool) {
+		rows, notes, warnings, err = sheetRows(t, opt, func(s *sheetReader, r int) (clipRow, bool) {
 			var row clipRow
 			clip, ok := s.textCell(r, cFile, "Filename")
 			if !ok {
@@ -211,14 +211,17 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 			}
 			row.clip = clip
 			row.subject = "s" + strings.TrimLeft(m[1], "0")
+			// The clip name is what SMIC's folders and MEGC2019 go by; a
+			// sheet cell that disagrees (HS row 38 says "negative" for
+			// s18_sur_03) is a warning, an error with --strict.
 			if v := s.t.cell(r, cSubj); v != "" {
 				if n, ok := parseFrame(v); ok && "s"+strconv.Itoa(n) != row.subject {
-					s.bad(r, cSubj, "subject %q disagrees with clip name %q", v, clip)
+					s.warnOrBad(r, cSubj, "subject %q disagrees with clip name %q; using %q", v, clip, row.subject)
 				}
 			}
 			row.emotion = NormEmotion(m[2])
 			if v := s.t.cell(r, cEmo); v != "" && NormEmotion(v) != row.emotion {
-				s.bad(r, cEmo, "emotion %q disagrees with clip name %q", v, clip)
+				s.warnOrBad(r, cEmo, "emotion %q disagrees with clip name %q; using %q", v, clip, row.emotion)
 			}
 			row.onset, row.hasOnset, _ = s.frame(r, cOn, "OnsetF", true)
 			row.offset, row.hasOffset, _ = s.frame(r, cOff, "OffsetF", true)
@@ -228,6 +231,16 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 		if err != nil {
 			return nil, fmt.Errorf("smic: %w", err)
 		}
+	}
+	if opt.SheetOnly {
+		if path == "" {
+			return nil, fmt.Errorf("smic: --sheet-only needs a sheet (%s) under %s or --sheet FILE", strings.Join(sheetPatterns, ", "), opt.Root)
+		}
+		conv, err := sheetOnly(ctx, "smic", opt, rows, notes, warnings)
+		if conv != nil {
+			conv.Sheet = path
+		}
+		return conv, err
 	}
 	idx, err := indexDirs(opt.Root)
 	if err != nil {
@@ -254,7 +267,7 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 		}
 		notes = append(notes, fmt.Sprintf("no SMIC sheet (%s) under %s: clips run from their first to their last frame", strings.Join(sheetPatterns, ", "), opt.Root))
 	}
-	conv, err := finishWithIndex(ctx, "smic", opt, idx, rows, notes, func(idx *dirIndex, row *clipRow) []string {
+	conv, err := finishWithIndex(ctx, "smic", opt, idx, rows, notes, warnings, func(idx *dirIndex, row *clipRow) []string {
 		return preferDirs(append([]string(nil), idx.byName[strings.ToLower(row.clip)]...), "hs", "smic-hs", "smic_hs")
 	})
 	if conv != nil {
@@ -287,7 +300,7 @@ func ConvertCASME3(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 	cSubj, cFile := t.col("Subject"), t.col("Filename")
 	cOn, cApex, cOff := t.col("Onset"), t.col("Apex"), t.col("Offset")
 	cAU, cEmo, cObj := t.col("AU"), t.col("emotion"), t.col("Objective class", "Objective classes")
-	rows, notes, err := sheetRows(t, func(s *sheetReader, r int) (clipRow, bool) {
+	rows, notes, warnings, err := sheetRows(t, opt, func(s *sheetReader, r int) (clipRow, bool) {
 		var row clipRow
 		var ok1, ok2 bool
 		row.subject, ok1 = s.textCell(r, cSubj, "Subject")
@@ -295,7 +308,7 @@ func ConvertCASME3(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 		row.onset, row.hasOnset, _ = s.frame(r, cOn, "Onset", true)
 		row.apex, row.hasApex, row.apexDesc = s.frame(r, cApex, "Apex", false)
 		row.offset, row.hasOffset, _ = s.frame(r, cOff, "Offset", true)
-		row.aus, row.code = s.auCell(r, cAU)
+		row.aus, row.ausRaw, row.code = s.auCell(r, cAU)
 		row.emotion = s.emotionCell(r, cEmo)
 		if v := s.t.cell(r, cObj); v != "" {
 			if obj, ok := normObjective(v); ok {
@@ -308,7 +321,7 @@ func ConvertCASME3(ctx context.Context, opt ConvertOptions) (*Conversion, error)
 	if err != nil {
 		return nil, fmt.Errorf("casme3: %w", err)
 	}
-	conv, err := finish(ctx, "casme3", opt, rows, notes, func(idx *dirIndex, row *clipRow) []string {
+	conv, err := finish(ctx, "casme3", opt, rows, notes, warnings, func(idx *dirIndex, row *clipRow) []string {
 		var out []string
 		for _, d := range idx.clipDirs(row.subject, row.clip) {
 			if st, err := os.Stat(filepath.Join(d, "color")); err == nil && st.IsDir() {
@@ -353,6 +366,9 @@ func ConvertComposite(ctx context.Context, roots map[string]string, opt ConvertO
 		}
 		for _, n := range c.Notes {
 			out.Notes = append(out.Notes, name+": "+n)
+		}
+		for _, w := range c.Warnings {
+			out.Warnings = append(out.Warnings, name+": "+w)
 		}
 		for e, n := range c.Dropped {
 			out.Dropped[name+" "+e] += n

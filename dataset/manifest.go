@@ -31,13 +31,14 @@ const (
 	ColApex    = "apex"
 	ColOffset  = "offset"
 	ColAUs     = "aus"
+	ColAUsRaw  = "aus_raw"
 	ColEmotion = "emotion"
 )
 
 // columns lists every manifest column in the order Write emits them.
 var columns = [...]string{
 	ColSample, ColSubject, ColLabel, ColDataset, ColFlow, ColImage, ColFrames,
-	ColOnset, ColApex, ColOffset, ColAUs, ColEmotion,
+	ColOnset, ColApex, ColOffset, ColAUs, ColAUsRaw, ColEmotion,
 }
 
 // Columns returns the manifest columns in the order Write emits them.
@@ -57,7 +58,11 @@ type Sample struct {
 	Onset   string // column "onset": frame number or file name in Frames
 	Apex    string // column "apex": frame number or file name in Frames
 	Offset  string // column "offset": frame number or file name in Frames
-	AUs     string // column "aus": FACS string such as "4+7" or "R12"
+	AUs     string // column "aus": FACS string, canonical ("4+7", "R12", "T18")
+	// AUsRaw is column "aus_raw": the coder's original AU text, verbatim
+	// ("ref(7B)+43", "R14+17+soft focus"); converters fill it, AUs holds
+	// what of it is FACS, written canonically.
+	AUsRaw  string
 	Emotion string // column "emotion": fine emotion label
 
 	// Line is the 1-based line of the row in the file it was read from
@@ -94,6 +99,8 @@ func (s *Sample) get(col string) string {
 		return s.Offset
 	case ColAUs:
 		return s.AUs
+	case ColAUsRaw:
+		return s.AUsRaw
 	case ColEmotion:
 		return s.Emotion
 	}
@@ -125,6 +132,8 @@ func (s *Sample) set(col, v string) bool {
 		s.Offset = v
 	case ColAUs:
 		s.AUs = v
+	case ColAUsRaw:
+		s.AUsRaw = v
 	case ColEmotion:
 		s.Emotion = v
 	default:

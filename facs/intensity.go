@@ -94,10 +94,14 @@ const (
 	Right
 	// Asymmetric: both sides act, one more strongly (SAMM's "A" prefix).
 	Asymmetric
+	// Top and Bottom are FACS 2002's lip prefixes T and B: the action
+	// shows on the upper or on the lower lip only (T18, B23).
+	Top
+	Bottom
 )
 
-// String returns "", "left", "right" or "asymmetric" (the empty string for
-// Both, matching the cot.Evidence convention).
+// String returns "", "left", "right", "asymmetric", "top" or "bottom"
+// (the empty string for Both, matching the cot.Evidence convention).
 func (s Side) String() string {
 	switch s {
 	case Left:
@@ -106,11 +110,15 @@ func (s Side) String() string {
 		return "right"
 	case Asymmetric:
 		return "asymmetric"
+	case Top:
+		return "top"
+	case Bottom:
+		return "bottom"
 	}
 	return ""
 }
 
-// Prefix returns the FACS prefix letter: "L", "R", "A" or "".
+// Prefix returns the FACS prefix letter: "L", "R", "A", "T", "B" or "".
 func (s Side) Prefix() string {
 	switch s {
 	case Left:
@@ -119,15 +127,20 @@ func (s Side) Prefix() string {
 		return "R"
 	case Asymmetric:
 		return "A"
+	case Top:
+		return "T"
+	case Bottom:
+		return "B"
 	}
 	return ""
 }
 
-// ParseSide reads "", "both", "bilateral", "left", "l", "right", "r",
-// "asymmetric", "a" (any case).
+// ParseSide reads a side's name or prefix letter, any case: "", "both" or
+// "bilateral"; "left" or "l"; "right" or "r"; "asymmetric" or "a"; "top",
+// "upper" or "t"; "bottom", "lower" or "b".
 func ParseSide(s string) (Side, error) {
 	switch lower(s) {
-	case "", "both", "bilateral", "b":
+	case "", "both", "bilateral":
 		return Both, nil
 	case "left", "l":
 		return Left, nil
@@ -135,8 +148,12 @@ func ParseSide(s string) (Side, error) {
 		return Right, nil
 	case "asymmetric", "a":
 		return Asymmetric, nil
+	case "top", "upper", "t":
+		return Top, nil
+	case "bottom", "lower", "b":
+		return Bottom, nil
 	}
-	return Both, fmt.Errorf("facs: side %q is not left, right, both or asymmetric", s)
+	return Both, fmt.Errorf("facs: side %q is not left, right, both, asymmetric, top or bottom", s)
 }
 
 func lower(s string) string {

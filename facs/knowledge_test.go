@@ -35,6 +35,17 @@ func TestCatalogueCoversIssueList(t *testing.T) {
 	if _, ok := Lookup(3); ok {
 		t.Error("AU3 does not exist in FACS")
 	}
+	// Action descriptors and other codes real sheets write next to AUs.
+	for _, n := range []int{19, 29, 30, 31, 32, 33, 34, 35, 36, 37, 40, 50, 51, 58, 59, 60, 61, 64, 65, 66, 68, 69, 70, 74, 80, 85, 91, 97, 98} {
+		if i, ok := Lookup(n); !ok || i.Name == "" || i.Movement == "" {
+			t.Errorf("code %d missing or incomplete: %+v", n, i)
+		}
+	}
+	for _, n := range []int{70, 71, 72, 73, 74} {
+		if i, _ := Lookup(n); !i.NotAction || !i.Incidental {
+			t.Errorf("visibility code %d not marked NotAction", n)
+		}
+	}
 	if d := Describe(77); d.Name == "" || d.Movement == "" {
 		t.Error("Describe of an unknown AU must still give text")
 	}
@@ -179,6 +190,13 @@ func TestMovements(t *testing.T) {
 		{"12/14", "pulling the corners of the lips or dimpling the corners of the lips"},
 		{"L17", "raising the chin on the left side"},
 		{"", "no visible facial movement"},
+		{"T18", "puckering the lips (upper lip)"},
+		{"4+B23", "a combination of lowering the brows and tightening the lips (lower lip)"},
+		{"ref(7B)+43", "a combination of possibly tightening the lids and closing the eyes"},
+		{"4A/B+M59", "a combination of lowering the brows and nodding the head"},
+		{"A/L12", "pulling the corners of the lips, more strongly on one side or pulling the left corner of the lips"},
+		{"12+72", "pulling the corners of the lips"},
+		{"71", "no visible facial movement"},
 	}
 	for _, tc := range tests {
 		if got := Movements(MustParse(tc.code)); got != tc.want {

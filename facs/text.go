@@ -34,6 +34,10 @@ func MovementOf(a AU) string {
 		s = i.Movement + " on the " + a.Side.String() + " side"
 	case a.Side == Asymmetric:
 		s = i.Movement + ", more strongly on one side"
+	case a.Side == Top:
+		s = i.Movement + " (upper lip)"
+	case a.Side == Bottom:
+		s = i.Movement + " (lower lip)"
 	default:
 		s = i.Movement
 	}
@@ -47,17 +51,23 @@ func MovementOf(a AU) string {
 // is ("raising the inner part of the brows"), several as "a combination of
 // lowering the brows, tightening the lids and wrinkling the nose";
 // alternatives are joined with "or". The same AU coded on the left and on
-// the right is described once for both sides. The empty code is "no visible
-// facial movement".
+// the right is described once for both sides. Visibility codes (70–74) are
+// left out: they describe the recording, not the face. The empty code is
+// "no visible facial movement".
 func Movements(c Code) string {
 	terms := mergeSides(c.Terms)
 	var parts []string
 	for _, t := range terms {
-		alts := make([]string, len(t))
-		for j, a := range t {
-			alts[j] = MovementOf(a)
+		var alts []string
+		for _, a := range t {
+			if Describe(a.Number).NotAction {
+				continue
+			}
+			alts = append(alts, MovementOf(a))
 		}
-		parts = append(parts, strings.Join(alts, " or "))
+		if len(alts) > 0 {
+			parts = append(parts, strings.Join(alts, " or "))
+		}
 	}
 	switch len(parts) {
 	case 0:

@@ -261,8 +261,8 @@ type Loaded struct {
 }
 
 // Load reads and prepares a manifest: bad rows become RowErrors (logged),
-// AU strings are parsed (an unparsable one only loses its text), labels are
-// indexed over the sorted classes.
+// AU strings are parsed leniently (what is not FACS is logged and only that
+// part loses its text), labels are indexed over the sorted classes.
 func Load(ctx context.Context, manifest string, cfg Config, cache, out string, bar io.Writer, log *slog.Logger) (*Loaded, error) {
 	samples, rowErrs, err := ReadManifest(manifest)
 	if err != nil {
@@ -301,10 +301,14 @@ func Load(ctx context.Context, manifest string, cfg Config, cache, out string, b
 	}
 	for _, s := range data.Samples {
 		ld.Y = append(ld.Y, idx[s.Label])
-		code, err := facs.Parse(s.AUs)
-		if err != nil {
-			log.Warn("AU string not understood; row trains without AU text", "sample", s.ID, "line", s.Line, "aus", s.AUs, "error", err)
-			code = facs.Code{}
+		// A string only partly FACS keeps the AU text of its FACS part.
+		code, remarks := facs.ParseLenient(s.AUs)
+		if len(remarks) > 0 {
+			texts := make([]string, len(remarks))
+			for i, r := range remarks {
+				texts[i] = r.Text
+			}
+			log.Warn("AU string partly not FACS; row trains with the AU text of the rest", "sample", s.ID, "line", s.Line, "aus", s.AUs, "not_facs", strings.Join(texts, " | "), "kept", code.String())
 		}
 		ld.AUs = append(ld.AUs, code)
 	}

@@ -259,7 +259,7 @@ func ClassesOf(labels []string) []string {
 func TextCorpus() []string {
 	c := append([]string(nil), facs.Templates()...)
 	c = append(c, "a combination of", "and", "or", "possibly", "more strongly on one side",
-		"on the left side", "on the right side", "no visible facial movement")
+		"on the left side", "on the right side", "no visible facial movement", "(upper lip)", "(lower lip)")
 	for _, info := range facs.Catalogue() {
 		c = append(c, info.Movement)
 		if info.Sided != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -25,6 +26,12 @@ clip with subject, label, frames folder, onset/apex/offset frame numbers,
 AUs and emotion. Odd cells (apex "/", offsets of -1, subject ids spelled
 differently in sheet and folders) are handled and listed on stderr.
 
+AU cells are read as coders write them ("?", "12?", "(R6 or R12)+R15",
+"T18", "ref(7B)", "4A/B", "A/L12", action descriptors such as 38, 43, 61,
+AD19, M59): the manifest's aus column holds them canonically, aus_raw the
+cell verbatim. Text that is not FACS ("R14+17+soft focus") never stops the
+conversion: the FACS part is kept and the cell is listed as a warning.
+
   --root DIR          the dataset's folder
   --sheet FILE        the annotation sheet (default: searched under --root)
   --out FILE          the manifest to write
@@ -35,6 +42,10 @@ differently in sheet and folders) are handled and listed on stderr.
                         7, 4       CAS(ME)^3 7-class, 4-class (+ others)
                         objective  objective classes I..VII (SAMM/CAS(ME)^3 sheet column, else from AUs)
   --skip-missing      leave out clips whose frames are missing instead of failing
+  --sheet-only        convert the sheet without frame folders: rows name where
+                      the frames belong (ROOT/SUBJECT/CLIP); --root defaults
+                      to the sheet's folder
+  --strict            AU cells that are not FACS are errors, not warnings
   --casme2, --samm, --smic DIR   (composite) the three datasets' folders
 
 The composite prefixes subject and sample ids with the dataset
@@ -57,6 +68,8 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 	out := fs.String("out", "", "manifest to write")
 	classes := fs.String("classes", "", "class scheme")
 	skip := fs.Bool("skip-missing", false, "leave out clips without frames")
+	sheetOnly := fs.Bool("sheet-only", false, "convert the sheet without frame folders")
+	strict := fs.Bool("strict", false, "AU cells that are not FACS are errors")
 	casme2 := fs.String("casme2", "", "CASME II folder (composite)")
 	samm := fs.String("samm", "", "SAMM folder (composite)")
 	smic := fs.String("smic", "", "SMIC folder (composite)")
@@ -70,7 +83,10 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 	if *out == "" {
 		return usageErrorf("--out is required")
 	}
-	opt := dataset.ConvertOptions{Root: *root, Sheet: *sheet, Classes: *classes, SkipMissing: *skip}
+	if *sheetOnly && *root == "" && *sheet != "" {
+		*root = filepath.Dir(*sheet)
+	}
+	opt := dataset.ConvertOptions{Root: *root, Sheet: *sheet, Classes: *classes, SkipMissing: *skip, SheetOnly: *sheetOnly, Strict: *strict}
 	var conv *dataset.Conversion
 	switch name {
 	case "composite":
@@ -92,7 +108,10 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 	for _, n := range conv.Notes {
 		fmt.Fprintln(env.stderr, "note:", n)
 	}
-	if err := dataset.Validate(conv.Samples, dataset.Options{}); err != nil {
+	for _, w := range conv.Warnings {
+		fmt.Fprintln(env.stderr, "warning:", w)
+	}
+	if err := dataset.Validate(conv.Samples, dataset.Options{SkipFileCheck: *sheetOnly}); err != nil {
 		return err
 	}
 	if err := dataset.Write(*out, conv.Samples); err != nil {
@@ -104,7 +123,7 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 		counts[s.Label]++
 		subjects[s.Subject] = true
 	}
-	fmt.Fprintf(env.stdout, "wrote %s: %s, %s, %s\n", *out, plural(len(conv.Samples), "sample"), plural(len(subjects), "subject"), plural(len(conv.Notes), "note"))
+	fmt.Fprintf(env.stdout, "wrote %s: %s, %s, %s, %s\n", *out, plural(len(conv.Samples), "sample"), plural(len(subjects), "subject"), plural(len(conv.Notes), "note"), plural(len(conv.Warnings), "warning"))
 	fmt.Fprintf(env.stdout, "labels: %s\n", countList(counts))
 	if len(conv.Dropped) > 0 {
 		fmt.Fprintf(env.stdout, "left out by --classes %q: %s\n", *classes, countList(conv.Dropped))

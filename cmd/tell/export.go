@@ -120,7 +120,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 			continue
 		}
 		recs = append(recs, cot.Record{ID: s.ID, Subject: s.Subject, Label: s.Label, Dataset: s.Dataset,
-			Emotion: s.Emotion, Image: s.Image, Frames: s.Frames, Apex: s.Apex, AUs: s.AUs, Line: s.Line})
+			Emotion: s.Emotion, Image: s.Image, Frames: s.Frames, Apex: s.Apex, AUs: s.AUs, AUsRaw: s.AUsRaw, Line: s.Line})
 	}
 	o := cot.ExportOptions{Format: f, Seed: *seed, Classes: m.Labels()}
 	if *classes != "" {

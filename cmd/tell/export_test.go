@@ -32,6 +32,7 @@ s6,sub3,happiness,,a face.png,,,4+7
 s7,sub3,anger,,a face.png,,,4+x
 s8,sub3,anger,,,,,4+5+7+23
 s9,sub4,contempt,,a face.png,,,R12A+R14A
+s10,sub4,anger,,a face.png,,,soft focus
 `
 	must(os.WriteFile(manifest, []byte(csv), 0o644))
 	return dir, manifest
@@ -45,7 +46,8 @@ func TestExportCommand(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d\n%s", format, code, stderr)
 		}
-		for _, want := range []string{"rows=8", "written=6", "with_cot=3", "label_only=3", "no_aus=1", "bad_aus=1", "flagged=1", "no_image=1", "no_label=1", "invalid_rows=1"} {
+		// s7's "4+x" is partly FACS: its CoT comes from AU4; s10 has none.
+		for _, want := range []string{"rows=9", "written=7", "with_cot=4", "part_aus=1", "label_only=3", "no_aus=1", "bad_aus=1", "flagged=1", "no_image=1", "no_label=1", "invalid_rows=1"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%s: summary %q lacks %s", format, stdout, want)
 			}
@@ -60,7 +62,7 @@ func TestExportCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		if len(lines) != 6 {
+		if len(lines) != 7 {
 			t.Fatalf("%s: %d lines", format, len(lines))
 		}
 		for i, l := range lines {
@@ -94,6 +96,9 @@ func TestExportCommand(t *testing.T) {
 		}
 		if !strings.Contains(string(data), "**Conclusion:**") {
 			t.Errorf("%s: no CoT turn", format)
+		}
+		if format == "expllm" && !strings.Contains(string(data), `"aus":"4","aus_raw":"4+x"`) {
+			t.Errorf("expllm: the partly FACS AU string is not exported as aus and aus_raw:\n%s", data)
 		}
 	}
 	// Leftover temporary files would mean a non-atomic write.

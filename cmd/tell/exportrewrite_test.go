@@ -31,7 +31,7 @@ func TestExportRewriteWith(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stdout, "with_cot=3") || !strings.Contains(stdout, "llm_rewritten=2 llm_kept=1") {
+	if !strings.Contains(stdout, "with_cot=4") || !strings.Contains(stdout, "llm_rewritten=2 llm_kept=2") {
 		t.Fatalf("summary %q", stdout)
 	}
 	if !strings.Contains(stderr, "built-in text kept: LLM rewrite rejected after 3 attempts") {
@@ -44,20 +44,20 @@ func TestExportRewriteWith(t *testing.T) {
 	if n := strings.Count(string(data), "All told, "); n < 2*2 { // text in the task turn and in the cot object
 		t.Fatalf("rewritten text appears %d times:\n%s", n, data)
 	}
-	// 2 accepted at the first attempt, 1 rejected three times.
-	if n := len(srv.Requests()); n != 5 {
-		t.Fatalf("%d requests, want 5", n)
+	// 2 accepted at the first attempt, 2 rejected three times.
+	if n := len(srv.Requests()); n != 8 {
+		t.Fatalf("%d requests, want 8", n)
 	}
 	// TELL_LLM_URL alone does not make export send anything.
 	t.Setenv("TELL_LLM_URL", srv.URL())
 	t.Setenv("TELL_LLM_MODEL", "m")
-	if code, _, stderr := runTell(t, "export", "--manifest", manifest, "--format", "expllm", "--out", out); code != 0 || len(srv.Requests()) != 5 {
+	if code, _, stderr := runTell(t, "export", "--manifest", manifest, "--format", "expllm", "--out", out); code != 0 || len(srv.Requests()) != 8 {
 		t.Fatalf("exit %d, %d requests: %s", code, len(srv.Requests()), stderr)
 	}
 	t.Setenv("TELL_LLM_MODEL", "")
 	// Without a model name the command refuses before sending anything.
 	code, _, stderr = runTell(t, "export", "--manifest", manifest, "--format", "expllm", "--out", out, "--rewrite-with", srv.URL())
-	if code != 2 || !strings.Contains(stderr, "no model name") || len(srv.Requests()) != 5 {
+	if code != 2 || !strings.Contains(stderr, "no model name") || len(srv.Requests()) != 8 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }

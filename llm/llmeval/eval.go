@@ -448,14 +448,16 @@ func request(ctx context.Context, s dataset.Sample, classes []string, opt Option
 	return req, nil
 }
 
-// EvidenceFromAUs turns a manifest's FACS string into evidence ("" gives
-// none).
+// EvidenceFromAUs turns a manifest's FACS string into evidence ("" and an
+// uncoded "?" give none). A string only partly FACS ("R14+17+soft focus")
+// gives the evidence of its FACS part; one with no FACS at all is an error.
 func EvidenceFromAUs(code string) ([]cot.Evidence, error) {
 	if strings.TrimSpace(code) == "" {
 		return nil, nil
 	}
-	c, err := facs.Parse(code)
-	if err != nil {
+	c, remarks := facs.ParseLenient(code)
+	if len(remarks) > 0 && c.Empty() && !c.Uncoded {
+		_, err := facs.Parse(code)
 		return nil, err
 	}
 	return cot.EvidenceFromCode(c), nil

@@ -237,7 +237,7 @@ func TestRunCancelledThenResumed(t *testing.T) {
 
 func TestBadInputNamesTheRow(t *testing.T) {
 	m := fixture(t, 2)
-	m.Samples[1].AUs = "4+Z"
+	m.Samples[1].AUs = "soft focus" // no FACS at all ("4+Z" gives AU4 now)
 	srv := llmtest.New()
 	srv.Handler = reader
 	defer srv.Close()
