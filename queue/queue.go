@@ -1,0 +1,502 @@
+// Package queue keeps tell's analysis jobs on NATS JetStream, so that jobs
+// survive restarts and any number of workers, on any machine that reaches
+// the NATS server, can run them.
+//
+// Three JetStream resources hold a job:
+//
+//   - the work-queue stream TELL_JOBS carries one message per job (its id);
+//     a message is removed when a worker acknowledges it, which it does only
+//     after the job's outputs and final state are stored;
+//   - the key-value bucket TELL_JOBS holds each job's record (Job): state,
+//     owner, progress, error, the worker's heartbeat, where its outputs are;
+//   - the object store TELL_FILES holds the input (ID/input) and the
+//     outputs (ID/ATTEMPT/NAME) of each job.
+//
+// Delivery is at least once. A worker that dies stops sending in-progress
+// acknowledgements, so after Config.AckWait its job is delivered again;
+// job ids are idempotent (Submit of a known id returns the stored job) and
+// a job's record changes only by compare-and-set, so a duplicate delivery
+// or a slow, presumed-dead worker never makes a second result: the first
+// final state stored wins and a late attempt removes its own outputs.
+//
+// Limits: a job's input is one object (a folder of frames travels as a
+// tar); records are read whole, so listing is linear in the jobs kept;
+// access control is NATS's own: anyone who can reach the NATS server can
+// submit, read and delete jobs.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the JetStream resources.
+const (
+	Stream       = "TELL_JOBS"
+	Subject      = "tell.jobs"
+	Bucket       = "TELL_JOBS"
+	ObjectBucket = "TELL_FILES"
+	consumerName = "tell-workers"
+)
+
+// Job states.
+const (
+	StateQueued   = "queued"
+	StateRunning  = "running"
+	StateDone     = "done"
+	StateFailed   = "failed"
+	StateCanceled = "canceled"
+)
+
+// Terminal reports whether state is final.
+func Terminal(state string) bool {
+	return state == StateDone || state == StateFailed || state == StateCanceled
+}
+
+// ErrNotFound is returned for a job id the queue does not hold.
+var ErrNotFound = errors.New("no such job")
+
+// Job is a job's record.
+type Job struct {
+	ID    string `json:"id"`
+	Owner string `json:"owner,omitempty"`
+	// Name is the input's display name (never a path on any machine).
+	Name string `json:"name"`
+	// Kind is "image", "video" or "frames" (a tar of frame images); Ext
+	// the input file's extension, which decides how it is opened.
+	Kind string  `json:"kind"`
+	Ext  string  `json:"ext"`
+	FPS  float64 `json:"fps,omitempty"`
+	// InputBytes is the stored input's size (0 once it is removed).
+	InputBytes int64 `json:"input_bytes"`
+
+	State  string `json:"state"`
+	Frames int    `json:"frames"`
+	Total  int    `json:"total"` // -1 when unknown
+	Error  string `json:"error,omitempty"`
+
+	Created  time.Time `json:"created"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	// Heartbeat is when the running worker last reported; Worker names it.
+	Heartbeat time.Time `json:"heartbeat,omitzero"`
+	Worker    string    `json:"worker,omitempty"`
+	Attempts  int       `json:"attempts"`
+
+	// Result is the handler's summary of a finished job.
+	Result json.RawMessage `json:"result,omitempty"`
+	// Outputs maps each output file to its size; they are stored under
+	// OutputPrefix+name.
+	Outputs      map[string]int64 `json:"outputs,omitempty"`
+	OutputPrefix string           `json:"output_prefix,omitempty"`
+}
+
+// OutputBytes is the total size of the job's outputs.
+func (j *Job) OutputBytes() int64 {
+	var n int64
+	for _, s := range j.Outputs {
+		n += s
+	}
+	return n
+}
+
+func inputObject(id string) string { return id + "/input" }
+
+// Config tunes a Queue. Zero fields take the defaults.
+type Config struct {
+	// Replicas of the stream and buckets (default 1; 3 on a 3-node cluster).
+	Replicas int
+	// AckWait is how long a worker may stay silent before its job is
+	// delivered to another (default 30 s); workers report every
+	// AckWait/3 while they run.
+	AckWait time.Duration
+	// MaxAttempts bounds how often a job is started: a job whose workers
+	// died this many times fails instead of being tried forever (default 3).
+	MaxAttempts int
+}
+
+// Queue is a client of the job queue; it is safe for concurrent use.
+type Queue struct {
+	cfg    Config
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	kv     jetstream.KeyValue
+	obj    jetstream.ObjectStore
+}
+
+// Open makes the stream, buckets and consumer when they do not exist yet
+// and returns a client. It does not close nc.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	q := &Queue{cfg: cfg, nc: nc, js: js}
+	q.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        Stream,
+		Description: "tell analysis jobs: one message (the job id) per job, removed when a worker has stored its result",
+		Subjects:    []string{Subject},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		Duplicates:  10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: stream %s: %w", Stream, err)
+	}
+	q.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "tell job records",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: bucket %s: %w", Bucket, err)
+	}
+	q.obj, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      ObjectBucket,
+		Description: "tell job inputs and outputs",
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: object store %s: %w", ObjectBucket, err)
+	}
+	_, err = js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		Description:   "tell workers",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxDeliver:    -1, // attempts are counted in the record (MaxAttempts)
+		MaxAckPending: -1,
+		Replicas:      cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: consumer: %w", err)
+	}
+	return q, nil
+}
+
+// Config returns the queue's configuration with defaults filled in.
+func (q *Queue) Config() Config { return q.cfg }
+
+// Ready checks that JetStream answers.
+func (q *Queue) Ready(ctx context.Context) error {
+	if !q.nc.IsConnected() {
+		return errors.New("not connected to NATS")
+	}
+	if _, err := q.stream.Info(ctx); err != nil {
+		return fmt.Errorf("JetStream: %w", err)
+	}
+	return nil
+}
+
+// validKey reports whether id can be a key and an object-name prefix.
+func validKey(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Submit stores the input and the record of a new job and queues it. Its
+// ID is idempotent: when the queue already holds a job with that ID,
+// Submit reads nothing from input, queues the job again if it is still
+// waiting (the message may have been lost before it was published; the
+// stream drops duplicates) and returns the stored job with created false.
+func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job, created bool, err error) {
+	if !validKey(j.ID) {
+		return Job{}, false, fmt.Errorf("queue: bad job id %q", j.ID)
+	}
+	if old, _, err := q.get(ctx, j.ID); err == nil {
+		if old.State == StateQueued {
+			err = q.publish(ctx, j.ID)
+		}
+		return old, false, err
+	} else if !errors.Is(err, ErrNotFound) {
+		return Job{}, false, err
+	}
+	info, err := q.obj.Put(ctx, jetstream.ObjectMeta{Name: inputObject(j.ID)}, input)
+	if err != nil {
+		return Job{}, false, fmt.Errorf("queue: store input of %s: %w", j.ID, err)
+	}
+	j.InputBytes = int64(info.Size)
+	j.State = StateQueued
+	j.Total = -1
+	if j.Created.IsZero() {
+		j.Created = time.Now().UTC()
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return Job{}, false, err
+	}
+	if _, err := q.kv.Create(ctx, j.ID, b); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			// Submitted concurrently under the same id: that one stands.
+			old, _, gerr := q.get(ctx, j.ID)
+			return old, false, gerr
+		}
+		q.obj.Delete(context.WithoutCancel(ctx), inputObject(j.ID))
+		return Job{}, false, fmt.Errorf("queue: record %s: %w", j.ID, err)
+	}
+	if err := q.publish(ctx, j.ID); err != nil {
+		// The record stays queued: submitting the id again publishes it.
+		return j, true, err
+	}
+	return j, true, nil
+}
+
+func (q *Queue) publish(ctx context.Context, id string) error {
+	_, err := q.js.Publish(ctx, Subject, []byte(id), jetstream.WithMsgID(id))
+	if err != nil {
+		return fmt.Errorf("queue: publish %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns the job with id.
+func (q *Queue) Get(ctx context.Context, id string) (Job, error) {
+	j, _, err := q.get(ctx, id)
+	return j, err
+}
+
+func (q *Queue) get(ctx context.Context, id string) (Job, uint64, error) {
+	if !validKey(id) {
+		return Job{}, 0, ErrNotFound
+	}
+	e, err := q.kv.Get(ctx, id)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			return Job{}, 0, ErrNotFound
+		}
+		return Job{}, 0, fmt.Errorf("queue: job %s: %w", id, err)
+	}
+	var j Job
+	if err := json.Unmarshal(e.Value(), &j); err != nil {
+		return Job{}, 0, fmt.Errorf("queue: job %s: bad record: %w", id, err)
+	}
+	return j, e.Revision(), nil
+}
+
+// errStop ends update without an error.
+var errStop = errors.New("stop")
+
+// update applies change to the job's current record and stores it if its
+// revision did not move meanwhile, retrying on conflicts. change returns
+// errStop to leave the record as it is.
+func (q *Queue) update(ctx context.Context, id string, change func(*Job) error) (Job, error) {
+	for try := 0; ; try++ {
+		j, rev, err := q.get(ctx, id)
+		if err != nil {
+			return Job{}, err
+		}
+		if err := change(&j); err != nil {
+			return j, err
+		}
+		b, err := json.Marshal(j)
+		if err != nil {
+			return Job{}, err
+		}
+		if _, err := q.kv.Update(ctx, id, b, rev); err == nil {
+			return j, nil
+		} else if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) || try > 50 {
+			return Job{}, fmt.Errorf("queue: update %s: %w", id, err)
+		}
+	}
+}
+
+// Jobs returns every job, newest first.
+func (q *Queue) Jobs(ctx context.Context) ([]Job, error) {
+	lister, err := q.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("queue: list jobs: %w", err)
+	}
+	var out []Job
+	for k := range lister.Keys() {
+		j, _, err := q.get(ctx, k)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			lister.Stop()
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
+	return out, nil
+}
+
+// Cancel marks a job canceled; a worker running it stops. Outputs stored
+// so far stay until Delete.
+func (q *Queue) Cancel(ctx context.Context, id string) (Job, error) {
+	return q.update(ctx, id, func(j *Job) error {
+		if Terminal(j.State) {
+			return errStop
+		}
+		j.State, j.Error, j.Finished = StateCanceled, "cancelled", time.Now().UTC()
+		return nil
+	})
+}
+
+// Delete removes a job: its record, input and outputs. A worker running it
+// stops (it watches the record) and removes what it was writing.
+func (q *Queue) Delete(ctx context.Context, id string) error {
+	j, _, err := q.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := q.kv.Purge(ctx, id); err != nil {
+		return fmt.Errorf("queue: delete %s: %w", id, err)
+	}
+	q.deleteFiles(ctx, j)
+	return nil
+}
+
+func (q *Queue) deleteFiles(ctx context.Context, j Job) {
+	q.obj.Delete(ctx, inputObject(j.ID))
+	for name := range j.Outputs {
+		q.obj.Delete(ctx, j.OutputPrefix+name)
+	}
+}
+
+// Output opens one of a job's outputs.
+func (q *Queue) Output(ctx context.Context, j Job, name string) (io.ReadCloser, int64, error) {
+	size, ok := j.Outputs[name]
+	if !ok {
+		return nil, 0, ErrNotFound
+	}
+	r, err := q.obj.Get(ctx, j.OutputPrefix+name)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			return nil, 0, ErrNotFound
+		}
+		return nil, 0, fmt.Errorf("queue: output %s of %s: %w", name, j.ID, err)
+	}
+	return r, size, nil
+}
+
+// Depth is the number of jobs in the work queue: waiting or being run.
+func (q *Queue) Depth(ctx context.Context) (int, error) {
+	info, err := q.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("queue: depth: %w", err)
+	}
+	return int(info.State.Msgs), nil
+}
+
+// Event is a change of a job's record seen by Watch.
+type Event struct {
+	Job     Job
+	Deleted bool // the job was deleted; Job holds only its ID
+	Initial bool // part of the replay of the stored jobs
+	Caught  bool // the replay is over (Job is empty)
+}
+
+// Watch calls fn with every stored job, then with every change, until ctx
+// ends. fn runs on one goroutine, in order.
+func (q *Queue) Watch(ctx context.Context, fn func(Event)) error {
+	w, err := q.kv.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("queue: watch: %w", err)
+	}
+	go func() {
+		defer w.Stop()
+		initial := true
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil {
+					initial = false
+					fn(Event{Caught: true})
+					continue
+				}
+				if e.Operation() != jetstream.KeyValuePut {
+					fn(Event{Job: Job{ID: e.Key()}, Deleted: true, Initial: initial})
+					continue
+				}
+				var j Job
+				if json.Unmarshal(e.Value(), &j) == nil {
+					fn(Event{Job: j, Initial: initial})
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Sweep removes objects that belong to no job, or to an attempt whose
+// result was not kept, when they are older than minAge (an object younger
+// than that may belong to a Submit or a worker still writing). It returns
+// how many it removed.
+func (q *Queue) Sweep(ctx context.Context, minAge time.Duration) (int, error) {
+	infos, err := q.obj.List(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoObjectsFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("queue: sweep: %w", err)
+	}
+	jobs := map[string]*Job{}
+	removed := 0
+	for _, info := range infos {
+		if time.Since(info.ModTime) < minAge {
+			continue
+		}
+		id, _, _ := strings.Cut(info.Name, "/")
+		j, seen := jobs[id]
+		if !seen {
+			if got, _, err := q.get(ctx, id); err == nil {
+				j = &got
+			} else if !errors.Is(err, ErrNotFound) {
+				return removed, err
+			}
+			jobs[id] = j
+		}
+		keep := false
+		switch {
+		case j == nil:
+		case !Terminal(j.State):
+			keep = true // the input, or outputs a worker is writing
+		case j.OutputPrefix != "" && strings.HasPrefix(info.Name, j.OutputPrefix):
+			_, keep = j.Outputs[strings.TrimPrefix(info.Name, j.OutputPrefix)]
+		}
+		if !keep {
+			if err := q.obj.Delete(ctx, info.Name); err == nil {
+				removed++
+			}
+		}
+	}
+	return removed, nil
+}

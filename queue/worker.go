@@ -1,0 +1,476 @@
+package queue
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Task is one job handed to a Handler.
+type Task struct {
+	Job Job
+	// Input is the job's input on local disk: a file named input+Job.Ext,
+	// or a folder of frame images for Kind "frames".
+	Input string
+	// Out is the folder the handler writes its outputs in; every regular
+	// file there is stored when the handler returns.
+	Out      string
+	progress func(done, total int)
+	// frames and total are the last progress, stored with the result.
+	frames, total int
+}
+
+// Progress reports the frames done and the total (-1 when unknown); the
+// worker stores it with its next heartbeat.
+func (t *Task) Progress(done, total int) {
+	if t.progress != nil {
+		t.progress(done, total)
+	}
+}
+
+// Handler runs a task and returns the job's summary. An error fails the
+// job for good (it is not tried again); the outputs written so far are
+// kept. A handler must return soon after ctx is cancelled.
+type Handler func(ctx context.Context, t *Task) (summary json.RawMessage, err error)
+
+// WorkerConfig configures Work.
+type WorkerConfig struct {
+	// Name identifies the worker in job records (default host-pid).
+	Name string
+	// Jobs is how many jobs run at once (default 1).
+	Jobs int
+	// Dir holds each running job's input and outputs, removed after the
+	// job (default os.TempDir()).
+	Dir     string
+	Handler Handler
+	// Log receives job logs (default: discard).
+	Log *slog.Logger
+	// MaxFrames bounds the files of a "frames" input (default 100000).
+	MaxFrames int
+}
+
+// Errors that end a run without a result of its own.
+var (
+	errLost     = errors.New("job taken over, cancelled or deleted")
+	errStopping = errors.New("worker stopping")
+	errBusy     = errors.New("another worker runs the job")
+)
+
+// Work runs jobs until ctx ends, cfg.Jobs at once. A job still running
+// then is put back in the queue for another worker.
+func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
+	if cfg.Handler == nil {
+		return errors.New("queue: worker without a handler")
+	}
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = 1
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = os.TempDir()
+	}
+	if cfg.MaxFrames <= 0 {
+		cfg.MaxFrames = 100000
+	}
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	cons, err := q.js.Consumer(ctx, Stream, consumerName)
+	if err != nil {
+		return fmt.Errorf("queue: worker: %w", err)
+	}
+	var wg sync.WaitGroup
+	for slot := range cfg.Jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := cfg.Name
+			if cfg.Jobs > 1 {
+				name = fmt.Sprintf("%s/%d", cfg.Name, slot)
+			}
+			for ctx.Err() == nil {
+				fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				msg, err := cons.Next(jetstream.FetchContext(fctx))
+				cancel()
+				if err != nil {
+					if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.Canceled) {
+						cfg.Log.Warn("fetching a job", "err", err)
+						sleep(ctx, time.Second)
+					}
+					continue
+				}
+				q.handle(ctx, msg, cfg, name)
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// handle runs one delivered job.
+func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig, name string) {
+	id := string(msg.Data())
+	log := cfg.Log.With("job", id)
+	// Records are written even while the worker stops, so that a job is
+	// never left marked as running by a worker that has gone.
+	bg := context.WithoutCancel(ctx)
+	now := time.Now().UTC()
+	j, err := q.update(ctx, id, func(j *Job) error {
+		switch {
+		case Terminal(j.State):
+			return errStop // a duplicate delivery: the job has its result
+		case j.State == StateRunning && now.Sub(j.Heartbeat) < q.cfg.AckWait:
+			return errBusy
+		case j.Attempts >= q.cfg.MaxAttempts:
+			j.State, j.Finished = StateFailed, now
+			j.Error = fmt.Sprintf("stopped %d times before finishing: each worker that ran it died or was stopped", j.Attempts)
+			return nil
+		}
+		j.State, j.Worker, j.Heartbeat, j.Error = StateRunning, name, now, ""
+		j.Attempts++
+		j.Frames, j.Total = 0, -1
+		if j.Started.IsZero() {
+			j.Started = now
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, errStop):
+		msg.Ack()
+		return
+	case errors.Is(err, errBusy):
+		// Presumed dead by the stream but still reporting: look again later.
+		msg.NakWithDelay(q.cfg.AckWait)
+		return
+	case err != nil:
+		log.Warn("job record", "err", err)
+		msg.NakWithDelay(time.Second)
+		return
+	case j.State == StateFailed:
+		log.Warn("job failed", "err", j.Error)
+		q.obj.Delete(bg, inputObject(id))
+		msg.Ack()
+		return
+	}
+	attempt := j.Attempts
+	log = log.With("attempt", attempt)
+	log.Info("job started", "worker", name)
+
+	jctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// A cancelled or deleted job stops at once; the heartbeat also notices.
+	if w, err := q.kv.Watch(jctx, id, jetstream.UpdatesOnly()); err == nil {
+		go func() {
+			defer w.Stop()
+			for e := range w.Updates() {
+				if e == nil {
+					continue
+				}
+				var cur Job
+				if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &cur) != nil || cur.State != StateRunning || cur.Attempts != attempt {
+					cancel(errLost)
+					return
+				}
+			}
+		}()
+	}
+	var mu sync.Mutex
+	frames, total := 0, -1
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		t := time.NewTicker(min(time.Second, q.cfg.AckWait/3))
+		defer t.Stop()
+		for {
+			select {
+			case <-jctx.Done():
+				return
+			case <-t.C:
+			}
+			msg.InProgress()
+			mu.Lock()
+			f, n := frames, total
+			mu.Unlock()
+			_, err := q.update(jctx, id, func(j *Job) error {
+				if j.State != StateRunning || j.Attempts != attempt {
+					return errLost
+				}
+				j.Heartbeat, j.Frames, j.Total = time.Now().UTC(), f, n
+				return nil
+			})
+			if errors.Is(err, errLost) || errors.Is(err, ErrNotFound) {
+				cancel(errLost)
+				return
+			}
+		}
+	}()
+
+	dir, err := os.MkdirTemp(cfg.Dir, "tell-job-")
+	if err != nil {
+		cancel(err)
+		<-hbDone
+		log.Warn("job folder", "err", err)
+		q.requeue(bg, id, attempt)
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	defer os.RemoveAll(dir)
+	task := &Task{Job: j, Out: filepath.Join(dir, "out"), progress: func(done, n int) {
+		mu.Lock()
+		frames, total = done, n
+		mu.Unlock()
+	}}
+	var summary json.RawMessage
+	runErr := os.Mkdir(task.Out, 0o755)
+	if runErr == nil {
+		task.Input, runErr = q.fetchInput(jctx, j, dir, cfg.MaxFrames)
+	}
+	if runErr == nil {
+		summary, runErr = cfg.Handler(jctx, task)
+	}
+	cancel(nil)
+	<-hbDone
+	cause := context.Cause(jctx)
+	switch {
+	case ctx.Err() != nil:
+		log.Info("job put back: worker stopping")
+		q.requeue(bg, id, attempt)
+		msg.Nak()
+		return
+	case errors.Is(cause, errLost):
+		log.Info("job stopped: cancelled, deleted or taken over")
+		if cur, err := q.Get(bg, id); errors.Is(err, ErrNotFound) || err == nil && cur.State == StateCanceled {
+			msg.Ack()
+		}
+		return
+	}
+	mu.Lock()
+	task.frames, task.total = frames, total
+	mu.Unlock()
+	q.finish(bg, msg, task, attempt, summary, runErr, log)
+}
+
+// fetchInput copies the job's input from the object store into dir.
+func (q *Queue) fetchInput(ctx context.Context, j Job, dir string, maxFrames int) (string, error) {
+	r, err := q.obj.Get(ctx, inputObject(j.ID))
+	if err != nil {
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			return "", errors.New("the job's input is gone from the store")
+		}
+		return "", fmt.Errorf("reading the input: %w", err)
+	}
+	defer r.Close()
+	if j.Kind == "frames" {
+		folder := filepath.Join(dir, "frames")
+		if err := Untar(r, folder, maxFrames); err != nil {
+			return "", err
+		}
+		return folder, nil
+	}
+	ext := j.Ext
+	if !validExt(ext) {
+		return "", fmt.Errorf("bad input extension %q", ext)
+	}
+	path := filepath.Join(dir, "input"+ext)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the input: %w", err)
+	}
+	return path, nil
+}
+
+func validExt(ext string) bool {
+	if len(ext) < 2 || len(ext) > 8 || ext[0] != '.' {
+		return false
+	}
+	for _, c := range ext[1:] {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// requeue marks a job this worker gave up on (while stopping) as waiting.
+func (q *Queue) requeue(ctx context.Context, id string, attempt int) {
+	q.update(ctx, id, func(j *Job) error {
+		if j.State != StateRunning || j.Attempts != attempt {
+			return errStop
+		}
+		j.State, j.Worker, j.Heartbeat = StateQueued, "", time.Time{}
+		// A stop on purpose is not a death: it does not count.
+		j.Attempts--
+		return nil
+	})
+}
+
+// finish stores the outputs and the final state, then acknowledges.
+func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, attempt int, summary json.RawMessage, runErr error, log *slog.Logger) {
+	id := t.Job.ID
+	prefix := fmt.Sprintf("%s/%d/", id, attempt)
+	outputs := map[string]int64{}
+	entries, _ := os.ReadDir(t.Out)
+	var storeErr error
+	for _, e := range entries {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue // temporary files of an interrupted write
+		}
+		f, err := os.Open(filepath.Join(t.Out, e.Name()))
+		if err != nil {
+			storeErr = err
+			break
+		}
+		info, err := q.obj.Put(ctx, jetstream.ObjectMeta{Name: prefix + e.Name()}, f)
+		f.Close()
+		if err != nil {
+			storeErr = err
+			break
+		}
+		outputs[e.Name()] = int64(info.Size)
+	}
+	removeMine := func() {
+		for name := range outputs {
+			q.obj.Delete(ctx, prefix+name)
+		}
+	}
+	if storeErr != nil {
+		log.Warn("storing outputs; the job will run again", "err", storeErr)
+		removeMine()
+		q.requeue(ctx, id, attempt)
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	now := time.Now().UTC()
+	j, err := q.update(ctx, id, func(j *Job) error {
+		if j.State != StateRunning || j.Attempts != attempt {
+			return errLost
+		}
+		j.Finished, j.Heartbeat = now, now
+		j.Result, j.Outputs, j.OutputPrefix = summary, outputs, prefix
+		j.InputBytes = 0
+		j.Frames, j.Total = t.frames, t.total
+		if runErr != nil {
+			j.State, j.Error = StateFailed, runErr.Error()
+		} else {
+			j.State = StateDone
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		q.obj.Delete(ctx, inputObject(id))
+		if aerr := msg.DoubleAck(ctx); aerr != nil {
+			log.Warn("ack", "err", aerr)
+		}
+		log.Info("job finished", "state", j.State)
+	case errors.Is(err, ErrNotFound):
+		removeMine()
+		msg.Ack()
+	case errors.Is(err, errLost):
+		// Another attempt holds the job or has its result: one result.
+		removeMine()
+		if cur, gerr := q.Get(ctx, id); gerr == nil && Terminal(cur.State) {
+			msg.Ack()
+		}
+	default:
+		log.Warn("storing the result; the job will run again", "err", err)
+		removeMine()
+		msg.NakWithDelay(time.Second)
+	}
+}
+
+// Tar writes files (regular files, each stored under its base name) as a
+// tar stream: the form a folder of frames travels in.
+func Tar(w io.Writer, files []string) error {
+	tw := tar.NewWriter(w)
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		st, err := f.Stat()
+		if err == nil && !st.Mode().IsRegular() {
+			err = fmt.Errorf("%s: not a regular file", filepath.Base(p))
+		}
+		if err == nil {
+			err = tw.WriteHeader(&tar.Header{Name: filepath.Base(p), Mode: 0o644, Size: st.Size(), ModTime: st.ModTime(), Typeflag: tar.TypeReg})
+		}
+		if err == nil {
+			_, err = io.Copy(tw, f)
+		}
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+// Untar unpacks a tar made by Tar into the new folder dir: regular files
+// with plain names only, at most maxFiles of them.
+func Untar(r io.Reader, dir string, maxFiles int) error {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	tr := tar.NewReader(r)
+	for n := 0; ; n++ {
+		h, err := tr.Next()
+		if err == io.EOF {
+			if n == 0 {
+				return errors.New("the folder of frames is empty")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("folder of frames: %w", err)
+		}
+		if n >= maxFiles {
+			return fmt.Errorf("folder of frames: more than %d files", maxFiles)
+		}
+		name := h.Name
+		if h.Typeflag != tar.TypeReg || name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") || strings.ContainsAny(name, `/\`) {
+			return fmt.Errorf("folder of frames: refusing entry %q", name)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fmt.Errorf("folder of frames: %w", err)
+		}
+		_, err = io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("folder of frames: %w", err)
+		}
+	}
+}
