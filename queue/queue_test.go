@@ -345,7 +345,9 @@ func TestLateAttemptKeepsNoResult(t *testing.T) {
 func TestCancelAndDeleteStopTheWorker(t *testing.T) {
 	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second})
 	stopped := make(chan string, 2)
+	started := make(chan string, 2)
 	work(t, q, WorkerConfig{Jobs: 2, Handler: func(ctx context.Context, t *Task) (json.RawMessage, error) {
+		started <- t.Job.ID
 		os.WriteFile(filepath.Join(t.Out, "partial.txt"), []byte("x"), 0o644)
 		<-ctx.Done()
 		stopped <- t.Job.ID
@@ -353,8 +355,13 @@ func TestCancelAndDeleteStopTheWorker(t *testing.T) {
 	}})
 	submit(t, q, "c1", "a")
 	submit(t, q, "c2", "b")
-	waitJob(t, q, "c1", 30*time.Second, isState(StateRunning))
-	waitJob(t, q, "c2", 30*time.Second, isState(StateRunning))
+	for range 2 {
+		select {
+		case <-started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("jobs not started")
+		}
+	}
 	if _, err := q.Cancel(context.Background(), "c1"); err != nil {
 		t.Fatal(err)
 	}
