@@ -122,6 +122,11 @@ type Config struct {
 	// MaxAttempts bounds how often a job is started: a job whose workers
 	// died this many times fails instead of being tried forever (default 3).
 	MaxAttempts int
+	// Manage makes or updates the stream, buckets and consumer with this
+	// Config (tell serve does); otherwise Open binds to them as they are,
+	// making them only when missing (tell worker, tell batch), so that
+	// clients with other defaults do not change a fleet's settings.
+	Manage bool
 }
 
 // Queue is a client of the job queue; it is safe for concurrent use.
@@ -151,7 +156,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	q := &Queue{cfg: cfg, nc: nc, js: js}
-	q.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	streamCfg := jetstream.StreamConfig{
 		Name:        Stream,
 		Description: "tell analysis jobs: one message (the job id) per job, removed when a worker has stored its result",
 		Subjects:    []string{Subject},
@@ -159,30 +164,10 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 		Duplicates:  10 * time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: stream %s: %w", Stream, err)
 	}
-	q.kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "tell job records",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: bucket %s: %w", Bucket, err)
-	}
-	q.obj, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      ObjectBucket,
-		Description: "tell job inputs and outputs",
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue: object store %s: %w", ObjectBucket, err)
-	}
-	_, err = js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
+	kvCfg := jetstream.KeyValueConfig{Bucket: Bucket, Description: "tell job records", History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas}
+	objCfg := jetstream.ObjectStoreConfig{Bucket: ObjectBucket, Description: "tell job inputs and outputs", Storage: jetstream.FileStorage, Replicas: cfg.Replicas}
+	consCfg := jetstream.ConsumerConfig{
 		Durable:       consumerName,
 		Description:   "tell workers",
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -190,9 +175,46 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 		MaxDeliver:    -1, // attempts are counted in the record (MaxAttempts)
 		MaxAckPending: -1,
 		Replicas:      cfg.Replicas,
-	})
+	}
+	if cfg.Manage {
+		q.stream, err = js.CreateOrUpdateStream(ctx, streamCfg)
+		if err == nil {
+			q.kv, err = js.CreateOrUpdateKeyValue(ctx, kvCfg)
+		}
+		if err == nil {
+			q.obj, err = js.CreateOrUpdateObjectStore(ctx, objCfg)
+		}
+		if err == nil {
+			_, err = js.CreateOrUpdateConsumer(ctx, Stream, consCfg)
+		}
+	} else {
+		// Bind to what the managing server made; make it when missing.
+		if q.stream, err = js.Stream(ctx, Stream); errors.Is(err, jetstream.ErrStreamNotFound) {
+			q.stream, err = js.CreateStream(ctx, streamCfg)
+		}
+		if err == nil {
+			if q.kv, err = js.KeyValue(ctx, Bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+				q.kv, err = js.CreateKeyValue(ctx, kvCfg)
+			}
+		}
+		if err == nil {
+			if q.obj, err = js.ObjectStore(ctx, ObjectBucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+				q.obj, err = js.CreateObjectStore(ctx, objCfg)
+			}
+		}
+		if err == nil {
+			var c jetstream.Consumer
+			if c, err = js.Consumer(ctx, Stream, consumerName); errors.Is(err, jetstream.ErrConsumerNotFound) {
+				c, err = js.CreateConsumer(ctx, Stream, consCfg)
+			}
+			if err == nil {
+				// Heartbeats follow the consumer's real ack wait.
+				q.cfg.AckWait = c.CachedInfo().Config.AckWait
+			}
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("queue: consumer: %w", err)
+		return nil, fmt.Errorf("queue: JetStream resources: %w", err)
 	}
 	return q, nil
 }

@@ -1,44 +1,74 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
 	"mime"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/tell-project/tell/queue"
+	"github.com/tell-project/tell/video"
 )
 
-// routes registers the handlers. Each path dispatches on the method
-// itself, so that a wrong method gets a JSON 405 like every other error.
+// routes registers the handlers and wraps them. Each path dispatches on
+// the method itself, so that a wrong method gets a JSON 405 like every
+// other error.
 func (s *Server) routes() {
 	m := http.NewServeMux()
-	m.Handle("/{$}", methods{"GET": s.handlePage("index.html")})
-	m.Handle("/app.js", methods{"GET": s.handlePage("app.js")})
-	m.Handle("/app.css", methods{"GET": s.handlePage("app.css")})
-	m.Handle("/healthz", methods{"GET": func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}})
-	m.Handle("/v1/version", methods{"GET": func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"version": s.cfg.Version})
-	}})
-	m.Handle("/v1/analyze", methods{"POST": s.handleAnalyze})
-	m.Handle("/v1/jobs", methods{"GET": s.handleList})
-	m.Handle("/v1/jobs/{id}", methods{"GET": s.handleStatus, "DELETE": s.handleDelete})
-	m.Handle("/v1/jobs/{id}/{file}", methods{"GET": s.handleOutput})
-	m.Handle("/v1/cot", methods{"POST": s.handleCoT})
+	for _, r := range s.routeTable() {
+		m.Handle(r.pattern, r.methods)
+	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such resource: %s", r.URL.Path)
+		writeError(w, http.StatusNotFound, "no such resource: %s", displayName(r.URL.Path, "?"))
 	})
 	s.mux = m
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.reject(w, http.StatusForbidden, rejectOrigin, "cross-origin %s refused: state-changing requests must come from this server's own page or from a non-browser client", r.Method)
+	}))
+	s.handler = s.logRequests(s.checkHost(cop.Handler(s.authenticate(m))))
+}
+
+// route is one path of the API, its methods, and whether it needs a key.
+type route struct {
+	pattern string
+	methods methods
+	public  bool
+}
+
+func (s *Server) routeTable() []route {
+	return []route{
+		{"/{$}", methods{"GET": s.handlePage("index.html")}, true},
+		{"/app.js", methods{"GET": s.handlePage("app.js")}, true},
+		{"/app.css", methods{"GET": s.handlePage("app.css")}, true},
+		{"/healthz", methods{"GET": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		}}, true},
+		{"/readyz", methods{"GET": s.handleReady}, true},
+		{"/openapi.json", methods{"GET": s.handleOpenAPI}, true},
+		{"/metrics", methods{"GET": s.met.handler().ServeHTTP}, false},
+		{"/v1/version", methods{"GET": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"version": s.cfg.Version})
+		}}, false},
+		{"/v1/analyze", methods{"POST": s.handleAnalyze}, false},
+		{"/v1/jobs", methods{"GET": s.handleList}, false},
+		{"/v1/jobs/{id}", methods{"GET": s.handleStatus, "DELETE": s.handleDelete}, false},
+		{"/v1/jobs/{id}/{file}", methods{"GET": s.handleOutput}, false},
+		{"/v1/cot", methods{"POST": s.handleCoT}, false},
+	}
 }
 
 // methods maps HTTP methods to handlers; HEAD is served by GET.
@@ -60,7 +90,7 @@ func (ms methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(allow)
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s; allowed: %s", displayName(r.Method, "?"), displayName(r.URL.Path, "?"), strings.Join(allow, ", "))
 }
 
 // apiError is the body of every error response.
@@ -81,141 +111,326 @@ func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 	writeJSON(w, status, apiError{Error: fmt.Sprintf(format, args...)})
 }
 
+// reject answers a refused request and counts it by reason.
+func (s *Server) reject(w http.ResponseWriter, status int, reason, format string, args ...any) {
+	s.met.rejected.WithLabelValues(reason).Inc()
+	if sw, ok := w.(*statusWriter); ok {
+		sw.reason = reason
+	} else if rw, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		if sw, ok := rw.Unwrap().(*statusWriter); ok {
+			sw.reason = reason
+		}
+	}
+	writeError(w, status, format, args...)
+}
+
+// checkHost refuses requests whose Host is not this server's: a browser
+// page on a rebinding DNS name must not reach a loopback server.
+func (s *Server) checkHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hostsMu.RLock()
+		ok := s.hosts.allows(r.Host)
+		s.hostsMu.RUnlock()
+		if !ok {
+			s.reject(w, http.StatusForbidden, rejectHost, "Host %q is not served here (start tell serve with --allowed-hosts to add a name)", displayName(r.Host, "?"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type ownerKey struct{}
+
+// owner is the caller's key name ("" without keys).
+func owner(r *http.Request) string {
+	o, _ := r.Context().Value(ownerKey{}).(string)
+	return o
+}
+
+// client names the caller for rate limits and upload slots: its key, or
+// without keys its address.
+func client(r *http.Request) string {
+	if o := owner(r); o != "" {
+		return "key:" + o
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr:" + host
+}
+
+// authenticate checks the Bearer key on every route that needs one.
+func (s *Server) authenticate(h http.Handler) http.Handler {
+	public := map[string]bool{}
+	for _, r := range s.routeTable() {
+		if r.public {
+			public[strings.TrimSuffix(r.pattern, "{$}")] = true
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Keys == nil || public[r.URL.Path] {
+			h.ServeHTTP(w, r)
+			return
+		}
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		name, valid := s.cfg.Keys.Lookup(strings.TrimSpace(token))
+		if !ok || !valid {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tell"`)
+			s.reject(w, http.StatusUnauthorized, rejectAuth, "an API key is required: send \"Authorization: Bearer KEY\"")
+			return
+		}
+		if sw, ok := w.(*statusWriter); ok {
+			sw.owner = name
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, name)))
+	})
+}
+
+// rateLimited spends a token of the caller's bucket; when there is none it
+// answers 429 with Retry-After.
+func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) bool {
+	ok, wait := s.limit.allow(client(r), time.Now())
+	if ok {
+		return false
+	}
+	w.Header().Set("Retry-After", retryAfter(wait))
+	s.reject(w, http.StatusTooManyRequests, rejectRate, "too many requests for this key; retry in %s s", retryAfter(wait))
+	return true
+}
+
 // Accepted is the answer of POST /v1/analyze.
 type Accepted struct {
 	ID        string `json:"id"`
 	StatusURL string `json:"status_url"`
 }
 
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 200
+
 func (s *Server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
+	if s.rateLimited(w, r) {
+		return
+	}
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
 		ct = ""
 	}
-	var j *job
-	var status int
-	switch ct {
-	case "multipart/form-data":
-		j, status, err = s.receiveUpload(w, r)
-	case "application/json":
-		j, status, err = s.pathJob(r)
-	default:
-		writeError(w, http.StatusUnsupportedMediaType, "POST /v1/analyze wants multipart/form-data with a \"file\" field (or JSON {\"path\"} when the server allows paths), not %q", r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" && ct != "application/json" {
+		s.reject(w, http.StatusUnsupportedMediaType, rejectMedia, "POST /v1/analyze wants multipart/form-data with a \"file\" field (or JSON {\"path\"} when the server allows paths), not %q", displayName(r.Header.Get("Content-Type"), ""))
 		return
+	}
+	id := newID()
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > maxIdempotencyKey {
+			s.reject(w, http.StatusBadRequest, rejectBad, "Idempotency-Key: at most %d characters", maxIdempotencyKey)
+			return
+		}
+		id = idFor(owner(r), key)
+		// A job submitted before under this key is the answer, body unread.
+		if j, err := s.q.Get(r.Context(), id); err == nil && j.Owner == owner(r) {
+			s.accepted(w, j, http.StatusOK)
+			return
+		}
+	}
+	if r.ContentLength > s.cfg.MaxUpload+maxJSONBody {
+		s.reject(w, http.StatusRequestEntityTooLarge, rejectTooLarge, "upload of %d bytes is larger than the limit of %s", r.ContentLength, sizeText(s.cfg.MaxUpload))
+		return
+	}
+	// A place in the queue, and an upload slot, before the body is read.
+	if s.index.total() >= s.cfg.MaxJobs {
+		s.evict(time.Now(), 1)
+	}
+	if s.index.total() >= s.cfg.MaxJobs {
+		s.busy(w, rejectQueue, "the server keeps %d jobs, none of them finished; retry later", s.cfg.MaxJobs)
+		return
+	}
+	release, reason := s.admit.admit(client(r), s.index.count(StateQueued), s.cfg.MaxQueued)
+	if release == nil {
+		if reason == rejectUploads {
+			s.busy(w, reason, "too many uploads in progress; retry shortly")
+		} else {
+			s.busy(w, reason, "too many jobs waiting (%d); retry later", s.cfg.MaxQueued)
+		}
+		return
+	}
+	defer release()
+	s.met.uploads.Inc()
+	defer s.met.uploads.Dec()
+	r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
+	var in *input
+	if ct == "multipart/form-data" {
+		in, err = s.receiveUpload(w, r)
+	} else {
+		in, err = s.pathInput(r)
 	}
 	if err != nil {
-		writeError(w, status, "%v", err)
+		s.refuseInput(w, err)
 		return
 	}
-	if err := s.jobs.start(j, func() { s.runJob(j) }); err != nil {
-		j.cancel()
-		close(j.done)
-		os.RemoveAll(j.dir)
-		writeError(w, http.StatusServiceUnavailable, "%v", err)
+	defer in.cleanup()
+	if err := s.cfg.Budget.check(r.Context(), in.path, in.kind, in.name, in.fps); err != nil {
+		status := budgetStatus(err)
+		reason := rejectBudget
+		if status >= 500 {
+			reason = rejectNotReady
+		}
+		s.reject(w, status, reason, "%v", err)
 		return
 	}
-	url := "/v1/jobs/" + j.id
+	rd, err := in.open()
+	if err != nil {
+		s.reject(w, http.StatusInternalServerError, rejectBad, "reading the input: %v", scrubPaths(err, in.path, in.name))
+		return
+	}
+	defer rd.Close()
+	j, _, err := s.q.Submit(r.Context(), queue.Job{ID: id, Owner: owner(r), Name: in.name, Kind: in.kind, Ext: in.ext, FPS: in.fps}, rd)
+	if err != nil {
+		s.log.Error("submitting a job", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the job queue is not available; retry later")
+		return
+	}
+	s.index.put(j)
+	s.accepted(w, j, http.StatusAccepted)
+}
+
+func (s *Server) accepted(w http.ResponseWriter, j queue.Job, status int) {
+	url := "/v1/jobs/" + j.ID
 	w.Header().Set("Location", url)
-	writeJSON(w, http.StatusAccepted, Accepted{ID: j.id, StatusURL: url})
+	writeJSON(w, status, Accepted{ID: j.ID, StatusURL: url})
 }
 
-// newJob makes a job and its folder.
-func (s *Server) newJob() (*job, error) {
-	id := newID()
-	dir := filepath.Join(s.root, id)
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("job folder: %w", err)
+// busy answers 429 with a Retry-After estimated from the jobs waiting and
+// the mean job time.
+func (s *Server) busy(w http.ResponseWriter, reason, format string, args ...any) {
+	wait := time.Second
+	if reason == rejectQueue {
+		secs := s.met.meanJob.mean(5) * float64(s.index.count(StateQueued)+1) / float64(max(1, s.index.count(StateRunning)))
+		wait = time.Duration(math.Min(300, math.Max(1, secs)) * float64(time.Second))
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	return &job{id: id, dir: dir, out: filepath.Join(dir, "out"), created: time.Now().UTC(),
-		ctx: ctx, cancel: cancel, done: make(chan struct{}), state: StateQueued}, nil
+	w.Header().Set("Retry-After", retryAfter(wait))
+	s.reject(w, http.StatusTooManyRequests, reason, format, args...)
 }
 
-// receiveUpload streams the multipart field "file" into a new job's
-// folder under a name of our making, after sniffing its content.
-func (s *Server) receiveUpload(w http.ResponseWriter, r *http.Request) (*job, int, error) {
+// inputError is a refused input with its status and reason.
+type inputError struct {
+	status int
+	reason string
+	msg    string
+}
+
+func (e *inputError) Error() string { return e.msg }
+
+func refuse(status int, reason, format string, args ...any) error {
+	return &inputError{status, reason, fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) refuseInput(w http.ResponseWriter, err error) {
+	var ie *inputError
+	switch {
+	case isSlow(err):
+		s.reject(w, http.StatusRequestTimeout, rejectSlow, "the request body arrived slower than %d bytes per second after %s; send it faster", s.cfg.MinBodyRate, s.cfg.BodyGrace)
+	case errors.As(err, &ie):
+		s.reject(w, ie.status, ie.reason, "%s", ie.msg)
+	default:
+		s.log.Error("receiving an input", "err", err)
+		writeError(w, http.StatusInternalServerError, "receiving the input failed")
+	}
+}
+
+// input is an upload or a server-side path, checked and ready to queue.
+type input struct {
+	path, name, kind, ext string
+	fps                   float64
+	files                 []string // the frames of a folder, resolved
+	cleanup               func()
+}
+
+// open returns the bytes the queue stores: the file, or a tar of frames.
+func (in *input) open() (io.ReadCloser, error) {
+	if in.kind != "frames" {
+		return os.Open(in.path)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(queue.Tar(pw, in.files)) }()
+	return pr, nil
+}
+
+// receiveUpload streams the multipart field "file" into a temporary file
+// under a name of our making, after sniffing its content.
+func (s *Server) receiveUpload(w http.ResponseWriter, r *http.Request) (*input, error) {
 	// The multipart framing adds a little to the file itself.
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, http.StatusBadRequest, fmt.Errorf("multipart body: %w", err)
+		return nil, refuse(http.StatusBadRequest, rejectBad, "multipart body: %v", err)
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, http.StatusBadRequest, errors.New("no \"file\" field in the upload")
+			return nil, refuse(http.StatusBadRequest, rejectBad, "no \"file\" field in the upload")
 		}
 		if err != nil {
-			return nil, uploadStatus(err), fmt.Errorf("multipart body: %w", uploadErr(err, s.cfg.MaxUpload))
+			return nil, s.bodyErr("multipart body", err)
 		}
 		if part.FormName() != "file" {
 			part.Close()
 			continue
 		}
-		j, status, err := s.storeUpload(part, part.FileName())
+		in, err := s.storeUpload(part, part.FileName())
 		part.Close()
-		return j, status, err
+		return in, err
 	}
 }
 
-// storeUpload writes one uploaded file into a new job.
-func (s *Server) storeUpload(part io.Reader, filename string) (*job, int, error) {
+// bodyErr classifies an error reading the request body.
+func (s *Server) bodyErr(what string, err error) error {
+	var mb *http.MaxBytesError
+	switch {
+	case isSlow(err):
+		return err
+	case errors.As(err, &mb):
+		return refuse(http.StatusRequestEntityTooLarge, rejectTooLarge, "%s: larger than the limit of %s", what, sizeText(s.cfg.MaxUpload))
+	}
+	return refuse(http.StatusBadRequest, rejectBad, "%s: %v", what, err)
+}
+
+// storeUpload writes one uploaded file into a temporary file.
+func (s *Server) storeUpload(part io.Reader, filename string) (*input, error) {
 	head := make([]byte, 512)
 	n, err := io.ReadFull(part, head)
 	head = head[:n]
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, uploadStatus(err), fmt.Errorf("upload: %w", uploadErr(err, s.cfg.MaxUpload))
+		return nil, s.bodyErr("upload", err)
 	}
 	if n == 0 {
-		return nil, http.StatusBadRequest, errors.New("upload: the file is empty")
+		return nil, refuse(http.StatusBadRequest, rejectBad, "upload: the file is empty")
 	}
 	ext, kind := Sniff(head)
 	if ext == "" {
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("upload %q: not a PNG, JPEG or BMP image nor an MP4/MOV, Matroska/WebM, AVI or MPEG video", displayName(filename, ""))
+		return nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "upload %q: not a PNG, JPEG or BMP image nor an MP4/MOV, Matroska/WebM, AVI or MPEG video", displayName(filename, ""))
 	}
-	j, err := s.newJob()
+	f, err := os.CreateTemp(s.cfg.Workdir, "tell-upload-*"+ext)
 	if err != nil {
-		return nil, http.StatusInternalServerError, err
+		return nil, err
 	}
-	fail := func(status int, err error) (*job, int, error) {
-		j.cancel()
-		os.RemoveAll(j.dir)
-		return nil, status, err
-	}
-	j.input = filepath.Join(j.dir, "input"+ext)
-	j.upload = true
-	j.name = displayName(filename, kind+ext)
-	f, err := os.OpenFile(j.input, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fail(http.StatusInternalServerError, fmt.Errorf("upload: %w", err))
-	}
-	written, err := io.Copy(f, io.MultiReader(bytes.NewReader(head), io.LimitReader(part, s.cfg.MaxUpload-int64(n)+1)))
+	in := &input{path: f.Name(), name: displayName(filename, kind+ext), kind: kind, ext: ext, cleanup: func() { os.Remove(f.Name()) }}
+	written, err := io.Copy(f, io.MultiReader(strings.NewReader(string(head)), io.LimitReader(part, s.cfg.MaxUpload-int64(n)+1)))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil && written > s.cfg.MaxUpload {
+		err = refuse(http.StatusRequestEntityTooLarge, rejectTooLarge, "upload: larger than the limit of %s", sizeText(s.cfg.MaxUpload))
+	}
 	if err != nil {
-		return fail(uploadStatus(err), fmt.Errorf("upload: %w", uploadErr(err, s.cfg.MaxUpload)))
+		in.cleanup()
+		var ie *inputError
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		return nil, s.bodyErr("upload", err)
 	}
-	if written > s.cfg.MaxUpload {
-		return fail(http.StatusRequestEntityTooLarge, fmt.Errorf("upload: larger than the limit of %s", sizeText(s.cfg.MaxUpload)))
-	}
-	return j, 0, nil
-}
-
-func uploadStatus(err error) int {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusBadRequest
-}
-
-func uploadErr(err error, limit int64) error {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return fmt.Errorf("larger than the limit of %s", sizeText(limit))
-	}
-	return err
+	return in, nil
 }
 
 func sizeText(n int64) string {
@@ -289,43 +504,116 @@ func bmpInfoSize(b []byte) bool {
 
 // pathRequest is POST /v1/analyze's JSON body.
 type pathRequest struct {
-	Path string `json:"path"`
+	Path string  `json:"path"`
+	FPS  float64 `json:"fps,omitempty"`
 }
 
-// pathJob makes a job for a file or folder on the server, only under
-// Config.AllowPaths (symbolic links resolved before the check).
-func (s *Server) pathJob(r *http.Request) (*job, int, error) {
+func resolveRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	return abs, err
+}
+
+// inside resolves p (symbolic links and all) and reports whether it lies
+// under root; the resolved path is returned.
+func inside(root, p string) (string, bool) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", false
+	}
+	return real, true
+}
+
+// pathInput makes an input of a file or folder on the server, only under
+// Config.AllowPaths: the path and, for a folder, every frame in it are
+// resolved (symbolic links too) and must stay inside. A path that does
+// not exist gets the same answer as one outside, so that answers do not
+// tell which files exist.
+func (s *Server) pathInput(r *http.Request) (*input, error) {
 	if s.allowRoot == "" {
-		return nil, http.StatusForbidden, errors.New("server-side paths are disabled: upload the file as multipart \"file\" (or start tell serve with --allow-paths DIR)")
+		return nil, refuse(http.StatusForbidden, rejectPath, "server-side paths are disabled: upload the file as multipart \"file\" (or start tell serve with --allow-paths DIR)")
 	}
 	var req pathRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return nil, http.StatusBadRequest, err
+		if isSlow(err) {
+			return nil, err
+		}
+		return nil, refuse(http.StatusBadRequest, rejectBad, "%v", err)
 	}
 	if req.Path == "" {
-		return nil, http.StatusBadRequest, errors.New("JSON body: \"path\" is required")
+		return nil, refuse(http.StatusBadRequest, rejectBad, "JSON body: \"path\" is required")
 	}
+	if req.FPS < 0 || req.FPS > 10000 || math.IsNaN(req.FPS) {
+		return nil, refuse(http.StatusBadRequest, rejectBad, "JSON body: \"fps\" %g: want 0 (default) to 10000", req.FPS)
+	}
+	shown := displayName(req.Path, "?")
+	denied := refuse(http.StatusForbidden, rejectPath, "path %q: not found or not allowed", shown)
 	p := req.Path
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(s.allowRoot, p)
 	}
-	real, err := filepath.EvalSymlinks(filepath.Clean(p))
+	real, ok := inside(s.allowRoot, filepath.Clean(p))
+	if !ok {
+		return nil, denied
+	}
+	st, err := os.Stat(real)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, http.StatusNotFound, fmt.Errorf("path %q: not found", req.Path)
+		return nil, denied
+	}
+	rel, _ := filepath.Rel(s.allowRoot, real)
+	name := filepath.ToSlash(rel)
+	if name == "." {
+		name = filepath.Base(s.allowRoot)
+	}
+	in := &input{path: real, name: name, fps: req.FPS, cleanup: func() {}}
+	switch {
+	case st.IsDir():
+		files, err := video.FrameFiles(real)
+		if err != nil {
+			return nil, denied
 		}
-		return nil, http.StatusBadRequest, fmt.Errorf("path %q: %w", req.Path, err)
+		for i, f := range files {
+			rf, ok := inside(s.allowRoot, f)
+			if !ok {
+				return nil, refuse(http.StatusForbidden, rejectPath, "path %q: frame %q is not found or not allowed", shown, filepath.Base(f))
+			}
+			if fi, err := os.Stat(rf); err != nil || !fi.Mode().IsRegular() {
+				return nil, refuse(http.StatusForbidden, rejectPath, "path %q: frame %q is not found or not allowed", shown, filepath.Base(f))
+			}
+			files[i] = rf
+		}
+		if len(files) == 0 {
+			return nil, refuse(http.StatusUnprocessableEntity, rejectBudget, "path %q: the folder holds no PNG, JPEG or BMP frames", shown)
+		}
+		in.kind, in.ext, in.files = "frames", ".tar", files
+		// The budget reads the folder by its frames, resolved.
+		in.path = real
+	case st.Mode().IsRegular():
+		if st.Size() > s.cfg.MaxUpload {
+			return nil, refuse(http.StatusRequestEntityTooLarge, rejectTooLarge, "path %q: larger than the limit of %s", shown, sizeText(s.cfg.MaxUpload))
+		}
+		f, err := os.Open(real)
+		if err != nil {
+			return nil, denied
+		}
+		head := make([]byte, 512)
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		ext, kind := Sniff(head[:n])
+		if ext == "" {
+			return nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "path %q: not a PNG, JPEG or BMP image nor a known video", shown)
+		}
+		in.kind, in.ext = kind, ext
+	default:
+		return nil, denied
 	}
-	rel, err := filepath.Rel(s.allowRoot, real)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return nil, http.StatusForbidden, fmt.Errorf("path %q: outside the allowed folder", req.Path)
-	}
-	j, err := s.newJob()
-	if err != nil {
-		return nil, http.StatusInternalServerError, err
-	}
-	j.input, j.name = real, rel
-	return j, 0, nil
+	return in, nil
 }
 
 // decodeJSON reads a small JSON body strictly: unknown fields are errors,
@@ -334,8 +622,14 @@ func decodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody+1))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if isSlow(err) {
+			return err
+		}
 		if err == io.EOF {
 			return errors.New("JSON body: empty")
+		}
+		if err == io.ErrUnexpectedEOF {
+			return errors.New("JSON body: cut short or longer than 64 KiB")
 		}
 		return fmt.Errorf("JSON body: %w", err)
 	}
@@ -346,43 +640,66 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
-	js := s.jobs.list()
+	js := s.index.list(owner(r))
 	out := make([]JobStatus, len(js))
 	for i, j := range js {
-		out[i] = j.status()
+		out[i] = statusOf(j)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"jobs": out})
 }
 
-func (s *Server) job(w http.ResponseWriter, r *http.Request) (*job, bool) {
-	j, ok := s.jobs.get(r.PathValue("id"))
-	if !ok {
-		writeError(w, http.StatusNotFound, "no job %q", displayName(r.PathValue("id"), ""))
+// job fetches the caller's job named by the path; another owner's job is
+// "not found", like a job that does not exist.
+func (s *Server) job(w http.ResponseWriter, r *http.Request) (queue.Job, bool) {
+	id := r.PathValue("id")
+	if validID(id) {
+		j, err := s.q.Get(r.Context(), id)
+		if err == nil && j.Owner == owner(r) {
+			return j, true
+		}
+		if err != nil && !errors.Is(err, queue.ErrNotFound) {
+			s.log.Error("reading a job", "job", id, "err", err)
+			writeError(w, http.StatusServiceUnavailable, "the job queue is not available; retry later")
+			return queue.Job{}, false
+		}
 	}
-	return j, ok
+	writeError(w, http.StatusNotFound, "no job %q", displayName(id, ""))
+	return queue.Job{}, false
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if j, ok := s.job(w, r); ok {
-		writeJSON(w, http.StatusOK, j.status())
+		writeJSON(w, http.StatusOK, statusOf(j))
 	}
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	if j, ok := s.job(w, r); ok {
-		s.remove(j)
-		s.log.Info("job deleted", "job", j.id)
-		w.WriteHeader(http.StatusNoContent)
+	if s.rateLimited(w, r) {
+		return
 	}
+	j, ok := s.job(w, r)
+	if !ok {
+		return
+	}
+	if err := s.q.Delete(r.Context(), j.ID); err != nil && !errors.Is(err, queue.ErrNotFound) {
+		s.log.Error("deleting a job", "job", j.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the job queue is not available; retry later")
+		return
+	}
+	s.index.remove(j.ID)
+	s.log.Info("job deleted", "job", j.ID)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Content types and policies of the outputs. The report is our own
-// self-contained HTML: it may style itself and show data: images, and be
-// framed by our page only.
+// self-contained HTML without scripts: it runs none (script-src 'none'),
+// is sandboxed (no same origin: it cannot read the API with the user's
+// credentials even if a face's label were crafted), may style itself and
+// show data: images, and may be framed by our page only.
 var outputHeaders = map[string][2]string{
-	"events.json": {"application/json; charset=utf-8", ""},
-	"frames.csv":  {"text/csv; charset=utf-8", ""},
-	"report.html": {"text/html; charset=utf-8", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"},
+	"events.json": {"application/json; charset=utf-8", "default-src 'none'; sandbox"},
+	"frames.csv":  {"text/csv; charset=utf-8", "default-src 'none'; sandbox"},
+	"report.html": {"text/html; charset=utf-8", "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"},
 }
 
 func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) {
@@ -396,33 +713,131 @@ func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st := j.status()
-	if st.Finished == nil {
-		writeError(w, http.StatusConflict, "job %s is %s; outputs come when it has finished", j.id, st.State)
+	if !queue.Terminal(j.State) {
+		writeError(w, http.StatusConflict, "job %s is %s; outputs come when it has finished", j.ID, j.State)
 		return
 	}
-	f, err := os.Open(filepath.Join(j.out, name))
+	rd, size, err := s.q.Output(r.Context(), j, name)
 	if err != nil {
-		writeError(w, http.StatusNotFound, "job %s has no %s (status %s)", j.id, name, st.State)
+		writeError(w, http.StatusNotFound, "job %s has no %s (status %s)", j.ID, name, j.State)
 		return
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%s: %v", name, err)
-		return
-	}
+	defer rd.Close()
 	w.Header().Set("Content-Type", hdr[0])
-	if hdr[1] != "" {
-		w.Header().Set("Content-Security-Policy", hdr[1])
+	w.Header().Set("Content-Security-Policy", hdr[1])
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		io.Copy(w, rd)
 	}
-	http.ServeContent(w, r, name, fi.ModTime(), f)
 }
 
-// scrub replaces the server's own paths in a job's error text by the
-// names the client knows.
-func (s *Server) scrub(msg string, j *job) string {
-	msg = strings.ReplaceAll(msg, j.input, j.name)
-	msg = strings.ReplaceAll(msg, j.out, "the job's outputs")
-	return strings.ReplaceAll(msg, s.root, "workdir")
+// Readiness is the answer of GET /readyz.
+type Readiness struct {
+	Ready  bool   `json:"ready"`
+	Queue  string `json:"queue"`
+	Worker string `json:"worker"`
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	rd := Readiness{Ready: true, Queue: "ok", Worker: "local"}
+	if s.cfg.NoWorker {
+		rd.Worker = "none (tell worker processes run the jobs)"
+	}
+	if err := s.q.Ready(ctx); err != nil {
+		rd.Ready, rd.Queue = false, err.Error()
+	}
+	status := http.StatusOK
+	if !rd.Ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, rd)
+}
+
+// statusWriter records a response for the log, and starts the write
+// deadline when the response starts: an upload's time does not count
+// against its answer, a slow reader of an answer is still cut.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+	owner  string
+	reason string
+	// hasBody: the request came with a body that a refusal leaves unread.
+	hasBody bool
+}
+
+// responseWriteTimeout bounds writing one response.
+const responseWriteTimeout = 5 * time.Minute
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(responseWriteTimeout))
+		// Without this, net/http reads up to 256 KiB of an unread body
+		// before it sends the answer: a refusal would wait for a trickle.
+		if w.hasBody && code != http.StatusAccepted && code != http.StatusNoContent {
+			w.Header().Set("Connection", "close")
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, route, status, size,
+// time, the key's name (never the key) and the refusal reason. Request
+// bodies, file names and query strings are never logged: they may name or
+// show a person.
+func (s *Server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, hasBody: r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody}
+		h.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.met.requests.WithLabelValues(strconv.Itoa(sw.status)).Inc()
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		attrs := []any{"method", r.Method, "route", routeOf(r), "status", sw.status, "bytes", sw.n,
+			"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr}
+		if sw.owner != "" {
+			attrs = append(attrs, "key", sw.owner)
+		}
+		if sw.reason != "" {
+			attrs = append(attrs, "refused", sw.reason)
+		}
+		s.log.Log(r.Context(), level, "request", attrs...)
+	})
+}
+
+// routeOf is the request's path with a job id kept (it is random, not
+// personal) but anything unknown cut, so that logs hold no request text.
+func routeOf(r *http.Request) string {
+	p := r.URL.Path
+	if len(p) > 80 {
+		p = p[:80] + "…"
+	}
+	return strings.Map(func(c rune) rune {
+		if c < 0x20 || c == 0x7f {
+			return -1
+		}
+		return c
+	}, p)
 }

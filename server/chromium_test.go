@@ -74,7 +74,7 @@ func TestPageInChromium(t *testing.T) {
 		t.Logf("dlib model not installed; the job comes from a stand-in analysis: %v", err)
 		fake := newFake()
 		close(fake.release)
-		cfg.Analyze, cfg.Landmarker, real = fake.run, noLandmarker, false
+		cfg.Analysis, real = fake.analysis(), false
 	}
 	_, ts := newTestServer(t, cfg)
 

@@ -2,12 +2,13 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
-
-	"encoding/json"
+	"time"
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
@@ -25,10 +26,47 @@ type CoTRequest struct {
 	Dataset  string          `json:"dataset,omitempty"`
 }
 
+// Bounds of a CoTRequest: a FACS string of a real face is tens of bytes.
+const (
+	MaxCoTAUs      = 1024
+	MaxCoTEvidence = 16 << 10
+	MaxCoTClasses  = 32
+	MaxCoTName     = 64 // a label, class or dataset name
+)
+
+// ErrCoTTooLarge is returned (wrapped) for a request over the bounds.
+var ErrCoTTooLarge = errors.New("over the request's bounds")
+
+// check enforces the bounds before any parsing.
+func (req *CoTRequest) check() error {
+	switch {
+	case len(req.AUs) > MaxCoTAUs:
+		return fmt.Errorf("aus: %d bytes, at most %d: %w", len(req.AUs), MaxCoTAUs, ErrCoTTooLarge)
+	case len(req.Evidence) > MaxCoTEvidence:
+		return fmt.Errorf("evidence: %d bytes, at most %d: %w", len(req.Evidence), MaxCoTEvidence, ErrCoTTooLarge)
+	case len(req.Classes) > MaxCoTClasses:
+		return fmt.Errorf("classes: %d, at most %d: %w", len(req.Classes), MaxCoTClasses, ErrCoTTooLarge)
+	case len(req.Label) > MaxCoTName:
+		return fmt.Errorf("label: %d bytes, at most %d: %w", len(req.Label), MaxCoTName, ErrCoTTooLarge)
+	case len(req.Dataset) > MaxCoTName:
+		return fmt.Errorf("dataset: %d bytes, at most %d: %w", len(req.Dataset), MaxCoTName, ErrCoTTooLarge)
+	}
+	for _, c := range req.Classes {
+		if len(c) > MaxCoTName {
+			return fmt.Errorf("classes: a name of %d bytes, at most %d: %w", len(c), MaxCoTName, ErrCoTTooLarge)
+		}
+	}
+	return nil
+}
+
 // ChainOfThought answers a CoTRequest with the structure tell cot --json
 // prints. A chain of thought that could not be made to agree with Label is
-// returned, not an error: its verification says flagged.
+// returned, not an error: its verification says flagged. Requests over
+// the bounds (MaxCoTAUs...) fail with ErrCoTTooLarge before any parsing.
 func ChainOfThought(req CoTRequest) (cot.CoT, error) {
+	if err := req.check(); err != nil {
+		return cot.CoT{}, err
+	}
 	hasAUs := strings.TrimSpace(req.AUs) != ""
 	ev := bytes.TrimSpace(req.Evidence)
 	hasEv := len(ev) > 0 && string(ev) != "null"
@@ -61,12 +99,38 @@ func ChainOfThought(req CoTRequest) (cot.CoT, error) {
 }
 
 func (s *Server) handleCoT(w http.ResponseWriter, r *http.Request) {
+	if s.rateLimited(w, r) {
+		return
+	}
+	// JSON only: a text/plain or form body is what a cross-site page can
+	// send without a CORS preflight.
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		s.reject(w, http.StatusUnsupportedMediaType, rejectMedia, "POST /v1/cot wants Content-Type application/json")
+		return
+	}
+	select {
+	case s.cotSlots <- struct{}{}:
+		defer func() { <-s.cotSlots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		s.reject(w, http.StatusTooManyRequests, rejectCoTBusy, "too many chains of thought at once; retry shortly")
+		return
+	}
+	r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
 	var req CoTRequest
 	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+		if isSlow(err) {
+			s.refuseInput(w, err)
+			return
+		}
+		s.reject(w, http.StatusBadRequest, rejectBad, "%v", err)
 		return
 	}
 	c, err := ChainOfThought(req)
+	if errors.Is(err, ErrCoTTooLarge) {
+		s.reject(w, http.StatusRequestEntityTooLarge, rejectTooLarge, "%v", err)
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return

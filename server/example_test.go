@@ -1,20 +1,44 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 
+	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
 )
 
 // Example serves the API on a loopback test listener and asks it for the
 // chain of thought behind AU 6+12.
 func Example() {
-	s, err := server.New(server.Config{})
+	// Jobs live on NATS JetStream: here a server embedded in the process,
+	// keeping its files in a temporary folder.
+	dir, _ := os.MkdirTemp("", "tell-example-")
+	defer os.RemoveAll(dir)
+	nats, err := queue.StartEmbedded(queue.EmbeddedOptions{Dir: dir})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer nats.Shutdown()
+	nc, err := nats.Connect("example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer nc.Close()
+	q, err := queue.Open(context.Background(), nc, queue.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := server.New(server.Config{Queue: q})
 	if err != nil {
 		fmt.Println(err)
 		return

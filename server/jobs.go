@@ -1,54 +1,27 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"os"
-	"path/filepath"
+	"encoding/json"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/queue"
 )
 
 // Job states, as GET /v1/jobs/{id} reports them.
 const (
-	StateQueued   = "queued"
-	StateRunning  = "running"
-	StateDone     = "done"
-	StateFailed   = "failed"
-	StateCanceled = "canceled"
+	StateQueued   = queue.StateQueued
+	StateRunning  = queue.StateRunning
+	StateDone     = queue.StateDone
+	StateFailed   = queue.StateFailed
+	StateCanceled = queue.StateCanceled
 )
 
-// errQueueFull is returned when MaxQueued jobs already wait.
-var errQueueFull = errors.New("too many jobs waiting; try again later")
-
-// job is one analysis. Fields above mu never change after creation.
-type job struct {
-	id      string
-	dir     string // the job's folder: the upload and out/
-	out     string // analyze's output folder
-	input   string // what is analysed
-	upload  bool   // input is an upload of ours, removed after the run
-	name    string // display name of the input
-	created time.Time
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan struct{} // closed when the job's goroutine has stopped
-
-	frames, total atomic.Int64
-
-	mu       sync.Mutex
-	state    string
-	err      string
-	started  time.Time
-	finished time.Time
-	result   *Summary
-}
+var states = []string{StateQueued, StateRunning, StateDone, StateFailed, StateCanceled}
 
 // Summary is the gist of a finished job's events.json.
 type Summary struct {
@@ -76,6 +49,7 @@ type JobStatus struct {
 	Input    string            `json:"input"`
 	Progress Progress          `json:"progress"`
 	Error    string            `json:"error,omitempty"`
+	Attempts int               `json:"attempts"`
 	Created  time.Time         `json:"created"`
 	Started  *time.Time        `json:"started,omitempty"`
 	Finished *time.Time        `json:"finished,omitempty"`
@@ -83,59 +57,56 @@ type JobStatus struct {
 	Links    map[string]string `json:"links"`
 }
 
-func (j *job) status() JobStatus {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	st := JobStatus{ID: j.id, State: j.state, Input: j.name, Error: j.err, Created: j.created, Result: j.result}
-	st.Progress = Progress{Frames: int(j.frames.Load()), Total: int(j.total.Load())}
-	if st.Progress.Total > 0 {
-		st.Progress.Fraction = min(1, float64(st.Progress.Frames)/float64(st.Progress.Total))
+// outputFiles are the files a job serves, and the only names it serves.
+var outputFiles = []string{"events.json", "frames.csv", "report.html"}
+
+func statusOf(j queue.Job) JobStatus {
+	st := JobStatus{ID: j.ID, State: j.State, Input: j.Name, Error: j.Error, Attempts: j.Attempts, Created: j.Created}
+	st.Progress = Progress{Frames: j.Frames, Total: j.Total}
+	if j.Total > 0 {
+		st.Progress.Fraction = min(1, float64(j.Frames)/float64(j.Total))
 	}
-	if !j.started.IsZero() {
-		t := j.started
+	if !j.Started.IsZero() {
+		t := j.Started
 		st.Started = &t
 	}
-	if !j.finished.IsZero() {
-		t := j.finished
+	if !j.Finished.IsZero() {
+		t := j.Finished
 		st.Finished = &t
 	}
-	base := "/v1/jobs/" + j.id
+	if len(j.Result) > 0 {
+		var sum Summary
+		if json.Unmarshal(j.Result, &sum) == nil {
+			st.Result = &sum
+		}
+	}
+	base := "/v1/jobs/" + j.ID
 	st.Links = map[string]string{"self": base}
-	// Outputs are listed once written: a failed run still leaves partial ones.
+	// Outputs are listed once stored: a failed run still leaves partial ones.
 	for _, name := range outputFiles {
-		if _, err := os.Stat(filepath.Join(j.out, name)); err == nil && !j.finished.IsZero() {
+		if _, ok := j.Outputs[name]; ok {
 			st.Links[name] = base + "/" + name
 		}
 	}
 	return st
 }
 
-func (j *job) setState(state, errText string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.state = state
-	j.err = errText
-	now := time.Now().UTC()
-	switch state {
-	case StateRunning:
-		j.started = now
-	case StateDone, StateFailed, StateCanceled:
-		j.finished = now
-	}
-}
-
-// outputFiles are the files a job serves, and the only names it serves.
-var outputFiles = []string{"events.json", "frames.csv", "report.html"}
-
-// newID returns 128 random bits in hex: unguessable, and safe as a file name.
+// newID returns 128 random bits in hex: unguessable, and safe as a key.
 func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
+// idFor derives a job id from a client's Idempotency-Key: the same key of
+// the same owner names the same job, and no owner can guess another's.
+func idFor(owner, key string) string {
+	h := sha256.Sum256([]byte("tell-job\x00" + owner + "\x00" + key))
+	return hex.EncodeToString(h[:16])
+}
+
 // validID reports whether s has newID's shape; anything else is never a
-// job, whatever the store holds, so no request text reaches a file path.
+// job, whatever the store holds.
 func validID(s string) bool {
 	if len(s) != 32 {
 		return false
@@ -149,148 +120,98 @@ func validID(s string) bool {
 	return true
 }
 
-// jobStore holds the jobs and bounds how many run at once.
-type jobStore struct {
-	mu        sync.Mutex
-	jobs      map[string]*job
-	waiting   int
-	maxQueued int
-	slots     chan struct{} // one token per worker
-	wg        sync.WaitGroup
+// index is the server's view of the queue's jobs, kept current by a watch
+// on their records: the job list, the counts by state for admission and
+// metrics, and what the janitor removes.
+type index struct {
+	mu     sync.Mutex
+	jobs   map[string]queue.Job
+	counts map[string]int
+	caught chan struct{} // closed once the stored jobs are loaded
+	once   sync.Once
 }
 
-func newJobStore(workers, maxQueued int) *jobStore {
-	return &jobStore{jobs: map[string]*job{}, maxQueued: maxQueued, slots: make(chan struct{}, workers)}
+func newIndex() *index {
+	return &index{jobs: map[string]queue.Job{}, counts: map[string]int{}, caught: make(chan struct{})}
 }
 
-func (st *jobStore) get(id string) (*job, bool) {
-	if !validID(id) {
-		return nil, false
+// apply records a change; it returns the job as it was before.
+func (ix *index) apply(ev queue.Event) (old queue.Job, had bool) {
+	if ev.Caught {
+		ix.once.Do(func() { close(ix.caught) })
+		return queue.Job{}, false
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	j, ok := st.jobs[id]
-	return j, ok
-}
-
-func (st *jobStore) forget(id string) {
-	st.mu.Lock()
-	delete(st.jobs, id)
-	st.mu.Unlock()
-}
-
-// list returns the jobs, newest first.
-func (st *jobStore) list() []*job {
-	st.mu.Lock()
-	js := make([]*job, 0, len(st.jobs))
-	for _, j := range st.jobs {
-		js = append(js, j)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	old, had = ix.jobs[ev.Job.ID]
+	if had {
+		ix.counts[old.State]--
 	}
-	st.mu.Unlock()
-	sort.Slice(js, func(a, b int) bool { return js[a].created.After(js[b].created) })
-	return js
+	if ev.Deleted {
+		delete(ix.jobs, ev.Job.ID)
+		return old, had
+	}
+	ix.jobs[ev.Job.ID] = ev.Job
+	ix.counts[ev.Job.State]++
+	return old, had
 }
 
-// expired returns the jobs finished before t.
-func (st *jobStore) expired(t time.Time) []*job {
-	var out []*job
-	for _, j := range st.list() {
-		j.mu.Lock()
-		if !j.finished.IsZero() && j.finished.Before(t) {
+// put records a job the server itself has just stored, before its watch
+// reports it.
+func (ix *index) put(j queue.Job) { ix.apply(queue.Event{Job: j}) }
+
+func (ix *index) remove(id string) { ix.apply(queue.Event{Job: queue.Job{ID: id}, Deleted: true}) }
+
+func (ix *index) count(state string) int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.counts[state]
+}
+
+func (ix *index) total() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return len(ix.jobs)
+}
+
+// list returns owner's jobs, newest first.
+func (ix *index) list(owner string) []queue.Job {
+	ix.mu.Lock()
+	out := make([]queue.Job, 0, len(ix.jobs))
+	for _, j := range ix.jobs {
+		if j.Owner == owner {
 			out = append(out, j)
 		}
-		j.mu.Unlock()
 	}
+	ix.mu.Unlock()
+	sort.Slice(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
 	return out
 }
 
-// start registers j and runs work in the background once a worker slot is
-// free; a job cancelled while it waits never runs. It fails with
-// errQueueFull when too many jobs wait.
-func (st *jobStore) start(j *job, work func()) error {
-	st.mu.Lock()
-	if st.waiting >= st.maxQueued {
-		st.mu.Unlock()
-		return errQueueFull
-	}
-	st.waiting++
-	st.jobs[j.id] = j
-	st.wg.Add(1)
-	st.mu.Unlock()
-	go func() {
-		defer st.wg.Done()
-		defer close(j.done)
-		select {
-		case st.slots <- struct{}{}:
-		case <-j.ctx.Done():
-			st.mu.Lock()
-			st.waiting--
-			st.mu.Unlock()
-			j.setState(StateCanceled, "cancelled before it started")
-			return
+// evictable returns the finished jobs to remove: those finished before
+// cutoff, then the oldest finished until at most maxJobs jobs and
+// maxBytes stored bytes remain.
+func (ix *index) evictable(cutoff time.Time, maxJobs int, maxBytes int64) []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var finished []queue.Job
+	var bytes int64
+	for _, j := range ix.jobs {
+		bytes += j.OutputBytes() + j.InputBytes
+		if queue.Terminal(j.State) {
+			finished = append(finished, j)
 		}
-		st.mu.Lock()
-		st.waiting--
-		st.mu.Unlock()
-		defer func() { <-st.slots }()
-		work()
-	}()
-	return nil
-}
-
-// wait blocks until every job's goroutine has stopped.
-func (st *jobStore) wait() { st.wg.Wait() }
-
-// runJob is a job's work: analyze the input into out/, then remove an
-// uploaded input (the outputs stay until the job is deleted or expires).
-func (s *Server) runJob(j *job) {
-	defer func() {
-		if j.upload {
-			os.Remove(j.input)
+	}
+	sort.Slice(finished, func(a, b int) bool { return finished[a].Finished.Before(finished[b].Finished) })
+	n := len(ix.jobs)
+	var out []string
+	for _, j := range finished {
+		if !j.Finished.Before(cutoff) && n <= maxJobs && bytes <= maxBytes {
+			break
 		}
-	}()
-	if j.ctx.Err() != nil {
-		j.setState(StateCanceled, "cancelled before it started")
-		return
+		out = append(out, j.ID)
+		n--
+		bytes -= j.OutputBytes() + j.InputBytes
 	}
-	j.setState(StateRunning, "")
-	log := s.log.With("job", j.id)
-	log.Info("job started", "input", j.name)
-	lm, err := s.landmarker.get()
-	if err != nil {
-		j.setState(StateFailed, "landmark model: "+err.Error())
-		log.Error("job failed", "err", err)
-		return
-	}
-	opt := analyze.Options{
-		Out:        j.out,
-		Landmarker: lm,
-		Log:        log,
-		Progress: func(done, total int) {
-			j.frames.Store(int64(done))
-			j.total.Store(int64(total))
-		},
-	}
-	res, err := s.cfg.Analyze(j.ctx, j.input, opt)
-	if res != nil {
-		sum := &Summary{Status: res.Status, Frames: res.Frames, Tracked: res.Tracked, Events: len(res.Events), FramesPerSecond: res.FramesPerSecond}
-		for _, e := range res.Events {
-			sum.Labels = append(sum.Labels, e.Label)
-		}
-		j.mu.Lock()
-		j.result = sum
-		j.mu.Unlock()
-		j.frames.Store(int64(res.Frames))
-	}
-	switch {
-	case j.ctx.Err() != nil:
-		j.setState(StateCanceled, "cancelled")
-		log.Info("job cancelled")
-	case err != nil:
-		j.setState(StateFailed, s.scrub(err.Error(), j))
-		log.Warn("job failed", "err", err)
-	default:
-		j.setState(StateDone, "")
-		log.Info("job done", "frames", res.Frames, "events", len(res.Events))
-	}
+	return out
 }

@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"io"
@@ -23,16 +25,44 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/queue"
 )
 
-// newTestServer starts s behind httptest's loopback listener.
-func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+// startQueue starts an embedded NATS server on dir (a new folder when "")
+// and opens the job queue on it.
+func startQueue(t testing.TB, dir string) (*queue.Embedded, *queue.Queue) {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	e, err := queue.StartEmbedded(queue.EmbeddedOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := e.Connect("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queue.Open(context.Background(), nc, queue.Config{AckWait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close(); e.Shutdown() })
+	return e, q
+}
+
+// newTestServer starts s behind httptest's loopback listener, on a queue
+// of its own unless cfg has one. A nil cfg.Analysis is the real analysis.
+func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 	t.Helper()
 	if cfg.Workdir == "" {
 		cfg.Workdir = t.TempDir()
 	}
 	if cfg.Version == "" {
 		cfg.Version = "test-1"
+	}
+	if cfg.Queue == nil {
+		_, cfg.Queue = startQueue(t, "")
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -46,21 +76,25 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	return s, ts
 }
 
-// fakeAnalyzer stands in for analyze.Run: it records the runs, blocks
+// fakeAnalyzer stands in for the analysis: it records the runs, blocks
 // until released or cancelled, and writes small outputs.
 type fakeAnalyzer struct {
 	release   chan struct{}
 	running   atomic.Int32
 	maxSeen   atomic.Int32
 	runs      atomic.Int32
-	cancelled chan string // inputs whose context was cancelled
+	cancelled chan string // names of inputs whose context was cancelled
 }
 
 func newFake() *fakeAnalyzer {
-	return &fakeAnalyzer{release: make(chan struct{}), cancelled: make(chan string, 16)}
+	return &fakeAnalyzer{release: make(chan struct{}), cancelled: make(chan string, 64)}
 }
 
-func (f *fakeAnalyzer) run(ctx context.Context, input string, opt analyze.Options) (*analyze.Result, error) {
+func (f *fakeAnalyzer) analysis() *Analysis {
+	return &Analysis{Analyze: f.run, Landmarker: noLandmarker}
+}
+
+func (f *fakeAnalyzer) run(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error) {
 	f.runs.Add(1)
 	n := f.running.Add(1)
 	defer f.running.Add(-1)
@@ -74,16 +108,13 @@ func (f *fakeAnalyzer) run(ctx context.Context, input string, opt analyze.Option
 	select {
 	case <-f.release:
 	case <-ctx.Done():
-		f.cancelled <- input
+		f.cancelled <- name
 		return nil, ctx.Err()
 	}
-	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, err
-	}
-	res := &analyze.Result{Input: input, Status: analyze.StatusComplete, Frames: 10, Tracked: 10, Events: []analyze.Event{}}
+	res := &analyze.Result{Input: name, Status: analyze.StatusComplete, Frames: 10, Tracked: 10, Events: []analyze.Event{}}
 	b, _ := json.Marshal(res)
-	for name, data := range map[string][]byte{"events.json": b, "frames.csv": []byte("frame,timestamp\n"), "report.html": []byte("<!doctype html><title>r</title>")} {
-		if err := os.WriteFile(filepath.Join(opt.Out, name), data, 0o644); err != nil {
+	for file, data := range map[string][]byte{"events.json": b, "frames.csv": []byte("frame,timestamp\n"), "report.html": []byte("<!doctype html><title>r</title>")} {
+		if err := os.WriteFile(filepath.Join(opt.Out, file), data, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -94,7 +125,7 @@ func (f *fakeAnalyzer) run(ctx context.Context, input string, opt analyze.Option
 func noLandmarker() (analyze.Landmarker, error) { return nil, nil }
 
 // multipartBody builds an upload with the file under field.
-func multipartBody(t *testing.T, field, filename string, data []byte) (*bytes.Buffer, string) {
+func multipartBody(t testing.TB, field, filename string, data []byte) (*bytes.Buffer, string) {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -107,14 +138,22 @@ func multipartBody(t *testing.T, field, filename string, data []byte) (*bytes.Bu
 	return &b, mw.FormDataContentType()
 }
 
-func upload(t *testing.T, base, filename string, data []byte) (int, map[string]any) {
+func upload(t testing.TB, base, filename string, data []byte) (int, map[string]any) {
 	t.Helper()
 	body, ct := multipartBody(t, "file", filename, data)
 	return do(t, "POST", base+"/v1/analyze", ct, body)
 }
 
 // do sends a request and decodes the JSON answer (nil for an empty body).
-func do(t *testing.T, method, url, ct string, body io.Reader) (int, map[string]any) {
+func do(t testing.TB, method, url, ct string, body io.Reader, hdr ...string) (int, map[string]any) {
+	t.Helper()
+	code, _, m := doHdr(t, method, url, ct, body, hdr...)
+	return code, m
+}
+
+// doHdr is do with extra request headers (name, value, ...) and the
+// response's headers.
+func doHdr(t testing.TB, method, url, ct string, body io.Reader, hdr ...string) (int, http.Header, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -123,6 +162,13 @@ func do(t *testing.T, method, url, ct string, body io.Reader) (int, map[string]a
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -130,18 +176,22 @@ func do(t *testing.T, method, url, ct string, body io.Reader) (int, map[string]a
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if len(raw) == 0 {
-		return resp.StatusCode, nil
+		return resp.StatusCode, resp.Header, nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatalf("%s %s: status %d, body not JSON: %q", method, url, resp.StatusCode, raw)
 	}
-	return resp.StatusCode, m
+	return resp.StatusCode, resp.Header, m
 }
 
-func get(t *testing.T, url string) (int, http.Header, []byte) {
+func get(t testing.TB, url string, hdr ...string) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,11 +201,19 @@ func get(t *testing.T, url string) (int, http.Header, []byte) {
 }
 
 // waitState polls a job until it reaches one of the states.
-func waitState(t *testing.T, base, id string, states ...string) map[string]any {
+func waitState(t testing.TB, base, id string, states ...string) map[string]any {
+	return waitStateAuth(t, base, id, "", states...)
+}
+
+func waitStateAuth(t testing.TB, base, id, key string, states ...string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
+	var hdr []string
+	if key != "" {
+		hdr = []string{"Authorization", "Bearer " + key}
+	}
 	for {
-		code, st := do(t, "GET", base+"/v1/jobs/"+id, "", nil)
+		code, st := do(t, "GET", base+"/v1/jobs/"+id, "", nil, hdr...)
 		if code != http.StatusOK {
 			t.Fatalf("job %s: status %d %v", id, code, st)
 		}
@@ -171,17 +229,50 @@ func waitState(t *testing.T, base, id string, states ...string) map[string]any {
 	}
 }
 
-// tinyPNG is a valid PNG signature followed by filler: enough for sniffing.
-func tinyPNG(n int) []byte {
-	b := make([]byte, n)
-	copy(b, "\x89PNG\r\n\x1a\n")
-	return b
+// smallPNG is a valid 8×8 PNG padded with zeros to n bytes: its header
+// passes the pixel budget; the stand-in analysis never decodes it.
+func smallPNG(n int) []byte {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8)))
+	out := b.Bytes()
+	if n > len(out) {
+		out = append(out, make([]byte, n-len(out))...)
+	}
+	return out
 }
 
-// entries lists what the server's work folder holds.
-func entries(t *testing.T, s *Server) []string {
+// pngHeader is a PNG signature and an IHDR chunk declaring w×h pixels,
+// with a correct CRC, and no pixel data: a decompression bomb's header.
+func pngHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], w)
+	binary.BigEndian.PutUint32(ihdr[8:], h)
+	ihdr[12], ihdr[13] = 8, 2 // 8-bit RGB
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = binary.BigEndian.AppendUint32(out, 13)
+	out = append(out, ihdr...)
+	out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr))
+	return append(out, make([]byte, 64)...)
+}
+
+func greyPNG(t testing.TB) []byte {
 	t.Helper()
-	es, err := os.ReadDir(s.root)
+	img := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = 128
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// files lists what a folder holds.
+func files(t testing.TB, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +289,8 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := analyze.NewFaceLandmarker(""); err != nil {
 		t.Skipf("dlib landmark model not installed, skipping the real pipeline: %v", err)
 	}
-	s, ts := newTestServer(t, Config{})
+	work := t.TempDir()
+	_, ts := newTestServer(t, Config{Workdir: work})
 	code, acc := upload(t, ts.URL, "astronaut.png", portrait.AstronautPNG())
 	if code != http.StatusAccepted {
 		t.Fatalf("upload: %d %v", code, acc)
@@ -211,8 +303,8 @@ func TestEndToEnd(t *testing.T) {
 	if st["status"] != StateDone {
 		t.Fatalf("job: %v", st)
 	}
-	if st["input"] != "astronaut.png" {
-		t.Errorf("input %v", st["input"])
+	if st["input"] != "astronaut.png" || st["attempts"] != 1.0 {
+		t.Errorf("input %v attempts %v", st["input"], st["attempts"])
 	}
 	res := st["result"].(map[string]any)
 	if res["frames"] != 1.0 || res["tracked_frames"] != 1.0 || res["events"] != 1.0 {
@@ -223,20 +315,28 @@ func TestEndToEnd(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &ev) != nil || len(ev.Events) != 1 || ev.Events[0].Kind != "still" || ev.Events[0].CoT.Text == "" {
 		t.Fatalf("events.json: %d %s", code, body)
 	}
-	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
-		t.Errorf("events.json content type %q", hdr.Get("Content-Type"))
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") || ev.Input != "astronaut.png" {
+		t.Errorf("events.json content type %q, input %q", hdr.Get("Content-Type"), ev.Input)
 	}
 	code, _, body = get(t, ts.URL+"/v1/jobs/"+id+"/frames.csv")
-	if code != 200 || !strings.HasPrefix(string(body), "frame,face_id,timestamp,confidence,success,pose_Tx") || strings.Count(string(body), "\n") != 2 {
+	if code != 200 || !strings.HasPrefix(string(body), "frame,") || strings.Count(string(body), "\n") != 2 {
 		t.Errorf("frames.csv: %d %.80q", code, body)
 	}
 	code, hdr, body = get(t, ts.URL+"/v1/jobs/"+id+"/report.html")
-	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !bytes.Contains(body, []byte("<html")) || hdr.Get("Content-Security-Policy") == "" {
+	csp := hdr.Get("Content-Security-Policy")
+	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !bytes.Contains(body, []byte("<html")) ||
+		!strings.Contains(csp, "script-src 'none'") || !strings.Contains(csp, "sandbox") {
 		t.Errorf("report.html: %d %q", code, hdr)
 	}
-	// The upload itself is gone once analysed; the outputs stay.
-	if _, err := os.Stat(filepath.Join(s.root, id, "input.png")); !os.IsNotExist(err) {
-		t.Errorf("upload kept after the run: %v", err)
+	// No server path in the outputs; no upload or job folder left behind.
+	for _, name := range outputFiles {
+		_, _, b := get(t, ts.URL+"/v1/jobs/"+id+"/"+name)
+		if bytes.Contains(b, []byte(work)) || bytes.Contains(b, []byte(os.TempDir()+"/")) {
+			t.Errorf("%s names a server path", name)
+		}
+	}
+	if left := files(t, work); len(left) != 0 {
+		t.Errorf("work folder keeps %v", left)
 	}
 	if code, _ := do(t, "DELETE", ts.URL+"/v1/jobs/"+id, "", nil); code != http.StatusNoContent {
 		t.Errorf("delete: %d", code)
@@ -244,25 +344,12 @@ func TestEndToEnd(t *testing.T) {
 	if code, _ := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); code != http.StatusNotFound {
 		t.Errorf("deleted job: %d", code)
 	}
-	waitGone(t, filepath.Join(s.root, id))
-}
-
-func waitGone(t *testing.T, path string) {
-	t.Helper()
-	for i := 0; ; i++ {
-		if _, err := os.Stat(path); os.IsNotExist(err) {
-			return
-		}
-		if i > 500 {
-			t.Fatalf("%s not removed", path)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestBadUploads(t *testing.T) {
 	fake := newFake()
-	s, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker})
+	work := t.TempDir()
+	_, ts := newTestServer(t, Config{Analysis: fake.analysis(), Workdir: work})
 	multi := func(field, name string, data []byte) (io.Reader, string) {
 		b, ct := multipartBody(t, field, name, data)
 		return b, ct
@@ -277,7 +364,7 @@ func TestBadUploads(t *testing.T) {
 		{"gif", func() (io.Reader, string) { return multi("file", "a.gif", []byte("GIF89a\x01\x00\x01\x00")) }, 415, "not a PNG"},
 		{"BM text", func() (io.Reader, string) { return multi("file", "a.bmp", []byte("BMW is a car maker, not a bitmap")) }, 415, "not a PNG"},
 		{"empty file", func() (io.Reader, string) { return multi("file", "a.png", nil) }, 400, "empty"},
-		{"no file field", func() (io.Reader, string) { return multi("picture", "a.png", tinyPNG(64)) }, 400, `no "file" field`},
+		{"no file field", func() (io.Reader, string) { return multi("picture", "a.png", smallPNG(64)) }, 400, `no "file" field`},
 		{"not multipart", func() (io.Reader, string) { return strings.NewReader("x"), "text/plain" }, 415, "multipart/form-data"},
 		{"no content type", func() (io.Reader, string) { return strings.NewReader("x"), "" }, 415, "multipart/form-data"},
 		{"broken multipart", func() (io.Reader, string) {
@@ -285,24 +372,38 @@ func TestBadUploads(t *testing.T) {
 		}, 400, "multipart"},
 		{"multipart without boundary", func() (io.Reader, string) { return strings.NewReader("x"), "multipart/form-data" }, 400, "multipart"},
 		{"path when not allowed", func() (io.Reader, string) { return strings.NewReader(`{"path":"/etc/passwd"}`), "application/json" }, 403, "disabled"},
+		// Budgets, from the header alone.
+		{"50000×50000 PNG", func() (io.Reader, string) { return multi("file", "bomb.png", pngHeader(50000, 50000)) }, 413, "50000×50000 pixels is over the limit"},
+		{"8000×8000 PNG", func() (io.Reader, string) { return multi("file", "big.png", pngHeader(8000, 8000)) }, 413, "over the limit"},
+		{"PNG signature only", func() (io.Reader, string) { return multi("file", "cut.png", []byte("\x89PNG\r\n\x1a\nxxxx")) }, 422, "not a readable"},
+		{"JPEG signature only", func() (io.Reader, string) { return multi("file", "cut.jpg", []byte("\xff\xd8\xff\xe0garbage")) }, 422, "not a readable"},
+		{"video that is not one", func() (io.Reader, string) {
+			return multi("file", "x.mp4", append([]byte("\x00\x00\x00\x20ftypisom"), make([]byte, 100)...))
+		}, 422, "not a readable video"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			body, ct := tc.body()
 			code, m := do(t, "POST", ts.URL+"/v1/analyze", ct, body)
+			if tc.name == "video that is not one" && code == 503 {
+				t.Skip("no ffprobe")
+			}
 			if code != tc.want {
 				t.Fatalf("status %d, want %d: %v", code, tc.want, m)
 			}
-			if msg, _ := m["error"].(string); !strings.Contains(msg, tc.msg) {
-				t.Errorf("error %q, want it to mention %q", msg, tc.msg)
+			if msg, _ := m["error"].(string); !strings.Contains(msg, tc.msg) || strings.Contains(msg, work) {
+				t.Errorf("error %q, want it to mention %q and no server path", msg, tc.msg)
 			}
 		})
 	}
 	if n := fake.runs.Load(); n != 0 {
 		t.Errorf("%d analyses ran for bad uploads", n)
 	}
-	if e := entries(t, s); len(e) != 0 {
+	if e := files(t, work); len(e) != 0 {
 		t.Errorf("bad uploads left files: %v", e)
+	}
+	if code, m := do(t, "GET", ts.URL+"/v1/jobs", "", nil); code != 200 || len(m["jobs"].([]any)) != 0 {
+		t.Errorf("jobs after bad uploads: %v", m)
 	}
 }
 
@@ -310,26 +411,41 @@ func TestOversize(t *testing.T) {
 	fake := newFake()
 	close(fake.release)
 	const limit = 4096
-	s, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker, MaxUpload: limit})
+	work := t.TempDir()
+	_, ts := newTestServer(t, Config{Analysis: fake.analysis(), MaxUpload: limit, Workdir: work})
 	for _, n := range []int{limit + 1, 3 * limit, 200 * limit} {
-		code, m := upload(t, ts.URL, "big.png", tinyPNG(n))
+		code, m := upload(t, ts.URL, "big.png", smallPNG(n))
 		if code != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(m["error"]), "limit") {
 			t.Errorf("%d bytes: %d %v", n, code, m)
 		}
 	}
-	if e := entries(t, s); len(e) != 0 {
+	// A declared length over the limit is refused before the body is read:
+	// this body would block forever.
+	req, _ := http.NewRequest("POST", ts.URL+"/v1/analyze", blockingReader{})
+	req.ContentLength = 1 << 30
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("declared 1 GiB: %v %v", resp, err)
+	}
+	if e := files(t, work); len(e) != 0 {
 		t.Errorf("oversize uploads left files: %v", e)
 	}
 	// Exactly at the limit is fine.
-	code, m := upload(t, ts.URL, "ok.png", tinyPNG(limit))
+	code, m := upload(t, ts.URL, "ok.png", smallPNG(limit))
 	if code != http.StatusAccepted {
 		t.Fatalf("%d bytes: %d %v", limit, code, m)
 	}
 	waitState(t, ts.URL, m["id"].(string), StateDone)
 }
 
+// blockingReader never yields a byte.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
+
 func TestUnknownJobAndRoutes(t *testing.T) {
-	_, ts := newTestServer(t, Config{Analyze: newFake().run, Landmarker: noLandmarker})
+	_, ts := newTestServer(t, Config{Analysis: newFake().analysis()})
 	cases := []struct {
 		method, path string
 		want         int
@@ -355,6 +471,9 @@ func TestUnknownJobAndRoutes(t *testing.T) {
 	if code != 200 || hdr.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Errorf("healthz %d %v", code, hdr)
 	}
+	if code, m := do(t, "GET", ts.URL+"/readyz", "", nil); code != 200 || m["ready"] != true {
+		t.Errorf("readyz %d %v", code, m)
+	}
 	if code, m := do(t, "GET", ts.URL+"/v1/version", "", nil); code != 200 || m["version"] != "test-1" {
 		t.Errorf("version %d %v", code, m)
 	}
@@ -371,13 +490,20 @@ func TestUnknownJobAndRoutes(t *testing.T) {
 
 func TestCancel(t *testing.T) {
 	fake := newFake()
-	s, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker})
-	code, m := upload(t, ts.URL, "a.png", tinyPNG(100))
+	_, ts := newTestServer(t, Config{Analysis: fake.analysis()})
+	code, m := upload(t, ts.URL, "a.png", smallPNG(100))
 	if code != http.StatusAccepted {
 		t.Fatalf("upload %d %v", code, m)
 	}
 	id := m["id"].(string)
-	st := waitState(t, ts.URL, id, StateRunning)
+	var st map[string]any
+	for i := 0; ; i++ {
+		st = waitState(t, ts.URL, id, StateRunning)
+		if st["progress"].(map[string]any)["frames"] == 3.0 || i > 200 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if p := st["progress"].(map[string]any); p["frames"] != 3.0 || p["total"] != 10.0 || p["fraction"] != 0.3 {
 		t.Errorf("progress %v", p)
 	}
@@ -389,9 +515,9 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("delete: %d", code)
 	}
 	select {
-	case in := <-fake.cancelled:
-		if filepath.Dir(in) != filepath.Join(s.root, id) {
-			t.Errorf("cancelled input %s", in)
+	case name := <-fake.cancelled:
+		if name != "a.png" {
+			t.Errorf("cancelled input %s", name)
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("the analysis never saw the cancellation")
@@ -399,16 +525,17 @@ func TestCancel(t *testing.T) {
 	if code, _ := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); code != http.StatusNotFound {
 		t.Errorf("deleted job: %d", code)
 	}
-	waitGone(t, filepath.Join(s.root, id))
 }
 
-func TestConcurrencyLimit(t *testing.T) {
+// TestAdmission: the queue's room is checked before an upload's body is
+// read, and a full queue answers 429 with Retry-After.
+func TestAdmission(t *testing.T) {
 	fake := newFake()
-	_, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker, Jobs: 2, MaxQueued: 3})
+	_, ts := newTestServer(t, Config{Analysis: fake.analysis(), Jobs: 2, MaxQueued: 3})
 	var ids []string
 	submit := func(n int) {
 		for i := 0; i < n; i++ {
-			code, m := upload(t, ts.URL, fmt.Sprintf("%d.png", len(ids)), tinyPNG(100))
+			code, m := upload(t, ts.URL, fmt.Sprintf("%d.png", len(ids)), smallPNG(100))
 			if code != http.StatusAccepted {
 				t.Fatalf("upload %d: %d %v", len(ids), code, m)
 			}
@@ -421,37 +548,37 @@ func TestConcurrencyLimit(t *testing.T) {
 		waitState(t, ts.URL, id, StateRunning)
 	}
 	submit(3)
-	running := 0
+	// The body below never ends: only an answer from the headers returns.
+	req, _ := http.NewRequest("POST", ts.URL+"/v1/analyze", blockingReader{})
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("upload beyond the queue: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	running, queued := 0, 0
+	var aQueued string
 	for _, id := range ids {
-		if _, st := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); st["status"] == StateRunning {
+		_, st := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil)
+		switch st["status"] {
+		case StateRunning:
 			running++
-		}
-	}
-	code, m := upload(t, ts.URL, "late.png", tinyPNG(100))
-	if code != http.StatusServiceUnavailable {
-		t.Errorf("upload beyond the queue: %d %v", code, m)
-	}
-	queued := 0
-	for _, id := range ids {
-		if _, st := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); st["status"] == StateQueued {
+		case StateQueued:
 			queued++
+			aQueued = id
 		}
 	}
 	if running != 2 || queued != 3 {
 		t.Errorf("running %d queued %d, want 2 and 3", running, queued)
 	}
-	// A queued job can be cancelled without ever running.
-	var cancelled string
-	for _, id := range ids {
-		if _, st := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); st["status"] == StateQueued {
-			cancelled = id
-			break
-		}
-	}
-	do(t, "DELETE", ts.URL+"/v1/jobs/"+cancelled, "", nil)
+	// A queued job can be deleted without ever running.
+	do(t, "DELETE", ts.URL+"/v1/jobs/"+aQueued, "", nil)
 	close(fake.release)
 	for _, id := range ids {
-		if id != cancelled {
+		if id != aQueued {
 			waitState(t, ts.URL, id, StateDone)
 		}
 	}
@@ -459,9 +586,9 @@ func TestConcurrencyLimit(t *testing.T) {
 		t.Errorf("at most %d analyses ran at once, want 2", got)
 	}
 	if got := fake.runs.Load(); got != 4 {
-		t.Errorf("%d analyses ran, want 4 (one was cancelled while queued)", got)
+		t.Errorf("%d analyses ran, want 4 (one was deleted while queued)", got)
 	}
-	code, m = do(t, "GET", ts.URL+"/v1/jobs", "", nil)
+	code, m := do(t, "GET", ts.URL+"/v1/jobs", "", nil)
 	if js, _ := m["jobs"].([]any); code != 200 || len(js) != 4 {
 		t.Errorf("job list: %d %v", code, m)
 	}
@@ -474,14 +601,16 @@ func TestPathTraversal(t *testing.T) {
 	allowed := filepath.Join(base, "allowed")
 	outside := filepath.Join(base, "outside")
 	os.MkdirAll(filepath.Join(allowed, "clips"), 0o755)
+	os.MkdirAll(filepath.Join(allowed, "sneaky"), 0o755)
 	os.MkdirAll(outside, 0o755)
-	os.WriteFile(filepath.Join(allowed, "clips", "in.png"), tinyPNG(100), 0o644)
-	os.WriteFile(filepath.Join(outside, "secret.png"), tinyPNG(100), 0o644)
-	symlinked := true
-	if err := os.Symlink(filepath.Join(outside, "secret.png"), filepath.Join(allowed, "link.png")); err != nil {
-		symlinked = false
-	}
-	s, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker, AllowPaths: allowed})
+	os.WriteFile(filepath.Join(allowed, "clips", "in.png"), smallPNG(100), 0o644)
+	os.WriteFile(filepath.Join(allowed, "clips", "in2.png"), smallPNG(100), 0o644)
+	os.WriteFile(filepath.Join(outside, "secret.png"), smallPNG(100), 0o644)
+	os.WriteFile(filepath.Join(allowed, "sneaky", "f1.png"), smallPNG(100), 0o644)
+	symlinked := os.Symlink(filepath.Join(outside, "secret.png"), filepath.Join(allowed, "link.png")) == nil &&
+		os.Symlink(filepath.Join(outside, "secret.png"), filepath.Join(allowed, "sneaky", "f2.png")) == nil
+	work := t.TempDir()
+	_, ts := newTestServer(t, Config{Analysis: fake.analysis(), AllowPaths: allowed, Workdir: work})
 	cases := []struct {
 		path string
 		want int
@@ -494,21 +623,34 @@ func TestPathTraversal(t *testing.T) {
 		{filepath.Join(outside, "secret.png"), 403},
 		{"/etc/passwd", 403},
 		{"..", 403},
-		{"nothing.png", 404},
+		// Missing files get the same answer as files outside.
+		{"nothing.png", 403},
+		{"../outside/nothing.png", 403},
 		{"", 400},
 	}
 	if symlinked {
 		cases = append(cases, struct {
 			path string
 			want int
-		}{"link.png", 403})
+		}{"link.png", 403}, struct {
+			path string
+			want int
+		}{"sneaky", 403})
 	}
+	var denied []string
 	for _, tc := range cases {
 		b, _ := json.Marshal(map[string]string{"path": tc.path})
 		code, m := do(t, "POST", ts.URL+"/v1/analyze", "application/json", bytes.NewReader(b))
 		if code != tc.want {
 			t.Errorf("path %q: %d %v, want %d", tc.path, code, m, tc.want)
 			continue
+		}
+		msg, _ := m["error"].(string)
+		if strings.Contains(msg, base) {
+			t.Errorf("path %q: the error names a server path: %s", tc.path, msg)
+		}
+		if code == 403 && tc.path != "sneaky" {
+			denied = append(denied, strings.Replace(msg, displayName(tc.path, "?"), "P", 1))
 		}
 		if code == 202 {
 			st := waitState(t, ts.URL, m["id"].(string), StateDone)
@@ -517,13 +659,18 @@ func TestPathTraversal(t *testing.T) {
 			}
 		}
 	}
+	for _, d := range denied[1:] {
+		if d != denied[0] {
+			t.Errorf("refusals differ, so they tell what exists: %q vs %q", d, denied[0])
+		}
+	}
 	code, m := do(t, "POST", ts.URL+"/v1/analyze", "application/json", strings.NewReader(`{"path":"clips/in.png","extra":1}`))
 	if code != 400 {
 		t.Errorf("unknown field: %d %v", code, m)
 	}
 	// The server's files must stay under its own folder whatever the
 	// client names its upload, and no URL reaches past a job's outputs.
-	code, m = upload(t, ts.URL, "../../../../evil.png", tinyPNG(100))
+	code, m = upload(t, ts.URL, "../../../../evil.png", smallPNG(100))
 	if code != 202 {
 		t.Fatalf("upload: %d %v", code, m)
 	}
@@ -554,18 +701,21 @@ func TestPathTraversal(t *testing.T) {
 			t.Errorf("GET %s: %d %q", p, resp.StatusCode, b)
 		}
 	}
-	// The job's folder holds only the outputs once the upload is analysed.
-	es, err := os.ReadDir(filepath.Join(s.root, id))
-	if err != nil || len(es) != 1 || es[0].Name() != "out" {
-		t.Errorf("job folder: %v %v", es, err)
+	if left := files(t, work); len(left) != 0 {
+		t.Errorf("work folder keeps %v", left)
 	}
 }
 
 func TestCoT(t *testing.T) {
-	_, ts := newTestServer(t, Config{Analyze: newFake().run, Landmarker: noLandmarker})
+	_, ts := newTestServer(t, Config{Analysis: newFake().analysis()})
 	post := func(body string) (int, map[string]any) {
 		return do(t, "POST", ts.URL+"/v1/cot", "application/json", strings.NewReader(body))
 	}
+	many := make([]string, 33)
+	for i := range many {
+		many[i] = fmt.Sprintf("c%d", i)
+	}
+	manyJSON, _ := json.Marshal(map[string]any{"aus": "6+12", "classes": many})
 	cases := []struct {
 		body  string
 		want  int
@@ -585,16 +735,21 @@ func TestCoT(t *testing.T) {
 		{`{"aus":`, 400, ""},
 		{``, 400, ""},
 		{`{"aus":"6+12"} {}`, 400, ""},
+		// Bounds, before any parsing.
+		{`{"aus":"` + strings.Repeat("1+", 513) + `2"}`, 413, ""},
+		{string(manyJSON), 413, ""},
+		{`{"aus":"6+12","label":"` + strings.Repeat("x", 65) + `"}`, 413, ""},
+		{`{"aus":"` + strings.Repeat("1+", 40000) + `2"}`, 400, ""}, // over the 64 KiB body
 	}
 	for _, tc := range cases {
 		code, m := post(tc.body)
 		if code != tc.want {
-			t.Errorf("%s: %d %v, want %d", tc.body, code, m, tc.want)
+			t.Errorf("%.60s: %d %v, want %d", tc.body, code, m, tc.want)
 			continue
 		}
 		if code != 200 {
 			if m["error"] == nil {
-				t.Errorf("%s: no error message", tc.body)
+				t.Errorf("%.60s: no error message", tc.body)
 			}
 			continue
 		}
@@ -603,6 +758,13 @@ func TestCoT(t *testing.T) {
 		}
 		if !strings.Contains(m["text"].(string), "**Conclusion:**") {
 			t.Errorf("%s: text lacks the three-part structure", tc.body)
+		}
+	}
+	// JSON only: the bodies a cross-site form can send without a preflight
+	// are refused.
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		if code, m := do(t, "POST", ts.URL+"/v1/cot", ct, strings.NewReader(`{"aus":"6+12"}`)); code != 415 {
+			t.Errorf("content type %q: %d %v", ct, code, m)
 		}
 	}
 	// The issue's example, with a true label: the same structure and text
@@ -617,11 +779,27 @@ func TestCoT(t *testing.T) {
 	}
 }
 
+// TestCoTConcurrency: beyond MaxCoT chains at once, 429.
+func TestCoTConcurrency(t *testing.T) {
+	s, ts := newTestServer(t, Config{Analysis: newFake().analysis(), MaxCoT: 1})
+	s.cotSlots <- struct{}{} // one chain "in progress"
+	code, hdr, m := doHdr(t, "POST", ts.URL+"/v1/cot", "application/json", strings.NewReader(`{"aus":"6+12"}`))
+	if code != 429 || hdr.Get("Retry-After") == "" {
+		t.Errorf("busy: %d %v %v", code, hdr, m)
+	}
+	<-s.cotSlots
+	if code, m := do(t, "POST", ts.URL+"/v1/cot", "application/json", strings.NewReader(`{"aus":"6+12"}`)); code != 200 {
+		t.Errorf("free again: %d %v", code, m)
+	}
+}
+
 // TestGracefulShutdown cancels Serve's context while a job runs: Serve
-// returns, the job's analysis sees the cancellation, the files go.
+// returns, the analysis sees the cancellation, and the job goes back to
+// the queue, where a new server with the same queue finishes it.
 func TestGracefulShutdown(t *testing.T) {
 	fake := newFake()
-	s, err := New(Config{Workdir: t.TempDir(), Analyze: fake.run, Landmarker: noLandmarker})
+	_, q := startQueue(t, "")
+	s, err := New(Config{Queue: q, Workdir: t.TempDir(), Analysis: fake.analysis()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,11 +811,12 @@ func TestGracefulShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
-	code, m := upload(t, base, "a.png", tinyPNG(100))
+	code, m := upload(t, base, "a.png", smallPNG(100))
 	if code != http.StatusAccepted {
 		t.Fatalf("upload %d %v", code, m)
 	}
-	waitState(t, base, m["id"].(string), StateRunning)
+	id := m["id"].(string)
+	waitState(t, base, id, StateRunning)
 	cancel()
 	select {
 	case err := <-done:
@@ -652,11 +831,53 @@ func TestGracefulShutdown(t *testing.T) {
 	default:
 		t.Error("the running analysis was not cancelled")
 	}
-	if _, err := os.Stat(s.root); !os.IsNotExist(err) {
-		t.Errorf("work folder left: %v", err)
-	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("still serving after shutdown")
+	}
+	j, err := q.Get(context.Background(), id)
+	if err != nil || j.State != StateQueued {
+		t.Fatalf("job after shutdown: %+v %v", j, err)
+	}
+	fake2 := newFake()
+	close(fake2.release)
+	_, ts := newTestServer(t, Config{Queue: q, Analysis: fake2.analysis()})
+	st := waitState(t, ts.URL, id, StateDone)
+	if st["attempts"] != 1.0 {
+		t.Errorf("a shutdown counted as an attempt: %v", st)
+	}
+}
+
+// TestRestart: a server restarted on the same data folder still knows
+// every job, and the queued ones run.
+func TestRestart(t *testing.T) {
+	dir := t.TempDir()
+	e, q := startQueue(t, dir)
+	fake := newFake()
+	close(fake.release)
+	s, err := New(Config{Queue: q, Workdir: t.TempDir(), Analysis: fake.analysis(), NoWorker: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	var ids []string
+	for i := range 3 {
+		code, m := upload(t, ts.URL, fmt.Sprintf("%d.png", i), smallPNG(100))
+		if code != 202 {
+			t.Fatalf("upload: %d %v", code, m)
+		}
+		ids = append(ids, m["id"].(string))
+	}
+	ts.Close()
+	s.Close()
+	e.Shutdown()
+
+	_, q2 := startQueue(t, dir)
+	_, ts2 := newTestServer(t, Config{Queue: q2, Analysis: fake.analysis()})
+	for _, id := range ids {
+		waitState(t, ts2.URL, id, StateDone)
+	}
+	if code, m := do(t, "GET", ts2.URL+"/v1/jobs", "", nil); code != 200 || len(m["jobs"].([]any)) != 3 {
+		t.Errorf("jobs after restart: %v", m)
 	}
 }
 
@@ -741,7 +962,8 @@ func FuzzCoTRequest(f *testing.F) {
 
 // TestCloseIdempotent: Close may be called more than once, concurrently.
 func TestCloseIdempotent(t *testing.T) {
-	s, err := New(Config{Workdir: t.TempDir(), Analyze: newFake().run, Landmarker: noLandmarker})
+	_, q := startQueue(t, "")
+	s, err := New(Config{Queue: q, Workdir: t.TempDir(), Analysis: newFake().analysis()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -756,38 +978,71 @@ func TestCloseIdempotent(t *testing.T) {
 	}
 }
 
-func greyPNG(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 64, 64))
-	for i := range img.Pix {
-		img.Pix[i] = 128
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+// TestRetention: finished jobs are removed, files and all, after Keep,
+// and beyond MaxJobs and MaxBytes the oldest finished go first.
+func TestRetention(t *testing.T) {
+	t.Run("age", func(t *testing.T) {
+		fake := newFake()
+		close(fake.release)
+		_, ts := newTestServer(t, Config{Analysis: fake.analysis(), Keep: 200 * time.Millisecond})
+		code, m := upload(t, ts.URL, "a.png", smallPNG(100))
+		if code != http.StatusAccepted {
+			t.Fatalf("upload %d %v", code, m)
+		}
+		id := m["id"].(string)
+		waitState(t, ts.URL, id, StateDone)
+		waitGone(t, ts.URL, id)
+	})
+	t.Run("count", func(t *testing.T) {
+		fake := newFake()
+		close(fake.release)
+		_, ts := newTestServer(t, Config{Analysis: fake.analysis(), MaxJobs: 2})
+		var ids []string
+		for i := range 4 {
+			code, m := upload(t, ts.URL, fmt.Sprintf("%d.png", i), smallPNG(100))
+			if code != http.StatusAccepted {
+				t.Fatalf("upload %d: %d %v", i, code, m)
+			}
+			ids = append(ids, m["id"].(string))
+			waitState(t, ts.URL, ids[i], StateDone)
+		}
+		waitGone(t, ts.URL, ids[0])
+		waitGone(t, ts.URL, ids[1])
+		waitState(t, ts.URL, ids[3], StateDone)
+	})
+	t.Run("bytes", func(t *testing.T) {
+		fake := newFake()
+		close(fake.release)
+		// The stand-in writes about 200 bytes of outputs per job.
+		_, ts := newTestServer(t, Config{Analysis: fake.analysis(), MaxBytes: 300})
+		var ids []string
+		for i := range 3 {
+			_, m := upload(t, ts.URL, fmt.Sprintf("%d.png", i), smallPNG(100))
+			ids = append(ids, m["id"].(string))
+			waitState(t, ts.URL, ids[i], StateDone)
+		}
+		waitGone(t, ts.URL, ids[0])
+		waitGone(t, ts.URL, ids[1])
+		waitState(t, ts.URL, ids[2], StateDone)
+	})
 }
 
-// TestExpiry: finished jobs are removed, files and all, after Keep.
-func TestExpiry(t *testing.T) {
-	fake := newFake()
-	close(fake.release)
-	s, ts := newTestServer(t, Config{Analyze: fake.run, Landmarker: noLandmarker, Keep: 20 * time.Millisecond})
-	code, m := upload(t, ts.URL, "a.png", tinyPNG(100))
-	if code != http.StatusAccepted {
-		t.Fatalf("upload %d %v", code, m)
-	}
-	id := m["id"].(string)
-	waitState(t, ts.URL, id, StateDone)
-	waitGone(t, filepath.Join(s.root, id))
-	if code, _ := do(t, "GET", ts.URL+"/v1/jobs/"+id, "", nil); code != http.StatusNotFound {
-		t.Errorf("expired job: %d", code)
+func waitGone(t *testing.T, base, id string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if code, _ := do(t, "GET", base+"/v1/jobs/"+id, "", nil); code == http.StatusNotFound {
+			return
+		}
+		if i > 1000 {
+			t.Fatalf("job %s not removed", id)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 func BenchmarkCoTRequest(b *testing.B) {
-	s, err := New(Config{Workdir: b.TempDir(), Analyze: newFake().run, Landmarker: noLandmarker})
+	_, q := startQueue(b, "")
+	s, err := New(Config{Queue: q, Workdir: b.TempDir(), Analysis: newFake().analysis(), Rate: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -796,7 +1051,7 @@ func BenchmarkCoTRequest(b *testing.B) {
 	body := []byte(`{"aus":"4B+7A+L10","label":"disgust","seed":1}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest("POST", "/v1/cot", bytes.NewReader(body))
+		req := httptest.NewRequest("POST", "http://localhost/v1/cot", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
@@ -806,26 +1061,21 @@ func BenchmarkCoTRequest(b *testing.B) {
 	}
 }
 
-// BenchmarkUpload measures receiving a 4 MiB upload into a job (the
-// analysis itself is a stand-in that returns at once).
+// BenchmarkUpload measures receiving a 4 MiB image upload into the queue
+// (no worker runs it).
 func BenchmarkUpload(b *testing.B) {
-	fake := newFake()
-	close(fake.release)
-	s, err := New(Config{Workdir: b.TempDir(), Analyze: fake.run, Landmarker: noLandmarker, MaxQueued: 1 << 20})
+	_, q := startQueue(b, "")
+	s, err := New(Config{Queue: q, Workdir: b.TempDir(), NoWorker: true, MaxQueued: 1 << 20, MaxJobs: 1 << 20, Rate: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	h := s.Handler()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "clip.mp4")
-	fw.Write(append([]byte("\x00\x00\x00\x20ftypisom"), make([]byte, 4<<20)...))
-	mw.Close()
+	body, ct := multipartBody(b, "file", "face.png", smallPNG(4<<20))
 	b.SetBytes(int64(body.Len()))
 	for b.Loop() {
-		req := httptest.NewRequest("POST", "/v1/analyze", bytes.NewReader(body.Bytes()))
-		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req := httptest.NewRequest("POST", "http://localhost/v1/analyze", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", ct)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusAccepted {
@@ -841,23 +1091,22 @@ func FuzzUpload(f *testing.F) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "a.png")
-	fw.Write(tinyPNG(64))
+	fw.Write(smallPNG(64))
 	mw.Close()
 	ct, boundary := mw.FormDataContentType(), mw.Boundary()
 	f.Add(body.Bytes())
 	f.Add([]byte("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../x\"\r\n\r\nBM\r\n--" + boundary + "--\r\n"))
 	f.Add([]byte("--" + boundary + "--\r\n"))
-	fake := newFake()
-	close(fake.release)
-	s, err := New(Config{Workdir: f.TempDir(), Analyze: fake.run, Landmarker: noLandmarker, MaxUpload: 1024, MaxQueued: 1 << 30})
+	_, q := startQueue(f, "")
+	work := f.TempDir()
+	s, err := New(Config{Queue: q, Workdir: work, NoWorker: true, MaxUpload: 1024, MaxQueued: 1 << 30, MaxJobs: 1 << 30, Rate: -1})
 	if err != nil {
 		f.Fatal(err)
 	}
 	defer s.Close()
 	h := s.Handler()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		before := len(entries(t, s))
-		req := httptest.NewRequest("POST", "/v1/analyze", bytes.NewReader(data))
+		req := httptest.NewRequest("POST", "http://localhost/v1/analyze", bytes.NewReader(data))
 		req.Header.Set("Content-Type", ct)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
@@ -865,15 +1114,15 @@ func FuzzUpload(f *testing.F) {
 		switch w.Code {
 		case http.StatusAccepted:
 			return
-		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
 			if json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error == "" {
 				t.Fatalf("%d without a JSON error: %q", w.Code, w.Body.String())
 			}
 		default:
 			t.Fatalf("status %d: %s", w.Code, w.Body.String())
 		}
-		if after := len(entries(t, s)); after != before {
-			t.Fatalf("refused upload left files: %d → %d entries", before, after)
+		if left := files(t, work); len(left) != 0 {
+			t.Fatalf("refused upload left files: %v", left)
 		}
 	})
 }

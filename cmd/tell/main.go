@@ -54,6 +54,8 @@ func commands() []command {
 		datasetCommand(),
 		evalLLMCommand(),
 		serveCommand(),
+		workerCommand(),
+		batchCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds

@@ -6,11 +6,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/portrait"
 )
 
 func TestServeUsage(t *testing.T) {
@@ -24,6 +29,14 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve", "--jobs", "0"}, "--jobs"},
 		{[]string{"serve", "--keep", "-1s"}, "--keep"},
 		{[]string{"serve", "--nosuch"}, "flag provided but not defined"},
+		{[]string{"serve", "--workers", "2"}, "--workers"},
+		{[]string{"serve", "--add-key", "alice"}, "--api-keys"},
+		{[]string{"serve", "--nats", "nats://127.0.0.1:1", "--data", "x"}, "--data"},
+		{[]string{"serve", "--addr", "0.0.0.0:0", "--data", t.TempDir()}, "--api-keys"},
+		{[]string{"worker"}, "--nats"},
+		{[]string{"worker", "--nats", "nats://127.0.0.1:1", "--jobs", "0"}, "--jobs"},
+		{[]string{"batch", "--nats", "nats://x", "--out", "o"}, "--manifest"},
+		{[]string{"batch", "dir", "--out", "o"}, "--nats"},
 	}
 	for _, tc := range cases {
 		code, _, errOut := runTell(t, tc.args...)
@@ -61,7 +74,9 @@ func TestServeRuns(t *testing.T) {
 	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, env, []string{"serve", "--addr", "127.0.0.1:0", "--workdir", t.TempDir()}) }()
+	go func() {
+		done <- run(ctx, env, []string{"serve", "--addr", "127.0.0.1:0", "--workdir", t.TempDir(), "--data", t.TempDir()})
+	}()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)/`)
 	var base string
 	for i := 0; base == ""; i++ {
@@ -97,5 +112,110 @@ func TestServeRuns(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("tell serve did not stop")
+	}
+}
+
+// startTell runs a long-lived tell command in-process and waits until
+// its stdout matches re; it returns the first submatch and a stop function
+// that cancels the command and returns its exit code.
+func startTell(t *testing.T, re *regexp.Regexp, args ...string) (string, *syncBuffer, func() int) {
+	t.Helper()
+	var out, errb syncBuffer
+	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, env, args) }()
+	var match string
+	for i := 0; re != nil && match == ""; i++ {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			match = m[1]
+		} else if i > 3000 {
+			cancel()
+			t.Fatalf("tell %v printed no match for %v: %q %q", args, re, out.String(), errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopped := false
+	var code int
+	stop := func() int {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(time.Minute):
+				t.Fatalf("tell %v did not stop", args)
+			}
+		}
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return match, &errb, stop
+}
+
+func TestServeAddKeyAndInsecure(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys")
+	code, out, errOut := runTell(t, "serve", "--add-key", "alice", "--api-keys", keys)
+	key := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(key, "tell_") || !strings.Contains(errOut, "shown only now") {
+		t.Fatalf("add-key: %d %q %q", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(keys); strings.Contains(string(b), key) || !strings.Contains(string(b), "alice sha256:") {
+		t.Errorf("keys file:\n%s", b)
+	}
+	// Beyond loopback without keys only when told, and then loudly.
+	_, errb, stop := startTell(t, regexp.MustCompile(`listening on (http://\S+)/`), "serve", "--addr", "0.0.0.0:0", "--insecure-no-auth", "--data", t.TempDir(), "--workers", "0")
+	if !strings.Contains(errb.String(), "WARNING") || !strings.Contains(errb.String(), "WITHOUT AUTHENTICATION") {
+		t.Errorf("no warning: %q", errb.String())
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	// With keys it starts quietly and wants the key.
+	base, _, stop2 := startTell(t, regexp.MustCompile(`listening on (http://\S+)/`), "serve", "--addr", "127.0.0.1:0", "--api-keys", keys, "--data", t.TempDir(), "--workers", "0")
+	resp, err := http.Get(base + "/v1/jobs")
+	if err != nil || resp.StatusCode != 401 {
+		t.Errorf("without a key: %v %v", resp, err)
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/jobs", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("with the key: %v %v", resp, err)
+	}
+	stop2()
+}
+
+// TestWorkerAndBatch: tell serve with no local worker and NATS on a
+// loopback port; a tell worker runs the jobs that tell batch submits from
+// a folder; a second tell batch finds everything collected.
+func TestWorkerAndBatch(t *testing.T) {
+	if _, err := analyze.NewFaceLandmarker(""); err != nil {
+		t.Skipf("dlib landmark model not installed: %v", err)
+	}
+	natsURL, _, _ := startTell(t, regexp.MustCompile(`NATS for tell worker and tell batch at (nats://\S+)`),
+		"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--workers", "0", "--nats-listen", "127.0.0.1:0")
+	startTell(t, nil, "worker", "--nats", natsURL, "--workdir", t.TempDir())
+	in := t.TempDir()
+	os.MkdirAll(filepath.Join(in, "sub"), 0o755)
+	os.WriteFile(filepath.Join(in, "sub", "astronaut.png"), portrait.AstronautPNG(), 0o644)
+	os.WriteFile(filepath.Join(in, "notes.txt"), []byte("not an input"), 0o644)
+	out := t.TempDir()
+	code, stdout, stderr := runTell(t, "batch", in, "--nats", natsURL, "--out", out, "--quiet")
+	if code != 0 || !strings.Contains(stdout, "1 analysed, 0 failed") {
+		t.Fatalf("batch: %d %q %q", code, stdout, stderr)
+	}
+	var ev analyze.Result
+	b, err := os.ReadFile(filepath.Join(out, "sub_astronaut", "events.json"))
+	if err != nil || json.Unmarshal(b, &ev) != nil || ev.Status != analyze.StatusComplete || len(ev.Events) != 1 || ev.Input != "astronaut.png" {
+		t.Fatalf("events.json: %v %s", err, b)
+	}
+	for _, f := range []string{"frames.csv", "report.html", "job.json"} {
+		if _, err := os.Stat(filepath.Join(out, "sub_astronaut", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, stdout, _ = runTell(t, "batch", in, "--nats", natsURL, "--out", out, "--quiet")
+	if code != 0 || !strings.Contains(stdout, "1 analysed") {
+		t.Errorf("rerun: %d %q", code, stdout)
 	}
 }

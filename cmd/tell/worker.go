@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/queue"
+	"github.com/tell-project/tell/server"
+)
+
+func workerCommand() command {
+	return command{
+		name:    "worker",
+		summary: "run queued analyses from a NATS server (tell serve's or a cluster)",
+		usage: `usage: tell worker --nats URL [--jobs N] [--name NAME] [--workdir DIR]
+                   [--landmarks PATH] [--max-pixels N] [--max-seconds S] [--log-json]
+
+Takes analysis jobs from the NATS JetStream queue that tell serve (or tell
+batch) fills, runs them here and stores their outputs back in the queue:
+a machine needs only the NATS URL. A job stays acknowledged-pending while
+it runs (the worker reports every few seconds); a worker that dies has its
+job run by another. SIGINT or SIGTERM puts running jobs back in the queue.
+
+Flags:
+  --nats URL          the NATS server: tell serve --nats-listen's address,
+                      or a cluster's URLs (comma-separated)
+  --jobs N            analyses at once (default 1)
+  --name NAME         this worker's name in job records (default host-pid)
+  --workdir DIR       running jobs' inputs and outputs (default: the
+                      system's temporary folder)
+  --landmarks PATH    dlib 68-point model (default: Debian's libdlib-data)
+  --max-pixels N      pixels of one image or video frame (default 25000000)
+  --max-seconds S     seconds of one video or folder (default 10800)
+  --log-json          logs as JSON lines on stderr`,
+		run: runWorker,
+	}
+}
+
+func runWorker(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet("worker")
+	url := fs.String("nats", "", "")
+	jobs := fs.Int("jobs", 1, "")
+	name := fs.String("name", "", "")
+	workdir := fs.String("workdir", "", "")
+	landmarks := fs.String("landmarks", "", "")
+	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "")
+	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "")
+	logJSON := fs.Bool("log-json", false, "")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usageErrorf("unexpected argument %q", pos[0])
+	case *url == "":
+		return usageErrorf("--nats URL is required")
+	case *jobs < 1:
+		return usageErrorf("--jobs %d: want at least 1", *jobs)
+	case *maxPixels < 1 || *maxSeconds <= 0:
+		return usageErrorf("--max-pixels and --max-seconds want positive values")
+	}
+	log := env.log
+	if *logJSON {
+		log = slog.New(slog.NewJSONHandler(env.stderr, nil))
+	}
+	if _, err := face.ResolveModelPath(*landmarks); err != nil {
+		log.Warn("landmark model not found: analyses will fail until it is installed", "err", err)
+	}
+	if *workdir != "" {
+		if err := os.MkdirAll(*workdir, 0o755); err != nil {
+			return err
+		}
+	}
+	q, closeQ, err := openQueue(ctx, env, *url, "", "", queue.Config{}, log)
+	if err != nil {
+		return err
+	}
+	defer closeQ()
+	a := &server.Analysis{
+		Budget: server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds}, Log: log,
+		Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) },
+	}
+	log.Info("worker started", "jobs", *jobs)
+	err = q.Work(ctx, queue.WorkerConfig{Name: *name, Jobs: *jobs, Dir: *workdir, Handler: a.Handle, Log: log})
+	log.Info("worker stopped")
+	return err
+}

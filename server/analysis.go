@@ -1,0 +1,176 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/queue"
+	"github.com/tell-project/tell/raster"
+)
+
+// AnalyzeFunc runs one analysis of input (a file or folder on local disk)
+// into opt.Out; name is what the outputs call the input, so that no path
+// of the machine that runs it appears in them. RunAnalysis is the default;
+// tests and embedders may substitute their own.
+type AnalyzeFunc func(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error)
+
+// Analysis runs tell's analysis for queue workers: tell serve's local
+// workers and tell worker.
+type Analysis struct {
+	// Landmarker makes the landmarker the jobs share; it is called at the
+	// first job and again at later jobs until it succeeds, so a model file
+	// installed after start-up is picked up without a restart (default
+	// analyze.NewFaceLandmarker("")).
+	Landmarker func() (analyze.Landmarker, error)
+	// Analyze runs a job (default RunAnalysis).
+	Analyze AnalyzeFunc
+	// Budget is checked again before decoding, whoever submitted the job.
+	Budget Budget
+	// Log receives job logs (default: discard).
+	Log *slog.Logger
+
+	once   sync.Once
+	loader *loader
+}
+
+func (a *Analysis) init() {
+	a.once.Do(func() {
+		if a.Landmarker == nil {
+			a.Landmarker = func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker("") }
+		}
+		if a.Analyze == nil {
+			a.Analyze = RunAnalysis
+		}
+		if a.Log == nil {
+			a.Log = slog.New(slog.DiscardHandler)
+		}
+		a.loader = &loader{load: a.Landmarker}
+	})
+}
+
+// Handle is a queue.Handler: it checks the budget, analyses the input and
+// returns the job's Summary. A run that ends partial (the input broke off,
+// no face was found) fails the job: its outputs are still kept.
+func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, error) {
+	a.init()
+	name := t.Job.Name
+	scrub := func(err error) error { return scrubPaths(err, t.Input, name) }
+	if err := a.Budget.check(ctx, t.Input, t.Job.Kind, name, t.Job.FPS); err != nil {
+		return nil, scrub(err)
+	}
+	lm, err := a.loader.get()
+	if err != nil {
+		return nil, fmt.Errorf("landmark model: %w", err)
+	}
+	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress}
+	res, err := a.Analyze(ctx, t.Input, name, opt)
+	var sum *Summary
+	if res != nil {
+		sum = &Summary{Status: res.Status, Frames: res.Frames, Tracked: res.Tracked, Events: len(res.Events), FramesPerSecond: res.FramesPerSecond}
+		for _, e := range res.Events {
+			sum.Labels = append(sum.Labels, e.Label)
+		}
+		t.Progress(res.Frames, max(res.Frames, 0))
+		if err == nil && res.Status != analyze.StatusComplete {
+			err = fmt.Errorf("the analysis is %s: %s", res.Status, res.Error)
+		}
+	}
+	var b json.RawMessage
+	if sum != nil {
+		b, _ = json.Marshal(sum)
+	}
+	if err != nil {
+		return b, scrub(err)
+	}
+	return b, nil
+}
+
+// RunAnalysis is analyze.Run with the input's display name in the outputs
+// and in errors instead of its path.
+func RunAnalysis(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error) {
+	var src analyze.Source
+	src, err := analyze.OpenSource(ctx, input, opt.FPS)
+	if err != nil {
+		// The outputs are still written, marked partial with the reason.
+		src = failedSource{scrubPaths(err, input, name)}
+	}
+	src = scrubbedSource{src, input, name}
+	defer src.Close()
+	return analyze.RunSource(ctx, src, name, opt)
+}
+
+// failedSource fails at once with the error that kept the input closed.
+type failedSource struct{ err error }
+
+func (s failedSource) Next(context.Context) (*raster.Gray, error) { return nil, s.err }
+func (s failedSource) FPS() float64                               { return 0 }
+func (s failedSource) Frames() int                                { return -1 }
+func (s failedSource) Close() error                               { return nil }
+
+// scrubbedSource rewrites its source's errors so that they name the input
+// by its display name: they end up in events.json and the report.
+type scrubbedSource struct {
+	analyze.Source
+	path, name string
+}
+
+func (s scrubbedSource) Next(ctx context.Context) (*raster.Gray, error) {
+	g, err := s.Source.Next(ctx)
+	return g, scrubPaths(err, s.path, s.name)
+}
+
+// scrubbedError is an error whose text names the input, not its path;
+// errors.Is and As still see the original.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// scrubPaths replaces path (and its folder, for errors about files in it)
+// by name in err's text.
+func scrubPaths(err error, path, name string) error {
+	if err == nil || path == "" {
+		return err
+	}
+	msg := err.Error()
+	out := strings.ReplaceAll(msg, path, name)
+	if i := strings.LastIndexByte(path, '/'); i > 0 {
+		out = strings.ReplaceAll(out, path[:i+1], "")
+	}
+	if out == msg {
+		return err
+	}
+	return &scrubbedError{out, err}
+}
+
+// loader keeps the first landmarker that loads. A failure is not kept:
+// the model file may be installed or repaired while the server runs, and
+// caching the error would fail every job until a restart.
+type loader struct {
+	load func() (analyze.Landmarker, error)
+	mu   sync.Mutex
+	ok   bool
+	lm   analyze.Landmarker
+}
+
+func (l *loader) get() (analyze.Landmarker, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ok {
+		return l.lm, nil
+	}
+	lm, err := l.load()
+	if err != nil {
+		return nil, err
+	}
+	l.lm, l.ok = lm, true
+	return lm, nil
+}
