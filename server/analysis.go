@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
 )
 
 // AnalyzeFunc runs one analysis of input (a file or folder on local disk)
@@ -67,7 +69,8 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	if err != nil {
 		return nil, fmt.Errorf("landmark model: %w", err)
 	}
-	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress}
+	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
+		MaxPixels: int(min(a.Budget.withDefaults().MaxPixels, math.MaxInt32))}
 	res, err := a.Analyze(ctx, t.Input, name, opt)
 	var sum *Summary
 	if res != nil {
@@ -93,24 +96,17 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 // RunAnalysis is analyze.Run with the input's display name in the outputs
 // and in errors instead of its path.
 func RunAnalysis(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error) {
-	var src analyze.Source
-	src, err := analyze.OpenSource(ctx, input, opt.FPS)
-	if err != nil {
-		// The outputs are still written, marked partial with the reason.
-		src = failedSource{scrubPaths(err, input, name)}
+	if err := analyze.CheckOutput(opt.Out, opt.Force); err != nil {
+		return nil, err
 	}
-	src = scrubbedSource{src, input, name}
+	src, err := analyze.OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
+	if err != nil {
+		// As analyze.Run: a run that cannot start creates nothing.
+		return nil, scrubPaths(err, input, name)
+	}
 	defer src.Close()
-	return analyze.RunSource(ctx, src, name, opt)
+	return analyze.RunSource(ctx, scrubbedSource{src, input, name}, name, opt)
 }
-
-// failedSource fails at once with the error that kept the input closed.
-type failedSource struct{ err error }
-
-func (s failedSource) Next(context.Context) (*raster.Gray, error) { return nil, s.err }
-func (s failedSource) FPS() float64                               { return 0 }
-func (s failedSource) Frames() int                                { return -1 }
-func (s failedSource) Close() error                               { return nil }
 
 // scrubbedSource rewrites its source's errors so that they name the input
 // by its display name: they end up in events.json and the report.

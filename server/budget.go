@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,15 +83,13 @@ func (b Budget) checkImage(path, name string) error {
 		return err
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
-	if err != nil {
+	// video's budget check: the header alone, before any pixel.
+	_, _, err = video.DecodeConfig(f, int(min(b.MaxPixels, math.MaxInt32)))
+	switch {
+	case errors.Is(err, video.ErrTooManyPixels):
+		return tooLarge("%s: %v", name, err)
+	case err != nil:
 		return unreadable("%s: not a readable PNG, JPEG or BMP header", name)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return unreadable("%s: image of %d×%d pixels", name, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > b.MaxPixels {
-		return tooLarge("%s: %d×%d pixels is over the limit of %d pixels per image", name, cfg.Width, cfg.Height, b.MaxPixels)
 	}
 	return nil
 }

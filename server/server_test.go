@@ -229,6 +229,22 @@ func waitStateAuth(t testing.TB, base, id, key string, states ...string) map[str
 	}
 }
 
+// waitFake waits until the stand-in analysis of a job runs: it has
+// reported its first progress (the worker reports it with a heartbeat).
+func waitFake(t testing.TB, base, id string) map[string]any {
+	t.Helper()
+	for i := 0; ; i++ {
+		st := waitState(t, base, id, StateRunning)
+		if st["progress"].(map[string]any)["frames"] == 3.0 {
+			return st
+		}
+		if i > 1000 {
+			t.Fatalf("the analysis of %s did not start: %v", id, st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // smallPNG is a valid 8×8 PNG padded with zeros to n bytes: its header
 // passes the pixel budget; the stand-in analysis never decodes it.
 func smallPNG(n int) []byte {
@@ -267,6 +283,18 @@ func greyPNG(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// waitEmpty waits for a worker to clear its job folders from dir (it
+// does so just after it has stored the result).
+func waitEmpty(t testing.TB, dir string) {
+	t.Helper()
+	for i := 0; len(files(t, dir)) > 0; i++ {
+		if i > 500 {
+			t.Fatalf("%s keeps %v", dir, files(t, dir))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // files lists what a folder holds.
@@ -335,9 +363,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("%s names a server path", name)
 		}
 	}
-	if left := files(t, work); len(left) != 0 {
-		t.Errorf("work folder keeps %v", left)
-	}
+	waitEmpty(t, work)
 	if code, _ := do(t, "DELETE", ts.URL+"/v1/jobs/"+id, "", nil); code != http.StatusNoContent {
 		t.Errorf("delete: %d", code)
 	}
@@ -373,8 +399,8 @@ func TestBadUploads(t *testing.T) {
 		{"multipart without boundary", func() (io.Reader, string) { return strings.NewReader("x"), "multipart/form-data" }, 400, "multipart"},
 		{"path when not allowed", func() (io.Reader, string) { return strings.NewReader(`{"path":"/etc/passwd"}`), "application/json" }, 403, "disabled"},
 		// Budgets, from the header alone.
-		{"50000×50000 PNG", func() (io.Reader, string) { return multi("file", "bomb.png", pngHeader(50000, 50000)) }, 413, "50000×50000 pixels is over the limit"},
-		{"8000×8000 PNG", func() (io.Reader, string) { return multi("file", "big.png", pngHeader(8000, 8000)) }, 413, "over the limit"},
+		{"50000×50000 PNG", func() (io.Reader, string) { return multi("file", "bomb.png", pngHeader(50000, 50000)) }, 413, "50000x50000 is 2500.0 megapixels, more pixels than the pixel budget"},
+		{"8000×8000 PNG", func() (io.Reader, string) { return multi("file", "big.png", pngHeader(8000, 8000)) }, 413, "pixel budget"},
 		{"PNG signature only", func() (io.Reader, string) { return multi("file", "cut.png", []byte("\x89PNG\r\n\x1a\nxxxx")) }, 422, "not a readable"},
 		{"JPEG signature only", func() (io.Reader, string) { return multi("file", "cut.jpg", []byte("\xff\xd8\xff\xe0garbage")) }, 422, "not a readable"},
 		{"video that is not one", func() (io.Reader, string) {
@@ -496,14 +522,7 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("upload %d %v", code, m)
 	}
 	id := m["id"].(string)
-	var st map[string]any
-	for i := 0; ; i++ {
-		st = waitState(t, ts.URL, id, StateRunning)
-		if st["progress"].(map[string]any)["frames"] == 3.0 || i > 200 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	st := waitFake(t, ts.URL, id)
 	if p := st["progress"].(map[string]any); p["frames"] != 3.0 || p["total"] != 10.0 || p["fraction"] != 0.3 {
 		t.Errorf("progress %v", p)
 	}
@@ -701,9 +720,7 @@ func TestPathTraversal(t *testing.T) {
 			t.Errorf("GET %s: %d %q", p, resp.StatusCode, b)
 		}
 	}
-	if left := files(t, work); len(left) != 0 {
-		t.Errorf("work folder keeps %v", left)
-	}
+	waitEmpty(t, work)
 }
 
 func TestCoT(t *testing.T) {
@@ -816,7 +833,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("upload %d %v", code, m)
 	}
 	id := m["id"].(string)
-	waitState(t, base, id, StateRunning)
+	waitFake(t, base, id)
 	cancel()
 	select {
 	case err := <-done:
