@@ -262,7 +262,7 @@ func (s *Server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 	if ct == "multipart/form-data" {
 		in, err = s.receiveUpload(w, r)
 	} else {
-		in, err = s.pathInput(r)
+		in, err = s.pathInput(w, r)
 	}
 	if err != nil {
 		s.refuseInput(w, err)
@@ -535,14 +535,17 @@ func inside(root, p string) (string, bool) {
 // resolved (symbolic links too) and must stay inside. A path that does
 // not exist gets the same answer as one outside, so that answers do not
 // tell which files exist.
-func (s *Server) pathInput(r *http.Request) (*input, error) {
+func (s *Server) pathInput(w http.ResponseWriter, r *http.Request) (*input, error) {
 	if s.allowRoot == "" {
 		return nil, refuse(http.StatusForbidden, rejectPath, "server-side paths are disabled: upload the file as multipart \"file\" (or start tell serve with --allow-paths DIR)")
 	}
 	var req pathRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeJSON(w, r, &req); err != nil {
 		if isSlow(err) {
 			return nil, err
+		}
+		if err == errJSONTooLarge {
+			return nil, refuse(http.StatusRequestEntityTooLarge, rejectTooLarge, "%v", err)
 		}
 		return nil, refuse(http.StatusBadRequest, rejectBad, "%v", err)
 	}
@@ -616,20 +619,27 @@ func (s *Server) pathInput(r *http.Request) (*input, error) {
 	return in, nil
 }
 
+// errJSONTooLarge is a JSON body over maxJSONBody (413).
+var errJSONTooLarge = fmt.Errorf("JSON body: larger than %d KiB", maxJSONBody>>10)
+
 // decodeJSON reads a small JSON body strictly: unknown fields are errors,
 // so that a misspelt field is not silently ignored.
-func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody+1))
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var mb *http.MaxBytesError
 		if isSlow(err) {
 			return err
+		}
+		if errors.As(err, &mb) {
+			return errJSONTooLarge
 		}
 		if err == io.EOF {
 			return errors.New("JSON body: empty")
 		}
 		if err == io.ErrUnexpectedEOF {
-			return errors.New("JSON body: cut short or longer than 64 KiB")
+			return errors.New("JSON body: cut short")
 		}
 		return fmt.Errorf("JSON body: %w", err)
 	}
@@ -649,18 +659,25 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 }
 
 // job fetches the caller's job named by the path; another owner's job is
-// "not found", like a job that does not exist.
+// "not found", like a job that does not exist. The index (kept current by
+// a watch) answers first; the store answers for a job the index has not
+// seen yet (submitted through another server a moment ago).
 func (s *Server) job(w http.ResponseWriter, r *http.Request) (queue.Job, bool) {
 	id := r.PathValue("id")
 	if validID(id) {
-		j, err := s.q.Get(r.Context(), id)
-		if err == nil && j.Owner == owner(r) {
-			return j, true
+		j, ok := s.index.get(id)
+		if !ok {
+			var err error
+			j, err = s.q.Get(r.Context(), id)
+			if err != nil && !errors.Is(err, queue.ErrNotFound) {
+				s.log.Error("reading a job", "job", id, "err", err)
+				writeError(w, http.StatusServiceUnavailable, "the job queue is not available; retry later")
+				return queue.Job{}, false
+			}
+			ok = err == nil
 		}
-		if err != nil && !errors.Is(err, queue.ErrNotFound) {
-			s.log.Error("reading a job", "job", id, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "the job queue is not available; retry later")
-			return queue.Job{}, false
+		if ok && j.Owner == owner(r) {
+			return j, true
 		}
 	}
 	writeError(w, http.StatusNotFound, "no job %q", displayName(id, ""))

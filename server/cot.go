@@ -118,9 +118,13 @@ func (s *Server) handleCoT(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
 	var req CoTRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeJSON(w, r, &req); err != nil {
 		if isSlow(err) {
 			s.refuseInput(w, err)
+			return
+		}
+		if err == errJSONTooLarge {
+			s.reject(w, http.StatusRequestEntityTooLarge, rejectTooLarge, "%v", err)
 			return
 		}
 		s.reject(w, http.StatusBadRequest, rejectBad, "%v", err)

@@ -162,6 +162,13 @@ func (ix *index) put(j queue.Job) { ix.apply(queue.Event{Job: j}) }
 
 func (ix *index) remove(id string) { ix.apply(queue.Event{Job: queue.Job{ID: id}, Deleted: true}) }
 
+func (ix *index) get(id string) (queue.Job, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	j, ok := ix.jobs[id]
+	return j, ok
+}
+
 func (ix *index) count(state string) int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()

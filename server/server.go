@@ -67,7 +67,7 @@ const (
 	// about the grace.
 	DefaultBodyGrace   = 10 * time.Second
 	DefaultMinBodyRate = 64 << 10 // bytes per second
-	DefaultRate        = 20       // requests per second and key, POST and DELETE
+	DefaultRate        = 50       // requests per second and key, POST and DELETE
 	maxJSONBody        = 64 << 10
 )
 

@@ -756,7 +756,7 @@ func TestCoT(t *testing.T) {
 		{`{"aus":"` + strings.Repeat("1+", 513) + `2"}`, 413, ""},
 		{string(manyJSON), 413, ""},
 		{`{"aus":"6+12","label":"` + strings.Repeat("x", 65) + `"}`, 413, ""},
-		{`{"aus":"` + strings.Repeat("1+", 40000) + `2"}`, 400, ""}, // over the 64 KiB body
+		{`{"aus":"` + strings.Repeat("1+", 40000) + `2"}`, 413, ""}, // over the 64 KiB body
 	}
 	for _, tc := range cases {
 		code, m := post(tc.body)

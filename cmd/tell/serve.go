@@ -84,7 +84,7 @@ Flags:
   --max-uploads N      uploads received at once (default 16; a key or
                        client address gets a quarter)
   --rate R             POST and DELETE requests per second per key (default
-                       20, bursts of 2R; 0 turns the limit off)
+                       50, bursts of 2R; 0 turns the limit off)
   --keep DURATION      how long finished jobs stay (default 1h)
   --max-jobs N         finished and running jobs kept (default 1000)
   --max-stored MB      bytes of inputs and outputs kept (default 4096)
