@@ -91,6 +91,8 @@ type Options struct {
 	// video.DefaultMaxPixels): larger images and videos are refused before
 	// they are decoded.
 	MaxPixels int
+	// measure replaces au.Estimator.Measure in tests (failure injection).
+	measure func(*au.Estimator, *raster.Gray, *au.Measurement) error
 }
 
 // auFlowHz is how often per second of video the dense-flow AU evidence is
@@ -158,6 +160,12 @@ type Event struct {
 	Label      string  `json:"label"`
 	Confidence float64 `json:"confidence"`
 	CoT        cot.CoT `json:"cot"`
+	// Reasoner is what labelled and explained this event: the run's
+	// reasoner (Result.Reasoner), or "builtin" when that one could not (a
+	// still image has no onset face for a flow model; an LLM failed), with
+	// the reason in ReasonerError.
+	Reasoner      string `json:"reasoner"`
+	ReasonerError string `json:"reasoner_error,omitempty"`
 }
 
 // ErrNoFace is returned when no frame had a face.
@@ -187,6 +195,9 @@ type run struct {
 	lost    []lostSpan
 	nLost   int
 	overlay *flow.TVL1 // onset→apex flow for event images, made at the first event
+	// measureErrs counts frames whose AU measurement failed for a reason
+	// other than a lost face.
+	measureErrs int
 }
 
 type lostSpan struct{ from, to int }
@@ -265,10 +276,25 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		r.ring[i] = frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), crop: make([]uint8, cropSize*cropSize)}
 	}
 	var est *au.Estimator
+	// Estimators are closed when replaced and when the stream ends, not
+	// left to the garbage collector with their flow engines.
+	defer func() {
+		if est != nil {
+			est.Close()
+		}
+	}()
 	var m au.Measurement
 	zero := make([]float32, n)
 	redetect := max(1, int(r.fps/5))
 	lostRun, sinceSearch := 0, redetect
+	// Measurement failures other than a lost face (a flow error, say) are
+	// counted and logged; a run of them is a fault, not a face that left.
+	failRun := 0
+	maxFailRun := max(25, int(r.fps))
+	measure := (*au.Estimator).Measure
+	if r.opt.measure != nil {
+		measure = r.opt.measure
+	}
 	total := src.Frames()
 	for idx := 0; ; idx++ {
 		g, err := src.Next(ctx)
@@ -276,7 +302,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			break
 		}
 		if err != nil {
-			r.flush(sp, idx-1)
+			r.flush(ctx, sp, idx-1)
 			return fmt.Errorf("frame %d: %w", idx+1, err)
 		}
 		if idx == 0 {
@@ -303,8 +329,23 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		sinceSearch++
 		ok := false
 		if est != nil {
-			err := est.Measure(g, &m)
+			err := measure(est, g, &m)
 			ok = err == nil
+			if err != nil && !errors.Is(err, au.ErrLost) {
+				r.measureErrs++
+				failRun++
+				if r.measureErrs == 1 {
+					r.log.Warn("AU measurement failed", "frame", idx+1, "err", err)
+				} else {
+					r.log.Debug("AU measurement failed", "frame", idx+1, "err", err)
+				}
+				if failRun >= maxFailRun {
+					r.flush(ctx, sp, idx)
+					return fmt.Errorf("frame %d: AU measurement failed on %d frames in a row: %w", idx+1, failRun, err)
+				}
+			} else {
+				failRun = 0
+			}
 			if ok {
 				lostRun = 0
 				// A quiet face whose head has moved far from the reference
@@ -313,6 +354,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				if !sp.Open() && drifted(&m) {
 					if lm, found, _ := r.opt.Landmarker.Landmarks(g); found {
 						if e2, err := r.newEstimator(g, lm); err == nil {
+							est.Close()
 							est = e2
 							r.log.Info("reference renewed after head movement", "frame", idx+1)
 						}
@@ -322,6 +364,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				lostRun++
 				if lostRun > int(r.fps/2) {
 					r.log.Warn("face lost", "frame", idx+1)
+					est.Close()
 					est, sinceSearch = nil, redetect
 				}
 			}
@@ -360,7 +403,10 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			r.opt.Progress(idx+1, total)
 		}
 	}
-	r.flush(sp, r.res.Frames-1)
+	r.flush(ctx, sp, r.res.Frames-1)
+	if r.measureErrs > 0 {
+		r.res.Notes = append(r.res.Notes, fmt.Sprintf("AU measurement failed on %d frames for reasons other than a lost face (see the log); they count as untracked", r.measureErrs))
+	}
 	if r.res.Frames == 0 {
 		return fmt.Errorf("no frames could be read")
 	}
@@ -373,9 +419,11 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	return nil
 }
 
-func (r *run) flush(sp *spot.Spotter, last int) {
+// flush closes the intervals still open. It runs with the run's context:
+// a cancelled run must not go on asking a remote reasoner about them.
+func (r *run) flush(ctx context.Context, sp *spot.Spotter, last int) {
 	for _, iv := range sp.Flush() {
-		r.event(context.Background(), iv, last)
+		r.event(ctx, iv, last)
 	}
 }
 
@@ -429,8 +477,10 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	}
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
 	c, probs, err := r.reason(ctx, ev, images)
+	e.Reasoner = r.opt.Name
 	if err != nil {
 		r.log.Warn("reasoner failed; built-in used", "event", e.ID, "err", err)
+		e.Reasoner, e.ReasonerError = "builtin", err.Error()
 		c, probs, err = BuiltinReasoner{}.ReasonScores(ctx, ev, nil)
 	}
 	if err == nil {

@@ -124,10 +124,10 @@ func TestSolverRecovers(t *testing.T) {
 			t.Errorf("%s = %.2f, want %.2f", name, got, want)
 		}
 	}
-	check("AU1", m.Intensity[idx(1)], 4*Scale)
-	check("AU12 right", m.Right[idx(12)], 6*Scale)
+	check("AU1", m.Intensity[idx(1)], 4*IntensityPerPixel)
+	check("AU12 right", m.Right[idx(12)], 6*IntensityPerPixel)
 	check("AU12 left", m.Left[idx(12)], 0)
-	check("AU26", m.Intensity[idx(26)], 3*Scale)
+	check("AU26", m.Intensity[idx(26)], 3*IntensityPerPixel)
 	check("AU4", m.Intensity[idx(4)], 0)
 	if m.Expression <= 0 {
 		t.Error("no expression energy")

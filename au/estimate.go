@@ -32,10 +32,13 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
-// Scale converts a basis coefficient (canonical px at IOD 100) to
-// OpenFace's 0–5 intensity: 10 canonical px (a tenth of the eye distance) is
-// the maximum, 5.
-const Scale = 0.5
+// IntensityPerPixel converts a basis coefficient (canonical px at IOD 100)
+// to an intensity on OpenFace's 0–5 range: 10 canonical px (a tenth of the
+// eye distance) is the maximum, 5. It is a fixed linear map chosen by hand,
+// not calibrated against OpenFace or FACS-coded intensities: a 2 on this
+// scale is not OpenFace's 2. (Not to be confused with Measurement.Scale,
+// the head's scale.)
+const IntensityPerPixel = 0.5
 
 // PresenceThreshold is the intensity (0–5) from which an AU counts as present.
 const PresenceThreshold = 0.45
@@ -67,7 +70,8 @@ type Measurement struct {
 	// every point's patch with the reference; it falls with blur, occlusion,
 	// lighting the gain model cannot absorb, and points lost.
 	Confidence float32
-	// Pose relative to the reference: scale, rotation (radians), translation (px).
+	// Pose relative to the reference: the head's scale (1 = as in the
+	// reference), rotation (radians), translation (px).
 	Scale, Rotation, TX, TY float32
 	// Geometric, FlowIntensity and Strain are the evidence Intensity was
 	// fused from, per AUs entry: the LK landmark-geometry intensity, the
@@ -108,6 +112,25 @@ type Estimator struct {
 	flowStride int
 	sinceFlow  int
 	haveFlow   bool
+	closed     bool
+}
+
+// ErrClosed is returned by Measure after Close.
+var ErrClosed = errors.New("au: estimator closed")
+
+// Close releases the estimator's optical-flow engine now rather than at
+// garbage collection; callers that replace estimators (a new reference after
+// head movement or a lost face) close the old one. Measure returns
+// ErrClosed afterwards. Close is idempotent.
+func (e *Estimator) Close() {
+	if e.closed {
+		return
+	}
+	e.closed = true
+	if e.fl != nil {
+		e.fl.tv.Close()
+		e.fl = nil
+	}
 }
 
 // New prepares an estimator with ref as the neutral frame and lm its 68 landmarks.
@@ -231,6 +254,9 @@ func allPoints(lm [68][2]float32) [][2]float64 {
 // It returns ErrLost when the face cannot be followed; m then holds the
 // last pose and zero AUs.
 func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
+	if e.closed {
+		return ErrClosed
+	}
 	if m.Intensity == nil {
 		*m = newMeasurement()
 	}

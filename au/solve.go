@@ -100,7 +100,7 @@ func (s *solver) solve(r, w []float64, m *Measurement) {
 		m.Right[i], m.Left[i] = 0, 0
 	}
 	for i, c := range s.comp {
-		v := float32(math.Min(5, s.a[i]*Scale))
+		v := float32(math.Min(5, s.a[i]*IntensityPerPixel))
 		j := s.index[c.au]
 		switch c.side {
 		case 0:
