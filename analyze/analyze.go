@@ -171,13 +171,24 @@ type Event struct {
 // ErrNoFace is returned when no frame had a face.
 var ErrNoFace = errors.New("no face found")
 
-// cropSize is the side of the aligned face crops kept per frame.
+// cropSize is the side of the aligned face crops kept per frame for the
+// reasoners (the flow, a model, a vision LLM).
 const cropSize = 96
+
+// Native face crops for the report: the face at its resolution in the
+// video (2.4 inter-ocular distances wide, as au.Estimator.Crop frames it),
+// at most maxNativeSide pixels, and the window's crops together within
+// nativeBudget bytes (a 200 fps window holds 2000 frames).
+const (
+	maxNativeSide = 256
+	nativeBudget  = 48 << 20
+)
 
 // frameRec is what the sliding window keeps per frame.
 type frameRec struct {
 	both, right, left []float32
-	crop              []uint8
+	crop              []uint8 // cropSize²
+	native            []uint8 // nativeSide², once a face was found
 	ok                bool
 }
 
@@ -189,6 +200,7 @@ type run struct {
 	res     *Result
 	rep     *report.Report
 	ring    []frameRec
+	native  int      // side of the native crops, 0 before the first face
 	out     *outputs // the outputs being written, nil before the first frame
 	tl      *report.Timeline
 	images  int
@@ -248,7 +260,8 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	}
 	r.res = &Result{Input: input, FPS: r.fps, Reasoner: opt.Name, FrameBase: 1, Events: []Event{}}
 	r.tl = report.NewTimeline(len(au.AUs), 1200)
-	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl}
+	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl,
+		FlowKeyPNG: encodePNG(flow.ColorWheelKey(112))}
 	start := time.Now()
 	var runErr error
 	if single {
@@ -323,6 +336,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 					est = nil
 				} else {
 					r.log.Info("face found; neutral reference set", "frame", idx+1, "iod_px", math.Round(est.IOD()*10)/10)
+					r.allocNative(est.IOD())
 				}
 			}
 		}
@@ -376,6 +390,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			copy(rec.right, m.Right)
 			copy(rec.left, m.Left)
 			est.Crop(g, cropSize, rec.crop)
+			if r.native > 0 {
+				est.Crop(g, r.native, rec.native)
+			}
 			r.res.Tracked++
 		} else {
 			copy(rec.both, zero)
@@ -464,14 +481,14 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 		OnsetS: round3(float64(iv.Onset) / r.fps), ApexS: round3(float64(iv.Apex) / r.fps), OffsetS: round3(float64(iv.Offset) / r.fps),
 		Kind: iv.Kind, Peak: round3(iv.Peak), AUs: aus, Emotions: emotionScores(aus),
 	}
-	var onsetPNG, apexPNG, flowPNG []byte
 	ro, ra := &r.ring[on%len(r.ring)], &r.ring[apex%len(r.ring)]
 	var images []image.Image
+	var faces reportFaces
 	if ro.ok && ra.ok {
 		imgs := r.eventImages(ctx, ro.crop, ra.crop, cropSize)
 		images = imgs.list()
-		if r.images < r.opt.MaxImages {
-			onsetPNG, apexPNG, flowPNG = imgs.png()
+		if r.images < r.opt.MaxImages && r.native > 0 {
+			faces = nativeFaces(ro.native, ra.native, r.native, imgs)
 			r.images++
 		}
 	}
@@ -497,6 +514,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	r.rep.Events = append(r.rep.Events, report.Event{
 		ID: e.ID, Onset: e.Onset, Apex: e.Apex, Offset: e.Offset, OnsetS: e.OnsetS, OffsetS: e.OffsetS,
 		Kind: e.Kind, Label: e.Label, Confidence: e.Confidence, AUs: ra2, Emotions: e.Emotions, CoT: e.CoT.Text,
-		OnsetPNG: onsetPNG, ApexPNG: apexPNG, FlowPNG: flowPNG,
+		OnsetPNG: faces.onset, ApexPNG: faces.apex, DiffPNG: faces.diff, FlowPNG: faces.flow,
+		FaceSize: r.native, DiffGain: faces.gain, FlowPeak: faces.peak,
 	})
 }

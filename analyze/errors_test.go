@@ -1,10 +1,13 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -16,6 +19,7 @@ import (
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
@@ -237,6 +241,11 @@ func TestStillImage(t *testing.T) {
 	if r.Status != StatusComplete {
 		t.Errorf("status %s", r.Status)
 	}
+	// The report shows the face with its landmarks, not a timeline.
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if n := strings.Count(string(html), "<circle "); n != 68 || strings.Contains(string(html), "time (s)") {
+		t.Errorf("still report: %d landmark dots, timeline %v", n, strings.Contains(string(html), "time (s)"))
+	}
 }
 
 // failingSource ends with err after n frames of c, as a truncated video
@@ -382,6 +391,70 @@ func TestOneScaleOneLabel(t *testing.T) {
 			if !strings.Contains(e.CoT.Text, fmt.Sprintf("%.2f", a.Intensity)) {
 				t.Errorf("event %d AU%d: the CoT text does not state %.2f", e.ID, a.AU, a.Intensity)
 			}
+		}
+	}
+}
+
+// TestNativeFaces: the report's difference image amplifies the strongest
+// change to about 100 grey levels around mid grey, and the flow is
+// resampled onto the native face with lengths scaled to its pixels.
+func TestNativeFaces(t *testing.T) {
+	const n = 40
+	onset, apex := make([]uint8, n*n), make([]uint8, n*n)
+	for i := range onset {
+		onset[i], apex[i] = 100, 100
+	}
+	// A 10×10 patch 4 levels brighter at the apex: ~6% of the pixels.
+	for y := 10; y < 20; y++ {
+		for x := 10; x < 20; x++ {
+			apex[y*n+x] = 104
+		}
+	}
+	small := eventFaces{field: flow.NewField(20, 20), peak: 1}
+	for i := range small.field.U {
+		small.field.U[i] = 1 // one crop pixel to the right everywhere
+	}
+	f := nativeFaces(onset, apex, n, small)
+	if f.gain != 20 {
+		t.Errorf("gain %v, want 20 (100/4 capped at 20)", f.gain)
+	}
+	img, err := png.Decode(bytes.NewReader(f.diff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := img.(*image.Gray)
+	if g.Rect.Dx() != n || g.GrayAt(15, 15).Y != 128+80 || g.GrayAt(2, 2).Y != 128 {
+		t.Errorf("diff %dx%d, patch %d, elsewhere %d; want %dx%d, 208, 128", g.Rect.Dx(), g.Rect.Dy(), g.GrayAt(15, 15).Y, g.GrayAt(2, 2).Y, n, n)
+	}
+	if f.peak != 2 { // one pixel at 20 px is two at 40 px
+		t.Errorf("flow peak %v px, want 2", f.peak)
+	}
+	big := resampleField(small.field, n, 2)
+	if big.W != n || big.U[n*n/2] != 2 || big.V[n*n/2] != 0 {
+		t.Errorf("resampled field %dx%d u %v v %v", big.W, big.H, big.U[n*n/2], big.V[n*n/2])
+	}
+}
+
+// TestNativeSide: the native crop is 2.4 eye distances wide (even),
+// bounded by maxNativeSide and by the memory budget of the window.
+func TestNativeSide(t *testing.T) {
+	for _, c := range []struct {
+		iod  float64
+		ring int
+		want int
+	}{
+		{50, 308, 120},   // 30 fps, a 640×480 interview
+		{200, 308, 256},  // a close-up: capped
+		{200, 2008, 158}, // 200 fps: the budget bounds it
+		{5, 308, 0},      // too small to show
+	} {
+		r := &run{ring: make([]frameRec, c.ring)}
+		r.allocNative(c.iod)
+		if r.native != c.want {
+			t.Errorf("IOD %v, window %d: side %d, want %d", c.iod, c.ring, r.native, c.want)
+		}
+		if c.want > 0 && (len(r.ring[0].native) != c.want*c.want || c.ring*c.want*c.want > nativeBudget) {
+			t.Errorf("IOD %v: buffers of %d bytes", c.iod, len(r.ring[0].native))
 		}
 	}
 }

@@ -96,7 +96,7 @@ func (r *ModelReasoner) ReasonScores(ctx context.Context, ev []cot.Evidence, ima
 		}
 	}
 	label := r.Model.Classes[best]
-	c, err := cot.Generate(ev, label, cot.Options{Seed: r.Seed, Classes: r.Model.Classes})
+	c, err := cot.Generate(ev, label, cot.Options{Seed: r.Seed, Classes: r.Model.Classes, Probabilities: probs})
 	if err != nil {
 		return cot.CoT{}, nil, err
 	}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/report"
 	"github.com/tell-project/tell/spot"
 )
 
@@ -48,6 +50,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 	}
 	r.res.Tracked = 1
 	r.writeRow(0, true, &m, g, conf)
+	r.rep.Still = stillView(g, lm, &m)
 	r.tl.Add(m.Intensity, m.Expression, true)
 	r.ring = []frameRec{{both: m.Intensity, right: m.Right, left: m.Left, ok: false}}
 	r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's neutral mean shape, not the person's own neutral face")
@@ -59,10 +62,14 @@ func (r *run) single(ctx context.Context, src Source) error {
 	return nil
 }
 
-// eventFaces are the images of one event for the reasoner and the report.
+// eventFaces are the images of one event for the reasoners: onset and
+// apex crops (cropSize), the TV-L1 flow between them as a colour overlay on
+// the apex face, and the flow itself.
 type eventFaces struct {
 	onset, apex *image.Gray
 	flow        *image.RGBA
+	field       *flow.Field
+	peak        float32 // largest flow length, crop pixels
 }
 
 // eventImages turns onset and apex crops into images and the TV-L1 flow
@@ -83,27 +90,33 @@ func (r *run) eventImages(ctx context.Context, onset, apex []uint8, size int) ev
 	if err != nil {
 		return f
 	}
-	var peak float32
 	for i := range fl.U {
-		peak = max(peak, float32(math.Hypot(float64(fl.U[i]), float64(fl.V[i]))))
+		f.peak = max(f.peak, float32(math.Hypot(float64(fl.U[i]), float64(fl.V[i]))))
 	}
-	wheel, err := flow.ColorWheel(fl, max(peak, 0.5))
+	f.field = fl
+	f.flow = flowOverlay(fl, apex, max(f.peak, 0.5))
+	return f
+}
+
+// flowOverlay blends the Middlebury colours of fl over the grey face (same
+// size): colour where the face moved, the face elsewhere; full colour at
+// a length of peak.
+func flowOverlay(fl *flow.Field, face []uint8, peak float32) *image.RGBA {
+	wheel, err := flow.ColorWheel(fl, peak)
 	if err != nil {
-		return f
+		return nil
 	}
-	// Blend: colour where the face moved, the apex face elsewhere.
 	out := image.NewRGBA(wheel.Rect)
-	for i := 0; i < size*size; i++ {
-		mag := float64(math.Hypot(float64(fl.U[i]), float64(fl.V[i])) / float64(max(peak, 0.5)))
+	for i := range fl.U {
+		mag := math.Hypot(float64(fl.U[i]), float64(fl.V[i])) / float64(peak)
 		alpha := math.Min(1, mag*1.5)
-		g := float64(apex[i])
+		g := float64(face[i])
 		for c := 0; c < 3; c++ {
 			out.Pix[4*i+c] = uint8(alpha*float64(wheel.Pix[4*i+c]) + (1-alpha)*g + 0.5)
 		}
 		out.Pix[4*i+3] = 255
 	}
-	f.flow = out
-	return f
+	return out
 }
 
 func (f eventFaces) list() []image.Image {
@@ -114,22 +127,130 @@ func (f eventFaces) list() []image.Image {
 	return out
 }
 
-func (f eventFaces) png() (onset, apex, fl []byte) {
-	enc := func(img image.Image) []byte {
-		if img == nil {
-			return nil
-		}
-		var b bytes.Buffer
-		if err := png.Encode(&b, img); err != nil {
-			return nil
-		}
-		return b.Bytes()
+// reportFaces are an event's pictures for the report, PNG-encoded, at the
+// face's native resolution.
+type reportFaces struct {
+	onset, apex, diff, flow []byte
+	gain, peak              float64
+}
+
+// nativeFaces makes the report's pictures from native crops (side n):
+// onset, apex, their difference amplified so that the strongest changes
+// (the 99.5th percentile) reach ±100 grey levels (gain 1–20), and the flow
+// of the reasoners' crops resampled onto the native apex face.
+func nativeFaces(onset, apex []uint8, n int, small eventFaces) reportFaces {
+	var out reportFaces
+	gray := func(pix []uint8) *image.Gray {
+		return &image.Gray{Pix: pix, Stride: n, Rect: image.Rect(0, 0, n, n)}
 	}
-	var flowImg image.Image
-	if f.flow != nil {
-		flowImg = f.flow
+	out.onset, out.apex = encodePNG(gray(onset)), encodePNG(gray(apex))
+	var hist [256]int
+	for i := range apex {
+		d := int(apex[i]) - int(onset[i])
+		hist[min(255, max(d, -d))]++
 	}
-	return enc(f.onset), enc(f.apex), enc(flowImg)
+	p, want := 0, int(math.Ceil(0.995*float64(len(apex))))
+	for acc := 0; p < 255; p++ {
+		if acc += hist[p]; acc >= want {
+			break
+		}
+	}
+	out.gain = math.Round(math.Max(1, math.Min(20, 100/math.Max(float64(p), 1))))
+	diff := make([]uint8, len(apex))
+	for i := range apex {
+		d := 128 + out.gain*float64(int(apex[i])-int(onset[i]))
+		diff[i] = uint8(math.Max(0, math.Min(255, math.Round(d))))
+	}
+	out.diff = encodePNG(gray(diff))
+	if small.field != nil {
+		k := float32(n) / float32(small.field.W)
+		big := resampleField(small.field, n, k)
+		peak := max(small.peak, 0.5) * k
+		if img := flowOverlay(big, apex, peak); img != nil {
+			out.flow = encodePNG(img)
+			out.peak = math.Round(float64(peak)*100) / 100
+		}
+	}
+	return out
+}
+
+// resampleField resizes a square field to n×n bilinearly, lengths times k.
+func resampleField(f *flow.Field, n int, k float32) *flow.Field {
+	out := flow.NewField(n, n)
+	u, v := &raster.Gray{W: f.W, H: f.H, Pix: f.U}, &raster.Gray{W: f.W, H: f.H, Pix: f.V}
+	s := float32(f.W) / float32(n)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			sx, sy := (float32(x)+0.5)*s-0.5, (float32(y)+0.5)*s-0.5
+			out.U[y*n+x] = k * u.Bilinear(sx, sy)
+			out.V[y*n+x] = k * v.Bilinear(sx, sy)
+		}
+	}
+	return out
+}
+
+func encodePNG(img image.Image) []byte {
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// allocNative fixes the side of the report's native crops from the
+// reference face's inter-ocular distance and gives every window frame its
+// buffer (once per run).
+func (r *run) allocNative(iod float64) {
+	if r.native > 0 || len(r.ring) == 0 {
+		return
+	}
+	side := int(math.Round(2.4*iod/2)) * 2
+	side = min(side, maxNativeSide, int(math.Sqrt(float64(nativeBudget)/float64(len(r.ring)))))
+	if side < 16 {
+		return
+	}
+	r.native = side
+	for i := range r.ring {
+		r.ring[i].native = make([]uint8, side*side)
+	}
+}
+
+// stillView is the report's picture of a single image: the face at its
+// resolution in the image (the landmarks' box with a margin, at most
+// 512 px), its landmarks, and every AU's intensity.
+func stillView(g *raster.Gray, lm [68][2]float32, m *au.Measurement) *report.Still {
+	minX, minY, maxX, maxY := float32(math.Inf(1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Inf(-1))
+	for _, p := range lm {
+		minX, maxX = min(minX, p[0]), max(maxX, p[0])
+		minY, maxY = min(minY, p[1]), max(maxY, p[1])
+	}
+	side := max(maxX-minX, maxY-minY) * 1.4
+	cx, cy := (minX+maxX)/2, (minY+maxY)/2-0.08*side
+	x0 := int(math.Floor(float64(max(0, cx-side/2))))
+	y0 := int(math.Floor(float64(max(0, cy-side/2))))
+	x1 := int(math.Ceil(float64(min(float32(g.W), cx+side/2))))
+	y1 := int(math.Ceil(float64(min(float32(g.H), cy+side/2))))
+	if x1-x0 < 8 || y1-y0 < 8 {
+		return nil
+	}
+	scale := min(float32(1), 512/float32(max(x1-x0, y1-y0)))
+	w, h := max(1, int(float32(x1-x0)*scale)), max(1, int(float32(y1-y0)*scale))
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := g.Bilinear(float32(x0)+(float32(x)+0.5)/scale-0.5, float32(y0)+(float32(y)+0.5)/scale-0.5)
+			img.Pix[y*img.Stride+x] = uint8(max(0, min(255, v+0.5)))
+		}
+	}
+	st := &report.Still{FacePNG: encodePNG(img), W: w, H: h}
+	for _, p := range lm {
+		st.Landmarks = append(st.Landmarks, [2]float32{(p[0]-float32(x0))*scale + 0.5*scale - 0.5, (p[1]-float32(y0))*scale + 0.5*scale - 0.5})
+	}
+	for i, n := range au.AUs {
+		v := round2(float64(m.Intensity[i]))
+		st.AUs = append(st.AUs, report.AU{AU: n, Name: facs.Describe(n).Name, Intensity: v, Letter: letter(v)})
+	}
+	return st
 }
 
 func writeJSON(path string, v any) error {

@@ -56,7 +56,7 @@ func (b BuiltinReasoner) ReasonScores(_ context.Context, ev []cot.Evidence, _ []
 		return c, probs, nil
 	}
 	label, _ := argmax(probs)
-	c, err := cot.Generate(ev, label, cot.Options{Seed: b.Seed})
+	c, err := cot.Generate(ev, label, cot.Options{Seed: b.Seed, Probabilities: probs})
 	return c, probs, err
 }
 

@@ -559,3 +559,26 @@ func TestOneScale(t *testing.T) {
 		t.Errorf("0.49 observed: %+v", c.Observations)
 	}
 }
+
+// TestProbabilitiesSetConfidence: with the caller's probabilities the
+// conclusion states the label's probability, in the structure and the text.
+func TestProbabilitiesSetConfidence(t *testing.T) {
+	ev := withIntensity("6+12", 2)
+	c, err := Generate(ev, "happiness", Options{Probabilities: map[string]float64{"happiness": 0.62, "surprise": 0.38}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Conclusion.Label != "happiness" || c.Conclusion.Confidence != 0.62 || !strings.Contains(c.Text, "0.62") {
+		t.Errorf("conclusion %+v; text:\n%s", c.Conclusion, c.Text)
+	}
+	// Without them the engine states its own, evidence-based confidence.
+	plain, _ := Generate(ev, "happiness", Options{})
+	if plain.Conclusion.Confidence == 0.62 || plain.Conclusion.Label != "happiness" {
+		t.Errorf("without probabilities: %+v", plain.Conclusion)
+	}
+	// A probability for another label than the conclusion's is not used.
+	other, _ := Generate(ev, "happiness", Options{Probabilities: map[string]float64{"surprise": 0.62}})
+	if other.Conclusion.Confidence != plain.Conclusion.Confidence {
+		t.Errorf("another label's probability changed the confidence: %+v", other.Conclusion)
+	}
+}

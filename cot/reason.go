@@ -415,6 +415,12 @@ type Options struct {
 	Dataset string
 	// MaxTries bounds the feedback-reflection loop (default 3).
 	MaxTries int
+	// Probabilities, when set, are the class probabilities of the caller's
+	// scorer (tell analyze's event): a conclusion whose label has one
+	// states that probability as its confidence, so that the text, the
+	// structure and the scorer give one number. Other labels keep the
+	// engine's evidence-based confidence.
+	Probabilities map[string]float64
 }
 
 func (o Options) has(c string) bool {

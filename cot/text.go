@@ -574,6 +574,9 @@ func render(d decision, o Options) CoT {
 	}
 	it, rationale := interpretation(d, o, r)
 	c.Interpretation = it
+	if p, ok := o.Probabilities[d.label]; ok && p >= 0 && p <= 1 {
+		d.conf = round2(p)
+	}
 	c.Conclusion = Conclusion{Label: d.label, Confidence: d.conf}
 	if d.emotion != "" && d.label != d.emotion {
 		c.Conclusion.Emotion = d.emotion

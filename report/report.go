@@ -1,8 +1,15 @@
 // Package report writes tell's analysis report: one self-contained HTML file
 // (no scripts, no external resources) with an inline SVG timeline of AU
 // intensities and spotted intervals, and for every event its onset and apex
-// faces, the optical flow between them as a colour overlay, its AUs, emotion
-// scores and chain of thought.
+// faces at their native resolution, the onset–apex difference, the optical
+// flow between them as a colour overlay with its colour-wheel key, its AUs,
+// emotion probabilities and chain of thought. A single image gets the face
+// with its landmarks and a bar per AU instead of a timeline.
+//
+// Colours: AU curves use seven colours chosen to stay apart (CIELAB ΔE ≥ 20)
+// for normal vision and simulated protanopia, deuteranopia and tritanopia;
+// each curve is named at its end, so no colour has to be matched to a
+// legend. At most seven AUs are drawn, the strongest; frames.csv has all.
 package report
 
 import (
@@ -29,6 +36,20 @@ type Report struct {
 	AUs      []int // AU numbers, the columns of Timeline
 	Timeline *Timeline
 	Events   []Event
+	// Still, when set, is the single image's view: shown instead of the
+	// timeline.
+	Still *Still
+	// FlowKeyPNG is the colour-wheel key of the flow images (a disc:
+	// the colour of a motion from its centre towards each point).
+	FlowKeyPNG []byte
+}
+
+// Still is a single image's face and its measured AUs.
+type Still struct {
+	FacePNG   []byte       // the face at native resolution
+	W, H      int          // its size in pixels
+	Landmarks [][2]float32 // in FacePNG's pixels
+	AUs       []AU         // every AU measured, with intensity and letter
 }
 
 // Event is one spotted expression.
@@ -42,8 +63,13 @@ type Event struct {
 	AUs                 []AU
 	Emotions            map[string]float64
 	CoT                 string
-	OnsetPNG, ApexPNG   []byte // face crops
-	FlowPNG             []byte // flow colour overlay on the apex face
+	// Faces, all FaceSize×FaceSize pixels, the face's native resolution
+	// in the video: onset and apex crops, the apex−onset difference
+	// (amplified DiffGain times, mid grey = no change) and the flow
+	// overlay on the apex face (full colour = FlowPeak pixels of motion).
+	OnsetPNG, ApexPNG, DiffPNG, FlowPNG []byte
+	FaceSize                            int
+	DiffGain, FlowPeak                  float64
 }
 
 // AU is one AU of an event.
@@ -55,22 +81,38 @@ type AU struct {
 	Letter    string
 }
 
-// palette for AU curves (colour-blind friendly, Okabe-Ito and Tol).
-var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#117733", "#332288", "#999933"}
+// palette colours the AU curves: seven colours at least ΔE 24 apart in
+// CIELAB for normal vision and for simulated protanopia, deuteranopia and
+// tritanopia (TestPaletteDistinct), each a different hue name: black,
+// indigo, orange, sky blue, vermillion, rose, purple (from Okabe–Ito's and
+// Paul Tol's colour-blind-safe sets; no green, which those deficiencies
+// confuse with red and orange).
+var palette = []string{"#000000", "#332288", "#E69F00", "#56B4E9", "#CC3311", "#EE6677", "#AA4499"}
 
 // Write renders r as HTML to w.
 func Write(w io.Writer, r *Report) error {
+	curves := pickCurves(r)
 	data := struct {
 		*Report
 		Plot     template.HTML
+		StillSVG template.HTML
 		Duration string
 		Views    []eventView
-	}{Report: r, Plot: template.HTML(plotSVG(r))}
+		FlowKey  template.URL
+		Curves   []curve
+	}{Report: r, Plot: template.HTML(plotSVG(r, curves)), FlowKey: dataURL(r.FlowKeyPNG), Curves: curves}
+	if r.Still != nil {
+		data.StillSVG = template.HTML(stillSVG(r.Still))
+	}
 	if r.FPS > 0 {
 		data.Duration = fmt.Sprintf("%.2f s", float64(r.Frames)/r.FPS)
 	}
+	colour := map[int]string{}
+	for _, c := range curves {
+		colour[c.au] = c.colour
+	}
 	for _, e := range r.Events {
-		data.Views = append(data.Views, newEventView(e))
+		data.Views = append(data.Views, newEventView(e, colour))
 	}
 	if err := page.Execute(w, data); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -80,9 +122,15 @@ func Write(w io.Writer, r *Report) error {
 
 type eventView struct {
 	Event
-	OnsetImg, ApexImg, FlowImg template.URL
-	CoTHTML                    template.HTML
-	EmotionRows                []emotionRow
+	OnsetImg, ApexImg, DiffImg, FlowImg template.URL
+	CoTHTML                             template.HTML
+	EmotionRows                         []emotionRow
+	AURows                              []auRow
+}
+
+type auRow struct {
+	AU
+	Colour template.CSS // the AU's curve colour, "" when not drawn
 }
 
 type emotionRow struct {
@@ -98,9 +146,12 @@ func dataURL(png []byte) template.URL {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 }
 
-func newEventView(e Event) eventView {
-	v := eventView{Event: e, OnsetImg: dataURL(e.OnsetPNG), ApexImg: dataURL(e.ApexPNG), FlowImg: dataURL(e.FlowPNG)}
+func newEventView(e Event, colour map[int]string) eventView {
+	v := eventView{Event: e, OnsetImg: dataURL(e.OnsetPNG), ApexImg: dataURL(e.ApexPNG), DiffImg: dataURL(e.DiffPNG), FlowImg: dataURL(e.FlowPNG)}
 	v.CoTHTML = template.HTML(cotHTML(e.CoT))
+	for _, a := range e.AUs {
+		v.AURows = append(v.AURows, auRow{AU: a, Colour: template.CSS(colour[a.AU])})
+	}
 	for k, p := range e.Emotions {
 		v.EmotionRows = append(v.EmotionRows, emotionRow{k, p, math.Round(p * 100)})
 	}
@@ -136,11 +187,46 @@ func cotHTML(text string) string {
 	return strings.ReplaceAll(b.String(), "\n", "<br>\n")
 }
 
-// plotSVG draws the AU timeline: one curve per AU that reached presence
-// (at most ten, strongest first), spotted intervals as bands, lost-face
-// stretches in grey.
-func plotSVG(r *Report) string {
-	const W, H, left, right, top, bottom = 1000.0, 280.0, 46.0, 150.0, 14.0, 34.0
+// curve is one AU drawn on the timeline.
+type curve struct {
+	k      int // column in the timeline
+	au     int
+	peak   float32
+	colour string
+}
+
+// pickCurves chooses the AUs the timeline draws: those that reach
+// presence, strongest first, at most one per palette colour; each keeps
+// its colour in the event tables.
+func pickCurves(r *Report) []curve {
+	tl := r.Timeline
+	if tl == nil || tl.Frames() == 0 || r.Still != nil {
+		return nil
+	}
+	var cs []curve
+	for k := 0; k < tl.NAU && k < len(r.AUs); k++ {
+		var m float32
+		for i := 0; i < tl.Bins(); i++ {
+			m = max(m, tl.AU[i*tl.NAU+k])
+		}
+		if m >= 0.45 {
+			cs = append(cs, curve{k: k, au: r.AUs[k], peak: m})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].peak > cs[j].peak })
+	if len(cs) > len(palette) {
+		cs = cs[:len(palette)]
+	}
+	for i := range cs {
+		cs[i].colour = palette[i]
+	}
+	return cs
+}
+
+// plotSVG draws the AU timeline: the chosen curves, each named at its
+// right end, spotted intervals as bands, lost-face stretches in grey.
+func plotSVG(r *Report, curves []curve) string {
+	const W, H, left, right, top, bottom = 1000.0, 280.0, 46.0, 70.0, 14.0, 34.0
 	pw, ph := W-left-right, H-top-bottom
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="AU intensity timeline">`, W, H)
@@ -156,10 +242,14 @@ func plotSVG(r *Report) string {
 	}
 	x := func(frame float64) float64 { return left + pw*frame/float64(max(1, frames-1)) }
 	y := func(v float64) float64 { return top + ph*(1-math.Min(v, 5)/5) }
-	// Grid and axes: intensity 0..5, time ticks.
+	// Grid and axes: intensity 0..5 with the FACS letters, time ticks.
 	for v := 0; v <= 5; v++ {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e4e4e4"/>`, left, left+pw, y(float64(v)), y(float64(v)))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#555">%d</text>`, left-6, y(float64(v))+4, v)
+		label := fmt.Sprint(v)
+		if v > 0 {
+			label = fmt.Sprintf("%d %c", v, 'A'+v-1)
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#555">%s</text>`, left-6, y(float64(v))+4, label)
 	}
 	fps := r.FPS
 	if fps <= 0 {
@@ -173,7 +263,7 @@ func plotSVG(r *Report) string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#555">%s</text>`, fx, top+ph+16, trimFloat(t))
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#555">time (s)</text>`, left+pw/2, H-4)
-	fmt.Fprintf(&b, `<text x="12" y="%.1f" font-size="11" fill="#555" transform="rotate(-90 12 %.1f)" text-anchor="middle">AU intensity (0–5)</text>`, top+ph/2, top+ph/2)
+	fmt.Fprintf(&b, `<text x="12" y="%.1f" font-size="11" fill="#555" transform="rotate(-90 12 %.1f)" text-anchor="middle">AU intensity (0–5, FACS letter)</text>`, top+ph/2, top+ph/2)
 	// Lost-face bins.
 	for i, lost := range tl.Lost {
 		if lost {
@@ -184,45 +274,74 @@ func plotSVG(r *Report) string {
 	// Spotted intervals (frame numbers are 1-based like frames.csv).
 	for _, e := range r.Events {
 		x0, x1 := x(float64(e.Onset-1)), x(float64(e.Offset-1))
-		col := "#E69F00"
+		col := "#f3d27a"
 		if e.Kind == "macro" {
-			col = "#56B4E9"
+			col = "#b9d3ea"
 		}
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" opacity="0.25"/>`, x0, top, math.Max(2, x1-x0), ph, col)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" opacity="0.55"/>`, x0, top, math.Max(2, x1-x0), ph, col)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#333">#%d %s</text>`, (x0+x1)/2, top+10, e.ID, html.EscapeString(e.Label))
 	}
-	// AU curves: those that reach presence, strongest first, at most ten.
-	type auMax struct {
-		k int
-		m float32
+	// Curves, then their names at the line ends, nudged apart.
+	type label struct {
+		y      float64
+		text   string
+		colour string
 	}
-	var ms []auMax
-	for k := 0; k < tl.NAU && k < len(r.AUs); k++ {
-		var m float32
-		for i := 0; i < tl.Bins(); i++ {
-			m = max(m, tl.AU[i*tl.NAU+k])
-		}
-		if m >= 0.45 {
-			ms = append(ms, auMax{k, m})
-		}
-	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].m > ms[j].m })
-	if len(ms) > len(palette) {
-		ms = ms[:len(palette)]
-	}
-	for ci, am := range ms {
+	var labels []label
+	lastX := 0.0
+	for _, c := range curves {
 		var pts strings.Builder
+		var ly float64
 		for i := 0; i < tl.Bins(); i++ {
-			fc := float64(i*tl.Width) + float64(tl.Width-1)/2
-			fmt.Fprintf(&pts, "%.1f,%.1f ", x(math.Min(fc, float64(frames-1))), y(float64(tl.AU[i*tl.NAU+am.k])))
+			fc := math.Min(float64(i*tl.Width)+float64(tl.Width-1)/2, float64(frames-1))
+			ly = y(float64(tl.AU[i*tl.NAU+c.k]))
+			lastX = x(fc)
+			fmt.Fprintf(&pts, "%.1f,%.1f ", lastX, ly)
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.4" points="%s"/>`, palette[ci], strings.TrimSpace(pts.String()))
-		ly := top + 12 + float64(ci)*16
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="3"/>`, left+pw+12, left+pw+30, ly-4, ly-4, palette[ci])
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="#333">AU%02d</text>`, left+pw+36, ly, r.AUs[am.k])
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" stroke-linejoin="round" points="%s"/>`, c.colour, strings.TrimSpace(pts.String()))
+		labels = append(labels, label{ly, fmt.Sprintf("AU%02d", c.au), c.colour})
 	}
-	if len(ms) == 0 {
+	sort.SliceStable(labels, func(i, j int) bool { return labels[i].y < labels[j].y })
+	const gap = 13.0
+	for i := range labels {
+		labels[i].y = math.Max(labels[i].y, top+8)
+		if i > 0 {
+			labels[i].y = math.Max(labels[i].y, labels[i-1].y+gap)
+		}
+	}
+	// Push up from the bottom when the stack overflows the plot.
+	for i := len(labels) - 1; i >= 0; i-- {
+		lim := top + ph + 4
+		if i < len(labels)-1 {
+			lim = labels[i+1].y - gap
+		}
+		labels[i].y = math.Min(labels[i].y, lim)
+	}
+	for _, l := range labels {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" font-weight="600" fill="%s" dominant-baseline="middle">%s</text>`, lastX+6, l.y, l.colour, l.text)
+	}
+	if len(curves) == 0 {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" fill="#666">no AU reached presence</text>`, left+10, top+ph/2)
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// stillSVG draws a single image's face with its 68 landmarks: the image
+// at its pixel size (scaled up to at least 320 px for the eye), the points
+// on top.
+func stillSVG(s *Still) string {
+	if len(s.FacePNG) == 0 || s.W <= 0 || s.H <= 0 {
+		return ""
+	}
+	scale := math.Max(1, 320/float64(max(s.W, s.H)))
+	w, h := float64(s.W)*scale, float64(s.H)*scale
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %d %d" role="img" aria-label="the face with its 68 landmarks">`, w, h, s.W, s.H)
+	fmt.Fprintf(&b, `<image width="%d" height="%d" href="%s"/>`, s.W, s.H, dataURL(s.FacePNG))
+	r := math.Max(0.8, float64(max(s.W, s.H))/200)
+	for _, p := range s.Landmarks {
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="#E69F00" stroke="#000" stroke-width="%.2f"/>`, p[0], p[1], r, r/3)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
@@ -251,6 +370,14 @@ func trimFloat(v float64) string {
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct": func(p float64) string { return fmt.Sprintf("%.0f%%", p*100) },
 	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"f0":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
+	"bar": func(v float64) float64 { return math.Round(math.Max(0, math.Min(v, 5)) * 30) },
+	"plural": func(n int, noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return fmt.Sprintf("%d %ss", n, noun)
+	},
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -264,35 +391,48 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
 h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px}
 .meta{color:#555;font-size:14px} .banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;margin:12px 0;border-radius:4px}
 .event{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:14px 0}
-.event h3{margin:0 0 8px;font-size:16px} .faces{display:flex;gap:12px;flex-wrap:wrap}
-.faces figure{margin:0;text-align:center;font-size:12px;color:#555} .faces img{width:160px;height:160px;image-rendering:auto;border:1px solid #ccc}
-table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee} caption{caption-side:bottom;font-size:11px;color:#666;text-align:left;max-width:260px}
+.event h3{margin:0 0 8px;font-size:16px} .faces{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}
+.faces figure{margin:0;text-align:center;font-size:12px;color:#555;max-width:220px} .faces img{border:1px solid #ccc;image-rendering:pixelated}
+.key{display:flex;flex-direction:column;align-items:center;font-size:11px;color:#555;max-width:110px;text-align:center}
+table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee} caption{caption-side:bottom;font-size:11px;color:#666;text-align:left;max-width:300px}
 .bar{display:inline-block;height:10px;background:#0072B2;vertical-align:middle}
+.sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin-right:4px}
 .cot{background:#f7f7f7;border-left:3px solid #0072B2;padding:8px 12px;font-size:14px;line-height:1.45}
 .cols{display:flex;gap:24px;flex-wrap:wrap}
+.aubar{display:inline-block;height:12px;background:#0072B2;vertical-align:middle} .aubar.low{background:#b8c9d8}
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<div class="meta">Input: <code>{{.Input}}</code> · {{.Frames}} frames{{if .FPS}} at {{f2 .FPS}} fps ({{.Duration}}){{end}} · {{len .Events}} expression(s) spotted · reasoner: {{.Reasoner}}</div>
+<div class="meta">Input: <code>{{.Input}}</code> · {{if .Still}}a single image{{else}}{{.Frames}} frames{{if .FPS}} at {{f2 .FPS}} fps ({{.Duration}}){{end}} · {{plural (len .Events) "expression"}} spotted{{end}} · reasoner: {{.Reasoner}}</div>
 {{if ne .Status "complete"}}<div class="banner"><strong>Partial result.</strong> {{.Error}}</div>{{end}}
 {{range .Notes}}<div class="banner">{{.}}</div>{{end}}
-<h2>AU intensity timeline</h2>
+{{if .Still}}<h2>The face</h2>
+<div class="cols">
+<div>{{.StillSVG}}<div class="meta">{{.Still.W}}×{{.Still.H}} px, as in the image; dots: the 68 landmarks.</div></div>
+<div><table><caption>Every AU tell measures, against the landmark model's neutral face: intensity on OpenFace's 0–5 scale with its FACS letter (A = 1 trace … E = 5 maximum); pale below trace.</caption>
+<tr><th>AU</th><th>name</th><th>intensity (0–5)</th></tr>
+{{range .Still.AUs}}<tr><td>AU{{printf "%02d" .AU}}</td><td>{{.Name}}</td><td><span class="aubar{{if not .Letter}} low{{end}}" style="width:{{bar .Intensity}}px"></span> {{f2 .Intensity}}{{if .Letter}} ({{.Letter}}){{end}}</td></tr>{{end}}
+</table></div>
+</div>
+{{else}}<h2>AU intensity timeline</h2>
 {{.Plot}}
-<div class="meta">Bands: spotted expressions (orange micro, blue macro); grey: no face tracked.</div>
-<h2>Spotted expressions</h2>
+<div class="meta">Each curve is named at its end (the {{len .Curves}} strongest AUs; frames.csv has all). Bands: spotted expressions (yellow micro, blue macro); grey: no face tracked.</div>
+{{end}}<h2>{{if .Still}}Expression{{else}}Spotted expressions{{end}}</h2>
 {{if not .Views}}<p>No expression was spotted.</p>{{end}}
 {{range .Views}}<div class="event" id="event-{{.ID}}">
-<h3>#{{.ID}} · {{.Label}} ({{.Kind}}) · frames {{.Onset}}–{{.Offset}} (apex {{.Apex}}) · {{f2 .OnsetS}}–{{f2 .OffsetS}} s · confidence {{pct .Confidence}}</h3>
+<h3>#{{.ID}} · {{.Label}} ({{.Kind}}) · probability {{pct .Confidence}}{{if ne .Kind "still"}} · frames {{.Onset}}–{{.Offset}} (apex {{.Apex}}) · {{f2 .OnsetS}}–{{f2 .OffsetS}} s{{end}}</h3>
 <div class="cols">
-<div class="faces">
-{{if .OnsetImg}}<figure><img src="{{.OnsetImg}}" alt="onset face"><figcaption>onset</figcaption></figure>{{end}}
-{{if .ApexImg}}<figure><img src="{{.ApexImg}}" alt="apex face"><figcaption>apex</figcaption></figure>{{end}}
-{{if .FlowImg}}<figure><img src="{{.FlowImg}}" alt="optical flow onset to apex"><figcaption>flow onset→apex</figcaption></figure>{{end}}
-</div>
+{{if .ApexImg}}<div class="faces">
+{{if .OnsetImg}}<figure><img src="{{.OnsetImg}}" width="{{.FaceSize}}" height="{{.FaceSize}}" alt="onset face"><figcaption>onset, frame {{.Onset}}</figcaption></figure>{{end}}
+<figure><img src="{{.ApexImg}}" width="{{.FaceSize}}" height="{{.FaceSize}}" alt="apex face"><figcaption>apex, frame {{.Apex}}</figcaption></figure>
+{{if .DiffImg}}<figure><img src="{{.DiffImg}}" width="{{.FaceSize}}" height="{{.FaceSize}}" alt="apex minus onset"><figcaption>apex − onset, ×{{f0 .DiffGain}} (dark: darker at apex, light: lighter)</figcaption></figure>{{end}}
+{{if .FlowImg}}<figure><img src="{{.FlowImg}}" width="{{.FaceSize}}" height="{{.FaceSize}}" alt="optical flow onset to apex"><figcaption>flow onset→apex; full colour = {{f2 .FlowPeak}} px</figcaption></figure>
+{{if $.FlowKey}}<div class="key"><img src="{{$.FlowKey}}" width="56" height="56" alt="colour-wheel key"><span>key: the colour of a motion from the centre towards each point</span></div>{{end}}{{end}}
+</div>{{end}}
 <div>
-<table><caption>Intensity as OpenFace's 0–5 scale with its FACS letter; the explanation below uses the 0–1 FACS scale.</caption><tr><th>AU</th><th>name</th><th>side</th><th>intensity (0–5)</th></tr>
-{{range .AUs}}<tr><td>AU{{.AU}}</td><td>{{.Name}}</td><td>{{.Side}}</td><td>{{f2 .Intensity}} ({{.Letter}})</td></tr>{{end}}
+<table><caption>Intensity on OpenFace's 0–5 scale with its FACS letter (A = 1 trace … E = 5 maximum), the same numbers as frames.csv and the explanation below{{if not $.Still}}; a coloured line marks an AU drawn in the timeline{{end}}.</caption><tr><th>AU</th><th>name</th><th>side</th><th>intensity (0–5)</th></tr>
+{{range .AURows}}<tr><td>{{if .Colour}}<span class="sw" style="background:{{.Colour}}"></span>{{end}}AU{{printf "%02d" .AU.AU}}</td><td>{{.Name}}</td><td>{{.Side}}</td><td>{{f2 .Intensity}}{{if .Letter}} ({{.Letter}}){{end}}</td></tr>{{end}}
 </table>
 <table><tr><th>emotion</th><th>probability</th></tr>
 {{range .EmotionRows}}<tr><td>{{.Name}}</td><td><span class="bar" style="width:{{.Width}}px"></span> {{pct .P}}</td></tr>{{end}}

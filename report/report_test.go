@@ -7,10 +7,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +160,25 @@ func TestChromium(t *testing.T) {
 	if !strings.Contains(dom, "<svg") || !strings.Contains(dom, "polyline") {
 		t.Errorf("rendered DOM lacks the plot (%d bytes)", len(dom))
 	}
+	// A single image's page renders its face, landmarks and AU bars.
+	st := sample(t)
+	st.Still = &Still{FacePNG: grayPNG(t, 100), W: 8, H: 8, AUs: []AU{{AU: 12, Name: "Lip Corner Puller", Intensity: 2.4, Letter: "B"}}}
+	for i := 0; i < 68; i++ {
+		st.Still.Landmarks = append(st.Still.Landmarks, [2]float32{float32(i % 8), float32(i / 9)})
+	}
+	b.Reset()
+	if err := Write(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	stillPage := filepath.Join(dir, "still.html")
+	os.WriteFile(stillPage, b.Bytes(), 0o644)
+	errs, dom = consoleErrors(t, chromium, stillPage)
+	if len(errs) > 0 {
+		t.Errorf("still page: console errors:\n%s", strings.Join(errs, "\n"))
+	}
+	if strings.Count(dom, "<circle") != 68 || !strings.Contains(dom, `class="aubar"`) || strings.Contains(dom, "polyline") {
+		t.Errorf("rendered still page lacks the face's landmarks or AU bars, or has a timeline")
+	}
 	control := filepath.Join(dir, "control.html")
 	os.WriteFile(control, []byte(`<!DOCTYPE html><html><body><script>console.error("broken"); undefinedFn();</script></body></html>`), 0o644)
 	if errs, _ := consoleErrors(t, chromium, control); len(errs) == 0 {
@@ -180,4 +202,186 @@ func ExampleTimeline() {
 	}
 	fmt.Println(tl.Bins(), tl.Width, tl.AU[tl.Bins()-1])
 	// Output: 3 4 9
+}
+
+// Colour-vision-deficiency simulation (Machado, Oliveira & Fernandes 2009,
+// severity 1), applied in linear RGB, and CIE76 ΔE in CIELAB (D65).
+var cvd = map[string][3][3]float64{
+	"normal":       {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}},
+	"protanopia":   {{0.152286, 1.052583, -0.204868}, {0.114503, 0.786281, 0.099216}, {-0.003882, -0.048116, 1.051998}},
+	"deuteranopia": {{0.367322, 0.860646, -0.227968}, {0.280085, 0.672501, 0.047413}, {-0.011820, 0.042940, 0.968881}},
+	"tritanopia":   {{1.255528, -0.076749, -0.178779}, {-0.078411, 0.930809, 0.147602}, {0.004733, 0.691367, 0.303900}},
+}
+
+func labUnder(hex string, m [3][3]float64) [3]float64 {
+	var rgb [3]float64
+	for i := range rgb {
+		var v int
+		fmt.Sscanf(hex[1+2*i:3+2*i], "%02x", &v)
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			rgb[i] = c / 12.92
+		} else {
+			rgb[i] = math.Pow((c+0.055)/1.055, 2.4)
+		}
+	}
+	var l [3]float64
+	for i := range l {
+		l[i] = math.Max(0, math.Min(1, m[i][0]*rgb[0]+m[i][1]*rgb[1]+m[i][2]*rgb[2]))
+	}
+	X := (0.4124*l[0] + 0.3576*l[1] + 0.1805*l[2]) / 0.95047
+	Y := 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
+	Z := (0.0193*l[0] + 0.1192*l[1] + 0.9505*l[2]) / 1.08883
+	f := func(t float64) float64 {
+		if t > 0.008856 {
+			return math.Cbrt(t)
+		}
+		return 7.787*t + 16.0/116
+	}
+	return [3]float64{116*f(Y) - 16, 500 * (f(X) - f(Y)), 200 * (f(Y) - f(Z))}
+}
+
+// minDeltaE is the smallest colour difference between two colours of p
+// for normal vision and the three simulated deficiencies.
+func minDeltaE(p []string) (float64, string) {
+	best, why := math.Inf(1), ""
+	for name, m := range cvd {
+		for i := range p {
+			for j := i + 1; j < len(p); j++ {
+				a, b := labUnder(p[i], m), labUnder(p[j], m)
+				if d := math.Sqrt((a[0]-b[0])*(a[0]-b[0]) + (a[1]-b[1])*(a[1]-b[1]) + (a[2]-b[2])*(a[2]-b[2])); d < best {
+					best, why = d, fmt.Sprintf("%s %s vs %s", name, p[i], p[j])
+				}
+			}
+		}
+	}
+	return best, why
+}
+
+// TestPaletteDistinct: every pair of curve colours stays ΔE ≥ 20 apart
+// for normal vision and simulated protanopia, deuteranopia and
+// tritanopia, and every colour is dark enough to read on white. The
+// earlier palette (two greens, three blues) fails the same test.
+func TestPaletteDistinct(t *testing.T) {
+	if d, why := minDeltaE(palette); d < 20 {
+		t.Errorf("palette: min ΔE %.1f (%s), want ≥ 20", d, why)
+	}
+	old := []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#117733", "#332288", "#999933"}
+	if d, _ := minDeltaE(old); d >= 20 {
+		t.Errorf("the old palette passes (ΔE %.1f): the test cannot tell", d)
+	}
+	for _, c := range palette {
+		if l := labUnder(c, cvd["normal"])[0]; l > 75 {
+			t.Errorf("%s: lightness %.0f, too pale on white", c, l)
+		}
+	}
+}
+
+// TestCurveLabelsAtLineEnds: each drawn AU is named, in its colour, just
+// right of the plot's last point; names never overlap; the event's AU
+// table marks the same colour.
+func TestCurveLabelsAtLineEnds(t *testing.T) {
+	tl := NewTimeline(9, 100)
+	for i := 0; i < 200; i++ {
+		row := make([]float32, 9)
+		for k := range row {
+			row[k] = float32(k) * 0.5 * float32(i%50) / 50 // all end near 0..4
+		}
+		tl.Add(row, 0, true)
+	}
+	r := &Report{Title: "t", Status: "complete", FPS: 30, Frames: 200, AUs: []int{1, 2, 4, 5, 6, 7, 9, 10, 12}, Timeline: tl,
+		Events: []Event{{ID: 1, Onset: 10, Apex: 20, Offset: 30, Kind: "micro", Label: "x", AUs: []AU{{AU: 12, Intensity: 2, Letter: "B"}}}}}
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	curves := pickCurves(r)
+	if len(curves) != len(palette) {
+		t.Fatalf("%d curves drawn, want %d (the palette's size)", len(curves), len(palette))
+	}
+	re := regexp.MustCompile(`<text x="([0-9.]+)" y="([0-9.]+)" font-size="12" font-weight="600" fill="(#[0-9A-F]{6})" dominant-baseline="middle">AU(\d\d)</text>`)
+	ms := re.FindAllStringSubmatch(s, -1)
+	if len(ms) != len(curves) {
+		t.Fatalf("%d curve names, want %d", len(ms), len(curves))
+	}
+	var ys []float64
+	for _, m := range ms {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		y, _ := strconv.ParseFloat(m[2], 64)
+		au, _ := strconv.Atoi(m[4])
+		if x < 1000-70 {
+			t.Errorf("AU%02d named at x=%.0f, not at the line end", au, x)
+		}
+		found := false
+		for _, c := range curves {
+			if c.au == au && c.colour == m[3] {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("AU%02d named in %s, not its curve's colour", au, m[3])
+		}
+		ys = append(ys, y)
+	}
+	sort.Float64s(ys)
+	for i := 1; i < len(ys); i++ {
+		if ys[i]-ys[i-1] < 12 {
+			t.Errorf("curve names overlap: y %v", ys)
+		}
+	}
+	// AU12 is drawn (the strongest): its table row carries its colour.
+	if !regexp.MustCompile(`<span class="sw" style="background:#[0-9A-F]{6}"></span>AU12`).MatchString(s) {
+		t.Error("the event's AU12 row has no colour swatch")
+	}
+}
+
+// TestEventFaces: faces are shown at their native size, with the
+// difference image and the flow's colour-wheel key.
+func TestEventFaces(t *testing.T) {
+	r := sample(t)
+	r.Events[0].DiffPNG, r.Events[0].FaceSize, r.Events[0].DiffGain, r.Events[0].FlowPeak = grayPNG(t, 128), 8, 12, 0.7
+	r.FlowKeyPNG = grayPNG(t, 200)
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, want := range []string{`width="8" height="8" alt="onset face"`, `width="8" height="8" alt="apex minus onset"`, "apex − onset, ×12", "full colour = 0.70 px", `alt="colour-wheel key"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestStillView: a single image's report shows the face with its
+// landmarks and every AU's bar, not a timeline.
+func TestStillView(t *testing.T) {
+	st := &Still{FacePNG: grayPNG(t, 100), W: 8, H: 8, AUs: []AU{{AU: 12, Name: "Lip Corner Puller", Intensity: 2.4, Letter: "B"}, {AU: 4, Name: "Brow Lowerer", Intensity: 0.2}}}
+	for i := 0; i < 68; i++ {
+		st.Landmarks = append(st.Landmarks, [2]float32{float32(i % 8), float32(i / 9)})
+	}
+	tl := NewTimeline(1, 10)
+	tl.Add([]float32{1}, 0, true)
+	r := &Report{Title: "still", Status: "complete", Frames: 1, AUs: []int{12}, Timeline: tl, Still: st,
+		Events: []Event{{ID: 1, Kind: "still", Label: "happiness", Confidence: 0.6, Emotions: map[string]float64{"happiness": 0.6, "surprise": 0.4}}}}
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if strings.Contains(s, "AU intensity timeline") || strings.Contains(s, "time (s)") {
+		t.Error("a single image got a timeline")
+	}
+	if n := strings.Count(s, "<circle "); n != 68 {
+		t.Errorf("%d landmark dots, want 68", n)
+	}
+	for _, want := range []string{"The face", "a single image", "2.40 (B)", `class="aubar low"`, "probability 60%"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("still report lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "frames 0–0") {
+		t.Error("a still is described with frame numbers")
+	}
 }
