@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/flow"
@@ -93,6 +94,16 @@ type Options struct {
 	MaxPixels int
 	// measure replaces au.Estimator.Measure in tests (failure injection).
 	measure func(*au.Estimator, *raster.Gray, *au.Measurement) error
+	// Appearance is the pretrained appearance net (package appearance) that
+	// reads each tracked face's expression; nil when none is used, and
+	// AppearanceNote then says why (it goes into events.json's notes).
+	Appearance     *appearance.Net
+	AppearanceNote string
+	// Neutral is an image of the same person's neutral face. A still image
+	// is then measured against its landmarks (AU intensities of this
+	// person's movement) instead of the landmark model's mean shape
+	// (uncalibrated indications).
+	Neutral string
 }
 
 // auFlowHz is how often per second of video the dense-flow AU evidence is
@@ -152,11 +163,22 @@ type Event struct {
 	Kind    string    `json:"kind"` // micro or macro
 	Peak    float64   `json:"peak"` // spotting signal at the apex
 	AUs     []EventAU `json:"aus"`
-	// Emotions are the event's class probabilities: the prototype-match
-	// prior of the AUs, or a trained model's when one labels the events.
+	// AUReference is what the AUs were measured against: "neutral-frame"
+	// (this face's own neutral frame in the video), "neutral-image"
+	// (--neutral) or "mean-shape" (a still without reference: the values
+	// are uncalibrated indications, reported but not weighed).
+	AUReference string `json:"au_reference"`
+	// Appearance is what the pretrained appearance net read: mean
+	// probabilities over the apex frames (the still itself), and at the
+	// onset; absent when no net was used.
+	Appearance *cot.Appearance `json:"appearance,omitempty"`
+	// Emotions are the event's class probabilities from the event scorer,
+	// which fuses the appearance net, the AU evidence and a flow model
+	// (see scoreEvent).
 	Emotions map[string]float64 `json:"emotions"`
 	// Label is the most probable class of Emotions and Confidence its
-	// probability: the one scorer names the event everywhere.
+	// probability: the one scorer names the event everywhere, and the
+	// chain of thought concludes Label.
 	Label      string  `json:"label"`
 	Confidence float64 `json:"confidence"`
 	CoT        cot.CoT `json:"cot"`
@@ -190,6 +212,8 @@ type frameRec struct {
 	crop              []uint8 // cropSize²
 	native            []uint8 // nativeSide², once a face was found
 	ok                bool
+	probs             appearance.Probs // the appearance net's reading
+	hasProbs          bool
 }
 
 // run is the state of one analysis.
@@ -206,7 +230,10 @@ type run struct {
 	images  int
 	lost    []lostSpan
 	nLost   int
-	overlay *flow.TVL1 // onset→apex flow for event images, made at the first event
+	overlay *flow.TVL1  // onset→apex flow for event images, made at the first event
+	grey    *raster.RGB // grey frame as RGB for the appearance net, when the source has no colour
+	still   bool        // a single image (no timeline)
+	appErrs int         // appearance failures logged
 	// measureErrs counts frames whose AU measurement failed for a reason
 	// other than a lost face.
 	measureErrs int
@@ -220,7 +247,7 @@ func Run(ctx context.Context, input string, opt Options) (*Result, error) {
 	if err := CheckOutput(opt.Out, opt.Force); err != nil {
 		return nil, err
 	}
-	src, err := OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
+	src, err := OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil})
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +282,7 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	}
 	r := &run{opt: opt, log: opt.Log, fps: src.FPS()}
 	single := src.Frames() == 1 && r.fps == 0
+	r.still = single
 	if r.fps <= 0 {
 		r.fps = 30
 	}
@@ -262,6 +290,10 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	r.tl = report.NewTimeline(len(au.AUs), 1200)
 	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl,
 		FlowKeyPNG: encodePNG(flow.ColorWheelKey(112))}
+	r.appearanceNote(src)
+	if opt.Appearance != nil {
+		r.rep.ExprLabels, r.rep.ExprModel = appearance.Labels[:], r.appearanceModel()
+	}
 	start := time.Now()
 	var runErr error
 	if single {
@@ -385,6 +417,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		rec := &r.ring[idx%len(r.ring)]
 		rec.ok = ok
+		rec.hasProbs = false
 		if ok {
 			copy(rec.both, m.Intensity)
 			copy(rec.right, m.Right)
@@ -393,6 +426,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			if r.native > 0 {
 				est.Crop(g, r.native, rec.native)
 			}
+			rec.probs, rec.hasProbs = r.readAppearance(src, g, &m.Landmarks)
 			r.res.Tracked++
 		} else {
 			copy(rec.both, zero)
@@ -404,7 +438,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		if est != nil {
 			conf = m.Confidence
 		}
-		r.writeRow(idx, ok, &m, g, conf)
+		r.writeRow(idx, ok, &m, g, conf, rec.probsOrNil())
 		sig := float32(0)
 		if ok {
 			sig = m.Expression
@@ -412,6 +446,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		} else {
 			r.tl.Add(zero, 0, false)
 		}
+		r.tl.AddExpression(rec.probsSlice())
 		r.res.Frames = idx + 1
 		for _, iv := range sp.Push(idx, float64(sig), ok) {
 			r.event(ctx, iv, idx)
@@ -479,7 +514,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	e := Event{
 		ID: len(r.res.Events) + 1, Onset: iv.Onset + 1, Apex: iv.Apex + 1, Offset: iv.Offset + 1,
 		OnsetS: round3(float64(iv.Onset) / r.fps), ApexS: round3(float64(iv.Apex) / r.fps), OffsetS: round3(float64(iv.Offset) / r.fps),
-		Kind: iv.Kind, Peak: round3(iv.Peak), AUs: aus, Emotions: emotionScores(aus),
+		Kind: iv.Kind, Peak: round3(iv.Peak), AUs: aus, AUReference: r.auReference(),
 	}
 	ro, ra := &r.ring[on%len(r.ring)], &r.ring[apex%len(r.ring)]
 	var images []image.Image
@@ -492,17 +527,17 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 			r.images++
 		}
 	}
+	apexP, onsetP := r.eventAppearance(on, apex, off, iv.Kind == "still")
+	e.Appearance = appearanceOf(r.appearanceModel(), apexP, onsetP)
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
-	c, probs, err := r.reason(ctx, ev, images)
-	e.Reasoner = r.opt.Name
+	in := scoreInput{ev: ev, measured: e.AUReference != auMeanShape, app: apexP}
+	s, c, who, why, err := r.decide(ctx, in, images, e.Appearance)
+	e.Reasoner, e.ReasonerError = who, why
 	if err != nil {
-		r.log.Warn("reasoner failed; built-in used", "event", e.ID, "err", err)
-		e.Reasoner, e.ReasonerError = "builtin", err.Error()
-		c, probs, err = BuiltinReasoner{}.ReasonScores(ctx, ev, nil)
-	}
-	if err == nil {
-		e.Emotions = probs
-		e.Label, e.Confidence = publish(probs, &c)
+		r.log.Warn("event not labelled", "event", e.ID, "err", err)
+	} else {
+		e.Emotions = s.rounded()
+		e.Label, e.Confidence = s.label, round3(s.conf)
 		e.CoT = c
 	}
 	r.res.Events = append(r.res.Events, e)

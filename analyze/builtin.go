@@ -23,12 +23,11 @@ import (
 //go:embed builtin_model.safetensors
 var builtinModel []byte
 
-// NewBuiltinModelReasoner returns the embedded model fused with the
-// Exp-CoT prior.
+// NewBuiltinModelReasoner returns the embedded model.
 func NewBuiltinModelReasoner() (*ModelReasoner, error) {
 	m, err := merclip.DecodeModel(builtinModel, "builtin model")
 	if err != nil {
 		return nil, err
 	}
-	return &ModelReasoner{Model: m, Prior: true}, nil
+	return &ModelReasoner{Model: m}, nil
 }

@@ -12,24 +12,21 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
-// ScoringReasoner is a Reasoner that also gives a probability per class;
-// events.json then reports those instead of the prototype-match prior.
-type ScoringReasoner interface {
-	Reasoner
-	ReasonScores(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, map[string]float64, error)
+// FlowScorer gives class probabilities for an event from its onset and
+// apex faces (a MER-CLIP flow model). tell analyze's event scorer fuses
+// them with the appearance and AU evidence (see scoreEvent).
+type FlowScorer interface {
+	FlowScores(ctx context.Context, images []image.Image) (classes []string, probs map[string]float64, err error)
 }
 
-// ModelReasoner labels an event with a trained MER-CLIP model (tell train)
-// from its onset and apex faces, then writes the chain of thought with the
-// Exp-CoT engine conditioned on that label (ExpLLM's label-first order).
-// When the AU evidence cannot support the model's label, the CoT keeps the
-// evidence-only reading and its Verification is flagged.
+// ModelReasoner brings a trained MER-CLIP flow model (tell train) into the
+// event scorer: its probabilities over its classes, from the onset and
+// apex faces, are one of the experts fused there, and its classes are the
+// label set. The chain of thought is the Exp-CoT engine's for the fused
+// label (ExpLLM's label-first order).
 type ModelReasoner struct {
 	Model *merclip.Model
 	Seed  uint64
-	// Prior fuses the model's probabilities with the Exp-CoT prior (the
-	// AUs' prototype match) by product, for classes the prior knows.
-	Prior bool
 }
 
 // NewModelReasoner loads RUN/model.safetensors.
@@ -44,63 +41,42 @@ func NewModelReasoner(path string) (*ModelReasoner, error) {
 	return &ModelReasoner{Model: m}, nil
 }
 
-// Reason implements Reasoner.
+// Reason implements Reasoner for a caller that has no appearance net: the
+// model's probabilities fused with the AU evidence, explained by the
+// Exp-CoT engine.
 func (r *ModelReasoner) Reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, error) {
-	c, _, err := r.ReasonScores(ctx, ev, images)
-	return c, err
+	classes, probs, err := r.FlowScores(ctx, images)
+	if err != nil {
+		return cot.CoT{}, err
+	}
+	s, err := scoreEvent(scoreInput{ev: ev, measured: true, flow: probs, classes: classes})
+	if err != nil {
+		return cot.CoT{}, err
+	}
+	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: r.Seed, Classes: classes}, Basis: s.basis, AUAlone: s.auAlone})
 }
 
-// ReasonScores implements ScoringReasoner.
-func (r *ModelReasoner) ReasonScores(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, map[string]float64, error) {
+// FlowScores implements FlowScorer: softmax of the model's class scores.
+func (r *ModelReasoner) FlowScores(ctx context.Context, images []image.Image) ([]string, map[string]float64, error) {
 	if len(images) < 2 || images[0] == nil || images[1] == nil {
-		return cot.CoT{}, nil, errors.New("model reasoner: needs the onset and apex faces")
+		return nil, nil, errors.New("model reasoner: needs the onset and apex faces")
 	}
 	x, err := r.Model.InputFromFrames(ctx, raster.FromImage(images[0]), raster.FromImage(images[1]))
 	if err != nil {
-		return cot.CoT{}, nil, fmt.Errorf("model reasoner: %w", err)
+		return nil, nil, fmt.Errorf("model reasoner: %w", err)
 	}
 	scores := r.Model.Predict([][]float32{x})[0]
-	// Softmax over the class scores.
-	var mx float64 = math.Inf(-1)
+	mx := math.Inf(-1)
 	for _, s := range scores {
 		mx = math.Max(mx, float64(s))
 	}
 	probs := map[string]float64{}
 	var z float64
-	best := 0
-	for i, s := range scores {
+	for _, s := range scores {
 		z += math.Exp(float64(s) - mx)
-		if s > scores[best] {
-			best = i
-		}
 	}
 	for i, s := range scores {
-		probs[r.Model.Classes[i]] = round3(math.Exp(float64(s)-mx) / z)
+		probs[r.Model.Classes[i]] = math.Exp(float64(s)-mx) / z
 	}
-	if r.Prior {
-		prior := priorScores(ev)
-		var z float64
-		for k, p := range probs {
-			if q, ok := prior[k]; ok {
-				probs[k] = p * q
-			}
-			z += probs[k]
-		}
-		for k := range probs {
-			probs[k] = round3(probs[k] / z)
-		}
-		for i, c := range r.Model.Classes {
-			if probs[c] > probs[r.Model.Classes[best]] {
-				best = i
-			}
-		}
-	}
-	label := r.Model.Classes[best]
-	c, err := cot.Generate(ev, label, cot.Options{Seed: r.Seed, Classes: r.Model.Classes, Probabilities: probs})
-	if err != nil {
-		return cot.CoT{}, nil, err
-	}
-	c.Conclusion.Label = label
-	c.Conclusion.Confidence = probs[label]
-	return c, probs, nil
+	return r.Model.Classes, probs, nil
 }

@@ -33,7 +33,11 @@ func TestModelReasoner(t *testing.T) {
 		ap.Pix[i] = uint8((i + 3) * 7 % 251)
 	}
 	ev := []cot.Evidence{{AU: 6, Intensity: 0.6}, {AU: 12, Intensity: 0.7}}
-	c, probs, err := r.ReasonScores(context.Background(), ev, []image.Image{on, ap})
+	cl, probs, err := r.FlowScores(context.Background(), []image.Image{on, ap})
+	if err != nil || len(cl) != 3 {
+		t.Fatal(cl, err)
+	}
+	c, err := r.Reason(context.Background(), ev, []image.Image{on, ap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +48,10 @@ func TestModelReasoner(t *testing.T) {
 	if math.Abs(sum-1) > 0.01 {
 		t.Errorf("probabilities sum to %v: %v", sum, probs)
 	}
-	if probs[c.Conclusion.Label] == 0 || c.Text == "" {
+	if _, ok := probs[c.Conclusion.Label]; !ok || c.Text == "" || !c.Verification.ReadBack {
 		t.Errorf("label %q (p %v), text %q", c.Conclusion.Label, probs[c.Conclusion.Label], c.Text)
 	}
-	if _, _, err := r.ReasonScores(context.Background(), ev, nil); err == nil {
+	if _, err := r.Reason(context.Background(), ev, nil); err == nil {
 		t.Error("no images: want an error")
 	}
 }

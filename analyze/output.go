@@ -17,10 +17,15 @@ import (
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 	"github.com/tell-project/tell/spot"
+	"github.com/tell-project/tell/video"
 )
 
-// single measures one image against the canonical neutral shape and
-// reports it as one event covering the frame.
+// single measures one image and reports it as one event covering the
+// frame. Its AUs are measured against the --neutral image of the same
+// person when there is one, else against the landmark model's mean shape:
+// then they are uncalibrated indications (how this face differs from an
+// average face, identity included), reported but not weighed when an
+// appearance net reads the expression.
 func (r *run) single(ctx context.Context, src Source) error {
 	g, err := src.Next(ctx)
 	if err != nil {
@@ -37,29 +42,63 @@ func (r *run) single(ctx context.Context, src Source) error {
 	var m au.Measurement
 	n := len(au.AUs)
 	if !ok {
-		r.writeRow(0, false, &m, g, 0)
+		r.writeRow(0, false, &m, g, 0, nil)
 		r.tl.Add(make([]float32, n), 0, false)
 		return fmt.Errorf("%w in the image", ErrNoFace)
 	}
-	ns, has := r.opt.Landmarker.(NeutralShaper)
-	if !has {
-		return fmt.Errorf("analyze: the landmarker has no neutral shape to measure a single image against")
+	ref, err := r.neutralReference()
+	if err != nil {
+		return err
 	}
-	if err := au.MeasureShape(lm, ns.NeutralShape(), &m); err != nil {
+	if err := au.MeasureShape(lm, ref, &m); err != nil {
 		return err
 	}
 	r.res.Tracked = 1
-	r.writeRow(0, true, &m, g, conf)
+	rec := frameRec{both: m.Intensity, right: m.Right, left: m.Left}
+	rec.probs, rec.hasProbs = r.readAppearance(src, g, &lm)
+	r.writeRow(0, true, &m, g, conf, rec.probsOrNil())
 	r.rep.Still = stillView(g, lm, &m)
 	r.tl.Add(m.Intensity, m.Expression, true)
-	r.ring = []frameRec{{both: m.Intensity, right: m.Right, left: m.Left, ok: false}}
-	r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's neutral mean shape, not the person's own neutral face")
+	r.tl.AddExpression(rec.probsSlice())
+	r.ring = []frameRec{rec}
+	switch {
+	case r.opt.Neutral != "":
+		r.res.Notes = append(r.res.Notes, "single image: AUs measured against the neutral face in "+r.opt.Neutral+" (taken to be the same person)")
+	case r.opt.Appearance != nil:
+		r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's mean shape are uncalibrated indications (this face's differences from an average face, identity included), not measurements: reported, not weighed in the label; give --neutral IMAGE of the same person for real AU intensities")
+	default:
+		r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's mean shape are uncalibrated indications (this face's differences from an average face, identity included), not measurements, and without an appearance model the label rests on them alone, a weak basis; give --neutral IMAGE of the same person, and install the appearance models")
+	}
 	r.event(ctx, spot.Interval{Kind: "still"}, 0)
 	if len(r.res.Events) > 0 {
 		r.res.Events[0].Kind = "still"
 		r.rep.Events[0].Kind = "still"
 	}
 	return nil
+}
+
+// neutralReference is the shape a still is measured against: the landmarks
+// of the --neutral image, else the landmark model's mean shape.
+func (r *run) neutralReference() ([68][2]float32, error) {
+	if r.opt.Neutral == "" {
+		ns, has := r.opt.Landmarker.(NeutralShaper)
+		if !has {
+			return [68][2]float32{}, fmt.Errorf("analyze: the landmarker has no neutral shape to measure a single image against; give --neutral")
+		}
+		return ns.NeutralShape(), nil
+	}
+	g, err := video.ReadGray(r.opt.Neutral, r.opt.MaxPixels)
+	if err != nil {
+		return [68][2]float32{}, fmt.Errorf("--neutral: %w", err)
+	}
+	lm, ok, err := r.opt.Landmarker.Landmarks(g)
+	if err != nil {
+		return lm, fmt.Errorf("--neutral %s: face detection: %w", r.opt.Neutral, err)
+	}
+	if !ok {
+		return lm, fmt.Errorf("--neutral %s: %w", r.opt.Neutral, ErrNoFace)
+	}
+	return lm, nil
 }
 
 // eventFaces are the images of one event for the reasoners: onset and

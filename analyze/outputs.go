@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/face"
@@ -92,13 +93,20 @@ type outputs struct {
 	csv        *frames.Writer
 	row        frames.Row
 	shape      face.Shape
+	nApp       int // expression columns at the start of Extra
 }
 
-// extraColumns are tell's frames.csv columns after OpenFace's: per AU, the
-// intensity measured from dense optical flow in its regions (0–5) and the
-// mean optical strain there; empty where the flow was not computed.
-func extraColumns() []string {
+// extraColumns are tell's frames.csv columns after OpenFace's: with an
+// appearance net, its seven expression probabilities named as py-feat names
+// them (anger, disgust, fear, happiness, sadness, surprise, neutral; empty
+// without a face); then per AU, the intensity measured from dense optical
+// flow in its regions (0–5) and the mean optical strain there; empty where
+// the flow was not computed.
+func extraColumns(withAppearance bool) []string {
 	var c []string
+	if withAppearance {
+		c = append(c, appearance.Labels[:]...)
+	}
 	for _, a := range au.AUs {
 		c = append(c, frames.AUName(a)+"_flow", frames.AUName(a)+"_strain")
 	}
@@ -129,21 +137,26 @@ func (r *run) openOutputs() error {
 		return fmt.Errorf("output: %w", err)
 	}
 	o := &outputs{final: final, tmp: tmp, csvFile: f}
-	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs, Extra: extraColumns()})
+	extra := extraColumns(r.opt.Appearance != nil)
+	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs, Extra: extra})
 	if err != nil {
 		f.Close()
 		os.RemoveAll(tmp)
 		return fmt.Errorf("frames.csv: %w", err)
 	}
-	o.row.Extra = make([]float64, len(extraColumns()))
+	o.row.Extra = make([]float64, len(extra))
+	if r.opt.Appearance != nil {
+		o.nApp = len(appearance.Labels)
+	}
 	r.out = o
 	return nil
 }
 
 // writeRow appends frame idx of frame g to frames.csv. A frame without a
 // face has success 0 and zeros, as OpenFace writes it; conf is the
-// detector's or tracker's confidence.
-func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32) {
+// detector's or tracker's confidence; probs the appearance net's reading
+// (nil: none).
+func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32, probs *appearance.Probs) {
 	o := r.out
 	row := &o.row
 	row.Frame, row.Timestamp, row.Success = idx+1, float64(idx)/r.fps, ok
@@ -161,10 +174,15 @@ func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf
 		if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
 			row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
 		}
+		if probs != nil && o.nApp > 0 {
+			for i, p := range probs {
+				row.Extra[i] = math.Round(float64(p)*1e4) / 1e4
+			}
+		}
 		if m.FlowAge >= 0 && len(m.FlowIntensity) == len(au.AUs) {
 			for i := range au.AUs {
-				row.Extra[2*i] = round3(float64(m.FlowIntensity[i]))
-				row.Extra[2*i+1] = float64(m.Strain[i])
+				row.Extra[o.nApp+2*i] = round3(float64(m.FlowIntensity[i]))
+				row.Extra[o.nApp+2*i+1] = float64(m.Strain[i])
 			}
 		}
 	}

@@ -20,98 +20,78 @@ type Reasoner interface {
 	Reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, error)
 }
 
-// BuiltinReasoner reasons with the Exp-CoT engine over the evidence alone:
-// the emotion probabilities are the AUs' prototype match (priorScores), the
-// label their most probable emotion, and the chain of thought is written
-// for that label (cot.Generate: flagged when the evidence cannot reach it).
+// BuiltinReasoner writes the chain of thought with the Exp-CoT engine for
+// the label the event scorer chose (cot.Conclude): what the appearance net
+// saw, which AUs support or contradict the label, and a Conclusion that is
+// the label.
 type BuiltinReasoner struct {
 	Seed uint64 // phrasing seed
 }
 
-// Reason implements Reasoner.
-func (b BuiltinReasoner) Reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, error) {
-	c, _, err := b.ReasonScores(ctx, ev, images)
-	return c, err
+// Reason implements Reasoner for callers that have only the AU evidence:
+// the event scorer decides on it alone (measured AUs) and the chain of
+// thought is written for that label.
+func (b BuiltinReasoner) Reason(_ context.Context, ev []cot.Evidence, _ []image.Image) (cot.CoT, error) {
+	s, err := scoreEvent(scoreInput{ev: ev, measured: true})
+	if err != nil {
+		return cot.CoT{}, err
+	}
+	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: b.Seed}, Basis: s.basis, AUAlone: s.auAlone})
 }
 
-// ReasonScores implements ScoringReasoner.
-func (b BuiltinReasoner) ReasonScores(_ context.Context, ev []cot.Evidence, _ []image.Image) (cot.CoT, map[string]float64, error) {
-	probs := priorScores(ev)
-	if flat(probs) {
-		// No prototype matches better than another (nothing moved, or
-		// only actions no prototype holds, such as AU25 alone): the
-		// engine's reading (neutral, others) takes its own confidence and
-		// the prototypes share the rest.
-		c, err := cot.Explain(ev, cot.Options{Seed: b.Seed})
+// decide names one event: the event scorer fuses the evidence (the
+// appearance net's probabilities, the AUs, and the flow model's when the
+// reasoner is one) into the probabilities the event publishes, its label
+// (their argmax) and confidence (that probability); the reasoner then
+// explains that label. A reasoner that concludes otherwise (a vision LLM's
+// own reading) is replaced by the built-in chain of thought for the label,
+// its answer recorded in the verification, so that the Conclusion is
+// always the label. who is what labelled and explained the event: the
+// run's reasoner, or "builtin" when that one could not, why saying why.
+func (r *run) decide(ctx context.Context, in scoreInput, images []image.Image, app *cot.Appearance) (s scored, c cot.CoT, who, why string, err error) {
+	who = r.opt.Name
+	if fs, ok := r.opt.Reasoner.(FlowScorer); ok {
+		classes, probs, err := fs.FlowScores(ctx, images)
 		if err != nil {
-			return c, nil, err
-		}
-		if l := c.Conclusion.Label; l != "" && probs[l] == 0 {
-			rest := (1 - c.Conclusion.Confidence) / float64(len(probs))
-			for k := range probs {
-				probs[k] = round3(rest)
-			}
-			probs[l] = round3(c.Conclusion.Confidence)
-		}
-		return c, probs, nil
-	}
-	label, _ := argmax(probs)
-	c, err := cot.Generate(ev, label, cot.Options{Seed: b.Seed, Probabilities: probs})
-	return c, probs, err
-}
-
-// flat reports probabilities that do not single out a class.
-func flat(probs map[string]float64) bool {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range probs {
-		lo, hi = math.Min(lo, p), math.Max(hi, p)
-	}
-	return hi-lo < 1e-3
-}
-
-// reason asks the run's reasoner about one event: its chain of thought and
-// the emotion probabilities the event publishes (the prototype match when
-// the reasoner gives none).
-func (r *run) reason(ctx context.Context, ev []cot.Evidence, images []image.Image) (cot.CoT, map[string]float64, error) {
-	if sr, ok := r.opt.Reasoner.(ScoringReasoner); ok {
-		return sr.ReasonScores(ctx, ev, images)
-	}
-	c, err := r.opt.Reasoner.Reason(ctx, ev, images)
-	return c, priorScores(ev), err
-}
-
-// publish is the one rule that names an event: its label is the most
-// probable emotion of the probabilities it publishes, and its confidence
-// that probability. When the reasoner's chain of thought concludes
-// otherwise (a vision LLM's own reading, or evidence that cannot reach the
-// label), the conclusion is kept as the reasoner wrote it and the
-// disagreement is recorded in its verification.
-func publish(probs map[string]float64, c *cot.CoT) (string, float64) {
-	label, p := argmax(probs)
-	if got := c.Conclusion.Label; got != "" && label != "" && cot.CanonicalLabel(got) != cot.CanonicalLabel(label) {
-		if c.Verification == nil {
-			c.Verification = &cot.Verification{ReadLabel: got}
-		}
-		c.Verification.Flagged = true
-		c.Verification.Feedback = append(c.Verification.Feedback,
-			fmt.Sprintf("the chain of thought concludes %s; the event's label is %s, the most probable emotion (%.0f%%)", got, label, 100*p))
-	}
-	return label, p
-}
-
-// argmax is the most probable class (ties: the first in name order) and its
-// probability.
-func argmax(probs map[string]float64) (string, float64) {
-	best, p := "", -1.0
-	for k, v := range probs {
-		if v > p || v == p && k < best {
-			best, p = k, v
+			r.log.Warn("flow model not used for this event", "err", err)
+			who, why = "builtin", "flow model: "+err.Error()
+		} else {
+			in.flow, in.classes = probs, classes
 		}
 	}
-	if best == "" {
-		return "", 0
+	s, err = scoreEvent(in)
+	if err != nil {
+		return s, cot.CoT{}, who, why, err
 	}
-	return best, p
+	var seed uint64
+	if b, ok := r.opt.Reasoner.(BuiltinReasoner); ok {
+		seed = b.Seed
+	}
+	co := cot.ConcludeOptions{Options: cot.Options{Seed: seed, Classes: in.classes}, Appearance: app, Uncalibrated: !in.measured, Basis: s.basis, AUAlone: s.auAlone}
+	switch r.opt.Reasoner.(type) {
+	case BuiltinReasoner, *ModelReasoner:
+		c, err = cot.Conclude(in.ev, s.label, s.conf, co)
+		return s, c, who, why, err
+	}
+	c, err = r.opt.Reasoner.Reason(ctx, in.ev, images)
+	if err == nil && cot.CanonicalLabel(c.Conclusion.Label) == s.label {
+		c.Conclusion.Label, c.Conclusion.Confidence = s.label, round2(s.conf)
+		if c.Appearance == nil {
+			c.Appearance = app
+		}
+		return s, c, who, why, nil
+	}
+	why = fmt.Sprintf("the %s reasoner failed: %v", r.opt.Name, err)
+	if err == nil {
+		why = fmt.Sprintf("the %s reasoner concluded %q", r.opt.Name, c.Conclusion.Label)
+	}
+	c, err = cot.Conclude(in.ev, s.label, s.conf, co)
+	if err != nil {
+		return s, c, "builtin", why, err
+	}
+	c.Verification.Feedback = append(c.Verification.Feedback,
+		fmt.Sprintf("%s; the event's label is %s (%.0f%%) from the event scorer, so the built-in chain of thought for it is given", why, s.label, 100*s.conf))
+	return s, c, "builtin", why, nil
 }
 
 // EventAU is one AU of an event.
@@ -191,61 +171,6 @@ func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
 			AU: a.AU, Side: a.Side, Intensity: math.Min(cot.MaxIntensity, a.Intensity),
 			Onset: onset, Apex: apex, Offset: offset,
 		})
-	}
-	return out
-}
-
-// emotionScores rates each basic emotion by how well its EMFACS prototype
-// matches the event's AUs (intensity-weighted overlap, lateral AUs by side)
-// and normalises with a softmax: a prior over emotions, reported next to
-// the reasoner's conclusion.
-func emotionScores(aus []EventAU) map[string]float64 {
-	return priorScores(evidence(aus, 0, 0, 0))
-}
-
-// priorScores is emotionScores on cot evidence. It works on intensities
-// as fractions of the scale's top (0–1).
-func priorScores(ev []cot.Evidence) map[string]float64 {
-	got := map[int]cot.Evidence{}
-	var total float64
-	for _, a := range ev {
-		a.Intensity /= cot.MaxIntensity
-		got[a.AU] = a
-		total += a.Intensity
-	}
-	out := map[string]float64{}
-	var z float64
-	for _, p := range facs.Prototypes() {
-		var hit, need float64
-		inProto := map[int]bool{}
-		for _, pa := range p.Code.AUs() {
-			inProto[pa.Number] = true
-			need++
-			a, ok := got[pa.Number]
-			if !ok {
-				continue
-			}
-			v := a.Intensity
-			if pa.Side != facs.Both && a.Side == "" {
-				v *= 0.5 // a one-sided prototype AU seen on both sides
-			}
-			hit += math.Min(1, v/0.3)
-		}
-		var extra float64
-		for n, a := range got {
-			if !inProto[n] {
-				extra += a.Intensity
-			}
-		}
-		s := hit / need
-		if total > 0 {
-			s *= 1 - 0.5*extra/total
-		}
-		out[p.Emotion] = math.Exp(6 * s)
-		z += out[p.Emotion]
-	}
-	for k, v := range out {
-		out[k] = round3(v / z)
 	}
 	return out
 }

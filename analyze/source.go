@@ -35,13 +35,15 @@ func OpenSource(ctx context.Context, path string, opt video.Options) (Source, er
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", path, err)
 	}
-	return &videoSource{src: src, still: !st.IsDir() && video.IsImageFile(path)}, nil
+	return &videoSource{src: src, still: !st.IsDir() && video.IsImageFile(path), color: opt.Color}, nil
 }
 
 // videoSource adapts a video.Source.
 type videoSource struct {
 	src   video.Source
 	still bool
+	color bool
+	rgb   *raster.RGB // colour of the last frame (opened with Color)
 }
 
 func (v *videoSource) Next(ctx context.Context) (*raster.Gray, error) {
@@ -49,8 +51,15 @@ func (v *videoSource) Next(ctx context.Context) (*raster.Gray, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.rgb = f.RGB
 	return f.Gray, nil
 }
+
+// RGB implements ColorSource.
+func (v *videoSource) RGB() *raster.RGB { return v.rgb }
+
+// HasColor implements ColorSource.
+func (v *videoSource) HasColor() bool { return v.color }
 
 func (v *videoSource) FPS() float64 {
 	if v.still {

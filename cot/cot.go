@@ -48,6 +48,9 @@ type Observation struct {
 	// Movement is the plain description of the action ("pulling the right
 	// corner of the lips").
 	Movement string `json:"movement,omitempty"`
+	// Indication: the value is not a measurement of this person's movement
+	// (a still image against an average face shape, no neutral reference).
+	Indication bool `json:"indication,omitempty"`
 }
 
 // Interpretation is the Overall Emotional Interpretation.
@@ -75,17 +78,28 @@ type CoT struct {
 	Interpretation Interpretation `json:"interpretation"`
 	Conclusion     Conclusion     `json:"conclusion"`
 	Text           string         `json:"text"`
+	// Appearance is what a pretrained appearance model saw, when one was
+	// part of the decision (Conclude).
+	Appearance *Appearance `json:"appearance,omitempty"`
 	// Verification records the Des2Exp check and any feedback rounds.
 	Verification *Verification `json:"verification,omitempty"`
 }
 
-// Verification is the outcome of reading the label back from the text and,
-// given a true label, of the feedback-reflection loop.
+// Verification records two checks of the text, neither of which verifies
+// the emotion itself: whether the label can be read back from the text
+// alone (Des2Exp; a consistency check of the writing) and, when a true
+// label was given (instruction data from annotated datasets), whether the
+// text's label agrees with it after the feedback-reflection loop.
 type Verification struct {
-	ReadLabel string   `json:"read_label"` // label Des2Exp read from the text alone
-	TrueLabel string   `json:"true_label,omitempty"`
-	Verified  bool     `json:"verified"`
-	Attempts  int      `json:"attempts"`
-	Feedback  []string `json:"feedback,omitempty"` // memory of failed attempts, why each failed
-	Flagged   bool     `json:"flagged"`            // true when no attempt matched the true label
+	ReadLabel string `json:"read_label"` // label Des2Exp read from the text alone
+	// ReadBack: ReadLabel equals the Conclusion's label.
+	ReadBack  bool   `json:"read_back"`
+	TrueLabel string `json:"true_label,omitempty"`
+	// MatchesTrueLabel: given TrueLabel, the text's label agrees with it.
+	MatchesTrueLabel bool     `json:"matches_true_label,omitempty"`
+	Attempts         int      `json:"attempts"`
+	Feedback         []string `json:"feedback,omitempty"` // memory of failed attempts, why each failed
+	// Flagged: the text does not read back as its label, or no attempt
+	// matched the true label.
+	Flagged bool `json:"flagged"`
 }

@@ -241,11 +241,11 @@ func TestThreeClassMode(t *testing.T) {
 
 func TestLabelSynonyms(t *testing.T) {
 	c, _ := Generate(EvidenceFromCode(facs.MustParse("6+12")), "Happy", Options{Classes: []string{"Happy", "Sad", "Surprised"}})
-	if c.Conclusion.Label != facs.Happiness || !c.Verification.Verified {
+	if c.Conclusion.Label != facs.Happiness || !c.Verification.ReadBack || !c.Verification.MatchesTrueLabel {
 		t.Errorf("Happy: %s %+v", c.Conclusion.Label, c.Verification)
 	}
 	c, _ = Generate(EvidenceFromCode(facs.MustParse("4+7")), "ne", Options{Classes: []string{"po", "ne", "sur"}})
-	if c.Conclusion.Label != "negative" || !c.Verification.Verified {
+	if c.Conclusion.Label != "negative" || !c.Verification.ReadBack {
 		t.Errorf("ne: %s %+v", c.Conclusion.Label, c.Verification)
 	}
 }
@@ -373,19 +373,19 @@ func TestFeedbackLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := c.Verification; !v.Verified || v.Flagged || v.Attempts != 1 || len(v.Feedback) != 0 {
+	if v := c.Verification; !v.MatchesTrueLabel || !v.ReadBack || v.Flagged || v.Attempts != 1 || len(v.Feedback) != 0 {
 		t.Errorf("disgust: %+v", v)
 	}
 	// 4+7 supports anger too: the loop re-weighs and succeeds, recording why.
 	c, _ = Generate(ev, "anger", Options{})
-	if v := c.Verification; !v.Verified || v.Flagged || v.Attempts < 2 || len(v.Feedback) == 0 || c.Conclusion.Label != facs.Anger {
+	if v := c.Verification; !v.MatchesTrueLabel || v.Flagged || v.Attempts < 2 || len(v.Feedback) == 0 || c.Conclusion.Label != facs.Anger {
 		t.Errorf("anger: label %s, %+v", c.Conclusion.Label, v)
 	}
 	checkShape(t, c)
 	// Nothing in 4+7 supports happiness: flagged, never relabelled.
 	c, _ = Generate(ev, "happiness", Options{MaxTries: 5})
 	v := c.Verification
-	if v.Verified || !v.Flagged || c.Conclusion.Label != facs.Disgust || len(v.Feedback) == 0 || v.TrueLabel != "happiness" {
+	if v.MatchesTrueLabel || !v.ReadBack || !v.Flagged || c.Conclusion.Label != facs.Disgust || len(v.Feedback) == 0 || v.TrueLabel != "happiness" {
 		t.Errorf("happiness: label %s, %+v", c.Conclusion.Label, v)
 	}
 	if !strings.Contains(strings.Join(v.Feedback, " "), "no observed configuration of happiness") {
@@ -398,12 +398,12 @@ func TestFeedbackLoop(t *testing.T) {
 	}
 	// Three-class label: disgust satisfies negative.
 	c, _ = Generate(ev, "negative", Options{})
-	if !c.Verification.Verified {
+	if !c.Verification.MatchesTrueLabel {
 		t.Errorf("negative: %+v", c.Verification)
 	}
 	// Others: an ambiguous fragment can be read as no emotion.
 	c, _ = Generate(EvidenceFromCode(facs.MustParse("4")), "others", Options{})
-	if !c.Verification.Verified || c.Conclusion.Label != facs.Others {
+	if !c.Verification.MatchesTrueLabel || c.Conclusion.Label != facs.Others {
 		t.Errorf("others for AU4: %s %+v", c.Conclusion.Label, c.Verification)
 	}
 }

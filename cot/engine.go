@@ -58,15 +58,15 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 			// The writer and the reader disagree: a defect in the text,
 			// not in the evidence; retrying would write the same text.
 			memory = append(memory, fmt.Sprintf("attempt %d: the text reads as %q but the structured label is %q", k, read, c.Conclusion.Label))
-			first.Verification = &Verification{ReadLabel: firstRead, TrueLabel: trueLabel, Attempts: k, Feedback: memory, Flagged: true}
+			first.Verification = &Verification{ReadLabel: firstRead, ReadBack: firstRead == first.Conclusion.Label, TrueLabel: trueLabel, Attempts: k, Feedback: memory, Flagged: true}
 			return first, nil
 		}
 		if trueLabel == "" {
-			c.Verification = &Verification{ReadLabel: read, Verified: true, Attempts: 1}
+			c.Verification = &Verification{ReadLabel: read, ReadBack: true, Attempts: 1}
 			return c, nil
 		}
 		if labelMatches(read, trueLabel, o) {
-			c.Verification = &Verification{ReadLabel: read, TrueLabel: trueLabel, Verified: true, Attempts: k, Feedback: memory}
+			c.Verification = &Verification{ReadLabel: read, ReadBack: true, TrueLabel: trueLabel, MatchesTrueLabel: true, Attempts: k, Feedback: memory}
 			return c, nil
 		}
 		why, ok := reflect(d, units, trueLabel, boost, k, o)
@@ -75,7 +75,7 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 			break
 		}
 	}
-	first.Verification = &Verification{ReadLabel: firstRead, TrueLabel: trueLabel, Attempts: len(memory), Feedback: memory, Flagged: true}
+	first.Verification = &Verification{ReadLabel: firstRead, ReadBack: firstRead == first.Conclusion.Label, TrueLabel: trueLabel, Attempts: len(memory), Feedback: memory, Flagged: true}
 	return first, nil
 }
 

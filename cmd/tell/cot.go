@@ -103,7 +103,7 @@ func runCot(ctx context.Context, env *environment, args []string) error {
 	} else {
 		fmt.Fprintln(env.stdout, c.Text)
 	}
-	if v := c.Verification; v != nil && v.Verified && v.Attempts > 1 {
+	if v := c.Verification; v != nil && v.MatchesTrueLabel && v.Attempts > 1 {
 		fmt.Fprintf(env.stderr, "tell cot: %q reached after %d attempts of feedback reflection: %s\n",
 			v.TrueLabel, v.Attempts, strings.Join(v.Feedback, "; "))
 	}

@@ -4,15 +4,30 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/models"
 )
 
 func evalCommand() command {
 	return command{
 		name:    "eval",
-		summary: "score a trained model on a manifest (metrics.json, predictions.csv)",
+		summary: "score a trained or pretrained model on a manifest (metrics.json, predictions.csv)",
 		usage: `usage: tell eval --model RUN/model.safetensors --manifest M --out RUN2
+       tell eval --model faceapi|human --manifest images.csv --out RUN2
+
+With --model faceapi or human, a pretrained appearance model (installed by
+scripts/install-models.sh) scores a still-image manifest zero-shot: each
+row's image is the face crop, given whole as the TensorFlow.js peer gives it
+(--face auto frames the face from its landmarks instead); the classes are
+the manifest's labels (the model's seven restricted to them, or for
+negative/positive/surprise the sums of its classes in each; neutral then
+drops out); rows with a label the model has no class for are left out and
+listed in errors.txt.
 
 Prepares the manifest's rows as the model's input (flow or image), predicts
 every row and writes RUN2/metrics.json (one fold holding every subject, with
@@ -21,7 +36,11 @@ subject, label, predicted, one score column per class) and RUN2/errors.txt for
 rows left out. Labels the model does not know are reported and left out.
 
 Flags:
-  --model PATH     a model.safetensors written by tell train
+  --model PATH     a model.safetensors written by tell train, or faceapi|human
+  --models DIR     folder of the pretrained models (default $TELL_MODELS,
+                   else ~/.local/share/tell/models)
+  --face MODE      pretrained models: whole (default) or auto
+  --landmarks PATH pretrained models with --face auto: dlib 68-point model
   --manifest M     manifest CSV
   --out DIR        output folder
   --cache DIR      prepare cache (default DIR/cache)
@@ -38,6 +57,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	out := fs.String("out", "", "")
 	cache := fs.String("cache", "", "")
 	boot := fs.Int("bootstrap", 1000, "")
+	modelsDir := fs.String("models", "", "")
+	faceMode := fs.String("face", appearance.FaceWhole, "")
+	landmarks := fs.String("landmarks", "", "")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -49,6 +71,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	if *boot, err = bootstrapFlag(*boot); err != nil {
 		return err
 	}
+	if m, err := models.ByName(*model); err == nil {
+		return evalPretrained(ctx, env, m, *modelsDir, *faceMode, *landmarks, *manifest, *out, *boot, *quiet)
+	}
 	res, err := merclip.Evaluate(ctx, merclip.EvalOptions{Model: *model, Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)})
 	if err != nil {
 		return err
@@ -59,5 +84,45 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))
 	}
 	fmt.Fprintf(env.stdout, "metrics=%s\n", filepath.Join(*out, "metrics.json"))
+	return nil
+}
+
+// evalPretrained is tell eval with a pretrained appearance model.
+func evalPretrained(ctx context.Context, env *environment, m models.Model, dir, face, landmarks, manifest, out string, boot int, quiet bool) error {
+	if face != appearance.FaceWhole && face != appearance.FaceAuto {
+		return usageErrorf("--face %q: want whole or auto", face)
+	}
+	net, err := appearance.Load(models.Root(dir), m)
+	if err != nil {
+		return err
+	}
+	opt := appearance.EvalOptions{Net: net, Manifest: manifest, Out: out, Face: face, Bootstrap: boot, Seed: 1, Log: commandLog(env, quiet)}
+	if face == appearance.FaceAuto {
+		lm, err := analyze.NewFaceLandmarker(landmarks)
+		if err != nil {
+			return err
+		}
+		opt.Landmarks = lm.Landmarks
+	}
+	if bar := progressOut(env, quiet); bar != nil {
+		opt.Progress = func(done, total int) { fmt.Fprintf(bar, "\reval %d/%d", done, total) }
+	}
+	res, err := appearance.Evaluate(ctx, opt)
+	if err != nil {
+		return err
+	}
+	r := res.Report
+	fmt.Fprintf(env.stdout, "model=%s\nclasses=%s\nn=%d\n", m.About, strings.Join(res.Classes, ","), r.N)
+	ci := func(c *metrics.CI) string {
+		if c == nil {
+			return ""
+		}
+		return fmt.Sprintf(" [%.4f, %.4f]", c.Lo, c.Hi)
+	}
+	fmt.Fprintf(env.stdout, "uf1=%.4f%s\nuar=%.4f%s\naccuracy=%.4f\n", r.UF1, ci(r.UF1CI), r.UAR, ci(r.UARCI), r.Accuracy)
+	if len(res.RowErrors) > 0 {
+		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(out, "errors.txt"))
+	}
+	fmt.Fprintf(env.stdout, "metrics=%s\n", filepath.Join(out, "metrics.json"))
 	return nil
 }

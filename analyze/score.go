@@ -1,0 +1,291 @@
+package analyze
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
+)
+
+// The event scorer: one function gives both an event's emotion
+// probabilities (events.json "emotions") and its label (the argmax; its
+// probability is the confidence), fusing up to three experts by a
+// weighted product (log-linear pooling):
+//
+//		S(c) = log p_app(c) + λ·a(c) + log p_flow(c),  p(c) = softmax_c S(c)
+//
+//	  - p_app: the pretrained appearance net's probabilities (mean over the
+//	    apex frames of an event; the still itself). A class the net does not
+//	    have (contempt) gets the uninformative 1/7; a coarse class (negative,
+//	    positive, surprise) the sum of its members.
+//	  - a(c) ∈ [0,1]: how well the AU evidence matches c's EMFACS prototype
+//	    (auScores: the share of the prototype's actions present, each
+//	    counted up to intensity 1.5 of 5, one-sided ones by side, discounted
+//	    by the share of the evidence outside the prototype); for a coarse
+//	    class its best member; for neutral 1 when no emotional action moved
+//	    and 0 otherwise; for others 0.3 when something moved (an emotion
+//	    must match better than that to be named, as in the Exp-CoT engine).
+//	  - p_flow: a MER-CLIP flow model's probabilities, when one is used.
+//
+// Probabilities are floored at 1e-4 before the logarithm. λ is fixed, not
+// fitted: auWeight (2) when the AUs are measured against the person's own
+// neutral face (video, --neutral), so a full AU match multiplies a class's
+// odds by e² ≈ 7 — enough to decide between classes the appearance net
+// hesitates over, not to overrule a confident net; 0 for a still measured
+// against the average face shape (uncalibrated indications are reported,
+// not weighed). With no appearance net and no flow model, the AUs decide
+// alone with λ = auOnlyWeight (6, the temperature of the former prototype
+// prior), or uncalibratedWeight (2: flatter, lower confidence) for a still
+// without reference.
+//
+// The label set is the flow model's classes when one is used (it defines
+// the task), else the appearance net's seven (py-feat's names, neutral
+// included), else the seven basic emotions with contempt, neutral and
+// others.
+const (
+	auWeight           = 2.0
+	auOnlyWeight       = 6.0
+	uncalibratedWeight = 2.0
+	probFloor          = 1e-4
+	othersShare        = 0.3
+)
+
+// scoreInput is the evidence of one event.
+type scoreInput struct {
+	ev       []cot.Evidence
+	measured bool              // AUs against the person's own neutral face
+	app      *appearance.Probs // nil: no appearance net
+	flow     map[string]float64
+	classes  []string // the flow model's classes, with flow
+}
+
+// scored is the scorer's result.
+type scored struct {
+	classes []string
+	probs   map[string]float64 // unrounded
+	label   string
+	conf    float64
+	basis   string // what the label rests on, for the CoT
+	auAlone string // the class the AU evidence alone favours
+}
+
+// scoreEvent fuses the evidence (see the rule above).
+func scoreEvent(in scoreInput) (scored, error) {
+	au, activity := auScores(in.ev)
+	var classes []string
+	switch {
+	case in.flow != nil:
+		for _, c := range in.classes {
+			classes = append(classes, cot.CanonicalLabel(c))
+		}
+	case in.app != nil:
+		classes = append(classes, appearance.Labels[:]...)
+	default:
+		classes = append(facs.BasicEmotions(), facs.Neutral, facs.Others)
+	}
+	if len(classes) == 0 {
+		return scored{}, fmt.Errorf("event scorer: no classes")
+	}
+	lambda := auWeight
+	switch {
+	case in.app == nil && in.flow == nil && in.measured:
+		lambda = auOnlyWeight
+	case in.app == nil && in.flow == nil:
+		lambda = uncalibratedWeight
+	case !in.measured:
+		lambda = 0
+	}
+	var appMap map[string]float64
+	if in.app != nil {
+		appMap = in.app.Map()
+	}
+	s := make([]float64, len(classes))
+	for i, c := range classes {
+		if appMap != nil {
+			s[i] += math.Log(math.Max(appProb(appMap, c), probFloor))
+		}
+		s[i] += lambda * auMatch(au, activity, c)
+		if in.flow != nil {
+			s[i] += math.Log(math.Max(in.flow[in.classes[i]], probFloor))
+		}
+	}
+	mx := slices.Max(s)
+	var z float64
+	for i := range s {
+		s[i] = math.Exp(s[i] - mx)
+		z += s[i]
+	}
+	out := scored{classes: classes, probs: map[string]float64{}}
+	best := 0
+	for i, c := range classes {
+		out.probs[c] = s[i] / z
+		if s[i] > s[best] {
+			best = i
+		}
+	}
+	out.label, out.conf = classes[best], s[best]/z
+	out.basis = basis(in, lambda)
+	// The AU evidence's own reading, for the chain of thought.
+	bestAU, bestA := "", -1.0
+	for _, c := range classes {
+		if a := auMatch(au, activity, c); a > bestA {
+			bestAU, bestA = c, a
+		}
+	}
+	out.auAlone = bestAU
+	return out, nil
+}
+
+// auScores matches the evidence against each EMFACS prototype
+// (facs.Prototypes): per emotion the share of its actions present, each
+// counted up to 1.5 on the 0–5 scale (a one-sided prototype action seen on
+// both sides at half), times 1 − ½·(intensity outside the prototype /
+// all intensity). activity is 1 when an emotional (not incidental) action
+// moved at all, else 0.
+func auScores(ev []cot.Evidence) (map[string]float64, float64) {
+	got := map[int]cot.Evidence{}
+	var total, activity float64
+	for _, a := range ev {
+		a.Intensity /= cot.MaxIntensity
+		got[a.AU] = a
+		total += a.Intensity
+		if a.Intensity >= cot.ActiveThreshold/cot.MaxIntensity && !facs.Describe(a.AU).Incidental {
+			activity = 1
+		}
+	}
+	out := map[string]float64{}
+	for _, p := range facs.Prototypes() {
+		var hit, need float64
+		inProto := map[int]bool{}
+		for _, pa := range p.Code.AUs() {
+			inProto[pa.Number] = true
+			need++
+			a, ok := got[pa.Number]
+			if !ok {
+				continue
+			}
+			v := a.Intensity
+			if pa.Side != facs.Both && a.Side == "" {
+				v *= 0.5
+			}
+			hit += math.Min(1, v/0.3)
+		}
+		var extra float64
+		for n, a := range got {
+			if !inProto[n] {
+				extra += a.Intensity
+			}
+		}
+		s := hit / need
+		if total > 0 {
+			s *= 1 - 0.5*extra/total
+		}
+		out[p.Emotion] = s
+	}
+	return out, activity
+}
+
+// appProb is the appearance net's probability of class c.
+func appProb(p map[string]float64, c string) float64 {
+	if v, ok := p[c]; ok {
+		return v
+	}
+	sum, member := 0.0, false
+	for e, v := range p {
+		if k, ok := facs.ThreeClass(e, ""); ok && k == c {
+			sum += v
+			member = true
+		}
+	}
+	if member {
+		return sum
+	}
+	return 1.0 / float64(len(appearance.Labels))
+}
+
+// auMatch is a(c), the AU evidence's support for class c.
+func auMatch(scores map[string]float64, activity float64, c string) float64 {
+	switch c {
+	case facs.Neutral:
+		return 1 - activity
+	case facs.Others:
+		return othersShare * activity
+	}
+	if v, ok := scores[c]; ok {
+		return v
+	}
+	best := 0.0
+	for e, v := range scores {
+		if k, ok := facs.ThreeClass(e, ""); ok && k == c {
+			best = math.Max(best, v)
+		}
+	}
+	return best
+}
+
+func basis(in scoreInput, lambda float64) string {
+	switch {
+	case in.app != nil && in.flow != nil && lambda > 0:
+		return "the appearance model, the flow model and the AUs together"
+	case in.app != nil && in.flow != nil:
+		return "the appearance and flow models (the AU indications are not weighed)"
+	case in.app != nil && lambda > 0:
+		return "the appearance model and the AUs together"
+	case in.app != nil:
+		return "the appearance model (the AU indications are not weighed)"
+	case in.flow != nil && lambda > 0:
+		return "the flow model and the AUs together"
+	case in.flow != nil:
+		return "the flow model (the AU indications are not weighed)"
+	case in.measured:
+		return "the AUs alone (no appearance model)"
+	}
+	return "uncalibrated AU indications alone (no appearance model, no neutral reference), a weak basis"
+}
+
+// rounded returns the probabilities rounded to three decimals, for the
+// outputs.
+func (s scored) rounded() map[string]float64 {
+	out := make(map[string]float64, len(s.probs))
+	for k, v := range s.probs {
+		out[k] = round3(v)
+	}
+	return out
+}
+
+// appearanceOf converts probabilities for the CoT and events.json.
+func appearanceOf(model string, apex *appearance.Probs, onset *appearance.Probs) *cot.Appearance {
+	if apex == nil {
+		return nil
+	}
+	a := &cot.Appearance{Model: model, Probs: map[string]float64{}}
+	for i, l := range appearance.Labels {
+		a.Probs[l] = round3(float64(apex[i]))
+	}
+	if onset != nil {
+		a.Onset = map[string]float64{}
+		for i, l := range appearance.Labels {
+			a.Onset[l] = round3(float64(onset[i]))
+		}
+	}
+	return a
+}
+
+// sortedClasses lists a probability map's keys, most probable first.
+func sortedClasses(p map[string]float64) []string {
+	var ks []string
+	for k := range p {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if p[ks[i]] != p[ks[j]] {
+			return p[ks[i]] > p[ks[j]]
+		}
+		return ks[i] < ks[j]
+	})
+	return ks
+}

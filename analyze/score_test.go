@@ -1,0 +1,134 @@
+package analyze
+
+import (
+	"context"
+	"image"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
+)
+
+func probs(m map[string]float32) *appearance.Probs {
+	var p appearance.Probs
+	for i, l := range appearance.Labels {
+		p[i] = m[l]
+	}
+	return &p
+}
+
+func checkScored(t *testing.T, s scored) {
+	t.Helper()
+	sum, best := 0.0, ""
+	for c, p := range s.probs {
+		sum += p
+		if best == "" || p > s.probs[best] {
+			best = c
+		}
+	}
+	if math.Abs(sum-1) > 1e-9 || s.label != best || s.conf != s.probs[best] {
+		t.Fatalf("label %s (%.4f) but argmax %s (%.4f), sum %v", s.label, s.conf, best, s.probs[best], sum)
+	}
+}
+
+// TestScoreFusion: the label is the argmax of the fused probabilities; a
+// confident appearance net is not overruled by AUs, an unsure one is
+// decided by them; uncalibrated AUs change nothing.
+func TestScoreFusion(t *testing.T) {
+	smile := cot.EvidenceFromCode(facs.MustParse("6C+12C"))
+	brows := cot.EvidenceFromCode(facs.MustParse("4D+7C+23C"))
+	cases := []struct {
+		name     string
+		ev       []cot.Evidence
+		measured bool
+		app      map[string]float32
+		want     string
+	}{
+		{"confident net, AUs against", brows, true, map[string]float32{"happiness": 0.97, "anger": 0.01, "neutral": 0.02}, "happiness"},
+		{"unsure net, AUs decide", brows, true, map[string]float32{"happiness": 0.4, "anger": 0.35, "neutral": 0.25}, "anger"},
+		{"unsure net, AUs agree", smile, true, map[string]float32{"happiness": 0.4, "anger": 0.35, "neutral": 0.25}, "happiness"},
+		{"uncalibrated AUs are not weighed", brows, false, map[string]float32{"happiness": 0.4, "anger": 0.35, "neutral": 0.25}, "happiness"},
+		{"no movement, net says neutral", nil, true, map[string]float32{"neutral": 0.6, "sadness": 0.4}, "neutral"},
+	}
+	for _, c := range cases {
+		s, err := scoreEvent(scoreInput{ev: c.ev, measured: c.measured, app: probs(c.app)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkScored(t, s)
+		if s.label != c.want {
+			t.Errorf("%s: %s (%v), want %s", c.name, s.label, s.probs, c.want)
+		}
+		if len(s.probs) != 7 {
+			t.Errorf("%s: classes %v", c.name, s.classes)
+		}
+	}
+	// λ = 0 for uncalibrated AUs: the net's probabilities as they are.
+	app := map[string]float32{"happiness": 0.5, "anger": 0.3, "neutral": 0.2}
+	s, _ := scoreEvent(scoreInput{ev: brows, app: probs(app)})
+	for k, v := range app {
+		if math.Abs(s.probs[k]-float64(v)) > 1e-3 { // the 1e-4 floor of absent classes
+			t.Errorf("uncalibrated: %s %v, net %v", k, s.probs[k], v)
+		}
+	}
+}
+
+// TestScoreClasses: a flow model's three classes are the label set; the
+// appearance net's classes are summed into them.
+func TestScoreClasses(t *testing.T) {
+	app := probs(map[string]float32{"sadness": 0.3, "anger": 0.3, "happiness": 0.35, "neutral": 0.05})
+	flowP := map[string]float64{"negative": 0.5, "positive": 0.3, "surprise": 0.2}
+	s, err := scoreEvent(scoreInput{measured: true, app: app, flow: flowP, classes: []string{"negative", "positive", "surprise"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkScored(t, s)
+	if s.label != "negative" || len(s.probs) != 3 {
+		t.Errorf("three classes: %s %v", s.label, s.probs)
+	}
+	// AUs alone: the basic emotions with neutral and others.
+	s, _ = scoreEvent(scoreInput{ev: cot.EvidenceFromCode(facs.MustParse("1C+4C+15C")), measured: true})
+	checkScored(t, s)
+	if s.label != facs.Sadness || len(s.probs) != 9 {
+		t.Errorf("AU only: %s %v", s.label, s.probs)
+	}
+	s, _ = scoreEvent(scoreInput{measured: true})
+	if s.label != facs.Neutral {
+		t.Errorf("nothing moved: %s", s.label)
+	}
+}
+
+// otherReasoner concludes a fixed label, as a vision LLM might.
+type otherReasoner struct{ label string }
+
+func (o otherReasoner) Reason(context.Context, []cot.Evidence, []image.Image) (cot.CoT, error) {
+	return cot.CoT{Text: "**Conclusion:**\n" + o.label, Conclusion: cot.Conclusion{Label: o.label, Confidence: 0.9}}, nil
+}
+
+// TestDecideConclusionIsLabel: whatever the reasoner concludes, the event's
+// chain of thought concludes the scorer's label.
+func TestDecideConclusionIsLabel(t *testing.T) {
+	in := scoreInput{ev: cot.EvidenceFromCode(facs.MustParse("6C+12C")), measured: true, app: probs(map[string]float32{"happiness": 0.8, "neutral": 0.2})}
+	for _, rs := range []Reasoner{BuiltinReasoner{}, otherReasoner{"anger"}, otherReasoner{"happiness"}} {
+		r := &run{opt: Options{Reasoner: rs, Name: "test"}, log: discardLog()}
+		s, c, _, _, err := r.decide(context.Background(), in, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Conclusion.Label != s.label || s.label != facs.Happiness {
+			t.Errorf("%T: conclusion %s, label %s", rs, c.Conclusion.Label, s.label)
+		}
+		if o, ok := rs.(otherReasoner); ok && o.label == "anger" {
+			if v := c.Verification; v == nil || !strings.Contains(strings.Join(v.Feedback, " "), `concluded "anger"`) {
+				t.Errorf("the reasoner's disagreement is not recorded: %+v", c.Verification)
+			}
+		}
+	}
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

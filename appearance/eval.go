@@ -1,0 +1,268 @@
+package appearance
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tell-project/tell/atomicfile"
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
+)
+
+// Face framings for Evaluate.
+const (
+	FaceWhole = "whole" // the image is the face crop, given whole (as the TF.js peer does)
+	FaceAuto  = "auto"  // FaceRegion from the landmarks; whole when no face is found
+)
+
+// EvalOptions configure Evaluate.
+type EvalOptions struct {
+	Net      *Net
+	Manifest string // manifest CSV with an image column
+	Out      string // folder for metrics.json, predictions.csv, errors.txt
+	// Face is FaceWhole (default) or FaceAuto; FaceAuto needs Landmarks.
+	Face      string
+	Landmarks func(g *raster.Gray) ([68][2]float32, bool, error)
+	Bootstrap int    // resamples for the intervals (0: none)
+	Seed      uint64 // bootstrap seed
+	MaxPixels int    // pixel budget per image (0: video.DefaultMaxPixels)
+	Log       *slog.Logger
+	Progress  func(done, total int)
+}
+
+// EvalResult is what Evaluate measured.
+type EvalResult struct {
+	Report    metrics.Report
+	Classes   []string
+	RowErrors []string // rows left out, with the reason
+}
+
+// Evaluate scores the pretrained net zero-shot on a still-image manifest:
+// each row's image (the face crop, given whole by default) is classified
+// and compared with its label. The classes are the manifest's labels: the
+// net's seven classes restricted to those the task has (a six-class set
+// never predicts neutral), or, for a three-class manifest (negative,
+// positive, surprise), the sums of the net's classes in each (anger,
+// disgust, fear, sadness → negative; happiness → positive; surprise;
+// neutral is dropped). Rows whose label the net cannot express, or whose
+// image cannot be read, are left out and listed. Writes Out/metrics.json
+// (accuracy, UF1, UAR, with bootstrap intervals resampling subjects),
+// Out/predictions.csv and Out/errors.txt.
+func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
+	if opt.Net == nil {
+		return nil, fmt.Errorf("appearance: evaluate: no net")
+	}
+	switch opt.Face {
+	case "":
+		opt.Face = FaceWhole
+	case FaceWhole:
+	case FaceAuto:
+		if opt.Landmarks == nil {
+			return nil, fmt.Errorf("appearance: evaluate: face %q needs a landmarker", opt.Face)
+		}
+	default:
+		return nil, fmt.Errorf("appearance: evaluate: face %q: want %s or %s", opt.Face, FaceWhole, FaceAuto)
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m, err := dataset.Read(opt.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	classes, mapping, err := taskClasses(m.Samples)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", opt.Manifest, err)
+	}
+	ev, err := metrics.NewEvaluation("zero-shot", classes)
+	if err != nil {
+		return nil, err
+	}
+	var truth, pred []int
+	var subjects, datasets []string
+	var rowErrs []string
+	var preds strings.Builder
+	preds.WriteString("sample,subject,label,predicted," + strings.Join(classes, ",") + "," + strings.Join(Labels[:], ",") + "\n")
+	for i := range m.Samples {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s := &m.Samples[i]
+		if opt.Progress != nil {
+			opt.Progress(i, len(m.Samples))
+		}
+		ti := slices.Index(classes, cot.CanonicalLabel(s.Label))
+		if ti < 0 {
+			rowErrs = append(rowErrs, fmt.Sprintf("line %d (%s): label %q: the model has no such class", s.Line, s.ID, s.Label))
+			continue
+		}
+		if s.Image == "" {
+			rowErrs = append(rowErrs, fmt.Sprintf("line %d (%s): no image", s.Line, s.ID))
+			continue
+		}
+		p, err := opt.classify(s.Image)
+		if err != nil {
+			rowErrs = append(rowErrs, fmt.Sprintf("line %d (%s): %v", s.Line, s.ID, err))
+			continue
+		}
+		scores := make([]float64, len(classes))
+		for k, c := range classes {
+			for j, l := range Labels {
+				if mapping[l] == c {
+					scores[k] += float64(p[j])
+				}
+			}
+		}
+		best := 0
+		for k, v := range scores {
+			if v > scores[best] {
+				best = k
+			}
+		}
+		truth, pred = append(truth, ti), append(pred, best)
+		subjects, datasets = append(subjects, s.Subject), append(datasets, s.Dataset)
+		fmt.Fprintf(&preds, "%s,%s,%s,%s", csvField(s.ID), csvField(s.Subject), csvField(classes[ti]), classes[best])
+		for _, v := range scores {
+			preds.WriteString("," + strconv.FormatFloat(v, 'f', 6, 64))
+		}
+		for _, v := range p {
+			preds.WriteString("," + strconv.FormatFloat(float64(v), 'f', 6, 64))
+		}
+		preds.WriteString("\n")
+	}
+	if opt.Progress != nil {
+		opt.Progress(len(m.Samples), len(m.Samples))
+	}
+	if len(truth) == 0 {
+		return nil, fmt.Errorf("%s: no row could be scored (%d left out; first: %s)", opt.Manifest, len(rowErrs), first(rowErrs))
+	}
+	if err := ev.AddFoldTagged(subjectList(subjects), truth, pred, subjects, datasets); err != nil {
+		return nil, err
+	}
+	rep, err := ev.Report(time.Since(start).Seconds(), opt.Bootstrap, opt.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	if err := metrics.WriteJSON(filepath.Join(opt.Out, "metrics.json"), rep); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(opt.Out, "predictions.csv"), func(w io.Writer) error {
+		_, err := io.WriteString(w, preds.String())
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	errPath := filepath.Join(opt.Out, "errors.txt")
+	if len(rowErrs) > 0 {
+		if err := atomicfile.Write(errPath, func(w io.Writer) error {
+			_, err := io.WriteString(w, strings.Join(rowErrs, "\n")+"\n")
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	} else {
+		os.Remove(errPath)
+	}
+	return &EvalResult{Report: rep, Classes: classes, RowErrors: rowErrs}, nil
+}
+
+// classify reads one image and runs the net on it, framed as opt.Face says.
+func (opt *EvalOptions) classify(path string) (Probs, error) {
+	img, err := video.ReadImageMax(path, opt.MaxPixels)
+	if err != nil {
+		return Probs{}, err
+	}
+	rgb := raster.RGBFromImage(img)
+	reg := opt.Net.WholeImage(rgb.W, rgb.H)
+	if opt.Face == FaceAuto {
+		lm, ok, err := opt.Landmarks(rgb.Gray())
+		if err != nil {
+			return Probs{}, fmt.Errorf("face detection: %w", err)
+		}
+		if ok {
+			reg, _ = FaceRegion(opt.Net, &lm, rgb.W, rgb.H)
+		}
+	}
+	return opt.Net.Predict(rgb, reg)
+}
+
+// taskClasses returns the classes of a manifest's labels and the map from
+// the net's labels to them ("" for a label that maps to none).
+func taskClasses(samples []dataset.Sample) ([]string, map[string]string, error) {
+	seen := map[string]bool{}
+	var labels []string
+	for i := range samples {
+		l := cot.CanonicalLabel(samples[i].Label)
+		if l != "" && !seen[l] {
+			seen[l] = true
+			labels = append(labels, l)
+		}
+	}
+	slices.Sort(labels)
+	if len(labels) < 2 {
+		return nil, nil, fmt.Errorf("%d distinct labels; a classification needs at least 2", len(labels))
+	}
+	mapping := map[string]string{}
+	three := true
+	for _, l := range labels {
+		if l != facs.Negative && l != facs.Positive && l != facs.Surprise {
+			three = false
+		}
+	}
+	if three {
+		for _, l := range Labels {
+			if c, ok := facs.ThreeClass(l, ""); ok && seen[c] {
+				mapping[l] = c
+			}
+		}
+		return labels, mapping, nil
+	}
+	var classes []string
+	for _, l := range labels {
+		if slices.Contains(Labels[:], l) {
+			classes = append(classes, l)
+			mapping[l] = l
+		}
+	}
+	if len(classes) < 2 {
+		return nil, nil, fmt.Errorf("labels %v: fewer than 2 of them are classes of the model (%v)", labels, Labels)
+	}
+	return classes, mapping, nil
+}
+
+func subjectList(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return s[0]
+}
+
+// csvField quotes a field that needs it.
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
