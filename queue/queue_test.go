@@ -632,3 +632,31 @@ func FuzzUntar(f *testing.F) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestScratchDir: the folders of dead processes go, those of live ones
+// and other names stay.
+func TestScratchDir(t *testing.T) {
+	parent := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip(err)
+	}
+	deadDir := filepath.Join(parent, fmt.Sprintf("tell-x-%d", dead.Process.Pid))
+	liveDir := filepath.Join(parent, "tell-x-1") // init is always alive
+	other := filepath.Join(parent, "tell-y-99999999")
+	for _, d := range []string{deadDir, liveDir, other} {
+		os.MkdirAll(filepath.Join(d, "job"), 0o755)
+	}
+	dir, err := ScratchDir(parent, "tell-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Join(parent, fmt.Sprintf("tell-x-%d", os.Getpid())) {
+		t.Errorf("dir %s", dir)
+	}
+	for d, want := range map[string]bool{deadDir: false, liveDir: true, other: true, dir: true} {
+		if _, err := os.Stat(d); (err == nil) != want {
+			t.Errorf("%s exists=%v, want %v", d, err == nil, want)
+		}
+	}
+}

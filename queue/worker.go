@@ -50,8 +50,8 @@ type WorkerConfig struct {
 	Name string
 	// Jobs is how many jobs run at once (default 1).
 	Jobs int
-	// Dir holds each running job's input and outputs, removed after the
-	// job (default os.TempDir()).
+	// Dir holds the worker's folder (tell-worker-PID) of running jobs'
+	// inputs and outputs, each removed after its job (default os.TempDir()).
 	Dir     string
 	Handler Handler
 	// Log receives job logs (default: discard).
@@ -93,6 +93,13 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return fmt.Errorf("queue: worker: %w", err)
 	}
+	// Job folders live in this process's scratch folder, so that those of
+	// a worker killed mid-job are removed by the next one.
+	if cfg.Dir, err = ScratchDir(cfg.Dir, "tell-worker"); err != nil {
+		return fmt.Errorf("queue: worker folder: %w", err)
+	}
+	// Removed when empty: another worker of this process may share it.
+	defer os.Remove(cfg.Dir)
 	var wg sync.WaitGroup
 	for slot := range cfg.Jobs {
 		wg.Add(1)
@@ -228,7 +235,8 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 		}
 	}()
 
-	dir, err := os.MkdirTemp(cfg.Dir, "tell-job-")
+	os.MkdirAll(cfg.Dir, 0o700) // gone if another worker of this process ended
+	dir, err := os.MkdirTemp(cfg.Dir, "job-")
 	if err != nil {
 		cancel(err)
 		<-hbDone

@@ -410,7 +410,8 @@ func (s *Server) storeUpload(part io.Reader, filename string) (*input, error) {
 	if ext == "" {
 		return nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "upload %q: not a PNG, JPEG or BMP image nor an MP4/MOV, Matroska/WebM, AVI or MPEG video", displayName(filename, ""))
 	}
-	f, err := os.CreateTemp(s.cfg.Workdir, "tell-upload-*"+ext)
+	os.MkdirAll(s.uploads, 0o700) // gone if another server of this process closed
+	f, err := os.CreateTemp(s.uploads, "upload-*"+ext)
 	if err != nil {
 		return nil, err
 	}

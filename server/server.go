@@ -145,6 +145,7 @@ type Server struct {
 	limit     *limiter
 	cotSlots  chan struct{}
 	kick      chan struct{} // asks the janitor to look now
+	uploads   string        // this process's folder of uploads in transit
 	met       *metrics
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -228,9 +229,13 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.allowRoot = root
 	}
-	if err := os.MkdirAll(cfg.Workdir, 0o755); err != nil {
+	// Uploads in transit go to this process's own folder; those of a
+	// server killed mid-upload are removed here.
+	uploads, err := queue.ScratchDir(cfg.Workdir, "tell-serve")
+	if err != nil {
 		return nil, fmt.Errorf("server: workdir: %w", err)
 	}
+	s.uploads = uploads
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.met = newMetrics(s)
 	if err := s.q.Watch(s.ctx, s.jobEvent); err != nil {
@@ -269,6 +274,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		s.wg.Wait()
+		os.Remove(s.uploads) // when empty: another server of this process may share it
 	})
 	return nil
 }

@@ -289,26 +289,30 @@ func greyPNG(t testing.TB) []byte {
 // does so just after it has stored the result).
 func waitEmpty(t testing.TB, dir string) {
 	t.Helper()
-	for i := 0; len(files(t, dir)) > 0; i++ {
+	for i := 0; len(leftovers(t, dir)) > 0; i++ {
 		if i > 500 {
-			t.Fatalf("%s keeps %v", dir, files(t, dir))
+			t.Fatalf("%s keeps %v", dir, leftovers(t, dir))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// files lists what a folder holds.
-func files(t testing.TB, dir string) []string {
+// leftovers lists the files under dir and the folders below the
+// processes' scratch folders (tell-serve-PID, tell-worker-PID).
+func leftovers(t testing.TB, dir string) []string {
 	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	return names
+	var out []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !d.IsDir() || strings.Count(rel, string(filepath.Separator)) >= 1 {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
 }
 
 // TestEndToEnd analyses the public-domain astronaut portrait through the
@@ -425,7 +429,7 @@ func TestBadUploads(t *testing.T) {
 	if n := fake.runs.Load(); n != 0 {
 		t.Errorf("%d analyses ran for bad uploads", n)
 	}
-	if e := files(t, work); len(e) != 0 {
+	if e := leftovers(t, work); len(e) != 0 {
 		t.Errorf("bad uploads left files: %v", e)
 	}
 	if code, m := do(t, "GET", ts.URL+"/v1/jobs", "", nil); code != 200 || len(m["jobs"].([]any)) != 0 {
@@ -454,7 +458,7 @@ func TestOversize(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("declared 1 GiB: %v %v", resp, err)
 	}
-	if e := files(t, work); len(e) != 0 {
+	if e := leftovers(t, work); len(e) != 0 {
 		t.Errorf("oversize uploads left files: %v", e)
 	}
 	// Exactly at the limit is fine.
@@ -1138,7 +1142,7 @@ func FuzzUpload(f *testing.F) {
 		default:
 			t.Fatalf("status %d: %s", w.Code, w.Body.String())
 		}
-		if left := files(t, work); len(left) != 0 {
+		if left := leftovers(t, work); len(left) != 0 {
 			t.Fatalf("refused upload left files: %v", left)
 		}
 	})
