@@ -4,9 +4,16 @@
 
 const $ = (id) => document.getElementById(id);
 
+// apiKey is the key typed into the page (kept for this tab only), sent as
+// "Authorization: Bearer KEY" when the server has API keys.
+function apiKey() {
+  return sessionStorage.getItem("tell-key") || "";
+}
+
 // api calls the JSON API and throws the server's {"error"} text on failure.
 async function api(method, url, body) {
   const init = { method, headers: {} };
+  if (apiKey()) init.headers["Authorization"] = "Bearer " + apiKey();
   if (body instanceof FormData) {
     init.body = body;
   } else if (body !== undefined) {
@@ -102,6 +109,9 @@ async function showOutputs(st) {
     const a = document.createElement("a");
     a.href = st.links[name];
     a.textContent = name;
+    // A link cannot carry the key: with one, the file is fetched with it
+    // and saved.
+    if (apiKey()) a.addEventListener("click", (ev) => download(ev, st.links[name], name));
     if (links.childNodes.length) links.append(" · ");
     links.append(a);
   }
@@ -112,9 +122,26 @@ async function showOutputs(st) {
       text($("events"), "events.json: " + e.message, true);
     }
   }
-  if (st.links["report.html"]) {
+  // The framed preview needs no key; with keys the report is a download.
+  if (st.links["report.html"] && !apiKey()) {
     $("report").src = st.links["report.html"];
     $("report").hidden = false;
+  }
+}
+
+async function download(ev, url, name) {
+  ev.preventDefault();
+  try {
+    const res = await fetch(url, { headers: { Authorization: "Bearer " + apiKey() } });
+    if (!res.ok) throw new Error(res.status + " " + res.statusText);
+    const blobURL = URL.createObjectURL(await res.blob());
+    const a = document.createElement("a");
+    a.href = blobURL;
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(blobURL), 60000);
+  } catch (e) {
+    text($("job-state"), name + ": " + e.message, true);
   }
 }
 
@@ -182,6 +209,13 @@ async function explain(ev) {
 }
 
 async function init() {
+  $("apikey").value = apiKey();
+  const saveKey = (ev) => {
+    if (ev) ev.preventDefault();
+    sessionStorage.setItem("tell-key", $("apikey").value.trim());
+  };
+  $("apikey").addEventListener("change", () => saveKey());
+  $("key-form").addEventListener("submit", saveKey);
   $("upload-form").addEventListener("submit", startJob);
   $("job-cancel").addEventListener("click", cancelJob);
   $("cot-form").addEventListener("submit", explain);
