@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -258,7 +259,7 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 	}
 	if old, _, err := q.get(ctx, j.ID); err == nil {
 		if old.State == StateQueued {
-			err = q.publish(ctx, j.ID)
+			err = q.publish(ctx, old)
 		}
 		return old, false, err
 	} else if !errors.Is(err, ErrNotFound) {
@@ -287,17 +288,22 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 		q.obj.Delete(context.WithoutCancel(ctx), inputObject(j.ID))
 		return Job{}, false, fmt.Errorf("queue: record %s: %w", j.ID, err)
 	}
-	if err := q.publish(ctx, j.ID); err != nil {
+	if err := q.publish(ctx, j); err != nil {
 		// The record stays queued: submitting the id again publishes it.
 		return j, true, err
 	}
 	return j, true, nil
 }
 
-func (q *Queue) publish(ctx context.Context, id string) error {
-	_, err := q.js.Publish(ctx, Subject, []byte(id), jetstream.WithMsgID(id))
+// publish queues j's message. Its de-duplication id is the job's id and
+// creation time: a job submitted twice is queued once, while a job deleted
+// and submitted again under the same id (a rerun of tell batch) is a new
+// message, not a duplicate the stream would drop.
+func (q *Queue) publish(ctx context.Context, j Job) error {
+	msgID := j.ID + "@" + strconv.FormatInt(j.Created.UnixNano(), 36)
+	_, err := q.js.Publish(ctx, Subject, []byte(j.ID), jetstream.WithMsgID(msgID))
 	if err != nil {
-		return fmt.Errorf("queue: publish %s: %w", id, err)
+		return fmt.Errorf("queue: publish %s: %w", j.ID, err)
 	}
 	return nil
 }

@@ -252,6 +252,18 @@ func TestIdempotentSubmit(t *testing.T) {
 	if d, _ := q.Depth(context.Background()); d != 1 {
 		t.Errorf("depth %d after a resubmission, want 1", d)
 	}
+	// Deleted, the same id is a new job that runs (the stream must not
+	// drop its message as a duplicate of the first one's).
+	var runs atomic.Int32
+	work(t, q, WorkerConfig{Handler: upper(&runs)})
+	waitJob(t, q, "same", 30*time.Second, isState(StateDone))
+	if err := q.Delete(context.Background(), "same"); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, q, "same", "again")
+	if j := waitJob(t, q, "same", 30*time.Second, isState(StateDone)); output(t, q, j, "upper.txt") != "AGAIN" || runs.Load() != 2 {
+		t.Errorf("resubmitted after delete: %+v, %d runs", j, runs.Load())
+	}
 	for _, bad := range []string{"", "a/b", "a.b", "a b", "../x", strings.Repeat("x", 200)} {
 		if _, _, err := q.Submit(context.Background(), Job{ID: bad}, strings.NewReader("x")); err == nil {
 			t.Errorf("id %q accepted", bad)

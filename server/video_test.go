@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tell-project/tell/analyze"
@@ -104,6 +105,9 @@ func TestNoFaceImageFails(t *testing.T) {
 	st := waitState(t, ts.URL, m["id"].(string), StateDone, StateFailed)
 	if st["status"] != StateFailed || st["error"] == "" {
 		t.Fatalf("job: %v", st)
+	}
+	if msg := st["error"].(string); strings.Contains(msg, "/") || strings.Contains(msg, "tell-worker") {
+		t.Errorf("the error names a server path: %s", msg)
 	}
 	links := st["links"].(map[string]any)
 	if links["events.json"] == nil {

@@ -218,4 +218,21 @@ func TestWorkerAndBatch(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "1 analysed") {
 		t.Errorf("rerun: %d %q", code, stdout)
 	}
+	// A manifest: two rows of the same image are one job, named by the
+	// first row; a relative path is relative to the manifest.
+	mdir := t.TempDir()
+	os.WriteFile(filepath.Join(mdir, "face.png"), portrait.AstronautPNG(), 0o644)
+	os.WriteFile(filepath.Join(mdir, "clips.csv"), []byte("sample,subject,image\ns1,1,face.png\ns2,1,face.png\n"), 0o644)
+	mout := t.TempDir()
+	code, stdout, stderr = runTell(t, "batch", "--manifest", filepath.Join(mdir, "clips.csv"), "--nats", natsURL, "--out", mout, "--quiet")
+	if code != 0 || !strings.Contains(stdout, "1 analysed, 0 failed") {
+		t.Fatalf("manifest batch: %d %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(mout, "s1", "events.json")); err != nil {
+		t.Error(err)
+	}
+	os.WriteFile(filepath.Join(mdir, "bad.csv"), []byte("sample,image\ns1,\n"), 0o644)
+	if code, _, stderr := runTell(t, "batch", "--manifest", filepath.Join(mdir, "bad.csv"), "--nats", natsURL, "--out", mout); code != 1 || !strings.Contains(stderr, "line 2") {
+		t.Errorf("bad manifest: %d %q", code, stderr)
+	}
 }
