@@ -672,3 +672,45 @@ func TestScratchDir(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJob is the queue's own cost of one job: submit a small input,
+// a worker with a handler that writes three small outputs takes it, the
+// result is stored and acknowledged.
+func BenchmarkJob(b *testing.B) {
+	e, err := StartEmbedded(EmbeddedOptions{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Shutdown()
+	nc, _ := e.Connect("bench")
+	defer nc.Close()
+	q, err := Open(context.Background(), nc, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go q.Work(ctx, WorkerConfig{Dir: b.TempDir(), Handler: func(ctx context.Context, t *Task) (json.RawMessage, error) {
+		for _, n := range []string{"events.json", "frames.csv", "report.html"} {
+			os.WriteFile(filepath.Join(t.Out, n), make([]byte, 2000), 0o644)
+		}
+		return json.RawMessage(`{}`), nil
+	}})
+	input := make([]byte, 30000)
+	q.Watch(ctx, func(ev Event) {
+		if !ev.Initial && ev.Job.State == StateDone {
+			select {
+			case done <- struct{}{}:
+			default:
+			}
+		}
+	})
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := q.Submit(ctx, Job{ID: fmt.Sprintf("j%d", i), Name: "x.png", Kind: "image", Ext: ".png"}, bytes.NewReader(input)); err != nil {
+			b.Fatal(err)
+		}
+		<-done
+	}
+}
