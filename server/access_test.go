@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tell-project/tell/queue"
 )
 
 func TestKeysFile(t *testing.T) {
@@ -427,4 +429,19 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestIndexKeepsNewest: the record a server put in its index after a
+// submit never replaces a newer one its watch reported first.
+func TestIndexKeepsNewest(t *testing.T) {
+	ix := newIndex()
+	ix.apply(queue.Event{Job: queue.Job{ID: "a", State: StateDone}})
+	ix.put(queue.Job{ID: "a", State: StateQueued})
+	if j, _ := ix.get("a"); j.State != StateDone || ix.count(StateQueued) != 0 || ix.count(StateDone) != 1 {
+		t.Errorf("index went back to %v", j.State)
+	}
+	ix.put(queue.Job{ID: "b", State: StateQueued})
+	if j, ok := ix.get("b"); !ok || j.State != StateQueued {
+		t.Errorf("a new job not indexed: %v %v", j, ok)
+	}
 }

@@ -15,11 +15,19 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-// AnalyzeFunc runs one analysis of input (a file or folder on local disk)
-// into opt.Out; name is what the outputs call the input, so that no path
-// of the machine that runs it appears in them. RunAnalysis is the default;
-// tests and embedders may substitute their own.
-type AnalyzeFunc func(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error)
+// Input is what an AnalyzeFunc analyses.
+type Input struct {
+	// Path is the file or folder on local disk; Name is what the outputs
+	// call it, so that no path of the machine that runs it appears there.
+	Path, Name string
+	// Budget bounds a video's frames and duration (checked from its
+	// header, then while it streams).
+	Budget Budget
+}
+
+// AnalyzeFunc runs one analysis of in into opt.Out. RunAnalysis is the
+// default; tests and embedders may substitute their own.
+type AnalyzeFunc func(ctx context.Context, in Input, opt analyze.Options) (*analyze.Result, error)
 
 // Analysis runs tell's analysis for queue workers: tell serve's local
 // workers and tell worker.
@@ -62,8 +70,12 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	a.init()
 	name := t.Job.Name
 	scrub := func(err error) error { return scrubPaths(err, t.Input, name) }
-	if err := a.Budget.check(ctx, t.Input, t.Job.Kind, name, t.Job.FPS); err != nil {
-		return nil, scrub(err)
+	// Images and folders are checked here from their headers; a video's
+	// duration from the probe RunAnalysis makes anyway (no second ffprobe).
+	if t.Job.Kind != "video" {
+		if err := a.Budget.check(ctx, t.Input, t.Job.Kind, name, t.Job.FPS); err != nil {
+			return nil, scrub(err)
+		}
 	}
 	lm, err := a.loader.get()
 	if err != nil {
@@ -71,7 +83,7 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	}
 	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
 		MaxPixels: int(min(a.Budget.withDefaults().MaxPixels, math.MaxInt32))}
-	res, err := a.Analyze(ctx, t.Input, name, opt)
+	res, err := a.Analyze(ctx, Input{Path: t.Input, Name: name, Budget: a.Budget.withDefaults()}, opt)
 	var sum *Summary
 	if res != nil {
 		sum = &Summary{Status: res.Status, Frames: res.Frames, Tracked: res.Tracked, Events: len(res.Events), FramesPerSecond: res.FramesPerSecond}
@@ -94,18 +106,27 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 }
 
 // RunAnalysis is analyze.Run with the input's display name in the outputs
-// and in errors instead of its path.
-func RunAnalysis(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error) {
+// and in errors instead of its path, and a video held to in.Budget: its
+// frame count and duration as probed, then the frames it really yields.
+func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.Result, error) {
 	if err := analyze.CheckOutput(opt.Out, opt.Force); err != nil {
 		return nil, err
 	}
-	src, err := analyze.OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
+	src, err := analyze.OpenSource(ctx, in.Path, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
 	if err != nil {
 		// As analyze.Run: a run that cannot start creates nothing.
-		return nil, scrubPaths(err, input, name)
+		return nil, scrubPaths(err, in.Path, in.Name)
 	}
 	defer src.Close()
-	return analyze.RunSource(ctx, scrubbedSource{src, input, name}, name, opt)
+	b := in.Budget.withDefaults()
+	limit := b.MaxFrames
+	if fps := src.FPS(); fps > 0 {
+		limit = min(limit, int(b.MaxSeconds*fps))
+	}
+	if n := src.Frames(); n > limit {
+		return nil, tooLarge("%s: %d frames is over the limit of %d frames (%.0f s)", in.Name, n, limit, b.MaxSeconds)
+	}
+	return analyze.RunSource(ctx, scrubbedSource{Source: src, path: in.Path, name: in.Name, limit: limit, n: new(int)}, in.Name, opt)
 }
 
 // scrubbedSource rewrites its source's errors so that they name the input
@@ -113,10 +134,17 @@ func RunAnalysis(ctx context.Context, input, name string, opt analyze.Options) (
 type scrubbedSource struct {
 	analyze.Source
 	path, name string
+	limit      int  // frames allowed
+	n          *int // frames yielded; nil: no limit
 }
 
 func (s scrubbedSource) Next(ctx context.Context) (*raster.Gray, error) {
 	g, err := s.Source.Next(ctx)
+	if err == nil && s.n != nil {
+		if *s.n++; *s.n > s.limit {
+			return nil, tooLarge("%s: more than the limit of %d frames", s.name, s.limit)
+		}
+	}
 	return g, scrubPaths(err, s.path, s.name)
 }
 

@@ -156,9 +156,17 @@ func (ix *index) apply(ev queue.Event) (old queue.Job, had bool) {
 	return old, had
 }
 
-// put records a job the server itself has just stored, before its watch
-// reports it.
-func (ix *index) put(j queue.Job) { ix.apply(queue.Event{Job: j}) }
+// put records a job the server itself has just stored, unless its watch
+// has reported it already: the watch may be ahead (a fast worker may have
+// finished the job), and an older record must not replace a newer one.
+func (ix *index) put(j queue.Job) {
+	ix.mu.Lock()
+	_, seen := ix.jobs[j.ID]
+	ix.mu.Unlock()
+	if !seen {
+		ix.apply(queue.Event{Job: j})
+	}
+}
 
 func (ix *index) remove(id string) { ix.apply(queue.Event{Job: queue.Job{ID: id}, Deleted: true}) }
 

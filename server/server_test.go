@@ -94,7 +94,8 @@ func (f *fakeAnalyzer) analysis() *Analysis {
 	return &Analysis{Analyze: f.run, Landmarker: noLandmarker}
 }
 
-func (f *fakeAnalyzer) run(ctx context.Context, input, name string, opt analyze.Options) (*analyze.Result, error) {
+func (f *fakeAnalyzer) run(ctx context.Context, in Input, opt analyze.Options) (*analyze.Result, error) {
+	name := in.Name
 	f.runs.Add(1)
 	n := f.running.Add(1)
 	defer f.running.Add(-1)

@@ -152,3 +152,18 @@ func TestConcurrentRealJobs(t *testing.T) {
 		t.Errorf("concurrent runs differ:\n%s\n%s", aus[0], aus[1])
 	}
 }
+
+// TestVideoDurationBudgetInWorker: a job submitted around the server's
+// check (as tell batch does) is still held to the worker's budget.
+func TestVideoDurationBudgetInWorker(t *testing.T) {
+	data, _ := synthMP4(t)
+	_, ts := newTestServer(t, Config{Analysis: &Analysis{Landmarker: noLandmarker, Budget: Budget{MaxSeconds: 0.5}}})
+	code, m := upload(t, ts.URL, "clip.mp4", data)
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d %v", code, m)
+	}
+	st := waitState(t, ts.URL, m["id"].(string), StateDone, StateFailed)
+	if st["status"] != StateFailed || !strings.Contains(st["error"].(string), "over the limit of 15 frames") {
+		t.Errorf("job: %v", st)
+	}
+}
