@@ -300,8 +300,8 @@ func (b *batch) run(ctx context.Context, items []*batchItem, maxPending int, qui
 	}
 	total := done + len(todo)
 	var bar *progressbar.ProgressBar
-	if !quiet {
-		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(b.env.stderr), progressbar.OptionSetDescription("analysing"),
+	if w := progressOut(b.env, quiet); w != nil {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("analysing"),
 			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
 		bar.Set(done)
 	}
