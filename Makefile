@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/tell
 
-.PHONY: all build deps test demo screenshot builtin-model vet fmt clean
+.PHONY: all build deps test demo screenshot builtin-model vet fmt clean bench bench-flow bench-landmarks bench-nn bench-video bench-au
 
 all: build
 
@@ -47,6 +47,13 @@ builtin-model: build
 	$(BIN) synth --out build/model-synth --n 210 --seed 9001 --kind micro --fps 30 --size 96x96 --scale 0.89 --no-mp4 --subjects 5
 	$(BIN) train --manifest build/model-synth/manifest.csv --protocol holdout --out build/model-run --bootstrap 0
 	cp build/model-run/model.safetensors analyze/builtin_model.safetensors
+
+# bench: the commands behind the README's "Measured" figures (scripts/bench.sh
+# says what each part runs and which Debian package its peer needs).
+bench: build
+	./scripts/bench.sh all
+bench-flow bench-landmarks bench-nn bench-video bench-au: build
+	./scripts/bench.sh $(@:bench-%=%)
 
 vet:
 	$(GO) vet ./...

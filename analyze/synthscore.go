@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,42 @@ type SynthScore struct {
 	Expressions, Matched int
 	// Labels counts events whose spotted label equals the truth's.
 	Labels int
+	// Per expression: its true AUs, the matched event's AUs and the AUs
+	// flagged at its apex frame (for intervals and listings).
+	Rows []SynthRow
+}
+
+// SynthRow is one true expression and what the pipeline said about it.
+type SynthRow struct {
+	Clip             string
+	Truth, ApexTruth []int
+	Event, Apex      []int
+	Matched          bool
+}
+
+// MeanF1CI is a 95% bootstrap interval (resampling expressions, seeded) of
+// the mean per-AU F1 of the event-level (apex false) or apex-frame
+// decisions.
+func (s *SynthScore) MeanF1CI(apex bool, resamples int, seed uint64) [2]float64 {
+	if len(s.Rows) == 0 {
+		return [2]float64{}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xb007))
+	vals := make([]float64, resamples)
+	for b := range vals {
+		d := metrics.NewAUDetection(au.AUs)
+		for range s.Rows {
+			r := s.Rows[rng.IntN(len(s.Rows))]
+			if apex {
+				d.AddSets(r.ApexTruth, r.Apex)
+			} else {
+				d.AddSets(r.Truth, r.Event)
+			}
+		}
+		vals[b] = d.MeanF1()
+	}
+	slices.Sort(vals)
+	return [2]float64{vals[int(0.025*float64(resamples))], vals[min(resamples-1, int(0.975*float64(resamples)))]}
 }
 
 // ScoreSynthetic analyses each clip in memory with opt (opt.Out is used as
@@ -92,6 +129,7 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt Options) (*Syn
 				}
 			}
 			s.Event.AddSets(want, got)
+			row := SynthRow{Clip: c.Name, Truth: want, Event: got, Matched: best != nil}
 			// Apex frame: the AUs moving there, against the frame's flags.
 			m, _ := c.Truth(e.Apex)
 			var active []int
@@ -102,6 +140,8 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt Options) (*Syn
 			}
 			slices.Sort(active)
 			s.Apex.AddSets(active, present[e.Apex+res.FrameBase])
+			row.ApexTruth, row.Apex = active, present[e.Apex+res.FrameBase]
+			s.Rows = append(s.Rows, row)
 		}
 		s.Spotting.AddVideo(truth, spotted)
 		os.RemoveAll(o.Out)

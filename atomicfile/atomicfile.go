@@ -3,6 +3,11 @@
 // is synced, and is renamed over the destination only when every step
 // succeeded. A failed or interrupted write leaves the old file (or none) and
 // no temporary file behind.
+//
+// Limits: the rename is atomic on a local POSIX filesystem; the folder
+// itself is not synced, so a power loss just after the rename may, on some
+// filesystems, bring back the old file; network filesystems may not rename
+// atomically. Outputs are 0644.
 package atomicfile
 
 import (

@@ -1,6 +1,18 @@
 // Package au measures facial Action Unit intensities per frame, on
-// OpenFace's 0–5 scale with a presence flag, from how the face's skin moved
+// OpenFace's 0–5 range with a presence flag, from how the face's skin moved
 // relative to a neutral reference.
+//
+// Limits, first: the intensities are a fixed linear map of skin
+// displacement (IntensityPerPixel), not calibrated against OpenFace or
+// against FACS-coded intensities, so a 2 here is not OpenFace's 2; the
+// movement basis is written by hand from FACS's descriptions, not learnt;
+// nothing is measured from appearance (wrinkles, bulges, teeth), so AUs
+// that are mostly appearance (AU6's crow's feet, AU9's wrinkles, AU14's
+// dimple, AU23's thinned lips, AU45's closed lid) are weak; a clip needs a
+// neutral first frame (a still image is measured against a mean shape
+// instead); near-frontal faces only; it has been validated on synthetic
+// clips only (tell bench au: per-AU F1 on clips of a generator built
+// independently of this basis), never on FACS-coded real faces.
 //
 // Method: 77 points (the 68 landmarks plus forehead, cheek, chin and
 // nasolabial points) are tracked from the neutral reference frame into every

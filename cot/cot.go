@@ -2,6 +2,14 @@
 // ExpLLM's three-part chain of thought (Key Observations, Overall Emotional
 // Interpretation, Conclusion), verifies it by reading the label back from the
 // text alone, and exports it as instruction data.
+//
+// Limits: the reasoning is rule-based, from tables written from the
+// literature (EMFACS prototypes, Davison's objective classes, the CASME II
+// criteria), not learnt, and the text comes from English templates;
+// verification reads those templates back, so it checks the engine's
+// consistency, not the truth of its conclusion. An AU-to-emotion mapping
+// cannot see context: the same AUs mean different things in different
+// situations.
 package cot
 
 // The three headings of an ExpLLM chain of thought, exactly as they appear in

@@ -10,8 +10,8 @@ import (
 )
 
 // coderCells are AU cells as the official CASME II and SAMM sheets write
-// them (every form found in CASME2-coding-20140508.xlsx and
-// SAMM_Micro_FACS_Codes_v2.xlsx that earlier versions refused), with the
+// them (every unusual form found in CASME2-coding-20140508.xlsx and
+// SAMM_Micro_FACS_Codes_v2.xlsx), with the
 // canonical aus each must give. Only "soft focus" is not FACS.
 var coderCells = []struct{ raw, aus string }{
 	{"?", "?"},

@@ -34,7 +34,8 @@ type ConvertOptions struct {
 	// hand; training needs the frames there.
 	SheetOnly bool
 	// Strict turns the warnings about AU cells that are not FACS into
-	// errors (a *SheetError), as earlier versions did.
+	// errors (a *SheetError), for pipelines that must not train on a
+	// sheet with cells nobody has read.
 	Strict bool
 }
 

@@ -2,6 +2,12 @@
 // labelled samples (docs/manifest.md), converts the official annotation sheets of the
 // public micro-expression datasets into manifests, and splits manifests into
 // leak-free training and test folds (LOSO, subject-grouped k-fold, holdout).
+//
+// Limits: the converters know the official sheets of CASME II, SAMM, SMIC
+// and CAS(ME)^3 as released (their layouts are checked against fixture
+// sheets the tests write, never against the licensed data in CI); a sheet of
+// another release is reported, cell by cell, not guessed at. Nothing here
+// decodes images or video.
 package dataset
 
 import (

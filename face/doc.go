@@ -1,5 +1,12 @@
 // Package face finds faces, locates their 68 landmarks and aligns them.
 //
+// Limits: pigo's cascade finds near-frontal faces; profiles and strongly
+// tilted heads are missed. The landmark model is dlib's
+// shape_predictor_68_face_landmarks.dat (Debian libdlib-data), trained on
+// the iBUG 300-W data, whose terms restrict commercial use: check them
+// before shipping. Head pose comes from a 3-D mean face and a guessed focal
+// length, so its distances are approximate.
+//
 //   - Detector (pigo v1.4.6 cascade, embedded): Detect(img) → []Detection{Box, Score},
 //     boxes in the landmark model's convention (dlib's HOG detector boxes).
 //   - Predictor: dlib's shape_predictor_68_face_landmarks.dat read and run in pure Go,

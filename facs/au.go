@@ -5,6 +5,12 @@
 // CASME II coding criteria, the MEGC2019 three-class mapping, and plain-text
 // movement descriptions in MER-CLIP's style.
 //
+// Limits: the tables (AU catalogue, EMFACS prototypes, objective classes,
+// CASME II criteria, movement texts) are written from the published sources
+// and rounded where they disagree; they are descriptions, not measurements,
+// and an emotion prototype is a convention of the literature, not a law of
+// faces.
+//
 // The package imports nothing else from tell.
 package facs
 

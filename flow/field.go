@@ -4,6 +4,12 @@
 // flow in the Middlebury .flo format and as the RGB flow images used by
 // micro-expression recognition datasets.
 //
+// Limits: brightness constancy (no illumination term), so lighting changes
+// read as motion unless the caller normalises the images; motion beyond what
+// the pyramid reaches (several px at the coarsest level) is lost; the AVX2
+// kernels need amd64 with AVX2 and FMA, elsewhere the pure-Go code runs
+// (same results, slower).
+//
 // All images and fields are flat row-major float32 slices. The hot path —
 // onset/apex pairs of aligned face crops around 128×128 — reuses every
 // buffer: a TVL1 estimator allocates only when the image size changes.

@@ -4,6 +4,12 @@
 // as grounding, parses their answer into a cot.CoT and checks it against
 // those measurements, falling back to the built-in engine when it fails.
 //
+// Limits: the answers are the model's; tell checks them against its own
+// measurements (labels outside the classes, AUs not measured, conclusions
+// against the observations) but cannot make them true. JSON-schema output
+// and streaming depend on the server; token counts and latencies are what
+// the server reports.
+//
 // Nothing is sent anywhere unless a base URL is configured, and the API key
 // never appears in logs, errors or output files.
 package llm

@@ -7,6 +7,11 @@
 // It also trains appearance-only models when a manifest carries only still
 // images (RAF-DB / CK+ style facial expression recognition).
 //
+// Limits: trained on small micro-expression sets (a few hundred clips, tens
+// of subjects), its figures have wide intervals; the built-in model is
+// trained on synthetic clips of one face only; nothing here detects faces or
+// spots expressions.
+//
 // The package owns the model, the training loop with its evaluation
 // protocols (LOSO, subject k-fold, holdout) and the preparation cache.
 //

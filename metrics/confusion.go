@@ -3,6 +3,9 @@
 // recall and F1, confusion matrices, UF1 and UAR pooled over folds
 // (RESEARCH.md §3), AU-detection F1, spotting F1 under the IoU >= 0.5 rule,
 // bootstrap confidence intervals and the metrics.json file (docs/outputs.md).
+//
+// Limits: spotting uses the IoU ≥ 0.5 rule only; bootstrap intervals
+// resample subjects, so they need several subjects to mean anything.
 package metrics
 
 import (

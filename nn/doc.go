@@ -3,6 +3,12 @@
 // passes (one layer at a time, in the style of llm.c; no autograd graph),
 // losses, AdamW, a SIMD SGEMM and safetensors checkpoints.
 //
+// Limits: CPU only, float32 only, the layers listed below and no others, no
+// automatic differentiation (each layer's backward is written by hand and
+// checked by finite differences); the fast kernels are amd64 AVX2/FMA
+// assembly, elsewhere portable Go runs. It imports nothing of tell's but
+// atomicfile (a leaf), so that every model package can build on it.
+//
 // # Layers
 //
 // Every layer owns its parameters (*Param: Name, Shape, Data, Grad) and the

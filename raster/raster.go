@@ -1,6 +1,8 @@
 // Package raster holds the flat float32 image type that tell's vision packages
 // share (face, flow, au, video), with conversions from and to image.Image.
 //
+// Limits: grey float32 and 8-bit RGB only; no colour management, no alpha.
+//
 // Pixels are stored row-major in a flat slice; intensities are on the 0..255
 // scale of 8-bit images so that thresholds read the same as in OpenCV and dlib.
 package raster

@@ -10,6 +10,9 @@
 // for normal vision and simulated protanopia, deuteranopia and tritanopia;
 // each curve is named at its end, so no colour has to be matched to a
 // legend. At most seven AUs are drawn, the strongest; frames.csv has all.
+//
+// Limits: English only; face images are kept for a bounded number of events
+// (analyze's MaxImages), later events are listed without pictures.
 package report
 
 import (

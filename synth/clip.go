@@ -181,8 +181,8 @@ type Clip struct {
 
 // Limits on a plan: clips are laid out up front, and frame counts and sizes
 // come from user flags, so absurd values must be refused before anything is
-// allocated or written (--n 1e9 ran out of memory; --fps 1e308 wrote onset
-// frame -9223372036854775808 into the manifest).
+// allocated or written (a billion clips do not fit in memory; at 1e308 fps
+// frame numbers overflow).
 const (
 	MaxClips  = 100000 // clips per plan
 	MaxSide   = 8192   // frame width or height, pixels

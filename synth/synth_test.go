@@ -170,7 +170,7 @@ func TestBadConfig(t *testing.T) {
 	if _, err := Plan(f, Config{}, 0); err == nil {
 		t.Error("n=0: want an error")
 	}
-	// Flag values that used to run out of memory, crash in makeslice or
+	// Flag values that would run out of memory, crash in makeslice or
 	// write overflowed frame numbers into the manifest.
 	nan := math.NaN()
 	for _, cfg := range []Config{
@@ -296,8 +296,9 @@ func TestWriteNoFrames(t *testing.T) {
 	}
 }
 
-// An interrupted Write used to leave finished clips with no manifest at all
-// (and an earlier run's manifest.csv describing overwritten clips).
+// An interrupted Write must list the finished clips (in the partial
+// manifest) and must not leave an earlier run's manifest.csv describing
+// clips it has overwritten.
 func TestWriteInterrupted(t *testing.T) {
 	f := testFace(t)
 	clips, err := Plan(f, Config{Seed: 5, FPS: 30, Width: 64, Height: 64, Scale: 0.5}, 3)

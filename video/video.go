@@ -2,6 +2,12 @@
 // stream of grey frames with timestamps. Every source streams: memory stays
 // bounded by one frame (plus the ffmpeg pipe) whatever the length, and long
 // reads stop when their context is cancelled.
+//
+// Limits: PNG, JPEG and BMP images (Go's and x/image's decoders), anything
+// else through the ffmpeg and ffprobe programs (Debian ffmpeg), which must
+// be on PATH; frames come out grey (and RGB on request), one stream per
+// file, no audio; every image is checked against a pixel budget before it
+// is decoded.
 package video
 
 import (
@@ -11,14 +17,14 @@ import (
 	"image"
 	_ "image/jpeg" // register JPEG for ReadImage
 	_ "image/png"  // register PNG for ReadImage
+	"os"
+	"path/filepath"
+	"strings"
 
 	// BMP (frame dumps): the x/image decoder, faster than the hand-written
 	// one it replaced (1.2–2.0 against 1.8–2.5 ms for a 640×480 frame) and
 	// decoding the layouts ffmpeg writes (bgr24, bgra, gray, pal8) the same.
 	_ "golang.org/x/image/bmp"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/tell-project/tell/raster"
 )

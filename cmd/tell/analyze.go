@@ -120,8 +120,8 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("want one INPUT, got %d arguments", len(pos))
 	}
 	// 0 means "the video's own rate, else 30"; anything else must be a
-	// plausible rate (a negative one was silently replaced by 30, and
-	// 1e308 crashed the spotter's allocation).
+	// plausible rate: the spotter sizes its window from it, so a negative
+	// rate cannot be honoured and a huge one would allocate without bound.
 	if *fps != 0 && !(*fps > 0 && *fps <= spot.MaxFPS) {
 		return usageErrorf("--fps %v: want a frame rate in (0, %d]", *fps, spot.MaxFPS)
 	}

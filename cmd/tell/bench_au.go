@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tell-project/tell/analyze"
@@ -21,7 +23,8 @@ func auBenchmark() benchmark {
 
 // benchAU renders synthetic clips, runs the analysis pipeline on them with
 // its own thresholds and prints AU F1 per AU (per event and at the apex
-// frame), spotting F1 and the mean event-level AU F1 last.
+// frame), spotting F1 and the mean per-AU F1 with a 95% bootstrap interval
+// over expressions (the event-level one last).
 func benchAU(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench au")
 	modelName := fs.String("model", "muscle", "muscle (independent of the estimator) or basis (its regression twin)")
@@ -35,6 +38,7 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 	macroAmp := fs.String("macro-amp", "", "muscle: the same for macro-expressions (default 1.5,6)")
 	codes := fs.String("codes", "", "FACS codes instead of drawn combinations or prototypes")
 	landmarks := fs.String("landmarks", "", "dlib 68-point model (default: $TELL_MODELS, then the Debian path)")
+	list := fs.Bool("list", false, "print every expression's true and detected AUs")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -82,12 +86,18 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "model=%s clips=%d seed=%d kind=%s size=%dx%d scale=%g\n", model, *n, *seed, *kind, w, h, *scale)
+	if *list {
+		for _, r := range s.Rows {
+			fmt.Fprintf(env.stdout, "expression %s truth=%s event=%s apex_truth=%s apex=%s\n", r.Clip, auList(r.Truth), auList(r.Event), auList(r.ApexTruth), auList(r.Apex))
+		}
+	}
 	printAUScores(env, "event", s.Event)
 	printAUScores(env, "apex", s.Apex)
 	fmt.Fprintf(env.stdout, "expressions=%d matched=%d labels_equal=%d\n", s.Expressions, s.Matched, s.Labels)
 	fmt.Fprintf(env.stdout, "spot_tp=%d spot_fp=%d spot_fn=%d spot_f1=%.3f\n", s.Spotting.TP, s.Spotting.FP, s.Spotting.FN, s.Spotting.F1())
-	fmt.Fprintf(env.stdout, "au_apex_f1=%.3f\n", s.Apex.MeanF1())
-	fmt.Fprintf(env.stdout, "au_event_f1=%.3f\n", s.Event.MeanF1())
+	ea, aa := s.MeanF1CI(false, 2000, *seed), s.MeanF1CI(true, 2000, *seed)
+	fmt.Fprintf(env.stdout, "au_apex_f1=%.3f ci95=%.3f-%.3f\n", s.Apex.MeanF1(), aa[0], aa[1])
+	fmt.Fprintf(env.stdout, "au_event_f1=%.3f ci95=%.3f-%.3f\n", s.Event.MeanF1(), ea[0], ea[1])
 	return nil
 }
 
@@ -95,4 +105,17 @@ func printAUScores(env *environment, name string, d *metrics.AUDetection) {
 	for _, a := range d.PerAU() {
 		fmt.Fprintf(env.stdout, "%s_au%02d_f1=%.3f p=%.3f r=%.3f n=%d\n", name, a.AU, a.F1, a.Precision, a.Recall, a.Support)
 	}
+}
+
+// auList writes AU numbers as "1+2+12" ("-" for none).
+func auList(aus []int) string {
+	if len(aus) == 0 {
+		return "-"
+	}
+	sorted := slices.Sorted(slices.Values(aus))
+	parts := make([]string, len(sorted))
+	for i, a := range sorted {
+		parts[i] = strconv.Itoa(a)
+	}
+	return strings.Join(parts, "+")
 }

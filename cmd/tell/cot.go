@@ -29,8 +29,8 @@ Overall Emotional Interpretation, Conclusion.
              not coded.
   --au-json  evidence as JSON: [{"au":12,"side":"right","intensity":2}],
              {"evidence":[...]}, or {"AU04":2,"L12":1.5,"AU12_r":2.5}
-             (intensities on OpenFace's 0-5 scale, as in frames.csv and
-             events.json; FACS letters A=1 .. E=5).
+             (intensities on the 0-5 range of frames.csv and events.json,
+             OpenFace's range; FACS letters A=1 .. E=5).
   --label    the true label: the text is verified against it (Des2Exp) and
              the feedback loop runs; a failure is reported, never hidden.
   --json     print the structured chain of thought (conclusion.label, ...).

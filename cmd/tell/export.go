@@ -99,7 +99,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 			}
 			if !rows[p.Line] {
 				// A row too short to read has no sample: report it here,
-				// it was silently dropped before.
+				// or it would vanish from the export without a word.
 				invalid++
 				fmt.Fprintf(env.stderr, "tell export: %s: %s: skipped\n", *manifest, p)
 				continue

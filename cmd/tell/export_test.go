@@ -133,9 +133,9 @@ func TestExportCommandErrors(t *testing.T) {
 	}
 }
 
-// A broken quote stops the manifest reader; export used to skip the problem
-// (its line had no sample) and write the rows before it, silently dropping
-// the rest. A row too short to read was dropped without a word.
+// A broken quote stops the manifest reader: export must fail rather than
+// write the rows before it and silently drop the rest; a row too short to
+// read must be reported, not dropped without a word.
 func TestExportBrokenRows(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "f.png"), []byte("png"), 0o644)

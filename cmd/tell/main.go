@@ -2,6 +2,10 @@
 // Units, spots micro- and macro-expressions, recognises the emotion and explains
 // its answer as an AU-grounded chain of thought.
 //
+// Limits: the command is a thin layer of flags over the packages; each
+// package's documentation states what its part cannot do (AUs validated on
+// synthetic clips only: package au; one face per video: package analyze).
+//
 // Usage:
 //
 //	tell <command> [flags] [arguments]

@@ -40,3 +40,26 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// TestBenchAU runs the AU benchmark end to end on two small clips.
+func TestBenchAU(t *testing.T) {
+	if _, err := os.Stat("/usr/share/dlib/shape_predictor_68_face_landmarks.dat"); err != nil && os.Getenv("TELL_MODELS") == "" {
+		t.Skip("dlib landmark model not installed (Debian libdlib-data)")
+	}
+	code, out, errOut := runTell(t, "bench", "au", "--n", "2", "--kind", "macro", "--fps", "30", "--size", "200x200", "--scale", "1", "--list")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"model=muscle", "expression clip000 truth=", "event_au12_f1=", "apex_au01_f1=", "spot_f1=", "au_event_f1="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[len(lines)-1], "au_event_f1=") {
+		t.Errorf("headline %q is not last", lines[len(lines)-1])
+	}
+	if code, _, _ := runTell(t, "bench", "au", "--model", "blend"); code != 2 {
+		t.Errorf("unknown model: exit %d, want 2", code)
+	}
+}

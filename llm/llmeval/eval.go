@@ -3,6 +3,10 @@
 // the faithfulness of its chains of thought to tell's AU evidence, and its
 // cost in tokens and latency. Runs are resumable: every answer is appended to
 // answers.jsonl as it arrives, and a rerun skips the samples already there.
+//
+// Limits: the scores are only as good as the manifest's labels and, for
+// faithfulness, tell's own AU measurements, which are themselves validated
+// only on synthetic clips.
 package llmeval
 
 import (

@@ -3,6 +3,9 @@
 // usage fields, error bodies, 429 with Retry-After), records every request,
 // and answers from a script or a function, so that clients can be tested
 // without a network or a model.
+//
+// Limits: a test double: it answers from scripts, never from a model, and
+// implements only the parts of the wire format tell uses.
 package llmtest
 
 import (

@@ -68,10 +68,15 @@ func bestMatch(res *Result, e synth.Event) (*Event, float64) {
 	return best, bestIoU
 }
 
-// TestMustHold checks the issue's acceptance figures on synthetic clips:
-// AU F1 >= 0.8 for AUs 1, 2, 4, 12, 15, 25; spotting F1 (IoU >= 0.5) >= 0.8;
-// emotion accuracy >= 0.8 on micro-expressions of the prototypes.
-func TestMustHold(t *testing.T) {
+// TestBasisRegression is a regression check, not a measurement: the clips
+// come from synth.Basis, which moves the landmarks the way au's movement
+// basis decodes them and draws the EMFACS prototypes the CoT engine scores
+// as perfect matches, so passing shows only that the pipeline still undoes
+// its own model (AU F1 >= 0.8 for AUs 1, 2, 4, 12, 15, 25; spotting F1
+// >= 0.8; emotion accuracy >= 0.8 on prototype micro-expressions). How the
+// pipeline does on clips it was not built to undo is measured by
+// `tell bench au --model muscle` (make bench-au; README).
+func TestBasisRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders and analyses ~5000 frames")
 	}
