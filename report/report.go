@@ -42,7 +42,7 @@ type Report struct {
 	// (Timeline.AddExpression) and ExprModel the net that gave them.
 	ExprLabels []string
 	ExprModel  string
-	Events   []Event
+	Events     []Event
 	// Still, when set, is the single image's view: shown instead of the
 	// timeline.
 	Still *Still
