@@ -99,14 +99,29 @@ func scoreEvent(in scoreInput) (scored, error) {
 	case !in.measured:
 		lambda = 0
 	}
-	var appMap map[string]float64
+	// The appearance net's distribution over the label set: its mass on
+	// classes outside the set (neutral in a three-class task) is left out
+	// by renormalising, before the floor, so that it cannot flatten the
+	// classes that remain.
+	var pa []float64
 	if in.app != nil {
-		appMap = in.app.Map()
+		appMap := in.app.Map()
+		pa = make([]float64, len(classes))
+		var z float64
+		for i, c := range classes {
+			pa[i] = appProb(appMap, c)
+			z += pa[i]
+		}
+		for i := range pa {
+			if z > 0 {
+				pa[i] /= z
+			}
+		}
 	}
 	s := make([]float64, len(classes))
 	for i, c := range classes {
-		if appMap != nil {
-			s[i] += math.Log(math.Max(appProb(appMap, c), probFloor))
+		if pa != nil {
+			s[i] += math.Log(math.Max(pa[i], probFloor))
 		}
 		s[i] += lambda * auMatch(au, activity, c)
 		if in.flow != nil {
