@@ -540,7 +540,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	apexP, onsetP := r.eventAppearance(on, apex, off, iv.Kind == "still")
 	e.Appearance = appearanceOf(r.appearanceModel(), apexP, onsetP)
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
-	in := scoreInput{ev: ev, measured: e.AUReference != auMeanShape, app: apexP}
+	in := scoreInput{ev: ev, measured: e.AUReference != auMeanShape, app: apexP, base: onsetP}
 	s, c, who, why, err := r.decide(ctx, in, images, e.Appearance)
 	e.Reasoner, e.ReasonerError = who, why
 	if err != nil {

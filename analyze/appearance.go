@@ -122,16 +122,28 @@ func (f *frameRec) probsSlice() []float32 {
 
 // eventAppearance is the appearance evidence of an event: the mean reading
 // over the apex frames (apex ± one frame at 30 fps, scaled with the rate,
-// within the event) and the reading at the onset. A still has only the
-// apex.
+// within the event) and, in a video, the mean reading over the same number
+// of frames up to the onset (the face before it moved). A still has only
+// the first.
 func (r *run) eventAppearance(on, apex, off int, still bool) (apexP, onsetP *appearance.Probs) {
 	if r.opt.Appearance == nil || len(r.ring) == 0 {
 		return nil, nil
 	}
 	k := max(1, int(math.Round(r.fps/30)))
+	apexP = r.meanProbs(max(on, apex-k), min(off, apex+k))
+	if !still && apexP != nil {
+		oldest := max(0, r.res.Frames-len(r.ring))
+		onsetP = r.meanProbs(max(oldest, on-k), on)
+	}
+	return apexP, onsetP
+}
+
+// meanProbs is the mean appearance reading of frames from..to in the
+// window, nil when none of them has one.
+func (r *run) meanProbs(from, to int) *appearance.Probs {
 	var sum appearance.Probs
 	n := 0
-	for f := max(on, apex-k); f <= min(off, apex+k); f++ {
+	for f := from; f <= to; f++ {
 		rec := &r.ring[f%len(r.ring)]
 		if !rec.hasProbs {
 			continue
@@ -142,19 +154,12 @@ func (r *run) eventAppearance(on, apex, off int, still bool) (apexP, onsetP *app
 		n++
 	}
 	if n == 0 {
-		return nil, nil
+		return nil
 	}
 	for i := range sum {
 		sum[i] /= float32(n)
 	}
-	apexP = &sum
-	if !still {
-		if o := &r.ring[on%len(r.ring)]; o.hasProbs {
-			p := o.probs
-			onsetP = &p
-		}
-	}
-	return apexP, onsetP
+	return &sum
 }
 
 // LoadAppearance loads the appearance net called name ("faceapi", "human";

@@ -130,7 +130,7 @@ func TestVideoAppearance(t *testing.T) {
 		if e.Appearance == nil || e.AUReference != auNeutralFrame || e.CoT.Conclusion.Label != e.Label || e.CoT.Appearance == nil {
 			t.Errorf("event %d: appearance %v, reference %s, conclusion %s, label %s", e.ID, e.Appearance, e.AUReference, e.CoT.Conclusion.Label, e.Label)
 		}
-		if _, ok := e.Emotions["neutral"]; !ok || len(e.Emotions) != 7 {
+		if _, ok := e.Emotions["neutral"]; !ok || len(e.Emotions) != 8 {
 			t.Errorf("event %d: emotions %v", e.ID, e.Emotions)
 		}
 	}

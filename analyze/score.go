@@ -31,7 +31,8 @@ import (
 //	    must match better than that to be named, as in the Exp-CoT engine).
 //	  - p_flow: a MER-CLIP flow model's probabilities, when one is used.
 //
-// Probabilities are floored at 1e-4 before the logarithm. λ is fixed, not
+// Probabilities are floored at 1e-4 before the logarithm (1e-3 for the
+// appearance change). λ is fixed, not
 // fitted: auWeight (2) when the AUs are measured against the person's own
 // neutral face (video, --neutral), so a full AU match multiplies a class's
 // odds by e² ≈ 7 — enough to decide between classes the appearance net
@@ -44,13 +45,14 @@ import (
 //
 // The label set is the flow model's classes when one is used (it defines
 // the task), else the appearance net's seven (py-feat's names, neutral
-// included), else the seven basic emotions with contempt, neutral and
-// others.
+// included) and, when the AUs are measured, contempt, else the seven
+// basic emotions with contempt, neutral and others.
 const (
 	auWeight           = 2.0
 	auOnlyWeight       = 6.0
 	uncalibratedWeight = 2.0
 	probFloor          = 1e-4
+	changeFloor        = 1e-3
 	othersShare        = 0.3
 )
 
@@ -59,6 +61,7 @@ type scoreInput struct {
 	ev       []cot.Evidence
 	measured bool              // AUs against the person's own neutral face
 	app      *appearance.Probs // nil: no appearance net
+	base     *appearance.Probs // the net's reading before the event (video), nil for a still
 	flow     map[string]float64
 	classes  []string // the flow model's classes, with flow
 }
@@ -84,6 +87,11 @@ func scoreEvent(in scoreInput) (scored, error) {
 		}
 	case in.app != nil:
 		classes = append(classes, appearance.Labels[:]...)
+		if in.measured {
+			// Contempt, which the net has no class for, is a label when
+			// measured AUs can speak for it.
+			classes = append(classes, facs.Contempt)
+		}
 	default:
 		classes = append(facs.BasicEmotions(), facs.Neutral, facs.Others)
 	}
@@ -103,24 +111,13 @@ func scoreEvent(in scoreInput) (scored, error) {
 	// classes outside the set (neutral in a three-class task) is left out
 	// by renormalising, before the floor, so that it cannot flatten the
 	// classes that remain.
-	var pa []float64
-	if in.app != nil {
-		appMap := in.app.Map()
-		pa = make([]float64, len(classes))
-		var z float64
-		for i, c := range classes {
-			pa[i] = appProb(appMap, c)
-			z += pa[i]
-		}
-		for i := range pa {
-			if z > 0 {
-				pa[i] /= z
-			}
-		}
-	}
+	pa, pb := overClasses(in.app, classes), overClasses(in.base, classes)
 	s := make([]float64, len(classes))
 	for i, c := range classes {
-		if pa != nil {
+		switch {
+		case pa != nil && pb != nil:
+			s[i] += math.Log(math.Max(pa[i], changeFloor)) - math.Log(math.Max(pb[i], changeFloor))
+		case pa != nil:
 			s[i] += math.Log(math.Max(pa[i], probFloor))
 		}
 		s[i] += lambda * auMatch(au, activity, c)
@@ -202,6 +199,27 @@ func auScores(ev []cot.Evidence) (map[string]float64, float64) {
 		out[p.Emotion] = s
 	}
 	return out, activity
+}
+
+// overClasses is the appearance net's distribution over the label set,
+// renormalised; nil for nil.
+func overClasses(p *appearance.Probs, classes []string) []float64 {
+	if p == nil {
+		return nil
+	}
+	m := p.Map()
+	out := make([]float64, len(classes))
+	var z float64
+	for i, c := range classes {
+		out[i] = appProb(m, c)
+		z += out[i]
+	}
+	for i := range out {
+		if z > 0 {
+			out[i] /= z
+		}
+	}
+	return out
 }
 
 // appProb is the appearance net's probability of class c.

@@ -64,8 +64,8 @@ func TestScoreFusion(t *testing.T) {
 		if s.label != c.want {
 			t.Errorf("%s: %s (%v), want %s", c.name, s.label, s.probs, c.want)
 		}
-		if len(s.probs) != 7 {
-			t.Errorf("%s: classes %v", c.name, s.classes)
+		if want := map[bool]int{true: 8, false: 7}[c.measured]; len(s.probs) != want {
+			t.Errorf("%s: classes %v, want %d (contempt only with measured AUs)", c.name, s.classes, want)
 		}
 	}
 	// λ = 0 for uncalibrated AUs: the net's probabilities as they are.
@@ -132,3 +132,27 @@ func TestDecideConclusionIsLabel(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestScoreChange: in a video the appearance evidence is the change from
+// the onset; a reading that did not change leaves the AUs to decide, one
+// that rose from neutral carries the label.
+func TestScoreChange(t *testing.T) {
+	surprise := cot.EvidenceFromCode(facs.MustParse("1C+2C+5B+26C"))
+	smiling := probs(map[string]float32{"happiness": 0.98, "neutral": 0.02})
+	s, _ := scoreEvent(scoreInput{ev: surprise, measured: true, app: smiling, base: smiling})
+	checkScored(t, s)
+	if s.label != facs.Surprise {
+		t.Errorf("a resting smile labels the movement: %s %v", s.label, s.probs)
+	}
+	s, _ = scoreEvent(scoreInput{ev: surprise, measured: true, app: smiling})
+	if s.label != facs.Happiness {
+		t.Errorf("a still's reading is its level: %s", s.label)
+	}
+	rose := probs(map[string]float32{"happiness": 0.7, "neutral": 0.3})
+	calm := probs(map[string]float32{"happiness": 0.05, "neutral": 0.95})
+	s, _ = scoreEvent(scoreInput{measured: true, app: rose, base: calm, ev: cot.EvidenceFromCode(facs.MustParse("12B"))})
+	checkScored(t, s)
+	if s.label != facs.Happiness {
+		t.Errorf("a smile rising from neutral: %s %v", s.label, s.probs)
+	}
+}

@@ -179,6 +179,18 @@ func appearanceSentence(a *Appearance) string {
 		if o, ok := a.Onset[ps[0].k]; ok {
 			s += fmt.Sprintf("; at the onset it gave %s %.2f", ps[0].k, o)
 		}
+		// What changed: the class that gained most since the onset.
+		gain, by := 0.0, ""
+		for k, v := range a.Probs {
+			if d := v - a.Onset[k]; d > gain || d == gain && by != "" && k < by {
+				gain, by = d, k
+			}
+		}
+		if gain < 0.1 {
+			s += ". Its reading hardly changed during the movement, so it says little about it"
+		} else if by != ps[0].k {
+			s += fmt.Sprintf(". The largest change since the onset is towards %s (+%.2f)", by, gain)
+		}
 	}
 	return s + "."
 }
