@@ -184,11 +184,10 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 
 // classify reads one image and runs the net on it, framed as opt.Face says.
 func (opt *EvalOptions) classify(path string) (Probs, error) {
-	img, err := video.ReadImageMax(path, opt.MaxPixels)
+	rgb, err := video.ReadRGB(path, opt.MaxPixels)
 	if err != nil {
 		return Probs{}, err
 	}
-	rgb := raster.RGBFromImage(img)
 	reg := opt.Net.WholeImage(rgb.W, rgb.H)
 	if opt.Face == FaceAuto {
 		lm, ok, err := opt.Landmarks(rgb.Gray())

@@ -17,6 +17,7 @@ import (
 	"image"
 	_ "image/jpeg" // register JPEG for ReadImage
 	_ "image/png"  // register PNG for ReadImage
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	// decoding the layouts ffmpeg writes (bgr24, bgra, gray, pal8) the same.
 	_ "golang.org/x/image/bmp"
 
+	"github.com/tell-project/tell/jpegjs"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -130,7 +132,8 @@ func ReadGray(path string, maxPixels int) (*raster.Gray, error) {
 	return g, err
 }
 
-// readFrame decodes an image file to grey and, when color is set, to RGB.
+// readFrame decodes an image file to grey and, when color is set, to RGB
+// (ReadRGB's pixels).
 func readFrame(path string, maxPixels int, color bool) (*raster.Gray, *raster.RGB, error) {
 	img, err := ReadImageMax(path, maxPixels)
 	if err != nil {
@@ -138,7 +141,48 @@ func readFrame(path string, maxPixels int, color bool) (*raster.Gray, *raster.RG
 	}
 	var c *raster.RGB
 	if color {
-		c = raster.RGBFromImage(img)
+		if c, err = rgbOf(path, img); err != nil {
+			return nil, nil, err
+		}
 	}
 	return raster.FromImage(img), c, nil
+}
+
+// ReadRGB decodes an image file to 8-bit RGB within the pixel budget
+// maxPixels (<= 0 means DefaultMaxPixels). JPEG files are decoded as
+// jpeg-js decodes them (package jpegjs), the decoder of the TensorFlow.js
+// peer whose expression nets tell runs, so that those nets see the same
+// pixels; other formats as image.Decode gives them.
+func ReadRGB(path string, maxPixels int) (*raster.RGB, error) {
+	img, err := ReadImageMax(path, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	return rgbOf(path, img)
+}
+
+// rgbOf is the colour of the already decoded (and budget-checked) image
+// file path: jpeg-js's pixels for a JPEG, img's otherwise.
+func rgbOf(path string, img image.Image) (*raster.RGB, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("video: read image: %w", err)
+	}
+	defer f.Close()
+	var magic [2]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil || magic != [2]byte{0xff, 0xd8} {
+		return raster.RGBFromImage(img), nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("video: read image %s: %w", path, err)
+	}
+	b := img.Bounds() // already within the budget
+	c, err := jpegjs.Decode(bufio.NewReader(f), b.Dx()*b.Dy())
+	if err != nil {
+		return nil, fmt.Errorf("video: read image %s: %w", path, err)
+	}
+	if c.W != b.Dx() || c.H != b.Dy() {
+		return nil, fmt.Errorf("video: read image %s: decoders disagree on the size", path)
+	}
+	return c, nil
 }

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/jpegjs"
 )
 
 func TestNaturalLess(t *testing.T) {
@@ -482,5 +484,31 @@ func TestColorFrames(t *testing.T) {
 	}
 	if f, _ := src.Next(ctx); f.RGB != nil {
 		t.Error("colour without Options.Color")
+	}
+}
+
+// TestReadRGB: JPEG through jpegjs (the peer's pixels), PNG as decoded, the
+// pixel budget before decoding.
+func TestReadRGB(t *testing.T) {
+	jp := filepath.Join("..", "jpegjs", "testdata", "face444.jpg")
+	c, err := ReadRGB(jp, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(jp)
+	want, err := jpegjs.Decode(f, 0)
+	f.Close()
+	if err != nil || !bytes.Equal(c.Pix, want.Pix) {
+		t.Fatalf("JPEG pixels are not jpeg-js's (%v)", err)
+	}
+	if _, err := ReadRGB(jp, 99); !errors.Is(err, ErrTooManyPixels) {
+		t.Errorf("budget: %v", err)
+	}
+	dir := t.TempDir()
+	png := filepath.Join(dir, "a.png")
+	writeGrayPNG(t, png, 8, 6, framePattern(1))
+	c, err = ReadRGB(png, 0)
+	if err != nil || c.W != 8 || c.Pix[3*9] != uint8(framePattern(1)(1, 1)) {
+		t.Fatalf("PNG: %v", err)
 	}
 }

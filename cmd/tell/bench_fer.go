@@ -13,7 +13,8 @@ import (
 )
 
 // ferBenchmark is `tell bench fer IMAGE... --model faceapi|human`, the
-// counterpart of the bench folder's tfjs/fer.js: the same lines (seven
+// counterpart of the bench folder's tfjs/fer.js: images decoded to the
+// same pixels (JPEG as jpeg-js decodes it), the same lines (seven
 // probabilities per image in the order angry disgust fear happy sad
 // surprise neutral, each image taken whole as the face crop), then
 // tell_fer_ms= (median per image of resampling plus the forward pass,
@@ -47,11 +48,9 @@ func runFerBenchmark(ctx context.Context, env *environment, args []string) error
 	}
 	imgs := make([]*raster.RGB, len(pos))
 	for i, p := range pos {
-		img, err := video.ReadImage(p)
-		if err != nil {
+		if imgs[i], err = video.ReadRGB(p, 0); err != nil {
 			return err
 		}
-		imgs[i] = raster.RGBFromImage(img)
 	}
 	for i := 0; i < 3; i++ { // warm-up, as fer.js does
 		if _, err := net.Predict(imgs[0], net.WholeImage(imgs[0].W, imgs[0].H)); err != nil {
