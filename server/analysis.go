@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
@@ -83,6 +84,14 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	}
 	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
 		MaxPixels: int(min(a.Budget.withDefaults().MaxPixels, math.MaxInt32))}
+	// The appearance net as tell analyze uses it by default (face-api, from
+	// the models folder of $TELL_MODELS); one per job, since a net is not
+	// safe for concurrent use. Without it the job runs on the AUs and says so.
+	if net, note, err := analyze.LoadAppearance(models.Root(""), models.FaceAPI.Name); err == nil {
+		opt.Appearance, opt.AppearanceNote = net, note
+	} else {
+		opt.AppearanceNote = err.Error()
+	}
 	res, err := a.Analyze(ctx, Input{Path: t.Input, Name: name, Budget: a.Budget.withDefaults()}, opt)
 	var sum *Summary
 	if res != nil {
