@@ -101,6 +101,11 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 	// Removed when empty: another worker of this process may share it.
 	defer os.Remove(cfg.Dir)
 	var wg sync.WaitGroup
+	// A finished job's outputs are stored while the slot's next job runs:
+	// storing is JetStream round trips, not analysis, and a worker running
+	// one analysis at a time would otherwise wait on them. At most Jobs
+	// results are being stored at once.
+	storing := make(chan struct{}, cfg.Jobs)
 	for slot := range cfg.Jobs {
 		wg.Add(1)
 		go func() {
@@ -120,7 +125,15 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 					}
 					continue
 				}
-				q.handle(ctx, msg, cfg, name)
+				if store := q.handle(ctx, msg, cfg, name); store != nil {
+					storing <- struct{}{}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						defer func() { <-storing }()
+						store()
+					}()
+				}
 			}
 		}()
 	}
@@ -137,8 +150,9 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// handle runs one delivered job.
-func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig, name string) {
+// handle runs one delivered job. When the job ran to an end of its own it
+// returns the work that stores the result and acknowledges the message.
+func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig, name string) (store func()) {
 	id := string(msg.Data())
 	log := cfg.Log.With("job", id)
 	// Records are written even while the worker stops, so that a job is
@@ -167,20 +181,20 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, errStop):
 		msg.Ack()
-		return
+		return nil
 	case errors.Is(err, errBusy):
 		// Presumed dead by the stream but still reporting: look again later.
 		msg.NakWithDelay(q.cfg.AckWait)
-		return
+		return nil
 	case err != nil:
 		log.Warn("job record", "err", err)
 		msg.NakWithDelay(time.Second)
-		return
+		return nil
 	case j.State == StateFailed:
 		log.Warn("job failed", "err", j.Error)
 		q.obj.Delete(bg, inputObject(id))
 		msg.Ack()
-		return
+		return nil
 	}
 	attempt := j.Attempts
 	log = log.With("attempt", attempt)
@@ -188,27 +202,13 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	// A cancelled or deleted job stops at once; the heartbeat also notices.
-	if w, err := q.kv.Watch(jctx, id, jetstream.UpdatesOnly()); err == nil {
-		go func() {
-			defer w.Stop()
-			for e := range w.Updates() {
-				if e == nil {
-					continue
-				}
-				var cur Job
-				if e.Operation() != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &cur) != nil || cur.State != StateRunning || cur.Attempts != attempt {
-					cancel(errLost)
-					return
-				}
-			}
-		}()
-	}
 	var mu sync.Mutex
 	frames, total := 0, -1
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
+		// Each beat also reads the record: a job cancelled, deleted or
+		// taken over stops within a beat.
 		t := time.NewTicker(min(time.Second, q.cfg.AckWait/3))
 		defer t.Stop()
 		for {
@@ -243,9 +243,14 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 		log.Warn("job folder", "err", err)
 		q.requeue(bg, id, attempt)
 		msg.NakWithDelay(time.Second)
-		return
+		return nil
 	}
-	defer os.RemoveAll(dir)
+	keep := false // the folder goes to the store function
+	defer func() {
+		if !keep {
+			os.RemoveAll(dir)
+		}
+	}()
 	task := &Task{Job: j, Out: filepath.Join(dir, "out"), progress: func(done, n int) {
 		mu.Lock()
 		frames, total = done, n
@@ -267,18 +272,22 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 		log.Info("job put back: worker stopping")
 		q.requeue(bg, id, attempt)
 		msg.Nak()
-		return
+		return nil
 	case errors.Is(cause, errLost):
 		log.Info("job stopped: cancelled, deleted or taken over")
 		if cur, err := q.Get(bg, id); errors.Is(err, ErrNotFound) || err == nil && cur.State == StateCanceled {
 			msg.Ack()
 		}
-		return
+		return nil
 	}
 	mu.Lock()
 	task.frames, task.total = frames, total
 	mu.Unlock()
-	q.finish(bg, msg, task, attempt, summary, runErr, log)
+	keep = true
+	return func() {
+		defer os.RemoveAll(dir)
+		q.finish(bg, msg, task, attempt, summary, runErr, log)
+	}
 }
 
 // fetchInput copies the job's input from the object store into dir.
