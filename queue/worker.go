@@ -159,6 +159,7 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	// never left marked as running by a worker that has gone.
 	bg := context.WithoutCancel(ctx)
 	now := time.Now().UTC()
+	phase := now // phases are logged with the job: claim, input, run, store
 	j, err := q.update(ctx, id, func(j *Job) error {
 		switch {
 		case Terminal(j.State):
@@ -198,7 +199,8 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	}
 	attempt := j.Attempts
 	log = log.With("attempt", attempt)
-	log.Info("job started", "worker", name)
+	log.Info("job started", "worker", name, "claim_ms", time.Since(phase).Milliseconds())
+	phase = time.Now()
 
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -261,9 +263,12 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	if runErr == nil {
 		task.Input, runErr = q.fetchInput(jctx, j, dir, cfg.MaxFrames)
 	}
+	inputMS := time.Since(phase).Milliseconds()
+	phase = time.Now()
 	if runErr == nil {
 		summary, runErr = cfg.Handler(jctx, task)
 	}
+	log = log.With("input_ms", inputMS, "run_ms", time.Since(phase).Milliseconds())
 	cancel(nil)
 	<-hbDone
 	cause := context.Cause(jctx)
@@ -353,6 +358,7 @@ func (q *Queue) requeue(ctx context.Context, id string, attempt int) {
 
 // finish stores the outputs and the final state, then acknowledges.
 func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, attempt int, summary json.RawMessage, runErr error, log *slog.Logger) {
+	start := time.Now()
 	id := t.Job.ID
 	prefix := fmt.Sprintf("%s/%d/", id, attempt)
 	outputs := map[string]int64{}
@@ -409,7 +415,7 @@ func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, attempt 
 		if aerr := msg.DoubleAck(ctx); aerr != nil {
 			log.Warn("ack", "err", aerr)
 		}
-		log.Info("job finished", "state", j.State)
+		log.Info("job finished", "state", j.State, "store_ms", time.Since(start).Milliseconds())
 	case errors.Is(err, ErrNotFound):
 		removeMine()
 		msg.Ack()
