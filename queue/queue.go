@@ -152,7 +152,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 3
 	}
-	js, err := jetstream.New(nc)
+	// Under load (a 2-core machine analysing while it stores) the 5 s
+	// default timed out reading inputs; jobs wait longer instead.
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}

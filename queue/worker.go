@@ -263,6 +263,24 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	if runErr == nil {
 		task.Input, runErr = q.fetchInput(jctx, j, dir, cfg.MaxFrames)
 	}
+	// The store failing to hand over the input (a timeout under load) is
+	// not the job's fault: it waits for another try, and a try counts, so
+	// that a store that keeps failing ends in a failed job, not a loop.
+	var transient *transientError
+	if errors.As(runErr, &transient) && ctx.Err() == nil && !errors.Is(context.Cause(jctx), errLost) {
+		cancel(nil)
+		<-hbDone
+		log.Warn("job put back: reading its input failed", "err", runErr)
+		q.update(bg, id, func(j *Job) error {
+			if j.State != StateRunning || j.Attempts != attempt {
+				return errStop
+			}
+			j.State, j.Worker, j.Heartbeat = StateQueued, "", time.Time{}
+			return nil
+		})
+		msg.NakWithDelay(time.Second)
+		return nil
+	}
 	inputMS := time.Since(phase).Milliseconds()
 	phase = time.Now()
 	if runErr == nil {
@@ -302,7 +320,7 @@ func (q *Queue) fetchInput(ctx context.Context, j Job, dir string, maxFrames int
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
 			return "", errors.New("the job's input is gone from the store")
 		}
-		return "", fmt.Errorf("reading the input: %w", err)
+		return "", &transientError{fmt.Errorf("reading the input: %w", err)}
 	}
 	defer r.Close()
 	if j.Kind == "frames" {
@@ -326,10 +344,16 @@ func (q *Queue) fetchInput(ctx context.Context, j Job, dir string, maxFrames int
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading the input: %w", err)
+		return "", &transientError{fmt.Errorf("reading the input: %w", err)}
 	}
 	return path, nil
 }
+
+// transientError is a failure of the store, not of the job.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
 
 func validExt(ext string) bool {
 	if len(ext) < 2 || len(ext) > 8 || ext[0] != '.' {
