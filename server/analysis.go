@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/raster"
@@ -47,6 +48,7 @@ type Analysis struct {
 
 	once   sync.Once
 	loader *loader
+	nets   chan *appearance.Net // loaded appearance nets not in use
 }
 
 func (a *Analysis) init() {
@@ -61,6 +63,7 @@ func (a *Analysis) init() {
 			a.Log = slog.New(slog.DiscardHandler)
 		}
 		a.loader = &loader{load: a.Landmarker}
+		a.nets = make(chan *appearance.Net, 64)
 	})
 }
 
@@ -85,13 +88,14 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
 		MaxPixels: int(min(a.Budget.withDefaults().MaxPixels, math.MaxInt32))}
 	// The appearance net as tell analyze uses it by default (face-api, from
-	// the models folder of $TELL_MODELS); one per job, since a net is not
-	// safe for concurrent use. Without it the job runs on the AUs and says so.
-	if net, note, err := analyze.LoadAppearance(models.Root(""), models.FaceAPI.Name); err == nil {
-		opt.Appearance, opt.AppearanceNote = net, note
-	} else {
-		opt.AppearanceNote = err.Error()
+	// the models folder of $TELL_MODELS). A net is not safe for concurrent
+	// use, and loading one takes about as long as analysing a small image,
+	// so nets are kept in a pool: one per job running at once.
+	net, note := a.appearanceNet()
+	if net != nil {
+		defer a.putNet(net)
 	}
+	opt.Appearance, opt.AppearanceNote = net, note
 	res, err := a.Analyze(ctx, Input{Path: t.Input, Name: name, Budget: a.Budget.withDefaults()}, opt)
 	var sum *Summary
 	if res != nil {
@@ -112,6 +116,34 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 		return b, scrub(err)
 	}
 	return b, nil
+}
+
+// appearanceNet takes a loaded net from the pool or loads one; without the
+// models the job runs on the AUs and note says why (with no server path:
+// it goes into events.json). A failed load is not kept: models installed
+// later are found by the next job.
+func (a *Analysis) appearanceNet() (*appearance.Net, string) {
+	select {
+	case net := <-a.nets:
+		return net, ""
+	default:
+	}
+	root := models.Root("")
+	net, note, err := analyze.LoadAppearance(root, models.FaceAPI.Name)
+	if err != nil {
+		net, note = nil, err.Error()
+	}
+	if root != "" {
+		note = strings.ReplaceAll(note, root, "the server's models folder")
+	}
+	return net, note
+}
+
+func (a *Analysis) putNet(net *appearance.Net) {
+	select {
+	case a.nets <- net:
+	default:
+	}
 }
 
 // RunAnalysis is analyze.Run with the input's display name in the outputs

@@ -1148,3 +1148,23 @@ func FuzzUpload(f *testing.F) {
 		}
 	})
 }
+
+// TestAppearanceNoteHasNoPath: without the appearance models a job runs on
+// the AUs and says so, without naming the server's models folder.
+func TestAppearanceNoteHasNoPath(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TELL_MODELS", dir)
+	var note string
+	a := &Analysis{Landmarker: noLandmarker, Analyze: func(ctx context.Context, in Input, opt analyze.Options) (*analyze.Result, error) {
+		note = opt.AppearanceNote
+		return &analyze.Result{Status: analyze.StatusComplete}, nil
+	}}
+	img := filepath.Join(t.TempDir(), "input.png")
+	os.WriteFile(img, smallPNG(100), 0o644)
+	if _, err := a.Handle(context.Background(), &queue.Task{Job: queue.Job{ID: "x", Name: "a.png", Kind: "image"}, Input: img, Out: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if note == "" || strings.Contains(note, dir) {
+		t.Errorf("note %q (models folder %s)", note, dir)
+	}
+}

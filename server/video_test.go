@@ -151,6 +151,22 @@ func TestConcurrentRealJobs(t *testing.T) {
 	if aus[0] != aus[1] {
 		t.Errorf("concurrent runs differ:\n%s\n%s", aus[0], aus[1])
 	}
+	// A third run reuses a pooled appearance net: the same reading.
+	code, m := upload(t, ts.URL, "astronaut.png", portrait.AstronautPNG())
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d %v", code, m)
+	}
+	waitState(t, ts.URL, m["id"].(string), StateDone)
+	_, _, body := get(t, ts.URL+"/v1/jobs/"+ids[0]+"/events.json")
+	_, _, body3 := get(t, ts.URL+"/v1/jobs/"+m["id"].(string)+"/events.json")
+	var r1, r3 analyze.Result
+	json.Unmarshal(body, &r1)
+	json.Unmarshal(body3, &r3)
+	e1, _ := json.Marshal(r1.Events[0].Emotions)
+	e3, _ := json.Marshal(r3.Events[0].Emotions)
+	if string(e1) != string(e3) {
+		t.Errorf("a reused net reads differently:\n%s\n%s", e1, e3)
+	}
 }
 
 // TestVideoDurationBudgetInWorker: a job submitted around the server's
