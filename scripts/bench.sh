@@ -76,7 +76,7 @@ nn() {
 video() {
 	"$tell" synth --out "$work/hour" --n 1 --seed 7 --long 20 --events 5 --fps 30 --size 640x480 --scale 1.25 --no-frames --quiet
 	ffmpeg -loglevel error -y -stream_loop 179 -i "$work/hour/clip000.mp4" -c copy "$work/hour.mp4"
-	/usr/bin/time -v "$tell" analyze "$work/hour.mp4" --out "$work/hour-analysis" --quiet --force 2>"$work/hour-time.txt"
+	/usr/bin/time -v "$tell" analyze "$work/hour.mp4" --appearance none --out "$work/hour-analysis" --quiet --force 2>"$work/hour-time.txt"
 	grep -E 'Elapsed|Maximum resident' "$work/hour-time.txt"
 	grep -o '"frames_per_second":[0-9.]*' "$work/hour-analysis/events.json"
 }
