@@ -137,23 +137,30 @@ func (c *Conv2d) Backward(dy *Tensor) *Tensor {
 }
 
 // Pool2d is max or average pooling over x [B, C, H, W] with a square window
-// of size K and stride Stride (no padding; a partial last window is
-// dropped, as PyTorch's default).
+// of size K, stride Stride and implicit zero padding Pad on every side (at
+// most K/2, as PyTorch requires). A partial last window is dropped, as
+// PyTorch's default (ceil_mode false). Max pooling never picks a padded
+// position; average pooling counts padded positions as zeros in the window
+// (PyTorch's count_include_pad=True).
 type Pool2d struct {
-	K, Stride int
-	Max       bool // false: average
-	x         *Tensor
-	arg       []int32
-	y, dx     *Tensor
+	K, Stride, Pad int
+	Max            bool // false: average
+	x              *Tensor
+	arg            []int32 // max: input index of each output; −1 for none
+	y, dx          *Tensor
 }
+
+// OutSize returns the output height or width for an input of size n.
+func (p *Pool2d) OutSize(n int) int { return (n+2*p.Pad-p.K)/p.Stride + 1 }
 
 // Forward returns the pooled tensor [B, C, Ho, Wo].
 func (p *Pool2d) Forward(x *Tensor) (*Tensor, error) {
-	if len(x.Shape) != 4 || x.Shape[2] < p.K || x.Shape[3] < p.K || p.K <= 0 || p.Stride <= 0 {
-		return nil, fmt.Errorf("nn: pool2d: input shape %v for window %d stride %d", x.Shape, p.K, p.Stride)
+	if len(x.Shape) != 4 || p.K <= 0 || p.Stride <= 0 || p.Pad < 0 || 2*p.Pad > p.K ||
+		x.Shape[2]+2*p.Pad < p.K || x.Shape[3]+2*p.Pad < p.K {
+		return nil, fmt.Errorf("nn: pool2d: input shape %v for window %d stride %d padding %d", x.Shape, p.K, p.Stride, p.Pad)
 	}
 	B, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	ho, wo := (H-p.K)/p.Stride+1, (W-p.K)/p.Stride+1
+	ho, wo := p.OutSize(H), p.OutSize(W)
 	y := Ensure(&p.y, B, C, ho, wo)
 	if cap(p.arg) < len(y.Data) {
 		p.arg = make([]int32, len(y.Data))
@@ -163,15 +170,17 @@ func (p *Pool2d) Forward(x *Tensor) (*Tensor, error) {
 	for bc := 0; bc < B*C; bc++ {
 		src := x.Data[bc*H*W : (bc+1)*H*W]
 		for oy := 0; oy < ho; oy++ {
+			y0 := oy*p.Stride - p.Pad
 			for ox := 0; ox < wo; ox++ {
-				best, at := float32(math.Inf(-1)), int32(0)
+				x0 := ox*p.Stride - p.Pad
+				best, at := float32(math.Inf(-1)), int32(-1)
 				var sum float32
-				for ky := 0; ky < p.K; ky++ {
-					for kx := 0; kx < p.K; kx++ {
-						i := (oy*p.Stride+ky)*W + ox*p.Stride + kx
+				for iy := max(y0, 0); iy < min(y0+p.K, H); iy++ {
+					for ix := max(x0, 0); ix < min(x0+p.K, W); ix++ {
+						i := iy*W + ix
 						v := src[i]
 						sum += v
-						if v > best {
+						if v > best || at < 0 {
 							best, at = v, int32(i)
 						}
 					}
@@ -200,20 +209,132 @@ func (p *Pool2d) Backward(dy *Tensor) *Tensor {
 	for bc := 0; bc < B*C; bc++ {
 		d := dx.Data[bc*H*W : (bc+1)*H*W]
 		for oy := 0; oy < ho; oy++ {
+			y0 := oy*p.Stride - p.Pad
 			for ox := 0; ox < wo; ox++ {
 				o := (bc*ho+oy)*wo + ox
 				if p.Max {
-					d[p.arg[o]] += dy.Data[o]
+					if a := p.arg[o]; a >= 0 {
+						d[a] += dy.Data[o]
+					}
 					continue
 				}
+				x0 := ox*p.Stride - p.Pad
 				g := dy.Data[o] * inv
-				for ky := 0; ky < p.K; ky++ {
-					for kx := 0; kx < p.K; kx++ {
-						d[(oy*p.Stride+ky)*W+ox*p.Stride+kx] += g
+				for iy := max(y0, 0); iy < min(y0+p.K, H); iy++ {
+					for ix := max(x0, 0); ix < min(x0+p.K, W); ix++ {
+						d[iy*W+ix] += g
 					}
 				}
 			}
 		}
+	}
+	return dx
+}
+
+// DepthwiseConv2d convolves each channel of x [B, C, H, W] with its own
+// square kernel (PyTorch's Conv2d with groups = in = out channels), with
+// stride and zero padding. Parameters: NAME.weight [C, 1, K, K],
+// NAME.bias [C] (PyTorch's layout and initialisation).
+type DepthwiseConv2d struct {
+	C, K, Stride, Pad int
+	W, B              *Param
+
+	x      *Tensor
+	ho, wo int
+	y, dx  *Tensor
+}
+
+// NewDepthwiseConv2d returns a depthwise convolution layer.
+func NewDepthwiseConv2d(name string, c, k, stride, pad int, rng *rand.Rand) *DepthwiseConv2d {
+	d := &DepthwiseConv2d{C: c, K: k, Stride: stride, Pad: pad,
+		W: NewParam(name+".weight", c, 1, k, k), B: NewParam(name+".bias", c)}
+	bound := 1 / math.Sqrt(float64(k*k))
+	uniformInit(d.W.Data, bound, rng)
+	uniformInit(d.B.Data, bound, rng)
+	d.B.NoDecay = true
+	return d
+}
+
+// Params returns weight and bias.
+func (d *DepthwiseConv2d) Params() []*Param { return []*Param{d.W, d.B} }
+
+// OutSize returns the output height or width for an input of size n.
+func (d *DepthwiseConv2d) OutSize(n int) int { return (n+2*d.Pad-d.K)/d.Stride + 1 }
+
+// Forward returns y [B, C, Ho, Wo].
+func (d *DepthwiseConv2d) Forward(x *Tensor) (*Tensor, error) {
+	if len(x.Shape) != 4 || x.Shape[1] != d.C {
+		return nil, fmt.Errorf("nn: depthwise conv2d %s: input shape %v, want [B %d H W]", d.W.Name, x.Shape, d.C)
+	}
+	B, C, H, W := x.Shape[0], d.C, x.Shape[2], x.Shape[3]
+	ho, wo := d.OutSize(H), d.OutSize(W)
+	if ho <= 0 || wo <= 0 {
+		return nil, fmt.Errorf("nn: depthwise conv2d %s: input %dx%d smaller than kernel %d", d.W.Name, H, W, d.K)
+	}
+	d.x, d.ho, d.wo = x, ho, wo
+	y := Ensure(&d.y, B, C, ho, wo)
+	K, S, P := d.K, d.Stride, d.Pad
+	for bc := 0; bc < B*C; bc++ {
+		c := bc % C
+		src := x.Data[bc*H*W : (bc+1)*H*W]
+		w := d.W.Data[c*K*K : (c+1)*K*K]
+		out := y.Data[bc*ho*wo : (bc+1)*ho*wo]
+		for oy := 0; oy < ho; oy++ {
+			for ox := 0; ox < wo; ox++ {
+				s := d.B.Data[c]
+				for ky := 0; ky < K; ky++ {
+					iy := oy*S + ky - P
+					if iy < 0 || iy >= H {
+						continue
+					}
+					for kx := 0; kx < K; kx++ {
+						ix := ox*S + kx - P
+						if ix >= 0 && ix < W {
+							s += w[ky*K+kx] * src[iy*W+ix]
+						}
+					}
+				}
+				out[oy*wo+ox] = s
+			}
+		}
+	}
+	return y, nil
+}
+
+// Backward accumulates dW, db from dy [B, C, Ho, Wo] and returns dx.
+func (d *DepthwiseConv2d) Backward(dy *Tensor) *Tensor {
+	B, C, H, W := d.x.Shape[0], d.C, d.x.Shape[2], d.x.Shape[3]
+	K, S, P, ho, wo := d.K, d.Stride, d.Pad, d.ho, d.wo
+	dx := Ensure(&d.dx, d.x.Shape...)
+	clear(dx.Data)
+	for bc := 0; bc < B*C; bc++ {
+		c := bc % C
+		src := d.x.Data[bc*H*W : (bc+1)*H*W]
+		dsrc := dx.Data[bc*H*W : (bc+1)*H*W]
+		w := d.W.Data[c*K*K : (c+1)*K*K]
+		dw := d.W.Grad[c*K*K : (c+1)*K*K]
+		g := dy.Data[bc*ho*wo : (bc+1)*ho*wo]
+		var db float32
+		for oy := 0; oy < ho; oy++ {
+			for ox := 0; ox < wo; ox++ {
+				v := g[oy*wo+ox]
+				db += v
+				for ky := 0; ky < K; ky++ {
+					iy := oy*S + ky - P
+					if iy < 0 || iy >= H {
+						continue
+					}
+					for kx := 0; kx < K; kx++ {
+						ix := ox*S + kx - P
+						if ix >= 0 && ix < W {
+							dw[ky*K+kx] += v * src[iy*W+ix]
+							dsrc[iy*W+ix] += v * w[ky*K+kx]
+						}
+					}
+				}
+			}
+		}
+		d.B.Grad[c] += db
 	}
 	return dx
 }

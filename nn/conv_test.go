@@ -85,10 +85,47 @@ func TestPatchEmbedIsConv(t *testing.T) {
 }
 
 func TestGradPool2d(t *testing.T) {
-	for _, p := range []*Pool2d{{K: 2, Stride: 2, Max: true}, {K: 3, Stride: 2}, {K: 2, Stride: 1}} {
+	for _, p := range []*Pool2d{{K: 2, Stride: 2, Max: true}, {K: 3, Stride: 2}, {K: 2, Stride: 1},
+		{K: 3, Stride: 3, Pad: 1, Max: true}, {K: 2, Stride: 2, Pad: 1}, {K: 3, Stride: 2, Pad: 1}} {
 		checkLayer(t, errLayer{t, p.Forward, p.Backward}, nil, randTensor(55, 1, 2, 3, 5, 6), 1e-3)
 	}
 	if _, err := (&Pool2d{K: 4, Stride: 1}).Forward(NewTensor(1, 1, 3, 3)); err == nil {
 		t.Error("window larger than the image accepted")
 	}
+	if _, err := (&Pool2d{K: 2, Stride: 1, Pad: 2}).Forward(NewTensor(1, 1, 3, 3)); err == nil {
+		t.Error("padding over half the window accepted")
+	}
+}
+
+func TestGradDepthwiseConv2d(t *testing.T) {
+	for _, c := range []struct{ ch, k, s, p, h, w int }{
+		{3, 3, 1, 1, 5, 6},
+		{2, 3, 2, 1, 7, 5},
+		{4, 2, 2, 0, 6, 6},
+	} {
+		d := NewDepthwiseConv2d("dw", c.ch, c.k, c.s, c.p, NewRNG(57))
+		checkLayer(t, errLayer{t, d.Forward, d.Backward}, d.Params(), randTensor(58, 1, 2, c.ch, c.h, c.w), 1e-2)
+	}
+}
+
+// TestDepthwiseIsGroupedConv: a depthwise convolution equals a full
+// convolution whose kernel is zero between different channels.
+func TestDepthwiseIsGroupedConv(t *testing.T) {
+	d := NewDepthwiseConv2d("dw", 3, 3, 2, 1, NewRNG(59))
+	full := NewConv2d("c", 3, 3, 3, 2, 1, NewRNG(1))
+	clear(full.W.Data)
+	for c := 0; c < 3; c++ {
+		copy(full.W.Data[(c*3+c)*9:(c*3+c+1)*9], d.W.Data[c*9:(c+1)*9])
+	}
+	copy(full.B.Data, d.B.Data)
+	x := randTensor(60, 1, 2, 3, 7, 6)
+	a, err := d.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := full.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "depthwise vs full", a.Data, b.Data, 1e-5)
 }

@@ -18,13 +18,16 @@
 // Returned tensors are overwritten by the next call of the same layer.
 //
 //   - Linear (y = x·Wᵀ + b, W [out, in]), Conv2d (stride, padding),
-//     PatchEmbed (non-overlapping patches → tokens), Embedding
-//   - LayerNorm, GELU (exact erf), ReLU, Dropout (seeded)
+//     DepthwiseConv2d (one kernel per channel), PatchEmbed (non-overlapping
+//     patches → tokens), Embedding
+//   - LayerNorm, BatchNorm (training and evaluation modes, running
+//     statistics as buffers), GELU (exact erf), ReLU, Dropout (seeded)
 //   - Attention (multi-head self-attention, optional key padding mask),
 //     Block (pre-norm transformer encoder layer); both take Queries to
 //     compute only the first tokens' outputs (a last layer read through its
 //     class token)
-//   - MeanTokens, MaxTokens, Token (class token), Pool2d (max or average);
+//   - MeanTokens, MaxTokens, Token (class token), Pool2d (max or average,
+//     with padding);
 //     Add/AddTo for residuals
 //
 // Losses return the loss and the gradient of their inputs: CrossEntropy

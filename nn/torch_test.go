@@ -134,3 +134,80 @@ func TestTorchInfoNCE(t *testing.T) {
 		t.Fatalf("dscale %v, PyTorch %v", l.LogScale.Grad[0], g.DScale)
 	}
 }
+
+// loadGoldenInto decodes testdata/torch_golden.json into v (a struct with
+// the sections a test needs).
+func loadGoldenInto(t *testing.T, v any) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/torch_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTorchPool2dPadding(t *testing.T) {
+	var g struct {
+		Pool struct {
+			X, Max, DMax, Avg, DAvg []float32
+			RMax                    []float32 `json:"rmax"`
+			RAvg                    []float32 `json:"ravg"`
+			Shape                   []int
+			MaxShape                []int `json:"max_shape"`
+			AvgShape                []int `json:"avg_shape"`
+		}
+	}
+	loadGoldenInto(t, &g)
+	p := g.Pool
+	for _, c := range []struct {
+		pool     *Pool2d
+		y, r, dx []float32
+		shape    []int
+		name     string
+	}{
+		{&Pool2d{K: 3, Stride: 3, Pad: 1, Max: true}, p.Max, p.RMax, p.DMax, p.MaxShape, "max"},
+		{&Pool2d{K: 2, Stride: 2, Pad: 1}, p.Avg, p.RAvg, p.DAvg, p.AvgShape, "avg"},
+	} {
+		x := FromData(append([]float32(nil), p.X...), p.Shape...)
+		y, err := c.pool.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(y.Shape) != 4 || y.Shape[2] != c.shape[2] || y.Shape[3] != c.shape[3] {
+			t.Fatalf("%s: shape %v, PyTorch %v", c.name, y.Shape, c.shape)
+		}
+		near(t, c.name, y.Data, c.y, 1e-6)
+		dx := c.pool.Backward(FromData(c.r, c.shape...))
+		near(t, c.name+" dx", dx.Data, c.dx, 1e-6)
+	}
+}
+
+func TestTorchDepthwiseConv2d(t *testing.T) {
+	var g struct {
+		Depthwise struct {
+			Weight, Bias, X, Y, R, DX, DWeight, DBias []float32
+			Shape                                     []int
+			YShape                                    []int `json:"y_shape"`
+		}
+	}
+	loadGoldenInto(t, &g)
+	d := g.Depthwise
+	c := NewDepthwiseConv2d("dw", d.Shape[1], 3, 2, 1, NewRNG(1))
+	copy(c.W.Data, d.Weight)
+	copy(c.B.Data, d.Bias)
+	y, err := c.Forward(FromData(d.X, d.Shape...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y.Shape[2] != d.YShape[2] || y.Shape[3] != d.YShape[3] {
+		t.Fatalf("shape %v, PyTorch %v", y.Shape, d.YShape)
+	}
+	near(t, "y", y.Data, d.Y, 2e-5)
+	ZeroGrad(c.Params())
+	dx := c.Backward(FromData(d.R, d.YShape...))
+	near(t, "dx", dx.Data, d.DX, 2e-5)
+	near(t, "dweight", c.W.Grad, d.DWeight, 5e-5)
+	near(t, "dbias", c.B.Grad, d.DBias, 5e-5)
+}
