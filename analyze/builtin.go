@@ -2,8 +2,10 @@ package analyze
 
 import (
 	_ "embed"
+	"fmt"
 
 	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/train"
 )
 
 // builtinModel is a small MER-CLIP flow model trained by tell on synthetic
@@ -11,12 +13,13 @@ import (
 //
 //	tell synth --out S --n 210 --seed 9001 --kind micro --fps 30 \
 //	    --size 96x96 --scale 0.89 --no-mp4 --subjects 5
-//	tell train --manifest S/manifest.csv --protocol holdout --out RUN --bootstrap 0
+//	echo '{"model": "merclip"}' > merclip.json
+//	tell train --manifest S/manifest.csv --protocol holdout --out RUN --bootstrap 0 --config merclip.json
 //	cp RUN/model.safetensors analyze/builtin_model.safetensors
 //
 // 96×96 frames at scale 0.89 frame the face as analyze's aligned crops do.
 // Rerunning these commands reproduces the file bit for bit (sha256
-// a5ca5154918a72c238f502665da7071003ed08334eb789f7c5f193bf00c2b080).
+// 7c0735bdaca64503020e10887705143bf3ce7501d3c94f174d74b4bedf9caa3e).
 // Its holdout accuracy (42 clips, same face in train and test) was 1.00:
 // an optimistic figure, since every synthetic subject is the same person.
 //
@@ -25,9 +28,9 @@ var builtinModel []byte
 
 // NewBuiltinModelReasoner returns the embedded model.
 func NewBuiltinModelReasoner() (*ModelReasoner, error) {
-	m, err := merclip.DecodeModel(builtinModel, "builtin model")
+	m, err := train.DecodeClassifier(builtinModel, train.Families{merclip.Family{}})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("builtin model: %w", err)
 	}
 	return &ModelReasoner{Model: m}, nil
 }

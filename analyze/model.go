@@ -5,37 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 
 	"github.com/tell-project/tell/cot"
-	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/train"
 )
 
 // FlowScorer gives class probabilities for an event from its onset and
-// apex faces (a MER-CLIP flow model). tell analyze's event scorer fuses
+// apex faces (a flow model trained by tell train). tell analyze's event scorer fuses
 // them with the appearance and AU evidence (see scoreEvent).
 type FlowScorer interface {
 	FlowScores(ctx context.Context, images []image.Image) (classes []string, probs map[string]float64, err error)
 }
 
-// ModelReasoner brings a trained MER-CLIP flow model (tell train) into the
+// ModelReasoner brings a flow model trained by tell train into the
 // event scorer: its probabilities over its classes, from the onset and
 // apex faces, are one of the experts fused there, and its classes are the
 // label set. The chain of thought is the Exp-CoT engine's for the fused
 // label (ExpLLM's label-first order).
 type ModelReasoner struct {
-	Model *merclip.Model
+	Model *train.Classifier
 	Seed  uint64
 }
 
-// NewModelReasoner loads RUN/model.safetensors.
-func NewModelReasoner(path string) (*ModelReasoner, error) {
-	m, err := merclip.LoadModel(path)
+// NewModelReasoner loads RUN/model.safetensors, whose family must be one
+// of fs.
+func NewModelReasoner(path string, fs train.Families) (*ModelReasoner, error) {
+	m, err := train.LoadClassifier(path, fs)
 	if err != nil {
 		return nil, err
 	}
-	if m.Kind != merclip.KindFlow {
+	if m.Kind != train.KindFlow {
 		return nil, fmt.Errorf("model %s sees %q inputs; tell analyze needs a flow (micro-expression) model", path, m.Kind)
 	}
 	return &ModelReasoner{Model: m}, nil
@@ -56,7 +56,8 @@ func (r *ModelReasoner) Reason(ctx context.Context, ev []cot.Evidence, images []
 	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: r.Seed, Classes: classes}, Basis: s.basis, AUAlone: s.auAlone})
 }
 
-// FlowScores implements FlowScorer: softmax of the model's class scores.
+// FlowScores implements FlowScorer: the model's class probabilities (the
+// mean of its members' softmax).
 func (r *ModelReasoner) FlowScores(ctx context.Context, images []image.Image) ([]string, map[string]float64, error) {
 	if len(images) < 2 || images[0] == nil || images[1] == nil {
 		return nil, nil, errors.New("model reasoner: needs the onset and apex faces")
@@ -65,18 +66,10 @@ func (r *ModelReasoner) FlowScores(ctx context.Context, images []image.Image) ([
 	if err != nil {
 		return nil, nil, fmt.Errorf("model reasoner: %w", err)
 	}
-	scores := r.Model.Predict([][]float32{x})[0]
-	mx := math.Inf(-1)
-	for _, s := range scores {
-		mx = math.Max(mx, float64(s))
-	}
+	p := r.Model.Probabilities([][]float32{x})[0]
 	probs := map[string]float64{}
-	var z float64
-	for _, s := range scores {
-		z += math.Exp(float64(s) - mx)
-	}
-	for i, s := range scores {
-		probs[r.Model.Classes[i]] = math.Exp(float64(s)-mx) / z
+	for i, v := range p {
+		probs[r.Model.Classes[i]] = float64(v)
 	}
 	return r.Model.Classes, probs, nil
 }

@@ -9,21 +9,26 @@ import (
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/train"
 )
 
-// TestModelReasoner runs an (untrained) MER-CLIP checkpoint through the
+// TestModelReasoner runs an (untrained) MER-CLIP model file through the
 // seam: probabilities over its classes, its label in the conclusion, a CoT.
 func TestModelReasoner(t *testing.T) {
 	classes := []string{"negative", "positive", "surprise"}
-	m, err := merclip.NewModel(merclip.DefaultConfig(), merclip.KindFlow, classes, merclip.NewVocab(merclip.TextCorpus()))
+	fs := train.Families{merclip.Family{}}
+	cfg := train.DefaultConfig(fs)
+	info := train.Info{Kind: train.KindFlow, Layout: cfg.Input.Layout(train.KindFlow), Classes: classes}
+	m, err := merclip.NewModel(merclip.DefaultConfig(), 1, info, merclip.NewVocab(merclip.TextCorpus()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "model.safetensors")
-	if err := m.Save(path); err != nil {
+	file := &train.Classifier{Info: info, Config: cfg, Members: []train.Model{m}}
+	if err := file.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewModelReasoner(path)
+	r, err := NewModelReasoner(path, fs)
 	if err != nil {
 		t.Fatal(err)
 	}

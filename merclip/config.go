@@ -1,45 +1,45 @@
-// Package merclip is tell's micro-expression recogniser in the style of
-// MER-CLIP (Liu et al., arXiv 2505.05937): a patch-token transformer over
-// optical flow (u, v, optical strain, optionally apex appearance), an AU text
-// encoder over FACS movement descriptions, a symmetric InfoNCE loss that
-// aligns each clip with the text of its own Action Units, a focal loss on the
-// emotion, the Emotion Inference Module, and LocalStaticFaceMix augmentation.
-// It also trains appearance-only models when a manifest carries only still
-// images (RAF-DB / CK+ style facial expression recognition).
+// Package merclip is the MER-CLIP model family (Liu et al., arXiv
+// 2505.05937) for package train: a patch-token transformer over optical flow
+// (u, v, optical strain, optionally apex appearance), an AU text encoder
+// over FACS movement descriptions, a symmetric InfoNCE loss that aligns each
+// clip with the text of its own Action Units, a focal loss on the emotion,
+// the Emotion Inference Module, and LocalStaticFaceMix augmentation. It also
+// trains appearance-only models when a manifest carries only still images
+// (RAF-DB / CK+ style facial expression recognition).
 //
-// Limits: trained on small micro-expression sets (a few hundred clips, tens
-// of subjects), its figures have wide intervals; the built-in model is
-// trained on synthetic clips of one face only; nothing here detects faces or
-// spots expressions.
+// The package owns the model, its hyper-parameters (Config) and its
+// training loop; preparation, protocols, resumption and model files belong
+// to package train. The paper's ablation table is reproduced with configs
+// such as
 //
-// The package owns the model, the training loop with its evaluation
-// protocols (LOSO, subject k-fold, holdout) and the preparation cache.
+//	{"model": "merclip", "merclip": {"loss": {"contrastive": false}}}   without AU-text alignment
+//	{"model": "merclip", "merclip": {"eim": {"enabled": false}}}        without the Emotion Inference Module
+//	{"model": "merclip", "merclip": {"mix": {"enabled": false}}}        without LocalStaticFaceMix
+//	{"model": "merclip", "merclip": {"text": {"freeze": true}}}         frozen text tower
 //
-// Command line: `tell prepare` fills the cache, `tell train` runs a protocol
-// and saves the final model, `tell eval` scores a saved model. The paper's
-// ablation table is reproduced with configs such as
-//
-//	{"loss": {"contrastive": false}}   without AU-text alignment
-//	{"eim": {"enabled": false}}        without the Emotion Inference Module
-//	{"mix": {"enabled": false}}        without LocalStaticFaceMix
-//	{"text": {"freeze": true}}         frozen text tower
-//
-// passed with --config (fields left out keep their defaults).
+// passed to `tell train --config` (fields left out keep their defaults).
 //
 // Leak guards: every fitted quantity (input normalisation, class weights,
-// LocalStaticFaceMix's static faces) comes from a fold's training side only
-// (dataset.TrainSet); splits refuse subjects or files on both sides.
+// LocalStaticFaceMix's static faces) comes from the FitData a fold gives
+// Fit, which holds its training side only.
+//
+// Limits: trained from scratch on 28×28 inputs, the model is far smaller
+// than the paper's CLIP-initialised video transformer, and on real
+// micro-expression flows it scores below a shallow CNN (see the README's
+// ablation table); trained on small micro-expression sets (a few hundred
+// clips, tens of subjects), its figures have wide intervals; the built-in
+// model is trained on synthetic clips of one face only; nothing here
+// detects faces or spots expressions.
 package merclip
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
+
+	"github.com/tell-project/tell/train"
 )
 
 // Config describes a model and how it is trained. Every part of MER-CLIP can
@@ -53,11 +53,6 @@ import (
 // scratch on 28×28 flow images, the input size of the MEGC2019 baselines; see
 // the comment on each field.
 type Config struct {
-	// Seed makes training deterministic: the same seed, data and config give
-	// the same weights and metrics whatever the number of cores.
-	Seed int64 `json:"seed"`
-
-	Input  InputConfig   `json:"input"`
 	Visual EncoderConfig `json:"visual"`
 	Text   TextConfig    `json:"text"`
 	EIM    EIMConfig     `json:"eim"`
@@ -66,19 +61,6 @@ type Config struct {
 	Train  TrainConfig   `json:"train"`
 	// EmbedDim is the size of the joint vision-text space (the paper: 512; default 32).
 	EmbedDim int `json:"embed_dim"`
-}
-
-// InputConfig says what the visual encoder sees.
-type InputConfig struct {
-	// Size is the side of the square input in pixels (default 28, as the
-	// STSTNet/HTNet flow releases). Inputs of other sizes are resized.
-	Size int `json:"size"`
-	// Apex adds the aligned apex frame (grey) as an extra appearance channel
-	// next to u, v and strain for rows that have frames (default false).
-	Apex bool `json:"apex"`
-	// Align detects and aligns the face of frames and image rows before
-	// flow is computed (default true); flow-image rows are used as given.
-	Align bool `json:"align"`
 }
 
 // EncoderConfig is a pre-norm transformer over patch tokens.
@@ -146,15 +128,11 @@ type TrainConfig struct {
 	WeightDecay float64 `json:"weight_decay"` // AdamW (default 0.05, as the paper)
 	Warmup      int     `json:"warmup"`       // warm-up epochs before cosine decay (default 1)
 	ClipNorm    float64 `json:"clip_norm"`    // global gradient norm clip, 0 = off (default 1)
-	// Workers is how many folds train at once; 0 means one per core.
-	Workers int `json:"workers"`
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		Seed:     1,
-		Input:    InputConfig{Size: 28, Align: true},
 		Visual:   EncoderConfig{Patch: 4, Dim: 32, Layers: 1, Heads: 4, MLP: 2},
 		Text:     TextConfig{Dim: 32, Layers: 1, Heads: 4, MaxLen: 48},
 		EIM:      EIMConfig{Enabled: true, Dim: 32, Layers: 2, Heads: 4, Dropout: 0.1},
@@ -163,20 +141,6 @@ func DefaultConfig() Config {
 		Train:    TrainConfig{Epochs: 12, Batch: 16, LR: 2e-3, WeightDecay: 0.05, Warmup: 1, ClipNorm: 1},
 		EmbedDim: 32,
 	}
-}
-
-// LoadConfig reads a JSON config. Fields the file leaves out keep their
-// defaults; unknown fields are an error so that typos do not pass silently.
-func LoadConfig(path string) (Config, error) {
-	c := DefaultConfig()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return c, fmt.Errorf("merclip: config: %w", err)
-	}
-	if err := c.decode(b); err != nil {
-		return c, fmt.Errorf("merclip: config %s: %w", path, err)
-	}
-	return c, nil
 }
 
 // ParseConfig decodes JSON over the defaults and validates the result.
@@ -195,18 +159,13 @@ func (c *Config) decode(b []byte) error {
 	return c.Validate()
 }
 
-// JSON returns the config as indented JSON.
-func (c Config) JSON() []byte {
-	b, _ := json.MarshalIndent(c, "", "  ") // plain struct of numbers: cannot fail
-	return b
-}
+// Epochs implements train.Spec.
+func (c Config) Epochs() int { return c.Train.Epochs }
 
-// Hash identifies the config for resuming: a run resumes only folds trained
-// under the same hash. Workers does not change results and is left out.
-func (c Config) Hash() string {
-	c.Train.Workers = 0
-	h := sha256.Sum256(c.JSON())
-	return hex.EncodeToString(h[:8])
+// WithEpochs implements train.Spec.
+func (c Config) WithEpochs(n int) train.Spec {
+	c.Train.Epochs = n
+	return c
 }
 
 // Validate reports the first field that cannot work, naming it.
@@ -220,7 +179,6 @@ func (c Config) Validate() error {
 			bad(field, "must be positive, got %d", v)
 		}
 	}
-	pos("input.size", c.Input.Size)
 	pos("visual.patch", c.Visual.Patch)
 	pos("visual.dim", c.Visual.Dim)
 	pos("visual.layers", c.Visual.Layers)
@@ -229,9 +187,6 @@ func (c Config) Validate() error {
 	pos("embed_dim", c.EmbedDim)
 	pos("train.epochs", c.Train.Epochs)
 	pos("train.batch", c.Train.Batch)
-	if c.Input.Size > 0 && c.Visual.Patch > 0 && c.Input.Size%c.Visual.Patch != 0 {
-		bad("visual.patch", "%d does not divide input.size %d", c.Visual.Patch, c.Input.Size)
-	}
 	if c.Visual.Heads > 0 && c.Visual.Dim%c.Visual.Heads != 0 {
 		bad("visual.heads", "%d does not divide visual.dim %d", c.Visual.Heads, c.Visual.Dim)
 	}
@@ -277,8 +232,8 @@ func (c Config) Validate() error {
 	if c.Train.WeightDecay < 0 {
 		bad("train.weight_decay", "must be ≥ 0, got %g", c.Train.WeightDecay)
 	}
-	if c.Train.Warmup < 0 || c.Train.Workers < 0 || c.Train.ClipNorm < 0 {
-		bad("train", "warmup, workers and clip_norm must be ≥ 0")
+	if c.Train.Warmup < 0 || c.Train.ClipNorm < 0 {
+		bad("train", "warmup and clip_norm must be ≥ 0")
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package merclip
 
 import (
 	"fmt"
+	"github.com/tell-project/tell/train"
 	"testing"
 )
 
@@ -20,7 +21,7 @@ func ExampleRegion_Bounds() {
 func ExampleMixRegion() {
 	// One 4×4 flow frame with u=v=strain=1 everywhere: mixing a static
 	// face (no motion) into the chin with alpha 0.5 halves the motion there.
-	l := Layout{Frames: 1, Channels: 3, H: 4, W: 4, Motion: []bool{true, true, true}}
+	l := train.Layout{Frames: 1, Channels: 3, H: 4, W: 4, Motion: []bool{true, true, true}}
 	x := make([]float32, l.Len())
 	for i := range x {
 		x[i] = 1
@@ -42,7 +43,7 @@ func ExampleParseConfig() {
 func BenchmarkTrainStep(b *testing.B) {
 	cfg := DefaultConfig()
 	vocab := NewVocab(TextCorpus())
-	m, err := NewModel(cfg, KindFlow, []string{"negative", "positive", "surprise"}, vocab)
+	m, err := NewModel(cfg, 1, flowInfo(28, "negative", "positive", "surprise"), vocab)
 	if err != nil {
 		b.Fatal(err)
 	}

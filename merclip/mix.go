@@ -3,6 +3,8 @@ package merclip
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/tell-project/tell/train"
 )
 
 // Region is one of the four face regions of LocalStaticFaceMix.
@@ -47,26 +49,11 @@ func (r Region) Bounds(h, w int) (y0, y1, x0, x1 int) {
 	panic(fmt.Sprintf("merclip: bad region %d", int(r)))
 }
 
-// Layout describes one sample tensor: Frames×Channels×H×W float32, row-major.
-// Motion[c] marks channel c as motion (flow u, v, strain): a static face has
-// zero motion, so mixing a static face into a motion channel only scales it.
-// The other channels are appearance (grey or colour intensities).
-type Layout struct {
-	Frames, Channels, H, W int
-	Motion                 []bool
-}
-
-// Len is the number of float32 values in one sample.
-func (l Layout) Len() int { return l.Frames * l.Channels * l.H * l.W }
-
-// StaticLen is the number of values of one static face (one frame).
-func (l Layout) StaticLen() int { return l.Channels * l.H * l.W }
-
 // MixRegion sets region r of every frame of x to alpha·x + (1−alpha)·static,
 // where static is one frame (Channels×H×W) of a static face; for motion
 // channels the static face contributes zero. Values outside the region are
 // left untouched. static may be nil when every channel is motion.
-func MixRegion(x []float32, l Layout, static []float32, r Region, alpha float32) {
+func MixRegion(x []float32, l train.Layout, static []float32, r Region, alpha float32) {
 	y0, y1, x0, x1 := r.Bounds(l.H, l.W)
 	plane := l.H * l.W
 	for f := 0; f < l.Frames; f++ {
@@ -101,32 +88,23 @@ func MixRegion(x []float32, l Layout, static []float32, r Region, alpha float32)
 // is the only source, so a test sample can never leak into training.
 type Mixer struct {
 	P, Alpha float32
-	Layout   Layout
+	Layout   train.Layout
 	pool     [][]float32
 }
 
 // NewMixer builds a mixer whose static faces are the given training-fold
 // statics (each Layout.StaticLen() long; entries may be nil when every
 // channel is motion).
-func NewMixer(p, alpha float64, l Layout, trainStatics [][]float32) (*Mixer, error) {
+func NewMixer(p, alpha float64, l train.Layout, trainStatics [][]float32) (*Mixer, error) {
 	for i, s := range trainStatics {
 		if s != nil && len(s) != l.StaticLen() {
 			return nil, fmt.Errorf("merclip: static face %d has %d values, want %d", i, len(s), l.StaticLen())
 		}
-		if s == nil && l.hasAppearance() {
+		if s == nil && l.HasAppearance() {
 			return nil, fmt.Errorf("merclip: static face %d missing for a layout with appearance channels", i)
 		}
 	}
 	return &Mixer{P: float32(p), Alpha: float32(alpha), Layout: l, pool: trainStatics}, nil
-}
-
-func (l Layout) hasAppearance() bool {
-	for c := 0; c < l.Channels; c++ {
-		if c >= len(l.Motion) || !l.Motion[c] {
-			return true
-		}
-	}
-	return false
 }
 
 // Apply augments x in place. It returns the region used and the pool index of

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tell-project/tell/nn"
+	"github.com/tell-project/tell/train"
 )
 
 // Model is the MER-CLIP network:
@@ -21,16 +22,13 @@ import (
 // Tensor names in checkpoints are the layer names below ("visual.patch",
 // "visual.block0", "eim.head1", "text.tok", ...), each with .weight/.bias.
 type Model struct {
-	Cfg     Config
-	Kind    Kind
-	Layout  Layout
-	Classes []string
-	Vocab   *Vocab
+	Cfg  Config
+	Seed int64
+	train.Info
+	Vocab *Vocab
 	// Mean and Std normalise each input channel; they are fitted on the
 	// training side of a fold only.
 	Mean, Std []float32
-	// Fingerprint identifies the data and config a run trained on (resume).
-	Fingerprint string
 
 	patches, tokens int // patches per image; tokens = patches + 1
 
@@ -70,24 +68,30 @@ type Model struct {
 	mask                  []bool
 }
 
-// NewModel builds a freshly initialised model.
-func NewModel(cfg Config, kind Kind, classes []string, vocab *Vocab) (*Model, error) {
+// NewModel builds a freshly initialised model for the input and classes of
+// info; seed initialises the weights.
+func NewModel(cfg Config, seed int64, info train.Info, vocab *Vocab) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("merclip: config: %w", err)
 	}
-	if len(classes) < 1 {
+	if len(info.Classes) < 1 {
 		return nil, fmt.Errorf("merclip: no classes")
 	}
-	l := LayoutOf(kind, cfg.Input.Size, cfg.Input.Apex && kind == KindFlow)
-	m := &Model{Cfg: cfg, Kind: kind, Layout: l, Classes: append([]string(nil), classes...), Vocab: vocab}
+	l := info.Layout
+	if l.H != l.W || l.W%cfg.Visual.Patch != 0 {
+		return nil, fmt.Errorf("merclip: visual.patch %d does not divide the %dx%d input", cfg.Visual.Patch, l.W, l.H)
+	}
+	info.Classes = append([]string(nil), info.Classes...)
+	m := &Model{Cfg: cfg, Seed: seed, Info: info, Vocab: vocab}
+	classes := info.Classes
 	m.Mean = make([]float32, l.Channels)
 	m.Std = make([]float32, l.Channels)
 	for i := range m.Std {
 		m.Std[i] = 1
 	}
-	rng := nn.NewRNG(uint64(cfg.Seed))
+	rng := nn.NewRNG(uint64(seed))
 	p := cfg.Visual.Patch
-	g := cfg.Input.Size / p
+	g := l.W / p
 	m.patches, m.tokens = g*g, g*g+1
 	D, K := cfg.Visual.Dim, len(classes)
 	m.patch = nn.NewLinear("visual.patch", l.Channels*p*p, D, true, rng)
@@ -110,7 +114,7 @@ func NewModel(cfg Config, kind Kind, classes []string, vocab *Vocab) (*Model, er
 		for i := 0; i < cfg.EIM.Layers; i++ {
 			m.eimBlocks = append(m.eimBlocks, nn.NewBlock(fmt.Sprintf("eim.block%d", i), E, cfg.EIM.Heads, 4*E, rng))
 			m.eimHeadLN = append(m.eimHeadLN, nn.NewLayerNorm(fmt.Sprintf("eim.head%d.ln", i), E))
-			m.eimDrop = append(m.eimDrop, nn.NewDropout(float32(cfg.EIM.Dropout), uint64(cfg.Seed)*1000003+uint64(i)))
+			m.eimDrop = append(m.eimDrop, nn.NewDropout(float32(cfg.EIM.Dropout), uint64(seed)*1000003+uint64(i)))
 			m.eimHead = append(m.eimHead, nn.NewLinear(fmt.Sprintf("eim.head%d", i), E, K, true, rng))
 		}
 		m.eimTok = make([]nn.Token, cfg.EIM.Layers)

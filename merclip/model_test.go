@@ -6,11 +6,16 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/train"
 )
+
+// flowInfo is a flow input of side size with the given classes.
+func flowInfo(size int, classes ...string) train.Info {
+	return train.Info{Kind: train.KindFlow, Layout: train.Input{Size: size}.Layout(train.KindFlow), Classes: classes}
+}
 
 func tinyConfig() Config {
 	c := DefaultConfig()
-	c.Input.Size = 8
 	c.Visual = EncoderConfig{Patch: 4, Dim: 8, Layers: 1, Heads: 2, MLP: 2}
 	c.Text = TextConfig{Dim: 8, Layers: 1, Heads: 2, MaxLen: 24}
 	c.EIM = EIMConfig{Enabled: true, Dim: 8, Layers: 2, Heads: 2, Dropout: 0}
@@ -34,7 +39,7 @@ func TestModelGradients(t *testing.T) {
 			cfg := tinyConfig()
 			tc.edit(&cfg)
 			vocab := NewVocab(TextCorpus())
-			m, err := NewModel(cfg, KindFlow, []string{"a", "b", "c"}, vocab)
+			m, err := NewModel(cfg, 1, flowInfo(8, "a", "b", "c"), vocab)
 			if err != nil {
 				t.Fatal(err)
 			}

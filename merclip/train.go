@@ -3,23 +3,12 @@ package merclip
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"sort"
 
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/nn"
+	"github.com/tell-project/tell/train"
 )
-
-// TrainSet is what one model is fitted on: the training side of a fold, or
-// all rows for the final model. X and Static are as in Data; Y are class
-// indices; AUs are the parsed FACS codes (Empty when a row has none).
-type TrainSet struct {
-	X      [][]float32
-	Static [][]float32
-	Y      []int
-	AUs    []facs.Code
-}
 
 // batch is one step's input.
 type batch struct {
@@ -83,30 +72,23 @@ func (m *Model) stepLoss(b *batch) (cls, con float32, err error) {
 	return cls, con, nil
 }
 
-// FitOptions are the per-model training settings that are not part of the
-// config: the stream seed and logging.
-type FitOptions struct {
-	Stream uint64       // separates the random streams of folds (fold index + 1; 0 for the final model)
-	Log    *slog.Logger // per-epoch losses; nil for none
-	// Epoch, when set, is called after every epoch (for progress bars).
-	Epoch func(epoch int)
-}
-
-// Fit trains a new model on ts. classes are all class names (the label
-// space of the whole manifest, so that folds agree); vocab may be nil when
-// the contrastive loss is off.
-func Fit(ctx context.Context, cfg Config, kind Kind, classes []string, vocab *Vocab, ts TrainSet, opt FitOptions) (*Model, error) {
+// Fit trains a new model on d (the training side of a fold, or every row
+// for the final model); d.Classes is the label space of the whole manifest,
+// so that folds agree. A validation set, if any, is not used.
+func Fit(ctx context.Context, cfg Config, ts *train.FitData, opt train.FitOptions) (*Model, error) {
 	if len(ts.X) == 0 {
 		return nil, fmt.Errorf("merclip: fit: no training samples")
 	}
-	m, err := NewModel(cfg, kind, classes, vocab)
+	var vocab *Vocab
+	if cfg.Loss.Contrastive {
+		vocab = NewVocab(TextCorpus())
+	}
+	m, err := NewModel(cfg, opt.Seed, ts.Info, vocab)
 	if err != nil {
 		return nil, err
 	}
-	log := opt.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	classes := ts.Classes
+	log := opt.Logger()
 	if cfg.Loss.Contrastive && cfg.Text.Init != "" {
 		if err := m.LoadTextTower(cfg.Text.Init); err != nil {
 			return nil, err
@@ -148,7 +130,7 @@ func Fit(ctx context.Context, cfg Config, kind Kind, classes []string, vocab *Vo
 		params = append(params, m.nce.Params()...)
 	}
 	opt2 := nn.NewAdamW(params, float32(cfg.Train.LR), float32(cfg.Train.WeightDecay))
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d6572636c6970^opt.Stream))
+	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x6d6572636c6970^opt.Stream))
 	n := len(ts.X)
 	bs := min(cfg.Train.Batch, n)
 	spe := (n + bs - 1) / bs
@@ -222,35 +204,6 @@ func Fit(ctx context.Context, cfg Config, kind Kind, classes []string, vocab *Vo
 	}
 	log.Info("trained", "samples", n, "epochs", cfg.Train.Epochs, "steps", step)
 	return m, nil
-}
-
-// Classify returns the arg-max class index of each score row.
-func Classify(scores [][]float32) []int {
-	out := make([]int, len(scores))
-	for i, s := range scores {
-		best := 0
-		for k, v := range s {
-			if v > s[best] {
-				best = k
-			}
-		}
-		out[i] = best
-	}
-	return out
-}
-
-// ClassesOf returns the sorted distinct labels.
-func ClassesOf(labels []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, l := range labels {
-		if l != "" && !seen[l] {
-			seen[l] = true
-			out = append(out, l)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TextCorpus returns the sentences the AU vocabulary is built from: the

@@ -7,17 +7,18 @@ import (
 )
 
 // Conv2d is a 2-D convolution over x [B, Cin, H, W] (NCHW) with a square
-// kernel, stride and zero padding, computed as im2col + GEMM. Parameters:
-// NAME.weight [Cout, Cin, K, K], NAME.bias [Cout] (PyTorch's layout and
-// initialisation).
+// kernel, stride and zero padding, computed as im2col + one GEMM for the
+// whole batch. Parameters: NAME.weight [Cout, Cin, K, K], NAME.bias [Cout]
+// (PyTorch's layout and initialisation).
 type Conv2d struct {
 	In, Out, K, Stride, Pad int
 	W, B                    *Param
 
 	x      *Tensor
 	ho, wo int
-	cols   []float32 // [B, Cin·K·K, Ho·Wo]
+	cols   []float32 // [Cin·K·K, B·Ho·Wo]
 	dcols  []float32
+	tmp    []float32 // [Cout, B·Ho·Wo]
 	y, dx  *Tensor
 }
 
@@ -51,39 +52,51 @@ func (c *Conv2d) Forward(x *Tensor) (*Tensor, error) {
 	c.x, c.ho, c.wo = x, ho, wo
 	kk := c.In * c.K * c.K
 	hw := ho * wo
-	c.cols = growF(c.cols, B*kk*hw)
+	n := B * hw
+	c.cols = growF(c.cols, kk*n)
+	c.tmp = growF(c.tmp, c.Out*n)
+	parallelFor(B, kk*hw, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			c.im2col(c.cols, n, b*hw, x.Data[b*c.In*H*W:(b+1)*c.In*H*W], H, W)
+		}
+	})
+	Gemm(false, false, c.Out, n, kk, 1, c.W.Data, kk, c.cols, n, 0, c.tmp, n)
 	y := Ensure(&c.y, B, c.Out, ho, wo)
 	for b := 0; b < B; b++ {
-		cols := c.cols[b*kk*hw : (b+1)*kk*hw]
-		c.im2col(cols, x.Data[b*c.In*H*W:(b+1)*c.In*H*W], H, W)
-		out := y.Data[b*c.Out*hw : (b+1)*c.Out*hw]
 		for o := 0; o < c.Out; o++ {
-			row := out[o*hw : (o+1)*hw]
-			for i := range row {
-				row[i] = c.B.Data[o]
+			dst := y.Data[(b*c.Out+o)*hw : (b*c.Out+o+1)*hw]
+			src := c.tmp[o*n+b*hw : o*n+(b+1)*hw]
+			bias := c.B.Data[o]
+			for i, v := range src {
+				dst[i] = v + bias
 			}
 		}
-		Gemm(false, false, c.Out, hw, kk, 1, c.W.Data, kk, cols, hw, 1, out, hw)
 	}
 	return y, nil
 }
 
-// im2col writes cols[(ci·K+ky)·K+kx][oy·Wo+ox] = x[ci][oy·S+ky−P][ox·S+kx−P].
-func (c *Conv2d) im2col(cols, x []float32, H, W int) {
-	hw := c.ho * c.wo
+// im2col writes cols[(ci·K+ky)·K+kx][off + oy·Wo+ox] = x[ci][oy·S+ky−P][ox·S+kx−P]
+// for one sample (cols rows are n long).
+func (c *Conv2d) im2col(cols []float32, n, off int, x []float32, H, W int) {
 	for ci := 0; ci < c.In; ci++ {
 		for ky := 0; ky < c.K; ky++ {
 			for kx := 0; kx < c.K; kx++ {
-				dst := cols[((ci*c.K+ky)*c.K+kx)*hw:][:hw]
+				dst := cols[((ci*c.K+ky)*c.K+kx)*n+off:][:c.ho*c.wo]
 				for oy := 0; oy < c.ho; oy++ {
 					iy := oy*c.Stride + ky - c.Pad
-					for ox := 0; ox < c.wo; ox++ {
+					row := dst[oy*c.wo : (oy+1)*c.wo]
+					if iy < 0 || iy >= H {
+						clear(row)
+						continue
+					}
+					src := x[(ci*H+iy)*W:]
+					for ox := range row {
 						ix := ox*c.Stride + kx - c.Pad
-						v := float32(0)
-						if iy >= 0 && iy < H && ix >= 0 && ix < W {
-							v = x[(ci*H+iy)*W+ix]
+						if ix >= 0 && ix < W {
+							row[ox] = src[ix]
+						} else {
+							row[ox] = 0
 						}
-						dst[oy*c.wo+ox] = v
 					}
 				}
 			}
@@ -91,48 +104,69 @@ func (c *Conv2d) im2col(cols, x []float32, H, W int) {
 	}
 }
 
+// BackwardParams accumulates only dW and db from dy [B, Cout, Ho, Wo], for
+// a first layer whose input needs no gradient.
+func (c *Conv2d) BackwardParams(dy *Tensor) { c.accumulate(dy) }
+
+// accumulate adds dW and db and leaves dy in c.tmp as [Cout, B·Ho·Wo].
+func (c *Conv2d) accumulate(dy *Tensor) {
+	B := c.x.Shape[0]
+	kk := c.In * c.K * c.K
+	hw := c.ho * c.wo
+	n := B * hw
+	// dy as [Cout, B·Ho·Wo], the layout of the forward GEMM's output.
+	for b := 0; b < B; b++ {
+		for o := 0; o < c.Out; o++ {
+			copy(c.tmp[o*n+b*hw:o*n+(b+1)*hw], dy.Data[(b*c.Out+o)*hw:(b*c.Out+o+1)*hw])
+		}
+	}
+	Gemm(false, true, c.Out, kk, n, 1, c.tmp, n, c.cols, n, 1, c.W.Grad, kk)
+	for o := 0; o < c.Out; o++ {
+		var s float32
+		for _, v := range c.tmp[o*n : (o+1)*n] {
+			s += v
+		}
+		c.B.Grad[o] += s
+	}
+}
+
 // Backward accumulates dW, db from dy [B, Cout, Ho, Wo] and returns dx.
 func (c *Conv2d) Backward(dy *Tensor) *Tensor {
+	c.accumulate(dy)
 	B, H, W := c.x.Shape[0], c.x.Shape[2], c.x.Shape[3]
 	kk := c.In * c.K * c.K
 	hw := c.ho * c.wo
+	n := B * hw
+	c.dcols = growF(c.dcols, kk*n)
+	Gemm(true, false, kk, n, c.Out, 1, c.W.Data, kk, c.tmp, n, 0, c.dcols, n)
 	dx := Ensure(&c.dx, c.x.Shape...)
-	clear(dx.Data)
-	c.dcols = growF(c.dcols, kk*hw)
-	for b := 0; b < B; b++ {
-		d := dy.Data[b*c.Out*hw : (b+1)*c.Out*hw]
-		cols := c.cols[b*kk*hw : (b+1)*kk*hw]
-		Gemm(false, true, c.Out, kk, hw, 1, d, hw, cols, hw, 1, c.W.Grad, kk)
-		for o := 0; o < c.Out; o++ {
-			var s float32
-			for _, v := range d[o*hw : (o+1)*hw] {
-				s += v
-			}
-			c.B.Grad[o] += s
-		}
-		Gemm(true, false, kk, hw, c.Out, 1, c.W.Data, kk, d, hw, 0, c.dcols, hw)
-		// col2im: scatter-add the column gradients back to the pixels.
-		xd := dx.Data[b*c.In*H*W : (b+1)*c.In*H*W]
-		for ci := 0; ci < c.In; ci++ {
-			for ky := 0; ky < c.K; ky++ {
-				for kx := 0; kx < c.K; kx++ {
-					src := c.dcols[((ci*c.K+ky)*c.K+kx)*hw:][:hw]
-					for oy := 0; oy < c.ho; oy++ {
-						iy := oy*c.Stride + ky - c.Pad
-						if iy < 0 || iy >= H {
-							continue
-						}
-						for ox := 0; ox < c.wo; ox++ {
-							ix := ox*c.Stride + kx - c.Pad
-							if ix >= 0 && ix < W {
-								xd[(ci*H+iy)*W+ix] += src[oy*c.wo+ox]
+	parallelFor(B, kk*hw, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			// col2im: scatter-add the column gradients back to the pixels.
+			xd := dx.Data[b*c.In*H*W : (b+1)*c.In*H*W]
+			clear(xd)
+			for ci := 0; ci < c.In; ci++ {
+				for ky := 0; ky < c.K; ky++ {
+					for kx := 0; kx < c.K; kx++ {
+						src := c.dcols[((ci*c.K+ky)*c.K+kx)*n+b*hw:][:hw]
+						for oy := 0; oy < c.ho; oy++ {
+							iy := oy*c.Stride + ky - c.Pad
+							if iy < 0 || iy >= H {
+								continue
+							}
+							dst := xd[(ci*H+iy)*W:]
+							for ox := 0; ox < c.wo; ox++ {
+								ix := ox*c.Stride + kx - c.Pad
+								if ix >= 0 && ix < W {
+									dst[ix] += src[oy*c.wo+ox]
+								}
 							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 	return dx
 }
 

@@ -129,3 +129,22 @@ func TestDepthwiseIsGroupedConv(t *testing.T) {
 	}
 	near(t, "depthwise vs full", a.Data, b.Data, 1e-5)
 }
+
+// TestConv2dBackwardParams: the parameter-only backward accumulates the
+// same gradients as the full one.
+func TestConv2dBackwardParams(t *testing.T) {
+	conv := NewConv2d("c", 2, 3, 3, 2, 1, NewRNG(61))
+	x := randTensor(62, 1, 2, 2, 7, 6)
+	y, err := conv.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := randTensor(63, 1, y.Shape...)
+	ZeroGrad(conv.Params())
+	conv.Backward(r)
+	w, b := append([]float32(nil), conv.W.Grad...), append([]float32(nil), conv.B.Grad...)
+	ZeroGrad(conv.Params())
+	conv.BackwardParams(r)
+	near(t, "dW", conv.W.Grad, w, 0)
+	near(t, "db", conv.B.Grad, b, 0)
+}

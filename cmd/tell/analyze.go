@@ -181,11 +181,11 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		}
 		opt.Reasoner, opt.Name = mr, "merclip:builtin"
 	} else if *modelPath != "" {
-		mr, err := analyze.NewModelReasoner(*modelPath)
+		mr, err := analyze.NewModelReasoner(*modelPath, families())
 		if err != nil {
 			return err
 		}
-		opt.Reasoner, opt.Name = mr, "merclip:"+*modelPath
+		opt.Reasoner, opt.Name = mr, mr.Model.Config.Model+":"+*modelPath
 	}
 	if !*quiet && !*logJSON && isTerminal(env.stderr) {
 		var bar *progressbar.ProgressBar

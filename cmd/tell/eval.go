@@ -8,9 +8,9 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/appearance"
-	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/models"
+	"github.com/tell-project/tell/train"
 )
 
 func evalCommand() command {
@@ -31,9 +31,15 @@ listed in errors.txt.
 
 Prepares the manifest's rows as the model's input (flow or image), predicts
 every row and writes RUN2/metrics.json (one fold holding every subject, with
-bootstrap intervals resampling subjects), RUN2/predictions.csv (sample,
-subject, label, predicted, one score column per class) and RUN2/errors.txt for
-rows left out. Labels the model does not know are reported and left out.
+bootstrap intervals resampling subjects, and per dataset), RUN2/predictions.csv
+(sample, subject, label, predicted, one probability column score_CLASS per
+class) and RUN2/errors.txt for rows left out. Labels the model does not know
+are reported and left out.
+
+Cross-dataset evaluation: train on one dataset's manifest, evaluate on
+another's with the same class names, e.g.
+  tell train --manifest casme2.csv --protocol holdout --out RUN
+  tell eval --model RUN/model.safetensors --manifest smic.csv --out X
 
 Flags:
   --model PATH     a model.safetensors written by tell train, or faceapi|human
@@ -74,12 +80,17 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	if m, err := models.ByName(*model); err == nil {
 		return evalPretrained(ctx, env, m, *modelsDir, *faceMode, *landmarks, *manifest, *out, *boot, *quiet)
 	}
-	res, err := merclip.Evaluate(ctx, merclip.EvalOptions{Model: *model, Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)})
+	res, err := train.Evaluate(ctx, train.EvalOptions{Model: *model, Families: families(), Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)})
 	if err != nil {
 		return err
 	}
 	r := res.Report
-	fmt.Fprintf(env.stdout, "n=%d\nuf1=%.4f\nuar=%.4f\naccuracy=%.4f\n", r.N, r.UF1, r.UAR, r.Accuracy)
+	if r.UF1CI != nil {
+		fmt.Fprintf(env.stdout, "n=%d\nuf1=%.4f [%.4f, %.4f]\nuar=%.4f [%.4f, %.4f]\naccuracy=%.4f\n", r.N, r.UF1, r.UF1CI.Lo, r.UF1CI.Hi, r.UAR, r.UARCI.Lo, r.UARCI.Hi, r.Accuracy)
+	} else {
+		fmt.Fprintf(env.stdout, "n=%d\nuf1=%.4f\nuar=%.4f\naccuracy=%.4f\n", r.N, r.UF1, r.UAR, r.Accuracy)
+	}
+	printPerDataset(env, r)
 	if len(res.RowErrors) > 0 {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/train"
 	"github.com/tell-project/tell/video"
 )
 
@@ -40,7 +40,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("prepare")
 	manifest := fs.String("manifest", "", "")
 	out := fs.String("out", "", "")
-	size := fs.Int("size", merclip.DefaultConfig().Input.Size, "")
+	size := fs.Int("size", train.DefaultInput().Size, "")
 	apex := fs.Bool("apex", false, "")
 	align := fs.Bool("align", true, "")
 	workers := fs.Int("workers", 0, "")
@@ -55,12 +55,12 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	if *maxPixels <= 0 {
 		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
-	samples, rowErrs, err := merclip.ReadManifest(*manifest)
+	samples, rowErrs, err := train.ReadManifest(*manifest)
 	if err != nil {
 		return err
 	}
-	kind := merclip.KindOf(samples)
-	d, err := merclip.Prepare(ctx, samples, kind, merclip.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: progressOut(env, *quiet), MaxPixels: *maxPixels})
+	kind := train.KindOf(samples)
+	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: progressOut(env, *quiet), MaxPixels: *maxPixels})
 	if err != nil {
 		return err
 	}

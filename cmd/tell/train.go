@@ -8,28 +8,42 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/cnn"
 	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/train"
 )
+
+// families are the model families tell trains; the first is the default.
+func families() train.Families { return train.Families{cnn.Family{}, merclip.Family{}} }
 
 func trainCommand() command {
 	return command{
 		name:    "train",
-		summary: "train and evaluate the MER-CLIP model under LOSO, k-fold or holdout",
+		summary: "train and evaluate a recogniser (CNN or MER-CLIP) under LOSO, k-fold or holdout",
 		usage: `usage: tell train --manifest M --protocol loso|kfold|holdout --out RUN [flags]
 
-Trains the AU-guided MER-CLIP model (flow rows: micro-expressions; image-only
-manifests: still-image FER) on every fold of the protocol, folds in parallel,
-and writes:
+Trains a model family (default "cnn": a shallow CNN over flow images;
+"merclip": the AU-guided MER-CLIP transformer; image-only manifests train
+still-image FER) on every fold of the protocol, folds in parallel, and writes:
   RUN/metrics.json        UF1, UAR, accuracy, confusion pooled over folds,
-                          bootstrap 95% intervals (resampling subjects)
+                          bootstrap 95% intervals (resampling subjects), and
+                          per dataset (the manifest's dataset column)
   RUN/model.safetensors   the final model trained on all rows, with its
-                          config and class list
+                          config and class list (tell eval, tell analyze --model)
   RUN/folds/fold-NNN.json|.log   each fold's predictions and training log
   RUN/errors.txt          rows left out, with the reason
 A killed run resumes from the last finished fold when run again with the same
 manifest, config and --out.
+
+Honest protocol: every choice (epochs, schedule, ensemble) is fixed by the
+config before training; no option selects an epoch or a checkpoint by the
+test folds' scores (a family never sees a fold's test rows). The config's
+"validation" share holds out whole training subjects for families that stop
+early on them.
 
 Flags:
   --manifest M     manifest CSV (docs/manifest.md)
@@ -37,9 +51,10 @@ Flags:
   --folds K        folds for kfold (default 5)
   --test-fraction F  test share for holdout (default 0.2)
   --out RUN        run folder
-  --config FILE    JSON config over the defaults (print them: --print-config)
+  --config FILE    JSON config over the defaults (print them: --print-config);
+                   {"model": "merclip"} selects the MER-CLIP family
   --seed N         overrides the config's seed
-  --epochs N       overrides train.epochs
+  --epochs N       overrides the family's train.epochs
   --workers N      folds trained at once (default: one per core)
   --cache DIR      prepare cache (default RUN/cache)
   --bootstrap N    bootstrap resamples (default 1000; 0 for none)
@@ -106,9 +121,9 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	res, err := merclip.Run(ctx, merclip.RunOptions{
+	res, err := train.Run(ctx, train.RunOptions{
 		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
-		Out: *out, Cache: *cache, Config: cfg, Bootstrap: *boot, NoFinal: *noFinal,
+		Out: *out, Cache: *cache, Config: cfg, Families: families(), Bootstrap: *boot, NoFinal: *noFinal,
 		Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet),
 	})
 	if err != nil {
@@ -125,6 +140,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "uf1=%.4f\nuar=%.4f\n", r.UF1, r.UAR)
 	}
 	fmt.Fprintf(env.stdout, "accuracy=%.4f\nseconds=%.1f\n", r.Accuracy, r.Seconds)
+	printPerDataset(env, r)
 	if len(res.RowErrors) > 0 {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))
 	}
@@ -151,13 +167,13 @@ func bootstrapFlag(n int) (int, error) {
 	return n, nil
 }
 
-// loadConfig reads a MER-CLIP config (defaults when path is empty) and
+// loadConfig reads a training config (defaults when path is empty) and
 // applies command-line overrides (negative seed, zero epochs/workers: keep).
-func loadConfig(path string, seed int64, epochs, workers int) (merclip.Config, error) {
-	cfg := merclip.DefaultConfig()
+func loadConfig(path string, seed int64, epochs, workers int) (train.Config, error) {
+	cfg := train.DefaultConfig(families())
 	if path != "" {
 		var err error
-		if cfg, err = merclip.LoadConfig(path); err != nil {
+		if cfg, err = train.LoadConfig(path, families()); err != nil {
 			return cfg, err
 		}
 	}
@@ -165,10 +181,10 @@ func loadConfig(path string, seed int64, epochs, workers int) (merclip.Config, e
 		cfg.Seed = seed
 	}
 	if epochs > 0 {
-		cfg.Train.Epochs = epochs
+		cfg.Spec = cfg.Spec.WithEpochs(epochs)
 	}
 	if workers > 0 {
-		cfg.Train.Workers = workers
+		cfg.Workers = workers
 	}
 	return cfg, cfg.Validate()
 }
@@ -177,7 +193,7 @@ func loadConfig(path string, seed int64, epochs, workers int) (merclip.Config, e
 // and checks what the protocol needs before rows are prepared: two labels,
 // and subjects enough for the split.
 func checkProtocol(manifest, protocol string, folds int, frac float64, seed uint64) error {
-	samples, _, err := merclip.ReadManifest(manifest)
+	samples, _, err := train.ReadManifest(manifest)
 	if err != nil {
 		return err
 	}
@@ -248,5 +264,19 @@ func (d *runDir) cleanup(log *slog.Logger) {
 	}
 	if !d.existed {
 		os.Remove(d.path)
+	}
+}
+
+// printPerDataset prints each source dataset's scores, as the MEGC tables
+// report them: dataset=NAME n=N uf1=… uar=… accuracy=…
+func printPerDataset(env *environment, r metrics.Report) {
+	names := make([]string, 0, len(r.PerDataset))
+	for d := range r.PerDataset {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	for _, d := range names {
+		g := r.PerDataset[d]
+		fmt.Fprintf(env.stdout, "dataset=%s n=%d uf1=%.4f uar=%.4f accuracy=%.4f\n", d, g.N, g.UF1, g.UAR, g.Accuracy)
 	}
 }

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/train"
 )
 
 // TestTrainEvalPrepare runs prepare, train (kfold, tiny epochs) and eval
 // through the command line on a small synthetic flow manifest.
 func TestTrainEvalPrepare(t *testing.T) {
 	dir := t.TempDir()
-	man, err := merclip.WriteSynth(dir, merclip.SynthOptions{Seed: 2, Subjects: merclip.SynthSubjects(4, 2)})
+	man, err := train.WriteSynth(dir, train.SynthOptions{Seed: 2, Subjects: train.SynthSubjects(4, 2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +24,11 @@ func TestTrainEvalPrepare(t *testing.T) {
 		t.Fatalf("prepare: exit %d\n%s\n%s", code, out, errOut)
 	}
 	cfgPath := filepath.Join(dir, "cfg.json")
-	os.WriteFile(cfgPath, []byte(`{"train":{"epochs":2},"mix":{"enabled":false}}`), 0o644)
+	os.WriteFile(cfgPath, []byte(`{"model":"merclip","merclip":{"train":{"epochs":2},"mix":{"enabled":false}}}`), 0o644)
 	run := filepath.Join(dir, "run")
 	code, out, errOut = runTell(t, "train", "--manifest", man, "--protocol", "kfold", "--folds", "2",
 		"--config", cfgPath, "--cache", cache, "--out", run, "--bootstrap", "20")
-	if code != 0 || !strings.Contains(out, "uf1=") || !strings.Contains(out, "model=") {
+	if code != 0 || !strings.Contains(out, "uf1=") || !strings.Contains(out, "model=") || !strings.Contains(out, "dataset=synth n=24") {
 		t.Fatalf("train: exit %d\n%s\n%s", code, out, errOut)
 	}
 	var m map[string]any
@@ -49,8 +49,27 @@ func TestTrainEvalPrepare(t *testing.T) {
 		t.Fatalf("missing --out: exit %d %s", code, errOut)
 	}
 	code, out, _ = runTell(t, "train", "--print-config")
-	if code != 0 || !strings.Contains(out, `"focal_gamma": 2`) {
+	if code != 0 || !strings.Contains(out, `"model": "cnn"`) || !strings.Contains(out, `"streams"`) {
 		t.Fatalf("print-config: exit %d %s", code, out)
+	}
+	code, out, _ = runTell(t, "train", "--print-config", "--config", cfgPath, "--epochs", "7")
+	if code != 0 || !strings.Contains(out, `"focal_gamma": 2`) || !strings.Contains(out, `"epochs": 7`) {
+		t.Fatalf("print-config merclip: exit %d %s", code, out)
+	}
+	// The default family through the command line, then a cross-dataset
+	// eval: a model trained on one manifest scores another's rows.
+	run2 := filepath.Join(dir, "run2")
+	code, out, errOut = runTell(t, "train", "--manifest", man, "--protocol", "holdout", "--epochs", "2", "--cache", cache, "--out", run2, "--bootstrap", "0")
+	if code != 0 || !strings.Contains(out, "model=") {
+		t.Fatalf("train cnn: exit %d\n%s\n%s", code, out, errOut)
+	}
+	other, err := train.WriteSynth(filepath.Join(dir, "other"), train.SynthOptions{Seed: 3, Subjects: train.SynthSubjects(2, 2), Datasets: []string{"smic", "smic"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runTell(t, "eval", "--model", filepath.Join(run2, "model.safetensors"), "--manifest", other, "--out", filepath.Join(dir, "eval2"))
+	if code != 0 || !strings.Contains(out, "n=12") || !strings.Contains(out, "dataset=smic n=12") {
+		t.Fatalf("cross-dataset eval: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 

@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"bytes"
@@ -144,29 +144,6 @@ func flowFromFrames(ctx context.Context, onset, apex *raster.Gray, l Layout) (x,
 		}
 	}
 	return x, static, nil
-}
-
-// InputFromFrames builds the model's input from an onset and an apex frame
-// (aligned face crops, any equal size) exactly as Prepare does for frames
-// rows, for callers that classify clips outside a manifest (tell analyze).
-func (m *Model) InputFromFrames(ctx context.Context, onset, apex *raster.Gray) ([]float32, error) {
-	if m.Kind != KindFlow {
-		return nil, fmt.Errorf("merclip: model input is %s, not flow", m.Kind)
-	}
-	if onset.W != apex.W || onset.H != apex.H || onset.W < 3 || onset.H < 3 {
-		return nil, fmt.Errorf("merclip: onset %dx%d and apex %dx%d frames", onset.W, onset.H, apex.W, apex.H)
-	}
-	x, _, err := flowFromFrames(ctx, onset, apex, m.Layout)
-	return x, err
-}
-
-// InputFromImage builds the model's input from an image as Prepare does: a
-// flow image (u, v, strain as RGB) for flow models, a face for image models.
-func (m *Model) InputFromImage(img image.Image) ([]float32, error) {
-	if m.Kind == KindImage {
-		return greyInput(face.GrayDlib(img), m.Layout), nil
-	}
-	return flowImageInput(img, m.Layout)
 }
 
 // flowImageInput decodes a flow image with flow.DecodeImage (u, v in

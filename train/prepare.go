@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"bytes"
@@ -124,7 +124,7 @@ func LayoutOf(k Kind, size int, apex bool) Layout {
 // it stopped. A row that fails is recorded in Data.Errors and the rest go on.
 func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt PrepareOptions) (*Data, error) {
 	if opt.Size <= 0 {
-		return nil, fmt.Errorf("merclip: prepare: size %d", opt.Size)
+		return nil, fmt.Errorf("train: prepare: size %d", opt.Size)
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -132,7 +132,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	}
 	if opt.Cache != "" {
 		if err := os.MkdirAll(opt.Cache, 0o755); err != nil {
-			return nil, fmt.Errorf("merclip: prepare: %w", err)
+			return nil, fmt.Errorf("train: prepare: %w", err)
 		}
 	}
 	l := LayoutOf(kind, opt.Size, opt.Apex && kind == KindFlow)
@@ -179,7 +179,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("merclip: prepare: %w", err)
+		return nil, fmt.Errorf("train: prepare: %w", err)
 	}
 	d := &Data{Kind: kind, Layout: l}
 	if al != nil && al.err != nil {
@@ -310,7 +310,7 @@ const prepMagic = "TELLPRP1"
 // len(static), then little-endian float32 values; atomically.
 func writePrepared(path string, x, static []float32) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("merclip: cache: %w", err)
+		return fmt.Errorf("train: cache: %w", err)
 	}
 	sameStatic := len(static) > 0 && &static[0] == &x[0]
 	var buf bytes.Buffer

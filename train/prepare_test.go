@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"context"
@@ -133,12 +133,8 @@ func TestPrepareFrames(t *testing.T) {
 		t.Error("apex layout lacks the onset frame as static face")
 	}
 	// The same input outside a manifest (tell analyze's path).
-	cfg := DefaultConfig()
-	cfg.Input = InputConfig{Size: 16, Apex: true}
-	m, err := NewModel(cfg, KindFlow, []string{"a", "b"}, NewVocab(TextCorpus()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := Input{Size: 16, Apex: true}
+	m := &Classifier{Info: Info{Kind: KindFlow, Layout: in.Layout(KindFlow), Classes: []string{"a", "b"}}}
 	x, err := m.InputFromFrames(context.Background(), raster.FromImage(mk(0)), raster.FromImage(mk(2)))
 	if err != nil {
 		t.Fatal(err)

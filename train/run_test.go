@@ -1,9 +1,10 @@
-package merclip
+package train
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,9 +12,17 @@ import (
 	"testing"
 )
 
-// testConfig is the config of the end-to-end tests: the defaults, which
-// are sized for 28×28 flows.
-func testConfig() Config { return DefaultConfig() }
+// testFamilies returns a fresh centroid family (it records its Fit calls).
+func testFamilies() (Families, *centroid) {
+	c := &centroid{}
+	return Families{c}, c
+}
+
+// testConfig is the config of the end-to-end tests: the centroid family.
+func testConfig() Config {
+	fs, _ := testFamilies()
+	return DefaultConfig(fs)
+}
 
 func synthSet(t *testing.T, shuffle bool) string {
 	t.Helper()
@@ -29,15 +38,13 @@ func synthSet(t *testing.T, shuffle bool) string {
 // motion the pipeline reaches UF1 ≥ 0.9 under LOSO, while the same data with
 // shuffled labels stays near chance (1/3 for three classes).
 func TestLOSOLearnsAndDoesNotLeak(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains 2×10 folds")
-	}
 	for _, tc := range []struct {
 		shuffle bool
 	}{{false}, {true}} {
 		man := synthSet(t, tc.shuffle)
 		out := t.TempDir()
-		res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: testConfig(), NoFinal: true, Bootstrap: 200})
+		fs, _ := testFamilies()
+		res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: testConfig(), Families: fs, NoFinal: true, Bootstrap: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,10 +72,11 @@ func TestRunDeterministicAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
-	cfg.Train.Epochs = 2
+	cfg.Members = 2
+	fs, _ := testFamilies()
 	run := func(out string) []byte {
 		t.Helper()
-		if _, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, Bootstrap: 50}); err != nil {
+		if _, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, Families: fs, Bootstrap: 50}); err != nil {
 			t.Fatal(err)
 		}
 		return metricsWithoutSeconds(t, filepath.Join(out, "metrics.json"))
@@ -86,7 +94,7 @@ func TestRunDeterministicAndResumes(t *testing.T) {
 	// Resume: drop two folds; the rerun retrains only those.
 	os.Remove(foldPath(a, 1))
 	os.Remove(foldPath(a, 3))
-	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: a, Config: cfg, Bootstrap: 50})
+	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: a, Config: cfg, Families: fs, Bootstrap: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +106,7 @@ func TestRunDeterministicAndResumes(t *testing.T) {
 	}
 	// A different seed trains different models.
 	cfg.Seed = 2
-	res, err = Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: a, Config: cfg, Bootstrap: 50})
+	res, err = Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: a, Config: cfg, Families: fs, Bootstrap: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +157,8 @@ func TestRunSurvivesBadRows(t *testing.T) {
 	f.WriteString("lonely,s10,surprise,synth,flow/lonely.png,1+2\n") // subject with one class
 	f.Close()
 	out := t.TempDir()
-	cfg := testConfig()
-	cfg.Train.Epochs = 1
-	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, NoFinal: true, Bootstrap: -1})
+	fs, _ := testFamilies()
+	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: testConfig(), Families: fs, NoFinal: true, Bootstrap: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,10 +194,9 @@ func TestRunOneClassTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	cfg := testConfig()
-	cfg.Train.Epochs = 1
 	var runLog strings.Builder
-	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, NoFinal: true, Bootstrap: -1,
+	fs, _ := testFamilies()
+	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: testConfig(), Families: fs, NoFinal: true, Bootstrap: -1,
 		Log: slog.New(slog.NewTextHandler(&runLog, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -204,5 +210,104 @@ func TestRunOneClassTraining(t *testing.T) {
 	log, _ := os.ReadFile(filepath.Join(out, "folds", "fold-000.log"))
 	if !strings.Contains(string(log), "single class") {
 		t.Errorf("fold log lacks the one-class warning:\n%s", log)
+	}
+}
+
+// TestFitNeverSeesTestRows is the protocol guard: every Fit call of a LOSO
+// run (members of a seed ensemble, a validation split) gets rows of its
+// fold's training subjects only; validation subjects are training subjects,
+// disjoint from the rows Fit trains on; and each member gets its own seed.
+func TestFitNeverSeesTestRows(t *testing.T) {
+	dir := t.TempDir()
+	man, err := WriteSynth(dir, SynthOptions{Seed: 4, Subjects: SynthSubjects(5, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, spy := testFamilies()
+	cfg := testConfig()
+	cfg.Members, cfg.Validation = 2, 0.25
+	out := t.TempDir()
+	if _, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, Families: fs, Bootstrap: -1}); err != nil {
+		t.Fatal(err)
+	}
+	ld, err := Load(context.Background(), man, cfg.Input, "", "", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows by content (the synthetic rows are all different).
+	key := func(x []float32) string { return fmt.Sprint(x) }
+	subjectOf := map[string]string{}
+	for i, x := range ld.Data.X {
+		subjectOf[key(x)] = ld.Data.Samples[i].Subject
+	}
+	if len(subjectOf) != len(ld.Data.X) {
+		t.Fatal("synthetic rows repeat")
+	}
+	if len(spy.seen) != 2*(5+1) {
+		t.Fatalf("%d Fit calls, want 2 members × (5 folds + final)", len(spy.seen))
+	}
+	seeds := map[[2]int64]bool{}
+	for _, c := range spy.seen {
+		seeds[[2]int64{int64(c.stream), c.seed}] = true
+		if c.val == nil || len(c.val.Subjects) != 1 {
+			t.Fatalf("stream %d: validation %+v, want one subject", c.stream, c.val)
+		}
+		var test string
+		if c.stream > 0 {
+			r, err := readFold(foldPath(out, int(c.stream)-1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			test = r.TestSubjects[0]
+		}
+		if c.val.Subjects[0] == test {
+			t.Errorf("stream %d: the test subject %s is the validation subject", c.stream, test)
+		}
+		for _, x := range c.x {
+			switch s := subjectOf[key(x)]; s {
+			case "":
+				t.Fatalf("stream %d: Fit got a row that is not a prepared row", c.stream)
+			case test:
+				t.Errorf("stream %d: Fit got a row of test subject %s", c.stream, s)
+			case c.val.Subjects[0]:
+				t.Errorf("stream %d: Fit trains on validation subject %s", c.stream, s)
+			}
+		}
+		for _, x := range c.val.X {
+			if s := subjectOf[key(x)]; s != c.val.Subjects[0] {
+				t.Errorf("stream %d: validation row of subject %q, want %s", c.stream, s, c.val.Subjects[0])
+			}
+		}
+	}
+	if len(seeds) != len(spy.seen) {
+		t.Errorf("members share seeds: %d distinct (stream, seed) pairs for %d fits", len(seeds), len(spy.seen))
+	}
+}
+
+// TestPerDataset: a composite manifest gets per-dataset scores whose counts
+// add up to the pooled n, in metrics.json and the report.
+func TestPerDataset(t *testing.T) {
+	dir := t.TempDir()
+	subj, ds := SynthMEGC2019(3)
+	man, err := WriteSynth(dir, SynthOptions{Seed: 3, Subjects: subj[:20], Datasets: ds[6:26]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := testFamilies()
+	out := t.TempDir()
+	res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolKFold, Folds: 4, Out: out, Config: testConfig(), Families: fs, NoFinal: true, Bootstrap: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Report
+	if len(r.PerDataset) != 2 || r.PerDataset["smic"].N == 0 || r.PerDataset["casme2"].N == 0 {
+		t.Fatalf("per dataset %+v, want smic and casme2", r.PerDataset)
+	}
+	if n := r.PerDataset["smic"].N + r.PerDataset["casme2"].N; n != r.N {
+		t.Errorf("per-dataset n add up to %d, pooled %d", n, r.N)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if !strings.Contains(string(b), `"per_dataset"`) {
+		t.Errorf("metrics.json lacks per_dataset:\n%s", b)
 	}
 }

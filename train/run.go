@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"context"
@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +47,8 @@ type RunOptions struct {
 	// Cache is the prepare cache (default Out/cache).
 	Cache  string
 	Config Config
+	// Families are the model families Config.Model may name.
+	Families Families
 	// Bootstrap is the number of bootstrap resamples for the intervals
 	// (default 1000; negative for none).
 	Bootstrap int
@@ -62,8 +68,12 @@ type foldResult struct {
 	Truth        []int    `json:"truth"`
 	Pred         []int    `json:"pred"`
 	Subjects     []string `json:"subjects"`
-	Seconds      float64  `json:"seconds"`
-	Error        string   `json:"error,omitempty"`
+	Datasets     []string `json:"datasets,omitempty"`
+	// Probs are the test rows' class probabilities (averaged over the
+	// members of a seed ensemble).
+	Probs   [][]float32 `json:"probs,omitempty"`
+	Seconds float64     `json:"seconds"`
+	Error   string      `json:"error,omitempty"`
 }
 
 // RunResult summarises a run.
@@ -82,27 +92,31 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	start := time.Now()
 	cfg := opt.Config
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("merclip: config: %w", err)
+		return nil, fmt.Errorf("train: config: %w", err)
+	}
+	fam, err := opt.Families.Lookup(cfg.Model)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	switch opt.Protocol {
 	case ProtocolLOSO, ProtocolKFold, ProtocolHoldout:
 	default:
-		return nil, fmt.Errorf("merclip: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
+		return nil, fmt.Errorf("train: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
 	}
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(filepath.Join(opt.Out, "folds"), 0o755); err != nil {
-		return nil, fmt.Errorf("merclip: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	ds, err := Load(ctx, opt.Manifest, cfg, opt.Cache, opt.Out, opt.Bar, log)
+	ds, err := Load(ctx, opt.Manifest, cfg.Input, opt.Cache, opt.Out, opt.Bar, log)
 	if err != nil {
 		return nil, err
 	}
 	res := &RunResult{RowErrors: ds.RowErrors}
 	if len(ds.Classes) < 2 {
-		return nil, fmt.Errorf("merclip: %s: need at least 2 classes to train, have %v", opt.Manifest, ds.Classes)
+		return nil, fmt.Errorf("train: %s: need at least 2 classes to train, have %v", opt.Manifest, ds.Classes)
 	}
 	var folds []dataset.Fold
 	switch opt.Protocol {
@@ -123,10 +137,10 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 		fold, err = dataset.Holdout(ds.Data.Samples, f, uint64(cfg.Seed))
 		folds = []dataset.Fold{fold}
 	default:
-		return nil, fmt.Errorf("merclip: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
+		return nil, fmt.Errorf("train: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("merclip: %s: %w", opt.Manifest, err)
+		return nil, fmt.Errorf("train: %s: %w", opt.Manifest, err)
 	}
 	for i := range folds {
 		if tr := folds[i].Train(); len(tr.Labels()) < 2 {
@@ -148,7 +162,7 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	modelPath := filepath.Join(opt.Out, "model.safetensors")
 	needFinal := !opt.NoFinal
 	if needFinal {
-		if m, err := LoadModel(modelPath); err == nil && m.Fingerprint == fp {
+		if m, err := LoadClassifier(modelPath, opt.Families); err == nil && m.Fingerprint == fp {
 			needFinal = false
 			log.Info("final model already trained", "path", modelPath)
 		}
@@ -166,12 +180,12 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	}
 	var bar *progressbar.ProgressBar
 	if opt.Bar != nil && len(jobs) > 0 {
-		bar = progressbar.NewOptions(len(jobs)*cfg.Train.Epochs, progressbar.OptionSetWriter(opt.Bar),
+		bar = progressbar.NewOptions(len(jobs)*cfg.Members*cfg.Spec.Epochs(), progressbar.OptionSetWriter(opt.Bar),
 			progressbar.OptionSetDescription(fmt.Sprintf("train %d folds", len(jobs))),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
 			progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Bar) }))
 	}
-	workers := cfg.Train.Workers
+	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
@@ -201,10 +215,10 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 				mu.Unlock()
 				var err error
 				if j.fold < 0 {
-					err = ds.trainFinal(ctx, cfg, fp, modelPath, opt.Out, epochFn)
+					err = ds.trainFinal(ctx, fam, cfg, fp, modelPath, opt.Out, epochFn)
 				} else {
 					var r *foldResult
-					r, err = ds.runFold(ctx, cfg, fp, &folds[j.fold], opt.Out, epochFn)
+					r, err = ds.runFold(ctx, fam, cfg, fp, &folds[j.fold], opt.Out, epochFn)
 					if err == nil {
 						results[j.fold] = r
 						if r.Error != "" {
@@ -228,7 +242,7 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 		bar.Finish()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("merclip: interrupted (finished folds are kept; run again to resume): %w", err)
+		return nil, fmt.Errorf("train: interrupted (finished folds are kept; run again to resume): %w", err)
 	}
 	if runErr != nil {
 		return nil, runErr
@@ -256,23 +270,25 @@ type Loaded struct {
 	Classes   []string
 	Y         []int
 	AUs       []facs.Code
-	Vocab     *Vocab
 	RowErrors []RowError
 }
 
 // Load reads and prepares a manifest: bad rows become RowErrors (logged),
 // AU strings are parsed leniently (what is not FACS is logged and only that
-// part loses its text), labels are indexed over the sorted classes.
-func Load(ctx context.Context, manifest string, cfg Config, cache, out string, bar io.Writer, log *slog.Logger) (*Loaded, error) {
+// part loses its AU code), labels are indexed over the sorted classes.
+func Load(ctx context.Context, manifest string, in Input, cache, out string, bar io.Writer, log *slog.Logger) (*Loaded, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	samples, rowErrs, err := ReadManifest(manifest)
 	if err != nil {
-		return nil, fmt.Errorf("merclip: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	if cache == "" && out != "" {
 		cache = filepath.Join(out, "cache")
 	}
 	kind := KindOf(samples)
-	data, err := Prepare(ctx, samples, kind, PrepareOptions{Size: cfg.Input.Size, Apex: cfg.Input.Apex, Align: cfg.Input.Align, Cache: cache, Bar: bar})
+	data, err := Prepare(ctx, samples, kind, PrepareOptions{Size: in.Size, Apex: in.Apex, Align: in.Align, Cache: cache, Bar: bar})
 	if err != nil {
 		return nil, err
 	}
@@ -287,9 +303,9 @@ func Load(ctx context.Context, manifest string, cfg Config, cache, out string, b
 		log.Warn("row left out", "manifest", manifest, "row", e.Error())
 	}
 	if len(data.Samples) == 0 {
-		return nil, fmt.Errorf("merclip: %s: no usable rows (%d left out)", manifest, len(rowErrs))
+		return nil, fmt.Errorf("train: %s: no usable rows (%d left out)", manifest, len(rowErrs))
 	}
-	ld := &Loaded{Data: data, RowErrors: rowErrs, Vocab: NewVocab(TextCorpus())}
+	ld := &Loaded{Data: data, RowErrors: rowErrs}
 	labels := make([]string, len(data.Samples))
 	for i, s := range data.Samples {
 		labels[i] = s.Label
@@ -308,12 +324,26 @@ func Load(ctx context.Context, manifest string, cfg Config, cache, out string, b
 			for i, r := range remarks {
 				texts[i] = r.Text
 			}
-			log.Warn("AU string partly not FACS; row trains with the AU text of the rest", "sample", s.ID, "line", s.Line, "aus", s.AUs, "not_facs", strings.Join(texts, " | "), "kept", code.String())
+			log.Warn("AU string partly not FACS; row trains with the AUs of the rest", "sample", s.ID, "line", s.Line, "aus", s.AUs, "not_facs", strings.Join(texts, " | "), "kept", code.String())
 		}
 		ld.AUs = append(ld.AUs, code)
 	}
 	log.Info("prepared", "rows", len(data.Samples), "left_out", len(rowErrs), "cached", data.Cached, "kind", kind, "classes", strings.Join(ld.Classes, ","))
 	return ld, nil
+}
+
+// ClassesOf returns the sorted distinct labels.
+func ClassesOf(labels []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range labels {
+		if l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // fingerprint identifies the data, config and protocol, so that a resumed
@@ -332,15 +362,37 @@ func (ld *Loaded) fingerprint(cfg Config, protocol string) string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-func (ld *Loaded) trainSet(idx []int) TrainSet {
-	var ts TrainSet
+func (ld *Loaded) info() Info {
+	return Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}
+}
+
+// fitData gathers rows idx (a fold's training side) for a family's Fit.
+func (ld *Loaded) fitData(idx []int) *FitData {
+	d := &FitData{Info: ld.info()}
 	for _, i := range idx {
-		ts.X = append(ts.X, ld.Data.X[i])
-		ts.Static = append(ts.Static, ld.Data.Static[i])
-		ts.Y = append(ts.Y, ld.Y[i])
-		ts.AUs = append(ts.AUs, ld.AUs[i])
+		d.X = append(d.X, ld.Data.X[i])
+		d.Static = append(d.Static, ld.Data.Static[i])
+		d.Y = append(d.Y, ld.Y[i])
+		d.AUs = append(d.AUs, ld.AUs[i])
+		d.Datasets = append(d.Datasets, ld.Data.Samples[i].Dataset)
 	}
-	return ts
+	return d
+}
+
+// fit trains the members of a seed ensemble on d.
+func (ld *Loaded) fit(ctx context.Context, fam Family, cfg Config, d *FitData, stream uint64, log *slog.Logger, epoch func(int)) (*Classifier, error) {
+	c := &Classifier{Info: ld.info(), Config: cfg}
+	for k := 0; k < cfg.Members; k++ {
+		if cfg.Members > 1 {
+			log.Info("member", "index", k, "seed", cfg.Seed+int64(k))
+		}
+		m, err := fam.Fit(ctx, cfg.Spec, d, FitOptions{Seed: cfg.Seed + int64(k), Stream: stream, Log: log, Epoch: epoch})
+		if err != nil {
+			return nil, err
+		}
+		c.Members = append(c.Members, m)
+	}
+	return c, nil
 }
 
 func foldPath(out string, i int) string {
@@ -363,16 +415,16 @@ func readFold(path string) (*foldResult, error) {
 func foldLogger(path string) (*slog.Logger, func(), error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("merclip: %w", err)
+		return nil, nil, fmt.Errorf("train: %w", err)
 	}
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
 }
 
 // runFold trains on the fold's training side (the only data any fitting
-// sees: normalisation, class weights, LocalStaticFaceMix sources) and
-// predicts its test side. A fold that cannot train is recorded with its
-// error and the run goes on.
-func (ld *Loaded) runFold(ctx context.Context, cfg Config, fp string, f *dataset.Fold, out string, epoch func(int)) (*foldResult, error) {
+// sees: normalisation, class weights, augmentation sources, the optional
+// validation subjects) and predicts its test side. A fold that cannot train
+// is recorded with its error and the run goes on.
+func (ld *Loaded) runFold(ctx context.Context, fam Family, cfg Config, fp string, f *dataset.Fold, out string, epoch func(int)) (*foldResult, error) {
 	t0 := time.Now()
 	i := f.Index()
 	log, closeLog, err := foldLogger(filepath.Join(out, "folds", fmt.Sprintf("fold-%03d.log", i)))
@@ -383,8 +435,17 @@ func (ld *Loaded) runFold(ctx context.Context, cfg Config, fp string, f *dataset
 	train, test := f.Train(), f.Test()
 	r := &foldResult{Fingerprint: fp, Fold: i, TestSubjects: f.TestSubjects()}
 	log.Info("fold", "index", i, "test_subjects", strings.Join(r.TestSubjects, ","), "train", train.Len(), "test", test.Len(), "train_labels", strings.Join(train.Labels(), ","))
-	ts := ld.trainSet(train.Indices())
-	m, err := Fit(ctx, cfg, ld.Data.Kind, ld.Classes, ld.Vocab, ts, FitOptions{Stream: uint64(i) + 1, Log: log, Epoch: epoch})
+	if len(train.Labels()) < 2 {
+		log.Warn("training side has a single class; the model can only predict it")
+	}
+	d, err := ld.splitValidation(train.Indices(), cfg, uint64(i)+1)
+	if err != nil {
+		return nil, err
+	}
+	if d.Val != nil {
+		log.Info("validation", "subjects", strings.Join(d.Val.Subjects, ","), "rows", len(d.Val.Y))
+	}
+	c, err := ld.fit(ctx, fam, cfg, d, uint64(i)+1, log, epoch)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -396,12 +457,16 @@ func (ld *Loaded) runFold(ctx context.Context, cfg Config, fp string, f *dataset
 		for _, j := range test.Indices() {
 			xs = append(xs, ld.Data.X[j])
 		}
-		pred := Classify(m.Predict(xs))
+		probs := c.Probabilities(xs)
+		pred := Classify(probs)
 		for k, j := range test.Indices() {
-			r.Samples = append(r.Samples, ld.Data.Samples[j].ID)
-			r.Subjects = append(r.Subjects, ld.Data.Samples[j].Subject)
+			s := ld.Data.Samples[j]
+			r.Samples = append(r.Samples, s.ID)
+			r.Subjects = append(r.Subjects, s.Subject)
+			r.Datasets = append(r.Datasets, s.Dataset)
 			r.Truth = append(r.Truth, ld.Y[j])
 			r.Pred = append(r.Pred, pred[k])
+			r.Probs = append(r.Probs, probs[k])
 		}
 	}
 	r.Seconds = time.Since(t0).Seconds()
@@ -419,7 +484,48 @@ func (ld *Loaded) runFold(ctx context.Context, cfg Config, fp string, f *dataset
 	return r, nil
 }
 
-func (ld *Loaded) trainFinal(ctx context.Context, cfg Config, fp, path, out string, epoch func(int)) error {
+// splitValidation builds the FitData of training rows idx; with
+// cfg.Validation > 0 it moves a seeded share of their subjects (at least
+// one, never all) into FitData.Val. Only training rows are ever touched.
+func (ld *Loaded) splitValidation(idx []int, cfg Config, stream uint64) (*FitData, error) {
+	if cfg.Validation <= 0 {
+		return ld.fitData(idx), nil
+	}
+	var subjects []string
+	seen := map[string]bool{}
+	for _, i := range idx {
+		if s := ld.Data.Samples[i].Subject; !seen[s] {
+			seen[s] = true
+			subjects = append(subjects, s)
+		}
+	}
+	sort.Strings(subjects)
+	if len(subjects) < 2 {
+		return nil, fmt.Errorf("train: validation needs at least 2 training subjects, have %d", len(subjects))
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x76616c^stream))
+	rng.Shuffle(len(subjects), func(a, b int) { subjects[a], subjects[b] = subjects[b], subjects[a] })
+	n := min(max(1, int(math.Round(cfg.Validation*float64(len(subjects))))), len(subjects)-1)
+	val := map[string]bool{}
+	for _, s := range subjects[:n] {
+		val[s] = true
+	}
+	var tr []int
+	v := &ValData{Subjects: slices.Sorted(maps.Keys(val))}
+	for _, i := range idx {
+		if val[ld.Data.Samples[i].Subject] {
+			v.X = append(v.X, ld.Data.X[i])
+			v.Y = append(v.Y, ld.Y[i])
+		} else {
+			tr = append(tr, i)
+		}
+	}
+	d := ld.fitData(tr)
+	d.Val = v
+	return d, nil
+}
+
+func (ld *Loaded) trainFinal(ctx context.Context, fam Family, cfg Config, fp, path, out string, epoch func(int)) error {
 	log, closeLog, err := foldLogger(filepath.Join(out, "final.log"))
 	if err != nil {
 		return err
@@ -429,12 +535,16 @@ func (ld *Loaded) trainFinal(ctx context.Context, cfg Config, fp, path, out stri
 	for i := range all {
 		all[i] = i
 	}
-	m, err := Fit(ctx, cfg, ld.Data.Kind, ld.Classes, ld.Vocab, ld.trainSet(all), FitOptions{Stream: 0, Log: log, Epoch: epoch})
+	d, err := ld.splitValidation(all, cfg, 0)
 	if err != nil {
-		return fmt.Errorf("merclip: final model: %w", err)
+		return err
 	}
-	m.Fingerprint = fp
-	return m.Save(path)
+	c, err := ld.fit(ctx, fam, cfg, d, 0, log, epoch)
+	if err != nil {
+		return fmt.Errorf("train: final model: %w", err)
+	}
+	c.Fingerprint = fp
+	return c.Save(path)
 }
 
 func (ld *Loaded) report(protocol string, results []*foldResult, reps int, cfg Config, seconds float64) (metrics.Report, error) {
@@ -446,7 +556,7 @@ func (ld *Loaded) report(protocol string, results []*foldResult, reps int, cfg C
 		if r == nil || r.Error != "" {
 			continue
 		}
-		if err := ev.AddFold(r.TestSubjects, r.Truth, r.Pred, r.Subjects); err != nil {
+		if err := ev.AddFoldTagged(r.TestSubjects, r.Truth, r.Pred, r.Subjects, tags(r.Datasets, len(r.Truth))); err != nil {
 			return metrics.Report{}, err
 		}
 	}
@@ -461,6 +571,20 @@ func (ld *Loaded) report(protocol string, results []*foldResult, reps int, cfg C
 		return rep, err
 	}
 	return rep, nil
+}
+
+// tags returns the dataset tags of a fold, or nil when no row has one (the
+// report then has no per-dataset part).
+func tags(ds []string, n int) []string {
+	if len(ds) != n {
+		return nil
+	}
+	for _, d := range ds {
+		if d != "" {
+			return ds
+		}
+	}
+	return nil
 }
 
 func writeRowErrors(path string, errs []RowError) error {

@@ -1,10 +1,10 @@
 // Command synthflows writes a synthetic flow-image manifest for training
-// and timing runs of tell train (merclip.WriteSynth): either the shape of
+// and timing runs of tell train (train.WriteSynth): either the shape of
 // the MEGC2019 composite (442 samples, 68 subjects) or N subjects with K
 // samples per class.
 //
-//	go run ./merclip/internal/synthflows -out DIR -megc2019
-//	go run ./merclip/internal/synthflows -out DIR -subjects 10 -per-class 4
+//	go run ./train/internal/synthflows -out DIR -megc2019
+//	go run ./train/internal/synthflows -out DIR -subjects 10 -per-class 4
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/train"
 )
 
 func main() {
@@ -27,13 +27,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "synthflows: -out is required")
 		os.Exit(2)
 	}
-	opt := merclip.SynthOptions{Seed: *seed, ShuffleLabels: *shuffle}
+	opt := train.SynthOptions{Seed: *seed, ShuffleLabels: *shuffle}
 	if *megc {
-		opt.Subjects, opt.Datasets = merclip.SynthMEGC2019(*seed)
+		opt.Subjects, opt.Datasets = train.SynthMEGC2019(*seed)
 	} else {
-		opt.Subjects = merclip.SynthSubjects(*subjects, *perClass)
+		opt.Subjects = train.SynthSubjects(*subjects, *perClass)
 	}
-	path, err := merclip.WriteSynth(*out, opt)
+	path, err := train.WriteSynth(*out, opt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "synthflows:", err)
 		os.Exit(1)

@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 // EvalOptions configures Evaluate (`tell eval`).
 type EvalOptions struct {
 	Model     string // model.safetensors
+	Families  Families
 	Manifest  string
 	Out       string
 	Cache     string // default Out/cache
@@ -42,22 +43,26 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m, err := LoadModel(opt.Model)
+	m, err := LoadClassifier(opt.Model, opt.Families)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("merclip: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	samples, rowErrs, err := ReadManifest(opt.Manifest)
 	if err != nil {
-		return nil, fmt.Errorf("merclip: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if k := KindOf(samples); k != m.Kind && len(samples) > 0 {
+		return nil, fmt.Errorf("train: %s: rows are %s inputs, model %s sees %s inputs", opt.Manifest, k, opt.Model, m.Kind)
 	}
 	cache := opt.Cache
 	if cache == "" {
 		cache = filepath.Join(opt.Out, "cache")
 	}
-	d, err := Prepare(ctx, samples, m.Kind, PrepareOptions{Size: m.Cfg.Input.Size, Apex: m.Cfg.Input.Apex, Align: m.Cfg.Input.Align, Cache: cache, Bar: opt.Bar})
+	in := m.Config.Input
+	d, err := Prepare(ctx, samples, m.Kind, PrepareOptions{Size: in.Size, Apex: in.Apex, Align: in.Align, Cache: cache, Bar: opt.Bar})
 	if err != nil {
 		return nil, err
 	}
@@ -83,25 +88,27 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 		log.Warn("row left out", "manifest", opt.Manifest, "row", e.Error())
 	}
 	if len(xs) == 0 {
-		return nil, fmt.Errorf("merclip: %s: no row to evaluate (%d left out)", opt.Manifest, len(rowErrs))
+		return nil, fmt.Errorf("train: %s: no row to evaluate (%d left out)", opt.Manifest, len(rowErrs))
 	}
-	scores := m.Predict(xs)
+	scores := m.Probabilities(xs)
 	pred := Classify(scores)
 	ev, err := metrics.NewEvaluation("eval", m.Classes)
 	if err != nil {
 		return nil, err
 	}
 	subjects := make([]string, len(keep))
+	datasets := make([]string, len(keep))
 	seen := map[string]bool{}
 	var testSubjects []string
 	for k, i := range keep {
 		subjects[k] = d.Samples[i].Subject
+		datasets[k] = d.Samples[i].Dataset
 		if !seen[subjects[k]] {
 			seen[subjects[k]] = true
 			testSubjects = append(testSubjects, subjects[k])
 		}
 	}
-	if err := ev.AddFold(testSubjects, truth, pred, subjects); err != nil {
+	if err := ev.AddFoldTagged(testSubjects, truth, pred, subjects, tags(datasets, len(truth))); err != nil {
 		return nil, err
 	}
 	reps := opt.Bootstrap
@@ -111,7 +118,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	if reps < 0 {
 		reps = 0
 	}
-	rep, err := ev.Report(time.Since(start).Seconds(), reps, uint64(m.Cfg.Seed))
+	rep, err := ev.Report(time.Since(start).Seconds(), reps, uint64(m.Config.Seed))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"fmt"

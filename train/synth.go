@@ -1,4 +1,4 @@
-package merclip
+package train
 
 import (
 	"bytes"
@@ -102,7 +102,7 @@ func WriteSynth(dir string, opt SynthOptions) (string, error) {
 		opt.Noise = 0.25
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "flow"), 0o755); err != nil {
-		return "", fmt.Errorf("merclip: synth: %w", err)
+		return "", fmt.Errorf("train: synth: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x73796e74))
 	type row struct{ id, subj, label, ds, path, aus string }
@@ -214,7 +214,7 @@ func writeFlowPNG(path string, u, v []float64, n int) error {
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return fmt.Errorf("merclip: synth %s: %w", path, err)
+		return fmt.Errorf("train: synth %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, buf.Bytes())
 }

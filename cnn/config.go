@@ -1,0 +1,146 @@
+// Package cnn is tell's shallow convolutional model family for package
+// train: the STSTNet design (Liong et al. 2019) over 28×28 optical-flow
+// images (u, v, optical strain), widened and trained with the augmentation
+// and regularisation that the development subjects of MEGC2019 supported
+// (see Config and the README's tables). One convolution of several streams
+// (3×3, padding 1) → ReLU → BatchNorm → 3×3 max-pool (stride 3, padding 1)
+// → 2×2 average pool → (dropout) → linear classifier.
+//
+// Limits: the model sees a single onset→apex flow image; it has no notion
+// of time beyond it, of identity, or of appearance. Inputs must be square
+// and at least 6 pixels on a side.
+package cnn
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tell-project/tell/train"
+)
+
+// Config is the family's hyper-parameters (train.Spec).
+type Config struct {
+	Net     NetConfig     `json:"net"`
+	Train   TrainConfig   `json:"train"`
+	Augment AugmentConfig `json:"augment"`
+}
+
+// NetConfig shapes the network.
+type NetConfig struct {
+	// Streams lists the output channels of the parallel convolution
+	// streams (STSTNet: 3, 5, 8). They see the same input and are one
+	// convolution with their sum of channels.
+	Streams []int `json:"streams"`
+	// BatchNorm normalises the convolution's output (after the ReLU, as
+	// STSTNet) (default true).
+	BatchNorm bool `json:"batch_norm"`
+	// Dropout before the classifier (default 0).
+	Dropout float64 `json:"dropout"`
+}
+
+// TrainConfig is the optimiser and schedule: AdamW, with a linear warm-up
+// and a cosine decay to 1% of LR when Cosine is set, else a constant rate.
+type TrainConfig struct {
+	Epochs         int     `json:"epochs"`
+	Batch          int     `json:"batch"`
+	LR             float64 `json:"lr"`
+	WeightDecay    float64 `json:"weight_decay"`
+	Warmup         int     `json:"warmup"` // epochs
+	Cosine         bool    `json:"cosine"`
+	LabelSmoothing float64 `json:"label_smoothing"`
+	// ClassWeights weighs the loss by n/(K·n_c) of the training side.
+	ClassWeights bool `json:"class_weights"`
+}
+
+// AugmentConfig is the training-time augmentation (train.Mirror,
+// train.Jitter): a horizontal flip with probability Flip (u negated), and a
+// small random similarity transform.
+type AugmentConfig struct {
+	Flip   float64 `json:"flip"`
+	Shift  float64 `json:"shift"`  // pixels
+	Rotate float64 `json:"rotate"` // degrees
+	Scale  float64 `json:"scale"`  // relative
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Net:   NetConfig{Streams: []int{3, 5, 8}, BatchNorm: true},
+		Train: TrainConfig{Epochs: 150, Batch: 64, LR: 5e-4},
+	}
+}
+
+// ParseConfig decodes JSON over the defaults (unknown fields are errors) and
+// validates the result.
+func ParseConfig(b []byte) (Config, error) {
+	c := DefaultConfig()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// Epochs implements train.Spec.
+func (c Config) Epochs() int { return c.Train.Epochs }
+
+// WithEpochs implements train.Spec.
+func (c Config) WithEpochs(n int) train.Spec {
+	c.Train.Epochs = n
+	return c
+}
+
+// channels is the total number of convolution channels.
+func (c Config) channels() int {
+	n := 0
+	for _, s := range c.Net.Streams {
+		n += s
+	}
+	return n
+}
+
+// Validate reports the fields that cannot work, naming them.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+	}
+	if len(c.Net.Streams) == 0 {
+		bad("net.streams", "need at least one stream")
+	}
+	for i, s := range c.Net.Streams {
+		if s <= 0 || s > 1024 {
+			bad(fmt.Sprintf("net.streams[%d]", i), "want 1 to 1024 channels, got %d", s)
+		}
+	}
+	prob := func(field string, v float64, hi float64) {
+		if !(v >= 0 && v < hi) {
+			bad(field, "want a value in [0, %g), got %g", hi, v)
+		}
+	}
+	prob("net.dropout", c.Net.Dropout, 1)
+	if c.Train.Epochs <= 0 || c.Train.Epochs > 100000 {
+		bad("train.epochs", "want 1 to 100000, got %d", c.Train.Epochs)
+	}
+	if c.Train.Batch <= 0 || c.Train.Batch > 65536 {
+		bad("train.batch", "want 1 to 65536, got %d", c.Train.Batch)
+	}
+	if !(c.Train.LR > 0 && c.Train.LR < 10) {
+		bad("train.lr", "want a positive rate below 10, got %g", c.Train.LR)
+	}
+	prob("train.weight_decay", c.Train.WeightDecay, 10)
+	if c.Train.Warmup < 0 || c.Train.Warmup > c.Train.Epochs {
+		bad("train.warmup", "want 0 to train.epochs, got %d", c.Train.Warmup)
+	}
+	prob("train.label_smoothing", c.Train.LabelSmoothing, 1)
+	if !(c.Augment.Flip >= 0 && c.Augment.Flip <= 1) {
+		bad("augment.flip", "want a probability, got %g", c.Augment.Flip)
+	}
+	prob("augment.shift", c.Augment.Shift, 8)
+	prob("augment.rotate", c.Augment.Rotate, 45)
+	prob("augment.scale", c.Augment.Scale, 0.5)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,215 @@
+package cnn
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/tell-project/tell/nn"
+	"github.com/tell-project/tell/train"
+)
+
+// Model is the network:
+//
+//	x [B, C, H, W] → conv (C → Σstreams, 3×3, padding 1) → ReLU → BatchNorm
+//	  → max-pool 3×3 stride 3 padding 1 → average pool 2×2 stride 2
+//	  → flatten → dropout → linear → class scores
+//
+// (the part before the flatten is one fused layer, trunk).
+//
+// Tensor names in model files: "conv", "bn", "fc", each with .weight/.bias,
+// and "bn.running_mean", "bn.running_var".
+type Model struct {
+	Cfg  Config
+	Seed int64
+	train.Info
+
+	trunk *trunk
+	drop  *nn.Dropout
+	fc    *nn.Linear
+	feat  int // features into fc
+
+	xbuf, flat, pooled *nn.Tensor // pooled: a view of dflat as [B, N, h, w]
+}
+
+// NewModel builds a freshly initialised model for info's input and classes.
+func NewModel(cfg Config, seed int64, info train.Info) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cnn: config: %w", err)
+	}
+	l := info.Layout
+	if len(info.Classes) < 1 {
+		return nil, fmt.Errorf("cnn: no classes")
+	}
+	if l.Frames != 1 || l.H < 6 || l.W < 6 {
+		return nil, fmt.Errorf("cnn: input %d×%d×%d×%d: want one frame of at least 6×6", l.Frames, l.Channels, l.H, l.W)
+	}
+	info.Classes = append([]string(nil), info.Classes...)
+	rng := nn.NewRNG(uint64(seed))
+	n := cfg.channels()
+	m := &Model{Cfg: cfg, Seed: seed, Info: info,
+		trunk: newTrunk(l.Channels, n, cfg.Net.BatchNorm, rng),
+		drop:  nn.NewDropout(float32(cfg.Net.Dropout), uint64(seed)*1000003+17),
+	}
+	c, h, w := m.trunk.outShape(l.H, l.W)
+	m.feat = c * h * w
+	m.fc = nn.NewLinear("fc", m.feat, len(info.Classes), true, rng)
+	return m, nil
+}
+
+// Params returns every trainable parameter (model-file order).
+func (m *Model) Params() []*nn.Param { return append(m.trunk.params(), m.fc.Params()...) }
+
+func (m *Model) setTraining(on bool) {
+	m.trunk.training = on
+	m.drop.Training = on
+}
+
+// forward maps a batch x [B, C, H, W] to class scores [B, K].
+func (m *Model) forward(x *nn.Tensor) (*nn.Tensor, error) {
+	h, err := m.trunk.forward(x)
+	if err != nil {
+		return nil, err
+	}
+	B := x.Shape[0]
+	flat := nn.Ensure(&m.flat, B, m.feat)
+	copy(flat.Data, h.Data)
+	if m.pooled == nil {
+		m.pooled = &nn.Tensor{}
+	}
+	m.pooled.Shape = append(m.pooled.Shape[:0], h.Shape...)
+	return m.fc.Forward(m.drop.Forward(flat)), nil
+}
+
+// backward takes d scores [B, K] and accumulates parameter gradients.
+func (m *Model) backward(dy *nn.Tensor) {
+	d := m.drop.Backward(m.fc.Backward(dy))
+	p := m.pooled
+	p.Data = d.Data
+	m.trunk.backwardParams(p) // the input needs no gradient
+}
+
+// batch copies xs into the input buffer [B, C, H, W].
+func (m *Model) batch(xs [][]float32) *nn.Tensor {
+	l := m.Layout
+	t := nn.Ensure(&m.xbuf, len(xs), l.Channels, l.H, l.W)
+	for i, x := range xs {
+		copy(t.Data[i*l.Len():(i+1)*l.Len()], x)
+	}
+	return t
+}
+
+// Scores implements train.Model: class scores (logits) in evaluation mode.
+func (m *Model) Scores(xs [][]float32) [][]float32 {
+	m.setTraining(false)
+	const bs = 64
+	K := len(m.Classes)
+	out := make([][]float32, len(xs))
+	for lo := 0; lo < len(xs); lo += bs {
+		hi := min(lo+bs, len(xs))
+		y, err := m.forward(m.batch(xs[lo:hi]))
+		if err != nil { // shapes are fixed at construction: cannot happen
+			panic(fmt.Sprintf("cnn: %v", err))
+		}
+		for i := lo; i < hi; i++ {
+			out[i] = append([]float32(nil), y.Data[(i-lo)*K:(i-lo+1)*K]...)
+		}
+	}
+	return out
+}
+
+// Fit trains a new model on d (the training side of a fold, or every row
+// for the final model). A validation set, if any, is not used.
+func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions) (*Model, error) {
+	if len(d.X) == 0 {
+		return nil, fmt.Errorf("cnn: fit: no training samples")
+	}
+	m, err := NewModel(cfg, opt.Seed, d.Info)
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Logger()
+	K := len(d.Classes)
+	ce := nn.CrossEntropy{Smoothing: float32(cfg.Train.LabelSmoothing)}
+	if cfg.Train.ClassWeights {
+		ce.Weights = train.BalancedWeights(d.Y, K)
+	}
+	params := m.Params()
+	adam := nn.NewAdamW(params, float32(cfg.Train.LR), float32(cfg.Train.WeightDecay))
+	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x636e6e^opt.Stream))
+	n := len(d.X)
+	bs := min(cfg.Train.Batch, n)
+	if bs < 2 && cfg.Net.BatchNorm && n > 1 {
+		bs = 2
+	}
+	spe := (n + bs - 1) / bs
+	total := spe * cfg.Train.Epochs
+	warm := spe * cfg.Train.Warmup
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	l := m.Layout
+	jit := train.Jitter{Shift: cfg.Augment.Shift, Rotate: cfg.Augment.Rotate, Scale: cfg.Augment.Scale}
+	raw := make([][]float32, bs)
+	for i := range raw {
+		raw[i] = make([]float32, l.Len())
+	}
+	tmp := make([]float32, l.Len())
+	ys := make([]int, 0, bs)
+	step := 0
+	for ep := 0; ep < cfg.Train.Epochs; ep++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sum float64
+		for lo := 0; lo < n; lo += bs {
+			hi := min(lo+bs, n)
+			if hi-lo == 1 && cfg.Net.BatchNorm && lo > 0 {
+				lo-- // BatchNorm needs two samples: repeat the previous one
+			}
+			B := hi - lo
+			ys = ys[:0]
+			for k := 0; k < B; k++ {
+				i := perm[lo+k]
+				copy(raw[k], d.X[i])
+				if cfg.Augment.Flip > 0 && rng.Float64() < cfg.Augment.Flip {
+					train.Mirror(raw[k], l)
+				}
+				if !jit.Zero() {
+					jit.Apply(rng, tmp, raw[k], l)
+					copy(raw[k], tmp)
+				}
+				ys = append(ys, d.Y[i])
+			}
+			m.setTraining(true)
+			nn.ZeroGrad(params)
+			scores, err := m.forward(m.batch(raw[:B]))
+			if err != nil {
+				return nil, err
+			}
+			loss, ds, err := ce.Forward(scores, ys)
+			if err != nil {
+				return nil, err
+			}
+			m.backward(ds)
+			if cfg.Train.Cosine {
+				adam.LR = nn.WarmupCosine(step, warm, total, float32(cfg.Train.LR), float32(cfg.Train.LR)*0.01)
+			} else if step < warm {
+				adam.LR = float32(cfg.Train.LR) * float32(step+1) / float32(warm)
+			} else {
+				adam.LR = float32(cfg.Train.LR)
+			}
+			adam.Update()
+			step++
+			sum += float64(loss) * float64(B)
+		}
+		log.Debug("epoch", "epoch", ep+1, "loss", sum/float64(n), "lr", adam.LR)
+		if opt.Epoch != nil {
+			opt.Epoch(ep + 1)
+		}
+	}
+	log.Info("trained", "samples", n, "epochs", cfg.Train.Epochs, "steps", step)
+	return m, nil
+}
