@@ -56,12 +56,14 @@ type TrainConfig struct {
 
 // AugmentConfig is the training-time augmentation (train.Mirror,
 // train.Jitter): a horizontal flip with probability Flip (u negated), and a
-// small random similarity transform.
+// small random similarity transform. TestFlip averages the class scores of
+// each input and its mirror image at prediction time.
 type AugmentConfig struct {
-	Flip   float64 `json:"flip"`
-	Shift  float64 `json:"shift"`  // pixels
-	Rotate float64 `json:"rotate"` // degrees
-	Scale  float64 `json:"scale"`  // relative
+	Flip     float64 `json:"flip"`
+	Shift    float64 `json:"shift"`  // pixels
+	Rotate   float64 `json:"rotate"` // degrees
+	Scale    float64 `json:"scale"`  // relative
+	TestFlip bool    `json:"test_flip"`
 }
 
 // DefaultConfig returns the documented defaults.

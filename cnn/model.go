@@ -99,8 +99,28 @@ func (m *Model) batch(xs [][]float32) *nn.Tensor {
 	return t
 }
 
-// Scores implements train.Model: class scores (logits) in evaluation mode.
+// Scores implements train.Model: class scores (logits) in evaluation mode;
+// with Augment.TestFlip, the mean of the scores of each input and its mirror
+// image.
 func (m *Model) Scores(xs [][]float32) [][]float32 {
+	out := m.scores(xs)
+	if !m.Cfg.Augment.TestFlip {
+		return out
+	}
+	flipped := make([][]float32, len(xs))
+	for i, x := range xs {
+		flipped[i] = append([]float32(nil), x...)
+		train.Mirror(flipped[i], m.Layout)
+	}
+	for i, s := range m.scores(flipped) {
+		for k := range s {
+			out[i][k] = 0.5 * (out[i][k] + s[k])
+		}
+	}
+	return out
+}
+
+func (m *Model) scores(xs [][]float32) [][]float32 {
 	m.setTraining(false)
 	const bs = 64
 	K := len(m.Classes)

@@ -279,3 +279,24 @@ func TestLOSOLearnsDeterministicRoundTrip(t *testing.T) {
 		t.Error("running statistics not saved")
 	}
 }
+
+// TestTestFlip: with augment.test_flip the scores are the mean of the
+// scores of the input and of its mirror image.
+func TestTestFlip(t *testing.T) {
+	cfg := DefaultConfig()
+	m, err := NewModel(cfg, 2, flowInfo(12, "a", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := wave(m.Layout.Len(), 4)
+	mx := append([]float32(nil), x...)
+	train.Mirror(mx, m.Layout)
+	plain := m.Scores([][]float32{x, mx})
+	m.Cfg.Augment.TestFlip = true
+	got := m.Scores([][]float32{x})[0]
+	for k := range got {
+		if want := 0.5 * (plain[0][k] + plain[1][k]); math.Abs(float64(got[k]-want)) > 1e-6 {
+			t.Fatalf("score %d = %v, want %v", k, got[k], want)
+		}
+	}
+}

@@ -29,8 +29,10 @@ type Input struct {
 	// Size is the side of the square input in pixels (default 28, as the
 	// STSTNet/HTNet flow releases). Inputs of other sizes are resized.
 	Size int `json:"size"`
-	// Apex adds the aligned apex frame (grey) as an extra appearance channel
-	// next to u, v and strain for rows that have frames (default false).
+	// Apex adds the apex frame (grey) as an extra appearance channel next
+	// to u, v and strain (default false): the aligned apex frame of frames
+	// rows, the image column of flow rows (the releases' apex crops; zero
+	// when a row has none).
 	Apex bool `json:"apex"`
 	// Align detects and aligns the face of frames and image rows before
 	// flow is computed (default true); flow-image rows are used as given.

@@ -45,7 +45,7 @@ const prepVersion = "merclip-prep-1"
 // PrepareOptions controls Prepare.
 type PrepareOptions struct {
 	Size    int       // output side in pixels (Config.Input.Size)
-	Apex    bool      // add the apex frame as an appearance channel (frames rows)
+	Apex    bool      // add the apex frame as an appearance channel (Input.Apex)
 	Workers int       // rows prepared at once; 0 means one per core
 	Cache   string    // cache folder; "" keeps everything in memory
 	Bar     io.Writer // progress bar destination; nil for none
@@ -220,12 +220,21 @@ const (
 func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions, al *aligner) (x, static []float32, cached bool, as alignState, err error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%d|%d|align=%v\x00", prepVersion, kind, l.H, l.Channels, al != nil)
-	var raw []byte
+	var raw, apexRaw []byte
 	var onset, apex *raster.Gray
 	src := s.Image
 	switch {
 	case kind == KindFlow && s.Flow != "":
 		src = s.Flow
+		if l.Channels == 4 && s.Image != "" {
+			// The row's image is its apex frame (a face crop, as the flow
+			// releases ship it): the appearance channel.
+			if apexRaw, err = os.ReadFile(s.Image); err != nil {
+				return nil, nil, false, alignNone, err
+			}
+			fmt.Fprintf(h, "apex\x00")
+			h.Write(apexRaw)
+		}
 	case kind == KindFlow && s.Frames != "":
 		fmt.Fprintf(h, "frames\x00")
 		if onset, apex, err = frameInput(s, h, opt.MaxPixels); err != nil {
@@ -270,7 +279,15 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
 		if l.Channels == 4 {
-			static = make([]float32, l.StaticLen()) // no appearance in a flow image: zero
+			static = make([]float32, l.StaticLen()) // no onset face in a flow row: zero
+		}
+		if apexRaw != nil {
+			a, _, err := video.DecodeImage(bytes.NewReader(apexRaw), opt.MaxPixels)
+			if err != nil {
+				return nil, nil, false, alignNone, fmt.Errorf("%s: %w", s.Image, err)
+			}
+			plane := l.H * l.W
+			copy(x[3*plane:], greyInput(face.GrayDlib(a), Layout{Frames: 1, Channels: 1, H: l.H, W: l.W}))
 		}
 	default:
 		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)

@@ -75,6 +75,25 @@ func TestPrepareFlowImage(t *testing.T) {
 	if err != nil || d3.Cached != 0 || d3.X[0][0] != 1 {
 		t.Fatalf("damaged entry: cached=%d err=%v", d3.Cached, err)
 	}
+	// With Apex, a flow row's image (the release's apex crop) becomes the
+	// fourth channel, grey/255; a row without one gets zeros; the flow
+	// channels are unchanged.
+	apex := image.NewGray(image.Rect(0, 0, 8, 8))
+	for i := range apex.Pix {
+		apex.Pix[i] = 204
+	}
+	writePNG(t, filepath.Join(dir, "apex.png"), apex)
+	s = append(s, dataset.Sample{ID: "b", Subject: "s", Label: "x", Flow: filepath.Join(dir, "f.png")})
+	s[0].Image = filepath.Join(dir, "apex.png")
+	d4, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 4, Apex: true, Cache: cache})
+	if err != nil || len(d4.Errors) > 0 || d4.Layout.Channels != 4 {
+		t.Fatal(err, d4.Errors, d4.Layout)
+	}
+	for i := 0; i < 16; i++ {
+		if math.Abs(float64(d4.X[0][48+i])-0.8) > 1e-6 || d4.X[1][48+i] != 0 || d4.X[0][i] != x[i] {
+			t.Fatalf("apex channel %v, %v; u %v", d4.X[0][48:], d4.X[1][48:], d4.X[0][:16])
+		}
+	}
 }
 
 // TestPrepareFrames computes flow from an onset and an apex frame whose
