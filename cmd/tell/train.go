@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/cnn"
+	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/train"
