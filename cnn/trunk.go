@@ -34,7 +34,7 @@ type trunk struct {
 	cols, r    []float32
 	mean, inv  []float32 // per channel: statistics used by the last Forward
 	arg        []int32   // [out, B, mh, mw]: index into r's row of each max
-	du, dz     []float32
+	dz         []float32
 	y          *nn.Tensor
 	training   bool
 	eps, decay float32
@@ -86,15 +86,7 @@ func (t *trunk) forward(x *nn.Tensor) (*nn.Tensor, error) {
 	nn.Gemm(false, false, t.out, n, kk, 1, t.conv.Data, kk, t.cols, n, 0, t.r, n)
 	// Bias and ReLU, with the batch statistics of the result in the same pass.
 	for c := 0; c < t.out; c++ {
-		row := t.r[c*n : (c+1)*n]
-		bias := t.bias.Data[c]
-		var s, s2 float64
-		for i, v := range row {
-			v = max(v+bias, 0)
-			row[i] = v
-			s += float64(v)
-			s2 += float64(v) * float64(v)
-		}
+		s, s2 := reluStats(t.r[c*n:(c+1)*n], t.bias.Data[c])
 		switch {
 		case !t.useBN:
 			t.mean[c], t.inv[c] = 0, 1
@@ -146,13 +138,19 @@ func (t *trunk) forward(x *nn.Tensor) (*nn.Tensor, error) {
 				y0, y1 := max(3*oy-1, 0), min(3*oy+2, H)
 				for ox := 0; ox < mw; ox++ {
 					x0, x1 := max(3*ox-1, 0), min(3*ox+2, W)
-					at := y0*W + x0
-					best := img[at]
-					for iy := y0; iy < y1; iy++ {
-						for ix := x0; ix < x1; ix++ {
-							v := img[iy*W+ix]
-							if mode*v > mode*best {
-								best, at = v, iy*W+ix
+					var at int
+					var best float32
+					if y1-y0 == 3 && x1-x0 == 3 && mode > 0 {
+						at, best = argmax3x3(img, y0*W+x0, W)
+					} else {
+						at = y0*W + x0
+						best = img[at]
+						for iy := y0; iy < y1; iy++ {
+							for ix := x0; ix < x1; ix++ {
+								v := img[iy*W+ix]
+								if mode*v > mode*best {
+									best, at = v, iy*W+ix
+								}
 							}
 						}
 					}
@@ -173,13 +171,11 @@ func (t *trunk) backwardParams(dy *nn.Tensor) {
 	hw := H * W
 	n := B * hw
 	mh, mw, ah, aw := t.mh, t.mw, t.ah, t.aw
-	t.du = grow(t.du, t.out*n)
 	t.dz = grow(t.dz, t.out*n)
-	clear(t.du)
 	nf := float32(n)
 	for c := 0; c < t.out; c++ {
-		du := t.du[c*n : (c+1)*n]
 		r := t.r[c*n : (c+1)*n]
+		dz := t.dz[c*n : (c+1)*n]
 		mu, inv := t.mean[c], t.inv[c]
 		// The average pool spreads dy/4 over its window; the max-pool sends
 		// each window's share to its winner. Σdu and Σdu·x̂ come from the
@@ -192,57 +188,124 @@ func (t *trunk) backwardParams(dy *nn.Tensor) {
 				for ox := 0; ox < 2*aw; ox++ {
 					g := 0.25 * d[(oy/2)*aw+ox/2]
 					i := b*hw + int(arg[oy*mw+ox])
-					du[i] += g
 					sdu += float64(g)
 					sduh += float64(g) * float64((r[i]-mu)*inv)
 				}
 			}
 		}
-		dz := t.dz[c*n : (c+1)*n]
-		if !t.useBN {
-			for i, v := range r {
-				if v > 0 {
-					dz[i] = du[i]
-				} else {
-					dz[i] = 0
+		// dz = mask·(k·(n·du − Σdu − x̂·Σdu·x̂)): the part without du is
+		// dense (k0 + k1·r where the ReLU passed), then the winners' k·n·du.
+		g, k := float32(1), float32(1)
+		var k0, k1 float32
+		switch {
+		case !t.useBN:
+		case !t.training:
+			g = t.bn.G.Data[c]
+			k = g * inv
+		default:
+			g = t.bn.G.Data[c]
+			k = g * inv / nf
+			sh := float32(sduh)
+			k0 = -k * (float32(sdu) - mu*inv*sh)
+			k1 = -k * inv * sh
+			k *= nf
+		}
+		if t.useBN {
+			t.bn.G.Grad[c] += float32(sduh)
+			t.bn.B.Grad[c] += float32(sdu)
+		}
+		denseGrad(dz, r, k0, k1)
+		for b := 0; b < B; b++ {
+			arg := t.arg[(c*B+b)*mh*mw : (c*B+b+1)*mh*mw]
+			d := dy.Data[(b*t.out+c)*ah*aw : (b*t.out+c+1)*ah*aw]
+			for oy := 0; oy < 2*ah; oy++ {
+				for ox := 0; ox < 2*aw; ox++ {
+					if i := b*hw + int(arg[oy*mw+ox]); r[i] > 0 {
+						dz[i] += k * 0.25 * d[(oy/2)*aw+ox/2]
+					}
 				}
 			}
-			continue
 		}
-		g := t.bn.G.Data[c]
-		t.bn.G.Grad[c] += float32(sduh)
-		t.bn.B.Grad[c] += float32(sdu)
-		if !t.training {
-			k := g * inv
-			for i, v := range r {
-				if v > 0 {
-					dz[i] = k * du[i]
-				} else {
-					dz[i] = 0
-				}
-			}
-			continue
-		}
-		// BatchNorm through the batch statistics, then the ReLU's mask.
-		k := g * inv / nf
-		s, sh := float32(sdu), float32(sduh)
-		for i, v := range r {
-			if v > 0 {
-				dz[i] = k * (nf*du[i] - s - (v-mu)*inv*sh)
-			} else {
-				dz[i] = 0
-			}
-		}
+		t.bias.Grad[c] += rowSum(dz)
 	}
 	kk := t.in * 9
 	nn.Gemm(false, true, t.out, kk, n, 1, t.dz, n, t.cols, n, 1, t.conv.Grad, kk)
-	for c := 0; c < t.out; c++ {
-		var s float32
-		for _, v := range t.dz[c*n : (c+1)*n] {
-			s += v
+}
+
+// reluStats replaces row by max(row+bias, 0) and returns the sum and the
+// sum of squares of the result (float32 lanes over blocks, float64 across
+// blocks).
+func reluStats(row []float32, bias float32) (s, s2 float64) {
+	const block = 1024
+	for lo := 0; lo < len(row); lo += block {
+		blk := row[lo:min(lo+block, len(row))]
+		var a0, a1, a2, a3, q0, q1, q2, q3 float32
+		i := 0
+		for ; i+4 <= len(blk); i += 4 {
+			v0, v1, v2, v3 := max(blk[i]+bias, 0), max(blk[i+1]+bias, 0), max(blk[i+2]+bias, 0), max(blk[i+3]+bias, 0)
+			blk[i], blk[i+1], blk[i+2], blk[i+3] = v0, v1, v2, v3
+			a0, a1, a2, a3 = a0+v0, a1+v1, a2+v2, a3+v3
+			q0, q1, q2, q3 = q0+v0*v0, q1+v1*v1, q2+v2*v2, q3+v3*v3
 		}
-		t.bias.Grad[c] += s
+		for ; i < len(blk); i++ {
+			v := max(blk[i]+bias, 0)
+			blk[i] = v
+			a0 += v
+			q0 += v * v
+		}
+		s += float64(a0+a1) + float64(a2+a3)
+		s2 += float64(q0+q1) + float64(q2+q3)
 	}
+	return s, s2
+}
+
+// argmax3x3 returns the index (first on ties, row by row) and value of the
+// largest of the 3×3 window at index at of an image with row stride w.
+func argmax3x3(img []float32, at, w int) (int, float32) {
+	best, bi := img[at], at
+	for dy := 0; dy < 3; dy++ {
+		row := img[at+dy*w : at+dy*w+3]
+		if v := row[0]; v > best {
+			best, bi = v, at+dy*w
+		}
+		if v := row[1]; v > best {
+			best, bi = v, at+dy*w+1
+		}
+		if v := row[2]; v > best {
+			best, bi = v, at+dy*w+2
+		}
+	}
+	return bi, best
+}
+
+// denseGrad writes dz = k0 + k1·r where r > 0 (the ReLU passed), else 0.
+func denseGrad(dz, r []float32, k0, k1 float32) {
+	for i, v := range r {
+		if v > 0 {
+			dz[i] = k0 + k1*v
+		} else {
+			dz[i] = 0
+		}
+	}
+}
+
+// rowSum returns Σ x (float32 lanes over blocks, float64 across blocks).
+func rowSum(x []float32) float32 {
+	const block = 1024
+	var s float64
+	for lo := 0; lo < len(x); lo += block {
+		blk := x[lo:min(lo+block, len(x))]
+		var a0, a1, a2, a3 float32
+		i := 0
+		for ; i+4 <= len(blk); i += 4 {
+			a0, a1, a2, a3 = a0+blk[i], a1+blk[i+1], a2+blk[i+2], a3+blk[i+3]
+		}
+		for ; i < len(blk); i++ {
+			a0 += blk[i]
+		}
+		s += float64(a0+a1) + float64(a2+a3)
+	}
+	return float32(s)
 }
 
 // im2col3 writes the 3×3, padding 1, stride 1 patches of one sample x
