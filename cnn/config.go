@@ -25,6 +25,18 @@ type Config struct {
 	Net     NetConfig     `json:"net"`
 	Train   TrainConfig   `json:"train"`
 	Augment AugmentConfig `json:"augment"`
+	AU      AUConfig      `json:"au"`
+}
+
+// AUConfig is an auxiliary Action Unit head: from the same features as the
+// classifier, a linear layer predicts which AUs (1–46) the coder saw on
+// each side of the face (a bilateral AU counts on both sides), with a
+// binary cross-entropy on the rows that have AUs, weighted by Weight
+// (0: no head). A mirrored training sample gets its sides swapped
+// (train.MirrorAUs). It is MER-CLIP's idea of supervising the visual
+// features with the AUs, without the text tower.
+type AUConfig struct {
+	Weight float64 `json:"weight"`
 }
 
 // NetConfig shapes the network.
@@ -144,5 +156,6 @@ func (c Config) Validate() error {
 	prob("augment.shift", c.Augment.Shift, 8)
 	prob("augment.rotate", c.Augment.Rotate, 45)
 	prob("augment.scale", c.Augment.Scale, 0.5)
+	prob("au.weight", c.AU.Weight, 100)
 	return errors.Join(errs...)
 }

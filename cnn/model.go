@@ -3,8 +3,10 @@ package cnn
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
+	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
@@ -27,7 +29,8 @@ type Model struct {
 	trunk *trunk
 	drop  *nn.Dropout
 	fc    *nn.Linear
-	feat  int // features into fc
+	au    *nn.Linear // AU head (AUConfig), nil without
+	feat  int        // features into fc
 
 	xbuf, flat, pooled *nn.Tensor // pooled: a view of dflat as [B, N, h, w]
 }
@@ -54,11 +57,43 @@ func NewModel(cfg Config, seed int64, info train.Info) (*Model, error) {
 	c, h, w := m.trunk.outShape(l.H, l.W)
 	m.feat = c * h * w
 	m.fc = nn.NewLinear("fc", m.feat, len(info.Classes), true, rng)
+	if cfg.AU.Weight > 0 {
+		m.au = nn.NewLinear("au", m.feat, 2*maxAU, true, rng)
+	}
 	return m, nil
 }
 
+// maxAU bounds the AU head's AU numbers (1..maxAU; head and eye positions
+// from 50 on are left out).
+const maxAU = 46
+
+// auTargets writes the AU head's targets for code into dst (2·maxAU
+// values: AU n on the left at 2(n−1), on the right at 2(n−1)+1). Every
+// alternative of a term counts.
+func auTargets(dst []float32, code facs.Code) {
+	clear(dst)
+	for _, a := range code.AUs() {
+		if a.Number < 1 || a.Number > maxAU {
+			continue
+		}
+		i := 2 * (a.Number - 1)
+		if a.Side != facs.Right {
+			dst[i] = 1
+		}
+		if a.Side != facs.Left {
+			dst[i+1] = 1
+		}
+	}
+}
+
 // Params returns every trainable parameter (model-file order).
-func (m *Model) Params() []*nn.Param { return append(m.trunk.params(), m.fc.Params()...) }
+func (m *Model) Params() []*nn.Param {
+	ps := append(m.trunk.params(), m.fc.Params()...)
+	if m.au != nil {
+		ps = append(ps, m.au.Params()...)
+	}
+	return ps
+}
 
 func (m *Model) setTraining(on bool) {
 	m.trunk.training = on
@@ -81,9 +116,13 @@ func (m *Model) forward(x *nn.Tensor) (*nn.Tensor, error) {
 	return m.fc.Forward(m.drop.Forward(flat)), nil
 }
 
-// backward takes d scores [B, K] and accumulates parameter gradients.
-func (m *Model) backward(dy *nn.Tensor) {
+// backward takes d scores [B, K] (and, with an AU head, d AU logits
+// [B, 2·maxAU] or nil) and accumulates parameter gradients.
+func (m *Model) backward(dy, dau *nn.Tensor) {
 	d := m.drop.Backward(m.fc.Backward(dy))
+	if dau != nil {
+		nn.AddTo(d.Data, m.au.Backward(dau).Data)
+	}
 	p := m.pooled
 	p.Data = d.Data
 	m.trunk.backwardParams(p) // the input needs no gradient
@@ -138,6 +177,49 @@ func (m *Model) scores(xs [][]float32) [][]float32 {
 	return out
 }
 
+// auLoss is the AU head's loss: binary cross-entropy with logits, summed
+// over the 2·maxAU outputs and averaged over the rows that have AUs, times
+// a weight; rows without AUs get no gradient.
+type auLoss struct {
+	target []float32
+	d      *nn.Tensor
+}
+
+func (a *auLoss) forward(logits *nn.Tensor, codes []facs.Code, w float32) (float32, *nn.Tensor) {
+	n := logits.Dim()
+	d := nn.Ensure(&a.d, logits.Shape...)
+	clear(d.Data)
+	if cap(a.target) < n {
+		a.target = make([]float32, n)
+	}
+	t := a.target[:n]
+	rows := 0
+	for _, c := range codes {
+		if !c.Empty() {
+			rows++
+		}
+	}
+	if rows == 0 {
+		return 0, d
+	}
+	var loss float64
+	scale := w / float32(rows)
+	for b, c := range codes {
+		if c.Empty() {
+			continue
+		}
+		auTargets(t, c)
+		z := logits.Data[b*n : (b+1)*n]
+		for j, v := range z {
+			// log(1+e^v) − t·v, stable; d/dv = σ(v) − t
+			sp := math.Max(float64(v), 0) + math.Log1p(math.Exp(-math.Abs(float64(v))))
+			loss += sp - float64(t[j])*float64(v)
+			d.Data[b*n+j] = scale * (float32(1/(1+math.Exp(-float64(v)))) - t[j])
+		}
+	}
+	return float32(loss) * scale, d
+}
+
 // Fit trains a new model on d (the training side of a fold, or every row
 // for the final model). A validation set, if any, is not used.
 func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions) (*Model, error) {
@@ -177,6 +259,8 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 	}
 	tmp := make([]float32, l.Len())
 	ys := make([]int, 0, bs)
+	var bce auLoss
+	codes := make([]facs.Code, bs)
 	step := 0
 	for ep := 0; ep < cfg.Train.Epochs; ep++ {
 		if err := ctx.Err(); err != nil {
@@ -194,8 +278,13 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 			for k := 0; k < B; k++ {
 				i := perm[lo+k]
 				copy(raw[k], d.X[i])
+				codes[k] = facs.Code{}
+				if i < len(d.AUs) {
+					codes[k] = d.AUs[i]
+				}
 				if cfg.Augment.Flip > 0 && rng.Float64() < cfg.Augment.Flip {
 					train.Mirror(raw[k], l)
+					codes[k] = train.MirrorAUs(codes[k])
 				}
 				if !jit.Zero() {
 					jit.Apply(rng, tmp, raw[k], l)
@@ -213,7 +302,13 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 			if err != nil {
 				return nil, err
 			}
-			m.backward(ds)
+			var dau *nn.Tensor
+			if m.au != nil {
+				var la float32
+				la, dau = bce.forward(m.au.Forward(m.flat), codes[:B], float32(cfg.AU.Weight))
+				loss += la
+			}
+			m.backward(ds, dau)
 			if cfg.Train.Cosine {
 				adam.LR = nn.WarmupCosine(step, warm, total, float32(cfg.Train.LR), float32(cfg.Train.LR)*0.01)
 			} else if step < warm {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
@@ -84,7 +85,7 @@ func TestTorchSTSTNet(t *testing.T) {
 	if math.Abs(float64(loss)-g.Loss) > 1e-5 {
 		t.Errorf("loss %v, PyTorch %v", loss, g.Loss)
 	}
-	m.backward(d)
+	m.backward(d, nil)
 	for name, want := range g.Grads {
 		near(t, "grad "+name, ps[name].Grad, want, 1e-4)
 	}
@@ -111,58 +112,90 @@ func near(t *testing.T, what string, got, want []float32, tol float64) {
 }
 
 // TestModelGradients checks every parameter's gradient of the loss (BatchNorm
-// in training mode, class weights, label smoothing) against central finite
-// differences, on a small input.
+// in training mode, class weights, label smoothing; with and without the AU
+// head) against central finite differences, on a small input.
 func TestModelGradients(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Net.Streams = []int{2, 3}
-	m, err := NewModel(cfg, 4, flowInfo(8, "a", "b", "c"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range m.trunk.bn.G.Data { // away from the defaults, so that γ and β matter
-		m.trunk.bn.G.Data[i] = 0.7 + 0.2*float32(i)
-		m.trunk.bn.B.Data[i] = 0.1 * float32(i)
-	}
-	xs := split(wave(4*3*8*8, 3), 4)
-	y := []int{0, 2, 1, 2}
-	ce := nn.CrossEntropy{Weights: []float32{1, 2, 0.5}, Smoothing: 0.1}
-	loss := func() float64 {
-		m.setTraining(true)
-		nn.ZeroGrad(m.Params())
-		s, err := m.forward(m.batch(xs))
+	for _, auWeight := range []float64{0, 0.7} {
+		cfg := DefaultConfig()
+		cfg.Net.Streams = []int{2, 3}
+		cfg.AU.Weight = auWeight
+		m, err := NewModel(cfg, 4, flowInfo(8, "a", "b", "c"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, d, err := ce.Forward(s, y)
-		if err != nil {
-			t.Fatal(err)
+		for i := range m.trunk.bn.G.Data { // away from the defaults, so that γ and β matter
+			m.trunk.bn.G.Data[i] = 0.7 + 0.2*float32(i)
+			m.trunk.bn.B.Data[i] = 0.1 * float32(i)
 		}
-		m.backward(d)
-		return float64(l)
-	}
-	loss()
-	params := m.Params()
-	grads := make([][]float32, len(params))
-	for i, p := range params {
-		grads[i] = append([]float32(nil), p.Grad...)
-	}
-	// A small step: the max-pool and ReLU kinks make larger ones cross
-	// into another branch.
-	const h = 1e-3
-	for i, p := range params {
-		for j := 0; j < len(p.Data); j += max(1, len(p.Data)/12) {
-			old := p.Data[j]
-			p.Data[j] = old + h
-			lp := loss()
-			p.Data[j] = old - h
-			lm := loss()
-			p.Data[j] = old
-			num := (lp - lm) / (2 * h)
-			if an := float64(grads[i][j]); math.Abs(num-an) > 2e-3+5e-2*math.Abs(num) {
-				t.Errorf("%s[%d]: analytic %.6f, numeric %.6f", p.Name, j, an, num)
+		xs := split(wave(4*3*8*8, 3), 4)
+		y := []int{0, 2, 1, 2}
+		codes := []facs.Code{facs.MustParse("4+L10"), {}, facs.MustParse("R12+6"), facs.MustParse("1+2")}
+		ce := nn.CrossEntropy{Weights: []float32{1, 2, 0.5}, Smoothing: 0.1}
+		var bce auLoss
+		loss := func() float64 {
+			m.setTraining(true)
+			nn.ZeroGrad(m.Params())
+			s, err := m.forward(m.batch(xs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, d, err := ce.Forward(s, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dau *nn.Tensor
+			if m.au != nil {
+				var la float32
+				la, dau = bce.forward(m.au.Forward(m.flat), codes, float32(auWeight))
+				l += la
+			}
+			m.backward(d, dau)
+			return float64(l)
+		}
+		loss()
+		params := m.Params()
+		grads := make([][]float32, len(params))
+		for i, p := range params {
+			grads[i] = append([]float32(nil), p.Grad...)
+		}
+		// A small step: the max-pool and ReLU kinks make larger ones cross
+		// into another branch.
+		const h = 1e-3
+		for i, p := range params {
+			for j := 0; j < len(p.Data); j += max(1, len(p.Data)/12) {
+				old := p.Data[j]
+				p.Data[j] = old + h
+				lp := loss()
+				p.Data[j] = old - h
+				lm := loss()
+				p.Data[j] = old
+				num := (lp - lm) / (2 * h)
+				if an := float64(grads[i][j]); math.Abs(num-an) > 2e-3+5e-2*math.Abs(num) {
+					t.Errorf("au %v: %s[%d]: analytic %.6f, numeric %.6f", auWeight, p.Name, j, an, num)
+				}
 			}
 		}
+	}
+}
+
+// TestAUTargets: sides as coded, bilateral on both, mirrored by
+// train.MirrorAUs; AUs past 46 ignored.
+func TestAUTargets(t *testing.T) {
+	tg := make([]float32, 2*maxAU)
+	auTargets(tg, facs.MustParse("4+L12+R14+51"))
+	on := map[int]bool{}
+	for i, v := range tg {
+		if v == 1 {
+			on[i] = true
+		}
+	}
+	want := map[int]bool{6: true, 7: true, 22: true, 27: true}
+	if len(on) != len(want) || !on[6] || !on[7] || !on[22] || !on[27] {
+		t.Errorf("targets on %v, want %v", on, want)
+	}
+	auTargets(tg, train.MirrorAUs(facs.MustParse("L12")))
+	if tg[22] != 0 || tg[23] != 1 {
+		t.Errorf("mirrored L12: %v %v, want right side", tg[22], tg[23])
 	}
 }
 
