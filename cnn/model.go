@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/nn"
@@ -138,6 +139,37 @@ func (m *Model) batch(xs [][]float32) *nn.Tensor {
 	return t
 }
 
+// center returns x with its median u and median v subtracted from the u
+// and v channels (NetConfig.Center), in a new slice; x as is otherwise.
+func (m *Model) center(x []float32) []float32 {
+	l := m.Layout
+	if !m.Cfg.Net.Center || len(l.Motion) < 2 || !l.Motion[0] || !l.Motion[1] {
+		return x
+	}
+	out := append([]float32(nil), x...)
+	plane := l.H * l.W
+	for c := 0; c < 2; c++ {
+		ch := out[c*plane : (c+1)*plane]
+		med := median(ch)
+		for i := range ch {
+			ch[i] -= med
+		}
+	}
+	return out
+}
+
+// median returns the median of x (the mean of the two middle values for an
+// even length), leaving x unchanged.
+func median(x []float32) float32 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return 0.5 * (s[n/2-1] + s[n/2])
+}
+
 // Scores implements train.Model: class scores (logits) in evaluation mode;
 // with Augment.TestFlip, the mean of the scores of each input and its mirror
 // image.
@@ -161,6 +193,13 @@ func (m *Model) Scores(xs [][]float32) [][]float32 {
 
 func (m *Model) scores(xs [][]float32) [][]float32 {
 	m.setTraining(false)
+	if m.Cfg.Net.Center {
+		c := make([][]float32, len(xs))
+		for i, x := range xs {
+			c[i] = m.center(x)
+		}
+		xs = c
+	}
 	const bs = 64
 	K := len(m.Classes)
 	out := make([][]float32, len(xs))
@@ -232,6 +271,13 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 	}
 	log := opt.Logger()
 	K := len(d.Classes)
+	X := d.X
+	if cfg.Net.Center {
+		X = make([][]float32, len(d.X))
+		for i, x := range d.X {
+			X[i] = m.center(x)
+		}
+	}
 	ce := nn.CrossEntropy{Smoothing: float32(cfg.Train.LabelSmoothing)}
 	if cfg.Train.ClassWeights {
 		ce.Weights = train.BalancedWeights(d.Y, K)
@@ -239,7 +285,7 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 	params := m.Params()
 	adam := nn.NewAdamW(params, float32(cfg.Train.LR), float32(cfg.Train.WeightDecay))
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x636e6e^opt.Stream))
-	n := len(d.X)
+	n := len(X)
 	bs := min(cfg.Train.Batch, n)
 	if bs < 2 && cfg.Net.BatchNorm && n > 1 {
 		bs = 2
@@ -277,7 +323,7 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 			ys = ys[:0]
 			for k := 0; k < B; k++ {
 				i := perm[lo+k]
-				copy(raw[k], d.X[i])
+				copy(raw[k], X[i])
 				codes[k] = facs.Code{}
 				if i < len(d.AUs) {
 					codes[k] = d.AUs[i]

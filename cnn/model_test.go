@@ -333,3 +333,38 @@ func TestTestFlip(t *testing.T) {
 		}
 	}
 }
+
+// TestCenter: with net.center the median u and v of every input are zero,
+// strain untouched; centring commutes with the mirror image (u → −u).
+func TestCenter(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Net.Center = true
+	m, err := NewModel(cfg, 1, flowInfo(6, "a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := wave(m.Layout.Len(), 2)
+	for i := range x[:36] {
+		x[i] += 0.4
+	}
+	c := m.center(x)
+	for ch := 0; ch < 2; ch++ {
+		if med := median(c[ch*36 : (ch+1)*36]); math.Abs(float64(med)) > 1e-6 {
+			t.Errorf("channel %d median %v after centring", ch, med)
+		}
+	}
+	for i := 72; i < 108; i++ {
+		if c[i] != x[i] {
+			t.Fatal("strain changed")
+		}
+	}
+	mx := append([]float32(nil), x...)
+	train.Mirror(mx, m.Layout)
+	a := m.center(mx)
+	b := append([]float32(nil), c...)
+	train.Mirror(b, m.Layout)
+	near(t, "centre∘mirror", a, b, 1e-6)
+	if median([]float32{3, 1, 2, 10}) != 2.5 || median([]float32{5, 1, 3}) != 3 {
+		t.Error("median")
+	}
+}
