@@ -45,7 +45,7 @@ screenshot: demo
 # by tell on synthetic clips only; no research data).
 builtin-model: build
 	$(BIN) synth --out build/model-synth --n 210 --seed 9001 --kind micro --fps 30 --size 96x96 --scale 0.89 --no-mp4 --subjects 5
-	echo '{"model": "merclip"}' > build/merclip.json
+	echo '{"model": "merclip", "input": {"align": false}}' > build/merclip.json
 	$(BIN) train --manifest build/model-synth/manifest.csv --protocol holdout --out build/model-run --bootstrap 0 --config build/merclip.json
 	cp build/model-run/model.safetensors analyze/builtin_model.safetensors
 
