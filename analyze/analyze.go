@@ -94,6 +94,11 @@ type Options struct {
 	// MaxImages bounds how many events keep face images in memory for the
 	// report (default 200); later events are reported without pictures.
 	MaxImages int
+	// Interval, when set, is the one expression of the input, with known
+	// timing: spotting is skipped, the neutral reference is taken at its
+	// onset, and the interval is described as one event (Apex 0: found
+	// inside the window).
+	Interval *Interval
 	// GeometryOnly turns off the dense-flow AU evidence (au.Estimator's
 	// flow confirmation): AUs from landmark geometry alone, as before the
 	// flow was fused in; for comparisons.
@@ -114,6 +119,26 @@ type Options struct {
 	// person's movement) instead of the landmark model's mean shape
 	// (uncalibrated indications).
 	Neutral string
+}
+
+// Interval is an expression's timing in frame numbers as frames.csv
+// counts them (from 1): onset ≤ apex ≤ offset; Apex 0 asks for the apex.
+type Interval struct {
+	Onset, Apex, Offset int
+}
+
+// Check reports an interval that cannot be: frame numbers below 1, an
+// offset before the onset, an apex outside onset..offset.
+func (iv Interval) Check() error {
+	switch {
+	case iv.Onset < 1:
+		return fmt.Errorf("onset %d: frame numbers start at 1", iv.Onset)
+	case iv.Offset < iv.Onset:
+		return fmt.Errorf("offset %d is before the onset %d", iv.Offset, iv.Onset)
+	case iv.Apex != 0 && (iv.Apex < iv.Onset || iv.Apex > iv.Offset):
+		return fmt.Errorf("apex %d is outside onset..offset %d..%d", iv.Apex, iv.Onset, iv.Offset)
+	}
+	return nil
 }
 
 // auFlowHz is how often per second of video the dense-flow AU evidence is
@@ -247,6 +272,9 @@ type run struct {
 	// measureErrs counts frames whose AU measurement failed for a reason
 	// other than a lost face.
 	measureErrs int
+	// refFrame is the frame of the current neutral reference: an event's
+	// AU baseline is not taken before it.
+	refFrame int
 }
 
 type lostSpan struct{ from, to int }
@@ -293,6 +321,17 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	r := &run{opt: opt, log: opt.Log, fps: src.FPS()}
 	single := src.Frames() == 1 && r.fps == 0
 	r.still = single
+	if iv := opt.Interval; iv != nil {
+		if err := iv.Check(); err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		if single {
+			return nil, fmt.Errorf("analyze: an onset and offset need a video or frames, not a single image")
+		}
+		if n := src.Frames(); n > 0 && iv.Offset > n {
+			return nil, fmt.Errorf("analyze: offset %d is after the last frame (%d)", iv.Offset, n)
+		}
+	}
 	if r.fps <= 0 {
 		r.fps = 30
 	}
@@ -320,7 +359,7 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 
 // stream runs the video path.
 func (r *run) stream(ctx context.Context, src Source) error {
-	sp, err := spot.New(spot.Options{FPS: r.fps})
+	sp, err := newSpotter(r.fps)
 	if err != nil {
 		return err
 	}
@@ -340,8 +379,6 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	}()
 	var m au.Measurement
 	zero := make([]float32, n)
-	redetect := max(1, int(r.fps/5))
-	lostRun, sinceSearch := 0, redetect
 	// Measurement failures other than a lost face (a flow error, say) are
 	// counted and logged; a run of them is a fault, not a face that left.
 	failRun := 0
@@ -350,7 +387,47 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	if r.opt.measure != nil {
 		measure = r.opt.measure
 	}
+	in := newSpotInput()
+	var cuts cutDetector
+	var prev *raster.Gray
+	prevCrop := make([]uint8, cropSize*cropSize)
+	havePrevCrop, lastOK := false, false
+	frozen := 0
+	// Without a face, look for one in every frame: a clip's first frames
+	// are its onset, and a montage's next clip may start at any frame.
+	lostRun := 0
 	total := src.Frames()
+	// newReference makes the face in g the neutral reference (nil when
+	// there is none) and restarts the spotter, whose open event ends.
+	newReference := func(g *raster.Gray, idx int, why string) (*au.Estimator, error) {
+		for _, iv := range sp.Reset() {
+			r.spotted(ctx, iv, idx-1)
+		}
+		cuts.reset()
+		havePrevCrop = false
+		if est != nil {
+			est.Close()
+			est = nil
+		}
+		lm, ok, err := r.opt.Landmarker.Landmarks(g)
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: face detection: %w", idx+1, err)
+		}
+		if !ok {
+			return nil, nil
+		}
+		e, err := r.newEstimator(g, lm)
+		if err != nil {
+			r.log.Warn("face found but unusable", "frame", idx+1, "err", err)
+			return nil, nil
+		}
+		r.log.Info(why, "frame", idx+1, "iod_px", math.Round(e.IOD()*10)/10)
+		r.allocNative(e.IOD())
+		r.refFrame = idx
+		return e, nil
+	}
+	known := r.opt.Interval
+	pending := known != nil
 	for idx := 0; ; idx++ {
 		g, err := src.Next(ctx)
 		if err == io.EOF {
@@ -365,26 +442,43 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				return err
 			}
 		}
-		if est == nil && sinceSearch >= redetect {
-			sinceSearch = 0
-			lm, ok, err := r.opt.Landmarker.Landmarks(g)
-			if err != nil {
-				return fmt.Errorf("frame %d: face detection: %w", idx+1, err)
+		repeat := sameFrame(g, prev)
+		prev = g
+		if !repeat && frozen >= 2 && est != nil {
+			if est, err = newReference(g, idx, "picture moves after a still; neutral reference set"); err != nil {
+				return err
 			}
-			if ok {
-				est, err = r.newEstimator(g, lm)
-				if err != nil {
-					r.log.Warn("face found but unusable", "frame", idx+1, "err", err)
-					est = nil
-				} else {
-					r.log.Info("face found; neutral reference set", "frame", idx+1, "iod_px", math.Round(est.IOD()*10)/10)
-					r.allocNative(est.IOD())
+		}
+		if repeat {
+			frozen++
+		} else {
+			frozen = 0
+		}
+		if known != nil && idx == known.Onset-1 && (est == nil || r.refFrame != idx) {
+			if est, err = newReference(g, idx, "onset; neutral reference set"); err != nil {
+				return err
+			}
+		}
+		if est == nil && !repeat {
+			if est, err = newReference(g, idx, "face found; neutral reference set"); err != nil {
+				return err
+			}
+		}
+		ok := false
+		if est != nil && repeat {
+			ok = lastOK
+		} else if est != nil {
+			// A cut: the face region, sampled where the face was, changed
+			// wholesale since the last frame.
+			cur := r.ring[idx%len(r.ring)].crop
+			est.Crop(g, cropSize, cur)
+			if havePrevCrop && cuts.observe(cropChange(cur, prevCrop)) {
+				if est, err = newReference(g, idx, "cut; neutral reference set"); err != nil {
+					return err
 				}
 			}
 		}
-		sinceSearch++
-		ok := false
-		if est != nil {
+		if est != nil && !repeat {
 			err := measure(est, g, &m)
 			ok = err == nil
 			if err != nil && !errors.Is(err, au.ErrLost) {
@@ -404,27 +498,25 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			}
 			if ok {
 				lostRun = 0
-				// A quiet face whose head has moved far from the reference
-				// gets a fresh reference, so hours of slow drift do not
-				// accumulate into false AUs.
 				if !sp.Open() && drifted(&m) {
-					if lm, found, _ := r.opt.Landmarker.Landmarks(g); found {
-						if e2, err := r.newEstimator(g, lm); err == nil {
-							est.Close()
-							est = e2
-							r.log.Info("reference renewed after head movement", "frame", idx+1)
-						}
+					// A quiet face whose head has moved far from the
+					// reference gets a fresh reference, so hours of slow
+					// drift do not accumulate into false AUs.
+					if est, err = newReference(g, idx, "reference renewed after head movement"); err != nil {
+						return err
 					}
+					ok = est != nil && measure(est, g, &m) == nil
 				}
 			} else {
 				lostRun++
 				if lostRun > int(r.fps/2) {
 					r.log.Warn("face lost", "frame", idx+1)
 					est.Close()
-					est, sinceSearch = nil, redetect
+					est = nil
 				}
 			}
 		}
+		lastOK = ok
 		rec := &r.ring[idx%len(r.ring)]
 		rec.ok = ok
 		rec.hasProbs = false
@@ -437,6 +529,8 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				est.Crop(g, r.native, rec.native)
 			}
 			rec.probs, rec.hasProbs = r.readAppearance(src, g, &m.Landmarks)
+			copy(prevCrop, rec.crop)
+			havePrevCrop = true
 			r.res.Tracked++
 		} else {
 			copy(rec.both, zero)
@@ -458,8 +552,18 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		r.tl.AddExpression(rec.probsSlice())
 		r.res.Frames = idx + 1
-		for _, iv := range sp.Push(idx, float64(sig), ok) {
-			r.event(ctx, iv, idx)
+		ivs, err := sp.Push(idx, in.frame(est, &m, ok, repeat))
+		if err != nil {
+			return err
+		}
+		for _, iv := range ivs {
+			r.spotted(ctx, iv, idx)
+		}
+		if pending && sp.Last() >= known.Offset-1 {
+			if err := r.describe(ctx, sp, idx); err != nil {
+				return err
+			}
+			pending = false
 		}
 		if r.opt.Progress != nil {
 			r.opt.Progress(idx+1, total)
@@ -471,6 +575,14 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	}
 	if r.res.Frames == 0 {
 		return fmt.Errorf("no frames could be read")
+	}
+	if pending {
+		if r.res.Frames < known.Offset {
+			return fmt.Errorf("offset %d is after the last frame (%d)", known.Offset, r.res.Frames)
+		}
+		if err := r.describe(ctx, sp, r.res.Frames-1); err != nil {
+			return err
+		}
 	}
 	if r.res.Tracked == 0 {
 		if r.res.Frames == 1 {
@@ -485,8 +597,31 @@ func (r *run) stream(ctx context.Context, src Source) error {
 // a cancelled run must not go on asking a remote reasoner about them.
 func (r *run) flush(ctx context.Context, sp *spot.Spotter, last int) {
 	for _, iv := range sp.Flush() {
+		r.spotted(ctx, iv, last)
+	}
+}
+
+// spotted reports a spotted interval as an event, unless the run describes
+// an interval of known timing instead.
+func (r *run) spotted(ctx context.Context, iv spot.Interval, last int) {
+	if r.opt.Interval == nil {
 		r.event(ctx, iv, last)
 	}
+}
+
+// describe makes the known interval the run's event; last is the newest
+// frame read.
+func (r *run) describe(ctx context.Context, sp *spot.Spotter, last int) error {
+	k := r.opt.Interval
+	iv, err := sp.Describe(k.Onset-1, k.Offset-1)
+	if err != nil {
+		return fmt.Errorf("onset %d to offset %d: %w", k.Onset, k.Offset, err)
+	}
+	if k.Apex > 0 {
+		iv.Apex = k.Apex - 1
+	}
+	r.event(ctx, iv, last)
+	return nil
 }
 
 // drifted reports a head far from its reference pose.
@@ -510,17 +645,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	oldest := max(0, last-len(r.ring)+1)
 	on, off := max(iv.Onset, oldest), min(iv.Offset, last)
 	apex := min(max(iv.Apex, on), off)
-	n := len(au.AUs)
-	b, rt, lt := make([]float32, n), make([]float32, n), make([]float32, n)
-	for f := on; f <= off; f++ {
-		rec := &r.ring[f%len(r.ring)]
-		for i := 0; i < n; i++ {
-			b[i] = max(b[i], rec.both[i])
-			rt[i] = max(rt[i], rec.right[i])
-			lt[i] = max(lt[i], rec.left[i])
-		}
-	}
-	aus := peakAUs(b, rt, lt)
+	aus := r.eventAUs(on, off, max(oldest, r.refFrame), iv.Kind == "still")
 	e := Event{
 		ID: len(r.res.Events) + 1, Onset: iv.Onset + 1, Apex: iv.Apex + 1, Offset: iv.Offset + 1,
 		OnsetS: round3(float64(iv.Onset) / r.fps), ApexS: round3(float64(iv.Apex) / r.fps), OffsetS: round3(float64(iv.Offset) / r.fps),

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"sort"
 
-	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
 )
@@ -99,60 +97,10 @@ type EventAU struct {
 	AU        int     `json:"au"`
 	Name      string  `json:"name"`
 	Side      string  `json:"side,omitempty"` // "", "left", "right" (subject's)
-	Intensity float64 `json:"intensity"`      // peak, 0–5 (OpenFace scale)
+	Intensity float64 `json:"intensity"`      // rise over its baseline during the event, 0–5 (OpenFace scale)
 	Letter    string  `json:"letter"`         // FACS intensity letter A–E
-	Right     float64 `json:"right"`          // peak on the subject's right, 0–5
-	Left      float64 `json:"left"`           // peak on the subject's left, 0–5
-}
-
-// Event-level AU decisions. An event is already a spotted movement, so an
-// AU needs less intensity to count than in a single frame. Cross-talk
-// between AUs whose movements resemble each other (AU4 read into a strong
-// AU1, AU12 into AU15) is suppressed: an AU must reach rivalFloor of the
-// strongest AU it can be confused with (au.Overlap above rivalOverlap).
-const (
-	eventPresence = 0.3  // 0–5 scale
-	rivalFloor    = 0.4  // share of the strongest confusable AU
-	rivalOverlap  = 0.25 // |cosine| of the movements from which AUs are rivals
-	globalFloor   = 0.12 // share of the event's strongest AU
-	// sideRatio: one side this many times the other makes an AU unilateral.
-	sideRatio = 2.5
-)
-
-// peakAUs turns per-AU peak intensities (both, right, left; indexed like
-// au.AUs) into the event's AUs, strongest first.
-func peakAUs(both, right, left []float32) []EventAU {
-	var top float32
-	for i := range au.AUs {
-		top = max(top, both[i])
-	}
-	var out []EventAU
-	for i, n := range au.AUs {
-		v := both[i]
-		var rival float32
-		for j, m := range au.AUs {
-			if j != i && au.Overlap(n, m) > rivalOverlap {
-				rival = max(rival, both[j])
-			}
-		}
-		if v < eventPresence || v < globalFloor*top || v < rivalFloor*rival {
-			continue
-		}
-		info := facs.Describe(n)
-		e := EventAU{AU: n, Name: info.Name, Intensity: round2(float64(v)), Right: round2(float64(right[i])), Left: round2(float64(left[i]))}
-		if info.Lateral() {
-			switch {
-			case right[i] > sideRatio*left[i]:
-				e.Side = "right"
-			case left[i] > sideRatio*right[i]:
-				e.Side = "left"
-			}
-		}
-		e.Letter = letter(float64(v))
-		out = append(out, e)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Intensity > out[j].Intensity })
-	return out
+	Right     float64 `json:"right"`          // rise on the subject's right, 0–5
+	Left      float64 `json:"left"`           // rise on the subject's left, 0–5
 }
 
 // letter is the FACS intensity letter of a 0–5 intensity, the one scale of

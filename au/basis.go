@@ -1,6 +1,9 @@
 package au
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Extra points tracked besides the 68 landmarks, where skin moves but dlib
 // puts no landmark: forehead above the brows, the cheeks under the eyes and
@@ -23,8 +26,17 @@ var extraPoints = []extraPoint{
 	{[]int{35, 54}, [2]float64{.1, 0}},  // 76 left nasolabial region
 }
 
-// numPoints is the number of tracked points.
-var numPoints = 68 + len(extraPoints)
+// NumPoints is the number of tracked points: the 68 landmarks, then the
+// extra points (forehead, cheeks, chin, nasolabial).
+const NumPoints = 77
+
+// numPoints is NumPoints, checked against the point lists.
+var numPoints = func() int {
+	if n := 68 + len(extraPoints); n != NumPoints {
+		panic(fmt.Sprintf("au: %d points, NumPoints says %d", n, NumPoints))
+	}
+	return NumPoints
+}()
 
 // stablePoints do not move with any AU we measure (jaw line at ear level,
 // nose bridge, eye corners); the head's rigid motion is fitted on them.
@@ -64,14 +76,17 @@ var auMoves = map[int]struct {
 	lateral bool
 	moves   []move
 }{
-	1:  {true, []move{{21, 0, -1}, {20, 0, -.6}, {19, 0, -.25}, {73, 0, -.8}}},
-	2:  {true, []move{{17, 0, -.8}, {18, 0, -1}, {19, 0, -.7}, {20, 0, -.3}, {68, 0, -.6}}},
-	4:  {true, []move{{21, .6, .7}, {20, .35, .8}, {19, .2, .7}, {18, 0, .4}, {73, .4, .4}}},
-	5:  {true, []move{{37, 0, -1}, {38, 0, -1}}},
-	6:  {true, []move{{70, 0, -1}, {40, 0, -.5}, {41, 0, -.5}}},
-	7:  {true, []move{{40, 0, -1}, {41, 0, -1}, {37, 0, .3}, {38, 0, .3}}},
-	9:  {false, []move{{31, 0, -1}, {35, 0, -1}, {32, 0, -.6}, {33, 0, -.5}, {34, 0, -.6}, {28, 0, -.5}, {29, 0, -.4}, {75, 0, -.5}, {76, 0, -.5}}},
-	10: {false, []move{{50, 0, -1}, {51, 0, -1}, {52, 0, -1}, {61, 0, -.8}, {62, 0, -.8}, {63, 0, -.8}, {49, 0, -.6}, {53, 0, -.6}}},
+	1: {true, []move{{21, 0, -1}, {20, 0, -.6}, {19, 0, -.25}, {73, 0, -.8}}},
+	2: {true, []move{{17, 0, -.8}, {18, 0, -1}, {19, 0, -.7}, {20, 0, -.3}, {68, 0, -.6}}},
+	4: {true, []move{{21, .6, .7}, {20, .35, .8}, {19, .2, .7}, {18, 0, .4}, {73, .4, .4}}},
+	5: {true, []move{{37, 0, -1}, {38, 0, -1}}},
+	6: {true, []move{{70, 0, -1}, {40, 0, -.5}, {41, 0, -.5}}},
+	7: {true, []move{{40, 0, -1}, {41, 0, -1}, {37, 0, .3}, {38, 0, .3}}},
+	9: {false, []move{{31, 0, -1}, {35, 0, -1}, {32, 0, -.6}, {33, 0, -.5}, {34, 0, -.6}, {28, 0, -.5}, {29, 0, -.4}, {75, 0, -.5}, {76, 0, -.5}}},
+	// AU10 is often one-sided (CASME II codes L10, R10): each side lifts its
+	// half of the upper lip and half the midline, so both together move
+	// the lip as one bilateral raise.
+	10: {true, []move{{50, 0, -1}, {61, 0, -.8}, {49, 0, -.6}, {51, 0, -.5}, {62, 0, -.4}}},
 	12: {true, []move{{48, -.6, -.8}, {60, -.6, -.8}, {49, -.3, -.4}, {59, -.3, -.4}, {75, -.2, -.3}}},
 	14: {true, []move{{48, .8, -.3}, {60, .8, -.3}}},
 	15: {true, []move{{48, 0, 1}, {60, 0, .9}, {59, 0, .5}, {49, 0, .4}}},
@@ -172,4 +187,30 @@ func Overlap(a, b int) float64 {
 		return 0
 	}
 	return overlaps[i][j]
+}
+
+// depth is each tracked point's depth in front of the plane of the eye
+// corners, in IOD units (positive towards the camera), for a frontal face:
+// coarse anthropometric values (the nose tip about 0.6 IOD in front, the
+// jaw at ear level about 0.65 behind, lips about 0.3 in front). The head
+// model uses them to first order only (a point's shift under a small
+// out-of-plane turn is proportional to its depth), so errors of a few
+// hundredths of the eye distance leave a residual that much smaller than
+// the turn itself.
+var depth = [77]float64{
+	// jaw contour 0–16, from the subject's right ear to the left
+	-0.65, -0.6, -0.5, -0.4, -0.28, -0.15, 0, 0.12, 0.2, 0.12, 0, -0.15, -0.28, -0.4, -0.5, -0.6, -0.65,
+	// brows 17–26
+	-0.12, 0.02, 0.1, 0.14, 0.16, 0.16, 0.14, 0.1, 0.02, -0.12,
+	// nose bridge 27–30, nostrils 31–35
+	0.2, 0.32, 0.45, 0.6, 0.3, 0.38, 0.42, 0.38, 0.3,
+	// eyes 36–47: outer corner, upper lid, inner corner, lower lid
+	-0.1, 0.04, 0.05, 0, 0.05, 0.04,
+	0, 0.05, 0.04, -0.1, 0.04, 0.05,
+	// outer lips 48–59
+	0.2, 0.3, 0.38, 0.42, 0.38, 0.3, 0.2, 0.3, 0.35, 0.38, 0.35, 0.3,
+	// inner lips 60–67
+	0.22, 0.35, 0.38, 0.35, 0.22, 0.33, 0.36, 0.33,
+	// extra points 68–76: forehead ×2, cheeks ×2, chin boss, inner brows ×2, nasolabial ×2
+	0.05, 0.05, 0.05, 0.05, 0.25, 0.15, 0.15, 0.25, 0.25,
 }

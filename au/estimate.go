@@ -93,12 +93,20 @@ type Measurement struct {
 	// (0: this frame); -1 when no flow evidence is available.
 	Geometric, FlowIntensity, Strain []float32
 	FlowAge                          int
+	// Displacement is each tracked point's non-rigid displacement from the
+	// reference, in the reference face's axes (x along the eyes, y down),
+	// canonical px (IOD 100, so 1 unit is 1 % of the eye distance), indexed
+	// 2·point, 2·point+1 over NumPoints points; Tracked says which points
+	// followed this frame (an untracked point's displacement is 0).
+	Displacement []float32
+	Tracked      []bool
 }
 
 func newMeasurement() Measurement {
 	n := len(AUs)
 	return Measurement{Intensity: make([]float32, n), Right: make([]float32, n), Left: make([]float32, n), Present: make([]bool, n),
-		Geometric: make([]float32, n), FlowIntensity: make([]float32, n), Strain: make([]float32, n), FlowAge: -1}
+		Geometric: make([]float32, n), FlowIntensity: make([]float32, n), Strain: make([]float32, n), FlowAge: -1,
+		Displacement: make([]float32, 2*numPoints), Tracked: make([]bool, numPoints)}
 }
 
 // Estimator measures frames against one neutral reference. It keeps
@@ -305,11 +313,12 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	}
 	// Rigid head motion on the stable points that tracked.
 	var src, dst [][2]float64
-	var wts []float64
+	var zs, wts []float64
 	for _, i := range stablePoints {
 		if e.ok[i] {
 			src = append(src, e.refPts[i])
 			dst = append(dst, e.cur[i])
+			zs = append(zs, depth[i])
 			wts = append(wts, 1)
 		}
 	}
@@ -318,7 +327,8 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 		clearAUs(m)
 		return fmt.Errorf("%w: %d of %d points tracked", ErrLost, tracked, numPoints)
 	}
-	sim := robustSimilarity(src, dst, wts, 0.02*e.iod)
+	head := robustHead(src, dst, zs, wts, 0.02*e.iod)
+	sim := head.similarity
 	s := sim.scale()
 	if s < 0.5 || s > 2 {
 		clearAUs(m)
@@ -329,7 +339,7 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	norm := 100 / (s * e.iod)
 	var sum2 float64
 	for i := range e.refPts {
-		rx, ry := sim.apply(e.refPts[i][0], e.refPts[i][1])
+		rx, ry := head.apply(e.refPts[i][0], e.refPts[i][1], depth[i])
 		if !e.ok[i] {
 			e.cur[i] = [2]float64{rx, ry}
 			e.w[2*i], e.w[2*i+1] = 0, 0
@@ -346,6 +356,10 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 		sum2 += fx*fx + fy*fy
 	}
 	m.Motion = float32(math.Sqrt(sum2 / float64(tracked)))
+	for i := range e.refPts {
+		m.Tracked[i] = e.ok[i]
+		m.Displacement[2*i], m.Displacement[2*i+1] = float32(e.resid[2*i]), float32(e.resid[2*i+1])
+	}
 	for i := 0; i < 68; i++ {
 		m.Landmarks[i] = [2]float32{float32(e.cur[i][0]), float32(e.cur[i][1])}
 	}
@@ -386,6 +400,8 @@ func clearAUs(m *Measurement) {
 		m.Intensity[i], m.Right[i], m.Left[i], m.Present[i] = 0, 0, 0, false
 	}
 	m.Motion, m.Expression = 0, 0
+	clear(m.Displacement)
+	clear(m.Tracked)
 	clear(m.Geometric)
 	clear(m.FlowIntensity)
 	clear(m.Strain)

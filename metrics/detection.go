@@ -115,6 +115,13 @@ func IoU(a, b Interval) float64 {
 // unmatched truths. The matching is maximum-cardinality (augmenting paths),
 // so the result does not depend on the order of the intervals.
 func MatchIntervals(truth, spotted []Interval, threshold float64) (tp, fp, fn int) {
+	tp = len(MatchPairs(truth, spotted, threshold))
+	return tp, len(spotted) - tp, len(truth) - tp
+}
+
+// MatchPairs returns the pairs (truth index, spotted index) of the matching
+// MatchIntervals counts, in truth order.
+func MatchPairs(truth, spotted []Interval, threshold float64) [][2]int {
 	adj := make([][]int, len(spotted))
 	for s, sp := range spotted {
 		for g, gt := range truth {
@@ -144,11 +151,15 @@ func MatchIntervals(truth, spotted []Interval, threshold float64) (tp, fp, fn in
 	}
 	for s := range spotted {
 		clear(seen)
-		if augment(s) {
-			tp++
+		augment(s)
+	}
+	var out [][2]int
+	for g, s := range owner {
+		if s >= 0 {
+			out = append(out, [2]int{g, s})
 		}
 	}
-	return tp, len(spotted) - tp, len(truth) - tp
+	return out
 }
 
 // SpotThreshold is the MEGC IoU threshold for a spotted interval to count.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -50,7 +51,12 @@ at all, Ctrl-C), the outputs are written marked "partial" with the reason,
 and tell exits 1.
 
 The first frame with a face is the neutral reference: start the clip on a
-neutral face. A single image is measured against --neutral IMAGE (the same
+neutral face (clips cut from onset to offset, as micro-expression datasets
+ship them, do). A cut to another shot, or the picture moving again after
+still frames, takes a fresh reference. Spotting thresholds are in the face's
+own units (per cent of the distance between the eyes) over the noise
+measured on that face; see docs/spotting.md. A single image is measured
+against --neutral IMAGE (the same
 person's neutral face) when given; otherwise against the landmark model's
 mean shape, and its AU values are then uncalibrated indications (reported,
 not weighed in the label when an appearance model reads the face).
@@ -69,6 +75,13 @@ Flags:
   --out DIR          output folder (default analysis)
   --force            replace a finished analysis in DIR
   --fps F            frame rate of a folder of frames (default 30)
+  --onset N --offset N [--apex N|auto]
+                     the input holds one expression with this timing (frame
+                     numbers as in frames.csv, from 1), as micro-expression
+                     datasets code their clips: spotting is skipped, the
+                     neutral reference is the onset frame and events.json
+                     describes that interval; --apex auto (the default)
+                     finds the apex inside it
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
   --appearance NAME  faceapi (default), human or none
   --models DIR       folder of the pretrained models (default $TELL_MODELS,
@@ -111,6 +124,9 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	modelsDir := fs.String("models", "", "")
 	neutral := fs.String("neutral", "", "")
 	quiet := fs.Bool("quiet", false, "")
+	onset := fs.Int("onset", 0, "")
+	offset := fs.Int("offset", 0, "")
+	apex := fs.String("apex", "", "")
 	logJSON := fs.Bool("log-json", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -127,6 +143,10 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	}
 	if *maxPixels <= 0 {
 		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
+	}
+	interval, err := intervalFlags(*onset, *apex, *offset)
+	if err != nil {
+		return err
 	}
 	switch *reasoner {
 	case "builtin":
@@ -165,7 +185,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stderr, "tell analyze: appearance not used: %s\n", note)
 	}
 	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels,
-		Appearance: net, AppearanceNote: note, Neutral: *neutral}
+		Appearance: net, AppearanceNote: note, Neutral: *neutral, Interval: interval}
 	if *reasoner == "llm" {
 		client, err := lf.client("", log)
 		if err != nil {
@@ -210,8 +230,12 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		if res.Status != analyze.StatusComplete {
 			status = " (" + res.Status + ")"
 		}
-		fmt.Fprintf(env.stdout, "%s (%d with a face), %s spotted, %.1f frames/s; outputs in %s%s\n",
-			plural(res.Frames, "frame"), res.Tracked, plural(len(res.Events), "expression"), res.FramesPerSecond, *out, status)
+		what := plural(len(res.Events), "expression") + " spotted"
+		if interval != nil {
+			what = plural(len(res.Events), "interval") + " described"
+		}
+		fmt.Fprintf(env.stdout, "%s (%d with a face), %s, %.1f frames/s; outputs in %s%s\n",
+			plural(res.Frames, "frame"), res.Tracked, what, res.FramesPerSecond, *out, status)
 	}
 	return err
 }
@@ -219,4 +243,27 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// intervalFlags checks --onset, --apex and --offset: none, or an onset and
+// an offset with an optional apex (a frame number or auto).
+func intervalFlags(onset int, apex string, offset int) (*analyze.Interval, error) {
+	if onset == 0 && offset == 0 && apex == "" {
+		return nil, nil
+	}
+	if onset == 0 || offset == 0 {
+		return nil, usageErrorf("--onset and --offset go together (and --apex needs both)")
+	}
+	iv := &analyze.Interval{Onset: onset, Offset: offset}
+	if apex != "" && apex != "auto" {
+		n, err := strconv.Atoi(apex)
+		if err != nil {
+			return nil, usageErrorf("--apex %q: want a frame number or auto", apex)
+		}
+		iv.Apex = n
+	}
+	if err := iv.Check(); err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	return iv, nil
 }

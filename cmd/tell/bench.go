@@ -22,6 +22,7 @@ func benchmarks() []benchmark {
 		landmarksBenchmark(),
 		ferBenchmark(),
 		auBenchmark(),
+		spotBenchmark(),
 		{name: "flow", summary: "TV-L1 optical flow A.png B.png [--gt gt.flo] [--out f.flo] [--preset default|fast]: epe=, tell_tvl1_ms=", run: benchFlow},
 		{name: "nn", summary: "one training step of the reference MER model [--threads N] [--batch N]: tell_step_ms=", run: benchNN},
 	}
@@ -43,7 +44,7 @@ func benchUsage() string {
 func benchCommand() command {
 	return command{
 		name:    "bench",
-		summary: "measure a component against its peer (fer, flow, landmarks, nn) or on synthetic truth (au)",
+		summary: "measure a component against its peer (fer, flow, landmarks, nn), on synthetic truth (au) or on coded clips (spot)",
 		usage:   benchUsage(),
 		run: func(ctx context.Context, env *environment, args []string) error {
 			if len(args) == 0 {
