@@ -409,3 +409,24 @@ func TestPerDataset(t *testing.T) {
 		t.Errorf("untagged evaluation has per_dataset %v", r.PerDataset)
 	}
 }
+
+func TestMatchPairs(t *testing.T) {
+	truth := []Interval{{0, 10}, {20, 30}, {40, 50}}
+	// Spot 0 overlaps truths 0 and 1 (a greedy match could take truth 1
+	// and leave spot 1 without a partner); spot 2 overlaps nothing.
+	spotted := []Interval{{5, 24}, {22, 31}, {60, 70}, {1, 11}}
+	got := MatchPairs(truth, spotted, 0.3)
+	want := [][2]int{{0, 3}, {1, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("pairs %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("pairs %v, want %v", got, want)
+		}
+	}
+	tp, fp, fn := MatchIntervals(truth, spotted, 0.3)
+	if tp != 2 || fp != 2 || fn != 1 {
+		t.Errorf("counts %d %d %d", tp, fp, fn)
+	}
+}
