@@ -37,8 +37,11 @@ const (
 	globalFloor  = 0.12 // share of the event's strongest AU
 	// sideRatio: one side this many times the other makes an AU unilateral.
 	sideRatio = 2.5
-	auRiseK   = 4   // rise in units of its noise
-	auRiseMin = 0.1 // smallest rise that counts, 0–5 scale (0.2 % of the eye distance at the AU's main point)
+	auRiseK   = 4 // rise in units of its noise
+	// auRiseMin is the smallest rise that counts, 0–5 scale: 0.05 is a
+	// movement of 0.1 % of the eye distance at the AU's main point
+	// (au.IntensityPerPixel per canonical px), spot's resolution floor.
+	auRiseMin = 0.05
 	// auBaseSeconds is the stretch before the onset the baseline is taken
 	// over.
 	auBaseSeconds = 0.1
@@ -176,7 +179,7 @@ func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
 		}
 		top = math.Max(top, strength[i])
 	}
-	var out []EventAU
+	out := []EventAU{}
 	for i, a := range au.AUs {
 		v := strength[i]
 		if v == 0 {

@@ -83,7 +83,8 @@ type Options struct {
 	// Rel is the boundary level as a fraction of the event's peak; 0.1.
 	Rel float64
 	// Floor is the lowest boundary level, in units of the threshold (E);
-	// 0.4, i.e. 2σ at K = 5.
+	// 0.6, i.e. 3σ at K = 5 (slow wander stays above 2σ for long
+	// stretches).
 	Floor float64
 	// Hold is how long E must stay below the boundary level to close an
 	// event, seconds; 0.06.
@@ -94,7 +95,8 @@ type Options struct {
 	BaselineSeconds float64
 	// RestSeconds is the window over which the face's variability at rest
 	// is measured; 10. RestMin is how much rest it needs before that
-	// measurement counts, seconds; 2.
+	// measurement counts, seconds; 0.3 (a clip cut from onset to offset
+	// rises above threshold sooner, so its expression does not teach it).
 	RestSeconds, RestMin float64
 	// Settle is how long after an event the baseline relearns the rest
 	// (time constant 0.1 s) and no event opens, seconds; 0.3.
@@ -120,12 +122,12 @@ func (o Options) withDefaults() Options {
 	def(&o.K, 5)
 	def(&o.Smooth, 0.04)
 	def(&o.Rel, 0.1)
-	def(&o.Floor, 0.4)
+	def(&o.Floor, 0.6)
 	def(&o.Hold, 0.06)
 	def(&o.NoiseSeconds, 2)
 	def(&o.BaselineSeconds, 2)
 	def(&o.RestSeconds, 10)
-	def(&o.RestMin, 2)
+	def(&o.RestMin, 0.3)
 	def(&o.MinSeconds, 0.04)
 	def(&o.MaxSeconds, 8)
 	def(&o.MicroMax, 0.5)
@@ -206,12 +208,13 @@ type Spotter struct {
 	scratch   []float32
 	haveSigma bool
 	sigmaOK   []bool // per region: enough noise samples
-	// rest variability: |x̄ − b| per axis on frames at rest, one frame in w
+	// rest variability: |x̄ − b| per axis on frames at rest, one frame in w/4
 	rest       [][]float32
 	restN      []int
 	restMin    int       // samples before the rest estimate counts
 	restSigma  []float64 // per region, 0 until restMin samples
 	restTick   int
+	restStride int       // frames between rest samples
 	base       []float64 // per channel
 	baseInit   bool
 	baseN      int       // frames in the initial baseline
@@ -275,7 +278,7 @@ func New(o Options) (*Spotter, error) {
 	s.repeatN = 2
 	s.alpha = 1 / math.Max(1, o.BaselineSeconds*o.FPS)
 	s.everyN = max(1, int(o.FPS/10))
-	s.shortN = max(32, int(math.Ceil(2*0.25*o.FPS)))
+	s.shortN = max(32, int(math.Ceil(2*0.1*o.FPS)))
 	s.queue = make([]queued, s.delay+1)
 	for i := range s.queue {
 		s.queue[i] = queued{x: make([]float32, 2*nr), valid: make([]bool, nr)}
@@ -291,11 +294,12 @@ func New(o Options) (*Spotter, error) {
 	s.d1n = make([]int, nr)
 	s.sigma = make([]float64, nr)
 	s.sigmaOK = make([]bool, nr)
-	nrest := 2 * max(16, int(math.Ceil(o.RestSeconds*o.FPS/float64(s.w))))
+	s.restStride = max(1, s.w/4)
+	nrest := 2 * max(16, int(math.Ceil(o.RestSeconds*o.FPS/float64(s.restStride))))
 	s.rest = make2(nr, nrest)
 	s.restN = make([]int, nr)
 	s.restSigma = make([]float64, nr)
-	s.restMin = 2 * max(8, int(math.Ceil(o.RestMin*o.FPS/float64(s.w))))
+	s.restMin = 2 * max(8, int(math.Ceil(o.RestMin*o.FPS/float64(s.restStride))))
 
 	s.scratch = make([]float32, max(nn, len(s.rest[0])))
 	s.base = make([]float64, 2*nr)
@@ -329,6 +333,9 @@ func make2b(a, b int) [][]bool {
 	}
 	return out
 }
+
+// RestNoise returns region r's rest variability (0 until measured), % IOD.
+func (s *Spotter) RestNoise(r int) float64 { return s.restSigma[r] }
 
 // Noise returns region r's current noise estimate: σ of its smoothed
 // displacement, % IOD (0 before enough frames).
@@ -592,14 +599,18 @@ func (s *Spotter) process(f *queued) []Interval {
 		// variability was known closes once it is.
 		s.restSample(e)
 	}
-	// While open, the event's strength is over the regions that moved: the
-	// others' noise would hold it open.
+	// While open, the event's strength is over the regions that moved (the
+	// others' noise would hold it open), and it ends when the face has left
+	// the pattern of its peak: the displacement projected on the peak's
+	// falls below the boundary level. Regions that crossed their threshold
+	// only by wandering weigh little in that projection.
 	s.markMoved()
 	_, e = s.eNow(t)
 	if e > s.peak {
 		s.peak, s.peakT = e, t
 	}
-	if e < s.level() {
+	a, pn := s.along(t, s.peakT)
+	if a < math.Max(s.o.Rel*pn, s.o.Floor) {
 		s.below++
 	} else {
 		s.below = 0
@@ -627,14 +638,14 @@ func (s *Spotter) markMoved() {
 }
 
 // restSample records the face's displacement from its rest baseline on a
-// frame at rest (no event open, none settling, E below 1), one frame in w
+// frame at rest (no event open, none settling, E below 1), one frame in w/4
 // (the smoothed values of closer frames are not independent).
 func (s *Spotter) restSample(e float64) {
 	if e >= 1 {
 		return
 	}
 	s.restTick++
-	if s.restTick < s.w {
+	if s.restTick < s.restStride {
 		return
 	}
 	s.restTick = 0
@@ -697,8 +708,8 @@ func (s *Spotter) updateSigma() {
 			continue
 		}
 		// The long window is steady; the short one catches a rise in the
-		// noise (a lighting change, a moving head) within a quarter second
-		// instead of half the long window. It takes over only when clearly
+		// noise (a lighting change, a moving head) within a tenth of a second
+		// (the decision delay), not half the long window. It takes over only when clearly
 		// larger, so that its own scatter does not bias the estimate up.
 		m := s.median(s.d1[r], s.d1n[r], len(s.d1[r]))
 		if short := s.median(s.d1[r], s.d1n[r], s.shortN); short > 1.5*m {
@@ -769,11 +780,6 @@ func selectK(a []float32, k int) float32 {
 	return a[k]
 }
 
-// level is the boundary level of the open event.
-func (s *Spotter) level() float64 {
-	return math.Max(s.o.Rel*s.peak, s.o.Floor)
-}
-
 func (s *Spotter) eAt(t int) float64 { return float64(s.ringE[t%len(s.ringE)]) }
 func (s *Spotter) okAt(t int) bool   { return s.ringOK[t%len(s.ringE)] }
 
@@ -803,10 +809,26 @@ func (s *Spotter) eNow(t int) (maxE, rms float64) {
 	return maxE, rms
 }
 
-// rmsNow is eNow's RMS.
-func (s *Spotter) rmsNow(t int) float64 {
-	_, r := s.eNow(t)
-	return r
+// along returns frame g's displacement projected on frame ref's, over the
+// regions that moved, both in units of the regions' thresholds, and the
+// norm of ref's: a matched filter for the event's pattern, whose noise is
+// about 1/K.
+func (s *Spotter) along(g, ref int) (a, norm float64) {
+	p := s.ringX[ref%len(s.ringE)]
+	x := s.ringX[g%len(s.ringE)]
+	for r, m := range s.moved {
+		if !m {
+			continue
+		}
+		tr := s.Threshold(r)
+		norm += (float64(p[2*r])*float64(p[2*r]) + float64(p[2*r+1])*float64(p[2*r+1])) / (tr * tr)
+		a += (float64(x[2*r])*float64(p[2*r]) + float64(x[2*r+1])*float64(p[2*r+1])) / (tr * tr)
+	}
+	norm = math.Sqrt(norm)
+	if norm == 0 || !s.okAt(g) {
+		return 0, norm
+	}
+	return a / norm, norm
 }
 
 // close ends the open event with t the last frame that belongs to it.
@@ -822,49 +844,43 @@ func (s *Spotter) close(t int) []Interval {
 			regs = append(regs, r)
 		}
 	}
-	// The event's core runs from the first to the last frame above
-	// threshold (with the noise as now known); it extends on either side
-	// while the moved regions stay above the boundary level.
+	// The apex is the frame of largest displacement over the moved
+	// regions. The event's intensity at any frame is its displacement
+	// projected on the apex's, in units of the regions' thresholds: a
+	// matched filter dominated by the regions that moved most, whose noise
+	// is about 1/K, so that a region that wandered over its threshold
+	// before or after the expression does not stretch it. The event's core
+	// is the stretch around the apex where that intensity is above 1 (dips
+	// shorter than Hold bridged); it extends on either side while the
+	// intensity stays above the boundary level (the noise as now known).
 	strength := 0.0
-	first, last := -1, -1
 	for g := s.start; g <= t; g++ {
 		m, _ := s.eNow(g)
 		strength = math.Max(strength, m)
-		if m >= 1 {
-			if first < 0 {
-				first = g
-			}
-			last = g
-		}
 	}
-	if first < 0 {
+	if strength < 1 {
 		return nil
 	}
-	// The apex is the frame of largest displacement over the moved
-	// regions; the event's intensity at any frame is its displacement
-	// projected on the apex's (both in units of the regions' thresholds),
-	// a matched filter dominated by the regions that moved most, whose
-	// noise is 1/K. The event extends from its core while that intensity
-	// stays above the boundary level.
-	apex, _ := s.apex(first, last, regs)
-	p := s.ringX[apex%len(s.ringE)]
-	var pn float64
-	for _, r := range regs {
-		tr := s.Threshold(r)
-		pn += (float64(p[2*r])*float64(p[2*r]) + float64(p[2*r+1])*float64(p[2*r+1])) / (tr * tr)
-	}
-	pn = math.Sqrt(pn)
+	apex, _ := s.apex(s.start, t, regs)
+	_, pn := s.along(apex, apex)
 	along := func(g int) float64 {
-		if !s.okAt(g) || pn == 0 {
-			return 0
+		a, _ := s.along(g, apex)
+		return a
+	}
+	first, last := apex, apex
+	for g, gap := apex-1, 0; g >= max(oldest, s.start-s.holdN) && s.okAt(g) && gap < s.holdN; g-- {
+		if along(g) >= 1 {
+			first, gap = g, 0
+		} else {
+			gap++
 		}
-		x := s.ringX[g%len(s.ringE)]
-		var d float64
-		for _, r := range regs {
-			tr := s.Threshold(r)
-			d += (float64(x[2*r])*float64(p[2*r]) + float64(x[2*r+1])*float64(p[2*r+1])) / (tr * tr)
+	}
+	for g, gap := apex+1, 0; g <= t && s.okAt(g) && gap < s.holdN; g++ {
+		if along(g) >= 1 {
+			last, gap = g, 0
+		} else {
+			gap++
 		}
-		return d / pn
 	}
 	lvl := math.Max(s.o.Rel*pn, s.o.Floor)
 	on := first
@@ -900,7 +916,7 @@ func (s *Spotter) close(t int) []Interval {
 	// threshold for about a smoothing window, an expression for longer.
 	above := 0
 	for g := on; g <= off; g++ {
-		if m, _ := s.eNow(g); m >= 1 {
+		if along(g) >= 1 {
 			above++
 		}
 	}

@@ -30,7 +30,7 @@ const maxTruthRows = 1 << 20
 // apex, fps and aus. One row per expression; a clip may have several rows,
 // and a row with empty onset and offset lists a clip without expressions.
 // base is the number of a clip's first frame in the file: 1 (frames.csv's
-// numbering) or 0 (tell synth's manifests). Errors name the line and field.
+// and tell synth's numbering) or 0. Errors name the line and field.
 func ReadTruth(path string, base int) ([]Truth, error) {
 	if base != 0 && base != 1 {
 		return nil, fmt.Errorf("truth %s: frame base %d, want 0 or 1", path, base)

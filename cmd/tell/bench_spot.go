@@ -38,7 +38,7 @@ coded expression: clip (or video, or frames: a video file or a folder of
 frames, relative to TRUTH.csv), onset, offset, and optionally apex, fps and
 aus (the coded FACS string). A clip may have several rows; a row with empty
 onset and offset lists a clip without expressions. tell synth's
-manifest.csv is such a file with --base 0.
+manifest.csv is such a file.
 
 Prints name=value lines, spot_f1= last:
   clips, truth, spotted   counts
@@ -53,8 +53,8 @@ Prints name=value lines, spot_f1= last:
   seconds                 wall time of the analyses
 
 Flags:
-  --base N     number of a clip's first frame in TRUTH.csv: 1 (frames.csv's,
-               the default) or 0 (tell synth's manifests)
+  --base N     number of a clip's first frame in TRUTH.csv: 1 (frames.csv's
+               and tell synth's, the default) or 0
   --fps F      frame rate for folders of frames without an fps column
                (default 30)
   --known      describe each coded interval (tell analyze --onset --offset

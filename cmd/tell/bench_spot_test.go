@@ -9,7 +9,7 @@ import (
 )
 
 // TestBenchSpot runs the spotting benchmark on two synthetic clips written
-// by tell synth (its manifest is a truth file with --base 0), spotting and
+// by tell synth (its manifest is a truth file), spotting and
 // with the timing given.
 func TestBenchSpot(t *testing.T) {
 	if testing.Short() {
@@ -21,7 +21,7 @@ func TestBenchSpot(t *testing.T) {
 	}
 	truth := filepath.Join(dir, "manifest.csv")
 	for _, extra := range [][]string{nil, {"--known"}} {
-		args := append([]string{"bench", "spot", truth, "--base", "0", "--clips"}, extra...)
+		args := append([]string{"bench", "spot", truth, "--clips"}, extra...)
 		code, out, errOut := runTell(t, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
