@@ -50,6 +50,8 @@ Prints name=value lines, spot_f1= last:
                           matched expressions that have a coded apex
   aus_hit                 matched expressions whose coded AUs (those tell
                           measures) are all among the event's AUs
+  au_precision, au_recall over those expressions, the event's AUs against
+                          the coded ones (pooled)
   seconds                 wall time of the analyses
 
 Flags:
@@ -159,6 +161,7 @@ type spotScore struct {
 	s                     metrics.Spotting
 	apexErr               []float64
 	ausHit, ausN          int
+	auTP, auFP, auFN      int // over matched expressions with coded AUs
 	seconds               float64
 }
 
@@ -206,6 +209,14 @@ func (sc *spotScore) add(truth []spot.Truth, res *analyze.Result) string {
 			for _, w := range want {
 				if !slices.ContainsFunc(e.AUs, func(a analyze.EventAU) bool { return a.AU == w }) {
 					hit = false
+					sc.auFN++
+				} else {
+					sc.auTP++
+				}
+			}
+			for _, a := range e.AUs {
+				if !slices.Contains(want, a.AU) {
+					sc.auFP++
 				}
 			}
 			if hit {
@@ -264,6 +275,14 @@ func (sc *spotScore) print(w io.Writer) {
 	}
 	if sc.ausN > 0 {
 		fmt.Fprintf(w, "aus_hit=%d/%d\n", sc.ausHit, sc.ausN)
+		fmt.Fprintf(w, "au_precision=%.3f\nau_recall=%.3f\n", ratio(sc.auTP, sc.auTP+sc.auFP), ratio(sc.auTP, sc.auTP+sc.auFN))
 	}
 	fmt.Fprintf(w, "seconds=%.1f\nspot_f1=%.3f\n", sc.seconds, sc.s.F1())
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }

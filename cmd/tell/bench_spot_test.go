@@ -26,7 +26,7 @@ func TestBenchSpot(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
-		for _, want := range []string{"clips=2\n", "truth=2\n", "apex_err_median=", "aus_hit=", "clip "} {
+		for _, want := range []string{"clips=2\n", "truth=2\n", "apex_err_median=", "aus_hit=", "au_recall=", "clip "} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: no %q in\n%s", args, want, out)
 			}
