@@ -887,6 +887,13 @@ func (s *Spotter) close(t int) []Interval {
 	for on > oldest && s.okAt(on-1) && along(on-1) >= lvl {
 		on--
 	}
+	// The rest baseline of a new reference is learnt over its first w
+	// frames and the average lags w more: an event already rising out of
+	// them began before its onset could be told, with the reference itself
+	// (a clip cut at its onset).
+	if on <= s.segStart+2*s.w+1 && s.segStart >= oldest-2*s.w-1 && s.lastOff < s.segStart {
+		on = s.segStart
+	}
 	off := last
 	for off < t && s.okAt(off+1) && along(off+1) >= lvl {
 		off++
