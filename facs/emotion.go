@@ -39,7 +39,8 @@ type Prototype struct {
 	Code    Code
 }
 
-// prototypeStrings are the EMFACS prototypes (RESEARCH.md §5).
+// prototypeStrings are the EMFACS prototypes (Friesen & Ekman 1983,
+// as commonly tabulated for FACS-based emotion prediction).
 var prototypeStrings = [...][2]string{
 	{Happiness, "6+12"},
 	{Sadness, "1+4+15"},
@@ -96,7 +97,7 @@ func (c ObjectiveClass) String() string {
 }
 
 // objectiveCombos lists the AU combinations of each class (Davison et al.
-// 2018, Table 2, as quoted in RESEARCH.md §5).
+// 2018, Table 2).
 var objectiveCombos = [...][]string{
 	ClassI:   {"6", "12", "6+12", "6+7+12", "7+12"},
 	ClassII:  {"1+2", "5", "25", "1+2+25", "25+26", "5+24"},
@@ -170,8 +171,8 @@ func comboNumbers(s string) []int {
 }
 
 // CASME2Criteria returns the emotions whose CASME II coding criterion the
-// code meets (Yan et al. 2014, as quoted in RESEARCH.md §5, which asks for
-// verification): happiness AU6 or AU12; disgust AU9, AU10 or AU4+7; surprise
+// code meets (Yan et al. 2014; recalled from the paper, not checked against it
+// here): happiness AU6 or AU12; disgust AU9, AU10 or AU4+7; surprise
 // AU1+2, AU25 or AU2; repression AU15 and/or AU17. The result is sorted; an
 // empty result means none applies ("others" in CASME II).
 func CASME2Criteria(c Code) []string {

@@ -9,7 +9,8 @@ import (
 	"github.com/tell-project/tell/cot"
 )
 
-// Rewriter is the Exp-CoT loop with an LLM as the writer (RESEARCH.md §1):
+// Rewriter is the Exp-CoT loop with an LLM as the writer (Lan et al., ExpLLM,
+// arXiv 2409.02828):
 // the model rephrases a built-in chain of thought for fluency; the rewrite is
 // verified — the three headings kept, exactly the same AUs named, and
 // Des2Exp reading the same label from the text alone — and on failure the

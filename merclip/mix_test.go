@@ -7,7 +7,7 @@ import (
 )
 
 func TestRegionBounds(t *testing.T) {
-	// RESEARCH.md §2: forehead rows [0,H/4); chin rows [3H/4,H); left cheek
+	// MER-CLIP's LocalStaticFaceMix (Liu et al., arXiv 2505.05937): forehead rows [0,H/4); chin rows [3H/4,H); left cheek
 	// rows [H/4,3H/4) cols [0,W/2); right cheek same rows, cols [W/2,W).
 	tests := []struct {
 		r              Region

@@ -1,7 +1,7 @@
 // Package metrics scores classifiers, AU detectors and expression spotters the
 // way the micro-expression literature does: accuracy, per-class precision,
 // recall and F1, confusion matrices, UF1 and UAR pooled over folds
-// (RESEARCH.md §3), AU-detection F1, spotting F1 under the IoU >= 0.5 rule,
+// (MEGC 2019 convention), AU-detection F1, spotting F1 under the IoU >= 0.5 rule,
 // bootstrap confidence intervals and the metrics.json file (docs/outputs.md).
 //
 // Limits: spotting uses the IoU ≥ 0.5 rule only; bootstrap intervals

@@ -48,7 +48,8 @@ type FoldReport struct {
 
 // Evaluation collects the test predictions of every fold of a protocol and
 // turns them into a Report. Folds are pooled: one confusion over all test
-// predictions, as RESEARCH.md §3 defines UF1 and UAR.
+// predictions, as the MEGC 2019 composite
+// protocol defines UF1 and UAR (per-class TP/FP/FN summed over folds).
 type Evaluation struct {
 	protocol string
 	pooled   *Confusion

@@ -5,7 +5,7 @@ package synth
 //
 // Provenance: measured once with dlib 19 (Debian libdlib-dev) and its
 // shape_predictor_68_face_landmarks.dat (Debian libdlib-data) by
-// /work/shared/bench/dlib_landmarks.cpp, run as
+// scripts/peers/dlib_landmarks.cpp, run as
 // `dlib_landmarks shape_predictor_68_face_landmarks.dat astronaut.png`;
 // dlib's HOG detector chose the face box x=179 y=83 w=88 h=88. They are data,
 // not a guess, and let synth work without the face package.
