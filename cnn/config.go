@@ -71,6 +71,10 @@ type TrainConfig struct {
 	LabelSmoothing float64 `json:"label_smoothing"`
 	// ClassWeights weighs the loss by n/(K·n_c) of the training side.
 	ClassWeights bool `json:"class_weights"`
+	// EarlyStop keeps the weights of the epoch with the best UF1 on the
+	// validation subjects (train.Config's "validation" share of the
+	// training subjects, which must be set); the test fold is never seen.
+	EarlyStop bool `json:"early_stop"`
 }
 
 // AugmentConfig is the training-time augmentation (train.Mirror,

@@ -3,11 +3,13 @@ package cnn
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
@@ -265,6 +267,9 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 	if len(d.X) == 0 {
 		return nil, fmt.Errorf("cnn: fit: no training samples")
 	}
+	if cfg.Train.EarlyStop && (d.Val == nil || len(d.Val.X) == 0) {
+		return nil, fmt.Errorf("cnn: train.early_stop needs validation subjects (set the config's \"validation\" share)")
+	}
 	m, err := NewModel(cfg, opt.Seed, d.Info)
 	if err != nil {
 		return nil, err
@@ -308,6 +313,8 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 	var bce auLoss
 	codes := make([]facs.Code, bs)
 	step := 0
+	var best *snapshot
+	bestUF1 := -1.0
 	for ep := 0; ep < cfg.Train.Epochs; ep++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -367,10 +374,61 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 			sum += float64(loss) * float64(B)
 		}
 		log.Debug("epoch", "epoch", ep+1, "loss", sum/float64(n), "lr", adam.LR)
+		if cfg.Train.EarlyStop {
+			uf1 := m.validationUF1(d.Val)
+			log.Debug("validation", "epoch", ep+1, "uf1", uf1)
+			if uf1 > bestUF1 {
+				bestUF1, best = uf1, m.snapshot(best, ep+1)
+			}
+		}
 		if opt.Epoch != nil {
 			opt.Epoch(ep + 1)
 		}
 	}
+	if best != nil {
+		m.restore(best)
+		log.Info("early stop", "epoch", best.epoch, "validation_uf1", bestUF1, "validation_subjects", len(d.Val.Subjects))
+	}
 	log.Info("trained", "samples", n, "epochs", cfg.Train.Epochs, "steps", step)
 	return m, nil
+}
+
+// snapshot is a copy of a model's weights and BatchNorm statistics.
+type snapshot struct {
+	epoch int
+	data  [][]float32
+}
+
+// snapshot copies the model's state into s (allocated when nil).
+func (m *Model) snapshot(s *snapshot, epoch int) *snapshot {
+	ts, _ := m.Encode()
+	names := slices.Sorted(maps.Keys(ts))
+	if s == nil {
+		s = &snapshot{data: make([][]float32, len(names))}
+	}
+	s.epoch = epoch
+	for i, k := range names {
+		s.data[i] = append(s.data[i][:0], ts[k].Data...)
+	}
+	return s
+}
+
+func (m *Model) restore(s *snapshot) {
+	ts, _ := m.Encode()
+	for i, k := range slices.Sorted(maps.Keys(ts)) {
+		copy(ts[k].Data, s.data[i])
+	}
+}
+
+// validationUF1 is the UF1 of the model's predictions on the validation
+// set, over the classes present there.
+func (m *Model) validationUF1(v *train.ValData) float64 {
+	cm, err := metrics.NewConfusion(m.Classes)
+	if err != nil {
+		return 0
+	}
+	for i, p := range train.Classify(m.Scores(v.X)) {
+		cm.Add(v.Y[i], p)
+	}
+	return cm.UF1()
 }

@@ -3,6 +3,8 @@ package cnn
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -366,5 +368,54 @@ func TestCenter(t *testing.T) {
 	near(t, "centre∘mirror", a, b, 1e-6)
 	if median([]float32{3, 1, 2, 10}) != 2.5 || median([]float32{5, 1, 3}) != 3 {
 		t.Error("median")
+	}
+}
+
+// TestEarlyStop: train.early_stop needs validation subjects; with them the
+// model returned is the epoch with the best validation UF1 (its UF1 on the
+// validation set equals the best one logged).
+func TestEarlyStop(t *testing.T) {
+	man, err := train.WriteSynth(t.TempDir(), train.SynthOptions{Seed: 8, Subjects: train.SynthSubjects(4, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld, err := train.Load(context.Background(), man, train.Input{Size: 12}, "", "", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Train.Epochs, cfg.Train.Batch, cfg.Train.EarlyStop = 6, 8, true
+	d := &train.FitData{Info: train.Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}}
+	val := &train.ValData{}
+	for i, s := range ld.Data.Samples {
+		if s.Subject == "s04" {
+			val.X, val.Y = append(val.X, ld.Data.X[i]), append(val.Y, ld.Y[i])
+			continue
+		}
+		d.X, d.Y = append(d.X, ld.Data.X[i]), append(d.Y, ld.Y[i])
+	}
+	if _, err := Fit(context.Background(), cfg, d, train.FitOptions{Seed: 1}); err == nil || !strings.Contains(err.Error(), "validation") {
+		t.Fatalf("early stop without validation: %v", err)
+	}
+	d.Val = val
+	var log strings.Builder
+	m, err := Fit(context.Background(), cfg, d, train.FitOptions{Seed: 1, Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := -1.0
+	for _, line := range strings.Split(log.String(), "\n") {
+		if i := strings.Index(line, "msg=validation "); i >= 0 {
+			var ep int
+			var uf1 float64
+			fmt.Sscanf(line[strings.Index(line, "epoch="):], "epoch=%d uf1=%g", &ep, &uf1)
+			best = math.Max(best, uf1)
+		}
+	}
+	if !strings.Contains(log.String(), "early stop") || best < 0 {
+		t.Fatalf("no early stop in the log:\n%s", log.String())
+	}
+	if got := m.validationUF1(val); math.Abs(got-best) > 1e-9 {
+		t.Errorf("returned model's validation UF1 %v, best logged %v", got, best)
 	}
 }
