@@ -119,9 +119,11 @@ func ParseConfig(b []byte) (Config, error) {
 // Epochs implements train.Spec.
 func (c Config) Epochs() int { return c.Train.Epochs }
 
-// WithEpochs implements train.Spec.
+// WithEpochs implements train.Spec. A warm-up longer than n epochs is
+// shortened to n, so that --epochs works with any config.
 func (c Config) WithEpochs(n int) train.Spec {
 	c.Train.Epochs = n
+	c.Train.Warmup = min(c.Train.Warmup, n)
 	return c
 }
 

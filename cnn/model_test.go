@@ -225,6 +225,10 @@ func TestConfig(t *testing.T) {
 	if _, err := NewModel(DefaultConfig(), 1, flowInfo(4, "a")); err == nil {
 		t.Error("a 4×4 input accepted")
 	}
+	// --epochs below the default warm-up shortens the warm-up.
+	if s := DefaultConfig().WithEpochs(1).(Config); s.Validate() != nil || s.Train.Warmup != 1 || s.Train.Epochs != 1 {
+		t.Errorf("WithEpochs(1): %+v, %v", s.Train, s.Validate())
+	}
 }
 
 // FuzzParseConfig: no input panics the config reader, and an accepted
