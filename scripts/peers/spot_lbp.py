@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""spot_lbp.py TRUTH.csv [--fps F] [--base 1|0] [--p P] [--length SECONDS] [--clips]
+"""spot_lbp.py TRUTH.csv [--fps F] [--base 1|0] [--p P] [--length SECONDS] [--crop X,Y,W,H] [--clips]
 
 The classic appearance-based spotting baseline, peer of `tell bench spot`:
 LBP-chi-squared feature difference (Moilanen, Zhao & Pietikainen, ICPR 2014;
@@ -12,8 +12,9 @@ frame's FD the mean of the largest third of its blocks' differences. The
 contrasted signal C(t) = FD(t) - (FD(t-k) + FD(t+k))/2 (negative values 0)
 is thresholded at mean + p (max - mean) of the clip (--p, default 0.1); each
 peak above it, peaks at least k apart, is an interval [peak-k, peak+k], its
-apex the peak. The whole frame is the face region: use it on face crops or
-on frames where the face fills most of the picture.
+apex the peak. The whole frame is the face region (MEGC's baseline runs on
+face crops): use it on face crops, or give the face's box with --crop (pixels,
+the same box for every frame) when the face is a small part of the picture.
 
 Reads the same truth file as tell bench spot (clip or video or frames,
 onset, offset, optional apex and fps; frame numbers from --base, default 1)
@@ -30,8 +31,19 @@ import cv2
 import numpy as np
 
 
-def frames_of(path):
-    """Grey frames of a folder of images (name order) or a video file."""
+def frames_of(path, crop=None):
+    """Grey frames of a folder of images (name order) or a video file,
+    cut to crop (x, y, w, h) when given."""
+    for g in _frames(path):
+        if crop:
+            x, y, w, h = crop
+            if x + w > g.shape[1] or y + h > g.shape[0]:
+                raise SystemExit("%s: --crop %d,%d,%d,%d is outside the %dx%d frame" % (path, x, y, w, h, g.shape[1], g.shape[0]))
+            g = g[y:y + h, x:x + w]
+        yield g
+
+
+def _frames(path):
     if os.path.isdir(path):
         names = sorted(n for n in os.listdir(path) if n.lower().endswith((".png", ".jpg", ".jpeg", ".bmp")))
         for n in names:
@@ -120,8 +132,17 @@ def main():
     ap.add_argument("--base", type=int, default=1)
     ap.add_argument("--p", type=float, default=0.1)
     ap.add_argument("--length", type=float, default=0.3)
+    ap.add_argument("--crop", default="", help="X,Y,W,H: the face's box in pixels")
     ap.add_argument("--clips", action="store_true")
     a = ap.parse_args()
+    crop = None
+    if a.crop:
+        try:
+            crop = tuple(int(v) for v in a.crop.split(","))
+        except ValueError:
+            crop = ()
+        if len(crop) != 4 or min(crop) < 0 or crop[2] < 8 or crop[3] < 8:
+            raise SystemExit("--crop %r: want X,Y,W,H in pixels (W, H at least 8)" % a.crop)
     rows = list(csv.DictReader(open(a.truth)))
     clips, order = {}, []
     for r in rows:
@@ -136,7 +157,7 @@ def main():
     tp = fp = fn = 0
     errs = []
     for path in order:
-        feats = [lbp_blocks(g) for g in frames_of(path)]
+        feats = [lbp_blocks(g) for g in frames_of(path, crop)]
         k = max(1, int(round(a.length * clips[path]["fps"] / 2)))
         sp = [(s + 1, q + 1, e + 1) for s, q, e in spot(feats, k, a.p)]
         tr = clips[path]["truth"]
