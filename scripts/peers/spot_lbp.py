@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""spot_lbp.py TRUTH.csv [--fps F] [--base 1|0] [--p P] [--length SECONDS] [--crop X,Y,W,H] [--clips]
+"""spot_lbp.py TRUTH.csv [--fps F] [--base 1|0] [--p P] [--length SECONDS] [--crop X,Y,W,H] [--interior] [--clips]
 
 The classic appearance-based spotting baseline, peer of `tell bench spot`:
 LBP-chi-squared feature difference (Moilanen, Zhao & Pietikainen, ICPR 2014;
@@ -12,7 +12,11 @@ frame's FD the mean of the largest third of its blocks' differences. The
 contrasted signal C(t) = FD(t) - (FD(t-k) + FD(t+k))/2 (negative values 0)
 is thresholded at mean + p (max - mean) of the clip (--p, default 0.1); each
 peak above it, peaks at least k apart, is an interval [peak-k, peak+k], its
-apex the peak. The whole frame is the face region (MEGC's baseline runs on
+apex the peak. At a clip's ends the frame t-k or t+k is clamped to the
+first or last frame, so a clip cut from onset to offset is scored; with
+--interior only frames with both neighbours inside the clip are peaks (the
+method as published, for long videos: clamping makes the ends look like
+changes). The whole frame is the face region (MEGC's baseline runs on
 face crops): use it on face crops, or give the face's box with --crop (pixels,
 the same box for every frame) when the face is a small part of the picture.
 
@@ -81,7 +85,7 @@ def lbp_blocks(g, nb=6):
     return out
 
 
-def spot(feats, k, p):
+def spot(feats, k, p, interior=False):
     n = len(feats)
     fd = np.zeros(n)
     for t in range(n):
@@ -92,6 +96,9 @@ def spot(feats, k, p):
         fd[t] = np.sort(d)[-m:].mean()
     c = np.array([fd[t] - (fd[max(0, t - k)] + fd[min(n - 1, t + k)]) / 2 for t in range(n)])
     c[c < 0] = 0
+    if interior and n > 2 * k:
+        c[:k] = 0
+        c[n - k:] = 0
     thr = c.mean() + p * (c.max() - c.mean())
     peaks = []
     for t in np.argsort(-c):
@@ -133,6 +140,7 @@ def main():
     ap.add_argument("--p", type=float, default=0.1)
     ap.add_argument("--length", type=float, default=0.3)
     ap.add_argument("--crop", default="", help="X,Y,W,H: the face's box in pixels")
+    ap.add_argument("--interior", action="store_true", help="peaks only where t-k and t+k are inside the clip")
     ap.add_argument("--clips", action="store_true")
     a = ap.parse_args()
     crop = None
@@ -159,7 +167,7 @@ def main():
     for path in order:
         feats = [lbp_blocks(g) for g in frames_of(path, crop)]
         k = max(1, int(round(a.length * clips[path]["fps"] / 2)))
-        sp = [(s + 1, q + 1, e + 1) for s, q, e in spot(feats, k, a.p)]
+        sp = [(s + 1, q + 1, e + 1) for s, q, e in spot(feats, k, a.p, a.interior)]
         tr = clips[path]["truth"]
         pairs = match([(t[0], t[2]) for t in tr], [(s[0], s[2]) for s in sp])
         tp += len(pairs)
