@@ -338,7 +338,7 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	r.res = &Result{Input: input, FPS: r.fps, Reasoner: opt.Name, FrameBase: 1, Events: []Event{}}
 	r.tl = report.NewTimeline(len(au.AUs), 1200)
 	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl,
-		FlowKeyPNG: encodePNG(flow.ColorWheelKey(112))}
+		FlowKeyPNG: flowKeyPNG()}
 	r.appearanceNote(src)
 	if opt.Appearance != nil {
 		r.rep.ExprLabels, r.rep.ExprModel = appearance.Labels[:], r.appearanceModel()

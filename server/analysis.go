@@ -153,7 +153,8 @@ func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.R
 	if err := analyze.CheckOutput(opt.Out, opt.Force); err != nil {
 		return nil, err
 	}
-	src, err := analyze.OpenSource(ctx, in.Path, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels})
+	// Colour frames for the appearance net, as analyze.Run opens them.
+	src, err := analyze.OpenSource(ctx, in.Path, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil})
 	if err != nil {
 		// As analyze.Run: a run that cannot start creates nothing.
 		return nil, scrubPaths(err, in.Path, in.Name)
@@ -167,8 +168,23 @@ func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.R
 	if n := src.Frames(); n > limit {
 		return nil, tooLarge("%s: %d frames is over the limit of %d frames (%.0f s)", in.Name, n, limit, b.MaxSeconds)
 	}
-	return analyze.RunSource(ctx, scrubbedSource{Source: src, path: in.Path, name: in.Name, limit: limit, n: new(int)}, in.Name, opt)
+	ss := scrubbedSource{Source: src, path: in.Path, name: in.Name, limit: limit, n: new(int)}
+	if cs, ok := src.(analyze.ColorSource); ok {
+		// The appearance net reads colour faces, as in tell analyze; a
+		// wrapper without these methods would hand it grey ones.
+		return analyze.RunSource(ctx, colorSource{ss, cs}, in.Name, opt)
+	}
+	return analyze.RunSource(ctx, ss, in.Name, opt)
 }
+
+// colorSource is a scrubbedSource that keeps its source's colour.
+type colorSource struct {
+	scrubbedSource
+	color analyze.ColorSource
+}
+
+func (c colorSource) RGB() *raster.RGB { return c.color.RGB() }
+func (c colorSource) HasColor() bool   { return c.color.HasColor() }
 
 // scrubbedSource rewrites its source's errors so that they name the input
 // by its display name: they end up in events.json and the report.

@@ -375,8 +375,10 @@ func TestLoadAndFaults(t *testing.T) {
 // no API key): scripts/loadtest.sh starts the old and the new server in
 // turn and runs this against each, so that both are measured in one
 // alternating run on the same machine. TELL_LOAD_CLIENTS lists the client
-// counts (default 4,16,64); the rows are appended to TELL_LOAD_OUT with
-// the label TELL_LOAD_LABEL.
+// counts (default 4,16,64), TELL_LOAD_KINDS the loads (default
+// image,clip), TELL_LOAD_IMAGE_JOBS the images each client sends (default
+// 3); the rows are appended to TELL_LOAD_OUT with the label
+// TELL_LOAD_LABEL.
 func TestLoadExternal(t *testing.T) {
 	base := os.Getenv("TELL_LOAD_URL")
 	if base == "" {
@@ -391,12 +393,22 @@ func TestLoadExternal(t *testing.T) {
 		}
 		counts = append(counts, n)
 	}
+	kinds := cmp.Or(os.Getenv("TELL_LOAD_KINDS"), "image,clip")
+	imgJobs := 3
+	if v := os.Getenv("TELL_LOAD_IMAGE_JOBS"); v != "" {
+		var err error
+		if imgJobs, err = strconv.Atoi(v); err != nil || imgJobs < 1 {
+			t.Fatalf("TELL_LOAD_IMAGE_JOBS: %q", v)
+		}
+	}
 	var rows []loadResult
 	for _, n := range counts {
-		rows = append(rows, runLoad(t, base, "", "image 320×240", "face.png", img, n, 3))
+		if strings.Contains(kinds, "image") {
+			rows = append(rows, runLoad(t, base, "", "image 320×240", "face.png", img, n, imgJobs))
+		}
 	}
 	for _, n := range counts {
-		if clip != nil {
+		if clip != nil && strings.Contains(kinds, "clip") {
 			rows = append(rows, runLoad(t, base, "", fmt.Sprintf("clip %d frames", frames), "clip.mp4", clip, n, 1))
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/queue"
 )
@@ -350,6 +351,14 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") || ev.Input != "astronaut.png" {
 		t.Errorf("events.json content type %q, input %q", hdr.Get("Content-Type"), ev.Input)
+	}
+	// The appearance net reads the colour portrait in colour, as in tell
+	// analyze (the server's source wrapper once hid the colour).
+	if net, _, err := analyze.LoadAppearance(models.Root(""), models.FaceAPI.Name); err == nil && net != nil {
+		notes := strings.Join(ev.Notes, "\n")
+		if !strings.Contains(notes, "face in colour") {
+			t.Errorf("the appearance net did not read the colour image in colour: %s", notes)
+		}
 	}
 	code, _, body = get(t, ts.URL+"/v1/jobs/"+id+"/frames.csv")
 	if code != 200 || !strings.HasPrefix(string(body), "frame,") || strings.Count(string(body), "\n") != 2 {
