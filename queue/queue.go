@@ -4,13 +4,18 @@
 //
 // Three JetStream resources hold a job:
 //
-//   - the work-queue stream TELL_JOBS carries one message per job (its id);
-//     a message is removed when a worker acknowledges it, which it does only
-//     after the job's outputs and final state are stored;
+//   - the work-queue stream TELL_JOBS carries one message per job: its id,
+//     and a small input itself (Config.InlineMax); a message is removed when
+//     a worker acknowledges it, which it does only after the job's outputs
+//     and final state are stored;
 //   - the key-value bucket TELL_JOBS holds each job's record (Job): state,
 //     owner, progress, error, the worker's heartbeat, where its outputs are;
-//   - the object store TELL_FILES holds the input (ID/input) and the
-//     outputs (ID/ATTEMPT/NAME) of each job.
+//   - the object store TELL_FILES holds a larger input (ID/input) and the
+//     outputs of each job, one tar per attempt (ID/ATTEMPT/outputs.tar).
+//
+// A job thus costs few JetStream round trips (an image: about ten, from
+// submit to delete), which matters as much as the analysis itself on a
+// loaded machine.
 //
 // Delivery is at least once. A worker that dies stops sending in-progress
 // acknowledgements, so after Config.AckWait its job is delivered again;
@@ -19,13 +24,16 @@
 // or a slow, presumed-dead worker never makes a second result: the first
 // final state stored wins and a late attempt removes its own outputs.
 //
-// Limits: a job's input is one object (a folder of frames travels as a
-// tar); records are read whole, so listing is linear in the jobs kept;
+// Limits: a job's input is one message or one object (a folder of frames
+// travels as a tar); outputs are read through their tar, so fetching one
+// output of a job reads those stored before it; records are read whole, so listing is linear in the jobs kept;
 // access control is NATS's own: anyone who can reach the NATS server can
 // submit, read and delete jobs.
 package queue
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +55,12 @@ const (
 	Bucket       = "TELL_JOBS"
 	ObjectBucket = "TELL_FILES"
 	consumerName = "tell-workers"
+	// headerJob names the job of a message that carries its input.
+	headerJob = "Tell-Job"
+	// outputsName is the object holding an attempt's outputs.
+	outputsName = "outputs.tar"
+	// DefaultInlineMax is the largest input carried in the job's message.
+	DefaultInlineMax = 512 << 10
 )
 
 // Job states.
@@ -79,6 +93,9 @@ type Job struct {
 	FPS  float64 `json:"fps,omitempty"`
 	// InputBytes is the stored input's size (0 once it is removed).
 	InputBytes int64 `json:"input_bytes"`
+	// InputInline says the input travels in the job's message, not in the
+	// object store.
+	InputInline bool `json:"input_inline,omitempty"`
 
 	State  string `json:"state"`
 	Frames int    `json:"frames"`
@@ -95,10 +112,12 @@ type Job struct {
 
 	// Result is the handler's summary of a finished job.
 	Result json.RawMessage `json:"result,omitempty"`
-	// Outputs maps each output file to its size; they are stored under
-	// OutputPrefix+name.
+	// Outputs maps each output file to its size. They are the entries of
+	// the tar object OutputObject, or (records of earlier versions, where
+	// OutputObject is empty) objects named OutputPrefix+name.
 	Outputs      map[string]int64 `json:"outputs,omitempty"`
 	OutputPrefix string           `json:"output_prefix,omitempty"`
+	OutputObject string           `json:"output_object,omitempty"`
 }
 
 // OutputBytes is the total size of the job's outputs.
@@ -123,6 +142,11 @@ type Config struct {
 	// MaxAttempts bounds how often a job is started: a job whose workers
 	// died this many times fails instead of being tried forever (default 3).
 	MaxAttempts int
+	// InlineMax is the largest input carried in the job's message instead
+	// of the object store (default DefaultInlineMax, never more than the
+	// NATS server's payload limit less 64 KiB; negative: none). A message
+	// saves the object store's round trips, its consumer and its deletes.
+	InlineMax int
 	// Manage makes or updates the stream, buckets and consumer with this
 	// Config (tell serve does); otherwise Open binds to them as they are,
 	// making them only when missing (tell worker, tell batch), so that
@@ -152,6 +176,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 3
 	}
+	if cfg.InlineMax == 0 {
+		cfg.InlineMax = DefaultInlineMax
+	}
+	if limit := int(nc.MaxPayload()) - 64<<10; cfg.InlineMax > limit {
+		cfg.InlineMax = max(limit, -1)
+	}
 	// Under load (a 2-core machine analysing while it stores) the 5 s
 	// default timed out reading inputs; jobs wait longer instead.
 	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(30*time.Second))
@@ -161,7 +191,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	q := &Queue{cfg: cfg, nc: nc, js: js}
 	streamCfg := jetstream.StreamConfig{
 		Name:        Stream,
-		Description: "tell analysis jobs: one message (the job id) per job, removed when a worker has stored its result",
+		Description: "tell analysis jobs: one message (the job id, or a small input with the id in its header) per job, removed when a worker has stored its result",
 		Subjects:    []string{Subject},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
@@ -252,26 +282,52 @@ func validKey(id string) bool {
 
 // Submit stores the input and the record of a new job and queues it. Its
 // ID is idempotent: when the queue already holds a job with that ID,
-// Submit reads nothing from input, queues the job again if it is still
-// waiting (the message may have been lost before it was published; the
-// stream drops duplicates) and returns the stored job with created false.
+// Submit returns the stored job with created false and queues it again if
+// it is still waiting (the message may have been lost before it was
+// published; the stream drops duplicates). It then reads nothing from
+// input, except for a waiting job whose input travels in its message: that
+// message is made again from input.
 func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job, created bool, err error) {
 	if !validKey(j.ID) {
 		return Job{}, false, fmt.Errorf("queue: bad job id %q", j.ID)
 	}
 	if old, _, err := q.get(ctx, j.ID); err == nil {
 		if old.State == StateQueued {
-			err = q.publish(ctx, old)
+			var data []byte
+			if old.InputInline {
+				data, err = io.ReadAll(io.LimitReader(input, old.InputBytes+1))
+				if err == nil && int64(len(data)) != old.InputBytes {
+					err = fmt.Errorf("the input has %d bytes, the queued job's %d", len(data), old.InputBytes)
+				}
+				if err != nil {
+					return old, false, fmt.Errorf("queue: queue %s again: %w", j.ID, err)
+				}
+			}
+			err = q.publish(ctx, old, data)
 		}
 		return old, false, err
 	} else if !errors.Is(err, ErrNotFound) {
 		return Job{}, false, err
 	}
-	info, err := q.obj.Put(ctx, jetstream.ObjectMeta{Name: inputObject(j.ID)}, input)
-	if err != nil {
-		return Job{}, false, fmt.Errorf("queue: store input of %s: %w", j.ID, err)
+	// An input that fits the message travels in it.
+	var head []byte
+	if q.cfg.InlineMax > 0 {
+		head, err = io.ReadAll(io.LimitReader(input, int64(q.cfg.InlineMax)+1))
+		if err != nil {
+			return Job{}, false, fmt.Errorf("queue: read input of %s: %w", j.ID, err)
+		}
 	}
-	j.InputBytes = int64(info.Size)
+	var data []byte
+	if q.cfg.InlineMax > 0 && len(head) <= q.cfg.InlineMax {
+		data, j.InputInline, j.InputBytes = head, true, int64(len(head))
+	} else {
+		j.InputInline = false
+		info, err := q.obj.Put(ctx, jetstream.ObjectMeta{Name: inputObject(j.ID)}, io.MultiReader(bytes.NewReader(head), input))
+		if err != nil {
+			return Job{}, false, fmt.Errorf("queue: store input of %s: %w", j.ID, err)
+		}
+		j.InputBytes = int64(info.Size)
+	}
 	j.State = StateQueued
 	j.Total = -1
 	if j.Created.IsZero() {
@@ -287,10 +343,12 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 			old, _, gerr := q.get(ctx, j.ID)
 			return old, false, gerr
 		}
-		q.obj.Delete(context.WithoutCancel(ctx), inputObject(j.ID))
+		if !j.InputInline {
+			q.obj.Delete(context.WithoutCancel(ctx), inputObject(j.ID))
+		}
 		return Job{}, false, fmt.Errorf("queue: record %s: %w", j.ID, err)
 	}
-	if err := q.publish(ctx, j); err != nil {
+	if err := q.publish(ctx, j, data); err != nil {
 		// The record stays queued: submitting the id again publishes it.
 		return j, true, err
 	}
@@ -300,10 +358,18 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 // publish queues j's message. Its de-duplication id is the job's id and
 // creation time: a job submitted twice is queued once, while a job deleted
 // and submitted again under the same id (a rerun of tell batch) is a new
-// message, not a duplicate the stream would drop.
-func (q *Queue) publish(ctx context.Context, j Job) error {
+// message, not a duplicate the stream would drop. A job whose input is
+// inline has it as the message's data and its id in the header Tell-Job.
+func (q *Queue) publish(ctx context.Context, j Job, input []byte) error {
 	msgID := j.ID + "@" + strconv.FormatInt(j.Created.UnixNano(), 36)
-	_, err := q.js.Publish(ctx, Subject, []byte(j.ID), jetstream.WithMsgID(msgID))
+	m := nats.NewMsg(Subject)
+	if j.InputInline {
+		m.Header.Set(headerJob, j.ID)
+		m.Data = input
+	} else {
+		m.Data = []byte(j.ID)
+	}
+	_, err := q.js.PublishMsg(ctx, m, jetstream.WithMsgID(msgID))
 	if err != nil {
 		return fmt.Errorf("queue: publish %s: %w", j.ID, err)
 	}
@@ -341,22 +407,38 @@ var errStop = errors.New("stop")
 // revision did not move meanwhile, retrying on conflicts. change returns
 // errStop to leave the record as it is.
 func (q *Queue) update(ctx context.Context, id string, change func(*Job) error) (Job, error) {
+	j, _, err := q.updateFrom(ctx, id, Job{}, 0, change)
+	return j, err
+}
+
+// updateFrom is update starting from cur, the record as this process
+// stored it at revision rev (0: unknown): when nobody changed it since, the
+// change costs one round trip instead of a read and a write. change sees
+// the fresh record whenever it refuses the known one, so its decisions are
+// the same. It returns the record stored and its revision.
+func (q *Queue) updateFrom(ctx context.Context, id string, cur Job, rev uint64, change func(*Job) error) (Job, uint64, error) {
 	for try := 0; ; try++ {
-		j, rev, err := q.get(ctx, id)
-		if err != nil {
-			return Job{}, err
+		j := cur
+		if try > 0 || rev == 0 {
+			var err error
+			if j, rev, err = q.get(ctx, id); err != nil {
+				return Job{}, 0, err
+			}
 		}
 		if err := change(&j); err != nil {
-			return j, err
+			if try == 0 && cur.ID != "" {
+				continue // the known record may be stale: decide on the fresh one
+			}
+			return j, rev, err
 		}
 		b, err := json.Marshal(j)
 		if err != nil {
-			return Job{}, err
+			return Job{}, 0, err
 		}
-		if _, err := q.kv.Update(ctx, id, b, rev); err == nil {
-			return j, nil
+		if nrev, err := q.kv.Update(ctx, id, b, rev); err == nil {
+			return j, nrev, nil
 		} else if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists) || try > 50 {
-			return Job{}, fmt.Errorf("queue: update %s: %w", id, err)
+			return Job{}, 0, fmt.Errorf("queue: update %s: %w", id, err)
 		}
 	}
 }
@@ -410,7 +492,13 @@ func (q *Queue) Delete(ctx context.Context, id string) error {
 }
 
 func (q *Queue) deleteFiles(ctx context.Context, j Job) {
-	q.obj.Delete(ctx, inputObject(j.ID))
+	if !j.InputInline && j.InputBytes > 0 {
+		q.obj.Delete(ctx, inputObject(j.ID))
+	}
+	if j.OutputObject != "" {
+		q.obj.Delete(ctx, j.OutputObject)
+		return
+	}
 	for name := range j.Outputs {
 		q.obj.Delete(ctx, j.OutputPrefix+name)
 	}
@@ -422,14 +510,37 @@ func (q *Queue) Output(ctx context.Context, j Job, name string) (io.ReadCloser, 
 	if !ok {
 		return nil, 0, ErrNotFound
 	}
-	r, err := q.obj.Get(ctx, j.OutputPrefix+name)
+	object := j.OutputPrefix + name
+	if j.OutputObject != "" {
+		object = j.OutputObject
+	}
+	r, err := q.obj.Get(ctx, object)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
 			return nil, 0, ErrNotFound
 		}
 		return nil, 0, fmt.Errorf("queue: output %s of %s: %w", name, j.ID, err)
 	}
-	return r, size, nil
+	if j.OutputObject == "" {
+		return r, size, nil
+	}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			r.Close()
+			if err == io.EOF {
+				return nil, 0, ErrNotFound
+			}
+			return nil, 0, fmt.Errorf("queue: output %s of %s: %w", name, j.ID, err)
+		}
+		if h.Name == name && h.Typeflag == tar.TypeReg {
+			return struct {
+				io.Reader
+				io.Closer
+			}{tr, r}, size, nil
+		}
+	}
 }
 
 // Depth is the number of jobs in the work queue: waiting or being run.
@@ -519,6 +630,8 @@ func (q *Queue) Sweep(ctx context.Context, minAge time.Duration) (int, error) {
 		case j == nil:
 		case !Terminal(j.State):
 			keep = true // the input, or outputs a worker is writing
+		case j.OutputObject != "":
+			keep = info.Name == j.OutputObject
 		case j.OutputPrefix != "" && strings.HasPrefix(info.Name, j.OutputPrefix):
 			_, keep = j.Outputs[strings.TrimPrefix(info.Name, j.OutputPrefix)]
 		}

@@ -187,10 +187,24 @@ func objects(t *testing.T, q *Queue) []string {
 	return names
 }
 
+// TestRunToResult runs jobs whose inputs travel in their messages
+// (the default for small ones) and in the object store.
 func TestRunToResult(t *testing.T) {
-	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second})
-	submit(t, q, "job1", "hello faces")
+	for _, inline := range []int{0, -1} {
+		t.Run(fmt.Sprintf("inline=%d", inline), func(t *testing.T) { testRunToResult(t, inline) })
+	}
+}
+
+func testRunToResult(t *testing.T, inline int) {
+	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second, InlineMax: inline})
+	j1 := submit(t, q, "job1", "hello faces")
 	submit(t, q, "job2", "fail please")
+	if j1.InputInline != (inline == 0) || j1.InputBytes != 11 {
+		t.Errorf("submitted %+v", j1)
+	}
+	if objs := objects(t, q); inline == 0 && len(objs) != 0 || inline < 0 && len(objs) != 2 {
+		t.Errorf("objects after submit: %v", objs)
+	}
 	if d, err := q.Depth(context.Background()); err != nil || d != 2 {
 		t.Errorf("depth %d %v, want 2", d, err)
 	}
@@ -245,12 +259,27 @@ func waitDepth(t *testing.T, q *Queue, want int) {
 func TestIdempotentSubmit(t *testing.T) {
 	q := open(t, node(t, EmbeddedOptions{}), Config{})
 	first := submit(t, q, "same", "abc")
-	again, created, err := q.Submit(context.Background(), Job{ID: "same"}, errReader{})
+	// The input travels in the message: a resubmission makes it again.
+	again, created, err := q.Submit(context.Background(), Job{ID: "same"}, strings.NewReader("abc"))
 	if err != nil || created || again.ID != "same" || again.Created != first.Created || again.InputBytes != 3 {
 		t.Fatalf("resubmit: %+v created=%v %v", again, created, err)
 	}
+	if _, _, err := q.Submit(context.Background(), Job{ID: "same"}, strings.NewReader("abcd")); err == nil {
+		t.Errorf("resubmission with another input accepted")
+	}
 	if d, _ := q.Depth(context.Background()); d != 1 {
 		t.Errorf("depth %d after a resubmission, want 1", d)
+	}
+	// An input in the object store is not read again.
+	big := strings.Repeat("x", DefaultInlineMax+1)
+	if j := submit(t, q, "big", big); j.InputInline {
+		t.Errorf("input of %d bytes inline", len(big))
+	}
+	if again, created, err := q.Submit(context.Background(), Job{ID: "big"}, errReader{}); err != nil || created || again.InputBytes != int64(len(big)) {
+		t.Fatalf("resubmit: %+v created=%v %v", again, created, err)
+	}
+	if d, _ := q.Depth(context.Background()); d != 2 {
+		t.Errorf("depth %d after a resubmission, want 2", d)
 	}
 	// Deleted, the same id is a new job that runs (the stream must not
 	// drop its message as a duplicate of the first one's).
@@ -261,7 +290,7 @@ func TestIdempotentSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 	submit(t, q, "same", "again")
-	if j := waitJob(t, q, "same", 30*time.Second, isState(StateDone)); output(t, q, j, "upper.txt") != "AGAIN" || runs.Load() != 2 {
+	if j := waitJob(t, q, "same", 30*time.Second, isState(StateDone)); output(t, q, j, "upper.txt") != "AGAIN" || runs.Load() != 3 { // same, big, same
 		t.Errorf("resubmitted after delete: %+v, %d runs", j, runs.Load())
 	}
 	for _, bad := range []string{"", "a/b", "a.b", "a b", "../x", strings.Repeat("x", 200)} {
@@ -281,8 +310,15 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("input read on
 func TestDuplicateDelivery(t *testing.T) {
 	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second})
 	submit(t, q, "dup", "once")
-	for i := range 2 {
-		if _, err := q.js.Publish(context.Background(), Subject, []byte("dup"), jetstream.WithMsgID(fmt.Sprintf("other-%d", i))); err != nil {
+	// A copy of its message (input inline), and a message without the
+	// input that cannot run it.
+	for i, data := range []string{"once", "dup"} {
+		m := nats.NewMsg(Subject)
+		m.Data = []byte(data)
+		if i == 0 {
+			m.Header.Set(headerJob, "dup")
+		}
+		if _, err := q.js.PublishMsg(context.Background(), m, jetstream.WithMsgID(fmt.Sprintf("other-%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -325,6 +361,14 @@ func TestLateAttemptKeepsNoResult(t *testing.T) {
 	q := open(t, node(t, EmbeddedOptions{}), Config{})
 	submit(t, q, "late", "x")
 	ctx := context.Background()
+	// Attempt 1 claimed it; its result starts from the record it stored.
+	mine, rev, err := q.updateFrom(ctx, "late", Job{}, 0, func(j *Job) error {
+		j.State, j.Attempts, j.Heartbeat = StateRunning, 1, time.Now()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Attempt 2 holds the job now.
 	if _, err := q.update(ctx, "late", func(j *Job) error {
 		j.State, j.Attempts, j.Heartbeat = StateRunning, 2, time.Now()
@@ -335,7 +379,7 @@ func TestLateAttemptKeepsNoResult(t *testing.T) {
 	out := t.TempDir()
 	os.WriteFile(filepath.Join(out, "events.json"), []byte("{}"), 0o644)
 	m := &fakeMsg{}
-	q.finish(ctx, m, &Task{Job: Job{ID: "late"}, Out: out}, 1, json.RawMessage(`{}`), nil, discard())
+	q.finish(ctx, m, &Task{Job: Job{ID: "late"}, Out: out}, mine, rev, json.RawMessage(`{}`), nil, discard())
 	j, _ := q.Get(ctx, "late")
 	if j.State != StateRunning || j.Outputs != nil || m.acked.Load() != 0 {
 		t.Errorf("late attempt changed the job: %+v acked=%d", j, m.acked.Load())
@@ -348,14 +392,16 @@ func TestLateAttemptKeepsNoResult(t *testing.T) {
 	// Once attempt 2 has finished, a late attempt's delivery is acknowledged.
 	q.update(ctx, "late", func(j *Job) error { j.State = StateDone; return nil })
 	m2 := &fakeMsg{}
-	q.finish(ctx, m2, &Task{Job: Job{ID: "late"}, Out: out}, 1, nil, nil, discard())
+	q.finish(ctx, m2, &Task{Job: Job{ID: "late"}, Out: out}, mine, rev, nil, nil, discard())
 	if m2.acked.Load() != 1 {
 		t.Errorf("late delivery of a finished job not acknowledged")
 	}
 }
 
 func TestCancelAndDeleteStopTheWorker(t *testing.T) {
-	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second})
+	// Inputs in the object store, so that the cancelled job leaves an
+	// orphan for Sweep.
+	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second, InlineMax: -1})
 	stopped := make(chan string, 2)
 	started := make(chan string, 2)
 	work(t, q, WorkerConfig{Jobs: 2, Handler: func(ctx context.Context, t *Task) (json.RawMessage, error) {
@@ -673,9 +719,10 @@ func TestScratchDir(t *testing.T) {
 	}
 }
 
-// BenchmarkJob is the queue's own cost of one job: submit a small input,
-// a worker with a handler that writes three small outputs takes it, the
-// result is stored and acknowledged.
+// BenchmarkJob is the queue's own cost of one job as tell serve runs a
+// 320×240 image: submit its input (130 kB), a worker with a handler that
+// writes the three outputs (43 kB) takes it, the result is stored and
+// acknowledged, the job deleted.
 func BenchmarkJob(b *testing.B) {
 	e, err := StartEmbedded(EmbeddedOptions{Dir: b.TempDir()})
 	if err != nil {
@@ -692,12 +739,12 @@ func BenchmarkJob(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go q.Work(ctx, WorkerConfig{Dir: b.TempDir(), Handler: func(ctx context.Context, t *Task) (json.RawMessage, error) {
-		for _, n := range []string{"events.json", "frames.csv", "report.html"} {
-			os.WriteFile(filepath.Join(t.Out, n), make([]byte, 2000), 0o644)
+		for n, size := range map[string]int{"events.json": 9000, "frames.csv": 2600, "report.html": 31000} {
+			os.WriteFile(filepath.Join(t.Out, n), make([]byte, size), 0o644)
 		}
 		return json.RawMessage(`{}`), nil
 	}})
-	input := make([]byte, 30000)
+	input := make([]byte, 130000) // a 320×240 PNG
 	q.Watch(ctx, func(ev Event) {
 		if !ev.Initial && ev.Job.State == StateDone {
 			select {
@@ -712,5 +759,8 @@ func BenchmarkJob(b *testing.B) {
 			b.Fatal(err)
 		}
 		<-done
+		if err := q.Delete(ctx, fmt.Sprintf("j%d", i)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -153,17 +154,25 @@ func sleep(ctx context.Context, d time.Duration) {
 // handle runs one delivered job. When the job ran to an end of its own it
 // returns the work that stores the result and acknowledges the message.
 func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig, name string) (store func()) {
-	id := string(msg.Data())
+	// A message is the job's id, or its inline input with the id in a header.
+	id, inline := msg.Headers().Get(headerJob), msg.Data()
+	if id == "" {
+		id, inline = string(msg.Data()), nil
+	}
 	log := cfg.Log.With("job", id)
 	// Records are written even while the worker stops, so that a job is
 	// never left marked as running by a worker that has gone.
 	bg := context.WithoutCancel(ctx)
 	now := time.Now().UTC()
 	phase := now // phases are logged with the job: claim, input, run, store
-	j, err := q.update(ctx, id, func(j *Job) error {
+	j, rev, err := q.updateFrom(ctx, id, Job{}, 0, func(j *Job) error {
 		switch {
 		case Terminal(j.State):
 			return errStop // a duplicate delivery: the job has its result
+		case j.InputInline && int64(len(inline)) != j.InputBytes:
+			// Not the job's own message (which carries its input): a
+			// stray copy that must not claim the job it cannot run.
+			return errStop
 		case j.State == StateRunning && now.Sub(j.Heartbeat) < q.cfg.AckWait:
 			return errBusy
 		case j.Attempts >= q.cfg.MaxAttempts:
@@ -193,7 +202,9 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 		return nil
 	case j.State == StateFailed:
 		log.Warn("job failed", "err", j.Error)
-		q.obj.Delete(bg, inputObject(id))
+		if !j.InputInline {
+			q.obj.Delete(bg, inputObject(id))
+		}
 		msg.Ack()
 		return nil
 	}
@@ -204,8 +215,11 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// mu guards the progress and the record as this worker last stored
+	// it (cur, rev): heartbeats and the result start from it.
 	var mu sync.Mutex
 	frames, total := 0, -1
+	cur := j
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
@@ -221,15 +235,20 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 			}
 			msg.InProgress()
 			mu.Lock()
-			f, n := frames, total
+			f, n, known, krev := frames, total, cur, rev
 			mu.Unlock()
-			_, err := q.update(jctx, id, func(j *Job) error {
+			stored, nrev, err := q.updateFrom(jctx, id, known, krev, func(j *Job) error {
 				if j.State != StateRunning || j.Attempts != attempt {
 					return errLost
 				}
 				j.Heartbeat, j.Frames, j.Total = time.Now().UTC(), f, n
 				return nil
 			})
+			if err == nil {
+				mu.Lock()
+				cur, rev = stored, nrev
+				mu.Unlock()
+			}
 			if errors.Is(err, errLost) || errors.Is(err, ErrNotFound) {
 				cancel(errLost)
 				return
@@ -261,7 +280,7 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	var summary json.RawMessage
 	runErr := os.Mkdir(task.Out, 0o755)
 	if runErr == nil {
-		task.Input, runErr = q.fetchInput(jctx, j, dir, cfg.MaxFrames)
+		task.Input, runErr = q.fetchInput(jctx, j, inline, dir, cfg.MaxFrames)
 	}
 	// The store failing to hand over the input (a timeout under load) is
 	// not the job's fault: it waits for another try, and a try counts, so
@@ -305,24 +324,35 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	}
 	mu.Lock()
 	task.frames, task.total = frames, total
+	known, krev := cur, rev
 	mu.Unlock()
 	keep = true
 	return func() {
 		defer os.RemoveAll(dir)
-		q.finish(bg, msg, task, attempt, summary, runErr, log)
+		q.finish(bg, msg, task, known, krev, summary, runErr, log)
 	}
 }
 
-// fetchInput copies the job's input from the object store into dir.
-func (q *Queue) fetchInput(ctx context.Context, j Job, dir string, maxFrames int) (string, error) {
-	r, err := q.obj.Get(ctx, inputObject(j.ID))
-	if err != nil {
-		if errors.Is(err, jetstream.ErrObjectNotFound) {
-			return "", errors.New("the job's input is gone from the store")
+// fetchInput writes the job's input into dir: from its message (inline)
+// or from the object store.
+func (q *Queue) fetchInput(ctx context.Context, j Job, inline []byte, dir string, maxFrames int) (string, error) {
+	var r io.Reader
+	if j.InputInline {
+		if int64(len(inline)) != j.InputBytes {
+			return "", fmt.Errorf("the job's message holds %d bytes of input, its record says %d", len(inline), j.InputBytes)
 		}
-		return "", &transientError{fmt.Errorf("reading the input: %w", err)}
+		r = bytes.NewReader(inline)
+	} else {
+		or, err := q.obj.Get(ctx, inputObject(j.ID))
+		if err != nil {
+			if errors.Is(err, jetstream.ErrObjectNotFound) {
+				return "", errors.New("the job's input is gone from the store")
+			}
+			return "", &transientError{fmt.Errorf("reading the input: %w", err)}
+		}
+		defer or.Close()
+		r = or
 	}
-	defer r.Close()
 	if j.Kind == "frames" {
 		folder := filepath.Join(dir, "frames")
 		if err := Untar(r, folder, maxFrames); err != nil {
@@ -380,34 +410,40 @@ func (q *Queue) requeue(ctx context.Context, id string, attempt int) {
 	})
 }
 
-// finish stores the outputs and the final state, then acknowledges.
-func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, attempt int, summary json.RawMessage, runErr error, log *slog.Logger) {
+// finish stores the outputs and the final state, then acknowledges. cur
+// and rev are the record as the worker last stored it.
+func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, cur Job, rev uint64, summary json.RawMessage, runErr error, log *slog.Logger) {
 	start := time.Now()
-	id := t.Job.ID
+	id, attempt := t.Job.ID, cur.Attempts
 	prefix := fmt.Sprintf("%s/%d/", id, attempt)
+	// The outputs travel as one tar object: one put and one delete
+	// instead of one per file.
 	outputs := map[string]int64{}
+	var files []string
 	entries, _ := os.ReadDir(t.Out)
-	var storeErr error
 	for _, e := range entries {
 		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue // temporary files of an interrupted write
 		}
-		f, err := os.Open(filepath.Join(t.Out, e.Name()))
+		info, err := e.Info()
 		if err != nil {
-			storeErr = err
-			break
+			continue
 		}
-		info, err := q.obj.Put(ctx, jetstream.ObjectMeta{Name: prefix + e.Name()}, f)
-		f.Close()
-		if err != nil {
-			storeErr = err
-			break
-		}
-		outputs[e.Name()] = int64(info.Size)
+		files = append(files, filepath.Join(t.Out, e.Name()))
+		outputs[e.Name()] = info.Size()
+	}
+	object := ""
+	var storeErr error
+	if len(files) > 0 {
+		object = prefix + outputsName
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(Tar(pw, files)) }()
+		_, storeErr = q.obj.Put(ctx, jetstream.ObjectMeta{Name: object}, pr)
+		pr.CloseWithError(errors.New("put ended"))
 	}
 	removeMine := func() {
-		for name := range outputs {
-			q.obj.Delete(ctx, prefix+name)
+		if object != "" {
+			q.obj.Delete(ctx, object)
 		}
 	}
 	if storeErr != nil {
@@ -418,12 +454,12 @@ func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, attempt 
 		return
 	}
 	now := time.Now().UTC()
-	j, err := q.update(ctx, id, func(j *Job) error {
+	j, _, err := q.updateFrom(ctx, id, cur, rev, func(j *Job) error {
 		if j.State != StateRunning || j.Attempts != attempt {
 			return errLost
 		}
 		j.Finished, j.Heartbeat = now, now
-		j.Result, j.Outputs, j.OutputPrefix = summary, outputs, prefix
+		j.Result, j.Outputs, j.OutputPrefix, j.OutputObject = summary, outputs, prefix, object
 		j.InputBytes = 0
 		j.Frames, j.Total = t.frames, t.total
 		if runErr != nil {
@@ -435,7 +471,9 @@ func (q *Queue) finish(ctx context.Context, msg jetstream.Msg, t *Task, attempt 
 	})
 	switch {
 	case err == nil:
-		q.obj.Delete(ctx, inputObject(id))
+		if !cur.InputInline {
+			q.obj.Delete(ctx, inputObject(id))
+		}
 		if aerr := msg.DoubleAck(ctx); aerr != nil {
 			log.Warn("ack", "err", aerr)
 		}
