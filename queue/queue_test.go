@@ -764,3 +764,55 @@ func BenchmarkJob(b *testing.B) {
 		}
 	}
 }
+
+// TestEarlierLayout: a record of the earlier layout (outputs as one object
+// each, input in the object store, a message of the bare id) is read,
+// swept and deleted as before.
+func TestEarlierLayout(t *testing.T) {
+	q := open(t, node(t, EmbeddedOptions{}), Config{})
+	ctx := context.Background()
+	for name, data := range map[string]string{"old/input": "in", "old/1/events.json": "{}", "old/1/report.html": "<p>"} {
+		if _, err := q.obj.PutString(ctx, name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := json.Marshal(Job{ID: "old", State: StateDone, InputBytes: 2, Outputs: map[string]int64{"events.json": 2, "report.html": 3}, OutputPrefix: "old/1/", Created: time.Now()})
+	if _, err := q.kv.Create(ctx, "old", b); err != nil {
+		t.Fatal(err)
+	}
+	j, err := q.Get(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := output(t, q, j, "report.html"); got != "<p>" {
+		t.Errorf("report %q", got)
+	}
+	// The finished job's input is an orphan; its outputs are kept.
+	if n, err := q.Sweep(ctx, 0); err != nil || n != 1 {
+		t.Errorf("sweep removed %d (%v), want the input", n, err)
+	}
+	if objs := objects(t, q); len(objs) != 2 {
+		t.Errorf("objects after sweep: %v", objs)
+	}
+	if err := q.Delete(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if objs := objects(t, q); len(objs) != 0 {
+		t.Errorf("objects after delete: %v", objs)
+	}
+	// A message of the bare id for a queued job of that layout runs it.
+	if _, err := q.obj.PutString(ctx, "bare/input", "bare"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(Job{ID: "bare", State: StateQueued, Kind: "image", Ext: ".txt", InputBytes: 4, Total: -1, Created: time.Now()})
+	if _, err := q.kv.Create(ctx, "bare", b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.js.Publish(ctx, Subject, []byte("bare")); err != nil {
+		t.Fatal(err)
+	}
+	work(t, q, WorkerConfig{Handler: upper(nil)})
+	if j := waitJob(t, q, "bare", 30*time.Second, isState(StateDone)); output(t, q, j, "upper.txt") != "BARE" {
+		t.Errorf("bare-id job %+v", j)
+	}
+}
