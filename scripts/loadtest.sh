@@ -3,6 +3,7 @@
 # only, bounded): each round starts one tell serve (--jobs 1), drives it with
 # N = 4, 16, 64 clients uploading 320×240 images (3 jobs each) and 34-frame
 # clips (1 each), stops it, then does the same with the next binary.
+# Servers with a rate limit run with --rate 0 (see below).
 #
 #   scripts/loadtest.sh [OLD_REV] [ROUNDS] [NAME=REV ...]
 #
@@ -55,6 +56,10 @@ for round in $(seq "$ROUNDS"); do
     # Servers on the job queue keep it in a data folder.
     help=$("$work/tell-$which" serve --help 2>&1 || true)
     if [[ $help == *--data* ]]; then args+=(--data "$work/data-$which-$round"); fi
+    # The N clients stand for N users, but all come from one loopback
+    # address: a per-client rate limit would measure its own cap (50
+    # POST+DELETE/s = 25 jobs/s), not the server. The old server had none.
+    if [[ $help == *--rate* ]]; then args+=(--rate 0); fi
     mkdir -p "$work/wd-$which-$round"
     env=()
     if [ "$which" = new-noapp ]; then env=(TELL_MODELS="$work/no-models"); fi
