@@ -119,6 +119,11 @@ type Options struct {
 	// person's movement) instead of the landmark model's mean shape
 	// (uncalibrated indications).
 	Neutral string
+	// Scratch says Out is a working copy that something else makes
+	// durable (tell serve's worker stores it in JetStream before it
+	// acknowledges the job; a crash reruns the job): its files are not
+	// synced to disk, which cost milliseconds each in a server's serial path.
+	Scratch bool
 }
 
 // Interval is an expression's timing in frame numbers as frames.csv

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -245,6 +246,24 @@ func TestStillImage(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
 	if n := strings.Count(string(html), "<circle "); n != 68 || strings.Contains(string(html), "time (s)") {
 		t.Errorf("still report: %d landmark dots, timeline %v", n, strings.Contains(string(html), "time (s)"))
+	}
+	// Scratch outputs (tell serve's: not synced) are the same files, but
+	// for the run's timings.
+	scratch := filepath.Join(t.TempDir(), "out")
+	if _, err := Run(context.Background(), img, Options{Out: scratch, Landmarker: lm, Scratch: true}); err != nil {
+		t.Fatal(err)
+	}
+	timings := regexp.MustCompile(`"(elapsed_s|frames_per_second)": [0-9.e+-]+`)
+	for _, name := range OutputFiles {
+		a, _ := os.ReadFile(filepath.Join(out, name))
+		b, err := os.ReadFile(filepath.Join(scratch, name))
+		a, b = timings.ReplaceAll(a, nil), timings.ReplaceAll(b, nil)
+		if err != nil || !bytes.Equal(a, b) || len(a) == 0 {
+			t.Errorf("%s: scratch output differs (%d vs %d bytes, %v)", name, len(a), len(b), err)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(scratch), ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
 

@@ -3,15 +3,12 @@ package analyze
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"math"
 	"sync"
 
-	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/flow"
@@ -314,12 +311,4 @@ func stillView(g *raster.Gray, lm [68][2]float32, m *au.Measurement) *report.Sti
 		st.AUs = append(st.AUs, report.AU{AU: n, Name: facs.Describe(n).Name, Intensity: v, Letter: letter(v)})
 	}
 	return st
-}
-
-func writeJSON(path string, v any) error {
-	return atomicfile.Write(path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	})
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,16 +223,22 @@ func (r *run) finish(runErr error) error {
 	if err := o.csv.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
 	}
-	if err := o.csvFile.Sync(); err != nil {
-		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
+	if !r.opt.Scratch {
+		if err := o.csvFile.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("frames.csv: %w", err))
+		}
 	}
 	if err := o.csvFile.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
 	}
-	if err := writeJSON(filepath.Join(o.tmp, "events.json"), res); err != nil {
+	if err := r.writeOutput(filepath.Join(o.tmp, "events.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}); err != nil {
 		errs = append(errs, err)
 	}
-	if err := atomicfile.Write(filepath.Join(o.tmp, "report.html"), func(w io.Writer) error { return report.Write(w, r.rep) }); err != nil {
+	if err := r.writeOutput(filepath.Join(o.tmp, "report.html"), func(w io.Writer) error { return report.Write(w, r.rep) }); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
@@ -248,6 +255,35 @@ func (r *run) finish(runErr error) error {
 	}
 	if runErr != nil {
 		return fmt.Errorf("%w (partial outputs written to %s, marked \"partial\"): %w", runErr, o.final, ErrPartial)
+	}
+	return nil
+}
+
+// writeOutput writes one output file into the run's temporary folder
+// through a buffer (the report's template writes in many small pieces):
+// with atomicfile, or, for Options.Scratch, without its sync.
+func (r *run) writeOutput(path string, write func(io.Writer) error) error {
+	buffered := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	if !r.opt.Scratch {
+		return atomicfile.Write(path, buffered)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	err = buffered(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

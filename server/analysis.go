@@ -85,7 +85,7 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	if err != nil {
 		return nil, fmt.Errorf("landmark model: %w", err)
 	}
-	opt := analyze.Options{Out: t.Out, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
+	opt := analyze.Options{Out: t.Out, Scratch: true, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
 		MaxPixels: int(min(a.Budget.withDefaults().MaxPixels, math.MaxInt32))}
 	// The appearance net as tell analyze uses it by default (face-api, from
 	// the models folder of $TELL_MODELS). A net is not safe for concurrent

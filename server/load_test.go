@@ -3,8 +3,11 @@ package server
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +102,29 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[min(max(i, 0), len(s)-1)]
 }
 
+// tryPost is doHdr's POST for a client goroutine: errors are returned,
+// not fatal.
+func tryPost(url, ct string, body io.Reader, hdr ...string) (int, map[string]any, error) {
+	req, err := http.NewRequest("POST", url, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", ct)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil && err != io.EOF {
+		return resp.StatusCode, nil, fmt.Errorf("status %d, body not JSON: %w", resp.StatusCode, err)
+	}
+	return resp.StatusCode, m, nil
+}
+
 // runLoad has clients each submit jobs uploads one after another and wait
 // for each to finish; every job must end done.
 func runLoad(t *testing.T, base, key, kind, name string, data []byte, clients, jobs int) loadResult {
@@ -121,11 +148,23 @@ func runLoad(t *testing.T, base, key, kind, name string, data []byte, clients, j
 				var m map[string]any
 				for try := 0; ; try++ {
 					body, ct := multipartBody(t, "file", name, data)
-					code, _, m = doHdr(t, "POST", base+"/v1/analyze", ct, body, hdr...)
+					var err error
+					code, m, err = tryPost(base+"/v1/analyze", ct, body, hdr...)
 					// 429 (503 from servers before the queue): the queue is
 					// full, try again. Retry-After says a second or more; a
 					// load test that waited that long would measure its own
-					// sleeps, so it polls at 50 ms.
+					// sleeps, so it polls at 50 ms. A refusal closes the
+					// connection without reading the body: a client still
+					// sending it may see the write fail instead of the 429
+					// (nothing was accepted), and tries again too.
+					if err != nil && try < 6000 && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+						time.Sleep(50 * time.Millisecond)
+						continue
+					}
+					if err != nil {
+						t.Errorf("%s upload: %v", kind, err)
+						break
+					}
 					if code != http.StatusTooManyRequests && code != http.StatusServiceUnavailable || try > 6000 {
 						break
 					}
