@@ -609,6 +609,12 @@ func TestAdmission(t *testing.T) {
 	}
 	// A queued job can be deleted without ever running.
 	do(t, "DELETE", ts.URL+"/v1/jobs/"+aQueued, "", nil)
+	// "running" is set when a job is claimed, a moment before its analysis
+	// starts: under load, wait until both analyses are inside before
+	// releasing them, or the first may finish before the second begins.
+	for deadline := time.Now().Add(time.Minute); fake.running.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	close(fake.release)
 	for _, id := range ids {
 		if id != aQueued {
