@@ -53,6 +53,32 @@ type ConfidentLandmarker interface {
 	LandmarksConfidence(g *raster.Gray) (lm [68][2]float32, confidence float32, ok bool, err error)
 }
 
+// PathLandmarker is a Landmarker that also says how it found the face:
+// face.Path's words ("detected", "padded rescan", "whole frame"). Run notes
+// the faces found other than by a plain detection in events.json and the
+// report.
+type PathLandmarker interface {
+	FindFace(g *raster.Gray) (lm [68][2]float32, confidence float32, path string, ok bool, err error)
+}
+
+// pathDetected is the path of a plain detection, which goes unnoted.
+const pathDetected = "detected"
+
+// findFace asks the landmarker for a face, counting how it was found.
+func (r *run) findFace(g *raster.Gray) ([68][2]float32, float32, bool, error) {
+	if p, ok := r.opt.Landmarker.(PathLandmarker); ok {
+		lm, conf, path, found, err := p.FindFace(g)
+		if found && path != pathDetected {
+			if r.facePaths == nil {
+				r.facePaths = map[string]int{}
+			}
+			r.facePaths[path]++
+		}
+		return lm, conf, found, err
+	}
+	return landmarksConfidence(r.opt.Landmarker, g)
+}
+
 // landmarksConfidence asks l for landmarks and, when it can say, its
 // confidence (else 1 for a face found).
 func landmarksConfidence(l Landmarker, g *raster.Gray) ([68][2]float32, float32, bool, error) {
@@ -280,6 +306,9 @@ type run struct {
 	// refFrame is the frame of the current neutral reference: an event's
 	// AU baseline is not taken before it.
 	refFrame int
+	// facePaths counts the face searches that found a face other than by
+	// a plain detection, by path (PathLandmarker).
+	facePaths map[string]int
 }
 
 type lostSpan struct{ from, to int }
@@ -414,7 +443,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			est.Close()
 			est = nil
 		}
-		lm, ok, err := r.opt.Landmarker.Landmarks(g)
+		lm, _, ok, err := r.findFace(g)
 		if err != nil {
 			return nil, fmt.Errorf("frame %d: face detection: %w", idx+1, err)
 		}

@@ -7,16 +7,23 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
-// FaceLandmarker finds the most confident face with face's pigo detector
-// and places dlib's 68 landmarks in it with face's pure-Go predictor.
+// FaceLandmarker finds the main face with face.Finder (pigo's detector,
+// a padded rescan and, for face crops, a fit in the whole frame) and places
+// dlib's 68 landmarks with face's pure-Go predictor.
 type FaceLandmarker struct {
-	det  *face.Detector
+	find *face.Finder
 	pred *face.Predictor
 }
 
 // NewFaceLandmarker loads the dlib 68-point model (model "" looks in the
-// usual places, see face.ResolveModelPath).
+// usual places, see face.ResolveModelPath) and finds faces in FindAuto mode.
 func NewFaceLandmarker(model string) (*FaceLandmarker, error) {
+	return NewFaceLandmarkerMode(model, face.FindAuto)
+}
+
+// NewFaceLandmarkerMode is NewFaceLandmarker with a find mode (tell
+// analyze --face auto|detect|full).
+func NewFaceLandmarkerMode(model string, mode face.FindMode) (*FaceLandmarker, error) {
 	path, err := face.ResolveModelPath(model)
 	if err != nil {
 		return nil, err
@@ -29,35 +36,37 @@ func NewFaceLandmarker(model string) (*FaceLandmarker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w", err)
 	}
-	return &FaceLandmarker{det: det, pred: pred}, nil
+	return &FaceLandmarker{find: face.NewFinder(det, pred, mode), pred: pred}, nil
 }
 
 // Landmarks implements Landmarker.
 func (l *FaceLandmarker) Landmarks(g *raster.Gray) ([68][2]float32, bool, error) {
-	lm, _, ok, err := l.LandmarksConfidence(g)
+	lm, _, _, ok, err := l.FindFace(g)
 	return lm, ok, err
 }
 
-// LandmarksConfidence implements ConfidentLandmarker: the confidence is
-// the detection score q of the face squashed into [0,1] as q/(q+10) (0.33
-// at pigo's default threshold of 5, 0.75 at 30).
+// LandmarksConfidence implements ConfidentLandmarker.
 func (l *FaceLandmarker) LandmarksConfidence(g *raster.Gray) ([68][2]float32, float32, bool, error) {
+	lm, conf, _, ok, err := l.FindFace(g)
+	return lm, conf, ok, err
+}
+
+// FindFace implements PathLandmarker. The confidence is the detector's
+// score q squashed into [0,1] as q/(q+10) (0.33 at pigo's default threshold
+// of 5, 0.75 at 30): of the detection itself, or, for a face found in a
+// crop (padded rescan, whole frame), of the detector's check of the fitted
+// face; 0 for a --face full fit that failed its check.
+func (l *FaceLandmarker) FindFace(g *raster.Gray) ([68][2]float32, float32, string, bool, error) {
 	var out [68][2]float32
-	ds := l.det.Detect(g)
-	if len(ds) == 0 {
-		return out, 0, false, nil
+	f, ok := l.find.Find(g)
+	if !ok {
+		return out, 0, "", false, nil
 	}
-	best := ds[0]
-	for _, d := range ds[1:] {
-		if d.Score > best.Score {
-			best = d
-		}
-	}
-	s := l.pred.Predict(g, best.Box)
-	for i, p := range s {
+	for i, p := range f.Shape {
 		out[i] = [2]float32{float32(p.X), float32(p.Y)}
 	}
-	return out, max(0, best.Score) / (max(0, best.Score) + 10), true, nil
+	q := max(0, f.Score)
+	return out, q / (q + 10), f.Path.String(), true, nil
 }
 
 // NeutralShape implements NeutralShaper: the model's mean shape.

@@ -33,7 +33,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 		return err
 	}
 	r.res.Frames = 1
-	lm, conf, ok, err := landmarksConfidence(r.opt.Landmarker, g)
+	lm, conf, ok, err := r.findFace(g)
 	if err != nil {
 		return fmt.Errorf("face detection: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/tell-project/tell/appearance"
@@ -217,6 +218,9 @@ func (r *run) finish(runErr error) error {
 		}
 		res.Notes = append(res.Notes, note)
 	}
+	if note := facePathNote(r.facePaths); note != "" {
+		res.Notes = append(res.Notes, note)
+	}
 	r.rep.Status, r.rep.Error, r.rep.Notes, r.rep.Frames = res.Status, res.Error, res.Notes, res.Frames
 	o := r.out
 	var errs []error
@@ -325,4 +329,23 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// facePathNote says how faces were found when a plain detection did not
+// find them (face crops): "" when it always did.
+func facePathNote(paths map[string]int) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(paths))
+	for k := range paths {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %s", k, plural(paths[k], "time"))
+	}
+	return "face found in a face crop (the detector alone found none whole in the frame): " + strings.Join(parts, ", ") +
+		"; frames.csv confidence is then the detector's check of the face fitted there"
 }

@@ -8,61 +8,61 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
-// aligner detects a face and aligns it (face.Align: similarity on the eye
-// corners and nose to a canonical template) so that regions mean the same
-// thing in every sample. It loads the landmark model once, on first use, and
-// is safe for concurrent use.
+// aligner finds a face (face.Finder: detection, padded rescan, and for
+// face crops a fit in the whole frame) and aligns it (face.Align: similarity
+// on the eye corners and nose to a canonical template) so that regions mean
+// the same thing in every sample. It loads the landmark model once, on
+// first use, and is safe for concurrent use.
 type aligner struct {
-	modelPath        string
-	detOnce, prdOnce sync.Once
-	det              *face.Detector
-	pred             *face.Predictor
-	detErr, err      error // err: the landmark model could not be loaded
+	modelPath string
+	mode      face.FindMode
+	once      sync.Once
+	finder    *face.Finder
+	err       error // the detector or the landmark model could not be loaded
 }
 
-// detector returns the face detector (cheap; the cascade ships in pigo).
-func (a *aligner) detector() (*face.Detector, error) {
-	a.detOnce.Do(func() { a.det, a.detErr = face.NewDetector() })
-	return a.det, a.detErr
-}
-
-// predictor loads the landmark model once, when a first face is found.
-func (a *aligner) predictor() (*face.Predictor, error) {
-	a.prdOnce.Do(func() {
+// find returns the face finder, loading the landmark model once.
+func (a *aligner) find() (*face.Finder, error) {
+	a.once.Do(func() {
+		det, err := face.NewDetector()
+		if err != nil {
+			a.err = err
+			return
+		}
 		path, err := face.ResolveModelPath(a.modelPath)
 		if err != nil {
 			a.err = err
 			return
 		}
-		a.pred, a.err = face.LoadPredictor(path)
+		pred, err := face.LoadPredictor(path)
+		if err != nil {
+			a.err = err
+			return
+		}
+		a.finder = face.NewFinder(det, pred, a.mode)
 	})
-	return a.pred, a.err
+	return a.finder, a.err
 }
 
 // alignSize is the side of aligned crops, before flow and resizing to the
 // model's input: face.AlignSize (128) is the size tell's motion work uses.
 const alignSize = face.AlignSize
 
-// align finds the best face in ref and returns ref and the others warped by
-// the same transform (one alignment per clip, so that the flow between them
-// is the face's own motion). found is false when no face was detected; the
-// images are then returned as given (a crop such as CASME II's cropped set).
-func (a *aligner) align(ref *raster.Gray, others ...*raster.Gray) (out []*raster.Gray, found bool, err error) {
-	det, err := a.detector()
+// align finds the face in ref and returns ref and the others warped by the
+// same transform (one alignment per clip, so that the flow between them is
+// the face's own motion). path is face.PathNone when no face was found; the
+// images are then returned as given.
+func (a *aligner) align(ref *raster.Gray, others ...*raster.Gray) (out []*raster.Gray, path face.Path, err error) {
+	fd, err := a.find()
 	if err != nil {
-		return nil, false, fmt.Errorf("face alignment: %w", err)
+		return nil, face.PathNone, fmt.Errorf("face alignment: %w", err)
 	}
-	dets := det.Detect(ref)
-	if len(dets) == 0 {
-		return append([]*raster.Gray{ref}, others...), false, nil
+	found, ok := fd.Find(ref)
+	if !ok {
+		return append([]*raster.Gray{ref}, others...), face.PathNone, nil
 	}
-	pred, err := a.predictor()
-	if err != nil {
-		return nil, false, fmt.Errorf("face alignment: %w", err)
-	}
-	shape := pred.Predict(ref, dets[0].Box)
 	dst := raster.NewGray(alignSize, alignSize)
-	t := face.AlignInto(dst, ref, shape)
+	t := face.AlignInto(dst, ref, found.Shape)
 	out = append(out, dst)
 	inv := t.Inverse()
 	for _, o := range others {
@@ -70,16 +70,19 @@ func (a *aligner) align(ref *raster.Gray, others ...*raster.Gray) (out []*raster
 		face.Warp(d, o, inv)
 		out = append(out, d)
 	}
-	return out, true, nil
+	return out, found.Path, nil
 }
 
 // alignOrKeep aligns when it can and otherwise returns the images as given;
 // it never fails a row (a missing landmark model is reported once, through
 // Data.AlignError).
 func (a *aligner) alignOrKeep(ref *raster.Gray, others ...*raster.Gray) ([]*raster.Gray, alignState) {
-	out, found, err := a.align(ref, others...)
-	if err != nil || !found {
+	out, path, err := a.align(ref, others...)
+	switch {
+	case err != nil || path == face.PathNone:
 		return append([]*raster.Gray{ref}, others...), alignMissed
+	case path != face.PathDetected:
+		return out, alignCrop
 	}
 	return out, alignFound
 }

@@ -56,6 +56,9 @@ type PrepareOptions struct {
 	// LandmarkModel is dlib's 68-point model file ("" finds it as
 	// face.ResolveModelPath does).
 	LandmarkModel string
+	// Face is how faces are found for alignment (face.FindAuto by
+	// default: face crops too; FindFull takes every image as a crop).
+	Face face.FindMode
 	// MaxPixels is the pixel budget of one image (default
 	// video.DefaultMaxPixels): rows with larger images fail before decoding.
 	MaxPixels int
@@ -91,6 +94,9 @@ type Data struct {
 	// Aligned and Unaligned count the frames and image rows prepared in this
 	// call whose face was, or was not, found and aligned.
 	Aligned, Unaligned int
+	// AlignedCrops counts the Aligned rows whose face only a padded rescan
+	// or a fit in the whole frame found (face crops).
+	AlignedCrops int
 	// AlignError says why alignment could not run at all (no landmark
 	// model); rows were then taken as given.
 	AlignError string
@@ -144,7 +150,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	}
 	var al *aligner
 	if opt.Align {
-		al = &aligner{modelPath: opt.LandmarkModel}
+		al = &aligner{modelPath: opt.LandmarkModel, mode: opt.Face}
 	}
 	res := make([]result, len(samples))
 	var bar *progressbar.ProgressBar
@@ -184,8 +190,6 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 	d := &Data{Kind: kind, Layout: l}
 	if al != nil && al.err != nil {
 		d.AlignError = al.err.Error()
-	} else if al != nil && al.detErr != nil {
-		d.AlignError = al.detErr.Error()
 	}
 	for i, r := range res {
 		if r.err != nil {
@@ -198,6 +202,9 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 		switch r.aligned {
 		case alignFound:
 			d.Aligned++
+		case alignCrop:
+			d.Aligned++
+			d.AlignedCrops++
 		case alignMissed:
 			d.Unaligned++
 		}
@@ -214,12 +221,18 @@ type alignState int8
 const (
 	alignNone   alignState = iota // not asked for, flow image, or from the cache
 	alignFound                    // face found and aligned
+	alignCrop                     // face found in a face crop (padded rescan, whole frame) and aligned
 	alignMissed                   // no face (or no landmark model): taken as given
 )
 
 func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions, al *aligner) (x, static []float32, cached bool, as alignState, err error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%d|%d|align=%v\x00", prepVersion, kind, l.H, l.Channels, al != nil)
+	if al != nil {
+		// Which faces are found (face crops since face-find-1) changes
+		// what an aligned row holds.
+		fmt.Fprintf(h, "face-find-1|%v\x00", al.mode)
+	}
 	var raw, apexRaw []byte
 	var onset, apex *raster.Gray
 	src := s.Image

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/spot"
@@ -83,6 +84,14 @@ Flags:
                      describes that interval; --apex auto (the default)
                      finds the apex inside it
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
+  --face MODE        how the face is found: auto (default) scans, rescans the
+                     image padded on every side, and for a face crop (the
+                     face fills or overflows the frame) fits the face in the
+                     whole frame, kept only when the detector confirms it;
+                     detect never assumes a crop; full takes every frame as
+                     a face crop. A face found in a crop is noted in
+                     events.json and the report; frames.csv's confidence is
+                     then the detector's check of the fitted face
   --appearance NAME  faceapi (default), human or none
   --models DIR       folder of the pretrained models (default $TELL_MODELS,
                      else ~/.local/share/tell/models)
@@ -120,6 +129,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	lf := addLLMFlags(fs)
 	modelPath := fs.String("model", "", "")
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
+	faceMode := fs.String("face", "auto", "")
 	appName := fs.String("appearance", "faceapi", "")
 	modelsDir := fs.String("models", "", "")
 	neutral := fs.String("neutral", "", "")
@@ -148,6 +158,10 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	findMode, err := face.ParseFindMode(*faceMode)
+	if err != nil {
+		return usageErrorf("--face: %v", err)
+	}
 	switch *reasoner {
 	case "builtin":
 	case "llm":
@@ -173,7 +187,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 			return usageErrorf("--neutral: %v", err)
 		}
 	}
-	lm, err := analyze.NewFaceLandmarker(*model)
+	lm, err := analyze.NewFaceLandmarkerMode(*model, findMode)
 	if err != nil {
 		return err
 	}

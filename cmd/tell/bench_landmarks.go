@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
@@ -26,7 +28,8 @@ func landmarksBenchmark() benchmark {
 
 func runLandmarksBenchmark(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench landmarks")
-	boxFlag := fs.String("box", "", "face box x,y,w,h in pixels (default: the best pigo detection)")
+	boxFlag := fs.String("box", "", "face box x,y,w,h in pixels (default: the face.Finder's box, face crops included)")
+	grayOut := fs.String("gray", "", "also write the grey image the landmarks run on as a binary PGM (to compare decoders with dlib's)")
 	model := fs.String("model", "", "dlib shape predictor .dat (default: $TELL_MODELS, then "+face.DefaultModelPath+")")
 	n := fs.Int("n", 2000, "timed runs")
 	pos, err := parseFlags(fs, args)
@@ -64,11 +67,16 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 		if err != nil {
 			return err
 		}
-		d := det.Detect(gray)
-		if len(d) == 0 {
+		found, ok := face.NewFinder(det, pred, face.FindAuto).Find(gray)
+		if !ok {
 			return fmt.Errorf("no face found in %s; give --box", pos[0])
 		}
-		box = d[0].Box
+		box = found.Box
+	}
+	if *grayOut != "" {
+		if err := writePGM(*grayOut, gray); err != nil {
+			return err
+		}
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "box %d %d %d %d\n", box.X, box.Y, box.W, box.H)
@@ -105,4 +113,12 @@ func parseBox(s string) (face.Rect, error) {
 		return face.Rect{}, fmt.Errorf("%q: width and height must be positive", s)
 	}
 	return face.Rect{X: v[0], Y: v[1], W: v[2], H: v[3]}, nil
+}
+
+// writePGM writes g as an 8-bit binary PGM, atomically.
+func writePGM(path string, g *raster.Gray) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "P5\n%d %d\n255\n", g.W, g.H)
+	b.Write(g.Image().Pix)
+	return atomicfile.WriteFile(path, b.Bytes())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/train"
 	"github.com/tell-project/tell/video"
 )
@@ -28,6 +29,9 @@ Flags:
   --apex         add the apex frame as an appearance channel (frames rows)
   --align=false  take frames and images as given (default: detect and align
                  the face, once per clip; rows without a face are kept as given)
+  --face MODE    how faces are found for alignment: auto (default: detection,
+                 a padded rescan, and for face crops a fit in the whole
+                 frame), detect (no crop fit), full (every image is a crop)
   --workers N    rows at once (default: one per core)
   --max-pixels N refuse images larger than N pixels before decoding them
                  (default 50000000)
@@ -45,6 +49,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	align := fs.Bool("align", true, "")
 	workers := fs.Int("workers", 0, "")
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
+	faceMode := fs.String("face", "auto", "")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -55,12 +60,16 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	if *maxPixels <= 0 {
 		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
+	mode, err := face.ParseFindMode(*faceMode)
+	if err != nil {
+		return usageErrorf("--face: %v", err)
+	}
 	samples, rowErrs, err := train.ReadManifest(*manifest)
 	if err != nil {
 		return err
 	}
 	kind := train.KindOf(samples)
-	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: progressOut(env, *quiet), MaxPixels: *maxPixels})
+	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: progressOut(env, *quiet), MaxPixels: *maxPixels, Face: mode})
 	if err != nil {
 		return err
 	}
@@ -71,8 +80,8 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	if d.AlignError != "" {
 		fmt.Fprintf(env.stderr, "tell prepare: faces not aligned: %s\n", d.AlignError)
 	}
-	fmt.Fprintf(env.stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
-		kind, len(d.Samples), d.Cached, d.Aligned, d.Unaligned, len(rowErrs), *out)
+	fmt.Fprintf(env.stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\naligned_crops=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
+		kind, len(d.Samples), d.Cached, d.Aligned, d.AlignedCrops, d.Unaligned, len(rowErrs), *out)
 	if len(d.Samples) == 0 {
 		return fmt.Errorf("no row could be prepared")
 	}

@@ -1,0 +1,428 @@
+package face
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	pigo "github.com/esimov/pigo/core"
+
+	"github.com/tell-project/tell/raster"
+)
+
+// FindMode says how a Finder looks for a face.
+type FindMode uint8
+
+// Find modes.
+const (
+	// FindAuto scans the image; when that finds no face whole in the frame
+	// it scans the image padded on every side, and, when the image's content
+	// is a face crop (a face fitted in the whole frame passes the detector's
+	// check), takes the whole frame as the face.
+	FindAuto FindMode = iota
+	// FindDetect scans and rescans padded, but never assumes a crop.
+	FindDetect
+	// FindFull takes the image as a face crop: the face is fitted in the
+	// whole frame even when the detector's check fails (for data known to
+	// be crops).
+	FindFull
+)
+
+// ParseFindMode reads "auto", "detect" or "full".
+func ParseFindMode(s string) (FindMode, error) {
+	switch s {
+	case "auto", "":
+		return FindAuto, nil
+	case "detect":
+		return FindDetect, nil
+	case "full":
+		return FindFull, nil
+	}
+	return FindAuto, fmt.Errorf("face: mode %q: want auto, detect or full", s)
+}
+
+func (m FindMode) String() string {
+	switch m {
+	case FindDetect:
+		return "detect"
+	case FindFull:
+		return "full"
+	}
+	return "auto"
+}
+
+// Path says how a Finder found a face.
+type Path uint8
+
+// Paths, from the most to the least direct.
+const (
+	PathNone     Path = iota
+	PathDetected      // the detector found the face whole in the frame
+	PathPadded        // the detector found it in the image padded on every side
+	PathFrame         // the face was fitted in the whole frame (a face crop)
+)
+
+func (p Path) String() string {
+	switch p {
+	case PathDetected:
+		return "detected"
+	case PathPadded:
+		return "padded rescan"
+	case PathFrame:
+		return "whole frame"
+	}
+	return "none"
+}
+
+// Found is a face a Finder found.
+type Found struct {
+	// Box is the landmark box in image coordinates; it may extend past the
+	// image's edges.
+	Box Rect
+	// Shape holds the 68 landmarks in image coordinates; points may lie
+	// outside the image, as dlib allows.
+	Shape Shape
+	// Score is the detector's score: of the detection (PathDetected,
+	// PathPadded) or of its check of the fitted face (PathFrame); below 0
+	// when a FindFull fit did not pass the check.
+	Score float32
+	Path  Path
+}
+
+// Finder finds the main face of an image and its 68 landmarks, including in
+// face crops (CASME II cropped, MEGC apex crops, aligned datasets) where the
+// face fills the frame or is cut by its edges and a plain scan finds none:
+//
+//  1. the detector scans the image; a face whose box lies inside the frame
+//     gets its landmarks exactly as dlib would place them (PathDetected);
+//  2. otherwise the image is padded on every side (by half its longer side,
+//     edge pixels replicated) so that a face larger than the frame fits a
+//     detector window; each detection is fitted (landmarks, then twice a box
+//     refitted to the landmarks) and checked: the fitted face is turned
+//     upright and scaled to a small patch where the detector must find it
+//     again, at the place and size the fit says (PathPadded);
+//  3. when that fails too (FindAuto, FindFull), faces of 0.8, 1 and 1.25
+//     times the frame at nine positions are fitted and checked alike
+//     (PathFrame); FindAuto keeps a fit only when the check passes, so an
+//     image without a face yields none.
+//
+// The fits that pass best are averaged and refitted once more in the box
+// the check's detection gives. Landmarks of steps 2 and 3 run on the padded
+// canvas and are mapped back.
+//
+// A Finder is safe for concurrent use.
+type Finder struct {
+	det  *Detector
+	pred *Predictor
+	mode FindMode
+	pool sync.Pool // *findScratch
+}
+
+// NewFinder returns a Finder using det and pred.
+func NewFinder(det *Detector, pred *Predictor, mode FindMode) *Finder {
+	f := &Finder{det: det, pred: pred, mode: mode}
+	f.pool.New = func() any { return &findScratch{patch: make([]uint8, checkSize*checkSize)} }
+	return f
+}
+
+// Mode returns the Finder's mode.
+func (f *Finder) Mode() FindMode { return f.mode }
+
+type findScratch struct {
+	patch  []uint8
+	dets   []pigo.Detection
+	canvas []float32 // the padded image's pixels, reused
+}
+
+// Tuning, fixed on crops of the astronaut portrait (face.find_test.go) and
+// checked on real face crops (MEGC2019 apex frames; see the README).
+const (
+	padFraction    = 0.5 // padding on every side, in units of the longer image side
+	edgeMargin     = 0.1 // a detected box this close to an edge (in box sides) goes to step 2
+	canvasMinScore = 2   // detector threshold on the padded canvas (its checks follow)
+	refits         = 2   // box refitted to the landmarks this many times per fit
+	ensembleQ      = 2   // fits within this score of the best are averaged
+	minCheckScore  = 10  // a fit whose check scores below this is no face (real face crops score 20–600, non-faces up to 7)
+	checkSize      = 96  // side of the upright patch the check scans
+	checkBox       = 44  // landmark-box side in that patch
+)
+
+// frameFills and frameOffsets place the whole-frame candidates: face box
+// side as a fraction of the shorter image side (the box is 0.93 of the
+// landmarks' extent), centre offsets in the same unit.
+var (
+	frameFills   = []float64{0.8, 1, 1.25}
+	frameOffsets = []float64{-0.1, 0, 0.1}
+)
+
+// Find returns the main face of img, or ok=false.
+func (f *Finder) Find(img *raster.Gray) (Found, bool) {
+	if img.W < 8 || img.H < 8 {
+		return Found{}, false
+	}
+	sc := f.pool.Get().(*findScratch)
+	defer f.pool.Put(sc)
+
+	// Step 1: a face the detector finds whole in the frame, whose landmarks
+	// pass the check, is taken as dlib would place it; the padded canvas is
+	// not needed (the check samples with edges replicated, as the canvas
+	// has them).
+	type plainFit struct {
+		shape Shape
+		q     float32
+		det   Detection
+	}
+	var plains []plainFit
+	var cut []Detection // detections that touch the frame's edges
+	if f.mode != FindFull {
+		for _, d := range f.det.Detect(img) {
+			if !boxInside(d.Box, img.W, img.H) {
+				cut = append(cut, d)
+				continue
+			}
+			s := f.pred.Predict(img, d.Box)
+			q, _ := f.check(img, &s, sc)
+			plains = append(plains, plainFit{shape: s, q: q, det: d})
+		}
+		best := -1
+		for i, x := range plains {
+			if x.q >= minCheckScore && (best < 0 || x.q > plains[best].q) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			x := plains[best]
+			return Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}, true
+		}
+	}
+
+	p := int(padFraction*float64(max(img.W, img.H)) + 0.5)
+	canvas := padReplicate(img, p, &sc.canvas)
+	type fit struct {
+		shape Shape
+		q     float32
+		box   Rect
+		path  Path
+	}
+	var fits []fit
+	try := func(box Rect, path Path) {
+		s := f.pred.Predict(canvas, box)
+		for range refits {
+			s = f.pred.Predict(canvas, boxFromShape(&s))
+		}
+		q, b := f.check(canvas, &s, sc)
+		fits = append(fits, fit{shape: s, q: q, box: b, path: path})
+	}
+	if f.mode != FindFull {
+		for _, d := range cut {
+			try(Rect{d.Box.X + p, d.Box.Y + p, d.Box.W, d.Box.H}, PathPadded)
+		}
+		for _, d := range f.detectCanvas(canvas, min(img.W, img.H)) {
+			try(d.Box, PathPadded)
+		}
+	}
+	if f.mode != FindDetect {
+		s := float64(min(img.W, img.H))
+		for _, fill := range frameFills {
+			side := 0.93 * fill * s
+			for _, oy := range frameOffsets {
+				for _, ox := range frameOffsets {
+					cx := float64(p) + float64(img.W)/2 + ox*s
+					// The landmark box sits a little above the face's
+					// centre (brows to chin): 0.06 of its extent.
+					cy := float64(p) + float64(img.H)/2 + oy*s - 0.06*fill*s
+					try(Rect{X: int(math.Round(cx - side/2)), Y: int(math.Round(cy - side/2)), W: int(math.Round(side)), H: int(math.Round(side))}, PathFrame)
+				}
+			}
+		}
+	}
+	// The fit the check scores best wins, averaged with the fits that
+	// score near it. When none passes the check, a plain detection is
+	// still taken (the detector found it whole in the frame; before face
+	// crops were handled that was all), and FindFull takes the best fit.
+	top := -1
+	for i, x := range fits {
+		if top < 0 || x.q > fits[top].q {
+			top = i
+		}
+	}
+	if top < 0 || fits[top].q < minCheckScore {
+		plain := -1
+		for i, x := range plains {
+			if plain < 0 || x.det.Score > plains[plain].det.Score {
+				plain = i
+			}
+		}
+		switch {
+		case plain >= 0:
+			x := plains[plain]
+			return Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}, true
+		case top < 0 || f.mode != FindFull:
+			return Found{}, false
+		}
+	}
+	best := fits[top]
+	var mean Shape
+	n := 0.0
+	for _, x := range fits {
+		if x.q >= best.q-ensembleQ {
+			for i := range mean {
+				mean[i].X += x.shape[i].X
+				mean[i].Y += x.shape[i].Y
+			}
+			n++
+		}
+	}
+	for i := range mean {
+		mean[i].X /= n
+		mean[i].Y /= n
+	}
+	shape := f.pred.Predict(canvas, boxFromShape(&mean))
+	box := boxFromShape(&shape)
+	q, b := f.check(canvas, &shape, sc)
+	if q >= minCheckScore {
+		// Place the final landmarks in the box the detector gives the
+		// face, the convention the model was trained with.
+		box = b
+		shape = f.pred.Predict(canvas, box)
+	}
+	q = max(q, best.q)
+	for i := range shape {
+		shape[i].X -= float64(p)
+		shape[i].Y -= float64(p)
+	}
+	box.X -= p
+	box.Y -= p
+	return Found{Box: box, Shape: shape, Score: q, Path: best.path}, true
+}
+
+// boxInside reports whether a detected box, with a margin, lies inside a
+// w×h image: the landmark model then sees the face's surroundings.
+func boxInside(b Rect, w, h int) bool {
+	m := int(edgeMargin * float64(b.W))
+	return b.X >= m && b.Y >= m && b.X+b.W+m <= w && b.Y+b.H+m <= h
+}
+
+// detectCanvas scans the padded canvas for faces at least half the image's
+// shorter side s (smaller ones the plain scan finds), with a lower
+// threshold: every hit is checked afterwards.
+func (f *Finder) detectCanvas(canvas *raster.Gray, s int) []Detection {
+	d := *f.det
+	d.opt.MinScore = canvasMinScore
+	d.opt.MinSize = max(scanMinWindow, s/2)
+	d.opt.MaxSize = 0
+	return d.Detect(canvas)
+}
+
+// padReplicate returns img on a canvas p pixels larger on every side, the
+// edge pixels replicated outwards, in *buf's storage (grown as needed).
+func padReplicate(img *raster.Gray, p int, buf *[]float32) *raster.Gray {
+	w, h := img.W+2*p, img.H+2*p
+	if cap(*buf) < w*h {
+		*buf = make([]float32, w*h)
+	}
+	out := &raster.Gray{W: w, H: h, Stride: w, Pix: (*buf)[:w*h]}
+	for y := 0; y < out.H; y++ {
+		sy := min(max(y-p, 0), img.H-1)
+		src := img.Pix[sy*img.Stride : sy*img.Stride+img.W]
+		row := out.Pix[y*out.Stride : y*out.Stride+out.W]
+		l, r := src[0], src[img.W-1]
+		for x := 0; x < p; x++ {
+			row[x] = l
+			row[p+img.W+x] = r
+		}
+		copy(row[p:p+img.W], src)
+	}
+	return out
+}
+
+// boxFit is the similarity that takes dlib's mean shape (in box units) to
+// a shape: scale (box side in pixels), rotation, and the box centre.
+type boxFit struct{ scale, cos, sin, cx, cy float64 }
+
+func fitShape(s *Shape) boxFit {
+	var mx, my, sx, sy float64
+	for i := range s {
+		mx += meanShape[i].X
+		my += meanShape[i].Y
+		sx += s[i].X
+		sy += s[i].Y
+	}
+	mx, my, sx, sy = mx/NumLandmarks, my/NumLandmarks, sx/NumLandmarks, sy/NumLandmarks
+	var a, b, n float64
+	for i := range s {
+		px, py := meanShape[i].X-mx, meanShape[i].Y-my
+		qx, qy := s[i].X-sx, s[i].Y-sy
+		a += px*qx + py*qy
+		b += px*qy - py*qx
+		n += px*px + py*py
+	}
+	a, b = a/n, b/n
+	sc := math.Hypot(a, b)
+	if sc == 0 {
+		return boxFit{scale: 0, cos: 1}
+	}
+	ux, uy := 0.5-mx, 0.5-my
+	return boxFit{scale: sc, cos: a / sc, sin: b / sc, cx: sx + a*ux - b*uy, cy: sy + b*ux + a*uy}
+}
+
+// boxFromShape is the box in which the model's mean shape best matches s.
+func boxFromShape(s *Shape) Rect {
+	t := fitShape(s)
+	return Rect{X: int(math.Round(t.cx - t.scale/2)), Y: int(math.Round(t.cy - t.scale/2)), W: max(1, int(math.Round(t.scale))), H: max(1, int(math.Round(t.scale)))}
+}
+
+// check turns the face of a fit upright in a checkSize patch where its
+// landmark box is checkBox pixels wide and runs the detector there, at the
+// sizes and places near what the fit says. It returns the detector's score
+// (-1 when it finds nothing) and the detection as a landmark box in canvas
+// coordinates.
+func (f *Finder) check(canvas *raster.Gray, s *Shape, sc *findScratch) (float32, Rect) {
+	t := fitShape(s)
+	if t.scale < 4 {
+		return -1, Rect{}
+	}
+	k := t.scale / checkBox // canvas pixels per patch pixel
+	const half = float64(checkSize) / 2
+	for y := 0; y < checkSize; y++ {
+		uy := (float64(y) - half + 0.5) * k
+		for x := 0; x < checkSize; x++ {
+			ux := (float64(x) - half + 0.5) * k
+			px := t.cx + t.cos*ux - t.sin*uy
+			py := t.cy + t.sin*ux + t.cos*uy
+			v := canvas.Bilinear(float32(px), float32(py)) + 0.5
+			sc.patch[y*checkSize+x] = uint8(min(max(v, 0), 255))
+		}
+	}
+	// The landmark box (side checkBox, centred) is a pigo window of side
+	// checkBox/0.82 centred 0.14 of its side higher (see Detector).
+	ps := checkBox / pigoToDlibScale
+	raw := f.det.cascade.RunCascade(pigo.CascadeParams{
+		MinSize: int(0.85 * ps), MaxSize: int(1.15 * ps), ShiftFactor: 0.05, ScaleFactor: 1.05,
+		ImageParams: pigo.ImageParams{Pixels: sc.patch, Rows: checkSize, Cols: checkSize, Dim: checkSize},
+	}, 0)
+	ecx, ecy := half, half-pigoToDlibShift*ps
+	sc.dets = sc.dets[:0]
+	for _, d := range raw {
+		if math.Abs(float64(d.Col)-ecx) <= 0.15*ps && math.Abs(float64(d.Row)-ecy) <= 0.15*ps {
+			sc.dets = append(sc.dets, d)
+		}
+	}
+	if len(sc.dets) == 0 {
+		return -1, Rect{}
+	}
+	var bd pigo.Detection
+	bd.Q = -1
+	for _, d := range f.det.cascade.ClusterDetections(sc.dets, f.det.opt.IoU) {
+		if d.Q > bd.Q {
+			bd = d
+		}
+	}
+	// The window back in the canvas, then as a landmark box.
+	ux, uy := (float64(bd.Col)-half+0.5)*k, (float64(bd.Row)-half+0.5)*k
+	side := float64(bd.Scale) * k
+	cx := t.cx + t.cos*ux - t.sin*uy - pigoToDlibShift*side*t.sin
+	cy := t.cy + t.sin*ux + t.cos*uy + pigoToDlibShift*side*t.cos
+	d := pigoToDlibScale * side
+	return bd.Q, Rect{X: int(math.Round(cx - d/2)), Y: int(math.Round(cy - d/2)), W: int(math.Round(d)), H: int(math.Round(d))}
+}
