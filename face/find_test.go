@@ -17,6 +17,7 @@ import (
 
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
 )
 
 // cropCase is one face crop made from the portrait.
@@ -432,14 +433,5 @@ func filepathGlob(dir string) ([]string, error) {
 }
 
 func readGrayFile(path string) (*raster.Gray, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m, _, err := image.Decode(f)
-	if err != nil {
-		return nil, err
-	}
-	return raster.FromImage(m), nil
+	return video.ReadGray(path, 0)
 }

@@ -5,12 +5,16 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"image"
 	_ "image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/raster"
 )
 
 // TestAgainstJpegJS: every test JPEG (4:2:0, 4:4:4, 4:2:2 with odd sizes,
@@ -104,5 +108,98 @@ func FuzzDecode(f *testing.F) {
 		if err == nil && (c.W*c.H > 1<<20 || len(c.Pix) != 3*c.W*c.H) {
 			t.Fatalf("%dx%d image with %d bytes", c.W, c.H, len(c.Pix))
 		}
+		if m, err := DecodeLibjpeg(bytes.NewReader(b), 1<<20); err == nil {
+			if r := m.Bounds(); r.Dx()*r.Dy() > 1<<20 {
+				t.Fatalf("%v image past the budget", r)
+			}
+			raster.FromImage(m)
+		}
 	})
+}
+
+// TestLibjpegAgainstDlib: every test JPEG decodes with DecodeLibjpeg, then
+// raster.FromImage, to exactly the grey pixels dlib's load_image gives
+// (libjpeg-turbo with its defaults; testdata/dlib_gray_sha256.txt from
+// scripts/peers/dlib_gray.cpp), so that landmarks on JPEG input are dlib's.
+func TestLibjpegAgainstDlib(t *testing.T) {
+	b, err := os.ReadFile("testdata/dlib_gray_sha256.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		fs := strings.Fields(line)
+		if len(fs) != 4 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("testdata", fs[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := DecodeLibjpeg(bytes.NewReader(data), 0)
+		if err != nil {
+			t.Fatalf("%s: %v", fs[0], err)
+		}
+		g := raster.FromImage(img)
+		if fmt.Sprint(g.W, g.H) != fs[1]+" "+fs[2] {
+			t.Fatalf("%s: %dx%d, dlib %sx%s", fs[0], g.W, g.H, fs[1], fs[2])
+		}
+		sum := sha256.Sum256(g.Image().Pix)
+		if hex.EncodeToString(sum[:]) != fs[3] {
+			t.Errorf("%s: grey pixels differ from dlib's", fs[0])
+		}
+		n++
+	}
+	if n < 5 {
+		t.Fatalf("%d golden JPEGs", n)
+	}
+}
+
+// TestIslowZeroShortcuts: libjpeg's shortcuts for all-zero AC columns and
+// rows give what the full IDCT gives, so the shortcut paths cannot hide a
+// wrong constant.
+func TestIslowZeroShortcuts(t *testing.T) {
+	seed := uint32(7)
+	for trial := 0; trial < 200; trial++ {
+		var b block
+		for i := range b {
+			seed = seed*1664525 + 1013904223
+			if i == 0 || seed>>28 < 3 {
+				b[i] = int32(seed>>20)%512 - 256
+			}
+		}
+		// Only DC: every sample is the same.
+		dc := block{b[0]}
+		var out [blockSize]byte
+		islowIDCT(&dc, &out)
+		for _, v := range out {
+			if v != out[0] {
+				t.Fatalf("DC-only block not flat: %v", out)
+			}
+		}
+		// A block with AC terms against a plain float IDCT: within 1 level.
+		c := b
+		islowIDCT(&c, &out)
+		for y := 0; y < 8; y++ {
+			for x := 0; x < 8; x++ {
+				var s float64
+				for v := 0; v < 8; v++ {
+					for u := 0; u < 8; u++ {
+						cu, cv := 1.0, 1.0
+						if u == 0 {
+							cu = 1 / math.Sqrt2
+						}
+						if v == 0 {
+							cv = 1 / math.Sqrt2
+						}
+						s += cu * cv * float64(b[8*v+u]) * math.Cos(float64(2*x+1)*float64(u)*math.Pi/16) * math.Cos(float64(2*y+1)*float64(v)*math.Pi/16)
+					}
+				}
+				want := min(max(math.Round(s/4+128), 0), 255)
+				if d := math.Abs(float64(out[8*y+x]) - want); d > 1 {
+					t.Fatalf("trial %d (%d,%d): %d, float IDCT %v", trial, x, y, out[8*y+x], want)
+				}
+			}
+		}
+	}
 }

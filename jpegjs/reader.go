@@ -104,8 +104,10 @@ type bits struct {
 
 type decoder struct {
 	maxPixels int // tell: pixel budget checked at the frame header
-	r         io.Reader
-	bits      bits
+	// tell: the inverse DCT (nil: jpeg-js's, pdfIDCT; DecodeLibjpeg: islowIDCT).
+	idct func(*block, *[blockSize]byte)
+	r    io.Reader
+	bits bits
 	// bytes is a byte buffer, similar to a bufio.Reader, except that it
 	// has to be able to unread more than 1 byte, due to byte stuffing.
 	// Byte stuffing is specified in section F.1.2.3.

@@ -471,9 +471,14 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
-	// tell: jpeg-js's integer IDCT and rounding instead of Go's.
+	// tell: jpeg-js's integer IDCT and rounding instead of Go's, or
+	// libjpeg's (DecodeLibjpeg).
 	var out [blockSize]byte
-	pdfIDCT(b, &out)
+	if d.idct != nil {
+		d.idct(b, &out)
+	} else {
+		pdfIDCT(b, &out)
+	}
 	dst, stride := []byte(nil), 0
 	if d.nComp == 1 {
 		dst, stride = d.img1.Pix[8*(by*d.img1.Stride+bx):], d.img1.Stride

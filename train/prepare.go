@@ -40,7 +40,7 @@ const (
 
 // prepVersion changes whenever the prepared representation changes, so old
 // cache entries are never reused for a different meaning.
-const prepVersion = "merclip-prep-1"
+const prepVersion = "merclip-prep-2" // 2: JPEG decoded as libjpeg does (issue 12)
 
 // PrepareOptions controls Prepare.
 type PrepareOptions struct {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"io"
+
+	"github.com/tell-project/tell/jpegjs"
 )
 
 // DefaultMaxPixels is the pixel budget tell applies to every image and video
@@ -66,11 +69,16 @@ func DecodeConfig(r io.Reader, maxPixels int) (image.Config, string, error) {
 // once, as a stream.
 func DecodeImage(r io.Reader, maxPixels int) (image.Image, string, error) {
 	var head bytes.Buffer
-	cfg, _, err := DecodeConfig(io.TeeReader(r, &head), maxPixels)
+	cfg, format, err := DecodeConfig(io.TeeReader(r, &head), maxPixels)
 	if err != nil {
 		return nil, "", err
 	}
-	img, format, err := image.Decode(io.MultiReader(&head, r))
+	var img image.Image
+	if format == "jpeg" {
+		img, err = decodeJPEG(io.MultiReader(&head, r), maxPixels)
+	} else {
+		img, format, err = image.Decode(io.MultiReader(&head, r))
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -80,4 +88,22 @@ func DecodeImage(r io.Reader, maxPixels int) (image.Image, string, error) {
 		return nil, "", fmt.Errorf("decoded %dx%d pixels, the header declared %dx%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 	return img, format, nil
+}
+
+// decodeJPEG decodes a JPEG as libjpeg does with its defaults (the samples
+// dlib's load_image gets; jpegjs.DecodeLibjpeg), so that landmarks on JPEG
+// input are dlib's own; the rare kinds it does not read (CMYK, Adobe RGB)
+// go to image/jpeg.
+func decodeJPEG(r io.Reader, maxPixels int) (image.Image, error) {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	var all bytes.Buffer
+	img, err := jpegjs.DecodeLibjpeg(io.TeeReader(r, &all), maxPixels)
+	var unsup jpegjs.UnsupportedError
+	if errors.As(err, &unsup) {
+		// The rest of the stream follows what was read.
+		img, err = jpeg.Decode(io.MultiReader(&all, r))
+	}
+	return img, err
 }
