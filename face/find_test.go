@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -216,16 +217,20 @@ func cropScore(c *cropCase, s *Shape) (visible, all float64) {
 
 // TestFinderFaceCrops is the acceptance test of issue 12 on crops of the
 // portrait (a generator independent of the finder: a plain resampling of a
-// real photograph). Without TELL_ACCEPTANCE=1 it runs every 9th case.
+// real photograph). Without TELL_ACCEPTANCE=1 it runs every 27th case
+// (TELL_ACCEPTANCE=N: every Nth).
 func TestFinderFaceCrops(t *testing.T) {
 	pred := testPredictor(t)
 	det, err := NewDetector()
 	if err != nil {
 		t.Fatal(err)
 	}
-	every := 9
-	if os.Getenv("TELL_ACCEPTANCE") != "" {
+	every := 27
+	if v := os.Getenv("TELL_ACCEPTANCE"); v != "" {
 		every = 1
+		if n, err := strconv.Atoi(v); err == nil && n > 1 {
+			every = n
+		}
 	}
 	cases := cropCases(t, pred, det, every)
 	fd := NewFinder(det, pred, FindAuto)
@@ -380,7 +385,10 @@ func BenchmarkFinderCrop(b *testing.B) {
 
 // TestFinderRealCrops reports how often a face is found in a folder of real
 // face crops (TELL_FACE_CROPS=DIR, e.g. the MEGC2019 apex frames; research
-// data, never committed): by a plain scan, and by the Finder.
+// data, never committed): by a plain scan, and by the Finder. With
+// TELL_FACE_CROPS_OUT=FILE it writes the Finder's landmarks there, one line
+// per image (scripts/peers/dlib_faces.cpp writes dlib's, with its box;
+// scripts/peers/face_agreement.py compares them).
 func TestFinderRealCrops(t *testing.T) {
 	dir := os.Getenv("TELL_FACE_CROPS")
 	if dir == "" {
@@ -396,6 +404,7 @@ func TestFinderRealCrops(t *testing.T) {
 	plain, found := 0, 0
 	paths := map[Path]int{}
 	var scores []float64
+	var out bytes.Buffer // TELL_FACE_CROPS_OUT: path found x0 y0 ... x67 y67 path
 	for _, f := range files {
 		g, err := readGrayFile(f)
 		if err != nil {
@@ -408,6 +417,18 @@ func TestFinderRealCrops(t *testing.T) {
 			found++
 			paths[r.Path]++
 			scores = append(scores, float64(r.Score))
+			fmt.Fprintf(&out, "%s 1", f)
+			for _, p := range r.Shape {
+				fmt.Fprintf(&out, " %.2f %.2f", p.X, p.Y)
+			}
+			fmt.Fprintf(&out, " %s\n", strings.ReplaceAll(r.Path.String(), " ", "_"))
+		} else {
+			fmt.Fprintf(&out, "%s 0\n", f)
+		}
+	}
+	if o := os.Getenv("TELL_FACE_CROPS_OUT"); o != "" {
+		if err := os.WriteFile(o, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	sort.Float64s(scores)
