@@ -15,9 +15,10 @@ import (
 // chroma planes upsampled with libjpeg's "fancy" triangle filter (4:2:2,
 // 4:2:0, 4:4:0; plain replication for 4:1:1 and 4:1:0 and for chroma
 // planes at most two samples wide), then libjpeg's fixed-point YCbCr→RGB.
-// What remains between tell's and dlib's grey on a JPEG is the inverse DCT:
-// Go's image/jpeg rounds differently from libjpeg's, by one grey level on
-// about 1–2% of the pixels (README, "JPEG").
+// The samples must be libjpeg's too: Go's image/jpeg's inverse DCT rounds
+// differently, by one or two grey levels on about 1–2% of the pixels, so
+// tell decodes JPEGs with jpegjs.DecodeLibjpeg (video.DecodeImage), whose
+// output this conversion turns into exactly dlib's grey.
 func FromImage(img image.Image) *Gray {
 	b := img.Bounds()
 	g := NewGray(b.Dx(), b.Dy())
