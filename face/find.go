@@ -94,7 +94,11 @@ type Found struct {
 // face fills the frame or is cut by its edges and a plain scan finds none:
 //
 //  1. the detector scans the image; a face whose box lies inside the frame
-//     gets its landmarks exactly as dlib would place them (PathDetected);
+//     and whose landmarks pass the check below gets them exactly as dlib
+//     would place them (PathDetected). When that face is large for the
+//     image (box ≥ 0.3 of its shorter side), steps 2 and 3 run too and a
+//     face at least 1.3 times larger holding its centre wins: in a face
+//     crop the nose and mouth alone can pass for a face;
 //  2. otherwise the image is padded on every side (by half its longer side,
 //     edge pixels replicated) so that a face larger than the frame fits a
 //     detector window; each detection is fitted (landmarks, then twice a box
@@ -145,6 +149,8 @@ const (
 	minCheckScore  = 10  // a fit whose check scores below this is no face (real face crops score 20–600, non-faces up to 7)
 	checkSize      = 96  // side of the upright patch the check scans
 	checkBox       = 44  // landmark-box side in that patch
+	nestedFraction = 0.3 // a plain face this large (box side / shorter image side) is compared with the crop's
+	nestedScale    = 1.3 // a crop face this much larger holding its centre wins
 )
 
 // frameFills and frameOffsets place the whole-frame candidates: face box
@@ -174,6 +180,7 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 	}
 	var plains []plainFit
 	var cut []Detection // detections that touch the frame's edges
+	var inner *Found    // a large plain face that may be part of a crop
 	if f.mode != FindFull {
 		for _, d := range f.det.Detect(img) {
 			if !boxInside(d.Box, img.W, img.H) {
@@ -192,10 +199,56 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 		}
 		if best >= 0 {
 			x := plains[best]
-			return Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}, true
+			r := Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}
+			if float64(x.det.Box.W) < nestedFraction*float64(min(img.W, img.H)) {
+				return r, true
+			}
+			// A large face in a small image may be a part of a face crop
+			// (nose and mouth pass for a face): a face found in the crop
+			// around it wins.
+			inner = &r
 		}
 	}
+	crop, ok := f.findCrop(img, cut, sc)
+	passed := ok && crop.Score >= minCheckScore
+	switch {
+	case inner != nil:
+		if passed && nests(crop.Box, inner.Box) {
+			return crop, true
+		}
+		return *inner, true
+	case passed:
+		return crop, true
+	}
+	// When no fit passes the check, a plain detection is still taken (the
+	// detector found it whole in the frame; before face crops were handled
+	// that was all), and FindFull takes the best fit.
+	plain := -1
+	for i, x := range plains {
+		if plain < 0 || x.det.Score > plains[plain].det.Score {
+			plain = i
+		}
+	}
+	if plain >= 0 {
+		x := plains[plain]
+		return Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}, true
+	}
+	return crop, ok
+}
 
+// nests reports whether a face box holds the centre of a box at most
+// 1/nestedScale its size: the smaller one is a part of that face.
+func nests(outer, inner Rect) bool {
+	cx, cy := inner.X+inner.W/2, inner.Y+inner.H/2
+	return float64(outer.W) >= nestedScale*float64(inner.W) &&
+		cx >= outer.X && cx < outer.X+outer.W && cy >= outer.Y && cy < outer.Y+outer.H
+}
+
+// findCrop runs steps 2 and 3 of Find: the padded rescan (cut holds the
+// plain scan's detections cut by an edge) and the whole-frame fits. ok is
+// true when a fit passes the check (Score ≥ minCheckScore) or, in
+// FindFull, whenever there is a fit.
+func (f *Finder) findCrop(img *raster.Gray, cut []Detection, sc *findScratch) (Found, bool) {
 	p := int(padFraction*float64(max(img.W, img.H)) + 0.5)
 	canvas := padReplicate(img, p, &sc.canvas)
 	type fit struct {
@@ -237,29 +290,15 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 		}
 	}
 	// The fit the check scores best wins, averaged with the fits that
-	// score near it. When none passes the check, a plain detection is
-	// still taken (the detector found it whole in the frame; before face
-	// crops were handled that was all), and FindFull takes the best fit.
+	// score near it.
 	top := -1
 	for i, x := range fits {
 		if top < 0 || x.q > fits[top].q {
 			top = i
 		}
 	}
-	if top < 0 || fits[top].q < minCheckScore {
-		plain := -1
-		for i, x := range plains {
-			if plain < 0 || x.det.Score > plains[plain].det.Score {
-				plain = i
-			}
-		}
-		switch {
-		case plain >= 0:
-			x := plains[plain]
-			return Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}, true
-		case top < 0 || f.mode != FindFull:
-			return Found{}, false
-		}
+	if top < 0 || (fits[top].q < minCheckScore && f.mode != FindFull) {
+		return Found{}, false
 	}
 	best := fits[top]
 	var mean Shape
