@@ -346,6 +346,6 @@ func facePathNote(paths map[string]int) string {
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %s", k, plural(paths[k], "time"))
 	}
-	return "face found in a face crop (the detector alone found none whole in the frame): " + strings.Join(parts, ", ") +
+	return "face found in a face crop (the face fills or overflows the frame; a plain scan did not find it): " + strings.Join(parts, ", ") +
 		"; frames.csv confidence is then the detector's check of the face fitted there"
 }
