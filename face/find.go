@@ -191,9 +191,12 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 			q, _ := f.check(img, &s, sc)
 			plains = append(plains, plainFit{shape: s, q: q, det: d})
 		}
+		// Among the detections that pass the check, the detector's most
+		// confident, as before face crops were handled (the check's own
+		// score favours smaller boxes inside the same face).
 		best := -1
 		for i, x := range plains {
-			if x.q >= minCheckScore && (best < 0 || x.q > plains[best].q) {
+			if x.q >= minCheckScore && (best < 0 || x.det.Score > plains[best].det.Score) {
 				best = i
 			}
 		}
