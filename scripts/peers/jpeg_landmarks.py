@@ -23,11 +23,21 @@ MODEL = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
 
 
 def read_pgm(path):
+    """Reads a binary PGM: four header fields, one whitespace byte, then the
+    pixels (which may begin with bytes that look like whitespace)."""
     with open(path, "rb") as f:
         data = f.read()
-    parts = data.split(maxsplit=4)
-    w, h = int(parts[1]), int(parts[2])
-    return w, h, parts[4][: w * h]
+    fields, i = [], 0
+    while len(fields) < 4:
+        while data[i:i + 1].isspace():
+            i += 1
+        j = i
+        while not data[j:j + 1].isspace():
+            j += 1
+        fields.append(data[i:j])
+        i = j
+    w, h = int(fields[1]), int(fields[2])
+    return w, h, data[i + 1: i + 1 + w * h]
 
 
 def points(out):
