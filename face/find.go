@@ -104,7 +104,10 @@ type Found struct {
 //     detector window; each detection is fitted (landmarks, then twice a box
 //     refitted to the landmarks) and checked: the fitted face is turned
 //     upright and scaled to a small patch where the detector must find it
-//     again, at the place and size the fit says (PathPadded);
+//     again, at the place and size the fit says (PathPadded); when the
+//     fit's box reaches past the frame and that fails, the patch is tried
+//     again with the part outside the frame read from the face's mirror
+//     image across its midline;
 //  3. when that fails too (FindAuto, FindFull), faces of 0.8, 1 and 1.25
 //     times the frame at nine positions are fitted and checked alike
 //     (PathFrame); FindAuto keeps a fit only when the check passes, so an
@@ -189,7 +192,7 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 				continue
 			}
 			s := f.pred.Predict(img, d.Box)
-			q, _ := f.check(img, &s, sc)
+			q, _ := f.check(img, Rect{0, 0, img.W, img.H}, &s, sc)
 			plains = append(plains, plainFit{shape: s, q: q, det: d})
 		}
 		// Among the detections that pass the check, the detector's most
@@ -255,6 +258,7 @@ func nests(outer, inner Rect) bool {
 func (f *Finder) findCrop(img *raster.Gray, cut []Detection, sc *findScratch) (Found, bool) {
 	p := int(padFraction*float64(max(img.W, img.H)) + 0.5)
 	canvas := padReplicate(img, p, &sc.canvas)
+	inner := Rect{p, p, img.W, img.H}
 	type fit struct {
 		shape Shape
 		q     float32
@@ -267,7 +271,7 @@ func (f *Finder) findCrop(img *raster.Gray, cut []Detection, sc *findScratch) (F
 		for range refits {
 			s = f.pred.Predict(canvas, boxFromShape(&s))
 		}
-		q, b := f.check(canvas, &s, sc)
+		q, b := f.check(canvas, inner, &s, sc)
 		fits = append(fits, fit{shape: s, q: q, box: b, path: path})
 	}
 	if f.mode != FindFull {
@@ -322,7 +326,7 @@ func (f *Finder) findCrop(img *raster.Gray, cut []Detection, sc *findScratch) (F
 	}
 	shape := f.pred.Predict(canvas, boxFromShape(&mean))
 	box := boxFromShape(&shape)
-	q, b := f.check(canvas, &shape, sc)
+	q, b := f.check(canvas, inner, &shape, sc)
 	if q >= minCheckScore {
 		// Place the final landmarks in the box the detector gives the
 		// face, the convention the model was trained with, on the image
@@ -428,7 +432,28 @@ func boxFromShape(s *Shape) Rect {
 // sizes and places near what the fit says. It returns the detector's score
 // (-1 when it finds nothing) and the detection as a landmark box in canvas
 // coordinates.
-func (f *Finder) check(canvas *raster.Gray, s *Shape, sc *findScratch) (float32, Rect) {
+//
+// When that fails and the fit's landmark box reaches past the image
+// (inner, in canvas coordinates), the patch is made again with the part
+// outside the image read from the face's mirror image across its own
+// midline where that lies inside: a face cut by a side edge is completed
+// by its other half, which the detector takes for a face far better than
+// replicated edge pixels (faces filling 120–130% of a crop that cuts them
+// on two sides). Fits inside the image, and fits that pass, are checked
+// as before.
+func (f *Finder) check(canvas *raster.Gray, inner Rect, s *Shape, sc *findScratch) (float32, Rect) {
+	q, b := f.checkPatch(canvas, inner, s, sc, false)
+	if q < minCheckScore && cutBy(inner, s) {
+		if qm, bm := f.checkPatch(canvas, inner, s, sc, true); qm >= minCheckScore {
+			return qm, bm
+		}
+	}
+	return q, b
+}
+
+// checkPatch is one try of check, with the patch's outside part mirrored
+// or not.
+func (f *Finder) checkPatch(canvas *raster.Gray, inner Rect, s *Shape, sc *findScratch, mirror bool) (float32, Rect) {
 	t := fitShape(s)
 	if t.scale < 4 {
 		return -1, Rect{}
@@ -441,6 +466,11 @@ func (f *Finder) check(canvas *raster.Gray, s *Shape, sc *findScratch) (float32,
 			ux := (float64(x) - half + 0.5) * k
 			px := t.cx + t.cos*ux - t.sin*uy
 			py := t.cy + t.sin*ux + t.cos*uy
+			if mirror && !inRect(inner, px, py) {
+				if mx, my := t.cx-t.cos*ux-t.sin*uy, t.cy-t.sin*ux+t.cos*uy; inRect(inner, mx, my) {
+					px, py = mx, my
+				}
+			}
 			v := canvas.Bilinear(float32(px), float32(py)) + 0.5
 			sc.patch[y*checkSize+x] = uint8(min(max(v, 0), 255))
 		}
@@ -476,4 +506,16 @@ func (f *Finder) check(canvas *raster.Gray, s *Shape, sc *findScratch) (float32,
 	cy := t.cy + t.sin*ux + t.cos*uy + pigoToDlibShift*side*t.cos
 	d := pigoToDlibScale * side
 	return bd.Q, Rect{X: int(math.Round(cx - d/2)), Y: int(math.Round(cy - d/2)), W: int(math.Round(d)), H: int(math.Round(d))}
+}
+
+// inRect reports whether the point (x, y) lies within r's pixels.
+func inRect(r Rect, x, y float64) bool {
+	return x >= float64(r.X) && y >= float64(r.Y) && x <= float64(r.X+r.W-1) && y <= float64(r.Y+r.H-1)
+}
+
+// cutBy reports whether the landmark box fitted to s reaches past r.
+func cutBy(r Rect, s *Shape) bool {
+	t := fitShape(s)
+	h := t.scale / 2
+	return !inRect(r, t.cx-h, t.cy-h) || !inRect(r, t.cx+h, t.cy+h)
 }

@@ -32,6 +32,7 @@ type cropCase struct {
 	jpeg  bool
 	img   *raster.Gray
 	ref   *Shape // landmarks of the uncropped portrait at the same scale and turn, in crop coordinates
+	ref0  *Shape // landmarks of the uncropped upright portrait at the same scale, turned into crop coordinates
 	label string // size, for the summary
 }
 
@@ -146,6 +147,7 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 	extent, cx, cy := max(x1-x0, y1-y0), (x0+x1)/2, (y0+y1)/2
 	type key struct{ s, rot float64 }
 	refs := map[key]*Shape{}
+	refs0 := map[key]*Shape{}
 	var out []cropCase
 	n := 0
 	for _, fill := range []float64{0.8, 0.9, 1.0, 1.1, 1.2, 1.3} {
@@ -176,6 +178,17 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 								}
 								refs[k] = ref
 							}
+							k0 := key{s, 0}
+							ref0, ok := refs0[k0]
+							rg0 := cropGeom{cx, cy, float64(side) / 2, float64(side) / 2, s, 1, 0}
+							if !ok {
+								full := raster.FromImage(renderCrop(src, rg0, side, side, false))
+								if d := det.Detect(full); len(d) > 0 {
+									sh := pred.Predict(full, d[0].Box)
+									ref0 = &sh
+								}
+								refs0[k0] = ref0
+							}
 							c := cropCase{fill: fill, off: off, rot: rot, w: w, h: h, grey: grey, jpeg: asJPEG,
 								label: fmt.Sprintf("%dx%d", w, h)}
 							c.name = fmt.Sprintf("fill %.1f offset %v turn %v° %dx%d grey=%v jpeg=%v", fill, off, rot, w, h, grey, asJPEG)
@@ -186,6 +199,14 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 									r[i] = Point{p.X - rg.fx + g.fx, p.Y - rg.fy + g.fy}
 								}
 								c.ref = &r
+							}
+							if ref0 != nil {
+								var r Shape
+								for i, p := range ref0 {
+									ux, uy := p.X-rg0.fx, p.Y-rg0.fy
+									r[i] = Point{g.fx + g.cos*ux + g.sin*uy, g.fy - g.sin*ux + g.cos*uy}
+								}
+								c.ref0 = &r
 							}
 							out = append(out, c)
 						}
@@ -235,7 +256,7 @@ func TestFinderFaceCrops(t *testing.T) {
 	cases := cropCases(t, pred, det, every)
 	fd := NewFinder(det, pred, FindAuto)
 	plain := 0
-	found, within, withinAll, scored := 0, 0, 0, 0
+	found, within, withinAll, within0, scored := 0, 0, 0, 0, 0
 	paths := map[Path]int{}
 	var vis []float64
 	var bad []string
@@ -259,11 +280,20 @@ func TestFinderFaceCrops(t *testing.T) {
 		vis = append(vis, v)
 		if v <= 0.03 {
 			within++
-		} else {
-			bad = append(bad, fmt.Sprintf("%s: error %.3f IOD (%s)", c.name, v, f.Path))
 		}
 		if a <= 0.03 {
 			withinAll++
+		}
+		if c.ref0 != nil {
+			r := *c
+			r.ref = c.ref0
+			v0, _ := cropScore(&r, &f.Shape)
+			if v0 <= 0.03 {
+				within0++
+			}
+			if v > 0.03 || v0 > 0.03 {
+				bad = append(bad, fmt.Sprintf("%s: error %.3f IOD, from the upright portrait's %.3f (%s)", c.name, v, v0, f.Path))
+			}
 		}
 	}
 	sort.Float64s(vis)
@@ -271,15 +301,18 @@ func TestFinderFaceCrops(t *testing.T) {
 		len(cases), plain, 100*float64(plain)/float64(len(cases)), found, 100*float64(found)/float64(len(cases)),
 		paths[PathDetected], paths[PathPadded], paths[PathFrame], within, scored, 100*float64(within)/float64(scored),
 		withinAll, 100*float64(withinAll)/float64(scored), vis[len(vis)/2], vis[len(vis)*9/10], vis[len(vis)-1])
+	t.Logf("landmarks in the frame within 3%% IOD of the upright portrait's, turned: %d of %d (%.1f%%)", within0, scored, 100*float64(within0)/float64(scored))
 	if testing.Verbose() && len(bad) > 0 {
 		t.Logf("misses:\n  %s", strings.Join(bad, "\n  "))
 	}
 	// Issue 12 asks for a face in ≥ 99% and landmarks within 3% IOD; what
-	// holds is pinned so that a regression fails (every 27th case: 94.8%
-	// found, 89.0% within 3%; the missed faces fill 120–130% of a frame
-	// that cuts them on two sides).
-	if found*100 < 94*len(cases) {
-		t.Errorf("a face in %d of %d crops, want ≥ 94%%", found, len(cases))
+	// holds is pinned so that a regression fails (every 27th case: 95.8%
+	// found, 89.1% within 3%; the missed faces fill 120–130% of a frame
+	// that cuts them on two sides). The second reference, the upright
+	// portrait's landmarks turned, is logged beside it: on turned crops
+	// the first has its own error (a plain detection on a turned face).
+	if found*100 < 95*len(cases) {
+		t.Errorf("a face in %d of %d crops, want ≥ 95%%", found, len(cases))
 	}
 	if within*100 < 85*scored {
 		t.Errorf("landmarks within 3%% IOD in %d of %d crops, want ≥ 85%%", within, scored)
@@ -469,6 +502,63 @@ func TestNests(t *testing.T) {
 	} {
 		if got := nests(c.outer, c.inner); got != c.want {
 			t.Errorf("nests(%v, %v) = %v", c.outer, c.inner, got)
+		}
+	}
+}
+
+// TestCheckMirror: a face cut by the frame's side edge is completed by its
+// other half in the check, where replicated edge pixels hide it; a face
+// whole in the frame is checked as before.
+func TestCheckMirror(t *testing.T) {
+	pred := testPredictor(t)
+	det, err := NewDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := astronautGray(t)
+	d := det.Detect(g)
+	if len(d) == 0 {
+		t.Fatal("no face in the portrait")
+	}
+	s0 := pred.Predict(g, d[0].Box)
+	fd := NewFinder(det, pred, FindAuto)
+	sc := fd.pool.Get().(*findScratch)
+	b := d[0].Box
+	for _, c := range []struct{ left, bottom float64 }{{-0.5, 1.5}, {0.2, 1.5}, {0.4, 1.5}, {0.3, 0.8}, {0.4, 0.7}} {
+		// The frame starts left box sides into the face's box and ends
+		// bottom box sides below its top.
+		x0 := b.X + int(c.left*float64(b.W))
+		y0 := b.Y - b.H/2
+		w, h := b.X+b.W*3/2-x0, int((c.bottom+0.5)*float64(b.H))
+		crop := raster.NewGray(w, h)
+		for y := 0; y < h; y++ {
+			copy(crop.Pix[y*w:(y+1)*w], g.Pix[(y0+y)*g.Stride+x0:])
+		}
+		p := max(w, h)
+		canvas := padReplicate(crop, p, &sc.canvas)
+		inner := Rect{p, p, w, h}
+		s := s0
+		for i := range s {
+			s[i].X += float64(p - x0)
+			s[i].Y += float64(p - y0)
+		}
+		qr, _ := fd.checkPatch(canvas, inner, &s, sc, false)
+		qm, _ := fd.checkPatch(canvas, inner, &s, sc, true)
+		q, _ := fd.check(canvas, inner, &s, sc)
+		t.Logf("cut %v: replicated %.1f, mirrored %.1f, check %.1f", c, qr, qm, q)
+		whole := c.left < 0
+		if cutBy(inner, &s) == whole {
+			t.Errorf("cut %v: cutBy = %v", c, !whole)
+		}
+		// Where the replicated patch passes, the check gives its score
+		// (fits in frames that do not cut them are checked as before).
+		if qr >= minCheckScore && q != qr {
+			t.Errorf("cut %v: check %.1f, want the replicated patch's %.1f", c, q, qr)
+		}
+		// The mirrored patch looks far more like a face (measured: 3 to
+		// 6 times the score) when the face is cut.
+		if !whole && qm < 3*qr {
+			t.Errorf("cut %v: mirrored %.1f, replicated %.1f, want ≥ 3 times", c, qm, qr)
 		}
 	}
 }
