@@ -37,7 +37,7 @@ func NewConv2d(name string, in, out, k, stride, pad int, rng *rand.Rand) *Conv2d
 func (c *Conv2d) Params() []*Param { return []*Param{c.W, c.B} }
 
 // OutSize returns the output height or width for an input of size n.
-func (c *Conv2d) OutSize(n int) int { return (n+2*c.Pad-c.K)/c.Stride + 1 }
+func (c *Conv2d) OutSize(n int) int { return outSize(n, c.K, c.Stride, c.Pad) }
 
 // Forward returns y [B, Cout, Ho, Wo].
 func (c *Conv2d) Forward(x *Tensor) (*Tensor, error) {
@@ -185,7 +185,7 @@ type Pool2d struct {
 }
 
 // OutSize returns the output height or width for an input of size n.
-func (p *Pool2d) OutSize(n int) int { return (n+2*p.Pad-p.K)/p.Stride + 1 }
+func (p *Pool2d) OutSize(n int) int { return outSize(n, p.K, p.Stride, p.Pad) }
 
 // Forward returns the pooled tensor [B, C, Ho, Wo].
 func (p *Pool2d) Forward(x *Tensor) (*Tensor, error) {
@@ -293,7 +293,7 @@ func NewDepthwiseConv2d(name string, c, k, stride, pad int, rng *rand.Rand) *Dep
 func (d *DepthwiseConv2d) Params() []*Param { return []*Param{d.W, d.B} }
 
 // OutSize returns the output height or width for an input of size n.
-func (d *DepthwiseConv2d) OutSize(n int) int { return (n+2*d.Pad-d.K)/d.Stride + 1 }
+func (d *DepthwiseConv2d) OutSize(n int) int { return outSize(n, d.K, d.Stride, d.Pad) }
 
 // Forward returns y [B, C, Ho, Wo].
 func (d *DepthwiseConv2d) Forward(x *Tensor) (*Tensor, error) {
@@ -372,3 +372,7 @@ func (d *DepthwiseConv2d) Backward(dy *Tensor) *Tensor {
 	}
 	return dx
 }
+
+// outSize is the output height or width of a k×k window sliding with stride
+// over n pixels padded by pad on each side (PyTorch's floor rule).
+func outSize(n, k, stride, pad int) int { return (n+2*pad-k)/stride + 1 }
