@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
+	"testing"
 
 	"github.com/tell-project/tell/nn"
 )
@@ -108,4 +110,26 @@ func (*centroid) Decode(spec Spec, info Info, ts map[string]*nn.Tensor, meta map
 		return nil, err
 	}
 	return m, nil
+}
+
+// TestBalancedWeights: n/(K·n_c) over the classes present, 0 for absent
+// ones, so that every present class carries the same total weight.
+func TestBalancedWeights(t *testing.T) {
+	y := []int{0, 0, 0, 1, 2, 2}
+	w := BalancedWeights(y, 4)
+	want := []float32{6.0 / 9, 2, 1, 0}
+	for c := range want {
+		if math.Abs(float64(w[c]-want[c])) > 1e-6 {
+			t.Errorf("weight of class %d = %v, want %v", c, w[c], want[c])
+		}
+	}
+	var total [4]float32
+	for _, c := range y {
+		total[c] += w[c]
+	}
+	for c := 0; c < 3; c++ {
+		if math.Abs(float64(total[c]-2)) > 1e-5 {
+			t.Errorf("class %d carries %v, want 2", c, total[c])
+		}
+	}
 }
