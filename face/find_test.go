@@ -32,6 +32,7 @@ type cropCase struct {
 	jpeg  bool
 	img   *raster.Gray
 	ref   *Shape // landmarks of the uncropped portrait at the same scale and turn, in crop coordinates
+	box   Rect   // the detector's box on that portrait, in crop coordinates (rounded)
 	ref0  *Shape // landmarks of the uncropped upright portrait at the same scale, turned into crop coordinates
 	label string // size, for the summary
 }
@@ -147,6 +148,7 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 	extent, cx, cy := max(x1-x0, y1-y0), (x0+x1)/2, (y0+y1)/2
 	type key struct{ s, rot float64 }
 	refs := map[key]*Shape{}
+	boxes := map[key]Rect{}
 	refs0 := map[key]*Shape{}
 	var out []cropCase
 	n := 0
@@ -175,6 +177,7 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 								if d := det.Detect(full); len(d) > 0 {
 									sh := pred.Predict(full, d[0].Box)
 									ref = &sh
+									boxes[k] = d[0].Box
 								}
 								refs[k] = ref
 							}
@@ -199,6 +202,8 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 									r[i] = Point{p.X - rg.fx + g.fx, p.Y - rg.fy + g.fy}
 								}
 								c.ref = &r
+								b := boxes[k]
+								c.box = Rect{b.X + int(math.Round(g.fx-rg.fx)), b.Y + int(math.Round(g.fy-rg.fy)), b.W, b.H}
 							}
 							if ref0 != nil {
 								var r Shape
@@ -236,6 +241,18 @@ func cropScore(c *cropCase, s *Shape) (visible, all float64) {
 	return ev / float64(max(nv, 1)) / iod, ea / NumLandmarks / iod
 }
 
+// uprightScore is cropScore against ref0, the upright portrait's landmarks
+// turned into the crop (+Inf without it).
+func uprightScore(c *cropCase, s *Shape) float64 {
+	if c.ref0 == nil {
+		return math.Inf(1)
+	}
+	r := *c
+	r.ref = c.ref0
+	v, _ := cropScore(&r, s)
+	return v
+}
+
 // TestFinderFaceCrops is the acceptance test of issue 12 on crops of the
 // portrait (a generator independent of the finder: a plain resampling of a
 // real photograph). Without TELL_ACCEPTANCE=1 it runs every 27th case
@@ -255,8 +272,16 @@ func TestFinderFaceCrops(t *testing.T) {
 	}
 	cases := cropCases(t, pred, det, every)
 	fd := NewFinder(det, pred, FindAuto)
+	full := NewFinder(det, pred, FindFull) // --face full: the user knows the images are crops
+	fullWithin, fullWithin0 := 0, 0
 	plain := 0
 	found, within, withinAll, within0, scored := 0, 0, 0, 0, 0
+	// oracle: dlib's predictor in the box the detector found on the
+	// uncropped portrait, moved into the crop; the best any finder can do
+	// with this landmark model on the cut, resampled face.
+	oracle, oracle0, oracleScored := 0, 0, 0
+	type tally struct{ n, found, within, oracle int }
+	byFill := map[float64]*tally{}
 	paths := map[Path]int{}
 	var vis []float64
 	var bad []string
@@ -265,12 +290,40 @@ func TestFinderFaceCrops(t *testing.T) {
 		if d := det.Detect(c.img); len(d) > 0 {
 			plain++
 		}
+		tl := byFill[c.fill]
+		if tl == nil {
+			tl = &tally{}
+			byFill[c.fill] = tl
+		}
+		tl.n++
+		if c.ref != nil {
+			o := pred.Predict(c.img, c.box)
+			oracleScored++
+			if v, _ := cropScore(c, &o); v <= 0.03 {
+				oracle++
+				tl.oracle++
+			}
+			if uprightScore(c, &o) <= 0.03 {
+				oracle0++
+			}
+		}
+		if c.ref != nil {
+			if f, ok := full.Find(c.img); ok {
+				if v, _ := cropScore(c, &f.Shape); v <= 0.03 {
+					fullWithin++
+				}
+				if uprightScore(c, &f.Shape) <= 0.03 {
+					fullWithin0++
+				}
+			}
+		}
 		f, ok := fd.Find(c.img)
 		if !ok {
 			bad = append(bad, c.name+": no face")
 			continue
 		}
 		found++
+		tl.found++
 		paths[f.Path]++
 		if c.ref == nil {
 			continue
@@ -280,6 +333,7 @@ func TestFinderFaceCrops(t *testing.T) {
 		vis = append(vis, v)
 		if v <= 0.03 {
 			within++
+			tl.within++
 		}
 		if a <= 0.03 {
 			withinAll++
@@ -302,6 +356,18 @@ func TestFinderFaceCrops(t *testing.T) {
 		paths[PathDetected], paths[PathPadded], paths[PathFrame], within, scored, 100*float64(within)/float64(scored),
 		withinAll, 100*float64(withinAll)/float64(scored), vis[len(vis)/2], vis[len(vis)*9/10], vis[len(vis)-1])
 	t.Logf("landmarks in the frame within 3%% IOD of the upright portrait's, turned: %d of %d (%.1f%%)", within0, scored, 100*float64(within0)/float64(scored))
+	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+	t.Logf("oracle (dlib's predictor in the turned portrait's detection box): within 3%% IOD in %d of %d (%.1f%%), of the upright portrait's %d (%.1f%%)", oracle, oracleScored, pct(oracle, oracleScored), oracle0, pct(oracle0, oracleScored))
+	t.Logf("--face full: a face in all; within 3%% IOD in %d of %d (%.1f%%), of the upright portrait's %d (%.1f%%)", fullWithin, oracleScored, pct(fullWithin, oracleScored), fullWithin0, pct(fullWithin0, oracleScored))
+	fills := make([]float64, 0, len(byFill))
+	for k := range byFill {
+		fills = append(fills, k)
+	}
+	sort.Float64s(fills)
+	for _, k := range fills {
+		tl := byFill[k]
+		t.Logf("  fill %.1f: %d crops, found %d, within 3%% %d, oracle within 3%% %d", k, tl.n, tl.found, tl.within, tl.oracle)
+	}
 	if testing.Verbose() && len(bad) > 0 {
 		t.Logf("misses:\n  %s", strings.Join(bad, "\n  "))
 	}
@@ -311,6 +377,11 @@ func TestFinderFaceCrops(t *testing.T) {
 	// that cuts them on two sides). The second reference, the upright
 	// portrait's landmarks turned, is logged beside it: on turned crops
 	// the first has its own error (a plain detection on a turned face).
+	// The oracle bounds the landmark part: dlib's predictor, given the
+	// very box its detector found on the uncropped portrait, puts 90.9%
+	// of all 2,592 crops within 3% (67.1% at fill 1.3; 86.0% against the
+	// upright reference, where the Finder reaches 88.1% of all crops), so
+	// ≥ 99% is beyond this landmark model on cut faces, not the Finder's.
 	if found*100 < 95*len(cases) {
 		t.Errorf("a face in %d of %d crops, want ≥ 95%%", found, len(cases))
 	}
