@@ -117,7 +117,8 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// TestLibjpegAgainstDlib: every test JPEG decodes with DecodeLibjpeg, then
+// TestLibjpegAgainstDlib: every test JPEG (baseline 4:2:0, 4:2:2 at an odd
+// size, 4:4:4, grey, low quality; progressive colour and grey) decodes with DecodeLibjpeg, then
 // raster.FromImage, to exactly the grey pixels dlib's load_image gives
 // (libjpeg-turbo with its defaults; testdata/dlib_gray_sha256.txt from
 // scripts/peers/dlib_gray.cpp), so that landmarks on JPEG input are dlib's.
