@@ -17,7 +17,7 @@ import (
 // planes at most two samples wide), then libjpeg's fixed-point YCbCr→RGB.
 // The samples must be libjpeg's too: Go's image/jpeg's inverse DCT rounds
 // differently, by one or two grey levels on about 1–2% of the pixels, so
-// tell decodes JPEGs with jpegjs.DecodeLibjpeg (video.DecodeImage), whose
+// tell decodes JPEGs with jpegdec.DecodeLibjpeg (video.DecodeImage), whose
 // output this conversion turns into exactly dlib's grey.
 func FromImage(img image.Image) *Gray {
 	b := img.Bounds()

@@ -6,7 +6,7 @@
 #                                       (and the whole portrait/astronaut.png)
 #   appearance/testdata/golden_*.txt    fer.js's 7 probabilities per crop
 #   tfjs/testdata/{ops,weights}_golden.json  single ops and weight decoding
-#   jpegjs/testdata/*.jpg, jpegjs_sha256.txt  JPEGs of the portrait (ffmpeg:
+#   jpegdec/testdata/*.jpg, jpegjs_sha256.txt  JPEGs of the portrait (ffmpeg:
 #                                       4:2:0, 4:4:4, 4:2:2, grey) and the
 #                                       SHA-256 of jpeg-js's pixels for each
 # Run from anywhere; PEER defaults to ../shared/bench/tfjs beside the repo.
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 peer="$(cd "${1:-../shared/bench/tfjs}" && pwd)"
 [ -d "$peer/node_modules" ] || { echo "fer-golden.sh: run npm install --ignore-scripts in $peer first" >&2; exit 1; }
-P=portrait/astronaut.png J=jpegjs/testdata
+P=portrait/astronaut.png J=jpegdec/testdata
 ffmpeg -v error -y -i $P -vf "crop=160:176:150:40,scale=96:104" -pix_fmt yuvj420p -q:v 4 $J/face420.jpg
 ffmpeg -v error -y -i $P -vf "crop=160:176:150:40,scale=100:100" -pix_fmt yuvj444p -q:v 2 $J/face444.jpg
 ffmpeg -v error -y -i $P -vf "crop=160:176:150:40,scale=97:131" -pix_fmt yuvj422p -q:v 8 $J/face422_odd.jpg

@@ -8,7 +8,7 @@ import (
 	"image/jpeg"
 	"io"
 
-	"github.com/tell-project/tell/jpegjs"
+	"github.com/tell-project/tell/jpegdec"
 )
 
 // DefaultMaxPixels is the pixel budget tell applies to every image and video
@@ -91,7 +91,7 @@ func DecodeImage(r io.Reader, maxPixels int) (image.Image, string, error) {
 }
 
 // decodeJPEG decodes a JPEG as libjpeg does with its defaults (the samples
-// dlib's load_image gets; jpegjs.DecodeLibjpeg), so that landmarks on JPEG
+// dlib's load_image gets; jpegdec.DecodeLibjpeg), so that landmarks on JPEG
 // input are dlib's own; the rare kinds it does not read (CMYK, Adobe RGB)
 // go to image/jpeg.
 func decodeJPEG(r io.Reader, maxPixels int) (image.Image, error) {
@@ -99,8 +99,8 @@ func decodeJPEG(r io.Reader, maxPixels int) (image.Image, error) {
 		maxPixels = DefaultMaxPixels
 	}
 	var all bytes.Buffer
-	img, err := jpegjs.DecodeLibjpeg(io.TeeReader(r, &all), maxPixels)
-	var unsup jpegjs.UnsupportedError
+	img, err := jpegdec.DecodeLibjpeg(io.TeeReader(r, &all), maxPixels)
+	var unsup jpegdec.UnsupportedError
 	if errors.As(err, &unsup) {
 		// The rest of the stream follows what was read.
 		img, err = jpeg.Decode(io.MultiReader(&all, r))

@@ -27,7 +27,7 @@ import (
 	// decoding the layouts ffmpeg writes (bgr24, bgra, gray, pal8) the same.
 	_ "golang.org/x/image/bmp"
 
-	"github.com/tell-project/tell/jpegjs"
+	"github.com/tell-project/tell/jpegdec"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -150,7 +150,7 @@ func readFrame(path string, maxPixels int, color bool) (*raster.Gray, *raster.RG
 
 // ReadRGB decodes an image file to 8-bit RGB within the pixel budget
 // maxPixels (<= 0 means DefaultMaxPixels). JPEG files are decoded as
-// jpeg-js decodes them (package jpegjs), the decoder of the TensorFlow.js
+// jpeg-js decodes them (jpegdec.DecodeJS), the decoder of the TensorFlow.js
 // peer whose expression nets tell runs, so that those nets see the same
 // pixels; other formats as image.Decode gives them.
 func ReadRGB(path string, maxPixels int) (*raster.RGB, error) {
@@ -177,7 +177,7 @@ func rgbOf(path string, img image.Image) (*raster.RGB, error) {
 		return nil, fmt.Errorf("video: read image %s: %w", path, err)
 	}
 	b := img.Bounds() // already within the budget
-	c, err := jpegjs.Decode(bufio.NewReader(f), b.Dx()*b.Dy())
+	c, err := jpegdec.DecodeJS(bufio.NewReader(f), b.Dx()*b.Dy())
 	if err != nil {
 		return nil, fmt.Errorf("video: read image %s: %w", path, err)
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tell-project/tell/jpegjs"
+	"github.com/tell-project/tell/jpegdec"
 )
 
 func TestNaturalLess(t *testing.T) {
@@ -487,16 +487,16 @@ func TestColorFrames(t *testing.T) {
 	}
 }
 
-// TestReadRGB: JPEG through jpegjs (the peer's pixels), PNG as decoded, the
+// TestReadRGB: JPEG through jpegdec.DecodeJS (the peer's pixels), PNG as decoded, the
 // pixel budget before decoding.
 func TestReadRGB(t *testing.T) {
-	jp := filepath.Join("..", "jpegjs", "testdata", "face444.jpg")
+	jp := filepath.Join("..", "jpegdec", "testdata", "face444.jpg")
 	c, err := ReadRGB(jp, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, _ := os.Open(jp)
-	want, err := jpegjs.Decode(f, 0)
+	want, err := jpegdec.DecodeJS(f, 0)
 	f.Close()
 	if err != nil || !bytes.Equal(c.Pix, want.Pix) {
 		t.Fatalf("JPEG pixels are not jpeg-js's (%v)", err)

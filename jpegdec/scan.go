@@ -5,7 +5,7 @@
 // This file is Go 1.26's image/jpeg/scan.go (BSD-3-Clause, see
 // LICENSE-GO); tell changed reconstructBlock (marked).
 
-package jpegjs
+package jpegdec
 
 import (
 	"image"

@@ -1,18 +1,25 @@
-// Package jpegjs decodes JPEG files to the very pixels jpeg-js 0.4 gives,
-// the decoder of the TensorFlow.js peer (../shared/bench/tfjs/fer.js reads
-// JPEG crops with it): Go's image/jpeg entropy decoding (copied from Go
-// 1.26, BSD-3-Clause, LICENSE-GO), then jpeg-js's integer IDCT (poppler's
-// Loeffler IDCT with its rounding, pdfIDCT), nearest-sample chroma
-// upsampling and floating-point YCbCr→RGB conversion truncated to 8 bits.
-// The appearance nets then see what the peer's nets see on JPEG input; Go's
-// own decoder differs by up to a few levels per pixel (a different IDCT,
-// chroma, rounding).
+// Package jpegdec decodes JPEG files to the exact pixels of the decoders
+// tell's peers use, so that tell sees on JPEG input what they see:
+//
+//   - DecodeJS gives the pixels jpeg-js 0.4 gives, the decoder of the
+//     TensorFlow.js peer (../shared/bench/tfjs/fer.js reads JPEG crops with
+//     it): jpeg-js's integer IDCT (poppler's Loeffler IDCT with its
+//     rounding, pdfIDCT), nearest-sample chroma upsampling and
+//     floating-point YCbCr→RGB conversion truncated to 8 bits. The
+//     appearance nets read these.
+//   - DecodeLibjpeg gives libjpeg's samples (its accurate integer IDCT,
+//     jidctint.c), from which raster.FromImage makes the grey image dlib's
+//     load_image makes. The landmarks read these.
+//
+// Both share Go's image/jpeg entropy decoding (copied from Go 1.26,
+// BSD-3-Clause, LICENSE-GO). Go's own decoder differs from either by up to
+// a few levels per pixel (a different IDCT, chroma, rounding).
 //
 // Limits: greyscale and three-component (YCbCr) images, baseline and
 // progressive; four-component (CMYK, YCCK) JPEGs are refused. As jpeg-js
-// does, three components are always converted from YCbCr, even when an
-// Adobe marker says RGB.
-package jpegjs
+// does, DecodeJS always converts three components from YCbCr, even when an
+// Adobe marker says RGB; DecodeLibjpeg refuses such an image.
+package jpegdec
 
 import (
 	"fmt"
@@ -22,10 +29,10 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
-// Decode reads a JPEG image and returns its pixels as jpeg-js 0.4 decodes
+// DecodeJS reads a JPEG image and returns its pixels as jpeg-js 0.4 decodes
 // them. A frame of more than maxPixels pixels is refused before anything is
 // allocated for it (maxPixels <= 0: no limit).
-func Decode(r io.Reader, maxPixels int) (*raster.RGB, error) {
+func DecodeJS(r io.Reader, maxPixels int) (*raster.RGB, error) {
 	d := decoder{maxPixels: maxPixels}
 	img, err := d.decode(r, false)
 	if err != nil {
@@ -64,7 +71,7 @@ func Decode(r io.Reader, maxPixels int) (*raster.RGB, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("jpegjs: unexpected image type %T", img)
+	return nil, fmt.Errorf("jpegdec: unexpected image type %T", img)
 }
 
 // trunc8 clamps to 0..255 and truncates, as storing a number into a

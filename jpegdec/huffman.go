@@ -5,7 +5,7 @@
 // This file is Go 1.26's image/jpeg/huffman.go (BSD-3-Clause, see
 // LICENSE-GO), unchanged.
 
-package jpegjs
+package jpegdec
 
 import (
 	"io"

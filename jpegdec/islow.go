@@ -1,4 +1,4 @@
-package jpegjs
+package jpegdec
 
 import (
 	"image"

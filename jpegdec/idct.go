@@ -1,4 +1,4 @@
-package jpegjs
+package jpegdec
 
 const blockSize = 64 // A DCT block is 8x8.
 

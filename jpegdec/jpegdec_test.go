@@ -1,4 +1,4 @@
-package jpegjs
+package jpegdec
 
 import (
 	"bufio"
@@ -38,7 +38,7 @@ func TestAgainstJpegJS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := Decode(bytes.NewReader(data), 0)
+		c, err := DecodeJS(bytes.NewReader(data), 0)
 		if err != nil {
 			t.Fatalf("%s: %v", fs[0], err)
 		}
@@ -86,17 +86,17 @@ func TestPixelBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Decode(bytes.NewReader(data), 224*224-1); err == nil {
+	if _, err := DecodeJS(bytes.NewReader(data), 224*224-1); err == nil {
 		t.Error("a frame over the budget was decoded")
 	}
-	if _, err := Decode(bytes.NewReader(data[:len(data)/2]), 0); err == nil {
+	if _, err := DecodeJS(bytes.NewReader(data[:len(data)/2]), 0); err == nil {
 		t.Error("a truncated file was decoded")
 	}
 }
 
 // FuzzDecode: arbitrary bytes give an error or an image, never a panic.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"face420.jpg", "face_grey.jpg", "face422_odd.jpg"} {
+	for _, name := range []string{"face420.jpg", "face_grey.jpg", "face422_odd.jpg", "face_prog420.jpg"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
@@ -104,7 +104,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := Decode(bytes.NewReader(b), 1<<20)
+		c, err := DecodeJS(bytes.NewReader(b), 1<<20)
 		if err == nil && (c.W*c.H > 1<<20 || len(c.Pix) != 3*c.W*c.H) {
 			t.Fatalf("%dx%d image with %d bytes", c.W, c.H, len(c.Pix))
 		}

@@ -1,6 +1,6 @@
 'use strict';
 // Prints, per JPEG, its size and the SHA-256 of the RGB pixels jpeg-js
-// decodes (as fer.js decodes them): jpegjs's golden file. Run by
+// decodes (as fer.js decodes them): jpegdec's golden file for DecodeJS. Run by
 // scripts/fer-golden.sh: NODE_PATH=PEER/node_modules node hash.js FILE...
 const fs = require('fs');
 const crypto = require('crypto');

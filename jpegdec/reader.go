@@ -6,7 +6,7 @@
 // LICENSE-GO), cut down to the decoding of the components; what tell
 // changed is marked.
 
-package jpegjs
+package jpegdec
 
 import (
 	"fmt"
