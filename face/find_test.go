@@ -388,6 +388,13 @@ func TestFinderFaceCrops(t *testing.T) {
 	if within*100 < 85*scored {
 		t.Errorf("landmarks within 3%% IOD in %d of %d crops, want ≥ 85%%", within, scored)
 	}
+	// Against the geometric reference the Finder does no worse than the
+	// oracle (every 27th case: 87 of 96 crops against 84; all cases: 88.1%
+	// against 86.0%). A final box moved by 4% of its side (83 of 96) fails
+	// here, where the absolute guards above still pass.
+	if within0*100 < oracle0*100-oracleScored {
+		t.Errorf("landmarks within 3%% IOD of the upright portrait's in %d of %d crops, the oracle's in %d: want at most 1 point fewer", within0, oracleScored, oracle0)
+	}
 }
 
 // TestFinderNoFace: images without a face give none in FindAuto and
