@@ -7,8 +7,13 @@
 #   appearance/testdata/golden_*.txt    fer.js's 7 probabilities per crop
 #   tfjs/testdata/{ops,weights}_golden.json  single ops and weight decoding
 #   jpegdec/testdata/*.jpg, jpegjs_sha256.txt  JPEGs of the portrait (ffmpeg:
-#                                       4:2:0, 4:4:4, 4:2:2, grey) and the
+#                                       4:2:0, 4:4:4, 4:2:2, grey; OpenCV:
+#                                       progressive colour and grey) and the
 #                                       SHA-256 of jpeg-js's pixels for each
+#   jpegdec/testdata/dlib_gray_sha256.txt  the SHA-256 of dlib's grey of each
+#                                       JPEG, when DLIB_GRAY names a build of
+#                                       scripts/peers/dlib_gray.cpp (its header
+#                                       says how to build it)
 # Run from anywhere; PEER defaults to ../shared/bench/tfjs beside the repo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +25,25 @@ ffmpeg -v error -y -i $P -vf "crop=160:176:150:40,scale=100:100" -pix_fmt yuvj44
 ffmpeg -v error -y -i $P -vf "crop=160:176:150:40,scale=97:131" -pix_fmt yuvj422p -q:v 8 $J/face422_odd.jpg
 ffmpeg -v error -y -i $P -vf "crop=160:176:150:40,scale=64:64" -pix_fmt gray -q:v 3 $J/face_grey.jpg
 ffmpeg -v error -y -i $P -vf "scale=224:224" -pix_fmt yuvj420p -q:v 12 $J/whole420_lowq.jpg
+"${PYTHON:-python3}" - "$P" "$J" <<'PY' # needs OpenCV (python3-opencv)
+import sys, cv2
+im = cv2.imread(sys.argv[1])[60:183, 160:277]
+cv2.imwrite(sys.argv[2] + "/face_prog420.jpg", im, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1, cv2.IMWRITE_JPEG_QUALITY, 80])
+cv2.imwrite(sys.argv[2] + "/face_prog_grey.jpg", cv2.cvtColor(im, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_JPEG_PROGRESSIVE, 1, cv2.IMWRITE_JPEG_QUALITY, 70])
+PY
 NODE_PATH="$peer/node_modules" node $J/hash.js $J/*.jpg > $J/jpegjs_sha256.txt
+if [ -n "${DLIB_GRAY:-}" ]; then
+	tmp=$(mktemp)
+	{
+		echo "# grey pixels dlib's load_image gives (libjpeg-turbo, default settings; scripts/peers/dlib_gray.cpp), SHA-256 of the 8-bit rows"
+		for f in $J/*.jpg; do
+			"$DLIB_GRAY" "$f" "$tmp"
+			read -r w h < <(sed -n 2p "$tmp")
+			echo "$(basename "$f") $w $h $(tail -c $((w * h)) "$tmp" | sha256sum | cut -d' ' -f1)"
+		done
+	} > $J/dlib_gray_sha256.txt
+	rm -f "$tmp"
+fi
 rm -rf appearance/testdata/crops
 go run ./appearance/testdata/mkcrops appearance/testdata/crops
 cp $J/face420.jpg $J/face444.jpg appearance/testdata/crops/
