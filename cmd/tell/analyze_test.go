@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,5 +124,42 @@ func TestAnalyzeErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
 			t.Errorf("tell %v: exit %d, output %q; want exit %d mentioning %q", tc.args, code, out+errOut, tc.code, tc.want)
 		}
+	}
+}
+
+// TestAnalyzeNoFaceHint: an image without a face says so in analyze and
+// prepare and points to --face full; with --face full it gets a face.
+func TestAnalyzeNoFaceHint(t *testing.T) {
+	if _, err := face.ResolveModelPath(""); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	img := image.NewGray(image.Rect(0, 0, 120, 150))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(40 + i%7)
+	}
+	in := filepath.Join(dir, "flat.png")
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, buf.Bytes(), 0o644)
+	code, out, errOut := runTell(t, "analyze", in, "--out", filepath.Join(dir, "a"), "--quiet", "--appearance", "none")
+	if code == 0 || !strings.Contains(errOut, "no face found") || !strings.Contains(errOut, "--face full") {
+		t.Errorf("no face: exit %d, output %q", code, out+errOut)
+	}
+	code, out, errOut = runTell(t, "analyze", in, "--out", filepath.Join(dir, "f"), "--quiet", "--appearance", "none", "--face", "full")
+	if code != 0 || strings.Contains(errOut, "--face full") || !strings.Contains(out, "1 with a face") {
+		t.Errorf("--face full: exit %d, output %q", code, out+errOut)
+	}
+	manifest := filepath.Join(dir, "m.csv")
+	os.WriteFile(manifest, []byte("sample,subject,label,image\ns1,p1,happiness,flat.png\n"), 0o644)
+	code, out, errOut = runTell(t, "prepare", "--manifest", manifest, "--out", filepath.Join(dir, "c"), "--quiet")
+	if code != 0 || !strings.Contains(out, "no_face=1") || !strings.Contains(errOut, "no face found in 1 row") || !strings.Contains(errOut, "--face full") {
+		t.Errorf("prepare, no face: exit %d, output %q", code, out+errOut)
+	}
+	code, out, errOut = runTell(t, "prepare", "--manifest", manifest, "--out", filepath.Join(dir, "c2"), "--quiet", "--face", "full")
+	if code != 0 || !strings.Contains(out, "no_face=0") || strings.Contains(errOut, "--face full") {
+		t.Errorf("prepare --face full: exit %d, output %q", code, out+errOut)
 	}
 }

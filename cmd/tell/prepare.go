@@ -80,6 +80,9 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	if d.AlignError != "" {
 		fmt.Fprintf(env.stderr, "tell prepare: faces not aligned: %s\n", d.AlignError)
 	}
+	if d.Unaligned > 0 && mode != face.FindFull {
+		fmt.Fprintf(env.stderr, "tell prepare: no face found in %s (taken as given); if the images are face crops, --face full takes the whole frame as the face\n", plural(d.Unaligned, "row"))
+	}
 	fmt.Fprintf(env.stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\naligned_crops=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
 		kind, len(d.Samples), d.Cached, d.Aligned, d.AlignedCrops, d.Unaligned, len(rowErrs), *out)
 	if len(d.Samples) == 0 {
