@@ -20,8 +20,8 @@
 // NoiseSeconds gives σ (1.4826·median/√1.5 for Gaussian noise) whether or
 // not an expression is in progress. Slow wander (head micro-motion left
 // after the head fit) is measured as the spread of the displacement from
-// its rest on frames within threshold, once RestMin seconds of them have
-// been seen. Nothing is learnt from frames assumed quiet, so a clip cut
+// its rest on frames between events within three thresholds (inside an
+// event, within one), once RestMin seconds of them have been seen. Nothing is learnt from frames assumed quiet, so a clip cut
 // from onset to offset, expression from its first frame to its last, is
 // judged on its jitter alone. Blinks mask the Eyelids regions (Frame.Blink);
 // frames identical to the previous one add no noise sample.
@@ -575,7 +575,7 @@ func (s *Spotter) process(f *queued) []Interval {
 			s.base[c] += s.alpha * (float64(v) - s.base[c])
 		}
 		if !f.repeat {
-			s.restSample(e)
+			s.restSample(e, restCap)
 		}
 		// After an event the face must come back within threshold before
 		// another can open: a strong expression's tail is not a new one.
@@ -597,7 +597,7 @@ func (s *Spotter) process(f *queued) []Interval {
 		// Frames within threshold teach the rest variability even inside
 		// an open event: an event opened on slow wander before that
 		// variability was known closes once it is.
-		s.restSample(e)
+		s.restSample(e, 1)
 	}
 	// While open, the event's strength is over the regions that moved (the
 	// others' noise would hold it open), and it ends when the face has left
@@ -637,11 +637,23 @@ func (s *Spotter) markMoved() {
 	}
 }
 
+// restCap bounds E on the frames between events that teach the rest
+// variability. Not 1: where the face wanders more than the white jitter
+// says (head micro-motion after the head fit, drifting light), E stays
+// above 1 between events, no frame would teach the wander, the threshold
+// would stay at the jitter's, and after a first event the spotter would
+// never re-arm (a 20 s clip whose later expressions, at 15 times the
+// threshold, were all missed). Samples up to 3 thresholds let the
+// estimate climb to the wander, after which the cap no longer truncates
+// it (T = K·σ_rest puts 3T at 15σ); the median keeps an event's few
+// frames below the cap from raising it.
+const restCap = 3
+
 // restSample records the face's displacement from its rest baseline on a
-// frame at rest (no event open, none settling, E below 1), one frame in w/4
-// (the smoothed values of closer frames are not independent).
-func (s *Spotter) restSample(e float64) {
-	if e >= 1 {
+// frame with E below limit (between events: restCap; inside one: 1), one
+// frame in w/4 (the smoothed values of closer frames are not independent).
+func (s *Spotter) restSample(e, limit float64) {
+	if e >= limit {
 		return
 	}
 	s.restTick++

@@ -387,3 +387,49 @@ func TestSelectK(t *testing.T) {
 		}
 	}
 }
+
+// TestRearmsOnWanderingFace: a face that wanders slowly (each region an
+// independent random walk pulled back to rest, 0.3 % IOD spread, six times
+// the white jitter's σ, as head micro-motion left after the head fit does)
+// sits above the jitter's threshold between events. The spotter must learn
+// that wander and re-arm, so that every later expression is spotted. The
+// first version learnt the wander only from frames within threshold,
+// which such a face never gave: after a first event every expression was
+// missed, even one at 15 times the threshold (make demo's clip on the
+// muscle generator).
+func TestRearmsOnWanderingFace(t *testing.T) {
+	const fps, nr = 30.0, 21
+	rng := rand.New(rand.NewPCG(7, 30))
+	f := func(sec float64) int { return int(sec * fps) }
+	evs := []ev{
+		{f(3), f(3.4), 12, 2.0, -0.6, -0.8}, // micro
+		{f(7), f(9), 13, 2.5, 0, 1},         // macro
+		{f(13), f(13.4), 3, 2.0, 0, -1},     // micro
+		{f(17), f(19), 12, 4.0, -0.6, -0.8}, // macro
+	}
+	frames := clip(rng, f(21), nr, 0.05, evs)
+	// Wander: an Ornstein–Uhlenbeck walk per channel (time constant 1 s,
+	// stationary σ 0.3 % IOD), added on top.
+	walk := make([]float64, 2*nr)
+	const tau, sd = 1.0, 0.3
+	a := math.Exp(-1 / (tau * fps))
+	for i := range frames {
+		for c := range walk {
+			walk[c] = a*walk[c] + sd*math.Sqrt(1-a*a)*rng.NormFloat64()
+			frames[i][c] += float32(walk[c])
+		}
+	}
+	got := run(t, Options{FPS: fps, Regions: nr}, frames, nil)
+	for i, e := range evs {
+		best := 0.0
+		for _, g := range got {
+			best = max(best, iou(g, e.on, e.off))
+		}
+		if best < 0.5 {
+			t.Errorf("event %d [%d %d] missed (best IoU %.2f); spotted %+v", i, e.on, e.off, best, got)
+		}
+	}
+	if len(got) > len(evs)+2 {
+		t.Errorf("%d events spotted for %d true ones: %+v", len(got), len(evs), got)
+	}
+}
