@@ -10,6 +10,12 @@ import (
 	"github.com/tell-project/tell/raster"
 )
 
+// FinderVersion names what Finder.Find returns: it changes whenever a
+// change to the Finder moves any face or landmark it finds, so that caches
+// of aligned faces (tell prepare's) are not reused across such a change.
+// TestFinderVersion fails when Find's results change and this does not.
+const FinderVersion = "finder-5"
+
 // FindMode says how a Finder looks for a face.
 type FindMode uint8
 
@@ -82,9 +88,9 @@ type Found struct {
 	// Shape holds the 68 landmarks in image coordinates; points may lie
 	// outside the image, as dlib allows.
 	Shape Shape
-	// Score is the detector's score: of the detection (PathDetected,
-	// PathPadded) or of its check of the fitted face (PathFrame); below 0
-	// when a FindFull fit did not pass the check.
+	// Score is the detector's score: of the detection (PathDetected) or of
+	// its check of the fitted face (PathPadded, PathFrame); below 0 when a
+	// FindFull fit did not pass the check.
 	Score float32
 	Path  Path
 }

@@ -2,6 +2,8 @@ package face
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/color"
@@ -638,5 +640,33 @@ func TestCheckMirror(t *testing.T) {
 		if !whole && qm < 3*qr {
 			t.Errorf("cut %v: mirrored %.1f, replicated %.1f, want ≥ 3 times", c, qm, qr)
 		}
+	}
+}
+
+// findGolden is the SHA-256 of Find's results on every 271st acceptance
+// crop (path, score and landmarks at 0.01 px) under FinderVersion.
+const findGolden = "finder-5 9456ffae501908cbd9a2c49c2398a0f1cfe2994a950ab0907401b7149cf03858"
+
+// TestFinderVersion: Find's results on a fixed set of crops are those
+// recorded for FinderVersion. When a change moves them, bump FinderVersion
+// (prepared caches keyed on it are then rebuilt) and record the new sum.
+func TestFinderVersion(t *testing.T) {
+	pred := testPredictor(t)
+	det, err := NewDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := NewFinder(det, pred, FindAuto)
+	h := sha256.New()
+	for _, c := range cropCases(t, pred, det, 271) {
+		f, ok := fd.Find(c.img)
+		fmt.Fprintf(h, "%s %v %v %.1f", c.name, ok, f.Path, f.Score)
+		for _, p := range f.Shape {
+			fmt.Fprintf(h, " %.2f %.2f", p.X, p.Y)
+		}
+		fmt.Fprintln(h)
+	}
+	if got := FinderVersion + " " + hex.EncodeToString(h.Sum(nil)); got != findGolden {
+		t.Errorf("Find's results changed: %s, recorded %s; bump FinderVersion if that is meant", got, findGolden)
 	}
 }

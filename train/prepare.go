@@ -229,9 +229,9 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%d|%d|align=%v\x00", prepVersion, kind, l.H, l.Channels, al != nil)
 	if al != nil {
-		// Which faces are found (face crops since face-find-1) changes
+		// Which faces are found, and where their landmarks fall, changes
 		// what an aligned row holds.
-		fmt.Fprintf(h, "face-find-1|%v\x00", al.mode)
+		fmt.Fprintf(h, "%s|%v\x00", face.FinderVersion, al.mode)
 	}
 	var raw, apexRaw []byte
 	var onset, apex *raster.Gray
