@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"io"
 
@@ -75,7 +76,7 @@ func DecodeImage(r io.Reader, maxPixels int) (image.Image, string, error) {
 	}
 	var img image.Image
 	if format == "jpeg" {
-		img, err = decodeJPEG(io.MultiReader(&head, r), maxPixels)
+		img, err = decodeJPEG(io.MultiReader(&head, r), cfg.ColorModel, maxPixels)
 	} else {
 		img, format, err = image.Decode(io.MultiReader(&head, r))
 	}
@@ -92,18 +93,15 @@ func DecodeImage(r io.Reader, maxPixels int) (image.Image, string, error) {
 
 // decodeJPEG decodes a JPEG as libjpeg does with its defaults (the samples
 // dlib's load_image gets; jpegdec.DecodeLibjpeg), so that landmarks on JPEG
-// input are dlib's own; the rare kinds it does not read (CMYK, Adobe RGB)
-// go to image/jpeg.
-func decodeJPEG(r io.Reader, maxPixels int) (image.Image, error) {
+// input are dlib's own. The kinds it does not read, which the header's
+// colour model already names (CMYK and YCCK: CMYKModel; Adobe RGB:
+// RGBAModel), go to image/jpeg, so the stream is read once.
+func decodeJPEG(r io.Reader, cm color.Model, maxPixels int) (image.Image, error) {
+	if cm != color.YCbCrModel && cm != color.GrayModel {
+		return jpeg.Decode(r)
+	}
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	var all bytes.Buffer
-	img, err := jpegdec.DecodeLibjpeg(io.TeeReader(r, &all), maxPixels)
-	var unsup jpegdec.UnsupportedError
-	if errors.As(err, &unsup) {
-		// The rest of the stream follows what was read.
-		img, err = jpeg.Decode(io.MultiReader(&all, r))
-	}
-	return img, err
+	return jpegdec.DecodeLibjpeg(r, maxPixels)
 }

@@ -333,3 +333,31 @@ func FuzzDecodeImage(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeImageCMYK: a CMYK JPEG, which libjpeg's path does not read,
+// is decoded by image/jpeg from the same single pass over the stream.
+func TestDecodeImageCMYK(t *testing.T) {
+	data, err := os.ReadFile("testdata/cmyk.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, format, err := DecodeImage(&oneByteReader{data}, 0)
+	if err != nil || format != "jpeg" {
+		t.Fatalf("%q, %v", format, err)
+	}
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("bounds %v, want %v", got.Bounds(), want.Bounds())
+	}
+	b := want.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if got.At(x, y) != want.At(x, y) {
+				t.Fatalf("pixel (%d,%d): %v, want %v", x, y, got.At(x, y), want.At(x, y))
+			}
+		}
+	}
+}
