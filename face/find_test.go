@@ -243,6 +243,16 @@ func cropScore(c *cropCase, s *Shape) (visible, all float64) {
 	return ev / float64(max(nv, 1)) / iod, ea / NumLandmarks / iod
 }
 
+// testDetector is the face detector for a test.
+func testDetector(t testing.TB) *Detector {
+	t.Helper()
+	det, err := NewDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return det
+}
+
 // uprightScore is cropScore against ref0, the upright portrait's landmarks
 // turned into the crop (+Inf without it).
 func uprightScore(c *cropCase, s *Shape) float64 {
@@ -261,10 +271,7 @@ func uprightScore(c *cropCase, s *Shape) float64 {
 // (TELL_ACCEPTANCE=N: every Nth).
 func TestFinderFaceCrops(t *testing.T) {
 	pred := testPredictor(t)
-	det, err := NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := testDetector(t)
 	every := 27
 	if v := os.Getenv("TELL_ACCEPTANCE"); v != "" {
 		every = 1
@@ -404,10 +411,7 @@ func TestFinderFaceCrops(t *testing.T) {
 // always fits one.
 func TestFinderNoFace(t *testing.T) {
 	pred := testPredictor(t)
-	det, err := NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := testDetector(t)
 	g := astronautGray(t)
 	sub := func(x0, y0, w, h int) *raster.Gray {
 		out := raster.NewGray(w, h)
@@ -462,10 +466,7 @@ func gradient(w, h int) *raster.Gray {
 // plain path, with dlib's own landmarks.
 func TestFinderKeepsPlainDetections(t *testing.T) {
 	pred := testPredictor(t)
-	det, err := NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := testDetector(t)
 	g := astronautGray(t)
 	f, ok := NewFinder(det, pred, FindAuto).Find(g)
 	d := det.Detect(g)
@@ -487,7 +488,7 @@ func TestParseFindMode(t *testing.T) {
 
 func BenchmarkFinderCrop(b *testing.B) {
 	pred := testPredictor(b)
-	det, _ := NewDetector()
+	det := testDetector(b)
 	cases := cropCases(b, pred, det, 97)
 	fd := NewFinder(det, pred, FindAuto)
 	b.ResetTimer()
@@ -508,10 +509,7 @@ func TestFinderRealCrops(t *testing.T) {
 		t.Skip("set TELL_FACE_CROPS to a folder of face crops")
 	}
 	pred := testPredictor(t)
-	det, err := NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := testDetector(t)
 	files, _ := filepathGlob(dir)
 	fd := NewFinder(det, pred, FindAuto)
 	plain, found := 0, 0
@@ -591,10 +589,7 @@ func TestNests(t *testing.T) {
 // whole in the frame is checked as before.
 func TestCheckMirror(t *testing.T) {
 	pred := testPredictor(t)
-	det, err := NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := testDetector(t)
 	g := astronautGray(t)
 	d := det.Detect(g)
 	if len(d) == 0 {
@@ -652,10 +647,7 @@ const findGolden = "finder-5 9456ffae501908cbd9a2c49c2398a0f1cfe2994a950ab090740
 // (prepared caches keyed on it are then rebuilt) and record the new sum.
 func TestFinderVersion(t *testing.T) {
 	pred := testPredictor(t)
-	det, err := NewDetector()
-	if err != nil {
-		t.Fatal(err)
-	}
+	det := testDetector(t)
 	fd := NewFinder(det, pred, FindAuto)
 	h := sha256.New()
 	for _, c := range cropCases(t, pred, det, 271) {
