@@ -417,16 +417,17 @@ func (q *Queue) update(ctx context.Context, id string, change func(*Job) error) 
 // the fresh record whenever it refuses the known one, so its decisions are
 // the same. It returns the record stored and its revision.
 func (q *Queue) updateFrom(ctx context.Context, id string, cur Job, rev uint64, change func(*Job) error) (Job, uint64, error) {
+	known := rev != 0 // the first try uses cur without reading
 	for try := 0; ; try++ {
 		j := cur
-		if try > 0 || rev == 0 {
+		if try > 0 || !known {
 			var err error
 			if j, rev, err = q.get(ctx, id); err != nil {
 				return Job{}, 0, err
 			}
 		}
 		if err := change(&j); err != nil {
-			if try == 0 && cur.ID != "" {
+			if try == 0 && known {
 				continue // the known record may be stale: decide on the fresh one
 			}
 			return j, rev, err
