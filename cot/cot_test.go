@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,38 +78,52 @@ func TestPrototypesConcludeTheirEmotion(t *testing.T) {
 
 func TestKnownAnswers(t *testing.T) {
 	tests := []struct {
-		code string
-		want string
+		code    string
+		want    string
+		dataset string
 	}{
-		{"4+7", facs.Disgust},
-		{"R12A+R14A", facs.Contempt},
-		{"L12A+L14A", facs.Contempt},
-		{"R14", facs.Contempt},
-		{"L12C", facs.Contempt},
-		{"L12+R12", facs.Happiness}, // both sides: a smile
-		{"12", facs.Happiness},
-		{"1+2", facs.Surprise},
-		{"4B+7A+L10", facs.Disgust},
-		{"1+2+4", facs.Fear},
-		{"9", facs.Disgust},
-		{"4+7+23", facs.Anger},
-		{"6+15", facs.Sadness},
-		{"17", facs.Others}, // one shared action: no emotion claimed
-		{"45", facs.Neutral},
-		{"", facs.Neutral},
-		{"0", facs.Neutral},
+		// 4+7: Davison's class III (anger) in general, CASME II's own
+		// disgust criterion on CASME II rows.
+		{"4+7", facs.Anger, ""},
+		{"4+7", facs.Anger, "SAMM"},
+		{"4+7", facs.Disgust, "CASME II"},
+		{"R12A+R14A", facs.Contempt, ""},
+		{"L12A+L14A", facs.Contempt, ""},
+		{"R14", facs.Contempt, ""},
+		// A one-sided smile alone is happiness to CASME II's criterion and
+		// Davison's class I; contempt needs the one-sided dimpler.
+		{"L12C", facs.Happiness, ""},
+		{"R12", facs.Happiness, ""},
+		{"L12+R12", facs.Happiness, ""}, // both sides: a smile
+		{"12", facs.Happiness, ""},
+		{"1+2", facs.Surprise, ""},
+		{"4B+7A+L10", facs.Disgust, ""},
+		{"1+2+4", facs.Fear, ""},
+		{"9", facs.Disgust, ""},
+		{"4+7+23", facs.Anger, ""},
+		{"6+15", facs.Sadness, ""},
+		{"17", facs.Others, ""}, // one shared action: no emotion claimed
+		{"45", facs.Neutral, ""},
+		{"", facs.Neutral, ""},
+		{"0", facs.Neutral, ""},
 	}
 	for _, tc := range tests {
-		c := explainCode(t, tc.code, Options{})
+		c := explainCode(t, tc.code, Options{Dataset: tc.dataset})
 		checkShape(t, c)
 		if c.Conclusion.Label != tc.want {
-			t.Errorf("%q concluded %s (%.2f), want %s:\n%s", tc.code, c.Conclusion.Label, c.Conclusion.Confidence, tc.want, c.Text)
+			t.Errorf("%q (dataset %q) concluded %s (%.2f), want %s:\n%s", tc.code, tc.dataset, c.Conclusion.Label, c.Conclusion.Confidence, tc.want, c.Text)
 		}
 	}
-	// 4+7 is a negative emotion of the disgust family, with anger second.
-	c := explainCode(t, "4+7", Options{})
-	if cls, _ := facs.ThreeClass(c.Conclusion.Label, ""); cls != facs.Negative {
-		t.Errorf("4+7 is not negative: %s", c.Conclusion.Label)
+	// 4+7 is negative either way, the other reading second.
+	for _, ds := range []string{"", "CASME II"} {
+		c := explainCode(t, "4+7", Options{Dataset: ds})
+		if cls, _ := facs.ThreeClass(c.Conclusion.Label, ""); cls != facs.Negative || len(c.Interpretation.Secondary) == 0 {
+			t.Errorf("4+7 (dataset %q): %s, secondary %v", ds, c.Conclusion.Label, c.Interpretation.Secondary)
+		}
+	}
+	// A one-sided smile keeps contempt as the rival reading.
+	if c := explainCode(t, "R12", Options{}); !slices.Contains(c.Interpretation.Secondary, facs.Contempt) {
+		t.Errorf("R12: secondary %v, want contempt among them", c.Interpretation.Secondary)
 	}
 }
 
@@ -229,8 +244,14 @@ func TestThreeClassMode(t *testing.T) {
 		}
 	}
 	c := explainCode(t, "4+7", o)
-	if c.Conclusion.Emotion != facs.Disgust {
+	if c.Conclusion.Emotion != facs.Anger {
 		t.Errorf("fine emotion %q", c.Conclusion.Emotion)
+	}
+	// A reading is negative by its valence on CASME II rows too, though
+	// CASME II has no anger label: AU4 alone (Davison's class III).
+	c = explainCode(t, "4", Options{Classes: o.Classes, Dataset: "CASME II"})
+	if c.Conclusion.Label != facs.Negative || c.Conclusion.Emotion != facs.Anger {
+		t.Errorf("AU4 on CASME II in three classes: %s (%s), want negative (anger)", c.Conclusion.Label, c.Conclusion.Emotion)
 	}
 	// CASME II five classes: repression is reachable.
 	c = explainCode(t, "15+17", Options{Classes: []string{"happiness", "disgust", "repression", "surprise", "others"}})
@@ -368,8 +389,9 @@ func TestVerificationCatchesPlantedInconsistency(t *testing.T) {
 
 func TestFeedbackLoop(t *testing.T) {
 	ev := EvidenceFromCode(facs.MustParse("4+7"))
+	cas := Options{Dataset: "CASME II"} // where 4+7 reads as disgust
 	// Matches at once.
-	c, err := Generate(ev, "Disgust", Options{})
+	c, err := Generate(ev, "Disgust", cas)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,13 +399,13 @@ func TestFeedbackLoop(t *testing.T) {
 		t.Errorf("disgust: %+v", v)
 	}
 	// 4+7 supports anger too: the loop re-weighs and succeeds, recording why.
-	c, _ = Generate(ev, "anger", Options{})
+	c, _ = Generate(ev, "anger", cas)
 	if v := c.Verification; !v.MatchesTrueLabel || v.Flagged || v.Attempts < 2 || len(v.Feedback) == 0 || c.Conclusion.Label != facs.Anger {
 		t.Errorf("anger: label %s, %+v", c.Conclusion.Label, v)
 	}
 	checkShape(t, c)
 	// Nothing in 4+7 supports happiness: flagged, never relabelled.
-	c, _ = Generate(ev, "happiness", Options{MaxTries: 5})
+	c, _ = Generate(ev, "happiness", Options{MaxTries: 5, Dataset: "CASME II"})
 	v := c.Verification
 	if v.MatchesTrueLabel || !v.ReadBack || !v.Flagged || c.Conclusion.Label != facs.Disgust || len(v.Feedback) == 0 || v.TrueLabel != "happiness" {
 		t.Errorf("happiness: label %s, %+v", c.Conclusion.Label, v)
@@ -486,21 +508,21 @@ func ExampleExplain_text() {
 	fmt.Println(c.Text)
 	// Output:
 	// **Key Observations:**
-	// - AU12 (Lip Corner Puller), at trace intensity (1.00): pulling the right corner of the lips; one-sided, it points to contempt rather than happiness.
+	// - AU12 (Lip Corner Puller), at trace intensity (1.00): pulling the right corner of the lips; a one-sided smile: happiness to micro-expression coders, contempt when a one-sided dimpler joins it.
 	// - AU14 (Dimpler), acting barely (1.00, level A): dimpling the right corner of the lips; tied to contempt, especially when one-sided.
 	//
 	// **Overall Emotional Interpretation:**
-	// Pulling the right corner of the lips and dimpling the right corner of the lips (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The asymmetry decides it: a lip-corner action confined to one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
+	// Pulling the right corner of the lips and dimpling the right corner of the lips (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The one-sided dimpler decides it: a lip corner tightened on one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
 	//
 	// **Conclusion:**
-	// The expression is contempt, with low confidence (0.45).
+	// The expression is contempt, with low confidence (0.36).
 }
 
 func ExampleGenerate() {
 	c, _ := Generate(EvidenceFromCode(facs.MustParse("4+7")), "happiness", Options{})
 	fmt.Println(c.Conclusion.Label, c.Verification.Flagged)
 	// Output:
-	// disgust true
+	// anger true
 }
 
 func BenchmarkExplain(b *testing.B) {

@@ -94,7 +94,7 @@ func withLabelModels(cands []emotionModel, label string, o Options) []emotionMod
 	}
 	for _, m := range models() {
 		if !have[m.emotion] && family(m.emotion, label, o.Dataset) {
-			cands = append(cands, m)
+			cands = append(cands, m.forDataset(o.Dataset))
 		}
 	}
 	return cands

@@ -177,8 +177,9 @@ type match struct {
 }
 
 // lateralFactor is how much a unit counts for a need: unilateral needs want
-// a one-sided action; a bilateral need on AU12/AU14 (a full smile) counts a
-// one-sided action only weakly, since a half smile signals contempt.
+// a one-sided action; a bilateral need on AU14 counts a one-sided dimpler
+// only weakly (EMFACS's contempt is the one-sided 14), on AU12 a
+// one-sided smile nearly fully.
 func lateralFactor(n need, u unit) float64 {
 	if n.unilateral {
 		switch u.lat {
@@ -189,7 +190,18 @@ func lateralFactor(n need, u unit) float64 {
 		}
 		return 0.15
 	}
-	if n.au == 12 || n.au == 14 {
+	switch n.au {
+	case 12:
+		// One-sided AU12 is still AU12 to CASME II's happiness criterion
+		// and Davison's class I (neither names a side); it counts a little
+		// less than a full smile, since contempt is its rival reading.
+		switch u.lat {
+		case unilateral:
+			return 0.8
+		case asymmetric:
+			return 0.9
+		}
+	case 14:
 		switch u.lat {
 		case unilateral:
 			return 0.35
@@ -454,9 +466,22 @@ func (o Options) noneLabel(moved bool) string {
 	return pref[0]
 }
 
+// readingClass is the MEGC2019 class of an emotion the engine reads from
+// the AUs. A dataset's map (facs.ThreeClass) says which of its labels
+// count; a reading is negative by its valence wherever it was filmed
+// (RESEARCH.md §3: sadness, disgust, contempt, fear and anger are
+// negative), so AU4 alone, read as anger, is negative on CASME II rows too
+// although CASME II has no anger label.
+func readingClass(e, dataset string) (string, bool) {
+	if c, ok := facs.ThreeClass(e, dataset); ok {
+		return c, true
+	}
+	return facs.ThreeClass(e, "")
+}
+
 func (o Options) mapLabel(e string) string {
 	if o.threeClass() {
-		if c, ok := facs.ThreeClass(e, o.Dataset); ok {
+		if c, ok := readingClass(e, o.Dataset); ok {
 			return c
 		}
 		return o.noneLabel(true)
@@ -470,13 +495,14 @@ func (o Options) mapLabel(e string) string {
 func (o Options) candidates() []emotionModel {
 	var out []emotionModel
 	for _, m := range models() {
+		m = m.forDataset(o.Dataset)
 		switch {
 		case len(o.Classes) == 0:
 			if m.emotion == facs.Repression {
 				continue
 			}
 		case o.threeClass():
-			if _, ok := facs.ThreeClass(m.emotion, o.Dataset); !ok {
+			if _, ok := readingClass(m.emotion, o.Dataset); !ok {
 				continue
 			}
 			if m.emotion == facs.Repression && !strings.Contains(normalize(o.Dataset), "casme") {

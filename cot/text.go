@@ -100,9 +100,9 @@ func tiedTo(u unit) string {
 	switch u.au {
 	case 12:
 		if u.lat == unilateral {
-			return "one-sided, it points to contempt rather than happiness"
+			return "a one-sided smile: happiness to micro-expression coders, contempt when a one-sided dimpler joins it"
 		}
-		return "the main sign of happiness (when one-sided, of contempt instead)"
+		return "the main sign of happiness (with a one-sided dimpler, of contempt)"
 	case 14:
 		return "tied to contempt, especially when one-sided"
 	}
@@ -455,13 +455,20 @@ func coverage(d decision, top match, r *rand.Rand) []string {
 // lateralNote explains what the asymmetry of AU12/AU14 means for the
 // reading.
 func lateralNote(d decision, top match) string {
+	if top.emotion == facs.Contempt {
+		for _, u := range d.units {
+			if u.au == 14 && u.lat == unilateral {
+				return "The one-sided dimpler decides it: a lip corner tightened on one side is the mark of contempt, not of a smile."
+			}
+		}
+	}
 	for _, u := range d.units {
 		if u.au != 12 && u.au != 14 || u.lat == bilateral {
 			continue
 		}
 		switch {
 		case top.emotion == facs.Contempt:
-			return "The asymmetry decides it: a lip-corner action confined to one side is the mark of contempt, not of a smile."
+			return "The asymmetry leans it towards contempt, though a one-sided smile alone is also read as happiness."
 		case top.emotion == facs.Happiness && u.au == 12:
 			return "The smile is lopsided, which weakens the happiness reading and leaves room for contempt."
 		}

@@ -229,6 +229,10 @@ func ThreeClass(emotion, dataset string) (class string, ok bool) {
 	return "", false
 }
 
+// DatasetKey folds a dataset's name to one key: "CASME II", "casme_2",
+// "CASME2" → "casme2"; "SAMM" → "samm".
+func DatasetKey(s string) string { return normDataset(s) }
+
 // normDataset folds dataset names: "CASME II", "casme_2", "CASME2" → "casme2".
 func normDataset(s string) string {
 	var b strings.Builder

@@ -23,6 +23,7 @@ func benchmarks() []benchmark {
 		ferBenchmark(),
 		auBenchmark(),
 		spotBenchmark(),
+		cotBenchmark(),
 		{name: "flow", summary: "TV-L1 optical flow A.png B.png [--gt gt.flo] [--out f.flo] [--preset default|fast]: epe=, tell_tvl1_ms=", run: benchFlow},
 		{name: "nn", summary: "one training step of the reference MER model [--threads N] [--batch N]: tell_step_ms=", run: benchNN},
 	}

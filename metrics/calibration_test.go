@@ -1,0 +1,49 @@
+package metrics
+
+import (
+	"math"
+	"testing"
+)
+
+// TestECEKnownAnswer: hand-computed cases.
+func TestECEKnownAnswer(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		conf    []float64
+		correct []bool
+		bins    int
+		want    float64
+	}{
+		{"empty", nil, nil, 10, 0},
+		// Says 0.9, right half the time: |0.5-0.9| = 0.4.
+		{"overconfident", []float64{0.9, 0.9, 0.9, 0.9}, []bool{true, false, true, false}, 10, 0.4},
+		// Says 0.75 and 0.25 (different bins), right 3/4 and 1/4: calibrated.
+		{"calibrated", []float64{0.75, 0.75, 0.75, 0.75, 0.25, 0.25, 0.25, 0.25},
+			[]bool{true, true, true, false, true, false, false, false}, 10, 0},
+		// Two bins of two: bin (0.5,1]: confs 0.6, 1.0 (mean 0.8), one right:
+		// |0.5-0.8| = 0.3; bin [0,0.5]: confs 0.2, 0.4 (mean 0.3), both
+		// right: |1-0.3| = 0.7; ECE = 0.5·0.3 + 0.5·0.7 = 0.5.
+		{"two bins", []float64{0.6, 1.0, 0.2, 0.4}, []bool{false, true, true, true}, 2, 0.5},
+		// A confidence of exactly 0.5 falls in the lower of two bins.
+		{"edge", []float64{0.5, 0.5}, []bool{true, true}, 2, 0.5},
+	} {
+		got, err := ECE(c.conf, c.correct, c.bins)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: ECE %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestECEErrors(t *testing.T) {
+	if _, err := ECE([]float64{0.5}, nil, 10); err == nil {
+		t.Error("length mismatch accepted")
+	}
+	for _, c := range []float64{-0.1, 1.1, math.NaN()} {
+		if _, err := ECE([]float64{c}, []bool{true}, 10); err == nil {
+			t.Errorf("confidence %v accepted", c)
+		}
+	}
+}
