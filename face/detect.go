@@ -157,18 +157,23 @@ func (d *Detector) detectBytes(pix []uint8, w, h, minSize, maxSize, ox, oy, k in
 	var raw []pigo.Detection
 	// The scan costs ∝ 1/size², so sizes up to √2·minSize are about half
 	// the work: scan them and the rest in parallel when there is a spare
-	// CPU and enough work to be worth a goroutine.
-	if split := int(float64(minSize) * math.Sqrt2); runtime.GOMAXPROCS(0) > 1 && w*h >= 200*150 && split < maxSize {
-		var small []pigo.Detection
+	// CPU and enough work to be worth a goroutine. The split falls on a
+	// size of the single scan's own progression and the halves join small
+	// sizes first, as the single scan lists them, so the detections (and
+	// pigo's clustering of them, which depends on their order) are the
+	// same at any GOMAXPROCS.
+	split := nextScanSize(minSize, d.opt.ScaleFactor, float64(minSize)*math.Sqrt2)
+	if runtime.GOMAXPROCS(0) > 1 && w*h >= 200*150 && split <= maxSize {
+		var large []pigo.Detection
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			small = d.cascade.RunCascade(params(minSize, split), 0)
+			large = d.cascade.RunCascade(params(split, maxSize), 0)
 		}()
-		raw = d.cascade.RunCascade(params(split+1, maxSize), 0)
+		raw = d.cascade.RunCascade(params(minSize, split-1), 0)
 		wg.Wait()
-		raw = append(raw, small...)
+		raw = append(raw, large...)
 	} else {
 		raw = d.cascade.RunCascade(params(minSize, maxSize), 0)
 	}
@@ -185,6 +190,17 @@ func (d *Detector) detectBytes(pix []uint8, w, h, minSize, maxSize, ox, oy, k in
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	return out
+}
+
+// nextScanSize returns the first window size of pigo's scan progression
+// from minSize (RunCascade's rule: grow by the scale factor, at least 2
+// pixels) that reaches at least above.
+func nextScanSize(minSize int, factor, above float64) int {
+	s := minSize
+	for float64(s) < above {
+		s = int(float64(s) + math.Max(2, float64(s)*factor-float64(s)))
+	}
+	return s
 }
 
 // pigoBox converts a pigo detection (centre col, row; side) to a Rect.

@@ -3,6 +3,8 @@ package face
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -325,4 +327,29 @@ func ExampleFitSimilarity() {
 	t := FitSimilarity(&tpl, &turned, RigidPoints)
 	fmt.Printf("scale %.2f angle %.0f°\n", t.Scale(), math.Atan2(t.C, t.A)*180/math.Pi)
 	// Output: scale 2.00 angle 90°
+}
+
+// TestDetectSameAtAnyGOMAXPROCS: the scan's split into two goroutines must
+// not change what it finds (it once restarted the size progression at the
+// split and joined the halves in another order, so frames.csv differed
+// between 1 and 2 CPUs).
+func TestDetectSameAtAnyGOMAXPROCS(t *testing.T) {
+	d, err := NewDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := astronautGray(t)
+	imgs := []*raster.Gray{a, paste(a, 640, 360, 200, -60), paste(a, 640, 480, 60, -20)}
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	var one [][]Detection
+	for _, img := range imgs {
+		one = append(one, d.Detect(img))
+	}
+	runtime.GOMAXPROCS(2)
+	for i, img := range imgs {
+		if two := d.Detect(img); !slices.Equal(one[i], two) {
+			t.Errorf("image %d (%dx%d): GOMAXPROCS 1 finds %v, 2 finds %v", i, img.W, img.H, one[i], two)
+		}
+	}
 }
