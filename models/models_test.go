@@ -9,7 +9,7 @@ import (
 )
 
 func TestPins(t *testing.T) {
-	for _, m := range All() {
+	for _, m := range append(All(), BlazeFace, Iris) {
 		for _, f := range m.Files {
 			if _, ok := pin(m.Package, f); !ok {
 				t.Errorf("%s: %s not pinned", m.Name, f)

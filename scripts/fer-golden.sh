@@ -6,6 +6,8 @@
 #                                       (and the whole portrait/astronaut.png)
 #   appearance/testdata/golden_*.txt    fer.js's 7 probabilities per crop
 #   tfjs/testdata/{ops,weights}_golden.json  single ops and weight decoding
+#   blazeface/testdata/golden.json      BlazeFace's raw outputs on scene.png and
+#                                       TF.js's non-max suppression of its boxes
 #   jpegdec/testdata/*.jpg, jpegjs_sha256.txt  JPEGs of the portrait (ffmpeg:
 #                                       4:2:0, 4:4:4, 4:2:2, grey; OpenCV:
 #                                       progressive colour and grey) and the
@@ -51,3 +53,4 @@ for m in faceapi human; do
 	node "$peer/fer.js" "$m" appearance/testdata/crops/* portrait/astronaut.png > "appearance/testdata/golden_$m.txt"
 done
 NODE_PATH="$peer/node_modules" node tfjs/testdata/golden.js tfjs/testdata
+NODE_PATH="$peer/node_modules" node blazeface/testdata/golden.js blazeface/testdata
