@@ -8,6 +8,7 @@
 #   tfjs/testdata/{ops,weights}_golden.json  single ops and weight decoding
 #   blazeface/testdata/golden.json      BlazeFace's raw outputs on scene.png and
 #                                       TF.js's non-max suppression of its boxes
+#   gaze/testdata/golden.json           the iris model's outputs on eyes.png
 #   jpegdec/testdata/*.jpg, jpegjs_sha256.txt  JPEGs of the portrait (ffmpeg:
 #                                       4:2:0, 4:4:4, 4:2:2, grey; OpenCV:
 #                                       progressive colour and grey) and the
@@ -54,3 +55,4 @@ for m in faceapi human; do
 done
 NODE_PATH="$peer/node_modules" node tfjs/testdata/golden.js tfjs/testdata
 NODE_PATH="$peer/node_modules" node blazeface/testdata/golden.js blazeface/testdata
+NODE_PATH="$peer/node_modules" node gaze/testdata/golden.js gaze/testdata

@@ -1,0 +1,127 @@
+package gaze
+
+import (
+	"encoding/json"
+	"flag"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tell-project/tell/models"
+	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/video"
+)
+
+var genTestdata = flag.Bool("gen-testdata", false, "rewrite gaze/testdata/eyes.png")
+
+// goldenEyes are the crops of the golden test: the astronaut's two eyes
+// (corners read off the portrait), levelled, the image-right one mirrored,
+// as Pupils frames them, side by side in one 128×64 PNG.
+func goldenEyes(t *testing.T) *raster.RGB {
+	img, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := Image{RGB: raster.RGBFromImage(img)}
+	var lm [68][2]float32
+	lm[36], lm[39] = [2]float32{191, 103}, [2]float32{214, 104}
+	lm[42], lm[45] = [2]float32{236, 105}, [2]float32{259, 104}
+	out := raster.NewRGB(2*CropSize, CropSize)
+	for k := 0; k < 2; k++ {
+		f := frameOf(&lm, k)
+		for v := 0; v < CropSize; v++ {
+			for u := 0; u < CropSize; u++ {
+				x, y := f.toImage(float64(u)+0.5, float64(v)+0.5)
+				for c := 0; c < 3; c++ {
+					out.Pix[v*out.Stride+3*(k*CropSize+u)+c] = uint8(math.Round(float64(src.bilinear(x, y, c)) * 255))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestGenerateEyes(t *testing.T) {
+	if !*genTestdata {
+		t.Skip("set -gen-testdata to rewrite testdata/eyes.png")
+	}
+	e := goldenEyes(t)
+	im := image.NewNRGBA(image.Rect(0, 0, e.W, e.H))
+	for i := 0; i < e.W*e.H; i++ {
+		copy(im.Pix[4*i:4*i+3], e.Pix[3*i:3*i+3])
+		im.Pix[4*i+3] = 255
+	}
+	f, err := os.Create(filepath.Join("testdata", "eyes.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, im); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIrisGoldenAgainstTFJS: the iris model on the two eye crops of
+// testdata/eyes.png (RGB/255, batch of 2) gives TensorFlow.js's outputs
+// (testdata/golden.js, WASM backend) within 1e-3 crop pixels.
+func TestIrisGoldenAgainstTFJS(t *testing.T) {
+	n, err := Load(models.Root(""))
+	if err != nil {
+		if models.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Out []float64 `json:"out"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Out) != 2*numOut {
+		t.Fatalf("golden.json: %d values", len(g.Out))
+	}
+	eyes, err := video.ReadRGB(filepath.Join("testdata", "eyes.png"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 2; k++ {
+		for v := 0; v < CropSize; v++ {
+			for u := 0; u < CropSize; u++ {
+				for c := 0; c < 3; c++ {
+					n.in[((k*CropSize+v)*CropSize+u)*3+c] = float32(eyes.Pix[v*eyes.Stride+3*(k*CropSize+u)+c]) / 255
+				}
+			}
+		}
+	}
+	out, err := n.run.Run(n.in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i, want := range g.Out {
+		d := math.Abs(float64(out[0][i]) - want)
+		worst = math.Max(worst, d)
+		if d > 1e-3*math.Max(1, math.Abs(want)) {
+			t.Errorf("output %d: %.5f, TF.js %.5f", i, out[0][i], want)
+		}
+	}
+	t.Logf("max |Δ| %.2g over %d outputs", worst, len(g.Out))
+	// The iris centres lie inside their crops, near the middle.
+	for k := 0; k < 2; k++ {
+		x, y := out[0][k*numOut+3*irisCentre], out[0][k*numOut+3*irisCentre+1]
+		if x < 20 || x > 44 || y < 20 || y > 44 {
+			t.Errorf("eye %d: iris centre (%.1f,%.1f) of a 64-pixel crop", k, x, y)
+		}
+	}
+}
