@@ -713,7 +713,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	r.log.Debug("expression spotted", "id", e.ID, "onset", e.Onset, "offset", e.Offset, "kind", e.Kind, "label", e.Label)
 	ra2 := make([]report.AU, len(aus))
 	for i, a := range aus {
-		ra2[i] = report.AU{AU: a.AU, Name: a.Name, Side: a.Side, Intensity: a.Intensity, Letter: a.Letter}
+		ra2[i] = report.AU{AU: a.AU, Name: a.Name, Side: a.Side, Intensity: a.Intensity, Letter: a.Letter, SNR: a.SNR}
 	}
 	r.rep.Events = append(r.rep.Events, report.Event{
 		ID: e.ID, Onset: e.Onset, Apex: e.Apex, Offset: e.Offset, OnsetS: e.OnsetS, OffsetS: e.OffsetS,

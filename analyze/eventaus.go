@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
 )
 
@@ -37,7 +38,10 @@ const (
 	globalFloor  = 0.12 // share of the event's strongest AU
 	// sideRatio: one side this many times the other makes an AU unilateral.
 	sideRatio = 2.5
-	auRiseK   = 4 // rise in units of its noise
+	// auRiseK is the rise in units of its noise that lists an AU: the
+	// engine's significance (cot.SignificantSNR), so that every event AU
+	// is evidence the chain of thought names.
+	auRiseK = cot.SignificantSNR
 	// auRiseMin is the smallest rise that counts, 0–5 scale: 0.05 is a
 	// movement of 0.1 % of the eye distance at the AU's main point
 	// (au.IntensityPerPixel per canonical px), spot's resolution floor.
@@ -141,6 +145,7 @@ func median(v []float64) float64 {
 func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
 	n := len(au.AUs)
 	rise := make([][2]float64, n) // right, left
+	snr := make([][2]float64, n)
 	ok := make([][2]bool, n)
 	if still {
 		rec := &r.ring[on%len(r.ring)]
@@ -162,19 +167,24 @@ func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
 				v, noise := riseOf(tr, on-lo, w, scratch)
 				rise[i][s] = v
 				ok[i][s] = v >= math.Max(auRiseK*noise, auRiseMin)
+				// The noise the test used: the measured one, or the
+				// resolution floor when the trace is quieter than it.
+				snr[i][s] = v / math.Max(noise, auRiseMin/auRiseK)
 			}
 		}
 	}
-	// The AU's strength is its larger significant rise.
+	// The AU's strength is its larger significant rise; its SNR that
+	// side's.
 	strength := make([]float64, n)
+	clear := make([]float64, n)
 	var top float64
 	for i, a := range au.AUs {
 		if a == 45 {
 			continue
 		}
 		for s := 0; s < 2; s++ {
-			if ok[i][s] {
-				strength[i] = math.Max(strength[i], rise[i][s])
+			if ok[i][s] && rise[i][s] > strength[i] {
+				strength[i], clear[i] = rise[i][s], snr[i][s]
 			}
 		}
 		top = math.Max(top, strength[i])
@@ -195,7 +205,7 @@ func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
 			continue
 		}
 		info := facs.Describe(a)
-		e := EventAU{AU: a, Name: info.Name, Intensity: round2(v), Right: round2(math.Max(0, rise[i][0])), Left: round2(math.Max(0, rise[i][1]))}
+		e := EventAU{AU: a, Name: info.Name, Intensity: round2(v), SNR: round1(clear[i]), Right: round2(math.Max(0, rise[i][0])), Left: round2(math.Max(0, rise[i][1]))}
 		if info.Lateral() {
 			rr, ll := math.Max(0, rise[i][0]), math.Max(0, rise[i][1])
 			switch {
@@ -205,7 +215,7 @@ func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
 				e.Side = "left"
 			}
 		}
-		e.Letter = letter(v)
+		e.Letter = letter(e.Intensity) // the stored value's letter
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Intensity > out[j].Intensity })

@@ -98,25 +98,29 @@ type EventAU struct {
 	Name      string  `json:"name"`
 	Side      string  `json:"side,omitempty"` // "", "left", "right" (subject's)
 	Intensity float64 `json:"intensity"`      // rise over its baseline during the event, 0–5 (OpenFace scale)
-	Letter    string  `json:"letter"`         // FACS intensity letter A–E
+	// SNR is how clearly it rose: the rise over this face's own
+	// frame-to-frame noise for the AU on that side (at least
+	// cot.SignificantSNR for every listed AU of a video event; absent for
+	// a still, which has no noise to compare with). A significant AU is
+	// evidence at any intensity, below trace level too.
+	SNR    float64 `json:"snr,omitempty"`
+	Letter string  `json:"letter"` // FACS intensity letter A–E, "" below trace (0.5)
 	Right     float64 `json:"right"`          // rise on the subject's right, 0–5
 	Left      float64 `json:"left"`           // rise on the subject's left, 0–5
 }
 
 // letter is the FACS intensity letter of a 0–5 intensity, the one scale of
 // frames.csv, events.json, the report and the chain of thought (A = 1 … E
-// = 5, each ±0.5; below 0.5 no letter): the same letter cot writes for
-// the same number.
-func letter(v float64) string {
-	return facs.LetterFromValue(v / cot.MaxIntensity).String()
-}
+// = 5, each ±0.5; below 0.5 no letter), of the value as stored (two
+// decimals): the same letter cot writes for the same number.
+func letter(v float64) string { return facs.LetterOfIntensity(v).String() }
 
 // evidence converts event AUs to cot evidence: the same 0–5 intensities.
 func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
 	out := make([]cot.Evidence, 0, len(aus))
 	for _, a := range aus {
 		out = append(out, cot.Evidence{
-			AU: a.AU, Side: a.Side, Intensity: math.Min(cot.MaxIntensity, a.Intensity),
+			AU: a.AU, Side: a.Side, Intensity: math.Min(cot.MaxIntensity, a.Intensity), SNR: a.SNR,
 			Onset: onset, Apex: apex, Offset: offset,
 		})
 	}
@@ -125,3 +129,4 @@ func evidence(aus []EventAU, onset, apex, offset float64) []cot.Evidence {
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -22,13 +22,14 @@ import (
 //	    apex frames of an event; the still itself). A class the net does not
 //	    have (contempt) gets the uninformative 1/7; a coarse class (negative,
 //	    positive, surprise) the sum of its members.
-//	  - a(c) ∈ [0,1]: how well the AU evidence matches c's EMFACS prototype
-//	    (auScores: the share of the prototype's actions present, each
-//	    counted up to intensity 1.5 of 5, one-sided ones by side, discounted
-//	    by the share of the evidence outside the prototype); for a coarse
-//	    class its best member; for neutral 1 when no emotional action moved
-//	    and 0 otherwise; for others 0.3 when something moved (an emotion
-//	    must match better than that to be named, as in the Exp-CoT engine).
+//	  - a(c) ∈ [0,1]: how well the AU evidence matches c in the Exp-CoT
+//	    engine's knowledge (auScores: EMFACS prototypes and variants,
+//	    Davison's objective classes, the CASME II criteria; an action counts
+//	    by its intensity or, measured, by how far it rose above its own
+//	    noise); for a coarse class its best member; for neutral 1 when no
+//	    emotional action moved and 0 otherwise; for others 0.3 when
+//	    something moved (an emotion must match better than that to be
+//	    named, as in the engine).
 //	  - p_flow: a MER-CLIP flow model's probabilities, when one is used.
 //
 // Probabilities are floored at 1e-4 before the logarithm (1e-3 for the
@@ -53,7 +54,7 @@ const (
 	uncalibratedWeight = 2.0
 	probFloor          = 1e-4
 	changeFloor        = 1e-3
-	othersShare        = 0.3
+	othersShare        = cot.NameThreshold
 )
 
 // scoreInput is the evidence of one event.
@@ -78,7 +79,10 @@ type scored struct {
 
 // scoreEvent fuses the evidence (see the rule above).
 func scoreEvent(in scoreInput) (scored, error) {
-	au, activity := auScores(in.ev)
+	au, activity, err := auScores(in.ev)
+	if err != nil {
+		return scored{}, fmt.Errorf("event scorer: %w", err)
+	}
 	var classes []string
 	switch {
 	case in.flow != nil:
@@ -152,53 +156,22 @@ func scoreEvent(in scoreInput) (scored, error) {
 	return out, nil
 }
 
-// auScores matches the evidence against each EMFACS prototype
-// (facs.Prototypes): per emotion the share of its actions present, each
-// counted up to 1.5 on the 0–5 scale (a one-sided prototype action seen on
-// both sides at half), times 1 − ½·(intensity outside the prototype /
-// all intensity). activity is 1 when an emotional (not incidental) action
-// moved at all, else 0.
-func auScores(ev []cot.Evidence) (map[string]float64, float64) {
-	got := map[int]cot.Evidence{}
-	var total, activity float64
-	for _, a := range ev {
-		a.Intensity /= cot.MaxIntensity
-		got[a.AU] = a
-		total += a.Intensity
-		if a.Intensity >= cot.ActiveThreshold/cot.MaxIntensity && !facs.Describe(a.AU).Incidental {
-			activity = 1
-		}
+// auScores is the AU expert: the Exp-CoT engine's own evidence-only
+// reading (cot.Readings; the knowledge tell bench cot measures on coded
+// sheets), so that the scorer, the chain of thought and its "on the AUs
+// alone" sentence rest on one set of rules. Per basic emotion the
+// engine's match score in [0,1]; activity is 1 when an emotional action is
+// observed (from trace level, or a significant rise at any intensity),
+// else 0.
+func auScores(ev []cot.Evidence) (map[string]float64, float64, error) {
+	scores, active, err := cot.Readings(ev, cot.Options{})
+	if err != nil {
+		return nil, 0, err
 	}
-	out := map[string]float64{}
-	for _, p := range facs.Prototypes() {
-		var hit, need float64
-		inProto := map[int]bool{}
-		for _, pa := range p.Code.AUs() {
-			inProto[pa.Number] = true
-			need++
-			a, ok := got[pa.Number]
-			if !ok {
-				continue
-			}
-			v := a.Intensity
-			if pa.Side != facs.Both && a.Side == "" {
-				v *= 0.5
-			}
-			hit += math.Min(1, v/0.3)
-		}
-		var extra float64
-		for n, a := range got {
-			if !inProto[n] {
-				extra += a.Intensity
-			}
-		}
-		s := hit / need
-		if total > 0 {
-			s *= 1 - 0.5*extra/total
-		}
-		out[p.Emotion] = s
+	if active {
+		return scores, 1, nil
 	}
-	return out, activity
+	return scores, 0, nil
 }
 
 // overClasses is the appearance net's distribution over the label set,

@@ -69,7 +69,7 @@ func Conclude(ev []Evidence, label string, conf float64, o ConcludeOptions) (CoT
 		lines = append(lines, observationLine(u, compact, r))
 	}
 	if len(units) == 0 {
-		lines = append(lines, "- No Action Unit is active above trace level.")
+		lines = append(lines, noActionLine)
 	}
 	var s []string
 	if a := o.Appearance; a != nil && len(a.Probs) > 0 {
@@ -118,20 +118,20 @@ func Conclude(ev []Evidence, label string, conf float64, o ConcludeOptions) (CoT
 // indicationLine is a Key Observations bullet for an uncalibrated value: it
 // says what the shape suggests, not that the action happened.
 func indicationLine(u unit) string {
-	l := facs.LetterFromValue(u.intensity)
+	l := facs.LetterOfIntensity(u.value())
 	side := sidePhrase(u)
 	if side != "" {
 		side = ", " + side
 	}
 	return fmt.Sprintf("- AU%d (%s)%s: the shape differs from the average face as %s would (indication %.2f, level %s); %s.",
-		u.au, u.info.Name, side, movement(u), MaxIntensity*u.intensity, l, tiedTo(u))
+		u.au, u.info.Name, side, movement(u), u.value(), l, tiedTo(u))
 }
 
 // observation is the structured Key Observation of a unit.
 func observation(u unit, indication bool) Observation {
-	l := facs.LetterFromValue(u.intensity)
+	l := facs.LetterOfIntensity(u.value())
 	ob := Observation{
-		AU: u.au, Name: u.info.Name, Intensity: round2(MaxIntensity * u.intensity),
+		AU: u.au, Name: u.info.Name, Intensity: u.value(),
 		IntensityWord: l.Word(), Emotions: append([]string{}, u.info.Emotions...),
 		IntensityUnknown: u.unknown, Movement: movement(u), Indication: indication,
 	}
@@ -141,14 +141,23 @@ func observation(u unit, indication bool) Observation {
 	case asymmetric:
 		ob.Side = "asymmetric"
 	}
-	if u.unknown {
+	switch {
+	case u.unknown:
 		ob.IntensityWord = "present"
 		ob.Intensity = 0
-	} else {
+	case !l.Valid():
+		ob.IntensityWord = "below trace" // significant (SNR), under FACS's A
+	default:
 		ob.Letter = l.String()
 	}
+	ob.SNR = round1(u.snr)
 	return ob
 }
+
+// noActionLine is Key Observations when no action is active: said only
+// when the evidence lists none that counts (no intensity from trace
+// level, no significant rise).
+const noActionLine = "- No Action Unit is active: none reached trace level or rose clearly above its own noise."
 
 // appearanceSentence says what the appearance model read: its two most
 // probable classes and, given the onset, how the top class changed.
@@ -223,9 +232,9 @@ func auRelation(d decision, units []unit, label string, o ConcludeOptions) []str
 	}
 	if len(act) == 0 {
 		if label == facs.Neutral {
-			return []string{"No action unit is active above trace level, which agrees with a face at rest."}
+			return []string{"No action unit is active (none at trace level, none clearly above its own noise), which agrees with a face at rest."}
 		}
-		return []string{fmt.Sprintf("No action unit is active above trace level, so the AUs neither support nor contradict %s.", label)}
+		return []string{fmt.Sprintf("No action unit is active (none at trace level, none clearly above its own noise), so the AUs neither support nor contradict %s.", label)}
 	}
 	if label == facs.Neutral || label == facs.Others {
 		verb := "argue"

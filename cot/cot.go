@@ -35,8 +35,16 @@ type Evidence struct {
 	Confidence float64 `json:"confidence,omitempty"` // in [0,1]; 0 means unknown
 	// IntensityUnknown marks evidence whose intensity was not coded (a
 	// dataset sheet's "4+7"); Intensity then holds a nominal value.
-	IntensityUnknown bool    `json:"intensity_unknown,omitempty"`
-	Onset            float64 `json:"onset,omitempty"` // seconds, optional timing
+	IntensityUnknown bool `json:"intensity_unknown,omitempty"`
+	// SNR is how clearly the action rose: its rise over this face's own
+	// frame-to-frame noise for the AU, as tell analyze measures it per
+	// event. Evidence with SNR ≥ SignificantSNR is an observed action at
+	// any intensity, below FACS's trace level too (micro-expressions move
+	// the face by fractions of a pixel); 0 means not measured (a coded
+	// sheet, a still image), and then only intensities from
+	// ActiveThreshold count.
+	SNR    float64 `json:"snr,omitempty"`
+	Onset  float64 `json:"onset,omitempty"` // seconds, optional timing
 	Apex             float64 `json:"apex,omitempty"`
 	Offset           float64 `json:"offset,omitempty"`
 }
@@ -59,6 +67,8 @@ type Observation struct {
 	// Indication: the value is not a measurement of this person's movement
 	// (a still image against an average face shape, no neutral reference).
 	Indication bool `json:"indication,omitempty"`
+	// SNR is the evidence's rise over its own noise, when measured.
+	SNR float64 `json:"snr,omitempty"`
 }
 
 // Interpretation is the Overall Emotional Interpretation.

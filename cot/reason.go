@@ -10,8 +10,19 @@ import (
 )
 
 // ActiveThreshold is the intensity (0–5) below which an AU counts as not
-// acting: where FACS's trace level A begins.
+// acting, unless its rise is significant (SignificantSNR): where FACS's
+// trace level A begins.
 const ActiveThreshold = 0.5
+
+// SignificantSNR is the rise over the face's own noise (Evidence.SNR) from
+// which an action counts as observed at any intensity: tell analyze lists
+// an event AU only when it rose this many times its noise.
+const SignificantSNR = 4
+
+// significant reports whether evidence counts as an observed action.
+func (e Evidence) significant() bool {
+	return e.Intensity >= ActiveThreshold || e.SNR >= SignificantSNR
+}
 
 // laterality of an aggregated AU.
 type laterality uint8
@@ -31,9 +42,14 @@ type unit struct {
 	side      string // "left"/"right" for unilateral, the stronger side for asymmetric ("" if unknown)
 	conf      float64
 	unknown   bool    // intensity not coded
-	presence  float64 // [0,1]: how clearly the action is there (intensity and confidence)
+	snr       float64 // rise over its own noise, 0 when not measured
+	presence  float64 // [0,1]: how clearly the action is there (intensity, significance and confidence)
 	weight    float64 // feedback re-weighing factor (1 normally)
 }
+
+// value is the unit's intensity on the 0–5 scale as every output stores
+// and prints it (two decimals); its letter is facs.LetterOfIntensity of it.
+func (u unit) value() float64 { return round2(MaxIntensity * u.intensity) }
 
 // aggregate merges evidence per AU, drops actions below ActiveThreshold and
 // orders units by intensity (strongest first), then AU number.
@@ -42,6 +58,7 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		l, r, b     float64
 		asym        bool
 		conf        float64
+		snr         float64
 		unknown     bool
 		seen, known bool
 	}
@@ -56,6 +73,9 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if math.IsNaN(e.Confidence) || e.Confidence < 0 || e.Confidence > 1 {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): confidence %v outside [0,1]", i, e.AU, e.Confidence)
 		}
+		if !(e.SNR >= 0) || math.IsInf(e.SNR, 0) {
+			return nil, fmt.Errorf("cot: evidence %d (AU%d): snr %v is not a finite number ≥ 0", i, e.AU, e.SNR)
+		}
 		if e.Onset < 0 || e.Apex < 0 || e.Offset < 0 || e.Offset != 0 && e.Offset < e.Onset ||
 			math.IsNaN(e.Onset+e.Apex+e.Offset) || math.IsInf(e.Onset+e.Apex+e.Offset, 0) {
 			return nil, fmt.Errorf("cot: evidence %d (AU%d): timing onset %v, apex %v, offset %v is not ordered in seconds", i, e.AU, e.Onset, e.Apex, e.Offset)
@@ -69,9 +89,10 @@ func aggregate(ev []Evidence) ([]unit, error) {
 			a = &acc{}
 			m[e.AU] = a
 		}
-		if e.Intensity < ActiveThreshold {
+		if !e.significant() {
 			continue
 		}
+		a.snr = math.Max(a.snr, e.SNR)
 		v := e.Intensity / MaxIntensity
 		if info, ok := facs.Lookup(e.AU); ok && !info.Lateral() {
 			side = facs.Both // a jaw drop or lip part has no side
@@ -104,7 +125,7 @@ func aggregate(ev []Evidence) ([]unit, error) {
 		if !a.seen {
 			continue
 		}
-		u := unit{au: n, info: facs.Describe(n), conf: a.conf, weight: 1, unknown: a.unknown && !a.known}
+		u := unit{au: n, info: facs.Describe(n), conf: a.conf, weight: 1, unknown: a.unknown && !a.known, snr: a.snr}
 		u.intensity = math.Max(a.b, math.Max(a.l, a.r))
 		switch {
 		case a.asym:
@@ -141,8 +162,14 @@ func aggregate(ev []Evidence) ([]unit, error) {
 			u.lat, u.side = unilateral, "right"
 		}
 		// Presence saturates at slight (B) intensity: a trace action is
-		// there but less certainly so.
-		u.presence = math.Min(1, u.intensity/0.3) * u.conf
+		// there but less certainly so. A measured rise is there as
+		// clearly as it stands out of its own noise: half present at
+		// SignificantSNR, fully at twice that, whatever its size.
+		u.presence = math.Min(1, u.intensity/0.3)
+		if u.snr > 0 {
+			u.presence = math.Max(u.presence, math.Min(1, u.snr/(2*SignificantSNR)))
+		}
+		u.presence *= u.conf
 		out = append(out, u)
 	}
 	// Strongest first; when some intensities are not coded their order
@@ -332,7 +359,7 @@ type span struct {
 func timing(ev []Evidence) span {
 	var s span
 	for _, e := range ev {
-		if e.Intensity < ActiveThreshold || e.Offset <= e.Onset {
+		if !e.significant() || e.Offset <= e.Onset {
 			continue
 		}
 		if !s.ok {
@@ -414,6 +441,7 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // Options steer the engine.
 type Options struct {

@@ -2,6 +2,7 @@ package cot
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -48,8 +49,15 @@ func intensityPhrase(u unit, r *rand.Rand) string {
 	if u.unknown {
 		return "intensity not coded"
 	}
-	l := facs.LetterFromValue(u.intensity)
-	w, v := l.Word(), fmt.Sprintf("%.2f", MaxIntensity*u.intensity)
+	l := facs.LetterOfIntensity(u.value())
+	w, v := l.Word(), fmt.Sprintf("%.2f", u.value())
+	if !l.Valid() {
+		// Below FACS's trace level, yet significant: words for its size.
+		return fmt.Sprintf("rising slightly (%s on the 0–5 scale, below trace level, but %s its own noise: weak but clear for a micro-expression)", v, timesNoise(u.snr))
+	}
+	if u.snr > 0 {
+		v += ", " + timesNoise(u.snr) + " its noise"
+	}
 	switch r.IntN(3) {
 	case 0:
 		return fmt.Sprintf("%s (%s, %s)", w, l, v)
@@ -57,6 +65,16 @@ func intensityPhrase(u unit, r *rand.Rand) string {
 		return fmt.Sprintf("at %s intensity (%s)", w, v)
 	}
 	return fmt.Sprintf("acting %s (%s, level %s)", adverbs[l], v, l)
+}
+
+// timesNoise says how far a rise stands out of its noise: "six times",
+// "12.5 times".
+func timesNoise(snr float64) string {
+	words := []string{"", "", "twice", "three times", "four times", "five times", "six times", "seven times", "eight times", "nine times", "ten times"}
+	if k := int(math.Round(snr)); k >= 2 && k < len(words) && math.Abs(snr-float64(k)) < 0.25 {
+		return words[k]
+	}
+	return fmt.Sprintf("%.1f times", snr)
 }
 
 // sidePhrase is "", "on the right side only", "on both sides, stronger on the left", "asymmetric".
@@ -179,7 +197,7 @@ func interpretation(d decision, o Options, r *rand.Rand) (Interpretation, string
 		if len(d.units) == 0 {
 			s = append(s, pick(r,
 				"No facial action is active, so there is no evidence of any emotion: the face is at rest.",
-				"The face shows no Action Unit above trace level; without any movement there is nothing to ground an emotion on.",
+				"The face shows no active Action Unit (none at trace level, none clearly above its own noise); without any movement there is nothing to ground an emotion on.",
 			))
 		} else {
 			s = append(s, fmt.Sprintf("Only %s moved, %s, which carries no emotional meaning by itself; no expression is formed.",
@@ -556,28 +574,12 @@ func render(d decision, o Options) CoT {
 	compact := d.active > 4
 	var lines []string
 	for _, u := range d.units {
-		l := facs.LetterFromValue(u.intensity)
-		ob := Observation{
-			AU: u.au, Name: u.info.Name, Intensity: round2(MaxIntensity * u.intensity),
-			IntensityWord: l.Word(), Emotions: append([]string{}, u.info.Emotions...),
-			IntensityUnknown: u.unknown, Movement: movement(u),
-		}
-		if u.lat == unilateral {
-			ob.Side = u.side
-		} else if u.lat == asymmetric {
-			ob.Side = "asymmetric"
-		}
-		if u.unknown {
-			ob.IntensityWord = "present"
-			ob.Intensity = 0
-		} else {
-			ob.Letter = l.String()
-		}
+		ob := observation(u, false)
 		c.Observations = append(c.Observations, ob)
 		lines = append(lines, observationLine(u, compact, r))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, "- No Action Unit is active above trace level.")
+		lines = append(lines, noActionLine)
 	}
 	it, rationale := interpretation(d, o, r)
 	c.Interpretation = it

@@ -2,6 +2,8 @@ package facs
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -328,6 +330,57 @@ func BenchmarkParse(b *testing.B) {
 	for b.Loop() {
 		if _, err := Parse("R12A+R14A+4+7/43+AU 25B?"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestLetterOfIntensityBoundaries: the letter is the letter of the number
+// as printed (two decimals), at every boundary of the documented scale
+// (A from 0.50, B from 1.50, C from 2.50, D from 3.50, E from 4.50).
+func TestLetterOfIntensityBoundaries(t *testing.T) {
+	// documented reads the scale off the printed number.
+	documented := func(printed string) Letter {
+		var v float64
+		if _, err := fmt.Sscanf(printed, "%f", &v); err != nil {
+			t.Fatal(err)
+		}
+		h := int(math.Round(v * 100)) // the printed hundredths, exactly
+		switch {
+		case h < 50:
+			return NoLetter
+		case h < 150:
+			return A
+		case h < 250:
+			return B
+		case h < 350:
+			return C
+		case h < 450:
+			return D
+		}
+		return E
+	}
+	for _, c := range []struct {
+		v    float64
+		want Letter
+	}{
+		{0.494, NoLetter}, {0.497, A}, {0.5, A}, {1.49, A}, {1.494, A}, {1.497, B}, {1.5, B},
+		{2.4949, B}, {2.496, C}, {3.4951, D}, {3.5, D}, {4.49, D}, {4.495, E}, {5, E}, {9, E},
+		{0, NoLetter}, {-0.2, NoLetter}, {math.NaN(), NoLetter},
+	} {
+		if got := LetterOfIntensity(c.v); got != c.want {
+			t.Errorf("LetterOfIntensity(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+	// Around every boundary, in steps finer than the printing: the letter
+	// always matches the printed stored value's.
+	for _, b := range []float64{0.5, 1.5, 2.5, 3.5, 4.5} {
+		for k := -200; k <= 200; k++ {
+			v := b + float64(k)*0.0001
+			// The stored value (events.json's round2), printed.
+			printed := fmt.Sprintf("%.2f", math.Round(v*100)/100)
+			if got, want := LetterOfIntensity(v), documented(printed); got != want {
+				t.Errorf("%v prints as %s: letter %q, the scale says %q", v, printed, got, want)
+			}
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package facs
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Letter is a FACS intensity letter. The zero value means "not coded".
 type Letter byte
@@ -68,6 +71,34 @@ func LetterFromValue(v float64) Letter {
 	case v < 0.7:
 		return C
 	case v < 0.9:
+		return D
+	}
+	return E
+}
+
+// LetterOfIntensity is the letter of an intensity on the 0–5 scale that
+// tell prints (OpenFace's; A = 1 … E = 5, each ±0.5): below 0.5 no letter,
+// A from 0.5, B from 1.5, C from 2.5, D from 3.5, E from 4.5. The value
+// is first rounded to two decimals as every output stores and prints it
+// (math.Round(v*100)/100), so the letter is always the letter of the
+// printed number: 1.497 is stored as 1.50 and is B, never "1.50, A".
+func LetterOfIntensity(v float64) Letter {
+	if !(v >= 0) { // also NaN
+		return NoLetter
+	}
+	// Compare in hundredths, as integers: no binary fraction decides a
+	// boundary.
+	h := int64(math.Round(v * 100))
+	switch {
+	case h < 50:
+		return NoLetter
+	case h < 150:
+		return A
+	case h < 250:
+		return B
+	case h < 350:
+		return C
+	case h < 450:
 		return D
 	}
 	return E

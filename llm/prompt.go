@@ -154,7 +154,7 @@ func Grounding(ev []cot.Evidence, o PromptOptions) string {
 			b.WriteString(": present (intensity not coded)")
 		} else {
 			fmt.Fprintf(&b, ": %.2f", e.Intensity)
-			if l := facs.LetterFromValue(e.Intensity / cot.MaxIntensity); l.Valid() {
+			if l := facs.LetterOfIntensity(e.Intensity); l.Valid() {
 				fmt.Fprintf(&b, " (%s, %s)", l, l.Word())
 			}
 		}

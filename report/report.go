@@ -86,6 +86,7 @@ type AU struct {
 	Side      string
 	Intensity float64 // 0–5
 	Letter    string
+	SNR       float64 // rise over its own noise; 0 when not measured (a still)
 }
 
 // palette colours the AU curves: seven colours at least ΔE 24 apart in
@@ -442,8 +443,8 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 {{if $.FlowKey}}<div class="key"><img src="{{$.FlowKey}}" width="56" height="56" alt="colour-wheel key"><span>key: the colour of a motion from the centre towards each point</span></div>{{end}}{{end}}
 </div>{{end}}
 <div>
-<table><caption>Intensity on OpenFace's 0–5 scale with its FACS letter (A = 1 trace … E = 5 maximum), the same numbers as frames.csv and the explanation below{{if not $.Still}}; a coloured line marks an AU drawn in the timeline{{end}}.</caption><tr><th>AU</th><th>name</th><th>side</th><th>intensity (0–5)</th></tr>
-{{range .AURows}}<tr><td>{{if .Colour}}<span class="sw" style="background:{{.Colour}}"></span>{{end}}AU{{printf "%02d" .AU.AU}}</td><td>{{.Name}}</td><td>{{.Side}}</td><td>{{f2 .Intensity}}{{if .Letter}} ({{.Letter}}){{end}}</td></tr>{{end}}
+<table><caption>Intensity on OpenFace's 0–5 scale with its FACS letter (A = 1 trace … E = 5 maximum), the same numbers as frames.csv and the explanation below, and how many times its own noise the rise was (every listed AU rose clearly, below trace level too){{if not $.Still}}; a coloured line marks an AU drawn in the timeline{{end}}.</caption><tr><th>AU</th><th>name</th><th>side</th><th>intensity (0–5)</th><th>× noise</th></tr>
+{{range .AURows}}<tr><td>{{if .Colour}}<span class="sw" style="background:{{.Colour}}"></span>{{end}}AU{{printf "%02d" .AU.AU}}</td><td>{{.Name}}</td><td>{{.Side}}</td><td>{{f2 .Intensity}}{{if .Letter}} ({{.Letter}}){{end}}</td><td>{{if .SNR}}{{printf "%.1f" .SNR}}{{end}}</td></tr>{{end}}
 </table>
 <table><tr><th>emotion</th><th>probability</th></tr>
 {{range .EmotionRows}}<tr><td>{{.Name}}</td><td><span class="bar" style="width:{{.Width}}px"></span> {{pct .P}}</td></tr>{{end}}
