@@ -105,8 +105,8 @@ type EventAU struct {
 	// evidence at any intensity, below trace level too.
 	SNR    float64 `json:"snr,omitempty"`
 	Letter string  `json:"letter"` // FACS intensity letter A–E, "" below trace (0.5)
-	Right     float64 `json:"right"`          // rise on the subject's right, 0–5
-	Left      float64 `json:"left"`           // rise on the subject's left, 0–5
+	Right  float64 `json:"right"`  // rise on the subject's right, 0–5
+	Left   float64 `json:"left"`   // rise on the subject's left, 0–5
 }
 
 // letter is the FACS intensity letter of a 0–5 intensity, the one scale of

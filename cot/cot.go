@@ -45,8 +45,8 @@ type Evidence struct {
 	// ActiveThreshold count.
 	SNR    float64 `json:"snr,omitempty"`
 	Onset  float64 `json:"onset,omitempty"` // seconds, optional timing
-	Apex             float64 `json:"apex,omitempty"`
-	Offset           float64 `json:"offset,omitempty"`
+	Apex   float64 `json:"apex,omitempty"`
+	Offset float64 `json:"offset,omitempty"`
 }
 
 // Observation is one line of Key Observations.
