@@ -4,8 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 
-	"github.com/tell-project/tell/merclip"
-	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/model"
 )
 
 // builtinModel is a small MER-CLIP flow model trained by tell on synthetic
@@ -28,9 +27,10 @@ import (
 //go:embed builtin_model.safetensors
 var builtinModel []byte
 
-// NewBuiltinModelReasoner returns the embedded model.
-func NewBuiltinModelReasoner() (*ModelReasoner, error) {
-	m, err := train.DecodeClassifier(builtinModel, train.Families{merclip.Family{}})
+// NewBuiltinModelReasoner returns the embedded model; fs must list its
+// family, MER-CLIP (package merclip), which this package does not link.
+func NewBuiltinModelReasoner(fs model.Families) (*ModelReasoner, error) {
+	m, err := model.Decode(builtinModel, fs)
 	if err != nil {
 		return nil, fmt.Errorf("builtin model: %w", err)
 	}

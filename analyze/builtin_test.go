@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/synth"
 )
 
@@ -13,7 +15,7 @@ func TestBuiltinModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders and analyses 14 clips")
 	}
-	r, err := NewBuiltinModelReasoner()
+	r, err := NewBuiltinModelReasoner(model.Families{merclip.Family{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"image"
 
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/raster"
-	"github.com/tell-project/tell/train"
 )
 
 // FlowScorer gives class probabilities for an event from its onset and
@@ -24,18 +24,18 @@ type FlowScorer interface {
 // label set. The chain of thought is the Exp-CoT engine's for the fused
 // label (ExpLLM's label-first order).
 type ModelReasoner struct {
-	Model *train.Classifier
+	Model *model.Classifier
 	Seed  uint64
 }
 
 // NewModelReasoner loads RUN/model.safetensors, whose family must be one
 // of fs.
-func NewModelReasoner(path string, fs train.Families) (*ModelReasoner, error) {
-	m, err := train.LoadClassifier(path, fs)
+func NewModelReasoner(path string, fs model.Families) (*ModelReasoner, error) {
+	m, err := model.Load(path, fs)
 	if err != nil {
 		return nil, err
 	}
-	if m.Kind != train.KindFlow {
+	if m.Kind != model.KindFlow {
 		return nil, fmt.Errorf("model %s sees %q inputs; tell analyze needs a flow (micro-expression) model", path, m.Kind)
 	}
 	return &ModelReasoner{Model: m}, nil

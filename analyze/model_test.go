@@ -9,22 +9,22 @@ import (
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/merclip"
-	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/model"
 )
 
 // TestModelReasoner runs an (untrained) MER-CLIP model file through the
 // seam: probabilities over its classes, its label in the conclusion, a CoT.
 func TestModelReasoner(t *testing.T) {
 	classes := []string{"negative", "positive", "surprise"}
-	fs := train.Families{merclip.Family{}}
-	cfg := train.DefaultConfig(fs)
-	info := train.Info{Kind: train.KindFlow, Layout: cfg.Input.Layout(train.KindFlow), Classes: classes}
+	fs := model.Families{merclip.Family{}}
+	cfg := model.DefaultConfig(fs)
+	info := model.Info{Kind: model.KindFlow, Layout: cfg.Input.Layout(model.KindFlow), Classes: classes}
 	m, err := merclip.NewModel(merclip.DefaultConfig(), 1, info, merclip.NewVocab(merclip.TextCorpus()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "model.safetensors")
-	file := &train.Classifier{Info: info, Config: cfg, Members: []train.Model{m}}
+	file := &model.Classifier{Info: info, Config: cfg, Members: []model.Net{m}}
 	if err := file.Save(path); err != nil {
 		t.Fatal(err)
 	}

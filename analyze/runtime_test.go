@@ -12,6 +12,8 @@ import (
 
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/merclip"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
@@ -146,7 +148,7 @@ func TestStillImageReasoner(t *testing.T) {
 	if err != nil {
 		t.Skipf("dlib model not installed: %v", err)
 	}
-	mr, err := NewBuiltinModelReasoner()
+	mr, err := NewBuiltinModelReasoner(model.Families{merclip.Family{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,14 @@ package cnn
 import (
 	"testing"
 
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
-	"github.com/tell-project/tell/train"
 )
 
 // BenchmarkStep measures one training step (forward, backward) of the
 // default model on a batch of 64 flows of 28×28.
 func BenchmarkStep(b *testing.B) {
-	info := train.Info{Kind: train.KindFlow, Layout: train.DefaultInput().Layout(train.KindFlow), Classes: []string{"a", "b", "c"}}
+	info := model.Info{Kind: model.KindFlow, Layout: model.DefaultInput().Layout(model.KindFlow), Classes: []string{"a", "b", "c"}}
 	m, err := NewModel(DefaultConfig(), 1, info)
 	if err != nil {
 		b.Fatal(err)

@@ -17,10 +17,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/model"
 )
 
-// Config is the family's hyper-parameters (train.Spec).
+// Config is the family's hyper-parameters (model.Spec).
 type Config struct {
 	Net     NetConfig     `json:"net"`
 	Train   TrainConfig   `json:"train"`
@@ -119,12 +119,12 @@ func ParseConfig(b []byte) (Config, error) {
 	return c, c.Validate()
 }
 
-// Epochs implements train.Spec.
+// Epochs implements model.Spec.
 func (c Config) Epochs() int { return c.Train.Epochs }
 
-// WithEpochs implements train.Spec. A warm-up longer than n epochs is
+// WithEpochs implements model.Spec. A warm-up longer than n epochs is
 // shortened to n, so that --epochs works with any config.
-func (c Config) WithEpochs(n int) train.Spec {
+func (c Config) WithEpochs(n int) model.Spec {
 	c.Train.Epochs = n
 	c.Train.Warmup = min(c.Train.Warmup, n)
 	return c

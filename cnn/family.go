@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
@@ -11,17 +12,17 @@ import (
 // Family is the CNN model family for package train ("cnn").
 type Family struct{}
 
-// Name implements train.Family.
+// Name implements model.Family.
 func (Family) Name() string { return "cnn" }
 
-// DefaultSpec implements train.Family.
-func (Family) DefaultSpec() train.Spec { return DefaultConfig() }
+// DefaultSpec implements model.Family.
+func (Family) DefaultSpec() model.Spec { return DefaultConfig() }
 
-// ParseSpec implements train.Family.
-func (Family) ParseSpec(b []byte) (train.Spec, error) { return ParseConfig(b) }
+// ParseSpec implements model.Family.
+func (Family) ParseSpec(b []byte) (model.Spec, error) { return ParseConfig(b) }
 
 // Fit implements train.Family.
-func (Family) Fit(ctx context.Context, spec train.Spec, d *train.FitData, opt train.FitOptions) (train.Model, error) {
+func (Family) Fit(ctx context.Context, spec model.Spec, d *train.FitData, opt train.FitOptions) (model.Net, error) {
 	cfg, ok := spec.(Config)
 	if !ok {
 		return nil, fmt.Errorf("cnn: spec is %T, not cnn.Config", spec)
@@ -33,7 +34,7 @@ func (Family) Fit(ctx context.Context, spec train.Spec, d *train.FitData, opt tr
 	return m, nil
 }
 
-// Encode implements train.Model: the parameters under their names, the
+// Encode implements model.Net: the parameters under their names, the
 // BatchNorm running statistics, and the seed in the metadata.
 func (m *Model) Encode() (map[string]*nn.Tensor, map[string]string) {
 	ts := map[string]*nn.Tensor{}
@@ -48,8 +49,8 @@ func (m *Model) Encode() (map[string]*nn.Tensor, map[string]string) {
 	return ts, map[string]string{"seed": fmt.Sprint(m.Seed)}
 }
 
-// Decode implements train.Family.
-func (Family) Decode(spec train.Spec, info train.Info, tensors map[string]*nn.Tensor, meta map[string]string) (train.Model, error) {
+// Decode implements model.Family.
+func (Family) Decode(spec model.Spec, info model.Info, tensors map[string]*nn.Tensor, meta map[string]string) (model.Net, error) {
 	cfg, ok := spec.(Config)
 	if !ok {
 		return nil, fmt.Errorf("cnn: spec is %T, not cnn.Config", spec)
@@ -61,7 +62,7 @@ func (Family) Decode(spec train.Spec, info train.Info, tensors map[string]*nn.Te
 		return nil, err
 	}
 	dst, _ := m.Encode()
-	if err := train.CopyTensors(dst, tensors); err != nil {
+	if err := model.CopyTensors(dst, tensors); err != nil {
 		return nil, err
 	}
 	return m, nil

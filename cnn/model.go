@@ -10,6 +10,7 @@ import (
 
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
@@ -27,7 +28,7 @@ import (
 type Model struct {
 	Cfg  Config
 	Seed int64
-	train.Info
+	model.Info
 
 	trunk *trunk
 	drop  *nn.Dropout
@@ -39,7 +40,7 @@ type Model struct {
 }
 
 // NewModel builds a freshly initialised model for info's input and classes.
-func NewModel(cfg Config, seed int64, info train.Info) (*Model, error) {
+func NewModel(cfg Config, seed int64, info model.Info) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cnn: config: %w", err)
 	}
@@ -172,7 +173,7 @@ func median(x []float32) float32 {
 	return 0.5 * (s[n/2-1] + s[n/2])
 }
 
-// Scores implements train.Model: class scores (logits) in evaluation mode;
+// Scores implements model.Net: class scores (logits) in evaluation mode;
 // with Augment.TestFlip, the mean of the scores of each input and its mirror
 // image.
 func (m *Model) Scores(xs [][]float32) [][]float32 {
@@ -427,7 +428,7 @@ func (m *Model) validationUF1(v *train.ValData) float64 {
 	if err != nil {
 		return 0
 	}
-	for i, p := range train.Classify(m.Scores(v.X)) {
+	for i, p := range model.Classify(m.Scores(v.X)) {
 		cm.Add(v.Y[i], p)
 	}
 	return cm.UF1()

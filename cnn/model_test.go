@@ -12,12 +12,13 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
 
-func flowInfo(size int, classes ...string) train.Info {
-	return train.Info{Kind: train.KindFlow, Layout: train.Input{Size: size}.Layout(train.KindFlow), Classes: classes}
+func flowInfo(size int, classes ...string) model.Info {
+	return model.Info{Kind: model.KindFlow, Layout: model.Input{Size: size}.Layout(model.KindFlow), Classes: classes}
 }
 
 // wave is the generator's input formula: sin(0.731 i) + 0.5 cos(0.117 i).
@@ -247,7 +248,7 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-var families = train.Families{Family{}}
+var families = model.Families{Family{}}
 
 // TestLOSOLearnsDeterministicRoundTrip: on synthetic flows with
 // class-specific motion the family reaches UF1 ≥ 0.9 under LOSO while the
@@ -291,7 +292,7 @@ func TestLOSOLearnsDeterministicRoundTrip(t *testing.T) {
 	if again.Report.UF1 != learn.Report.UF1 || again.Report.Accuracy != learn.Report.Accuracy {
 		t.Errorf("same seed: UF1 %v then %v", learn.Report.UF1, again.Report.UF1)
 	}
-	c, err := train.LoadClassifier(filepath.Join(out, "model.safetensors"), families)
+	c, err := model.Load(filepath.Join(out, "model.safetensors"), families)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func TestLOSOLearnsDeterministicRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := train.DecodeClassifier(b, families)
+	c2, err := model.Decode(b, families)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,13 +384,13 @@ func TestEarlyStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld, err := train.Load(context.Background(), man, train.Input{Size: 12}, "", "", nil, nil)
+	ld, err := train.Load(context.Background(), man, model.Input{Size: 12}, "", "", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
 	cfg.Train.Epochs, cfg.Train.Batch, cfg.Train.EarlyStop = 6, 8, true
-	d := &train.FitData{Info: train.Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}}
+	d := &train.FitData{Info: model.Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}}
 	val := &train.ValData{}
 	for i, s := range ld.Data.Samples {
 		if s.Subject == "s04" {

@@ -39,7 +39,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/model"
 )
 
 // Config describes a model and how it is trained. Every part of MER-CLIP can
@@ -159,11 +159,11 @@ func (c *Config) decode(b []byte) error {
 	return c.Validate()
 }
 
-// Epochs implements train.Spec.
+// Epochs implements model.Spec.
 func (c Config) Epochs() int { return c.Train.Epochs }
 
-// WithEpochs implements train.Spec.
-func (c Config) WithEpochs(n int) train.Spec {
+// WithEpochs implements model.Spec.
+func (c Config) WithEpochs(n int) model.Spec {
 	c.Train.Epochs = n
 	return c
 }

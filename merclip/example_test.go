@@ -2,8 +2,9 @@ package merclip
 
 import (
 	"fmt"
-	"github.com/tell-project/tell/train"
 	"testing"
+
+	"github.com/tell-project/tell/model"
 )
 
 func ExampleRegion_Bounds() {
@@ -21,7 +22,7 @@ func ExampleRegion_Bounds() {
 func ExampleMixRegion() {
 	// One 4×4 flow frame with u=v=strain=1 everywhere: mixing a static
 	// face (no motion) into the chin with alpha 0.5 halves the motion there.
-	l := train.Layout{Frames: 1, Channels: 3, H: 4, W: 4, Motion: []bool{true, true, true}}
+	l := model.Layout{Frames: 1, Channels: 3, H: 4, W: 4, Motion: []bool{true, true, true}}
 	x := make([]float32, l.Len())
 	for i := range x {
 		x[i] = 1

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
@@ -15,17 +16,17 @@ import (
 // Family is the MER-CLIP model family for package train ("merclip").
 type Family struct{}
 
-// Name implements train.Family.
+// Name implements model.Family.
 func (Family) Name() string { return "merclip" }
 
-// DefaultSpec implements train.Family.
-func (Family) DefaultSpec() train.Spec { return DefaultConfig() }
+// DefaultSpec implements model.Family.
+func (Family) DefaultSpec() model.Spec { return DefaultConfig() }
 
-// ParseSpec implements train.Family.
-func (Family) ParseSpec(b []byte) (train.Spec, error) { return ParseConfig(b) }
+// ParseSpec implements model.Family.
+func (Family) ParseSpec(b []byte) (model.Spec, error) { return ParseConfig(b) }
 
 // Fit implements train.Family.
-func (Family) Fit(ctx context.Context, spec train.Spec, d *train.FitData, opt train.FitOptions) (train.Model, error) {
+func (Family) Fit(ctx context.Context, spec model.Spec, d *train.FitData, opt train.FitOptions) (model.Net, error) {
 	cfg, ok := spec.(Config)
 	if !ok {
 		return nil, fmt.Errorf("merclip: spec is %T, not merclip.Config", spec)
@@ -37,10 +38,10 @@ func (Family) Fit(ctx context.Context, spec train.Spec, d *train.FitData, opt tr
 	return m, nil
 }
 
-// Scores implements train.Model: class scores for prepared inputs.
+// Scores implements model.Net: class scores for prepared inputs.
 func (m *Model) Scores(xs [][]float32) [][]float32 { return m.Predict(xs) }
 
-// Encode implements train.Model: every parameter under its layer name, the
+// Encode implements model.Net: every parameter under its layer name, the
 // input normalisation as "input.mean" and "input.std", and in the metadata
 // the AU-text vocabulary ("vocab", JSON array) and the seed ("seed").
 func (m *Model) Encode() (map[string]*nn.Tensor, map[string]string) {
@@ -58,9 +59,9 @@ func (m *Model) Encode() (map[string]*nn.Tensor, map[string]string) {
 	return tensors, meta
 }
 
-// Decode implements train.Family: every tensor the config implies must be
+// Decode implements model.Family: every tensor the config implies must be
 // present with its shape; errors name the tensor.
-func (Family) Decode(spec train.Spec, info train.Info, tensors map[string]*nn.Tensor, meta map[string]string) (train.Model, error) {
+func (Family) Decode(spec model.Spec, info model.Info, tensors map[string]*nn.Tensor, meta map[string]string) (model.Net, error) {
 	cfg, ok := spec.(Config)
 	if !ok {
 		return nil, fmt.Errorf("merclip: spec is %T, not merclip.Config", spec)
@@ -89,7 +90,7 @@ func (Family) Decode(spec train.Spec, info train.Info, tensors map[string]*nn.Te
 	for _, p := range m.Params() {
 		dst[p.Name] = p.Tensor()
 	}
-	if err := train.CopyTensors(dst, tensors); err != nil {
+	if err := model.CopyTensors(dst, tensors); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -121,7 +122,7 @@ func (m *Model) LoadTextTower(path string) error {
 			src[rest] = t
 		}
 	}
-	if err := train.CopyTensors(dst, src); err != nil {
+	if err := model.CopyTensors(dst, src); err != nil {
 		return fmt.Errorf("merclip: text tower %s: %w", path, err)
 	}
 	return nil

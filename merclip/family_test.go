@@ -1,26 +1,29 @@
 package merclip
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/train"
 )
 
 // families is the family list of these tests.
-var families = train.Families{Family{}}
+var families = model.Families{Family{}}
 
 // classifier wraps one model as a model file's content.
-func classifier(m *Model) *train.Classifier {
+func classifier(m *Model) *model.Classifier {
 	cfg := train.DefaultConfig(families)
 	cfg.Spec, cfg.Input.Size, cfg.Seed = m.Cfg, m.Layout.W, m.Seed
-	return &train.Classifier{Info: m.Info, Config: cfg, Members: []train.Model{m}, Fingerprint: "abc"}
+	return &model.Classifier{Info: m.Info, Config: cfg.Config, Trained: cfg.JSON(), Members: []model.Net{m}, Fingerprint: "abc"}
 }
 
 // TestSaveLoadRoundTrip: a saved model loads with identical predictions,
@@ -43,7 +46,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err := c.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := train.LoadClassifier(path, families)
+	c2, err := model.Load(path, families)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,19 +57,19 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Fatalf("scores %v after load, want %v", got, want)
 		}
 	}
-	if c2.Fingerprint != "abc" || c2.Classes[1] != "pos" || c2.Config.Hash() != c.Config.Hash() || m2.Vocab.Size() != m.Vocab.Size() || m2.Seed != 3 {
+	if c2.Fingerprint != "abc" || c2.Classes[1] != "pos" || !bytes.Equal(c2.Trained, c.Trained) || c2.Config.Input != c.Config.Input || !reflect.DeepEqual(c2.Config.Spec, c.Config.Spec) || m2.Vocab.Size() != m.Vocab.Size() || m2.Seed != 3 {
 		t.Fatal("metadata lost in round trip")
 	}
 	// From bytes (an embedded model): the same model, no file needed.
 	b, _ := os.ReadFile(path)
-	c3, err := train.DecodeClassifier(b, families)
+	c3, err := model.Decode(b, families)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := c3.Members[0].Scores([][]float32{x})[0]; !slices.Equal(got, want) {
 		t.Fatalf("scores %v from bytes, want %v", got, want)
 	}
-	if _, err := train.DecodeClassifier(b[:len(b)/2], families); err == nil {
+	if _, err := model.Decode(b[:len(b)/2], families); err == nil {
 		t.Error("truncated bytes decoded")
 	}
 	// A tensor with the wrong shape is named.
@@ -77,17 +80,17 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	tensors["m0.eim.head1.weight"] = nn.NewTensor(3, 3)
 	bad, _ := nn.EncodeSafetensors(tensors, stripCRC(meta))
 	os.WriteFile(path, bad, 0o644)
-	if _, err := train.LoadClassifier(path, families); err == nil || !strings.Contains(err.Error(), "eim.head1.weight") {
+	if _, err := model.Load(path, families); err == nil || !strings.Contains(err.Error(), "eim.head1.weight") {
 		t.Errorf("wrong shape: %v", err)
 	}
 	delete(tensors, "m0.eim.head1.weight")
 	bad, _ = nn.EncodeSafetensors(tensors, stripCRC(meta))
 	os.WriteFile(path, bad, 0o644)
-	if _, err := train.LoadClassifier(path, families); err == nil || !strings.Contains(err.Error(), `"eim.head1.weight" missing`) {
+	if _, err := model.Load(path, families); err == nil || !strings.Contains(err.Error(), `"eim.head1.weight" missing`) {
 		t.Errorf("missing tensor: %v", err)
 	}
 	os.WriteFile(path, []byte("short"), 0o644)
-	if _, err := train.LoadClassifier(path, families); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := model.Load(path, families); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("garbage file: %v", err)
 	}
 }

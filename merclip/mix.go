@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/model"
 )
 
 // Region is one of the four face regions of LocalStaticFaceMix.
@@ -53,7 +53,7 @@ func (r Region) Bounds(h, w int) (y0, y1, x0, x1 int) {
 // where static is one frame (Channels×H×W) of a static face; for motion
 // channels the static face contributes zero. Values outside the region are
 // left untouched. static may be nil when every channel is motion.
-func MixRegion(x []float32, l train.Layout, static []float32, r Region, alpha float32) {
+func MixRegion(x []float32, l model.Layout, static []float32, r Region, alpha float32) {
 	y0, y1, x0, x1 := r.Bounds(l.H, l.W)
 	plane := l.H * l.W
 	for f := 0; f < l.Frames; f++ {
@@ -88,14 +88,14 @@ func MixRegion(x []float32, l train.Layout, static []float32, r Region, alpha fl
 // is the only source, so a test sample can never leak into training.
 type Mixer struct {
 	P, Alpha float32
-	Layout   train.Layout
+	Layout   model.Layout
 	pool     [][]float32
 }
 
 // NewMixer builds a mixer whose static faces are the given training-fold
 // statics (each Layout.StaticLen() long; entries may be nil when every
 // channel is motion).
-func NewMixer(p, alpha float64, l train.Layout, trainStatics [][]float32) (*Mixer, error) {
+func NewMixer(p, alpha float64, l model.Layout, trainStatics [][]float32) (*Mixer, error) {
 	for i, s := range trainStatics {
 		if s != nil && len(s) != l.StaticLen() {
 			return nil, fmt.Errorf("merclip: static face %d has %d values, want %d", i, len(s), l.StaticLen())

@@ -1,9 +1,10 @@
 package merclip
 
 import (
-	"github.com/tell-project/tell/train"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tell-project/tell/model"
 )
 
 func TestRegionBounds(t *testing.T) {
@@ -41,7 +42,7 @@ func inRegion(r Region, h, w, y, x int) bool {
 // TestMixRegionFrames checks the frame form: alpha·frame + (1−alpha)·static
 // inside the region in every frame, untouched elsewhere.
 func TestMixRegionFrames(t *testing.T) {
-	l := train.Layout{Frames: 3, Channels: 2, H: 8, W: 6}
+	l := model.Layout{Frames: 3, Channels: 2, H: 8, W: 6}
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, l.Len())
 	for i := range x {
@@ -78,7 +79,7 @@ func TestMixRegionFrames(t *testing.T) {
 // so motion channels are scaled by alpha in the region while appearance
 // channels blend with the static face; motion elsewhere is intact.
 func TestMixRegionFlow(t *testing.T) {
-	l := train.Layout{Frames: 1, Channels: 4, H: 28, W: 28, Motion: []bool{true, true, true, false}}
+	l := model.Layout{Frames: 1, Channels: 4, H: 28, W: 28, Motion: []bool{true, true, true, false}}
 	x := make([]float32, l.Len())
 	for i := range x {
 		x[i] = float32(i%97) + 1
@@ -108,7 +109,7 @@ func TestMixRegionFlow(t *testing.T) {
 		}
 	}
 	// A flow-only layout needs no static face at all.
-	flowOnly := train.Layout{Frames: 1, Channels: 3, H: 28, W: 28, Motion: []bool{true, true, true}}
+	flowOnly := model.Layout{Frames: 1, Channels: 3, H: 28, W: 28, Motion: []bool{true, true, true}}
 	y := make([]float32, flowOnly.Len())
 	for i := range y {
 		y[i] = 2
@@ -123,7 +124,7 @@ func TestMixRegionFlow(t *testing.T) {
 // faces and checks they never reach an augmented training sample, while
 // every training static face gets used.
 func TestMixerTrainingPoolOnly(t *testing.T) {
-	l := train.Layout{Frames: 1, Channels: 1, H: 8, W: 8}
+	l := model.Layout{Frames: 1, Channels: 1, H: 8, W: 8}
 	const nTrain, nTest = 5, 3
 	var train, test [][]float32
 	for i := 0; i < nTrain; i++ {
@@ -183,7 +184,7 @@ func TestMixerTrainingPoolOnly(t *testing.T) {
 }
 
 func BenchmarkMixRegion(b *testing.B) {
-	l := train.Layout{Frames: 1, Channels: 3, H: 28, W: 28, Motion: []bool{true, true, true}}
+	l := model.Layout{Frames: 1, Channels: 3, H: 28, W: 28, Motion: []bool{true, true, true}}
 	x := make([]float32, l.Len())
 	for i := 0; i < b.N; i++ {
 		MixRegion(x, l, nil, Region(i%4), 0.5)

@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
-	"github.com/tell-project/tell/train"
 )
 
 // Model is the MER-CLIP network:
@@ -24,7 +24,7 @@ import (
 type Model struct {
 	Cfg  Config
 	Seed int64
-	train.Info
+	model.Info
 	Vocab *Vocab
 	// Mean and Std normalise each input channel; they are fitted on the
 	// training side of a fold only.
@@ -70,7 +70,7 @@ type Model struct {
 
 // NewModel builds a freshly initialised model for the input and classes of
 // info; seed initialises the weights.
-func NewModel(cfg Config, seed int64, info train.Info, vocab *Vocab) (*Model, error) {
+func NewModel(cfg Config, seed int64, info model.Info, vocab *Vocab) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("merclip: config: %w", err)
 	}

@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/facs"
-	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/model"
 )
 
 // flowInfo is a flow input of side size with the given classes.
-func flowInfo(size int, classes ...string) train.Info {
-	return train.Info{Kind: train.KindFlow, Layout: train.Input{Size: size}.Layout(train.KindFlow), Classes: classes}
+func flowInfo(size int, classes ...string) model.Info {
+	return model.Info{Kind: model.KindFlow, Layout: model.Input{Size: size}.Layout(model.KindFlow), Classes: classes}
 }
 
 func tinyConfig() Config {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/model"
 )
 
 // The channels of a flow layout are u (horizontal motion), v (vertical
@@ -14,7 +15,7 @@ import (
 // Mirror flips x (one sample of layout l) left to right in place. For flow
 // layouts the horizontal motion u changes sign, so the result is the flow
 // of the mirrored face; v, strain and appearance only move.
-func Mirror(x []float32, l Layout) {
+func Mirror(x []float32, l model.Layout) {
 	plane := l.H * l.W
 	for f := 0; f < l.Frames; f++ {
 		for c := 0; c < l.Channels; c++ {
@@ -73,7 +74,9 @@ func (j Jitter) Draw(rng *rand.Rand) Transform {
 }
 
 // Apply writes a transform drawn from rng, applied to src, into dst.
-func (j Jitter) Apply(rng *rand.Rand, dst, src []float32, l Layout) { j.Draw(rng).Apply(dst, src, l) }
+func (j Jitter) Apply(rng *rand.Rand, dst, src []float32, l model.Layout) {
+	j.Draw(rng).Apply(dst, src, l)
+}
 
 // Transform is a similarity transform about the image centre: rotation
 // Theta (radians, clockwise on screen since y points down), scale, then a
@@ -86,7 +89,7 @@ type Transform struct {
 // length; not src). Pixels are resampled bilinearly, with zero outside the
 // image; for flow layouts the motion vectors (u, v) are rotated and scaled
 // with the face, while strain and appearance only move.
-func (t Transform) Apply(dst, src []float32, l Layout) {
+func (t Transform) Apply(dst, src []float32, l model.Layout) {
 	cos, sin := math.Cos(t.Theta)*t.Scale, math.Sin(t.Theta)*t.Scale
 	// Output pixel p comes from input A⁻¹(p − c − t) + c, A = s·R(θ).
 	det := cos*cos + sin*sin

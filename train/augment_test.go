@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 )
 
-var flowLayout = Layout{Frames: 1, Channels: 3, H: 5, W: 6, Motion: []bool{true, true, true}}
+var flowLayout = model.Layout{Frames: 1, Channels: 3, H: 5, W: 6, Motion: []bool{true, true, true}}
 
 // flowOf builds one flow sample from per-pixel functions of (x, y).
-func flowOf(l Layout, u, v, s func(x, y float64) float64) []float32 {
+func flowOf(l model.Layout, u, v, s func(x, y float64) float64) []float32 {
 	out := make([]float32, l.Len())
 	plane := l.H * l.W
 	for y := 0; y < l.H; y++ {
@@ -69,7 +70,7 @@ func TestMirrorAUs(t *testing.T) {
 // a rotation turns a uniform motion field's vectors by the same angle (in
 // the interior, away from the zero padding) while strain stays put.
 func TestTransform(t *testing.T) {
-	l := Layout{Frames: 1, Channels: 3, H: 9, W: 9, Motion: []bool{true, true, true}}
+	l := model.Layout{Frames: 1, Channels: 3, H: 9, W: 9, Motion: []bool{true, true, true}}
 	x := flowOf(l, func(x, y float64) float64 { return x + 10*y }, func(x, y float64) float64 { return -x }, func(x, y float64) float64 { return y })
 	dst := make([]float32, l.Len())
 	Transform{Scale: 1}.Apply(dst, x, l)

@@ -8,19 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+
+	"github.com/tell-project/tell/model"
 )
 
-// Config is a training configuration: which model family, its
-// hyper-parameters, and what this package does around it. In JSON the
-// family's hyper-parameters sit under the family's name:
+// Config is a training configuration: the model's part (model.Config:
+// which family, what it sees, its hyper-parameters) and what this package
+// does around it. In JSON the family's hyper-parameters sit under the
+// family's name:
 //
 //	{"model": "merclip", "seed": 1, "members": 1, "input": {...}, "merclip": {...}}
 //
 // Fields left out keep their defaults; unknown fields are errors.
 type Config struct {
-	// Model names the family ("cnn", "merclip").
-	Model string
+	model.Config
 	// Seed makes training deterministic: the same seed, data and config
 	// give the same weights and metrics whatever the number of cores.
 	Seed int64
@@ -28,8 +29,6 @@ type Config struct {
 	// model) trains Members models with seeds Seed, Seed+1, ... and
 	// averages their class probabilities (default 1).
 	Members int
-	// Input says what the model sees.
-	Input Input
 	// Validation, when positive, is the share of a fold's training subjects
 	// held out as a validation set for the family (early stopping); the
 	// test subjects are never part of it. 0 (default): none.
@@ -37,24 +36,27 @@ type Config struct {
 	// Workers is how many folds train at once; 0 means one per core. It
 	// does not change results.
 	Workers int
-	// Spec is the family's hyper-parameters.
-	Spec Spec
 }
 
 // DefaultConfig returns the defaults with the first family of fs.
-func DefaultConfig(fs Families) Config {
-	c := Config{Seed: 1, Members: 1, Input: DefaultInput()}
-	if len(fs) > 0 {
-		c.Model, c.Spec = fs[0].Name(), fs[0].DefaultSpec()
-	}
-	return c
+func DefaultConfig(fs model.Families) Config {
+	return Config{Config: model.DefaultConfig(fs), Seed: 1, Members: 1}
 }
 
 type configJSON struct {
-	Model      string  `json:"model"`
+	Model      string      `json:"model"`
+	Seed       int64       `json:"seed"`
+	Members    int         `json:"members"`
+	Input      model.Input `json:"input"`
+	Validation float64     `json:"validation"`
+	Workers    int         `json:"workers"`
+}
+
+// settingsJSON are the training settings beside the model's part of a
+// config.
+type settingsJSON struct {
 	Seed       int64   `json:"seed"`
 	Members    int     `json:"members"`
-	Input      Input   `json:"input"`
 	Validation float64 `json:"validation"`
 	Workers    int     `json:"workers"`
 }
@@ -102,61 +104,20 @@ func (c Config) Hash() string {
 
 // ParseConfig decodes JSON over the defaults of fs (the family named by
 // "model", else the first) and validates the result.
-func ParseConfig(b []byte, fs Families) (Config, error) {
+func ParseConfig(b []byte, fs model.Families) (Config, error) {
 	c := DefaultConfig(fs)
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&raw); err != nil {
-		return c, err
-	}
-	if m, ok := raw["model"]; ok {
-		if err := json.Unmarshal(m, &c.Model); err != nil {
-			return c, fmt.Errorf("model: %w", err)
-		}
-	}
-	fam, err := fs.Lookup(c.Model)
+	s := settingsJSON{c.Seed, c.Members, c.Validation, c.Workers}
+	mc, err := model.ParseConfigWith(b, fs, &s)
+	c.Config = mc
 	if err != nil {
-		return c, fmt.Errorf("model: %w", err)
-	}
-	base := map[string]json.RawMessage{}
-	var unknown []string
-	for k, v := range raw {
-		switch k {
-		case "model", "seed", "members", "input", "validation", "workers":
-			base[k] = v
-		case fam.Name():
-		default:
-			if _, err := fs.Lookup(k); err == nil {
-				unknown = append(unknown, fmt.Sprintf("%q (a section for model %q, but model is %q)", k, k, c.Model))
-			} else {
-				unknown = append(unknown, fmt.Sprintf("%q", k))
-			}
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return c, fmt.Errorf("unknown field %s", unknown[0])
-	}
-	bb, _ := json.Marshal(base)
-	cj := configJSON{c.Model, c.Seed, c.Members, c.Input, c.Validation, c.Workers}
-	d := json.NewDecoder(bytes.NewReader(bb))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&cj); err != nil {
 		return c, err
 	}
-	c.Model, c.Seed, c.Members, c.Input, c.Validation, c.Workers = cj.Model, cj.Seed, cj.Members, cj.Input, cj.Validation, cj.Workers
-	if sec, ok := raw[fam.Name()]; ok {
-		if c.Spec, err = fam.ParseSpec(sec); err != nil {
-			return c, fmt.Errorf("%s: %w", fam.Name(), err)
-		}
-	} else {
-		c.Spec = fam.DefaultSpec()
-	}
+	c.Seed, c.Members, c.Validation, c.Workers = s.Seed, s.Members, s.Validation, s.Workers
 	return c, c.Validate()
 }
 
 // LoadConfig reads a JSON config file (see ParseConfig).
-func LoadConfig(path string, fs Families) (Config, error) {
+func LoadConfig(path string, fs model.Families) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return DefaultConfig(fs), fmt.Errorf("train: config: %w", err)
@@ -168,32 +129,20 @@ func LoadConfig(path string, fs Families) (Config, error) {
 	return c, nil
 }
 
-// maxMembers bounds Members: a seed ensemble beyond this costs time without
-// a measurable gain.
-const maxMembers = 64
-
 // Validate reports the fields that cannot work, naming them.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Model == "" || c.Spec == nil {
-		errs = append(errs, errors.New("model: no model family"))
+	if err := c.Config.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if c.Members < 1 || c.Members > maxMembers {
-		errs = append(errs, fmt.Errorf("members: want 1 to %d, got %d", maxMembers, c.Members))
-	}
-	if c.Input.Size <= 0 || c.Input.Size > 1024 {
-		errs = append(errs, fmt.Errorf("input.size: want 1 to 1024, got %d", c.Input.Size))
+	if c.Members < 1 || c.Members > model.MaxMembers {
+		errs = append(errs, fmt.Errorf("members: want 1 to %d, got %d", model.MaxMembers, c.Members))
 	}
 	if !(c.Validation >= 0 && c.Validation < 1) {
 		errs = append(errs, fmt.Errorf("validation: want a share in [0, 1), got %g", c.Validation))
 	}
 	if c.Workers < 0 {
 		errs = append(errs, fmt.Errorf("workers: must be ≥ 0, got %d", c.Workers))
-	}
-	if c.Spec != nil {
-		if err := c.Spec.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.Model, err))
-		}
 	}
 	return errors.Join(errs...)
 }

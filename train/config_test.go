@@ -3,13 +3,15 @@ package train
 import (
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/model"
 )
 
 // TestConfigJSON: the family's section sits under its name; fields left out
 // keep their defaults; unknown fields, a section for another family and
 // impossible values are refused with the field named; JSON round-trips.
 func TestConfigJSON(t *testing.T) {
-	fs := Families{&centroid{}, &otherFamily{}}
+	fs := model.Families{&centroid{}, &otherFamily{}}
 	c, err := ParseConfig([]byte(`{"members": 3, "centroid": {"epochs": 5}}`), fs)
 	if err != nil || c.Model != "centroid" || c.Members != 3 || c.Spec.Epochs() != 5 || c.Input.Size != 28 || c.Seed != 1 {
 		t.Fatalf("parsed %+v, %v", c, err)
@@ -46,15 +48,15 @@ func TestConfigJSON(t *testing.T) {
 
 type otherFamily struct{ centroid }
 
-func (*otherFamily) Name() string      { return "other" }
-func (*otherFamily) DefaultSpec() Spec { return centroidSpec{N: 9} }
+func (*otherFamily) Name() string            { return "other" }
+func (*otherFamily) DefaultSpec() model.Spec { return centroidSpec{N: 9} }
 
 // FuzzParseConfig: no input panics the reader, and what it accepts
 // validates and round-trips.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"members": 3, "centroid": {"epochs": 5}}`))
 	f.Add([]byte(`{"model": "centroid", "validation": 0.2, "input": {"size": 14, "apex": true}}`))
-	fs := Families{&centroid{}}
+	fs := model.Families{&centroid{}}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseConfig(b, fs)
 		if err != nil {

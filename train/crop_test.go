@@ -13,6 +13,7 @@ import (
 
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
 )
@@ -60,7 +61,7 @@ func TestPrepareFaceCrops(t *testing.T) {
 		writeJPEGCrop(t, p, src, faceCropRect(synth.AstronautLandmarks, fill, 1))
 		images = append(images, dataset.Sample{ID: fmt.Sprint("i", i), Subject: "s", Label: "x", Image: p})
 	}
-	d, err := Prepare(context.Background(), images, KindImage, PrepareOptions{Size: 28, Align: true, Workers: 1})
+	d, err := Prepare(context.Background(), images, model.KindImage, PrepareOptions{Size: 28, Align: true, Workers: 1})
 	if err != nil || len(d.Errors) > 0 {
 		t.Fatal(err, d.Errors)
 	}
@@ -80,7 +81,7 @@ func TestPrepareFaceCrops(t *testing.T) {
 		writeJPEGCrop(t, filepath.Join(frames, fmt.Sprintf("reg_img%d.jpg", i+1)), c.Frame(i, nil), r)
 	}
 	row := []dataset.Sample{{ID: "f", Subject: "s", Label: "x", Frames: frames, Onset: "1", Apex: fmt.Sprint(apex + 1)}}
-	d, err = Prepare(context.Background(), row, KindFlow, PrepareOptions{Size: 28, Align: true})
+	d, err = Prepare(context.Background(), row, model.KindFlow, PrepareOptions{Size: 28, Align: true})
 	if err != nil || len(d.Errors) > 0 {
 		t.Fatal(err, d.Errors)
 	}

@@ -6,7 +6,9 @@
 // the run loop (folds in parallel, one log per fold, resumption after a
 // kill), seed ensembles, an optional validation split of training subjects,
 // metrics (pooled UF1/UAR with subject-bootstrap intervals, per dataset) and
-// model files (Classifier: one safetensors file, readable from Python).
+// the model files it writes (package model's Classifier, whose contract and
+// input preparation package model owns, so that inference needs nothing
+// of this package).
 //
 // Model families plug in through Family (package cnn: the default shallow
 // CNN; package merclip: the MER-CLIP transformer). A family's Fit receives

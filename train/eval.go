@@ -15,12 +15,13 @@ import (
 
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/model"
 )
 
 // EvalOptions configures Evaluate (`tell eval`).
 type EvalOptions struct {
 	Model     string // model.safetensors
-	Families  Families
+	Families  model.Families
 	Manifest  string
 	Out       string
 	Cache     string // default Out/cache
@@ -43,9 +44,13 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m, err := LoadClassifier(opt.Model, opt.Families)
+	m, err := model.Load(opt.Model, opt.Families)
 	if err != nil {
 		return nil, err
+	}
+	trained, err := ParseConfig(m.Trained, opt.Families)
+	if err != nil {
+		return nil, fmt.Errorf("train: %s: config: %w", opt.Model, err)
 	}
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -91,7 +96,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 		return nil, fmt.Errorf("train: %s: no row to evaluate (%d left out)", opt.Manifest, len(rowErrs))
 	}
 	scores := m.Probabilities(xs)
-	pred := Classify(scores)
+	pred := model.Classify(scores)
 	ev, err := metrics.NewEvaluation("eval", m.Classes)
 	if err != nil {
 		return nil, err
@@ -118,7 +123,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	if reps < 0 {
 		reps = 0
 	}
-	rep, err := ev.Report(time.Since(start).Seconds(), reps, uint64(m.Config.Seed))
+	rep, err := ev.Report(time.Since(start).Seconds(), reps, uint64(trained.Seed))
 	if err != nil {
 		return nil, err
 	}

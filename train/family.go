@@ -4,59 +4,36 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/tell-project/tell/facs"
-	"github.com/tell-project/tell/nn"
+	"github.com/tell-project/tell/model"
 )
 
-// Family is one kind of model tell trains ("cnn", "merclip"). A family owns
-// its network, its hyper-parameters (a Spec) and its training loop; this
+// Family is a model family that trains ("cnn", "merclip"): model.Family
+// (its name, hyper-parameters and file decoding) plus its training loop. A
+// family owns its network, its hyper-parameters and its training loop; this
 // package owns everything around them: preparation, protocols, resumption,
 // seed ensembles, metrics and model files. A family's Fit sees the training
 // side of a fold only (FitData); nothing of the test side reaches it, so no
-// family can select epochs or checkpoints by test scores.
+// family can select epochs or checkpoints by test scores. Families are
+// listed in a model.Families; a listed family that has no Fit cannot train.
 type Family interface {
-	// Name is the family's name in configs and model files.
-	Name() string
-	// DefaultSpec returns the family's default hyper-parameters.
-	DefaultSpec() Spec
-	// ParseSpec decodes JSON over the defaults (unknown fields are errors)
-	// and validates the result.
-	ParseSpec(b []byte) (Spec, error)
-	// Fit trains one model.
-	Fit(ctx context.Context, spec Spec, d *FitData, opt FitOptions) (Model, error)
-	// Decode rebuilds a model from the tensors and metadata its Encode
-	// returned (tensor names as Encode gave them).
-	Decode(spec Spec, info Info, tensors map[string]*nn.Tensor, meta map[string]string) (Model, error)
+	model.Family
+	// Fit trains one network.
+	Fit(ctx context.Context, spec model.Spec, d *FitData, opt FitOptions) (model.Net, error)
 }
 
-// Spec is a family's hyper-parameters; it marshals to JSON.
-type Spec interface {
-	// Validate reports the first fields that cannot work, naming them.
-	Validate() error
-	// Epochs is the number of passes over the training data.
-	Epochs() int
-	// WithEpochs returns a copy with the number of epochs replaced (--epochs).
-	WithEpochs(n int) Spec
-}
-
-// Model is one trained network. Its methods are not safe for concurrent use
-// (models reuse their buffers).
-type Model interface {
-	// Scores returns class scores (logits, one row of len(Classes) per
-	// input) for prepared inputs (Layout.Len() values each, as Prepare
-	// returns them).
-	Scores(xs [][]float32) [][]float32
-	// Encode returns the model's tensors and metadata, for model files.
-	Encode() (map[string]*nn.Tensor, map[string]string)
-}
-
-// Info is what every model of a run shares: its input and its classes.
-type Info struct {
-	Kind    Kind
-	Layout  Layout
-	Classes []string
+// trainer returns the family called name of fs, which must train.
+func trainer(fs model.Families, name string) (Family, error) {
+	f, err := fs.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := f.(Family)
+	if !ok {
+		return nil, fmt.Errorf("model family %q cannot train", name)
+	}
+	return t, nil
 }
 
 // FitData is what one model is fitted on: the training side of a fold, or
@@ -64,7 +41,7 @@ type Info struct {
 // indices into Classes; AUs are the parsed FACS codes (Empty when a row has
 // none); Datasets the rows' dataset column ("" when absent).
 type FitData struct {
-	Info
+	model.Info
 	X        [][]float32
 	Static   [][]float32
 	Y        []int
@@ -102,24 +79,6 @@ func (opt FitOptions) Logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return opt.Log
-}
-
-// Families lists the model families a program knows; the first is the
-// default.
-type Families []Family
-
-// Lookup returns the family called name.
-func (fs Families) Lookup(name string) (Family, error) {
-	for _, f := range fs {
-		if f.Name() == name {
-			return f, nil
-		}
-	}
-	names := make([]string, len(fs))
-	for i, f := range fs {
-		names[i] = f.Name()
-	}
-	return nil, fmt.Errorf("unknown model family %q (want %s)", name, strings.Join(names, " or "))
 }
 
 // Counts returns the number of rows of each class in y.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
 )
 
@@ -39,12 +40,12 @@ func (s centroidSpec) Validate() error {
 	}
 	return nil
 }
-func (s centroidSpec) Epochs() int           { return s.N }
-func (s centroidSpec) WithEpochs(n int) Spec { s.N = n; return s }
+func (s centroidSpec) Epochs() int                 { return s.N }
+func (s centroidSpec) WithEpochs(n int) model.Spec { s.N = n; return s }
 
-func (*centroid) Name() string      { return "centroid" }
-func (*centroid) DefaultSpec() Spec { return centroidSpec{N: 2} }
-func (*centroid) ParseSpec(b []byte) (Spec, error) {
+func (*centroid) Name() string            { return "centroid" }
+func (*centroid) DefaultSpec() model.Spec { return centroidSpec{N: 2} }
+func (*centroid) ParseSpec(b []byte) (model.Spec, error) {
 	s := centroidSpec{N: 2}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -59,7 +60,7 @@ type centroidModel struct {
 	seed  int64
 }
 
-func (f *centroid) Fit(ctx context.Context, spec Spec, d *FitData, opt FitOptions) (Model, error) {
+func (f *centroid) Fit(ctx context.Context, spec model.Spec, d *FitData, opt FitOptions) (model.Net, error) {
 	f.mu.Lock()
 	f.seen = append(f.seen, fitCall{stream: opt.Stream, seed: opt.Seed, x: d.X, val: d.Val})
 	f.mu.Unlock()
@@ -103,10 +104,10 @@ func (m *centroidModel) Encode() (map[string]*nn.Tensor, map[string]string) {
 	return map[string]*nn.Tensor{"means": m.means}, map[string]string{"seed": fmt.Sprint(m.seed)}
 }
 
-func (*centroid) Decode(spec Spec, info Info, ts map[string]*nn.Tensor, meta map[string]string) (Model, error) {
+func (*centroid) Decode(spec model.Spec, info model.Info, ts map[string]*nn.Tensor, meta map[string]string) (model.Net, error) {
 	m := &centroidModel{means: nn.NewTensor(len(info.Classes), info.Layout.Len())}
 	fmt.Sscan(meta["seed"], &m.seed)
-	if err := CopyTensors(map[string]*nn.Tensor{"means": m.means}, ts); err != nil {
+	if err := model.CopyTensors(map[string]*nn.Tensor{"means": m.means}, ts); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -23,19 +23,9 @@ import (
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
-)
-
-// Kind is what a model sees.
-type Kind string
-
-const (
-	// KindFlow: optical flow u, v and optical strain (from `flow` images or
-	// computed from `frames` onset→apex), optionally the apex frame.
-	KindFlow Kind = "flow"
-	// KindImage: one aligned grey face (still-image FER).
-	KindImage Kind = "image"
 )
 
 // prepVersion changes whenever the prepared representation changes, so old
@@ -80,8 +70,8 @@ func (e RowError) Error() string {
 
 // Data is a prepared manifest: one tensor per usable row, in manifest order.
 type Data struct {
-	Kind    Kind
-	Layout  Layout
+	Kind    model.Kind
+	Layout  model.Layout
 	Samples []dataset.Sample
 	X       [][]float32 // Layout.Len() values each
 	// Static holds each row's static face (appearance channels of one
@@ -104,31 +94,20 @@ type Data struct {
 
 // KindOf decides what a manifest trains: flow when any row has flow or
 // frames, image when rows carry only images.
-func KindOf(samples []dataset.Sample) Kind {
+func KindOf(samples []dataset.Sample) model.Kind {
 	for i := range samples {
 		if samples[i].Flow != "" || samples[i].Frames != "" {
-			return KindFlow
+			return model.KindFlow
 		}
 	}
-	return KindImage
-}
-
-// LayoutOf returns the tensor layout of a kind.
-func LayoutOf(k Kind, size int, apex bool) Layout {
-	if k == KindImage {
-		return Layout{Frames: 1, Channels: 1, H: size, W: size, Motion: []bool{false}}
-	}
-	if apex {
-		return Layout{Frames: 1, Channels: 4, H: size, W: size, Motion: []bool{true, true, true, false}}
-	}
-	return Layout{Frames: 1, Channels: 3, H: size, W: size, Motion: []bool{true, true, true}}
+	return model.KindImage
 }
 
 // Prepare turns every row of samples into a model input of the given kind.
 // Rows are prepared in parallel; each result is cached under the hash of its
 // input files and options, written atomically, so a killed run resumes where
 // it stopped. A row that fails is recorded in Data.Errors and the rest go on.
-func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt PrepareOptions) (*Data, error) {
+func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt PrepareOptions) (*Data, error) {
 	if opt.Size <= 0 {
 		return nil, fmt.Errorf("train: prepare: size %d", opt.Size)
 	}
@@ -141,7 +120,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind Kind, opt Prepa
 			return nil, fmt.Errorf("train: prepare: %w", err)
 		}
 	}
-	l := LayoutOf(kind, opt.Size, opt.Apex && kind == KindFlow)
+	l := model.LayoutOf(kind, opt.Size, opt.Apex && kind == model.KindFlow)
 	type result struct {
 		x, static []float32
 		cached    bool
@@ -225,7 +204,7 @@ const (
 	alignMissed                   // no face (or no landmark model): taken as given
 )
 
-func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt PrepareOptions, al *aligner) (x, static []float32, cached bool, as alignState, err error) {
+func prepareRow(ctx context.Context, s *dataset.Sample, kind model.Kind, l model.Layout, opt PrepareOptions, al *aligner) (x, static []float32, cached bool, as alignState, err error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%d|%d|align=%v\x00", prepVersion, kind, l.H, l.Channels, al != nil)
 	if al != nil {
@@ -237,7 +216,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 	var onset, apex *raster.Gray
 	src := s.Image
 	switch {
-	case kind == KindFlow && s.Flow != "":
+	case kind == model.KindFlow && s.Flow != "":
 		src = s.Flow
 		if l.Channels == 4 && s.Image != "" {
 			// The row's image is its apex frame (a face crop, as the flow
@@ -248,13 +227,13 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 			fmt.Fprintf(h, "apex\x00")
 			h.Write(apexRaw)
 		}
-	case kind == KindFlow && s.Frames != "":
+	case kind == model.KindFlow && s.Frames != "":
 		fmt.Fprintf(h, "frames\x00")
 		if onset, apex, err = frameInput(s, h, opt.MaxPixels); err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
 		}
 		src = ""
-	case kind == KindFlow:
+	case kind == model.KindFlow:
 		return nil, nil, false, alignNone, errors.New("no flow or frames in a flow manifest (an image-only row cannot train a flow model)")
 	case s.Image == "":
 		return nil, nil, false, alignNone, errors.New("no image")
@@ -280,15 +259,15 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 			imgs, as = al.alignOrKeep(onset, apex)
 			onset, apex = imgs[0], imgs[1]
 		}
-		if x, static, err = flowFromFrames(ctx, onset, apex, l); err != nil {
+		if x, static, err = model.FlowFromFrames(ctx, onset, apex, l); err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
 		}
-	case kind == KindFlow:
+	case kind == model.KindFlow:
 		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)
 		if err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
-		if x, err = flowImageInput(img, l); err != nil {
+		if x, err = model.FlowImageInput(img, l); err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
 		if l.Channels == 4 {
@@ -300,7 +279,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 				return nil, nil, false, alignNone, fmt.Errorf("%s: %w", s.Image, err)
 			}
 			plane := l.H * l.W
-			copy(x[3*plane:], greyInput(face.GrayDlib(a), Layout{Frames: 1, Channels: 1, H: l.H, W: l.W}))
+			copy(x[3*plane:], model.GreyInput(face.GrayDlib(a), model.Layout{Frames: 1, Channels: 1, H: l.H, W: l.W}))
 		}
 	default:
 		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)
@@ -313,7 +292,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 			imgs, as = al.alignOrKeep(g)
 			g = imgs[0]
 		}
-		x = greyInput(g, l)
+		x = model.GreyInput(g, l)
 		static = x // a still image is its own static face
 	}
 	if path != "" {
@@ -322,16 +301,6 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind Kind, l Layout, opt
 		}
 	}
 	return x, static, false, as, nil
-}
-
-// greyInput resizes a grey face to the layout and scales it to 0..1.
-func greyInput(g *raster.Gray, l Layout) []float32 {
-	r := resizeGray(g, l.W, l.H)
-	x := make([]float32, l.Len())
-	for i, v := range r.Pix {
-		x[i] = v / 255
-	}
-	return x
 }
 
 const prepMagic = "TELLPRP1"
@@ -357,7 +326,7 @@ func writePrepared(path string, x, static []float32) error {
 	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
-func readPrepared(path string, l Layout) (x, static []float32, err error) {
+func readPrepared(path string, l model.Layout) (x, static []float32, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err

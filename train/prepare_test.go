@@ -13,6 +13,7 @@ import (
 
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 )
@@ -43,7 +44,7 @@ func TestPrepareFlowImage(t *testing.T) {
 	writePNG(t, filepath.Join(dir, "f.png"), img)
 	s := []dataset.Sample{{ID: "a", Subject: "s", Label: "x", Flow: filepath.Join(dir, "f.png")}}
 	cache := filepath.Join(dir, "cache")
-	d, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 4, Cache: cache})
+	d, err := Prepare(context.Background(), s, model.KindFlow, PrepareOptions{Size: 4, Cache: cache})
 	if err != nil || len(d.Errors) > 0 {
 		t.Fatal(err, d.Errors)
 	}
@@ -55,7 +56,7 @@ func TestPrepareFlowImage(t *testing.T) {
 		t.Fatalf("mid grey: %v %v %v", x[i], x[16+i], x[32+i])
 	}
 	// Second run: served from the cache, same values.
-	d2, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 4, Cache: cache})
+	d2, err := Prepare(context.Background(), s, model.KindFlow, PrepareOptions{Size: 4, Cache: cache})
 	if err != nil || d2.Cached != 1 {
 		t.Fatalf("cached=%d err=%v", d2.Cached, err)
 	}
@@ -71,7 +72,7 @@ func TestPrepareFlowImage(t *testing.T) {
 		t.Fatalf("%d cache entries", len(entries))
 	}
 	os.WriteFile(entries[0], []byte("TELLPRP1garbage"), 0o644)
-	d3, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 4, Cache: cache})
+	d3, err := Prepare(context.Background(), s, model.KindFlow, PrepareOptions{Size: 4, Cache: cache})
 	if err != nil || d3.Cached != 0 || d3.X[0][0] != 1 {
 		t.Fatalf("damaged entry: cached=%d err=%v", d3.Cached, err)
 	}
@@ -85,7 +86,7 @@ func TestPrepareFlowImage(t *testing.T) {
 	writePNG(t, filepath.Join(dir, "apex.png"), apex)
 	s = append(s, dataset.Sample{ID: "b", Subject: "s", Label: "x", Flow: filepath.Join(dir, "f.png")})
 	s[0].Image = filepath.Join(dir, "apex.png")
-	d4, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 4, Apex: true, Cache: cache})
+	d4, err := Prepare(context.Background(), s, model.KindFlow, PrepareOptions{Size: 4, Apex: true, Cache: cache})
 	if err != nil || len(d4.Errors) > 0 || d4.Layout.Channels != 4 {
 		t.Fatal(err, d4.Errors, d4.Layout)
 	}
@@ -122,7 +123,7 @@ func TestPrepareFrames(t *testing.T) {
 		{ID: "b", Subject: "s", Label: "x", Frames: frames, Onset: "46", Apex: "99", Line: 3},
 		{ID: "c", Subject: "s", Label: "x", Frames: frames, Onset: "reg_img46.png", Apex: "/", Offset: "48", Line: 4},
 	}
-	d, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 16, Apex: true})
+	d, err := Prepare(context.Background(), s, model.KindFlow, PrepareOptions{Size: 16, Apex: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +153,8 @@ func TestPrepareFrames(t *testing.T) {
 		t.Error("apex layout lacks the onset frame as static face")
 	}
 	// The same input outside a manifest (tell analyze's path).
-	in := Input{Size: 16, Apex: true}
-	m := &Classifier{Info: Info{Kind: KindFlow, Layout: in.Layout(KindFlow), Classes: []string{"a", "b"}}}
+	in := model.Input{Size: 16, Apex: true}
+	m := &model.Classifier{Info: model.Info{Kind: model.KindFlow, Layout: in.Layout(model.KindFlow), Classes: []string{"a", "b"}}}
 	x, err := m.InputFromFrames(context.Background(), raster.FromImage(mk(0)), raster.FromImage(mk(2)))
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestPrepareAlignsFaces(t *testing.T) {
 	flat := image.NewGray(image.Rect(0, 0, 64, 64))
 	writePNG(t, filepath.Join(dir, "flat.png"), flat)
 	s := []dataset.Sample{{ID: "a", Subject: "s", Label: "x", Frames: frames, Onset: "1", Apex: "2"}}
-	d, err := Prepare(context.Background(), s, KindFlow, PrepareOptions{Size: 28, Align: true})
+	d, err := Prepare(context.Background(), s, model.KindFlow, PrepareOptions{Size: 28, Align: true})
 	if err != nil || len(d.Errors) > 0 {
 		t.Fatal(err, d.Errors)
 	}
@@ -208,7 +209,7 @@ func TestPrepareAlignsFaces(t *testing.T) {
 		t.Errorf("mean flow (%.3f, %.3f) should point right and down", u/784, v/784)
 	}
 	img := []dataset.Sample{{ID: "b", Subject: "s", Label: "x", Image: filepath.Join(dir, "flat.png")}}
-	d, err = Prepare(context.Background(), img, KindImage, PrepareOptions{Size: 28, Align: true})
+	d, err = Prepare(context.Background(), img, model.KindImage, PrepareOptions{Size: 28, Align: true})
 	if err != nil || d.Unaligned != 1 || len(d.X) != 1 {
 		t.Fatalf("face-less image: %v unaligned=%d rows=%d", err, d.Unaligned, len(d.X))
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/model"
 )
 
 // Protocols accepted by Run.
@@ -48,7 +49,7 @@ type RunOptions struct {
 	Cache  string
 	Config Config
 	// Families are the model families Config.Model may name.
-	Families Families
+	Families model.Families
 	// Bootstrap is the number of bootstrap resamples for the intervals
 	// (default 1000; negative for none).
 	Bootstrap int
@@ -94,7 +95,7 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("train: config: %w", err)
 	}
-	fam, err := opt.Families.Lookup(cfg.Model)
+	fam, err := trainer(opt.Families, cfg.Model)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -162,7 +163,7 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	modelPath := filepath.Join(opt.Out, "model.safetensors")
 	needFinal := !opt.NoFinal
 	if needFinal {
-		if m, err := LoadClassifier(modelPath, opt.Families); err == nil && m.Fingerprint == fp {
+		if m, err := model.Load(modelPath, opt.Families); err == nil && m.Fingerprint == fp {
 			needFinal = false
 			log.Info("final model already trained", "path", modelPath)
 		}
@@ -276,7 +277,7 @@ type Loaded struct {
 // Load reads and prepares a manifest: bad rows become RowErrors (logged),
 // AU strings are parsed leniently (what is not FACS is logged and only that
 // part loses its AU code), labels are indexed over the sorted classes.
-func Load(ctx context.Context, manifest string, in Input, cache, out string, bar io.Writer, log *slog.Logger) (*Loaded, error) {
+func Load(ctx context.Context, manifest string, in model.Input, cache, out string, bar io.Writer, log *slog.Logger) (*Loaded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -362,8 +363,8 @@ func (ld *Loaded) fingerprint(cfg Config, protocol string) string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-func (ld *Loaded) info() Info {
-	return Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}
+func (ld *Loaded) info() model.Info {
+	return model.Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}
 }
 
 // fitData gathers rows idx (a fold's training side) for a family's Fit.
@@ -380,8 +381,8 @@ func (ld *Loaded) fitData(idx []int) *FitData {
 }
 
 // fit trains the members of a seed ensemble on d.
-func (ld *Loaded) fit(ctx context.Context, fam Family, cfg Config, d *FitData, stream uint64, log *slog.Logger, epoch func(int)) (*Classifier, error) {
-	c := &Classifier{Info: ld.info(), Config: cfg}
+func (ld *Loaded) fit(ctx context.Context, fam Family, cfg Config, d *FitData, stream uint64, log *slog.Logger, epoch func(int)) (*model.Classifier, error) {
+	c := &model.Classifier{Info: ld.info(), Config: cfg.Config, Trained: cfg.JSON()}
 	for k := 0; k < cfg.Members; k++ {
 		if cfg.Members > 1 {
 			log.Info("member", "index", k, "seed", cfg.Seed+int64(k))
@@ -458,7 +459,7 @@ func (ld *Loaded) runFold(ctx context.Context, fam Family, cfg Config, fp string
 			xs = append(xs, ld.Data.X[j])
 		}
 		probs := c.Probabilities(xs)
-		pred := Classify(probs)
+		pred := model.Classify(probs)
 		for k, j := range test.Indices() {
 			s := ld.Data.Samples[j]
 			r.Samples = append(r.Samples, s.ID)

@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/model"
 )
 
 // testFamilies returns a fresh centroid family (it records its Fit calls).
-func testFamilies() (Families, *centroid) {
+func testFamilies() (model.Families, *centroid) {
 	c := &centroid{}
-	return Families{c}, c
+	return model.Families{c}, c
 }
 
 // testConfig is the config of the end-to-end tests: the centroid family.

@@ -209,7 +209,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		opt.Name = "llm:" + client.Model()
 	}
 	if *modelPath == "builtin" {
-		mr, err := analyze.NewBuiltinModelReasoner()
+		mr, err := analyze.NewBuiltinModelReasoner(families())
 		if err != nil {
 			return err
 		}

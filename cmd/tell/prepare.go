@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/train"
 	"github.com/tell-project/tell/video"
 )
@@ -44,7 +45,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("prepare")
 	manifest := fs.String("manifest", "", "")
 	out := fs.String("out", "", "")
-	size := fs.Int("size", train.DefaultInput().Size, "")
+	size := fs.Int("size", model.DefaultInput().Size, "")
 	apex := fs.Bool("apex", false, "")
 	align := fs.Bool("align", true, "")
 	workers := fs.Int("workers", 0, "")

@@ -14,11 +14,14 @@ import (
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/train"
 )
 
-// families are the model families tell trains; the first is the default.
-func families() train.Families { return train.Families{cnn.Family{}, merclip.Family{}} }
+// families registers the model families tell trains and runs (package
+// model); the first is the default. Packages that run models (analyze) get
+// them from here rather than importing a family.
+func families() model.Families { return model.Families{cnn.Family{}, merclip.Family{}} }
 
 func trainCommand() command {
 	return command{

@@ -1,11 +1,10 @@
-package train
+package model
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"image"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -21,14 +20,24 @@ import (
 // under. Its methods are not safe for concurrent use.
 type Classifier struct {
 	Info
-	Config  Config
-	Members []Model
+	// Config is the model's part of the config the members were trained
+	// under.
+	Config Config
+	// Trained is the whole config as the trainer wrote it (package train's
+	// Config in JSON, training settings included); Encode writes it back
+	// unchanged, or Config's JSON when it is empty.
+	Trained []byte
+	Members []Net
 	// Fingerprint identifies the data and config a run trained on (resume).
 	Fingerprint string
 }
 
 // fileFormat is the "format" metadata of model files.
 const fileFormat = "tell-model-1"
+
+// MaxMembers bounds a seed ensemble: beyond this it costs time without a
+// measurable gain.
+const MaxMembers = 64
 
 // Probabilities returns class probabilities [n][K]: each member's softmax,
 // averaged over the members.
@@ -40,32 +49,13 @@ func (c *Classifier) Probabilities(xs [][]float32) [][]float32 {
 	inv := 1 / float32(len(c.Members))
 	for _, m := range c.Members {
 		for i, s := range m.Scores(xs) {
-			p := Softmax(s)
+			p := nn.Softmax(s)
 			for k := range p {
 				out[i][k] += p[k] * inv
 			}
 		}
 	}
 	return out
-}
-
-// Softmax returns the softmax of scores (float64 inside, stable).
-func Softmax(scores []float32) []float32 {
-	mx := math.Inf(-1)
-	for _, s := range scores {
-		mx = math.Max(mx, float64(s))
-	}
-	var z float64
-	p := make([]float32, len(scores))
-	for i, s := range scores {
-		e := math.Exp(float64(s) - mx)
-		p[i] = float32(e)
-		z += e
-	}
-	for i := range p {
-		p[i] = float32(float64(p[i]) / z)
-	}
-	return p
 }
 
 // Classify returns the arg-max class index of each score row (first on ties).
@@ -84,38 +74,40 @@ func Classify(scores [][]float32) []int {
 }
 
 // InputFromFrames builds the model's input from an onset and an apex frame
-// (aligned face crops, any equal size) exactly as Prepare does for frames
-// rows, for callers that classify clips outside a manifest (tell analyze).
+// (aligned face crops, any equal size) exactly as package train prepares
+// frames rows, for callers that classify clips outside a manifest (tell
+// analyze).
 func (c *Classifier) InputFromFrames(ctx context.Context, onset, apex *raster.Gray) ([]float32, error) {
 	if c.Kind != KindFlow {
-		return nil, fmt.Errorf("train: model input is %s, not flow", c.Kind)
+		return nil, fmt.Errorf("model: input is %s, not flow", c.Kind)
 	}
 	if onset.W != apex.W || onset.H != apex.H || onset.W < 3 || onset.H < 3 {
-		return nil, fmt.Errorf("train: onset %dx%d and apex %dx%d frames", onset.W, onset.H, apex.W, apex.H)
+		return nil, fmt.Errorf("model: onset %dx%d and apex %dx%d frames", onset.W, onset.H, apex.W, apex.H)
 	}
-	x, _, err := flowFromFrames(ctx, onset, apex, c.Layout)
+	x, _, err := FlowFromFrames(ctx, onset, apex, c.Layout)
 	return x, err
 }
 
-// InputFromImage builds the model's input from an image as Prepare does: a
-// flow image (u, v, strain as RGB) for flow models, a face for image models.
+// InputFromImage builds the model's input from an image as package train
+// prepares rows: a flow image (u, v, strain as RGB) for flow models, a face
+// for image models.
 func (c *Classifier) InputFromImage(img image.Image) ([]float32, error) {
 	if c.Kind == KindImage {
-		return greyInput(face.GrayDlib(img), c.Layout), nil
+		return GreyInput(face.GrayDlib(img), c.Layout), nil
 	}
-	return flowImageInput(img, c.Layout)
+	return FlowImageInput(img, c.Layout)
 }
 
 // Save writes the classifier to path atomically as one safetensors file:
 // member i's tensors under "m<i>.<name>", and in the metadata the format
-// ("tell-model-1"), the config ("config", JSON), the classes ("classes",
-// JSON array), the input kind ("kind"), the number of members ("members"),
-// each member's own metadata under "m<i>.<key>", and the run fingerprint.
-// Python's safetensors reads it.
+// ("tell-model-1"), the config ("config", JSON: Trained), the classes
+// ("classes", JSON array), the input kind ("kind"), the number of members
+// ("members"), each member's own metadata under "m<i>.<key>", and the run
+// fingerprint. Python's safetensors reads it.
 func (c *Classifier) Save(path string) error {
 	b, err := c.Encode()
 	if err != nil {
-		return fmt.Errorf("train: save %s: %w", path, err)
+		return fmt.Errorf("model: save %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, b)
 }
@@ -124,10 +116,14 @@ func (c *Classifier) Save(path string) error {
 func (c *Classifier) Encode() ([]byte, error) {
 	tensors := map[string]*nn.Tensor{}
 	cls, _ := json.Marshal(c.Classes)
+	cfg := c.Trained
+	if len(cfg) == 0 {
+		cfg = c.Config.JSON()
+	}
 	meta := map[string]string{
 		"format":      fileFormat,
 		"family":      c.Config.Model,
-		"config":      string(c.Config.JSON()),
+		"config":      string(cfg),
 		"classes":     string(cls),
 		"kind":        string(c.Kind),
 		"members":     strconv.Itoa(len(c.Members)),
@@ -146,22 +142,22 @@ func (c *Classifier) Encode() ([]byte, error) {
 	return nn.EncodeSafetensors(tensors, meta)
 }
 
-// LoadClassifier reads a model file written by Save; fs must know its
-// family. Errors name the file and what is wrong.
-func LoadClassifier(path string, fs Families) (*Classifier, error) {
+// Load reads a model file written by Save; fs must know its family. Errors
+// name the file and what is wrong.
+func Load(path string, fs Families) (*Classifier, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("train: load model: %w", err)
+		return nil, fmt.Errorf("model: load: %w", err)
 	}
-	c, err := DecodeClassifier(b, fs)
+	c, err := Decode(b, fs)
 	if err != nil {
-		return nil, fmt.Errorf("train: load %s: %w", path, err)
+		return nil, fmt.Errorf("model: load %s: %w", path, err)
 	}
 	return c, nil
 }
 
-// DecodeClassifier reads a model file's bytes (see Save).
-func DecodeClassifier(b []byte, fs Families) (*Classifier, error) {
+// Decode reads a model file's bytes (see Save).
+func Decode(b []byte, fs Families) (*Classifier, error) {
 	tensors, meta, err := nn.DecodeSafetensors(b)
 	if err != nil {
 		return nil, err
@@ -189,10 +185,11 @@ func DecodeClassifier(b []byte, fs Families) (*Classifier, error) {
 		return nil, fmt.Errorf("unknown input kind %q", kind)
 	}
 	n, err := strconv.Atoi(meta["members"])
-	if err != nil || n < 1 || n > maxMembers {
-		return nil, fmt.Errorf("members: %q, want 1 to %d", meta["members"], maxMembers)
+	if err != nil || n < 1 || n > MaxMembers {
+		return nil, fmt.Errorf("members: %q, want 1 to %d", meta["members"], MaxMembers)
 	}
-	c := &Classifier{Info: Info{Kind: kind, Layout: cfg.Input.Layout(kind), Classes: classes}, Config: cfg, Fingerprint: meta["fingerprint"]}
+	c := &Classifier{Info: Info{Kind: kind, Layout: cfg.Input.Layout(kind), Classes: classes}, Config: cfg,
+		Trained: []byte(meta["config"]), Fingerprint: meta["fingerprint"]}
 	for i := 0; i < n; i++ {
 		p := fmt.Sprintf("m%d.", i)
 		ts := map[string]*nn.Tensor{}
