@@ -76,6 +76,8 @@ func (p Path) String() string {
 		return "padded rescan"
 	case PathFrame:
 		return "whole frame"
+	case PathBlazeFace:
+		return "BlazeFace"
 	}
 	return "none"
 }
