@@ -76,3 +76,51 @@ func TestScenePlacement(t *testing.T) {
 		t.Error("same scene twice differs")
 	}
 }
+
+// TestCrowdCrossing: two heads walking through each other: apart at the
+// ends (nothing hidden), the far one hidden at the crossing, and each
+// visible face's centre pixel shows its portrait's face centre.
+func TestCrowdCrossing(t *testing.T) {
+	p := testPortrait()
+	q := testPortrait()
+	for i := 2; i < len(q.Img.Pix); i += 3 {
+		q.Img.Pix[i] = 50 // blue tells the two apart
+	}
+	c, err := NewCrowd([]Portrait{p, q}, nil, 400, 200, 31, 30, []Walker{
+		{Source: 0, From: [2]float64{60, 100}, To: [2]float64{340, 100}, Side: 60, Depth: 1},
+		{Source: 1, From: [2]float64{340, 100}, To: [2]float64{60, 100}, Side: 60, Depth: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 30} {
+		for _, f := range c.Truth(i) {
+			if f.Hidden != 0 {
+				t.Errorf("frame %d walker %d hidden %.2f apart", i, f.Walker, f.Hidden)
+			}
+		}
+	}
+	mid := c.Truth(15)
+	if mid[1].Hidden < 0.9 || mid[0].Hidden != 0 {
+		t.Errorf("crossing: hidden %.2f (near) and %.2f (far)", mid[0].Hidden, mid[1].Hidden)
+	}
+	for _, i := range []int{0, 15, 30} {
+		img := c.Frame(i)
+		for _, f := range c.Truth(i) {
+			if f.Hidden > 0 {
+				continue
+			}
+			px := img.Pix[int(f.CY)*img.Stride+3*int(f.CX):]
+			want := uint8(200)
+			if f.Walker == 1 {
+				want = 50
+			}
+			if math.Abs(float64(px[0])-100) > 2 || math.Abs(float64(px[1])-80) > 2 || px[2] != want {
+				t.Errorf("frame %d walker %d: centre pixel %v", i, f.Walker, px[:3])
+			}
+		}
+	}
+	if _, err := NewCrowd([]Portrait{p}, nil, 400, 200, 10, 30, []Walker{{Source: 3, Side: 60}}); err == nil {
+		t.Error("walker of a missing portrait accepted")
+	}
+}
