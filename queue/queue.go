@@ -11,7 +11,10 @@
 //   - the key-value bucket TELL_JOBS holds each job's record (Job): state,
 //     owner, progress, error, the worker's heartbeat, where its outputs are;
 //   - the object store TELL_FILES holds a larger input (ID/input) and the
-//     outputs of each job, one tar per attempt (ID/ATTEMPT/outputs.tar).
+//     outputs of each job, one tar per attempt (ID/ATTEMPT/outputs.tar);
+//   - the object store TELL_BLOBS holds data that many jobs share (the
+//     prepared rows of a training run), named by the SHA-256 of its bytes,
+//     stored once by whoever submits the jobs and removed by them.
 //
 // A job thus costs few JetStream round trips (an image: about ten, from
 // submit to delete), which matters as much as the analysis itself on a
@@ -54,6 +57,7 @@ const (
 	Subject      = "tell.jobs"
 	Bucket       = "TELL_JOBS"
 	ObjectBucket = "TELL_FILES"
+	BlobBucket   = "TELL_BLOBS"
 	consumerName = "tell-workers"
 	// headerJob names the job of a message that carries its input.
 	headerJob = "Tell-Job"
@@ -162,6 +166,7 @@ type Queue struct {
 	stream jetstream.Stream
 	kv     jetstream.KeyValue
 	obj    jetstream.ObjectStore
+	blobs  jetstream.ObjectStore
 }
 
 // Open makes the stream, buckets and consumer when they do not exist yet
@@ -200,6 +205,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	}
 	kvCfg := jetstream.KeyValueConfig{Bucket: Bucket, Description: "tell job records", History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas}
 	objCfg := jetstream.ObjectStoreConfig{Bucket: ObjectBucket, Description: "tell job inputs and outputs", Storage: jetstream.FileStorage, Replicas: cfg.Replicas}
+	blobCfg := jetstream.ObjectStoreConfig{Bucket: BlobBucket, Description: "data shared by many tell jobs, named by its SHA-256", Storage: jetstream.FileStorage, Replicas: cfg.Replicas}
 	consCfg := jetstream.ConsumerConfig{
 		Durable:       consumerName,
 		Description:   "tell workers",
@@ -218,6 +224,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 			q.obj, err = js.CreateOrUpdateObjectStore(ctx, objCfg)
 		}
 		if err == nil {
+			q.blobs, err = js.CreateOrUpdateObjectStore(ctx, blobCfg)
+		}
+		if err == nil {
 			_, err = js.CreateOrUpdateConsumer(ctx, Stream, consCfg)
 		}
 	} else {
@@ -233,6 +242,11 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 		if err == nil {
 			if q.obj, err = js.ObjectStore(ctx, ObjectBucket); errors.Is(err, jetstream.ErrBucketNotFound) {
 				q.obj, err = js.CreateObjectStore(ctx, objCfg)
+			}
+		}
+		if err == nil {
+			if q.blobs, err = js.ObjectStore(ctx, BlobBucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+				q.blobs, err = js.CreateObjectStore(ctx, blobCfg)
 			}
 		}
 		if err == nil {

@@ -830,3 +830,78 @@ func TestEarlierLayout(t *testing.T) {
 		t.Errorf("bare-id job %+v", j)
 	}
 }
+
+// TestBlobs: a blob is stored once under its hash, read back whole, refused
+// over the caller's limit before it is read, and removed.
+func TestBlobs(t *testing.T) {
+	e := node(t, EmbeddedOptions{})
+	q := open(t, e, Config{})
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("prepared rows "), 10000)
+	k1, err := q.PutBlob(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k2, err := q.PutBlob(ctx, data); err != nil || k2 != k1 || k1 != BlobKey(data) {
+		t.Fatalf("second put: %q %v, want %q", k2, err, k1)
+	}
+	got, err := q.Blob(ctx, k1, int64(len(data)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, %v", len(got), err)
+	}
+	if _, err := q.Blob(ctx, k1, int64(len(data))-1); !errors.Is(err, ErrBlobTooLarge) {
+		t.Errorf("over the limit: %v, want ErrBlobTooLarge", err)
+	}
+	if objs := objects(t, q); len(objs) != 0 {
+		t.Errorf("blobs leaked into the job files: %v", objs)
+	}
+	if n, err := q.Sweep(ctx, 0); err != nil || n != 0 {
+		t.Errorf("sweep removed %d (%v)", n, err)
+	}
+	if _, err := q.Blob(ctx, k1, 0); err != nil {
+		t.Errorf("sweep removed the blob: %v", err)
+	}
+	if err := q.DeleteBlob(ctx, k1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Blob(ctx, k1, 0); !errors.Is(err, ErrNoBlob) {
+		t.Errorf("deleted blob: %v, want ErrNoBlob", err)
+	}
+	if err := q.DeleteBlob(ctx, k1); err != nil {
+		t.Errorf("deleting a missing blob: %v", err)
+	}
+}
+
+// TestRouteLeavesOtherKinds: a worker that runs only images leaves a job of
+// another kind in the queue, uncounted, for a worker that runs that kind.
+func TestRouteLeavesOtherKinds(t *testing.T) {
+	e := node(t, EmbeddedOptions{})
+	q := open(t, e, Config{AckWait: 2 * time.Second})
+	var imageRuns, trainRuns, offered atomic.Int32
+	analyst := Route(map[string]Handler{"image": upper(&imageRuns)})
+	work(t, q, WorkerConfig{Name: "analyst", Handler: func(ctx context.Context, t *Task) (json.RawMessage, error) {
+		offered.Add(1)
+		return analyst(ctx, t)
+	}})
+	if _, _, err := q.Submit(context.Background(), Job{ID: "fold-1", Name: "fold.json", Kind: "train", Ext: ".json"}, strings.NewReader("fold")); err != nil {
+		t.Fatal(err)
+	}
+	// The analyst refuses it before a trainer exists.
+	for deadline := time.Now().Add(30 * time.Second); offered.Load() == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the job never reached the analyst")
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the refusal is stored after the handler returns
+	if j, _ := q.Get(context.Background(), "fold-1"); j.State != StateQueued || j.Attempts != 0 {
+		t.Fatalf("refused job: state %s, attempts %d; want queued, 0", j.State, j.Attempts)
+	}
+	work(t, q, WorkerConfig{Name: "trainer", Handler: Route(map[string]Handler{"train": upper(&trainRuns)})})
+	j := waitJob(t, q, "fold-1", time.Minute, isState(StateDone))
+	if j.Worker != "trainer" || j.Attempts != 1 || trainRuns.Load() != 1 || imageRuns.Load() != 0 {
+		t.Errorf("record %+v; train runs %d, image runs %d", j, trainRuns.Load(), imageRuns.Load())
+	}
+	if got := output(t, q, j, "upper.txt"); got != "FOLD" {
+		t.Errorf("output %q", got)
+	}
+}

@@ -42,8 +42,41 @@ func (t *Task) Progress(done, total int) {
 
 // Handler runs a task and returns the job's summary. An error fails the
 // job for good (it is not tried again); the outputs written so far are
-// kept. A handler must return soon after ctx is cancelled.
+// kept, except for ErrNotHandled. A handler must return soon after ctx is
+// cancelled.
 type Handler func(ctx context.Context, t *Task) (summary json.RawMessage, err error)
+
+// ErrNotHandled is what a handler returns (possibly wrapped) for a job of a
+// kind it does not run: the job goes back to the queue, for a worker that
+// runs that kind, without counting as an attempt. A worker of an older
+// build, or one that only analyses, thus leaves a training job to others.
+var ErrNotHandled = errors.New("job kind not run by this worker")
+
+// A job refused with ErrNotHandled is delivered again after
+// notHandledDelay, while the refusing slot waits notHandledPause before it
+// asks for another job: the oldest pull request gets a redelivered message,
+// so a refusing worker that asked again at once would be offered the same
+// job every time while a worker that runs it waited.
+const (
+	notHandledDelay = time.Second
+	notHandledPause = 3 * time.Second
+)
+
+// Route returns a handler that runs each job with the handler of its Kind,
+// and refuses (ErrNotHandled) a kind it has none for. A "" entry handles
+// every kind not listed.
+func Route(handlers map[string]Handler) Handler {
+	return func(ctx context.Context, t *Task) (json.RawMessage, error) {
+		h, ok := handlers[t.Job.Kind]
+		if !ok {
+			h, ok = handlers[""]
+		}
+		if !ok || h == nil {
+			return nil, fmt.Errorf("%w: %q", ErrNotHandled, t.Job.Kind)
+		}
+		return h(ctx, t)
+	}
+}
 
 // WorkerConfig configures Work.
 type WorkerConfig struct {
@@ -320,6 +353,12 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 		if cur, err := q.Get(bg, id); errors.Is(err, ErrNotFound) || err == nil && cur.State == StateCanceled {
 			msg.Ack()
 		}
+		return nil
+	case errors.Is(runErr, ErrNotHandled):
+		log.Info("job left to another worker", "kind", j.Kind)
+		q.requeue(bg, id, attempt)
+		msg.NakWithDelay(notHandledDelay)
+		sleep(ctx, notHandledPause)
 		return nil
 	}
 	mu.Lock()

@@ -71,6 +71,12 @@ func (a *Analysis) init() {
 // returns the job's Summary. A run that ends partial (the input broke off,
 // no face was found) fails the job: its outputs are still kept.
 func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, error) {
+	switch t.Job.Kind {
+	case "image", "video", "frames":
+	default:
+		// A training job, or a kind of a later build: another worker's.
+		return nil, fmt.Errorf("%w: %q", queue.ErrNotHandled, t.Job.Kind)
+	}
 	a.init()
 	name := t.Job.Name
 	scrub := func(err error) error { return scrubPaths(err, t.Input, name) }
