@@ -21,7 +21,10 @@ type Report struct {
 	PerClass  map[string]ClassScore `json:"per_class"`
 	Confusion [][]int               `json:"confusion"`
 	Folds     []FoldReport          `json:"folds"`
-	Seconds   float64               `json:"seconds"`
+	// Seconds is the wall time of an evaluation; training runs leave it
+	// out (their timings are in run.json), so that their bytes depend only
+	// on the data, config and split.
+	Seconds float64 `json:"seconds,omitempty"`
 	// UF1CI and UARCI are bootstrap intervals (absent when not computed).
 	UF1CI *CI `json:"uf1_ci,omitempty"`
 	UARCI *CI `json:"uar_ci,omitempty"`

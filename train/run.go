@@ -55,8 +55,11 @@ type RunOptions struct {
 	Bootstrap int
 	// NoFinal skips training the final model on all rows.
 	NoFinal bool
-	Bar     io.Writer    // progress bars; nil for none
-	Log     *slog.Logger // run log; nil for none
+	// Fleet, when set, trains the folds and the final model as jobs on a
+	// queue that `tell worker` processes run; nil trains them here.
+	Fleet *Fleet
+	Bar   io.Writer    // progress bars; nil for none
+	Log   *slog.Logger // run log; nil for none
 }
 
 // foldResult is one finished fold, stored as Out/folds/fold-NNN.json so that
@@ -75,6 +78,8 @@ type foldResult struct {
 	Probs   [][]float32 `json:"probs,omitempty"`
 	Seconds float64     `json:"seconds"`
 	Error   string      `json:"error,omitempty"`
+	// Worker names the fleet worker that trained the fold ("" here).
+	Worker string `json:"worker,omitempty"`
 }
 
 // RunResult summarises a run.
@@ -83,14 +88,37 @@ type RunResult struct {
 	RowErrors []RowError
 	Resumed   int // folds taken from an earlier run
 	Model     string
+	// Timing is what Out/run.json holds: wall and CPU time, where folds ran.
+	Timing Timing
+}
+
+// Timing is a run's cost, kept out of metrics.json (whose bytes depend only
+// on the data, the config and the split, wherever the folds ran) in
+// Out/run.json.
+type Timing struct {
+	// WallSeconds is the run's wall time; CPUSeconds the CPU time of this
+	// process during it (user + system; with a fleet, the workers' CPU is
+	// theirs).
+	WallSeconds float64 `json:"wall_seconds"`
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	// FoldSeconds sums the wall time of the folds trained in this call.
+	FoldSeconds float64 `json:"fold_seconds"`
+	Folds       int     `json:"folds"`
+	Resumed     int     `json:"resumed"`
+	// Where is "local" or "fleet"; Workers the local worker count.
+	Where   string `json:"where"`
+	Workers int    `json:"workers,omitempty"`
 }
 
 // Run trains and evaluates under a protocol: folds in parallel (one per core
-// by default, each deterministic for the seed whatever the scheduling), a log
-// per fold, pooled metrics.json with bootstrap intervals, and a final model on
-// all rows in Out/model.safetensors. Bad rows are reported, not fatal.
+// by default, each deterministic for the seed whatever the scheduling), or
+// as jobs of a fleet (RunOptions.Fleet), a log per fold, pooled
+// metrics.json with bootstrap intervals, and a final model on all rows in
+// Out/model.safetensors. Bad rows are reported, not fatal. metrics.json is
+// the same, byte for byte, for the same data, config and split, whether its
+// folds ran here or on a fleet; timings go to Out/run.json.
 func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	cfg := opt.Config
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("train: config: %w", err)
@@ -119,29 +147,85 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if len(ds.Classes) < 2 {
 		return nil, fmt.Errorf("train: %s: need at least 2 classes to train, have %v", opt.Manifest, ds.Classes)
 	}
-	var folds []dataset.Fold
-	switch opt.Protocol {
-	case ProtocolLOSO:
-		folds, err = dataset.LOSO(ds.Data.Samples)
-	case ProtocolKFold:
-		k := opt.Folds
-		if k == 0 {
-			k = 5
-		}
-		folds, err = dataset.KFold(ds.Data.Samples, k, uint64(cfg.Seed))
-	case ProtocolHoldout:
-		f := opt.HoldoutFraction
-		if f == 0 {
-			f = 0.2
-		}
-		var fold dataset.Fold
-		fold, err = dataset.Holdout(ds.Data.Samples, f, uint64(cfg.Seed))
-		folds = []dataset.Fold{fold}
-	default:
-		return nil, fmt.Errorf("train: unknown protocol %q (want loso, kfold or holdout)", opt.Protocol)
-	}
+	split := Split{Protocol: opt.Protocol, Folds: opt.Folds, Fraction: opt.HoldoutFraction, Seed: uint64(cfg.Seed)}
+	p, err := newPlan(ds, fam, cfg, split, opt.Out, !opt.NoFinal, opt.Families, log)
 	if err != nil {
 		return nil, fmt.Errorf("train: %s: %w", opt.Manifest, err)
+	}
+	res.Resumed = p.resumed
+	units := p.units()
+	ex := executor(localExecutor{workers: cfg.Workers})
+	if opt.Fleet != nil {
+		ex = opt.Fleet
+	}
+	bar := newBar(opt.Bar, units, fmt.Sprintf("train %d folds", len(units)))
+	err = ex.execute(ctx, units, bar.epoch, log)
+	bar.finish()
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("train: interrupted (finished folds are kept; run again to resume): %w", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep, err := p.report(opt.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	if err := metrics.WriteJSON(filepath.Join(opt.Out, "metrics.json"), rep); err != nil {
+		return nil, err
+	}
+	if err := writeRowErrors(filepath.Join(opt.Out, "errors.txt"), res.RowErrors); err != nil {
+		return nil, err
+	}
+	res.Report = rep
+	if !opt.NoFinal {
+		res.Model = p.modelPath
+	}
+	res.Timing = Timing{WallSeconds: time.Since(start).Seconds(), CPUSeconds: cpuSeconds() - cpu0,
+		FoldSeconds: p.trainedSeconds(units), Folds: len(p.folds), Resumed: p.resumed, Where: ex.where()}
+	if opt.Fleet == nil {
+		res.Timing.Workers = workerCount(cfg.Workers)
+	}
+	if err := writeJSON(filepath.Join(opt.Out, "run.json"), res.Timing); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", path, err)
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+// plan is one run's work: its data, config and folds, what earlier calls
+// finished, and where results go.
+type plan struct {
+	ld        *Loaded
+	fam       Family
+	fs        model.Families
+	cfg       Config
+	split     Split
+	folds     []dataset.Fold
+	fp        string
+	out       string
+	results   []*foldResult
+	final     bool // the final model is still to train
+	modelPath string
+	resumed   int
+	log       *slog.Logger
+}
+
+// newPlan divides the rows, reads the folds (and final model) an earlier
+// call finished under the same fingerprint, and warns of single-class
+// training sides.
+func newPlan(ld *Loaded, fam Family, cfg Config, split Split, out string, final bool, fs model.Families, log *slog.Logger) (*plan, error) {
+	folds, err := split.Make(ld.Data.Samples)
+	if err != nil {
+		return nil, err
 	}
 	for i := range folds {
 		if tr := folds[i].Train(); len(tr.Labels()) < 2 {
@@ -149,84 +233,103 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 				"test_subjects", strings.Join(folds[i].TestSubjects(), ","), "train_labels", strings.Join(tr.Labels(), ","))
 		}
 	}
-	fp := ds.fingerprint(cfg, opt.Protocol)
-	results := make([]*foldResult, len(folds))
+	p := &plan{ld: ld, fam: fam, fs: fs, cfg: cfg, split: split.normal(), folds: folds, fp: ld.fingerprint(cfg, split), out: out,
+		results: make([]*foldResult, len(folds)), modelPath: filepath.Join(out, "model.safetensors"), log: log}
 	for i := range folds {
-		if r, err := readFold(foldPath(opt.Out, i)); err == nil && r.Fingerprint == fp {
-			results[i] = r
-			res.Resumed++
+		if r, err := readFold(foldPath(out, i)); err == nil && r.Fingerprint == p.fp {
+			p.results[i] = r
+			p.resumed++
 		}
 	}
-	if res.Resumed > 0 {
-		log.Info("resuming", "finished_folds", res.Resumed, "of", len(folds))
+	if p.resumed > 0 {
+		log.Info("resuming", "finished_folds", p.resumed, "of", len(folds), "run", out)
 	}
-	modelPath := filepath.Join(opt.Out, "model.safetensors")
-	needFinal := !opt.NoFinal
-	if needFinal {
-		if m, err := model.Load(modelPath, opt.Families); err == nil && m.Fingerprint == fp {
-			needFinal = false
-			log.Info("final model already trained", "path", modelPath)
+	if final {
+		p.final = true
+		if m, err := model.Load(p.modelPath, fs); err == nil && m.Fingerprint == p.fp {
+			p.final = false
+			log.Info("final model already trained", "path", p.modelPath)
 		}
 	}
-	// Jobs: the final model first (the longest), then the unfinished folds.
-	type job struct{ fold int } // -1: final model
-	var jobs []job
-	if needFinal {
-		jobs = append(jobs, job{-1})
+	return p, nil
+}
+
+// unit is one job of a plan: a fold, or the final model (fold −1).
+type unit struct {
+	p    *plan
+	fold int
+}
+
+// units lists the plan's unfinished jobs: the final model first (the
+// longest), then the folds.
+func (p *plan) units() []unit {
+	var us []unit
+	if p.final {
+		us = append(us, unit{p, -1})
 	}
-	for i := range folds {
-		if results[i] == nil {
-			jobs = append(jobs, job{i})
+	for i := range p.folds {
+		if p.results[i] == nil {
+			us = append(us, unit{p, i})
 		}
 	}
-	var bar *progressbar.ProgressBar
-	if opt.Bar != nil && len(jobs) > 0 {
-		bar = progressbar.NewOptions(len(jobs)*cfg.Members*cfg.Spec.Epochs(), progressbar.OptionSetWriter(opt.Bar),
-			progressbar.OptionSetDescription(fmt.Sprintf("train %d folds", len(jobs))),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Bar) }))
+	return us
+}
+
+func (u unit) epochs() int { return u.p.cfg.Members * u.p.cfg.Spec.Epochs() }
+
+// trainedSeconds sums the wall time of the folds of units.
+func (p *plan) trainedSeconds(units []unit) float64 {
+	var s float64
+	for _, u := range units {
+		if u.p == p && u.fold >= 0 && p.results[u.fold] != nil {
+			s += p.results[u.fold].Seconds
+		}
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	return s
+}
+
+// executor trains units: here (localExecutor) or on a fleet (Fleet).
+type executor interface {
+	execute(ctx context.Context, units []unit, epoch func(int), log *slog.Logger) error
+	where() string
+}
+
+// localExecutor trains units on this machine, workers at once.
+type localExecutor struct{ workers int }
+
+func (localExecutor) where() string { return "local" }
+
+func workerCount(n int) int {
+	if n <= 0 {
+		return runtime.NumCPU()
 	}
+	return n
+}
+
+// execute runs the units in order on a pool of goroutines. Each unit's
+// result is stored by the unit itself (fold file, model file) and in its
+// plan; the first error stops the pool.
+func (e localExecutor) execute(ctx context.Context, units []unit, epoch func(int), log *slog.Logger) error {
 	var (
-		mu      sync.Mutex
-		next    int
-		wg      sync.WaitGroup
-		runErr  error
-		epochFn = func(int) {
-			if bar != nil {
-				bar.Add(1)
-			}
-		}
+		mu     sync.Mutex
+		next   int
+		wg     sync.WaitGroup
+		runErr error
 	)
-	for w := 0; w < workers; w++ {
+	for w := 0; w < workerCount(e.workers); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				if next >= len(jobs) || runErr != nil || ctx.Err() != nil {
+				if next >= len(units) || runErr != nil || ctx.Err() != nil {
 					mu.Unlock()
 					return
 				}
-				j := jobs[next]
+				u := units[next]
 				next++
 				mu.Unlock()
-				var err error
-				if j.fold < 0 {
-					err = ds.trainFinal(ctx, fam, cfg, fp, modelPath, opt.Out, epochFn)
-				} else {
-					var r *foldResult
-					r, err = ds.runFold(ctx, fam, cfg, fp, &folds[j.fold], opt.Out, epochFn)
-					if err == nil {
-						results[j.fold] = r
-						if r.Error != "" {
-							log.Warn("fold failed", "fold", j.fold, "error", r.Error)
-						}
-					}
-				}
+				err := u.runLocal(ctx, epoch)
 				if err != nil {
 					mu.Lock()
 					if runErr == nil {
@@ -239,30 +342,60 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 		}()
 	}
 	wg.Wait()
-	if bar != nil {
-		bar.Finish()
+	return runErr
+}
+
+// runLocal trains the unit here and stores its result.
+func (u unit) runLocal(ctx context.Context, epoch func(int)) error {
+	p := u.p
+	if u.fold < 0 {
+		return p.ld.trainFinal(ctx, p.fam, p.cfg, p.fp, p.modelPath, p.out, epoch)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("train: interrupted (finished folds are kept; run again to resume): %w", err)
-	}
-	if runErr != nil {
-		return nil, runErr
-	}
-	rep, err := ds.report(opt.Protocol, results, opt.Bootstrap, cfg, time.Since(start).Seconds())
+	r, err := p.ld.runFold(ctx, p.fam, p.cfg, p.fp, &p.folds[u.fold], p.out, epoch)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := metrics.WriteJSON(filepath.Join(opt.Out, "metrics.json"), rep); err != nil {
-		return nil, err
+	p.results[u.fold] = r
+	if r.Error != "" {
+		p.log.Warn("fold failed", "fold", u.fold, "error", r.Error)
 	}
-	if err := writeRowErrors(filepath.Join(opt.Out, "errors.txt"), res.RowErrors); err != nil {
-		return nil, err
+	return nil
+}
+
+// runBar is a progress bar over the epochs of units (nothing without a
+// writer).
+type runBar struct{ b *progressbar.ProgressBar }
+
+func newBar(w io.Writer, units []unit, desc string) runBar {
+	n := 0
+	for _, u := range units {
+		n += u.epochs()
 	}
-	res.Report = rep
-	if !opt.NoFinal {
-		res.Model = modelPath
+	if w == nil || n == 0 {
+		return runBar{}
 	}
-	return res, nil
+	return runBar{progressbar.NewOptions(n, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))}
+}
+
+func (b runBar) epoch(n int) {
+	if b.b != nil {
+		b.b.Add(1)
+	}
+}
+
+func (b runBar) add(n int) {
+	if b.b != nil && n > 0 {
+		b.b.Add(n)
+	}
+}
+
+func (b runBar) finish() {
+	if b.b != nil {
+		b.b.Finish()
+	}
 }
 
 // Loaded is a manifest read and prepared for training or evaluation.
@@ -306,7 +439,16 @@ func Load(ctx context.Context, manifest string, in model.Input, cache, out strin
 	if len(data.Samples) == 0 {
 		return nil, fmt.Errorf("train: %s: no usable rows (%d left out)", manifest, len(rowErrs))
 	}
-	ld := &Loaded{Data: data, RowErrors: rowErrs}
+	ld := newLoaded(data, log)
+	ld.RowErrors = rowErrs
+	log.Info("prepared", "rows", len(data.Samples), "left_out", len(rowErrs), "cached", data.Cached, "kind", kind, "classes", strings.Join(ld.Classes, ","))
+	return ld, nil
+}
+
+// newLoaded indexes the labels of prepared data over its sorted classes
+// and parses its AU strings leniently (logging what is not FACS).
+func newLoaded(data *Data, log *slog.Logger) *Loaded {
+	ld := &Loaded{Data: data}
 	labels := make([]string, len(data.Samples))
 	for i, s := range data.Samples {
 		labels[i] = s.Label
@@ -329,8 +471,7 @@ func Load(ctx context.Context, manifest string, in model.Input, cache, out strin
 		}
 		ld.AUs = append(ld.AUs, code)
 	}
-	log.Info("prepared", "rows", len(data.Samples), "left_out", len(rowErrs), "cached", data.Cached, "kind", kind, "classes", strings.Join(ld.Classes, ","))
-	return ld, nil
+	return ld
 }
 
 // ClassesOf returns the sorted distinct labels.
@@ -347,11 +488,12 @@ func ClassesOf(labels []string) []string {
 	return out
 }
 
-// fingerprint identifies the data, config and protocol, so that a resumed
-// run never mixes folds trained on something else.
-func (ld *Loaded) fingerprint(cfg Config, protocol string) string {
+// fingerprint identifies the data, config and split, so that a resumed
+// run never mixes folds trained on something else (another k, another
+// holdout share), and a fleet worker knows it holds what the run planned.
+func (ld *Loaded) fingerprint(cfg Config, split Split) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s\x00", prepVersion, cfg.Hash(), protocol, strings.Join(ld.Classes, "\x01"))
+	fmt.Fprintf(h, "%s|%s|%s|%s\x00", prepVersion, cfg.Hash(), split, strings.Join(ld.Classes, "\x01"))
 	var b [4]byte
 	for i, s := range ld.Data.Samples {
 		fmt.Fprintf(h, "%s\x01%s\x01%s\x01%s\x00", s.ID, s.Subject, s.Label, ld.AUs[i].String())
@@ -421,18 +563,38 @@ func foldLogger(path string) (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
 }
 
-// runFold trains on the fold's training side (the only data any fitting
-// sees: normalisation, class weights, augmentation sources, the optional
-// validation subjects) and predicts its test side. A fold that cannot train
-// is recorded with its error and the run goes on.
+// runFold trains the fold here (fitFold) with its own log file
+// (Out/folds/fold-NNN.log) and stores its result (Out/folds/fold-NNN.json).
 func (ld *Loaded) runFold(ctx context.Context, fam Family, cfg Config, fp string, f *dataset.Fold, out string, epoch func(int)) (*foldResult, error) {
-	t0 := time.Now()
 	i := f.Index()
 	log, closeLog, err := foldLogger(filepath.Join(out, "folds", fmt.Sprintf("fold-%03d.log", i)))
 	if err != nil {
 		return nil, err
 	}
 	defer closeLog()
+	r, err := ld.fitFold(ctx, fam, cfg, fp, f, log, epoch)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFold(out, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// writeFold stores a fold's result, atomically.
+func writeFold(out string, r *foldResult) error {
+	b, _ := json.MarshalIndent(r, "", " ")
+	return atomicfile.WriteFile(foldPath(out, r.Fold), b)
+}
+
+// fitFold trains on the fold's training side (the only data any fitting
+// sees: normalisation, class weights, augmentation sources, the optional
+// validation subjects) and predicts its test side. A fold that cannot train
+// is recorded with its error and the run goes on.
+func (ld *Loaded) fitFold(ctx context.Context, fam Family, cfg Config, fp string, f *dataset.Fold, log *slog.Logger, epoch func(int)) (*foldResult, error) {
+	t0 := time.Now()
+	i := f.Index()
 	train, test := f.Train(), f.Test()
 	r := &foldResult{Fingerprint: fp, Fold: i, TestSubjects: f.TestSubjects()}
 	log.Info("fold", "index", i, "test_subjects", strings.Join(r.TestSubjects, ","), "train", train.Len(), "test", test.Len(), "train_labels", strings.Join(train.Labels(), ","))
@@ -478,10 +640,6 @@ func (ld *Loaded) runFold(ctx context.Context, fam Family, cfg Config, fp string
 		}
 	}
 	log.Info("fold done", "seconds", r.Seconds, "test", len(r.Truth), "correct", correct)
-	b, _ := json.MarshalIndent(r, "", " ")
-	if err := atomicfile.WriteFile(foldPath(out, i), b); err != nil {
-		return nil, err
-	}
 	return r, nil
 }
 
@@ -526,34 +684,47 @@ func (ld *Loaded) splitValidation(idx []int, cfg Config, stream uint64) (*FitDat
 	return d, nil
 }
 
+// trainFinal trains the final model here (fitFinal), logging to
+// Out/final.log, and saves it to path.
 func (ld *Loaded) trainFinal(ctx context.Context, fam Family, cfg Config, fp, path, out string, epoch func(int)) error {
 	log, closeLog, err := foldLogger(filepath.Join(out, "final.log"))
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	c, err := ld.fitFinal(ctx, fam, cfg, fp, log, epoch)
+	if err != nil {
+		return err
+	}
+	return c.Save(path)
+}
+
+// fitFinal trains the final model on every row.
+func (ld *Loaded) fitFinal(ctx context.Context, fam Family, cfg Config, fp string, log *slog.Logger, epoch func(int)) (*model.Classifier, error) {
 	all := make([]int, len(ld.Y))
 	for i := range all {
 		all[i] = i
 	}
 	d, err := ld.splitValidation(all, cfg, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, err := ld.fit(ctx, fam, cfg, d, 0, log, epoch)
 	if err != nil {
-		return fmt.Errorf("train: final model: %w", err)
+		return nil, fmt.Errorf("train: final model: %w", err)
 	}
 	c.Fingerprint = fp
-	return c.Save(path)
+	return c, nil
 }
 
-func (ld *Loaded) report(protocol string, results []*foldResult, reps int, cfg Config, seconds float64) (metrics.Report, error) {
-	ev, err := metrics.NewEvaluation(protocol, ld.Classes)
+// report pools the plan's fold results into metrics.json's content. It
+// holds nothing that depends on where or how fast the folds ran.
+func (p *plan) report(reps int) (metrics.Report, error) {
+	ev, err := metrics.NewEvaluation(p.split.Protocol, p.ld.Classes)
 	if err != nil {
 		return metrics.Report{}, err
 	}
-	for _, r := range results {
+	for _, r := range p.results {
 		if r == nil || r.Error != "" {
 			continue
 		}
@@ -567,7 +738,7 @@ func (ld *Loaded) report(protocol string, results []*foldResult, reps int, cfg C
 	if reps < 0 {
 		reps = 0
 	}
-	rep, err := ev.Report(seconds, reps, uint64(cfg.Seed))
+	rep, err := ev.Report(0, reps, uint64(p.cfg.Seed))
 	if err != nil && ev.Pooled().N() > 0 {
 		return rep, err
 	}

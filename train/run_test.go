@@ -3,7 +3,6 @@ package train
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -64,9 +63,9 @@ func TestLOSOLearnsAndDoesNotLeak(t *testing.T) {
 	}
 }
 
-// TestRunDeterministicAndResumes: the same seed gives the same metrics
-// (apart from the wall-clock "seconds"); deleting some fold results and
-// running again retrains just those and gives the same metrics again.
+// TestRunDeterministicAndResumes: the same seed gives the same metrics.json,
+// byte for byte (timings are in run.json); deleting some fold results and
+// running again retrains just those and gives the same bytes again.
 func TestRunDeterministicAndResumes(t *testing.T) {
 	dir := t.TempDir()
 	man, err := WriteSynth(dir, SynthOptions{Seed: 9, Subjects: SynthSubjects(4, 2)})
@@ -81,7 +80,11 @@ func TestRunDeterministicAndResumes(t *testing.T) {
 		if _, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolLOSO, Out: out, Config: cfg, Families: fs, Bootstrap: 50}); err != nil {
 			t.Fatal(err)
 		}
-		return metricsWithoutSeconds(t, filepath.Join(out, "metrics.json"))
+		b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	ma, mb := run(a), run(b)
@@ -103,7 +106,7 @@ func TestRunDeterministicAndResumes(t *testing.T) {
 	if res.Resumed != 2 {
 		t.Errorf("resumed %d folds, want 2", res.Resumed)
 	}
-	if got := metricsWithoutSeconds(t, filepath.Join(a, "metrics.json")); !bytes.Equal(got, ma) {
+	if got, _ := os.ReadFile(filepath.Join(a, "metrics.json")); !bytes.Equal(got, ma) {
 		t.Fatalf("resumed run differs:\n%s\n%s", got, ma)
 	}
 	// A different seed trains different models.
@@ -117,19 +120,33 @@ func TestRunDeterministicAndResumes(t *testing.T) {
 	}
 }
 
-func metricsWithoutSeconds(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
+// TestResumeNeedsTheSameSplit: folds finished under one k are not taken
+// for the folds of another k in the same run folder.
+func TestResumeNeedsTheSameSplit(t *testing.T) {
+	dir := t.TempDir()
+	man, err := WriteSynth(dir, SynthOptions{Seed: 9, Subjects: SynthSubjects(6, 2)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+	fs, _ := testFamilies()
+	out := filepath.Join(dir, "run")
+	for _, k := range []int{3, 2} {
+		res, err := Run(context.Background(), RunOptions{Manifest: man, Protocol: ProtocolKFold, Folds: k, Out: out, Config: testConfig(), Families: fs, Bootstrap: -1, NoFinal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Resumed != 0 {
+			t.Errorf("k=%d resumed %d folds of another k", k, res.Resumed)
+		}
+		if n := 0; true {
+			for _, f := range res.Report.Folds {
+				n += f.N
+			}
+			if n != res.Report.N || len(res.Report.Folds) != k {
+				t.Errorf("k=%d: %d folds over %d rows, report n=%d", k, len(res.Report.Folds), n, res.Report.N)
+			}
+		}
 	}
-	delete(m, "seconds")
-	out, _ := json.Marshal(m)
-	return out
 }
 
 // TestRunSurvivesBadRows: malformed rows, an unreadable image and a fold
