@@ -52,6 +52,7 @@ func commands() []command {
 		evalCommand(),
 		prepareCommand(),
 		trainCommand(),
+		sweepCommand(),
 		synthCommand(),
 		cotCommand(),
 		exportCommand(),

@@ -105,7 +105,7 @@ func TestHelpNamesExistingFiles(t *testing.T) {
 
 // TestQuietEverywhere: every long-running command takes --quiet.
 func TestQuietEverywhere(t *testing.T) {
-	for _, name := range []string{"analyze", "batch", "synth", "prepare", "train", "eval", "eval-llm", "export"} {
+	for _, name := range []string{"analyze", "batch", "synth", "prepare", "train", "sweep", "eval", "eval-llm", "export"} {
 		c, _ := lookup(name)
 		if !strings.Contains(c.usage, "--quiet") {
 			t.Errorf("tell help %s does not document --quiet", name)

@@ -15,6 +15,7 @@ import (
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/model"
+	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/train"
 )
 
@@ -39,6 +40,7 @@ still-image FER) on every fold of the protocol, folds in parallel, and writes:
                           config and class list (tell eval, tell analyze --model)
   RUN/folds/fold-NNN.json|.log   each fold's predictions and training log
   RUN/errors.txt          rows left out, with the reason
+  RUN/run.json            wall and CPU time, where the folds ran
 A killed run resumes from the last finished fold when run again with the same
 manifest, config and --out.
 
@@ -62,6 +64,13 @@ Flags:
   --cache DIR      prepare cache (default RUN/cache)
   --bootstrap N    bootstrap resamples (default 1000; 0 for none)
   --no-final       skip the final model
+  --nats URL       train the folds and the final model as jobs on this NATS
+                   JetStream (the queue tell serve and tell batch use), run
+                   by tell worker processes anywhere; the results, the
+                   metrics.json and the model are those of the same run
+                   here, byte for byte. Interrupted, it resumes when run
+                   again (finished jobs are collected, not retrained).
+  --owner NAME     owner recorded on the queued jobs
   --print-config   print the effective config and exit
 ` + quietUsage + `
 Before anything is prepared or written, the manifest must meet the
@@ -87,6 +96,8 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	boot := fs.Int("bootstrap", 1000, "")
 	noFinal := fs.Bool("no-final", false, "")
 	printCfg := fs.Bool("print-config", false, "")
+	url := fs.String("nats", "", "")
+	owner := fs.String("owner", "", "")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -124,11 +135,20 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	res, err := train.Run(ctx, train.RunOptions{
+	opt := train.RunOptions{
 		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
 		Out: *out, Cache: *cache, Config: cfg, Families: families(), Bootstrap: *boot, NoFinal: *noFinal,
 		Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet),
-	})
+	}
+	if *url != "" {
+		q, closeQ, err := openQueue(ctx, env, *url, "", "", queue.Config{}, commandLog(env, *quiet))
+		if err != nil {
+			return err
+		}
+		defer closeQ()
+		opt.Fleet = &train.Fleet{Queue: q, Owner: *owner}
+	}
+	res, err := train.Run(ctx, opt)
 	if err != nil {
 		if ctx.Err() == nil {
 			made.cleanup(commandLog(env, *quiet))
@@ -142,7 +162,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	} else {
 		fmt.Fprintf(env.stdout, "uf1=%.4f\nuar=%.4f\n", r.UF1, r.UAR)
 	}
-	fmt.Fprintf(env.stdout, "accuracy=%.4f\nseconds=%.1f\n", r.Accuracy, r.Seconds)
+	fmt.Fprintf(env.stdout, "accuracy=%.4f\nseconds=%.1f\n", r.Accuracy, res.Timing.WallSeconds)
 	printPerDataset(env, r)
 	if len(res.RowErrors) > 0 {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))

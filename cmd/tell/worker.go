@@ -9,18 +9,23 @@ import (
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
+	"github.com/tell-project/tell/train"
 )
 
 func workerCommand() command {
 	return command{
 		name:    "worker",
-		summary: "run queued analyses from a NATS server (tell serve's or a cluster)",
+		summary: "run queued analyses and training folds from a NATS server (tell serve's or a cluster)",
 		usage: `usage: tell worker --nats URL [--jobs N] [--name NAME] [--workdir DIR]
-                   [--landmarks PATH] [--max-pixels N] [--max-seconds S] [--log-json]
+                   [--landmarks PATH] [--max-pixels N] [--max-seconds S]
+                   [--max-train-bytes N] [--log-json]
 
-Takes analysis jobs from the NATS JetStream queue that tell serve (or tell
-batch) fills, runs them here and stores their outputs back in the queue:
-a machine needs only the NATS URL. A job stays acknowledged-pending while
+Takes jobs from the NATS JetStream queue that tell serve and tell batch
+(analyses) and tell train --nats and tell sweep --nats (training folds)
+fill, runs whichever comes here and stores the outputs back in the queue:
+a machine needs only the NATS URL. A training job runs only on a worker of
+the submitter's build (others leave it in the queue), so that its fold is
+the fold the same run trains locally. A job stays acknowledged-pending while
 it runs (the worker reports every few seconds); a worker that dies has its
 job run by another. SIGINT or SIGTERM puts running jobs back in the queue.
 
@@ -34,6 +39,8 @@ Flags:
   --landmarks PATH    dlib 68-point model (default: Debian's libdlib-data)
   --max-pixels N      pixels of one image or video frame (default 25000000)
   --max-seconds S     seconds of one video or folder (default 10800)
+  --max-train-bytes N prepared rows of one training run held in memory
+                      (default 1073741824; the last two runs are kept)
   --log-json          logs as JSON lines on stderr`,
 		run: runWorker,
 	}
@@ -48,6 +55,7 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	landmarks := fs.String("landmarks", "", "")
 	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "")
 	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "")
+	maxTrain := fs.Int64("max-train-bytes", 1<<30, "")
 	logJSON := fs.Bool("log-json", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -60,8 +68,8 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("--nats URL is required")
 	case *jobs < 1:
 		return usageErrorf("--jobs %d: want at least 1", *jobs)
-	case *maxPixels < 1 || *maxSeconds <= 0:
-		return usageErrorf("--max-pixels and --max-seconds want positive values")
+	case *maxPixels < 1 || *maxSeconds <= 0 || *maxTrain < 1:
+		return usageErrorf("--max-pixels, --max-seconds and --max-train-bytes want positive values")
 	}
 	log := env.log
 	if *logJSON {
@@ -85,7 +93,11 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) },
 	}
 	log.Info("worker started", "jobs", *jobs)
-	err = q.Work(ctx, queue.WorkerConfig{Name: *name, Jobs: *jobs, Dir: *workdir, Handler: a.Handle, Log: log})
+	h := queue.Route(map[string]queue.Handler{
+		"":            a.Handle,
+		train.JobKind: train.WorkerHandler(q, train.WorkerOptions{Families: families(), MaxDataBytes: *maxTrain, Log: log}),
+	})
+	err = q.Work(ctx, queue.WorkerConfig{Name: *name, Jobs: *jobs, Dir: *workdir, Handler: h, Log: log})
 	log.Info("worker stopped")
 	return err
 }
