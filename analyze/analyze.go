@@ -247,7 +247,16 @@ type Event struct {
 	// chain of thought concludes Label.
 	Label      string  `json:"label"`
 	Confidence float64 `json:"confidence"`
-	CoT        cot.CoT `json:"cot"`
+	// Top2 are the two most probable labels with their probabilities.
+	Top2 []Ranked `json:"top2,omitempty"`
+	// Doubt, when set, says why the label is uncertain: the top two are
+	// within 0.1, or an expert with weight reads another class. The
+	// conclusion says it and the verification flags it.
+	Doubt string `json:"doubt,omitempty"`
+	// Experts are each expert's own reading and its weight in the label
+	// (0: reported, not weighed; see scoreEvent).
+	Experts []Expert `json:"experts,omitempty"`
+	CoT     cot.CoT  `json:"cot"`
 	// Reasoner is what labelled and explained this event: the run's
 	// reasoner (Result.Reasoner), or "builtin" when that one could not (a
 	// still image has no onset face for a flow model; an LLM failed), with
@@ -699,7 +708,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	apexP, onsetP := r.eventAppearance(on, apex, off, iv.Kind == "still")
 	e.Appearance = appearanceOf(r.appearanceModel(), apexP, onsetP)
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
-	in := scoreInput{ev: ev, measured: e.AUReference != auMeanShape, app: apexP, base: onsetP}
+	in := scoreInput{ev: ev, measured: e.AUReference != auMeanShape, kind: iv.Kind, app: apexP, base: onsetP}
 	s, c, who, why, err := r.decide(ctx, in, images, e.Appearance)
 	e.Reasoner, e.ReasonerError = who, why
 	if err != nil {
@@ -707,6 +716,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	} else {
 		e.Emotions = s.rounded()
 		e.Label, e.Confidence = s.label, round3(s.conf)
+		e.Top2, e.Doubt, e.Experts = s.top2, s.doubt, s.experts
 		e.CoT = c
 	}
 	r.res.Events = append(r.res.Events, e)

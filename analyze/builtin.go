@@ -34,5 +34,5 @@ func NewBuiltinModelReasoner(fs model.Families) (*ModelReasoner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("builtin model: %w", err)
 	}
-	return &ModelReasoner{Model: m}, nil
+	return &ModelReasoner{Model: m, Builtin: true}, nil
 }

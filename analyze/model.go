@@ -26,6 +26,10 @@ type FlowScorer interface {
 type ModelReasoner struct {
 	Model *model.Classifier
 	Seed  uint64
+	// Builtin marks the shipped synthetic model, which the event scorer
+	// runs and reports but does not weigh (development data put it at
+	// chance on real clips).
+	Builtin bool
 }
 
 // NewModelReasoner loads RUN/model.safetensors, whose family must be one
@@ -49,11 +53,11 @@ func (r *ModelReasoner) Reason(ctx context.Context, ev []cot.Evidence, images []
 	if err != nil {
 		return cot.CoT{}, err
 	}
-	s, err := scoreEvent(scoreInput{ev: ev, measured: true, flow: probs, classes: classes})
+	s, err := scoreEvent(scoreInput{ev: ev, measured: true, flow: probs, classes: classes, builtinFlow: r.Builtin})
 	if err != nil {
 		return cot.CoT{}, err
 	}
-	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: r.Seed, Classes: classes}, Basis: s.basis, AUAlone: s.auAlone})
+	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: r.Seed, Classes: classes}, Basis: s.basis, AUAlone: s.auAlone, Doubt: s.doubt})
 }
 
 // FlowScores implements FlowScorer: the model's class probabilities (the

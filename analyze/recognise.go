@@ -34,7 +34,7 @@ func (b BuiltinReasoner) Reason(_ context.Context, ev []cot.Evidence, _ []image.
 	if err != nil {
 		return cot.CoT{}, err
 	}
-	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: b.Seed}, Basis: s.basis, AUAlone: s.auAlone})
+	return cot.Conclude(ev, s.label, s.conf, cot.ConcludeOptions{Options: cot.Options{Seed: b.Seed}, Basis: s.basis, AUAlone: s.auAlone, Doubt: s.doubt})
 }
 
 // decide names one event: the event scorer fuses the evidence (the
@@ -55,6 +55,9 @@ func (r *run) decide(ctx context.Context, in scoreInput, images []image.Image, a
 			who, why = "builtin", "flow model: "+err.Error()
 		} else {
 			in.flow, in.classes = probs, classes
+			if mr, ok := fs.(*ModelReasoner); ok && mr.Builtin {
+				in.builtinFlow = true
+			}
 		}
 	}
 	s, err = scoreEvent(in)
@@ -65,7 +68,7 @@ func (r *run) decide(ctx context.Context, in scoreInput, images []image.Image, a
 	if b, ok := r.opt.Reasoner.(BuiltinReasoner); ok {
 		seed = b.Seed
 	}
-	co := cot.ConcludeOptions{Options: cot.Options{Seed: seed, Classes: in.classes}, Appearance: app, Uncalibrated: !in.measured, Basis: s.basis, AUAlone: s.auAlone}
+	co := cot.ConcludeOptions{Options: cot.Options{Seed: seed, Classes: in.classes}, Appearance: app, Uncalibrated: !in.measured, Basis: s.basis, AUAlone: s.auAlone, Doubt: s.doubt}
 	switch r.opt.Reasoner.(type) {
 	case BuiltinReasoner, *ModelReasoner:
 		c, err = cot.Conclude(in.ev, s.label, s.conf, co)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/cot"
@@ -57,14 +58,64 @@ const (
 	othersShare        = cot.NameThreshold
 )
 
+// Experts that earn their weight. Each expert's weight per event kind is
+// fixed from its figures on development data (docs/experts.md), before
+// any blind use; an expert with weight 0 is still run and its reading
+// reported (events.json "experts"), but it does not move the label.
+//
+//   - appearance net on micro-expressions: 0. face-api's zero-shot
+//     reading of the MEGC2019 development apex crops (309 CASME II and
+//     SMIC clips) scored 3-class UF1 0.397 [0.304, 0.483], accuracy 0.492
+//     (the majority class alone: 0.511): chance. On macro-expressions and
+//     stills, 1: 0.94 accuracy on held-out posed face crops (DESIGN.md).
+//   - the shipped synthetic flow model (--model builtin) everywhere: 0. On
+//     the same development rows' released flows it named 308 of 309
+//     negative: 3-class UF1 0.225, accuracy 0.508. A model the user trained
+//     (tell train, --model RUN/model.safetensors) keeps weight 1: its own
+//     metrics.json says what it is worth.
+//   - the AUs (the Exp-CoT engine's reading): λ as below. On the coders'
+//     own AUs of the CASME II sheet the engine reads 3-class UF1 0.889
+//     (tell bench cot).
+const (
+	appearanceMicroWeight = 0.0
+	appearanceWeight      = 1.0
+	builtinFlowWeight     = 0.0
+	flowWeight            = 1.0
+)
+
+// closeMargin: when the top two probabilities are closer than this, the
+// label is reported as uncertain between them.
+const closeMargin = 0.1
+
 // scoreInput is the evidence of one event.
 type scoreInput struct {
 	ev       []cot.Evidence
 	measured bool              // AUs against the person's own neutral face
+	kind     string            // micro, macro or still ("" is taken as macro)
 	app      *appearance.Probs // nil: no appearance net
 	base     *appearance.Probs // the net's reading before the event (video), nil for a still
 	flow     map[string]float64
 	classes  []string // the flow model's classes, with flow
+	// builtinFlow: the flow probabilities come from the shipped synthetic
+	// model, which development data gave no weight.
+	builtinFlow bool
+}
+
+// Expert is one expert's own reading of an event over the event's label
+// set, and the weight it had in the label.
+type Expert struct {
+	Name        string  `json:"name"`        // "aus", "appearance" or "flow"
+	Weight      float64 `json:"weight"`      // its weight in the fused score; 0: reported, not weighed
+	Label       string  `json:"label"`       // its most probable class
+	Probability float64 `json:"probability"` // its probability of that class (for the AUs: the match score)
+	// Why says why its weight is what it is, when it is 0.
+	Why string `json:"why,omitempty"`
+}
+
+// Ranked is one of the event's most probable labels.
+type Ranked struct {
+	Label       string  `json:"label"`
+	Probability float64 `json:"probability"`
 }
 
 // scored is the scorer's result.
@@ -75,6 +126,11 @@ type scored struct {
 	conf    float64
 	basis   string // what the label rests on, for the CoT
 	auAlone string // the class the AU evidence alone favours
+	experts []Expert
+	// doubt says why the label is uncertain (the top two are close, or a
+	// weighed expert reads another class); empty when it is not.
+	doubt string
+	top2  []Ranked
 }
 
 // scoreEvent fuses the evidence (see the rule above).
@@ -102,11 +158,20 @@ func scoreEvent(in scoreInput) (scored, error) {
 	if len(classes) == 0 {
 		return scored{}, fmt.Errorf("event scorer: no classes")
 	}
+	wApp, wFlow := appearanceWeight, flowWeight
+	appWhy, flowWhy := "", ""
+	if in.kind == "micro" {
+		wApp, appWhy = appearanceMicroWeight, "at chance on development micro-expressions (3-class UF1 0.40)"
+	}
+	if in.builtinFlow {
+		wFlow, flowWhy = builtinFlowWeight, "the shipped model, trained on synthetic clips, is at chance on development data (3-class UF1 0.23)"
+	}
+	useApp, useFlow := in.app != nil && wApp > 0, in.flow != nil && wFlow > 0
 	lambda := auWeight
 	switch {
-	case in.app == nil && in.flow == nil && in.measured:
+	case !useApp && !useFlow && in.measured:
 		lambda = auOnlyWeight
-	case in.app == nil && in.flow == nil:
+	case !useApp && !useFlow:
 		lambda = uncalibratedWeight
 	case !in.measured:
 		lambda = 0
@@ -117,16 +182,18 @@ func scoreEvent(in scoreInput) (scored, error) {
 	// classes that remain.
 	pa, pb := overClasses(in.app, classes), overClasses(in.base, classes)
 	s := make([]float64, len(classes))
+	appS := make([]float64, len(classes)) // the appearance net's own score
 	for i, c := range classes {
 		switch {
 		case pa != nil && pb != nil:
-			s[i] += math.Log(math.Max(pa[i], changeFloor)) - math.Log(math.Max(pb[i], changeFloor))
+			appS[i] = math.Log(math.Max(pa[i], changeFloor)) - math.Log(math.Max(pb[i], changeFloor))
 		case pa != nil:
-			s[i] += math.Log(math.Max(pa[i], probFloor))
+			appS[i] = math.Log(math.Max(pa[i], probFloor))
 		}
+		s[i] += wApp * appS[i]
 		s[i] += lambda * auMatch(au, activity, c)
 		if in.flow != nil {
-			s[i] += math.Log(math.Max(in.flow[in.classes[i]], probFloor))
+			s[i] += wFlow * math.Log(math.Max(in.flow[in.classes[i]], probFloor))
 		}
 	}
 	mx := slices.Max(s)
@@ -144,7 +211,7 @@ func scoreEvent(in scoreInput) (scored, error) {
 		}
 	}
 	out.label, out.conf = classes[best], s[best]/z
-	out.basis = basis(in, lambda)
+	out.basis = basis(in, lambda, useApp, useFlow)
 	// The AU evidence's own reading, for the chain of thought.
 	bestAU, bestA := "", -1.0
 	for _, c := range classes {
@@ -153,7 +220,85 @@ func scoreEvent(in scoreInput) (scored, error) {
 		}
 	}
 	out.auAlone = bestAU
+	auWhy := ""
+	if lambda == 0 {
+		auWhy = "uncalibrated indications (no neutral reference of this face)"
+	}
+	out.experts = append(out.experts, Expert{Name: "aus", Weight: lambda, Label: bestAU, Probability: round3(bestA), Why: auWhy})
+	if pa != nil {
+		// Its own distribution: the softmax of its scores.
+		k := argmax(appS)
+		out.experts = append(out.experts, Expert{Name: "appearance", Weight: wApp, Label: classes[k], Probability: round3(softmaxAt(appS, k)), Why: appWhy})
+	}
+	if in.flow != nil {
+		k, p := "", -1.0
+		for _, c := range in.classes {
+			if in.flow[c] > p {
+				k, p = c, in.flow[c]
+			}
+		}
+		out.experts = append(out.experts, Expert{Name: "flow", Weight: wFlow, Label: cot.CanonicalLabel(k), Probability: round3(p), Why: flowWhy})
+	}
+	out.top2, out.doubt = doubtOf(out)
 	return out, nil
+}
+
+// doubtOf returns the event's two most probable labels and, when the
+// label is uncertain, why: the second is within closeMargin of the first,
+// or a weighed expert's own reading is another class.
+func doubtOf(s scored) ([]Ranked, string) {
+	ks := sortedClasses(s.probs)
+	var top []Ranked
+	for _, k := range ks[:min(2, len(ks))] {
+		top = append(top, Ranked{Label: k, Probability: round3(s.probs[k])})
+	}
+	var why []string
+	if len(top) == 2 && s.probs[ks[0]]-s.probs[ks[1]] < closeMargin {
+		why = append(why, fmt.Sprintf("%s (%.2f) and %s (%.2f) are within %.2f of each other", ks[0], s.probs[ks[0]], ks[1], s.probs[ks[1]], closeMargin))
+	}
+	for _, e := range s.experts {
+		if e.Weight > 0 && e.Label != s.label && !(e.Name == "aus" && (e.Label == facs.Neutral || e.Label == facs.Others)) {
+			who := map[string]string{"aus": "the AUs alone read", "appearance": "the appearance model reads", "flow": "the flow model reads"}[e.Name]
+			why = append(why, fmt.Sprintf("%s %s", who, e.Label))
+		}
+	}
+	if len(why) == 0 {
+		return top, ""
+	}
+	other := ks[1]
+	if len(top) < 2 {
+		other = ""
+	}
+	for _, e := range s.experts {
+		if e.Weight > 0 && e.Label != s.label && slices.Contains(s.classes, e.Label) {
+			other = e.Label
+			break
+		}
+	}
+	if other == "" {
+		return top, strings.Join(why, "; ")
+	}
+	return top, fmt.Sprintf("uncertain between %s and %s: %s", s.label, other, strings.Join(why, "; "))
+}
+
+func argmax(v []float64) int {
+	k := 0
+	for i := range v {
+		if v[i] > v[k] {
+			k = i
+		}
+	}
+	return k
+}
+
+// softmaxAt is softmax(v)[k].
+func softmaxAt(v []float64, k int) float64 {
+	mx := slices.Max(v)
+	var z float64
+	for _, x := range v {
+		z += math.Exp(x - mx)
+	}
+	return math.Exp(v[k]-mx) / z
 }
 
 // auScores is the AU expert: the Exp-CoT engine's own evidence-only
@@ -233,24 +378,39 @@ func auMatch(scores map[string]float64, activity float64, c string) float64 {
 	return best
 }
 
-func basis(in scoreInput, lambda float64) string {
+func basis(in scoreInput, lambda float64, useApp, useFlow bool) string {
+	var b string
 	switch {
-	case in.app != nil && in.flow != nil && lambda > 0:
-		return "the appearance model, the flow model and the AUs together"
-	case in.app != nil && in.flow != nil:
-		return "the appearance and flow models (the AU indications are not weighed)"
-	case in.app != nil && lambda > 0:
-		return "the appearance model and the AUs together"
-	case in.app != nil:
-		return "the appearance model (the AU indications are not weighed)"
-	case in.flow != nil && lambda > 0:
-		return "the flow model and the AUs together"
-	case in.flow != nil:
-		return "the flow model (the AU indications are not weighed)"
+	case useApp && useFlow && lambda > 0:
+		b = "the appearance model, the flow model and the AUs together"
+	case useApp && useFlow:
+		b = "the appearance and flow models (the AU indications are not weighed)"
+	case useApp && lambda > 0:
+		b = "the appearance model and the AUs together"
+	case useApp:
+		b = "the appearance model (the AU indications are not weighed)"
+	case useFlow && lambda > 0:
+		b = "the flow model and the AUs together"
+	case useFlow:
+		b = "the flow model (the AU indications are not weighed)"
+	case in.measured && in.app == nil && in.flow == nil:
+		b = "the AUs alone (no appearance model)"
 	case in.measured:
-		return "the AUs alone (no appearance model)"
+		b = "the AUs alone"
+	default:
+		b = "uncalibrated AU indications alone (no appearance model, no neutral reference), a weak basis"
 	}
-	return "uncalibrated AU indications alone (no appearance model, no neutral reference), a weak basis"
+	var unweighed []string
+	if in.app != nil && !useApp {
+		unweighed = append(unweighed, "the appearance model's reading is reported, not weighed, as it is at chance on micro-expressions")
+	}
+	if in.flow != nil && !useFlow {
+		unweighed = append(unweighed, "the shipped flow model's reading is reported, not weighed, as it is at chance on real clips")
+	}
+	if len(unweighed) > 0 {
+		b += " (" + strings.Join(unweighed, "; ") + ")"
+	}
+	return b
 }
 
 // rounded returns the probabilities rounded to three decimals, for the

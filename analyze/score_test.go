@@ -156,3 +156,104 @@ func TestScoreChange(t *testing.T) {
 		t.Errorf("a smile rising from neutral: %s %v", s.label, s.probs)
 	}
 }
+
+// TestExpertWeights: experts that development data put at chance are run
+// and reported but do not move the label: the appearance net on
+// micro-expressions, the shipped synthetic flow model everywhere.
+func TestExpertWeights(t *testing.T) {
+	brows := cot.EvidenceFromCode(facs.MustParse("4D+7C+23C"))
+	happy := probs(map[string]float32{"happiness": 0.97, "anger": 0.01, "neutral": 0.02})
+	calm := probs(map[string]float32{"happiness": 0.05, "anger": 0.05, "neutral": 0.9})
+	// Macro: a confident net that rose from neutral carries the label.
+	s, err := scoreEvent(scoreInput{ev: brows, measured: true, kind: "macro", app: happy, base: calm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.label != facs.Happiness {
+		t.Errorf("macro: %s, want the appearance net's happiness", s.label)
+	}
+	// Micro: the same net is reported, not weighed; the AUs decide.
+	s, _ = scoreEvent(scoreInput{ev: brows, measured: true, kind: "micro", app: happy, base: calm})
+	checkScored(t, s)
+	if s.label != facs.Anger {
+		t.Errorf("micro: %s, want the AUs' anger", s.label)
+	}
+	app := expertNamed(t, s, "appearance")
+	if app.Weight != 0 || app.Label != facs.Happiness || app.Why == "" {
+		t.Errorf("micro appearance expert %+v: want weight 0, its own reading happiness, and why", app)
+	}
+	if au := expertNamed(t, s, "aus"); au.Weight != auOnlyWeight || au.Label != facs.Anger {
+		t.Errorf("micro AU expert %+v", au)
+	}
+	if !strings.Contains(s.basis, "not weighed") {
+		t.Errorf("basis %q does not say the appearance model was not weighed", s.basis)
+	}
+	// The shipped flow model: reported, not weighed.
+	flow := map[string]float64{"anger": 0.01, "happiness": 0.97, "sadness": 0.02}
+	classes := []string{"anger", "happiness", "sadness"}
+	s, _ = scoreEvent(scoreInput{ev: brows, measured: true, kind: "micro", flow: flow, classes: classes, builtinFlow: true})
+	if s.label != facs.Anger || expertNamed(t, s, "flow").Weight != 0 {
+		t.Errorf("builtin flow: %s, experts %+v", s.label, s.experts)
+	}
+	// A trained flow model is weighed.
+	s, _ = scoreEvent(scoreInput{ev: brows, measured: true, kind: "micro", flow: flow, classes: classes})
+	if expertNamed(t, s, "flow").Weight != flowWeight {
+		t.Errorf("trained flow model not weighed: %+v", s.experts)
+	}
+}
+
+func expertNamed(t *testing.T, s scored, name string) Expert {
+	t.Helper()
+	for _, e := range s.experts {
+		if e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("no %s expert in %+v", name, s.experts)
+	return Expert{}
+}
+
+// TestDoubt: when the top two are close or a weighed expert reads another
+// class, the scorer says so, the conclusion says it after the label (which
+// still reads back) and the verification flags it; events keep the top 2.
+func TestDoubt(t *testing.T) {
+	brows := cot.EvidenceFromCode(facs.MustParse("4D+7C+23C"))
+	// The net is sure of happiness, the AUs read anger: the experts
+	// disagree.
+	happy := probs(map[string]float32{"happiness": 0.9, "anger": 0.05, "neutral": 0.05})
+	s, err := scoreEvent(scoreInput{ev: brows, measured: true, kind: "macro", app: happy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.top2) != 2 || s.top2[0].Label != s.label || s.top2[0].Probability < s.top2[1].Probability {
+		t.Fatalf("top2 %+v for label %s", s.top2, s.label)
+	}
+	if !strings.Contains(s.doubt, "uncertain between") || !strings.Contains(s.doubt, "the AUs alone read anger") {
+		t.Fatalf("doubt %q", s.doubt)
+	}
+	c, err := cot.Conclude(brows, s.label, s.conf, cot.ConcludeOptions{Basis: s.basis, AUAlone: s.auAlone, Doubt: s.doubt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.Verification
+	if !v.ReadBack || !v.Flagged || v.Doubt != s.doubt || !strings.Contains(c.Text, s.doubt) {
+		t.Errorf("verification %+v, text:\n%s", v, c.Text)
+	}
+	// Agreement and a clear margin: no doubt, not flagged.
+	smile := cot.EvidenceFromCode(facs.MustParse("6C+12C"))
+	s, _ = scoreEvent(scoreInput{ev: smile, measured: true, kind: "macro", app: happy})
+	if s.doubt != "" {
+		t.Errorf("agreeing experts, %s %.2f: doubt %q", s.label, s.conf, s.doubt)
+	}
+	c, _ = cot.Conclude(smile, s.label, s.conf, cot.ConcludeOptions{Basis: s.basis, AUAlone: s.auAlone, Doubt: s.doubt})
+	if c.Verification.Flagged {
+		t.Errorf("flagged without doubt: %+v", c.Verification)
+	}
+	// Close top two (a flat net on a still without reference, whose AU
+	// indications are not weighed): doubt names the two.
+	flat := probs(map[string]float32{"happiness": 0.36, "surprise": 0.34, "neutral": 0.3})
+	s, _ = scoreEvent(scoreInput{kind: "still", app: flat})
+	if !strings.Contains(s.doubt, "within 0.10") {
+		t.Errorf("close top two %+v: doubt %q", s.top2, s.doubt)
+	}
+}

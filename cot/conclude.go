@@ -34,6 +34,10 @@ type ConcludeOptions struct {
 	// own; when it differs from the label, the text says so. Empty: the
 	// engine's own evidence-only reading is used.
 	AUAlone string
+	// Doubt, when set, is why the caller's label is uncertain ("uncertain
+	// between disgust and anger: the AUs alone read anger"): the
+	// Conclusion says it after the label, and the verification flags it.
+	Doubt string
 }
 
 // Conclude writes the chain of thought for a label decided elsewhere (tell
@@ -100,17 +104,25 @@ func Conclude(ev []Evidence, label string, conf float64, o ConcludeOptions) (CoT
 	if o.Basis != "" {
 		basis = ", on " + o.Basis
 	}
+	doubt := ""
+	if o.Doubt != "" {
+		doubt = " It is " + o.Doubt + "."
+	}
 	c.Text = HeadingObservations + "\n" + strings.Join(lines, "\n") + "\n\n" +
 		HeadingInterpretation + "\n" + c.Interpretation.Rationale + "\n\n" +
 		HeadingConclusion + "\n" + fmt.Sprintf(pick(r,
 		"The expression is %[1]s, with %[2]s confidence (%[3]s)%[4]s.",
 		"The final label is %[1]s (%[2]s confidence, %[3]s)%[4]s."),
-		label, confWord(conf), fmt.Sprintf("%.2f", conf), basis)
+		label, confWord(conf), fmt.Sprintf("%.2f", conf), basis) + doubt
 	read, rerr := ReadLabel(c.Text)
-	c.Verification = &Verification{ReadLabel: read, ReadBack: rerr == nil && read == label, Attempts: 1}
+	c.Verification = &Verification{ReadLabel: read, ReadBack: rerr == nil && read == label, Attempts: 1, Doubt: o.Doubt}
 	if !c.Verification.ReadBack {
 		c.Verification.Flagged = true
 		c.Verification.Feedback = []string{fmt.Sprintf("the text reads as %q but the label is %q", read, label)}
+	}
+	if o.Doubt != "" {
+		c.Verification.Flagged = true
+		c.Verification.Feedback = append(c.Verification.Feedback, "the label is "+o.Doubt)
 	}
 	return c, nil
 }

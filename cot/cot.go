@@ -117,7 +117,10 @@ type Verification struct {
 	MatchesTrueLabel bool     `json:"matches_true_label,omitempty"`
 	Attempts         int      `json:"attempts"`
 	Feedback         []string `json:"feedback,omitempty"` // memory of failed attempts, why each failed
-	// Flagged: the text does not read back as its label, or no attempt
-	// matched the true label.
+	// Doubt, when set, is why the label is uncertain (a caller's scorer:
+	// its top two are close, or its experts disagree).
+	Doubt string `json:"doubt,omitempty"`
+	// Flagged: the text does not read back as its label, no attempt
+	// matched the true label, or the label is in doubt.
 	Flagged bool `json:"flagged"`
 }
