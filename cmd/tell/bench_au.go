@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tell-project/tell/analyze"
-	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/eval"
 	"github.com/tell-project/tell/synth"
 )
 
@@ -81,41 +79,11 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := analyze.ScoreSynthetic(ctx, clips, analyze.Options{Out: os.TempDir(), Landmarker: lm})
+	s, err := eval.ScoreSynthetic(ctx, clips, analyze.Options{Out: os.TempDir(), Landmarker: lm})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "model=%s clips=%d seed=%d kind=%s size=%dx%d scale=%g\n", model, *n, *seed, *kind, w, h, *scale)
-	if *list {
-		for _, r := range s.Rows {
-			fmt.Fprintf(env.stdout, "expression %s truth=%s event=%s apex_truth=%s apex=%s\n", r.Clip, auList(r.Truth), auList(r.Event), auList(r.ApexTruth), auList(r.Apex))
-		}
-	}
-	printAUScores(env, "event", s.Event)
-	printAUScores(env, "apex", s.Apex)
-	fmt.Fprintf(env.stdout, "expressions=%d matched=%d labels_equal=%d\n", s.Expressions, s.Matched, s.Labels)
-	fmt.Fprintf(env.stdout, "spot_tp=%d spot_fp=%d spot_fn=%d spot_f1=%.3f\n", s.Spotting.TP, s.Spotting.FP, s.Spotting.FN, s.Spotting.F1())
-	ea, aa := s.MeanF1CI(false, 2000, *seed), s.MeanF1CI(true, 2000, *seed)
-	fmt.Fprintf(env.stdout, "au_apex_f1=%.3f ci95=%.3f-%.3f\n", s.Apex.MeanF1(), aa[0], aa[1])
-	fmt.Fprintf(env.stdout, "au_event_f1=%.3f ci95=%.3f-%.3f\n", s.Event.MeanF1(), ea[0], ea[1])
+	s.Print(env.stdout, *list, *seed)
 	return nil
-}
-
-func printAUScores(env *environment, name string, d *metrics.AUDetection) {
-	for _, a := range d.PerAU() {
-		fmt.Fprintf(env.stdout, "%s_au%02d_f1=%.3f p=%.3f r=%.3f n=%d\n", name, a.AU, a.F1, a.Precision, a.Recall, a.Support)
-	}
-}
-
-// auList writes AU numbers as "1+2+12" ("-" for none).
-func auList(aus []int) string {
-	if len(aus) == 0 {
-		return "-"
-	}
-	sorted := slices.Sorted(slices.Values(aus))
-	parts := make([]string, len(sorted))
-	for i, a := range sorted {
-		parts[i] = strconv.Itoa(a)
-	}
-	return strings.Join(parts, "+")
 }

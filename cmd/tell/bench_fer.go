@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"time"
 
 	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/eval"
 	"github.com/tell-project/tell/models"
-	"github.com/tell-project/tell/raster"
-	"github.com/tell-project/tell/video"
 )
 
 // ferBenchmark is `tell bench fer IMAGE... --model faceapi|human`, the
@@ -46,35 +43,16 @@ func runFerBenchmark(ctx context.Context, env *environment, args []string) error
 	if err != nil {
 		return err
 	}
-	imgs := make([]*raster.RGB, len(pos))
-	for i, p := range pos {
-		if imgs[i], err = video.ReadRGB(p, 0); err != nil {
-			return err
-		}
-	}
-	for i := 0; i < 3; i++ { // warm-up, as fer.js does
-		if _, err := net.Predict(imgs[0], net.WholeImage(imgs[0].W, imgs[0].H)); err != nil {
-			return err
-		}
-	}
-	ms := make([]float64, len(imgs))
-	for i, img := range imgs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		t0 := time.Now()
-		p, err := net.Predict(img, net.WholeImage(img.W, img.H))
-		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-		if err != nil {
-			return fmt.Errorf("%s: %w", pos[i], err)
-		}
-		fmt.Fprint(env.stdout, pos[i])
+	ms, err := eval.FER(ctx, net, pos, func(path string, p appearance.Probs) {
+		fmt.Fprint(env.stdout, path)
 		for _, v := range p {
 			fmt.Fprintf(env.stdout, " %.6f", v)
 		}
 		fmt.Fprintln(env.stdout)
+	})
+	if err != nil {
+		return err
 	}
-	sort.Float64s(ms)
-	fmt.Fprintf(env.stdout, "tell_fer_ms=%.3f\n", ms[len(ms)/2])
+	fmt.Fprintf(env.stdout, "tell_fer_ms=%.3f\n", ms)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/eval"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/train"
@@ -64,7 +65,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	cache := fs.String("cache", "", "")
 	boot := fs.Int("bootstrap", 1000, "")
 	modelsDir := fs.String("models", "", "")
-	faceMode := fs.String("face", appearance.FaceWhole, "")
+	faceMode := fs.String("face", eval.FaceWhole, "")
 	landmarks := fs.String("landmarks", "", "")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -100,15 +101,15 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 
 // evalPretrained is tell eval with a pretrained appearance model.
 func evalPretrained(ctx context.Context, env *environment, m models.Model, dir, face, landmarks, manifest, out string, boot int, quiet bool) error {
-	if face != appearance.FaceWhole && face != appearance.FaceAuto {
+	if face != eval.FaceWhole && face != eval.FaceAuto {
 		return usageErrorf("--face %q: want whole or auto", face)
 	}
 	net, err := appearance.Load(models.Root(dir), m)
 	if err != nil {
 		return err
 	}
-	opt := appearance.EvalOptions{Net: net, Manifest: manifest, Out: out, Face: face, Bootstrap: boot, Seed: 1, Log: commandLog(env, quiet)}
-	if face == appearance.FaceAuto {
+	opt := eval.AppearanceOptions{Net: net, Manifest: manifest, Out: out, Face: face, Bootstrap: boot, Seed: 1, Log: commandLog(env, quiet)}
+	if face == eval.FaceAuto {
 		lm, err := analyze.NewFaceLandmarker(landmarks)
 		if err != nil {
 			return err
@@ -118,7 +119,7 @@ func evalPretrained(ctx context.Context, env *environment, m models.Model, dir, 
 	if bar := progressOut(env, quiet); bar != nil {
 		opt.Progress = func(done, total int) { fmt.Fprintf(bar, "\reval %d/%d", done, total) }
 	}
-	res, err := appearance.Evaluate(ctx, opt)
+	res, err := eval.Appearance(ctx, opt)
 	if err != nil {
 		return err
 	}

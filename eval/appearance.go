@@ -1,4 +1,4 @@
-package appearance
+package eval
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
@@ -21,15 +22,15 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-// Face framings for Evaluate.
+// Face framings for Appearance.
 const (
 	FaceWhole = "whole" // the image is the face crop, given whole (as the TF.js peer does)
-	FaceAuto  = "auto"  // FaceRegion from the landmarks; whole when no face is found
+	FaceAuto  = "auto"  // appearance.FaceRegion from the landmarks; whole when no face is found
 )
 
-// EvalOptions configure Evaluate.
-type EvalOptions struct {
-	Net      *Net
+// AppearanceOptions configure Appearance.
+type AppearanceOptions struct {
+	Net      *appearance.Net
 	Manifest string // manifest CSV with an image column
 	Out      string // folder for metrics.json, predictions.csv, errors.txt
 	// Face is FaceWhole (default) or FaceAuto; FaceAuto needs Landmarks.
@@ -42,14 +43,14 @@ type EvalOptions struct {
 	Progress  func(done, total int)
 }
 
-// EvalResult is what Evaluate measured.
-type EvalResult struct {
+// AppearanceResult is what Appearance measured.
+type AppearanceResult struct {
 	Report    metrics.Report
 	Classes   []string
 	RowErrors []string // rows left out, with the reason
 }
 
-// Evaluate scores the pretrained net zero-shot on a still-image manifest:
+// Appearance scores the pretrained appearance net zero-shot on a still-image manifest:
 // each row's image (the face crop, given whole by default) is classified
 // and compared with its label. The classes are the manifest's labels: the
 // net's seven classes restricted to those the task has (a six-class set
@@ -60,9 +61,9 @@ type EvalResult struct {
 // image cannot be read, are left out and listed. Writes Out/metrics.json
 // (accuracy, UF1, UAR, with bootstrap intervals resampling subjects),
 // Out/predictions.csv and Out/errors.txt.
-func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
+func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, error) {
 	if opt.Net == nil {
-		return nil, fmt.Errorf("appearance: evaluate: no net")
+		return nil, fmt.Errorf("eval: appearance: no net")
 	}
 	switch opt.Face {
 	case "":
@@ -70,10 +71,10 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	case FaceWhole:
 	case FaceAuto:
 		if opt.Landmarks == nil {
-			return nil, fmt.Errorf("appearance: evaluate: face %q needs a landmarker", opt.Face)
+			return nil, fmt.Errorf("eval: appearance: face %q needs a landmarker", opt.Face)
 		}
 	default:
-		return nil, fmt.Errorf("appearance: evaluate: face %q: want %s or %s", opt.Face, FaceWhole, FaceAuto)
+		return nil, fmt.Errorf("eval: appearance: face %q: want %s or %s", opt.Face, FaceWhole, FaceAuto)
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -95,7 +96,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	var subjects, datasets []string
 	var rowErrs []string
 	var preds strings.Builder
-	preds.WriteString("sample,subject,label,predicted," + strings.Join(classes, ",") + "," + strings.Join(Labels[:], ",") + "\n")
+	preds.WriteString("sample,subject,label,predicted," + strings.Join(classes, ",") + "," + strings.Join(appearance.Labels[:], ",") + "\n")
 	for i := range m.Samples {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -120,7 +121,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 		}
 		scores := make([]float64, len(classes))
 		for k, c := range classes {
-			for j, l := range Labels {
+			for j, l := range appearance.Labels {
 				if mapping[l] == c {
 					scores[k] += float64(p[j])
 				}
@@ -179,23 +180,23 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	} else {
 		os.Remove(errPath)
 	}
-	return &EvalResult{Report: rep, Classes: classes, RowErrors: rowErrs}, nil
+	return &AppearanceResult{Report: rep, Classes: classes, RowErrors: rowErrs}, nil
 }
 
 // classify reads one image and runs the net on it, framed as opt.Face says.
-func (opt *EvalOptions) classify(path string) (Probs, error) {
+func (opt *AppearanceOptions) classify(path string) (appearance.Probs, error) {
 	rgb, err := video.ReadRGB(path, opt.MaxPixels)
 	if err != nil {
-		return Probs{}, err
+		return appearance.Probs{}, err
 	}
 	reg := opt.Net.WholeImage(rgb.W, rgb.H)
 	if opt.Face == FaceAuto {
 		lm, ok, err := opt.Landmarks(rgb.Gray())
 		if err != nil {
-			return Probs{}, fmt.Errorf("face detection: %w", err)
+			return appearance.Probs{}, fmt.Errorf("face detection: %w", err)
 		}
 		if ok {
-			reg, _ = FaceRegion(opt.Net, &lm, rgb.W, rgb.H)
+			reg, _ = appearance.FaceRegion(opt.Net, &lm, rgb.W, rgb.H)
 		}
 	}
 	return opt.Net.Predict(rgb, reg)
@@ -225,7 +226,7 @@ func taskClasses(samples []dataset.Sample) ([]string, map[string]string, error) 
 		}
 	}
 	if three {
-		for _, l := range Labels {
+		for _, l := range appearance.Labels {
 			if c, ok := facs.ThreeClass(l, ""); ok && seen[c] {
 				mapping[l] = c
 			}
@@ -234,13 +235,13 @@ func taskClasses(samples []dataset.Sample) ([]string, map[string]string, error) 
 	}
 	var classes []string
 	for _, l := range labels {
-		if slices.Contains(Labels[:], l) {
+		if slices.Contains(appearance.Labels[:], l) {
 			classes = append(classes, l)
 			mapping[l] = l
 		}
 	}
 	if len(classes) < 2 {
-		return nil, nil, fmt.Errorf("labels %v: fewer than 2 of them are classes of the model (%v)", labels, Labels)
+		return nil, nil, fmt.Errorf("labels %v: fewer than 2 of them are classes of the model (%v)", labels, appearance.Labels)
 	}
 	return classes, mapping, nil
 }

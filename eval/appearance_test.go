@@ -1,24 +1,27 @@
-package appearance
+package eval
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/models"
 )
 
-// TestEvaluate scores a manifest of the golden crops labelled with the
+// TestAppearance scores a manifest of the golden crops labelled with the
 // peer's own argmax (fer.js): the zero-shot evaluation must agree with
 // every one of them, and account for rows it cannot score.
-func TestEvaluate(t *testing.T) {
+func TestAppearance(t *testing.T) {
 	n := loadNet(t, models.FaceAPI)
-	golden := readGolden(t, filepath.Join("testdata", "golden_faceapi.txt"))
+	golden := readGolden(t, filepath.Join("..", "appearance", "testdata", "golden_faceapi.txt"))
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("sample,subject,label,image\n")
@@ -32,8 +35,8 @@ func TestEvaluate(t *testing.T) {
 			}
 		}
 		abs, _ := filepath.Abs(filepath.Join("..", file))
-		fmt.Fprintf(&b, "s%d,subj%d,%s,%s\n", i, i%3, Labels[best], abs)
-		labels[Labels[best]] = true
+		fmt.Fprintf(&b, "s%d,subj%d,%s,%s\n", i, i%3, appearance.Labels[best], abs)
+		labels[appearance.Labels[best]] = true
 		i++
 	}
 	b.WriteString("bad,subj0,contempt," + filepath.Join(dir, "m.csv") + "\n") // a label the net lacks
@@ -42,7 +45,7 @@ func TestEvaluate(t *testing.T) {
 	if len(labels) < 2 {
 		t.Skipf("golden crops span %d classes", len(labels))
 	}
-	res, err := Evaluate(context.Background(), EvalOptions{Net: n, Manifest: manifest, Out: filepath.Join(dir, "run"), Bootstrap: 50})
+	res, err := Appearance(context.Background(), AppearanceOptions{Net: n, Manifest: manifest, Out: filepath.Join(dir, "run"), Bootstrap: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,4 +84,44 @@ func samples(labels ...string) []dataset.Sample {
 		s = append(s, dataset.Sample{Label: l})
 	}
 	return s
+}
+
+// loadNet loads a pinned appearance net, skipping when it is not installed
+// (unless TELL_REQUIRE_MODELS is set).
+func loadNet(t testing.TB, m models.Model) *appearance.Net {
+	t.Helper()
+	n, err := appearance.Load(models.Root(""), m)
+	if errors.Is(err, models.ErrNotInstalled) && !models.Required() {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// readGolden reads fer.js's lines: a file and seven probabilities in the
+// order angry disgust fear happy sad surprise neutral (appearance.Labels'
+// order).
+func readGolden(t *testing.T, file string) map[string][7]float64 {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][7]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		fs := strings.Fields(line)
+		if len(fs) != 8 {
+			continue // the timing line
+		}
+		var p [7]float64
+		for i := range p {
+			if p[i], err = strconv.ParseFloat(fs[1+i], 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out[fs[0]] = p
+	}
+	return out
 }

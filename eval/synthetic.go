@@ -1,4 +1,4 @@
-package analyze
+package eval
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/raster"
@@ -76,10 +77,48 @@ func (s *SynthScore) MeanF1CI(apex bool, resamples int, seed uint64) [2]float64 
 	return [2]float64{vals[int(0.025*float64(resamples))], vals[min(resamples-1, int(0.975*float64(resamples)))]}
 }
 
+// Print writes the score as `tell bench au` does: with list, every
+// expression's true and detected AUs; F1 per AU for events and apex frames;
+// the counts and spotting; then the mean per-AU F1s with 95% bootstrap
+// intervals (2,000 resamples seeded with seed), au_event_f1= last.
+func (s *SynthScore) Print(w io.Writer, list bool, seed uint64) {
+	if list {
+		for _, r := range s.Rows {
+			fmt.Fprintf(w, "expression %s truth=%s event=%s apex_truth=%s apex=%s\n", r.Clip, auList(r.Truth), auList(r.Event), auList(r.ApexTruth), auList(r.Apex))
+		}
+	}
+	printAUScores(w, "event", s.Event)
+	printAUScores(w, "apex", s.Apex)
+	fmt.Fprintf(w, "expressions=%d matched=%d labels_equal=%d\n", s.Expressions, s.Matched, s.Labels)
+	fmt.Fprintf(w, "spot_tp=%d spot_fp=%d spot_fn=%d spot_f1=%.3f\n", s.Spotting.TP, s.Spotting.FP, s.Spotting.FN, s.Spotting.F1())
+	ea, aa := s.MeanF1CI(false, 2000, seed), s.MeanF1CI(true, 2000, seed)
+	fmt.Fprintf(w, "au_apex_f1=%.3f ci95=%.3f-%.3f\n", s.Apex.MeanF1(), aa[0], aa[1])
+	fmt.Fprintf(w, "au_event_f1=%.3f ci95=%.3f-%.3f\n", s.Event.MeanF1(), ea[0], ea[1])
+}
+
+func printAUScores(w io.Writer, name string, d *metrics.AUDetection) {
+	for _, a := range d.PerAU() {
+		fmt.Fprintf(w, "%s_au%02d_f1=%.3f p=%.3f r=%.3f n=%d\n", name, a.AU, a.F1, a.Precision, a.Recall, a.Support)
+	}
+}
+
+// auList writes AU numbers as "1+2+12" ("-" for none).
+func auList(aus []int) string {
+	if len(aus) == 0 {
+		return "-"
+	}
+	sorted := slices.Sorted(slices.Values(aus))
+	parts := make([]string, len(sorted))
+	for i, a := range sorted {
+		parts[i] = strconv.Itoa(a)
+	}
+	return strings.Join(parts, "+")
+}
+
 // ScoreSynthetic analyses each clip in memory with opt (opt.Out is used as
 // scratch space and emptied) and scores the results. The thresholds are
 // the pipeline's own; nothing is tuned here.
-func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt Options) (*SynthScore, error) {
+func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt analyze.Options) (*SynthScore, error) {
 	s := &SynthScore{Event: metrics.NewAUDetection(au.AUs), Apex: metrics.NewAUDetection(au.AUs)}
 	scratch, err := os.MkdirTemp(opt.Out, "synthscore-")
 	if err != nil {
@@ -89,7 +128,7 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt Options) (*Syn
 	for _, c := range clips {
 		o := opt
 		o.Out = filepath.Join(scratch, c.Name)
-		res, err := RunSource(ctx, &SynthSource{Clip: c}, c.Name, o)
+		res, err := analyze.RunSource(ctx, &synthSource{clip: c}, c.Name, o)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
@@ -109,7 +148,7 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt Options) (*Syn
 				want = append(want, a.AU)
 			}
 			// Best-overlapping spotted event.
-			var best *Event
+			var best *analyze.Event
 			bestIoU := 0.0
 			for i := range res.Events {
 				ev := &res.Events[i]
@@ -150,7 +189,7 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt Options) (*Syn
 }
 
 // readPresence reads frames.csv's AUxx_c columns: per frame number, the
-// AUs flagged present.
+// AUs flagged present. Fields may be padded (OpenFace writes ", ").
 func readPresence(path string) (map[int][]int, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -189,41 +228,41 @@ func readPresence(path string) (map[int][]int, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		fr, err := strconv.Atoi(rec[frameCol])
+		fr, err := strconv.Atoi(strings.TrimSpace(rec[frameCol]))
 		if err != nil {
 			return nil, fmt.Errorf("%s: frame %q: %w", path, rec[frameCol], err)
 		}
 		for i, a := range cols {
-			if v, err := strconv.ParseFloat(rec[i], 64); err == nil && v > 0 {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(rec[i]), 64); err == nil && v > 0 {
 				out[fr] = append(out[fr], a)
 			}
 		}
 	}
 }
 
-// SynthSource streams a synthetic clip to the pipeline without files.
-type SynthSource struct {
-	Clip *synth.Clip
+// synthSource streams a synthetic clip to the pipeline without files.
+type synthSource struct {
+	clip *synth.Clip
 	t    int
 }
 
 // Next renders the next frame.
-func (s *SynthSource) Next(ctx context.Context) (*raster.Gray, error) {
-	if s.t >= s.Clip.Frames {
+func (s *synthSource) Next(ctx context.Context) (*raster.Gray, error) {
+	if s.t >= s.clip.Frames {
 		return nil, io.EOF
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.t++
-	return raster.FromImage(s.Clip.Frame(s.t-1, nil)), nil
+	return raster.FromImage(s.clip.Frame(s.t-1, nil)), nil
 }
 
 // FPS is the clip's frame rate.
-func (s *SynthSource) FPS() float64 { return s.Clip.FPS }
+func (s *synthSource) FPS() float64 { return s.clip.FPS }
 
 // Frames is the clip's length.
-func (s *SynthSource) Frames() int { return s.Clip.Frames }
+func (s *synthSource) Frames() int { return s.clip.Frames }
 
 // Close does nothing.
-func (s *SynthSource) Close() error { return nil }
+func (s *synthSource) Close() error { return nil }

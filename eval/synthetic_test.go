@@ -1,0 +1,87 @@
+package eval
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/raster"
+	"github.com/tell-project/tell/synth"
+)
+
+// truthLandmarker stands in for face detection: the clip's true landmarks
+// of frame 0 (the tracker still measures every frame from pixels).
+type truthLandmarker struct{ c *synth.Clip }
+
+func (l truthLandmarker) Landmarks(*raster.Gray) ([68][2]float32, bool, error) {
+	return l.c.Landmarks(0), true, nil
+}
+
+// TestScoreSynthetic scores two Muscle micro-expressions (a generator
+// built apart from the estimator): every expression is counted once, the
+// rows agree with the pooled counts, the interval is seeded and the
+// printed lines end with au_event_f1.
+func TestScoreSynthetic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders and analyses two clips")
+	}
+	img, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks), synth.Config{Model: synth.Muscle, Seed: 5, Kind: "micro", FPS: 30}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ScoreSynthetic(t.Context(), clips, analyze.Options{Out: t.TempDir(), Landmarker: truthLandmarker{clips[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Expressions != 2 || len(s.Rows) != 2 || s.Matched < 1 || s.Spotting.TP+s.Spotting.FN != 2 {
+		t.Fatalf("score %+v", s)
+	}
+	for _, r := range s.Rows {
+		if len(r.Truth) == 0 || len(r.ApexTruth) == 0 || (!r.Matched && len(r.Event) > 0) {
+			t.Errorf("row %+v", r)
+		}
+	}
+	a, b := s.MeanF1CI(false, 200, 7), s.MeanF1CI(false, 200, 7)
+	if a != b || a[0] > a[1] || a[0] < 0 || a[1] > 1 {
+		t.Errorf("interval %v then %v", a, b)
+	}
+	var out strings.Builder
+	s.Print(&out, true, 7)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !strings.HasPrefix(lines[0], "expression ") || !strings.HasPrefix(lines[len(lines)-1], "au_event_f1=") {
+		t.Errorf("printed:\n%s", out.String())
+	}
+}
+
+// TestReadPresence reads frames.csv's AUxx_c columns, OpenFace's ", "
+// separators included.
+func TestReadPresence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "frames.csv")
+	os.WriteFile(path, []byte("frame, AU01_r, AU01_c, AU12_c\n1, 0.5, 0, 1\n2, 2.0, 1, 1\n3, 0, 0, 0\n"), 0o644)
+	got, err := readPresence(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int][]int{1: {12}, 2: {1, 12}}
+	for fr, aus := range want {
+		if !reflect.DeepEqual(slices.Sorted(slices.Values(got[fr])), aus) {
+			t.Errorf("frame %d: %v, want %v", fr, got[fr], aus)
+		}
+	}
+	if len(got[3]) != 0 {
+		t.Errorf("frame 3: %v", got[3])
+	}
+	os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644)
+	if _, err := readPresence(path); err == nil || !strings.Contains(err.Error(), "no frame") {
+		t.Errorf("no AU columns: %v", err)
+	}
+}
