@@ -306,6 +306,7 @@ type run struct {
 	lost    []lostSpan
 	nLost   int
 	overlay *flow.TVL1  // onset→apex flow for event images, made at the first event
+	frames  *frameKeep  // the most recent whole frames, for a flow model that takes them
 	grey    *raster.RGB // grey frame as RGB for the appearance net, when the source has no colour
 	still   bool        // a single image (no timeline)
 	appErrs int         // appearance failures logged
@@ -408,6 +409,10 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	}
 	window := int(math.Ceil(10*r.fps)) + 8
 	r.ring = make([]frameRec, window)
+	keepFrames := false
+	if fs, ok := r.opt.Reasoner.(FramesScorer); ok && fs.WantsFrames() {
+		keepFrames = true
+	}
 	n := len(au.AUs)
 	for i := range r.ring {
 		r.ring[i] = frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), crop: make([]uint8, cropSize*cropSize)}
@@ -484,6 +489,12 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			if err := r.openOutputs(); err != nil {
 				return err
 			}
+			if keepFrames {
+				r.frames = newFrameKeep(g.W, g.H, len(r.ring))
+			}
+		}
+		if r.frames != nil {
+			r.frames.put(idx, g)
 		}
 		repeat := sameFrame(g, prev)
 		prev = g
@@ -705,11 +716,22 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 			r.images++
 		}
 	}
+	var frames FlowInput
+	if r.frames != nil && iv.Kind != "still" {
+		var err error
+		if frames.Onset, err = r.frames.get(on); err == nil {
+			frames.Apex, err = r.frames.get(apex)
+		}
+		if err != nil {
+			frames = FlowInput{}
+			r.log.Warn("flow model without frames for this event", "event", len(r.res.Events)+1, "err", err)
+		}
+	}
 	apexP, onsetP := r.eventAppearance(on, apex, off, iv.Kind == "still")
 	e.Appearance = appearanceOf(r.appearanceModel(), apexP, onsetP)
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
 	in := scoreInput{ev: ev, measured: e.AUReference != auMeanShape, kind: iv.Kind, app: apexP, base: onsetP}
-	s, c, who, why, err := r.decide(ctx, in, images, e.Appearance)
+	s, c, who, why, err := r.decide(ctx, in, images, frames, e.Appearance)
 	e.Reasoner, e.ReasonerError = who, why
 	if err != nil {
 		r.log.Warn("event not labelled", "event", e.ID, "err", err)

@@ -46,10 +46,11 @@ func (b BuiltinReasoner) Reason(_ context.Context, ev []cot.Evidence, _ []image.
 // its answer recorded in the verification, so that the Conclusion is
 // always the label. who is what labelled and explained the event: the
 // run's reasoner, or "builtin" when that one could not, why saying why.
-func (r *run) decide(ctx context.Context, in scoreInput, images []image.Image, app *cot.Appearance) (s scored, c cot.CoT, who, why string, err error) {
+func (r *run) decide(ctx context.Context, in scoreInput, images []image.Image, frames FlowInput, app *cot.Appearance) (s scored, c cot.CoT, who, why string, err error) {
 	who = r.opt.Name
 	if fs, ok := r.opt.Reasoner.(FlowScorer); ok {
-		classes, probs, err := fs.FlowScores(ctx, images)
+		frames.Faces = images
+		classes, probs, err := fs.FlowScores(ctx, frames)
 		if err != nil {
 			r.log.Warn("flow model not used for this event", "err", err)
 			who, why = "builtin", "flow model: "+err.Error()

@@ -116,7 +116,7 @@ func TestDecideConclusionIsLabel(t *testing.T) {
 	in := scoreInput{ev: cot.EvidenceFromCode(facs.MustParse("6C+12C")), measured: true, app: probs(map[string]float32{"happiness": 0.8, "neutral": 0.2})}
 	for _, rs := range []Reasoner{BuiltinReasoner{}, otherReasoner{"anger"}, otherReasoner{"happiness"}} {
 		r := &run{opt: Options{Reasoner: rs, Name: "test"}, log: discardLog()}
-		s, c, _, _, err := r.decide(context.Background(), in, nil, nil)
+		s, c, _, _, err := r.decide(context.Background(), in, nil, FlowInput{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

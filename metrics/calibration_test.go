@@ -47,3 +47,40 @@ func TestECEErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReportECE: folds added with probabilities give the report's ECE,
+// pooled and per dataset; a fold without them leaves it out.
+func TestReportECE(t *testing.T) {
+	ev, err := NewEvaluation("loso", []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dataset x: says 0.9, right half the time (0.4); y: says 1, right (0).
+	if err := ev.AddFoldScored([]string{"s1"}, []int{0, 0}, []int{0, 1}, []string{"s1", "s1"}, []string{"x", "x"}, []float64{0.9, 0.9}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.AddFoldScored([]string{"s2"}, []int{1, 1}, []int{1, 1}, []string{"s2", "s2"}, []string{"y", "y"}, []float64{1, 1}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ev.Report(0, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pooled: bin (0.8,0.9]: 2 predictions, acc 0.5, conf 0.9 → 0.4·2/4;
+	// bin (0.9,1]: acc 1, conf 1 → 0. ECE 0.2.
+	if r.ECE == nil || math.Abs(*r.ECE-0.2) > 1e-12 {
+		t.Errorf("pooled ECE %v, want 0.2", r.ECE)
+	}
+	if e := r.PerDataset["x"].ECE; e == nil || math.Abs(*e-0.4) > 1e-12 {
+		t.Errorf("dataset x ECE %v, want 0.4", e)
+	}
+	if err := ev.AddFoldTagged([]string{"s3"}, []int{0}, []int{0}, []string{"s3"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := ev.Report(0, 0, 1); r.ECE != nil {
+		t.Errorf("ECE %v with a fold that gave no probabilities", *r.ECE)
+	}
+	if err := ev.AddFoldScored([]string{"s4"}, []int{0}, []int{0}, []string{"s4"}, nil, []float64{1.5}); err == nil {
+		t.Error("probability 1.5 accepted")
+	}
+}

@@ -32,14 +32,20 @@ type Report struct {
 	// (MEGC2019 reports CASME II, SAMM and SMIC beside the composite);
 	// absent unless folds were added with dataset tags.
 	PerDataset map[string]GroupScore `json:"per_dataset,omitempty"`
+	// ECE is the expected calibration error of the predicted classes'
+	// probabilities (10 bins, see ECE): how far the model's stated
+	// confidence is from its accuracy. Absent unless every prediction
+	// came with its probability (AddFoldScored).
+	ECE *float64 `json:"ece,omitempty"`
 }
 
 // GroupScore is the pooled score of one part of the test predictions.
 type GroupScore struct {
-	N        int     `json:"n"`
-	UF1      float64 `json:"uf1"`
-	UAR      float64 `json:"uar"`
-	Accuracy float64 `json:"accuracy"`
+	N        int      `json:"n"`
+	UF1      float64  `json:"uf1"`
+	UAR      float64  `json:"uar"`
+	Accuracy float64  `json:"accuracy"`
+	ECE      *float64 `json:"ece,omitempty"`
 }
 
 // FoldReport is one fold's entry in metrics.json.
@@ -61,6 +67,10 @@ type Evaluation struct {
 	pred     []int
 	subjects []string
 	datasets []string // per test sample; "" when untagged
+	// conf is the probability of each prediction; scored is false once a
+	// fold came without them.
+	conf   []float64
+	scored bool
 }
 
 // NewEvaluation starts an evaluation of the given protocol ("loso",
@@ -70,7 +80,7 @@ func NewEvaluation(protocol string, classes []string) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Evaluation{protocol: protocol, pooled: cm}, nil
+	return &Evaluation{protocol: protocol, pooled: cm, scored: true}, nil
 }
 
 // AddFold records one fold's test predictions: truth[i] and pred[i] are
@@ -83,6 +93,21 @@ func (e *Evaluation) AddFold(testSubjects []string, truth, pred []int, subjects 
 // (the manifest's dataset column), for per-dataset scores in the report.
 // datasets may be nil.
 func (e *Evaluation) AddFoldTagged(testSubjects []string, truth, pred []int, subjects, datasets []string) error {
+	return e.AddFoldScored(testSubjects, truth, pred, subjects, datasets, nil)
+}
+
+// AddFoldScored is AddFoldTagged with conf[i], the probability the model
+// gave its prediction pred[i], so that the report includes the expected
+// calibration error (ECE). conf may be nil (then the report has none).
+func (e *Evaluation) AddFoldScored(testSubjects []string, truth, pred []int, subjects, datasets []string, conf []float64) error {
+	if conf != nil && len(conf) != len(truth) {
+		return fmt.Errorf("evaluation: fold %d: %d probabilities for %d samples", len(e.folds), len(conf), len(truth))
+	}
+	for i, c := range conf {
+		if !(c >= 0 && c <= 1) {
+			return fmt.Errorf("evaluation: fold %d sample %d: probability %v outside [0,1]", len(e.folds), i, c)
+		}
+	}
 	if len(truth) != len(pred) || len(subjects) != len(truth) {
 		return fmt.Errorf("evaluation: fold %d: %d truths, %d predictions, %d subjects", len(e.folds), len(truth), len(pred), len(subjects))
 	}
@@ -104,7 +129,39 @@ func (e *Evaluation) AddFoldTagged(testSubjects []string, truth, pred []int, sub
 		datasets = make([]string, len(truth))
 	}
 	e.datasets = append(e.datasets, datasets...)
+	if conf == nil {
+		e.scored = e.scored && len(truth) == 0
+	}
+	e.conf = append(e.conf, conf...)
 	return nil
+}
+
+// ece returns the ECE of the samples with index in idx (all when nil),
+// or nil when the evaluation has no probabilities.
+func (e *Evaluation) ece(idx []int) *float64 {
+	if !e.scored || len(e.conf) != len(e.truth) || len(e.truth) == 0 {
+		return nil
+	}
+	var conf []float64
+	var right []bool
+	add := func(i int) {
+		conf = append(conf, e.conf[i])
+		right = append(right, e.truth[i] == e.pred[i])
+	}
+	if idx == nil {
+		for i := range e.truth {
+			add(i)
+		}
+	} else {
+		for _, i := range idx {
+			add(i)
+		}
+	}
+	v, err := ECE(conf, right, 0)
+	if err != nil {
+		return nil
+	}
+	return &v
 }
 
 // Pooled returns the confusion pooled over the folds added so far.
@@ -121,7 +178,9 @@ func (e *Evaluation) Report(seconds float64, bootstrapReps int, seed uint64) (Re
 		}
 		r.UF1CI, r.UARCI = &f1, &uar
 	}
+	r.ECE = e.ece(nil)
 	parts := map[string]*Confusion{}
+	members := map[string][]int{}
 	for i, d := range e.datasets {
 		if d == "" {
 			continue
@@ -132,11 +191,12 @@ func (e *Evaluation) Report(seconds float64, bootstrapReps int, seed uint64) (Re
 			parts[d] = cm
 		}
 		cm.counts[e.truth[i]*cm.K()+e.pred[i]]++
+		members[d] = append(members[d], i)
 	}
 	if len(parts) > 0 {
 		r.PerDataset = map[string]GroupScore{}
 		for d, cm := range parts {
-			r.PerDataset[d] = GroupScore{N: cm.N(), UF1: cm.UF1(), UAR: cm.UAR(), Accuracy: cm.Accuracy()}
+			r.PerDataset[d] = GroupScore{N: cm.N(), UF1: cm.UF1(), UAR: cm.UAR(), Accuracy: cm.Accuracy(), ECE: e.ece(members[d])}
 		}
 	}
 	return r, nil

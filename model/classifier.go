@@ -30,7 +30,19 @@ type Classifier struct {
 	Members []Net
 	// Fingerprint identifies the data and config a run trained on (resume).
 	Fingerprint string
+	// Source is what a flow model's training rows were: SourceFlowImages
+	// (flow images, whose channels the releases min-max normalise per
+	// image), SourceFrames (frames rows: tell's own flow in pixels) or ""
+	// (unknown, or mixed). tell analyze presents an event to the model in
+	// the same form (see AsFlowImage).
+	Source string
 }
+
+// Flow models' training sources (Classifier.Source).
+const (
+	SourceFlowImages = "flow-images"
+	SourceFrames     = "frames"
+)
 
 // fileFormat is the "format" metadata of model files.
 const fileFormat = "tell-model-1"
@@ -102,8 +114,9 @@ func (c *Classifier) InputFromImage(img image.Image) ([]float32, error) {
 // member i's tensors under "m<i>.<name>", and in the metadata the format
 // ("tell-model-1"), the config ("config", JSON: Trained), the classes
 // ("classes", JSON array), the input kind ("kind"), the number of members
-// ("members"), each member's own metadata under "m<i>.<key>", and the run
-// fingerprint. Python's safetensors reads it.
+// ("members"), each member's own metadata under "m<i>.<key>", the run
+// fingerprint and, when known, the training rows' source ("source").
+// Python's safetensors reads it.
 func (c *Classifier) Save(path string) error {
 	b, err := c.Encode()
 	if err != nil {
@@ -128,6 +141,9 @@ func (c *Classifier) Encode() ([]byte, error) {
 		"kind":        string(c.Kind),
 		"members":     strconv.Itoa(len(c.Members)),
 		"fingerprint": c.Fingerprint,
+	}
+	if c.Source != "" {
+		meta["source"] = c.Source
 	}
 	for i, m := range c.Members {
 		ts, md := m.Encode()
@@ -189,7 +205,7 @@ func Decode(b []byte, fs Families) (*Classifier, error) {
 		return nil, fmt.Errorf("members: %q, want 1 to %d", meta["members"], MaxMembers)
 	}
 	c := &Classifier{Info: Info{Kind: kind, Layout: cfg.Input.Layout(kind), Classes: classes}, Config: cfg,
-		Trained: []byte(meta["config"]), Fingerprint: meta["fingerprint"]}
+		Trained: []byte(meta["config"]), Fingerprint: meta["fingerprint"], Source: meta["source"]}
 	for i := 0; i < n; i++ {
 		p := fmt.Sprintf("m%d.", i)
 		ts := map[string]*nn.Tensor{}

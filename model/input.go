@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"image"
 
 	"github.com/tell-project/tell/flow"
@@ -108,4 +109,28 @@ func GreyInput(g *raster.Gray, l Layout) []float32 {
 		x[i] = v / 255
 	}
 	return x
+}
+
+// AsFlowImage re-encodes a flow input (u, v, strain planes, as
+// FlowFromFrames makes them) the way the STSTNet/HTNet releases store
+// flow: each channel min-max normalised to 8 bits (flow.EncodeImage with
+// scale 0), then read back as tell prepare reads a flow row
+// (FlowImageInput). A model trained on such images sees tell's own flow in
+// the units it learnt; an apex channel is kept as it is.
+func AsFlowImage(x []float32, l Layout) ([]float32, error) {
+	if len(x) != l.Len() || l.Channels < 3 {
+		return nil, fmt.Errorf("model: flow input of %d values for a %dx%dx%d layout", len(x), l.Channels, l.H, l.W)
+	}
+	plane := l.H * l.W
+	f := &flow.Field{W: l.W, H: l.H, U: x[:plane], V: x[plane : 2*plane]}
+	img, err := flow.EncodeImage(f, x[2*plane:3*plane], 0)
+	if err != nil {
+		return nil, err
+	}
+	y, err := FlowImageInput(img, l)
+	if err != nil {
+		return nil, err
+	}
+	copy(y[3*plane:], x[3*plane:])
+	return y, nil
 }

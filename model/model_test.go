@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,6 +94,7 @@ func TestClassifierRoundTrip(t *testing.T) {
 	fs := Families{lin{}, other{}}
 	c := testClassifier(2)
 	c.Trained = []byte(`{"model": "lin", "seed": 4, "input": {"size": 2}, "lin": {"epochs": 5}}`)
+	c.Source = SourceFlowImages
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	if err := c.Save(path); err != nil {
 		t.Fatal(err)
@@ -101,7 +103,7 @@ func TestClassifierRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(back.Trained, c.Trained) || back.Fingerprint != "fp" || back.Config.Spec.Epochs() != 5 ||
+	if !bytes.Equal(back.Trained, c.Trained) || back.Fingerprint != "fp" || back.Source != SourceFlowImages || back.Config.Spec.Epochs() != 5 ||
 		back.Config.Input.Size != 2 || back.Layout.Len() != 12 || len(back.Members) != 2 {
 		t.Fatalf("loaded %+v", back)
 	}
@@ -282,5 +284,43 @@ func TestInputs(t *testing.T) {
 	}
 	if _, err := c.InputFromFrames(t.Context(), raster.NewGray(8, 8), raster.NewGray(6, 6)); err == nil {
 		t.Error("frames of different sizes accepted")
+	}
+}
+
+// TestAsFlowImage: tell's flow re-encoded as a release flow image: each
+// channel min-max normalised (u, v to [−1, 1], strain to [0, 1]) in 8-bit
+// steps; the apex channel kept.
+func TestAsFlowImage(t *testing.T) {
+	l := LayoutOf(KindFlow, 4, true)
+	plane := l.H * l.W
+	x := make([]float32, l.Len())
+	for i := 0; i < plane; i++ {
+		x[i] = float32(i) * 0.3          // u: 0 .. 4.5 px
+		x[plane+i] = -2 + float32(i)*0.1 // v: −2 .. −0.5
+		x[2*plane+i] = float32(i % 4)    // strain: 0 .. 3
+		x[3*plane+i] = 0.25              // apex grey
+	}
+	y, err := AsFlowImage(x, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := func(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-6 }
+	if !near(y[0], -1) || !near(y[plane-1], 1) || !near(y[plane], -1) || !near(y[2*plane-1], 1) {
+		t.Errorf("u %v..%v, v %v..%v: want each −1..1", y[0], y[plane-1], y[plane], y[2*plane-1])
+	}
+	if !near(y[2*plane], 0) || !near(y[2*plane+3], 1) || !near(y[2*plane+1], 85.0/255) {
+		t.Errorf("strain %v: want 0, 85/255, .., 1", y[2*plane:2*plane+4])
+	}
+	for i := 0; i < plane; i++ {
+		if y[3*plane+i] != 0.25 {
+			t.Fatalf("apex channel changed: %v", y[3*plane+i])
+		}
+		// 8-bit steps: u·127.5 + 127.5 is an integer.
+		if v := float64(y[i])*127.5 + 127.5; math.Abs(v-math.Round(v)) > 1e-3 {
+			t.Fatalf("u %v is not an 8-bit level", y[i])
+		}
+	}
+	if _, err := AsFlowImage(x[:5], l); err == nil {
+		t.Error("short input accepted")
 	}
 }

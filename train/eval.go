@@ -113,7 +113,11 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 			testSubjects = append(testSubjects, subjects[k])
 		}
 	}
-	if err := ev.AddFoldTagged(testSubjects, truth, pred, subjects, tags(datasets, len(truth))); err != nil {
+	conf := make([]float64, len(pred))
+	for k, p := range pred {
+		conf[k] = min(1, max(0, float64(scores[k][p])))
+	}
+	if err := ev.AddFoldScored(testSubjects, truth, pred, subjects, tags(datasets, len(truth)), conf); err != nil {
 		return nil, err
 	}
 	reps := opt.Bootstrap

@@ -127,9 +127,9 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt
 		aligned   alignState
 		err       error
 	}
-	var al *aligner
+	var al *model.Aligner
 	if opt.Align {
-		al = &aligner{modelPath: opt.LandmarkModel, mode: opt.Face}
+		al = model.NewAligner(opt.LandmarkModel, opt.Face)
 	}
 	res := make([]result, len(samples))
 	var bar *progressbar.ProgressBar
@@ -167,8 +167,8 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt
 		return nil, fmt.Errorf("train: prepare: %w", err)
 	}
 	d := &Data{Kind: kind, Layout: l}
-	if al != nil && al.err != nil {
-		d.AlignError = al.err.Error()
+	if al != nil && al.Err() != nil {
+		d.AlignError = al.Err().Error()
 	}
 	for i, r := range res {
 		if r.err != nil {
@@ -204,13 +204,13 @@ const (
 	alignMissed                   // no face (or no landmark model): taken as given
 )
 
-func prepareRow(ctx context.Context, s *dataset.Sample, kind model.Kind, l model.Layout, opt PrepareOptions, al *aligner) (x, static []float32, cached bool, as alignState, err error) {
+func prepareRow(ctx context.Context, s *dataset.Sample, kind model.Kind, l model.Layout, opt PrepareOptions, al *model.Aligner) (x, static []float32, cached bool, as alignState, err error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%d|%d|align=%v\x00", prepVersion, kind, l.H, l.Channels, al != nil)
 	if al != nil {
 		// Which faces are found, and where their landmarks fall, changes
 		// what an aligned row holds.
-		fmt.Fprintf(h, "%s|%v\x00", face.FinderVersion, al.mode)
+		fmt.Fprintf(h, "%s|%v\x00", face.FinderVersion, al.Mode())
 	}
 	var raw, apexRaw []byte
 	var onset, apex *raster.Gray
@@ -254,13 +254,12 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind model.Kind, l model
 	}
 	switch {
 	case onset != nil:
-		if al != nil {
-			var imgs []*raster.Gray
-			imgs, as = al.alignOrKeep(onset, apex)
-			onset, apex = imgs[0], imgs[1]
-		}
-		if x, static, err = model.FlowFromFrames(ctx, onset, apex, l); err != nil {
+		var path face.Path
+		if x, static, path, err = model.FramesInput(ctx, al, onset, apex, l); err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("frames %s: %w", s.Frames, err)
+		}
+		if al != nil {
+			as = alignStateOf(path)
 		}
 	case kind == model.KindFlow:
 		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)
@@ -289,7 +288,7 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind model.Kind, l model
 		g := face.GrayDlib(img)
 		if al != nil {
 			var imgs []*raster.Gray
-			imgs, as = al.alignOrKeep(g)
+			imgs, as = alignOrKeep(al, g)
 			g = imgs[0]
 		}
 		x = model.GreyInput(g, l)

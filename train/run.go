@@ -509,6 +509,30 @@ func (ld *Loaded) info() model.Info {
 	return model.Info{Kind: ld.Data.Kind, Layout: ld.Data.Layout, Classes: ld.Classes}
 }
 
+// source is what the flow rows were (model.Classifier.Source): all flow
+// images, all frames, or "" when mixed or not a flow model.
+func (ld *Loaded) source() string {
+	if ld.Data.Kind != model.KindFlow {
+		return ""
+	}
+	images, frames := 0, 0
+	for _, s := range ld.Data.Samples {
+		switch {
+		case s.Flow != "":
+			images++
+		case s.Frames != "":
+			frames++
+		}
+	}
+	switch {
+	case images > 0 && frames == 0:
+		return model.SourceFlowImages
+	case frames > 0 && images == 0:
+		return model.SourceFrames
+	}
+	return ""
+}
+
 // fitData gathers rows idx (a fold's training side) for a family's Fit.
 func (ld *Loaded) fitData(idx []int) *FitData {
 	d := &FitData{Info: ld.info()}
@@ -524,7 +548,7 @@ func (ld *Loaded) fitData(idx []int) *FitData {
 
 // fit trains the members of a seed ensemble on d.
 func (ld *Loaded) fit(ctx context.Context, fam Family, cfg Config, d *FitData, stream uint64, log *slog.Logger, epoch func(int)) (*model.Classifier, error) {
-	c := &model.Classifier{Info: ld.info(), Config: cfg.Config, Trained: cfg.JSON()}
+	c := &model.Classifier{Info: ld.info(), Config: cfg.Config, Trained: cfg.JSON(), Source: ld.source()}
 	for k := 0; k < cfg.Members; k++ {
 		if cfg.Members > 1 {
 			log.Info("member", "index", k, "seed", cfg.Seed+int64(k))
@@ -728,7 +752,14 @@ func (p *plan) report(reps int) (metrics.Report, error) {
 		if r == nil || r.Error != "" {
 			continue
 		}
-		if err := ev.AddFoldTagged(r.TestSubjects, r.Truth, r.Pred, r.Subjects, tags(r.Datasets, len(r.Truth))); err != nil {
+		var conf []float64
+		if len(r.Probs) == len(r.Truth) {
+			conf = make([]float64, len(r.Truth))
+			for k, p := range r.Probs {
+				conf[k] = min(1, max(0, float64(p[r.Pred[k]])))
+			}
+		}
+		if err := ev.AddFoldScored(r.TestSubjects, r.Truth, r.Pred, r.Subjects, tags(r.Datasets, len(r.Truth)), conf); err != nil {
 			return metrics.Report{}, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/model"
 )
 
@@ -328,5 +329,27 @@ func TestPerDataset(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
 	if !strings.Contains(string(b), `"per_dataset"`) {
 		t.Errorf("metrics.json lacks per_dataset:\n%s", b)
+	}
+}
+
+// TestSource: a flow model's file says whether it learnt from flow
+// images (which tell analyze then re-creates from its own flow) or frames.
+func TestSource(t *testing.T) {
+	img := dataset.Sample{Flow: "a.png"}
+	fr := dataset.Sample{Frames: "clip"}
+	for _, c := range []struct {
+		kind model.Kind
+		rows []dataset.Sample
+		want string
+	}{
+		{model.KindFlow, []dataset.Sample{img, img}, model.SourceFlowImages},
+		{model.KindFlow, []dataset.Sample{fr}, model.SourceFrames},
+		{model.KindFlow, []dataset.Sample{img, fr}, ""},
+		{model.KindImage, []dataset.Sample{{Image: "x.png"}}, ""},
+	} {
+		ld := &Loaded{Data: &Data{Kind: c.kind, Samples: c.rows}}
+		if got := ld.source(); got != c.want {
+			t.Errorf("%s rows %+v: source %q, want %q", c.kind, c.rows, got, c.want)
+		}
 	}
 }

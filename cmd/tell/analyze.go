@@ -215,7 +215,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		}
 		opt.Reasoner, opt.Name = mr, "merclip:builtin"
 	} else if *modelPath != "" {
-		mr, err := analyze.NewModelReasoner(*modelPath, families())
+		mr, err := analyze.NewModelReasoner(*modelPath, families(), *model, findMode)
 		if err != nil {
 			return err
 		}

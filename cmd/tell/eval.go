@@ -91,6 +91,9 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	} else {
 		fmt.Fprintf(env.stdout, "n=%d\nuf1=%.4f\nuar=%.4f\naccuracy=%.4f\n", r.N, r.UF1, r.UAR, r.Accuracy)
 	}
+	if r.ECE != nil {
+		fmt.Fprintf(env.stdout, "ece=%.4f\n", *r.ECE)
+	}
 	printPerDataset(env, r)
 	if len(res.RowErrors) > 0 {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))

@@ -162,7 +162,11 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	} else {
 		fmt.Fprintf(env.stdout, "uf1=%.4f\nuar=%.4f\n", r.UF1, r.UAR)
 	}
-	fmt.Fprintf(env.stdout, "accuracy=%.4f\nseconds=%.1f\n", r.Accuracy, res.Timing.WallSeconds)
+	fmt.Fprintf(env.stdout, "accuracy=%.4f\n", r.Accuracy)
+	if r.ECE != nil {
+		fmt.Fprintf(env.stdout, "ece=%.4f\n", *r.ECE)
+	}
+	fmt.Fprintf(env.stdout, "seconds=%.1f\n", res.Timing.WallSeconds)
 	printPerDataset(env, r)
 	if len(res.RowErrors) > 0 {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))
@@ -300,6 +304,10 @@ func printPerDataset(env *environment, r metrics.Report) {
 	sort.Strings(names)
 	for _, d := range names {
 		g := r.PerDataset[d]
-		fmt.Fprintf(env.stdout, "dataset=%s n=%d uf1=%.4f uar=%.4f accuracy=%.4f\n", d, g.N, g.UF1, g.UAR, g.Accuracy)
+		ece := ""
+		if g.ECE != nil {
+			ece = fmt.Sprintf(" ece=%.4f", *g.ECE)
+		}
+		fmt.Fprintf(env.stdout, "dataset=%s n=%d uf1=%.4f uar=%.4f accuracy=%.4f%s\n", d, g.N, g.UF1, g.UAR, g.Accuracy, ece)
 	}
 }
