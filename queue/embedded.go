@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // EmbeddedOptions configure a NATS server run inside this process.
@@ -18,8 +20,19 @@ type EmbeddedOptions struct {
 	// Listen is the client address (HOST:PORT) other processes (tell
 	// worker, tell batch) connect to; "" accepts in-process connections
 	// only, so that no unauthenticated port is opened by default. Port 0
-	// picks a free port.
+	// picks a free port. Beyond loopback it needs Users (or, knowingly,
+	// InsecureNoAuth).
 	Listen string
+	// Users, when set, are the only clients the server accepts, each
+	// signing in with its nkey and held to its role's Permissions. The
+	// process's own connections (Connect) sign in as a server user made
+	// at start.
+	Users []User
+	// InsecureNoAuth lets Listen reach beyond loopback without Users.
+	InsecureNoAuth bool
+	// TLS, when set, makes the client port require TLS with this
+	// configuration (its certificate).
+	TLS *tls.Config
 	// Name names the server (default "tell"); it must differ per cluster node.
 	Name string
 	// Cluster, when not "", is this node's route address (HOST:PORT) and
@@ -33,6 +46,8 @@ type EmbeddedOptions struct {
 // Embedded is a NATS server with JetStream running in this process.
 type Embedded struct {
 	ns *server.Server
+	// self signs in the process's own connections when Users are set.
+	self nkeys.KeyPair
 }
 
 // StartEmbedded starts a NATS server with JetStream and file storage under
@@ -60,9 +75,28 @@ func StartEmbedded(opt EmbeddedOptions) (*Embedded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("queue: NATS listen address %q: %w", opt.Listen, err)
 		}
+		if len(opt.Users) == 0 && !opt.InsecureNoAuth && !loopbackHost(host) {
+			return nil, fmt.Errorf("queue: NATS listen address %s reaches beyond this machine: NATS needs users (tell serve --nats-users FILE; add one with --add-nats-user ROLE:NAME), or knowingly --insecure-no-auth", opt.Listen)
+		}
 		so.Host, so.Port = host, port
 		if so.Port == 0 {
 			so.Port = -1 // nats-server's "random port"
+		}
+		if opt.TLS != nil {
+			so.TLSConfig, so.TLS = opt.TLS, true
+			so.TLSTimeout = 5
+		}
+	}
+	var self nkeys.KeyPair
+	if len(opt.Users) > 0 {
+		var err error
+		if self, err = nkeys.CreateUser(); err != nil {
+			return nil, fmt.Errorf("queue: NATS key: %w", err)
+		}
+		pub, _ := self.PublicKey()
+		users := append([]User{{Role: RoleServer, Name: "tell-serve", Nkey: pub}}, opt.Users...)
+		for _, u := range users {
+			so.Nkeys = append(so.Nkeys, &server.NkeyUser{Nkey: u.Nkey, Permissions: u.Permissions()})
 		}
 	}
 	if opt.Cluster != "" {
@@ -95,7 +129,16 @@ func StartEmbedded(opt EmbeddedOptions) (*Embedded, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("queue: NATS server did not become ready")
 	}
-	return &Embedded{ns: ns}, nil
+	return &Embedded{ns: ns, self: self}, nil
+}
+
+// loopbackHost reports whether host reaches this machine only.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func splitHostPort(addr string) (string, int, error) {
@@ -112,7 +155,12 @@ func splitHostPort(addr string) (string, int, error) {
 
 // Connect opens a client connection to the embedded server, in process.
 func (e *Embedded) Connect(name string) (*nats.Conn, error) {
-	nc, err := nats.Connect("", nats.InProcessServer(e.ns), nats.Name(name), nats.MaxReconnects(-1))
+	opts := []nats.Option{nats.InProcessServer(e.ns), nats.Name(name), nats.MaxReconnects(-1)}
+	if e.self != nil {
+		pub, _ := e.self.PublicKey()
+		opts = append(opts, nats.Nkey(pub, e.self.Sign))
+	}
+	nc, err := nats.Connect("", opts...)
 	if err != nil {
 		return nil, fmt.Errorf("queue: connect to embedded NATS: %w", err)
 	}

@@ -27,11 +27,19 @@
 // or a slow, presumed-dead worker never makes a second result: the first
 // final state stored wins and a late attempt removes its own outputs.
 //
+// A job's message is its submission: only the server's NATS role may
+// publish it (see Permissions), and it names the job's owner and budget
+// (headers Tell-Owner, Tell-Work). A worker refuses a job whose record
+// disagrees with its message, so that whoever can write records (another
+// worker) cannot hand one owner's results to another.
+//
 // Limits: a job's input is one message or one object (a folder of frames
 // travels as a tar); outputs are read through their tar, so fetching one
-// output of a job reads those stored before it; records are read whole, so listing is linear in the jobs kept;
-// access control is NATS's own: anyone who can reach the NATS server can
-// submit, read and delete jobs.
+// output of a job reads those stored before it; records are read whole, so
+// listing is linear in the jobs kept. Access control is NATS's own: on a
+// NATS server without users, anyone who can reach it can submit, read and
+// delete jobs; with users (EmbeddedOptions.Users) each role may do only
+// its part.
 package queue
 
 import (
@@ -59,8 +67,11 @@ const (
 	ObjectBucket = "TELL_FILES"
 	BlobBucket   = "TELL_BLOBS"
 	consumerName = "tell-workers"
-	// headerJob names the job of a message that carries its input.
-	headerJob = "Tell-Job"
+	// headerJob names the job of a message; headerOwner and headerWork
+	// are its owner and budget as the submitter set them.
+	headerJob   = "Tell-Job"
+	headerOwner = "Tell-Owner"
+	headerWork  = "Tell-Work"
 	// outputsName is the object holding an attempt's outputs.
 	outputsName = "outputs.tar"
 	// DefaultInlineMax is the largest input carried in the job's message.
@@ -100,6 +111,14 @@ type Job struct {
 	// InputInline says the input travels in the job's message, not in the
 	// object store.
 	InputInline bool `json:"input_inline,omitempty"`
+	// Work is the job's budget in its handler's unit (decoded
+	// pixel-frames for an analysis; 0: none), set at submission and
+	// carried in the job's message too: a handler stops a job that goes
+	// past it.
+	Work int64 `json:"work,omitempty"`
+	// Held marks a queued job whose message is not published yet: it
+	// waits for its owner's turn (Release publishes it).
+	Held bool `json:"held,omitempty"`
 
 	State  string `json:"state"`
 	Frames int    `json:"frames"`
@@ -167,6 +186,9 @@ type Queue struct {
 	kv     jetstream.KeyValue
 	obj    jetstream.ObjectStore
 	blobs  jetstream.ObjectStore
+	// openWatch opens the watch of the records (tests substitute one
+	// that breaks off); nil: the bucket's WatchAll.
+	openWatch func(context.Context) (jetstream.KeyWatcher, error)
 }
 
 // Open makes the stream, buckets and consumer when they do not exist yet
@@ -294,19 +316,20 @@ func validKey(id string) bool {
 	return true
 }
 
-// Submit stores the input and the record of a new job and queues it. Its
-// ID is idempotent: when the queue already holds a job with that ID,
-// Submit returns the stored job with created false and queues it again if
-// it is still waiting (the message may have been lost before it was
-// published; the stream drops duplicates). It then reads nothing from
-// input, except for a waiting job whose input travels in its message: that
-// message is made again from input.
+// Submit stores the input and the record of a new job and queues it; a
+// job with Held set is stored but not queued until Release. Its ID is
+// idempotent: when the queue already holds a job with that ID, Submit
+// returns the stored job with created false and queues it again if it is
+// still waiting (the message may have been lost before it was published;
+// the stream drops duplicates). It then reads nothing from input, except
+// for a waiting job whose input travels in its message: that message is
+// made again from input.
 func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job, created bool, err error) {
 	if !validKey(j.ID) {
 		return Job{}, false, fmt.Errorf("queue: bad job id %q", j.ID)
 	}
 	if old, _, err := q.get(ctx, j.ID); err == nil {
-		if old.State == StateQueued {
+		if old.State == StateQueued && !old.Held {
 			var data []byte
 			if old.InputInline {
 				data, err = io.ReadAll(io.LimitReader(input, old.InputBytes+1))
@@ -323,16 +346,17 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 	} else if !errors.Is(err, ErrNotFound) {
 		return Job{}, false, err
 	}
-	// An input that fits the message travels in it.
+	// An input that fits the message travels in it; a held job's waits in
+	// the object store, since its message is made later.
 	var head []byte
-	if q.cfg.InlineMax > 0 {
+	if q.cfg.InlineMax > 0 && !j.Held {
 		head, err = io.ReadAll(io.LimitReader(input, int64(q.cfg.InlineMax)+1))
 		if err != nil {
 			return Job{}, false, fmt.Errorf("queue: read input of %s: %w", j.ID, err)
 		}
 	}
 	var data []byte
-	if q.cfg.InlineMax > 0 && len(head) <= q.cfg.InlineMax {
+	if q.cfg.InlineMax > 0 && !j.Held && len(head) <= q.cfg.InlineMax {
 		data, j.InputInline, j.InputBytes = head, true, int64(len(head))
 	} else {
 		j.InputInline = false
@@ -362,6 +386,9 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 		}
 		return Job{}, false, fmt.Errorf("queue: record %s: %w", j.ID, err)
 	}
+	if j.Held {
+		return j, true, nil
+	}
 	if err := q.publish(ctx, j, data); err != nil {
 		// The record stays queued: submitting the id again publishes it.
 		return j, true, err
@@ -369,16 +396,47 @@ func (q *Queue) Submit(ctx context.Context, j Job, input io.Reader) (stored Job,
 	return j, true, nil
 }
 
+// Release queues a held job: it publishes its message, then marks the
+// record as no longer held. A job that is no longer held and waiting (a
+// worker has it, it was cancelled) is left alone.
+func (q *Queue) Release(ctx context.Context, id string) (Job, error) {
+	j, _, err := q.get(ctx, id)
+	if err != nil {
+		return Job{}, err
+	}
+	if !j.Held || j.State != StateQueued {
+		return j, nil
+	}
+	// Published first: a crash between the two leaves a held record whose
+	// message exists, which a second Release publishes again harmlessly
+	// (de-duplicated, or refused by the worker as a duplicate delivery).
+	if err := q.publish(ctx, j, nil); err != nil {
+		return j, err
+	}
+	return q.update(ctx, id, func(j *Job) error {
+		if !j.Held {
+			return errStop
+		}
+		j.Held = false
+		return nil
+	})
+}
+
 // publish queues j's message. Its de-duplication id is the job's id and
 // creation time: a job submitted twice is queued once, while a job deleted
 // and submitted again under the same id (a rerun of tell batch) is a new
-// message, not a duplicate the stream would drop. A job whose input is
-// inline has it as the message's data and its id in the header Tell-Job.
+// message, not a duplicate the stream would drop. The headers name the
+// job, its owner and its budget; a job whose input is inline has it as the
+// message's data, any other its id.
 func (q *Queue) publish(ctx context.Context, j Job, input []byte) error {
 	msgID := j.ID + "@" + strconv.FormatInt(j.Created.UnixNano(), 36)
 	m := nats.NewMsg(Subject)
+	m.Header.Set(headerJob, j.ID)
+	m.Header.Set(headerOwner, j.Owner)
+	if j.Work > 0 {
+		m.Header.Set(headerWork, strconv.FormatInt(j.Work, 10))
+	}
 	if j.InputInline {
-		m.Header.Set(headerJob, j.ID)
 		m.Data = input
 	} else {
 		m.Data = []byte(j.ID)
@@ -573,43 +631,94 @@ type Event struct {
 	Deleted bool // the job was deleted; Job holds only its ID
 	Initial bool // part of the replay of the stored jobs
 	Caught  bool // the replay is over (Job is empty)
+	// Reset starts a new replay after the watch broke off (Err): records
+	// not replayed before the next Caught are gone.
+	Reset bool
+	// Err says the watch broke off; Watch starts it again, with a Reset.
+	Err error
 }
 
+// errWatchClosed is the Err of an Event when the watch's updates ended
+// without being asked to (the connection closed, the server dropped it).
+var errWatchClosed = errors.New("queue: the watch of job records stopped")
+
 // Watch calls fn with every stored job, then with every change, until ctx
-// ends. fn runs on one goroutine, in order.
+// ends. fn runs on one goroutine, in order. When the watch breaks off, fn
+// gets an Event with Err, and Watch starts it again (retrying with a
+// growing pause): an Event with Reset, then a new replay.
 func (q *Queue) Watch(ctx context.Context, fn func(Event)) error {
-	w, err := q.kv.WatchAll(ctx)
+	open := q.openWatch
+	if open == nil {
+		open = func(ctx context.Context) (jetstream.KeyWatcher, error) { return q.kv.WatchAll(ctx) }
+	}
+	w, err := open(ctx)
 	if err != nil {
 		return fmt.Errorf("queue: watch: %w", err)
 	}
 	go func() {
-		defer w.Stop()
-		initial := true
+		pause := 100 * time.Millisecond
 		for {
-			select {
-			case <-ctx.Done():
+			if !watchOnce(ctx, w, fn) {
 				return
-			case e, ok := <-w.Updates():
-				if !ok {
+			}
+			// The updates ended on their own: say so, then start again.
+			fn(Event{Err: errWatchClosed})
+			for {
+				if !sleepCtx(ctx, pause) {
 					return
 				}
-				if e == nil {
-					initial = false
-					fn(Event{Caught: true})
-					continue
+				pause = min(2*pause, 10*time.Second)
+				if w, err = open(ctx); err == nil {
+					break
 				}
-				if e.Operation() != jetstream.KeyValuePut {
-					fn(Event{Job: Job{ID: e.Key()}, Deleted: true, Initial: initial})
-					continue
-				}
-				var j Job
-				if json.Unmarshal(e.Value(), &j) == nil {
-					fn(Event{Job: j, Initial: initial})
-				}
+				fn(Event{Err: fmt.Errorf("queue: watch again: %w", err)})
 			}
+			fn(Event{Reset: true})
 		}
 	}()
 	return nil
+}
+
+// watchOnce relays w's updates to fn until ctx ends (false) or the updates
+// end by themselves (true).
+func watchOnce(ctx context.Context, w jetstream.KeyWatcher, fn func(Event)) (broken bool) {
+	defer w.Stop()
+	initial := true
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case e, ok := <-w.Updates():
+			if !ok {
+				return ctx.Err() == nil
+			}
+			if e == nil {
+				initial = false
+				fn(Event{Caught: true})
+				continue
+			}
+			if e.Operation() != jetstream.KeyValuePut {
+				fn(Event{Job: Job{ID: e.Key()}, Deleted: true, Initial: initial})
+				continue
+			}
+			var j Job
+			if json.Unmarshal(e.Value(), &j) == nil {
+				fn(Event{Job: j, Initial: initial})
+			}
+		}
+	}
+}
+
+// sleepCtx waits d; false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Sweep removes objects that belong to no job, or to an attempt whose

@@ -706,7 +706,8 @@ func FuzzUntar(f *testing.F) {
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // TestScratchDir: the folders of dead processes go, those of live ones
-// and other names stay.
+// and other names stay; the new folder is private and new, never one made
+// before under a name the process could be expected to use.
 func TestScratchDir(t *testing.T) {
 	parent := t.TempDir()
 	dead := exec.Command("true")
@@ -714,22 +715,43 @@ func TestScratchDir(t *testing.T) {
 		t.Skip(err)
 	}
 	deadDir := filepath.Join(parent, fmt.Sprintf("tell-x-%d", dead.Process.Pid))
+	deadNew := filepath.Join(parent, fmt.Sprintf("tell-x-%d-123456", dead.Process.Pid))
 	liveDir := filepath.Join(parent, "tell-x-1") // init is always alive
 	other := filepath.Join(parent, "tell-y-99999999")
-	for _, d := range []string{deadDir, liveDir, other} {
+	// What another user could make first: the old predictable name, open
+	// to all.
+	planted := filepath.Join(parent, fmt.Sprintf("tell-x-%d", os.Getpid()))
+	for _, d := range []string{deadDir, deadNew, liveDir, other, planted} {
 		os.MkdirAll(filepath.Join(d, "job"), 0o755)
 	}
+	os.Chmod(planted, 0o777)
+	// A dead process's folder of another user stays (as root the test can
+	// make one).
+	foreign := filepath.Join(parent, fmt.Sprintf("tell-x-%d-abc", dead.Process.Pid))
+	os.MkdirAll(foreign, 0o755)
+	keepForeign := os.Getuid() == 0 && os.Chown(foreign, 65534, 65534) == nil
 	dir, err := ScratchDir(parent, "tell-x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir != filepath.Join(parent, fmt.Sprintf("tell-x-%d", os.Getpid())) {
+	if dir == planted || !strings.HasPrefix(filepath.Base(dir), fmt.Sprintf("tell-x-%d-", os.Getpid())) {
 		t.Errorf("dir %s", dir)
 	}
-	for d, want := range map[string]bool{deadDir: false, liveDir: true, other: true, dir: true} {
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("dir %s: %v %v, want mode 0700", dir, st.Mode(), err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("dir %s is not new: %v", dir, ents)
+	}
+	for d, want := range map[string]bool{deadDir: false, deadNew: false, liveDir: true, other: true, dir: true, planted: true, foreign: keepForeign} {
 		if _, err := os.Stat(d); (err == nil) != want {
 			t.Errorf("%s exists=%v, want %v", d, err == nil, want)
 		}
+	}
+	// A second folder of the same process is another one.
+	dir2, err := ScratchDir(parent, "tell-x")
+	if err != nil || dir2 == dir {
+		t.Errorf("second folder %s (%v), first %s", dir2, err, dir)
 	}
 }
 

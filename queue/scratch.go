@@ -10,11 +10,13 @@ import (
 	"syscall"
 )
 
-// ScratchDir makes parent/prefix-PID, this process's folder for files in
-// transit, and removes the folders of the same prefix whose process is
-// gone: a process killed with SIGKILL cannot clean up after itself, so the
-// next one does. Folders of live processes are left alone (several servers
-// and workers may share parent).
+// ScratchDir makes a new private folder (mode 0700, a name no one can
+// guess: os.MkdirTemp) in parent for this process's files in transit,
+// named prefix-PID-RANDOM, and removes the folders of the same prefix
+// that this user owns and whose process is gone: a process killed with
+// SIGKILL cannot clean up after itself, so the next one does. Folders of
+// live processes and of other users are left alone, and never used: on a
+// shared parent (/tmp) another user may have made any name first.
 func ScratchDir(parent, prefix string) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
@@ -25,18 +27,34 @@ func ScratchDir(parent, prefix string) (string, error) {
 			if !ok || !e.IsDir() {
 				continue
 			}
-			pid, err := strconv.Atoi(rest)
+			// prefix-PID-RANDOM, or prefix-PID of earlier versions.
+			p, _, _ := strings.Cut(rest, "-")
+			pid, err := strconv.Atoi(p)
 			if err != nil || pid == os.Getpid() || alive(pid) {
 				continue
 			}
-			os.RemoveAll(filepath.Join(parent, e.Name()))
+			path := filepath.Join(parent, e.Name())
+			if !ownDir(path) {
+				continue
+			}
+			os.RemoveAll(path)
 		}
 	}
-	dir := filepath.Join(parent, fmt.Sprintf("%s-%d", prefix, os.Getpid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, err := os.MkdirTemp(parent, fmt.Sprintf("%s-%d-", prefix, os.Getpid()))
+	if err != nil {
 		return "", err
 	}
 	return dir, nil
+}
+
+// ownDir reports whether path is a folder (not a link) this user owns.
+func ownDir(path string) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(sys.Uid) == os.Getuid()
 }
 
 // alive reports whether a process with pid exists (signal 0 probes).

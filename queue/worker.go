@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -92,6 +94,8 @@ type WorkerConfig struct {
 	Log *slog.Logger
 	// MaxFrames bounds the files of a "frames" input (default 100000).
 	MaxFrames int
+	// FetchWait is how long one request for a job waits (default 5 s).
+	FetchWait time.Duration
 }
 
 // Errors that end a run without a result of its own.
@@ -116,6 +120,9 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 	if cfg.MaxFrames <= 0 {
 		cfg.MaxFrames = 100000
 	}
+	if cfg.FetchWait <= 0 {
+		cfg.FetchWait = 5 * time.Second
+	}
 	if cfg.Name == "" {
 		host, _ := os.Hostname()
 		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -127,13 +134,12 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return fmt.Errorf("queue: worker: %w", err)
 	}
-	// Job folders live in this process's scratch folder, so that those of
-	// a worker killed mid-job are removed by the next one.
+	// Job folders live in this worker's own scratch folder, so that those
+	// of a worker killed mid-job are removed by the next one.
 	if cfg.Dir, err = ScratchDir(cfg.Dir, "tell-worker"); err != nil {
 		return fmt.Errorf("queue: worker folder: %w", err)
 	}
-	// Removed when empty: another worker of this process may share it.
-	defer os.Remove(cfg.Dir)
+	defer os.RemoveAll(cfg.Dir)
 	var wg sync.WaitGroup
 	// A finished job's outputs are stored while the slot's next job runs:
 	// storing is JetStream round trips, not analysis, and a worker running
@@ -149,11 +155,11 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 				name = fmt.Sprintf("%s/%d", cfg.Name, slot)
 			}
 			for ctx.Err() == nil {
-				fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				fctx, cancel := context.WithTimeout(ctx, cfg.FetchWait)
 				msg, err := cons.Next(jetstream.FetchContext(fctx))
 				cancel()
 				if err != nil {
-					if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.Canceled) {
+					if ctx.Err() == nil && (!idle(err) || !q.nc.IsConnected()) {
 						cfg.Log.Warn("fetching a job", "err", err)
 						sleep(ctx, time.Second)
 					}
@@ -175,6 +181,12 @@ func (q *Queue) Work(ctx context.Context, cfg WorkerConfig) error {
 	return nil
 }
 
+// idle reports whether a fetch error means only that no job came.
+func idle(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, nats.ErrTimeout)
+}
+
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -187,10 +199,20 @@ func sleep(ctx context.Context, d time.Duration) {
 // handle runs one delivered job. When the job ran to an end of its own it
 // returns the work that stores the result and acknowledges the message.
 func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig, name string) (store func()) {
-	// A message is the job's id, or its inline input with the id in a header.
+	// A message names its job, owner and budget in headers, its data is
+	// the inline input or the id (messages of earlier versions: the bare
+	// id, no headers).
 	id, inline := msg.Headers().Get(headerJob), msg.Data()
 	if id == "" {
 		id, inline = string(msg.Data()), nil
+	}
+	owner := msg.Headers().Get(headerOwner)
+	var work int64
+	if w := msg.Headers().Get(headerWork); w != "" {
+		var err error
+		if work, err = strconv.ParseInt(w, 10, 64); err != nil || work < 0 {
+			work = -1 // matches no record
+		}
 	}
 	log := cfg.Log.With("job", id)
 	// Records are written even while the worker stops, so that a job is
@@ -206,6 +228,12 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 			// Not the job's own message (which carries its input): a
 			// stray copy that must not claim the job it cannot run.
 			return errStop
+		case j.Owner != owner || j.Work != work:
+			// The record is not what was submitted: whoever changed it
+			// must not get the job run under another owner or budget.
+			j.State, j.Finished, j.Held = StateFailed, now, false
+			j.Error = "refused: the job's record does not match its submission (owner or budget changed after it was queued)"
+			return nil
 		case j.State == StateRunning && now.Sub(j.Heartbeat) < q.cfg.AckWait:
 			return errBusy
 		case j.Attempts >= q.cfg.MaxAttempts:
@@ -213,7 +241,7 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 			j.Error = fmt.Sprintf("stopped %d times before finishing: each worker that ran it died or was stopped", j.Attempts)
 			return nil
 		}
-		j.State, j.Worker, j.Heartbeat, j.Error = StateRunning, name, now, ""
+		j.State, j.Worker, j.Heartbeat, j.Error, j.Held = StateRunning, name, now, "", false
 		j.Attempts++
 		j.Frames, j.Total = 0, -1
 		if j.Started.IsZero() {
@@ -289,7 +317,6 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 		}
 	}()
 
-	os.MkdirAll(cfg.Dir, 0o700) // gone if another worker of this process ended
 	dir, err := os.MkdirTemp(cfg.Dir, "job-")
 	if err != nil {
 		cancel(err)
