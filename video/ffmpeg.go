@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	if err != nil {
 		return nil, err
 	}
-	info, err := probeVideo(ctx, probe, path)
+	info, err := probeVideo(ctx, probe, path, opt.LimitChildren)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +75,15 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)
-	cmd := exec.CommandContext(cctx, ffmpeg, "-nostdin", "-v", "error", "-i", path,
-		"-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
+	args := []string{"-nostdin", "-v", "error"}
+	limit := int64(0)
+	if opt.LimitChildren {
+		args = append(args, "-threads", "2")
+		limit = DecodeAddressSpace(info.Width, info.Height)
+	}
+	args = append(args, "-i", path, "-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
 		"-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	cmd := limitedCommand(cctx, limit, ffmpeg, args...)
 	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}, color: opt.Color}
 	cmd.Stderr = s.stderr
 	if s.out, err = cmd.StdoutPipe(); err != nil {
@@ -133,13 +140,66 @@ func (s *videoSource) checkComplete() error {
 // variable-rate file can drop a frame or two, never a hundredth.
 func frameSlack(n int) int { return max(2, n/100) }
 
+// Probe reads a video's first stream's size, rate, frame count and
+// duration with ffprobe, before any frame is decoded (opt.LimitChildren
+// runs it under ProbeAddressSpace).
+func Probe(ctx context.Context, path string, opt Options) (Info, error) {
+	probe, err := lookFFmpeg("ffprobe")
+	if err != nil {
+		return Info{}, err
+	}
+	return probeVideo(ctx, probe, path, opt.LimitChildren)
+}
+
+// Address-space limits of ffmpeg's children, and estimates of the memory
+// they hold (resident), measured on Debian's ffmpeg 5 with H.264 at
+// 320×240, 1920×1080 and 4096×4096: its libraries alone map about 300 MiB
+// (not resident), ffprobe held 60–95 MiB, ffmpeg decoding with two threads
+// 64 MiB plus 29 bytes a pixel.
+const (
+	// ProbeAddressSpace is ffprobe's limit (it decodes a frame or two).
+	ProbeAddressSpace = 512 << 20
+	// ProbeMemory is what ffprobe may hold.
+	ProbeMemory = 128 << 20
+)
+
+// DecodeAddressSpace is ffmpeg's address-space limit for frames of w×h
+// pixels (it decoded 4096×4096 with two threads in 1 GiB, not in 768 MiB).
+func DecodeAddressSpace(w, h int) int64 { return 448<<20 + 48*int64(w)*int64(h) }
+
+// DecodeMemory is what ffmpeg decoding frames of w×h pixels may hold.
+func DecodeMemory(w, h int) int64 { return 64<<20 + 32*int64(w)*int64(h) }
+
+// limitedCommand runs name under an address-space limit of limit bytes
+// (0: none), through the shell's ulimit: the limit is in place before
+// the program starts. Children never start a BLAS thread pool nor many
+// malloc arenas, which reserve address space they do not use.
+func limitedCommand(ctx context.Context, limit int64, name string, args ...string) *exec.Cmd {
+	var cmd *exec.Cmd
+	if limit > 0 {
+		script := fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, (limit+1023)>>10)
+		cmd = exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", script, name}, args...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, name, args...)
+	}
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", "MALLOC_ARENA_MAX=2")
+	return cmd
+}
+
 // probeVideo reads the first video stream's size, rate, frame count and
 // duration with ffprobe. Frames is the container's count, or the duration
 // times the rate when the container gives no count (Matroska, WebM).
-func probeVideo(ctx context.Context, probe, path string) (Info, error) {
-	cmd := exec.CommandContext(ctx, probe, "-v", "error", "-select_streams", "v:0",
+func probeVideo(ctx context.Context, probe, path string, limited bool) (Info, error) {
+	args := []string{"-v", "error"}
+	limit := int64(0)
+	if limited {
+		args = append(args, "-threads", "1")
+		limit = ProbeAddressSpace
+	}
+	args = append(args, "-select_streams", "v:0",
 		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration",
 		"-of", "json", path)
+	cmd := limitedCommand(ctx, limit, probe, args...)
 	var stderr tailBuffer
 	stderr.max = maxStderr
 	cmd.Stderr = &stderr

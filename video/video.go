@@ -77,6 +77,11 @@ type Options struct {
 	// Color also delivers each frame in colour (Frame.RGB); Gray is the
 	// same pixels' grey (raster.RGB.Gray, raster.FromImage's mean).
 	Color bool
+	// LimitChildren runs ffprobe and ffmpeg under an address-space limit
+	// (RLIMIT_AS: ProbeAddressSpace, DecodeAddressSpace of the frame size)
+	// with two decoding threads, so that a hostile file cannot take a
+	// server's memory outside its own accounting.
+	LimitChildren bool
 }
 
 // imageExts are the file types read as still images, lower case.

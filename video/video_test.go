@@ -512,3 +512,61 @@ func TestReadRGB(t *testing.T) {
 		t.Fatalf("PNG: %v", err)
 	}
 }
+
+// TestLimitedCommand: a child started through limitedCommand runs under
+// the address-space limit it was given, and without one under none.
+func TestLimitedCommand(t *testing.T) {
+	for _, tc := range []struct {
+		limit int64
+		want  string
+	}{{300 << 20, "307200"}, {0, "unlimited"}} {
+		out, err := limitedCommand(context.Background(), tc.limit, "/bin/sh", "-c", "ulimit -v").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(out)); got != tc.want {
+			t.Errorf("limit %d: the child says %q, want %q", tc.limit, got, tc.want)
+		}
+	}
+	// A child asking for more than its limit fails instead of taking it.
+	if _, err := exec.LookPath("python3"); err == nil {
+		err := limitedCommand(context.Background(), 600<<20, "python3", "-c", "b = bytearray(1 << 30)").Run()
+		if err == nil {
+			t.Error("a child allocated 1 GiB under a 600 MiB limit")
+		}
+	}
+}
+
+// TestVideoLimitedChildren decodes a clip with ffprobe and ffmpeg under
+// their address-space limits: the limits leave room for real work.
+func TestVideoLimitedChildren(t *testing.T) {
+	path := makeVideo(t, 5, 64, 48)
+	ctx := context.Background()
+	info, err := Probe(ctx, path, Options{LimitChildren: true})
+	if err != nil || info.Width != 64 || info.Height != 48 || info.Frames != 5 {
+		t.Fatalf("probe: %+v %v", info, err)
+	}
+	if got := decodeAllWith(t, path, Options{LimitChildren: true}); got != 5 {
+		t.Fatalf("decoded %d frames under the limits, want 5", got)
+	}
+}
+
+func decodeAllWith(t *testing.T, path string, opt Options) int {
+	t.Helper()
+	src, err := Open(context.Background(), path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	n := 0
+	for {
+		_, err := src.Next(context.Background())
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+}
