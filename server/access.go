@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"container/list"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,10 +26,12 @@ import (
 // each key's SHA-256: the keys are 256 random bits, so a plain hash is
 // enough to make the file useless to whoever reads it.
 //
-// File format: one key per line, "NAME sha256:HEX"; blank lines and lines
-// starting with # are ignored. Names are what jobs are owned by.
+// File format: one key per line, "NAME sha256:HEX", or "NAME sha256:HEX
+// admin" for a key that sees and may cancel every key's jobs; blank lines
+// and lines starting with # are ignored. Names are what jobs are owned by.
 type Keys struct {
 	byHash map[[32]byte]string
+	admins map[string]bool
 }
 
 // keyPrefix starts every key, so that a leaked key is recognisable.
@@ -49,7 +52,7 @@ func LoadKeys(path string) (*Keys, error) {
 
 // ParseKeys parses the keys file format.
 func ParseKeys(b []byte) (*Keys, error) {
-	k := &Keys{byHash: map[[32]byte]string{}}
+	k := &Keys{byHash: map[[32]byte]string{}, admins: map[string]bool{}}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -57,8 +60,8 @@ func ParseKeys(b []byte) (*Keys, error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 2 || !strings.HasPrefix(f[1], "sha256:") {
-			return nil, fmt.Errorf("line %d: want \"NAME sha256:HEX\"", n)
+		if len(f) < 2 || len(f) > 3 || !strings.HasPrefix(f[1], "sha256:") || len(f) == 3 && f[2] != "admin" {
+			return nil, fmt.Errorf("line %d: want \"NAME sha256:HEX\" or \"NAME sha256:HEX admin\"", n)
 		}
 		if err := checkKeyName(f[0]); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
@@ -73,6 +76,9 @@ func ParseKeys(b []byte) (*Keys, error) {
 			return nil, fmt.Errorf("line %d: the same key twice", n)
 		}
 		k.byHash[hh] = f[0]
+		if len(f) == 3 {
+			k.admins[f[0]] = true
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -106,10 +112,19 @@ func (k *Keys) Lookup(token string) (string, bool) {
 	return name, ok
 }
 
+// Admin reports whether the key named name is an admin key.
+func (k *Keys) Admin(name string) bool { return k != nil && k.admins[name] }
+
 // AddKey makes a new random key named name, appends its hash to the keys
 // file at path (made if missing) and returns the key, which is shown once
 // and stored nowhere.
-func AddKey(path, name string) (string, error) {
+func AddKey(path, name string) (string, error) { return addKey(path, name, false) }
+
+// AddAdminKey is AddKey for an admin key: it lists and cancels every
+// key's jobs.
+func AddAdminKey(path, name string) (string, error) { return addKey(path, name, true) }
+
+func addKey(path, name string, admin bool) (string, error) {
 	if err := checkKeyName(name); err != nil {
 		return "", err
 	}
@@ -139,6 +154,9 @@ func AddKey(path, name string) (string, error) {
 		old = []byte("# tell serve API keys: NAME sha256:HEX (the keys themselves are not stored)\n")
 	}
 	line := fmt.Sprintf("%s sha256:%s\n", name, hex.EncodeToString(sum[:]))
+	if admin {
+		line = fmt.Sprintf("%s sha256:%s admin\n", name, hex.EncodeToString(sum[:]))
+	}
 	if err := atomicfile.WriteFile(path, append(old, line...)); err != nil {
 		return "", fmt.Errorf("api keys: %w", err)
 	}
@@ -199,24 +217,36 @@ func (hs hostSet) allows(hostHeader string) bool {
 	return hs[strings.Trim(h, "[]")]
 }
 
-// limiter keeps one token bucket per API key.
+// limiter keeps one token bucket per client (API key or address). The
+// buckets are kept in the order of their last use: an idle bucket (a full
+// one, which is what a new client gets anyway) is forgotten from the
+// cold end, and at most maxClients are kept, so that a flood of
+// addresses costs each request O(1), never a scan of every client.
 type limiter struct {
-	mu    sync.Mutex
-	rate  rate.Limit
-	burst int
-	keys  map[string]*keyLimit
+	mu         sync.Mutex
+	rate       rate.Limit
+	burst      int
+	maxClients int
+	keys       map[string]*list.Element // of *keyLimit
+	lru        list.List                // front: used last
+	// examined counts the buckets looked at to forget idle ones (tests).
+	examined int
 }
 
 type keyLimit struct {
+	key  string
 	lim  *rate.Limiter
 	last time.Time
 }
+
+// maxLimiterClients bounds the buckets kept.
+const maxLimiterClients = 10000
 
 func newLimiter(perSecond float64, burst int) *limiter {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &limiter{rate: rate.Limit(perSecond), burst: max(1, burst), keys: map[string]*keyLimit{}}
+	return &limiter{rate: rate.Limit(perSecond), burst: max(1, burst), maxClients: maxLimiterClients, keys: map[string]*list.Element{}}
 }
 
 // allow takes a token for key; when there is none it returns how long
@@ -227,18 +257,27 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := l.keys[key]
-	if k == nil {
-		if len(l.keys) > 10000 {
-			// Forget idle keys; a full bucket is what a new one gets anyway.
-			for name, v := range l.keys {
-				if now.Sub(v.last) > time.Minute {
-					delete(l.keys, name)
-				}
-			}
+	// A bucket unused for a minute has refilled: forget it. Each is
+	// forgotten once, so this costs O(1) per request on average.
+	for e := l.lru.Back(); e != nil; e = l.lru.Back() {
+		k := e.Value.(*keyLimit)
+		if now.Sub(k.last) <= time.Minute && l.lru.Len() < l.maxClients {
+			break
 		}
-		k = &keyLimit{lim: rate.NewLimiter(l.rate, l.burst)}
-		l.keys[key] = k
+		if k.key == key {
+			break
+		}
+		l.examined++
+		l.lru.Remove(e)
+		delete(l.keys, k.key)
+	}
+	var k *keyLimit
+	if e := l.keys[key]; e != nil {
+		k = e.Value.(*keyLimit)
+		l.lru.MoveToFront(e)
+	} else {
+		k = &keyLimit{key: key, lim: rate.NewLimiter(l.rate, l.burst)}
+		l.keys[key] = l.lru.PushFront(k)
 	}
 	k.last = now
 	r := k.lim.ReserveN(now, 1)

@@ -207,7 +207,7 @@ func TestRateLimit(t *testing.T) {
 	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 || retry != "1" {
 		t.Errorf("codes %v, Retry-After %q", codes, retry)
 	}
-	// Reads are not limited.
+	// Reads have their own bucket (10×Rate by default).
 	if code, _ := do(t, "GET", ts.URL+"/v1/jobs", "", nil); code != 200 {
 		t.Errorf("GET after the limit: %d", code)
 	}
@@ -217,6 +217,12 @@ func TestRateLimit(t *testing.T) {
 // its body one byte every interval; it returns the status line the server
 // answered with and when.
 func slowUpload(t *testing.T, base, key string, interval time.Duration, stop <-chan struct{}) (status string, after time.Duration) {
+	return slowRequest(t, base, "/v1/analyze", key, "multipart/form-data; boundary=x", "", interval, stop)
+}
+
+// slowRequest is slowUpload to any path with any content type, sending
+// prefix at once before the trickle.
+func slowRequest(t *testing.T, base, path, key, ct, prefix string, interval time.Duration, stop <-chan struct{}) (status string, after time.Duration) {
 	addr := strings.TrimPrefix(base, "http://")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -229,7 +235,7 @@ func slowUpload(t *testing.T, base, key string, interval time.Duration, stop <-c
 	if key != "" {
 		auth = "Authorization: Bearer " + key + "\r\n"
 	}
-	fmt.Fprintf(c, "POST /v1/analyze HTTP/1.1\r\nHost: %s\r\n%sContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n", addr, auth)
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\n%sContent-Type: %s\r\nContent-Length: 100000\r\n\r\n%s", path, addr, auth, ct, prefix)
 	answer := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(c).ReadString('\n')
@@ -249,9 +255,11 @@ func slowUpload(t *testing.T, base, key string, interval time.Duration, stop <-c
 	}
 }
 
-// TestSlowBodies: uploads that trickle hold at most their key's upload
-// slots, do not delay another key's uploads, and are cut (408) after about
-// the grace.
+// TestSlowBodies: uploads that trickle before their file has begun hold
+// no upload place and are cut (408) after about the grace; those that
+// trickle once their file has begun hold at most their key's places; a
+// trickle inside a part's headers is cut as slow too (it was a 400
+// "malformed MIME header"); another key's uploads go through meanwhile.
 func TestSlowBodies(t *testing.T) {
 	fake := newFake()
 	close(fake.release)
@@ -260,18 +268,27 @@ func TestSlowBodies(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	type result struct {
+		kind   string
 		status string
 		after  time.Duration
 	}
-	results := make(chan result, 6)
+	fileHead := "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" + string(smallPNG(200)) + strings.Repeat("\x00", 600)
+	kinds := map[string]string{
+		"before the file":      "",
+		"inside part headers":  "--x\r\nContent-Disposition: form-data; name=\"file\"; filen",
+		"inside the file data": fileHead,
+	}
+	results := make(chan result, 18)
 	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, d := slowUpload(t, base, alice, 20*time.Millisecond, stop)
-			results <- result{s, d}
-		}()
+	for kind, prefix := range kinds {
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, d := slowRequest(t, base, "/v1/analyze", alice, "multipart/form-data; boundary=x", prefix, 20*time.Millisecond, stop)
+				results <- result{kind, s, d}
+			}()
+		}
 	}
 	// Bob's uploads go through meanwhile, at their usual pace.
 	time.Sleep(100 * time.Millisecond)
@@ -285,25 +302,102 @@ func TestSlowBodies(t *testing.T) {
 	}
 	wg.Wait()
 	close(results)
-	var cut, refused int
+	cut, refused := map[string]int{}, map[string]int{}
 	for r := range results {
 		switch {
 		case strings.Contains(r.status, " 408 "):
-			cut++
+			cut[r.kind]++
 			if r.after < grace || r.after > grace+2*time.Second {
-				t.Errorf("cut after %v, want about %v", r.after, grace)
+				t.Errorf("%s: cut after %v, want about %v", r.kind, r.after, grace)
 			}
 		case strings.Contains(r.status, " 429 "):
-			refused++
+			refused[r.kind]++
 			if r.after > grace/2 {
-				t.Errorf("refused only after %v", r.after)
+				t.Errorf("%s: refused only after %v", r.kind, r.after)
 			}
 		default:
-			t.Errorf("trickling upload answered %q after %v", r.status, r.after)
+			t.Errorf("%s: trickling upload answered %q after %v", r.kind, r.status, r.after)
 		}
 	}
-	if cut != 2 || refused != 4 {
-		t.Errorf("%d cut, %d refused; want 2 (alice's slots) and 4", cut, refused)
+	for kind, want := range map[string][2]int{"before the file": {6, 0}, "inside part headers": {6, 0}, "inside the file data": {2, 4}} {
+		if cut[kind] != want[0] || refused[kind] != want[1] {
+			t.Errorf("%s: %d cut, %d refused; want %d and %d", kind, cut[kind], refused[kind], want[0], want[1])
+		}
+	}
+}
+
+// TestCoTFairSlots: two requests of key A trickling their bodies hold no
+// chain-of-thought place, and A filling the shared pool still leaves B its
+// own place. (Before, the two trickles held both places of the pool and B
+// got 429 on 45 of 46 requests.)
+func TestCoTFairSlots(t *testing.T) {
+	const grace = 2 * time.Second
+	s, base, alice, bob := keyedServer(t, Config{Analysis: newFake().analysis(), MaxCoT: 2, BodyGrace: grace, MinBodyRate: 1000, Rate: -1})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slowRequest(t, base, "/v1/cot", alice, "application/json", `{"aus":"`, 50*time.Millisecond, stop)
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := range 20 {
+		if code, m := do(t, "POST", base+"/v1/cot", "application/json", strings.NewReader(`{"aus":"6+12"}`), bearer(bob)...); code != 200 {
+			t.Errorf("bob's chain %d while alice trickles: %d %v", i, code, m)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	// Alice holding her own place and every place of the pool she may:
+	// bob still has his own.
+	var held []func()
+	for {
+		r := s.cotSlots.take("key:alice", true)
+		if r == nil {
+			break
+		}
+		held = append(held, r)
+	}
+	if len(held) != 2 { // her own and half the pool
+		t.Errorf("alice holds %d places, want 2", len(held))
+	}
+	if code, m := do(t, "POST", base+"/v1/cot", "application/json", strings.NewReader(`{"aus":"6+12"}`), bearer(bob)...); code != 200 {
+		t.Errorf("bob while alice holds her places: %d %v", code, m)
+	}
+	for _, r := range held {
+		r()
+	}
+}
+
+// TestSlots: own places first, then the pool, at most perKey per key;
+// released places serve others.
+func TestSlots(t *testing.T) {
+	s := newSlots(1, 2, 2)
+	a1, a2 := s.take("a", true), s.take("a", true)
+	if a1 == nil || a2 == nil || s.take("a", true) != nil {
+		t.Fatal("a: want exactly 2 places")
+	}
+	b1 := s.take("b", true) // b's own place
+	b2 := s.take("b", true) // the pool's last
+	anon := s.take("addr", false)
+	if b1 == nil || b2 == nil || anon != nil {
+		t.Fatalf("b: %v %v; anonymous with the pool full: %v", b1 != nil, b2 != nil, anon != nil)
+	}
+	a2() // a's pool place back
+	a2() // twice is once
+	if anon = s.take("addr", false); anon == nil {
+		t.Fatal("a freed pool place was not given")
+	}
+	if s.take("c", false) != nil {
+		t.Fatal("the pool gave more than its places")
+	}
+	for _, r := range []func(){a1, b1, b2, anon} {
+		r()
+	}
+	if s.used != 0 || len(s.held) != 0 {
+		t.Fatalf("after all releases: %d used, %v held", s.used, s.held)
 	}
 }
 
@@ -443,5 +537,54 @@ func TestIndexKeepsNewest(t *testing.T) {
 	ix.put(queue.Job{ID: "b", State: StateQueued})
 	if j, ok := ix.get("b"); !ok || j.State != StateQueued {
 		t.Errorf("a new job not indexed: %v %v", j, ok)
+	}
+}
+
+// TestPaceWindow: the pace is measured over the last window, not from the
+// start. A body that sends 1.25 MiB at once and then 1 byte a second is
+// cut about a window after it slowed down (the average from the start
+// held it for 30 s); a steady body at the pace is never cut; a trickle
+// from the start is cut at the grace.
+func TestPaceWindow(t *testing.T) {
+	const grace = 10 * time.Second
+	const rate = 64 << 10
+	t0 := time.Unix(1000, 0)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	since := func(d time.Time) float64 { return d.Sub(t0).Seconds() }
+
+	burst := &pacedBody{start: t0, grace: grace, rate: rate}
+	for i := range 20 { // 1.25 MiB in the first second
+		burst.arrived(at(float64(i)*0.05), 64<<10)
+	}
+	for s := 2; s <= 9; s++ { // then a byte a second
+		burst.arrived(at(float64(s)), 1)
+	}
+	if d := since(burst.deadline()); d < 10 || d > 12 {
+		t.Errorf("burst then trickle: cut at %.1f s, want about 11 s (a window after the burst)", d)
+	}
+
+	steady := &pacedBody{start: t0, grace: grace, rate: rate}
+	for i := 0; i < 600; i++ { // 80 KiB/s for 60 s, in tenths
+		now := at(float64(i) * 0.1)
+		steady.arrived(now, 8<<10)
+		if d := steady.deadline(); !d.After(now) {
+			t.Fatalf("steady body at %.1f s: deadline %.1f s", since(now), since(d))
+		}
+	}
+
+	trickle := &pacedBody{start: t0, grace: grace, rate: rate}
+	for s := 0; s < 9; s++ {
+		trickle.arrived(at(float64(s)), 1)
+	}
+	if d := since(trickle.deadline()); d != 10 {
+		t.Errorf("trickle: cut at %.1f s, want the grace, 10 s", d)
+	}
+
+	slowedDown := &pacedBody{start: t0, grace: grace, rate: rate}
+	for i := 0; i < 300; i++ { // 128 KiB/s for 30 s, then nothing
+		slowedDown.arrived(at(float64(i)*0.1), 12800)
+	}
+	if d := since(slowedDown.deadline()); d < 34 || d > 36 {
+		t.Errorf("a steady body that stops at 30 s: cut at %.1f s, want about 35 s", d)
 	}
 }

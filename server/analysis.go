@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -25,6 +26,26 @@ type Input struct {
 	// Budget bounds a video's frames and duration (checked from its
 	// header, then while it streams).
 	Budget Budget
+	// Work is the job's budget of decoded pixel-frames (0: Budget's
+	// JobWork): decoding stops with ErrOverBudget past it.
+	Work int64
+	// Memory, when set, is reserved from before a video is decoded
+	// (images and folders are reserved for by Analysis.Handle).
+	Memory *Memory
+}
+
+// ErrOverBudget is returned (wrapped) when a job decodes more pixel-frames
+// than its budget: the job fails with an error starting "over budget".
+var ErrOverBudget = errors.New("over budget")
+
+// overBudget is the error a job fails with past its budget.
+type overBudget struct{ msg string }
+
+func (e *overBudget) Error() string        { return e.msg }
+func (e *overBudget) Is(target error) bool { return target == ErrOverBudget }
+
+func overBudgetf(format string, args ...any) error {
+	return &overBudget{"over budget: " + fmt.Sprintf(format, args...)}
 }
 
 // AnalyzeFunc runs one analysis of in into opt.Out. RunAnalysis is the
@@ -43,6 +64,9 @@ type Analysis struct {
 	Analyze AnalyzeFunc
 	// Budget is checked again before decoding, whoever submitted the job.
 	Budget Budget
+	// Memory is the process's byte budget that each job reserves its
+	// estimate from before it decodes (nil: none).
+	Memory *Memory
 	// Log receives job logs (default: discard).
 	Log *slog.Logger
 
@@ -80,16 +104,32 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	a.init()
 	name := t.Job.Name
 	scrub := func(err error) error { return scrubPaths(err, t.Input, name) }
-	// Images and folders are checked here from their headers; a video's
-	// duration from the probe RunAnalysis makes anyway (no second ffprobe).
+	budget := a.Budget.withDefaults()
+	// The job's own budget, as the server set it, and never more than
+	// this worker allows.
+	work := budget.JobWork
+	if t.Job.Work > 0 {
+		work = min(work, t.Job.Work)
+	}
+	// Images and folders are checked here from their headers, and their
+	// memory reserved; a video's from the probe RunAnalysis makes anyway
+	// (no second ffprobe).
 	if t.Job.Kind != "video" {
-		if err := a.Budget.check(ctx, t.Input, t.Job.Kind, name, t.Job.FPS); err != nil {
+		e, err := budget.check(ctx, t.Input, t.Job.Kind, name, t.Job.FPS, a.Memory)
+		if err != nil {
 			return nil, scrub(err)
 		}
+		release, err := a.Memory.Reserve(ctx, e.Bytes)
+		if err != nil {
+			return nil, scrub(err)
+		}
+		defer release()
 	}
 	lm, err := a.loader.get()
 	if err != nil {
-		return nil, fmt.Errorf("landmark model: %w", err)
+		// The error names the model's path on this machine.
+		a.Log.Error("landmark model", "err", err)
+		return nil, errors.New("the landmark model could not be loaded on the worker (its log says why)")
 	}
 	opt := analyze.Options{Out: t.Out, Scratch: true, Landmarker: lm, FPS: t.Job.FPS, Log: a.Log.With("job", t.Job.ID), Progress: t.Progress,
 		MaxPixels: int(min(a.Budget.withDefaults().MaxPixels, math.MaxInt32))}
@@ -102,7 +142,7 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 		defer a.putNet(net)
 	}
 	opt.Appearance, opt.AppearanceNote = net, note
-	res, err := a.Analyze(ctx, Input{Path: t.Input, Name: name, Budget: a.Budget.withDefaults()}, opt)
+	res, err := a.Analyze(ctx, Input{Path: t.Input, Name: name, Budget: budget, Work: work, Memory: a.Memory}, opt)
 	var sum *Summary
 	if res != nil {
 		sum = &Summary{Status: res.Status, Frames: res.Frames, Tracked: res.Tracked, Events: len(res.Events), FramesPerSecond: res.FramesPerSecond}
@@ -117,6 +157,12 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	var b json.RawMessage
 	if sum != nil {
 		b, _ = json.Marshal(sum)
+	}
+	// A job stopped for its budget says so first (the result too: its
+	// outputs are marked partial with the same words).
+	var ob *overBudget
+	if errors.As(err, &ob) {
+		err = ob
 	}
 	if err != nil {
 		return b, scrub(err)
@@ -159,14 +205,36 @@ func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.R
 	if err := analyze.CheckOutput(opt.Out, opt.Force); err != nil {
 		return nil, err
 	}
+	b := in.Budget.withDefaults()
+	work := in.Work
+	if work <= 0 {
+		work = b.JobWork
+	}
+	// A video's memory is reserved from its probe, before ffmpeg starts
+	// (held until the analysis ends), and its length checked there too.
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	before := func(info video.Info) error {
+		e := VideoEstimate(info.Width, info.Height, int64(max(info.Frames, 1)))
+		if e.Work > work {
+			return overBudgetf("%d frames of %d×%d is %s, more than the job's budget of %s", info.Frames, info.Width, info.Height, WorkText(e.Work), WorkText(work))
+		}
+		var err error
+		release, err = in.Memory.Reserve(ctx, e.Bytes)
+		return err
+	}
 	// Colour frames for the appearance net, as analyze.Run opens them.
-	src, err := analyze.OpenSource(ctx, in.Path, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil})
+	src, err := analyze.OpenSource(ctx, in.Path, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil,
+		LimitChildren: true, BeforeDecode: before})
 	if err != nil {
 		// As analyze.Run: a run that cannot start creates nothing.
 		return nil, scrubPaths(err, in.Path, in.Name)
 	}
 	defer src.Close()
-	b := in.Budget.withDefaults()
 	limit := b.MaxFrames
 	if fps := src.FPS(); fps > 0 {
 		limit = min(limit, int(b.MaxSeconds*fps))
@@ -174,7 +242,7 @@ func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.R
 	if n := src.Frames(); n > limit {
 		return nil, tooLarge("%s: %d frames is over the limit of %d frames (%.0f s)", in.Name, n, limit, b.MaxSeconds)
 	}
-	ss := scrubbedSource{Source: src, path: in.Path, name: in.Name, limit: limit, n: new(int)}
+	ss := scrubbedSource{Source: src, path: in.Path, name: in.Name, limit: limit, n: new(int), work: work, pf: new(int64)}
 	if cs, ok := src.(analyze.ColorSource); ok {
 		// The appearance net reads colour faces, as in tell analyze; a
 		// wrapper without these methods would hand it grey ones.
@@ -199,6 +267,9 @@ type scrubbedSource struct {
 	path, name string
 	limit      int  // frames allowed
 	n          *int // frames yielded; nil: no limit
+	// work is the pixel-frames allowed, pf those yielded (nil: no limit).
+	work int64
+	pf   *int64
 }
 
 func (s scrubbedSource) Next(ctx context.Context) (*raster.Gray, error) {
@@ -206,6 +277,13 @@ func (s scrubbedSource) Next(ctx context.Context) (*raster.Gray, error) {
 	if err == nil && s.n != nil {
 		if *s.n++; *s.n > s.limit {
 			return nil, tooLarge("%s: more than the limit of %d frames", s.name, s.limit)
+		}
+	}
+	if err == nil && s.pf != nil {
+		// Counted as decoded, whatever the header promised: a file that
+		// lied about its length stops here.
+		if *s.pf += int64(g.W) * int64(g.H); *s.pf > s.work {
+			return nil, overBudgetf("stopped at frame %d: %s decoded past the job's budget of %s", *s.n, s.name, WorkText(s.work))
 		}
 	}
 	return g, scrubPaths(err, s.path, s.name)

@@ -39,7 +39,7 @@ func (s *Server) routes() {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusForbidden, rejectOrigin, "cross-origin %s refused: state-changing requests must come from this server's own page or from a non-browser client", r.Method)
 	}))
-	s.handler = s.logRequests(s.checkHost(cop.Handler(s.authenticate(m))))
+	s.handler = s.logRequests(s.checkHost(cop.Handler(s.authenticate(s.limitReads(m)))))
 }
 
 // route is one path of the API, its methods, and whether it needs a key.
@@ -173,8 +173,8 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		name, valid := s.cfg.Keys.Lookup(strings.TrimSpace(token))
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		name, valid := s.cfg.Keys.Lookup(token)
 		if !ok || !valid {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tell"`)
 			s.reject(w, http.StatusUnauthorized, rejectAuth, "an API key is required: send \"Authorization: Bearer KEY\"")
@@ -187,16 +187,46 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 	})
 }
 
+// bearerToken reads "Bearer TOKEN"; the scheme's case does not matter
+// (RFC 9110: auth schemes are case-insensitive).
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+// admin reports whether the caller's key is an admin key.
+func (s *Server) admin(r *http.Request) bool {
+	o := owner(r)
+	return o != "" && s.cfg.Keys.Admin(o)
+}
+
 // rateLimited spends a token of the caller's bucket; when there is none it
 // answers 429 with Retry-After.
 func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) bool {
-	ok, wait := s.limit.allow(client(r), time.Now())
+	return s.spend(w, r, s.limit)
+}
+
+func (s *Server) spend(w http.ResponseWriter, r *http.Request, l *limiter) bool {
+	ok, wait := l.allow(client(r), time.Now())
 	if ok {
 		return false
 	}
 	w.Header().Set("Retry-After", retryAfter(wait))
 	s.reject(w, http.StatusTooManyRequests, rejectRate, "too many requests for this key; retry in %s s", retryAfter(wait))
 	return true
+}
+
+// limitReads spends a token of the caller's read bucket on GET and HEAD.
+func (s *Server) limitReads(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.spend(w, r, s.readLimit) {
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Accepted is the answer of POST /v1/analyze.
@@ -237,61 +267,127 @@ func (s *Server) handleAnalyze(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusRequestEntityTooLarge, rejectTooLarge, "upload of %d bytes is larger than the limit of %s", r.ContentLength, sizeText(s.cfg.MaxUpload))
 		return
 	}
-	// A place in the queue, and an upload slot, before the body is read.
-	if s.index.total() >= s.cfg.MaxJobs {
-		s.evict(time.Now(), 1)
-	}
-	if s.index.total() >= s.cfg.MaxJobs {
-		s.busy(w, rejectQueue, "the server keeps %d jobs, none of them finished; retry later", s.cfg.MaxJobs)
+	// Room in the queue and in the key's quota, checked from the headers
+	// before the body is read (nothing is held yet: a body that does not
+	// come holds no place).
+	if !s.roomFor(w, owner(r)) {
 		return
 	}
-	release, reason := s.admit.admit(client(r), s.index.count(StateQueued), s.cfg.MaxQueued)
-	if release == nil {
-		if reason == rejectUploads {
-			s.busy(w, reason, "too many uploads in progress; retry shortly")
-		} else {
-			s.busy(w, reason, "too many jobs waiting (%d); retry later", s.cfg.MaxQueued)
-		}
-		return
-	}
-	defer release()
-	s.met.uploads.Inc()
-	defer s.met.uploads.Dec()
-	r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
+	pb := newPacedBody(w, r, s.cfg.BodyGrace, s.cfg.MinBodyRate)
+	r.Body = pb
 	var in *input
+	var release func()
 	if ct == "multipart/form-data" {
-		in, err = s.receiveUpload(w, r)
+		in, release, err = s.receiveUpload(w, r, pb)
 	} else {
-		in, err = s.pathInput(w, r)
+		in, err = s.pathInput(w, r, pb)
+		if err == nil {
+			if release = s.uploadsIn.take(client(r), owner(r) != ""); release == nil {
+				in.cleanup()
+				err = refuse(http.StatusTooManyRequests, rejectUploads, "too many uploads in progress; retry shortly")
+			}
+		}
 	}
 	if err != nil {
 		s.refuseInput(w, err)
 		return
 	}
+	defer release()
 	defer in.cleanup()
-	if err := s.cfg.Budget.check(r.Context(), in.path, in.kind, in.name, in.fps); err != nil {
+	j, status, err := s.submit(r.Context(), owner(r), id, in)
+	if err != nil {
+		s.refuseInput(w, err)
+		return
+	}
+	s.accepted(w, j, status)
+}
+
+// roomFor answers 429 and returns false when the queue or the key's
+// quota has no room for one more job.
+func (s *Server) roomFor(w http.ResponseWriter, key string) bool {
+	if s.index.total() >= s.cfg.MaxJobs {
+		s.evict(time.Now(), 1)
+	}
+	if s.index.total() >= s.cfg.MaxJobs {
+		s.busy(w, rejectQueue, "the server keeps %d jobs, none of them finished; retry later", s.cfg.MaxJobs)
+		return false
+	}
+	if reason := s.quota.room(key, s.index.count(StateQueued), s.index.owner(key)); reason != "" {
+		s.busyFor(w, reason)
+		return false
+	}
+	return true
+}
+
+// busyFor answers 429 for a quota reason.
+func (s *Server) busyFor(w http.ResponseWriter, reason string) {
+	if reason == rejectKeyQueue {
+		s.busy(w, reason, "this key has %d jobs waiting, its quota; retry when some have started", s.cfg.KeyQueued)
+		return
+	}
+	s.busy(w, reason, "too many jobs waiting (%d); retry later", s.cfg.MaxQueued)
+}
+
+// submit checks an input's budget, charges the key and queues the job: the
+// path of uploads, server-side paths and tell batch's submissions over
+// NATS alike. The job is held when the key has its jobs in flight.
+func (s *Server) submit(ctx context.Context, key, id string, in *input) (queue.Job, int, error) {
+	// A queue place, held until the job is in the index.
+	release, held, reason := s.quota.reserve(key, s.index.count(StateQueued), s.index.owner(key))
+	if release == nil {
+		msg := fmt.Sprintf("too many jobs waiting (%d); retry later", s.cfg.MaxQueued)
+		if reason == rejectKeyQueue {
+			msg = fmt.Sprintf("this key has %d jobs waiting, its quota; retry when some have started", s.cfg.KeyQueued)
+		}
+		return queue.Job{}, 0, &inputError{http.StatusTooManyRequests, reason, msg, s.queueWait(reason)}
+	}
+	defer release()
+	e, err := s.cfg.Budget.check(ctx, in.path, in.kind, in.name, in.fps, s.cfg.Memory)
+	if err != nil {
 		status := budgetStatus(err)
 		reason := rejectBudget
-		if status >= 500 {
+		switch {
+		case status == http.StatusForbidden:
+			reason = rejectPath
+		case status >= 500:
 			reason = rejectNotReady
 		}
-		s.reject(w, status, reason, "%v", err)
-		return
+		return queue.Job{}, 0, &inputError{status: status, reason: reason, msg: scrubPaths(err, in.path, in.name).Error()}
+	}
+	refund, wait, ok := s.quota.charge(key, e.Work, time.Now())
+	if !ok {
+		return queue.Job{}, 0, &inputError{http.StatusTooManyRequests, rejectKeyWork,
+			fmt.Sprintf("this key has submitted %s in the last hour, its quota; this input is %s; retry in %s s", WorkText(s.cfg.KeyWorkPerHour), WorkText(e.Work), retryAfter(wait)), wait}
 	}
 	rd, err := in.open()
 	if err != nil {
-		s.reject(w, http.StatusInternalServerError, rejectBad, "reading the input: %v", scrubPaths(err, in.path, in.name))
-		return
+		refund()
+		return queue.Job{}, 0, &inputError{status: http.StatusForbidden, reason: rejectPath, msg: fmt.Sprintf("%s: not found or not allowed", in.name)}
 	}
 	defer rd.Close()
-	j, _, err := s.q.Submit(r.Context(), queue.Job{ID: id, Owner: owner(r), Name: in.name, Kind: in.kind, Ext: in.ext, FPS: in.fps}, rd)
+	j, created, err := s.q.Submit(ctx, queue.Job{ID: id, Owner: key, Name: in.name, Kind: in.kind, Ext: in.ext, FPS: in.fps, Work: e.Work, Held: held}, rd)
 	if err != nil {
+		refund()
 		s.log.Error("submitting a job", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the job queue is not available; retry later")
-		return
+		return queue.Job{}, 0, &inputError{status: http.StatusServiceUnavailable, reason: rejectNotReady, msg: "the job queue is not available; retry later"}
+	}
+	if !created {
+		refund() // the same job submitted before: charged then
 	}
 	s.index.put(j)
-	s.accepted(w, j, http.StatusAccepted)
+	if j.Held {
+		s.log.Info("job held: its key has its jobs in flight", "job", j.ID, "key", key)
+	}
+	return j, http.StatusAccepted, nil
+}
+
+// queueWait is the Retry-After of a full queue.
+func (s *Server) queueWait(reason string) time.Duration {
+	if reason != rejectQueue && reason != rejectKeyQueue {
+		return time.Second
+	}
+	secs := s.met.meanJob.mean(5) * float64(s.index.count(StateQueued)+1) / float64(max(1, s.index.count(StateRunning)))
+	return time.Duration(math.Min(300, math.Max(1, secs)) * float64(time.Second))
 }
 
 func (s *Server) accepted(w http.ResponseWriter, j queue.Job, status int) {
@@ -303,36 +399,37 @@ func (s *Server) accepted(w http.ResponseWriter, j queue.Job, status int) {
 // busy answers 429 with a Retry-After estimated from the jobs waiting and
 // the mean job time.
 func (s *Server) busy(w http.ResponseWriter, reason, format string, args ...any) {
-	wait := time.Second
-	if reason == rejectQueue {
-		secs := s.met.meanJob.mean(5) * float64(s.index.count(StateQueued)+1) / float64(max(1, s.index.count(StateRunning)))
-		wait = time.Duration(math.Min(300, math.Max(1, secs)) * float64(time.Second))
-	}
-	w.Header().Set("Retry-After", retryAfter(wait))
+	w.Header().Set("Retry-After", retryAfter(s.queueWait(reason)))
 	s.reject(w, http.StatusTooManyRequests, reason, format, args...)
 }
 
-// inputError is a refused input with its status and reason.
+// inputError is a refused input with its status and reason; retry, when
+// set, is the Retry-After of a 429 or 503.
 type inputError struct {
 	status int
 	reason string
 	msg    string
+	retry  time.Duration
 }
 
 func (e *inputError) Error() string { return e.msg }
 
 func refuse(status int, reason, format string, args ...any) error {
-	return &inputError{status, reason, fmt.Sprintf(format, args...)}
+	return &inputError{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
 }
 
 func (s *Server) refuseInput(w http.ResponseWriter, err error) {
 	var ie *inputError
 	switch {
 	case isSlow(err):
-		s.reject(w, http.StatusRequestTimeout, rejectSlow, "the request body arrived slower than %d bytes per second after %s; send it faster", s.cfg.MinBodyRate, s.cfg.BodyGrace)
+		s.reject(w, http.StatusRequestTimeout, rejectSlow, "the request body arrived slower than %d bytes per second over %s; send it faster", s.cfg.MinBodyRate, s.cfg.BodyGrace)
 	case errors.As(err, &ie):
+		if ie.status == http.StatusTooManyRequests || ie.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter(max(ie.retry, time.Second)))
+		}
 		s.reject(w, ie.status, ie.reason, "%s", ie.msg)
 	default:
+		// The error may name a path on the server: it goes to the log only.
 		s.log.Error("receiving an input", "err", err)
 		writeError(w, http.StatusInternalServerError, "receiving the input failed")
 	}
@@ -357,63 +454,72 @@ func (in *input) open() (io.ReadCloser, error) {
 }
 
 // receiveUpload streams the multipart field "file" into a temporary file
-// under a name of our making, after sniffing its content.
-func (s *Server) receiveUpload(w http.ResponseWriter, r *http.Request) (*input, error) {
+// under a name of our making, after sniffing its content. The upload
+// takes its place (Config.MaxUploads) once the file's first bytes have
+// arrived; release gives it back.
+func (s *Server) receiveUpload(w http.ResponseWriter, r *http.Request, pb *pacedBody) (in *input, release func(), err error) {
 	// The multipart framing adds a little to the file itself.
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, refuse(http.StatusBadRequest, rejectBad, "multipart body: %v", err)
+		return nil, nil, refuse(http.StatusBadRequest, rejectBad, "multipart body: %v", err)
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, refuse(http.StatusBadRequest, rejectBad, "no \"file\" field in the upload")
+			return nil, nil, refuse(http.StatusBadRequest, rejectBad, "no \"file\" field in the upload")
 		}
 		if err != nil {
-			return nil, s.bodyErr("multipart body", err)
+			return nil, nil, s.bodyErr("multipart body", err, pb)
 		}
 		if part.FormName() != "file" {
 			part.Close()
 			continue
 		}
-		in, err := s.storeUpload(part, part.FileName())
-		part.Close()
-		return in, err
+		// The part is not closed: closing reads it to its end, which a
+		// refused upload must not wait for.
+		return s.storeUpload(part, part.FileName(), pb, func() func() { return s.uploadsIn.take(client(r), owner(r) != "") })
 	}
 }
 
-// bodyErr classifies an error reading the request body.
-func (s *Server) bodyErr(what string, err error) error {
+// bodyErr classifies an error reading the request body. The pace is read
+// from the body itself: a multipart reader reports a cut inside a part's
+// headers as a malformed header.
+func (s *Server) bodyErr(what string, err error, pb *pacedBody) error {
 	var mb *http.MaxBytesError
 	switch {
-	case isSlow(err):
-		return err
+	case isSlow(err) || pb != nil && pb.slow:
+		return errSlowBody
 	case errors.As(err, &mb):
 		return refuse(http.StatusRequestEntityTooLarge, rejectTooLarge, "%s: larger than the limit of %s", what, sizeText(s.cfg.MaxUpload))
 	}
 	return refuse(http.StatusBadRequest, rejectBad, "%s: %v", what, err)
 }
 
-// storeUpload writes one uploaded file into a temporary file.
-func (s *Server) storeUpload(part io.Reader, filename string) (*input, error) {
+// storeUpload writes one uploaded file into a temporary file; take gives
+// the upload its place once the first bytes are in (nil: none free).
+func (s *Server) storeUpload(part io.Reader, filename string, pb *pacedBody, take func() func()) (*input, func(), error) {
 	head := make([]byte, 512)
 	n, err := io.ReadFull(part, head)
 	head = head[:n]
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return nil, s.bodyErr("upload", err)
+		return nil, nil, s.bodyErr("upload", err, pb)
 	}
 	if n == 0 {
-		return nil, refuse(http.StatusBadRequest, rejectBad, "upload: the file is empty")
+		return nil, nil, refuse(http.StatusBadRequest, rejectBad, "upload: the file is empty")
 	}
 	ext, kind := Sniff(head)
 	if ext == "" {
-		return nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "upload %q: not a PNG, JPEG or BMP image nor an MP4/MOV, Matroska/WebM, AVI or MPEG video", displayName(filename, ""))
+		return nil, nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "upload %q: not a PNG, JPEG or BMP image nor an MP4/MOV, Matroska/WebM, AVI or MPEG video", displayName(filename, ""))
 	}
-	os.MkdirAll(s.uploads, 0o700) // gone if another server of this process closed
+	release := take()
+	if release == nil {
+		return nil, nil, &inputError{status: http.StatusTooManyRequests, reason: rejectUploads, msg: "too many uploads in progress; retry shortly", retry: time.Second}
+	}
 	f, err := os.CreateTemp(s.uploads, "upload-*"+ext)
 	if err != nil {
-		return nil, err
+		release()
+		return nil, nil, err
 	}
 	in := &input{path: f.Name(), name: displayName(filename, kind+ext), kind: kind, ext: ext, cleanup: func() { os.Remove(f.Name()) }}
 	written, err := io.Copy(f, io.MultiReader(strings.NewReader(string(head)), io.LimitReader(part, s.cfg.MaxUpload-int64(n)+1)))
@@ -425,13 +531,14 @@ func (s *Server) storeUpload(part io.Reader, filename string) (*input, error) {
 	}
 	if err != nil {
 		in.cleanup()
+		release()
 		var ie *inputError
 		if errors.As(err, &ie) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, s.bodyErr("upload", err)
+		return nil, nil, s.bodyErr("upload", err, pb)
 	}
-	return in, nil
+	return in, release, nil
 }
 
 func sizeText(n int64) string {
@@ -536,14 +643,14 @@ func inside(root, p string) (string, bool) {
 // resolved (symbolic links too) and must stay inside. A path that does
 // not exist gets the same answer as one outside, so that answers do not
 // tell which files exist.
-func (s *Server) pathInput(w http.ResponseWriter, r *http.Request) (*input, error) {
+func (s *Server) pathInput(w http.ResponseWriter, r *http.Request, pb *pacedBody) (*input, error) {
 	if s.allowRoot == "" {
 		return nil, refuse(http.StatusForbidden, rejectPath, "server-side paths are disabled: upload the file as multipart \"file\" (or start tell serve with --allow-paths DIR)")
 	}
 	var req pathRequest
 	if err := decodeJSON(w, r, &req); err != nil {
-		if isSlow(err) {
-			return nil, err
+		if isSlow(err) || pb.slow {
+			return nil, errSlowBody
 		}
 		if err == errJSONTooLarge {
 			return nil, refuse(http.StatusRequestEntityTooLarge, rejectTooLarge, "%v", err)
@@ -651,7 +758,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
-	js := s.index.list(owner(r))
+	// An admin key lists every key's jobs.
+	js := s.index.list(owner(r), s.admin(r))
 	out := make([]JobStatus, len(js))
 	for i, j := range js {
 		out[i] = statusOf(j)
@@ -677,7 +785,7 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) (queue.Job, bool) {
 			}
 			ok = err == nil
 		}
-		if ok && j.Owner == owner(r) {
+		if ok && (j.Owner == owner(r) || s.admin(r)) {
 			return j, true
 		}
 	}
@@ -705,7 +813,8 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.index.remove(j.ID)
-	s.log.Info("job deleted", "job", j.ID)
+	s.log.Info("job deleted", "job", j.ID, "owner", j.Owner)
+	s.wakeDispatcher()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -767,6 +876,8 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.q.Ready(ctx); err != nil {
 		rd.Ready, rd.Queue = false, err.Error()
+	} else if err := s.index.broken(); err != nil {
+		rd.Ready, rd.Queue = false, "the job index is restarting its watch: "+err.Error()
 	}
 	status := http.StatusOK
 	if !rd.Ready {

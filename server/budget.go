@@ -2,14 +2,13 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +17,8 @@ import (
 
 // Budget bounds what one job may decode, checked from headers before any
 // pixel is decoded: a hostile file declaring 50000×50000 pixels is refused
-// from its first bytes instead of taking the machine's memory.
+// from its first bytes instead of taking the machine's memory, and a long
+// large video from its probe instead of taking a worker for days.
 type Budget struct {
 	// MaxPixels bounds one image or video frame (default DefaultMaxPixels).
 	MaxPixels int64
@@ -27,6 +27,10 @@ type Budget struct {
 	MaxSeconds float64
 	// MaxFrames bounds the frames of a folder or video (default DefaultMaxFrames).
 	MaxFrames int
+	// JobWork bounds the pixel-frames one job decodes (frames × width ×
+	// height; default DefaultJobWork); a worker stops a job that goes past
+	// its budget.
+	JobWork int64
 }
 
 // Budget defaults: 25 megapixels takes a 6000×4000 photo; three hours, one
@@ -47,7 +51,45 @@ func (b Budget) withDefaults() Budget {
 	if b.MaxFrames <= 0 {
 		b.MaxFrames = DefaultMaxFrames
 	}
+	if b.JobWork <= 0 {
+		b.JobWork = DefaultJobWork
+	}
 	return b
+}
+
+// Estimate is what an input will cost, from its headers: the pixel-frames
+// its analysis decodes and the bytes it holds at once.
+type Estimate struct {
+	Work  int64
+	Bytes int64
+}
+
+// DecodeBytes estimates the bytes decoding and analysing one frame of w×h
+// pixels of bpp bytes each holds: the decoded image and its conversions,
+// then the analysis's buffers, about 26 bytes a pixel (measured: a 25 MP
+// image took 650 MB at its peak with the collector kept tight, grey,
+// 8-bit RGBA or 16-bit RGBA alike; without that, a 16-bit one left 1.25
+// GB of garbage behind, which GOMEMLIMIT collects).
+func DecodeBytes(w, h int, bpp int) int64 {
+	return 48<<20 + int64(w)*int64(h)*int64(2*bpp+26)
+}
+
+// bytesPerPixel is what a decoded image of the colour model holds a pixel in.
+func bytesPerPixel(cm color.Model) int {
+	switch cm {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := cm.(color.Palette); ok {
+		return 1
+	}
+	return 8 // 16-bit RGBA, or anything unknown
 }
 
 // budgetError is a refused input with the HTTP status that says why: 413
@@ -76,115 +118,133 @@ func budgetStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// checkImage reads an image's header only.
-func (b Budget) checkImage(path, name string) error {
+// checkImage reads an image's header only. An image that cannot be
+// opened is "not found or not allowed" (403), as a path outside the
+// allowed folder: its error would name a path on the server.
+func (b Budget) checkImage(path, name string) (Estimate, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return Estimate{}, &budgetError{http.StatusForbidden, fmt.Sprintf("%s: not found or not allowed", name)}
 	}
 	defer f.Close()
 	// video's budget check: the header alone, before any pixel.
-	_, _, err = video.DecodeConfig(f, int(min(b.MaxPixels, math.MaxInt32)))
+	cfg, _, err := video.DecodeConfig(f, int(min(b.MaxPixels, math.MaxInt32)))
 	switch {
 	case errors.Is(err, video.ErrTooManyPixels):
-		return tooLarge("%s: %v", name, err)
+		return Estimate{}, tooLarge("%s: %v", name, err)
 	case err != nil:
-		return unreadable("%s: not a readable PNG, JPEG or BMP header", name)
+		return Estimate{}, unreadable("%s: not a readable PNG, JPEG or BMP header", name)
 	}
-	return nil
+	px := int64(cfg.Width) * int64(cfg.Height)
+	return Estimate{Work: px, Bytes: DecodeBytes(cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel))}, nil
 }
 
-// checkVideo asks ffprobe for the frame size, duration and frame count.
-func (b Budget) checkVideo(ctx context.Context, path, name string) error {
-	probe, err := exec.LookPath("ffprobe")
-	if err != nil {
-		return &budgetError{http.StatusServiceUnavailable, "videos cannot be checked here: ffprobe is not installed (" + video.FFmpegInstallHint + ")"}
+// checkVideo asks ffprobe (under its address-space limit, its memory
+// reserved from mem) for the frame size, frame count and duration.
+func (b Budget) checkVideo(ctx context.Context, path, name string, mem *Memory) (Estimate, error) {
+	if _, err := exec.LookPath("ffprobe"); err != nil {
+		return Estimate{}, &budgetError{http.StatusServiceUnavailable, "videos cannot be checked here: ffprobe is not installed (" + video.FFmpegInstallHint + ")"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, probe, "-v", "error", "-select_streams", "v:0",
-		"-show_entries", "stream=width,height,nb_frames,avg_frame_rate:format=duration", "-of", "json", path)
-	out, err := cmd.Output()
+	release, err := mem.Reserve(ctx, video.ProbeMemory)
 	if err != nil {
-		return unreadable("%s: not a readable video", name)
+		return Estimate{}, &budgetError{http.StatusServiceUnavailable, "the server's memory is taken by running analyses; retry later"}
 	}
-	var r struct {
-		Streams []struct {
-			Width, Height int
-			NbFrames      string `json:"nb_frames"`
-			AvgFrameRate  string `json:"avg_frame_rate"`
-		}
-		Format struct {
-			Duration string
-		}
+	info, err := video.Probe(ctx, path, video.Options{LimitChildren: true})
+	release()
+	if err != nil {
+		return Estimate{}, unreadable("%s: not a readable video", name)
 	}
-	if json.Unmarshal(out, &r) != nil || len(r.Streams) == 0 {
-		return unreadable("%s: no video stream", name)
+	if px := int64(info.Width) * int64(info.Height); px > b.MaxPixels {
+		return Estimate{}, tooLarge("%s: frames of %d×%d pixels are over the limit of %d pixels per frame", name, info.Width, info.Height, b.MaxPixels)
 	}
-	st := r.Streams[0]
-	if st.Width <= 0 || st.Height <= 0 {
-		return unreadable("%s: video frames of %d×%d pixels", name, st.Width, st.Height)
+	if info.Duration <= 0 && info.Frames <= 0 {
+		return Estimate{}, unreadable("%s: the video's duration is unknown", name)
 	}
-	if px := int64(st.Width) * int64(st.Height); px > b.MaxPixels {
-		return tooLarge("%s: frames of %d×%d pixels are over the limit of %d pixels per frame", name, st.Width, st.Height, b.MaxPixels)
-	}
-	dur, err := strconv.ParseFloat(r.Format.Duration, 64)
-	if err != nil || dur < 0 {
-		return unreadable("%s: the video's duration is unknown", name)
-	}
-	if dur > b.MaxSeconds {
-		return tooLarge("%s: %.0f s of video is over the limit of %.0f s", name, dur, b.MaxSeconds)
+	if info.Duration > b.MaxSeconds {
+		return Estimate{}, tooLarge("%s: %.0f s of video is over the limit of %.0f s", name, info.Duration, b.MaxSeconds)
 	}
 	// The frame count ffmpeg will produce at the stream's average rate.
-	if num, den, ok := strings.Cut(st.AvgFrameRate, "/"); ok {
-		n, _ := strconv.ParseFloat(num, 64)
-		d, _ := strconv.ParseFloat(den, 64)
-		if d > 0 && n/d*dur > float64(b.MaxFrames) {
-			return tooLarge("%s: %.0f frames is over the limit of %d frames", name, n/d*dur, b.MaxFrames)
-		}
+	frames := int64(info.Frames)
+	if d := int64(math.Ceil(info.Duration * info.FPS)); d > frames {
+		frames = d
 	}
-	return nil
+	if frames > int64(b.MaxFrames) {
+		return Estimate{}, tooLarge("%s: %d frames is over the limit of %d frames", name, frames, b.MaxFrames)
+	}
+	frames += max(2, frames/100) // constant-rate resampling may add a frame or two
+	e := VideoEstimate(info.Width, info.Height, frames)
+	if e.Work > b.JobWork {
+		return Estimate{}, tooLarge("%s: %d frames of %d×%d is %s, over the budget of one job, %s (--job-budget)",
+			name, frames, info.Width, info.Height, WorkText(e.Work), WorkText(b.JobWork))
+	}
+	return e, nil
+}
+
+// VideoEstimate is the cost of frames frames of w×h: decoded as RGB by an
+// ffmpeg child, analysed one at a time.
+func VideoEstimate(w, h int, frames int64) Estimate {
+	return Estimate{Work: frames * int64(w) * int64(h), Bytes: DecodeBytes(w, h, 3) + video.DecodeMemory(w, h)}
 }
 
 // checkFrames checks a folder's frame count and duration, and each
 // frame's header.
-func (b Budget) checkFrames(files []string, fps float64, name func(string) string) error {
+func (b Budget) checkFrames(files []string, fps float64, name func(string) string) (Estimate, error) {
 	if len(files) == 0 {
-		return unreadable("the folder holds no PNG, JPEG or BMP frames")
+		return Estimate{}, unreadable("the folder holds no PNG, JPEG or BMP frames")
 	}
 	if fps <= 0 {
 		fps = video.DefaultFPS
 	}
 	if len(files) > b.MaxFrames {
-		return tooLarge("%d frames is over the limit of %d frames", len(files), b.MaxFrames)
+		return Estimate{}, tooLarge("%d frames is over the limit of %d frames", len(files), b.MaxFrames)
 	}
 	if s := float64(len(files)) / fps; s > b.MaxSeconds {
-		return tooLarge("%d frames at %g fps (%.0f s) is over the limit of %.0f s", len(files), fps, s, b.MaxSeconds)
+		return Estimate{}, tooLarge("%d frames at %g fps (%.0f s) is over the limit of %.0f s", len(files), fps, s, b.MaxSeconds)
 	}
+	var e Estimate
 	for _, f := range files {
-		if err := b.checkImage(f, name(f)); err != nil {
-			return err
+		fe, err := b.checkImage(f, name(f))
+		if err != nil {
+			return Estimate{}, err
+		}
+		e.Work += fe.Work
+		e.Bytes = max(e.Bytes, fe.Bytes)
+		if e.Work > b.JobWork {
+			return Estimate{}, tooLarge("%d frames: more than the budget of one job, %s (--job-budget)", len(files), WorkText(b.JobWork))
 		}
 	}
-	return nil
+	return e, nil
 }
 
-// check checks an input of a kind: "image", "video" or "frames" (a folder).
-func (b Budget) check(ctx context.Context, path, kind, name string, fps float64) error {
+// check checks an input of a kind: "image", "video" or "frames" (a folder)
+// and estimates its cost; an estimate over mem's whole budget is refused.
+func (b Budget) check(ctx context.Context, path, kind, name string, fps float64, mem *Memory) (Estimate, error) {
 	b = b.withDefaults()
+	var e Estimate
+	var err error
 	switch kind {
 	case "image":
-		return b.checkImage(path, name)
-	case "video":
-		return b.checkVideo(ctx, path, name)
-	case "frames":
-		files, err := video.FrameFiles(path)
-		if err != nil {
-			return unreadable("%s: cannot list the frames", name)
+		e, err = b.checkImage(path, name)
+		if err == nil && e.Work > b.JobWork {
+			err = tooLarge("%s: %s is over the budget of one job, %s (--job-budget)", name, WorkText(e.Work), WorkText(b.JobWork))
 		}
-		return b.checkFrames(files, fps, func(p string) string { return name + "/" + baseName(p) })
+	case "video":
+		e, err = b.checkVideo(ctx, path, name, mem)
+	case "frames":
+		files, lerr := video.FrameFiles(path)
+		if lerr != nil {
+			return Estimate{}, unreadable("%s: cannot list the frames", name)
+		}
+		e, err = b.checkFrames(files, fps, func(p string) string { return name + "/" + baseName(p) })
+	default:
+		return Estimate{}, unreadable("%s: unknown kind of input %q", name, kind)
 	}
-	return unreadable("%s: unknown kind of input %q", name, kind)
+	if err == nil && !mem.Fits(e.Bytes) {
+		err = tooLarge("%s: analysing it needs about %d MiB at once, more than this server's memory budget of %d MiB (--memory-limit)", name, mib(e.Bytes), mib(mem.Total()))
+	}
+	return e, err
 }
 
 func baseName(p string) string {

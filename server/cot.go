@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
@@ -108,19 +107,14 @@ func (s *Server) handleCoT(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnsupportedMediaType, rejectMedia, "POST /v1/cot wants Content-Type application/json")
 		return
 	}
-	select {
-	case s.cotSlots <- struct{}{}:
-		defer func() { <-s.cotSlots }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		s.reject(w, http.StatusTooManyRequests, rejectCoTBusy, "too many chains of thought at once; retry shortly")
-		return
-	}
-	r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
+	// The body first, paced: a request holds a place only once its body
+	// has arrived, so that trickling requests shut out nobody.
+	pb := newPacedBody(w, r, s.cfg.BodyGrace, s.cfg.MinBodyRate)
+	r.Body = pb
 	var req CoTRequest
 	if err := decodeJSON(w, r, &req); err != nil {
-		if isSlow(err) {
-			s.refuseInput(w, err)
+		if isSlow(err) || pb.slow {
+			s.refuseInput(w, errSlowBody)
 			return
 		}
 		if err == errJSONTooLarge {
@@ -130,6 +124,14 @@ func (s *Server) handleCoT(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, rejectBad, "%v", err)
 		return
 	}
+	// The key's own place first, then the shared pool.
+	release := s.cotSlots.take(client(r), owner(r) != "")
+	if release == nil {
+		w.Header().Set("Retry-After", "1")
+		s.reject(w, http.StatusTooManyRequests, rejectCoTBusy, "too many chains of thought at once; retry shortly")
+		return
+	}
+	defer release()
 	c, err := ChainOfThought(req)
 	if errors.Is(err, ErrCoTTooLarge) {
 		s.reject(w, http.StatusRequestEntityTooLarge, rejectTooLarge, "%v", err)

@@ -44,8 +44,15 @@ type Progress struct {
 
 // JobStatus is the answer of GET /v1/jobs/{id}.
 type JobStatus struct {
-	ID       string            `json:"id"`
-	State    string            `json:"status"`
+	ID    string `json:"id"`
+	State string `json:"status"`
+	// Owner is the key the job belongs to (empty without keys).
+	Owner string `json:"owner,omitempty"`
+	// Held: the job waits for its key's earlier jobs (its quota of jobs
+	// in flight) before it is queued for a worker.
+	Held bool `json:"held,omitempty"`
+	// Work is the job's budget in decoded pixel-frames.
+	Work     int64             `json:"work,omitempty"`
 	Input    string            `json:"input"`
 	Progress Progress          `json:"progress"`
 	Error    string            `json:"error,omitempty"`
@@ -61,7 +68,8 @@ type JobStatus struct {
 var outputFiles = []string{"events.json", "frames.csv", "report.html"}
 
 func statusOf(j queue.Job) JobStatus {
-	st := JobStatus{ID: j.ID, State: j.State, Input: j.Name, Error: j.Error, Attempts: j.Attempts, Created: j.Created}
+	st := JobStatus{ID: j.ID, State: j.State, Owner: j.Owner, Held: j.Held && j.State == StateQueued, Work: j.Work,
+		Input: j.Name, Error: j.Error, Attempts: j.Attempts, Created: j.Created}
 	st.Progress = Progress{Frames: j.Frames, Total: j.Total}
 	if j.Total > 0 {
 		st.Progress.Fraction = min(1, float64(j.Frames)/float64(j.Total))
@@ -121,39 +129,103 @@ func validID(s string) bool {
 }
 
 // index is the server's view of the queue's jobs, kept current by a watch
-// on their records: the job list, the counts by state for admission and
-// metrics, and what the janitor removes.
+// on their records: the job list, the counts by state and by owner for
+// admission, quotas and metrics, and what the janitor removes.
 type index struct {
 	mu     sync.Mutex
 	jobs   map[string]queue.Job
 	counts map[string]int
+	owners map[string]*ownerCounts
 	caught chan struct{} // closed once the stored jobs are loaded
 	once   sync.Once
+	// After a broken watch (Err), a Reset starts a replay: seen collects
+	// the jobs it shows, and at its end the others are dropped.
+	seen     map[string]bool
+	watchErr error // the watch is broken (nil once it has caught up again)
+}
+
+// ownerCounts are one owner's unfinished jobs.
+type ownerCounts struct {
+	held    int // stored, waiting for the owner's turn
+	queued  int // in the work queue, waiting for a worker
+	running int
 }
 
 func newIndex() *index {
-	return &index{jobs: map[string]queue.Job{}, counts: map[string]int{}, caught: make(chan struct{})}
+	return &index{jobs: map[string]queue.Job{}, counts: map[string]int{}, owners: map[string]*ownerCounts{}, caught: make(chan struct{})}
+}
+
+// tally adds d to the counts of j.
+func (ix *index) tally(j queue.Job, d int) {
+	ix.counts[j.State] += d
+	if queue.Terminal(j.State) {
+		return
+	}
+	oc := ix.owners[j.Owner]
+	if oc == nil {
+		oc = &ownerCounts{}
+		ix.owners[j.Owner] = oc
+	}
+	switch {
+	case j.State == StateRunning:
+		oc.running += d
+	case j.Held:
+		oc.held += d
+	default:
+		oc.queued += d
+	}
+	if *oc == (ownerCounts{}) {
+		delete(ix.owners, j.Owner)
+	}
 }
 
 // apply records a change; it returns the job as it was before.
 func (ix *index) apply(ev queue.Event) (old queue.Job, had bool) {
-	if ev.Caught {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	switch {
+	case ev.Err != nil:
+		ix.watchErr = ev.Err
+		return queue.Job{}, false
+	case ev.Reset:
+		ix.seen = map[string]bool{}
+		return queue.Job{}, false
+	case ev.Caught:
+		if ix.seen != nil {
+			// Jobs the new replay did not show were removed meanwhile.
+			for id, j := range ix.jobs {
+				if !ix.seen[id] {
+					ix.tally(j, -1)
+					delete(ix.jobs, id)
+				}
+			}
+			ix.seen = nil
+		}
+		ix.watchErr = nil
 		ix.once.Do(func() { close(ix.caught) })
 		return queue.Job{}, false
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	if ix.seen != nil && !ev.Deleted {
+		ix.seen[ev.Job.ID] = true
+	}
 	old, had = ix.jobs[ev.Job.ID]
 	if had {
-		ix.counts[old.State]--
+		ix.tally(old, -1)
 	}
 	if ev.Deleted {
 		delete(ix.jobs, ev.Job.ID)
 		return old, had
 	}
 	ix.jobs[ev.Job.ID] = ev.Job
-	ix.counts[ev.Job.State]++
+	ix.tally(ev.Job, 1)
 	return old, had
+}
+
+// broken is the watch's error while it is down, else nil.
+func (ix *index) broken() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.watchErr
 }
 
 // put records a job the server itself has just stored, unless its watch
@@ -165,6 +237,18 @@ func (ix *index) put(j queue.Job) {
 	ix.mu.Unlock()
 	if !seen {
 		ix.apply(queue.Event{Job: j})
+	}
+}
+
+// released records that this server released a held job, unless the
+// watch has reported a later state already.
+func (ix *index) released(j queue.Job) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if old, ok := ix.jobs[j.ID]; ok && old.Held && old.State == StateQueued {
+		ix.tally(old, -1)
+		ix.jobs[j.ID] = j
+		ix.tally(j, 1)
 	}
 }
 
@@ -183,23 +267,60 @@ func (ix *index) count(state string) int {
 	return ix.counts[state]
 }
 
+// owner returns an owner's unfinished jobs.
+func (ix *index) owner(name string) ownerCounts {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if oc := ix.owners[name]; oc != nil {
+		return *oc
+	}
+	return ownerCounts{}
+}
+
 func (ix *index) total() int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return len(ix.jobs)
 }
 
-// list returns owner's jobs, newest first.
-func (ix *index) list(owner string) []queue.Job {
+// list returns owner's jobs (every job when all), newest first.
+func (ix *index) list(owner string, all bool) []queue.Job {
 	ix.mu.Lock()
 	out := make([]queue.Job, 0, len(ix.jobs))
 	for _, j := range ix.jobs {
-		if j.Owner == owner {
+		if all || j.Owner == owner {
 			out = append(out, j)
 		}
 	}
 	ix.mu.Unlock()
 	sort.Slice(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
+	return out
+}
+
+// held returns the held jobs of owners with room, oldest first per owner:
+// room(owner, counts) says how many of that owner's may be released.
+func (ix *index) held(room func(owner string, oc ownerCounts) int) []queue.Job {
+	ix.mu.Lock()
+	byOwner := map[string][]queue.Job{}
+	for _, j := range ix.jobs {
+		if j.Held && j.State == StateQueued {
+			byOwner[j.Owner] = append(byOwner[j.Owner], j)
+		}
+	}
+	counts := map[string]ownerCounts{}
+	for o := range byOwner {
+		counts[o] = *ix.owners[o]
+	}
+	ix.mu.Unlock()
+	var out []queue.Job
+	for o, js := range byOwner {
+		n := room(o, counts[o])
+		if n <= 0 {
+			continue
+		}
+		sort.Slice(js, func(a, b int) bool { return js[a].Created.Before(js[b].Created) })
+		out = append(out, js[:min(n, len(js))]...)
+	}
 	return out
 }
 

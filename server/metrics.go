@@ -28,6 +28,14 @@ type metrics struct {
 	meanJob    ewma
 }
 
+// wakeDispatcher asks the dispatcher to look at the held jobs now.
+func (s *Server) wakeDispatcher() {
+	select {
+	case s.dispatch <- struct{}{}:
+	default:
+	}
+}
+
 // Rejection reasons, the label of tell_rejected_requests_total.
 const (
 	rejectHost     = "host"
@@ -47,7 +55,7 @@ const (
 )
 
 var rejectReasons = []string{rejectHost, rejectOrigin, rejectAuth, rejectRate, rejectUploads, rejectQueue, rejectTooLarge,
-	rejectBudget, rejectMedia, rejectBad, rejectSlow, rejectPath, rejectCoTBusy, rejectNotReady}
+	rejectBudget, rejectMedia, rejectBad, rejectSlow, rejectPath, rejectCoTBusy, rejectNotReady, rejectKeyQueue, rejectKeyWork}
 
 func newMetrics(s *Server) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
@@ -88,8 +96,21 @@ func (m *metrics) handler() http.Handler {
 // jobEvent keeps the index and the job metrics current.
 func (s *Server) jobEvent(ev queue.Event) {
 	old, had := s.index.apply(ev)
-	if ev.Caught {
+	switch {
+	case ev.Err != nil:
+		// Loudly: until the watch is back, /readyz says not ready.
+		s.log.Error("the job index's watch broke off; starting it again", "err", ev.Err)
 		return
+	case ev.Reset:
+		s.log.Warn("the job index's watch started again; replaying the jobs")
+		return
+	case ev.Caught:
+		s.wakeDispatcher()
+		return
+	}
+	// A job that ends, or goes, leaves its key room for a held one.
+	if ev.Deleted || queue.Terminal(ev.Job.State) && !(had && queue.Terminal(old.State)) {
+		s.wakeDispatcher()
 	}
 	for _, st := range states {
 		s.met.jobs.WithLabelValues(st).Set(float64(s.index.count(st)))

@@ -25,13 +25,24 @@
 // Safe by default: requests must name an allowed Host (DNS rebinding);
 // cross-site browser requests that change state are refused; with API
 // keys every /v1 route and /metrics needs "Authorization: Bearer KEY" and
-// a key sees only its own jobs; uploads are admitted (rate, concurrent
-// uploads, queue room) before their body is read, and must keep a minimum
-// pace; image and video headers are checked against a pixel and duration
-// budget before anything is decoded. Errors are JSON {"error": "..."}.
+// a key sees only its own jobs (an admin key sees and cancels all);
+// requests are rate-limited per key (reads and writes apart); uploads are
+// admitted (rate, queue room, the key's quota of jobs waiting) before
+// their body is read, take an upload place (the key's own first, then the
+// shared pool) only once their file begins to arrive, and must keep a
+// minimum pace over a sliding window; image and video headers are checked
+// against a pixel, duration, work (pixel-frames) and memory budget before
+// anything is decoded, and each key's work per hour is bounded; a key's
+// jobs beyond its quota in flight are held until its earlier ones end.
+// Decoding and analysis reserve their bytes from one process-wide budget
+// (Memory), and ffmpeg's children run under an address-space limit.
+// tell batch submits through the same checks over NATS (ServeNATS).
+// Errors are JSON {"error": "..."}.
 //
 // Limits: the index of jobs is held in memory (bounded by MaxJobs); the
-// rate limit and upload slots are per server, not per fleet.
+// rate limits, upload places, memory budget and the hour of work charged
+// are per server, not per fleet (a restart recounts the hour from the
+// jobs kept).
 package server
 
 import (
@@ -93,13 +104,27 @@ type Config struct {
 	MaxQueued int
 	// MaxUploads bounds the uploads received at once (default
 	// DefaultMaxUploads), MaxUploadsPerKey those of one key or, without
-	// keys, one client address (default MaxUploads/4, at least 1).
+	// keys, one client address (default MaxUploads/4, at least 1). Each
+	// key of the keys file has one upload place of its own besides the
+	// MaxUploads shared ones, and an upload takes its place only once its
+	// file's first bytes have arrived.
 	MaxUploads       int
 	MaxUploadsPerKey int
+	// KeyQueued bounds one key's jobs waiting (default DefaultKeyQueued),
+	// KeyRunning those handed to workers at once (default
+	// DefaultKeyRunning: its other jobs are held until one finishes), and
+	// KeyWorkPerHour the pixel-frames it may submit in an hour (default
+	// DefaultKeyWorkPerHour). Without keys, every client is one key.
+	KeyQueued      int
+	KeyRunning     int
+	KeyWorkPerHour int64
 	// Rate and Burst are each key's token bucket for POST and DELETE
 	// (default DefaultRate per second, burst 2×Rate); Rate < 0 turns it off.
-	Rate  float64
-	Burst int
+	// ReadRate is its bucket for GET and HEAD (default 10×Rate, burst
+	// 2×ReadRate; off with Rate).
+	Rate     float64
+	Burst    int
+	ReadRate float64
 	// MaxJobs, MaxBytes and Keep bound the finished jobs kept: by count,
 	// by stored bytes and by age (defaults DefaultMaxJobs, DefaultMaxBytes,
 	// DefaultKeep); the oldest go first.
@@ -112,8 +137,15 @@ type Config struct {
 	// DefaultBodyGrace, DefaultMinBodyRate).
 	BodyGrace   time.Duration
 	MinBodyRate int64
-	// MaxCoT bounds the chains of thought made at once (default GOMAXPROCS).
+	// MaxCoT bounds the chains of thought made at once from the shared
+	// pool (default GOMAXPROCS); each key of the keys file also has one
+	// place of its own, and a request takes a place only once its body
+	// has arrived.
 	MaxCoT int
+	// Memory is the process's budget of bytes that decoding and analysis
+	// reserve from before they start (NewMemory; nil: none). An input
+	// whose estimate is over the whole budget is refused (413).
+	Memory *Memory
 	// AllowPaths, when set, lets POST /v1/analyze name a file or folder
 	// on the server under this folder ({"path": ...}). Empty: uploads only.
 	AllowPaths string
@@ -141,10 +173,13 @@ type Server struct {
 	hosts     hostSet
 	hostsMu   sync.RWMutex
 	index     *index
-	admit     *admission
+	quota     *quotas
+	uploadsIn *slots
 	limit     *limiter
-	cotSlots  chan struct{}
+	readLimit *limiter
+	cotSlots  *slots
 	kick      chan struct{} // asks the janitor to look now
+	dispatch  chan struct{} // asks the dispatcher to release held jobs
 	uploads   string        // this process's folder of uploads in transit
 	met       *metrics
 	ctx       context.Context
@@ -183,6 +218,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Burst <= 0 {
 		cfg.Burst = max(1, int(2*cfg.Rate))
 	}
+	if cfg.ReadRate == 0 {
+		cfg.ReadRate = 10 * cfg.Rate
+	}
+	if cfg.KeyQueued <= 0 {
+		cfg.KeyQueued = DefaultKeyQueued
+	}
+	if cfg.KeyRunning <= 0 {
+		cfg.KeyRunning = DefaultKeyRunning
+	}
+	if cfg.KeyWorkPerHour <= 0 {
+		cfg.KeyWorkPerHour = DefaultKeyWorkPerHour
+	}
 	if cfg.MaxJobs <= 0 {
 		cfg.MaxJobs = DefaultMaxJobs
 	}
@@ -211,6 +258,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Analysis.Budget == (Budget{}) {
 		cfg.Analysis.Budget = cfg.Budget
 	}
+	if cfg.Analysis.Memory == nil {
+		cfg.Analysis.Memory = cfg.Memory
+	}
+	if cfg.KeyWorkPerHour < cfg.Budget.JobWork {
+		return nil, fmt.Errorf("server: a key's work per hour (%s) is less than one job's budget (%s)", WorkText(cfg.KeyWorkPerHour), WorkText(cfg.Budget.JobWork))
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -218,9 +271,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Analysis.Log == nil {
 		cfg.Analysis.Log = log
 	}
-	s := &Server{cfg: cfg, log: log, q: cfg.Queue, index: newIndex(), limit: newLimiter(cfg.Rate, cfg.Burst),
-		cotSlots: make(chan struct{}, cfg.MaxCoT), kick: make(chan struct{}, 1),
-		admit: &admission{maxUploads: cfg.MaxUploads, maxPerKey: cfg.MaxUploadsPerKey, perKey: map[string]int{}}}
+	s := &Server{cfg: cfg, log: log, q: cfg.Queue, index: newIndex(), quota: newQuotas(cfg),
+		limit: newLimiter(cfg.Rate, cfg.Burst), readLimit: newLimiter(cfg.ReadRate, max(1, int(2*cfg.ReadRate))),
+		cotSlots: newSlots(1, cfg.MaxCoT, 1+max(1, cfg.MaxCoT/2)), uploadsIn: newSlots(1, cfg.MaxUploads, cfg.MaxUploadsPerKey),
+		kick: make(chan struct{}, 1), dispatch: make(chan struct{}, 1)}
 	s.hosts = allowedHosts("", cfg.AllowedHosts)
 	if cfg.AllowPaths != "" {
 		root, err := resolveRoot(cfg.AllowPaths)
@@ -229,8 +283,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.allowRoot = root
 	}
-	// Uploads in transit go to this process's own folder; those of a
-	// server killed mid-upload are removed here.
+	// Uploads in transit go to this server's own private folder; those of
+	// a server killed mid-upload are removed here.
 	uploads, err := queue.ScratchDir(cfg.Workdir, "tell-serve")
 	if err != nil {
 		return nil, fmt.Errorf("server: workdir: %w", err)
@@ -248,6 +302,12 @@ func New(cfg Config) (*Server, error) {
 		s.cancel()
 		return nil, errors.New("server: the job index did not load within a minute")
 	}
+	// The last hour's submissions count against each key's work quota.
+	var recent []chargedJob
+	for _, j := range s.index.list("", true) {
+		recent = append(recent, chargedJob{owner: j.Owner, at: j.Created, work: j.Work})
+	}
+	s.quota.seed(recent, time.Now())
 	s.routes()
 	if !cfg.NoWorker {
 		s.wg.Add(1)
@@ -259,8 +319,9 @@ func New(cfg Config) (*Server, error) {
 			}
 		}()
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.janitor() }()
+	go func() { defer s.wg.Done(); s.dispatcher() }()
 	return s, nil
 }
 
@@ -274,7 +335,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		s.wg.Wait()
-		os.Remove(s.uploads) // when empty: another server of this process may share it
+		os.RemoveAll(s.uploads)
 	})
 	return nil
 }
@@ -336,6 +397,34 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 		ready(ln.Addr())
 	}
 	return s.Serve(ctx, ln)
+}
+
+// dispatcher releases held jobs as their keys' jobs in flight finish:
+// when told to (a job ended), and every few seconds (another server's
+// jobs, a release that failed).
+func (s *Server) dispatcher() {
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.dispatch:
+		case <-t.C:
+		}
+		for _, j := range s.index.held(func(owner string, oc ownerCounts) int {
+			return s.cfg.KeyRunning - oc.queued - oc.running
+		}) {
+			r, err := s.q.Release(s.ctx, j.ID)
+			if err != nil {
+				if !errors.Is(err, queue.ErrNotFound) {
+					s.log.Warn("releasing a held job", "job", j.ID, "err", err)
+				}
+				continue
+			}
+			s.index.released(r)
+		}
+	}
 }
 
 // janitor removes finished jobs beyond the age, count and byte bounds,

@@ -819,12 +819,12 @@ func TestCoT(t *testing.T) {
 // TestCoTConcurrency: beyond MaxCoT chains at once, 429.
 func TestCoTConcurrency(t *testing.T) {
 	s, ts := newTestServer(t, Config{Analysis: newFake().analysis(), MaxCoT: 1})
-	s.cotSlots <- struct{}{} // one chain "in progress"
+	release := s.cotSlots.take("addr:192.0.2.1", false) // another client's chain "in progress"
 	code, hdr, m := doHdr(t, "POST", ts.URL+"/v1/cot", "application/json", strings.NewReader(`{"aus":"6+12"}`))
 	if code != 429 || hdr.Get("Retry-After") == "" {
 		t.Errorf("busy: %d %v %v", code, hdr, m)
 	}
-	<-s.cotSlots
+	release()
 	if code, m := do(t, "POST", ts.URL+"/v1/cot", "application/json", strings.NewReader(`{"aus":"6+12"}`)); code != 200 {
 		t.Errorf("free again: %d %v", code, m)
 	}

@@ -73,6 +73,11 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	if err := CheckPixels(info.Width, info.Height, opt.MaxPixels); err != nil {
 		return nil, fmt.Errorf("video: %s: frame size %w", path, err)
 	}
+	if opt.BeforeDecode != nil {
+		if err := opt.BeforeDecode(info); err != nil {
+			return nil, err
+		}
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)
 	args := []string{"-nostdin", "-v", "error"}

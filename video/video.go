@@ -82,6 +82,10 @@ type Options struct {
 	// with two decoding threads, so that a hostile file cannot take a
 	// server's memory outside its own accounting.
 	LimitChildren bool
+	// BeforeDecode, when set, is called with a video's probed size, rate
+	// and length before ffmpeg starts; an error stops the opening (a
+	// caller reserves memory or checks a budget here).
+	BeforeDecode func(Info) error
 }
 
 // imageExts are the file types read as still images, lower case.
