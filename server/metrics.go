@@ -108,9 +108,19 @@ func (s *Server) jobEvent(ev queue.Event) {
 		s.wakeDispatcher()
 		return
 	}
-	// A job that ends, or goes, leaves its key room for a held one.
-	if ev.Deleted || queue.Terminal(ev.Job.State) && !(had && queue.Terminal(old.State)) {
+	// A job that ends, or goes, leaves its key room for a held one; its
+	// end is announced to the owner's batch clients.
+	ended := !ev.Deleted && queue.Terminal(ev.Job.State) && !(had && queue.Terminal(old.State))
+	if ev.Deleted || ended {
 		s.wakeDispatcher()
+	}
+	if ended && !ev.Initial {
+		s.mu.Lock()
+		api := s.nats
+		s.mu.Unlock()
+		if api != nil {
+			api.announce(ev.Job)
+		}
 	}
 	for _, st := range states {
 		s.met.jobs.WithLabelValues(st).Set(float64(s.index.count(st)))

@@ -182,6 +182,8 @@ type Server struct {
 	dispatch  chan struct{} // asks the dispatcher to release held jobs
 	uploads   string        // this process's folder of uploads in transit
 	met       *metrics
+	mu        sync.Mutex
+	nats      *natsAPI // the NATS API, when served
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
