@@ -63,13 +63,20 @@ func (u User) Permissions() *server.Permissions {
 			Subscribe: &server.SubjectPermission{Allow: []string{">"}},
 		}
 	case RoleWorker:
-		objStream, kvStream := "OBJ_"+ObjectBucket, "KV_"+Bucket
+		objStream, kvStream, blobStream := "OBJ_"+ObjectBucket, "KV_"+Bucket, "OBJ_"+BlobBucket
 		return &server.Permissions{
 			Publish: &server.SubjectPermission{Allow: []string{
 				// Bind to the resources the server made (Open without Manage).
 				"$JS.API.STREAM.INFO." + Stream,
 				"$JS.API.STREAM.INFO." + kvStream,
 				"$JS.API.STREAM.INFO." + objStream,
+				"$JS.API.STREAM.INFO." + blobStream,
+				// Read blobs (data many jobs share), never write them.
+				"$JS.API.DIRECT.GET." + blobStream + ".>",
+				"$JS.API.STREAM.MSG.GET." + blobStream,
+				"$JS.API.CONSUMER.CREATE." + blobStream + ".>",
+				"$JS.API.CONSUMER.DELETE." + blobStream + ".>",
+				"$JS.FC." + blobStream + ".>",
 				"$JS.API.CONSUMER.INFO." + Stream + "." + consumerName,
 				// Take jobs and acknowledge them.
 				"$JS.API.CONSUMER.MSG.NEXT." + Stream + "." + consumerName,

@@ -147,8 +147,21 @@ func TestWorkerRole(t *testing.T) {
 	if got := output(t, q, waitJob(t, q, big.ID, time.Second, isState(StateDone)), "upper.txt"); got != strings.Repeat("FACES ", 100) {
 		t.Fatalf("output %q", got)
 	}
+	// It reads blobs (training data), and may not write them.
+	key, err := q.PutBlob(ctx, []byte("prepared rows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := wq.Blob(ctx, key, 100); err != nil || string(b) != "prepared rows" {
+		t.Fatalf("blob: %q %v", b, err)
+	}
 	if vs := v.list(); len(vs) > 0 {
 		t.Fatalf("the worker was refused: %v", vs)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := wq.PutBlob(wctx, []byte("forged rows")); err == nil {
+		t.Fatal("a worker wrote a blob")
 	}
 	// Nor may it submit a job or change the stream.
 	if _, err := nc.Request(Subject, []byte("forged"), time.Second); err == nil {

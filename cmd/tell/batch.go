@@ -107,12 +107,12 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	q, closeQ, err := openQueue(ctx, env, *url, "", "", queue.Config{}, env.log)
+	fc, err := connectQueue(ctx, env, *url, natsClientFlags{creds: new(string), ca: new(string)}, "tell batch", env.log)
 	if err != nil {
 		return err
 	}
-	defer closeQ()
-	b := &batch{q: q, out: *out, owner: *owner, env: env, byID: map[string]*batchItem{}, finished: make(chan queue.Job, 64)}
+	defer fc.close()
+	b := &batch{q: fc.q, out: *out, owner: *owner, env: env, byID: map[string]*batchItem{}, finished: make(chan queue.Job, 64)}
 	return b.run(ctx, items, *maxPending, *quiet)
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -25,8 +27,10 @@ func serveCommand() command {
 		name:    "serve",
 		summary: "HTTP API and web page: upload, analyse, explain",
 		usage: `usage: tell serve [--addr HOST:PORT] [--data DIR | --nats URL] [--jobs N] [--workers 0|1]
-                  [--api-keys FILE] [--allowed-hosts NAMES] [--insecure-no-auth] [flags]
-       tell serve --add-key NAME --api-keys FILE
+                  [--api-keys FILE] [--nats-listen H:P --nats-users FILE]
+                  [--allowed-hosts NAMES] [--insecure-no-auth] [flags]
+       tell serve --add-key NAME [--admin] --api-keys FILE
+       tell serve --add-nats-user ROLE:NAME --nats-users FILE > NAME.creds
 
 Serves the web page at / and the JSON API (GET /openapi.json describes it):
   POST   /v1/analyze           multipart field "file": an image or a video
@@ -47,15 +51,34 @@ its own process with its files under --data, so jobs survive a restart and
 one machine needs nothing else; --nats URL joins an external NATS cluster
 instead. tell worker processes on other machines run jobs too (give the
 embedded server a port with --nats-listen); --workers 0 leaves every job
-to them.
+to them. tell batch submits through this server over NATS, under the
+owner its credentials name, with the same checks as uploads.
+
+NATS is inside the same trust boundary as the API: with --nats-users
+FILE every NATS client signs in with its own nkey (tell serve
+--add-nats-user ROLE:NAME prints one; keep it in a file, chmod 600, and
+give it to tell worker or tell batch with --nats-creds FILE) and may do
+only its role's part: a worker runs jobs, a batch user submits and reads
+its own jobs through this server (its NAME is the owner, as the API key
+of that name), a server user may do anything. --nats-listen beyond
+loopback, or beside --api-keys, needs --nats-users (or, knowingly,
+--insecure-no-auth); --nats-tls-cert and --nats-tls-key add TLS.
 
 Safe by default: only this machine (127.0.0.1) unless --addr says
 otherwise, and beyond loopback only with --api-keys (or, knowingly,
 --insecure-no-auth); requests must name an allowed Host; cross-site
-browser requests that change state are refused; uploads are admitted
-before their body is read and must keep a pace of 64 KiB/s after 10 s;
-image headers and ffprobe's view of videos are checked against the pixel
-and duration budgets before anything is decoded.
+browser requests that change state are refused; requests are rate-limited
+per key; uploads are admitted before their body is read, take an upload
+place once their file begins, and must keep a pace of 64 KiB/s over any
+10 s after the first 10 s; image headers and ffprobe's view of videos are
+checked against the pixel, duration, work and memory budgets before
+anything is decoded; each key has quotas of jobs waiting, jobs in flight
+(the rest are held, in order) and work per hour; an admin key (--add-key
+NAME --admin) lists and cancels every key's jobs.
+
+Work is counted in decoded pixel-frames (frames × width × height): WORK
+flags take a number with k, M, G or T, or DURATION@1080p30 (e.g. 1h@1080p30
+= 224G).
 
 Flags:
   --addr HOST:PORT     where to listen (default 127.0.0.1:8080)
@@ -64,17 +87,25 @@ Flags:
                        tell/serve)
   --nats URL           use this NATS server or cluster instead of embedding one
   --nats-listen H:P    let other processes reach the embedded NATS server
-                       here (default: in-process only). NATS has no password
-                       here: keep it on loopback or a private network
+                       here (default: in-process only)
+  --nats-users FILE    the embedded NATS server's users (ROLE NAME NKEY lines;
+                       public keys only)
+  --add-nats-user ROLE:NAME  add a user (ROLE worker, batch or server) to
+                       --nats-users FILE, print its credentials once and exit
+  --nats-tls-cert FILE, --nats-tls-key FILE  TLS on --nats-listen
+  --nats-creds FILE    with --nats URL: this server's NATS credentials
+  --nats-ca FILE       with --nats URL: the CA (PEM) of its TLS certificate
   --jobs N             analyses the local worker runs at once (default 1)
   --workers 0|1        run a local worker (default 1); 0: only tell worker
                        processes run jobs
   --api-keys FILE      API keys file (NAME sha256:HEX lines); each key sees
                        only its own jobs. Required to listen beyond loopback
   --add-key NAME       make a new key NAME in --api-keys FILE, print it once
-                       and exit (the file keeps only its hash)
-  --insecure-no-auth   listen beyond loopback without keys (everyone shares
-                       every job); printed as a warning at start
+                       and exit (the file keeps only its hash); with --admin
+                       the key lists and cancels every key's jobs
+  --insecure-no-auth   listen beyond loopback without keys, or open NATS
+                       without users (everyone shares every job); printed as
+                       a warning at start
   --allowed-hosts LIST extra comma-separated names the Host header may carry
                        (the server's own name behind a proxy, say)
   --allow-paths DIR    also accept JSON {"path": "..."} naming a file or
@@ -82,16 +113,28 @@ Flags:
   --max-upload MB      largest upload in MiB (default 256); larger gets 413
   --max-queued N       jobs waiting before uploads get 429 (default 64)
   --max-uploads N      uploads received at once (default 16; a key or
-                       client address gets a quarter)
+                       client address gets a quarter; each key also has one
+                       of its own)
+  --key-queued N       jobs of one key waiting (default 32)
+  --key-running N      jobs of one key handed to workers at once (default 8;
+                       its other jobs are held until one ends)
+  --key-work WORK      pixel-frames one key may submit in an hour (default
+                       4h@1080p30)
+  --job-budget WORK    pixel-frames of one job (default 1h@1080p30): more is
+                       refused (413), and a worker stops a job that decodes
+                       past it ("over budget")
   --rate R             POST and DELETE requests per second per key (default
-                       50, bursts of 2R; 0 turns the limit off)
+                       50, bursts of 2R; GET and HEAD: 10R; 0 turns the
+                       limits off)
   --keep DURATION      how long finished jobs stay (default 1h)
   --max-jobs N         finished and running jobs kept (default 1000)
   --max-stored MB      bytes of inputs and outputs kept (default 4096)
   --max-pixels N       pixels of one image or video frame (default 25000000)
   --max-seconds S      seconds of one video or folder of frames (default 10800)
-  --memory-limit MB    the process's soft memory limit, Go's GOMEMLIMIT
-                       (default 2048; 0: none)
+  --memory-limit MB    the process's memory limit (default 2048; 0: none):
+                       Go's GOMEMLIMIT, and three quarters of it the budget
+                       that decoding and analysis reserve their estimate
+                       from (an input needing more is refused: 413)
   --ack-wait DURATION  a worker silent this long is presumed dead and its
                        job goes to another (default 30s)
   --workdir DIR        uploads in transit and running jobs' files (default:
@@ -108,6 +151,16 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	data := fs.String("data", "", "")
 	natsURL := fs.String("nats", "", "")
 	natsListen := fs.String("nats-listen", "", "")
+	natsUsers := fs.String("nats-users", "", "")
+	addNATSUser := fs.String("add-nats-user", "", "")
+	natsCert := fs.String("nats-tls-cert", "", "")
+	natsKey := fs.String("nats-tls-key", "", "")
+	nf := addNATSClientFlags(fs)
+	admin := fs.Bool("admin", false, "")
+	keyQueued := fs.Int("key-queued", server.DefaultKeyQueued, "")
+	keyRunning := fs.Int("key-running", server.DefaultKeyRunning, "")
+	keyWork := fs.String("key-work", "4h@1080p30", "")
+	jobBudget := fs.String("job-budget", "1h@1080p30", "")
 	jobs := fs.Int("jobs", 1, "")
 	workers := fs.Int("workers", 1, "")
 	keysFile := fs.String("api-keys", "", "")
@@ -136,11 +189,28 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if len(pos) > 0 {
 		return usageErrorf("unexpected argument %q", pos[0])
 	}
+	if *addNATSUser != "" {
+		role, name, ok := strings.Cut(*addNATSUser, ":")
+		if !ok || *natsUsers == "" {
+			return usageErrorf("--add-nats-user wants ROLE:NAME and --nats-users FILE")
+		}
+		creds, err := queue.AddUser(*natsUsers, role, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(env.stdout, creds)
+		fmt.Fprintf(env.stderr, "tell serve: NATS user %s %q added to %s; its credentials are shown only now: save them in a file only its user can read (chmod 600) and pass it with --nats-creds FILE\n", role, name, *natsUsers)
+		return nil
+	}
 	if *addKey != "" {
 		if *keysFile == "" {
 			return usageErrorf("--add-key needs --api-keys FILE")
 		}
-		key, err := server.AddKey(*keysFile, *addKey)
+		add := server.AddKey
+		if *admin {
+			add = server.AddAdminKey
+		}
+		key, err := add(*keysFile, *addKey)
 		if err != nil {
 			return err
 		}
@@ -170,8 +240,23 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("--memory-limit %d: want 0 (none) or MiB", *memLimit)
 	case *ackWait < time.Second:
 		return usageErrorf("--ack-wait %v: want at least 1s", *ackWait)
-	case *natsURL != "" && (*data != "" || *natsListen != ""):
-		return usageErrorf("--nats joins an external NATS server: --data and --nats-listen are for the embedded one")
+	case *natsURL != "" && (*data != "" || *natsListen != "" || *natsUsers != "" || *natsCert != ""):
+		return usageErrorf("--nats joins an external NATS server: --data, --nats-listen, --nats-users and --nats-tls-* are for the embedded one")
+	case (*natsCert == "") != (*natsKey == ""):
+		return usageErrorf("--nats-tls-cert and --nats-tls-key go together")
+	case *keyQueued < 1 || *keyRunning < 1:
+		return usageErrorf("--key-queued and --key-running want at least 1")
+	}
+	jobWork, err := server.ParseWork(*jobBudget)
+	if err != nil {
+		return usageErrorf("--job-budget %q: %v", *jobBudget, err)
+	}
+	keyWorkHour, err := server.ParseWork(*keyWork)
+	if err != nil {
+		return usageErrorf("--key-work %q: %v", *keyWork, err)
+	}
+	if keyWorkHour < jobWork {
+		return usageErrorf("--key-work %s is less than --job-budget %s: no job could ever be submitted", *keyWork, *jobBudget)
 	}
 	log := env.log
 	if *logJSON {
@@ -189,9 +274,38 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 		fmt.Fprintf(env.stderr, "tell serve: WARNING: listening on %s WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who reaches it can upload, read and delete every job\n", *addr)
 	}
+	var mem *server.Memory
 	if *memLimit > 0 {
 		old := debug.SetMemoryLimit(*memLimit << 20)
 		defer debug.SetMemoryLimit(old)
+		mem = server.MemoryForLimit(*memLimit << 20)
+	}
+	qo := queueOptions{URL: *natsURL, Data: *data, Listen: *natsListen, InsecureNoAuth: *insecure}
+	if qo.Client, err = nf.options("tell serve"); err != nil {
+		return err
+	}
+	if *natsUsers != "" {
+		if qo.Users, err = queue.LoadUsers(*natsUsers); err != nil {
+			return err
+		}
+	}
+	if *natsCert != "" {
+		if qo.TLS, err = queue.LoadTLS(*natsCert, *natsKey); err != nil {
+			return err
+		}
+	}
+	// NATS beside API keys must hold its clients to their names, or any
+	// process that reaches it could act as any key.
+	if keys != nil && !*insecure {
+		switch {
+		case *natsListen != "" && qo.Users == nil:
+			return usageErrorf("--nats-listen with --api-keys needs --nats-users FILE: without NATS users any process that reaches NATS could act as any key (or, knowingly, --insecure-no-auth)")
+		case *natsURL != "" && qo.Client.Creds == nil:
+			return usageErrorf("--nats with --api-keys needs --nats-creds FILE, and a NATS server that holds each user to its permissions (see tell serve --help)")
+		}
+	}
+	if *natsListen != "" && qo.Users == nil && *insecure && !server.IsLoopback(*natsListen) {
+		fmt.Fprintf(env.stderr, "tell serve: WARNING: NATS on %s WITHOUT USERS (--insecure-no-auth): anyone who reaches it can read, submit and delete every job\n", *natsListen)
 	}
 	if *workers == 1 {
 		if _, err := face.ResolveModelPath(*landmarks); err != nil {
@@ -199,11 +313,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			log.Warn("landmark model not found: analyses will fail until it is installed", "err", err)
 		}
 	}
-	q, closeQ, err := openQueue(ctx, env, *natsURL, *data, *natsListen, queue.Config{AckWait: *ackWait, Manage: true}, log)
+	fc, err := openQueue(ctx, env, qo, queue.Config{AckWait: *ackWait, Manage: true}, log)
 	if err != nil {
 		return err
 	}
-	defer closeQ()
+	defer fc.close()
+	q := fc.q
 	var extra []string
 	for _, h := range strings.Split(*hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -214,62 +329,94 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if r == 0 {
 		r = -1 // Config's zero means the default
 	}
-	budget := server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds}
+	budget := server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds, JobWork: jobWork}
 	srv, err := server.New(server.Config{
 		Queue: q, Jobs: *jobs, NoWorker: *workers == 0, Workdir: *workdir,
 		MaxUpload: *maxUpload << 20, MaxQueued: *maxQueued, MaxUploads: *maxUploads, Rate: r,
+		KeyQueued: *keyQueued, KeyRunning: *keyRunning, KeyWorkPerHour: keyWorkHour, Memory: mem,
 		Keep: *keep, MaxJobs: *maxJobs, MaxBytes: *maxStored << 20, Budget: budget,
 		AllowPaths: *allow, Keys: keys, AllowedHosts: extra, Version: version(), Log: log,
-		Analysis: &server.Analysis{Budget: budget, Log: log,
+		Analysis: &server.Analysis{Budget: budget, Log: log, Memory: mem,
 			Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) }},
 	})
 	if err != nil {
 		return err
+	}
+	// tell batch reaches the server through NATS wherever other processes
+	// reach NATS.
+	if *natsListen != "" || *natsURL != "" {
+		if err := srv.ServeNATS(fc.nc, fc.authenticated); err != nil {
+			srv.Close()
+			return err
+		}
 	}
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		fmt.Fprintf(env.stdout, "tell serve: listening on http://%s/\n", a)
 	})
 }
 
-// openQueue connects to the job queue: the NATS server at url, or one
-// embedded in this process with its files under data (listening on listen
-// for other processes when set). close shuts the connection (and the
-// embedded server) down.
-func openQueue(ctx context.Context, env *environment, url, data, listen string, cfg queue.Config, log *slog.Logger) (*queue.Queue, func(), error) {
+// queueOptions say where the job queue is: the NATS server at URL (Client
+// signs in), or one embedded in this process with its files under Data,
+// listening on Listen for other processes when set, with Users and TLS.
+type queueOptions struct {
+	URL, Data, Listen string
+	Client            queue.ClientOptions
+	Users             []queue.User
+	TLS               *tls.Config
+	InsecureNoAuth    bool
+}
+
+// fleetConn is an open job queue and its connection.
+type fleetConn struct {
+	q  *queue.Queue
+	nc *nats.Conn
+	// authenticated: NATS holds each client to its user's permissions
+	// (embedded with users; an external server given credentials).
+	authenticated bool
+	close         func()
+}
+
+// openQueue connects to the job queue. Its close shuts the connection
+// (and the embedded server) down.
+func openQueue(ctx context.Context, env *environment, o queueOptions, cfg queue.Config, log *slog.Logger) (*fleetConn, error) {
 	var nc *nats.Conn
 	var emb *queue.Embedded
-	if url != "" {
+	fc := &fleetConn{}
+	if o.URL != "" {
 		var err error
-		nc, err = nats.Connect(url, nats.Name("tell"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
-		if err != nil {
-			return nil, nil, fmt.Errorf("NATS %s: %w", url, err)
+		if nc, err = queue.Connect(o.URL, o.Client); err != nil {
+			return nil, err
 		}
+		fc.authenticated = o.Client.Creds != nil
 	} else {
+		data := o.Data
 		if data == "" {
 			cache, err := os.UserCacheDir()
 			if err != nil {
-				return nil, nil, fmt.Errorf("no --data folder and no cache folder: %w", err)
+				return nil, fmt.Errorf("no --data folder and no cache folder: %w", err)
 			}
 			data = filepath.Join(cache, "tell", "serve")
 		}
 		if err := os.MkdirAll(data, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("--data: %w", err)
+			return nil, fmt.Errorf("--data: %w", err)
 		}
 		var err error
-		emb, err = queue.StartEmbedded(queue.EmbeddedOptions{Dir: data, Listen: listen})
+		emb, err = queue.StartEmbedded(queue.EmbeddedOptions{Dir: data, Listen: o.Listen, Users: o.Users, TLS: o.TLS, InsecureNoAuth: o.InsecureNoAuth})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if nc, err = emb.Connect("tell serve"); err != nil {
 			emb.Shutdown()
-			return nil, nil, err
+			return nil, err
 		}
-		log.Info("embedded NATS JetStream", "data", data, "url", emb.ClientURL())
+		fc.authenticated = len(o.Users) > 0
+		log.Info("embedded NATS JetStream", "data", data, "url", emb.ClientURL(), "users", len(o.Users), "tls", o.TLS != nil)
 		if u := emb.ClientURL(); u != "" {
 			fmt.Fprintf(env.stdout, "tell serve: NATS for tell worker and tell batch at %s\n", u)
 		}
 	}
-	closeAll := func() {
+	fc.nc = nc
+	fc.close = func() {
 		nc.Close()
 		if emb != nil {
 			emb.Shutdown()
@@ -279,11 +426,47 @@ func openQueue(ctx context.Context, env *environment, url, data, listen string, 
 	defer cancel()
 	q, err := queue.Open(octx, nc, cfg)
 	if err != nil {
-		closeAll()
+		fc.close()
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (is JetStream enabled on the NATS server?)", err)
+			err = fmt.Errorf("%w (is JetStream enabled on the NATS server, and may these credentials use it?)", err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	return q, closeAll, nil
+	fc.q = q
+	return fc, nil
+}
+
+// natsClientFlags are the flags of every command that connects to NATS.
+type natsClientFlags struct{ creds, ca *string }
+
+// natsClientUsage documents natsClientFlags.
+const natsClientUsage = `  --nats-creds FILE   NATS credentials: the file tell serve --add-nats-user
+                      printed (chmod 600), or a NATS .creds file
+  --nats-ca FILE      the CA (PEM) of the NATS server's TLS certificate`
+
+func addNATSClientFlags(fs *flag.FlagSet) natsClientFlags {
+	return natsClientFlags{creds: fs.String("nats-creds", "", ""), ca: fs.String("nats-ca", "", "")}
+}
+
+// options loads the credentials.
+func (f natsClientFlags) options(name string) (queue.ClientOptions, error) {
+	o := queue.ClientOptions{Name: name, CAFile: *f.ca}
+	if *f.creds != "" {
+		c, err := queue.LoadCreds(*f.creds)
+		if err != nil {
+			return o, err
+		}
+		o.Creds = c
+	}
+	return o, nil
+}
+
+// connectQueue opens the queue of a client command (tell worker, tell
+// train --nats, tell sweep --nats) at url.
+func connectQueue(ctx context.Context, env *environment, url string, f natsClientFlags, name string, log *slog.Logger) (*fleetConn, error) {
+	co, err := f.options(name)
+	if err != nil {
+		return nil, err
+	}
+	return openQueue(ctx, env, queueOptions{URL: url, Client: co}, queue.Config{}, log)
 }

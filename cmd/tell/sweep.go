@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/train"
 )
 
@@ -53,6 +52,8 @@ Flags:
   --nats URL         train the folds as jobs on this NATS JetStream
                      (tell worker processes run them) instead of here
   --owner NAME       owner recorded on the jobs
+  --nats-creds FILE, --nats-ca FILE  NATS credentials (a server-role user:
+                     training jobs go onto the queue directly) and CA
   --bootstrap N      resamples of the pooled intervals (default 1000; 0: none)
 ` + quietUsage,
 		run: runSweep,
@@ -79,6 +80,7 @@ func runSweep(ctx context.Context, env *environment, args []string) error {
 	cache := fs.String("cache", "", "")
 	workers := fs.Int("workers", 0, "")
 	url := fs.String("nats", "", "")
+	nf := addNATSClientFlags(fs)
 	owner := fs.String("owner", "", "")
 	boot := fs.Int("bootstrap", 1000, "")
 	quiet := quietFlag(fs)
@@ -122,12 +124,12 @@ func runSweep(ctx context.Context, env *environment, args []string) error {
 		Candidates: cands, HeldOut: heldOut, Rule: rule, Out: *out, Cache: *cache, Families: families(), Workers: *workers,
 		Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)}
 	if *url != "" {
-		q, closeQ, err := openQueue(ctx, env, *url, "", "", queue.Config{}, commandLog(env, *quiet))
+		fc, err := connectQueue(ctx, env, *url, nf, "tell sweep", commandLog(env, *quiet))
 		if err != nil {
 			return err
 		}
-		defer closeQ()
-		opt.Fleet = &train.Fleet{Queue: q, Owner: *owner}
+		defer fc.close()
+		opt.Fleet = &train.Fleet{Queue: fc.q, Owner: *owner}
 	}
 	res, err := train.Sweep(ctx, opt)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/model"
-	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/train"
 )
 
@@ -71,6 +70,8 @@ Flags:
                    here, byte for byte. Interrupted, it resumes when run
                    again (finished jobs are collected, not retrained).
   --owner NAME     owner recorded on the queued jobs
+  --nats-creds FILE, --nats-ca FILE  NATS credentials (a server-role user:
+                   training jobs go onto the queue directly) and CA
   --print-config   print the effective config and exit
 ` + quietUsage + `
 Before anything is prepared or written, the manifest must meet the
@@ -97,6 +98,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	noFinal := fs.Bool("no-final", false, "")
 	printCfg := fs.Bool("print-config", false, "")
 	url := fs.String("nats", "", "")
+	nf := addNATSClientFlags(fs)
 	owner := fs.String("owner", "", "")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -141,12 +143,12 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet),
 	}
 	if *url != "" {
-		q, closeQ, err := openQueue(ctx, env, *url, "", "", queue.Config{}, commandLog(env, *quiet))
+		fc, err := connectQueue(ctx, env, *url, nf, "tell train", commandLog(env, *quiet))
 		if err != nil {
 			return err
 		}
-		defer closeQ()
-		opt.Fleet = &train.Fleet{Queue: q, Owner: *owner}
+		defer fc.close()
+		opt.Fleet = &train.Fleet{Queue: fc.q, Owner: *owner}
 	}
 	res, err := train.Run(ctx, opt)
 	if err != nil {

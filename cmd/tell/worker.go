@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
@@ -16,8 +17,9 @@ func workerCommand() command {
 	return command{
 		name:    "worker",
 		summary: "run queued analyses and training folds from a NATS server (tell serve's or a cluster)",
-		usage: `usage: tell worker --nats URL [--jobs N] [--name NAME] [--workdir DIR]
-                   [--landmarks PATH] [--max-pixels N] [--max-seconds S]
+		usage: `usage: tell worker --nats URL [--nats-creds FILE] [--jobs N] [--name NAME]
+                   [--workdir DIR] [--landmarks PATH] [--max-pixels N]
+                   [--max-seconds S] [--job-budget WORK] [--memory-limit MB]
                    [--max-train-bytes N] [--log-json]
 
 Takes jobs from the NATS JetStream queue that tell serve and tell batch
@@ -32,6 +34,8 @@ job run by another. SIGINT or SIGTERM puts running jobs back in the queue.
 Flags:
   --nats URL          the NATS server: tell serve --nats-listen's address,
                       or a cluster's URLs (comma-separated)
+` + natsClientUsage + `
+                      (a worker-role user: it runs jobs, submits none)
   --jobs N            analyses at once (default 1)
   --name NAME         this worker's name in job records (default host-pid)
   --workdir DIR       running jobs' inputs and outputs (default: the
@@ -39,6 +43,11 @@ Flags:
   --landmarks PATH    dlib 68-point model (default: Debian's libdlib-data)
   --max-pixels N      pixels of one image or video frame (default 25000000)
   --max-seconds S     seconds of one video or folder (default 10800)
+  --job-budget WORK   pixel-frames one analysis may decode (default
+                      1h@1080p30; a job's own budget, set by tell serve, is
+                      kept when smaller): past it the job fails "over budget"
+  --memory-limit MB   the process's memory limit (default 2048; 0: none);
+                      each job reserves its estimate from three quarters of it
   --max-train-bytes N prepared rows of one training run held in memory
                       (default 1073741824; the last two runs are kept)
   --log-json          logs as JSON lines on stderr`,
@@ -49,6 +58,9 @@ Flags:
 func runWorker(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("worker")
 	url := fs.String("nats", "", "")
+	nf := addNATSClientFlags(fs)
+	jobBudget := fs.String("job-budget", "1h@1080p30", "")
+	memLimit := fs.Int64("memory-limit", 2048, "")
 	jobs := fs.Int("jobs", 1, "")
 	name := fs.String("name", "", "")
 	workdir := fs.String("workdir", "", "")
@@ -70,6 +82,18 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("--jobs %d: want at least 1", *jobs)
 	case *maxPixels < 1 || *maxSeconds <= 0 || *maxTrain < 1:
 		return usageErrorf("--max-pixels, --max-seconds and --max-train-bytes want positive values")
+	case *memLimit < 0:
+		return usageErrorf("--memory-limit %d: want 0 (none) or MiB", *memLimit)
+	}
+	jobWork, err := server.ParseWork(*jobBudget)
+	if err != nil {
+		return usageErrorf("--job-budget %q: %v", *jobBudget, err)
+	}
+	var mem *server.Memory
+	if *memLimit > 0 {
+		old := debug.SetMemoryLimit(*memLimit << 20)
+		defer debug.SetMemoryLimit(old)
+		mem = server.MemoryForLimit(*memLimit << 20)
 	}
 	log := env.log
 	if *logJSON {
@@ -83,13 +107,14 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
-	q, closeQ, err := openQueue(ctx, env, *url, "", "", queue.Config{}, log)
+	fc, err := connectQueue(ctx, env, *url, nf, "tell worker", log)
 	if err != nil {
 		return err
 	}
-	defer closeQ()
+	defer fc.close()
+	q := fc.q
 	a := &server.Analysis{
-		Budget: server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds}, Log: log,
+		Budget: server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds, JobWork: jobWork}, Log: log, Memory: mem,
 		Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) },
 	}
 	log.Info("worker started", "jobs", *jobs)
