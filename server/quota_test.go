@@ -148,9 +148,11 @@ func TestKeyQuotas(t *testing.T) {
 			t.Fatalf("alice's job %d: %d %v", i, code, m)
 		}
 		ids = append(ids, m["id"].(string))
+		if i == 0 {
+			waitStateAuth(t, base, ids[0], alice, StateRunning)
+		}
 	}
-	// One in flight (running), three waiting, two of them held: the quota.
-	waitStateAuth(t, base, ids[0], alice, StateRunning)
+	// One in flight (running), three waiting and held: the quota.
 	code, hdr, m := postPNG(t, base, alice, smallPNG(200))
 	if code != 429 || hdr.Get("Retry-After") == "" || !strings.Contains(m["error"].(string), "this key has 3 jobs waiting") {
 		t.Fatalf("alice's fifth job: %d %v", code, m)
