@@ -508,7 +508,7 @@ func (s *Server) storeUpload(part io.Reader, filename string, pb *pacedBody, tak
 	if n == 0 {
 		return nil, nil, refuse(http.StatusBadRequest, rejectBad, "upload: the file is empty")
 	}
-	ext, kind := Sniff(head)
+	ext, kind := video.Sniff(head)
 	if ext == "" {
 		return nil, nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "upload %q: not a PNG, JPEG or BMP image nor an MP4/MOV, Matroska/WebM, AVI or MPEG video", displayName(filename, ""))
 	}
@@ -568,46 +568,6 @@ func displayName(name, fallback string) string {
 		return fallback
 	}
 	return name
-}
-
-// Sniff recognises an upload from its first bytes and returns the file
-// extension it is stored under (which decides how package video opens it)
-// and its kind ("image" or "video"); ext is "" for anything else.
-func Sniff(head []byte) (ext, kind string) {
-	has := func(off int, sig string) bool {
-		return len(head) >= off+len(sig) && string(head[off:off+len(sig)]) == sig
-	}
-	switch {
-	case has(0, "\x89PNG\r\n\x1a\n"):
-		return ".png", "image"
-	case has(0, "\xff\xd8\xff"):
-		return ".jpg", "image"
-	case has(0, "BM") && len(head) >= 18 && bmpInfoSize(head[14:18]):
-		return ".bmp", "image"
-	case has(4, "ftyp"):
-		if has(8, "qt  ") {
-			return ".mov", "video"
-		}
-		return ".mp4", "video"
-	case has(0, "\x1a\x45\xdf\xa3"):
-		return ".mkv", "video"
-	case has(0, "RIFF") && has(8, "AVI "):
-		return ".avi", "video"
-	case has(0, "\x00\x00\x01\xba"), has(0, "\x00\x00\x01\xb3"):
-		return ".mpg", "video"
-	}
-	return "", ""
-}
-
-// bmpInfoSize checks the BMP info header's size field: "BM" alone starts
-// too many text files.
-func bmpInfoSize(b []byte) bool {
-	n := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-	switch n {
-	case 12, 40, 52, 56, 64, 108, 124:
-		return true
-	}
-	return false
 }
 
 // pathRequest is POST /v1/analyze's JSON body.
@@ -716,7 +676,7 @@ func (s *Server) pathInput(w http.ResponseWriter, r *http.Request, pb *pacedBody
 		head := make([]byte, 512)
 		n, _ := io.ReadFull(f, head)
 		f.Close()
-		ext, kind := Sniff(head[:n])
+		ext, kind := video.Sniff(head[:n])
 		if ext == "" {
 			return nil, refuse(http.StatusUnsupportedMediaType, rejectMedia, "path %q: not a PNG, JPEG or BMP image nor a known video", shown)
 		}

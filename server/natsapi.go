@@ -391,7 +391,7 @@ func (a *natsAPI) chunk(m *nats.Msg) {
 	}
 	if u.n == 0 {
 		// The first bytes: what it is, and its upload place.
-		ext, kind := Sniff(m.Data)
+		ext, kind := video.Sniff(m.Data)
 		if ext == "" && strings.HasPrefix(m.Header.Get("Tell-Kind"), "frames") {
 			ext, kind = ".tar", "frames"
 		}
