@@ -651,6 +651,40 @@ func TestMaxAttempts(t *testing.T) {
 	waitDepth(t, q, 0)
 }
 
+// TestPanicFailsTheJob plants a panic in the handler: the job fails once
+// (no redelivery into the same panic) with the panic's message, the log
+// holds the stack, and the same worker goes on to run the next job.
+func TestPanicFailsTheJob(t *testing.T) {
+	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second})
+	submit(t, q, "boom", "panic please")
+	submit(t, q, "after", "still here")
+	var logs syncBuffer
+	var runs atomic.Int32
+	work(t, q, WorkerConfig{Log: slog.New(slog.NewTextHandler(&logs, nil)), Handler: func(ctx context.Context, task *Task) (json.RawMessage, error) {
+		b, _ := os.ReadFile(task.Input)
+		if string(b) == "panic please" {
+			runs.Add(1)
+			var m map[string]int
+			m["planted"]++ // a nil map: a real runtime panic
+		}
+		return upper(nil)(ctx, task)
+	}})
+	j := waitJob(t, q, "boom", 30*time.Second, isState(StateFailed))
+	if !strings.Contains(j.Error, "panicked") || !strings.Contains(j.Error, "nil map") {
+		t.Errorf("record %+v", j)
+	}
+	if a := waitJob(t, q, "after", 30*time.Second, isState(StateDone)); output(t, q, a, "upper.txt") != "STILL HERE" {
+		t.Errorf("the job after the panic: %+v", a)
+	}
+	waitDepth(t, q, 0)
+	if n := runs.Load(); n != 1 || j.Attempts != 1 {
+		t.Errorf("the panicking job ran %d times (%d attempts), want once", n, j.Attempts)
+	}
+	if l := logs.String(); !strings.Contains(l, "job panicked") || !strings.Contains(l, "queue_test.go") {
+		t.Errorf("log has no panic with its stack:\n%s", l)
+	}
+}
+
 func TestTarRoundTrip(t *testing.T) {
 	src := t.TempDir()
 	var files []string

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -363,7 +364,7 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, cfg WorkerConfig,
 	inputMS := time.Since(phase).Milliseconds()
 	phase = time.Now()
 	if runErr == nil {
-		summary, runErr = cfg.Handler(jctx, task)
+		summary, runErr = runHandler(jctx, cfg.Handler, task, log)
 	}
 	log = log.With("input_ms", inputMS, "run_ms", time.Since(phase).Milliseconds())
 	cancel(nil)
@@ -443,6 +444,21 @@ func (q *Queue) fetchInput(ctx context.Context, j Job, inline []byte, dir string
 		return "", &transientError{fmt.Errorf("reading the input: %w", err)}
 	}
 	return path, nil
+}
+
+// runHandler runs h on t, turning a panic of h into the job's error (it
+// fails the job for good: a redelivery would panic again) with the panic's
+// value and stack in the log, so that one input that crashes its analysis
+// fails its job and never the worker's process. A panic in a goroutine
+// that h starts is not caught here.
+func runHandler(ctx context.Context, h Handler, t *Task, log *slog.Logger) (summary json.RawMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			summary, err = nil, fmt.Errorf("the analysis panicked: %v", r)
+		}
+	}()
+	return h(ctx, t)
 }
 
 // transientError is a failure of the store, not of the job.
