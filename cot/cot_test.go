@@ -509,10 +509,10 @@ func ExampleExplain_text() {
 	// Output:
 	// **Key Observations:**
 	// - AU12 (Lip Corner Puller), at trace intensity (1.00): pulling the right corner of the lips; a one-sided smile: happiness to micro-expression coders, contempt when a one-sided dimpler joins it.
-	// - AU14 (Dimpler), acting barely (1.00, level A): dimpling the right corner of the lips; tied to contempt, especially when one-sided.
+	// - AU14 (Dimpler), acting barely (1.00, level A): creating the right dimple; tied to contempt, especially when one-sided.
 	//
 	// **Overall Emotional Interpretation:**
-	// Pulling the right corner of the lips and dimpling the right corner of the lips (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The one-sided dimpler decides it: a lip corner tightened on one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
+	// Pulling the right corner of the lips and creating the right dimple (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The one-sided dimpler decides it: a lip corner tightened on one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
 	//
 	// **Conclusion:**
 	// The expression is contempt, with low confidence (0.36).

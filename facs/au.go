@@ -44,7 +44,10 @@ type Info struct {
 	Muscles string
 	Region  Region
 	// Movement is a plain description of the movement on both sides, in the
-	// gerund form MER-CLIP uses: "raising the inner part of the brows".
+	// gerund form MER-CLIP uses: "raising the inner part of the brows". Where
+	// the MER-CLIP authors' data lists describe an AU (their
+	// data/<dataset>/AUlabel_map.txt, Apache-2.0, Liusff/MER-CLIP), the
+	// wording is theirs (docs/merclip.md lists each difference left).
 	Movement string
 	// Sided is Movement for one side: a format with one %s for "left" or
 	// "right" ("pulling the %s corner of the lips"). Empty when the action
@@ -85,7 +88,7 @@ var catalogue = func() [100]Info {
 			"raising the cheeks", "raising the %s cheek",
 			[]string{Happiness}, false, false},
 		{7, "Lid Tightener", "orbicularis oculi, pars palpebralis", RegionEyes,
-			"tightening the lids", "tightening the %s lids",
+			"tightening the lids", "tightening the %s lid",
 			[]string{Anger, Disgust, Fear}, false, false},
 		{8, "Lips Toward Each Other", "orbicularis oris", RegionMouth,
 			"drawing the lips towards each other", "",
@@ -94,7 +97,7 @@ var catalogue = func() [100]Info {
 			"wrinkling the nose", "wrinkling the %s side of the nose",
 			[]string{Disgust}, false, false},
 		{10, "Upper Lip Raiser", "levator labii superioris, caput infraorbitalis", RegionMouth,
-			"raising the upper lip", "raising the %s side of the upper lip",
+			"raising the upper lip", "raising the %s upper lip",
 			[]string{Disgust, Anger}, false, false},
 		{11, "Nasolabial Deepener", "zygomaticus minor", RegionCheek,
 			"deepening the nasolabial furrows", "deepening the %s nasolabial furrow",
@@ -106,13 +109,13 @@ var catalogue = func() [100]Info {
 			"sharply pulling up the corners of the lips", "sharply pulling up the %s corner of the lips",
 			[]string{Happiness}, false, false},
 		{14, "Dimpler", "buccinator", RegionMouth,
-			"dimpling the corners of the lips", "dimpling the %s corner of the lips",
+			"creating the dimples", "creating the %s dimple",
 			[]string{Contempt}, false, false},
 		{15, "Lip Corner Depressor", "depressor anguli oris (triangularis)", RegionMouth,
 			"depressing the corners of the lips", "depressing the %s corner of the lips",
 			[]string{Sadness, Disgust}, false, false},
 		{16, "Lower Lip Depressor", "depressor labii inferioris", RegionMouth,
-			"pulling down the lower lip", "pulling down the %s side of the lower lip",
+			"depressing the lower lip", "depressing the %s side of the lower lip",
 			[]string{Disgust}, false, false},
 		{17, "Chin Raiser", "mentalis", RegionChin,
 			"raising the chin", "",
@@ -124,19 +127,19 @@ var catalogue = func() [100]Info {
 			"showing the tongue", "",
 			nil, true, false},
 		{20, "Lip Stretcher", "risorius with platysma", RegionMouth,
-			"stretching the lips horizontally", "stretching the %s corner of the lips sideways",
+			"stretching the lips", "stretching the %s corner of the lips",
 			[]string{Fear}, false, false},
 		{21, "Neck Tightener", "platysma", RegionChin,
 			"tightening the neck", "",
 			[]string{Fear}, false, false},
 		{22, "Lip Funneler", "orbicularis oris", RegionMouth,
-			"funnelling the lips", "",
+			"pursing the lips into a funnel shape", "",
 			nil, false, false},
 		{23, "Lip Tightener", "orbicularis oris", RegionMouth,
 			"tightening the lips", "tightening the %s side of the lips",
 			[]string{Anger}, false, false},
 		{24, "Lip Pressor", "orbicularis oris", RegionMouth,
-			"pressing the lips together", "",
+			"pressing the lips", "",
 			[]string{Anger}, false, false},
 		{25, "Lips Part", "depressor labii inferioris, or relaxation of mentalis or orbicularis oris", RegionMouth,
 			"parting the lips", "",
@@ -148,7 +151,7 @@ var catalogue = func() [100]Info {
 			"stretching the mouth wide open", "",
 			[]string{Surprise, Fear}, false, false},
 		{28, "Lip Suck", "orbicularis oris", RegionMouth,
-			"sucking the lips inwards", "",
+			"sucking the lips", "",
 			nil, false, false},
 		{29, "Jaw Thrust", "", RegionJaw,
 			"thrusting the jaw forward", "",
@@ -166,7 +169,7 @@ var catalogue = func() [100]Info {
 			"blowing out the cheeks", "",
 			nil, true, false},
 		{34, "Cheek Puff", "", RegionCheek,
-			"puffing the cheeks", "puffing the %s cheek",
+			"inflating the cheeks by exerting pressure from within the mouth", "inflating the %s cheek by exerting pressure from within the mouth",
 			nil, false, false},
 		{35, "Cheek Suck", "", RegionCheek,
 			"sucking in the cheeks", "",

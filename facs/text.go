@@ -6,16 +6,17 @@ import (
 	"strings"
 )
 
-// templates are the seven MER-CLIP-style sentence frames for an AU
-// description; %s receives Movements.
+// templates are the seven sentence frames MER-CLIP's authors place an AU
+// description in (their code's default prompt list, Liusff/MER-CLIP,
+// Apache-2.0); %s receives Movements.
 var templates = [...]string{
 	"This micro-expression involves %s.",
 	"Key features of this micro-expression are %s.",
 	"This micro-expression is characterized by %s.",
-	"This micro-expression consists of %s.",
-	"The face in this micro-expression shows %s.",
-	"In this micro-expression, the face displays %s.",
-	"The facial movement in this micro-expression is %s.",
+	"One can identify this micro-expression by %s.",
+	"This micro-expression typically manifests as %s.",
+	"The hallmark of this micro-expression is %s.",
+	"An identifiable trait of this micro-expression is %s.",
 }
 
 // Templates returns the seven sentence frames (each with one %s).
@@ -23,7 +24,8 @@ func Templates() []string { return append([]string(nil), templates[:]...) }
 
 // MovementOf describes one AU's movement, side-aware: "pulling the left
 // corner of the lips". Asymmetric actions add ", more strongly on one side"
-// (sheets do not say which); uncertain ones start with "possibly".
+// (sheets do not say which); uncertain ones end with "might be present",
+// as MER-CLIP's data lists write them.
 func MovementOf(a AU) string {
 	i := Describe(a.Number)
 	var s string
@@ -42,7 +44,7 @@ func MovementOf(a AU) string {
 		s = i.Movement
 	}
 	if a.Uncertain {
-		s = "possibly " + s
+		s += " might be present"
 	}
 	return s
 }

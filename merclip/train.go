@@ -211,7 +211,7 @@ func Fit(ctx context.Context, cfg Config, ts *train.FitData, opt train.FitOption
 // the connecting words facs uses.
 func TextCorpus() []string {
 	c := append([]string(nil), facs.Templates()...)
-	c = append(c, "a combination of", "and", "or", "possibly", "more strongly on one side",
+	c = append(c, "a combination of", "and", "or", "might be present", "more strongly on one side",
 		"on the left side", "on the right side", "no visible facial movement", "(upper lip)", "(lower lip)")
 	for _, info := range facs.Catalogue() {
 		c = append(c, info.Movement)
