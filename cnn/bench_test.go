@@ -35,6 +35,6 @@ func BenchmarkStep(b *testing.B) {
 			b.Fatal(err)
 		}
 		_, d, _ := ce.Forward(s, ys)
-		m.backward(d, nil)
+		m.backward(d, nil, nil)
 	}
 }

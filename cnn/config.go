@@ -26,6 +26,43 @@ type Config struct {
 	Train   TrainConfig   `json:"train"`
 	Augment AugmentConfig `json:"augment"`
 	AU      AUConfig      `json:"au"`
+	// Text is MER-CLIP's AU-text alignment as an auxiliary loss (off by
+	// default; left out of the JSON while off, so that configs written
+	// before it keep their hash).
+	Text TextConfig `json:"text,omitzero"`
+}
+
+// TextConfig is MER-CLIP's alignment of the visual features with the text
+// of the row's Action Units, as an auxiliary loss of the CNN: the pooled
+// features (the classifier's input) are projected to an embedding, the
+// row's AU description (facs.Sentence: the authors' wording in one of their
+// seven templates, drawn per step) is encoded by MER-CLIP's text tower
+// (merclip.TextTower, trained with the model), and a symmetric InfoNCE with
+// a learned temperature pulls each row towards its own text and away from
+// the other rows' of the batch. Rows without AUs take no part. The loss is
+// CE + Weight·InfoNCE (0: off); the projection and the text tower are used
+// in training only and are not part of model files. Zero fields take the
+// defaults of MER-CLIP's text tower in package merclip (width 32, 1 layer,
+// 4 heads, 48 tokens, embedding 32, temperature 0.07).
+type TextConfig struct {
+	Weight      float64 `json:"weight"`
+	Dim         int     `json:"dim,omitempty"`
+	Layers      int     `json:"layers,omitempty"`
+	Heads       int     `json:"heads,omitempty"`
+	MaxLen      int     `json:"max_len,omitempty"`
+	EmbedDim    int     `json:"embed_dim,omitempty"`
+	Temperature float64 `json:"temperature,omitempty"`
+}
+
+// MixConfig is MER-CLIP's LocalStaticFaceMix on flows (merclip.Mixer): with
+// probability P a training sample gets one of four face regions (forehead,
+// chin, left or right cheek) blended with a static face, weight Alpha on
+// its own content. A static face has no motion, so on flow channels this
+// scales the region's motion by Alpha. P 0: off; Alpha 0 takes 0.5, the
+// authors' value.
+type MixConfig struct {
+	P     float64 `json:"p"`
+	Alpha float64 `json:"alpha,omitempty"`
 }
 
 // AUConfig is an auxiliary Action Unit head: from the same features as the
@@ -87,6 +124,9 @@ type AugmentConfig struct {
 	Rotate   float64 `json:"rotate"` // degrees
 	Scale    float64 `json:"scale"`  // relative
 	TestFlip bool    `json:"test_flip"`
+	// Mix is LocalStaticFaceMix (off by default; left out of the JSON
+	// while off).
+	Mix MixConfig `json:"mix,omitzero"`
 }
 
 // DefaultConfig returns the documented defaults, chosen on the development
@@ -180,5 +220,18 @@ func (c Config) Validate() error {
 	prob("augment.rotate", c.Augment.Rotate, 45)
 	prob("augment.scale", c.Augment.Scale, 0.5)
 	prob("au.weight", c.AU.Weight, 100)
+	prob("text.weight", c.Text.Weight, 100)
+	if c.Text.Dim < 0 || c.Text.Layers < 0 || c.Text.Heads < 0 || c.Text.MaxLen < 0 || c.Text.EmbedDim < 0 || c.Text.Temperature < 0 {
+		bad("text", "sizes and temperature must be ≥ 0 (0: the default)")
+	}
+	if t := c.Text.tower(); c.Text.Weight > 0 && (t.Dim%t.Heads != 0 || t.MaxLen < 2 || t.Dim > 1024 || t.Layers > 16 || t.MaxLen > 512 || c.Text.embed() > 1024) {
+		bad("text", "heads %d must divide dim %d; max_len 2 to 512, dim and embed_dim up to 1024, up to 16 layers", t.Heads, t.Dim)
+	}
+	if !(c.Augment.Mix.P >= 0 && c.Augment.Mix.P <= 1) {
+		bad("augment.mix.p", "want a probability, got %g", c.Augment.Mix.P)
+	}
+	if !(c.Augment.Mix.Alpha >= 0 && c.Augment.Mix.Alpha <= 1) {
+		bad("augment.mix.alpha", "want a weight in [0, 1], got %g", c.Augment.Mix.Alpha)
+	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/nn"
@@ -121,11 +122,15 @@ func (m *Model) forward(x *nn.Tensor) (*nn.Tensor, error) {
 }
 
 // backward takes d scores [B, K] (and, with an AU head, d AU logits
-// [B, 2·maxAU] or nil) and accumulates parameter gradients.
-func (m *Model) backward(dy, dau *nn.Tensor) {
+// [B, 2·maxAU] or nil; with the AU-text alignment, d features [B, feat] or
+// nil) and accumulates parameter gradients.
+func (m *Model) backward(dy, dau, dfeat *nn.Tensor) {
 	d := m.drop.Backward(m.fc.Backward(dy))
 	if dau != nil {
 		nn.AddTo(d.Data, m.au.Backward(dau).Data)
+	}
+	if dfeat != nil {
+		nn.AddTo(d.Data, dfeat.Data)
 	}
 	p := m.pooled
 	p.Data = d.Data
@@ -289,6 +294,26 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 		ce.Weights = train.BalancedWeights(d.Y, K)
 	}
 	params := m.Params()
+	// The AU-text alignment and LocalStaticFaceMix draw from random streams
+	// of their own: the shuffles, flips and jitter of training stay those
+	// of the same config without them.
+	var al *aligner
+	if cfg.Text.Weight > 0 {
+		al = newAligner(cfg.Text, m.feat, opt.Seed, opt.Stream)
+		params = append(params, al.params()...)
+	}
+	var mixer *merclip.Mixer
+	mixRng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x6d6978^opt.Stream))
+	if p := cfg.Augment.Mix.P; p > 0 {
+		alpha := cfg.Augment.Mix.Alpha
+		if alpha == 0 {
+			alpha = 0.5
+		}
+		var err error
+		if mixer, err = merclip.NewMixer(p, alpha, d.Layout, d.Static); err != nil {
+			return nil, fmt.Errorf("cnn: augment.mix: %w", err)
+		}
+	}
 	adam := nn.NewAdamW(params, float32(cfg.Train.LR), float32(cfg.Train.WeightDecay))
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x636e6e^opt.Stream))
 	n := len(X)
@@ -344,6 +369,7 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 					jit.Apply(rng, tmp, raw[k], l)
 					copy(raw[k], tmp)
 				}
+				mixer.Apply(mixRng, raw[k])
 				ys = append(ys, d.Y[i])
 			}
 			m.setTraining(true)
@@ -362,7 +388,15 @@ func Fit(ctx context.Context, cfg Config, d *train.FitData, opt train.FitOptions
 				la, dau = bce.forward(m.au.Forward(m.flat), codes[:B], float32(cfg.AU.Weight))
 				loss += la
 			}
-			m.backward(ds, dau)
+			var dfeat *nn.Tensor
+			if al != nil {
+				var lt float32
+				if lt, dfeat, err = al.step(m.flat, codes[:B]); err != nil {
+					return nil, err
+				}
+				loss += lt
+			}
+			m.backward(ds, dau, dfeat)
 			if cfg.Train.Cosine {
 				adam.LR = nn.WarmupCosine(step, warm, total, float32(cfg.Train.LR), float32(cfg.Train.LR)*0.01)
 			} else if step < warm {

@@ -1,11 +1,13 @@
 package cnn
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,7 +90,7 @@ func TestTorchSTSTNet(t *testing.T) {
 	if math.Abs(float64(loss)-g.Loss) > 1e-5 {
 		t.Errorf("loss %v, PyTorch %v", loss, g.Loss)
 	}
-	m.backward(d, nil)
+	m.backward(d, nil, nil)
 	for name, want := range g.Grads {
 		near(t, "grad "+name, ps[name].Grad, want, 1e-4)
 	}
@@ -118,13 +120,21 @@ func near(t *testing.T, what string, got, want []float32, tol float64) {
 // in training mode, class weights, label smoothing; with and without the AU
 // head) against central finite differences, on a small input.
 func TestModelGradients(t *testing.T) {
-	for _, auWeight := range []float64{0, 0.7} {
+	for _, tc := range []struct{ auWeight, textWeight float64 }{{0, 0}, {0.7, 0}, {0, 0.7}} {
+		auWeight := tc.auWeight
 		cfg := DefaultConfig()
 		cfg.Net.Streams = []int{2, 3}
 		cfg.AU.Weight = auWeight
+		cfg.Text.Weight = tc.textWeight
 		m, err := NewModel(cfg, 4, flowInfo(8, "a", "b", "c"))
 		if err != nil {
 			t.Fatal(err)
+		}
+		var al *aligner
+		params := m.Params()
+		if cfg.Text.Weight > 0 {
+			al = newAligner(cfg.Text, m.feat, 4, 1)
+			params = append(params, al.params()...)
 		}
 		for i := range m.trunk.bn.G.Data { // away from the defaults, so that γ and β matter
 			m.trunk.bn.G.Data[i] = 0.7 + 0.2*float32(i)
@@ -137,7 +147,10 @@ func TestModelGradients(t *testing.T) {
 		var bce auLoss
 		loss := func() float64 {
 			m.setTraining(true)
-			nn.ZeroGrad(m.Params())
+			nn.ZeroGrad(params)
+			if al != nil {
+				al.rng = rand.New(rand.NewPCG(1, 2)) // the same sentences each time
+			}
 			s, err := m.forward(m.batch(xs))
 			if err != nil {
 				t.Fatal(err)
@@ -152,11 +165,18 @@ func TestModelGradients(t *testing.T) {
 				la, dau = bce.forward(m.au.Forward(m.flat), codes, float32(auWeight))
 				l += la
 			}
-			m.backward(d, dau)
+			var dfeat *nn.Tensor
+			if al != nil {
+				var lt float32
+				if lt, dfeat, err = al.step(m.flat, codes); err != nil || dfeat == nil {
+					t.Fatalf("alignment: %v (features gradient %v)", err, dfeat)
+				}
+				l += lt
+			}
+			m.backward(d, dau, dfeat)
 			return float64(l)
 		}
 		loss()
-		params := m.Params()
 		grads := make([][]float32, len(params))
 		for i, p := range params {
 			grads[i] = append([]float32(nil), p.Grad...)
@@ -174,7 +194,7 @@ func TestModelGradients(t *testing.T) {
 				p.Data[j] = old
 				num := (lp - lm) / (2 * h)
 				if an := float64(grads[i][j]); math.Abs(num-an) > 2e-3+5e-2*math.Abs(num) {
-					t.Errorf("au %v: %s[%d]: analytic %.6f, numeric %.6f", auWeight, p.Name, j, an, num)
+					t.Errorf("au %v text %v: %s[%d]: analytic %.6f, numeric %.6f", auWeight, tc.textWeight, p.Name, j, an, num)
 				}
 			}
 		}
@@ -218,6 +238,29 @@ func TestConfig(t *testing.T) {
 		{`{"augment":{"rotate":90}}`, "augment.rotate"},
 		{`{"net":{"dropout":1}}`, "net.dropout"},
 		{`{"nett":{}}`, "nett"},
+	} {
+		if _, err := ParseConfig([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: error %v, want one naming %s", tc.json, err, tc.field)
+		}
+	}
+	// The alignment and LocalStaticFaceMix stay out of the default's JSON,
+	// so that configs (and their runs' fingerprints) written before them
+	// keep their hash; set, they round-trip.
+	if b, _ := json.Marshal(DefaultConfig()); strings.Contains(string(b), "text") || strings.Contains(string(b), "mix") {
+		t.Errorf("default config JSON %s names the alignment or the mix", b)
+	}
+	c, err = ParseConfig([]byte(`{"text":{"weight":0.5},"augment":{"mix":{"p":0.5}}}`))
+	if err != nil || c.Text.Weight != 0.5 || c.Augment.Mix.P != 0.5 || c.Text.tower().Dim != 32 || c.Text.embed() != 32 {
+		t.Fatalf("parsed %+v, %v", c, err)
+	}
+	if b, _ := json.Marshal(c); !strings.Contains(string(b), `"text":{"weight":0.5}`) || !strings.Contains(string(b), `"mix":{"p":0.5}`) {
+		t.Errorf("JSON %s", b)
+	}
+	for _, tc := range []struct{ json, field string }{
+		{`{"augment":{"mix":{"p":2}}}`, "augment.mix.p"},
+		{`{"augment":{"mix":{"p":0.5,"alpha":3}}}`, "augment.mix.alpha"},
+		{`{"text":{"weight":-1}}`, "text.weight"},
+		{`{"text":{"weight":1,"heads":3}}`, "text"},
 	} {
 		if _, err := ParseConfig([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: error %v, want one naming %s", tc.json, err, tc.field)
@@ -317,6 +360,46 @@ func TestLOSOLearnsDeterministicRoundTrip(t *testing.T) {
 	m := c.Members[0].(*Model)
 	if m.trunk.bn.RunVar[0] == 1 && m.trunk.bn.RunMean[0] == 0 {
 		t.Error("running statistics not saved")
+	}
+}
+
+// TestAlignAndMixLearn: with the AU-text alignment and LocalStaticFaceMix
+// the family still learns synthetic flows (rows with AU codes), and they
+// change the weights it learns; off, nothing changes.
+func TestAlignAndMixLearn(t *testing.T) {
+	man, err := train.WriteSynth(t.TempDir(), train.SynthOptions{Seed: 5, Subjects: train.SynthSubjects(4, 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(text, mix float64) (float64, []byte) {
+		cfg := train.DefaultConfig(families)
+		spec := cfg.Spec.(Config)
+		spec.Train.Epochs, spec.Train.Batch, spec.Train.LR = 10, 16, 3e-3
+		spec.Text.Weight, spec.Augment.Mix.P = text, mix
+		cfg.Spec = spec
+		out := t.TempDir()
+		res, err := train.Run(context.Background(), train.RunOptions{Manifest: man, Protocol: train.ProtocolHoldout, HoldoutFraction: 0.25, Out: out,
+			Config: cfg, Families: families, Bootstrap: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "model.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Report.UF1, b
+	}
+	plain, wPlain := run(0, 0)
+	both, wBoth := run(0.5, 0.5)
+	t.Logf("UF1 %.3f, with alignment and mix %.3f", plain, both)
+	if both < 0.8 {
+		t.Errorf("UF1 %.3f < 0.8 with the alignment and the mix", both)
+	}
+	if _, w := run(0.5, 0); bytes.Equal(wPlain, w) || bytes.Equal(wBoth, w) {
+		t.Error("the alignment alone changed no weight, or the mix changed none")
+	}
+	if _, w := run(0, 0); !bytes.Equal(w, wPlain) {
+		t.Error("the same config trained other weights")
 	}
 }
 
@@ -422,5 +505,30 @@ func TestEarlyStop(t *testing.T) {
 	}
 	if got := m.validationUF1(val); math.Abs(got-best) > 1e-9 {
 		t.Errorf("returned model's validation UF1 %v, best logged %v", got, best)
+	}
+}
+
+// TestCost: each addition to the default costs more, by the parts it adds;
+// class weights cost nothing.
+func TestCost(t *testing.T) {
+	info := flowInfo(28, "a", "b", "c")
+	cost := func(js string) float64 {
+		c, err := ParseConfig([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Cost(info, 270, 39)
+	}
+	base := cost(`{}`)
+	if got := cost(`{"train":{"class_weights":false}}`); got != base {
+		t.Errorf("class weights changed the cost: %g vs %g", got, base)
+	}
+	for _, js := range []string{`{"augment":{"test_flip":true}}`, `{"augment":{"mix":{"p":0.5}}}`, `{"au":{"weight":0.2}}`, `{"text":{"weight":0.5}}`, `{"train":{"epochs":75}}`} {
+		if got := cost(js); !(got > base) {
+			t.Errorf("%s costs %g, not more than the default's %g", js, got, base)
+		}
+	}
+	if r := cost(`{"train":{"epochs":75}}`) / base; math.Abs(r-1.5) > 0.01 {
+		t.Errorf("75 epochs cost %.3f× 50 epochs", r)
 	}
 }

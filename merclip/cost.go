@@ -36,7 +36,7 @@ func (c Config) Cost(info model.Info, trainRows, testRows int) float64 {
 	}
 	fit := train.FitCost * vis
 	if c.Loss.Contrastive {
-		text := float64(c.Text.Layers)*blockCost(min(textTokens, c.Text.MaxLen), c.Text.Dim, 4*c.Text.Dim) + float64(c.Text.Dim*c.EmbedDim)
+		text := TextCost(c.Text, float64(c.EmbedDim))
 		if c.Text.Freeze {
 			fit += text
 		} else {
@@ -45,4 +45,10 @@ func (c Config) Cost(info model.Info, trainRows, testRows int) float64 {
 		fit += train.FitCost * float64(D*c.EmbedDim)
 	}
 	return float64(c.Train.Epochs)*float64(trainRows)*fit + float64(testRows)*vis
+}
+
+// TextCost is the multiply-adds of one forward pass of a text tower of
+// shape t on an average AU sentence, projected to embed values.
+func TextCost(t TextConfig, embed float64) float64 {
+	return float64(t.Layers)*blockCost(min(textTokens, t.MaxLen), t.Dim, 4*t.Dim) + float64(t.Dim)*embed
 }

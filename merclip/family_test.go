@@ -119,7 +119,7 @@ func TestConfigJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.eimIn != nil || m.tok != nil || m.head == nil || m.nce != nil {
+	if m.eimIn != nil || m.text != nil || m.head == nil || m.nce != nil {
 		t.Fatal("ablated parts still built")
 	}
 	for _, tc := range []struct{ json, field string }{

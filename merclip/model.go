@@ -49,23 +49,16 @@ type Model struct {
 	eimDrop   []*nn.Dropout
 	eimHead   []*nn.Linear
 
-	tok     *nn.Embedding
-	tpos    *nn.Param
-	tblocks []*nn.Block
-	ttok    nn.Token
-	tln     *nn.LayerNorm
-	tproj   *nn.Linear
-	nce     *nn.InfoNCE
-	focal   nn.Focal
-	ce      nn.CrossEntropy
+	text  *TextTower // nil without the contrastive loss
+	nce   *nn.InfoNCE
+	focal nn.Focal
+	ce    nn.CrossEntropy
 
 	// scratch reused across steps
 	xbuf, seq, dseq, pbuf *nn.Tensor
 	logits, dlog, dvemb   *nn.Tensor
 	vcls                  *nn.Tensor // LayerNorm of the visual class token
 	gather, dfull         *nn.Tensor
-	tseq, dtseq           *nn.Tensor
-	mask                  []bool
 }
 
 // NewModel builds a freshly initialised model for the input and classes of
@@ -125,17 +118,7 @@ func NewModel(cfg Config, seed int64, info model.Info, vocab *Vocab) (*Model, er
 		if vocab == nil {
 			return nil, fmt.Errorf("merclip: contrastive loss needs a vocabulary")
 		}
-		T := cfg.Text.Dim
-		m.tok = nn.NewEmbedding("text.tok", vocab.Size(), T, rng)
-		normal(m.tok.W.Data, 0.02, rng)
-		m.tpos = nn.NewParam("text.pos", cfg.Text.MaxLen, T)
-		normal(m.tpos.Data, 0.01, rng)
-		m.tpos.NoDecay = true
-		for i := 0; i < cfg.Text.Layers; i++ {
-			m.tblocks = append(m.tblocks, nn.NewBlock(fmt.Sprintf("text.block%d", i), T, cfg.Text.Heads, 4*T, rng))
-		}
-		m.tln = nn.NewLayerNorm("text.ln", T)
-		m.tproj = nn.NewLinear("text.proj", T, cfg.EmbedDim, false, rng)
+		m.text = NewTextTower("text", cfg.Text, cfg.EmbedDim, vocab, rng)
 		m.nce = nn.NewInfoNCE("loss")
 		m.nce.LogScale.Data[0] = float32(math.Log(1 / cfg.Loss.Temperature))
 	}
@@ -175,18 +158,12 @@ func (m *Model) VisualParams() []*nn.Param {
 	return ps
 }
 
-// TextParams returns the text tower's parameters and the temperature.
+// TextParams returns the text tower's parameters.
 func (m *Model) TextParams() []*nn.Param {
-	if m.tok == nil {
+	if m.text == nil {
 		return nil
 	}
-	ps := append(m.tok.Params(), m.tpos)
-	for _, b := range m.tblocks {
-		ps = append(ps, b.Params()...)
-	}
-	ps = append(ps, m.tln.Params()...)
-	ps = append(ps, m.tproj.Params()...)
-	return ps
+	return m.text.Params()
 }
 
 // Params returns every parameter (checkpoint order).
@@ -329,53 +306,6 @@ func (m *Model) backwardVisual(dscores *nn.Tensor, dvemb *nn.Tensor) {
 		copy(de.Data[b*m.patches*D:(b+1)*m.patches*D], dh.Data[(b*m.tokens+1)*D:(b+1)*m.tokens*D])
 	}
 	m.patch.BackwardParams(de)
-}
-
-// forwardText encodes n token sequences of length L (ids n×L, TokPad after
-// the end) to text embeddings [n, E].
-func (m *Model) forwardText(ids []int32, n, L int) (*nn.Tensor, error) {
-	T := m.Cfg.Text.Dim
-	e, err := m.tok.Forward(ids, n, L)
-	if err != nil {
-		return nil, err
-	}
-	seq := nn.Ensure(&m.tseq, n, L, T)
-	for i := 0; i < n; i++ {
-		for t := 0; t < L; t++ {
-			dst := seq.Data[(i*L+t)*T : (i*L+t+1)*T]
-			src := e.Data[(i*L+t)*T : (i*L+t+1)*T]
-			pos := m.tpos.Data[t*T : (t+1)*T]
-			for j := range dst {
-				dst[j] = src[j] + pos[j]
-			}
-		}
-	}
-	if cap(m.mask) < n*L {
-		m.mask = make([]bool, n*L)
-	}
-	m.mask = m.mask[:n*L]
-	for i, id := range ids {
-		m.mask[i] = id != TokPad
-	}
-	h := seq
-	for _, blk := range m.tblocks {
-		blk.Attn.KeyMask = m.mask
-		h = blk.Forward(h)
-	}
-	return m.tproj.Forward(m.tln.Forward(m.ttok.Forward(h))), nil
-}
-
-func (m *Model) backwardText(demb *nn.Tensor, L int) {
-	dh := m.ttok.Backward(m.tln.Backward(m.tproj.Backward(demb)))
-	for i := len(m.tblocks) - 1; i >= 0; i-- {
-		dh = m.tblocks[i].Backward(dh)
-	}
-	T := m.Cfg.Text.Dim
-	n := dh.Shape[0]
-	for i := 0; i < n; i++ {
-		nn.AddTo(m.tpos.Grad[:L*T], dh.Data[i*L*T:(i+1)*L*T])
-	}
-	m.tok.Backward(dh)
 }
 
 // Predict returns class scores [n, K] for n inputs (each Layout.Len() values,

@@ -42,7 +42,7 @@ func (m *Model) stepLoss(b *batch) (cls, con float32, err error) {
 		for i, r := range b.rows {
 			copy(a.Data[i*E:(i+1)*E], vemb.Data[r*E:(r+1)*E])
 		}
-		temb, err := m.forwardText(b.ids, n, b.L)
+		temb, err := m.text.Forward(b.ids, n, b.L)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -65,7 +65,7 @@ func (m *Model) stepLoss(b *batch) (cls, con float32, err error) {
 		dvemb = full
 		if !m.Cfg.Text.Freeze {
 			nn.Scale(dt.Data, w)
-			m.backwardText(dt, b.L)
+			m.text.Backward(dt, b.L)
 		}
 	}
 	m.backwardVisual(dsc, dvemb)
