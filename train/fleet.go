@@ -323,6 +323,15 @@ func (f *Fleet) collect(ctx context.Context, j queue.Job, u unit, log *slog.Logg
 	}
 	read := func(name string, max int64) ([]byte, error) {
 		r, _, err := q.Output(ctx, j, name)
+		// On a cluster a replica may answer before it has the object the
+		// record names: look again for a while.
+		for try := 1; errors.Is(err, queue.ErrNotFound) && try <= 20 && ctx.Err() == nil; try++ {
+			if _, ok := j.Outputs[name]; !ok {
+				break
+			}
+			time.Sleep(time.Duration(try) * 50 * time.Millisecond)
+			r, _, err = q.Output(ctx, j, name)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
