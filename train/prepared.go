@@ -22,6 +22,10 @@ type preparedRow struct {
 	Dataset string `json:"dataset,omitempty"`
 	AUs     string `json:"aus,omitempty"`
 	Line    int    `json:"line,omitempty"`
+	// Input is the row's input column: "flow" (an image) or "frames"
+	// (model files record which, model.Classifier.Source); the paths stay
+	// with the submitter.
+	Input string `json:"input,omitempty"`
 }
 
 // encodePrepared writes prepared rows as safetensors (readable from
@@ -42,6 +46,12 @@ func encodePrepared(ld *Loaded, scope string) ([]byte, error) {
 		}
 		copy(x.Data[i*L:], d.X[i])
 		rows[i] = preparedRow{ID: s.ID, Subject: s.Subject, Label: s.Label, Dataset: s.Dataset, AUs: s.AUs, Line: s.Line}
+		switch {
+		case s.Flow != "":
+			rows[i].Input = "flow"
+		case s.Frames != "":
+			rows[i].Input = "frames"
+		}
 		statics[i] = '0'
 		if i < len(d.Static) && d.Static[i] != nil {
 			statics[i], anyStatic = '1', true
@@ -99,7 +109,16 @@ func decodePrepared(b []byte) (*Loaded, error) {
 	}
 	st := tensors["static"]
 	for i, r := range rows {
-		d.Samples = append(d.Samples, dataset.Sample{ID: r.ID, Subject: r.Subject, Label: r.Label, Dataset: r.Dataset, AUs: r.AUs, Line: r.Line})
+		ds := dataset.Sample{ID: r.ID, Subject: r.Subject, Label: r.Label, Dataset: r.Dataset, AUs: r.AUs, Line: r.Line}
+		// One name per row: the split's leak guard compares input paths,
+		// which it checked on the submitter's real paths already.
+		switch r.Input {
+		case "flow":
+			ds.Flow = "(prepared " + r.ID + ")"
+		case "frames":
+			ds.Frames = "(prepared " + r.ID + ")"
+		}
+		d.Samples = append(d.Samples, ds)
 		d.X = append(d.X, x.Data[i*L:(i+1)*L:(i+1)*L])
 		var s []float32
 		if statics[i] == '1' {
