@@ -469,6 +469,9 @@ func (w *fleetWorker) handle(ctx context.Context, t *queue.Task) (json.RawMessag
 		// A later format this build cannot read: another worker's.
 		return nil, fmt.Errorf("%w: training job input: %v", queue.ErrNotHandled, err)
 	}
+	if spec.Fold < -1 {
+		return nil, fmt.Errorf("training job for fold %d", spec.Fold)
+	}
 	if spec.Version != fleetVersion {
 		return nil, fmt.Errorf("%w: training job format %d, this worker reads %d", queue.ErrNotHandled, spec.Version, fleetVersion)
 	}

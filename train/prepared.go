@@ -98,7 +98,11 @@ func decodePrepared(b []byte) (*Loaded, error) {
 	if err := json.Unmarshal([]byte(meta["rows"]), &rows); err != nil {
 		return nil, fmt.Errorf("prepared rows: rows: %w", err)
 	}
-	n, L, S := len(rows), d.Layout.Len(), d.Layout.StaticLen()
+	l := d.Layout
+	if l.Frames <= 0 || l.Channels <= 0 || l.H <= 0 || l.W <= 0 || l.Frames > 1024 || l.Channels > 64 || l.H > 4096 || l.W > 4096 || len(l.Motion) > l.Channels {
+		return nil, fmt.Errorf("prepared rows: layout %+v", l)
+	}
+	n, L, S := len(rows), l.Len(), l.StaticLen()
 	x := tensors["x"]
 	if x == nil || len(x.Shape) != 2 || x.Shape[0] != n || x.Shape[1] != L || L <= 0 {
 		return nil, fmt.Errorf("prepared rows: tensor x is missing or not [%d, %d]", n, L)
