@@ -123,7 +123,7 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 		if err != nil {
 			return nil, scrub(err)
 		}
-		defer release()
+		defer a.Memory.releaseLarge(release, e.Bytes)
 	}
 	lm, err := a.loader.get()
 	if err != nil {
@@ -223,8 +223,10 @@ func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.R
 		if e.Work > work {
 			return overBudgetf("%d frames of %d×%d is %s, more than the job's budget of %s", info.Frames, info.Width, info.Height, WorkText(e.Work), WorkText(work))
 		}
-		var err error
-		release, err = in.Memory.Reserve(ctx, e.Bytes)
+		r, err := in.Memory.Reserve(ctx, e.Bytes)
+		if err == nil {
+			release = func() { in.Memory.releaseLarge(r, e.Bytes) }
+		}
 		return err
 	}
 	// Colour frames for the appearance net, as analyze.Run opens them.

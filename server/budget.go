@@ -66,12 +66,13 @@ type Estimate struct {
 
 // DecodeBytes estimates the bytes decoding and analysing one frame of w×h
 // pixels of bpp bytes each holds: the decoded image and its conversions,
-// then the analysis's buffers, about 26 bytes a pixel (measured: a 25 MP
-// image took 650 MB at its peak with the collector kept tight, grey,
-// 8-bit RGBA or 16-bit RGBA alike; without that, a 16-bit one left 1.25
-// GB of garbage behind, which GOMEMLIMIT collects).
+// then the analysis's buffers (measured: a 25 MP image took 650 MB at its
+// peak with the collector kept tight, grey, 8-bit RGBA or 16-bit RGBA
+// alike, 26 bytes a pixel; in a server, a 10 MP grey image's job held 33
+// bytes a pixel after a collection; without a memory limit a 16-bit one
+// left 1.25 GB of garbage behind, which GOMEMLIMIT collects).
 func DecodeBytes(w, h int, bpp int) int64 {
-	return 48<<20 + int64(w)*int64(h)*int64(2*bpp+26)
+	return 64<<20 + int64(w)*int64(h)*int64(2*bpp+32)
 }
 
 // bytesPerPixel is what a decoded image of the colour model holds a pixel in.

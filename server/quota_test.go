@@ -302,9 +302,9 @@ func TestAdminKey(t *testing.T) {
 func TestMemoryBudgetRefuses(t *testing.T) {
 	fake := newFake()
 	close(fake.release)
-	_, ts := newTestServer(t, Config{Analysis: fake.analysis(), Memory: NewMemory(200 << 20)})
-	grey := pngHeaderOf(2000, 2000, 8, 0)    // 4 MP × (2×1 + 26) + 48 MiB ≈ 155 MiB
-	rgba16 := pngHeaderOf(2000, 2000, 16, 6) // 4 MP × (2×8 + 26) + 48 MiB ≈ 208 MiB
+	_, ts := newTestServer(t, Config{Analysis: fake.analysis(), Memory: NewMemory(220 << 20)})
+	grey := pngHeaderOf(2000, 2000, 8, 0)    // 4 MP × (2×1 + 32) + 64 MiB ≈ 194 MiB
+	rgba16 := pngHeaderOf(2000, 2000, 16, 6) // 4 MP × (2×8 + 32) + 64 MiB ≈ 247 MiB
 	if code, _, m := postPNG(t, ts.URL, "", grey); code != 202 {
 		t.Fatalf("grey: %d %v", code, m)
 	}

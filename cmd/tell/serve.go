@@ -131,10 +131,11 @@ Flags:
   --max-stored MB      bytes of inputs and outputs kept (default 4096)
   --max-pixels N       pixels of one image or video frame (default 25000000)
   --max-seconds S      seconds of one video or folder of frames (default 10800)
-  --memory-limit MB    the process's memory limit (default 2048; 0: none):
-                       Go's GOMEMLIMIT, and three quarters of it the budget
-                       that decoding and analysis reserve their estimate
-                       from (an input needing more is refused: 413)
+  --memory-limit MB    the resident memory the process keeps under (default
+                       2048, at least 512; 0: none): Go's GOMEMLIMIT (64 MiB
+                       less), and the budget that decoding and analysis
+                       reserve their estimate from (256 MiB less, at least
+                       half; an input needing more is refused: 413)
   --ack-wait DURATION  a worker silent this long is presumed dead and its
                        job goes to another (default 30s)
   --workdir DIR        uploads in transit and running jobs' files (default:
@@ -236,8 +237,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("--rate %g: want 0 (no limit) or more", *rate)
 	case *maxPixels < 1 || *maxSeconds <= 0:
 		return usageErrorf("--max-pixels and --max-seconds want positive values")
-	case *memLimit < 0:
-		return usageErrorf("--memory-limit %d: want 0 (none) or MiB", *memLimit)
+	case *memLimit < 0 || *memLimit > 0 && *memLimit < 512:
+		return usageErrorf("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
 	case *ackWait < time.Second:
 		return usageErrorf("--ack-wait %v: want at least 1s", *ackWait)
 	case *natsURL != "" && (*data != "" || *natsListen != "" || *natsUsers != "" || *natsCert != ""):
@@ -276,9 +277,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	var mem *server.Memory
 	if *memLimit > 0 {
-		old := debug.SetMemoryLimit(*memLimit << 20)
+		var goLimit int64
+		goLimit, mem = server.MemoryForLimit(*memLimit << 20)
+		old := debug.SetMemoryLimit(goLimit)
 		defer debug.SetMemoryLimit(old)
-		mem = server.MemoryForLimit(*memLimit << 20)
 	}
 	qo := queueOptions{URL: *natsURL, Data: *data, Listen: *natsListen, InsecureNoAuth: *insecure}
 	if qo.Client, err = nf.options("tell serve"); err != nil {

@@ -46,8 +46,9 @@ Flags:
   --job-budget WORK   pixel-frames one analysis may decode (default
                       1h@1080p30; a job's own budget, set by tell serve, is
                       kept when smaller): past it the job fails "over budget"
-  --memory-limit MB   the process's memory limit (default 2048; 0: none);
-                      each job reserves its estimate from three quarters of it
+  --memory-limit MB   the resident memory the process keeps under (default
+                      2048, at least 512; 0: none); each job reserves its
+                      estimate from a budget 256 MiB less
   --max-train-bytes N prepared rows of one training run held in memory
                       (default 1073741824; the last two runs are kept)
   --log-json          logs as JSON lines on stderr`,
@@ -82,8 +83,8 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("--jobs %d: want at least 1", *jobs)
 	case *maxPixels < 1 || *maxSeconds <= 0 || *maxTrain < 1:
 		return usageErrorf("--max-pixels, --max-seconds and --max-train-bytes want positive values")
-	case *memLimit < 0:
-		return usageErrorf("--memory-limit %d: want 0 (none) or MiB", *memLimit)
+	case *memLimit < 0 || *memLimit > 0 && *memLimit < 512:
+		return usageErrorf("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
 	}
 	jobWork, err := server.ParseWork(*jobBudget)
 	if err != nil {
@@ -91,9 +92,10 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	}
 	var mem *server.Memory
 	if *memLimit > 0 {
-		old := debug.SetMemoryLimit(*memLimit << 20)
+		var goLimit int64
+		goLimit, mem = server.MemoryForLimit(*memLimit << 20)
+		old := debug.SetMemoryLimit(goLimit)
 		defer debug.SetMemoryLimit(old)
-		mem = server.MemoryForLimit(*memLimit << 20)
 	}
 	log := env.log
 	if *logJSON {
