@@ -1,11 +1,13 @@
-// Package batch is the queue's batch client (`tell batch`): it submits
-// many clips to the NATS JetStream job queue that tell serve and tell
-// worker use and collects each analysis into a folder as it finishes,
-// resumably. A rerun skips clips whose result folder exists, awaits jobs
-// already submitted (their ids come from the clip's content) and submits
-// the rest; finished jobs are removed from the queue once collected.
+// Package batch is the batch client (`tell batch`): it submits many clips
+// to tell serve through its NATS API (server.NATSClient), which admits
+// them as it admits uploads (the key's quotas, the budgets) under the
+// owner its NATS credentials name, and collects each analysis into a
+// folder as it finishes, resumably. A rerun skips clips whose result
+// folder exists, awaits jobs already submitted (their keys come from the
+// clip's content) and submits the rest; finished jobs are removed once
+// collected.
 //
-// Limits: an item's content is hashed on every run (the job id), so a
+// Limits: an item's content is hashed on every run (the job's key), so a
 // rerun reads every input once more.
 package batch
 
@@ -18,14 +20,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tell-project/tell/queue"
+	"github.com/tell-project/tell/server"
 	"github.com/tell-project/tell/video"
 )
 
@@ -37,16 +42,30 @@ type Item struct {
 	Ext   string  // the extension the job's input is stored under
 	FPS   float64 // frame rate of a folder of frames (0: the worker's default)
 	Files []string
-	// ID is the job's id, from the input's content, kind and FPS.
+	// ID is the job's key, from the input's content, kind and FPS: the
+	// server names the job from it and the owner, so that a rerun finds
+	// the job it submitted before.
 	ID string
+}
+
+// Client is what a batch needs of tell serve: server.NATSClient.
+type Client interface {
+	Find(ctx context.Context, key string) (server.NATSJob, error)
+	Submit(ctx context.Context, key, name, kind string, fps float64, r io.Reader) (server.NATSJob, error)
+	Get(ctx context.Context, id string) (server.NATSJob, error)
+	Output(ctx context.Context, id, name string, w io.Writer) error
+	Delete(ctx context.Context, id string) error
+	Watch(fn func(id, state string)) (stop func(), err error)
 }
 
 // Options configure Run.
 type Options struct {
-	Out   string // results folder, one folder per item (must exist)
-	Owner string // owner of the jobs
+	Out string // results folder, one folder per item (must exist)
 	// MaxPending bounds the jobs submitted and not yet collected (≥ 1).
 	MaxPending int
+	// Poll is how often jobs whose end was not announced are looked at
+	// (default 2 s): announcements may be lost.
+	Poll time.Duration
 	// Progress, when set, is called with the items collected so far (by
 	// this run or an earlier one) and their total, first before any job
 	// is submitted.
@@ -223,17 +242,22 @@ func hashFile(h io.Writer, path string) error {
 	return err
 }
 
-// Run submits items to q and collects their results into opt.Out/NAME/
-// (the job's outputs and job.json: id, input, state, error, attempts and
-// result), a temporary folder renamed when complete. Items with the same
-// content are one job. It returns when every item is collected, or with
-// ctx's error and the counts so far when ctx ends (submitted jobs keep
-// running; a rerun collects them).
-func Run(ctx context.Context, q *queue.Queue, items []*Item, opt Options) (Result, error) {
+// Run submits items through c and collects their results into
+// opt.Out/NAME/ (the job's outputs and job.json: id, input, state, error,
+// attempts and result), a temporary folder renamed when complete. Items
+// with the same content are one job. A submission the server refuses for
+// now (429: the key's quota, a full queue) waits as long as it says and
+// tries again. It returns when every item is collected, or with ctx's
+// error and the counts so far when ctx ends (submitted jobs keep running;
+// a rerun collects them).
+func Run(ctx context.Context, c Client, items []*Item, opt Options) (Result, error) {
 	if opt.MaxPending < 1 {
 		return Result{}, fmt.Errorf("batch: max pending %d: want at least 1", opt.MaxPending)
 	}
-	b := &run{q: q, out: opt.Out, owner: opt.Owner, byID: map[string]*Item{}, finished: make(chan queue.Job, 64)}
+	if opt.Poll <= 0 {
+		opt.Poll = 2 * time.Second
+	}
+	b := &run{c: c, out: opt.Out, byID: map[string]*Item{}, ended: make(chan string, 64)}
 	progress := opt.Progress
 	if progress == nil {
 		progress = func(int, int) {}
@@ -255,83 +279,128 @@ func Run(ctx context.Context, q *queue.Queue, items []*Item, opt Options) (Resul
 	}
 	res.Total = res.Done + len(todo)
 	progress(res.Done, res.Total)
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := b.q.Watch(wctx, func(ev queue.Event) {
-		if ev.Deleted || ev.Caught || !queue.Terminal(ev.Job.State) {
+	stop, err := c.Watch(func(id, state string) {
+		if !queue.Terminal(state) {
 			return
 		}
-		b.mu.Lock()
-		_, ours := b.byID[ev.Job.ID]
-		b.mu.Unlock()
-		if ours {
-			select {
-			case b.finished <- ev.Job:
-			case <-wctx.Done():
-			}
+		select {
+		case b.ended <- id:
+		default: // the poll finds it
 		}
-	}); err != nil {
+	})
+	if err != nil {
 		return res, err
 	}
+	defer stop()
+	poll := time.NewTicker(opt.Poll)
+	defer poll.Stop()
 	next := 0
 	for next < len(todo) || res.Pending > 0 {
 		for res.Pending < opt.MaxPending && next < len(todo) {
 			it := todo[next]
-			next++
-			b.mu.Lock()
-			b.byID[it.ID] = it
-			b.mu.Unlock()
 			j, err := b.submit(ctx, it)
 			if err != nil {
 				return res, fmt.Errorf("%s: %w", it.Name, err)
 			}
+			next++
+			b.mu.Lock()
+			b.byID[j.ID] = it
+			b.mu.Unlock()
 			res.Pending++
 			if queue.Terminal(j.State) {
 				// Finished before this run watched it (a rerun).
-				go func() { b.finished <- j }()
+				b.notice(j.ID)
 			}
 		}
-		var j queue.Job
+		var ids []string
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
-		case j = <-b.finished:
+		case id := <-b.ended:
+			ids = []string{id}
+		case <-poll.C:
+			b.mu.Lock()
+			for id := range b.byID {
+				ids = append(ids, id)
+			}
+			b.mu.Unlock()
+			sort.Strings(ids)
 		}
-		b.mu.Lock()
-		it, ok := b.byID[j.ID]
-		delete(b.byID, j.ID)
-		b.mu.Unlock()
-		if !ok {
-			continue // a duplicate notice
+		for _, id := range ids {
+			b.mu.Lock()
+			it, ok := b.byID[id]
+			b.mu.Unlock()
+			if !ok {
+				continue // not ours, or a repeated notice
+			}
+			j, err := c.Get(ctx, id)
+			if err != nil {
+				if errors.Is(err, server.ErrNoJob) {
+					return res, fmt.Errorf("%s: job %s is gone from the server before it was collected", it.Name, id)
+				}
+				return res, fmt.Errorf("%s: %w", it.Name, err)
+			}
+			if !queue.Terminal(j.State) {
+				continue
+			}
+			if err := b.collect(ctx, it, j); err != nil {
+				return res, fmt.Errorf("%s: collecting the result: %w", it.Name, err)
+			}
+			b.mu.Lock()
+			delete(b.byID, id)
+			b.mu.Unlock()
+			res.Pending--
+			res.Done++
+			if j.State != queue.StateDone {
+				res.Failed++
+			}
+			progress(res.Done, res.Total)
 		}
-		if err := b.collect(ctx, it, j); err != nil {
-			return res, fmt.Errorf("%s: collecting the result: %w", it.Name, err)
-		}
-		res.Pending--
-		res.Done++
-		if j.State != queue.StateDone {
-			res.Failed++
-		}
-		progress(res.Done, res.Total)
 	}
 	return res, nil
 }
 
 // run is one Run's state.
 type run struct {
-	q        *queue.Queue
-	out      string
-	owner    string
-	mu       sync.Mutex
-	byID     map[string]*Item
-	finished chan queue.Job
+	c     Client
+	out   string
+	mu    sync.Mutex
+	byID  map[string]*Item // pending jobs, by the server's id
+	ended chan string      // ids announced as ended
 }
 
-// submit queues an item unless the queue holds its job already.
-func (b *run) submit(ctx context.Context, it *Item) (queue.Job, error) {
-	if j, err := b.q.Get(ctx, it.ID); err == nil {
-		return j, nil
+func (b *run) notice(id string) {
+	select {
+	case b.ended <- id:
+	default:
 	}
+}
+
+// submit submits an item unless the server holds its job already; a
+// refusal for now (429) waits its Retry-After and tries again.
+func (b *run) submit(ctx context.Context, it *Item) (server.NATSJob, error) {
+	for {
+		if j, err := b.c.Find(ctx, it.ID); err == nil {
+			return j, nil
+		} else if !errors.Is(err, server.ErrNoJob) {
+			return server.NATSJob{}, err
+		}
+		j, err := b.submitOnce(ctx, it)
+		var re *server.RemoteError
+		if !errors.As(err, &re) || re.Status != http.StatusTooManyRequests {
+			return j, err
+		}
+		t := time.NewTimer(max(re.Retry, 100*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return server.NATSJob{}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func (b *run) submitOnce(ctx context.Context, it *Item) (server.NATSJob, error) {
 	var r io.Reader
 	if it.Kind == "frames" {
 		pr, pw := io.Pipe()
@@ -341,18 +410,17 @@ func (b *run) submit(ctx context.Context, it *Item) (queue.Job, error) {
 	} else {
 		f, err := os.Open(it.Path)
 		if err != nil {
-			return queue.Job{}, err
+			return server.NATSJob{}, err
 		}
 		defer f.Close()
 		r = f
 	}
-	j, _, err := b.q.Submit(ctx, queue.Job{ID: it.ID, Owner: b.owner, Name: filepath.Base(it.Path), Kind: it.Kind, Ext: it.Ext, FPS: it.FPS}, r)
-	return j, err
+	return b.c.Submit(ctx, it.ID, filepath.Base(it.Path), it.Kind, it.FPS, r)
 }
 
 // collect writes a finished job's outputs and record into OUT/NAME/ (a
 // temporary folder renamed when complete) and removes the job.
-func (b *run) collect(ctx context.Context, it *Item, j queue.Job) error {
+func (b *run) collect(ctx context.Context, it *Item, j server.NATSJob) error {
 	tmp, err := os.MkdirTemp(b.out, "."+it.Name+".tmp-")
 	if err != nil {
 		return err
@@ -367,18 +435,14 @@ func (b *run) collect(ctx context.Context, it *Item, j queue.Job) error {
 		if n != filepath.Base(n) || strings.HasPrefix(n, ".") {
 			continue
 		}
-		rd, _, err := b.q.Output(ctx, j, n)
+		f, err := os.Create(filepath.Join(tmp, n))
 		if err != nil {
 			return err
 		}
-		f, err := os.Create(filepath.Join(tmp, n))
-		if err == nil {
-			_, err = io.Copy(f, rd)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+		err = b.c.Output(ctx, j.ID, n, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		rd.Close()
 		if err != nil {
 			return err
 		}
@@ -389,7 +453,7 @@ func (b *run) collect(ctx context.Context, it *Item, j queue.Job) error {
 		State    string          `json:"state"`
 		Error    string          `json:"error,omitempty"`
 		Attempts int             `json:"attempts"`
-		Result   json.RawMessage `json:"result,omitempty"`
+		Result   *server.Summary `json:"result,omitempty"`
 	}{j.ID, it.Path, j.State, j.Error, j.Attempts, j.Result}, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, "job.json"), append(rec, '\n'), 0o644); err != nil {
 		return err
@@ -397,7 +461,7 @@ func (b *run) collect(ctx context.Context, it *Item, j queue.Job) error {
 	if err := os.Rename(tmp, filepath.Join(b.out, it.Name)); err != nil {
 		return err
 	}
-	if err := b.q.Delete(ctx, j.ID); err != nil && !errors.Is(err, queue.ErrNotFound) {
+	if err := b.c.Delete(ctx, j.ID); err != nil && !errors.Is(err, server.ErrNoJob) {
 		return err
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -189,7 +190,8 @@ func (c *NATSClient) Output(ctx context.Context, id, name string, w io.Writer) e
 // ends, until stop. Notices may be lost or repeated (core NATS): poll
 // with Get as well.
 func (c *NATSClient) Watch(fn func(id, state string)) (stop func(), err error) {
-	sub, err := c.nc.Subscribe(queue.EventSubject+"."+c.owner, func(m *nats.Msg) {
+	subject := queue.EventSubject + "." + c.owner
+	sub, err := c.nc.Subscribe(subject, func(m *nats.Msg) {
 		var ev struct{ ID, Status string }
 		if json.Unmarshal(m.Data, &ev) == nil && ev.ID != "" {
 			fn(ev.ID, ev.Status)
@@ -201,6 +203,12 @@ func (c *NATSClient) Watch(fn func(id, state string)) (stop func(), err error) {
 	if err := c.nc.Flush(); err != nil {
 		sub.Unsubscribe()
 		return nil, err
+	}
+	// A refusal arrives before the flush's answer: credentials of another
+	// user fail here, not after a request's timeout.
+	if err := c.nc.LastError(); errors.Is(err, nats.ErrPermissionViolation) && strings.Contains(err.Error(), subject) {
+		sub.Unsubscribe()
+		return nil, fmt.Errorf("NATS refuses %s to these credentials: they are not user %q's (%w)", subject, c.owner, err)
 	}
 	return func() { sub.Unsubscribe() }, nil
 }

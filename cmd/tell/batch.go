@@ -9,6 +9,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/tell-project/tell/batch"
+	"github.com/tell-project/tell/queue"
+	"github.com/tell-project/tell/server"
 )
 
 func batchCommand() command {
@@ -16,15 +18,18 @@ func batchCommand() command {
 		name:    "batch",
 		summary: "analyse many clips through the NATS queue, resumably",
 		usage: `usage: tell batch (--manifest clips.csv | DIR) --nats URL --out DIR
-                  [--owner NAME] [--max-pending N] [--fps F] [--quiet]
+                  [--nats-creds FILE] [--max-pending N] [--fps F] [--quiet]
 
 Submits every clip of a manifest (or every image and video of a folder,
-recursively) to the NATS JetStream job queue that tell serve and tell
-worker use, and collects each analysis into OUT/NAME/ (events.json,
-frames.csv, report.html, job.json) as it finishes. Run it again after an
-interruption: clips with a result folder are skipped, jobs already
-submitted are awaited (their ids come from the clip's content), the rest
-are submitted. Finished jobs are removed from the queue once collected.
+recursively) to tell serve through NATS, and collects each analysis into
+OUT/NAME/ (events.json, frames.csv, report.html, job.json) as it
+finishes. tell serve admits each clip as it admits an upload (the key's
+quotas and the budgets; a clip refused for now is tried again when the
+server says) and owns it by the NATS user's name: the API key of that
+name sees the jobs. Run it again after an interruption: clips with a
+result folder are skipped, jobs already submitted are awaited (their keys
+come from the clip's content), the rest are submitted. Finished jobs are
+removed once collected.
 
 The manifest needs a "sample" column (the result folder's name) and one
 of "video" (as tell synth writes), "image" or "frames" (a folder of frame
@@ -34,10 +39,12 @@ Relative paths are relative to the manifest's folder.
 
 Flags:
   --nats URL         the NATS server (tell serve --nats-listen's address)
+` + natsClientUsage + `
+                     (a batch-role user: tell serve --add-nats-user batch:NAME)
+  --user NAME        the NATS user's name, when the credentials file does
+                     not say it (a NATS .creds file)
   --out DIR          results folder (made if missing)
   --manifest FILE    the clips; or give a folder as the argument
-  --owner NAME       owner of the jobs (default "batch"): tell serve shows
-                     them to the API key of that name
   --max-pending N    jobs submitted and not yet collected (default 32)
   --fps F            frame rate of folders of frames (default 30)
   --quiet            no progress bar`,
@@ -50,7 +57,8 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 	url := fs.String("nats", "", "")
 	out := fs.String("out", "", "")
 	manifest := fs.String("manifest", "", "")
-	owner := fs.String("owner", "batch", "")
+	nf := addNATSClientFlags(fs)
+	user := fs.String("user", "", "")
 	maxPending := fs.Int("max-pending", 32, "")
 	fps := fs.Float64("fps", 0, "")
 	quiet := fs.Bool("quiet", false, "")
@@ -87,12 +95,25 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	fc, err := connectQueue(ctx, env, *url, natsClientFlags{creds: new(string), ca: new(string)}, "tell batch", env.log)
+	co, err := nf.options("tell batch")
 	if err != nil {
 		return err
 	}
-	defer fc.close()
-	opt := batch.Options{Out: *out, Owner: *owner, MaxPending: *maxPending}
+	name := *user
+	if co.Creds != nil && name == "" {
+		if name = co.Creds.Name; name == "" {
+			return usageErrorf("--nats-creds %s does not name its user: give --user NAME", *nf.creds)
+		}
+	}
+	if co.Creds == nil && name != "" {
+		return usageErrorf("--user %s needs --nats-creds FILE: without credentials the jobs are the anonymous owner's", name)
+	}
+	nc, err := queue.Connect(*url, co)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	opt := batch.Options{Out: *out, MaxPending: *maxPending}
 	var bar *progressbar.ProgressBar
 	if w := progressOut(env, *quiet); w != nil {
 		opt.Progress = func(done, total int) {
@@ -103,7 +124,7 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 			bar.Set(done)
 		}
 	}
-	res, err := batch.Run(ctx, fc.q, items, opt)
+	res, err := batch.Run(ctx, server.NewNATSClient(nc, name), items, opt)
 	if err != nil && err == ctx.Err() {
 		fmt.Fprintf(env.stderr, "tell batch: interrupted; %d of %d collected, %d submitted jobs keep running: run again to collect them\n", res.Done, res.Total, res.Pending)
 		return err

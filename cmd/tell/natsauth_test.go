@@ -100,10 +100,14 @@ func TestServeNATSUsers(t *testing.T) {
 	dir := t.TempDir()
 	users := filepath.Join(dir, "users")
 	workerCreds := natsUser(t, users, "worker", "w1")
+	aliceCreds := natsUser(t, users, "batch", "alice")
+	keys := filepath.Join(dir, "keys")
+	_, aliceKey, _ := runTell(t, "serve", "--add-key", "alice", "--api-keys", keys)
+	aliceKey = strings.TrimSpace(aliceKey)
 	cert, key := selfSigned(t, dir)
 	re := regexp.MustCompile(`NATS for tell worker and tell batch at (tls://\S+\ntell serve: listening on http://\S+)/`)
 	both, _, _ := startTell(t, re, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--workers", "0",
-		"--nats-listen", "127.0.0.1:0", "--nats-users", users, "--nats-tls-cert", cert, "--nats-tls-key", key)
+		"--nats-listen", "127.0.0.1:0", "--nats-users", users, "--nats-tls-cert", cert, "--nats-tls-key", key, "--api-keys", keys)
 	natsURL, base, _ := strings.Cut(both, "\ntell serve: listening on ")
 	if nc, err := nats.Connect(natsURL, nats.MaxReconnects(0), nats.RootCAs(cert)); err == nil {
 		nc.Close()
@@ -116,12 +120,14 @@ func TestServeNATSUsers(t *testing.T) {
 		t.Errorf("a worker without credentials: %d %q", code, errOut)
 	}
 	startTell(t, nil, "worker", "--nats", natsURL, "--nats-creds", workerCreds, "--nats-ca", cert, "--workdir", t.TempDir())
-	code, m := uploadTo(t, base, "", portrait.AstronautPNG())
+	code, m := uploadTo(t, base, aliceKey, portrait.AstronautPNG())
 	if code != http.StatusAccepted {
 		t.Fatalf("upload: %d %v", code, m)
 	}
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get(base + "/v1/jobs/" + m["id"].(string))
+		req, _ := http.NewRequest("GET", base+"/v1/jobs/"+m["id"].(string), nil)
+		req.Header.Set("Authorization", "Bearer "+aliceKey)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,6 +145,22 @@ func TestServeNATSUsers(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("job did not finish: %v", st)
 		}
+	}
+	// tell batch as alice: through the server, owned by alice.
+	in := t.TempDir()
+	os.WriteFile(filepath.Join(in, "face.png"), portrait.AstronautPNG(), 0o644)
+	out := t.TempDir()
+	code, stdout, stderr := runTell(t, "batch", in, "--nats", natsURL, "--nats-creds", aliceCreds, "--nats-ca", cert, "--out", out, "--quiet")
+	var rec struct{ State, Error string }
+	b, _ := os.ReadFile(filepath.Join(out, "face", "job.json"))
+	json.Unmarshal(b, &rec)
+	if rec.State != "done" && !(rec.State == "failed" && strings.Contains(rec.Error, "landmark")) {
+		t.Fatalf("batch as alice: %d %q %q; job.json %s", code, stdout, stderr, b)
+	}
+	// Alice's credentials cannot act as bob.
+	code, _, stderr = runTell(t, "batch", in, "--nats", natsURL, "--nats-creds", aliceCreds, "--nats-ca", cert, "--user", "bob", "--out", t.TempDir(), "--quiet")
+	if code == 0 || !strings.Contains(stderr, `not user "bob"`) {
+		t.Errorf("alice as bob: %d %q", code, stderr)
 	}
 }
 
