@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/tell
 
-.PHONY: all build deps test demo screenshot builtin-model vet fmt clean bench bench-flow bench-landmarks bench-nn bench-video bench-au
+.PHONY: all build deps test lint demo screenshot builtin-model vet fmt clean bench bench-flow bench-landmarks bench-nn bench-video bench-au
 
 all: build
 
@@ -17,6 +17,7 @@ test:
 	./scripts/deps.sh test
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	$(MAKE) lint
 	TELL_REQUIRE_MODELS=1 $(GO) test -count=1 -timeout 60m ./...
 
 # demo: a 20 s synthetic 640x480 interview clip with five expressions (micro
@@ -58,6 +59,11 @@ bench-flow bench-landmarks bench-nn bench-video bench-au: build
 
 vet:
 	$(GO) vet ./...
+
+# lint: staticcheck at the version go.mod pins (its tool directive), so
+# every machine runs the same checks.
+lint:
+	$(GO) tool staticcheck ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

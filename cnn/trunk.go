@@ -28,16 +28,15 @@ type trunk struct {
 	bn      *nn.BatchNorm
 	useBN   bool
 
-	b, h, w    int // batch and input size of the last Forward
-	mh, mw     int // max-pool output size
-	ah, aw     int // average-pool output size
-	cols, r    []float32
-	mean, inv  []float32 // per channel: statistics used by the last Forward
-	arg        []int32   // [out, B, mh, mw]: index into r's row of each max
-	dz         []float32
-	y          *nn.Tensor
-	training   bool
-	eps, decay float32
+	b, h, w   int // batch and input size of the last Forward
+	mh, mw    int // max-pool output size
+	ah, aw    int // average-pool output size
+	cols, r   []float32
+	mean, inv []float32 // per channel: statistics used by the last Forward
+	arg       []int32   // [out, B, mh, mw]: index into r's row of each max
+	dz        []float32
+	y         *nn.Tensor
+	training  bool
 }
 
 // newTrunk returns the fused layer; its parameters are named conv.weight,

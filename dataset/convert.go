@@ -78,7 +78,6 @@ func Convert(ctx context.Context, name string, opt ConvertOptions) (*Conversion,
 // clipRow is one annotated clip read from a sheet, before its folder is found.
 type clipRow struct {
 	t          *table
-	r          int // row index in t.rows
 	subject    string
 	clip       string
 	onset      int

@@ -225,7 +225,6 @@ type tally struct {
 	faces  int
 	groups map[string][2]int // found, total
 	fpAt   []float64         // scores of false detections
-	tpAt   []float64         // best-score of each found face (for thresholds)
 	scenes int
 }
 

@@ -19,7 +19,7 @@ func astronautGray(t testing.TB) *raster.Gray {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return GrayDlib(img)
+	return raster.FromImage(img)
 }
 
 // paste copies src into a w×h canvas of grey 120 with its top-left at (x, y).
@@ -306,7 +306,7 @@ func ExamplePredictor_Predict() {
 		return
 	}
 	img, _ := portrait.Astronaut()
-	gray := GrayDlib(img)
+	gray := raster.FromImage(img)
 	det, _ := NewDetector()
 	for _, d := range det.Detect(gray) {
 		shape := pred.Predict(gray, d.Box)

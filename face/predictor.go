@@ -281,8 +281,9 @@ func (p *Predictor) MeanShape(box Rect) Shape {
 // It follows dlib's shape_predictor::operator() step for step (float32
 // shape, float64 transforms, feature pixels rounded to the nearest pixel and
 // 0 outside the image), so rounding each coordinate with math.Floor(v+0.5)
-// gives dlib's integer points. img must hold 0..255 intensities; dlib's own
-// grey conversion is GrayDlib. Predict is safe for concurrent use.
+// gives dlib's integer points. img must hold 0..255 intensities, converted
+// from colour as dlib's load_image does (raster.FromImage). Predict is safe
+// for concurrent use.
 func (p *Predictor) Predict(img *raster.Gray, box Rect) Shape {
 	const dim = 2 * NumLandmarks
 	var cur [dim]float32

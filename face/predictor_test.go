@@ -88,7 +88,7 @@ func loadGray(t testing.TB, path string) *raster.Gray {
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return GrayDlib(img)
+	return raster.FromImage(img)
 }
 
 // TestPredictMatchesDlib compares against dlib's own output (golden/*.txt,

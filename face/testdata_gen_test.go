@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/raster"
 )
 
 // genTestdata rewrites the transformed portraits in testdata/ that
@@ -30,7 +31,7 @@ func TestGenerateTestdata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := GrayDlib(img)
+	g := raster.FromImage(img)
 	w, h := g.W, g.H
 	out := map[string]*image.Gray{}
 

@@ -13,14 +13,16 @@ type primalArgs struct {
 	n                                                      int
 	lt, th                                                 float32
 	err                                                    float32
-	next                                                   int
+	//lint:ignore U1000 written by the kernel (go_asm.h offset); Go needs no value of it, the kernel does the whole row
+	next int
 }
 
 type dualArgs struct {
 	u1, u2, u1n, u2n, p11, p12, p21, p22 *float32
 	n                                    int
 	tt                                   float32
-	next                                 int
+	//lint:ignore U1000 written by the kernel (go_asm.h offset); Go needs no value of it, the kernel does the whole row
+	next int
 }
 
 // primalAVX2 runs the primal update for x = 1, 9, 17, ... while a block of

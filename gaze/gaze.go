@@ -123,13 +123,6 @@ type Image struct {
 	Gray *raster.Gray
 }
 
-func (im Image) size() (int, int) {
-	if im.RGB != nil {
-		return im.RGB.W, im.RGB.H
-	}
-	return im.Gray.W, im.Gray.H
-}
-
 // at returns channel c of pixel (x, y), clamped at the edges, 0..1.
 func (im Image) at(x, y, c int) float32 {
 	if im.RGB != nil {

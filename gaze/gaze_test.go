@@ -184,14 +184,6 @@ func fit(x, y []float64) (slope, icept float64) {
 	return slope, my - slope*mx
 }
 
-func maxOf(v []float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		m = math.Max(m, x)
-	}
-	return m
-}
-
 // TestFromPupilsGeometry: a pupil seen exactly where the eye's centre
 // projects gives the gaze along the camera ray back to the camera; a pupil
 // displaced sideways turns the gaze that way; a ray missing the sphere

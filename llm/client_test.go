@@ -345,6 +345,7 @@ func TestKeyNeverLoggedOrPrinted(t *testing.T) {
 	if err == nil {
 		t.Fatal("want 401 error")
 	}
+	//lint:ignore SA1026 cfg.HTTPClient is nil here, so it marshals; the key is what is checked
 	js, _ := json.Marshal(cfg)
 	printed := fmt.Sprintf("%v %+v %#v %s %q", cfg, cfg, cfg, cfg.APIKey, cfg.APIKey)
 	for name, s := range map[string]string{"logs": logs.String(), "error": err.Error(), "json": string(js), "fmt": printed} {

@@ -52,11 +52,10 @@ type Model struct {
 	text  *TextTower // nil without the contrastive loss
 	nce   *nn.InfoNCE
 	focal nn.Focal
-	ce    nn.CrossEntropy
 
 	// scratch reused across steps
 	xbuf, seq, dseq, pbuf *nn.Tensor
-	logits, dlog, dvemb   *nn.Tensor
+	logits, dlog          *nn.Tensor
 	vcls                  *nn.Tensor // LayerNorm of the visual class token
 	gather, dfull         *nn.Tensor
 }

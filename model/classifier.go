@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/atomicfile"
-	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/nn"
 	"github.com/tell-project/tell/raster"
 )
@@ -105,7 +104,7 @@ func (c *Classifier) InputFromFrames(ctx context.Context, onset, apex *raster.Gr
 // for image models.
 func (c *Classifier) InputFromImage(img image.Image) ([]float32, error) {
 	if c.Kind == KindImage {
-		return GreyInput(face.GrayDlib(img), c.Layout), nil
+		return GreyInput(raster.FromImage(img), c.Layout), nil
 	}
 	return FlowImageInput(img, c.Layout)
 }

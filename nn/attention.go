@@ -22,15 +22,12 @@ type Attention struct {
 	// more.
 	Queries int
 
-	b, t, nq  int
-	qkv       *Tensor
-	probs     []float32 // [B, H, T, T]
-	att       *Tensor   // [B, T, C] heads concatenated
-	datt      *Tensor
-	dqkv      *Tensor
-	dp        []float32 // per (b,h) scratch [T, T]
-	y         *Tensor
-	maskError error
+	b, t, nq int
+	qkv      *Tensor
+	probs    []float32 // [B, H, T, T]
+	att      *Tensor   // [B, T, C] heads concatenated
+	dqkv     *Tensor
+	y        *Tensor
 }
 
 // NewAttention returns a self-attention layer; dim must divide by heads.

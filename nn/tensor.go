@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -135,14 +134,4 @@ func Scale(x []float32, s float32) {
 	for i := range x {
 		x[i] *= s
 	}
-}
-
-// allFinite reports whether every value is finite.
-func allFinite(x []float32) bool {
-	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -101,9 +101,8 @@ type WorkerConfig struct {
 
 // Errors that end a run without a result of its own.
 var (
-	errLost     = errors.New("job taken over, cancelled or deleted")
-	errStopping = errors.New("worker stopping")
-	errBusy     = errors.New("another worker runs the job")
+	errLost = errors.New("job taken over, cancelled or deleted")
+	errBusy = errors.New("another worker runs the job")
 )
 
 // Work runs jobs until ctx ends, cfg.Jobs at once. A job still running

@@ -792,8 +792,7 @@ func selectK(a []float32, k int) float32 {
 	return a[k]
 }
 
-func (s *Spotter) eAt(t int) float64 { return float64(s.ringE[t%len(s.ringE)]) }
-func (s *Spotter) okAt(t int) bool   { return s.ringOK[t%len(s.ringE)] }
+func (s *Spotter) okAt(t int) bool { return s.ringOK[t%len(s.ringE)] }
 
 // eNow is the open event's strength at frame t over the regions that
 // moved, with the current thresholds (the noise estimate has grown more

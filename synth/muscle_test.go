@@ -95,8 +95,7 @@ func TestMuscleAmplitude(t *testing.T) {
 		}
 		// The largest field displacement over the event, in output px.
 		var peak float64
-		var fl layerField
-		fl = newLayerField(c.mf.w * c.mf.h)
+		fl := newLayerField(c.mf.w * c.mf.h)
 		for t := e.Onset; t <= e.Offset; t++ {
 			c.muscleField(t, &fl)
 			for i := range fl.ux {

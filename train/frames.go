@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/tell-project/tell/dataset"
-	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
 )
@@ -40,7 +39,7 @@ func frameInput(s *dataset.Sample, h hash.Hash, maxPixels int) (onset, apex *ras
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		grays[i] = face.GrayDlib(img)
+		grays[i] = raster.FromImage(img)
 	}
 	if grays[0].W != grays[1].W || grays[0].H != grays[1].H {
 		return nil, nil, fmt.Errorf("onset %dx%d and apex %dx%d differ in size", grays[0].W, grays[0].H, grays[1].W, grays[1].H)

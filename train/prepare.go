@@ -278,14 +278,14 @@ func prepareRow(ctx context.Context, s *dataset.Sample, kind model.Kind, l model
 				return nil, nil, false, alignNone, fmt.Errorf("%s: %w", s.Image, err)
 			}
 			plane := l.H * l.W
-			copy(x[3*plane:], model.GreyInput(face.GrayDlib(a), model.Layout{Frames: 1, Channels: 1, H: l.H, W: l.W}))
+			copy(x[3*plane:], model.GreyInput(raster.FromImage(a), model.Layout{Frames: 1, Channels: 1, H: l.H, W: l.W}))
 		}
 	default:
 		img, _, err := video.DecodeImage(bytes.NewReader(raw), opt.MaxPixels)
 		if err != nil {
 			return nil, nil, false, alignNone, fmt.Errorf("%s: %w", src, err)
 		}
-		g := face.GrayDlib(img)
+		g := raster.FromImage(img)
 		if al != nil {
 			var imgs []*raster.Gray
 			imgs, as = alignOrKeep(al, g)

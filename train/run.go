@@ -386,12 +386,6 @@ func (b runBar) epoch(n int) {
 	}
 }
 
-func (b runBar) add(n int) {
-	if b.b != nil && n > 0 {
-		b.b.Add(n)
-	}
-}
-
 func (b runBar) finish() {
 	if b.b != nil {
 		b.b.Finish()
