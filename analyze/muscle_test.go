@@ -71,3 +71,40 @@ func checkMuscleClips(t *testing.T, cfg synth.Config, quietBefore bool) {
 		t.Logf("%s %s -> %v (IoU %.2f)", c.Name, e.AUString(), got, iou)
 	}
 }
+
+// TestMuscleSides: a one-sided lip-corner puller drawn by the muscle
+// generator (which places each muscle on its side independently of package
+// au's basis) comes out as AU12 on that side, the other side's rise well
+// below it. Swapping the sides of au's lateral basis columns fails it.
+func TestMuscleSides(t *testing.T) {
+	cfg := synth.Config{Model: synth.Muscle, Seed: 31, Kind: "macro", FPS: 30,
+		Codes: []string{"R12D", "L12D"}, MacroAmp: [2]float64{4, 5}}
+	clips, err := synth.Plan(testFace(t), cfg, len(cfg.Codes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range clips {
+		want := map[byte]string{'R': "right", 'L': "left"}[cfg.Codes[i][0]]
+		res, err := RunSource(context.Background(), &clipSource{c: c}, c.Name, Options{Out: t.TempDir(), Landmarker: landmarkerFor(t, c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, iou := bestMatch(res, c.Events[0])
+		if ev == nil || iou < 0.5 {
+			t.Fatalf("%s (%s): not spotted (IoU %.2f)", c.Name, cfg.Codes[i], iou)
+		}
+		i12 := slices.IndexFunc(ev.AUs, func(a EventAU) bool { return a.AU == 12 })
+		if i12 < 0 {
+			t.Fatalf("%s (%s): no AU12 among %+v", c.Name, cfg.Codes[i], ev.AUs)
+		}
+		a := ev.AUs[i12]
+		same, other := a.Right, a.Left
+		if want == "left" {
+			same, other = a.Left, a.Right
+		}
+		if a.Side != want || !(other < 0.5*same) {
+			t.Errorf("%s (%s): AU12 side %q (right %.2f, left %.2f), want %s", c.Name, cfg.Codes[i], a.Side, a.Right, a.Left, want)
+		}
+		t.Logf("%s %s -> AU12 %s (right %.2f, left %.2f)", c.Name, cfg.Codes[i], a.Side, a.Right, a.Left)
+	}
+}
