@@ -151,7 +151,10 @@ func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
 		rec := &r.ring[on%len(r.ring)]
 		for i := range au.AUs {
 			rise[i] = [2]float64{float64(rec.right[i]), float64(rec.left[i])}
-			ok[i] = [2]bool{rise[i][0] >= auRiseMin, rise[i][1] >= auRiseMin}
+			// Without a noise to compare with, a still's AU is evidence
+			// from trace level on, as the chain of thought counts it: the
+			// event lists no AU its text would call inactive.
+			ok[i] = [2]bool{round2(rise[i][0]) >= cot.ActiveThreshold, round2(rise[i][1]) >= cot.ActiveThreshold}
 		}
 	} else {
 		w := max(1, int(math.Round(auSmooth*r.fps)))

@@ -21,7 +21,7 @@ func TestEventAULetterBoundaries(t *testing.T) {
 		stored float64
 		letter string
 	}{
-		{0.3, 0.3, ""}, {0.494, 0.49, ""}, {0.497, 0.5, "A"}, {0.5, 0.5, "A"},
+		{0.497, 0.5, "A"}, {0.5, 0.5, "A"},
 		{1.494, 1.49, "A"}, {1.497, 1.5, "B"}, {2.496, 2.5, "C"}, {3.4951, 3.5, "D"},
 		{4.4949, 4.49, "D"}, {4.497, 4.5, "E"}, {5, 5, "E"},
 	} {
@@ -36,5 +36,21 @@ func TestEventAULetterBoundaries(t *testing.T) {
 		if aus[0].Intensity != c.stored || aus[0].Letter != c.letter {
 			t.Errorf("rise %v: stored %.2f letter %q, want %.2f %q", c.v, aus[0].Intensity, aus[0].Letter, c.stored, c.letter)
 		}
+	}
+}
+
+// TestStillAUsAreEvidence: a still's event lists only AUs from trace level
+// (it has no noise to measure significance against), so its text never
+// calls a listed AU inactive.
+func TestStillAUsAreEvidence(t *testing.T) {
+	i4, i12 := slices.Index(au.AUs, 4), slices.Index(au.AUs, 12)
+	n := len(au.AUs)
+	rec := frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), ok: true}
+	rec.right[i4], rec.left[i4] = 0.3, 0.3
+	rec.right[i12], rec.left[i12] = 1.2, 1.2
+	r := &run{ring: []frameRec{rec}}
+	aus := r.eventAUs(0, 0, 0, true)
+	if len(aus) != 1 || aus[0].AU != 12 {
+		t.Fatalf("still event AUs %+v, want AU12 alone (AU4 at 0.30 is below trace)", aus)
 	}
 }
