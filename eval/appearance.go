@@ -93,6 +93,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 		return nil, err
 	}
 	var truth, pred []int
+	var conf []float64
 	var subjects, datasets []string
 	var rowErrs []string
 	var preds strings.Builder
@@ -127,13 +128,20 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 				}
 			}
 		}
-		best := 0
+		best, sum := 0, 0.0
 		for k, v := range scores {
+			sum += v
 			if v > scores[best] {
 				best = k
 			}
 		}
-		truth, pred = append(truth, ti), append(pred, best)
+		// The stated confidence: the net's probability of its answer over
+		// the task's classes (ECE in metrics.json).
+		c := 0.0
+		if sum > 0 {
+			c = min(1, scores[best]/sum)
+		}
+		truth, pred, conf = append(truth, ti), append(pred, best), append(conf, c)
 		subjects, datasets = append(subjects, s.Subject), append(datasets, s.Dataset)
 		fmt.Fprintf(&preds, "%s,%s,%s,%s", csvField(s.ID), csvField(s.Subject), csvField(classes[ti]), classes[best])
 		for _, v := range scores {
@@ -150,7 +158,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 	if len(truth) == 0 {
 		return nil, fmt.Errorf("%s: no row could be scored (%d left out; first: %s)", opt.Manifest, len(rowErrs), first(rowErrs))
 	}
-	if err := ev.AddFoldTagged(subjectList(subjects), truth, pred, subjects, datasets); err != nil {
+	if err := ev.AddFoldScored(subjectList(subjects), truth, pred, subjects, datasets, conf); err != nil {
 		return nil, err
 	}
 	rep, err := ev.Report(time.Since(start).Seconds(), opt.Bootstrap, opt.Seed)

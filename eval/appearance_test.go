@@ -57,6 +57,11 @@ func TestAppearance(t *testing.T) {
 	if json.Unmarshal(raw, &m) != nil || m["uf1_ci"] == nil {
 		t.Errorf("metrics.json: %s", raw)
 	}
+	// Every answer right: the ECE is the mean shortfall of the net's
+	// confidence from 1, within [0, 1) and present.
+	if e := res.Report.ECE; e == nil || *e < 0 || *e >= 1 {
+		t.Errorf("ECE %v with accuracy 1", e)
+	}
 	pred, _ := os.ReadFile(filepath.Join(dir, "run", "predictions.csv"))
 	if strings.Count(string(pred), "\n") != len(golden)+1 {
 		t.Errorf("predictions.csv:\n%s", pred)

@@ -135,6 +135,9 @@ func evalPretrained(ctx context.Context, env *environment, m models.Model, dir, 
 		return fmt.Sprintf(" [%.4f, %.4f]", c.Lo, c.Hi)
 	}
 	fmt.Fprintf(env.stdout, "uf1=%.4f%s\nuar=%.4f%s\naccuracy=%.4f\n", r.UF1, ci(r.UF1CI), r.UAR, ci(r.UARCI), r.Accuracy)
+	if r.ECE != nil {
+		fmt.Fprintf(env.stdout, "ece=%.4f\n", *r.ECE)
+	}
 	if len(res.RowErrors) > 0 {
 		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(out, "errors.txt"))
 	}
