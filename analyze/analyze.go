@@ -61,11 +61,32 @@ type PathLandmarker interface {
 	FindFace(g *raster.Gray) (lm [68][2]float32, confidence float32, path string, ok bool, err error)
 }
 
+// NearLandmarker is a PathLandmarker that can also look for a face near
+// where it was in an earlier frame (last: its 68 landmarks there), which
+// costs a fraction of a whole-frame search: face.Finder.FindNear. A video's
+// face, once found, is searched for there first when it is lost, after a
+// cut and when the reference is renewed.
+type NearLandmarker interface {
+	PathLandmarker
+	FindFaceNear(g *raster.Gray, last *[68][2]float32) (lm [68][2]float32, confidence float32, ok bool, err error)
+}
+
 // pathDetected is the path of a plain detection, which goes unnoted.
 const pathDetected = "detected"
 
-// findFace asks the landmarker for a face, counting how it was found.
+// findFace asks the landmarker for a face, counting how it was found:
+// near its last place first when the landmarker can and a face was seen
+// before, then in the whole frame.
 func (r *run) findFace(g *raster.Gray) ([68][2]float32, float32, bool, error) {
+	if n, ok := r.opt.Landmarker.(NearLandmarker); ok && r.haveLast {
+		lm, conf, found, err := n.FindFaceNear(g, &r.last)
+		if err != nil || found {
+			if found {
+				r.nearFinds++
+			}
+			return lm, conf, found, err
+		}
+	}
 	if p, ok := r.opt.Landmarker.(PathLandmarker); ok {
 		lm, conf, path, found, err := p.FindFace(g)
 		if found && path != pathDetected {
@@ -319,6 +340,12 @@ type run struct {
 	// facePaths counts the face searches that found a face other than by
 	// a plain detection, by path (PathLandmarker).
 	facePaths map[string]int
+	// last holds the face's landmarks in the last frame where it was seen
+	// (haveLast), where a lost face is looked for first; nearFinds counts
+	// the faces found there (NearLandmarker).
+	last      [68][2]float32
+	haveLast  bool
+	nearFinds int
 }
 
 type lostSpan struct{ from, to int }
@@ -464,6 +491,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		if !ok {
 			return nil, nil
 		}
+		r.last, r.haveLast = lm, true
 		e, err := r.newEstimator(g, lm)
 		if err != nil {
 			r.log.Warn("face found but unusable", "frame", idx+1, "err", err)
@@ -534,6 +562,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		if est != nil && !repeat {
 			err := measure(est, g, &m)
+			if errors.Is(err, au.ErrLost) && r.reseed(g, est) {
+				err = measure(est, g, &m)
+			}
 			ok = err == nil
 			if err != nil && !errors.Is(err, au.ErrLost) {
 				r.measureErrs++
@@ -586,6 +617,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			copy(prevCrop, rec.crop)
 			havePrevCrop = true
 			r.res.Tracked++
+			r.last, r.haveLast = m.Landmarks, true
 		} else {
 			copy(rec.both, zero)
 			copy(rec.right, zero)
@@ -676,6 +708,24 @@ func (r *run) describe(ctx context.Context, sp *spot.Spotter, last int) error {
 	}
 	r.event(ctx, iv, last)
 	return nil
+}
+
+// reseed looks for a face the tracker lost near its last place and, when
+// it is there, restarts est's tracking from it (au.Estimator.Reseed): a
+// face that moved faster than the tracker follows is measured against its
+// neutral reference again at once. It reports whether it found the face.
+func (r *run) reseed(g *raster.Gray, est *au.Estimator) bool {
+	n, ok := r.opt.Landmarker.(NearLandmarker)
+	if !ok || !r.haveLast {
+		return false
+	}
+	lm, _, found, err := n.FindFaceNear(g, &r.last)
+	if err != nil || !found {
+		return false
+	}
+	est.Reseed(lm)
+	r.nearFinds++
+	return true
 }
 
 // drifted reports a head far from its reference pose.

@@ -69,6 +69,25 @@ func (l *FaceLandmarker) FindFace(g *raster.Gray) ([68][2]float32, float32, stri
 	return out, q / (q + 10), f.Path.String(), true, nil
 }
 
+// FindFaceNear implements NearLandmarker with face.Finder.FindNear; the
+// confidence is the detector's score squashed as in FindFace.
+func (l *FaceLandmarker) FindFaceNear(g *raster.Gray, last *[68][2]float32) ([68][2]float32, float32, bool, error) {
+	var s face.Shape
+	for i, p := range last {
+		s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
+	}
+	var out [68][2]float32
+	f, ok := l.find.FindNear(g, &s)
+	if !ok {
+		return out, 0, false, nil
+	}
+	for i, p := range f.Shape {
+		out[i] = [2]float32{float32(p.X), float32(p.Y)}
+	}
+	q := max(0, f.Score)
+	return out, q / (q + 10), true, nil
+}
+
 // NeutralShape implements NeutralShaper: the model's mean shape.
 func (l *FaceLandmarker) NeutralShape() [68][2]float32 {
 	var out [68][2]float32

@@ -218,6 +218,9 @@ func (r *run) finish(runErr error) error {
 		}
 		res.Notes = append(res.Notes, note)
 	}
+	if r.nearFinds > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("face found again near its last place %s (after a cut, head movement or a lost track), before any whole-frame search", plural(r.nearFinds, "time")))
+	}
 	if note := facePathNote(r.facePaths); note != "" {
 		res.Notes = append(res.Notes, note)
 	}

@@ -209,3 +209,43 @@ func ExampleEstimator() {
 	fmt.Printf("tx %.1f px, %d AUs present\n", m.TX, present)
 	// Output: tx 1.0 px, 0 AUs present
 }
+
+// TestReseed: a head that jumps further than the tracker follows is lost;
+// restarted from the landmarks where the face now is, the tracking
+// resumes against the same neutral reference, with the jump in the pose
+// and no AU from it.
+func TestReseed(t *testing.T) {
+	g := astronaut(t)
+	est, err := New(g, synth.AstronautLandmarks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dx, dy, th = 40, -25, 0.02
+	f := shifted(g, dx, dy, th, 225, 130)
+	var m Measurement
+	if err := est.Measure(f, &m); !errors.Is(err, ErrLost) {
+		t.Fatalf("a %d px jump: err %v, want ErrLost", dx, err)
+	}
+	var moved [68][2]float32
+	c, s := math.Cos(th), math.Sin(th)
+	for i, p := range synth.AstronautLandmarks {
+		x, y := float64(p[0])-225, float64(p[1])-130
+		// A detector's landmarks are off by a pixel or so: the seed need
+		// not be exact.
+		moved[i] = [2]float32{float32(c*x - s*y + 225 + dx + float64(i%3) - 1), float32(s*x + c*y + 130 + dy + float64(i%2))}
+	}
+	est.Reseed(moved)
+	if err := est.Measure(f, &m); err != nil {
+		t.Fatalf("after Reseed: %v", err)
+	}
+	// The move as a similarity about the origin.
+	tx, ty := 225-(c*225-s*130)+dx, 130-(s*225+c*130)+dy
+	if math.Abs(float64(m.TX)-tx) > 1 || math.Abs(float64(m.TY)-ty) > 1 || math.Abs(float64(m.Rotation)-th) > 0.005 {
+		t.Errorf("pose after the jump: tx %.1f ty %.1f rotation %.3f, want %.1f %.1f %.2f", m.TX, m.TY, m.Rotation, tx, ty, th)
+	}
+	for i, a := range AUs {
+		if m.Present[i] {
+			t.Errorf("AU%d present at %.2f after the jump", a, m.Intensity[i])
+		}
+	}
+}

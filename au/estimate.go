@@ -372,6 +372,23 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	return e.flowEvidence(frame, sim, m)
 }
 
+// Reseed restarts the tracking from lm, the face's 68 landmarks in the
+// frame to be measured next as a detector placed them, after Measure lost
+// it (fast movement carries the points beyond their search): the points
+// start there, the head's pose is the similarity that takes the
+// reference's stable points onto lm's, and the neutral reference is kept.
+func (e *Estimator) Reseed(lm [68][2]float32) {
+	pts := allPoints(lm)
+	src := make([][2]float64, len(stablePoints))
+	dst := make([][2]float64, len(stablePoints))
+	w := make([]float64, len(stablePoints))
+	for k, i := range stablePoints {
+		src[k], dst[k], w[k] = e.refPts[i], pts[i], 1
+	}
+	copy(e.prevPts, pts)
+	e.prev = fitSimilarity(src, dst, w)
+}
+
 // flowEvidence computes (or reuses) the dense-flow AU evidence for this
 // frame and fuses it into m.
 func (e *Estimator) flowEvidence(frame *raster.Gray, sim similarity, m *Measurement) error {

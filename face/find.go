@@ -24,7 +24,10 @@ const (
 	// FindAuto scans the image; when that finds no face whole in the frame
 	// it scans the image padded on every side, and, when the image's content
 	// is a face crop (a face fitted in the whole frame passes the detector's
-	// check), takes the whole frame as the face.
+	// check), takes the whole frame as the face. An image much wider or
+	// taller than a face (CropShaped false: a 16:9 video frame) is never
+	// taken for a face crop: there only faces the plain scan finds are
+	// fitted, those cut by the frame's edge on the padded image.
 	FindAuto FindMode = iota
 	// FindDetect scans and rescans padded, but never assumes a crop.
 	FindDetect
@@ -66,6 +69,7 @@ const (
 	PathDetected      // the detector found the face whole in the frame
 	PathPadded        // the detector found it in the image padded on every side
 	PathFrame         // the face was fitted in the whole frame (a face crop)
+	PathNear          // found near its last place in an earlier frame (FindNear)
 )
 
 func (p Path) String() string {
@@ -78,6 +82,8 @@ func (p Path) String() string {
 		return "whole frame"
 	case PathBlazeFace:
 		return "BlazeFace"
+	case PathNear:
+		return "near last place"
 	}
 	return "none"
 }
@@ -126,6 +132,15 @@ type Found struct {
 // canvas; the final landmarks run in that box on the image itself, pixels
 // outside it reading 0 as in dlib, and may lie outside the image.
 //
+// In FindAuto, an image that is not CropShaped (a 16:9 video frame) is
+// not taken for a face crop: step 1 takes its best face whatever its size,
+// step 2 fits only the plain scan's faces cut by the frame's edge (no scan
+// of the padded image) and step 3 does not run. A face larger than such a
+// frame goes unfound; a whole-frame search of a frame without a face costs
+// one plain scan.
+//
+// FindNear looks for a face of an earlier frame near where it was.
+//
 // A Finder is safe for concurrent use.
 type Finder struct {
 	det  *Detector
@@ -148,6 +163,7 @@ type findScratch struct {
 	patch  []uint8
 	dets   []pigo.Detection
 	canvas []float32 // the padded image's pixels, reused
+	near   []uint8   // FindNear's search patch
 }
 
 // Tuning, fixed on crops of the astronaut portrait (face.find_test.go) and
@@ -164,6 +180,19 @@ const (
 	nestedFraction = 0.3 // a plain face this large (box side / shorter image side) is compared with the crop's
 	nestedScale    = 1.3 // a crop face this much larger holding its centre wins
 )
+
+// cropAspect bounds the shape of a face crop: a face is about 1.2 times
+// as tall as wide, and the crops datasets ship are 1:1 to 1:1.25, so an
+// image whose longer side exceeds 1.4 times its shorter leaves much of it
+// to something else than the face (a 16:9 video frame).
+const cropAspect = 1.4
+
+// CropShaped reports whether a w×h image may be a face crop (its longer
+// side at most 1.4 times its shorter): FindAuto looks for a face filling or
+// overflowing the frame only in such images.
+func CropShaped(w, h int) bool {
+	return float64(max(w, h)) <= cropAspect*float64(min(w, h))
+}
 
 // frameFills and frameOffsets place the whole-frame candidates: face box
 // side as a fraction of the shorter image side (the box is 0.93 of the
@@ -193,6 +222,7 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 	var plains []plainFit
 	var cut []Detection // detections that touch the frame's edges
 	var inner *Found    // a large plain face that may be part of a crop
+	crops := f.mode != FindAuto || CropShaped(img.W, img.H)
 	if f.mode != FindFull {
 		for _, d := range f.det.Detect(img) {
 			if !boxInside(d.Box, img.W, img.H) {
@@ -215,7 +245,7 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 		if best >= 0 {
 			x := plains[best]
 			r := Found{Box: x.det.Box, Shape: x.shape, Score: x.det.Score, Path: PathDetected}
-			if float64(x.det.Box.W) < nestedFraction*float64(min(img.W, img.H)) {
+			if !crops || float64(x.det.Box.W) < nestedFraction*float64(min(img.W, img.H)) {
 				return r, true
 			}
 			// A large face in a small image may be a part of a face crop
@@ -224,7 +254,11 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 			inner = &r
 		}
 	}
-	crop, ok := f.findCrop(img, cut, sc)
+	var crop Found
+	ok := false
+	if crops || len(cut) > 0 {
+		crop, ok = f.findCrop(img, cut, crops, sc)
+	}
 	passed := ok && crop.Score >= minCheckScore
 	switch {
 	case inner != nil:
@@ -262,8 +296,10 @@ func nests(outer, inner Rect) bool {
 // findCrop runs steps 2 and 3 of Find: the padded rescan (cut holds the
 // plain scan's detections cut by an edge) and the whole-frame fits. ok is
 // true when a fit passes the check (Score ≥ minCheckScore) or, in
-// FindFull, whenever there is a fit.
-func (f *Finder) findCrop(img *raster.Gray, cut []Detection, sc *findScratch) (Found, bool) {
+// FindFull, whenever there is a fit. Unless crops (the image may be a face
+// crop), only the cut detections are fitted: no face larger than the frame
+// is looked for.
+func (f *Finder) findCrop(img *raster.Gray, cut []Detection, crops bool, sc *findScratch) (Found, bool) {
 	p := int(padFraction*float64(max(img.W, img.H)) + 0.5)
 	canvas := padReplicate(img, p, &sc.canvas)
 	inner := Rect{p, p, img.W, img.H}
@@ -286,11 +322,13 @@ func (f *Finder) findCrop(img *raster.Gray, cut []Detection, sc *findScratch) (F
 		for _, d := range cut {
 			try(Rect{d.Box.X + p, d.Box.Y + p, d.Box.W, d.Box.H}, PathPadded)
 		}
-		for _, d := range f.detectCanvas(canvas, min(img.W, img.H)) {
-			try(d.Box, PathPadded)
+		if crops {
+			for _, d := range f.detectCanvas(canvas, min(img.W, img.H)) {
+				try(d.Box, PathPadded)
+			}
 		}
 	}
-	if f.mode != FindDetect {
+	if f.mode != FindDetect && crops {
 		s := float64(min(img.W, img.H))
 		for _, fill := range frameFills {
 			side := 0.93 * fill * s
