@@ -14,7 +14,7 @@ import (
 // change to the Finder moves any face or landmark it finds, so that caches
 // of aligned faces (tell prepare's) are not reused across such a change.
 // TestFinderVersion fails when Find's results change and this does not.
-const FinderVersion = "finder-6"
+const FinderVersion = "finder-7"
 
 // FindMode says how a Finder looks for a face.
 type FindMode uint8
