@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -330,4 +331,31 @@ func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("NATS TLS: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// AuthConfig is the authorization block of a nats-server configuration
+// file that gives users their roles' permissions: for a NATS server run
+// apart from tell serve (--nats URL), whose front doors then sign in as
+// server users. JetStream must be enabled there too.
+func AuthConfig(users []User) string {
+	var b strings.Builder
+	b.WriteString("# tell's NATS users and their permissions (tell serve --print-nats-config)\nauthorization {\n  users = [\n")
+	list := func(s []string) string {
+		q := make([]string, len(s))
+		for i, v := range s {
+			q[i] = strconv.Quote(v)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	for _, u := range users {
+		p := u.Permissions()
+		fmt.Fprintf(&b, "    # %s %s\n    { nkey: %s, permissions: { publish: { allow: %s }, subscribe: { allow: %s }",
+			u.Role, u.Name, u.Nkey, list(p.Publish.Allow), list(p.Subscribe.Allow))
+		if p.Response != nil {
+			fmt.Fprintf(&b, ", allow_responses: true")
+		}
+		b.WriteString(" } }\n")
+	}
+	b.WriteString("  ]\n}\n")
+	return b.String()
 }

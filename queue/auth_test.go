@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -459,5 +461,60 @@ func TestBatchRole(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no violation for %v in:\n%s", missing, joined)
 		}
+	}
+}
+
+// TestAuthConfig: a nats-server run apart, from the configuration
+// AuthConfig writes, holds the users to the same permissions: a batch user
+// may not read JetStream, a worker may not publish a job.
+func TestAuthConfig(t *testing.T) {
+	dir := t.TempDir()
+	front := addUser(t, dir, RoleServer, "front")
+	batch := addUser(t, dir, RoleBatch, "alice")
+	users, err := LoadUsers(filepath.Join(dir, "users.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "nats.conf")
+	text := fmt.Sprintf("listen: 127.0.0.1:-1\njetstream { store_dir: %q }\n%s", filepath.Join(dir, "js"), AuthConfig(users))
+	os.WriteFile(conf, []byte(text), 0o600)
+	opts, err := server.ProcessConfigFile(conf)
+	if err != nil {
+		t.Fatalf("%v in:\n%s", err, text)
+	}
+	opts.NoSigs, opts.NoLog = true, true
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("not ready")
+	}
+	if nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("a client without credentials was let in")
+	}
+	var v violations
+	fnc, err := connectAs(t, ns.ClientURL(), front, &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), fnc, Config{Manage: true}); err != nil {
+		t.Fatalf("the front door cannot make the queue: %v", err)
+	}
+	nc, err := connectAs(t, ns.ClientURL(), batch, &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(ctx); err == nil {
+		t.Fatal("a batch user read JetStream")
+	}
+	if _, err := nc.Request(APISubject+".alice.get", nil, 200*time.Millisecond); !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
+		t.Fatalf("alice's own API subject: %v", err)
 	}
 }

@@ -31,6 +31,7 @@ func serveCommand() command {
                   [--allowed-hosts NAMES] [--insecure-no-auth] [flags]
        tell serve --add-key NAME [--admin] --api-keys FILE
        tell serve --add-nats-user ROLE:NAME --nats-users FILE > NAME.creds
+       tell serve --print-nats-config --nats-users FILE >> nats-server.conf
 
 Serves the web page at / and the JSON API (GET /openapi.json describes it):
   POST   /v1/analyze           multipart field "file": an image or a video
@@ -93,8 +94,11 @@ Flags:
   --add-nats-user ROLE:NAME  add a user (ROLE worker, batch or server) to
                        --nats-users FILE, print its credentials once and exit
   --nats-tls-cert FILE, --nats-tls-key FILE  TLS on --nats-listen
-  --nats-creds FILE    with --nats URL: this server's NATS credentials
+  --nats-creds FILE    with --nats URL: this server's NATS credentials (a
+                       server-role user)
   --nats-ca FILE       with --nats URL: the CA (PEM) of its TLS certificate
+  --print-nats-config  print the authorization block that gives --nats-users
+                       their permissions on a NATS server run apart, and exit
   --jobs N             analyses the local worker runs at once (default 1)
   --workers 0|1        run a local worker (default 1); 0: only tell worker
                        processes run jobs
@@ -158,6 +162,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	natsKey := fs.String("nats-tls-key", "", "")
 	nf := addNATSClientFlags(fs)
 	admin := fs.Bool("admin", false, "")
+	printNATS := fs.Bool("print-nats-config", false, "")
 	keyQueued := fs.Int("key-queued", server.DefaultKeyQueued, "")
 	keyRunning := fs.Int("key-running", server.DefaultKeyRunning, "")
 	keyWork := fs.String("key-work", "4h@1080p30", "")
@@ -189,6 +194,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usageErrorf("unexpected argument %q", pos[0])
+	}
+	if *printNATS {
+		if *natsUsers == "" {
+			return usageErrorf("--print-nats-config needs --nats-users FILE")
+		}
+		users, err := queue.LoadUsers(*natsUsers)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(env.stdout, queue.AuthConfig(users))
+		return nil
 	}
 	if *addNATSUser != "" {
 		role, name, ok := strings.Cut(*addNATSUser, ":")
