@@ -465,3 +465,75 @@ func TestLoadExternal(t *testing.T) {
 		f.Close()
 	}
 }
+
+// TestSlowlorisExternal drives a tell serve started elsewhere
+// (TELL_LOAD_URL, no API key) with TELL_SLOWLORIS (default 100)
+// connections that send an upload's headers and then a byte a second,
+// while one normal client uploads an image every 200 ms; it logs when the
+// trickles were answered (and how) and the normal client's slowest upload.
+func TestSlowlorisExternal(t *testing.T) {
+	base := os.Getenv("TELL_LOAD_URL")
+	if base == "" {
+		t.Skip("TELL_LOAD_URL not set")
+	}
+	n := 100
+	if v := os.Getenv("TELL_SLOWLORIS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	img, _, _ := loadInputs(t)
+	stop := make(chan struct{})
+	type cut struct {
+		code  string
+		after time.Duration
+	}
+	cuts := make(chan cut, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, d := slowUpload(t, base, "", time.Second, stop)
+			cuts <- cut{strings.Fields(s + " x x")[1], d}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	var slowest time.Duration
+	var codes []int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			body, ct := multipartBody(t, "file", "face.png", img)
+			t0 := time.Now()
+			code, _, err := tryPost(base+"/v1/analyze", ct, body)
+			if err != nil {
+				t.Errorf("normal upload: %v", err)
+				return
+			}
+			slowest = max(slowest, time.Since(t0))
+			codes = append(codes, code)
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	<-done
+	close(cuts)
+	byCode := map[string]int{}
+	var first, last time.Duration
+	for c := range cuts {
+		byCode[c.code]++
+		if first == 0 || c.after < first {
+			first = c.after
+		}
+		last = max(last, c.after)
+	}
+	accepted := 0
+	for _, c := range codes {
+		if c == http.StatusAccepted {
+			accepted++
+		}
+	}
+	t.Logf("%d trickling uploads: answers %v, the first after %v, the last after %v; the normal client: %d of %d uploads accepted, the slowest in %v",
+		n, byCode, first.Round(10*time.Millisecond), last.Round(10*time.Millisecond), accepted, len(codes), slowest.Round(time.Millisecond))
+}
