@@ -34,7 +34,9 @@ import (
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 	"github.com/tell-project/tell/spot"
@@ -74,30 +76,57 @@ type NearLandmarker interface {
 // pathDetected is the path of a plain detection, which goes unnoted.
 const pathDetected = "detected"
 
+// laneFinder is a landmarker (FaceLandmarker) whose searches charge a
+// profile lane by stage. near, when set, is the face's last landmarks,
+// searched near first (only there when nearOnly); path is face.Path's word.
+type laneFinder interface {
+	findLane(g *raster.Gray, near *[68][2]float32, nearOnly bool, lane *profile.Lane) (lm [68][2]float32, confidence float32, path string, ok bool)
+}
+
+// pathNear is the path of a face found near its last place (face.PathNear).
+var pathNear = face.PathNear.String()
+
 // findFace asks the landmarker for a face, counting how it was found:
 // near its last place first when the landmarker can and a face was seen
 // before, then in the whole frame.
 func (r *run) findFace(g *raster.Gray) ([68][2]float32, float32, bool, error) {
-	if n, ok := r.opt.Landmarker.(NearLandmarker); ok && r.haveLast {
-		lm, conf, found, err := n.FindFaceNear(g, &r.last)
+	defer r.lane.Leave(r.lane.Enter(profile.Detect))
+	var near *[68][2]float32
+	if r.haveLast {
+		near = &r.last
+	}
+	if lf, ok := r.opt.Landmarker.(laneFinder); ok {
+		lm, conf, path, found := lf.findLane(g, near, false, r.lane)
+		r.countPath(path, found)
+		return lm, conf, found, nil
+	}
+	if n, ok := r.opt.Landmarker.(NearLandmarker); ok && near != nil {
+		lm, conf, found, err := n.FindFaceNear(g, near)
 		if err != nil || found {
-			if found {
-				r.nearFinds++
-			}
+			r.countPath(pathNear, found)
 			return lm, conf, found, err
 		}
 	}
 	if p, ok := r.opt.Landmarker.(PathLandmarker); ok {
 		lm, conf, path, found, err := p.FindFace(g)
-		if found && path != pathDetected {
-			if r.facePaths == nil {
-				r.facePaths = map[string]int{}
-			}
-			r.facePaths[path]++
-		}
+		r.countPath(path, found)
 		return lm, conf, found, err
 	}
 	return landmarksConfidence(r.opt.Landmarker, g)
+}
+
+// countPath counts a face found other than by a plain detection.
+func (r *run) countPath(path string, found bool) {
+	switch {
+	case !found || path == pathDetected:
+	case path == pathNear:
+		r.nearFinds++
+	default:
+		if r.facePaths == nil {
+			r.facePaths = map[string]int{}
+		}
+		r.facePaths[path]++
+	}
 }
 
 // landmarksConfidence asks l for landmarks and, when it can say, its
@@ -166,6 +195,10 @@ type Options struct {
 	// person's movement) instead of the landmark model's mean shape
 	// (uncalibrated indications).
 	Neutral string
+	// Profile, when set, is charged with the run's CPU time by stage
+	// (package profile): tell analyze --profile and the server's /metrics.
+	// It never changes the outputs.
+	Profile *profile.Profile
 	// Scratch says Out is a working copy that something else makes
 	// durable (tell serve's worker stores it in JetStream before it
 	// acknowledges the job; a crash reruns the job): its files are not
@@ -346,6 +379,8 @@ type run struct {
 	last      [68][2]float32
 	haveLast  bool
 	nearFinds int
+	// lane charges the run's goroutine's time to Options.Profile (nil: off).
+	lane *profile.Lane
 }
 
 type lostSpan struct{ from, to int }
@@ -415,17 +450,31 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 		r.rep.ExprLabels, r.rep.ExprModel = appearance.Labels[:], r.appearanceModel()
 	}
 	start := time.Now()
+	r.lane = opt.Profile.Lane()
+	defer r.lane.Close()
 	var runErr error
 	if single {
 		runErr = r.single(ctx, src)
 	} else {
 		runErr = r.stream(ctx, src)
 	}
+	if dc, ok := src.(decoderCPU); ok {
+		opt.Profile.Add(profile.Decode, dc.DecoderCPU(), 0)
+	}
 	r.res.ElapsedS = math.Round(time.Since(start).Seconds()*1000) / 1000
 	if r.res.ElapsedS > 0 {
 		r.res.FramesPerSecond = math.Round(float64(r.res.Frames)/r.res.ElapsedS*10) / 10
 	}
-	return r.res, r.finish(runErr)
+	r.lane.Enter(profile.Writing)
+	err := r.finish(runErr)
+	r.lane.Enter(profile.None)
+	return r.res, err
+}
+
+// decoderCPU is a Source that decodes in another process (ffmpeg) and can
+// say how much CPU time that took, once it has ended.
+type decoderCPU interface {
+	DecoderCPU() time.Duration
 }
 
 // stream runs the video path.
@@ -474,7 +523,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	total := src.Frames()
 	// newReference makes the face in g the neutral reference (nil when
 	// there is none) and restarts the spotter, whose open event ends.
+	lane := r.lane
 	newReference := func(g *raster.Gray, idx int, why string) (*au.Estimator, error) {
+		defer lane.Leave(lane.Enter(profile.Scoring))
 		for _, iv := range sp.Reset() {
 			r.spotted(ctx, iv, idx-1)
 		}
@@ -492,11 +543,13 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			return nil, nil
 		}
 		r.last, r.haveLast = lm, true
+		lane.Enter(profile.Landmarks)
 		e, err := r.newEstimator(g, lm)
 		if err != nil {
 			r.log.Warn("face found but unusable", "frame", idx+1, "err", err)
 			return nil, nil
 		}
+		e.SetLane(lane)
 		r.log.Info(why, "frame", idx+1, "iod_px", math.Round(e.IOD()*10)/10)
 		r.allocNative(e.IOD())
 		r.refFrame = idx
@@ -505,7 +558,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	known := r.opt.Interval
 	pending := known != nil
 	for idx := 0; ; idx++ {
+		lane.Enter(profile.Decode)
 		g, err := src.Next(ctx)
+		lane.Enter(profile.Spotting)
 		if err == io.EOF {
 			break
 		}
@@ -553,7 +608,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			// A cut: the face region, sampled where the face was, changed
 			// wholesale since the last frame.
 			cur := r.ring[idx%len(r.ring)].crop
+			lane.Enter(profile.FaceCrops)
 			est.Crop(g, cropSize, cur)
+			lane.Enter(profile.Spotting)
 			if havePrevCrop && cuts.observe(cropChange(cur, prevCrop)) {
 				if est, err = newReference(g, idx, "cut; neutral reference set"); err != nil {
 					return err
@@ -609,11 +666,14 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			copy(rec.both, m.Intensity)
 			copy(rec.right, m.Right)
 			copy(rec.left, m.Left)
+			lane.Enter(profile.FaceCrops)
 			est.Crop(g, cropSize, rec.crop)
 			if r.native > 0 {
 				est.Crop(g, r.native, rec.native)
 			}
+			lane.Enter(profile.Appearance)
 			rec.probs, rec.hasProbs = r.readAppearance(src, g, &m.Landmarks)
+			lane.Enter(profile.Spotting)
 			copy(prevCrop, rec.crop)
 			havePrevCrop = true
 			r.res.Tracked++
@@ -628,7 +688,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		if est != nil {
 			conf = m.Confidence
 		}
+		lane.Enter(profile.Writing)
 		r.writeRow(idx, ok, &m, g, conf, rec.probsOrNil())
+		lane.Enter(profile.Spotting)
 		sig := float32(0)
 		if ok {
 			sig = m.Expression
@@ -642,6 +704,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		if err != nil {
 			return err
 		}
+		lane.Enter(profile.Scoring)
 		for _, iv := range ivs {
 			r.spotted(ctx, iv, idx)
 		}
@@ -655,6 +718,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			r.opt.Progress(idx+1, total)
 		}
 	}
+	lane.Enter(profile.Scoring)
 	r.flush(ctx, sp, r.res.Frames-1)
 	if r.measureErrs > 0 {
 		r.res.Notes = append(r.res.Notes, fmt.Sprintf("AU measurement failed on %d frames for reasons other than a lost face (see the log); they count as untracked", r.measureErrs))
@@ -715,12 +779,20 @@ func (r *run) describe(ctx context.Context, sp *spot.Spotter, last int) error {
 // face that moved faster than the tracker follows is measured against its
 // neutral reference again at once. It reports whether it found the face.
 func (r *run) reseed(g *raster.Gray, est *au.Estimator) bool {
-	n, ok := r.opt.Landmarker.(NearLandmarker)
-	if !ok || !r.haveLast {
+	if !r.haveLast {
 		return false
 	}
-	lm, _, found, err := n.FindFaceNear(g, &r.last)
-	if err != nil || !found {
+	defer r.lane.Leave(r.lane.Enter(profile.Detect))
+	var lm [68][2]float32
+	found := false
+	if lf, ok := r.opt.Landmarker.(laneFinder); ok {
+		lm, _, _, found = lf.findLane(g, &r.last, true, r.lane)
+	} else if n, ok := r.opt.Landmarker.(NearLandmarker); ok {
+		var err error
+		lm, _, found, err = n.FindFaceNear(g, &r.last)
+		found = found && err == nil
+	}
+	if !found {
 		return false
 	}
 	est.Reseed(lm)

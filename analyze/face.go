@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -57,35 +58,41 @@ func (l *FaceLandmarker) LandmarksConfidence(g *raster.Gray) ([68][2]float32, fl
 // crop (padded rescan, whole frame), of the detector's check of the fitted
 // face; 0 for a --face full fit that failed its check.
 func (l *FaceLandmarker) FindFace(g *raster.Gray) ([68][2]float32, float32, string, bool, error) {
-	var out [68][2]float32
-	f, ok := l.find.Find(g)
-	if !ok {
-		return out, 0, "", false, nil
-	}
-	for i, p := range f.Shape {
-		out[i] = [2]float32{float32(p.X), float32(p.Y)}
-	}
-	q := max(0, f.Score)
-	return out, q / (q + 10), f.Path.String(), true, nil
+	lm, conf, path, ok := l.findLane(g, nil, false, nil)
+	return lm, conf, path, ok, nil
 }
 
 // FindFaceNear implements NearLandmarker with face.Finder.FindNear; the
 // confidence is the detector's score squashed as in FindFace.
 func (l *FaceLandmarker) FindFaceNear(g *raster.Gray, last *[68][2]float32) ([68][2]float32, float32, bool, error) {
-	var s face.Shape
-	for i, p := range last {
-		s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
-	}
+	lm, conf, _, ok := l.findLane(g, last, true, nil)
+	return lm, conf, ok, nil
+}
+
+// findLane implements laneFinder with face.Finder.FindWith.
+func (l *FaceLandmarker) findLane(g *raster.Gray, near *[68][2]float32, nearOnly bool, lane *profile.Lane) ([68][2]float32, float32, string, bool) {
 	var out [68][2]float32
-	f, ok := l.find.FindNear(g, &s)
+	o := face.FindOptions{Lane: lane}
+	if near != nil {
+		var s face.Shape
+		for i, p := range near {
+			s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
+		}
+		o.Near = &s
+	}
+	if nearOnly && o.Near == nil {
+		return out, 0, "", false
+	}
+	o.NearOnly = nearOnly
+	f, ok := l.find.FindWith(g, o)
 	if !ok {
-		return out, 0, false, nil
+		return out, 0, "", false
 	}
 	for i, p := range f.Shape {
 		out[i] = [2]float32{float32(p.X), float32(p.Y)}
 	}
 	q := max(0, f.Score)
-	return out, q / (q + 10), true, nil
+	return out, q / (q + 10), f.Path.String(), true
 }
 
 // NeutralShape implements NeutralShaper: the model's mean shape.

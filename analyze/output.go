@@ -12,6 +12,7 @@ import (
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 	"github.com/tell-project/tell/spot"
@@ -25,10 +26,12 @@ import (
 // average face, identity included), reported but not weighed when an
 // appearance net reads the expression.
 func (r *run) single(ctx context.Context, src Source) error {
+	r.lane.Enter(profile.Decode)
 	g, err := src.Next(ctx)
 	if err != nil {
 		return err
 	}
+	r.lane.Enter(profile.Writing)
 	if err := r.openOutputs(); err != nil {
 		return err
 	}
@@ -48,12 +51,15 @@ func (r *run) single(ctx context.Context, src Source) error {
 	if err != nil {
 		return err
 	}
+	r.lane.Enter(profile.AUs)
 	if err := au.MeasureShape(lm, ref, &m); err != nil {
 		return err
 	}
 	r.res.Tracked = 1
 	rec := frameRec{both: m.Intensity, right: m.Right, left: m.Left}
+	r.lane.Enter(profile.Appearance)
 	rec.probs, rec.hasProbs = r.readAppearance(src, g, &lm)
+	r.lane.Enter(profile.Writing)
 	r.writeRow(0, true, &m, g, conf, rec.probsOrNil())
 	r.rep.Still = stillView(g, lm, &m)
 	r.tl.Add(m.Intensity, m.Expression, true)
@@ -67,6 +73,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 	default:
 		r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's mean shape are uncalibrated indications (this face's differences from an average face, identity included), not measurements, and without an appearance model the label rests on them alone, a weak basis; give --neutral IMAGE of the same person, and install the appearance models")
 	}
+	r.lane.Enter(profile.Scoring)
 	r.event(ctx, spot.Interval{Kind: "still"}, 0)
 	if len(r.res.Events) > 0 {
 		r.res.Events[0].Kind = "still"

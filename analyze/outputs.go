@@ -19,6 +19,7 @@ import (
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/frames"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 )
@@ -173,9 +174,11 @@ func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf
 		for i, p := range m.Landmarks {
 			o.shape[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
 		}
+		prev := r.lane.Enter(profile.Pose)
 		if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
 			row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
 		}
+		r.lane.Leave(prev)
 		if probs != nil && o.nApp > 0 {
 			for i, p := range probs {
 				row.Extra[i] = math.Round(float64(p)*1e4) / 1e4

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
@@ -68,5 +69,13 @@ func (v *videoSource) FPS() float64 {
 	return v.src.Info().FPS
 }
 
-func (v *videoSource) Frames() int  { return v.src.Info().Frames }
+func (v *videoSource) Frames() int { return v.src.Info().Frames }
+
+// DecoderCPU implements decoderCPU when the video is decoded by ffmpeg.
+func (v *videoSource) DecoderCPU() time.Duration {
+	if d, ok := v.src.(decoderCPU); ok {
+		return d.DecoderCPU()
+	}
+	return 0
+}
 func (v *videoSource) Close() error { return v.src.Close() }

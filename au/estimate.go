@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -133,7 +134,13 @@ type Estimator struct {
 	sinceFlow  int
 	haveFlow   bool
 	closed     bool
+	lane       *profile.Lane // charged by Measure (SetLane)
 }
+
+// SetLane makes Measure charge its CPU time to lane by stage: landmarks
+// (tracking the points), pose (the head's rigid fit), AUs (the solve) and
+// flow (the dense-flow evidence); nil stops it.
+func (e *Estimator) SetLane(lane *profile.Lane) { e.lane = lane }
 
 // ErrClosed is returned by Measure after Close.
 var ErrClosed = errors.New("au: estimator closed")
@@ -280,6 +287,8 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	if m.Intensity == nil {
 		*m = newMeasurement()
 	}
+	lane := e.lane
+	defer lane.Leave(lane.Enter(profile.Landmarks))
 	// Follow the head: shift the crop by the last frame's translation.
 	cx := float64(e.box[0]) + float64(e.box[2])/2
 	cy := float64(e.box[1]) + float64(e.box[3])/2
@@ -327,6 +336,7 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 		clearAUs(m)
 		return fmt.Errorf("%w: %d of %d points tracked", ErrLost, tracked, numPoints)
 	}
+	lane.Enter(profile.Pose)
 	head := robustHead(src, dst, zs, wts, 0.02*e.iod)
 	sim := head.similarity
 	s := sim.scale()
@@ -335,6 +345,7 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 		return fmt.Errorf("%w: implausible scale change %.2f", ErrLost, s)
 	}
 	// Residuals in canonical face coordinates.
+	lane.Enter(profile.AUs)
 	cosT, sinT := sim.a/s, sim.b/s
 	norm := 100 / (s * e.iod)
 	var sum2 float64
@@ -369,6 +380,7 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	m.TX, m.TY = float32(sim.tx), float32(sim.ty)
 	e.sol.solve(e.resid, e.w, m)
 	copy(m.Geometric, m.Intensity)
+	lane.Enter(profile.Flow)
 	return e.flowEvidence(frame, sim, m)
 }
 

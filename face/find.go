@@ -7,6 +7,7 @@ import (
 
 	pigo "github.com/esimov/pigo/core"
 
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -203,9 +204,31 @@ var (
 )
 
 // Find returns the main face of img, or ok=false.
-func (f *Finder) Find(img *raster.Gray) (Found, bool) {
+func (f *Finder) Find(img *raster.Gray) (Found, bool) { return f.FindWith(img, FindOptions{}) }
+
+// FindOptions ask FindWith for more than Find does.
+type FindOptions struct {
+	// Near, when set, holds the face's landmarks in an earlier frame:
+	// FindNear's search runs first, the whole-frame search only when it
+	// finds nothing.
+	Near *Shape
+	// NearOnly skips the whole-frame search: FindNear.
+	NearOnly bool
+	// Lane, when set, is charged with the search's CPU time by stage:
+	// detect, crop search (steps 2 and 3 of Find), landmarks.
+	Lane *profile.Lane
+}
+
+// FindWith finds the main face of img as FindNear and Find do, by o.
+func (f *Finder) FindWith(img *raster.Gray, o FindOptions) (Found, bool) {
 	if img.W < 8 || img.H < 8 {
 		return Found{}, false
+	}
+	defer o.Lane.Leave(o.Lane.Enter(profile.Detect))
+	if o.Near != nil {
+		if r, ok := f.findNear(img, o.Near, o.Lane); ok || o.NearOnly {
+			return r, ok
+		}
 	}
 	sc := f.pool.Get().(*findScratch)
 	defer f.pool.Put(sc)
@@ -229,7 +252,9 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 				cut = append(cut, d)
 				continue
 			}
+			prev := o.Lane.Enter(profile.Landmarks)
 			s := f.pred.Predict(img, d.Box)
+			o.Lane.Leave(prev)
 			q, _ := f.check(img, Rect{0, 0, img.W, img.H}, &s, sc)
 			plains = append(plains, plainFit{shape: s, q: q, det: d})
 		}
@@ -257,7 +282,9 @@ func (f *Finder) Find(img *raster.Gray) (Found, bool) {
 	var crop Found
 	ok := false
 	if crops || len(cut) > 0 {
+		prev := o.Lane.Enter(profile.CropSearch)
 		crop, ok = f.findCrop(img, cut, crops, sc)
+		o.Lane.Leave(prev)
 	}
 	passed := ok && crop.Score >= minCheckScore
 	switch {

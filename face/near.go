@@ -5,6 +5,7 @@ import (
 
 	pigo "github.com/esimov/pigo/core"
 
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -47,6 +48,11 @@ func (f *Finder) FindNear(img *raster.Gray, last *Shape) (Found, bool) {
 	if img.W < 8 || img.H < 8 {
 		return Found{}, false
 	}
+	return f.findNear(img, last, nil)
+}
+
+// findNear is FindNear, charging lane (nil: none) with landmarks' time.
+func (f *Finder) findNear(img *raster.Gray, last *Shape, lane *profile.Lane) (Found, bool) {
 	t := fitShape(last)
 	if !(t.scale >= 8) || math.IsInf(t.cx, 0) || math.IsInf(t.cy, 0) || math.IsNaN(t.cx) || math.IsNaN(t.cy) {
 		return Found{}, false
@@ -67,7 +73,9 @@ func (f *Finder) FindNear(img *raster.Gray, last *Shape) (Found, bool) {
 	if !found {
 		return Found{}, false
 	}
+	prev := lane.Enter(profile.Landmarks)
 	s := f.predictTurned(img, best, bestTurn)
+	lane.Leave(prev)
 	r := best.Rect()
 	if bestTurn != 0 {
 		r = boxFromShape(&s)

@@ -467,6 +467,8 @@ func TestMetrics(t *testing.T) {
 		`tell_job_seconds_count 1`,
 		`tell_frames_total 10`,
 		`tell_job_frames_per_second_count 1`,
+		`tell_stage_cpu_seconds_total{stage="flow"} 2`,
+		`tell_stage_cpu_seconds_total{stage="decode"} 0`,
 		`tell_rejected_requests_total{reason="budget"} 1`,
 		`tell_rejected_requests_total{reason="host"} 1`,
 		`tell_rejected_requests_total{reason="rate"} 0`,

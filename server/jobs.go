@@ -31,6 +31,9 @@ type Summary struct {
 	Events          int      `json:"events"`
 	Labels          []string `json:"labels,omitempty"`
 	FramesPerSecond float64  `json:"frames_per_second"`
+	// StageCPU is the analysis's CPU seconds by stage (package profile's
+	// names: decode, detect, landmarks, flow, appearance, ...).
+	StageCPU map[string]float64 `json:"stage_cpu_s,omitempty"`
 }
 
 // Progress is the frames done so far.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/queue"
 )
 
@@ -22,6 +24,7 @@ type metrics struct {
 	jobSeconds prometheus.Histogram
 	jobFPS     prometheus.Histogram
 	frames     prometheus.Counter
+	stageCPU   *prometheus.CounterVec
 	rejected   *prometheus.CounterVec
 	requests   *prometheus.CounterVec
 	uploads    prometheus.Gauge
@@ -65,6 +68,8 @@ func newMetrics(s *Server) *metrics {
 	m.jobFPS = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tell_job_frames_per_second", Help: "Frames analysed per second of finished jobs.",
 		Buckets: prometheus.ExponentialBuckets(0.5, 2, 12)})
 	m.frames = prometheus.NewCounter(prometheus.CounterOpts{Name: "tell_frames_total", Help: "Frames analysed by finished jobs; rate() is frames per second."})
+	m.stageCPU = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tell_stage_cpu_seconds_total",
+		Help: "CPU seconds of finished jobs' analyses by stage (decode, detect, landmarks, flow, appearance, ...); rate() divided by tell_frames_total's is CPU seconds per frame."}, []string{"stage"})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tell_rejected_requests_total", Help: "Requests refused, by reason."}, []string{"reason"})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tell_http_requests_total", Help: "HTTP requests answered, by status code."}, []string{"code"})
 	m.uploads = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tell_uploads_in_progress", Help: "Uploads being received."})
@@ -78,13 +83,16 @@ func newMetrics(s *Server) *metrics {
 			}
 			return float64(d)
 		})
-	m.reg.MustRegister(m.jobs, m.jobSeconds, m.jobFPS, m.frames, m.rejected, m.requests, m.uploads, depth,
+	m.reg.MustRegister(m.jobs, m.jobSeconds, m.jobFPS, m.frames, m.stageCPU, m.rejected, m.requests, m.uploads, depth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, st := range states {
 		m.jobs.WithLabelValues(st)
 	}
 	for _, r := range rejectReasons {
 		m.rejected.WithLabelValues(r)
+	}
+	for _, st := range profile.Stages() {
+		m.stageCPU.WithLabelValues(st.String())
 	}
 	return m
 }
@@ -147,6 +155,25 @@ func (s *Server) jobEvent(ev queue.Event) {
 	if secs > 0 && j.Frames > 0 {
 		s.met.jobFPS.Observe(float64(j.Frames) / secs)
 	}
+	var sum Summary
+	if len(j.Result) > 0 && json.Unmarshal(j.Result, &sum) == nil {
+		for stage, cpu := range sum.StageCPU {
+			if cpu > 0 && validStage(stage) {
+				s.met.stageCPU.WithLabelValues(stage).Add(cpu)
+			}
+		}
+	}
+}
+
+// validStage keeps the stage label to profile's names, whatever a worker
+// put in a job's summary.
+func validStage(name string) bool {
+	for _, st := range profile.Stages() {
+		if st.String() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ewma is a running mean of job seconds, for Retry-After estimates.

@@ -26,6 +26,7 @@ import (
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/queue"
 )
 
@@ -114,6 +115,7 @@ func (f *fakeAnalyzer) run(ctx context.Context, in Input, opt analyze.Options) (
 		return nil, ctx.Err()
 	}
 	res := &analyze.Result{Input: name, Status: analyze.StatusComplete, Frames: 10, Tracked: 10, Events: []analyze.Event{}}
+	opt.Profile.Add(profile.Flow, 2*time.Second, 3*time.Second) // the stage profile /metrics sums
 	b, _ := json.Marshal(res)
 	for file, data := range map[string][]byte{"events.json": b, "frames.csv": []byte("frame,timestamp\n"), "report.html": []byte("<!doctype html><title>r</title>")} {
 		if err := os.WriteFile(filepath.Join(opt.Out, file), data, 0o644); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tell-project/tell/raster"
 )
@@ -272,6 +273,15 @@ func parseRate(s string) float64 {
 }
 
 func (s *videoSource) Info() Info { return s.info }
+
+// DecoderCPU is the CPU time (user and system) ffmpeg used, once it has
+// exited (after the last frame, an error or Close); 0 before.
+func (s *videoSource) DecoderCPU() time.Duration {
+	if s.cmd.ProcessState == nil {
+		return 0
+	}
+	return s.cmd.ProcessState.UserTime() + s.cmd.ProcessState.SystemTime()
+}
 
 // Next reads the next frame. Times are relative to the first frame.
 func (s *videoSource) Next(ctx context.Context) (*Frame, error) {

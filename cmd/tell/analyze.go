@@ -16,6 +16,7 @@ import (
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/models"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/spot"
 	"github.com/tell-project/tell/video"
 )
@@ -111,6 +112,10 @@ Flags:
                      (trained on synthetic clips only)
   --max-pixels N     refuse images and video frames larger than N pixels
                      before decoding them (default 50000000)
+  --profile          print the CPU time of each stage (setup, decode, detect,
+                     crop search, landmarks, pose, flow, AUs, appearance,
+                     face crops, spotting, scoring, writing) per frame and in
+                     all, with frames/s end to end; the outputs are the same
   --quiet            no progress bar, warnings and errors only
   --log-json         logs as JSON lines on stderr
 
@@ -120,6 +125,7 @@ Flags:
 }
 
 func runAnalyze(ctx context.Context, env *environment, args []string) error {
+	start, cpu0 := time.Now(), profile.ProcessCPU()
 	fs := newFlagSet("analyze")
 	out := fs.String("out", "analysis", "")
 	force := fs.Bool("force", false, "")
@@ -138,6 +144,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	offset := fs.Int("offset", 0, "")
 	apex := fs.String("apex", "", "")
 	logJSON := fs.Bool("log-json", false, "")
+	profiling := fs.Bool("profile", false, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -200,6 +207,10 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	}
 	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels,
 		Appearance: net, AppearanceNote: note, Neutral: *neutral, Interval: interval}
+	if *profiling {
+		opt.Profile = profile.New()
+		opt.Profile.Add(profile.Setup, profile.ProcessCPU()-cpu0, time.Since(start))
+	}
 	if *reasoner == "llm" {
 		client, err := lf.client("", log)
 		if err != nil {
@@ -250,6 +261,14 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		}
 		fmt.Fprintf(env.stdout, "%s (%d with a face), %s, %.1f frames/s; outputs in %s%s\n",
 			plural(res.Frames, "frame"), res.Tracked, what, res.FramesPerSecond, *out, status)
+		if *profiling {
+			// The process's CPU time over the command, models' loading
+			// and outputs' writing included.
+			sum := profile.Summary{Frames: res.Frames, Wall: time.Since(start), ProcessCPU: profile.ProcessCPU() - cpu0}
+			if err := opt.Profile.Write(env.stdout, sum); err != nil {
+				return err
+			}
+		}
 	}
 	if errors.Is(err, analyze.ErrNoFace) && findMode != face.FindFull {
 		// Auto mode misses some faces cut by two edges of a tight crop
