@@ -34,16 +34,19 @@ import (
 //	  - p_flow: a MER-CLIP flow model's probabilities, when one is used.
 //
 // Probabilities are floored at 1e-4 before the logarithm (1e-3 for the
-// appearance change). λ is fixed, not
-// fitted: auWeight (2) when the AUs are measured against the person's own
-// neutral face (video, --neutral), so a full AU match multiplies a class's
-// odds by e² ≈ 7 — enough to decide between classes the appearance net
-// hesitates over, not to overrule a confident net; 0 for a still measured
-// against the average face shape (uncalibrated indications are reported,
-// not weighed). With no appearance net and no flow model, the AUs decide
-// alone with λ = auOnlyWeight (6, the temperature of the former prototype
-// prior), or uncalibratedWeight (2: flatter, lower confidence) for a still
-// without reference.
+// appearance change). λ·a(c) is the AU expert's log-probability up to a
+// constant, times its weight: the engine's calibrated probabilities are
+// softmax(cot.Temperature·a) (fitted on the CASME II coding sheet, see
+// cot.Temperature), so λ = w·cot.Temperature for an expert weight w. With
+// no appearance net and no flow model the AUs decide alone with w = 1:
+// the event's probabilities are then the engine's calibrated ones
+// (λ = auOnlyWeight = cot.Temperature). Beside another weighed expert
+// λ = auWeight (2, w ≈ 1/3), so a full AU match multiplies a class's odds
+// by e² ≈ 7 — enough to decide between classes the appearance net
+// hesitates over, not to overrule a confident net. λ is 0 for a still
+// measured against the average face shape (uncalibrated indications are
+// reported, not weighed), and uncalibratedWeight (2: flatter, lower
+// confidence) when such a still has no other expert.
 //
 // The label set is the flow model's classes when one is used (it defines
 // the task), else the appearance net's seven (py-feat's names, neutral
@@ -51,7 +54,7 @@ import (
 // basic emotions with contempt, neutral and others.
 const (
 	auWeight           = 2.0
-	auOnlyWeight       = 6.0
+	auOnlyWeight       = cot.Temperature
 	uncalibratedWeight = 2.0
 	probFloor          = 1e-4
 	changeFloor        = 1e-3
@@ -84,8 +87,9 @@ const (
 )
 
 // closeMargin: when the top two probabilities are closer than this, the
-// label is reported as uncertain between them.
-const closeMargin = 0.1
+// label is reported as uncertain between them (cot.DoubtMargin: what the
+// margin means on calibrated probabilities).
+const closeMargin = cot.DoubtMargin
 
 // scoreInput is the evidence of one event.
 type scoreInput struct {
@@ -107,7 +111,7 @@ type Expert struct {
 	Name        string  `json:"name"`        // "aus", "appearance" or "flow"
 	Weight      float64 `json:"weight"`      // its weight in the fused score; 0: reported, not weighed
 	Label       string  `json:"label"`       // its most probable class
-	Probability float64 `json:"probability"` // its probability of that class (for the AUs: the match score)
+	Probability float64 `json:"probability"` // its own probability of that class (the AUs: the engine's calibrated one)
 	// Why says why its weight is what it is, when it is 0.
 	Why string `json:"why,omitempty"`
 }
@@ -224,7 +228,13 @@ func scoreEvent(in scoreInput) (scored, error) {
 	if lambda == 0 {
 		auWhy = "uncalibrated indications (no neutral reference of this face)"
 	}
-	out.experts = append(out.experts, Expert{Name: "aus", Weight: lambda, Label: bestAU, Probability: round3(bestA), Why: auWhy})
+	// Its own probability: the engine's calibrated reading over the label
+	// set, softmax(cot.Temperature·a).
+	auS := make([]float64, len(classes))
+	for i, c := range classes {
+		auS[i] = cot.Temperature * auMatch(au, activity, c)
+	}
+	out.experts = append(out.experts, Expert{Name: "aus", Weight: lambda, Label: bestAU, Probability: round3(softmaxAt(auS, slices.Index(classes, bestAU))), Why: auWhy})
 	if pa != nil {
 		// Its own distribution: the softmax of its scores.
 		k := argmax(appS)

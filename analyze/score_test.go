@@ -257,3 +257,45 @@ func TestDoubt(t *testing.T) {
 		t.Errorf("close top two %+v: doubt %q", s.top2, s.doubt)
 	}
 }
+
+// TestAUAloneIsTheEngine: with no other expert an event's probabilities
+// are the Exp-CoT engine's calibrated reading of its AUs (cot.Read at
+// cot.Temperature over the same nine labels), the AU expert's own
+// probability is its label's, and the doubt follows the engine's margin.
+func TestAUAloneIsTheEngine(t *testing.T) {
+	for _, code := range []string{"12", "4", "4+7", "1+2", "6C+12C", "R12A+R14A", "1+4+15", "45", "9+15+16"} {
+		ev := cot.EvidenceFromCode(facs.MustParse(code))
+		s, err := scoreEvent(scoreInput{ev: ev, measured: true, kind: "micro"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, err := cot.Read(ev, cot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := rd.Probabilities(cot.Temperature)
+		if len(rd.Labels) != len(s.probs) {
+			t.Fatalf("%s: engine labels %v, event classes %v", code, rd.Labels, s.classes)
+		}
+		for i, l := range rd.Labels {
+			if math.Abs(s.probs[l]-p[i]) > 1e-12 {
+				t.Errorf("%s: p(%s) event %.6f, engine %.6f", code, l, s.probs[l], p[i])
+			}
+		}
+		au := expertNamed(t, s, "aus")
+		if au.Label != s.label || au.Probability != round3(s.conf) {
+			t.Errorf("%s: AU expert %+v, event %s %.3f", code, au, s.label, s.conf)
+		}
+		c, err := cot.Explain(ev, cot.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Conclusion.Label != s.label && s.probs[c.Conclusion.Label] != s.conf {
+			t.Errorf("%s: engine concludes %s, event %s", code, c.Conclusion.Label, s.label)
+		}
+		close := s.top2[0].Probability-s.top2[1].Probability < cot.DoubtMargin
+		if close != strings.Contains(s.doubt, "within") {
+			t.Errorf("%s: top2 %+v, doubt %q", code, s.top2, s.doubt)
+		}
+	}
+}

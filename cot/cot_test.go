@@ -515,7 +515,7 @@ func ExampleExplain_text() {
 	// Pulling the right corner of the lips and creating the right dimple (AU12+AU14) is the EMFACS prototype of contempt and carries the expression. Every action of the contempt prototype (R12A+R14A) is present. The one-sided dimpler decides it: a lip corner tightened on one side is the mark of contempt, not of a smile. All actions are faint (trace level), as in a brief or suppressed micro-expression, which limits confidence.
 	//
 	// **Conclusion:**
-	// The expression is contempt, with low confidence (0.36).
+	// The expression is contempt, with moderate confidence (0.63).
 }
 
 func ExampleGenerate() {

@@ -26,3 +26,36 @@ func Readings(ev []Evidence, o Options) (scores map[string]float64, active bool,
 // NameThreshold is the least match score (Readings) with which the engine
 // names an emotion; below it a face that moved reads as others.
 const NameThreshold = minScore
+
+// Reading is the engine's evidence-only reading over every label it may
+// conclude under the options it was read with.
+type Reading struct {
+	// Labels are the labels the engine may conclude, in a fixed order:
+	// the candidate emotions' labels (mapped to the task's classes), then
+	// the labels for "moved, but no emotion" and "nothing moved" (others
+	// and neutral, or what the task calls them).
+	Labels []string
+	// Scores are the evidence's score a(label) ∈ [0,1] per label: a
+	// candidate's best match score (a coarse class its best member's),
+	// NameThreshold for the "moved" label when an action moved, 1 for the
+	// "nothing moved" label when none did.
+	Scores []float64
+	// Label is the engine's conclusion, the argmax of Scores.
+	Label string
+}
+
+// Read returns the engine's evidence-only reading of the evidence under o
+// (no true label, no feedback): the scores its conclusion rests on.
+func Read(ev []Evidence, o Options) (Reading, error) {
+	units, err := aggregate(ev)
+	if err != nil {
+		return Reading{}, err
+	}
+	d := decide(units, o.candidates(), nil, o)
+	return Reading{Labels: d.labels, Scores: d.scores, Label: d.label}, nil
+}
+
+// Probabilities returns the reading's probability of each label at
+// temperature t: softmax(t·Scores). At Temperature these are the engine's
+// calibrated probabilities, and the conclusion's confidence is its label's.
+func (r Reading) Probabilities(t float64) []float64 { return softmax(r.Scores, t) }

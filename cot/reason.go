@@ -346,6 +346,10 @@ type decision struct {
 	conf      float64
 	active    int // non-incidental active units
 	span      span
+	// labels are every label the engine may conclude, scores the
+	// evidence's score for each (labelScores).
+	labels []string
+	scores []float64
 }
 
 // span is the timing of the active evidence, when given.
@@ -373,8 +377,24 @@ func timing(ev []Evidence) span {
 }
 
 // decide picks the label from the matches. classes, when not empty, is the
-// label set the conclusion must come from.
+// label set the conclusion must come from. Its confidence is the label's
+// probability in the engine's calibrated reading (Reading.Probabilities at
+// Temperature) over every label the engine may conclude, from the evidence
+// alone: a label the feedback loop's re-weighing reached stays a weak one.
 func decide(units []unit, candidates []emotionModel, boost map[string]float64, o Options) decision {
+	d := decide0(units, candidates, boost, o)
+	d.labels, d.scores = labelScores(d, candidates, o)
+	p := softmax(d.scores, Temperature)
+	for i, l := range d.labels {
+		if l == d.label {
+			d.conf = round2(p[i])
+		}
+	}
+	return d
+}
+
+// decide0 picks the label (decide without its confidence).
+func decide0(units []unit, candidates []emotionModel, boost map[string]float64, o Options) decision {
 	d := decision{units: units}
 	for _, u := range units {
 		if !u.info.Incidental {
@@ -384,25 +404,17 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 	d.matches = score(units, candidates, boost)
 	if d.active == 0 {
 		d.label = o.noneLabel(false)
-		d.conf = 0.9
-		if len(units) > 0 {
-			d.conf = 0.8 // only incidental actions (a blink) moved
-		}
 		return d
 	}
 	if len(d.matches) == 0 {
 		// The label set admits no emotion the engine knows (e.g. classes
 		// a,b): nothing can be named, so the moved face reads as others.
 		d.label = o.noneLabel(true)
-		d.conf = 0.5
 		return d
 	}
 	top := d.matches[0]
 	if top.score < minScore {
 		d.label = o.noneLabel(true)
-		// Confidence that no emotion is shown falls as the best candidate
-		// approaches the threshold.
-		d.conf = round2(0.5 + 0.3*(1-top.score/minScore))
 		return d
 	}
 	d.emotion = top.emotion
@@ -412,32 +424,66 @@ func decide(units []unit, candidates []emotionModel, boost map[string]float64, o
 			d.secondary = append(d.secondary, m)
 		}
 	}
-	// Confidence rests on the evidence alone, not on the feedback loop's
-	// re-weighing: a label reached with help stays a weak one.
-	second := 0.0
-	for _, m := range d.matches[1:] {
-		second = math.Max(second, m.raw)
-	}
-	// Confidence: the match quality, discounted when a rival comes close
-	// and when the matched actions are faint.
-	strength := 0.0
-	for _, n := range top.matched {
-		for _, u := range units {
-			if u.au == n {
-				strength += math.Min(1, u.intensity/0.5)
-			}
-		}
-	}
-	if len(top.matched) > 0 {
-		strength /= float64(len(top.matched))
-	}
-	margin := 0.0
-	if top.raw > 0 {
-		margin = math.Max(0, (top.raw-second)/top.raw)
-	}
-	c := math.Min(1, top.raw) * (0.6 + 0.4*margin) * (0.7 + 0.3*strength)
-	d.conf = round2(math.Max(0.05, math.Min(0.99, c)))
 	return d
+}
+
+// labelScores returns every label the engine may conclude under o, in a
+// fixed order (the candidates' labels in knowledge order, then the labels
+// for "moved, but no emotion" and "nothing moved"), and the evidence's
+// score a(label) for each: a candidate's label its best evidence-only match
+// score (a coarse class its best member's), the "moved" label minScore when
+// an action moved (an emotion must match better to be named), the
+// "nothing moved" label 1 when none did. The engine's label is the argmax
+// of the scores (ties aside) unless the feedback loop's re-weighing chose
+// another.
+func labelScores(d decision, candidates []emotionModel, o Options) ([]string, []float64) {
+	var labels []string
+	var scores []float64
+	idx := map[string]int{}
+	put := func(l string, v float64) {
+		if i, ok := idx[l]; ok {
+			scores[i] = math.Max(scores[i], v)
+			return
+		}
+		idx[l] = len(labels)
+		labels = append(labels, l)
+		scores = append(scores, v)
+	}
+	raw := map[string]float64{}
+	for _, m := range d.matches {
+		raw[m.emotion] = m.raw
+	}
+	for _, em := range candidates {
+		put(o.mapLabel(em.emotion), raw[em.emotion])
+	}
+	moved := 0.0
+	if d.active > 0 {
+		moved = 1
+	}
+	put(o.noneLabel(true), minScore*moved)
+	put(o.noneLabel(false), 1-moved)
+	return labels, scores
+}
+
+// softmax returns softmax(t·a).
+func softmax(a []float64, t float64) []float64 {
+	p := make([]float64, len(a))
+	if len(a) == 0 {
+		return p
+	}
+	mx := a[0]
+	for _, v := range a {
+		mx = math.Max(mx, v)
+	}
+	var z float64
+	for i, v := range a {
+		p[i] = math.Exp(t * (v - mx))
+		z += p[i]
+	}
+	for i := range p {
+		p[i] /= z
+	}
+	return p
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }

@@ -52,8 +52,14 @@ func TestCoT(t *testing.T) {
 	if strings.Contains(out, "# row e ") {
 		t.Errorf("row e (others) was scored:\n%s", out)
 	}
-	if !regexp.MustCompile(`(?m)^basic_casme2_ece=0\.[0-9]{3}$`).MatchString(out) {
-		t.Errorf("no ECE:\n%s", out)
+	for _, re := range []string{`(?m)^basic_casme2_ece=0\.[0-9]{3}$`, `(?m)^basic_casme2_ece_loso=0\.[0-9]{3}$`,
+		`(?m)^temperature_engine=6\.200$`, `(?m)^temperature_fit=[0-9.]+$`,
+		`(?m)^temperature_loso_folds=4$`, // s1, s2, s3 on CASME II, s4 on SAMM (h skipped)
+		`(?m)^# \(0\.[0-9],[01]\.[0-9]\] +[0-9]+ +[01]\.[0-9]{2} +[01]\.[0-9]{2} \| +[0-9]+ `,
+		`(?m)^3class_all_doubt_n=[0-9]+$`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("no %s in\n%s", re, out)
+		}
 	}
 	if !regexp.MustCompile(`(?m)^3class_all_uf1=1\.000\n\z`).MatchString(out) {
 		t.Errorf("3class_all_uf1 is not the last line, or not 1.000:\n%s", out)

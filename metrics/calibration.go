@@ -19,40 +19,62 @@ const DefaultECEBins = 10
 // right half the time scores 0.4. Confidences outside [0,1] or NaN are an
 // error; no predictions give 0.
 func ECE(conf []float64, correct []bool, bins int) (float64, error) {
+	rel, err := Reliability(conf, correct, bins)
+	if err != nil {
+		return 0, err
+	}
+	var ece float64
+	for _, b := range rel {
+		if b.N == 0 {
+			continue
+		}
+		ece += float64(b.N) / float64(len(conf)) * math.Abs(b.Accuracy-b.Confidence)
+	}
+	return ece, nil
+}
+
+// Bin is one confidence bin of a reliability diagram.
+type Bin struct {
+	Lo, Hi     float64 // the bin's confidences: (Lo, Hi], the first [0, Hi]
+	N          int     // predictions in the bin
+	Confidence float64 // their mean confidence (0 when N is 0)
+	Accuracy   float64 // the share of them that were right (0 when N is 0)
+}
+
+// Reliability puts predictions in equal-width confidence bins over [0,1]
+// (DefaultECEBins when bins is 0), as ECE does, and returns every bin,
+// empty ones included: the reliability diagram behind ECE. A calibrated
+// predictor's bins have Accuracy ≈ Confidence.
+func Reliability(conf []float64, correct []bool, bins int) ([]Bin, error) {
 	if len(conf) != len(correct) {
-		return 0, fmt.Errorf("ece: %d confidences for %d predictions", len(conf), len(correct))
+		return nil, fmt.Errorf("ece: %d confidences for %d predictions", len(conf), len(correct))
 	}
 	if bins <= 0 {
 		bins = DefaultECEBins
 	}
-	if len(conf) == 0 {
-		return 0, nil
+	out := make([]Bin, bins)
+	for b := range out {
+		out[b].Lo, out[b].Hi = float64(b)/float64(bins), float64(b+1)/float64(bins)
 	}
-	sumConf := make([]float64, bins)
-	hits := make([]int, bins)
-	n := make([]int, bins)
 	for i, c := range conf {
 		if !(c >= 0 && c <= 1) {
-			return 0, fmt.Errorf("ece: prediction %d: confidence %v outside [0,1]", i, c)
+			return nil, fmt.Errorf("ece: prediction %d: confidence %v outside [0,1]", i, c)
 		}
 		// Bins are (lo, hi], the first one [0, hi]: a confidence of
 		// exactly 1 falls in the last bin.
 		b := int(math.Ceil(c*float64(bins))) - 1
 		b = min(max(b, 0), bins-1)
-		sumConf[b] += c
-		n[b]++
+		out[b].Confidence += c
+		out[b].N++
 		if correct[i] {
-			hits[b]++
+			out[b].Accuracy++
 		}
 	}
-	var ece float64
-	for b := range bins {
-		if n[b] == 0 {
-			continue
+	for b := range out {
+		if n := out[b].N; n > 0 {
+			out[b].Confidence /= float64(n)
+			out[b].Accuracy /= float64(n)
 		}
-		acc := float64(hits[b]) / float64(n[b])
-		mean := sumConf[b] / float64(n[b])
-		ece += float64(n[b]) / float64(len(conf)) * math.Abs(acc-mean)
 	}
-	return ece, nil
+	return out, nil
 }

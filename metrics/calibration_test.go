@@ -84,3 +84,28 @@ func TestReportECE(t *testing.T) {
 		t.Error("probability 1.5 accepted")
 	}
 }
+
+// TestReliabilityKnownAnswer: the bins behind the "two bins" ECE case.
+func TestReliabilityKnownAnswer(t *testing.T) {
+	rel, err := Reliability([]float64{0.6, 1.0, 0.2, 0.4, 0.5}, []bool{false, true, true, true, false}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Bin{
+		{Lo: 0, Hi: 0.5, N: 3, Confidence: (0.2 + 0.4 + 0.5) / 3, Accuracy: 2.0 / 3},
+		{Lo: 0.5, Hi: 1, N: 2, Confidence: 0.8, Accuracy: 0.5},
+	}
+	for i := range want {
+		g, w := rel[i], want[i]
+		if g.Lo != w.Lo || g.Hi != w.Hi || g.N != w.N || math.Abs(g.Confidence-w.Confidence) > 1e-12 || math.Abs(g.Accuracy-w.Accuracy) > 1e-12 {
+			t.Errorf("bin %d: %+v, want %+v", i, g, w)
+		}
+	}
+	rel, _ = Reliability(nil, nil, 0)
+	if len(rel) != DefaultECEBins || rel[9].N != 0 || rel[9].Hi != 1 {
+		t.Errorf("empty: %+v", rel)
+	}
+	if _, err := Reliability([]float64{1.5}, []bool{true}, 2); err == nil {
+		t.Error("confidence 1.5 accepted")
+	}
+}
