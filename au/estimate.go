@@ -320,6 +320,16 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 			e.cur[i] = [2]float64{float64(qx) + float64(x0), float64(qy) + float64(y0)}
 		}
 	}
+	return e.measureTracked(frame, m, tracked, quality)
+}
+
+// measureTracked turns the points tracked into frame (e.cur where e.ok;
+// tracked of them, with summed quality) into the head's pose and the AUs
+// of m: the rigid head motion is fitted on the stable points, the other
+// points' residuals are expressed in the reference face's axes in per cent
+// of its eye distance at the head's current scale, and solved for AUs.
+func (e *Estimator) measureTracked(frame *raster.Gray, m *Measurement, tracked int, quality float32) error {
+	lane := e.lane // Measure's deferred Leave closes the stages entered here
 	// Rigid head motion on the stable points that tracked.
 	var src, dst [][2]float64
 	var zs, wts []float64
