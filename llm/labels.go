@@ -2,6 +2,8 @@ package llm
 
 import (
 	"strings"
+
+	"github.com/tell-project/tell/facs"
 )
 
 // emotionWords maps the words models use for emotions to a canonical
@@ -25,15 +27,6 @@ var emotionWords = map[string]string{
 	"others":   "others",
 	"positive": "positive", "negative": "negative",
 	"tense": "tense", "tension": "tense",
-}
-
-// coarse maps a canonical emotion to the composite (MEGC) class it falls
-// in, so that "disgust" answers a "negative" class.
-var coarse = map[string]string{
-	"happiness": "positive",
-	"sadness":   "negative", "disgust": "negative", "contempt": "negative", "fear": "negative",
-	"anger": "negative", "repression": "negative",
-	"surprise": "surprise",
 }
 
 // words returns the [start, end) spans of the ASCII letter runs of s (a
@@ -78,7 +71,10 @@ func classOf(word string, classes []string) (string, bool) {
 			return c, true
 		}
 	}
-	if g, ok := coarse[cw]; ok {
+	// The composite (MEGC2019) class of the emotion, so that "disgust"
+	// answers a "negative" class: facs.ThreeClass's mapping without a
+	// dataset (its dataset-specific rules concern labels, not answers).
+	if g, ok := facs.ThreeClass(cw, ""); ok {
 		for _, c := range classes {
 			if canonical(c) == g {
 				return c, true
