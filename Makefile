@@ -50,7 +50,7 @@ builtin-model: build
 	$(BIN) train --manifest build/model-synth/manifest.csv --protocol holdout --out build/model-run --bootstrap 0 --config build/merclip.json
 	cp build/model-run/model.safetensors analyze/builtin_model.safetensors
 
-# bench: the commands behind the README's "Measured" figures (scripts/bench.sh
+# bench: the commands behind docs/measured.md's component figures (scripts/bench.sh
 # says what each part runs and which Debian package its peer needs).
 bench: build
 	./scripts/bench.sh all

@@ -2,7 +2,7 @@
 // train: the STSTNet design (Liong et al. 2019) over 28×28 optical-flow
 // images (u, v, optical strain), widened and trained with the augmentation
 // and regularisation that the development subjects of MEGC2019 supported
-// (see Config and the README's tables). One convolution of several streams
+// (see Config and docs/measured.md's tables). One convolution of several streams
 // (3×3, padding 1) → ReLU → BatchNorm → 3×3 max-pool (stride 3, padding 1)
 // → 2×2 average pool → (dropout) → linear classifier.
 //
@@ -130,8 +130,8 @@ type AugmentConfig struct {
 }
 
 // DefaultConfig returns the documented defaults, chosen on the development
-// subjects of MEGC2019 only (CASME II + SMIC rows, subject 8-fold; README
-// "Micro-expression recognition"): STSTNet's net, 50 epochs of AdamW at
+// subjects of MEGC2019 only (CASME II + SMIC rows, subject 8-fold;
+// docs/measured.md, "Micro-expression recognition"): STSTNet's net, 50 epochs of AdamW at
 // 1e-3 with a 2-epoch warm-up and cosine decay, random horizontal flip and
 // small similarity jitter, and the loss weighted by inverse class
 // frequency. The schedule tied the best candidate of a first round (75

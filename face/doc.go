@@ -20,5 +20,5 @@
 //
 // Images are *raster.Gray with 0..255 intensities, converted from colour by
 // raster.FromImage, which is dlib's own conversion (landmarks on a PNG equal dlib's;
-// on a JPEG they differ only through Go's inverse DCT, see the README).
+// on a JPEG they differ only through Go's inverse DCT, see docs/measured.md).
 package face

@@ -168,7 +168,7 @@ type findScratch struct {
 }
 
 // Tuning, fixed on crops of the astronaut portrait (face.find_test.go) and
-// checked on real face crops (MEGC2019 apex frames; see the README).
+// checked on real face crops (MEGC2019 apex frames; see docs/measured.md).
 const (
 	padFraction    = 0.5 // padding on every side, in units of the longer image side
 	edgeMargin     = 0.1 // a detected box this close to an edge (in box sides) goes to step 2

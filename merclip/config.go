@@ -25,7 +25,7 @@
 //
 // Limits: trained from scratch on 28×28 inputs, the model is far smaller
 // than the paper's CLIP-initialised video transformer, and on real
-// micro-expression flows it scores below a shallow CNN (see the README's
+// micro-expression flows it scores below a shallow CNN (see docs/measured.md's
 // ablation table); trained on small micro-expression sets (a few hundred
 // clips, tens of subjects), its figures have wide intervals; the built-in
 // model is trained on synthetic clips of one face only; nothing here

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench.sh flow|landmarks|nn|video|au|all — the commands behind the README's
-# "Measured" figures, tell and its peer side by side where the peer is a
+# bench.sh flow|landmarks|nn|video|au|all — the commands behind docs/measured.md's
+# component figures, tell and its peer side by side where the peer is a
 # Debian package (scripts/peers/ holds the peer programs). Each part prints
 # name=value lines. Quote ratios from one run: the parts alternate tell and
 # the peer, and a shared machine's absolute times drift.

@@ -272,7 +272,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	}
 	if errors.Is(err, analyze.ErrNoFace) && findMode != face.FindFull {
 		// Auto mode misses some faces cut by two edges of a tight crop
-		// (README: faces filling 120–130% of the frame); a user who knows
+		// (docs/measured.md: faces filling 120–130% of the frame); a user who knows
 		// the data are crops can say so.
 		err = fmt.Errorf("%w; if the input is a face crop, --face full takes the whole frame as the face", err)
 	}

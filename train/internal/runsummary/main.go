@@ -3,7 +3,7 @@
 // of each run; their mean ± sd; a 95% interval for that mean by a subject
 // bootstrap (the same resampled subjects for every run, 2000 resamples);
 // and the seed ensemble (class probabilities averaged over the runs), with
-// its own interval and per-dataset scores. The README's ablation table is
+// its own interval and per-dataset scores. docs/measured.md's ablation table is
 // made with it.
 //
 //	go run ./train/internal/runsummary [-name NAME] RUN...
