@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
@@ -43,9 +44,10 @@ const neutralFace = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg
 // presented as observed), and the chain of thought says what the
 // appearance net saw and concludes the label.
 func TestNeutralRealFaceReadsNeutral(t *testing.T) {
+	facetest.ModelPath(t)
 	lm, err := NewFaceLandmarker("")
 	if err != nil {
-		t.Skipf("dlib model not installed: %v", err)
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(neutralFace); err != nil {
 		if models.Required() {
@@ -83,9 +85,10 @@ func TestNeutralRealFaceReadsNeutral(t *testing.T) {
 // TestStillWithNeutralReference: --neutral turns indications into
 // measurements; the same image as its own reference has no movement.
 func TestStillWithNeutralReference(t *testing.T) {
+	facetest.ModelPath(t)
 	lm, err := NewFaceLandmarker("")
 	if err != nil {
-		t.Skipf("dlib model not installed: %v", err)
+		t.Fatal(err)
 	}
 	net := testNet(t)
 	img := filepath.Join(t.TempDir(), "astronaut.png")

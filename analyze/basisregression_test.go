@@ -8,6 +8,7 @@ import (
 
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/metrics"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/synth"
 )
 
@@ -34,6 +35,9 @@ func landmarkerFor(t *testing.T, c *synth.Clip) Landmarker {
 		}
 	}
 	if faceErr != nil {
+		if models.Required() {
+			t.Fatalf("dlib's landmark model is required (TELL_REQUIRE_MODELS): %v", faceErr)
+		}
 		return truthLandmarker{c}
 	}
 	return faceLandmarker

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/portrait"
@@ -219,9 +220,10 @@ func TestFaceLostMidVideo(t *testing.T) {
 // TestStillImage analyses the astronaut portrait alone: one "still" event
 // measured against the landmark model's mean shape.
 func TestStillImage(t *testing.T) {
+	facetest.ModelPath(t)
 	lm, err := NewFaceLandmarker("")
 	if err != nil {
-		t.Skipf("dlib model not installed: %v", err)
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	img := filepath.Join(dir, "astronaut.png")

@@ -15,6 +15,7 @@ import (
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/raster"
@@ -99,9 +100,7 @@ func (c *captureScorer) Reason(ctx context.Context, ev []cot.Evidence, images []
 // (default cnn config: aligned 28×28 flow) exactly the tensor that tell
 // prepare makes of a frames row with the same onset and apex frames.
 func TestModelInputIsPrepare(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skipf("dlib model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	clips, err := synth.Plan(testFace(t), synth.Config{Seed: 31, FPS: 30, Kind: "micro", Width: 320, Height: 240, Model: synth.Muscle}, 1)
 	if err != nil {
 		t.Fatal(err)

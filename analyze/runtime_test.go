@@ -12,6 +12,7 @@ import (
 
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
@@ -144,9 +145,10 @@ func TestEstimatorClosed(t *testing.T) {
 // TestStillImageReasoner: a flow model cannot label a still image (no
 // onset face); the event says the built-in reasoner answered, and why.
 func TestStillImageReasoner(t *testing.T) {
+	facetest.ModelPath(t)
 	lm, err := NewFaceLandmarker("")
 	if err != nil {
-		t.Skipf("dlib model not installed: %v", err)
+		t.Fatal(err)
 	}
 	mr, err := NewBuiltinModelReasoner(model.Families{merclip.Family{}})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/synth"
 )
@@ -21,9 +22,10 @@ func BenchmarkStill320(b *testing.B) { benchStill320(b, true) }
 func BenchmarkStill320NoAppearance(b *testing.B) { benchStill320(b, false) }
 
 func benchStill320(b *testing.B, appearance bool) {
+	facetest.ModelPath(b)
 	lm, err := NewFaceLandmarker("")
 	if err != nil {
-		b.Skipf("dlib landmark model: %v", err)
+		b.Fatal(err)
 	}
 	opt := Options{Landmarker: lm}
 	if appearance {

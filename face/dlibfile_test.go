@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -263,6 +264,9 @@ func TestLoadPredictorErrors(t *testing.T) {
 func TestTruncatedRealModel(t *testing.T) {
 	path, err := ResolveModelPath("")
 	if err != nil {
+		if models.Required() {
+			t.Fatal(err)
+		}
 		t.Skipf("skipping: %v", err)
 	}
 	f, err := os.Open(path)

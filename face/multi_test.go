@@ -7,6 +7,7 @@ import (
 
 	"github.com/tell-project/tell/blazeface"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
@@ -15,10 +16,7 @@ import (
 
 func multiFinder(t testing.TB) *face.MultiFinder {
 	t.Helper()
-	path, err := face.ResolveModelPath("")
-	if err != nil {
-		t.Skipf("skipping: %v", err)
-	}
+	path := facetest.ModelPath(t)
 	pred, err := face.LoadPredictor(path)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -26,6 +27,9 @@ func testPredictor(t testing.TB) *Predictor {
 	t.Helper()
 	path, err := ResolveModelPath("")
 	if err != nil {
+		if models.Required() {
+			t.Fatal(err)
+		}
 		t.Skipf("skipping: %v", err)
 	}
 	modelOnce.Do(func() { modelPred, modelErr = LoadPredictor(path) })
@@ -125,6 +129,9 @@ func TestPredictMatchesDlib(t *testing.T) {
 func BenchmarkLoadPredictor(b *testing.B) {
 	path, err := ResolveModelPath("")
 	if err != nil {
+		if models.Required() {
+			b.Fatal(err)
+		}
 		b.Skipf("skipping: %v", err)
 	}
 	for b.Loop() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
@@ -26,11 +27,7 @@ func loadNet(t testing.TB) *gaze.Net {
 
 func landmarker(t testing.TB) *face.Finder {
 	t.Helper()
-	p, err := face.ResolveModelPath("")
-	if err != nil {
-		t.Skip(err)
-	}
-	pred, err := face.LoadPredictor(p)
+	pred, err := face.LoadPredictor(facetest.ModelPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}

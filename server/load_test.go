@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
 )
@@ -250,9 +250,7 @@ func TestLoadAndFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real analyses under load in -short mode")
 	}
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	full := os.Getenv("TELL_LOAD") != ""
 	img, clip, frames := loadInputs(t)
 	const memLimit = 1 << 30

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/queue"
 )
 
@@ -155,9 +155,7 @@ func TestMemoryLimitHolds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real analyses of large images in -short mode")
 	}
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	const limit = 512 << 20
 	_, mem := MemoryForLimit(limit)
 	grey, rgba := largestSquare(mem.Total(), 1), largestSquare(mem.Total(), 8)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/queue"
 )
@@ -402,9 +403,7 @@ func TestIndexReset(t *testing.T) {
 // that lied about its length would be) stops, fails "over budget", and
 // its result says so.
 func TestOverBudgetStops(t *testing.T) {
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	img := portrait.AstronautPNG()
 	for i := range 3 {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/profile"
@@ -322,9 +323,7 @@ func leftovers(t testing.TB, dir string) []string {
 // TestEndToEnd analyses the public-domain astronaut portrait through the
 // API with the real face detector and dlib landmarks.
 func TestEndToEnd(t *testing.T) {
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed, skipping the real pipeline: %v", err)
-	}
+	facetest.ModelPath(t)
 	work := t.TempDir()
 	_, ts := newTestServer(t, Config{Workdir: work})
 	code, acc := upload(t, ts.URL, "astronaut.png", portrait.AstronautPNG())

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
 )
@@ -61,9 +62,7 @@ func synthMP4(t *testing.T) (data []byte, frames int) {
 // TestEndToEndVideo uploads a synthetic clip: every frame is analysed
 // with the real detector and landmarks, and progress reaches the total.
 func TestEndToEndVideo(t *testing.T) {
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed, skipping the real pipeline: %v", err)
-	}
+	facetest.ModelPath(t)
 	data, frames := synthMP4(t)
 	_, ts := newTestServer(t, Config{})
 	code, m := upload(t, ts.URL, "clip.mp4", data)
@@ -93,9 +92,7 @@ func TestEndToEndVideo(t *testing.T) {
 // TestNoFaceImageFails: an image without a face ends "failed" with the
 // reason, and its partial outputs stay available.
 func TestNoFaceImageFails(t *testing.T) {
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	_, ts := newTestServer(t, Config{})
 	// A flat grey PNG: decodable, but no face.
 	code, m := upload(t, ts.URL, "grey.png", greyPNG(t))
@@ -123,9 +120,7 @@ func TestNoFaceImageFails(t *testing.T) {
 // TestConcurrentRealJobs runs two analyses of the same image at once on
 // the shared landmarker: both finish with the same AUs.
 func TestConcurrentRealJobs(t *testing.T) {
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	_, ts := newTestServer(t, Config{Jobs: 2})
 	var ids []string
 	for i := 0; i < 2; i++ {

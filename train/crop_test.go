@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/dataset"
-	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
@@ -47,9 +47,7 @@ func writeJPEGCrop(t *testing.T, path string, src image.Image, r image.Rectangle
 // and clips of cropped frames (frames rows) whose faces fill the frame,
 // which a plain scan does not find, and says how many were crops.
 func TestPrepareFaceCrops(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skip(err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	src, err := portrait.Astronaut()
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/dataset"
-	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
@@ -171,9 +171,7 @@ func TestPrepareFrames(t *testing.T) {
 // both), so the flow still shows the motion; a face-less image row is taken
 // as given.
 func TestPrepareAlignsFaces(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skip(err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	frames := filepath.Join(dir, "clip")
 	os.MkdirAll(frames, 0o755)

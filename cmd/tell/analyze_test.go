@@ -11,12 +11,11 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 )
 
 func TestSynthThenAnalyze(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skipf("dlib model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	code, out, errOut := runTell(t, "synth", "--out", dir, "--n", "1", "--seed", "3", "--fps", "30", "--no-mp4")
 	if code != 0 || !strings.Contains(out, "manifest.csv") {
@@ -38,9 +37,7 @@ func TestSynthThenAnalyze(t *testing.T) {
 // partial, says why and exits 1. A finished run is not overwritten without
 // --force, and a missing input leaves it untouched.
 func TestAnalyzeTruncatedAndClobber(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skipf("dlib model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not installed")
 	}
@@ -130,9 +127,7 @@ func TestAnalyzeErrors(t *testing.T) {
 // TestAnalyzeNoFaceHint: an image without a face says so in analyze and
 // prepare and points to --face full; with --face full it gets a face.
 func TestAnalyzeNoFaceHint(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skip(err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	img := image.NewGray(image.Rect(0, 0, 120, 150))
 	for i := range img.Pix {

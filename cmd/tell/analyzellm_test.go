@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/llm/llmtest"
 )
@@ -16,9 +16,7 @@ import (
 // against an in-process server whose model claims an AU tell did not
 // measure (AU43): the event must carry the built-in CoT with the reason.
 func TestAnalyzeWithLLM(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skipf("dlib model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	if code, out, errOut := runTell(t, "synth", "--out", dir, "--n", "1", "--seed", "3", "--fps", "30", "--no-mp4"); code != 0 {
 		t.Fatalf("synth: exit %d\n%s%s", code, out, errOut)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 )
 
 func testEnv() (*environment, *bytes.Buffer, *bytes.Buffer) {
@@ -20,9 +20,7 @@ func testEnv() (*environment, *bytes.Buffer, *bytes.Buffer) {
 // TestBenchLandmarksMatchesDlib: the command prints dlib_landmarks.cpp's
 // lines, and the points equal dlib's (face/testdata/golden).
 func TestBenchLandmarksMatchesDlib(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
+	facetest.ModelPath(t)
 	env, out, errb := testEnv()
 	code := run(context.Background(), env, []string{"bench", "landmarks", "../../portrait/astronaut.png", "--box", "179,83,88,88", "--n", "3"})
 	if code != 0 {

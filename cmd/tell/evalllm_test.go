@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/llm/llmtest"
 )
@@ -146,9 +146,7 @@ func TestEvalLLMUsage(t *testing.T) {
 // TestEvalLLMMeasured grounds the model in AUs tell measures itself on
 // synthetic clips rather than in the manifest's codes.
 func TestEvalLLMMeasured(t *testing.T) {
-	if _, err := face.ResolveModelPath(""); err != nil {
-		t.Skipf("dlib model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	dir := t.TempDir()
 	if code, out, errOut := runTell(t, "synth", "--out", dir, "--n", "2", "--seed", "3", "--fps", "30", "--no-mp4"); code != 0 {
 		t.Fatalf("synth: exit %d\n%s%s", code, out, errOut)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 )
 
@@ -189,9 +190,7 @@ func TestServeAddKeyAndInsecure(t *testing.T) {
 // loopback port; a tell worker runs the jobs that tell batch submits from
 // a folder; a second tell batch finds everything collected.
 func TestWorkerAndBatch(t *testing.T) {
-	if _, err := analyze.NewFaceLandmarker(""); err != nil {
-		t.Skipf("dlib landmark model not installed: %v", err)
-	}
+	facetest.ModelPath(t)
 	natsURL, _, _ := startTell(t, regexp.MustCompile(`NATS for tell worker and tell batch at (nats://\S+)`),
 		"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--workers", "0", "--nats-listen", "127.0.0.1:0")
 	startTell(t, nil, "worker", "--nats", natsURL, "--workdir", t.TempDir())

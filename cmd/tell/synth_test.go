@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/tell-project/tell/face/facetest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,9 +44,7 @@ func firstLine(s string) string {
 
 // TestBenchAU runs the AU benchmark end to end on two small clips.
 func TestBenchAU(t *testing.T) {
-	if _, err := os.Stat("/usr/share/dlib/shape_predictor_68_face_landmarks.dat"); err != nil && os.Getenv("TELL_MODELS") == "" {
-		t.Skip("dlib landmark model not installed (Debian libdlib-data)")
-	}
+	facetest.ModelPath(t)
 	code, out, errOut := runTell(t, "bench", "au", "--n", "2", "--kind", "macro", "--fps", "30", "--size", "200x200", "--scale", "1", "--list")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
