@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/tell-project/tell/cnn"
-	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/model"
@@ -130,7 +126,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	if err := checkProtocol(*manifest, *protocol, *folds, *frac, uint64(cfg.Seed)); err != nil {
 		return err
 	}
-	made, err := snapshotDir(*out)
+	made, err := train.SnapshotDir(*out)
 	if err != nil {
 		return err
 	}
@@ -153,7 +149,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	res, err := train.Run(ctx, opt)
 	if err != nil {
 		if ctx.Err() == nil {
-			made.cleanup(commandLog(env, *quiet))
+			made.Cleanup(commandLog(env, *quiet))
 		}
 		return err
 	}
@@ -218,82 +214,15 @@ func loadConfig(path string, seed int64, epochs, workers int) (train.Config, err
 	return cfg, cfg.Validate()
 }
 
-// checkProtocol reads the manifest (no file is opened but the manifest)
-// and checks what the protocol needs before rows are prepared: two labels,
-// and subjects enough for the split.
+// checkProtocol checks --protocol, then what the protocol needs of the
+// manifest (train.CheckProtocol).
 func checkProtocol(manifest, protocol string, folds int, frac float64, seed uint64) error {
-	samples, _, err := train.ReadManifest(manifest)
-	if err != nil {
-		return err
-	}
-	labels := map[string]bool{}
-	for _, s := range samples {
-		if s.Label != "" {
-			labels[s.Label] = true
-		}
-	}
-	if len(labels) < 2 {
-		return fmt.Errorf("%s: training needs at least 2 labels, the manifest has %s", manifest, plural(len(labels), "label"))
-	}
 	switch protocol {
-	case "loso":
-		_, err = dataset.LOSO(samples)
-	case "kfold":
-		_, err = dataset.KFold(samples, folds, seed)
-	case "holdout":
-		_, err = dataset.Holdout(samples, frac, seed)
+	case train.ProtocolLOSO, train.ProtocolKFold, train.ProtocolHoldout:
 	default:
 		return usageErrorf("--protocol %q: want loso, kfold or holdout", protocol)
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", manifest, err)
-	}
-	return nil
-}
-
-// runDir records what a run folder held before a run, so that a failed
-// run can remove what it made and nothing else.
-type runDir struct {
-	path    string
-	existed bool
-	before  map[string]bool
-}
-
-func snapshotDir(path string) (*runDir, error) {
-	d := &runDir{path: path, before: map[string]bool{}}
-	ents, err := os.ReadDir(path)
-	switch {
-	case err == nil:
-		d.existed = true
-		for _, e := range ents {
-			d.before[e.Name()] = true
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
-	}
-	return d, nil
-}
-
-// cleanup removes the entries the run created, unless a fold finished
-// (its result is work a rerun resumes from), and the folder itself when
-// the run created it and it is left empty.
-func (d *runDir) cleanup(log *slog.Logger) {
-	if done, _ := filepath.Glob(filepath.Join(d.path, "folds", "fold-*.json")); len(done) > 0 && !d.before["folds"] {
-		log.Warn("keeping the failed run's folder: folds finished there", "path", d.path, "folds", len(done))
-		return
-	}
-	ents, err := os.ReadDir(d.path)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !d.before[e.Name()] {
-			os.RemoveAll(filepath.Join(d.path, e.Name()))
-		}
-	}
-	if !d.existed {
-		os.Remove(d.path)
-	}
+	return train.CheckProtocol(manifest, protocol, folds, frac, seed)
 }
 
 // printPerDataset prints each source dataset's scores, as the MEGC tables
