@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 )
@@ -48,9 +49,10 @@ func (s *jumpSource) Close() error { return nil }
 // same neutral reference (before, it was counted lost for half a second
 // and then taken as a new reference).
 func TestJumpFoundNear(t *testing.T) {
+	facetest.ModelPath(t)
 	lm, err := NewFaceLandmarker("")
 	if err != nil {
-		t.Skipf("landmark model: %v", err)
+		t.Fatal(err)
 	}
 	img, err := portrait.Astronaut()
 	if err != nil {
