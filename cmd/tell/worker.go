@@ -46,9 +46,10 @@ Flags:
   --job-budget WORK   pixel-frames one analysis may decode (default
                       1h@1080p30; a job's own budget, set by tell serve, is
                       kept when smaller): past it the job fails "over budget"
-  --memory-limit MB   the resident memory the process keeps under (default
-                      2048, at least 512; 0: none); each job reserves its
-                      estimate from a budget 256 MiB less
+  --memory-limit MB   the resident memory the process keeps under (at least
+                      512; default 0: none, as training folds hold their
+                      data): Go's limit, and a budget 256 MiB less that each
+                      analysis reserves its estimate from
   --max-train-bytes N prepared rows of one training run held in memory
                       (default 1073741824; the last two runs are kept)
   --log-json          logs as JSON lines on stderr`,
@@ -61,7 +62,7 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	url := fs.String("nats", "", "")
 	nf := addNATSClientFlags(fs)
 	jobBudget := fs.String("job-budget", "1h@1080p30", "")
-	memLimit := fs.Int64("memory-limit", 2048, "")
+	memLimit := fs.Int64("memory-limit", 0, "")
 	jobs := fs.Int("jobs", 1, "")
 	name := fs.String("name", "", "")
 	workdir := fs.String("workdir", "", "")
