@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,9 +23,9 @@ type EvalOptions struct {
 	Families  model.Families
 	Manifest  string
 	Out       string
-	Cache     string // default Out/cache
-	Bootstrap int    // default 1000; negative for none
-	Bar       io.Writer
+	Cache     string   // default Out/cache
+	Bootstrap int      // default 1000; negative for none
+	Progress  Progress // rows prepared
 	Log       *slog.Logger
 }
 
@@ -67,7 +66,7 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 		cache = filepath.Join(opt.Out, "cache")
 	}
 	in := m.Config.Input
-	d, err := Prepare(ctx, samples, m.Kind, PrepareOptions{Size: in.Size, Apex: in.Apex, Align: in.Align, Cache: cache, Bar: opt.Bar})
+	d, err := Prepare(ctx, samples, m.Kind, PrepareOptions{Size: in.Size, Apex: in.Apex, Align: in.Align, Cache: cache, Progress: opt.Progress})
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	_ "image/jpeg" // face crops and frames come as JPEG too
 	_ "image/png"  // flow images are PNG
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
@@ -34,11 +32,12 @@ const prepVersion = "merclip-prep-2" // 2: JPEG decoded as libjpeg does (issue 1
 
 // PrepareOptions controls Prepare.
 type PrepareOptions struct {
-	Size    int       // output side in pixels (Config.Input.Size)
-	Apex    bool      // add the apex frame as an appearance channel (Input.Apex)
-	Workers int       // rows prepared at once; 0 means one per core
-	Cache   string    // cache folder; "" keeps everything in memory
-	Bar     io.Writer // progress bar destination; nil for none
+	Size    int    // output side in pixels (Config.Input.Size)
+	Apex    bool   // add the apex frame as an appearance channel (Input.Apex)
+	Workers int    // rows prepared at once; 0 means one per core
+	Cache   string // cache folder; "" keeps everything in memory
+	// Progress, when set, is told of each prepared row (step "prepare").
+	Progress Progress
 	// Align detects and aligns the face of frames and image rows (one
 	// alignment per clip, from the onset frame); rows where no face is found
 	// are taken as given, as crops.
@@ -132,14 +131,7 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt
 		al = model.NewAligner(opt.LandmarkModel, opt.Face)
 	}
 	res := make([]result, len(samples))
-	var bar *progressbar.ProgressBar
-	if opt.Bar != nil {
-		bar = progressbar.NewOptions(len(samples), progressbar.OptionSetWriter(opt.Bar),
-			progressbar.OptionSetDescription("prepare"), progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200e6),
-			progressbar.OptionOnCompletion(func() { fmt.Fprintln(opt.Bar) }))
-	}
-	var next int
+	var next, done int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -156,8 +148,11 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt
 				}
 				r := &res[i]
 				r.x, r.static, r.cached, r.aligned, r.err = prepareRow(ctx, &samples[i], kind, l, opt, al)
-				if bar != nil {
-					bar.Add(1)
+				if opt.Progress != nil {
+					mu.Lock()
+					done++
+					opt.Progress("prepare", done, len(samples))
+					mu.Unlock()
 				}
 			}
 		}()

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -22,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/facs"
@@ -58,8 +56,10 @@ type RunOptions struct {
 	// Fleet, when set, trains the folds and the final model as jobs on a
 	// queue that `tell worker` processes run; nil trains them here.
 	Fleet *Fleet
-	Bar   io.Writer    // progress bars; nil for none
-	Log   *slog.Logger // run log; nil for none
+	// Progress, when set, is told of each prepared row and each trained
+	// epoch (steps "prepare" and "train N folds").
+	Progress Progress
+	Log      *slog.Logger // run log; nil for none
 }
 
 // foldResult is one finished fold, stored as Out/folds/fold-NNN.json so that
@@ -139,7 +139,7 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if err := os.MkdirAll(filepath.Join(opt.Out, "folds"), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	ds, err := Load(ctx, opt.Manifest, cfg.Input, opt.Cache, opt.Out, opt.Bar, log)
+	ds, err := Load(ctx, opt.Manifest, cfg.Input, opt.Cache, opt.Out, opt.Progress, log)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +158,7 @@ func Run(ctx context.Context, opt RunOptions) (*RunResult, error) {
 	if opt.Fleet != nil {
 		ex = opt.Fleet
 	}
-	bar := newBar(opt.Bar, units, fmt.Sprintf("train %d folds", len(units)))
-	err = ex.execute(ctx, units, bar.epoch, log)
-	bar.finish()
+	err = ex.execute(ctx, units, epochCounter(opt.Progress, units, fmt.Sprintf("train %d folds", len(units))), log)
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, fmt.Errorf("train: interrupted (finished folds are kept; run again to resume): %w", cerr)
 	}
@@ -362,33 +360,30 @@ func (u unit) runLocal(ctx context.Context, epoch func(int)) error {
 	return nil
 }
 
-// runBar is a progress bar over the epochs of units (nothing without a
-// writer).
-type runBar struct{ b *progressbar.ProgressBar }
+// Progress is told how far a long step has come: done of total units
+// (prepared rows, trained epochs) of the step it names ("prepare", "train
+// 5 folds"). Calls never overlap; done reaches total when the step ends.
+// Libraries report through it and draw nothing: the command draws the bar.
+type Progress func(step string, done, total int)
 
-func newBar(w io.Writer, units []unit, desc string) runBar {
-	n := 0
+// epochCounter returns the epoch callback of an executor over units: it
+// counts the epochs, safe for concurrent folds, and tells p (none when p is
+// nil).
+func epochCounter(p Progress, units []unit, step string) func(int) {
+	total := 0
 	for _, u := range units {
-		n += u.epochs()
+		total += u.epochs()
 	}
-	if w == nil || n == 0 {
-		return runBar{}
+	if p == nil || total == 0 {
+		return func(int) {}
 	}
-	return runBar{progressbar.NewOptions(n, progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))}
-}
-
-func (b runBar) epoch(n int) {
-	if b.b != nil {
-		b.b.Add(1)
-	}
-}
-
-func (b runBar) finish() {
-	if b.b != nil {
-		b.b.Finish()
+	var mu sync.Mutex
+	done := 0
+	return func(int) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		p(step, done, total)
 	}
 }
 
@@ -404,7 +399,7 @@ type Loaded struct {
 // Load reads and prepares a manifest: bad rows become RowErrors (logged),
 // AU strings are parsed leniently (what is not FACS is logged and only that
 // part loses its AU code), labels are indexed over the sorted classes.
-func Load(ctx context.Context, manifest string, in model.Input, cache, out string, bar io.Writer, log *slog.Logger) (*Loaded, error) {
+func Load(ctx context.Context, manifest string, in model.Input, cache, out string, progress Progress, log *slog.Logger) (*Loaded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -416,7 +411,7 @@ func Load(ctx context.Context, manifest string, in model.Input, cache, out strin
 		cache = filepath.Join(out, "cache")
 	}
 	kind := KindOf(samples)
-	data, err := Prepare(ctx, samples, kind, PrepareOptions{Size: in.Size, Apex: in.Apex, Align: in.Align, Cache: cache, Bar: bar})
+	data, err := Prepare(ctx, samples, kind, PrepareOptions{Size: in.Size, Apex: in.Apex, Align: in.Align, Cache: cache, Progress: progress})
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -129,7 +128,7 @@ type SweepOptions struct {
 	// Bootstrap is the number of resamples of the candidates' pooled
 	// intervals (default 1000; negative for none).
 	Bootstrap int
-	Bar       io.Writer
+	Progress  Progress // rows prepared, epochs trained
 	Log       *slog.Logger
 }
 
@@ -400,7 +399,7 @@ func Sweep(ctx context.Context, opt SweepOptions) (*SweepResult, error) {
 		fam, _ := trainer(opt.Families, c.Config.Model)
 		ld := loaded[c.Config.Input]
 		if ld == nil {
-			if ld, err = Load(ctx, opt.Manifest, c.Config.Input, cache, "", opt.Bar, log); err != nil {
+			if ld, err = Load(ctx, opt.Manifest, c.Config.Input, cache, "", opt.Progress, log); err != nil {
 				return nil, err
 			}
 			if len(ld.Classes) < 2 {
@@ -435,9 +434,7 @@ func Sweep(ctx context.Context, opt SweepOptions) (*SweepResult, error) {
 		}
 		ex = &f
 	}
-	bar := newBar(opt.Bar, units, fmt.Sprintf("sweep: %d folds", len(units)))
-	err = ex.execute(ctx, units, bar.epoch, log)
-	bar.finish()
+	err = ex.execute(ctx, units, epochCounter(opt.Progress, units, fmt.Sprintf("sweep: %d folds", len(units))), log)
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, fmt.Errorf("train: sweep interrupted (finished folds are kept; run it again to resume): %w", cerr)
 	}

@@ -81,7 +81,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	if m, err := models.ByName(*model); err == nil {
 		return evalPretrained(ctx, env, m, *modelsDir, *faceMode, *landmarks, *manifest, *out, *boot, *quiet)
 	}
-	res, err := train.Evaluate(ctx, train.EvalOptions{Model: *model, Families: families(), Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)})
+	res, err := train.Evaluate(ctx, train.EvalOptions{Model: *model, Families: families(), Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Progress: stepBars(env, *quiet), Log: commandLog(env, *quiet)})
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	kind := train.KindOf(samples)
-	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Bar: progressOut(env, *quiet), MaxPixels: *maxPixels, Face: mode})
+	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Progress: stepBars(env, *quiet), MaxPixels: *maxPixels, Face: mode})
 	if err != nil {
 		return err
 	}

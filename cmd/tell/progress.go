@@ -2,8 +2,12 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // quietFlag adds --quiet to a long-running command: no progress bar,
@@ -30,4 +34,26 @@ func commandLog(env *environment, quiet bool) *slog.Logger {
 		return env.log
 	}
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// stepBars draws a library's progress (train.Progress: a step's name, done
+// of total) as one bar per step on progressOut's writer; nil when there is
+// nowhere to draw.
+func stepBars(env *environment, quiet bool) func(step string, done, total int) {
+	w := progressOut(env, quiet)
+	if w == nil {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	var cur string
+	return func(step string, done, total int) {
+		if bar == nil || step != cur {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription(step), progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+			cur = step
+		}
+		bar.Set(done)
+	}
 }

@@ -122,7 +122,7 @@ func runSweep(ctx context.Context, env *environment, args []string) error {
 	rule.Margin = *margin
 	opt := train.SweepOptions{Manifest: *manifest, Protocol: *protocol, Folds: *folds, Seeds: *seeds, FirstSeed: *first,
 		Candidates: cands, HeldOut: heldOut, Rule: rule, Out: *out, Cache: *cache, Families: families(), Workers: *workers,
-		Bootstrap: *boot, Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet)}
+		Bootstrap: *boot, Progress: stepBars(env, *quiet), Log: commandLog(env, *quiet)}
 	if *url != "" {
 		fc, err := connectQueue(ctx, env, *url, nf, "tell sweep", commandLog(env, *quiet))
 		if err != nil {

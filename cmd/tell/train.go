@@ -136,7 +136,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	opt := train.RunOptions{
 		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
 		Out: *out, Cache: *cache, Config: cfg, Families: families(), Bootstrap: *boot, NoFinal: *noFinal,
-		Bar: progressOut(env, *quiet), Log: commandLog(env, *quiet),
+		Progress: stepBars(env, *quiet), Log: commandLog(env, *quiet),
 	}
 	if *url != "" {
 		fc, err := connectQueue(ctx, env, *url, nf, "tell train", commandLog(env, *quiet))
