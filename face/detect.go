@@ -6,10 +6,10 @@ import (
 	"math"
 	"runtime"
 	"sort"
-	"sync"
 
 	pigo "github.com/esimov/pigo/core"
 
+	"github.com/tell-project/tell/parallel"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -164,15 +164,12 @@ func (d *Detector) detectBytes(pix []uint8, w, h, minSize, maxSize, ox, oy, k in
 	// same at any GOMAXPROCS.
 	split := nextScanSize(minSize, d.opt.ScaleFactor, float64(minSize)*math.Sqrt2)
 	if runtime.GOMAXPROCS(0) > 1 && w*h >= 200*150 && split <= maxSize {
+		// A panic in either half is raised here once both have ended.
 		var large []pigo.Detection
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			large = d.cascade.RunCascade(params(split, maxSize), 0)
-		}()
-		raw = d.cascade.RunCascade(params(minSize, split-1), 0)
-		wg.Wait()
+		var g parallel.Group
+		g.Go(func() { large = d.cascade.RunCascade(params(split, maxSize), 0) })
+		g.Do(func() { raw = d.cascade.RunCascade(params(minSize, split-1), 0) })
+		g.Wait()
 		raw = append(raw, large...)
 	} else {
 		raw = d.cascade.RunCascade(params(minSize, maxSize), 0)

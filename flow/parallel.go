@@ -3,6 +3,8 @@ package flow
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/tell-project/tell/parallel"
 )
 
 // team runs the row chunks of one pass on the caller's goroutine and a
@@ -11,7 +13,8 @@ import (
 // so on a busy machine a worker that is not scheduled in time costs
 // nothing — the caller simply does its chunks — while on an idle one each
 // goroutine keeps roughly the same rows from pass to pass (cache locality).
-// A pass allocates nothing.
+// A pass allocates nothing. A chunk that panics counts as finished, so the
+// pass still ends; do then raises the panic on the caller's goroutine.
 type team struct {
 	n     int             // participants, the caller included
 	wake  []chan struct{} // one per worker, holding at most one token
@@ -25,6 +28,7 @@ type team struct {
 	gen      uint64
 	job      job // the current pass; published by the store to state
 	once     sync.Once
+	caught   parallel.Catcher // the pass's first panic
 }
 
 // job is one pass: chunks of rows [0,h) run by r.
@@ -95,8 +99,14 @@ func (t *team) claim(fromTop bool) int {
 func (t *team) run(c, w int) bool {
 	j := &t.job
 	n := j.chunks // read before done counts it: the caller may then reset the job
-	j.r.band(j.kind, c, w, c*j.h/n, (c+1)*j.h/n)
+	t.band(j, c, w, n)
 	return t.done.Add(1) == int64(n)
+}
+
+// band runs chunk c of j's n, keeping a panic of it for do to raise.
+func (t *team) band(j *job, c, w, n int) {
+	defer t.caught.Recover()
+	j.r.band(j.kind, c, w, c*j.h/n, (c+1)*j.h/n)
 }
 
 func (t *team) work(id int, wake chan struct{}) {
@@ -110,7 +120,8 @@ func (t *team) work(id int, wake chan struct{}) {
 }
 
 // do runs kind over rows [0,h) in the given number of chunks and returns
-// when all are done.
+// when all are done; if a chunk panicked, do panics with it then (a
+// *parallel.Panic).
 func (t *team) do(r runner, kind, chunks, h int) {
 	if chunks <= 1 {
 		r.band(kind, 0, 0, 0, h)
@@ -139,6 +150,7 @@ func (t *team) do(r runner, kind, chunks, h int) {
 	// estimator, or the cleanup registered on it (whose argument is the
 	// team) would keep the estimator alive forever.
 	t.job = job{}
+	t.caught.Repanic()
 }
 
 // close stops the workers; the team must not be used afterwards.

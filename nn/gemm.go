@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tell-project/tell/parallel"
 )
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
@@ -185,13 +187,12 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 				gemmPool.Put(buf)
 			}
 			workers := min(threads, ntask)
-			var wg sync.WaitGroup
+			var g parallel.Group
 			for w := 1; w < workers; w++ {
-				wg.Add(1)
-				go func() { defer wg.Done(); work() }()
+				g.Go(work)
 			}
-			work()
-			wg.Wait()
+			g.Do(work)
+			g.Wait()
 		}
 	}
 }
@@ -303,14 +304,13 @@ func parallelForN(threads, n, work int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
+	var g parallel.Group
 	for t := 1; t < threads; t++ {
 		lo, hi := t*n/threads, (t+1)*n/threads
-		wg.Add(1)
-		go func() { defer wg.Done(); fn(lo, hi) }()
+		g.Go(func() { fn(lo, hi) })
 	}
-	fn(0, n/threads)
-	wg.Wait()
+	g.Do(func() { fn(0, n/threads) })
+	g.Wait()
 }
 
 // kernelGo is the portable micro-kernel: a 4×8 tile with the same packed

@@ -20,6 +20,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tell-project/tell/parallel"
 )
 
 // The test binary doubles as a worker process that the tests kill -9:
@@ -651,12 +653,15 @@ func TestMaxAttempts(t *testing.T) {
 	waitDepth(t, q, 0)
 }
 
-// TestPanicFailsTheJob plants a runtime panic in the handler: the job fails once
-// (no redelivery into the same panic) with the panic's message, the log
-// holds the stack, and the same worker goes on to run the next job.
+// TestPanicFailsTheJob plants a runtime panic in the handler, and one in a
+// goroutine the handler starts (as an analysis's parallel parts do): each
+// job fails once (no redelivery into the same panic) with the panic's
+// message, the log holds the stack, and the same worker goes on to run the
+// next job.
 func TestPanicFailsTheJob(t *testing.T) {
 	q := open(t, node(t, EmbeddedOptions{}), Config{AckWait: time.Second})
 	submit(t, q, "boom", "panic please")
+	submit(t, q, "goroutine", "panic in a goroutine")
 	submit(t, q, "after", "still here")
 	var logs syncBuffer
 	var runs atomic.Int32
@@ -666,6 +671,12 @@ func TestPanicFailsTheJob(t *testing.T) {
 			runs.Add(1)
 			var fields []string
 			_ = fields[len(b)] // out of range: a real runtime panic
+		}
+		if string(b) == "panic in a goroutine" {
+			var g parallel.Group
+			g.Go(func() {})
+			g.Go(func() { plantedInGoroutine(b) })
+			g.Wait()
 		}
 		return upper(nil)(ctx, task)
 	}})
@@ -683,6 +694,19 @@ func TestPanicFailsTheJob(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "job panicked") || !strings.Contains(l, "queue_test.go") {
 		t.Errorf("log has no panic with its stack:\n%s", l)
 	}
+	g := waitJob(t, q, "goroutine", 30*time.Second, isState(StateFailed))
+	if !strings.Contains(g.Error, "panicked") || !strings.Contains(g.Error, "index out of range") || g.Attempts != 1 {
+		t.Errorf("record of the goroutine's panic %+v", g)
+	}
+	if l := logs.String(); !strings.Contains(l, "goroutine_stack") || !strings.Contains(l, "plantedInGoroutine") {
+		t.Errorf("log has not the stack of the goroutine that panicked:\n%s", l)
+	}
+}
+
+// plantedInGoroutine indexes out of range on the goroutine that runs it.
+func plantedInGoroutine(b []byte) {
+	var fields []string
+	_ = fields[len(b)]
 }
 
 func TestTarRoundTrip(t *testing.T) {

@@ -449,11 +449,17 @@ func (q *Queue) fetchInput(ctx context.Context, j Job, inline []byte, dir string
 // fails the job for good: a redelivery would panic again) with the panic's
 // value and stack in the log, so that one input that crashes its analysis
 // fails its job and never the worker's process. A panic in a goroutine
-// that h starts is not caught here.
+// that h starts reaches here when that goroutine recovers it and h's
+// goroutine raises it again (package parallel does); the log then holds
+// the stack of the goroutine where it happened too.
 func runHandler(ctx context.Context, h Handler, t *Task, log *slog.Logger) (summary json.RawMessage, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			attrs := []any{"panic", fmt.Sprint(r), "stack", string(debug.Stack())}
+			if g, ok := r.(interface{ GoroutineStack() []byte }); ok {
+				attrs = append(attrs, "goroutine_stack", string(g.GoroutineStack()))
+			}
+			log.Error("job panicked", attrs...)
 			summary, err = nil, fmt.Errorf("the analysis panicked: %v", r)
 		}
 	}()

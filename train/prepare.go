@@ -22,6 +22,7 @@ import (
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/model"
+	"github.com/tell-project/tell/parallel"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
 )
@@ -133,17 +134,26 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt
 	res := make([]result, len(samples))
 	var next, done int
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	// A row that panics stops the others taking rows; Wait raises its
+	// panic here (package parallel).
+	var g parallel.Group
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() {
+			ended := false
+			defer func() {
+				if !ended {
+					mu.Lock()
+					next = len(samples)
+					mu.Unlock()
+				}
+			}()
 			for {
 				mu.Lock()
 				i := next
 				next++
 				mu.Unlock()
 				if i >= len(samples) || ctx.Err() != nil {
+					ended = true
 					return
 				}
 				r := &res[i]
@@ -155,9 +165,9 @@ func Prepare(ctx context.Context, samples []dataset.Sample, kind model.Kind, opt
 					mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("train: prepare: %w", err)
 	}

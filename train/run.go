@@ -26,6 +26,7 @@ import (
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/model"
+	"github.com/tell-project/tell/parallel"
 )
 
 // Protocols accepted by Run.
@@ -306,40 +307,53 @@ func workerCount(n int) int {
 
 // execute runs the units in order on a pool of goroutines. Each unit's
 // result is stored by the unit itself (fold file, model file) and in its
-// plan; the first error stops the pool.
+// plan; the first error stops the pool. A unit that panics stops it too,
+// and the panic is raised again here once the other units in progress end
+// (package parallel), so a worker's job handler fails that job only.
 func (e localExecutor) execute(ctx context.Context, units []unit, epoch func(int), log *slog.Logger) error {
 	var (
 		mu     sync.Mutex
 		next   int
-		wg     sync.WaitGroup
+		g      parallel.Group
 		runErr error
 	)
-	for w := 0; w < workerCount(e.workers); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				if next >= len(units) || runErr != nil || ctx.Err() != nil {
-					mu.Unlock()
-					return
-				}
-				u := units[next]
-				next++
+	errPanicked := errors.New("a fold panicked")
+	work := func() {
+		for {
+			mu.Lock()
+			if next >= len(units) || runErr != nil || ctx.Err() != nil {
 				mu.Unlock()
-				err := u.runLocal(ctx, epoch)
-				if err != nil {
-					mu.Lock()
-					if runErr == nil {
-						runErr = err
-					}
-					mu.Unlock()
-					return
-				}
+				return
 			}
-		}()
+			u := units[next]
+			next++
+			mu.Unlock()
+			err := u.runLocal(ctx, epoch)
+			if err != nil {
+				mu.Lock()
+				if runErr == nil {
+					runErr = err
+				}
+				mu.Unlock()
+				return
+			}
+		}
 	}
-	wg.Wait()
+	for w := 0; w < workerCount(e.workers); w++ {
+		g.Go(func() {
+			ended := false
+			defer func() {
+				if !ended { // panicking: the others take no new unit
+					mu.Lock()
+					runErr = errPanicked
+					mu.Unlock()
+				}
+			}()
+			work()
+			ended = true
+		})
+	}
+	g.Wait()
 	return runErr
 }
 
