@@ -495,3 +495,60 @@ func scaleLetter(v float64) string {
 	}
 	return ""
 }
+
+// TestFlowImageColours renders the report's flow picture from a known
+// field, a different motion in each quadrant, and compares every quadrant's
+// colour with the Middlebury colour of its motion (flow.ColorWheel of that
+// one vector) and with the colour family Baker et al.'s key gives it. A
+// field read with the wrong row stride shows the top quadrants' colours
+// in full-height bands (the report's bug on 640×480 frames).
+func TestFlowImageColours(t *testing.T) {
+	const small, n = 24, 48
+	fl := flow.NewField(small, small)
+	dirs := [4][2]float32{{1, 0}, {0, 1}, {-1, 0}, {0, -1}} // right, down, left, up: TL, TR, BL, BR
+	for y := 0; y < small; y++ {
+		for x := 0; x < small; x++ {
+			q := 2*(y/(small/2)) + x/(small/2)
+			fl.U[y*small+x], fl.V[y*small+x] = dirs[q][0], dirs[q][1]
+		}
+	}
+	grey := make([]uint8, n*n)
+	for i := range grey {
+		grey[i] = 128
+	}
+	f := nativeFaces(grey, grey, n, eventFaces{field: fl, peak: 1})
+	img, err := png.Decode(bytes.NewReader(f.flow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	family := []struct {
+		name string
+		ok   func(r, g, b uint8) bool
+	}{
+		{"red (right)", func(r, g, b uint8) bool { return r > 200 && g < 60 && b < 80 }},
+		{"yellow (down)", func(r, g, b uint8) bool { return r > 200 && g > 150 && b < 60 }},
+		{"cyan-blue (left)", func(r, g, b uint8) bool { return r < 60 && b > 200 }},
+		{"violet (up)", func(r, g, b uint8) bool { return g < 60 && b > 200 }},
+	}
+	for q, d := range dirs {
+		one := flow.NewField(1, 1)
+		one.U[0], one.V[0] = d[0]*2, d[1]*2 // lengths in native pixels (×2)
+		want, err := flow.ColorWheel(one, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, y := n/4+(q%2)*n/2, n/4+(q/2)*n/2
+		r, g, b, _ := img.At(x, y).RGBA()
+		got := [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)}
+		w := [3]uint8{want.Pix[0], want.Pix[1], want.Pix[2]}
+		for c := range got {
+			if e := int(got[c]) - int(w[c]); e < -1 || e > 1 {
+				t.Errorf("quadrant %d (motion %v) at (%d,%d): colour %v, want %v", q, d, x, y, got, w)
+				break
+			}
+		}
+		if !family[q].ok(got[0], got[1], got[2]) {
+			t.Errorf("quadrant %d: colour %v is not %s", q, got, family[q].name)
+		}
+	}
+}

@@ -221,7 +221,7 @@ func nativeFaces(onset, apex []uint8, n int, small eventFaces) reportFaces {
 // resampleField resizes a square field to n×n bilinearly, lengths times k.
 func resampleField(f *flow.Field, n int, k float32) *flow.Field {
 	out := flow.NewField(n, n)
-	u, v := &raster.Gray{W: f.W, H: f.H, Pix: f.U}, &raster.Gray{W: f.W, H: f.H, Pix: f.V}
+	u, v := &raster.Gray{W: f.W, H: f.H, Stride: f.W, Pix: f.U}, &raster.Gray{W: f.W, H: f.H, Stride: f.W, Pix: f.V}
 	s := float32(f.W) / float32(n)
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
