@@ -1,16 +1,23 @@
 // Package frames reads and writes frames.csv, tell's per-frame table, in
-// the layout of OpenFace 2.x FeatureExtraction for the columns both
-// measure, so that scripts written for OpenFace read it unchanged:
+// the layout of OpenFace 2.2 FeatureExtraction for the columns both
+// measure, so that scripts written for OpenFace read it unchanged, by name
+// or by position within each block:
 //
 //	frame, face_id, timestamp, confidence, success,
+//	[gaze_0_x, gaze_0_y, gaze_0_z, gaze_1_x, gaze_1_y, gaze_1_z, gaze_angle_x, gaze_angle_y,]
 //	pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz,
-//	x_0..x_67, y_0..y_67, AU01_r.., AU01_c..,
+//	x_0..x_67, y_0..y_67,
+//	AU01_r .. AU45_r (OpenFace's 17), AU01_c .. AU45_c (its 18, AU28_c included),
 //
-// then tell's extra columns (Layout.Extra): expression probabilities, dense
-// flow and strain per AU region. Names and order follow OpenFace's
-// RecorderCSV (header without spaces, AU columns sorted by name); OpenFace
-// columns tell does not measure (gaze, eye landmarks, 3D landmarks, shape
-// parameters) are left out rather than filled with made-up values.
+// then tell's extra columns: the AUs tell measures and OpenFace does not
+// (AU16_r, AU16_c), and Layout.Extra (expression probabilities, dense flow
+// and strain per AU region). Names, order and the ", " between cells are
+// OpenFace's RecorderCSV's; the gaze block is there when Layout.Gaze says
+// gaze was measured. OpenFace columns tell does not measure at all (eye
+// landmarks, 3D landmarks, shape parameters) are left out rather than
+// filled with made-up values; an OpenFace AU column tell does not measure
+// (AU28_c) is kept, so that positions within the AU block are OpenFace's,
+// and its cells are empty (not measured).
 //
 // Units are OpenFace's: frame numbers from 1, timestamps in seconds,
 // confidence in [0,1], pose translation in millimetres and rotation in
@@ -45,31 +52,66 @@ const (
 // Leading are the first five columns, as OpenFace writes them for a sequence.
 var Leading = []string{"frame", "face_id", "timestamp", "confidence", "success"}
 
+// GazeColumns are OpenFace's gaze columns: each eye's gaze direction
+// (unit vector, camera coordinates) and the mean gaze angles (radians).
+var GazeColumns = []string{"gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y"}
+
 // PoseColumns are the head-pose columns.
 var PoseColumns = []string{"pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"}
 
+// OpenFaceIntensity and OpenFacePresence are the AUs of OpenFace 2.2's
+// AUxx_r and AUxx_c columns, in its order.
+var (
+	OpenFaceIntensity = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45}
+	OpenFacePresence  = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45}
+)
+
+// Separator is what OpenFace writes between cells, header and rows.
+const Separator = ", "
+
 // Layout is what a frames.csv holds besides the fixed columns.
 type Layout struct {
-	AUs   []int    // AU numbers of the AUxx_r and AUxx_c columns, ascending
+	AUs []int // AUs measured (Row.Intensity, Row.Present), ascending
+	// Gaze says the rows carry gaze (Row.Gaze): the gaze columns go in
+	// OpenFace's place, after success.
+	Gaze  bool
 	Extra []string // extra numeric columns after the AUs, in order
 }
 
 // Header returns the column names of l.
 func (l Layout) Header() []string {
 	h := append([]string{}, Leading...)
+	if l.Gaze {
+		h = append(h, GazeColumns...)
+	}
 	h = append(h, PoseColumns...)
 	for _, c := range "xy" {
 		for i := 0; i < NumLandmarks; i++ {
 			h = append(h, fmt.Sprintf("%c_%d", c, i))
 		}
 	}
-	for _, a := range l.AUs {
+	for _, a := range OpenFaceIntensity {
 		h = append(h, AUName(a)+"_r")
 	}
-	for _, a := range l.AUs {
+	for _, a := range OpenFacePresence {
 		h = append(h, AUName(a)+"_c")
 	}
+	for _, a := range l.ownAUs() {
+		h = append(h, AUName(a)+"_r", AUName(a)+"_c")
+	}
 	return append(h, l.Extra...)
+}
+
+// ownAUs are the AUs of l that OpenFace does not measure, in l's order:
+// their columns come after OpenFace's.
+func (l Layout) ownAUs() []int {
+	var own []int
+	for _, a := range l.AUs {
+		if !slices.Contains(OpenFaceIntensity, a) {
+			own = append(own, a)
+		}
+	}
+	return own
 }
 
 // AUName is OpenFace's spelling of an AU: "AU01", "AU45".
@@ -85,6 +127,7 @@ type Row struct {
 	Timestamp  float64 // seconds
 	Confidence float64 // [0,1]
 	Success    bool
+	Gaze       [8]float32 // per GazeColumns, when Layout.Gaze
 	Pose       Pose
 	Landmarks  [NumLandmarks][2]float32 // pixels
 	Intensity  []float32                // per Layout.AUs, 0–5
@@ -96,8 +139,11 @@ type Row struct {
 type Writer struct {
 	w      *bufio.Writer
 	layout Layout
-	line   []byte
-	err    error
+	// Where each AU column takes its value: an index into Row.Intensity /
+	// Row.Present, -1 for a column tell does not measure (empty cell).
+	ofR, ofC, own []int
+	line          []byte
+	err           error
 }
 
 // NewWriter writes the header for l to w and returns a writer of rows.
@@ -106,7 +152,16 @@ func NewWriter(w io.Writer, l Layout) (*Writer, error) {
 		return nil, fmt.Errorf("frames: AUs %v are not ascending (OpenFace sorts its AU columns)", l.AUs)
 	}
 	fw := &Writer{w: bufio.NewWriterSize(w, 1<<16), layout: l}
-	fw.line = append(fw.line, strings.Join(l.Header(), ",")...)
+	for _, a := range OpenFaceIntensity {
+		fw.ofR = append(fw.ofR, slices.Index(l.AUs, a))
+	}
+	for _, a := range OpenFacePresence {
+		fw.ofC = append(fw.ofC, slices.Index(l.AUs, a))
+	}
+	for _, a := range l.ownAUs() {
+		fw.own = append(fw.own, slices.Index(l.AUs, a))
+	}
+	fw.line = append(fw.line, strings.Join(l.Header(), Separator)...)
 	fw.line = append(fw.line, '\n')
 	_, fw.err = fw.w.Write(fw.line)
 	return fw, fw.err
@@ -125,51 +180,84 @@ func (fw *Writer) Write(r *Row) error {
 	if len(r.Extra) != len(fw.layout.Extra) {
 		return fmt.Errorf("frames: row %d has %d extra values for %d extra columns", r.Frame, len(r.Extra), len(fw.layout.Extra))
 	}
+	const sep = Separator
 	b := fw.line[:0]
 	b = strconv.AppendInt(b, int64(r.Frame), 10)
-	b = append(b, ',')
+	b = append(b, sep...)
 	b = strconv.AppendInt(b, int64(r.FaceID), 10)
-	b = append(b, ',')
+	b = append(b, sep...)
 	b = strconv.AppendFloat(b, r.Timestamp, 'f', 4, 64)
-	b = append(b, ',')
-	if r.Success {
-		b = strconv.AppendFloat(b, r.Confidence, 'f', 2, 64)
-		b = append(b, ",1"...)
+	b = append(b, sep...)
+	b = strconv.AppendFloat(b, r.Confidence, 'f', 2, 64)
+	// A row without a face: zeros, as OpenFace writes it (an AU column
+	// tell does not measure stays empty).
+	zero := func(n int) {
+		for i := 0; i < n; i++ {
+			b = append(b, sep+"0"...)
+		}
+	}
+	intensity := func(k int) {
+		b = append(b, sep...)
+		switch {
+		case k < 0:
+		case r.Success:
+			b = strconv.AppendFloat(b, float64(r.Intensity[k]), 'f', 2, 32)
+		default:
+			b = append(b, '0')
+		}
+	}
+	presence := func(k int) {
+		b = append(b, sep...)
+		switch {
+		case k < 0:
+		case r.Success && r.Present[k]:
+			b = append(b, '1')
+		default:
+			b = append(b, '0')
+		}
+	}
+	if !r.Success {
+		b = append(b, sep+"0"...)
+		if fw.layout.Gaze {
+			zero(len(GazeColumns))
+		}
+		zero(6 + 2*NumLandmarks)
+	} else {
+		b = append(b, sep+"1"...)
+		if fw.layout.Gaze {
+			for _, v := range r.Gaze {
+				b = append(b, sep...)
+				b = strconv.AppendFloat(b, float64(v), 'f', 4, 32)
+			}
+		}
 		p := r.Pose
 		for _, v := range []float64{p.Tx, p.Ty, p.Tz} {
-			b = append(b, ',')
+			b = append(b, sep...)
 			b = strconv.AppendFloat(b, v, 'f', 1, 64)
 		}
 		for _, v := range []float64{p.Rx, p.Ry, p.Rz} {
-			b = append(b, ',')
+			b = append(b, sep...)
 			b = strconv.AppendFloat(b, v, 'f', 3, 64)
 		}
 		for c := 0; c < 2; c++ {
 			for i := range r.Landmarks {
-				b = append(b, ',')
+				b = append(b, sep...)
 				b = strconv.AppendFloat(b, float64(r.Landmarks[i][c]), 'f', 2, 32)
 			}
 		}
-		for _, v := range r.Intensity {
-			b = append(b, ',')
-			b = strconv.AppendFloat(b, float64(v), 'f', 2, 32)
-		}
-		for _, p := range r.Present {
-			if p {
-				b = append(b, ",1"...)
-			} else {
-				b = append(b, ",0"...)
-			}
-		}
-	} else {
-		b = strconv.AppendFloat(b, r.Confidence, 'f', 2, 64)
-		b = append(b, ",0"...)
-		for i := 0; i < 6+2*NumLandmarks+2*n; i++ {
-			b = append(b, ",0"...)
-		}
+	}
+	for _, k := range fw.ofR {
+		intensity(k)
+	}
+	for _, k := range fw.ofC {
+		presence(k)
+	}
+	for _, k := range fw.own {
+		intensity(k)
+		presence(k)
 	}
 	for _, v := range r.Extra {
-		b = append(b, ',')
+		b = append(b, sep...)
 		if !math.IsNaN(v) {
 			b = strconv.AppendFloat(b, v, 'f', -1, 32)
 		}
@@ -190,14 +278,17 @@ func (fw *Writer) Flush() error {
 }
 
 // Reader reads frames.csv files: tell's, and OpenFace's own (columns are
-// found by name; OpenFace columns tell does not use, such as gaze, are
-// kept as extras).
+// found by name; OpenFace columns tell does not use, such as eye
+// landmarks, are kept as extras). Layout.AUs lists every AU with a column;
+// an empty cell (an AU not measured, such as AU28 in tell's files) reads
+// as intensity NaN and presence false.
 type Reader struct {
 	sc     *bufio.Scanner
 	layout Layout
 	line   int
 	// Column index of each field, -1 when absent.
 	lead  [5]int
+	gaze  [8]int // -1 each unless all eight gaze columns are there
 	pose  [6]int
 	lm    [2][NumLandmarks]int
 	aur   []int
@@ -232,6 +323,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 	for i := range rd.pose {
 		rd.pose[i] = -1
 	}
+	for i := range rd.gaze {
+		rd.gaze[i] = -1
+	}
+	gazeAt := map[string]int{}
 	for c := range rd.lm {
 		for i := range rd.lm[c] {
 			rd.lm[c][i] = -1
@@ -258,6 +353,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 			rd.pose[k] = i
 			continue
 		}
+		if slices.Contains(GazeColumns, name) {
+			gazeAt[name] = i
+			continue
+		}
 		if c, k, ok := landmarkColumn(name); ok {
 			rd.lm[c][k] = i
 			continue
@@ -278,6 +377,32 @@ func NewReader(r io.Reader) (*Reader, error) {
 		}
 		rd.layout.Extra = append(rd.layout.Extra, name)
 		rd.extra = append(rd.extra, i)
+	}
+	// Gaze is read when all of OpenFace 2.2's gaze columns are there;
+	// otherwise (OpenFace 2.0 had no gaze angles) they are extras.
+	if len(gazeAt) == len(GazeColumns) {
+		rd.layout.Gaze = true
+		for k, c := range GazeColumns {
+			rd.gaze[k] = gazeAt[c]
+		}
+	} else {
+		for _, c := range GazeColumns {
+			if i, ok := gazeAt[c]; ok {
+				rd.layout.Extra = append(rd.layout.Extra, c)
+				rd.extra = append(rd.extra, i)
+			}
+		}
+		// Extras stay in file order.
+		order := make([]int, len(rd.extra))
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortFunc(order, func(a, b int) int { return rd.extra[a] - rd.extra[b] })
+		names, cols := make([]string, len(order)), make([]int, len(order))
+		for k, o := range order {
+			names[k], cols[k] = rd.layout.Extra[o], rd.extra[o]
+		}
+		rd.layout.Extra, rd.extra = names, cols
 	}
 	if rd.lead[0] < 0 || rd.lead[4] < 0 {
 		return nil, fmt.Errorf("%w: header has no %q or %q column", ErrFormat, "frame", "success")
@@ -360,6 +485,17 @@ func (rd *Reader) Read(r *Row) error {
 		pose[k] = v
 	}
 	r.Pose = Pose{pose[0], pose[1], pose[2], pose[3], pose[4], pose[5]}
+	for k, col := range rd.gaze {
+		if col < 0 {
+			r.Gaze[k] = 0
+			continue
+		}
+		v, err := num(col, GazeColumns[k])
+		if err != nil {
+			return err
+		}
+		r.Gaze[k] = float32(v)
+	}
 	for c := range rd.lm {
 		for i, col := range rd.lm[c] {
 			v, err := num(col, fmt.Sprintf("%c_%d", "xy"[c], i))

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,7 +78,7 @@ func (tab openFaceTable) float(t *testing.T, row int, name string) float64 {
 	if !ok {
 		t.Fatalf("no column %q", name)
 	}
-	v, err := strconv.ParseFloat(tab.rows[row][i], 64)
+	v, err := strconv.ParseFloat(strings.TrimSpace(tab.rows[row][i]), 64)
 	if err != nil {
 		t.Fatalf("row %d %s: %v", row, name, err)
 	}
@@ -116,6 +118,11 @@ func testRows(n int, layout Layout, seed uint64) []Row {
 			r.Intensity[k] = float32(math.Round(rng.Float64()*500) / 100)
 			r.Present[k] = r.Intensity[k] >= 1
 		}
+		if layout.Gaze {
+			for k := range r.Gaze {
+				r.Gaze[k] = float32(math.Round(rng.NormFloat64()*1e4) / 1e4)
+			}
+		}
 	}
 	return rows
 }
@@ -148,7 +155,7 @@ func TestOpenFaceColumns(t *testing.T) {
 	rows := testRows(20, layout, 1)
 	data := write(t, layout, rows)
 	tab := readOpenFace(t, data)
-	header := strings.Split(strings.SplitN(string(data), "\n", 2)[0], ",")
+	header := strings.Split(strings.SplitN(string(data), "\n", 2)[0], Separator)
 	if !slices.Equal(header[:5], openFaceColumns()[:5]) {
 		t.Fatalf("leading columns %v, want OpenFace's %v", header[:5], openFaceColumns()[:5])
 	}
@@ -175,12 +182,12 @@ func TestOpenFaceColumns(t *testing.T) {
 	}
 	var aus []string
 	for _, name := range header {
-		if _, kind, ok := auColumn(name); ok && kind == 'r' {
+		if n, kind, ok := auColumn(name); ok && kind == 'r' && slices.Contains(OpenFaceIntensity, n) {
 			aus = append(aus, name)
 		}
 	}
 	if !slices.IsSorted(aus) {
-		t.Errorf("AU intensity columns not sorted by name: %v", aus)
+		t.Errorf("OpenFace's AU intensity columns not sorted by name: %v", aus)
 	}
 	for _, want := range []string{"pose_Tx", "pose_Rz", "x_0", "y_67", "AU01_r", "AU45_r", "AU01_c", "AU45_c"} {
 		if _, ok := tab.col[want]; !ok {
@@ -225,10 +232,138 @@ func TestOpenFaceColumns(t *testing.T) {
 	}
 }
 
+// tellBlocks is OpenFace 2.2's documented column list with the blocks
+// tell does not measure left out (eye landmarks, 3D landmarks, shape
+// parameters; gaze unless gaze is set): what the OpenFace part of
+// frames.csv must equal, name for name.
+func tellBlocks(gaze bool) []string {
+	var out []string
+	for _, c := range openFaceColumns() {
+		switch {
+		case strings.HasPrefix(c, "eye_lmk_"), strings.HasPrefix(c, "p_"),
+			len(c) > 2 && (c[0] == 'X' || c[0] == 'Y' || c[0] == 'Z') && c[1] == '_',
+			!gaze && strings.HasPrefix(c, "gaze_"):
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestOpenFace22Header: frames.csv's header is OpenFace 2.2's documented
+// list without the blocks tell does not measure, exactly (names, order,
+// ", " between them, AU28_c in its place, the gaze block after success
+// when gaze is measured), and every other column (AU16, tell's extras)
+// comes after it.
+func TestOpenFace22Header(t *testing.T) {
+	for _, gaze := range []bool{false, true} {
+		layout := Layout{AUs: testAUs, Gaze: gaze, Extra: []string{"happiness", "AU12_flow"}}
+		line, _, _ := strings.Cut(string(write(t, layout, nil)), "\n")
+		want := tellBlocks(gaze)
+		want = append(want, "AU16_r", "AU16_c", "happiness", "AU12_flow")
+		if line != strings.Join(want, ", ") {
+			t.Errorf("gaze %v: header\n%s\nwant\n%s", gaze, line, strings.Join(want, ", "))
+		}
+	}
+}
+
+// TestOpenFace20Header compares the header with a real OpenFace output
+// (OpenFace 2.0, py-feat's test file; testdata/README.md): every column
+// the two share comes in the same order, with the same ", " between names,
+// and every AU column of that file is in frames.csv.
+func TestOpenFace20Header(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "openface-2.0-header.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := strings.Split(strings.TrimRight(string(b), "\r\n"), Separator)
+	if len(theirs) != 431 || theirs[0] != "frame" {
+		t.Fatalf("the OpenFace header has %d columns starting %q", len(theirs), theirs[0])
+	}
+	line, _, _ := strings.Cut(string(write(t, Layout{AUs: testAUs}, nil)), "\n")
+	ours := strings.Split(line, Separator)
+	last := -1
+	shared := 0
+	for _, c := range ours {
+		k := slices.Index(theirs, c)
+		if k < 0 {
+			continue
+		}
+		if k < last {
+			t.Errorf("column %q is out of OpenFace's order", c)
+		}
+		last = k
+		shared++
+	}
+	for _, c := range theirs {
+		if _, _, isAU := auColumn(c); isAU && !slices.Contains(ours, c) {
+			t.Errorf("OpenFace's %s is missing", c)
+		}
+	}
+	// frame, timestamp, confidence, success, pose 6, landmarks 136,
+	// AUs 17 + 18.
+	if shared != 4+6+136+35 {
+		t.Errorf("%d shared columns, want %d", shared, 4+6+136+35)
+	}
+}
+
+// TestPyFeatReads reads frames.csv as py-feat's read_openface does:
+// pandas.read_csv with a comma separator, header names stripped of
+// spaces, then the OpenFace columns it looks up by name (frame, timestamp,
+// confidence, success, pose, x_/y_ landmarks, OpenFace's 17 intensity and
+// 18 presence AU columns) each a number, or empty (NaN) where tell does
+// not measure (AU28_c). A reimplementation of its expectations, so that
+// the check needs no Python.
+func TestPyFeatReads(t *testing.T) {
+	layout := Layout{AUs: testAUs, Extra: []string{"happiness"}}
+	rows := testRows(5, layout, 7)
+	recs, err := csv.NewReader(bytes.NewReader(write(t, layout, rows))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[strings.Trim(h, " ")] = i
+	}
+	need := []string{"frame", "timestamp", "confidence", "success"}
+	need = append(need, PoseColumns...)
+	for _, c := range "xy" {
+		for i := 0; i < NumLandmarks; i++ {
+			need = append(need, fmt.Sprintf("%c_%d", c, i))
+		}
+	}
+	for _, a := range OpenFaceIntensity {
+		need = append(need, AUName(a)+"_r")
+	}
+	for _, a := range OpenFacePresence {
+		need = append(need, AUName(a)+"_c")
+	}
+	for _, name := range need {
+		i, ok := col[name]
+		if !ok {
+			t.Errorf("py-feat's column %s is missing", name)
+			continue
+		}
+		for r, rec := range recs[1:] {
+			cell := strings.TrimSpace(rec[i]) // pandas' number parser skips leading spaces
+			if cell == "" {
+				if name != "AU28_c" {
+					t.Errorf("row %d: %s is empty", r+1, name)
+				}
+				continue
+			}
+			if _, err := strconv.ParseFloat(cell, 64); err != nil {
+				t.Errorf("row %d: %s = %q is not a number", r+1, name, rec[i])
+			}
+		}
+	}
+}
+
 // TestRoundTrip writes rows and reads them back with Reader.
 func TestRoundTrip(t *testing.T) {
 	for _, layout := range []Layout{
 		{AUs: testAUs, Extra: []string{"anger", "happiness", "AU12_flow", "AU12_strain"}},
+		{AUs: testAUs, Gaze: true, Extra: []string{"happiness"}},
 		{AUs: []int{12}},
 		{},
 	} {
@@ -238,16 +373,25 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Every AU with a column reads back: OpenFace's (AU28_c too,
+		// empty: not measured) and tell's own.
 		got := rd.Layout()
-		if !slices.Equal(got.AUs, layout.AUs) || !slices.Equal(got.Extra, layout.Extra) {
-			t.Fatalf("layout %+v, want %+v", got, layout)
+		wantAUs := slices.Clone(OpenFacePresence)
+		for _, a := range layout.AUs {
+			if !slices.Contains(wantAUs, a) {
+				wantAUs = append(wantAUs, a)
+			}
+		}
+		slices.Sort(wantAUs)
+		if !slices.Equal(got.AUs, wantAUs) || !slices.Equal(got.Extra, layout.Extra) || got.Gaze != layout.Gaze {
+			t.Fatalf("layout %+v, want AUs %v and extras %v", got, wantAUs, layout.Extra)
 		}
 		var r Row
 		for i, want := range rows {
 			if err := rd.Read(&r); err != nil {
 				t.Fatalf("row %d: %v", i, err)
 			}
-			if err := sameRow(&r, &want); err != nil {
+			if err := sameRow(&r, got.AUs, &want, layout.AUs); err != nil {
 				t.Fatalf("layout %v row %d: %v", layout, i, err)
 			}
 		}
@@ -257,7 +401,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func sameRow(got, want *Row) error {
+// sameRow compares a row read (its AUs gotAUs) with the row written (its
+// AUs wantAUs); an AU read that was not written must read as absent.
+func sameRow(got *Row, gotAUs []int, want *Row, wantAUs []int) error {
 	if got.Frame != want.Frame || got.FaceID != want.FaceID || got.Success != want.Success ||
 		math.Abs(got.Timestamp-want.Timestamp) > 5e-5 || math.Abs(got.Confidence-want.Confidence) > 0.005 {
 		return fmt.Errorf("leading columns %+v, want %+v", []any{got.Frame, got.FaceID, got.Timestamp, got.Confidence, got.Success},
@@ -272,14 +418,24 @@ func sameRow(got, want *Row) error {
 	if !want.Success {
 		return nil
 	}
-	if got.Pose != want.Pose {
+	if got.Pose != want.Pose || got.Gaze != want.Gaze {
 		return fmt.Errorf("pose %+v, want %+v", got.Pose, want.Pose)
 	}
 	if got.Landmarks != want.Landmarks {
 		return fmt.Errorf("landmarks differ")
 	}
-	if !slices.Equal(got.Intensity, want.Intensity) || !slices.Equal(got.Present, want.Present) {
-		return fmt.Errorf("AUs %v %v, want %v %v", got.Intensity, got.Present, want.Intensity, want.Present)
+	for k, a := range gotAUs {
+		j := slices.Index(wantAUs, a)
+		if j < 0 { // a column tell keeps but did not measure: absent
+			if !math.IsNaN(float64(got.Intensity[k])) && got.Intensity[k] != 0 || got.Present[k] {
+				return fmt.Errorf("AU%d (not measured): %v %v", a, got.Intensity[k], got.Present[k])
+			}
+			continue
+		}
+		wi, wp := want.Intensity[j], want.Present[j]
+		if got.Intensity[k] != wi || got.Present[k] != wp {
+			return fmt.Errorf("AU%d: %v %v, want %v %v", a, got.Intensity[k], got.Present[k], wi, wp)
+		}
 	}
 	return nil
 }
@@ -323,8 +479,8 @@ func TestReadOpenFaceFile(t *testing.T) {
 	if len(l.AUs) != 18 || !slices.Contains(l.AUs, 28) || slices.Contains(l.AUs, 16) {
 		t.Errorf("AUs %v, want OpenFace's 18", l.AUs)
 	}
-	if !slices.Contains(l.Extra, "gaze_angle_x") || !slices.Contains(l.Extra, "p_33") || slices.Contains(l.Extra, "pose_Tx") {
-		t.Errorf("extras %v", l.Extra)
+	if !l.Gaze || slices.Contains(l.Extra, "gaze_angle_x") || !slices.Contains(l.Extra, "p_33") || slices.Contains(l.Extra, "pose_Tx") {
+		t.Errorf("gaze %v, extras %v", l.Gaze, l.Extra)
 	}
 	var r Row
 	for f := 1; f <= 3; f++ {
@@ -423,11 +579,11 @@ func ExampleWriter() {
 		Pose: Pose{Tz: 600, Ry: 0.1}, Intensity: []float32{1.5}, Present: []bool{true}})
 	w.Flush()
 	header, row, _ := strings.Cut(b.String(), "\n")
-	fmt.Println(strings.Join(strings.Split(header, ",")[:11], ","))
-	fmt.Println(strings.Join(strings.Split(row, ",")[:11], ","))
+	fmt.Println(strings.Join(strings.Split(header, Separator)[:11], Separator))
+	fmt.Println(strings.Join(strings.Split(row, Separator)[:11], Separator))
 	// Output:
-	// frame,face_id,timestamp,confidence,success,pose_Tx,pose_Ty,pose_Tz,pose_Rx,pose_Ry,pose_Rz
-	// 1,0,0.0000,0.97,1,0.0,0.0,600.0,0.000,0.100,0.000
+	// frame, face_id, timestamp, confidence, success, pose_Tx, pose_Ty, pose_Tz, pose_Rx, pose_Ry, pose_Rz
+	// 1, 0, 0.0000, 0.97, 1, 0.0, 0.0, 600.0, 0.000, 0.100, 0.000
 }
 
 func BenchmarkWrite(b *testing.B) {
