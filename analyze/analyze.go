@@ -157,9 +157,11 @@ type Options struct {
 	// (complete or partial). A run that fails before its first frame
 	// creates nothing. An existing Out must hold nothing but an earlier
 	// run's outputs; a finished (complete) one is replaced only with Force.
-	Out        string
-	Force      bool         // replace a complete earlier run in Out
-	FPS        float64      // frame rate for a folder of frames (default 30)
+	Out   string
+	Force bool // replace a complete earlier run in Out
+	// FPS is the frame rate of a folder of frames: required unless the
+	// folder has a video.RateFile; for a video or GIF, 0 or its own rate.
+	FPS        float64
 	Landmarker Landmarker   // required
 	Reasoner   Reasoner     // default BuiltinReasoner
 	Name       string       // reasoner name for the outputs; default "builtin"
@@ -207,17 +209,20 @@ type Options struct {
 }
 
 // Interval is an expression's timing in frame numbers as frames.csv
-// counts them (from 1): onset ≤ apex ≤ offset; Apex 0 asks for the apex.
+// counts them: a numbered folder's file numbers (img46.jpg is 46), else
+// 1-based positions; onset ≤ apex ≤ offset; Apex 0 asks for the apex (so
+// a folder numbered from 0 names its frame 0 as apex only by asking).
 type Interval struct {
 	Onset, Apex, Offset int
 }
 
-// Check reports an interval that cannot be: frame numbers below 1, an
-// offset before the onset, an apex outside onset..offset.
+// Check reports an interval that cannot be: negative frame numbers, an
+// offset before the onset, an apex outside onset..offset. Whether the
+// input has those frames is checked when it is opened.
 func (iv Interval) Check() error {
 	switch {
-	case iv.Onset < 1:
-		return fmt.Errorf("onset %d: frame numbers start at 1", iv.Onset)
+	case iv.Onset < 0:
+		return fmt.Errorf("onset %d: frame numbers are not negative", iv.Onset)
 	case iv.Offset < iv.Onset:
 		return fmt.Errorf("offset %d is before the onset %d", iv.Offset, iv.Onset)
 	case iv.Apex != 0 && (iv.Apex < iv.Onset || iv.Apex > iv.Offset):
@@ -262,8 +267,11 @@ type Result struct {
 	Tracked  int      `json:"tracked_frames"`
 	Seconds  float64  `json:"duration_s"`
 	Reasoner string   `json:"reasoner"`
-	// FrameBase says how frames are numbered: as frames.csv's frame column,
-	// starting at 1 (OpenFace's convention).
+	// FrameNumbers says how frames are numbered, here as in frames.csv's
+	// frame column: "position" (from 1, OpenFace's convention for a video)
+	// or "file names" (a numbered folder's own numbers: img46.jpg is 46).
+	FrameNumbers string `json:"frame_numbers"`
+	// FrameBase is the number of the first frame (1 by position).
 	FrameBase int     `json:"frame_base"`
 	Events    []Event `json:"events"`
 	// ElapsedS is the wall time of the analysis; FramesPerSecond the throughput.
@@ -319,6 +327,10 @@ type Event struct {
 	ReasonerError string `json:"reasoner_error,omitempty"`
 }
 
+// ErrNoSuchFrame is returned (wrapped) when Options.Interval names a frame
+// number the input does not have.
+var ErrNoSuchFrame = errors.New("no such frame")
+
 // ErrNoFace is returned when no frame had a face.
 var ErrNoFace = errors.New("no face found")
 
@@ -347,9 +359,14 @@ type frameRec struct {
 
 // run is the state of one analysis.
 type run struct {
-	opt     Options
-	log     *slog.Logger
-	fps     float64
+	opt Options
+	log *slog.Logger
+	fps float64
+	// info numbers and times the frames (Numbered; by position at fps
+	// for other sources).
+	info video.Info
+	// known is Options.Interval as 0-based positions.
+	known   *Interval
 	res     *Result
 	rep     *report.Report
 	ring    []frameRec
@@ -427,6 +444,13 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	r := &run{opt: opt, log: opt.Log, fps: src.FPS()}
 	single := src.Frames() == 1 && r.fps == 0
 	r.still = single
+	if r.fps <= 0 {
+		r.fps = 30
+	}
+	if n, ok := src.(Numbered); ok {
+		r.info = n.Info()
+	}
+	r.info.FPS, r.info.Frames = r.fps, src.Frames()
 	if iv := opt.Interval; iv != nil {
 		if err := iv.Check(); err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
@@ -434,14 +458,17 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 		if single {
 			return nil, fmt.Errorf("analyze: an onset and offset need a video or frames, not a single image")
 		}
-		if n := src.Frames(); n > 0 && iv.Offset > n {
-			return nil, fmt.Errorf("analyze: offset %d is after the last frame (%d)", iv.Offset, n)
+		k, err := r.positions(*iv)
+		if err != nil {
+			return nil, err
 		}
+		r.known = k
 	}
-	if r.fps <= 0 {
-		r.fps = 30
+	r.res = &Result{Input: input, FPS: r.fps, Reasoner: opt.Name, FrameNumbers: "position", FrameBase: r.info.Number(0), Events: []Event{}}
+	if r.info.Numbers != nil {
+		r.res.FrameNumbers = "file names"
 	}
-	r.res = &Result{Input: input, FPS: r.fps, Reasoner: opt.Name, FrameBase: 1, Events: []Event{}}
+	r.res.Notes = append(r.res.Notes, timingNotes(&r.info)...)
 	r.tl = report.NewTimeline(len(au.AUs), 1200)
 	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl,
 		FlowKeyPNG: flowKeyPNG()}
@@ -537,7 +564,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		lm, _, ok, err := r.findFace(g)
 		if err != nil {
-			return nil, fmt.Errorf("frame %d: face detection: %w", idx+1, err)
+			return nil, fmt.Errorf("frame %d: face detection: %w", r.num(idx), err)
 		}
 		if !ok {
 			return nil, nil
@@ -546,16 +573,16 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		lane.Enter(profile.Landmarks)
 		e, err := r.newEstimator(g, lm)
 		if err != nil {
-			r.log.Warn("face found but unusable", "frame", idx+1, "err", err)
+			r.log.Warn("face found but unusable", "frame", r.num(idx), "err", err)
 			return nil, nil
 		}
 		e.SetLane(lane)
-		r.log.Info(why, "frame", idx+1, "iod_px", math.Round(e.IOD()*10)/10)
+		r.log.Info(why, "frame", r.num(idx), "iod_px", math.Round(e.IOD()*10)/10)
 		r.allocNative(e.IOD())
 		r.refFrame = idx
 		return e, nil
 	}
-	known := r.opt.Interval
+	known := r.known
 	pending := known != nil
 	for idx := 0; ; idx++ {
 		lane.Enter(profile.Decode)
@@ -566,7 +593,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		}
 		if err != nil {
 			r.flush(ctx, sp, idx-1)
-			return fmt.Errorf("frame %d: %w", idx+1, err)
+			return fmt.Errorf("frame %d: %w", r.num(idx), err)
 		}
 		if idx == 0 {
 			if err := r.openOutputs(); err != nil {
@@ -591,7 +618,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		} else {
 			frozen = 0
 		}
-		if known != nil && idx == known.Onset-1 && (est == nil || r.refFrame != idx) {
+		if known != nil && idx == known.Onset && (est == nil || r.refFrame != idx) {
 			if est, err = newReference(g, idx, "onset; neutral reference set"); err != nil {
 				return err
 			}
@@ -627,13 +654,13 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				r.measureErrs++
 				failRun++
 				if r.measureErrs == 1 {
-					r.log.Warn("AU measurement failed", "frame", idx+1, "err", err)
+					r.log.Warn("AU measurement failed", "frame", r.num(idx), "err", err)
 				} else {
-					r.log.Debug("AU measurement failed", "frame", idx+1, "err", err)
+					r.log.Debug("AU measurement failed", "frame", r.num(idx), "err", err)
 				}
 				if failRun >= maxFailRun {
 					r.flush(ctx, sp, idx)
-					return fmt.Errorf("frame %d: AU measurement failed on %d frames in a row: %w", idx+1, failRun, err)
+					return fmt.Errorf("frame %d: AU measurement failed on %d frames in a row: %w", r.num(idx), failRun, err)
 				}
 			} else {
 				failRun = 0
@@ -652,7 +679,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			} else {
 				lostRun++
 				if lostRun > int(r.fps/2) {
-					r.log.Warn("face lost", "frame", idx+1)
+					r.log.Warn("face lost", "frame", r.num(idx))
 					est.Close()
 					est = nil
 				}
@@ -708,7 +735,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		for _, iv := range ivs {
 			r.spotted(ctx, iv, idx)
 		}
-		if pending && sp.Last() >= known.Offset-1 {
+		if pending && sp.Last() >= known.Offset {
 			if err := r.describe(ctx, sp, idx); err != nil {
 				return err
 			}
@@ -727,8 +754,8 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		return fmt.Errorf("no frames could be read")
 	}
 	if pending {
-		if r.res.Frames < known.Offset {
-			return fmt.Errorf("offset %d is after the last frame (%d)", known.Offset, r.res.Frames)
+		if r.res.Frames <= known.Offset {
+			return fmt.Errorf("offset %d is after the last frame (%d)", r.opt.Interval.Offset, r.num(r.res.Frames-1))
 		}
 		if err := r.describe(ctx, sp, r.res.Frames-1); err != nil {
 			return err
@@ -754,7 +781,7 @@ func (r *run) flush(ctx context.Context, sp *spot.Spotter, last int) {
 // spotted reports a spotted interval as an event, unless the run describes
 // an interval of known timing instead.
 func (r *run) spotted(ctx context.Context, iv spot.Interval, last int) {
-	if r.opt.Interval == nil {
+	if r.known == nil {
 		r.event(ctx, iv, last)
 	}
 }
@@ -762,13 +789,13 @@ func (r *run) spotted(ctx context.Context, iv spot.Interval, last int) {
 // describe makes the known interval the run's event; last is the newest
 // frame read.
 func (r *run) describe(ctx context.Context, sp *spot.Spotter, last int) error {
-	k := r.opt.Interval
-	iv, err := sp.Describe(k.Onset-1, k.Offset-1)
+	k := r.known
+	iv, err := sp.Describe(k.Onset, k.Offset)
 	if err != nil {
-		return fmt.Errorf("onset %d to offset %d: %w", k.Onset, k.Offset, err)
+		return fmt.Errorf("onset %d to offset %d: %w", r.opt.Interval.Onset, r.opt.Interval.Offset, err)
 	}
-	if k.Apex > 0 {
-		iv.Apex = k.Apex - 1
+	if r.opt.Interval.Apex > 0 {
+		iv.Apex = k.Apex
 	}
 	r.event(ctx, iv, last)
 	return nil
@@ -823,8 +850,8 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	apex := min(max(iv.Apex, on), off)
 	aus := r.eventAUs(on, off, max(oldest, r.refFrame), iv.Kind == "still")
 	e := Event{
-		ID: len(r.res.Events) + 1, Onset: iv.Onset + 1, Apex: iv.Apex + 1, Offset: iv.Offset + 1,
-		OnsetS: round3(float64(iv.Onset) / r.fps), ApexS: round3(float64(iv.Apex) / r.fps), OffsetS: round3(float64(iv.Offset) / r.fps),
+		ID: len(r.res.Events) + 1, Onset: r.num(iv.Onset), Apex: r.num(iv.Apex), Offset: r.num(iv.Offset),
+		OnsetS: round3(r.info.Time(iv.Onset)), ApexS: round3(r.info.Time(iv.Apex)), OffsetS: round3(r.info.Time(iv.Offset)),
 		Kind: iv.Kind, Peak: round3(iv.Peak), AUs: aus, AUReference: r.auReference(),
 	}
 	ro, ra := &r.ring[on%len(r.ring)], &r.ring[apex%len(r.ring)]
@@ -871,8 +898,68 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 	}
 	r.rep.Events = append(r.rep.Events, report.Event{
 		ID: e.ID, Onset: e.Onset, Apex: e.Apex, Offset: e.Offset, OnsetS: e.OnsetS, OffsetS: e.OffsetS,
+		OnsetPos: iv.Onset, OffsetPos: iv.Offset,
 		Kind: e.Kind, Label: e.Label, Confidence: e.Confidence, AUs: ra2, Emotions: e.Emotions, CoT: e.CoT.Text,
 		OnsetPNG: faces.onset, ApexPNG: faces.apex, DiffPNG: faces.diff, FlowPNG: faces.flow,
 		FaceSize: r.native, DiffGain: faces.gain, FlowPeak: faces.peak,
 	})
+}
+
+// num is the number frame idx (0-based position) is known by: in
+// frames.csv, events.json, the report and every message.
+func (r *run) num(idx int) int { return r.info.Number(idx) }
+
+// positions turns an interval of frame numbers into 0-based positions,
+// refusing numbers the input does not have.
+func (r *run) positions(iv Interval) (*Interval, error) {
+	var k Interval
+	for _, f := range []struct {
+		what string
+		n    int
+		dst  *int
+	}{{"onset", iv.Onset, &k.Onset}, {"apex", iv.Apex, &k.Apex}, {"offset", iv.Offset, &k.Offset}} {
+		if f.what == "apex" && f.n == 0 {
+			continue
+		}
+		i, ok := r.info.Index(f.n)
+		if ok {
+			*f.dst = i
+			continue
+		}
+		where := "this input"
+		if rg := r.info.Range(); rg != "" {
+			where += " (frames " + rg
+			if r.info.Numbers != nil {
+				where += ", numbered by their file names"
+			} else {
+				where += ", numbered from 1"
+			}
+			where += ")"
+		}
+		return nil, fmt.Errorf("--%s %d: %w in %s", f.what, f.n, ErrNoSuchFrame, where)
+	}
+	return &k, nil
+}
+
+// timingNotes say what a reader of the times should know: frame numbers
+// that skip (missing files leave gaps in time), a GIF's uneven delays
+// (spotting assumes an even rate).
+func timingNotes(in *video.Info) []string {
+	var notes []string
+	if n := len(in.Numbers); n > 1 {
+		if missing := in.Numbers[n-1] - in.Numbers[0] + 1 - n; missing > 0 {
+			notes = append(notes, fmt.Sprintf("frame numbers %d–%d skip %d number(s): frames are timed by their numbers, so the missing ones are gaps in time", in.Numbers[0], in.Numbers[n-1], missing))
+		}
+	}
+	if n := len(in.Times); n > 2 {
+		lo, hi := math.Inf(1), 0.0
+		for i := 1; i < n; i++ {
+			d := in.Times[i] - in.Times[i-1]
+			lo, hi = math.Min(lo, d), math.Max(hi, d)
+		}
+		if hi-lo > 1e-3 {
+			notes = append(notes, fmt.Sprintf("the GIF's frame delays vary (%.0f–%.0f ms): times are its own, and spotting treats the frames as evenly spaced at %.3g fps", lo*1000, hi*1000, in.FPS))
+		}
+	}
+	return notes
 }

@@ -162,7 +162,7 @@ func (r *run) openOutputs() error {
 func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32, probs *appearance.Probs) {
 	o := r.out
 	row := &o.row
-	row.Frame, row.Timestamp, row.Success = idx+1, float64(idx)/r.fps, ok
+	row.Frame, row.Timestamp, row.Success = r.num(idx), r.info.Time(idx), ok
 	row.Confidence = math.Round(float64(conf)*100) / 100
 	row.Pose = frames.Pose{}
 	for k := range row.Extra {
@@ -210,6 +210,12 @@ func (r *run) finish(runErr error) error {
 	res := r.res
 	res.Status = StatusComplete
 	res.Seconds = round3(float64(res.Frames) / r.fps)
+	switch n := len(r.info.Numbers); {
+	case r.info.Times != nil && r.info.Duration > 0 && res.Frames == r.info.Frames:
+		res.Seconds = round3(r.info.Duration) // a GIF's delays
+	case n > 0 && res.Frames == n:
+		res.Seconds = round3(float64(r.info.Numbers[n-1]-r.info.Numbers[0]+1) / r.fps)
+	}
 	if runErr != nil {
 		res.Status = StatusPartial
 		res.Error = runErr.Error()
@@ -217,7 +223,7 @@ func (r *run) finish(runErr error) error {
 	if r.nLost > 0 && res.Tracked > 0 {
 		note := fmt.Sprintf("no face tracked in %d stretch(es) of frames, %s in all", r.nLost, plural(res.Frames-res.Tracked, "frame"))
 		if len(r.lost) > 0 {
-			note += fmt.Sprintf("; first: frames %d–%d", r.lost[0].from+1, r.lost[0].to+1)
+			note += fmt.Sprintf("; first: frames %d–%d", r.num(r.lost[0].from), r.num(r.lost[0].to))
 		}
 		res.Notes = append(res.Notes, note)
 	}

@@ -21,9 +21,10 @@ type Source interface {
 }
 
 // OpenSource opens path with package video: a single image, a folder of
-// frames or a video read through ffmpeg. opt.FPS sets the frame rate of a
-// folder (default 30); opt.MaxPixels the pixel budget of one frame (default
-// video.DefaultMaxPixels).
+// frames, a GIF or a video read through ffmpeg. opt.FPS is the frame rate
+// of a folder (required unless it has a video.RateFile; for a video or GIF
+// it must agree with the file's own); opt.MaxPixels the pixel budget of
+// one frame (default video.DefaultMaxPixels).
 func OpenSource(ctx context.Context, path string, opt video.Options) (Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -36,8 +37,19 @@ func OpenSource(ctx context.Context, path string, opt video.Options) (Source, er
 	if err != nil {
 		return nil, fmt.Errorf("input %s: %w", path, err)
 	}
-	return &videoSource{src: src, still: !st.IsDir() && video.IsImageFile(path), color: opt.Color}, nil
+	return &videoSource{src: src, still: src.Info().FPS == 0, color: opt.Color}, nil
 }
+
+// Numbered is a Source whose frames have numbers or times of their own
+// (package video's Info: a numbered folder's file numbers, a GIF's
+// delays). A Source without it numbers its frames by 1-based position,
+// timed by its FPS.
+type Numbered interface {
+	Info() video.Info
+}
+
+// Info implements Numbered.
+func (v *videoSource) Info() video.Info { return v.src.Info() }
 
 // videoSource adapts a video.Source.
 type videoSource struct {

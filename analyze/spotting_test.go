@@ -91,12 +91,13 @@ func TestRiseOf(t *testing.T) {
 }
 
 func TestIntervalCheck(t *testing.T) {
-	for _, iv := range []Interval{{0, 0, 5}, {5, 0, 4}, {2, 1, 9}, {2, 10, 9}} {
+	for _, iv := range []Interval{{-1, 0, 5}, {5, 0, 4}, {2, 1, 9}, {2, 10, 9}} {
 		if iv.Check() == nil {
 			t.Errorf("%+v accepted", iv)
 		}
 	}
-	for _, iv := range []Interval{{1, 0, 1}, {2, 5, 9}, {2, 2, 9}, {2, 9, 9}} {
+	// Frame 0 exists in a folder numbered from 0 (frame_0000.png).
+	for _, iv := range []Interval{{0, 0, 5}, {1, 0, 1}, {2, 5, 9}, {2, 2, 9}, {2, 9, 9}} {
 		if err := iv.Check(); err != nil {
 			t.Errorf("%+v: %v", iv, err)
 		}

@@ -82,8 +82,9 @@ type Result struct {
 
 // FromManifest reads the inputs of a manifest CSV: a "sample" column (the
 // result folder's name) and one of "video", "image" or "frames" (a folder
-// of frame images) per row; an "fps" column sets a folder's frame rate
-// unless fps (> 0) does. Rows that name the same input share one item and
+// of frame images) per row; an "fps" column gives a clip's frame rate,
+// and fps (> 0) a folder's whose row has none (a folder without a rate,
+// nor an fps.txt, is refused). Rows that name the same input share one item and
 // the first row's name. Relative paths are relative to the manifest's
 // folder.
 func FromManifest(path string, fps float64) ([]*Item, error) {
@@ -140,11 +141,16 @@ func FromManifest(path string, fps float64) ([]*Item, error) {
 			continue
 		}
 		seen[p] = true
-		rowFPS := fps
-		if v := field(rec, "fps"); v != "" && fps == 0 {
-			if rowFPS, err = strconv.ParseFloat(v, 64); err != nil || rowFPS <= 0 {
-				return nil, fmt.Errorf("%s: line %d: column \"fps\": %q", path, line, v)
+		// A row's fps is its clip's rate (a video's must agree with its
+		// own); fps is a folder's when its row gives none.
+		rowFPS := 0.0
+		if v := field(rec, "fps"); v != "" {
+			if rowFPS, err = strconv.ParseFloat(v, 64); err != nil || video.CheckFPS(rowFPS) != nil {
+				return nil, fmt.Errorf("%s: line %d: column \"fps\": %q: want a frame rate from %d to %d", path, line, v, video.MinFPS, video.MaxFPS)
 			}
+		}
+		if st, err := os.Stat(p); rowFPS == 0 && err == nil && (st.IsDir() || kind == "frames") {
+			rowFPS = fps
 		}
 		it, err := NewItem(name, p, kind, rowFPS)
 		if err != nil {
@@ -174,7 +180,8 @@ func FromFolder(dir string, fps float64) ([]*Item, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
-		it, err := NewItem(strings.TrimSuffix(filepath.ToSlash(rel), filepath.Ext(rel)), p, "", fps)
+		// Files only (images, videos, GIFs): their own rates.
+		it, err := NewItem(strings.TrimSuffix(filepath.ToSlash(rel), filepath.Ext(rel)), p, "", 0)
 		if err != nil {
 			return err
 		}
@@ -202,6 +209,19 @@ func NewItem(name, path, kind string, fps float64) (*Item, error) {
 		}
 		if len(files) == 0 {
 			return nil, fmt.Errorf("%s: no PNG, JPEG or BMP frames", path)
+		}
+		// A folder has no rate of its own: the one given, else its
+		// fps.txt (which the job's tar does not carry); none is refused
+		// here, before anything is submitted.
+		if it.FPS == 0 {
+			side, ok, err := video.FolderRate(path)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, fmt.Errorf("%s: a folder of frames has no rate of its own: give an fps column, --fps F, or a file %s in the folder", path, video.RateFile)
+			}
+			it.FPS = side
 		}
 		it.Kind, it.Ext, it.Files = "frames", ".tar", files
 		for _, f := range files {

@@ -56,9 +56,17 @@ func TestItems(t *testing.T) {
 	if same.ID != items[0].ID || faster.ID == items[0].ID || !strings.HasPrefix(same.ID, "b") || len(same.ID) != 32 {
 		t.Errorf("ids %s %s %s", items[0].ID, same.ID, faster.ID)
 	}
-	fr, err := NewItem("x/../y", filepath.Join(dir, "in", "frames"), "frames", 0)
-	if err != nil || fr.Kind != "frames" || fr.Ext != ".tar" || len(fr.Files) != 1 || fr.Name != "x___y" {
+	// A folder of frames needs a rate: given, or its fps.txt.
+	if _, err := NewItem("x", filepath.Join(dir, "in", "frames"), "frames", 0); err == nil || !strings.Contains(err.Error(), "no rate of its own") {
+		t.Errorf("a folder without a rate: %v", err)
+	}
+	fr, err := NewItem("x/../y", filepath.Join(dir, "in", "frames"), "frames", 200)
+	if err != nil || fr.Kind != "frames" || fr.Ext != ".tar" || len(fr.Files) != 1 || fr.Name != "x___y" || fr.FPS != 200 {
 		t.Errorf("frames item %+v, %v", fr, err)
+	}
+	write(t, filepath.Join(dir, "in", "frames", "fps.txt"), "100\n")
+	if side, err := NewItem("x", filepath.Join(dir, "in", "frames"), "frames", 0); err != nil || side.FPS != 100 {
+		t.Errorf("a folder with fps.txt: %+v, %v", side, err)
 	}
 	man := filepath.Join(dir, "clips.csv")
 	write(t, man, "sample,video,frames,fps\nfirst,in/sub/b.dat,,\nsecond,in/sub/b.dat,,\nf,,in/frames,12\n")

@@ -6,8 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/tell-project/tell/video"
 )
 
 // Frame is one image file of a frame folder with the number its name ends in
@@ -19,19 +20,10 @@ type Frame struct {
 
 var imageExts = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true}
 
-// frameNumber returns the number at the end of a frame file's base name.
-func frameNumber(name string) (int, bool) {
-	base := strings.TrimSuffix(name, filepath.Ext(name))
-	i := len(base)
-	for i > 0 && base[i-1] >= '0' && base[i-1] <= '9' {
-		i--
-	}
-	if i == len(base) || len(base)-i > 9 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(base[i:])
-	return n, err == nil
-}
+// frameNumber returns the number at the end of a frame file's base name:
+// tell's one frame-number rule (video.FrameNumber), so that a manifest's
+// onset 396 names img396.jpg here as in tell analyze and frames.csv.
+func frameNumber(name string) (int, bool) { return video.FrameNumber(name) }
 
 // FrameFiles lists the numbered image files of a frame folder, sorted by number.
 func FrameFiles(dir string) ([]Frame, error) {

@@ -19,9 +19,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tell-project/tell/atomicfile"
+	"github.com/tell-project/tell/video"
 )
 
 // Column names of the manifest CSV, in the order Write emits them.
@@ -39,12 +41,13 @@ const (
 	ColAUs     = "aus"
 	ColAUsRaw  = "aus_raw"
 	ColEmotion = "emotion"
+	ColFPS     = "fps"
 )
 
 // columns lists every manifest column in the order Write emits them.
 var columns = [...]string{
 	ColSample, ColSubject, ColLabel, ColDataset, ColFlow, ColImage, ColFrames,
-	ColOnset, ColApex, ColOffset, ColAUs, ColAUsRaw, ColEmotion,
+	ColOnset, ColApex, ColOffset, ColAUs, ColAUsRaw, ColEmotion, ColFPS,
 }
 
 // Columns returns the manifest columns in the order Write emits them.
@@ -70,10 +73,29 @@ type Sample struct {
 	// what of it is FACS, written canonically.
 	AUsRaw  string
 	Emotion string // column "emotion": fine emotion label
+	// FPS is column "fps": the frame rate of Frames (a folder of frames
+	// has none of its own; converters write the dataset's camera rate).
+	FPS string
 
 	// Line is the 1-based line of the row in the file it was read from
 	// (the header is line 1); 0 for samples built in memory.
 	Line int
+}
+
+// Rate is the fps column as a number: 0 when empty, an error when it is
+// not a rate tell accepts (video.CheckFPS).
+func (s *Sample) Rate() (float64, error) {
+	if strings.TrimSpace(s.FPS) == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s.FPS), 64)
+	if err != nil {
+		return 0, fmt.Errorf("fps %q is not a number", s.FPS)
+	}
+	if err := video.CheckFPS(v); err != nil {
+		return 0, err
+	}
+	return v, nil
 }
 
 // HasInput reports whether the sample names at least one input
@@ -109,6 +131,8 @@ func (s *Sample) get(col string) string {
 		return s.AUsRaw
 	case ColEmotion:
 		return s.Emotion
+	case ColFPS:
+		return s.FPS
 	}
 	return ""
 }
@@ -142,6 +166,8 @@ func (s *Sample) set(col, v string) bool {
 		s.AUsRaw = v
 	case ColEmotion:
 		s.Emotion = v
+	case ColFPS:
+		s.FPS = v
 	default:
 		return false
 	}
@@ -408,6 +434,11 @@ func checkSample(s *Sample, opt Options, firstLine map[string]int) []Problem {
 	}
 	if !s.HasInput() {
 		add("", "no input: flow, image and frames are all empty")
+	}
+	if s.FPS != "" {
+		if _, err := s.Rate(); err != nil {
+			add(ColFPS, err.Error())
+		}
 	}
 	if !opt.SkipFileCheck {
 		for _, c := range []string{ColFlow, ColImage, ColFrames} {

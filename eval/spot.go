@@ -40,7 +40,7 @@ func ReadSpotTruth(path string, base int) (*SpotTruth, error) {
 			t.Clips = append(t.Clips, r.Path)
 			t.Coded[r.Path] = []spot.Truth{}
 		}
-		if r.Onset > 0 {
+		if r.Offset > 0 { // onset 0 is a frame of a folder numbered from 0
 			t.Coded[r.Path] = append(t.Coded[r.Path], r)
 		}
 		if r.FPS > 0 {
@@ -63,8 +63,9 @@ func (t *SpotTruth) NotSingle() (string, int) {
 
 // SpotOptions configure Spot.
 type SpotOptions struct {
-	// FPS is the frame rate of clips whose rows give none (folders of
-	// frames); 0 lets analyze use its default.
+	// FPS is the frame rate of folders of frames whose rows give none
+	// (0: the folder's fps.txt, else analyze refuses it); a video's own
+	// rate is used.
 	FPS float64
 	// Known describes each clip's one coded interval (analyze.Interval,
 	// apex found inside it) instead of spotting.
@@ -95,7 +96,10 @@ func Spot(ctx context.Context, t *SpotTruth, opt SpotOptions) (*SpotScore, error
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for i, c := range t.Clips {
 		truth := t.Coded[c]
-		rate := opt.FPS
+		rate := 0.0
+		if st, err := os.Stat(c); err == nil && st.IsDir() {
+			rate = opt.FPS
+		}
 		if f := t.FPS[c]; f > 0 {
 			rate = f
 		}

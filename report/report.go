@@ -64,6 +64,9 @@ type Event struct {
 	ID                  int
 	Onset, Apex, Offset int // frame numbers (as in frames.csv)
 	OnsetS, OffsetS     float64
+	// OnsetPos and OffsetPos are the 0-based positions of the onset and
+	// offset frames in the timeline (frame numbers may be a folder's own).
+	OnsetPos, OffsetPos int
 	Kind                string
 	Label               string
 	Confidence          float64
@@ -282,7 +285,7 @@ func plotSVG(r *Report, curves []curve) string {
 	}
 	// Spotted intervals (frame numbers are 1-based like frames.csv).
 	for _, e := range r.Events {
-		x0, x1 := x(float64(e.Onset-1)), x(float64(e.Offset-1))
+		x0, x1 := x(float64(e.OnsetPos)), x(float64(e.OffsetPos))
 		col := "#f3d27a"
 		if e.Kind == "macro" {
 			col = "#b9d3ea"

@@ -620,8 +620,8 @@ func (s *Server) pathInput(w http.ResponseWriter, r *http.Request, pb *pacedBody
 	if req.Path == "" {
 		return nil, refuse(http.StatusBadRequest, rejectBad, "JSON body: \"path\" is required")
 	}
-	if req.FPS < 0 || req.FPS > 10000 || math.IsNaN(req.FPS) {
-		return nil, refuse(http.StatusBadRequest, rejectBad, "JSON body: \"fps\" %g: want 0 (default) to 10000", req.FPS)
+	if req.FPS != 0 && video.CheckFPS(req.FPS) != nil {
+		return nil, refuse(http.StatusBadRequest, rejectBad, "JSON body: \"fps\" %g: want 0 (a video's own rate) or %d to %d", req.FPS, video.MinFPS, video.MaxFPS)
 	}
 	shown := displayName(req.Path, "?")
 	denied := refuse(http.StatusForbidden, rejectPath, "path %q: not found or not allowed", shown)
@@ -661,6 +661,15 @@ func (s *Server) pathInput(w http.ResponseWriter, r *http.Request, pb *pacedBody
 		}
 		if len(files) == 0 {
 			return nil, refuse(http.StatusUnprocessableEntity, rejectBudget, "path %q: the folder holds no PNG, JPEG or BMP frames", shown)
+		}
+		// A folder has no rate of its own: the request's, else its
+		// fps.txt (the job's tar carries the frames only).
+		if in.fps == 0 {
+			side, ok, err := video.FolderRate(real)
+			if err != nil || !ok {
+				return nil, refuse(http.StatusUnprocessableEntity, rejectBad, "path %q: a folder of frames has no frame rate of its own: give \"fps\" in the request or write it in the folder's %s", shown, video.RateFile)
+			}
+			in.fps = side
 		}
 		in.kind, in.ext, in.files = "frames", ".tar", files
 		// The budget reads the folder by its frames, resolved.

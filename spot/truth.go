@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/tell-project/tell/video"
 )
 
 // Truth is one coded expression of a spotting benchmark: the clip it is in
-// and its timing in frame numbers from 1 (as frames.csv counts them).
+// and its timing in frame numbers as tell analyze and frames.csv number
+// the clip's frames (a numbered folder's file numbers, else from 1).
 type Truth struct {
 	Clip                string  // video file or folder of frames, as given
 	Path                string  // Clip resolved against the truth file's folder
@@ -29,8 +32,12 @@ const maxTruthRows = 1 << 20
 // relative to the truth file's folder), onset and offset, and optionally
 // apex, fps and aus. One row per expression; a clip may have several rows,
 // and a row with empty onset and offset lists a clip without expressions.
-// base is the number of a clip's first frame in the file: 1 (frames.csv's
-// and tell synth's numbering) or 0. Errors name the line and field.
+// Frame numbers follow tell's one rule: a folder whose file names are
+// numbered (img46.jpg) is coded in those numbers, as the datasets' sheets
+// and tell dataset's manifests give them; other clips (videos, GIFs,
+// folders named otherwise) by position, and base is the number of their
+// first frame in the file: 1 (frames.csv's and tell synth's numbering) or
+// 0. Errors name the line and field.
 func ReadTruth(path string, base int) ([]Truth, error) {
 	if base != 0 && base != 1 {
 		return nil, fmt.Errorf("truth %s: frame base %d, want 0 or 1", path, base)
@@ -75,6 +82,7 @@ func ReadTruth(path string, base int) ([]Truth, error) {
 		return ""
 	}
 	dir := filepath.Dir(path)
+	numbered := map[string]bool{}
 	var out []Truth
 	for line := 2; ; line++ {
 		rec, err := r.Read()
@@ -100,6 +108,11 @@ func ReadTruth(path string, base int) ([]Truth, error) {
 		if !filepath.IsAbs(t.Path) {
 			t.Path = filepath.Join(dir, t.Path)
 		}
+		own, seen := numbered[t.Path]
+		if !seen {
+			own = video.NumberedFolder(t.Path)
+			numbered[t.Path] = own
+		}
 		frame := func(name string, need bool) (int, error) {
 			s := get(rec, name)
 			if s == "" || s == "/" {
@@ -109,6 +122,12 @@ func ReadTruth(path string, base int) ([]Truth, error) {
 				return 0, nil
 			}
 			n, err := strconv.Atoi(s)
+			if own {
+				if err != nil || n < 0 || n > 1<<30 {
+					return 0, fmt.Errorf("truth %s: line %d: %s %q: want a frame number of %s (its file names' numbers)", path, line, name, s, t.Clip)
+				}
+				return n, nil
+			}
 			if err != nil || n < base || n > 1<<30 {
 				return 0, fmt.Errorf("truth %s: line %d: %s %q: want a frame number from %d", path, line, name, s, base)
 			}
@@ -131,8 +150,8 @@ func ReadTruth(path string, base int) ([]Truth, error) {
 		}
 		if s := get(rec, "fps"); s != "" {
 			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || !(v > 0 && v <= MaxFPS) {
-				return nil, fmt.Errorf("truth %s: line %d: fps %q: want a frame rate in (0, %d]", path, line, s, MaxFPS)
+			if err != nil || video.CheckFPS(v) != nil {
+				return nil, fmt.Errorf("truth %s: line %d: fps %q: want a frame rate from %d to %d", path, line, s, video.MinFPS, video.MaxFPS)
 			}
 			t.FPS = v
 		}

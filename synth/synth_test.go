@@ -233,8 +233,11 @@ func TestWrite(t *testing.T) {
 		t.Error("the PNG the manifest's apex names is not the apex frame")
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "clip000"))
-	if len(ents) != clips[0].Frames+1 { // frames + truth.csv
+	if len(ents) != clips[0].Frames+2 { // frames + truth.csv + fps.txt
 		t.Errorf("%d files for %d frames", len(ents), clips[0].Frames)
+	}
+	if rate, err := os.ReadFile(filepath.Join(dir, "clip000", "fps.txt")); err != nil || strings.TrimSpace(string(rate)) != strconv.FormatFloat(clips[0].FPS, 'g', -1, 64) {
+		t.Errorf("fps.txt %q (%v), want the clip's %v fps", rate, err, clips[0].FPS)
 	}
 	truth, _ := os.ReadFile(filepath.Join(dir, "clip000", "truth.csv"))
 	if lines := strings.Split(string(truth), "\n"); !strings.HasPrefix(lines[1], "1,") {

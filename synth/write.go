@@ -41,7 +41,8 @@ const FirstFrame = 1
 var ManifestHeader = []string{"sample", "subject", "label", "dataset", "frames", "video", "onset", "apex", "offset", "aus", "emotion", "kind", "fps", "n_frames", "event"}
 
 // Write renders clips into dir: DIR/NAME/img00001.png.. (frames, unless
-// NoFrames), DIR/NAME/truth.csv (per-frame true AU intensities),
+// NoFrames, with DIR/NAME/fps.txt giving the folder its rate),
+// DIR/NAME/truth.csv (per-frame true AU intensities),
 // DIR/NAME.mp4 (when asked and ffmpeg exists) and DIR/manifest.csv with one
 // row per event. Frames are numbered from FirstFrame everywhere. Every file
 // is written to a temporary name and renamed, so an interrupted run leaves
@@ -181,6 +182,14 @@ func writeClip(ctx context.Context, dir string, c *Clip, pngs bool, ffmpeg, mp4 
 	}
 	if enc != nil {
 		if err := enc.finish(); err != nil {
+			return err
+		}
+	}
+	if pngs {
+		// A folder of frames has no rate of its own: its fps.txt gives
+		// it (the sidecar tell analyze reads, video.RateFile).
+		rate := strconv.FormatFloat(c.FPS, 'g', -1, 64) + "\n"
+		if err := atomicfile.Write(filepath.Join(dir, "fps.txt"), func(f io.Writer) error { _, err := io.WriteString(f, rate); return err }); err != nil {
 			return err
 		}
 	}

@@ -261,14 +261,9 @@ func TestSourcesRefuseOversizedFrames(t *testing.T) {
 	writeGrayPNG(t, filepath.Join(dir, "f1.png"), 10, 10, framePattern(0))
 	writeGrayPNG(t, filepath.Join(dir, "f2.png"), 20, 10, framePattern(1))
 	ctx := context.Background()
-	src, err := Open(ctx, dir, Options{MaxPixels: 150})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Next(ctx); err != nil {
-		t.Fatalf("10x10 within 150 pixels: %v", err)
-	}
-	_, err = src.Next(ctx)
+	// Every frame's header is read when the folder is opened: a frame
+	// beyond the budget refuses the folder before any frame is decoded.
+	_, err := Open(ctx, dir, Options{MaxPixels: 150, FPS: 30})
 	if !errors.Is(err, ErrTooManyPixels) || !strings.Contains(err.Error(), "f2.png") {
 		t.Errorf("20x10 beyond 150 pixels: %v", err)
 	}

@@ -63,11 +63,21 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	if err != nil {
 		return nil, err
 	}
-	ffmpeg, err := lookFFmpeg("ffmpeg")
+	info, err := probeVideo(ctx, probe, path, opt.LimitChildren)
 	if err != nil {
 		return nil, err
 	}
-	info, err := probeVideo(ctx, probe, path, opt.LimitChildren)
+	if err := checkGivenRate(path, opt.FPS, info.FPS, "its container says"); err != nil {
+		return nil, err
+	}
+	return startFFmpeg(ctx, path, info, opt, "cfr")
+}
+
+// startFFmpeg starts decoding path, described by info, to raw RGB frames:
+// resampled to info.FPS (mode "cfr") or one per frame of the file
+// ("passthrough", for a GIF's own timing).
+func startFFmpeg(ctx context.Context, path string, info Info, opt Options, mode string) (Source, error) {
+	ffmpeg, err := lookFFmpeg("ffmpeg")
 	if err != nil {
 		return nil, err
 	}
@@ -80,15 +90,17 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 		}
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	rate := strconv.FormatFloat(info.FPS, 'g', -1, 64)
 	args := []string{"-nostdin", "-v", "error"}
 	limit := int64(0)
 	if opt.LimitChildren {
 		args = append(args, "-threads", "2")
 		limit = DecodeAddressSpace(info.Width, info.Height)
 	}
-	args = append(args, "-i", path, "-map", "0:v:0", "-fps_mode", "cfr", "-r", rate,
-		"-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	args = append(args, "-i", path, "-map", "0:v:0", "-fps_mode", mode)
+	if mode == "cfr" {
+		args = append(args, "-r", strconv.FormatFloat(info.FPS, 'g', -1, 64))
+	}
+	args = append(args, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
 	cmd := limitedCommand(cctx, limit, ffmpeg, args...)
 	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}, color: opt.Color}
 	cmd.Stderr = s.stderr
@@ -239,8 +251,11 @@ func probeVideo(ctx context.Context, probe, path string, limited bool) (Info, er
 	if fps <= 0 {
 		fps = parseRate(st.RFrameRate)
 	}
-	if fps <= 0 || fps > 10000 {
+	if fps <= 0 {
 		return Info{}, fmt.Errorf("video: %s: no usable frame rate (avg %q, r %q)", path, st.AvgFrameRate, st.RFrameRate)
+	}
+	if err := CheckFPS(fps); err != nil {
+		return Info{}, fmt.Errorf("video: %s: its container's %w", path, err)
 	}
 	info := Info{Path: path, Width: st.Width, Height: st.Height, FPS: fps, Frames: -1}
 	for _, d := range []string{st.Duration, r.Format.Duration} {
@@ -314,7 +329,7 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 	if s.color {
 		c = &raster.RGB{W: view.W, H: view.H, Stride: view.Stride, Pix: append([]byte(nil), s.buf...)}
 	}
-	f := &Frame{Index: s.next, Time: float64(s.next) / s.info.FPS, Gray: g, RGB: c}
+	f := &Frame{Index: s.next, Time: s.info.Time(s.next), Gray: g, RGB: c}
 	s.next++
 	return f, nil
 }

@@ -25,6 +25,10 @@ func Sniff(head []byte) (ext, kind string) {
 		return ".avi", "video"
 	case has(0, "\x00\x00\x01\xba"), has(0, "\x00\x00\x01\xb3"):
 		return ".mpg", "video"
+	case has(0, "GIF87a"), has(0, "GIF89a"):
+		// A GIF is read as a video (its delays give the times; one of a
+		// single frame is analysed as an image).
+		return ".gif", "video"
 	}
 	return "", ""
 }

@@ -1,12 +1,16 @@
 package video
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // imageSource is a single image: one frame at time 0.
@@ -14,20 +18,20 @@ type imageSource struct {
 	info      Info
 	maxPixels int
 	color     bool
+	gif       bool // a GIF of one frame (OpenGIF)
 	done      bool
 }
 
-// OpenImage opens one image file as a one-frame source. The file is decoded
+// OpenImage opens one image file as a one-frame source without a rate
+// (Info.FPS 0). The file is decoded
 // on Next, within the pixel budget opt.MaxPixels; Open only checks that it
 // exists.
 func OpenImage(path string, opt Options) (Source, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
-	if opt.FPS <= 0 {
-		opt.FPS = DefaultFPS
-	}
-	return &imageSource{info: Info{Path: path, FPS: opt.FPS, Frames: 1}, maxPixels: opt.MaxPixels, color: opt.Color}, nil
+	// A still has no rate (FPS 0): it has no timeline.
+	return &imageSource{info: Info{Path: path, Frames: 1}, maxPixels: opt.MaxPixels, color: opt.Color}, nil
 }
 
 func (s *imageSource) Info() Info   { return s.info }
@@ -41,14 +45,18 @@ func (s *imageSource) Next(ctx context.Context) (*Frame, error) {
 		return nil, err
 	}
 	s.done = true
-	g, c, err := readFrame(s.info.Path, s.maxPixels, s.color)
+	read := readFrame
+	if s.gif {
+		read = readGIF
+	}
+	g, c, err := read(s.info.Path, s.maxPixels, s.color)
 	if err != nil {
 		return nil, err
 	}
 	return &Frame{Index: 0, Time: 0, Name: filepath.Base(s.info.Path), Gray: g, RGB: c}, nil
 }
 
-// folderSource yields the images of a folder in natural order.
+// folderSource yields the images of a folder in frame order.
 type folderSource struct {
 	info      Info
 	files     []string
@@ -57,10 +65,17 @@ type folderSource struct {
 	next      int
 }
 
-// OpenFolder opens a folder of frames. Image files (PNG, JPEG, BMP) are
-// taken in natural order (img2 before img10); other files are ignored.
-// Frame i has time i/FPS. Each frame is checked against the pixel budget
-// opt.MaxPixels before it is decoded.
+// OpenFolder opens a folder of frames. Its image files (PNG, JPEG, BMP)
+// are its frames: when every name ends in a number (img46.jpg, 006_5562.jpg)
+// and no two numbers are equal, the frames are those numbers, in their
+// order, and known by them (Info.Numbers); otherwise they are taken in
+// natural name order (img2 before img10) and known by 1-based position.
+// Other files are ignored. The rate is opt.FPS, else the folder's RateFile;
+// without either the folder is refused (ErrNoRate). Frame i is at
+// (number_i − number_0)/FPS seconds, so missing numbers leave gaps in time.
+// Every frame's header is read first: a frame over the pixel budget
+// opt.MaxPixels, or of another size than the first frame (a folder holds
+// one clip), is refused before any frame is decoded.
 func OpenFolder(dir string, opt Options) (Source, error) {
 	files, err := FrameFiles(dir)
 	if err != nil {
@@ -69,10 +84,117 @@ func OpenFolder(dir string, opt Options) (Source, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("video: folder %s holds no PNG, JPEG or BMP frames", dir)
 	}
-	if opt.FPS <= 0 {
-		opt.FPS = DefaultFPS
+	fps, err := folderRate(dir, opt)
+	if err != nil {
+		return nil, err
 	}
-	return &folderSource{info: Info{Path: dir, FPS: opt.FPS, Frames: len(files)}, files: files, maxPixels: opt.MaxPixels, color: opt.Color}, nil
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	info := Info{Path: dir, FPS: fps, Frames: len(files)}
+	if nums, ok := FolderNumbers(names); ok {
+		order := make([]int, len(files))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(a, b int) bool { return nums[order[a]] < nums[order[b]] })
+		sorted, sortedNums := make([]string, len(files)), make([]int, len(files))
+		for i, k := range order {
+			sorted[i], sortedNums[i] = files[k], nums[k]
+		}
+		files, info.Numbers = sorted, sortedNums
+	}
+	w, h, err := folderSize(files, opt.MaxPixels)
+	if err != nil {
+		return nil, err
+	}
+	info.Width, info.Height = w, h
+	return &folderSource{info: info, files: files, maxPixels: opt.MaxPixels, color: opt.Color}, nil
+}
+
+// folderSize reads every frame's header: all within the pixel budget and
+// of the first frame's size, which it returns.
+func folderSize(files []string, maxPixels int) (w, h int, err error) {
+	for i, p := range files {
+		cfg, err := decodeConfigFile(p, maxPixels)
+		if err != nil {
+			return 0, 0, err
+		}
+		if i == 0 {
+			w, h = cfg.Width, cfg.Height
+			continue
+		}
+		if cfg.Width != w || cfg.Height != h {
+			return 0, 0, fmt.Errorf("video: folder %s mixes frame sizes: %s is %d×%d, %s is %d×%d; a folder of frames holds one clip, all frames of one size",
+				filepath.Dir(p), filepath.Base(files[0]), w, h, filepath.Base(p), cfg.Width, cfg.Height)
+		}
+	}
+	return w, h, nil
+}
+
+// decodeConfigFile reads an image file's header within the pixel budget.
+func decodeConfigFile(path string, maxPixels int) (image.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return image.Config{}, fmt.Errorf("video: %w", err)
+	}
+	defer f.Close()
+	cfg, _, err := DecodeConfig(bufio.NewReader(f), maxPixels)
+	if err != nil {
+		return image.Config{}, fmt.Errorf("video: read image %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// FrameNumber is the number a frame file's name ends in, before its
+// extension ("img46.jpg" 46, "006_5562.jpg" 5562, "frame_0001.png" 1);
+// false when the name does not end in digits (or in more than nine).
+func FrameNumber(name string) (int, bool) {
+	base := strings.TrimSuffix(name, filepath.Ext(name))
+	i := len(base)
+	for i > 0 && isDigit(base[i-1]) {
+		i--
+	}
+	if i == len(base) || len(base)-i > 9 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(base[i:])
+	return n, err == nil
+}
+
+// NumberedFolder reports whether path is a folder whose frames are known
+// by the numbers in their file names (FolderNumbers); false for videos,
+// GIFs, images and folders numbered by position.
+func NumberedFolder(path string) bool {
+	files, err := FrameFiles(path)
+	if err != nil || len(files) == 0 {
+		return false
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = filepath.Base(f)
+	}
+	_, ok := FolderNumbers(names)
+	return ok
+}
+
+// FolderNumbers are the frame numbers of a folder's frame files (tell's
+// one frame-number rule): each name's FrameNumber when every name has one
+// and no two are equal; false otherwise, and the frames are then known by
+// 1-based position.
+func FolderNumbers(names []string) ([]int, bool) {
+	nums := make([]int, len(names))
+	seen := make(map[int]bool, len(names))
+	for i, n := range names {
+		v, ok := FrameNumber(n)
+		if !ok || seen[v] {
+			return nil, false
+		}
+		seen[v] = true
+		nums[i] = v
+	}
+	return nums, true
 }
 
 // FrameFiles lists the image files of dir in natural order, as paths.
@@ -110,7 +232,10 @@ func (s *folderSource) Next(ctx context.Context) (*Frame, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frame %d: %w", i, err)
 	}
-	return &Frame{Index: i, Time: float64(i) / s.info.FPS, Name: filepath.Base(s.files[i]), Gray: g, RGB: c}, nil
+	if g.W != s.info.Width || g.H != s.info.Height { // changed since Open read its header
+		return nil, fmt.Errorf("frame %d: %s is %d×%d, the folder's frames %d×%d", i+1, s.files[i], g.W, g.H, s.info.Width, s.info.Height)
+	}
+	return &Frame{Index: i, Time: s.info.Time(i), Name: filepath.Base(s.files[i]), Gray: g, RGB: c}, nil
 }
 
 // NaturalLess orders strings with digit runs compared as numbers, so that

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	// BMP (frame dumps): the x/image decoder, faster than the hand-written
@@ -51,13 +52,71 @@ type Frame struct {
 // Info describes a source.
 type Info struct {
 	Path   string
-	Width  int     // 0 when frames may differ in size (folders)
+	Width  int     // frame size (0 for a single image before it is read)
 	Height int     //
-	FPS    float64 // frames per second that Time is based on
+	FPS    float64 // frames per second (a GIF's: frames over its length)
 	Frames int     // number of frames, -1 when unknown
 	// Duration is the length in seconds the container announces (videos;
 	// 0 when unknown).
 	Duration float64
+	// Numbers, when set, are the frames' own numbers, from the file names
+	// of a numbered folder (FolderNumbers): frame i is known as
+	// Numbers[i] everywhere (img46.jpg is frame 46). Nil: frames are
+	// known by 1-based position, as OpenFace numbers a video's.
+	Numbers []int
+	// Times, when set, are the frames' timestamps in seconds from the
+	// first (a GIF's frame delays); nil: Time's rule.
+	Times []float64
+}
+
+// Number is the number frame i (0-based position) is known by: its own
+// number in a numbered folder, else i+1.
+func (in *Info) Number(i int) int {
+	if i >= 0 && i < len(in.Numbers) {
+		return in.Numbers[i]
+	}
+	return i + 1
+}
+
+// Index is the 0-based position of the frame known by number n; false
+// when the source has no such frame (or may not: a video of unknown
+// length answers for every n ≥ 1).
+func (in *Info) Index(n int) (int, bool) {
+	if in.Numbers != nil {
+		i, ok := slices.BinarySearch(in.Numbers, n)
+		return i, ok
+	}
+	if n < 1 || (in.Frames >= 0 && n > in.Frames) {
+		return 0, false
+	}
+	return n - 1, true
+}
+
+// Time is frame i's timestamp in seconds from the first frame: Times[i]
+// when set; else, in a numbered folder, its number's distance from the
+// first's over FPS (missing files leave gaps); else i/FPS.
+func (in *Info) Time(i int) float64 {
+	switch {
+	case i >= 0 && i < len(in.Times):
+		return in.Times[i]
+	case in.FPS <= 0:
+		return 0
+	case i >= 0 && i < len(in.Numbers):
+		return float64(in.Numbers[i]-in.Numbers[0]) / in.FPS
+	}
+	return float64(i) / in.FPS
+}
+
+// Range says which frame numbers a source has, for messages: "46–96"
+// (or "1–51" by position); "" when unknown.
+func (in *Info) Range() string {
+	switch {
+	case len(in.Numbers) > 0:
+		return fmt.Sprintf("%d–%d", in.Numbers[0], in.Numbers[len(in.Numbers)-1])
+	case in.Frames > 0:
+		return fmt.Sprintf("1–%d", in.Frames)
+	}
+	return ""
 }
 
 // Source yields frames in order. Next returns io.EOF after the last frame.
@@ -69,7 +128,11 @@ type Source interface {
 
 // Options tune Open. Zero fields take the defaults.
 type Options struct {
-	FPS float64 // frame rate for folders and single images (default DefaultFPS)
+	// FPS is the frame rate of a folder of frames (required there, unless
+	// the folder has a RateFile; MinFPS to MaxFPS). For a video or GIF it
+	// may be left 0; when given, it must agree with the file's own timing
+	// (ErrRateConflict).
+	FPS float64
 	// MaxPixels is the pixel budget of one image or video frame (default
 	// DefaultMaxPixels): larger ones are refused before decoding, with an
 	// error wrapping ErrTooManyPixels.
@@ -97,8 +160,10 @@ func IsImageFile(path string) bool { return imageExts[strings.ToLower(filepath.E
 // Open opens path as a frame source: a folder of frames, a single image, or
 // otherwise a video file decoded by ffmpeg.
 func Open(ctx context.Context, path string, opt Options) (Source, error) {
-	if opt.FPS <= 0 {
-		opt.FPS = DefaultFPS
+	if opt.FPS != 0 {
+		if err := CheckFPS(opt.FPS); err != nil {
+			return nil, fmt.Errorf("video: %s: %w", path, err)
+		}
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -107,6 +172,8 @@ func Open(ctx context.Context, path string, opt Options) (Source, error) {
 	switch {
 	case st.IsDir():
 		return OpenFolder(path, opt)
+	case IsGIF(path):
+		return OpenGIF(ctx, path, opt)
 	case IsImageFile(path):
 		return OpenImage(path, opt)
 	default:

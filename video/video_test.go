@@ -80,8 +80,13 @@ func TestFolderNaturalOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Index != k || f.Name != fmt.Sprintf("img%d.png", n) || f.Time != float64(k)/200 {
+		// Numbered frames: known by their numbers, timed by them (img10
+		// is 8 frames after img2: img3..img9 are missing).
+		if f.Index != k || f.Name != fmt.Sprintf("img%d.png", n) || f.Time != float64(n-1)/200 {
 			t.Errorf("frame %d: index %d name %s time %v", k, f.Index, f.Name, f.Time)
+		}
+		if info := src.Info(); info.Number(k) != n {
+			t.Errorf("frame %d: number %d, want %d", k, info.Number(k), n)
 		}
 		if f.Gray.Pix[2*8+3] != float32(framePattern(k)(3, 2)) {
 			t.Errorf("frame %d: pixel (3,2) = %v", k, f.Gray.Pix[2*8+3])
@@ -100,24 +105,23 @@ func TestFolderErrors(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeGrayPNG(t, filepath.Join(dir, "f1.png"), 4, 4, framePattern(0))
-	if err := os.WriteFile(filepath.Join(dir, "f2.png"), []byte("not a png"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src, err := Open(ctx, dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Next(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Next(ctx); err == nil || !strings.Contains(err.Error(), "f2.png") {
-		t.Errorf("corrupt frame: %v", err)
+	if _, err := Open(ctx, dir, Options{}); !errors.Is(err, ErrNoRate) || !strings.Contains(err.Error(), RateFile) {
+		t.Errorf("folder without a rate: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	src, _ = Open(ctx, dir, Options{})
+	src, err := Open(ctx, dir, Options{FPS: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := src.Next(cctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f2.png"), []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, dir, Options{FPS: 30}); err == nil || !strings.Contains(err.Error(), "f2.png") {
+		t.Errorf("corrupt frame: %v", err)
 	}
 	if _, err := Open(ctx, filepath.Join(dir, "missing"), Options{}); err == nil {
 		t.Error("missing path: no error")
@@ -448,7 +452,7 @@ func ExampleOpen() {
 	// Output:
 	// frame1.png at 0.0s
 	// frame2.png at 0.1s
-	// frame10.png at 0.2s
+	// frame10.png at 0.9s
 }
 
 // TestColorFrames: with Options.Color every source also yields RGB, and
@@ -458,7 +462,7 @@ func TestColorFrames(t *testing.T) {
 	dir := t.TempDir()
 	writeGrayPNG(t, filepath.Join(dir, "a.png"), 8, 6, framePattern(2))
 	for _, path := range []string{filepath.Join(dir, "a.png"), dir, makeVideo(t, 3, 32, 24)} {
-		src, err := Open(ctx, path, Options{Color: true})
+		src, err := Open(ctx, path, Options{Color: true, FPS: 25})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -17,7 +19,6 @@ import (
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
-	"github.com/tell-project/tell/spot"
 	"github.com/tell-project/tell/video"
 )
 
@@ -27,10 +28,15 @@ func analyzeCommand() command {
 		summary: "AUs, spotted expressions, emotions and explanations from an image, frames or a video",
 		usage: `usage: tell analyze INPUT [--out DIR] [flags]
 
-INPUT is an image, a folder of frames (.png/.jpg, natural name order) or a
-video (read through ffmpeg). Writes:
+INPUT is an image, a folder of frames (.png/.jpg/.bmp, all of one size), an
+animated GIF (a video: its frame delays give the times; a GIF of one frame
+is an image) or a video (read through ffmpeg). Frame numbers, everywhere
+(frames.csv, events.json, --onset/--apex/--offset, tell bench spot,
+manifests): a folder whose file names all end in distinct numbers
+(img46.jpg) has those numbers, in their order; other folders, GIFs and
+videos are numbered by position from 1. Writes:
   DIR/frames.csv   one row per frame in OpenFace 2.x FeatureExtraction's
-                   columns: frame (from 1), face_id, timestamp, confidence
+                   columns: frame (its number), face_id, timestamp, confidence
                    (the tracker's per frame; the detector's for an image),
                    success, pose_Tx..pose_Tz (mm) and pose_Rx..pose_Rz
                    (radians) from the 68 landmarks and a 3D mean face with
@@ -76,14 +82,20 @@ missing one is reported in one line and the analysis runs without it.
 Flags:
   --out DIR          output folder (default analysis)
   --force            replace a finished analysis in DIR
-  --fps F            frame rate of a folder of frames (default 30)
+  --fps F            frame rate of a folder of frames, 1 to 1000 (CASME II
+                     and SAMM: 200, SMIC HS: 100). A folder has no rate of
+                     its own: without --fps it needs a file fps.txt holding
+                     its rate, else it is refused. A video's or GIF's own
+                     rate is used; a different --fps is an error
   --onset N --offset N [--apex N|auto]
-                     the input holds one expression with this timing (frame
-                     numbers as in frames.csv, from 1), as micro-expression
-                     datasets code their clips: spotting is skipped, the
-                     neutral reference is the onset frame and events.json
-                     describes that interval; --apex auto (the default)
-                     finds the apex inside it
+                     the input holds one expression with this timing, as
+                     micro-expression datasets code their clips: spotting is
+                     skipped, the neutral reference is the onset frame and
+                     events.json describes that interval; --apex auto (the
+                     default) finds the apex inside it. Frame numbers are
+                     those of frames.csv: a folder whose files are numbered
+                     (img46.jpg) by those numbers, as the datasets' sheets
+                     give them; other folders and videos from 1
   --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
   --face MODE        how the face is found: auto (default) scans, rescans the
                      image padded on every side, and for a face crop (the
@@ -152,16 +164,20 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if len(pos) != 1 {
 		return usageErrorf("want one INPUT, got %d arguments", len(pos))
 	}
-	// 0 means "the video's own rate, else 30"; anything else must be a
-	// plausible rate: the spotter sizes its window from it, so a negative
-	// rate cannot be honoured and a huge one would allocate without bound.
-	if *fps != 0 && !(*fps > 0 && *fps <= spot.MaxFPS) {
-		return usageErrorf("--fps %v: want a frame rate in (0, %d]", *fps, spot.MaxFPS)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// Unset means "the video's own rate" (a folder then needs its
+	// fps.txt); a given rate must be plausible: the spotter sizes its
+	// windows from it.
+	if set["fps"] {
+		if err := video.CheckFPS(*fps); err != nil {
+			return usageErrorf("--fps: %v", err)
+		}
 	}
 	if *maxPixels <= 0 {
 		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
-	interval, err := intervalFlags(*onset, *apex, *offset)
+	interval, err := intervalFlags(set, *onset, *apex, *offset)
 	if err != nil {
 		return err
 	}
@@ -250,6 +266,17 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		}()
 	}
 	res, err := analyze.Run(ctx, pos[0], opt)
+	if errors.Is(err, video.ErrNoRate) {
+		return usageErrorf("%s is a folder of frames, which has no frame rate of its own: give --fps F (CASME II and SAMM: 200, SMIC HS: 100) or write F in %s",
+			pos[0], filepath.Join(pos[0], video.RateFile))
+	}
+	var conflict *video.RateConflictError
+	if errors.As(err, &conflict) {
+		return usageErrorf("--fps %v: %s: %s %.4g fps, and its own rate is used; leave --fps out", *fps, conflict.Path, conflict.What, conflict.Own)
+	}
+	if errors.Is(err, analyze.ErrNoSuchFrame) {
+		return usageErrorf("%v", err)
+	}
 	if res != nil && (err == nil || errors.Is(err, analyze.ErrPartial)) {
 		status := ""
 		if res.Status != analyze.StatusComplete {
@@ -284,13 +311,14 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// intervalFlags checks --onset, --apex and --offset: none, or an onset and
-// an offset with an optional apex (a frame number or auto).
-func intervalFlags(onset int, apex string, offset int) (*analyze.Interval, error) {
-	if onset == 0 && offset == 0 && apex == "" {
+// intervalFlags checks --onset, --apex and --offset (set names the flags
+// given): none, or an onset and an offset with an optional apex (a frame
+// number or auto). Frame 0 is a frame (a folder numbered from 0).
+func intervalFlags(set map[string]bool, onset int, apex string, offset int) (*analyze.Interval, error) {
+	if !set["onset"] && !set["offset"] && !set["apex"] {
 		return nil, nil
 	}
-	if onset == 0 || offset == 0 {
+	if !set["onset"] || !set["offset"] {
 		return nil, usageErrorf("--onset and --offset go together (and --apex needs both)")
 	}
 	iv := &analyze.Interval{Onset: onset, Offset: offset}

@@ -11,6 +11,7 @@ import (
 	"github.com/tell-project/tell/batch"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
+	"github.com/tell-project/tell/video"
 )
 
 func batchCommand() command {
@@ -33,7 +34,8 @@ removed once collected.
 
 The manifest needs a "sample" column (the result folder's name) and one
 of "video" (as tell synth writes), "image" or "frames" (a folder of frame
-images) per row; an "fps" column sets a folder's frame rate. Rows that
+images) per row; an "fps" column gives a clip's frame rate (a folder needs
+one: its row's, its fps.txt, or --fps; a video's must agree with its own). Rows that
 name the same input share one job and the first row's sample name.
 Relative paths are relative to the manifest's folder.
 
@@ -46,7 +48,8 @@ Flags:
   --out DIR          results folder (made if missing)
   --manifest FILE    the clips; or give a folder as the argument
   --max-pending N    jobs submitted and not yet collected (default 32)
-  --fps F            frame rate of folders of frames (default 30)
+  --fps F            frame rate of folders of frames without an fps column or
+                     fps.txt (1 to 1000; a video's own rate is used)
   --quiet            no progress bar`,
 		run: runBatch,
 	}
@@ -77,8 +80,8 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("unexpected argument %q", pos[1])
 	case *maxPending < 1:
 		return usageErrorf("--max-pending %d: want at least 1", *maxPending)
-	case *fps < 0 || *fps > 10000:
-		return usageErrorf("--fps %g: want 0 (default) to 10000", *fps)
+	case *fps != 0 && video.CheckFPS(*fps) != nil:
+		return usageErrorf("--fps: %v", video.CheckFPS(*fps))
 	}
 	var items []*batch.Item
 	if *manifest != "" {

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sort"
 	"strings"
 )
@@ -12,7 +15,23 @@ import (
 type benchmark struct {
 	name    string
 	summary string
+	usage   string // `tell help bench NAME`; the summary when empty
 	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// help is the target's help text: its written usage, else its summary and
+// the flags it defines (with their descriptions).
+func (b benchmark) help() string {
+	if b.usage != "" {
+		return b.usage
+	}
+	text := "usage: tell bench " + b.name + " [flags]\n\n" + b.summary
+	env := &environment{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	var h *helpRequest
+	if err := b.run(context.Background(), env, []string{"--help"}); errors.As(err, &h) {
+		text += "\n\nFlags:\n" + flagsHelp(h.fs)
+	}
+	return text
 }
 
 // benchmarks lists the bench targets; each is defined in its own
@@ -39,7 +58,21 @@ func benchUsage() string {
 	for _, b := range benchmarks() {
 		fmt.Fprintf(&sb, "  %-10s %s\n", b.name, b.summary)
 	}
+	sb.WriteString("\nEach target's flags:\n")
+	for _, b := range benchmarks() {
+		fmt.Fprintf(&sb, "\n%s\n", strings.TrimSpace(b.help()))
+	}
 	return sb.String()
+}
+
+// benchHelp is `tell help bench NAME`.
+func benchHelp(name string) (string, bool) {
+	for _, b := range benchmarks() {
+		if b.name == name {
+			return b.help(), true
+		}
+	}
+	return "", false
 }
 
 func benchCommand() command {
@@ -47,13 +80,17 @@ func benchCommand() command {
 		name:    "bench",
 		summary: "measure a component against its peer (fer, flow, landmarks, nn), on synthetic truth (au) or on coded clips (spot)",
 		usage:   benchUsage(),
+		sub:     benchHelp,
 		run: func(ctx context.Context, env *environment, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("missing benchmark target")
 			}
 			for _, b := range benchmarks() {
 				if b.name == args[0] {
-					return b.run(ctx, env, args[1:])
+					if err := b.run(ctx, env, args[1:]); err != nil {
+						return &topicError{topic: "bench " + b.name, err: err}
+					}
+					return nil
 				}
 			}
 			return usageErrorf("unknown benchmark target %q", args[0])

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/eval"
-	"github.com/tell-project/tell/spot"
+	"github.com/tell-project/tell/video"
 )
 
 // spotBenchmark is `tell bench spot TRUTH.csv`: spotting precision, recall
@@ -16,6 +16,7 @@ func spotBenchmark() benchmark {
 	return benchmark{
 		name:    "spot",
 		summary: "spotting on clips with coded onset/apex/offset (TRUTH.csv): precision, recall, F1 at IoU >= 0.5, apex error",
+		usage:   spotBenchUsage,
 		run:     runSpotBenchmark,
 	}
 }
@@ -45,10 +46,15 @@ Prints name=value lines, spot_f1= last:
   seconds                 wall time of the analyses
 
 Flags:
-  --base N     number of a clip's first frame in TRUTH.csv: 1 (frames.csv's
-               and tell synth's, the default) or 0
-  --fps F      frame rate for folders of frames without an fps column
-               (default 30)
+  --base N     number of a clip's first frame in TRUTH.csv for clips
+               numbered by position (videos, GIFs, folders whose file names
+               carry no numbers): 1 (frames.csv's and tell synth's, the
+               default) or 0. A folder of numbered files (img46.jpg) is
+               always coded in its files' numbers, as tell analyze and
+               tell dataset number it
+  --fps F      frame rate of folders of frames without an fps column or
+               fps.txt (a folder without any rate is refused); a video's
+               own rate is used
   --known      describe each coded interval (tell analyze --onset --offset
                --apex auto) instead of spotting: apex error and AUs with the
                timing given; clips with one coded expression only
@@ -67,13 +73,15 @@ func runSpotBenchmark(ctx context.Context, env *environment, args []string) erro
 		return err
 	}
 	if len(pos) != 1 {
-		return usageErrorf("want one TRUTH.csv argument, got %d\n\n%s", len(pos), spotBenchUsage)
+		return usageErrorf("want one TRUTH.csv argument, got %d", len(pos))
 	}
 	if *base != 0 && *base != 1 {
 		return usageErrorf("--base %d: want 1 or 0", *base)
 	}
-	if *fps != 0 && !(*fps > 0 && *fps <= spot.MaxFPS) {
-		return usageErrorf("--fps %v: want a frame rate in (0, %d]", *fps, spot.MaxFPS)
+	if *fps != 0 {
+		if err := video.CheckFPS(*fps); err != nil {
+			return usageErrorf("--fps: %v", err)
+		}
 	}
 	truth, err := eval.ReadSpotTruth(pos[0], *base)
 	if err != nil {

@@ -52,7 +52,7 @@ func TestBenchSpotUsage(t *testing.T) {
 	}{
 		{[]string{"bench", "spot"}, 2, "want one TRUTH.csv"},
 		{[]string{"bench", "spot", truth, "--base", "2"}, 2, "--base 2"},
-		{[]string{"bench", "spot", truth, "--fps", "-1"}, 2, "--fps -1"},
+		{[]string{"bench", "spot", truth, "--fps", "-1"}, 2, "--fps: frame rate -1"},
 		{[]string{"bench", "spot", truth, "--known"}, 2, "2 coded expressions"},
 		{[]string{"bench", "spot", filepath.Join(dir, "none.csv")}, 1, "none.csv"},
 	} {
@@ -73,7 +73,7 @@ func TestAnalyzeIntervalFlags(t *testing.T) {
 		{[]string{"--onset", "3", "--offset", "2"}, "offset 2 is before the onset 3"},
 		{[]string{"--onset", "3", "--offset", "9", "--apex", "x"}, `--apex "x"`},
 		{[]string{"--onset", "3", "--offset", "9", "--apex", "10"}, "apex 10 is outside"},
-		{[]string{"--onset", "-1", "--offset", "9"}, "frame numbers start at 1"},
+		{[]string{"--onset", "-1", "--offset", "9"}, "frame numbers are not negative"},
 	} {
 		args := append([]string{"analyze", "in.mp4"}, c.args...)
 		code, _, errOut := runTell(t, args...)

@@ -48,6 +48,16 @@ then the built-in text is kept. The summary counts llm_rewritten and
 llm_kept; three records in a row that cannot reach the server stop the
 export.
 
+Flags:
+  --manifest M     the manifest CSV (image, or frames with apex; label, aus)
+  --format F       expllm, llava or sharegpt
+  --out F.jsonl    the output file
+  --seed N         phrasing seed of the chains of thought (default 0)
+  --classes a,b,c  the label set (default: the manifest's labels)
+  --abs            absolute image paths instead of paths relative to --out
+  --rewrite-with URL
+                   a vision LLM server that rephrases each verified chain
+                   of thought (needs --llm-model)
 ` + quietUsage + `
 ` + llmFlagsUsage,
 		run: runExport,

@@ -32,7 +32,10 @@ type command struct {
 	name    string
 	summary string // one line for `tell help`
 	usage   string // full help text for `tell help NAME`
-	run     func(ctx context.Context, env *environment, args []string) error
+	// sub, when set, is the help of the command's parts (`tell help
+	// bench spot`): false for an unknown part.
+	sub func(part string) (string, bool)
+	run func(ctx context.Context, env *environment, args []string) error
 }
 
 // environment carries the process's streams and logger to commands, so that
@@ -66,8 +69,8 @@ func commands() []command {
 	return cmds
 }
 
-// errUsage marks errors caused by wrong command-line use; main prints the
-// command's usage after them and exits 2.
+// errUsage marks errors caused by wrong command-line use; main prints
+// them in one line that names the command's help, and exits 2.
 var errUsage = errors.New("usage")
 
 func usageErrorf(format string, args ...any) error {
@@ -95,12 +98,13 @@ func run(ctx context.Context, env *environment, args []string) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			c, ok := lookup(args[1])
+			topic := strings.Join(args[1:], " ")
+			text, ok := helpText(topic)
 			if !ok {
-				fmt.Fprintf(env.stderr, "tell: unknown command %q\n", args[1])
+				fmt.Fprintf(env.stderr, "tell: unknown command %q; run 'tell help'\n", topic)
 				return 2
 			}
-			fmt.Fprintln(env.stdout, strings.TrimSpace(c.usage))
+			fmt.Fprintln(env.stdout, text)
 			return 0
 		}
 		printOverview(env.stdout)
@@ -115,19 +119,58 @@ func run(ctx context.Context, env *environment, args []string) int {
 		return 2
 	}
 	err := c.run(ctx, env, args[1:])
+	topic := name
+	var te *topicError
+	if errors.As(err, &te) {
+		topic = te.topic
+	}
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintln(env.stdout, strings.TrimSpace(c.usage))
+		text, _ := helpText(topic)
+		fmt.Fprintln(env.stdout, text)
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(env.stderr, "tell %s: %v\n\n%s\n", name, err, strings.TrimSpace(c.usage))
+		// One line: the mistake and where the flags are explained, not
+		// the whole help text after it.
+		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+		msg = strings.Join(strings.Fields(msg), " ")
+		fmt.Fprintf(env.stderr, "tell %s: %s; run 'tell help %s'\n", topic, msg, topic)
 		return 2
 	default:
-		fmt.Fprintf(env.stderr, "tell %s: %v\n", name, err)
+		fmt.Fprintf(env.stderr, "tell %s: %v\n", topic, err)
 		return 1
 	}
+}
+
+// topicError is an error of a part of a command with help of its own
+// (`tell bench spot`): main names that topic in the message and in the
+// help it points to.
+type topicError struct {
+	topic string
+	err   error
+}
+
+func (e *topicError) Error() string { return e.err.Error() }
+func (e *topicError) Unwrap() error { return e.err }
+
+// helpText is the help of a command ("analyze") or of a part of one
+// ("bench spot"), trimmed; false when there is no such topic.
+func helpText(topic string) (string, bool) {
+	name, sub, _ := strings.Cut(topic, " ")
+	c, ok := lookup(name)
+	if !ok {
+		return "", false
+	}
+	if sub == "" {
+		return strings.TrimSpace(c.usage), true
+	}
+	if c.sub == nil {
+		return "", false
+	}
+	text, ok := c.sub(sub)
+	return strings.TrimSpace(text), ok
 }
 
 func lookup(name string) (command, bool) {
@@ -163,7 +206,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, &helpRequest{fs: fs}
 			}
 			return nil, usageErrorf("%v", err)
 		}
@@ -177,6 +220,33 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			return append(positional, args[1:]...), nil
 		}
 	}
+}
+
+// helpRequest is parseFlags' answer to -h or --help: it wraps
+// flag.ErrHelp and carries the command's flags (the help of a bench target
+// without a written one is made from them; tests check that every flag is
+// in its command's help).
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return flag.ErrHelp.Error() }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// flagsHelp lists fs's flags with their descriptions and defaults, in
+// the layout of the written help texts.
+func flagsHelp(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		left := "--" + f.Name
+		if name != "" {
+			left += " " + strings.ToUpper(name)
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(&b, "  %-18s %s\n", left, strings.TrimSpace(usage))
+	})
+	return b.String()
 }
 
 // plural is "1 frame", "2 frames": counts in messages read as English.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"os"
@@ -131,5 +133,94 @@ func TestNoProgressIntoPipes(t *testing.T) {
 	env.stderr = f
 	if w := progressOut(env, false); w != nil {
 		t.Error("progress bar into a file")
+	}
+}
+
+// TestEveryFlagInHelp: every flag a command (or bench target) defines is
+// named in its help text, so that `tell help CMD` is the whole story.
+func TestEveryFlagInHelp(t *testing.T) {
+	env := &environment{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	check := func(topic string, runIt func() error) {
+		var h *helpRequest
+		if err := runIt(); !errors.As(err, &h) {
+			t.Errorf("tell %s --help: %v, want the help request", topic, err)
+			return
+		}
+		text, ok := helpText(topic)
+		if !ok {
+			t.Errorf("tell help %s: no help", topic)
+			return
+		}
+		h.fs.VisitAll(func(f *flag.Flag) {
+			// A line of the flag list: "  --name ARG  what it does" (or
+			// "  --a, --b, --name DIR" and "  --onset N --offset N" for
+			// flags explained together): the flag before the description.
+			word := regexp.MustCompile(`--` + regexp.QuoteMeta(f.Name) + `\b`)
+			found := false
+			for _, line := range strings.Split(text, "\n") {
+				l := strings.TrimLeft(line, " ")
+				if len(l) == len(line) || !strings.HasPrefix(l, "--") {
+					continue
+				}
+				head, _, _ := strings.Cut(l, "  ")
+				found = found || word.MatchString(head)
+			}
+			if !found {
+				t.Errorf("tell help %s does not explain --%s in its flag list", topic, f.Name)
+			}
+		})
+	}
+	for _, c := range commands() {
+		args := []string{"--help"}
+		if c.name == "dataset" {
+			args = []string{"casme2", "--help"}
+		}
+		if c.name == "bench" {
+			for _, b := range benchmarks() {
+				check("bench "+b.name, func() error { return b.run(context.Background(), env, []string{"--help"}) })
+				if text, _ := helpText("bench"); !strings.Contains(text, strings.TrimSpace(b.help())) {
+					t.Errorf("tell help bench lacks the help of %s", b.name)
+				}
+			}
+			continue
+		}
+		check(c.name, func() error { return c.run(context.Background(), env, args) })
+	}
+}
+
+// TestUsageErrorOneLine: a wrong flag or value is one line on stderr that
+// names the command's help, not the help itself.
+func TestUsageErrorOneLine(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		topic string
+	}{
+		{[]string{"analyze", "--fps", "100000", "x"}, "analyze"},
+		{[]string{"analyze", "--fps", "-1", "x"}, "analyze"},
+		{[]string{"analyze", "--bogus", "x"}, "analyze"},
+		{[]string{"export", "--format", "nosuch"}, "export"},
+		{[]string{"bench", "spot", "--fps", "0.5", "truth.csv"}, "bench spot"},
+		{[]string{"bench", "spot"}, "bench spot"},
+		{[]string{"synth", "--n", "-1"}, "synth"},
+		{[]string{"train", "--protocol", "x"}, "train"},
+	} {
+		code, out, errOut := runTell(t, c.args...)
+		if code != 2 || out != "" {
+			t.Errorf("tell %v: exit %d, stdout %q", c.args, code, out)
+		}
+		if strings.Count(errOut, "\n") != 1 || !strings.HasSuffix(errOut, "; run 'tell help "+c.topic+"'\n") || !strings.HasPrefix(errOut, "tell "+c.topic+": ") {
+			t.Errorf("tell %v: stderr %q, want one line naming tell help %s", c.args, errOut, c.topic)
+		}
+	}
+}
+
+// TestHelpTopics: tell help reaches a bench target's own help.
+func TestHelpTopics(t *testing.T) {
+	code, out, _ := runTell(t, "help", "bench", "spot")
+	if code != 0 || !strings.Contains(out, "--known") {
+		t.Errorf("tell help bench spot: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runTell(t, "help", "bench", "nosuch"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("tell help bench nosuch: exit %d %q", code, errOut)
 	}
 }

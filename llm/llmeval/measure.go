@@ -40,7 +40,16 @@ func Measured(lm analyze.Landmarker) func(ctx context.Context, s dataset.Sample)
 		defer os.RemoveAll(dir)
 		var events [][]cot.Evidence
 		capture := capturer(func(ev []cot.Evidence) { events = append(events, ev) })
-		res, err := analyze.Run(ctx, input, analyze.Options{Out: dir, Landmarker: lm, Reasoner: capture})
+		// A frames folder's rate is the manifest's fps column (or its
+		// fps.txt): without either it is refused, not guessed.
+		fps, err := s.Rate()
+		if err != nil {
+			return nil, err
+		}
+		if s.Image != "" {
+			fps = 0
+		}
+		res, err := analyze.Run(ctx, input, analyze.Options{Out: dir, Landmarker: lm, Reasoner: capture, FPS: fps})
 		if err != nil {
 			return nil, fmt.Errorf("measuring %s: %w", input, err)
 		}
