@@ -86,6 +86,27 @@ type laneFinder interface {
 // pathNear is the path of a face found near its last place (face.PathNear).
 var pathNear = face.PathNear.String()
 
+// facePath is how a face was found (PathLandmarker's path) and whether it
+// filled the frame (fillsFrame): the note says "face crop" only then.
+type facePath struct {
+	path  string
+	fills bool
+}
+
+// fillsFrame reports a face that fills or overflows its frame, as in a
+// face crop: its landmarks span 60% of the frame's width or height, or
+// reach within 2% of an edge (a jaw cut by the border).
+func fillsFrame(lm *[68][2]float32, w, h int) bool {
+	x0, y0, x1, y1 := float32(math.Inf(1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Inf(-1))
+	for _, p := range lm {
+		x0, x1 = min(x0, p[0]), max(x1, p[0])
+		y0, y1 = min(y0, p[1]), max(y1, p[1])
+	}
+	fw, fh := float32(w), float32(h)
+	mx, my := 0.02*fw, 0.02*fh
+	return x1-x0 >= 0.6*fw || y1-y0 >= 0.6*fh || x0 < mx || y0 < my || x1 > fw-mx || y1 > fh-my
+}
+
 // findFace asks the landmarker for a face, counting how it was found:
 // near its last place first when the landmarker can and a face was seen
 // before, then in the whole frame.
@@ -97,35 +118,37 @@ func (r *run) findFace(g *raster.Gray) ([68][2]float32, float32, bool, error) {
 	}
 	if lf, ok := r.opt.Landmarker.(laneFinder); ok {
 		lm, conf, path, found := lf.findLane(g, near, false, r.lane)
-		r.countPath(path, found)
+		r.countPath(path, found, &lm, g)
 		return lm, conf, found, nil
 	}
 	if n, ok := r.opt.Landmarker.(NearLandmarker); ok && near != nil {
 		lm, conf, found, err := n.FindFaceNear(g, near)
 		if err != nil || found {
-			r.countPath(pathNear, found)
+			r.countPath(pathNear, found, &lm, g)
 			return lm, conf, found, err
 		}
 	}
 	if p, ok := r.opt.Landmarker.(PathLandmarker); ok {
 		lm, conf, path, found, err := p.FindFace(g)
-		r.countPath(path, found)
+		r.countPath(path, found, &lm, g)
 		return lm, conf, found, err
 	}
 	return landmarksConfidence(r.opt.Landmarker, g)
 }
 
 // countPath counts a face found other than by a plain detection.
-func (r *run) countPath(path string, found bool) {
+// Whether the face filled its frame g (fillsFrame, from its landmarks lm)
+// decides whether the note calls it a face crop.
+func (r *run) countPath(path string, found bool, lm *[68][2]float32, g *raster.Gray) {
 	switch {
 	case !found || path == pathDetected:
 	case path == pathNear:
 		r.nearFinds++
 	default:
 		if r.facePaths == nil {
-			r.facePaths = map[string]int{}
+			r.facePaths = map[facePath]int{}
 		}
-		r.facePaths[path]++
+		r.facePaths[facePath{path, fillsFrame(lm, g.W, g.H)}]++
 	}
 }
 
@@ -389,7 +412,7 @@ type run struct {
 	refFrame int
 	// facePaths counts the face searches that found a face other than by
 	// a plain detection, by path (PathLandmarker).
-	facePaths map[string]int
+	facePaths map[facePath]int
 	// last holds the face's landmarks in the last frame where it was seen
 	// (haveLast), where a lost face is looked for first; nearFinds counts
 	// the faces found there (NearLandmarker).

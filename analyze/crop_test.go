@@ -154,3 +154,39 @@ func TestFaceCropVideo(t *testing.T) {
 		t.Errorf("notes %q do not say the face was found in a crop", res.Notes)
 	}
 }
+
+// TestFaceCropNote: the note calls a face a face crop only when it fills
+// or overflows the frame; a face found by a rescan in an ordinary frame
+// (raw 640×480 frames, the face half the width) is noted as such.
+func TestFaceCropNote(t *testing.T) {
+	box := func(x0, y0, x1, y1 float32) *[68][2]float32 {
+		var lm [68][2]float32
+		for i := range lm {
+			f := float32(i) / 67
+			lm[i] = [2]float32{x0 + f*(x1-x0), y0 + f*(y1-y0)}
+		}
+		return &lm
+	}
+	for _, c := range []struct {
+		lm    *[68][2]float32
+		fills bool
+	}{
+		{box(200, 150, 440, 370), false}, // landmarks 240 px of 640: half-width face
+		{box(20, 20, 600, 460), true},    // 580 of 640
+		{box(2, 100, 200, 300), true},    // cut by the left edge
+		{box(300, 200, 420, 478), true},  // chin at the bottom edge
+	} {
+		if got := fillsFrame(c.lm, 640, 480); got != c.fills {
+			t.Errorf("landmarks %v..%v in 640×480: fills %v, want %v", c.lm[0], c.lm[67], got, c.fills)
+		}
+	}
+	raw := facePathNote(map[facePath]int{{"padded rescan", false}: 3})
+	if strings.Contains(raw, "face crop") || !strings.Contains(raw, "where a plain scan missed it: padded rescan 3 times") {
+		t.Errorf("rescan in an ordinary frame: %q", raw)
+	}
+	crop := facePathNote(map[facePath]int{{"whole frame", true}: 1, {"padded rescan", false}: 2})
+	if !strings.Contains(crop, "face crop (the face fills or overflows the frame; a plain scan did not find it): whole frame 1 time") ||
+		!strings.Contains(crop, "where a plain scan missed it: padded rescan 2 times") {
+		t.Errorf("mixed: %q", crop)
+	}
+}

@@ -344,16 +344,27 @@ func plural(n int, noun string) string {
 }
 
 // facePathNote says how faces were found when a plain detection did not
-// find them (face crops): "" when it always did.
-func facePathNote(paths map[string]int) string {
+// find them: in a face crop (the face filled or overflowed the frame), or
+// by a rescan of an ordinary frame; "" when a plain detection always did.
+func facePathNote(paths map[facePath]int) string {
 	if len(paths) == 0 {
 		return ""
 	}
-	keys := slices.Sorted(maps.Keys(paths))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %s", k, plural(paths[k], "time"))
+	var crop, other []string
+	for _, k := range slices.SortedFunc(maps.Keys(paths), func(a, b facePath) int { return strings.Compare(a.path, b.path) }) {
+		part := fmt.Sprintf("%s %s", k.path, plural(paths[k], "time"))
+		if k.fills {
+			crop = append(crop, part)
+		} else {
+			other = append(other, part)
+		}
 	}
-	return "face found in a face crop (the face fills or overflows the frame; a plain scan did not find it): " + strings.Join(parts, ", ") +
-		"; frames.csv confidence is then the detector's check of the face fitted there"
+	var notes []string
+	if len(crop) > 0 {
+		notes = append(notes, "face found in a face crop (the face fills or overflows the frame; a plain scan did not find it): "+strings.Join(crop, ", "))
+	}
+	if len(other) > 0 {
+		notes = append(notes, "face found where a plain scan missed it: "+strings.Join(other, ", "))
+	}
+	return strings.Join(notes, "; ") + "; frames.csv confidence is then the detector's check of the face fitted there"
 }

@@ -112,7 +112,12 @@ func Write(w io.Writer, r *Report) error {
 		Views    []eventView
 		FlowKey  template.URL
 		Curves   []curve
+		// Magnified is the AU axis's top when below 5 ("" otherwise).
+		Magnified string
 	}{Report: r, Plot: template.HTML(plotSVG(r, curves)), ExprPlot: template.HTML(exprSVG(r)), FlowKey: dataURL(r.FlowKeyPNG), Curves: curves}
+	if sc := intensityScale(curves); sc < 5 && len(curves) > 0 {
+		data.Magnified = trimFloat(sc)
+	}
 	if r.Still != nil {
 		data.StillSVG = template.HTML(stillSVG(r.Still))
 	}
@@ -204,16 +209,123 @@ type curve struct {
 	k      int // column in the timeline
 	au     int
 	peak   float32
+	event  bool // an AU of a spotted event
 	colour string
 }
 
-// pickCurves chooses the AUs the timeline draws: those that reach
-// presence, strongest first, at most one per palette colour; each keeps
-// its colour in the event tables.
+// intensityScale is the top of the AU timeline's axis: 5 (the whole FACS
+// scale) when a drawn curve reaches 2, else the smallest of 0.25, 0.5, 1
+// and 2 that holds the curves, so that the small rises of a
+// micro-expression are seen (the axis then says it is magnified).
+func intensityScale(curves []curve) float64 {
+	var peak float64
+	for _, c := range curves {
+		peak = math.Max(peak, float64(c.peak))
+	}
+	for _, top := range []float64{0.25, 0.5, 1, 2} {
+		if peak <= top*0.95 {
+			return top
+		}
+	}
+	return 5
+}
+
+// timeAxis places frame positions on a plot's x axis; the AU and the
+// appearance plots share it, so that their times line up.
+type timeAxis struct {
+	frames   int
+	fps      float64
+	left, pw float64
+}
+
+// plot margins shared by the timelines (viewBox units).
+const plotW, plotLeft, plotRight = 1000.0, 46.0, 88.0
+
+func newTimeAxis(r *Report) timeAxis {
+	fps := r.FPS
+	if fps <= 0 {
+		fps = 1
+	}
+	return timeAxis{frames: r.Timeline.Frames(), fps: fps, left: plotLeft, pw: plotW - plotLeft - plotRight}
+}
+
+func (a timeAxis) x(frame float64) float64 {
+	return a.left + a.pw*frame/float64(max(1, a.frames-1))
+}
+
+// ticks draws the time ticks and their labels below a plot whose area
+// ends at y bottom, and the axis title at y title.
+func (a timeAxis) ticks(b *strings.Builder, bottom, title float64) {
+	dur := float64(a.frames) / a.fps
+	step := niceStep(dur / 8)
+	for t := 0.0; t <= dur+1e-9; t += step {
+		fx := a.x(t * a.fps)
+		fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#999"/>`, fx, fx, bottom, bottom+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#555">%s</text>`, fx, bottom+16, trimFloat(t))
+	}
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#555">time (s)</text>`, a.left+a.pw/2, title)
+}
+
+// bands draws the spotted intervals over a plot area.
+func (a timeAxis) bands(b *strings.Builder, events []Event, top, ph float64, labels bool) {
+	for _, e := range events {
+		x0, x1 := a.x(float64(e.OnsetPos)), a.x(float64(e.OffsetPos))
+		col := "#f3d27a"
+		if e.Kind == "macro" {
+			col = "#b9d3ea"
+		}
+		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" opacity="0.55"/>`, x0, top, math.Max(2, x1-x0), ph, col)
+		if labels {
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#333">#%d %s</text>`, (x0+x1)/2, top+10, e.ID, html.EscapeString(e.Label))
+		}
+	}
+}
+
+// endLabel is a curve's name at its right end.
+type endLabel struct {
+	y      float64
+	text   string
+	colour string
+}
+
+// placeLabels nudges end labels apart (gap apart, within top..bottom) and
+// draws them at x.
+func placeLabels(b *strings.Builder, labels []endLabel, x, top, bottom float64) {
+	sort.SliceStable(labels, func(i, j int) bool { return labels[i].y < labels[j].y })
+	const gap = 13.0
+	for i := range labels {
+		labels[i].y = math.Max(labels[i].y, top+8)
+		if i > 0 {
+			labels[i].y = math.Max(labels[i].y, labels[i-1].y+gap)
+		}
+	}
+	for i := len(labels) - 1; i >= 0; i-- {
+		lim := bottom
+		if i < len(labels)-1 {
+			lim = labels[i+1].y - gap
+		}
+		labels[i].y = math.Min(labels[i].y, lim)
+	}
+	for _, l := range labels {
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" font-size="12" font-weight="600" fill="%s" dominant-baseline="middle">%s</text>`, x, l.y, l.colour, html.EscapeString(l.text))
+	}
+}
+
+// pickCurves chooses the AUs the timeline draws: the events' AUs first
+// (a micro-expression's AUs rise well below presence, and the timeline
+// must show what the event tables list), then those that reach presence,
+// strongest first, at most one per palette colour; each keeps its colour
+// in the event tables.
 func pickCurves(r *Report) []curve {
 	tl := r.Timeline
 	if tl == nil || tl.Frames() == 0 || r.Still != nil {
 		return nil
+	}
+	inEvent := map[int]bool{}
+	for _, e := range r.Events {
+		for _, a := range e.AUs {
+			inEvent[a.AU] = true
+		}
 	}
 	var cs []curve
 	for k := 0; k < tl.NAU && k < len(r.AUs); k++ {
@@ -221,11 +333,16 @@ func pickCurves(r *Report) []curve {
 		for i := 0; i < tl.Bins(); i++ {
 			m = max(m, tl.AU[i*tl.NAU+k])
 		}
-		if m >= 0.45 {
-			cs = append(cs, curve{k: k, au: r.AUs[k], peak: m})
+		if m >= 0.45 || inEvent[r.AUs[k]] && m > 0 {
+			cs = append(cs, curve{k: k, au: r.AUs[k], peak: m, event: inEvent[r.AUs[k]]})
 		}
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].peak > cs[j].peak })
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].event != cs[j].event {
+			return cs[i].event
+		}
+		return cs[i].peak > cs[j].peak
+	})
 	if len(cs) > len(palette) {
 		cs = cs[:len(palette)]
 	}
@@ -238,8 +355,8 @@ func pickCurves(r *Report) []curve {
 // plotSVG draws the AU timeline: the chosen curves, each named at its
 // right end, spotted intervals as bands, lost-face stretches in grey.
 func plotSVG(r *Report, curves []curve) string {
-	const W, H, left, right, top, bottom = 1000.0, 280.0, 46.0, 70.0, 14.0, 34.0
-	pw, ph := W-left-right, H-top-bottom
+	const W, H, left, top, bottom = plotW, 280.0, plotLeft, 14.0, 34.0
+	pw, ph := W-left-plotRight, H-top-bottom
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="100%%" role="img" aria-label="AU intensity timeline">`, W, H)
 	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="#fafafa" stroke="#ccc"/>`, left, top, pw, ph)
@@ -252,54 +369,36 @@ func plotSVG(r *Report, curves []curve) string {
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="14" fill="#666">no frames analysed</text></svg>`, left+10, top+30)
 		return b.String()
 	}
-	x := func(frame float64) float64 { return left + pw*frame/float64(max(1, frames-1)) }
-	y := func(v float64) float64 { return top + ph*(1-math.Min(v, 5)/5) }
-	// Grid and axes: intensity 0..5 with the FACS letters, time ticks.
-	for v := 0; v <= 5; v++ {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e4e4e4"/>`, left, left+pw, y(float64(v)), y(float64(v)))
-		label := fmt.Sprint(v)
-		if v > 0 {
-			label = fmt.Sprintf("%d %c", v, 'A'+v-1)
+	ax := newTimeAxis(r)
+	scale := intensityScale(curves)
+	y := func(v float64) float64 { return top + ph*(1-math.Min(v, scale)/scale) }
+	// Grid and axes: intensity 0..5 with the FACS letters, or a magnified
+	// scale for small rises; time ticks.
+	for i := 0; i <= 5; i++ {
+		v := scale * float64(i) / 5
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e4e4e4"/>`, left, left+pw, y(v), y(v))
+		label := trimFloat(v)
+		if scale == 5 && i > 0 {
+			label = fmt.Sprintf("%d %c", i, 'A'+i-1)
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#555">%s</text>`, left-6, y(float64(v))+4, label)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#555">%s</text>`, left-6, y(v)+4, label)
 	}
-	fps := r.FPS
-	if fps <= 0 {
-		fps = 1
+	ax.ticks(&b, top+ph, H-4)
+	axis := "AU intensity (0–5, FACS letter)"
+	if scale < 5 {
+		axis = fmt.Sprintf("AU intensity, magnified (0–%s of 5)", trimFloat(scale))
 	}
-	dur := float64(frames) / fps
-	step := niceStep(dur / 8)
-	for t := 0.0; t <= dur+1e-9; t += step {
-		fx := x(t * fps)
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#999"/>`, fx, fx, top+ph, top+ph+4)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#555">%s</text>`, fx, top+ph+16, trimFloat(t))
-	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle" fill="#555">time (s)</text>`, left+pw/2, H-4)
-	fmt.Fprintf(&b, `<text x="12" y="%.1f" font-size="11" fill="#555" transform="rotate(-90 12 %.1f)" text-anchor="middle">AU intensity (0–5, FACS letter)</text>`, top+ph/2, top+ph/2)
+	fmt.Fprintf(&b, `<text x="12" y="%.1f" font-size="11" fill="#555" transform="rotate(-90 12 %.1f)" text-anchor="middle">%s</text>`, top+ph/2, top+ph/2, axis)
 	// Lost-face bins.
 	for i, lost := range tl.Lost {
 		if lost {
-			x0, x1 := x(float64(i*tl.Width)), x(float64(min(frames-1, (i+1)*tl.Width)))
+			x0, x1 := ax.x(float64(i*tl.Width)), ax.x(float64(min(frames-1, (i+1)*tl.Width)))
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#bbb" opacity="0.5"/>`, x0, top, math.Max(1, x1-x0), ph)
 		}
 	}
-	// Spotted intervals (frame numbers are 1-based like frames.csv).
-	for _, e := range r.Events {
-		x0, x1 := x(float64(e.OnsetPos)), x(float64(e.OffsetPos))
-		col := "#f3d27a"
-		if e.Kind == "macro" {
-			col = "#b9d3ea"
-		}
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" opacity="0.55"/>`, x0, top, math.Max(2, x1-x0), ph, col)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#333">#%d %s</text>`, (x0+x1)/2, top+10, e.ID, html.EscapeString(e.Label))
-	}
+	ax.bands(&b, r.Events, top, ph, true)
 	// Curves, then their names at the line ends, nudged apart.
-	type label struct {
-		y      float64
-		text   string
-		colour string
-	}
-	var labels []label
+	var labels []endLabel
 	lastX := 0.0
 	for _, c := range curves {
 		var pts strings.Builder
@@ -307,31 +406,13 @@ func plotSVG(r *Report, curves []curve) string {
 		for i := 0; i < tl.Bins(); i++ {
 			fc := math.Min(float64(i*tl.Width)+float64(tl.Width-1)/2, float64(frames-1))
 			ly = y(float64(tl.AU[i*tl.NAU+c.k]))
-			lastX = x(fc)
+			lastX = ax.x(fc)
 			fmt.Fprintf(&pts, "%.1f,%.1f ", lastX, ly)
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" stroke-linejoin="round" points="%s"/>`, c.colour, strings.TrimSpace(pts.String()))
-		labels = append(labels, label{ly, fmt.Sprintf("AU%02d", c.au), c.colour})
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.8" stroke-linejoin="round" points="%s" data-au="%d"/>`, c.colour, strings.TrimSpace(pts.String()), c.au)
+		labels = append(labels, endLabel{ly, fmt.Sprintf("AU%02d", c.au), c.colour})
 	}
-	sort.SliceStable(labels, func(i, j int) bool { return labels[i].y < labels[j].y })
-	const gap = 13.0
-	for i := range labels {
-		labels[i].y = math.Max(labels[i].y, top+8)
-		if i > 0 {
-			labels[i].y = math.Max(labels[i].y, labels[i-1].y+gap)
-		}
-	}
-	// Push up from the bottom when the stack overflows the plot.
-	for i := len(labels) - 1; i >= 0; i-- {
-		lim := top + ph + 4
-		if i < len(labels)-1 {
-			lim = labels[i+1].y - gap
-		}
-		labels[i].y = math.Min(labels[i].y, lim)
-	}
-	for _, l := range labels {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" font-weight="600" fill="%s" dominant-baseline="middle">%s</text>`, lastX+6, l.y, l.colour, l.text)
-	}
+	placeLabels(&b, labels, lastX+6, top, top+ph+4)
 	if len(curves) == 0 {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" fill="#666">no AU reached presence</text>`, left+10, top+ph/2)
 	}
@@ -429,7 +510,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 </div>
 {{else}}<h2>AU intensity timeline</h2>
 {{.Plot}}
-<div class="meta">Each curve is named at its end (the {{len .Curves}} strongest AUs; frames.csv has all). Bands: spotted expressions (yellow micro, blue macro); grey: no face tracked.</div>
+<div class="meta">Each curve is named at its end (the spotted expressions' AUs, then the strongest others: {{len .Curves}} in all; frames.csv has every AU){{if .Magnified}}; the intensity axis is magnified to 0–{{.Magnified}} so that the small rises are seen{{end}}. Bands: spotted expressions (yellow micro, blue macro); grey: no face tracked.</div>
 {{if .ExprPlot}}<h2>Expression probabilities from appearance</h2>
 {{.ExprPlot}}
 <div class="meta">{{.ExprModel}}, per frame (mean per plotted bin); gaps: no face.</div>{{end}}

@@ -310,7 +310,7 @@ func TestCurveLabelsAtLineEnds(t *testing.T) {
 		x, _ := strconv.ParseFloat(m[1], 64)
 		y, _ := strconv.ParseFloat(m[2], 64)
 		au, _ := strconv.Atoi(m[4])
-		if x < 1000-70 {
+		if x < plotW-plotRight {
 			t.Errorf("AU%02d named at x=%.0f, not at the line end", au, x)
 		}
 		found := false
@@ -383,5 +383,88 @@ func TestStillView(t *testing.T) {
 	}
 	if strings.Contains(s, "frames 0–0") {
 		t.Error("a still is described with frame numbers")
+	}
+}
+
+// TestMicroEventAUsDrawn: a micro-expression whose AUs rise far below
+// presence has them drawn in the timeline, on an axis magnified so that
+// the rise spans most of the plot, not as "no AU reached presence".
+func TestMicroEventAUsDrawn(t *testing.T) {
+	tl := NewTimeline(4, 1200)
+	for i := 0; i < 120; i++ {
+		row := make([]float32, 4)
+		if i >= 40 && i < 60 { // AU04 and AU07 rise by 0.18 and 0.12
+			row[1], row[2] = 0.18, 0.12
+		}
+		row[3] = 0.05 // AU12 stays at the noise
+		tl.Add(row, 0, true)
+	}
+	r := &Report{Title: "t", Status: "complete", FPS: 200, Frames: 120, AUs: []int{1, 4, 7, 12}, Timeline: tl,
+		Events: []Event{{ID: 1, Onset: 41, Apex: 50, Offset: 60, OnsetPos: 40, OffsetPos: 59, Kind: "micro", Label: "x",
+			AUs: []AU{{AU: 4, Intensity: 0.18}, {AU: 7, Intensity: 0.12}}}}}
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if strings.Contains(s, "no AU reached presence") {
+		t.Error("the timeline says no AU reached presence")
+	}
+	for _, au := range []string{"4", "7"} {
+		m := regexp.MustCompile(`<polyline [^>]*points="([^"]+)" data-au="` + au + `"/>`).FindStringSubmatch(s)
+		if m == nil {
+			t.Errorf("AU%s of the event not drawn", au)
+			continue
+		}
+		// The plot spans y 14..260: the rises (0.18 and 0.12 of 5) must
+		// span a good part of it (on the 0–5 axis they would span 8 and 6).
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, p := range strings.Fields(m[1]) {
+			_, ys, _ := strings.Cut(p, ",")
+			v, _ := strconv.ParseFloat(ys, 64)
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		if hi-lo < 0.4*(280-14-34) {
+			t.Errorf("AU%s's rise spans %.0f of %d units: not visible", au, hi-lo, 280-14-34)
+		}
+	}
+	if strings.Contains(s, `data-au="12"`) {
+		t.Error("AU12, in no event and below presence, is drawn")
+	}
+	if !strings.Contains(s, "magnified (0–0.25 of 5)") || !strings.Contains(s, "magnified to 0–0.25") {
+		t.Error("the magnified axis is not said")
+	}
+}
+
+// TestTimeAxesAligned: the appearance plot shares the AU plot's time axis:
+// the same tick positions and labels, the same event bands.
+func TestTimeAxesAligned(t *testing.T) {
+	tl := NewTimeline(2, 1200)
+	for i := 0; i < 300; i++ {
+		tl.Add([]float32{1, float32(i%7) / 7}, 0, true)
+		tl.AddExpression([]float32{0.2, 0.8})
+	}
+	r := &Report{Title: "t", Status: "complete", FPS: 30, Frames: 300, AUs: []int{1, 2}, Timeline: tl,
+		ExprLabels: []string{"happiness", "neutral"},
+		Events:     []Event{{ID: 1, Onset: 100, Offset: 140, OnsetPos: 99, OffsetPos: 139, Kind: "macro", Label: "x"}}}
+	curves := pickCurves(r)
+	au, ex := plotSVG(r, curves), exprSVG(r)
+	ticks := regexp.MustCompile(`<text x="([0-9.]+)" y="[0-9.]+" font-size="11" text-anchor="middle" fill="#555">([0-9.]+)</text>`)
+	a, e := ticks.FindAllStringSubmatch(au, -1), ticks.FindAllStringSubmatch(ex, -1)
+	if len(a) < 5 || len(a) != len(e) {
+		t.Fatalf("%d ticks in the AU plot, %d in the appearance plot", len(a), len(e))
+	}
+	for i := range a {
+		if a[i][1] != e[i][1] || a[i][2] != e[i][2] {
+			t.Errorf("tick %d: %s s at x=%s in the AU plot, %s s at x=%s in the appearance plot", i, a[i][2], a[i][1], e[i][2], e[i][1])
+		}
+	}
+	band := regexp.MustCompile(`<rect x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)" height="[0-9.]+" fill="#b9d3ea"`)
+	ba, be := band.FindStringSubmatch(au), band.FindStringSubmatch(ex)
+	if ba == nil || be == nil || ba[1] != be[1] || ba[2] != be[2] {
+		t.Errorf("event band %v in the AU plot, %v in the appearance plot", ba, be)
+	}
+	if !strings.Contains(ex, ">happiness</text>") {
+		t.Error("the appearance curves are not named")
 	}
 }

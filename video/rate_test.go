@@ -102,6 +102,18 @@ func TestFolderNumbers(t *testing.T) {
 	if in.Time(2) != 4.0/200 || in.Range() != "46–50" {
 		t.Errorf("Time(2) %v, Range %q", in.Time(2), in.Range())
 	}
+	// Files numbered 1..N are position-named: numbered as a video.
+	dir := t.TempDir()
+	for _, n := range []string{"0001.png", "0002.png", "0003.png"} {
+		writeGrayPNG(t, filepath.Join(dir, n), 4, 4, framePattern(0))
+	}
+	src, err := Open(context.Background(), dir, Options{FPS: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := src.Info(); info.Numbers != nil || info.Number(2) != 3 {
+		t.Errorf("0001..0003.png: numbers %v", info.Numbers)
+	}
 	pos := Info{FPS: 25, Frames: 51}
 	if i, ok := pos.Index(51); !ok || i != 50 || pos.Number(0) != 1 {
 		t.Errorf("by position: Index(51) %d %v, Number(0) %d", i, ok, pos.Number(0))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,8 +69,9 @@ type folderSource struct {
 // OpenFolder opens a folder of frames. Its image files (PNG, JPEG, BMP)
 // are its frames: when every name ends in a number (img46.jpg, 006_5562.jpg)
 // and no two numbers are equal, the frames are those numbers, in their
-// order, and known by them (Info.Numbers); otherwise they are taken in
-// natural name order (img2 before img10) and known by 1-based position.
+// order, and known by them (Info.Numbers; nil when they are 1..N, which is
+// their position); otherwise they are taken in natural name order (img2
+// before img10) and known by 1-based position.
 // Other files are ignored. The rate is opt.FPS, else the folder's RateFile;
 // without either the folder is refused (ErrNoRate). Frame i is at
 // (number_i − number_0)/FPS seconds, so missing numbers leave gaps in time.
@@ -104,6 +106,15 @@ func OpenFolder(dir string, opt Options) (Source, error) {
 			sorted[i], sortedNums[i] = files[k], nums[k]
 		}
 		files, info.Numbers = sorted, sortedNums
+		// Files numbered 1..N are named by position: the two rules agree,
+		// and the folder is numbered as a video of its frames would be.
+		byPosition := true
+		for i, n := range sortedNums {
+			byPosition = byPosition && n == i+1
+		}
+		if byPosition {
+			info.Numbers = nil
+		}
 	}
 	w, h, err := folderSize(files, opt.MaxPixels)
 	if err != nil {
@@ -164,8 +175,8 @@ func FrameNumber(name string) (int, bool) {
 }
 
 // NumberedFolder reports whether path is a folder whose frames are known
-// by the numbers in their file names (FolderNumbers); false for videos,
-// GIFs, images and folders numbered by position.
+// by the numbers in their file names (FolderNumbers, other than 1..N);
+// false for videos, GIFs, images and folders numbered by position.
 func NumberedFolder(path string) bool {
 	files, err := FrameFiles(path)
 	if err != nil || len(files) == 0 {
@@ -175,8 +186,17 @@ func NumberedFolder(path string) bool {
 	for i, f := range files {
 		names[i] = filepath.Base(f)
 	}
-	_, ok := FolderNumbers(names)
-	return ok
+	nums, ok := FolderNumbers(names)
+	if !ok {
+		return false
+	}
+	slices.Sort(nums)
+	for i, n := range nums {
+		if n != i+1 {
+			return true
+		}
+	}
+	return false // 1..N: position-named
 }
 
 // FolderNumbers are the frame numbers of a folder's frame files (tell's
