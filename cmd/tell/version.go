@@ -1,21 +1,54 @@
 package main
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
-// version reports the module version stamped by the Go toolchain, or the VCS
-// revision for builds from a checkout.
+// version reports the build from the Go toolchain's build info: the main
+// module's version (a release tag, or the pseudo-version Go derives from
+// the commit) and the VCS revision it was built from, "+modified" when
+// the checkout had uncommitted changes. A build without VCS stamping
+// (-buildvcs=false, or outside a git checkout) says so.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return "(no build info)"
 	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
+	return versionOf(info)
+}
+
+// versionOf formats a build info: "v0.0.0-2026…-458a258b86a8 (git
+// 458a258b86a8, 2026-12-07T13:56:43Z)".
+func versionOf(info *debug.BuildInfo) string {
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
 	}
+	var rev, at string
+	modified := false
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "devel+" + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	return "(devel)"
+	if rev == "" {
+		return v + " (no VCS revision: built with -buildvcs=false or outside a git checkout)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	parts := []string{"git " + rev}
+	if modified {
+		parts[0] += "+modified"
+	}
+	if at != "" {
+		parts = append(parts, at)
+	}
+	return v + " (" + strings.Join(parts, ", ") + ")"
 }
