@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -222,5 +223,24 @@ func TestHelpTopics(t *testing.T) {
 	}
 	if code, _, errOut := runTell(t, "help", "bench", "nosuch"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("tell help bench nosuch: exit %d %q", code, errOut)
+	}
+}
+
+// TestVersion: tell --version gives the module version and the VCS
+// revision from the build info, and says when there is no revision.
+func TestVersion(t *testing.T) {
+	info := &debug.BuildInfo{Main: debug.Module{Path: "github.com/tell-project/tell", Version: "v0.0.0-20261207135643-458a258b86a8"},
+		Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "458a258b86a84f0e3898a37590908c1d7b361e8d"},
+			{Key: "vcs.time", Value: "2026-12-07T13:56:43Z"}, {Key: "vcs.modified", Value: "true"}}}
+	if got, want := versionOf(info), "v0.0.0-20261207135643-458a258b86a8 (git 458a258b86a8+modified, 2026-12-07T13:56:43Z)"; got != want {
+		t.Errorf("versionOf = %q, want %q", got, want)
+	}
+	bare := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
+	if got := versionOf(bare); !strings.Contains(got, "no VCS revision") {
+		t.Errorf("without VCS: %q", got)
+	}
+	code, out, _ := runTell(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "tell ") || !strings.Contains(out, "(") {
+		t.Errorf("tell --version: %d %q", code, out)
 	}
 }
