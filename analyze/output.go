@@ -35,6 +35,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 	if err := r.openOutputs(); err != nil {
 		return err
 	}
+	r.addPreview(0, src, g)
 	r.res.Frames = 1
 	lm, conf, ok, err := r.findFace(g)
 	if err != nil {

@@ -19,13 +19,15 @@ import (
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/frames"
+	"github.com/tell-project/tell/preview"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
 )
 
-// OutputFiles are the files a run writes into its output folder.
-var OutputFiles = []string{"frames.csv", "events.json", "report.html"}
+// OutputFiles are the files a run writes into its output folder:
+// preview.jpgs is the clip's frames for the viewer (package preview).
+var OutputFiles = []string{"frames.csv", "events.json", "report.html", preview.Name}
 
 // ErrOutputExists is returned (wrapped) before a run starts when its output
 // folder holds a finished run and Force is off, or holds files that tell
@@ -94,9 +96,12 @@ type outputs struct {
 	final, tmp string
 	csvFile    *os.File
 	csv        *frames.Writer
-	row        frames.Row
-	shape      face.Shape
-	nApp       int // expression columns at the start of Extra
+	// The viewer's frames; nil once a preview error dropped it.
+	prvFile *os.File
+	prv     *preview.Writer
+	row     frames.Row
+	shape   face.Shape
+	nApp    int // expression columns at the start of Extra
 }
 
 // extraColumns are tell's frames.csv columns after OpenFace's: with an
@@ -151,7 +156,60 @@ func (r *run) openOutputs() error {
 	if r.opt.Appearance != nil {
 		o.nApp = len(appearance.Labels)
 	}
+	if pf, err := os.Create(filepath.Join(tmp, preview.Name)); err == nil {
+		if pw, err := preview.NewWriter(pf, r.info.Frames, 0); err == nil {
+			o.prvFile, o.prv = pf, pw
+		} else {
+			pf.Close()
+		}
+	}
 	r.out = o
+	return nil
+}
+
+// addPreview adds frame idx to the viewer's preview, in colour when the
+// source delivered colour. A preview that fails is dropped with a log
+// line: the analysis does not depend on it.
+func (r *run) addPreview(idx int, src Source, g *raster.Gray) {
+	o := r.out
+	if o == nil || o.prv == nil {
+		return
+	}
+	var c *raster.RGB
+	if cs, ok := src.(ColorSource); ok && cs.HasColor() {
+		c = cs.RGB()
+	}
+	if err := o.prv.Add(idx, g, c); err != nil {
+		r.log.Warn("preview dropped", "err", err)
+		o.dropPreview()
+	}
+}
+
+// dropPreview removes a preview that could not be written.
+func (o *outputs) dropPreview() {
+	if o.prvFile != nil {
+		o.prvFile.Close()
+		os.Remove(o.prvFile.Name())
+	}
+	o.prv, o.prvFile = nil, nil
+}
+
+// closePreview finishes the preview (synced unless scratch).
+func (o *outputs) closePreview(sync bool) error {
+	if o.prv == nil {
+		return nil
+	}
+	err := o.prv.Close()
+	if err == nil && sync {
+		err = o.prvFile.Sync()
+	}
+	if cerr := o.prvFile.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(o.prvFile.Name())
+		return fmt.Errorf("%s: %w", preview.Name, err)
+	}
 	return nil
 }
 
@@ -246,6 +304,12 @@ func (r *run) finish(runErr error) error {
 	}
 	if err := o.csvFile.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("frames.csv: %w", err))
+	}
+	if o.prv != nil && o.prv.Every() > 1 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the viewer's preview (%s) holds one frame in %d, within its size bound", preview.Name, o.prv.Every()))
+	}
+	if err := o.closePreview(!r.opt.Scratch); err != nil {
+		r.log.Warn("preview dropped", "err", err)
 	}
 	if err := r.writeOutput(filepath.Join(o.tmp, "events.json"), func(w io.Writer) error {
 		enc := json.NewEncoder(w)

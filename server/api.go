@@ -21,6 +21,7 @@ import (
 
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/video"
+	"github.com/tell-project/tell/viewer"
 )
 
 // routes registers the handlers and wraps them. Each path dispatches on
@@ -54,6 +55,8 @@ func (s *Server) routeTable() []route {
 		{"/{$}", methods{"GET": s.handlePage("index.html")}, true},
 		{"/app.js", methods{"GET": s.handlePage("app.js")}, true},
 		{"/app.css", methods{"GET": s.handlePage("app.css")}, true},
+		{"/viewer.js", methods{"GET": func(w http.ResponseWriter, r *http.Request) { viewer.ServeAsset(w, "viewer.js") }}, true},
+		{"/viewer.css", methods{"GET": func(w http.ResponseWriter, r *http.Request) { viewer.ServeAsset(w, "viewer.css") }}, true},
 		{"/healthz", methods{"GET": func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		}}, true},
@@ -793,9 +796,10 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 // credentials even if a face's label were crafted), may style itself and
 // show data: images, and may be framed by our page only.
 var outputHeaders = map[string][2]string{
-	"events.json": {"application/json; charset=utf-8", "default-src 'none'; sandbox"},
-	"frames.csv":  {"text/csv; charset=utf-8", "default-src 'none'; sandbox"},
-	"report.html": {"text/html; charset=utf-8", "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"},
+	"events.json":  {"application/json; charset=utf-8", "default-src 'none'; sandbox"},
+	"frames.csv":   {"text/csv; charset=utf-8", "default-src 'none'; sandbox"},
+	"report.html":  {"text/html; charset=utf-8", "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"},
+	"preview.jpgs": {"application/octet-stream", "default-src 'none'; sandbox"},
 }
 
 func (s *Server) handleOutput(w http.ResponseWriter, r *http.Request) {

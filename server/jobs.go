@@ -68,7 +68,7 @@ type JobStatus struct {
 }
 
 // outputFiles are the files a job serves, and the only names it serves.
-var outputFiles = []string{"events.json", "frames.csv", "report.html"}
+var outputFiles = []string{"events.json", "frames.csv", "report.html", "preview.jpgs"}
 
 func statusOf(j queue.Job) JobStatus {
 	st := JobStatus{ID: j.ID, State: j.State, Owner: j.Owner, Held: j.Held && j.State == StateQueued, Work: j.Work,

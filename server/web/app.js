@@ -42,6 +42,7 @@ async function startJob(ev) {
   $("job").hidden = false;
   $("job-links").textContent = "";
   $("events").textContent = "";
+  $("viewer").textContent = "";
   $("report").hidden = true;
   $("job-progress").value = 0;
   text($("job-state"), "Uploading " + file.name + "…");
@@ -61,7 +62,8 @@ function follow(id) {
   stopFollowing();
   $("job").hidden = false;
   current = { id, url: "/v1/jobs/" + encodeURIComponent(id), timer: 0 };
-  history.replaceState(null, "", "#job=" + encodeURIComponent(id));
+  const fm = /[#&]frame=(-?\d+)/.exec(location.hash);
+  history.replaceState(null, "", "#job=" + encodeURIComponent(id) + (fm ? "&frame=" + fm[1] : ""));
   poll();
 }
 
@@ -121,6 +123,17 @@ async function showOutputs(st) {
     } catch (e) {
       text($("events"), "events.json: " + e.message, true);
     }
+  }
+  // The viewer plays the clip beside its curves; #job=ID&frame=N opens
+  // frame N.
+  if (st.links["events.json"] && st.links["frames.csv"] && window.tellViewer) {
+    const m = /[#&]frame=(-?\d+)/.exec(location.hash);
+    const headers = apiKey() ? { Authorization: "Bearer " + apiKey() } : {};
+    window.tellViewer.mount($("viewer"), {
+      base: st.links.self + "/",
+      fetch: (u) => fetch(u, { headers }),
+      frame: m ? Number(m[1]) : undefined,
+    });
   }
   // The framed preview needs no key; with keys the report is a download.
   if (st.links["report.html"] && !apiKey()) {
@@ -183,6 +196,7 @@ async function cancelJob() {
     text($("job-state"), "Cancelled and deleted.");
     $("job-links").textContent = "";
     $("events").textContent = "";
+    $("viewer").textContent = "";
     $("report").hidden = true;
   } catch (e) {
     text($("job-state"), "Cancel failed: " + e.message, true);
