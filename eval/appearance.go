@@ -24,7 +24,8 @@ import (
 
 // Face framings for Appearance.
 const (
-	FaceWhole = "whole" // the image is the face crop, given whole (as the TF.js peer does)
+	FaceFull  = "full"  // the image is the face crop, given whole (as the TF.js peer does); tell analyze's --face full
+	FaceWhole = FaceFull // Deprecated: the old name of FaceFull
 	FaceAuto  = "auto"  // appearance.FaceRegion from the landmarks; whole when no face is found
 )
 
@@ -33,7 +34,7 @@ type AppearanceOptions struct {
 	Net      *appearance.Net
 	Manifest string // manifest CSV with an image column
 	Out      string // folder for metrics.json, predictions.csv, errors.txt
-	// Face is FaceWhole (default) or FaceAuto; FaceAuto needs Landmarks.
+	// Face is FaceFull (default) or FaceAuto; FaceAuto needs Landmarks.
 	Face      string
 	Landmarks func(g *raster.Gray) ([68][2]float32, bool, error)
 	Bootstrap int    // resamples for the intervals (0: none)
@@ -53,28 +54,32 @@ type AppearanceResult struct {
 // Appearance scores the pretrained appearance net zero-shot on a still-image manifest:
 // each row's image (the face crop, given whole by default) is classified
 // and compared with its label. The classes are the manifest's labels: the
-// net's seven classes restricted to those the task has (a six-class set
-// never predicts neutral), or, for a three-class manifest (negative,
-// positive, surprise), the sums of the net's classes in each (anger,
-// disgust, fear, sadness → negative; happiness → positive; surprise;
-// neutral is dropped). Rows whose label the net cannot express, or whose
+// net's classes that the task has, or, for a three-class manifest
+// (negative, positive, surprise), the sums of the net's classes in each
+// (anger, disgust, fear, sadness → negative; happiness → positive;
+// surprise). The net's other classes (neutral, and any the task lacks)
+// stay answers of their own: a face the net reads as 96% neutral is
+// predicted neutral, a miss, never the task class with the largest
+// remainder (metrics.NewEvaluationOutside: UF1 and UAR average over the
+// task's classes). Rows whose label the net cannot express, or whose
 // image cannot be read, are left out and listed. Writes Out/metrics.json
 // (accuracy, UF1, UAR, with bootstrap intervals resampling subjects),
-// Out/predictions.csv and Out/errors.txt.
+// Out/predictions.csv (sample, label, pred, then score_CLASS for every
+// class of the net, neutral included) and Out/errors.txt.
 func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, error) {
 	if opt.Net == nil {
 		return nil, fmt.Errorf("eval: appearance: no net")
 	}
 	switch opt.Face {
 	case "":
-		opt.Face = FaceWhole
-	case FaceWhole:
+		opt.Face = FaceFull
+	case FaceFull:
 	case FaceAuto:
 		if opt.Landmarks == nil {
 			return nil, fmt.Errorf("eval: appearance: face %q needs a landmarker", opt.Face)
 		}
 	default:
-		return nil, fmt.Errorf("eval: appearance: face %q: want %s or %s", opt.Face, FaceWhole, FaceAuto)
+		return nil, fmt.Errorf("eval: appearance: face %q: want %s or %s", opt.Face, FaceFull, FaceAuto)
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -88,7 +93,16 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", opt.Manifest, err)
 	}
-	ev, err := metrics.NewEvaluation("zero-shot", classes)
+	// The net's classes outside the task keep their own answer.
+	var outside []string
+	for _, l := range appearance.Labels {
+		if mapping[l] == "" {
+			outside = append(outside, l)
+			mapping[l] = l
+		}
+	}
+	answers := append(slices.Clone(classes), outside...)
+	ev, err := metrics.NewEvaluationOutside("zero-shot", classes, outside)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +111,11 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 	var subjects, datasets []string
 	var rowErrs []string
 	var preds strings.Builder
-	preds.WriteString("sample,subject,label,predicted," + strings.Join(classes, ",") + "," + strings.Join(appearance.Labels[:], ",") + "\n")
+	preds.WriteString("sample,label,pred")
+	for _, l := range appearance.Labels {
+		preds.WriteString(",score_" + l)
+	}
+	preds.WriteString("\n")
 	for i := range m.Samples {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -120,8 +138,8 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 			rowErrs = append(rowErrs, fmt.Sprintf("line %d (%s): %v", s.Line, s.ID, err))
 			continue
 		}
-		scores := make([]float64, len(classes))
-		for k, c := range classes {
+		scores := make([]float64, len(answers))
+		for k, c := range answers {
 			for j, l := range appearance.Labels {
 				if mapping[l] == c {
 					scores[k] += float64(p[j])
@@ -143,10 +161,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 		}
 		truth, pred, conf = append(truth, ti), append(pred, best), append(conf, c)
 		subjects, datasets = append(subjects, s.Subject), append(datasets, s.Dataset)
-		fmt.Fprintf(&preds, "%s,%s,%s,%s", csvField(s.ID), csvField(s.Subject), csvField(classes[ti]), classes[best])
-		for _, v := range scores {
-			preds.WriteString("," + strconv.FormatFloat(v, 'f', 6, 64))
-		}
+		fmt.Fprintf(&preds, "%s,%s,%s", csvField(s.ID), csvField(classes[ti]), answers[best])
 		for _, v := range p {
 			preds.WriteString("," + strconv.FormatFloat(float64(v), 'f', 6, 64))
 		}

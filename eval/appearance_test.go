@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -129,4 +130,64 @@ func readGolden(t *testing.T, file string) map[string][7]float64 {
 		out[fs[0]] = p
 	}
 	return out
+}
+
+// TestAppearanceNeutralIsAnAnswer: on a task without neutral, a face the
+// net reads as neutral is predicted neutral and counted wrong, not given
+// the task class with the largest remainder; predictions.csv has sample,
+// label, pred and a score for every class of the net, neutral included.
+func TestAppearanceNeutralIsAnAnswer(t *testing.T) {
+	n := loadNet(t, models.FaceAPI)
+	golden := readGolden(t, filepath.Join("..", "appearance", "testdata", "golden_faceapi.txt"))
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("sample,subject,label,image\n")
+	neutral, i := 0, 0
+	for file, p := range golden {
+		best := 0
+		for k, v := range p {
+			if v > p[best] {
+				best = k
+			}
+		}
+		label := appearance.Labels[best]
+		if label == "neutral" {
+			label = "anger" // the task has no neutral
+			neutral++
+		}
+		abs, _ := filepath.Abs(filepath.Join("..", file))
+		fmt.Fprintf(&b, "s%d,subj%d,%s,%s\n", i, i%3, label, abs)
+		i++
+	}
+	if neutral == 0 {
+		t.Skip("no golden crop reads as neutral")
+	}
+	manifest := filepath.Join(dir, "m.csv")
+	os.WriteFile(manifest, []byte(b.String()), 0o644)
+	res, err := Appearance(context.Background(), AppearanceOptions{Net: n, Manifest: manifest, Out: filepath.Join(dir, "run")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := float64(len(golden)-neutral) / float64(len(golden)); math.Abs(res.Report.Accuracy-want) > 1e-9 {
+		t.Errorf("accuracy %v, want %v: the %d neutral faces must count as misses", res.Report.Accuracy, want, neutral)
+	}
+	pred, _ := os.ReadFile(filepath.Join(dir, "run", "predictions.csv"))
+	lines := strings.Split(strings.TrimSpace(string(pred)), "\n")
+	want := "sample,label,pred,score_anger,score_disgust,score_fear,score_happiness,score_sadness,score_surprise,score_neutral"
+	if lines[0] != want {
+		t.Errorf("predictions.csv header %q, want %q", lines[0], want)
+	}
+	got := 0
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) != 10 {
+			t.Fatalf("row %q: %d fields", l, len(f))
+		}
+		if f[1] == "anger" && f[2] == "neutral" {
+			got++
+		}
+	}
+	if got != neutral {
+		t.Errorf("%d rows labelled anger predicted neutral, want %d", got, neutral)
+	}
 }

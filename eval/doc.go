@@ -3,7 +3,7 @@
 // whole analysis (ScoreSynthetic, `tell bench au`), spotting against coded
 // clips (Spot, `tell bench spot`), the Exp-CoT engine on coded AUs (CoT,
 // `tell bench cot`), pretrained appearance nets zero-shot on a manifest
-// (Appearance, `tell eval --model faceapi|human`), and the timing
+// (Appearance, `tell eval --appearance faceapi|human`), and the timing
 // harnesses that pair tell with a peer program (FER, Landmarks, Flow).
 // The scores themselves (UF1, UAR, intervals, spotting matches) are
 // package metrics'; trained classifiers are evaluated by package train.

@@ -23,6 +23,9 @@ type BootstrapOptions struct {
 	// the samples of one subject are not independent, and resampling them
 	// one by one gives intervals that are too narrow.
 	Groups []string
+	// Scored, when above 0, is how many leading classes are the task's
+	// (NewConfusionOutside); the others are answers outside it.
+	Scored int
 }
 
 // BootstrapCI returns percentile bootstrap intervals for UF1 and UAR of the
@@ -50,6 +53,9 @@ func BootstrapCI(truth, pred []int, k int, opt BootstrapOptions) (uf1, uar CI, e
 	cm, err := NewConfusion(names)
 	if err != nil {
 		return CI{}, CI{}, err
+	}
+	if opt.Scored > 0 && opt.Scored < k {
+		cm.scored = opt.Scored
 	}
 	for i := range truth {
 		if err := cm.Add(truth[i], pred[i]); err != nil {

@@ -19,6 +19,39 @@ type Confusion struct {
 	classes []string
 	index   map[string]int
 	counts  []int // k*k, row-major: counts[truth*k+pred]
+	// scored is how many leading classes are the task's: the others are
+	// answers outside it (a pretrained net's "neutral" on a task without
+	// one), always wrong, never averaged in UF1 or UAR. 0: all are scored.
+	scored int
+}
+
+// NewConfusionOutside returns an empty matrix over the task's classes and
+// answers outside the task (after them): a prediction outside counts as a
+// miss of its true class, and UF1 and UAR average over the task's classes
+// only, as for a classifier restricted to the task that got it wrong.
+func NewConfusionOutside(classes, outside []string) (*Confusion, error) {
+	c, err := NewConfusion(append(slices.Clone(classes), outside...))
+	if err != nil {
+		return nil, err
+	}
+	c.scored = len(classes)
+	return c, nil
+}
+
+// Scored is the number of the task's classes (the leading ones; the rest
+// are answers outside the task).
+func (c *Confusion) Scored() int {
+	if c.scored == 0 {
+		return len(c.classes)
+	}
+	return c.scored
+}
+
+// emptyLike is an empty matrix over c's classes, with c's task.
+func (c *Confusion) emptyLike() *Confusion {
+	e, _ := NewConfusion(c.classes)
+	e.scored = c.scored
+	return e
 }
 
 // NewConfusion returns an empty matrix over the given class names.
@@ -165,7 +198,7 @@ func (c *Confusion) PerClass() []ClassScore {
 // samples that is never predicted counts as F1 = 0.
 func (c *Confusion) UF1() float64 {
 	sum, n := 0.0, 0
-	for i := range c.classes {
+	for i := range c.Scored() {
 		tp, fp, fn := c.tpFpFn(i)
 		if 2*tp+fp+fn == 0 {
 			continue
@@ -183,7 +216,7 @@ func (c *Confusion) UF1() float64 {
 // least one sample of TP_c/N_c.
 func (c *Confusion) UAR() float64 {
 	sum, n := 0.0, 0
-	for i := range c.classes {
+	for i := range c.Scored() {
 		tp, _, fn := c.tpFpFn(i)
 		if tp+fn == 0 {
 			continue

@@ -73,6 +73,16 @@ type Evaluation struct {
 	scored bool
 }
 
+// NewEvaluationOutside is NewEvaluation with answers outside the task's
+// classes (NewConfusionOutside): a zero-shot net's classes the task lacks.
+func NewEvaluationOutside(protocol string, classes, outside []string) (*Evaluation, error) {
+	cm, err := NewConfusionOutside(classes, outside)
+	if err != nil {
+		return nil, err
+	}
+	return &Evaluation{protocol: protocol, pooled: cm}, nil
+}
+
 // NewEvaluation starts an evaluation of the given protocol ("loso",
 // "kfold", "holdout", ...) over the given classes.
 func NewEvaluation(protocol string, classes []string) (*Evaluation, error) {
@@ -114,7 +124,7 @@ func (e *Evaluation) AddFoldScored(testSubjects []string, truth, pred []int, sub
 	if datasets != nil && len(datasets) != len(truth) {
 		return fmt.Errorf("evaluation: fold %d: %d dataset tags for %d samples", len(e.folds), len(datasets), len(truth))
 	}
-	fold, _ := NewConfusion(e.pooled.classes)
+	fold := e.pooled.emptyLike()
 	for i := range truth {
 		if err := fold.Add(truth[i], pred[i]); err != nil {
 			return fmt.Errorf("evaluation: fold %d sample %d: %w", len(e.folds), i, err)
@@ -172,7 +182,7 @@ func (e *Evaluation) Pooled() *Confusion { return e.pooled }
 func (e *Evaluation) Report(seconds float64, bootstrapReps int, seed uint64) (Report, error) {
 	r := NewReport(e.protocol, e.pooled, e.folds, seconds)
 	if bootstrapReps > 0 && len(e.truth) > 0 {
-		f1, uar, err := BootstrapCI(e.truth, e.pred, e.pooled.K(), BootstrapOptions{Reps: bootstrapReps, Seed: seed, Groups: e.subjects})
+		f1, uar, err := BootstrapCI(e.truth, e.pred, e.pooled.K(), BootstrapOptions{Reps: bootstrapReps, Seed: seed, Groups: e.subjects, Scored: e.pooled.scored})
 		if err != nil {
 			return r, err
 		}
@@ -187,7 +197,7 @@ func (e *Evaluation) Report(seconds float64, bootstrapReps int, seed uint64) (Re
 		}
 		cm, ok := parts[d]
 		if !ok {
-			cm, _ = NewConfusion(e.pooled.classes)
+			cm = e.pooled.emptyLike()
 			parts[d] = cm
 		}
 		cm.counts[e.truth[i]*cm.K()+e.pred[i]]++

@@ -2,12 +2,14 @@
 """peer-fer-eval.py MANIFEST faceapi|human [PEER_DIR]
 
 Scores the TensorFlow.js peer (PEER_DIR/fer.js, default ../shared/bench/tfjs)
-zero-shot on a still-image manifest with the rule `tell eval --model NAME`
-uses, so that the two figures compare: each row's image is given whole; the
-classes are the manifest's labels (the seven model classes restricted to
-them, or for negative/positive/surprise the sums anger+disgust+fear+sadness,
-happiness, surprise; neutral drops out); argmax; accuracy, UF1 and UAR over
-the pooled predictions. Prints name=value lines. Standard library only.
+zero-shot on a still-image manifest with the rule `tell eval --appearance
+NAME` uses, so that the two figures compare: each row's image is given
+whole; the classes are the manifest's labels (the model classes the task
+has, or for negative/positive/surprise the sums anger+disgust+fear+sadness,
+happiness, surprise); the model's other classes (neutral, ...) stay answers
+of their own, always wrong; argmax; accuracy, and UF1 and UAR averaged over
+the task's classes, over the pooled predictions. Prints name=value lines.
+Standard library only.
 """
 import csv
 import os
@@ -45,18 +47,20 @@ def main():
         if len(f) == 8:
             probs[f[0]] = [float(x) for x in f[1:]]
     k = len(classes)
-    conf = [[0] * k for _ in range(k)]
+    # The model's classes outside the task keep their own answer.
+    outside = [n for n in ORDER if (THREE.get(n) if three else n) not in classes]
+    answers = classes + outside
+    conf = [[0] * len(answers) for _ in range(k)]
     for r, img in zip(rows, images):
         t = canon(r["label"])
         if t not in classes:
             continue
         p = probs[img]
-        score = [0.0] * k
+        score = [0.0] * len(answers)
         for j, name in enumerate(ORDER):
             c = THREE.get(name) if three else name
-            if c in classes:
-                score[classes.index(c)] += p[j]
-        conf[classes.index(t)][max(range(k), key=lambda i: score[i])] += 1
+            score[answers.index(c if c in classes else name)] += p[j]
+        conf[classes.index(t)][max(range(len(answers)), key=lambda i: score[i])] += 1
     n = sum(map(sum, conf))
     f1s, recs = [], []
     for i in range(k):

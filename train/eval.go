@@ -135,14 +135,14 @@ func Evaluate(ctx context.Context, opt EvalOptions) (*EvalResult, error) {
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	header := []string{"sample", "subject", "label", "predicted"}
+	header := []string{"sample", "label", "pred"}
 	for _, c := range m.Classes {
 		header = append(header, "score_"+c)
 	}
 	w.Write(header)
 	for k, i := range keep {
 		s := d.Samples[i]
-		row := []string{s.ID, s.Subject, s.Label, m.Classes[pred[k]]}
+		row := []string{s.ID, s.Label, m.Classes[pred[k]]}
 		for _, v := range scores[k] {
 			row = append(row, strconv.FormatFloat(float64(v), 'g', 6, 32))
 		}

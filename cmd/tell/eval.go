@@ -19,23 +19,25 @@ func evalCommand() command {
 		name:    "eval",
 		summary: "score a trained or pretrained model on a manifest (metrics.json, predictions.csv)",
 		usage: `usage: tell eval --model RUN/model.safetensors --manifest M --out RUN2
-       tell eval --model faceapi|human --manifest images.csv --out RUN2
+       tell eval --appearance faceapi|human --manifest images.csv --out RUN2
 
-With --model faceapi or human, a pretrained appearance model (installed by
-scripts/install-models.sh) scores a still-image manifest zero-shot: each
-row's image is the face crop, given whole as the TensorFlow.js peer gives it
-(--face auto frames the face from its landmarks instead); the classes are
-the manifest's labels (the model's seven restricted to them, or for
-negative/positive/surprise the sums of its classes in each; neutral then
-drops out); rows with a label the model has no class for are left out and
-listed in errors.txt.
+--model is a model tell train wrote. --appearance is a pretrained appearance
+model (installed by scripts/install-models.sh) that scores a still-image
+manifest zero-shot: each row's image is the face crop, given whole as the
+TensorFlow.js peer gives it (--face full; --face auto frames the face from
+its landmarks instead); the classes are the manifest's labels (the model's
+classes the task has, or for negative/positive/surprise the sums of its
+classes in each); the model's other classes (neutral, ...) stay answers of
+their own, so a face it reads as neutral is a miss, not the task class
+with the largest remainder; rows with a label the model has no class for
+are left out and listed in errors.txt.
 
 Prepares the manifest's rows as the model's input (flow or image), predicts
 every row and writes RUN2/metrics.json (one fold holding every subject, with
 bootstrap intervals resampling subjects, and per dataset), RUN2/predictions.csv
-(sample, subject, label, predicted, one probability column score_CLASS per
-class) and RUN2/errors.txt for rows left out. Labels the model does not know
-are reported and left out.
+(sample, label, pred, then score_CLASS for every class the model has,
+neutral included) and RUN2/errors.txt for rows left out. Labels the model
+does not know are reported and left out.
 
 Cross-dataset evaluation: train on one dataset's manifest, evaluate on
 another's with the same class names, e.g.
@@ -43,10 +45,13 @@ another's with the same class names, e.g.
   tell eval --model RUN/model.safetensors --manifest smic.csv --out X
 
 Flags:
-  --model PATH     a model.safetensors written by tell train, or faceapi|human
+  --model PATH     a model.safetensors written by tell train
+  --appearance NAME
+                   a pretrained appearance model instead: faceapi or human
   --models DIR     folder of the pretrained models (default $TELL_MODELS,
                    else ~/.local/share/tell/models)
-  --face MODE      pretrained models: whole (default) or auto
+  --face MODE      --appearance: full (default; the image is the face crop,
+                   as tell analyze's --face full) or auto
   --landmarks PATH pretrained models with --face auto: dlib 68-point model
   --manifest M     manifest CSV
   --out DIR        output folder
@@ -60,25 +65,33 @@ Flags:
 func runEval(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("eval")
 	model := fs.String("model", "", "")
+	appName := fs.String("appearance", "", "")
 	manifest := fs.String("manifest", "", "")
 	out := fs.String("out", "", "")
 	cache := fs.String("cache", "", "")
 	boot := fs.Int("bootstrap", 1000, "")
 	modelsDir := fs.String("models", "", "")
-	faceMode := fs.String("face", eval.FaceWhole, "")
+	faceMode := fs.String("face", eval.FaceFull, "")
 	landmarks := fs.String("landmarks", "", "")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *model == "" || *manifest == "" || *out == "" {
-		return usageErrorf("--model, --manifest and --out are required")
+	if (*model == "") == (*appName == "") || *manifest == "" || *out == "" {
+		return usageErrorf("--model or --appearance (one of them), --manifest and --out are required")
 	}
 	var err error
 	if *boot, err = bootstrapFlag(*boot); err != nil {
 		return err
 	}
-	if m, err := models.ByName(*model); err == nil {
+	if _, err := models.ByName(*model); err == nil {
+		return usageErrorf("--model %s: a pretrained appearance model is --appearance %s", *model, *model)
+	}
+	if *appName != "" {
+		m, err := models.ByName(*appName)
+		if err != nil {
+			return usageErrorf("--appearance: %v", err)
+		}
 		return evalPretrained(ctx, env, m, *modelsDir, *faceMode, *landmarks, *manifest, *out, *boot, *quiet)
 	}
 	res, err := train.Evaluate(ctx, train.EvalOptions{Model: *model, Families: families(), Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Progress: stepBars(env, *quiet), Log: commandLog(env, *quiet)})
@@ -104,8 +117,11 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 
 // evalPretrained is tell eval with a pretrained appearance model.
 func evalPretrained(ctx context.Context, env *environment, m models.Model, dir, face, landmarks, manifest, out string, boot int, quiet bool) error {
-	if face != eval.FaceWhole && face != eval.FaceAuto {
-		return usageErrorf("--face %q: want whole or auto", face)
+	if face == "whole" {
+		return usageErrorf("--face whole is now called full, as in tell analyze")
+	}
+	if face != eval.FaceFull && face != eval.FaceAuto {
+		return usageErrorf("--face %q: want full or auto", face)
 	}
 	net, err := appearance.Load(models.Root(dir), m)
 	if err != nil {
