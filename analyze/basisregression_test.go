@@ -79,7 +79,7 @@ func bestMatch(res *Result, e synth.Event) (*Event, float64) {
 // its own model (AU F1 >= 0.8 for AUs 1, 2, 4, 12, 15, 25; spotting F1
 // >= 0.8; emotion accuracy >= 0.8 on prototype micro-expressions). How the
 // pipeline does on clips it was not built to undo is measured by
-// `tell bench au --model muscle` (make bench-au; README).
+// `tell bench au --generator muscle` (make bench-au; README).
 func TestBasisRegression(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders and analyses ~5000 frames")

@@ -82,10 +82,10 @@ video() {
 }
 
 au() {
-	"$tell" bench au --model basis --kind micro --n 40 --seed 16001
-	"$tell" bench au --model muscle --kind micro --n 40 --seed 16001
-	"$tell" bench au --model muscle --kind micro --n 40 --seed 16001 --micro-amp 0.5,3
-	"$tell" bench au --model muscle --kind macro --n 20 --seed 16101
+	"$tell" bench au --generator basis --kind micro --n 40 --seed 16001
+	"$tell" bench au --generator muscle --kind micro --n 40 --seed 16001
+	"$tell" bench au --generator muscle --kind micro --n 40 --seed 16001 --micro-amp 0.5,3
+	"$tell" bench au --generator muscle --kind macro --n 20 --seed 16101
 }
 
 case "${1:-all}" in

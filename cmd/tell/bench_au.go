@@ -14,7 +14,7 @@ import (
 func auBenchmark() benchmark {
 	return benchmark{
 		name:    "au",
-		summary: "AU detection on synthetic clips with known truth [--model muscle|basis] [--n N] [--seed S] [--kind micro|macro] ...: au_event_f1=",
+		summary: "AU detection on synthetic clips with known truth [--generator muscle|basis] [--n N] [--seed S] [--kind micro|macro] ...: au_event_f1=",
 		run:     benchAU,
 	}
 }
@@ -25,7 +25,7 @@ func auBenchmark() benchmark {
 // over expressions (the event-level one last).
 func benchAU(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench au")
-	modelName := fs.String("model", "muscle", "muscle (independent of the estimator) or basis (its regression twin)")
+	modelName := fs.String("generator", "muscle", "muscle (independent of the estimator) or basis (its regression twin)")
 	n := fs.Int("n", 40, "clips")
 	seed := fs.Uint64("seed", 16001, "seed of the clips")
 	kind := fs.String("kind", "micro", "micro, macro or empty to mix")
@@ -46,7 +46,7 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 	}
 	model, err := synth.ParseModel(*modelName)
 	if err != nil {
-		return usageErrorf("--model: %v", err)
+		return usageErrorf("--generator: %v", err)
 	}
 	var w, h int
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {

@@ -9,7 +9,7 @@ import (
 	"github.com/tell-project/tell/models"
 )
 
-// ferBenchmark is `tell bench fer IMAGE... --model faceapi|human`, the
+// ferBenchmark is `tell bench fer IMAGE... --appearance faceapi|human`, the
 // counterpart of the bench folder's tfjs/fer.js: images decoded to the
 // same pixels (JPEG as jpeg-js decodes it), the same lines (seven
 // probabilities per image in the order angry disgust fear happy sad
@@ -19,15 +19,15 @@ import (
 func ferBenchmark() benchmark {
 	return benchmark{
 		name:    "fer",
-		summary: "pretrained expression net on face crops IMAGE... [--model faceapi|human] (vs TensorFlow.js): tell_fer_ms=",
+		summary: "pretrained expression net on face crops IMAGE... [--appearance faceapi|human] (vs TensorFlow.js): tell_fer_ms=",
 		run:     runFerBenchmark,
 	}
 }
 
 func runFerBenchmark(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench fer")
-	model := fs.String("model", "faceapi", "")
-	dir := fs.String("models", "", "")
+	model := fs.String("appearance", "faceapi", "pretrained appearance model: faceapi or human")
+	dir := fs.String("models", "", "folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func runFerBenchmark(ctx context.Context, env *environment, args []string) error
 	}
 	m, err := models.ByName(*model)
 	if err != nil {
-		return usageErrorf("--model: %v", err)
+		return usageErrorf("--appearance: %v", err)
 	}
 	net, err := appearance.Load(models.Root(*dir), m)
 	if err != nil {

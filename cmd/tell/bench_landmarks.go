@@ -30,7 +30,7 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 	fs := newFlagSet("bench landmarks")
 	boxFlag := fs.String("box", "", "face box x,y,w,h in pixels (default: the face.Finder's box, face crops included)")
 	grayOut := fs.String("gray", "", "also write the grey image the landmarks run on as a binary PGM (to compare decoders with dlib's)")
-	model := fs.String("model", "", "dlib shape predictor .dat (default: $TELL_MODELS, then "+face.DefaultModelPath+")")
+	model := fs.String("landmarks", "", "dlib shape predictor .dat (default: $TELL_MODELS, then "+face.DefaultModelPath+")")
 	n := fs.Int("n", 2000, "timed runs")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

@@ -21,16 +21,18 @@ Renders N synthetic clips from a face image (default: the public-domain
 astronaut portrait): micro (<= 0.5 s) or macro expressions with sensor
 noise, slight head motion and illumination drift. Two generators:
 
-  --model muscle  independent of tell's AU estimator: Waters-style muscles,
-                  a hinged jaw and lips that part, AU combinations drawn
-                  from co-occurrence tendencies (or --codes), each AU with
-                  its own timing, on a neutralised face; micro-expressions
-                  at real amplitudes (largest skin movement 0.1-1 px by
-                  default). Use it to measure the estimator.
-  --model basis   (default) Gaussian AU fields moved the way the
-                  estimator's own AU basis moves, EMFACS prototypes, the
-                  smiling portrait as neutral: the estimator only undoes
-                  it, so it is a regression check, not a measurement.
+  --generator muscle  independent of tell's AU estimator: Waters-style
+                      muscles, a hinged jaw and lips that part, AU
+                      combinations drawn from co-occurrence tendencies (or
+                      --codes), each AU with its own timing, on a
+                      neutralised face; micro-expressions at real
+                      amplitudes (largest skin movement 0.1-1 px by
+                      default). Use it to measure the estimator.
+  --generator basis   (default) Gaussian AU fields moved the way the
+                      estimator's own AU basis moves, EMFACS prototypes,
+                      the smiling portrait as neutral: the estimator only
+                      undoes it, so it is a regression check, not a
+                      measurement.
 
 Writes DIR/clipNNN/img00001.png.. (frames), DIR/clipNNN/truth.csv (per-frame
 true AUs), DIR/clipNNN.mp4 (when ffmpeg is present) and DIR/manifest.csv
@@ -58,7 +60,7 @@ Flags:
   --subjects K     assign clips round-robin to K pseudo-subjects (the same
                    face) so subject-split protocols can train on them
   --noise STD      sensor noise in grey levels (default 1.5; -1 none)
-  --model M        muscle or basis (default basis; see above)
+  --generator G    muscle or basis (default basis; see above)
   --micro-amp LO,HI  muscle model: largest skin movement of a
                    micro-expression, output px (default 0.1,1)
   --macro-amp LO,HI  the same for macro-expressions (default 1.5,6)
@@ -88,7 +90,7 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	quiet := quietFlag(fs)
 	noise := fs.Float64("noise", 1.5, "")
 	subjects := fs.Int("subjects", 0, "")
-	modelName := fs.String("model", "basis", "")
+	modelName := fs.String("generator", "basis", "")
 	microAmp := fs.String("micro-amp", "", "")
 	macroAmp := fs.String("macro-amp", "", "")
 	asIs := fs.Bool("as-is", false, "")
@@ -111,7 +113,7 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	}
 	model, err := synth.ParseModel(*modelName)
 	if err != nil {
-		return usageErrorf("--model: %v", err)
+		return usageErrorf("--generator: %v", err)
 	}
 	cfg := synth.Config{Width: w, Height: h, Scale: *scale, FPS: *fps, Seed: *seed, Kind: *kind, Noise: *noise, Subjects: *subjects,
 		Model: model, AsIs: *asIs}
@@ -123,7 +125,7 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 			continue
 		}
 		if model != synth.Muscle {
-			return usageErrorf("%s needs --model muscle", a.flag)
+			return usageErrorf("%s needs --generator muscle", a.flag)
 		}
 		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
 			return usageErrorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)

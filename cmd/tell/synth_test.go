@@ -10,7 +10,7 @@ import (
 
 func TestSynthModels(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errOut := runTell(t, "synth", "--out", dir, "--model", "muscle", "--n", "2", "--fps", "30", "--size", "96x96", "--scale", "0.9", "--no-mp4", "--micro-amp", "0.2,0.5")
+	code, out, errOut := runTell(t, "synth", "--out", dir, "--generator", "muscle", "--n", "2", "--fps", "30", "--size", "96x96", "--scale", "0.9", "--no-mp4", "--micro-amp", "0.2,0.5")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -26,7 +26,7 @@ func TestSynthModels(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--model", "blend"}, "--model"},
-		{[]string{"--micro-amp", "0.1,1"}, "needs --model muscle"},
+		{[]string{"--micro-amp", "0.1,1"}, "needs --generator muscle"},
 		{[]string{"--model", "muscle", "--macro-amp", "3"}, "--macro-amp"},
 		{[]string{"--model", "muscle", "--macro-amp", "3,1"}, "--macro-amp"},
 	} {
