@@ -116,5 +116,11 @@ func TestSameOutputsEverywhere(t *testing.T) {
 		t.Fatalf("ffmpeg: %v: %s", err, out)
 	}
 	csv, ev := run(video, 2)
+	// A video names its codec and bit rate; a folder has none.
+	if ev["codec"] != "png" || ev["bits_per_pixel"] == nil {
+		t.Errorf("the video's codec %v and bits per pixel %v", ev["codec"], ev["bits_per_pixel"])
+	}
+	delete(ev, "codec")
+	delete(ev, "bits_per_pixel")
 	same("folder and lossless video", csv1, csv, ev1, ev)
 }

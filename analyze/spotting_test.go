@@ -5,10 +5,12 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
+	"github.com/tell-project/tell/video"
 )
 
 func TestSameFrame(t *testing.T) {
@@ -209,6 +211,23 @@ func TestMontage(t *testing.T) {
 		iou := float64(hi-lo+1) / float64(max(e.Offset, truth[i][1])-min(e.Onset, truth[i][0])+1)
 		if iou < 0.5 || e.Offset > truth[i][1]+1 {
 			t.Errorf("event %d: %d..%d, clip %d..%d (IoU %.2f)", i, e.Onset, e.Offset, truth[i][0], truth[i][1], iou)
+		}
+	}
+}
+
+// TestCompressionNote: a lossy video below LowBitsPerPixel is noted with
+// its codec and bits per pixel; a lossless one, a well-compressed one and
+// an input without a codec are not.
+func TestCompressionNote(t *testing.T) {
+	at := func(codec string, bpp float64) *video.Info {
+		return &video.Info{Codec: codec, Width: 640, Height: 480, FPS: 30, BitRate: bpp * 640 * 480 * 30}
+	}
+	if n := compressionNote(at("h264", LowBitsPerPixel/2)); !strings.Contains(n, "h264") || !strings.Contains(n, "washed out") {
+		t.Errorf("low bit rate: %q", n)
+	}
+	for _, in := range []*video.Info{at("h264", LowBitsPerPixel*2), at("ffv1", 0.01), at("", 0.01), {Codec: "h264", Width: 640, Height: 480, FPS: 30}} {
+		if n := compressionNote(in); n != "" {
+			t.Errorf("%+v: noted %q", in, n)
 		}
 	}
 }

@@ -28,16 +28,20 @@ import (
 
 // Report is everything the page shows.
 type Report struct {
-	Title    string
-	Input    string
-	Status   string // "complete" or "partial"
-	Error    string // why the analysis stopped early, if it did
-	Notes    []string
-	FPS      float64
-	Frames   int
-	Reasoner string
-	AUs      []int // AU numbers, the columns of Timeline
-	Timeline *Timeline
+	Title  string
+	Input  string
+	Status string // "complete" or "partial"
+	Error  string // why the analysis stopped early, if it did
+	Notes  []string
+	FPS    float64
+	// Codec and BitsPerPixel describe a video's compression ("" and 0
+	// for images and folders).
+	Codec        string
+	BitsPerPixel float64
+	Frames       int
+	Reasoner     string
+	AUs          []int // AU numbers, the columns of Timeline
+	Timeline     *Timeline
 	// ExprLabels name the expression probabilities of the timeline
 	// (Timeline.AddExpression) and ExprModel the net that gave them.
 	ExprLabels []string
@@ -497,7 +501,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<div class="meta">Input: <code>{{.Input}}</code> · {{if .Still}}a single image{{else}}{{.Frames}} frames{{if .FPS}} at {{f2 .FPS}} fps ({{.Duration}}){{end}} · {{plural (len .Events) "expression"}} spotted{{end}} · reasoner: {{.Reasoner}}</div>
+<div class="meta">Input: <code>{{.Input}}</code> · {{if .Still}}a single image{{else}}{{.Frames}} frames{{if .FPS}} at {{f2 .FPS}} fps ({{.Duration}}){{end}}{{if .Codec}} · {{.Codec}}{{if .BitsPerPixel}}, {{printf "%.3f" .BitsPerPixel}} bits per pixel{{end}}{{end}} · {{plural (len .Events) "expression"}} spotted{{end}} · reasoner: {{.Reasoner}}</div>
 {{if ne .Status "complete"}}<div class="banner"><strong>Partial result.</strong> {{.Error}}</div>{{end}}
 {{range .Notes}}<div class="banner">{{.}}</div>{{end}}
 {{if .Still}}<h2>The face</h2>

@@ -215,7 +215,7 @@ func probeVideo(ctx context.Context, probe, path string, limited bool) (Info, er
 		limit = ProbeAddressSpace
 	}
 	args = append(args, "-select_streams", "v:0",
-		"-show_entries", "stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration",
+		"-show_entries", "stream=codec_name,bit_rate,width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration,bit_rate,size",
 		"-of", "json", path)
 	cmd := limitedCommand(ctx, limit, probe, args...)
 	var stderr tailBuffer
@@ -227,6 +227,8 @@ func probeVideo(ctx context.Context, probe, path string, limited bool) (Info, er
 	}
 	var r struct {
 		Streams []struct {
+			Codec         string `json:"codec_name"`
+			BitRate       string `json:"bit_rate"`
 			Width, Height int
 			AvgFrameRate  string `json:"avg_frame_rate"`
 			RFrameRate    string `json:"r_frame_rate"`
@@ -235,6 +237,8 @@ func probeVideo(ctx context.Context, probe, path string, limited bool) (Info, er
 		}
 		Format struct {
 			Duration string `json:"duration"`
+			BitRate  string `json:"bit_rate"`
+			Size     string `json:"size"`
 		}
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -268,6 +272,18 @@ func probeVideo(ctx context.Context, probe, path string, limited bool) (Info, er
 		info.Frames = n
 	} else if info.Duration > 0 && info.Duration*fps < 1e9 {
 		info.Frames = int(math.Round(info.Duration * fps))
+	}
+	info.Codec = st.Codec
+	// The video stream's bit rate; else the container's (audio included,
+	// an upper bound); else the file's size over its duration.
+	for _, s := range []string{st.BitRate, r.Format.BitRate} {
+		if v, err := strconv.ParseFloat(s, 64); err == nil && v > 0 && !math.IsInf(v, 0) {
+			info.BitRate = v
+			break
+		}
+	}
+	if size, err := strconv.ParseFloat(r.Format.Size, 64); info.BitRate == 0 && err == nil && size > 0 && info.Duration > 0 {
+		info.BitRate = 8 * size / info.Duration
 	}
 	return info, nil
 }

@@ -52,7 +52,7 @@ func OpenGIF(ctx context.Context, path string, opt Options) (Source, error) {
 	if err := checkGivenRate(path, opt.FPS, fps, "its frame delays give"); err != nil {
 		return nil, err
 	}
-	info := Info{Path: path, Width: cfg.Width, Height: cfg.Height, FPS: fps, Frames: len(times), Duration: dur, Times: times}
+	info := Info{Path: path, Width: cfg.Width, Height: cfg.Height, FPS: fps, Frames: len(times), Duration: dur, Times: times, Codec: "gif"}
 	return startFFmpeg(ctx, path, info, opt, "passthrough")
 }
 

@@ -283,3 +283,25 @@ func TestGIF(t *testing.T) {
 		t.Errorf("one-frame GIF: second frame %v", err)
 	}
 }
+
+// TestCodecAndBitRate: ffprobe's codec and bit rate reach Info, and bits
+// per pixel are the bit rate over the pixels per second.
+func TestCodecAndBitRate(t *testing.T) {
+	path := makeVideo(t, 10, 32, 24) // ffv1, 25 fps
+	src, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := src.Info()
+	src.Close()
+	if info.Codec != "ffv1" || !info.Lossless() || info.BitRate <= 0 {
+		t.Errorf("codec %q lossless %v bit rate %v", info.Codec, info.Lossless(), info.BitRate)
+	}
+	in := Info{Width: 640, Height: 480, FPS: 30, BitRate: 640 * 480 * 30 * 0.05, Codec: "h264"}
+	if bpp := in.BitsPerPixel(); math.Abs(bpp-0.05) > 1e-12 || in.Lossless() {
+		t.Errorf("bits per pixel %v (want 0.05), lossless %v", bpp, in.Lossless())
+	}
+	if (&Info{Width: 640, Height: 480}).BitsPerPixel() != 0 {
+		t.Error("bits per pixel without a bit rate")
+	}
+}

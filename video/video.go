@@ -67,6 +67,33 @@ type Info struct {
 	// Times, when set, are the frames' timestamps in seconds from the
 	// first (a GIF's frame delays); nil: Time's rule.
 	Times []float64
+	// Codec is a video's codec as ffprobe names it ("h264", "ffv1",
+	// "gif"); "" for images and folders. BitRate is its video bits per
+	// second (0 when unknown).
+	Codec   string
+	BitRate float64
+}
+
+// BitsPerPixel is the video's compressed bits per pixel per frame
+// (BitRate over width × height × FPS): how much of each frame's detail
+// the encoder could keep. 0 when unknown.
+func (in *Info) BitsPerPixel() float64 {
+	if in.BitRate <= 0 || in.Width <= 0 || in.Height <= 0 || in.FPS <= 0 {
+		return 0
+	}
+	return in.BitRate / (float64(in.Width*in.Height) * in.FPS)
+}
+
+// Lossless reports a codec that keeps every pixel (ffv1, huffyuv, raw,
+// PNG frames, ...), whose bit rate says nothing about lost detail. A
+// lossless H.264 (quantiser 0) is not recognised by name: its bit rate is
+// high anyway.
+func (in *Info) Lossless() bool {
+	switch in.Codec {
+	case "ffv1", "huffyuv", "ffvhuff", "rawvideo", "png", "apng", "utvideo", "magicyuv", "qtrle", "v210", "r210", "bmp", "tiff", "gif":
+		return true
+	}
+	return false
 }
 
 // Number is the number frame i (0-based position) is known by: its own
