@@ -66,7 +66,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for i, f := range fr {
 		img := decode(t, f.JPEG)
-		if f.Pos != i || img.Bounds().Dx() != 640 || img.Bounds().Dy() != 360 {
+		if f.Pos != i || img.Bounds().Dx() != 1280/3 || img.Bounds().Dy() != 720/3 {
 			t.Errorf("frame %d: position %d, %v", i, f.Pos, img.Bounds())
 		}
 		if m := mean(img); m < float64(20*i+10)-1.5 || m > float64(20*i+10)+1.5 {

@@ -11,7 +11,7 @@
 // Everything is served locally: the page loads nothing from elsewhere,
 // and works under a policy of default-src 'self'.
 //
-// Limits: the clip plays from the preview (JPEG, at most 640 pixels on
+// Limits: the clip plays from the preview (JPEG, at most 480 pixels on
 // its longer side, one frame in k for long clips), not from the input;
 // a run made before previews existed shows its curves without the clip.
 package viewer
