@@ -414,7 +414,7 @@ func TestOverBudgetStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &Analysis{}
-	task := &queue.Task{Job: queue.Job{Name: "clip", Kind: "frames", Work: e.Work * 2 / 3}, Input: dir, Out: filepath.Join(t.TempDir(), "out")}
+	task := &queue.Task{Job: queue.Job{Name: "clip", Kind: "frames", FPS: 30, Work: e.Work * 2 / 3}, Input: dir, Out: filepath.Join(t.TempDir(), "out")}
 	os.Mkdir(task.Out, 0o755)
 	sum, err := a.Handle(context.Background(), task)
 	if !errors.Is(err, ErrOverBudget) || !strings.HasPrefix(err.Error(), "over budget: stopped at frame 3") {

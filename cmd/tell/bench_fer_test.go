@@ -15,7 +15,7 @@ import (
 func TestBenchFer(t *testing.T) {
 	var out, errb bytes.Buffer
 	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if code := run(context.Background(), env, []string{"bench", "fer", "--model", "nope", "x.png"}); code != 2 {
+	if code := run(context.Background(), env, []string{"bench", "fer", "--appearance", "nope", "x.png"}); code != 2 {
 		t.Fatalf("unknown model: exit %d", code)
 	}
 	if _, err := models.Locate(models.Root(""), models.FaceAPI); errors.Is(err, models.ErrNotInstalled) && !models.Required() {
@@ -23,7 +23,7 @@ func TestBenchFer(t *testing.T) {
 	}
 	out.Reset()
 	img := "../../appearance/testdata/crops/wide_200x150.png"
-	if code := run(context.Background(), env, []string{"bench", "fer", img, "--model", "faceapi"}); code != 0 {
+	if code := run(context.Background(), env, []string{"bench", "fer", img, "--appearance", "faceapi"}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -54,7 +54,7 @@ func TestBenchLandmarksUsage(t *testing.T) {
 		}
 	}
 	env, _, errb := testEnv()
-	if code := run(context.Background(), env, []string{"bench", "landmarks", "/nonexistent.png", "--box", "1,2,3,4", "--model", "/nonexistent.dat"}); code != 1 || !strings.Contains(errb.String(), "apt-get install libdlib-data") {
+	if code := run(context.Background(), env, []string{"bench", "landmarks", "/nonexistent.png", "--box", "1,2,3,4", "--landmarks", "/nonexistent.dat"}); code != 1 || !strings.Contains(errb.String(), "apt-get install libdlib-data") {
 		t.Errorf("missing model: exit %d: %s", code, errb)
 	}
 }

@@ -104,7 +104,8 @@ Flags:
                        processes run jobs
   --api-keys FILE      API keys file (NAME sha256:HEX lines); each key sees
                        only its own jobs. Required to listen beyond loopback
-  --add-key NAME       make a new key NAME in --api-keys FILE, print it once
+  --add-key NAME [--admin]
+                       make a new key NAME in --api-keys FILE, print it once
                        and exit (the file keeps only its hash); with --admin
                        the key lists and cancels every key's jobs
   --insecure-no-auth   listen beyond loopback without keys, or open NATS

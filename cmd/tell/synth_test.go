@@ -25,10 +25,10 @@ func TestSynthModels(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--model", "blend"}, "--model"},
+		{[]string{"--generator", "blend"}, "--generator"},
 		{[]string{"--micro-amp", "0.1,1"}, "needs --generator muscle"},
-		{[]string{"--model", "muscle", "--macro-amp", "3"}, "--macro-amp"},
-		{[]string{"--model", "muscle", "--macro-amp", "3,1"}, "--macro-amp"},
+		{[]string{"--generator", "muscle", "--macro-amp", "3"}, "--macro-amp"},
+		{[]string{"--generator", "muscle", "--macro-amp", "3,1"}, "--macro-amp"},
 	} {
 		code, _, errOut := runTell(t, append([]string{"synth", "--out", dir}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.msg) {
@@ -58,7 +58,7 @@ func TestBenchAU(t *testing.T) {
 	if !strings.HasPrefix(lines[len(lines)-1], "au_event_f1=") {
 		t.Errorf("headline %q is not last", lines[len(lines)-1])
 	}
-	if code, _, _ := runTell(t, "bench", "au", "--model", "blend"); code != 2 {
+	if code, _, _ := runTell(t, "bench", "au", "--generator", "blend"); code != 2 {
 		t.Errorf("unknown model: exit %d, want 2", code)
 	}
 }
