@@ -309,9 +309,13 @@
         flush();
         if (lastY !== null) labels.push({ y: lastY, text: s.name, colour: s.colour });
       });
+      // Names at the line ends, nudged apart and kept inside the plot.
       labels.sort((a, b) => a.y - b.y);
       for (let i = 0; i < labels.length; i++) {
         labels[i].y = Math.max(labels[i].y, top + 8, i ? labels[i - 1].y + 13 : 0);
+      }
+      for (let i = labels.length - 1; i >= 0; i--) {
+        labels[i].y = Math.min(labels[i].y, i < labels.length - 1 ? labels[i + 1].y - 13 : top + ph + 4);
       }
       for (const l of labels) {
         const t = svgEl("text", { x: W - RIGHT + 6, y: l.y, "font-size": 12, "font-weight": 600, fill: l.colour, "dominant-baseline": "middle" });
@@ -388,7 +392,7 @@
       card.append(el("p", { class: "tv-meta" }, "frames " + e.onset + "–" + e.offset + " (apex " + e.apex + ") · " + e.onset_s + "–" + e.offset_s + " s"));
       if ((e.aus || []).length) {
         const ul = el("ul", { class: "tv-aus" });
-        for (const a of e.aus) ul.append(el("li", {}, (a.side ? a.side[0].toUpperCase() : "") + "AU" + String(a.au).padStart(2, "0") + " " + (a.name || "") + ": " + Number(a.intensity).toFixed(2) + (a.letter ? " (" + a.letter + ")" : "")));
+        for (const a of e.aus) ul.append(el("li", {}, "AU" + String(a.au).padStart(2, "0") + (a.side ? " (" + a.side + ")" : "") + " " + (a.name || "") + ": " + Number(a.intensity).toFixed(2) + (a.letter ? " (" + a.letter + ")" : "")));
         card.append(ul);
       }
       const emo = Object.entries(e.emotions || {}).sort((a, b) => b[1] - a[1]).slice(0, 3);
