@@ -28,7 +28,7 @@ demo:
 	$(MAKE) build
 	$(BIN) synth --out demo-out/synth --n 1 --seed 7 --long 20 --events 5 --fps 30 --size 640x480 --scale 1.25 --no-frames --quiet
 	$(BIN) analyze demo-out/synth/clip000.mp4 --out demo-out/analysis --quiet --force
-	@echo "open demo-out/analysis/report.html (truth: demo-out/synth/manifest.csv, frame numbers as in frames.csv)"
+	@echo "open demo-out/analysis/report.html, or play the clip beside its curves: $(BIN) view demo-out/analysis (truth: demo-out/synth/manifest.csv, frame numbers as in frames.csv)"
 
 # screenshot: the README's pictures of the demo report and of a still image's
 # report (docs/report.png, docs/report-still.png), rendered by headless Chromium.
