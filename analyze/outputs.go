@@ -175,6 +175,7 @@ func (r *run) addPreview(idx int, src Source, g *raster.Gray) {
 	if o == nil || o.prv == nil {
 		return
 	}
+	defer r.lane.Leave(r.lane.Enter(profile.Writing))
 	var c *raster.RGB
 	if cs, ok := src.(ColorSource); ok && cs.HasColor() {
 		c = cs.RGB()

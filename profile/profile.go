@@ -47,7 +47,7 @@ const (
 	FaceCrops        // aligned face crops for cut detection, events and the report
 	Spotting         // spotting, cut and still detection, the timeline
 	Scoring          // event scoring, labels and chains of thought
-	Writing          // frames.csv, events.json, the report
+	Writing          // frames.csv, events.json, the report, the viewer's preview
 	NumStages
 )
 
