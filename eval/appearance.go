@@ -153,8 +153,9 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 				best = k
 			}
 		}
-		// The stated confidence: the net's probability of its answer over
-		// the task's classes (ECE in metrics.json).
+		// The stated confidence: the net's probability of its answer (a
+		// task class's sum, or a class of its own such as neutral) over
+		// all its classes (ECE in metrics.json).
 		c := 0.0
 		if sum > 0 {
 			c = min(1, scores[best]/sum)

@@ -80,7 +80,7 @@ func NewEvaluationOutside(protocol string, classes, outside []string) (*Evaluati
 	if err != nil {
 		return nil, err
 	}
-	return &Evaluation{protocol: protocol, pooled: cm}, nil
+	return &Evaluation{protocol: protocol, pooled: cm, scored: true}, nil
 }
 
 // NewEvaluation starts an evaluation of the given protocol ("loso",
