@@ -187,7 +187,7 @@ func TestEvaluateAndImageOnly(t *testing.T) {
 	f, _ := os.Open(filepath.Join(dir, "eval", "predictions.csv"))
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 73 || rows[0][4] != "score_negative" {
+	if err != nil || len(rows) != 73 || rows[0][3] != "score_negative" {
 		t.Fatalf("predictions.csv: %v %d rows %v", err, len(rows), rows[0])
 	}
 	// Image-only manifest: an appearance model; the unknown class is a
