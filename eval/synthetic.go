@@ -14,6 +14,8 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/cot"
+	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
@@ -37,7 +39,8 @@ type SynthScore struct {
 	// Expressions is the number of true expressions, Matched how many of
 	// them a spotted event overlapped.
 	Expressions, Matched int
-	// Labels counts events whose spotted label equals the truth's.
+	// Labels counts events whose label equals the truth's emotion (an
+	// objective class's emotion for synth.Muscle, see SynthRow.Emotion).
 	Labels int
 	// Per expression: its true AUs, the matched event's AUs and the AUs
 	// flagged at its apex frame (for intervals and listings).
@@ -50,6 +53,18 @@ type SynthRow struct {
 	Truth, ApexTruth []int
 	Event, Apex      []int
 	Matched          bool
+	// Kind is the true expression's kind (micro or macro).
+	Kind string
+	// Emotion is the true expression's emotion: the clip's label, or for
+	// synth.Muscle's objective classes the class's emotion (facs
+	// ObjectiveClass.Emotion; class VII is others).
+	Emotion string
+	// AULabel is the AU expert's reading of the matched event (the Exp-CoT
+	// engine on the event's measured AUs; "" when no event matched);
+	// Knowledge the engine's reading of the true AUs as a coder would
+	// write them (sides, no intensities): what the rules give when every
+	// AU is measured right.
+	AULabel, Knowledge string
 }
 
 // MeanF1CI is a 95% bootstrap interval (resampling expressions, seeded) of
@@ -92,6 +107,20 @@ func (s *SynthScore) Print(w io.Writer, list bool, seed uint64) {
 	fmt.Fprintf(w, "expressions=%d matched=%d labels_equal=%d\n", s.Expressions, s.Matched, s.Labels)
 	fmt.Fprintf(w, "spot_tp=%d spot_fp=%d spot_fn=%d spot_f1=%.3f\n", s.Spotting.TP, s.Spotting.FP, s.Spotting.FN, s.Spotting.F1())
 	ea, aa := s.MeanF1CI(false, 2000, seed), s.MeanF1CI(true, 2000, seed)
+	for _, kind := range []string{"micro", "macro"} {
+		for _, src := range []struct {
+			name      string
+			knowledge bool
+		}{{"aus", false}, {"knowledge", true}} {
+			e := s.Emotions(kind, src.knowledge, 2000, seed)
+			if e.N == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "emotion_%s_%s n=%d acc=%.3f ci95=%.3f-%.3f uf1=%.3f ci95=%.3f-%.3f 3class_acc=%.3f ci95=%.3f-%.3f 3class_uf1=%.3f ci95=%.3f-%.3f\n",
+				kind, src.name, e.N, e.Accuracy, e.AccuracyCI[0], e.AccuracyCI[1], e.UF1, e.UF1CI[0], e.UF1CI[1],
+				e.ThreeAccuracy, e.ThreeAccCI[0], e.ThreeAccCI[1], e.ThreeUF1, e.ThreeCI[0], e.ThreeCI[1])
+		}
+	}
 	fmt.Fprintf(w, "au_apex_f1=%.3f ci95=%.3f-%.3f\n", s.Apex.MeanF1(), aa[0], aa[1])
 	fmt.Fprintf(w, "au_event_f1=%.3f ci95=%.3f-%.3f\n", s.Event.MeanF1(), ea[0], ea[1])
 }
@@ -163,12 +192,23 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt analyze.Option
 				for _, a := range best.AUs {
 					got = append(got, a.AU)
 				}
-				if best.Label == e.Label {
+				if best.Label == truthEmotion(e.Label) {
 					s.Labels++
 				}
 			}
 			s.Event.AddSets(want, got)
-			row := SynthRow{Clip: c.Name, Truth: want, Event: got, Matched: best != nil}
+			row := SynthRow{Clip: c.Name, Truth: want, Event: got, Matched: best != nil, Kind: e.Kind, Emotion: truthEmotion(e.Label)}
+			if best != nil {
+				row.AULabel = best.Label
+				for _, x := range best.Experts {
+					if x.Name == "aus" {
+						row.AULabel = x.Label
+					}
+				}
+			}
+			if row.Knowledge, err = knowledgeLabel(e.AUs); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
 			// Apex frame: the AUs moving there, against the frame's flags.
 			m, _ := c.Truth(e.Apex)
 			var active []int
@@ -186,6 +226,129 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt analyze.Option
 		os.RemoveAll(o.Out)
 	}
 	return s, nil
+}
+
+// truthEmotion is the emotion of a synthetic expression's label.
+func truthEmotion(label string) string {
+	if c, ok := facs.ParseObjective(label); ok {
+		return c.Emotion()
+	}
+	return cot.CanonicalLabel(label)
+}
+
+// knowledgeLabel is the Exp-CoT engine's reading of true AUs given as a
+// coder's sheet gives them: with sides, without intensities.
+func knowledgeLabel(aus []synth.ActiveAU) (string, error) {
+	var parts []string
+	for _, a := range aus {
+		parts = append(parts, a.Side+strconv.Itoa(a.AU))
+	}
+	code, err := facs.Parse(strings.Join(parts, "+"))
+	if err != nil {
+		return "", err
+	}
+	rd, err := cot.Read(cot.EvidenceFromCode(code), cot.Options{})
+	if err != nil {
+		return "", err
+	}
+	return rd.Label, nil
+}
+
+// EmotionScore is how often a reading of the true expressions named their
+// emotion, over the expressions of one kind whose emotion is a basic one
+// (objective classes I–VI), with 95% bootstrap intervals (expressions
+// resampled).
+type EmotionScore struct {
+	N                   int
+	Accuracy, UF1       float64
+	AccuracyCI, UF1CI   [2]float64
+	ThreeAccuracy       float64 // the same in MEGC2019's three classes
+	ThreeUF1            float64
+	ThreeAccCI, ThreeCI [2]float64
+}
+
+// Emotions scores the AU expert's reading of the matched events (measured
+// false) or the engine's reading of the true AUs (true), for expressions
+// of kind ("" for all); an expression no event matched counts as a wrong
+// answer.
+func (s *SynthScore) Emotions(kind string, knowledge bool, resamples int, seed uint64) EmotionScore {
+	var basic, three []labelPair
+	for _, r := range s.Rows {
+		if kind != "" && r.Kind != kind || !slices.Contains(facs.BasicEmotions(), r.Emotion) {
+			continue
+		}
+		pred := r.AULabel
+		if knowledge {
+			pred = r.Knowledge
+		}
+		if pred == "" {
+			pred = "missed"
+		}
+		basic = append(basic, labelPair{r.Emotion, pred})
+		t3, _ := facs.ThreeClass(r.Emotion, "")
+		p3, ok := facs.ThreeClass(pred, "")
+		if !ok {
+			p3 = pred
+		}
+		three = append(three, labelPair{t3, p3})
+	}
+	var out EmotionScore
+	out.N = len(basic)
+	if out.N == 0 {
+		return out
+	}
+	out.Accuracy, out.UF1 = scorePairs(basic)
+	out.ThreeAccuracy, out.ThreeUF1 = scorePairs(three)
+	out.AccuracyCI, out.UF1CI = bootPairs(basic, resamples, seed)
+	out.ThreeAccCI, out.ThreeCI = bootPairs(three, resamples, seed)
+	return out
+}
+
+// labelPair is a truth and a prediction.
+type labelPair struct{ truth, pred string }
+
+// scorePairs is accuracy and the UF1 over the true classes (a prediction
+// outside them counts against recall only).
+func scorePairs(ps []labelPair) (acc, uf1 float64) {
+	var truths []string
+	for _, p := range ps {
+		truths = append(truths, p.truth)
+	}
+	classes := distinctSorted(truths)
+	right := 0
+	for _, c := range classes {
+		var tp, fp, fn int
+		for _, p := range ps {
+			switch {
+			case p.truth == c && p.pred == c:
+				tp++
+			case p.pred == c:
+				fp++
+			case p.truth == c:
+				fn++
+			}
+		}
+		uf1 += 2 * float64(tp) / float64(2*tp+fp+fn)
+		right += tp
+	}
+	return float64(right) / float64(len(ps)), uf1 / float64(len(classes))
+}
+
+// bootPairs is the 95% bootstrap interval of accuracy and UF1.
+func bootPairs(ps []labelPair, resamples int, seed uint64) (acc, uf1 [2]float64) {
+	rng := rand.New(rand.NewPCG(seed, 0xe707))
+	as, us := make([]float64, resamples), make([]float64, resamples)
+	b := make([]labelPair, len(ps))
+	for k := range as {
+		for i := range b {
+			b[i] = ps[rng.IntN(len(ps))]
+		}
+		as[k], us[k] = scorePairs(b)
+	}
+	slices.Sort(as)
+	slices.Sort(us)
+	lo, hi := int(0.025*float64(resamples)), min(resamples-1, int(0.975*float64(resamples)))
+	return [2]float64{as[lo], as[hi]}, [2]float64{us[lo], us[hi]}
 }
 
 // readPresence reads frames.csv's AUxx_c columns: per frame number, the

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -83,5 +84,39 @@ func TestReadPresence(t *testing.T) {
 	os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644)
 	if _, err := readPresence(path); err == nil || !strings.Contains(err.Error(), "no frame") {
 		t.Errorf("no AU columns: %v", err)
+	}
+}
+
+// TestSynthEmotions: the AU expert's and the knowledge's readings scored
+// per kind by hand; class VII (others) is left out, a missed expression is
+// wrong.
+func TestSynthEmotions(t *testing.T) {
+	s := &SynthScore{Rows: []SynthRow{
+		{Kind: "micro", Emotion: truthEmotion("class I"), AULabel: "happiness", Knowledge: "happiness"},
+		{Kind: "micro", Emotion: truthEmotion("class III"), AULabel: "disgust", Knowledge: "anger"},
+		{Kind: "micro", Emotion: truthEmotion("class IV"), AULabel: "", Knowledge: "disgust"},
+		{Kind: "micro", Emotion: truthEmotion("class II"), AULabel: "surprise", Knowledge: "surprise"},
+		{Kind: "micro", Emotion: truthEmotion("class VII"), AULabel: "anger", Knowledge: "contempt"},
+		{Kind: "macro", Emotion: truthEmotion("sadness"), AULabel: "sadness", Knowledge: "sadness"},
+	}}
+	e := s.Emotions("micro", false, 100, 1)
+	// 4 rows: right happiness, surprise; F1 happiness 1, surprise 1,
+	// anger 0, disgust 0 → UF1 0.5. Three classes: positive, negative,
+	// negative, surprise against positive, negative, missed, surprise:
+	// accuracy 3/4; F1 positive 1, negative 2/3, surprise 1.
+	if e.N != 4 || e.Accuracy != 0.5 || e.UF1 != 0.5 || e.ThreeAccuracy != 0.75 || math.Abs(e.ThreeUF1-8.0/9) > 1e-12 {
+		t.Errorf("micro, measured: %+v", e)
+	}
+	if e.AccuracyCI[0] > e.Accuracy || e.AccuracyCI[1] < e.Accuracy {
+		t.Errorf("interval %v around %v", e.AccuracyCI, e.Accuracy)
+	}
+	if k := s.Emotions("micro", true, 100, 1); k.Accuracy != 1 {
+		t.Errorf("micro, knowledge: %+v", k)
+	}
+	if m := s.Emotions("macro", false, 100, 1); m.N != 1 || m.Accuracy != 1 {
+		t.Errorf("macro: %+v", m)
+	}
+	if got, err := knowledgeLabel([]synth.ActiveAU{{AU: 6}, {AU: 12}}); err != nil || got != "happiness" {
+		t.Errorf("6+12: %s %v", got, err)
 	}
 }

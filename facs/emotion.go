@@ -96,6 +96,42 @@ func (c ObjectiveClass) String() string {
 	return romans[c]
 }
 
+// Emotion is the emotion the objective class stands for in Davison et al.
+// (2018, Table 2): I happiness, II surprise, III anger, IV disgust, V
+// sadness, VI fear; VII is others (every other combination).
+func (c ObjectiveClass) Emotion() string {
+	switch c {
+	case ClassI:
+		return Happiness
+	case ClassII:
+		return Surprise
+	case ClassIII:
+		return Anger
+	case ClassIV:
+		return Disgust
+	case ClassV:
+		return Sadness
+	case ClassVI:
+		return Fear
+	}
+	return Others
+}
+
+// ParseObjective reads an objective class as String writes it ("III"),
+// with or without the word "class" before it.
+func ParseObjective(s string) (ObjectiveClass, bool) {
+	s = strings.TrimSpace(s)
+	if t, ok := strings.CutPrefix(strings.ToLower(s), "class "); ok {
+		s = strings.ToUpper(strings.TrimSpace(t))
+	}
+	for c := ClassI; c <= ClassVII; c++ {
+		if romans[c] == s {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
 // objectiveCombos lists the AU combinations of each class (Davison et al.
 // 2018, Table 2).
 var objectiveCombos = [...][]string{

@@ -258,3 +258,23 @@ func ExampleThreeClass() {
 	//  false
 	// negative true
 }
+
+// TestObjectiveEmotion: each class's emotion and its name round trip.
+func TestObjectiveEmotion(t *testing.T) {
+	want := []string{"", Happiness, Surprise, Anger, Disgust, Sadness, Fear, Others}
+	for c := ClassI; c <= ClassVII; c++ {
+		if got := c.Emotion(); got != want[c] {
+			t.Errorf("class %v: %s, want %s", c, got, want[c])
+		}
+		for _, s := range []string{c.String(), "class " + c.String(), " Class " + c.String()} {
+			if got, ok := ParseObjective(s); !ok || got != c {
+				t.Errorf("ParseObjective(%q) = %v, %v", s, got, ok)
+			}
+		}
+	}
+	for _, s := range []string{"", "VIII", "class", "happiness", "iii x"} {
+		if _, ok := ParseObjective(s); ok {
+			t.Errorf("ParseObjective(%q) accepted", s)
+		}
+	}
+}
