@@ -467,12 +467,19 @@ func epilogue(out []float32, rows, cols int, bias []float32, act actKind, leaky 
 		return
 	}
 	if act == actPrelu {
+		// Branch-free, as binVec's Prelu; alpha has one value per
+		// column (or one for all).
 		for r := 0; r < rows; r++ {
 			row := out[r*cols : (r+1)*cols]
-			for j, v := range row {
-				if v < 0 {
-					row[j] = v * alpha[j%len(alpha)]
+			if len(alpha) == cols {
+				alpha := alpha[:len(row)]
+				for j, v := range row {
+					row[j] = max(v, 0) + alpha[j]*min(v, 0)
 				}
+				continue
+			}
+			for j, v := range row {
+				row[j] = max(v, 0) + alpha[j%len(alpha)]*min(v, 0)
 			}
 		}
 		return
@@ -693,12 +700,12 @@ func binVec(op binOp, dst, a, b []float32) {
 			dst[i] = min(a[i], b[i])
 		}
 	case opPrelu:
+		// Branch-free: the sign of an activation is a coin toss, and a
+		// mispredicted branch per element cost more than the multiply
+		// (the same value: v + b·0 for v ≥ 0, 0 + b·v below).
 		for i := range dst {
 			v := a[i]
-			if v < 0 {
-				v *= b[i]
-			}
-			dst[i] = v
+			dst[i] = max(v, 0) + b[i]*min(v, 0)
 		}
 	}
 }
