@@ -123,27 +123,43 @@ type Image struct {
 	Gray *raster.Gray
 }
 
-// at returns channel c of pixel (x, y), clamped at the edges, 0..1.
-func (im Image) at(x, y, c int) float32 {
+// size is the image's width and height.
+func (im Image) size() (int, int) {
 	if im.RGB != nil {
-		x = min(max(x, 0), im.RGB.W-1)
-		y = min(max(y, 0), im.RGB.H-1)
-		return float32(im.RGB.Pix[y*im.RGB.Stride+3*x+c]) / 255
+		return im.RGB.W, im.RGB.H
 	}
-	x = min(max(x, 0), im.Gray.W-1)
-	y = min(max(y, 0), im.Gray.H-1)
-	return im.Gray.Pix[y*im.Gray.Stride+x] / 255
+	return im.Gray.W, im.Gray.H
 }
 
-// bilinear samples channel c at (x, y) (pixel centres at half integers).
-func (im Image) bilinear(x, y float64, c int) float32 {
+// sample adds the bilinear sample of the image at (x, y) (pixel centres
+// at half integers, edges replicated), 0..1, to acc's three channels.
+func (im Image) sample(x, y float64, acc *[3]float32) {
 	x -= 0.5
 	y -= 0.5
-	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
-	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
-	a, b := im.at(x0, y0, c), im.at(x0+1, y0, c)
-	d, e := im.at(x0, y0+1, c), im.at(x0+1, y0+1, c)
-	return (a+(b-a)*fx)*(1-fy) + (d+(e-d)*fx)*fy
+	w, h := im.size()
+	x0f, y0f := math.Floor(x), math.Floor(y)
+	fx, fy := float32(x-x0f), float32(y-y0f)
+	x0, y0 := int(x0f), int(y0f)
+	x1, y1 := min(max(x0+1, 0), w-1), min(max(y0+1, 0), h-1)
+	x0, y0 = min(max(x0, 0), w-1), min(max(y0, 0), h-1)
+	w00, w10 := (1-fx)*(1-fy), fx*(1-fy)
+	w01, w11 := (1-fx)*fy, fx*fy
+	const k = 1.0 / 255
+	if im.RGB != nil {
+		p := im.RGB.Pix
+		r0, r1 := y0*im.RGB.Stride, y1*im.RGB.Stride
+		a, b, c, d := p[r0+3*x0:r0+3*x0+3], p[r0+3*x1:r0+3*x1+3], p[r1+3*x0:r1+3*x0+3], p[r1+3*x1:r1+3*x1+3]
+		for ch := range acc {
+			acc[ch] += k * (w00*float32(a[ch]) + w10*float32(b[ch]) + w01*float32(c[ch]) + w11*float32(d[ch]))
+		}
+		return
+	}
+	p := im.Gray.Pix
+	r0, r1 := y0*im.Gray.Stride, y1*im.Gray.Stride
+	v := k * (w00*p[r0+x0] + w10*p[r0+x1] + w01*p[r1+x0] + w11*p[r1+x1])
+	acc[0] += v
+	acc[1] += v
+	acc[2] += v
 }
 
 // eyeFrame is the similarity from crop pixels to image pixels of one eye:
@@ -207,9 +223,7 @@ func (n *Net) Pupils(img Image, lm *[68][2]float32) (pupil [2][2]float64, radius
 				for sy := 0; sy < ss; sy++ {
 					for sx := 0; sx < ss; sx++ {
 						x, y := fr[k].toImage(float64(u)+(float64(sx)+0.5)/float64(ss), float64(v)+(float64(sy)+0.5)/float64(ss))
-						for c := range acc {
-							acc[c] += img.bilinear(x, y, c)
-						}
+						img.sample(x, y, &acc)
 					}
 				}
 				o := in[3*(v*CropSize+u):]
