@@ -36,6 +36,7 @@ import (
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
@@ -109,13 +110,9 @@ func fillsFrame(lm *[68][2]float32, w, h int) bool {
 
 // findFace asks the landmarker for a face, counting how it was found:
 // near its last place first when the landmarker can and a face was seen
-// before, then in the whole frame.
-func (r *run) findFace(g *raster.Gray) ([68][2]float32, float32, bool, error) {
+// before (near: its landmarks there; nil: none), then in the whole frame.
+func (r *run) findFace(g *raster.Gray, near *[68][2]float32) ([68][2]float32, float32, bool, error) {
 	defer r.lane.Leave(r.lane.Enter(profile.Detect))
-	var near *[68][2]float32
-	if r.haveLast {
-		near = &r.last
-	}
 	if lf, ok := r.opt.Landmarker.(laneFinder); ok {
 		lm, conf, path, found := lf.findLane(g, near, false, r.lane)
 		r.countPath(path, found, &lm, g)
@@ -224,6 +221,16 @@ type Options struct {
 	// (package profile): tell analyze --profile and the server's /metrics.
 	// It never changes the outputs.
 	Profile *profile.Profile
+	// Faces, when set, looks for every face of the input (BlazeFace), not
+	// only the one the Landmarker finds: each face is tracked on its own
+	// with a persistent face_id (see faces.go). MaxFaces bounds how many
+	// faces are looked for and followed at a time (default
+	// DefaultMaxFaces; 1 follows one face, as without Faces).
+	Faces    *face.MultiFinder
+	MaxFaces int
+	// Gaze, when set, estimates each tracked face's gaze (frames.csv's
+	// gaze_0_*, gaze_1_*, gaze_angle_*); nil: no gaze.
+	Gaze *gaze.Net
 	// Scratch says Out is a working copy that something else makes
 	// durable (tell serve's worker stores it in JetStream before it
 	// acknowledges the job; a crash reruns the job): its files are not
@@ -279,6 +286,10 @@ const (
 	StatusPartial  = "partial"
 )
 
+// DefaultMaxFaces is how many faces are followed at a time when
+// Options.Faces looks for several and MaxFaces is not set.
+const DefaultMaxFaces = 8
+
 // Result is the content of events.json.
 type Result struct {
 	Input    string   `json:"input"`
@@ -310,7 +321,9 @@ type Result struct {
 
 // Event is one spotted expression in events.json.
 type Event struct {
-	ID      int       `json:"id"`
+	ID int `json:"id"`
+	// FaceID is the face the event is on, as frames.csv's face_id.
+	FaceID  int       `json:"face_id"`
 	Onset   int       `json:"onset"`
 	Apex    int       `json:"apex"`
 	Offset  int       `json:"offset"`
@@ -386,7 +399,8 @@ type frameRec struct {
 	hasProbs          bool
 }
 
-// run is the state of one analysis.
+// run is the state of one analysis; each face's own state is a faceRun
+// (faces.go).
 type run struct {
 	opt Options
 	log *slog.Logger
@@ -395,38 +409,31 @@ type run struct {
 	// for other sources).
 	info video.Info
 	// known is Options.Interval as 0-based positions.
-	known   *Interval
-	res     *Result
-	rep     *report.Report
-	ring    []frameRec
-	native  int      // side of the native crops, 0 before the first face
-	out     *outputs // the outputs being written, nil before the first frame
-	tl      *report.Timeline
-	images  int
-	lost    []lostSpan
-	nLost   int
-	overlay *flow.TVL1  // onset→apex flow for event images, made at the first event
-	frames  *frameKeep  // the most recent whole frames, for a flow model that takes them
-	grey    *raster.RGB // grey frame as RGB for the appearance net, when the source has no colour
-	still   bool        // a single image (no timeline)
-	appErrs int         // appearance failures logged
+	known    *Interval
+	res      *Result
+	rep      *report.Report
+	out      *outputs    // the outputs being written, nil before the first frame
+	images   int         // events given face images, of every face
+	overlay  *flow.TVL1  // onset→apex flow for event images, made at the first event
+	frames   *frameKeep  // the most recent whole frames, for a flow model that takes them
+	grey     *raster.RGB // grey frame as RGB for the appearance net, when the source has no colour
+	still    bool        // a single image (no timeline)
+	appErrs  int         // appearance failures logged
+	gazeErrs int         // gaze failures logged
 	// measureErrs counts frames whose AU measurement failed for a reason
 	// other than a lost face.
 	measureErrs int
-	// refFrame is the frame of the current neutral reference: an event's
-	// AU baseline is not taken before it.
-	refFrame int
 	// facePaths counts the face searches that found a face other than by
-	// a plain detection, by path (PathLandmarker).
+	// a plain detection, by path (PathLandmarker); nearFinds the faces
+	// found again near their last place (NearLandmarker).
 	facePaths map[facePath]int
-	// last holds the face's landmarks in the last frame where it was seen
-	// (haveLast), where a lost face is looked for first; nearFinds counts
-	// the faces found there (NearLandmarker).
-	last      [68][2]float32
-	haveLast  bool
 	nearFinds int
 	// lane charges the run's goroutine's time to Options.Profile (nil: off).
 	lane *profile.Lane
+	// faces are the faces followed, by face_id; multi finds faces beyond
+	// face 0 (nil: one face, as the Landmarker finds it).
+	faces []*faceRun
+	multi *multiFaces
 }
 
 type lostSpan struct{ from, to int }
@@ -467,6 +474,12 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	switch {
+	case opt.Faces == nil:
+		opt.MaxFaces = 1
+	case opt.MaxFaces <= 0:
+		opt.MaxFaces = DefaultMaxFaces
+	}
 	if err := CheckOutput(opt.Out, opt.Force); err != nil {
 		return nil, err
 	}
@@ -505,8 +518,7 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	if note := compressionNote(&r.info); note != "" {
 		r.res.Notes = append(r.res.Notes, note)
 	}
-	r.tl = report.NewTimeline(len(au.AUs), 1200)
-	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs, Timeline: r.tl,
+	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs,
 		Codec: r.res.Codec, BitsPerPixel: r.res.BitsPerPixel,
 		FlowKeyPNG: flowKeyPNG()}
 	r.appearanceNote(src)
@@ -541,86 +553,34 @@ type decoderCPU interface {
 	DecoderCPU() time.Duration
 }
 
-// stream runs the video path.
+// stream runs the video path: every frame goes through each face's
+// pipeline (faceRun.step), in face_id order.
 func (r *run) stream(ctx context.Context, src Source) error {
-	sp, err := newSpotter(r.fps)
+	window := int(math.Ceil(10*r.fps)) + 8
+	f0, err := r.newFaceRun(0, window, 0)
 	if err != nil {
 		return err
 	}
-	window := int(math.Ceil(10*r.fps)) + 8
-	r.ring = make([]frameRec, window)
+	r.faces = []*faceRun{f0}
+	r.rep.Timeline = f0.tl
+	if r.opt.Faces != nil && r.opt.MaxFaces > 1 {
+		r.multi = newMultiFaces(r, src)
+	}
 	keepFrames := false
 	if fs, ok := r.opt.Reasoner.(FramesScorer); ok && fs.WantsFrames() {
 		keepFrames = true
 	}
-	n := len(au.AUs)
-	for i := range r.ring {
-		r.ring[i] = frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), crop: make([]uint8, cropSize*cropSize)}
-	}
-	var est *au.Estimator
 	// Estimators are closed when replaced and when the stream ends, not
 	// left to the garbage collector with their flow engines.
 	defer func() {
-		if est != nil {
-			est.Close()
+		for _, f := range r.faces {
+			f.close()
 		}
 	}()
-	var m au.Measurement
-	zero := make([]float32, n)
-	// Measurement failures other than a lost face (a flow error, say) are
-	// counted and logged; a run of them is a fault, not a face that left.
-	failRun := 0
-	maxFailRun := max(25, int(r.fps))
-	measure := (*au.Estimator).Measure
-	if r.opt.measure != nil {
-		measure = r.opt.measure
-	}
-	in := newSpotInput()
-	var cuts cutDetector
 	var prev *raster.Gray
-	prevCrop := make([]uint8, cropSize*cropSize)
-	havePrevCrop, lastOK := false, false
 	frozen := 0
-	// Without a face, look for one in every frame: a clip's first frames
-	// are its onset, and a montage's next clip may start at any frame.
-	lostRun := 0
 	total := src.Frames()
-	// newReference makes the face in g the neutral reference (nil when
-	// there is none) and restarts the spotter, whose open event ends.
 	lane := r.lane
-	newReference := func(g *raster.Gray, idx int, why string) (*au.Estimator, error) {
-		defer lane.Leave(lane.Enter(profile.Scoring))
-		for _, iv := range sp.Reset() {
-			r.spotted(ctx, iv, idx-1)
-		}
-		cuts.reset()
-		havePrevCrop = false
-		if est != nil {
-			est.Close()
-			est = nil
-		}
-		lm, _, ok, err := r.findFace(g)
-		if err != nil {
-			return nil, fmt.Errorf("frame %d: face detection: %w", r.num(idx), err)
-		}
-		if !ok {
-			return nil, nil
-		}
-		r.last, r.haveLast = lm, true
-		lane.Enter(profile.Landmarks)
-		e, err := r.newEstimator(g, lm)
-		if err != nil {
-			r.log.Warn("face found but unusable", "frame", r.num(idx), "err", err)
-			return nil, nil
-		}
-		e.SetLane(lane)
-		r.log.Info(why, "frame", r.num(idx), "iod_px", math.Round(e.IOD()*10)/10)
-		r.allocNative(e.IOD())
-		r.refFrame = idx
-		return e, nil
-	}
-	known := r.known
-	pending := known != nil
 	for idx := 0; ; idx++ {
 		lane.Enter(profile.Decode)
 		g, err := src.Next(ctx)
@@ -629,7 +589,8 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			break
 		}
 		if err != nil {
-			r.flush(ctx, sp, idx-1)
+			lane.Enter(profile.Scoring)
+			r.flushFaces(ctx, idx-1)
 			return fmt.Errorf("frame %d: %w", r.num(idx), err)
 		}
 		if idx == 0 {
@@ -637,7 +598,7 @@ func (r *run) stream(ctx context.Context, src Source) error {
 				return err
 			}
 			if keepFrames {
-				r.frames = newFrameKeep(g.W, g.H, len(r.ring))
+				r.frames = newFrameKeep(g.W, g.H, window)
 			}
 		}
 		if r.frames != nil {
@@ -646,159 +607,40 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		r.addPreview(idx, src, g)
 		repeat := sameFrame(g, prev)
 		prev = g
-		if !repeat && frozen >= 2 && est != nil {
-			if est, err = newReference(g, idx, "picture moves after a still; neutral reference set"); err != nil {
-				return err
-			}
+		tracked, err := r.stepFaces(ctx, src, idx, g, repeat, frozen)
+		if err != nil {
+			return err
 		}
 		if repeat {
 			frozen++
 		} else {
 			frozen = 0
 		}
-		if known != nil && idx == known.Onset && (est == nil || r.refFrame != idx) {
-			if est, err = newReference(g, idx, "onset; neutral reference set"); err != nil {
-				return err
-			}
-		}
-		if est == nil && !repeat {
-			if est, err = newReference(g, idx, "face found; neutral reference set"); err != nil {
-				return err
-			}
-		}
-		ok := false
-		if est != nil && repeat {
-			ok = lastOK
-		} else if est != nil {
-			// A cut: the face region, sampled where the face was, changed
-			// wholesale since the last frame.
-			cur := r.ring[idx%len(r.ring)].crop
-			lane.Enter(profile.FaceCrops)
-			est.Crop(g, cropSize, cur)
-			lane.Enter(profile.Spotting)
-			if havePrevCrop && cuts.observe(cropChange(cur, prevCrop)) {
-				if est, err = newReference(g, idx, "cut; neutral reference set"); err != nil {
-					return err
-				}
-			}
-		}
-		if est != nil && !repeat {
-			err := measure(est, g, &m)
-			if errors.Is(err, au.ErrLost) && r.reseed(g, est) {
-				err = measure(est, g, &m)
-			}
-			ok = err == nil
-			if err != nil && !errors.Is(err, au.ErrLost) {
-				r.measureErrs++
-				failRun++
-				if r.measureErrs == 1 {
-					r.log.Warn("AU measurement failed", "frame", r.num(idx), "err", err)
-				} else {
-					r.log.Debug("AU measurement failed", "frame", r.num(idx), "err", err)
-				}
-				if failRun >= maxFailRun {
-					r.flush(ctx, sp, idx)
-					return fmt.Errorf("frame %d: AU measurement failed on %d frames in a row: %w", r.num(idx), failRun, err)
-				}
-			} else {
-				failRun = 0
-			}
-			if ok {
-				lostRun = 0
-				if !sp.Open() && drifted(&m) {
-					// A quiet face whose head has moved far from the
-					// reference gets a fresh reference, so hours of slow
-					// drift do not accumulate into false AUs.
-					if est, err = newReference(g, idx, "reference renewed after head movement"); err != nil {
-						return err
-					}
-					ok = est != nil && measure(est, g, &m) == nil
-				}
-			} else {
-				lostRun++
-				if lostRun > int(r.fps/2) {
-					r.log.Warn("face lost", "frame", r.num(idx))
-					est.Close()
-					est = nil
-				}
-			}
-		}
-		lastOK = ok
-		rec := &r.ring[idx%len(r.ring)]
-		rec.ok = ok
-		rec.hasProbs = false
-		if ok {
-			copy(rec.both, m.Intensity)
-			copy(rec.right, m.Right)
-			copy(rec.left, m.Left)
-			lane.Enter(profile.FaceCrops)
-			est.Crop(g, cropSize, rec.crop)
-			if r.native > 0 {
-				est.Crop(g, r.native, rec.native)
-			}
-			lane.Enter(profile.Appearance)
-			rec.probs, rec.hasProbs = r.readAppearance(src, g, &m.Landmarks)
-			lane.Enter(profile.Spotting)
-			copy(prevCrop, rec.crop)
-			havePrevCrop = true
+		if tracked {
 			r.res.Tracked++
-			r.last, r.haveLast = m.Landmarks, true
-		} else {
-			copy(rec.both, zero)
-			copy(rec.right, zero)
-			copy(rec.left, zero)
-			r.markLost(idx)
 		}
-		conf := float32(0)
-		if est != nil {
-			conf = m.Confidence
-		}
-		lane.Enter(profile.Writing)
-		r.writeRow(idx, ok, &m, g, conf, rec.probsOrNil())
-		lane.Enter(profile.Spotting)
-		sig := float32(0)
-		if ok {
-			sig = m.Expression
-			r.tl.Add(m.Intensity, sig, true)
-		} else {
-			r.tl.Add(zero, 0, false)
-		}
-		r.tl.AddExpression(rec.probsSlice())
 		r.res.Frames = idx + 1
-		ivs, err := sp.Push(idx, in.frame(est, &m, ok, repeat))
-		if err != nil {
-			return err
-		}
-		lane.Enter(profile.Scoring)
-		for _, iv := range ivs {
-			r.spotted(ctx, iv, idx)
-		}
-		if pending && sp.Last() >= known.Offset {
-			if err := r.describe(ctx, sp, idx); err != nil {
-				return err
-			}
-			pending = false
-		}
 		if r.opt.Progress != nil {
 			r.opt.Progress(idx+1, total)
 		}
 	}
 	lane.Enter(profile.Scoring)
-	r.flush(ctx, sp, r.res.Frames-1)
+	r.flushFaces(ctx, r.res.Frames-1)
 	if r.measureErrs > 0 {
 		r.res.Notes = append(r.res.Notes, fmt.Sprintf("AU measurement failed on %d frames for reasons other than a lost face (see the log); they count as untracked", r.measureErrs))
 	}
 	if r.res.Frames == 0 {
 		return fmt.Errorf("no frames could be read")
 	}
-	if pending {
-		if r.res.Frames <= known.Offset {
+	if f0.pending {
+		if r.res.Frames <= f0.known.Offset {
 			return fmt.Errorf("offset %d is after the last frame (%d)", r.opt.Interval.Offset, r.num(r.res.Frames-1))
 		}
-		if err := r.describe(ctx, sp, r.res.Frames-1); err != nil {
+		if err := f0.describe(ctx, r.res.Frames-1); err != nil {
 			return err
 		}
 	}
+	r.reportFaces()
 	if r.res.Tracked == 0 {
 		if r.res.Frames == 1 {
 			return fmt.Errorf("%w in the one frame", ErrNoFace)
@@ -808,17 +650,31 @@ func (r *run) stream(ctx context.Context, src Source) error {
 	return nil
 }
 
+// flushFaces closes every face's open intervals.
+func (r *run) flushFaces(ctx context.Context, last int) {
+	for _, f := range r.faces {
+		f.flush(ctx, last)
+	}
+}
+
+// reportFaces gives the report the timelines of the faces beyond face 0.
+func (r *run) reportFaces() {
+	for _, f := range r.faces[1:] {
+		r.rep.Faces = append(r.rep.Faces, report.Face{ID: f.id, Timeline: f.tl})
+	}
+}
+
 // flush closes the intervals still open. It runs with the run's context:
 // a cancelled run must not go on asking a remote reasoner about them.
-func (r *run) flush(ctx context.Context, sp *spot.Spotter, last int) {
-	for _, iv := range sp.Flush() {
+func (r *faceRun) flush(ctx context.Context, last int) {
+	for _, iv := range r.sp.Flush() {
 		r.spotted(ctx, iv, last)
 	}
 }
 
 // spotted reports a spotted interval as an event, unless the run describes
 // an interval of known timing instead.
-func (r *run) spotted(ctx context.Context, iv spot.Interval, last int) {
+func (r *faceRun) spotted(ctx context.Context, iv spot.Interval, last int) {
 	if r.known == nil {
 		r.event(ctx, iv, last)
 	}
@@ -826,9 +682,9 @@ func (r *run) spotted(ctx context.Context, iv spot.Interval, last int) {
 
 // describe makes the known interval the run's event; last is the newest
 // frame read.
-func (r *run) describe(ctx context.Context, sp *spot.Spotter, last int) error {
+func (r *faceRun) describe(ctx context.Context, last int) error {
 	k := r.known
-	iv, err := sp.Describe(k.Onset, k.Offset)
+	iv, err := r.sp.Describe(k.Onset, k.Offset)
 	if err != nil {
 		return fmt.Errorf("onset %d to offset %d: %w", r.opt.Interval.Onset, r.opt.Interval.Offset, err)
 	}
@@ -840,10 +696,11 @@ func (r *run) describe(ctx context.Context, sp *spot.Spotter, last int) error {
 }
 
 // reseed looks for a face the tracker lost near its last place and, when
-// it is there, restarts est's tracking from it (au.Estimator.Reseed): a
+// it is there, restarts its tracking from it (au.Estimator.Reseed): a
 // face that moved faster than the tracker follows is measured against its
-// neutral reference again at once. It reports whether it found the face.
-func (r *run) reseed(g *raster.Gray, est *au.Estimator) bool {
+// neutral reference again at once. It reports whether it found the face
+// (a place another face holds is not taken).
+func (r *faceRun) reseed(g *raster.Gray) bool {
 	if !r.haveLast {
 		return false
 	}
@@ -857,10 +714,10 @@ func (r *run) reseed(g *raster.Gray, est *au.Estimator) bool {
 		lm, _, found, err = n.FindFaceNear(g, &r.last)
 		found = found && err == nil
 	}
-	if !found {
+	if !found || (r.multi != nil && r.heldByOther(lmBox(&lm))) {
 		return false
 	}
-	est.Reseed(lm)
+	r.est.Reseed(lm)
 	r.nearFinds++
 	return true
 }
@@ -870,7 +727,7 @@ func drifted(m *au.Measurement) bool {
 	return math.Abs(float64(m.Scale)-1) > 0.1 || math.Abs(float64(m.Rotation)) > 0.15
 }
 
-func (r *run) markLost(idx int) {
+func (r *faceRun) markLost(idx int) {
 	if n := len(r.lost); n > 0 && r.lost[n-1].to == idx-1 {
 		r.lost[n-1].to = idx
 		return
@@ -882,13 +739,13 @@ func (r *run) markLost(idx int) {
 }
 
 // event recognises and explains one interval; last is the newest frame.
-func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
+func (r *faceRun) event(ctx context.Context, iv spot.Interval, last int) {
 	oldest := max(0, last-len(r.ring)+1)
 	on, off := max(iv.Onset, oldest), min(iv.Offset, last)
 	apex := min(max(iv.Apex, on), off)
 	aus := r.eventAUs(on, off, max(oldest, r.refFrame), iv.Kind == "still")
 	e := Event{
-		ID: len(r.res.Events) + 1, Onset: r.num(iv.Onset), Apex: r.num(iv.Apex), Offset: r.num(iv.Offset),
+		ID: len(r.res.Events) + 1, FaceID: r.id, Onset: r.num(iv.Onset), Apex: r.num(iv.Apex), Offset: r.num(iv.Offset),
 		OnsetS: round3(r.info.Time(iv.Onset)), ApexS: round3(r.info.Time(iv.Apex)), OffsetS: round3(r.info.Time(iv.Offset)),
 		Kind: iv.Kind, Peak: round3(iv.Peak), AUs: aus, AUReference: r.auReference(),
 	}
@@ -935,7 +792,7 @@ func (r *run) event(ctx context.Context, iv spot.Interval, last int) {
 		ra2[i] = report.AU{AU: a.AU, Name: a.Name, Side: a.Side, Intensity: a.Intensity, Letter: a.Letter, SNR: a.SNR}
 	}
 	r.rep.Events = append(r.rep.Events, report.Event{
-		ID: e.ID, Onset: e.Onset, Apex: e.Apex, Offset: e.Offset, OnsetS: e.OnsetS, OffsetS: e.OffsetS,
+		ID: e.ID, FaceID: e.FaceID, Onset: e.Onset, Apex: e.Apex, Offset: e.Offset, OnsetS: e.OnsetS, OffsetS: e.OffsetS,
 		OnsetPos: iv.Onset, OffsetPos: iv.Offset,
 		Kind: e.Kind, Label: e.Label, Confidence: e.Confidence, AUs: ra2, Emotions: e.Emotions, CoT: e.CoT.Text,
 		OnsetPNG: faces.onset, ApexPNG: faces.apex, DiffPNG: faces.diff, FlowPNG: faces.flow,

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/raster"
 )
@@ -88,6 +90,30 @@ func (r *run) readAppearance(src Source, g *raster.Gray, lm *[68][2]float32) (ap
 	return p, true
 }
 
+// readGaze estimates the gaze of the face with landmarks lm in frame g
+// (colour from src when it has it), with OpenFace's default camera.
+func (r *run) readGaze(src Source, g *raster.Gray, lm *[68][2]float32) (gaze.Result, bool) {
+	if r.opt.Gaze == nil {
+		return gaze.Result{}, false
+	}
+	img := gaze.Image{Gray: g}
+	if cs, ok := src.(ColorSource); ok {
+		if c := cs.RGB(); c != nil && c.W == g.W && c.H == g.H {
+			img = gaze.Image{RGB: c}
+		}
+	}
+	res, err := r.opt.Gaze.Estimate(img, lm, face.DefaultCamera(g.W, g.H))
+	if err != nil {
+		if !errors.Is(err, gaze.ErrSmall) {
+			if r.gazeErrs++; r.gazeErrs <= 3 {
+				r.log.Warn("gaze failed on a frame", "err", err)
+			}
+		}
+		return res, false
+	}
+	return res, true
+}
+
 // greyRGB copies g into a reused RGB buffer, grey in every channel.
 func (r *run) greyRGB(g *raster.Gray) *raster.RGB {
 	if r.grey == nil || r.grey.W != g.W || r.grey.H != g.H {
@@ -125,14 +151,14 @@ func (f *frameRec) probsSlice() []float32 {
 // within the event) and, in a video, the mean reading over the same number
 // of frames up to the onset (the face before it moved). A still has only
 // the first.
-func (r *run) eventAppearance(on, apex, off int, still bool) (apexP, onsetP *appearance.Probs) {
+func (r *faceRun) eventAppearance(on, apex, off int, still bool) (apexP, onsetP *appearance.Probs) {
 	if r.opt.Appearance == nil || len(r.ring) == 0 {
 		return nil, nil
 	}
 	k := max(1, int(math.Round(r.fps/30)))
 	apexP = r.meanProbs(max(on, apex-k), min(off, apex+k))
 	if !still && apexP != nil {
-		oldest := max(0, r.res.Frames-len(r.ring))
+		oldest := max(0, r.seenFrames-len(r.ring))
 		onsetP = r.meanProbs(max(oldest, on-k), on)
 	}
 	return apexP, onsetP
@@ -140,7 +166,7 @@ func (r *run) eventAppearance(on, apex, off int, still bool) (apexP, onsetP *app
 
 // meanProbs is the mean appearance reading of frames from..to in the
 // window, nil when none of them has one.
-func (r *run) meanProbs(from, to int) *appearance.Probs {
+func (r *faceRun) meanProbs(from, to int) *appearance.Probs {
 	var sum appearance.Probs
 	n := 0
 	for f := from; f <= to; f++ {

@@ -476,7 +476,7 @@ func TestNativeSide(t *testing.T) {
 		{200, 2008, 158}, // 200 fps: the budget bounds it
 		{5, 308, 0},      // too small to show
 	} {
-		r := &run{ring: make([]frameRec, c.ring)}
+		r := &faceRun{run: &run{}, ring: make([]frameRec, c.ring), nativeBudget: nativeBudget}
 		r.allocNative(c.iod)
 		if r.native != c.want {
 			t.Errorf("IOD %v, window %d: side %d, want %d", c.iod, c.ring, r.native, c.want)

@@ -53,7 +53,7 @@ const (
 )
 
 // auTrace gathers one AU side's values over frames lo..hi of the ring.
-func (r *run) auTrace(i int, right bool, lo, hi int, dst []float64) []float64 {
+func (r *faceRun) auTrace(i int, right bool, lo, hi int, dst []float64) []float64 {
 	dst = dst[:0]
 	for f := lo; f <= hi; f++ {
 		rec := &r.ring[f%len(r.ring)]
@@ -142,7 +142,7 @@ func median(v []float64) float64 {
 // eventAUs decides the AUs of the event on..off (ring frames; oldest is the
 // oldest frame the ring still holds). A still image (one frame, no
 // baseline) reports its measured intensities against zero.
-func (r *run) eventAUs(on, off, oldest int, still bool) []EventAU {
+func (r *faceRun) eventAUs(on, off, oldest int, still bool) []EventAU {
 	n := len(au.AUs)
 	rise := make([][2]float64, n) // right, left
 	snr := make([][2]float64, n)

@@ -28,7 +28,7 @@ func TestEventAULetterBoundaries(t *testing.T) {
 		n := len(au.AUs)
 		rec := frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), ok: true}
 		rec.right[i4], rec.left[i4], rec.both[i4] = c.v, c.v, c.v
-		r := &run{ring: []frameRec{rec}}
+		r := &faceRun{run: &run{}, ring: []frameRec{rec}}
 		aus := r.eventAUs(0, 0, 0, true)
 		if len(aus) != 1 || aus[0].AU != 4 {
 			t.Fatalf("%v: event AUs %+v, want AU4 alone", c.v, aus)
@@ -48,7 +48,7 @@ func TestStillAUsAreEvidence(t *testing.T) {
 	rec := frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), ok: true}
 	rec.right[i4], rec.left[i4] = 0.3, 0.3
 	rec.right[i12], rec.left[i12] = 1.2, 1.2
-	r := &run{ring: []frameRec{rec}}
+	r := &faceRun{run: &run{}, ring: []frameRec{rec}}
 	aus := r.eventAUs(0, 0, 0, true)
 	if len(aus) != 1 || aus[0].AU != 12 {
 		t.Fatalf("still event AUs %+v, want AU12 alone (AU4 at 0.30 is below trace)", aus)

@@ -1,9 +1,12 @@
 package analyze
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/tell-project/tell/blazeface"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
@@ -102,4 +105,19 @@ func (l *FaceLandmarker) NeutralShape() [68][2]float32 {
 		out[i] = [2]float32{float32(p.X), float32(p.Y)}
 	}
 	return out
+}
+
+// Faces returns a MultiFinder over the landmarker's Finder with BlazeFace
+// from the models folder root, for Options.Faces. When BlazeFace is not
+// installed it returns nil and a note saying so (one face is then
+// followed, as before).
+func (l *FaceLandmarker) Faces(root string) (*face.MultiFinder, string, error) {
+	bf, err := blazeface.Load(root, blazeface.Options{})
+	if errors.Is(err, models.ErrNotInstalled) {
+		return nil, "one face only: " + err.Error(), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return face.NewMultiFinder(l.find, bf), "", nil
 }

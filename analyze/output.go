@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/tell-project/tell/au"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/profile"
@@ -19,12 +20,12 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-// single measures one image and reports it as one event covering the
-// frame. Its AUs are measured against the --neutral image of the same
-// person when there is one, else against the landmark model's mean shape:
-// then they are uncalibrated indications (how this face differs from an
-// average face, identity included), reported but not weighed when an
-// appearance net reads the expression.
+// single measures one image and reports each face as one event covering
+// the frame. Face 0's AUs are measured against the --neutral image of the
+// same person when there is one, else (and every other face's) against
+// the landmark model's mean shape: then they are uncalibrated indications
+// (how this face differs from an average face, identity included),
+// reported but not weighed when an appearance net reads the expression.
 func (r *run) single(ctx context.Context, src Source) error {
 	r.lane.Enter(profile.Decode)
 	g, err := src.Next(ctx)
@@ -37,35 +38,69 @@ func (r *run) single(ctx context.Context, src Source) error {
 	}
 	r.addPreview(0, src, g)
 	r.res.Frames = 1
-	lm, conf, ok, err := r.findFace(g)
+	found, err := r.stillFaces(src, g)
 	if err != nil {
 		return fmt.Errorf("face detection: %w", err)
 	}
-	var m au.Measurement
-	n := len(au.AUs)
-	if !ok {
-		r.writeRow(0, false, &m, g, 0, nil)
-		r.tl.Add(make([]float32, n), 0, false)
-		return fmt.Errorf("%w in the image", ErrNoFace)
-	}
-	ref, err := r.neutralReference()
+	f0, err := r.newFaceRun(0, 1, 0)
 	if err != nil {
 		return err
 	}
-	r.lane.Enter(profile.AUs)
-	if err := au.MeasureShape(lm, ref, &m); err != nil {
+	r.faces = []*faceRun{f0}
+	r.rep.Timeline = f0.tl
+	n := len(au.AUs)
+	if len(found) == 0 {
+		var m au.Measurement
+		f0.writeRow(0, false, &m, g, 0, nil)
+		f0.tl.Add(make([]float32, n), 0, false)
+		return fmt.Errorf("%w in the image", ErrNoFace)
+	}
+	neutral, err := r.neutralReference()
+	if err != nil {
 		return err
 	}
+	mean := neutral
+	if r.opt.Neutral != "" && len(found) > 1 {
+		if mean, err = r.meanShape(); err != nil {
+			return err
+		}
+	}
+	for i, fd := range found {
+		f := f0
+		if i > 0 {
+			if f, err = r.newFaceRun(i, 1, 0); err != nil {
+				return err
+			}
+			r.faces = append(r.faces, f)
+		}
+		ref := neutral
+		if i > 0 {
+			ref = mean
+		}
+		var m au.Measurement
+		r.lane.Enter(profile.AUs)
+		if err := au.MeasureShape(fd.lm, ref, &m); err != nil {
+			return err
+		}
+		rec := frameRec{both: m.Intensity, right: m.Right, left: m.Left}
+		r.lane.Enter(profile.Appearance)
+		rec.probs, rec.hasProbs = r.readAppearance(src, g, &fd.lm)
+		r.lane.Enter(profile.Gaze)
+		f.gaze, f.gazeOK = r.readGaze(src, g, &fd.lm)
+		r.lane.Enter(profile.Writing)
+		f.writeRow(0, true, &m, g, fd.conf, rec.probsOrNil())
+		view := stillView(g, fd.lm, &m)
+		if i == 0 {
+			r.rep.Still = view
+		} else {
+			r.rep.Faces = append(r.rep.Faces, report.Face{ID: i, Still: view})
+		}
+		f.tl.Add(m.Intensity, m.Expression, true)
+		f.tl.AddExpression(rec.probsSlice())
+		f.ring = []frameRec{rec}
+		f.seenFrames = 1
+	}
 	r.res.Tracked = 1
-	rec := frameRec{both: m.Intensity, right: m.Right, left: m.Left}
-	r.lane.Enter(profile.Appearance)
-	rec.probs, rec.hasProbs = r.readAppearance(src, g, &lm)
-	r.lane.Enter(profile.Writing)
-	r.writeRow(0, true, &m, g, conf, rec.probsOrNil())
-	r.rep.Still = stillView(g, lm, &m)
-	r.tl.Add(m.Intensity, m.Expression, true)
-	r.tl.AddExpression(rec.probsSlice())
-	r.ring = []frameRec{rec}
 	switch {
 	case r.opt.Neutral != "":
 		r.res.Notes = append(r.res.Notes, "single image: AUs measured against the neutral face in "+r.opt.Neutral+" (taken to be the same person)")
@@ -74,13 +109,84 @@ func (r *run) single(ctx context.Context, src Source) error {
 	default:
 		r.res.Notes = append(r.res.Notes, "single image: AUs measured against the landmark model's mean shape are uncalibrated indications (this face's differences from an average face, identity included), not measurements, and without an appearance model the label rests on them alone, a weak basis; give --neutral IMAGE of the same person, and install the appearance models")
 	}
+	if len(found) > 1 {
+		note := fmt.Sprintf("%d faces, face_id 0 to %d (face 0 is the one a one-face analysis takes; the others left to right)", len(found), len(found)-1)
+		if r.opt.Neutral != "" {
+			note += "; --neutral is face 0's, the others are measured against the landmark model's mean shape"
+		}
+		r.res.Notes = append(r.res.Notes, note)
+	}
 	r.lane.Enter(profile.Scoring)
-	r.event(ctx, spot.Interval{Kind: "still"}, 0)
-	if len(r.res.Events) > 0 {
-		r.res.Events[0].Kind = "still"
-		r.rep.Events[0].Kind = "still"
+	for _, f := range r.faces {
+		f.event(ctx, spot.Interval{Kind: "still"}, 0)
+		if k := len(r.res.Events); k > 0 && r.res.Events[k-1].FaceID == f.id {
+			r.res.Events[k-1].Kind = "still"
+			r.rep.Events[k-1].Kind = "still"
+		}
 	}
 	return nil
+}
+
+// stillFace is a face found in a still image.
+type stillFace struct {
+	lm   [68][2]float32
+	conf float32
+}
+
+// stillFaces finds the faces of a still: the Landmarker's face first (as
+// a one-face analysis finds it), then, with Options.Faces, BlazeFace's
+// other faces, left to right, at most Options.MaxFaces in all (the
+// largest).
+func (r *run) stillFaces(src Source, g *raster.Gray) ([]stillFace, error) {
+	var out []stillFace
+	lm, conf, ok, err := r.findFace(g, nil)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		out = append(out, stillFace{lm, conf})
+	}
+	if r.opt.Faces == nil || r.opt.MaxFaces <= 1 {
+		return out, nil
+	}
+	var rgb *raster.RGB
+	if cs, isColour := src.(ColorSource); isColour {
+		if c := cs.RGB(); c != nil && c.W == g.W && c.H == g.H {
+			rgb = c
+		}
+	}
+	dets, err := r.opt.Faces.Detect(g, rgb)
+	if err != nil {
+		return nil, err
+	}
+	var others []face.Found
+	for _, d := range dets {
+		if ok && boxIoU(lmBox(&lm), blazeBox(d)) > 0.3 {
+			continue
+		}
+		if ok {
+			b := lmBox(&lm)
+			cx, cy := (d.Box.X0+d.Box.X1)/2, (d.Box.Y0+d.Box.Y1)/2
+			if cx >= b[0] && cx <= b[2] && cy >= b[1] && cy <= b[3] {
+				continue
+			}
+		}
+		others = append(others, r.opt.Faces.Fit(g, d))
+	}
+	for _, fd := range face.Arrange(others, r.opt.MaxFaces-len(out)) {
+		out = append(out, stillFace{shapeLandmarks(&fd.Shape), fd.Score})
+	}
+	return out, nil
+}
+
+// meanShape is the landmark model's mean shape, when the Landmarker has
+// one.
+func (r *run) meanShape() ([68][2]float32, error) {
+	ns, has := r.opt.Landmarker.(NeutralShaper)
+	if !has {
+		return [68][2]float32{}, fmt.Errorf("analyze: the landmarker has no neutral shape to measure a face against")
+	}
+	return ns.NeutralShape(), nil
 }
 
 // neutralReference is the shape a still is measured against: the landmarks
@@ -268,12 +374,12 @@ var flowKeyPNG = sync.OnceValue(func() []byte { return encodePNG(flow.ColorWheel
 // allocNative fixes the side of the report's native crops from the
 // reference face's inter-ocular distance and gives every window frame its
 // buffer (once per run).
-func (r *run) allocNative(iod float64) {
+func (r *faceRun) allocNative(iod float64) {
 	if r.native > 0 || len(r.ring) == 0 {
 		return
 	}
 	side := int(math.Round(2.4*iod/2)) * 2
-	side = min(side, maxNativeSide, int(math.Sqrt(float64(nativeBudget)/float64(len(r.ring)))))
+	side = min(side, maxNativeSide, int(math.Sqrt(float64(r.nativeBudget)/float64(len(r.ring)))))
 	if side < 16 {
 		return
 	}

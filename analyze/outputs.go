@@ -218,10 +218,10 @@ func (o *outputs) closePreview(sync bool) error {
 // face has success 0 and zeros, as OpenFace writes it; conf is the
 // detector's or tracker's confidence; probs the appearance net's reading
 // (nil: none).
-func (r *run) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32, probs *appearance.Probs) {
+func (r *faceRun) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32, probs *appearance.Probs) {
 	o := r.out
 	row := &o.row
-	row.Frame, row.Timestamp, row.Success = r.num(idx), r.info.Time(idx), ok
+	row.Frame, row.FaceID, row.Timestamp, row.Success = r.num(idx), r.id, r.info.Time(idx), ok
 	row.Confidence = math.Round(float64(conf)*100) / 100
 	row.Pose = frames.Pose{}
 	for k := range row.Extra {
@@ -279,10 +279,11 @@ func (r *run) finish(runErr error) error {
 		res.Status = StatusPartial
 		res.Error = runErr.Error()
 	}
-	if r.nLost > 0 && res.Tracked > 0 {
-		note := fmt.Sprintf("no face tracked in %d stretch(es) of frames, %s in all", r.nLost, plural(res.Frames-res.Tracked, "frame"))
-		if len(r.lost) > 0 {
-			note += fmt.Sprintf("; first: frames %d–%d", r.num(r.lost[0].from), r.num(r.lost[0].to))
+	if len(r.faces) > 0 && r.faces[0].nLost > 0 && res.Tracked > 0 {
+		f0 := r.faces[0]
+		note := fmt.Sprintf("no face tracked in %d stretch(es) of frames, %s in all", f0.nLost, plural(res.Frames-res.Tracked, "frame"))
+		if len(f0.lost) > 0 {
+			note += fmt.Sprintf("; first: frames %d–%d", r.num(f0.lost[0].from), r.num(f0.lost[0].to))
 		}
 		res.Notes = append(res.Notes, note)
 	}

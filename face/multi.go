@@ -149,6 +149,18 @@ func (m *MultiFinder) Fit(g *raster.Gray, b blazeface.Face) Found {
 	return Found{Box: boxFromShape(&s), Shape: s, Score: b.Score, Path: PathBlazeFace}
 }
 
+// Refit places the landmarks of a face that had the landmarks prev a
+// moment ago (the last frame of a video): in the box and turn fitted to
+// prev, then twice in the box refitted to the new landmarks.
+func (m *MultiFinder) Refit(g *raster.Gray, prev *Shape) Shape {
+	s := *prev
+	for range refits + 1 {
+		t := fitShape(&s)
+		s = m.predictTurned(g, t.cx, t.cy, t.scale, math.Atan2(t.sin, t.cos))
+	}
+	return s
+}
+
 // predictTurned places the landmarks of a face with its landmark box
 // centred at (cx, cy), of the given side, turned by roll (radians): on the
 // image itself when the roll is within levelRoll, else in an upright patch

@@ -1,6 +1,6 @@
 // Package profile measures where an analysis spends its CPU time, stage by
 // stage (decode, detect, crop search, landmarks, pose, flow, AUs,
-// appearance net, face crops, spotting, scoring, writing), for tell
+// appearance net, gaze, face crops, spotting, scoring, writing), for tell
 // analyze --profile and the server's /metrics.
 //
 // Each goroutine that runs stages holds a Lane, which reads its OS
@@ -44,6 +44,7 @@ const (
 	Flow             // dense optical flow for the AU evidence
 	AUs              // AU solve and fusion
 	Appearance       // the appearance (expression) net
+	Gaze             // the iris model and the eye geometry (package gaze)
 	FaceCrops        // aligned face crops for cut detection, events and the report
 	Spotting         // spotting, cut and still detection, the timeline
 	Scoring          // event scoring, labels and chains of thought
@@ -51,7 +52,7 @@ const (
 	NumStages
 )
 
-var names = [NumStages]string{"none", "setup", "decode", "detect", "crop_search", "landmarks", "pose", "flow", "aus", "appearance", "face_crops", "spotting", "scoring", "writing"}
+var names = [NumStages]string{"none", "setup", "decode", "detect", "crop_search", "landmarks", "pose", "flow", "aus", "appearance", "gaze", "face_crops", "spotting", "scoring", "writing"}
 
 // String is the stage's name as /metrics and the report print it.
 func (s Stage) String() string {

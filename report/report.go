@@ -50,6 +50,9 @@ type Report struct {
 	// Still, when set, is the single image's view: shown instead of the
 	// timeline.
 	Still *Still
+	// Faces are the faces beyond the first (face_id 0, whose view is
+	// Timeline or Still), each with its own view; events say their face.
+	Faces []Face
 	// FlowKeyPNG is the colour-wheel key of the flow images (a disc:
 	// the colour of a motion from its centre towards each point).
 	FlowKeyPNG []byte
@@ -63,9 +66,18 @@ type Still struct {
 	AUs       []AU         // every AU measured, with intensity and letter
 }
 
+// Face is one more face of the input: its face_id and its timeline (a
+// video) or its view (a still).
+type Face struct {
+	ID       int
+	Timeline *Timeline
+	Still    *Still
+}
+
 // Event is one spotted expression.
 type Event struct {
 	ID                  int
+	FaceID              int // the face it is on (frames.csv's face_id)
 	Onset, Apex, Offset int // frame numbers (as in frames.csv)
 	OnsetS, OffsetS     float64
 	// OnsetPos and OffsetPos are the 0-based positions of the onset and
@@ -106,39 +118,69 @@ var palette = []string{"#000000", "#332288", "#E69F00", "#56B4E9", "#CC3311", "#
 
 // Write renders r as HTML to w.
 func Write(w io.Writer, r *Report) error {
-	curves := pickCurves(r)
 	data := struct {
 		*Report
-		Plot     template.HTML
-		StillSVG template.HTML
-		ExprPlot template.HTML
 		Duration string
-		Views    []eventView
-		FlowKey  template.URL
-		Curves   []curve
-		// Magnified is the AU axis's top when below 5 ("" otherwise).
-		Magnified string
-	}{Report: r, Plot: template.HTML(plotSVG(r, curves)), ExprPlot: template.HTML(exprSVG(r)), FlowKey: dataURL(r.FlowKeyPNG), Curves: curves}
-	if sc := intensityScale(curves); sc < 5 && len(curves) > 0 {
-		data.Magnified = trimFloat(sc)
-	}
-	if r.Still != nil {
-		data.StillSVG = template.HTML(stillSVG(r.Still))
-	}
+		First    faceSection
+		Others   []faceSection
+	}{Report: r}
 	if r.FPS > 0 {
 		data.Duration = fmt.Sprintf("%.2f s", float64(r.Frames)/r.FPS)
 	}
-	colour := map[int]string{}
-	for _, c := range curves {
-		colour[c.au] = c.colour
-	}
-	for _, e := range r.Events {
-		data.Views = append(data.Views, newEventView(e, colour))
+	flowKey := dataURL(r.FlowKeyPNG)
+	data.First = newFaceSection(r, 0, r.Timeline, r.Still, flowKey)
+	for _, f := range r.Faces {
+		data.Others = append(data.Others, newFaceSection(r, f.ID, f.Timeline, f.Still, flowKey))
 	}
 	if err := page.Execute(w, data); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+// faceSection is what the page shows of one face: its timeline or still
+// view and its events.
+type faceSection struct {
+	ID        int
+	Still     *Still
+	StillSVG  template.HTML
+	Plot      template.HTML
+	ExprPlot  template.HTML
+	ExprModel string
+	Curves    []curve
+	// Magnified is the AU axis's top when below 5 ("" otherwise).
+	Magnified string
+	Views     []eventView
+	FlowKey   template.URL
+}
+
+// newFaceSection renders face id's part of r: its timeline or still and
+// the events on it (all events when r has one face).
+func newFaceSection(r *Report, id int, tl *Timeline, still *Still, flowKey template.URL) faceSection {
+	sub := *r
+	sub.Timeline, sub.Still, sub.Events = tl, still, nil
+	for _, e := range r.Events {
+		if len(r.Faces) == 0 || e.FaceID == id {
+			sub.Events = append(sub.Events, e)
+		}
+	}
+	curves := pickCurves(&sub)
+	fs := faceSection{ID: id, Still: still, Plot: template.HTML(plotSVG(&sub, curves)), ExprPlot: template.HTML(exprSVG(&sub)),
+		ExprModel: r.ExprModel, Curves: curves, FlowKey: flowKey}
+	if sc := intensityScale(curves); sc < 5 && len(curves) > 0 {
+		fs.Magnified = trimFloat(sc)
+	}
+	if still != nil {
+		fs.StillSVG = template.HTML(stillSVG(still))
+	}
+	colour := map[int]string{}
+	for _, c := range curves {
+		colour[c.au] = c.colour
+	}
+	for _, e := range sub.Events {
+		fs.Views = append(fs.Views, newEventView(e, colour))
+	}
+	return fs
 }
 
 type eventView struct {
@@ -475,36 +517,10 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%d %ss", n, noun)
 	},
-}).Parse(pageHTML))
+}).Parse(pageHTML + faceHTML))
 
-const pageHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px}
-.meta{color:#555;font-size:14px} .banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;margin:12px 0;border-radius:4px}
-.event{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:14px 0}
-.event h3{margin:0 0 8px;font-size:16px} .faces{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}
-.faces figure{margin:0;text-align:center;font-size:12px;color:#555;max-width:220px} .faces img{border:1px solid #ccc;image-rendering:pixelated}
-.key{display:flex;flex-direction:column;align-items:center;font-size:11px;color:#555;max-width:110px;text-align:center}
-table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee} caption{caption-side:bottom;font-size:11px;color:#666;text-align:left;max-width:300px}
-.bar{display:inline-block;height:10px;background:#0072B2;vertical-align:middle}
-.sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin-right:4px}
-.cot{background:#f7f7f7;border-left:3px solid #0072B2;padding:8px 12px;font-size:14px;line-height:1.45}
-.cols{display:flex;gap:24px;flex-wrap:wrap}
-.aubar{display:inline-block;height:12px;background:#0072B2;vertical-align:middle} .aubar.low{background:#b8c9d8}
-</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-<div class="meta">Input: <code>{{.Input}}</code> · {{if .Still}}a single image{{else}}{{.Frames}} frames{{if .FPS}} at {{f2 .FPS}} fps ({{.Duration}}){{end}}{{if .Codec}} · {{.Codec}}{{if .BitsPerPixel}}, {{printf "%.3f" .BitsPerPixel}} bits per pixel{{end}}{{end}} · {{plural (len .Events) "expression"}} spotted{{end}} · reasoner: {{.Reasoner}}</div>
-{{if ne .Status "complete"}}<div class="banner"><strong>Partial result.</strong> {{.Error}}</div>{{end}}
-{{range .Notes}}<div class="banner">{{.}}</div>{{end}}
-{{if .Still}}<h2>The face</h2>
+// faceHTML is one face's part of the page (a faceSection).
+const faceHTML = `{{define "face"}}{{if .Still}}<h2>The face</h2>
 <div class="cols">
 <div>{{.StillSVG}}<div class="meta">{{.Still.W}}×{{.Still.H}} px, as in the image; dots: the 68 landmarks.</div></div>
 <div><table><caption>Every AU tell measures, against the landmark model's neutral face: intensity on OpenFace's 0–5 scale with its FACS letter (A = 1 trace … E = 5 maximum); pale below trace.</caption>
@@ -542,6 +558,38 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8p
 <div class="cot">{{.CoTHTML}}</div>
 </div>
 {{end}}
+{{end}}`
+
+const pageHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px}
+.meta{color:#555;font-size:14px} .banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;margin:12px 0;border-radius:4px}
+.event{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:14px 0}
+.event h3{margin:0 0 8px;font-size:16px} .faces{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}
+.faces figure{margin:0;text-align:center;font-size:12px;color:#555;max-width:220px} .faces img{border:1px solid #ccc;image-rendering:pixelated}
+.key{display:flex;flex-direction:column;align-items:center;font-size:11px;color:#555;max-width:110px;text-align:center}
+table{border-collapse:collapse;font-size:13px;margin:8px 0} td,th{padding:2px 8px;text-align:left;border-bottom:1px solid #eee} caption{caption-side:bottom;font-size:11px;color:#666;text-align:left;max-width:300px}
+.bar{display:inline-block;height:10px;background:#0072B2;vertical-align:middle}
+.sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin-right:4px}
+.cot{background:#f7f7f7;border-left:3px solid #0072B2;padding:8px 12px;font-size:14px;line-height:1.45}
+.cols{display:flex;gap:24px;flex-wrap:wrap}
+.aubar{display:inline-block;height:12px;background:#0072B2;vertical-align:middle} .aubar.low{background:#b8c9d8}
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<div class="meta">Input: <code>{{.Input}}</code> · {{if .Still}}a single image{{else}}{{.Frames}} frames{{if .FPS}} at {{f2 .FPS}} fps ({{.Duration}}){{end}}{{if .Codec}} · {{.Codec}}{{if .BitsPerPixel}}, {{printf "%.3f" .BitsPerPixel}} bits per pixel{{end}}{{end}} · {{plural (len .Events) "expression"}} spotted{{end}} · reasoner: {{.Reasoner}}</div>
+{{if ne .Status "complete"}}<div class="banner"><strong>Partial result.</strong> {{.Error}}</div>{{end}}
+{{range .Notes}}<div class="banner">{{.}}</div>{{end}}
+{{if .Others}}<h2 id="face-0">Face 0</h2>{{end}}{{template "face" .First}}
+{{range .Others}}<h2 id="face-{{.ID}}">Face {{.ID}}</h2>
+{{template "face" .}}{{end}}
 </body>
 </html>
 `

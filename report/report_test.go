@@ -102,6 +102,47 @@ func TestWriteHTML(t *testing.T) {
 	}
 }
 
+// TestSeveralFaces: each face gets its own section, its own timeline, and
+// only its own events.
+func TestSeveralFaces(t *testing.T) {
+	r := sample(t)
+	tl := NewTimeline(3, 100)
+	for i := 0; i < 300; i++ {
+		tl.Add([]float32{0, 0, 1.5}, 0, i >= 150)
+	}
+	r.Faces = []Face{{ID: 1, Timeline: tl}}
+	e := r.Events[0]
+	e.ID, e.FaceID, e.Label = 2, 1, "anger"
+	r.Events = append(r.Events, e)
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	i0, i1 := strings.Index(s, `id="face-0"`), strings.Index(s, `id="face-1"`)
+	if i0 < 0 || i1 < i0 {
+		t.Fatalf("face sections at %d and %d", i0, i1)
+	}
+	first, second := s[i0:i1], s[i1:]
+	if !strings.Contains(first, `id="event-1"`) || strings.Contains(first, `id="event-2"`) {
+		t.Error("face 0's section does not hold exactly its event")
+	}
+	if !strings.Contains(second, `id="event-2"`) || strings.Contains(second, `id="event-1"`) {
+		t.Error("face 1's section does not hold exactly its event")
+	}
+	if strings.Count(s, `aria-label="AU intensity timeline"`) != 2 {
+		t.Errorf("%d timelines, want 2", strings.Count(s, `aria-label="AU intensity timeline"`))
+	}
+	// One face: no face headings.
+	b.Reset()
+	if err := Write(&b, sample(t)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `id="face-0"`) {
+		t.Error("a one-face report has face headings")
+	}
+}
+
 func TestEmpty(t *testing.T) {
 	var b bytes.Buffer
 	if err := Write(&b, &Report{Title: "x", Status: "complete", Timeline: NewTimeline(1, 10)}); err != nil {

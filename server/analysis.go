@@ -12,6 +12,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/appearance"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/queue"
@@ -71,9 +72,11 @@ type Analysis struct {
 	// Log receives job logs (default: discard).
 	Log *slog.Logger
 
-	once   sync.Once
-	loader *loader
-	nets   chan *appearance.Net // loaded appearance nets not in use
+	once    sync.Once
+	loader  *loader
+	nets    chan *appearance.Net // loaded appearance nets not in use
+	facesMu sync.Mutex
+	faces   *face.MultiFinder // BlazeFace over the landmarker, shared by jobs
 }
 
 func (a *Analysis) init() {
@@ -143,6 +146,8 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 		defer a.putNet(net)
 	}
 	opt.Appearance, opt.AppearanceNote = net, note
+	// Several faces, as tell analyze has them by default.
+	opt.Faces = a.multiFinder(lm)
 	// The stage profile goes into the summary and /metrics: it costs a
 	// clock read per stage and changes no output.
 	opt.Profile = profile.New()
@@ -201,6 +206,23 @@ func (a *Analysis) appearanceNet() (*appearance.Net, string) {
 		note = strings.ReplaceAll(note, root, "the server's models folder")
 	}
 	return net, note
+}
+
+// multiFinder returns the jobs' shared MultiFinder over lm (nil when lm is
+// not tell's FaceLandmarker or BlazeFace is not installed: one face).
+func (a *Analysis) multiFinder(lm analyze.Landmarker) *face.MultiFinder {
+	fl, ok := lm.(*analyze.FaceLandmarker)
+	if !ok {
+		return nil
+	}
+	a.facesMu.Lock()
+	defer a.facesMu.Unlock()
+	if a.faces == nil {
+		if mf, _, err := fl.Faces(models.Root("")); err == nil {
+			a.faces = mf
+		}
+	}
+	return a.faces
 }
 
 func (a *Analysis) putNet(net *appearance.Net) {

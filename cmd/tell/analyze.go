@@ -35,8 +35,10 @@ is an image) or a video (read through ffmpeg). Frame numbers, everywhere
 manifests): a folder whose file names all end in distinct numbers
 (img46.jpg) has those numbers, in their order; other folders, GIFs and
 videos are numbered by position from 1. Writes:
-  DIR/frames.csv   one row per frame in OpenFace 2.x FeatureExtraction's
-                   columns: frame (its number), face_id, timestamp, confidence
+  DIR/frames.csv   one row per face per frame in OpenFace 2.x
+                   FeatureExtraction's columns: frame (its number), face_id
+                   (the same person keeps it; see --max-faces), timestamp,
+                   confidence
                    (the tracker's per frame; the detector's for an image),
                    success, pose_Tx..pose_Tz (mm) and pose_Rx..pose_Rz
                    (radians) from the 68 landmarks and a 3D mean face with
@@ -105,6 +107,12 @@ Flags:
                      a face crop. A face found in a crop is noted in
                      events.json and the report; frames.csv's confidence is
                      then the detector's check of the fitted face
+  --max-faces N      follow at most N faces at a time (default 8): BlazeFace
+                     (human-models, installed with the appearance models)
+                     finds them, each keeps its face_id through short
+                     occlusions and crossings, and frames.csv, events and
+                     the report are per face; 1 follows one face, the one
+                     --face finds
   --appearance NAME  faceapi (default), human or none
   --models DIR       folder of the pretrained models (default $TELL_MODELS,
                      else ~/.local/share/tell/models)
@@ -149,6 +157,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
 	faceMode := fs.String("face", "auto", "")
 	appName := fs.String("appearance", "faceapi", "")
+	maxFaces := fs.Int("max-faces", analyze.DefaultMaxFaces, "")
 	modelsDir := fs.String("models", "", "")
 	neutral := fs.String("neutral", "", "")
 	quiet := fs.Bool("quiet", false, "")
@@ -176,6 +185,9 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	}
 	if *maxPixels <= 0 {
 		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
+	}
+	if *maxFaces < 1 || *maxFaces > 64 {
+		return usageErrorf("--max-faces %d: want 1 to 64", *maxFaces)
 	}
 	interval, err := intervalFlags(set, *onset, *apex, *offset)
 	if err != nil {
@@ -222,7 +234,17 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stderr, "tell analyze: appearance not used: %s\n", note)
 	}
 	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels,
-		Appearance: net, AppearanceNote: note, Neutral: *neutral, Interval: interval}
+		Appearance: net, AppearanceNote: note, Neutral: *neutral, Interval: interval, MaxFaces: *maxFaces}
+	if *maxFaces > 1 {
+		faces, note, err := lm.Faces(models.Root(*modelsDir))
+		if err != nil {
+			return err
+		}
+		if faces == nil {
+			fmt.Fprintf(env.stderr, "tell analyze: %s\n", note)
+		}
+		opt.Faces = faces
+	}
 	if *profiling {
 		opt.Profile = profile.New()
 		opt.Profile.Add(profile.Setup, profile.ProcessCPU()-cpu0, time.Since(start))
