@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
@@ -27,9 +28,9 @@ import (
 // uses, skipping when a model is missing.
 func multiLandmarker(t testing.TB) (*FaceLandmarker, *face.MultiFinder) {
 	t.Helper()
-	lm, err := NewFaceLandmarker("")
+	lm, err := NewFaceLandmarker(facetest.ModelPath(t))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	mf, note, err := lm.Faces(models.Root(""))
 	if err != nil {
