@@ -17,6 +17,7 @@ import (
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/frames"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
@@ -43,6 +44,73 @@ func multiLandmarker(t testing.TB) (*FaceLandmarker, *face.MultiFinder) {
 		t.Skip(note)
 	}
 	return lm, mf
+}
+
+// gazeNet returns the iris model, skipping when it is not installed.
+func gazeNet(t testing.TB) *gaze.Net {
+	t.Helper()
+	g, err := gaze.Load(models.Root(""))
+	if err != nil {
+		if models.Required() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return g
+}
+
+// checkGaze reads out/frames.csv, which must have OpenFace's gaze columns:
+// on every tracked row two unit vectors towards the camera (the astronaut
+// looks at it; her gaze is within 25° of straight ahead) and the angles of
+// their mean; zeros where the face is lost.
+func checkGaze(t testing.TB, out string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, "frames.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := frames.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rd.Layout().Gaze {
+		t.Fatal("frames.csv has no gaze columns")
+	}
+	n := 0
+	for {
+		var r frames.Row
+		if err := rd.Read(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Success {
+			if r.Gaze != [8]float32{} {
+				t.Errorf("frame %d face %d lost with gaze %v", r.Frame, r.FaceID, r.Gaze)
+			}
+			continue
+		}
+		var mean [3]float64
+		for e := 0; e < 2; e++ {
+			v := r.Gaze[3*e : 3*e+3]
+			norm := math.Sqrt(float64(v[0]*v[0] + v[1]*v[1] + v[2]*v[2]))
+			if math.Abs(norm-1) > 1e-3 || v[2] > -0.9 {
+				t.Errorf("frame %d face %d: gaze_%d %v (norm %.4f)", r.Frame, r.FaceID, e, v, norm)
+			}
+			for k := range mean {
+				mean[k] += float64(v[k])
+			}
+		}
+		ax, ay := math.Atan2(mean[0], -mean[2]), math.Atan2(mean[1], -mean[2])
+		if math.Abs(ax-float64(r.Gaze[6])) > 1e-3 || math.Abs(ay-float64(r.Gaze[7])) > 1e-3 {
+			t.Errorf("frame %d face %d: angles %v, want %.4f %.4f", r.Frame, r.FaceID, r.Gaze[6:], ax, ay)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("no tracked row")
+	}
 }
 
 // writeCrowd renders a crowd clip into a folder of PNG frames.
@@ -159,10 +227,11 @@ func TestTwoFacesPassing(t *testing.T) {
 	}
 	dir := writeCrowd(t, c)
 	out := filepath.Join(t.TempDir(), "out")
-	res, err := Run(context.Background(), dir, Options{Out: out, FPS: 30, Landmarker: lm, Faces: mf, GeometryOnly: true})
+	res, err := Run(context.Background(), dir, Options{Out: out, FPS: 30, Landmarker: lm, Faces: mf, Gaze: gazeNet(t), GeometryOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkGaze(t, out)
 	s := scoreCrowd(t, out, c)
 	t.Logf("%d/%d visible faces found, %d id switches, %d spurious rows, ids %v", s.found, s.visible, s.switches, s.spurious, s.ids)
 	if s.switches != 0 || s.spurious != 0 || len(s.ids) != 2 {

@@ -146,7 +146,7 @@ func (r *run) openOutputs() error {
 	}
 	o := &outputs{final: final, tmp: tmp, csvFile: f}
 	extra := extraColumns(r.opt.Appearance != nil)
-	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs, Extra: extra})
+	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs, Gaze: r.opt.Gaze != nil, Extra: extra})
 	if err != nil {
 		f.Close()
 		os.RemoveAll(tmp)
@@ -224,6 +224,14 @@ func (r *faceRun) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, 
 	row.Frame, row.FaceID, row.Timestamp, row.Success = r.num(idx), r.id, r.info.Time(idx), ok
 	row.Confidence = math.Round(float64(conf)*100) / 100
 	row.Pose = frames.Pose{}
+	row.Gaze = [8]float32{}
+	if ok && r.gazeOK {
+		// OpenFace's order: gaze_0 (the eye leftmost in the image), gaze_1,
+		// the two angles.
+		gz := &r.gaze
+		row.Gaze = [8]float32{float32(gz.Gaze[0][0]), float32(gz.Gaze[0][1]), float32(gz.Gaze[0][2]),
+			float32(gz.Gaze[1][0]), float32(gz.Gaze[1][1]), float32(gz.Gaze[1][2]), float32(gz.Angle[0]), float32(gz.Angle[1])}
+	}
 	for k := range row.Extra {
 		row.Extra[k] = math.NaN()
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/queue"
@@ -75,6 +76,7 @@ type Analysis struct {
 	once    sync.Once
 	loader  *loader
 	nets    chan *appearance.Net // loaded appearance nets not in use
+	gazes   chan *gaze.Net       // loaded iris models not in use
 	facesMu sync.Mutex
 	faces   *face.MultiFinder // BlazeFace over the landmarker, shared by jobs
 }
@@ -92,6 +94,7 @@ func (a *Analysis) init() {
 		}
 		a.loader = &loader{load: a.Landmarker}
 		a.nets = make(chan *appearance.Net, 64)
+		a.gazes = make(chan *gaze.Net, 64)
 	})
 }
 
@@ -148,6 +151,12 @@ func (a *Analysis) Handle(ctx context.Context, t *queue.Task) (json.RawMessage, 
 	opt.Appearance, opt.AppearanceNote = net, note
 	// Several faces, as tell analyze has them by default.
 	opt.Faces = a.multiFinder(lm)
+	// Gaze, as tell analyze writes it by default (a Net is not safe for
+	// concurrent use: one per job running at once, as the nets).
+	if g := a.gazeNet(); g != nil {
+		defer a.putGaze(g)
+		opt.Gaze = g
+	}
 	// The stage profile goes into the summary and /metrics: it costs a
 	// clock read per stage and changes no output.
 	opt.Profile = profile.New()
@@ -223,6 +232,32 @@ func (a *Analysis) multiFinder(lm analyze.Landmarker) *face.MultiFinder {
 		}
 	}
 	return a.faces
+}
+
+// gazeNet takes a loaded iris model from the pool or loads one; nil when
+// it is not installed (the job's frames.csv then has no gaze columns). A
+// failed load is not kept: a model installed later is found by the next job.
+func (a *Analysis) gazeNet() *gaze.Net {
+	select {
+	case g := <-a.gazes:
+		return g
+	default:
+	}
+	g, err := gaze.Load(models.Root(""))
+	if err != nil {
+		if !errors.Is(err, models.ErrNotInstalled) {
+			a.Log.Warn("gaze model", "err", err)
+		}
+		return nil
+	}
+	return g
+}
+
+func (a *Analysis) putGaze(g *gaze.Net) {
+	select {
+	case a.gazes <- g:
+	default:
+	}
 }
 
 func (a *Analysis) putNet(net *appearance.Net) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
@@ -40,7 +41,8 @@ videos are numbered by position from 1. Writes:
                    (the same person keeps it; see --max-faces), timestamp,
                    confidence
                    (the tracker's per frame; the detector's for an image),
-                   success, pose_Tx..pose_Tz (mm) and pose_Rx..pose_Rz
+                   success, gaze_0_x..gaze_angle_y (see --gaze),
+                   pose_Tx..pose_Tz (mm) and pose_Rx..pose_Rz
                    (radians) from the 68 landmarks and a 3D mean face with
                    OpenFace's default camera (focal 500 px at 640x480,
                    centred), x_0..x_67, y_0..y_67, AUxx_r (0-5), AUxx_c
@@ -113,6 +115,11 @@ Flags:
                      occlusions and crossings, and frames.csv, events and
                      the report are per face; 1 follows one face, the one
                      --face finds
+  --gaze=false       leave out the gaze columns (gaze_0_x..gaze_angle_y,
+                     OpenFace's: each eye's unit gaze vector in camera
+                     coordinates and the two angles in radians, from
+                     MediaPipe's iris model in human-models; written by
+                     default when it is installed)
   --appearance NAME  faceapi (default), human or none
   --models DIR       folder of the pretrained models (default $TELL_MODELS,
                      else ~/.local/share/tell/models)
@@ -158,6 +165,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	faceMode := fs.String("face", "auto", "")
 	appName := fs.String("appearance", "faceapi", "")
 	maxFaces := fs.Int("max-faces", analyze.DefaultMaxFaces, "")
+	withGaze := fs.Bool("gaze", true, "")
 	modelsDir := fs.String("models", "", "")
 	neutral := fs.String("neutral", "", "")
 	quiet := fs.Bool("quiet", false, "")
@@ -244,6 +252,17 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 			fmt.Fprintf(env.stderr, "tell analyze: %s\n", note)
 		}
 		opt.Faces = faces
+	}
+	if *withGaze {
+		g, err := gaze.Load(models.Root(*modelsDir))
+		switch {
+		case errors.Is(err, models.ErrNotInstalled):
+			fmt.Fprintf(env.stderr, "tell analyze: no gaze columns: %v\n", err)
+		case err != nil:
+			return err
+		default:
+			opt.Gaze = g
+		}
 	}
 	if *profiling {
 		opt.Profile = profile.New()
