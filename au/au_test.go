@@ -249,3 +249,27 @@ func TestReseed(t *testing.T) {
 		}
 	}
 }
+
+// TestPyramidEdges: the pyramid of a crop reaching past the frame's edges
+// is the replicate-padded filter of the frame, bit for bit (the fast
+// interior path reads the same pixels as At).
+func TestPyramidEdges(t *testing.T) {
+	f := &raster.Gray{W: 23, H: 17, Stride: 25, Pix: make([]float32, 25*17)}
+	for i := range f.Pix {
+		f.Pix[i] = float32((i*53)%241) + 0.5*float32(i%3)
+	}
+	for _, b := range [][4]int{{-4, -3, 12, 10}, {15, 9, 14, 12}, {-2, 4, 30, 6}, {3, 3, 8, 8}, {0, 0, 23, 17}} {
+		var p pyramid
+		p.build(f, b[0], b[1], b[2], b[3])
+		w, h := b[2], b[3]
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				sx, sy := x+b[0], y+b[1]
+				want := 0.25*f.At(sx-1, sy) + 0.5*f.At(sx, sy) + 0.25*f.At(sx+1, sy)
+				if got := p.tmp.Pix[y*w+x]; got != want {
+					t.Fatalf("box %v: (%d,%d) = %v, want %v", b, x, y, got, want)
+				}
+			}
+		}
+	}
+}

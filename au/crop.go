@@ -1,8 +1,6 @@
 package au
 
 import (
-	"math"
-
 	"github.com/tell-project/tell/raster"
 )
 
@@ -18,16 +16,31 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 	}
 	step := 2.4 * e.iod / float64(size)
 	sim := e.prev
+	// The per-column products, computed once (the same values as per
+	// pixel: the sums below keep their order).
+	ux := make([]float64, 2*size)
+	for u := 0; u < size; u++ {
+		ou := (float64(u) - float64(size)/2 + 0.5) * step
+		ux[2*u], ux[2*u+1] = ou*e.ex[0], ou*e.ex[1]
+	}
 	for v := 0; v < size; v++ {
-		for u := 0; u < size; u++ {
-			// Reference position along the reference face axes, then the head.
-			ou := (float64(u) - float64(size)/2 + 0.5) * step
-			ov := (float64(v) - float64(size)/2 + 0.5) * step
-			rx := cx + ou*e.ex[0] + ov*e.ey[0]
-			ry := cy + ou*e.ex[1] + ov*e.ey[1]
+		// Reference position along the reference face axes, then the head.
+		ov := (float64(v) - float64(size)/2 + 0.5) * step
+		vy0, vy1 := ov*e.ey[0], ov*e.ey[1]
+		row := dst[v*size : v*size+size]
+		for u := range row {
+			rx := cx + ux[2*u] + vy0
+			ry := cy + ux[2*u+1] + vy1
 			x, y := sim.apply(rx, ry)
-			p := frame.Bilinear(float32(x), float32(y)) + 0.5
-			dst[v*size+u] = uint8(math.Max(0, math.Min(255, float64(p))))
+			p := float64(frame.Bilinear(float32(x), float32(y)) + 0.5)
+			switch {
+			case p <= 0:
+				row[u] = 0
+			case p >= 255:
+				row[u] = 255
+			default:
+				row[u] = uint8(p)
+			}
 		}
 	}
 }

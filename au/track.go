@@ -21,12 +21,35 @@ func (p *pyramid) build(frame *raster.Gray, x0, y0, w, h int) {
 	p.lv[0] = ensure(p.lv[0], w, h)
 	p.tmp = ensure(p.tmp, w, h)
 	tmp, dst := p.tmp, p.lv[0]
-	// Horizontal [1 2 1]/4 then vertical, replicate padding through At.
+	// Horizontal [1 2 1]/4 then vertical, replicate padding through At
+	// where the taps leave the frame (rows and columns inside it read the
+	// frame directly: the same values).
 	for y := 0; y < h; y++ {
 		sy := y + y0
-		for x := 0; x < w; x++ {
+		out := tmp.Pix[y*w : y*w+w]
+		if sy < 0 || sy >= frame.H {
+			for x := range out {
+				sx := x + x0
+				out[x] = 0.25*frame.At(sx-1, sy) + 0.5*frame.At(sx, sy) + 0.25*frame.At(sx+1, sy)
+			}
+			continue
+		}
+		// Columns whose three taps lie inside the frame: lo ≤ x < hi.
+		lo, hi := min(max(1-x0, 0), w), min(max(frame.W-1-x0, 0), w)
+		for x := 0; x < lo; x++ {
 			sx := x + x0
-			tmp.Pix[y*w+x] = 0.25*frame.At(sx-1, sy) + 0.5*frame.At(sx, sy) + 0.25*frame.At(sx+1, sy)
+			out[x] = 0.25*frame.At(sx-1, sy) + 0.5*frame.At(sx, sy) + 0.25*frame.At(sx+1, sy)
+		}
+		if lo < hi {
+			src := frame.Pix[sy*frame.Stride+x0+lo-1 : sy*frame.Stride+x0+hi+1]
+			mid := out[lo:hi]
+			for x := range mid {
+				mid[x] = 0.25*src[x] + 0.5*src[x+1] + 0.25*src[x+2]
+			}
+		}
+		for x := max(hi, lo); x < w; x++ {
+			sx := x + x0
+			out[x] = 0.25*frame.At(sx-1, sy) + 0.5*frame.At(sx, sy) + 0.25*frame.At(sx+1, sy)
 		}
 	}
 	for y := 0; y < h; y++ {
