@@ -273,3 +273,36 @@ func TestPyramidEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestCropMatchesBilinear: the crop's inlined sampling gives what
+// raster.Gray.Bilinear gives, for a face near the frame's edges too.
+func TestCropMatchesBilinear(t *testing.T) {
+	g := astronaut(t)
+	est, err := New(g, synth.AstronautLandmarks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sim := range []similarity{{a: 1}, {a: 0.93, b: 0.21, tx: -180, ty: 160}, {a: 1.4, b: -0.1, tx: 120, ty: -90}} {
+		est.prev = sim
+		const size = 64
+		got := make([]uint8, size*size)
+		est.Crop(g, size, got)
+		var cx, cy float64
+		for _, i := range []int{36, 39, 42, 45, 48, 54} {
+			cx += est.refPts[i][0] / 6
+			cy += est.refPts[i][1] / 6
+		}
+		step := 2.4 * est.iod / size
+		for y := 0; y < size; y++ {
+			for x := 0; x < size; x++ {
+				ou := (float64(x) - size/2 + 0.5) * step
+				ov := (float64(y) - size/2 + 0.5) * step
+				px, py := sim.apply(cx+ou*est.ex[0]+ov*est.ey[0], cy+ou*est.ex[1]+ov*est.ey[1])
+				p := g.Bilinear(float32(px), float32(py)) + 0.5
+				if want := uint8(math.Max(0, math.Min(255, float64(p)))); got[y*size+x] != want {
+					t.Fatalf("sim %+v: (%d,%d) = %d, want %d", sim, x, y, got[y*size+x], want)
+				}
+			}
+		}
+	}
+}

@@ -31,8 +31,29 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 		for u := range row {
 			rx := cx + ux[2*u] + vy0
 			ry := cy + ux[2*u+1] + vy1
-			x, y := sim.apply(rx, ry)
-			p := float64(frame.Bilinear(float32(x), float32(y)) + 0.5)
+			xd, yd := sim.apply(rx, ry)
+			// frame.Bilinear, inlined for the pixels inside the frame.
+			x, y := float32(xd), float32(yd)
+			x0f, y0f := float32(int32(x)), float32(int32(y))
+			if x0f > x {
+				x0f--
+			}
+			if y0f > y {
+				y0f--
+			}
+			var b float32
+			if x0, y0 := int(x0f), int(y0f); uint(x0) < uint(frame.W-1) && uint(y0) < uint(frame.H-1) {
+				ax, ay := x-x0f, y-y0f
+				i := y0*frame.Stride + x0
+				r0 := frame.Pix[i : i+2 : i+2]
+				r1 := frame.Pix[i+frame.Stride : i+frame.Stride+2 : i+frame.Stride+2]
+				top := r0[0] + ax*(r0[1]-r0[0])
+				bot := r1[0] + ax*(r1[1]-r1[0])
+				b = top + ay*(bot-top)
+			} else {
+				b = frame.Bilinear(x, y)
+			}
+			p := float64(b + 0.5)
 			switch {
 			case p <= 0:
 				row[u] = 0
