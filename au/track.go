@@ -85,6 +85,7 @@ func ensure(g *raster.Gray, w, h int) *raster.Gray {
 // inverse-compositional Lucas-Kanade (Baker & Matthews 2004).
 type template struct {
 	t, gx, gy     []float32
+	t2            float32 // Σ t², in t's order
 	h00, h01, h11 float32 // inverse Hessian
 	r             int     // window radius
 	ok            bool
@@ -115,6 +116,9 @@ func makeTemplate(g *raster.Gray, cx, cy float32, r int) template {
 	mean /= float32(n * n)
 	for i := range tp.t {
 		tp.t[i] -= mean
+	}
+	for _, v := range tp.t {
+		tp.t2 += v * v
 	}
 	det := a*c - b*b
 	// A flat patch cannot be tracked; keep it out of the fits.
@@ -171,21 +175,23 @@ func trackPoint(g *raster.Gray, tp *template, qx, qy float32, buf []float32) (fl
 		mean /= float32(len(buf))
 		// Photometric gain by least squares, so that an illumination change
 		// does not read as motion.
-		var it2, t2 float32
+		var it2 float32
+		tt := tp.t[:len(buf)]
 		for i, v := range buf {
-			it2 += (v - mean) * tp.t[i]
-			t2 += tp.t[i] * tp.t[i]
+			it2 += (v - mean) * tt[i]
 		}
+		t2 := tp.t2
 		gain := float32(1)
 		if it2 > 0 && t2 > 0 {
 			gain = it2 / t2
 		}
 		inv := 1 / gain
 		var bx, by, e2 float32
+		gx, gy := tp.gx[:len(buf)], tp.gy[:len(buf)]
 		for i, v := range buf {
-			e := (v-mean)*inv - tp.t[i]
-			bx += tp.gx[i] * e
-			by += tp.gy[i] * e
+			e := (v-mean)*inv - tt[i]
+			bx += gx[i] * e
+			by += gy[i] * e
 			e2 += e * e
 		}
 		rms = float32(math.Sqrt(float64(e2 / (t2 + 1e-6))))

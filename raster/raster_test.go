@@ -109,3 +109,19 @@ func TestRGBRoundTrip(t *testing.T) {
 		t.Errorf("grey to RGB: %v", c.Pix)
 	}
 }
+
+// TestGrayAllSums: RGB's grey is (r+g+b)/3 rounded down for every sum.
+func TestGrayAllSums(t *testing.T) {
+	c := NewRGB(3*255+1, 1)
+	for s := 0; s <= 3*255; s++ {
+		r := min(s, 255)
+		g := min(s-r, 255)
+		c.Pix[3*s], c.Pix[3*s+1], c.Pix[3*s+2] = uint8(r), uint8(g), uint8(s-r-g)
+	}
+	g := c.Gray()
+	for s := range g.Pix {
+		if want := float32(s / 3); g.Pix[s] != want {
+			t.Fatalf("sum %d: grey %v, want %v", s, g.Pix[s], want)
+		}
+	}
+}

@@ -83,14 +83,23 @@ func nrgba(img image.Image) ([]uint8, int) {
 func (c *RGB) Gray() *Gray {
 	g := NewGray(c.W, c.H)
 	for y := 0; y < c.H; y++ {
-		row := c.Pix[y*c.Stride : y*c.Stride+3*c.W]
 		out := g.Pix[y*g.W : (y+1)*g.W]
+		row := c.Pix[y*c.Stride : y*c.Stride+3*len(out)]
 		for x := range out {
-			out[x] = float32((uint32(row[3*x]) + uint32(row[3*x+1]) + uint32(row[3*x+2])) / 3)
+			p := row[3*x : 3*x+3 : 3*x+3]
+			out[x] = greyOfSum[int(p[0])+int(p[1])+int(p[2])]
 		}
 	}
 	return g
 }
+
+// greyOfSum maps r+g+b to dlib's grey, (r+g+b)/3 rounded down.
+var greyOfSum = func() (t [3*255 + 1]float32) {
+	for s := range t {
+		t[s] = float32(s / 3)
+	}
+	return t
+}()
 
 // Image returns c as an *image.RGBA (a copy).
 func (c *RGB) Image() *image.RGBA {

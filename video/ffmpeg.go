@@ -323,7 +323,13 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 		s.fail(err)
 		return nil, err
 	}
-	_, err := io.ReadFull(s.out, s.buf)
+	buf := s.buf
+	if s.color {
+		// The frame keeps its colour buffer: read into a fresh one
+		// rather than copy it afterwards.
+		buf = make([]byte, len(s.buf))
+	}
+	_, err := io.ReadFull(s.out, buf)
 	if err != nil {
 		werr := s.cmd.Wait()
 		s.cancel()
@@ -339,11 +345,11 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 		}
 		return nil, s.err
 	}
-	view := &raster.RGB{W: s.info.Width, H: s.info.Height, Stride: 3 * s.info.Width, Pix: s.buf}
+	view := &raster.RGB{W: s.info.Width, H: s.info.Height, Stride: 3 * s.info.Width, Pix: buf}
 	g := view.Gray()
 	var c *raster.RGB
 	if s.color {
-		c = &raster.RGB{W: view.W, H: view.H, Stride: view.Stride, Pix: append([]byte(nil), s.buf...)}
+		c = view
 	}
 	f := &Frame{Index: s.next, Time: s.info.Time(s.next), Gray: g, RGB: c}
 	s.next++
