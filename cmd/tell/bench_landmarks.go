@@ -80,7 +80,7 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 	}
 	w := env.stdout
 	fmt.Fprintf(w, "box %d %d %d %d\n", box.X, box.Y, box.W, box.H)
-	s, us, err := eval.Landmarks(ctx, pred, gray, box, *n)
+	s, us, cpu, err := eval.LandmarksCPU(ctx, pred, gray, box, *n)
 	if err != nil {
 		return err
 	}
@@ -88,6 +88,7 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 		fmt.Fprintf(w, "%d %d %d\n", i, int(math.Floor(p.X+0.5)), int(math.Floor(p.Y+0.5)))
 	}
 	fmt.Fprintf(w, "tell_landmark_us=%.1f\n", us)
+	fmt.Fprintf(w, "tell_landmark_cpu_us=%.1f\n", cpu)
 	return nil
 }
 
