@@ -8,8 +8,8 @@ import (
 
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/face"
-	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
 )

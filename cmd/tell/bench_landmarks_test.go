@@ -32,7 +32,7 @@ func TestBenchLandmarksMatchesDlib(t *testing.T) {
 	}
 	want := strings.SplitN(string(golden), "\n", 2)[1] // drop the "# image" line
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 70 || !strings.HasPrefix(lines[69], "tell_landmark_us=") {
+	if len(lines) != 71 || !strings.HasPrefix(lines[69], "tell_landmark_us=") || !strings.HasPrefix(lines[70], "tell_landmark_cpu_us=") {
 		t.Fatalf("output has %d lines, last %q", len(lines), lines[len(lines)-1])
 	}
 	if got := strings.Join(lines[:69], "\n") + "\n"; got != want {
