@@ -518,12 +518,12 @@ func RunSource(ctx context.Context, src Source, input string, opt Options) (*Res
 	if note := compressionNote(&r.info); note != "" {
 		r.res.Notes = append(r.res.Notes, note)
 	}
-	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs,
+	r.rep = &report.Report{Title: "tell analysis: " + filepath.Base(input), Input: input, FPS: r.fps, Reasoner: opt.Name, AUs: au.AUs(),
 		Codec: r.res.Codec, BitsPerPixel: r.res.BitsPerPixel,
 		FlowKeyPNG: flowKeyPNG()}
 	r.appearanceNote(src)
 	if opt.Appearance != nil {
-		r.rep.ExprLabels, r.rep.ExprModel = appearance.Labels[:], r.appearanceModel()
+		r.rep.ExprLabels, r.rep.ExprModel = appearance.Labels(), r.appearanceModel()
 	}
 	start := time.Now()
 	r.lane = opt.Profile.Lane()

@@ -17,7 +17,7 @@ func testFace(t testing.TB) *synth.Face {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return synth.NewFace(img, synth.AstronautLandmarks)
+	return synth.NewFace(img, synth.AstronautLandmarks())
 }
 
 func TestRunLongClip(t *testing.T) {

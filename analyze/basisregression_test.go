@@ -86,7 +86,7 @@ func TestBasisRegression(t *testing.T) {
 	}
 	face := testFace(t)
 	seedPrototypes, seedCodes, seedLong := testSeed(), testSeed()+1, testSeed()+2
-	det := metrics.NewAUDetection(au.AUs)
+	det := metrics.NewAUDetection(au.AUs())
 	var spotting metrics.Spotting
 	correct, total := 0, 0
 

@@ -48,7 +48,7 @@ func TestFaceCropStill(t *testing.T) {
 		t.Fatal(err)
 	}
 	img, _ := portrait.Astronaut()
-	r := cropRect(synth.AstronautLandmarks, 1.15, 340.0/280)
+	r := cropRect(synth.AstronautLandmarks(), 1.15, 340.0/280)
 	crop := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 	draw.Draw(crop, crop.Bounds(), img, r.Min, draw.Src)
 	var buf bytes.Buffer

@@ -255,7 +255,7 @@ func TestStillImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	timings := regexp.MustCompile(`"(elapsed_s|frames_per_second)": [0-9.e+-]+`)
-	for _, name := range OutputFiles {
+	for _, name := range outputFiles {
 		a, _ := os.ReadFile(filepath.Join(out, name))
 		b, err := os.ReadFile(filepath.Join(scratch, name))
 		a, b = timings.ReplaceAll(a, nil), timings.ReplaceAll(b, nil)
@@ -326,7 +326,7 @@ func TestFramesCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every AU tell measures, and OpenFace's AU28_c (kept empty).
-	want := append(slices.Clone(au.AUs), 28)
+	want := append(slices.Clone(au.AUs()), 28)
 	slices.Sort(want)
 	if l := rd.Layout(); !slices.Equal(l.AUs, want) || !slices.Contains(l.Extra, "AU12_flow") || !slices.Contains(l.Extra, "AU12_strain") {
 		t.Errorf("layout %+v", l)

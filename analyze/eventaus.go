@@ -143,13 +143,13 @@ func median(v []float64) float64 {
 // oldest frame the ring still holds). A still image (one frame, no
 // baseline) reports its measured intensities against zero.
 func (r *faceRun) eventAUs(on, off, oldest int, still bool) []EventAU {
-	n := len(au.AUs)
+	n := au.NumAUs
 	rise := make([][2]float64, n) // right, left
 	snr := make([][2]float64, n)
 	ok := make([][2]bool, n)
 	if still {
 		rec := &r.ring[on%len(r.ring)]
-		for i := range au.AUs {
+		for i := range au.NumAUs {
 			rise[i] = [2]float64{float64(rec.right[i]), float64(rec.left[i])}
 			// Without a noise to compare with, a still's AU is evidence
 			// from trace level on, as the chain of thought counts it: the
@@ -164,7 +164,7 @@ func (r *faceRun) eventAUs(on, off, oldest int, still bool) []EventAU {
 		lo := max(oldest, on-int(math.Round(auBaseSeconds*r.fps)))
 		var tr, scratch []float64
 		scratch = make([]float64, 0, off-lo+2)
-		for i := range au.AUs {
+		for i := range au.NumAUs {
 			for s, right := range []bool{true, false} {
 				tr = r.auTrace(i, right, lo, off, tr)
 				v, noise := riseOf(tr, on-lo, w, scratch)
@@ -181,7 +181,7 @@ func (r *faceRun) eventAUs(on, off, oldest int, still bool) []EventAU {
 	strength := make([]float64, n)
 	clear := make([]float64, n)
 	var top float64
-	for i, a := range au.AUs {
+	for i, a := range au.AUs() {
 		if a == 45 {
 			continue
 		}
@@ -193,13 +193,13 @@ func (r *faceRun) eventAUs(on, off, oldest int, still bool) []EventAU {
 		top = math.Max(top, strength[i])
 	}
 	out := []EventAU{}
-	for i, a := range au.AUs {
+	for i, a := range au.AUs() {
 		v := strength[i]
 		if v == 0 {
 			continue
 		}
 		var rival float64
-		for j, b := range au.AUs {
+		for j, b := range au.AUs() {
 			if j != i && au.Overlap(a, b) > rivalOverlap {
 				rival = math.Max(rival, strength[j])
 			}

@@ -12,7 +12,7 @@ import (
 // (the old code lettered the unrounded value: 1.497 stored as 1.50 with
 // letter A, 0.497 stored as 0.50 with none).
 func TestEventAULetterBoundaries(t *testing.T) {
-	i4 := slices.Index(au.AUs, 4)
+	i4 := slices.Index(au.AUs(), 4)
 	if i4 < 0 {
 		t.Fatal("AU4 not measured")
 	}
@@ -25,7 +25,7 @@ func TestEventAULetterBoundaries(t *testing.T) {
 		{1.494, 1.49, "A"}, {1.497, 1.5, "B"}, {2.496, 2.5, "C"}, {3.4951, 3.5, "D"},
 		{4.4949, 4.49, "D"}, {4.497, 4.5, "E"}, {5, 5, "E"},
 	} {
-		n := len(au.AUs)
+		n := au.NumAUs
 		rec := frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), ok: true}
 		rec.right[i4], rec.left[i4], rec.both[i4] = c.v, c.v, c.v
 		r := &faceRun{run: &run{}, ring: []frameRec{rec}}
@@ -43,8 +43,8 @@ func TestEventAULetterBoundaries(t *testing.T) {
 // (it has no noise to measure significance against), so its text never
 // calls a listed AU inactive.
 func TestStillAUsAreEvidence(t *testing.T) {
-	i4, i12 := slices.Index(au.AUs, 4), slices.Index(au.AUs, 12)
-	n := len(au.AUs)
+	i4, i12 := slices.Index(au.AUs(), 4), slices.Index(au.AUs(), 12)
+	n := au.NumAUs
 	rec := frameRec{both: make([]float32, n), right: make([]float32, n), left: make([]float32, n), ok: true}
 	rec.right[i4], rec.left[i4] = 0.3, 0.3
 	rec.right[i12], rec.left[i12] = 1.2, 1.2

@@ -97,7 +97,7 @@ func (r *run) newFaceRun(id, window, first int) (*faceRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(au.AUs)
+	n := au.NumAUs
 	f := &faceRun{run: r, id: id, sp: sp, in: newSpotInput(), prevCrop: make([]uint8, cropSize*cropSize),
 		zero: make([]float32, n), lastSeen: -1, first: first, nativeBudget: nativeBudget}
 	if id == 0 {

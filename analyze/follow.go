@@ -28,7 +28,7 @@ import (
 
 // newSpotter returns the spotter for the face regions of package au.
 func newSpotter(fps float64) (*spot.Spotter, error) {
-	return spot.New(spot.Options{FPS: fps, Regions: len(au.Regions), Eyelids: au.EyelidRegions()})
+	return spot.New(spot.Options{FPS: fps, Regions: au.NumRegions, Eyelids: au.EyelidRegions()})
 }
 
 // spotInput fills the spotter's frame from a measurement.
@@ -38,7 +38,7 @@ type spotInput struct {
 }
 
 func newSpotInput() *spotInput {
-	return &spotInput{x: make([]float32, 2*len(au.Regions)), valid: make([]bool, len(au.Regions))}
+	return &spotInput{x: make([]float32, 2*au.NumRegions), valid: make([]bool, au.NumRegions)}
 }
 
 // frame returns the spotter input for a frame: ok says whether the face was

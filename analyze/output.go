@@ -48,7 +48,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 	}
 	r.faces = []*faceRun{f0}
 	r.rep.Timeline = f0.tl
-	n := len(au.AUs)
+	n := au.NumAUs
 	if len(found) == 0 {
 		var m au.Measurement
 		f0.writeRow(0, false, &m, g, 0, nil)
@@ -420,7 +420,7 @@ func stillView(g *raster.Gray, lm [68][2]float32, m *au.Measurement) *report.Sti
 	for _, p := range lm {
 		st.Landmarks = append(st.Landmarks, [2]float32{(p[0]-float32(x0))*scale + 0.5*scale - 0.5, (p[1]-float32(y0))*scale + 0.5*scale - 0.5})
 	}
-	for i, n := range au.AUs {
+	for i, n := range au.AUs() {
 		v := round2(float64(m.Intensity[i]))
 		st.AUs = append(st.AUs, report.AU{AU: n, Name: facs.Describe(n).Name, Intensity: v, Letter: letter(v)})
 	}

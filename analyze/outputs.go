@@ -25,9 +25,9 @@ import (
 	"github.com/tell-project/tell/report"
 )
 
-// OutputFiles are the files a run writes into its output folder:
+// outputFiles are the files a run writes into its output folder:
 // preview.jpgs is the clip's frames for the viewer (package preview).
-var OutputFiles = []string{"frames.csv", "events.json", "report.html", preview.Name}
+var outputFiles = []string{"frames.csv", "events.json", "report.html", preview.Name}
 
 // ErrOutputExists is returned (wrapped) before a run starts when its output
 // folder holds a finished run and Force is off, or holds files that tell
@@ -63,7 +63,7 @@ func CheckOutput(out string, force bool) error {
 	}
 	var foreign []string
 	for _, e := range ents {
-		if !slices.Contains(OutputFiles, e.Name()) {
+		if !slices.Contains(outputFiles, e.Name()) {
 			foreign = append(foreign, e.Name())
 		}
 	}
@@ -113,9 +113,9 @@ type outputs struct {
 func extraColumns(withAppearance bool) []string {
 	var c []string
 	if withAppearance {
-		c = append(c, appearance.Labels[:]...)
+		c = append(c, appearance.Labels()...)
 	}
-	for _, a := range au.AUs {
+	for _, a := range au.AUs() {
 		c = append(c, frames.AUName(a)+"_flow", frames.AUName(a)+"_strain")
 	}
 	return c
@@ -146,7 +146,7 @@ func (r *run) openOutputs() error {
 	}
 	o := &outputs{final: final, tmp: tmp, csvFile: f}
 	extra := extraColumns(r.opt.Appearance != nil)
-	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs, Gaze: r.opt.Gaze != nil, Extra: extra})
+	o.csv, err = frames.NewWriter(f, frames.Layout{AUs: au.AUs(), Gaze: r.opt.Gaze != nil, Extra: extra})
 	if err != nil {
 		f.Close()
 		os.RemoveAll(tmp)
@@ -154,7 +154,7 @@ func (r *run) openOutputs() error {
 	}
 	o.row.Extra = make([]float64, len(extra))
 	if r.opt.Appearance != nil {
-		o.nApp = len(appearance.Labels)
+		o.nApp = len(appearance.Labels())
 	}
 	if pf, err := os.Create(filepath.Join(tmp, preview.Name)); err == nil {
 		if pw, err := preview.NewWriter(pf, r.info.Frames, 0); err == nil {
@@ -251,8 +251,8 @@ func (r *faceRun) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, 
 				row.Extra[i] = math.Round(float64(p)*1e4) / 1e4
 			}
 		}
-		if m.FlowAge >= 0 && len(m.FlowIntensity) == len(au.AUs) {
-			for i := range au.AUs {
+		if m.FlowAge >= 0 && len(m.FlowIntensity) == au.NumAUs {
+			for i := range au.NumAUs {
 				row.Extra[o.nApp+2*i] = round3(float64(m.FlowIntensity[i]))
 				row.Extra[o.nApp+2*i+1] = float64(m.Strain[i])
 			}
@@ -399,7 +399,7 @@ func (o *outputs) commit(warn func(string, ...any)) error {
 	if old != "" {
 		// Remove only what a run writes: a file someone put there during
 		// the run keeps the old folder, and the warning says where.
-		for _, name := range OutputFiles {
+		for _, name := range outputFiles {
 			os.Remove(filepath.Join(old, name))
 		}
 		if err := os.Remove(old); err != nil {

@@ -150,7 +150,7 @@ func scoreEvent(in scoreInput) (scored, error) {
 			classes = append(classes, cot.CanonicalLabel(c))
 		}
 	case in.app != nil:
-		classes = append(classes, appearance.Labels[:]...)
+		classes = append(classes, appearance.Labels()...)
 		if in.measured {
 			// Contempt, which the net has no class for, is a label when
 			// measured AUs can speak for it.
@@ -365,7 +365,7 @@ func appProb(p map[string]float64, c string) float64 {
 	if member {
 		return sum
 	}
-	return 1.0 / float64(len(appearance.Labels))
+	return 1.0 / float64(len(appearance.Labels()))
 }
 
 // auMatch is a(c), the AU evidence's support for class c.
@@ -439,12 +439,12 @@ func appearanceOf(model string, apex *appearance.Probs, onset *appearance.Probs)
 		return nil
 	}
 	a := &cot.Appearance{Model: model, Probs: map[string]float64{}}
-	for i, l := range appearance.Labels {
+	for i, l := range appearance.Labels() {
 		a.Probs[l] = round3(float64(apex[i]))
 	}
 	if onset != nil {
 		a.Onset = map[string]float64{}
-		for i, l := range appearance.Labels {
+		for i, l := range appearance.Labels() {
 			a.Onset[l] = round3(float64(onset[i]))
 		}
 	}

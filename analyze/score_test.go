@@ -16,7 +16,7 @@ import (
 
 func probs(m map[string]float32) *appearance.Probs {
 	var p appearance.Probs
-	for i, l := range appearance.Labels {
+	for i, l := range appearance.Labels() {
 		p[i] = m[l]
 	}
 	return &p

@@ -29,7 +29,7 @@ func benchStill320(b *testing.B, appearance bool) {
 	}
 	opt := Options{Landmarker: lm}
 	if appearance {
-		net, note, err := LoadAppearance(models.Root(""), models.FaceAPI.Name)
+		net, note, err := LoadAppearance(models.Root(""), models.FaceAPI().Name)
 		if err != nil || net == nil {
 			b.Skipf("appearance net: %v %s", err, note)
 		}

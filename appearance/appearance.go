@@ -2,7 +2,7 @@
 // with pretrained networks from npm run by package tfjs: face-api's
 // expression net (models.FaceAPI) and human-models' FER2013 mini-Xception
 // (models.Human). Both give seven probabilities, reported here in py-feat's
-// names and order (Labels).
+// names and order (labels).
 //
 // # What the networks see
 //
@@ -38,15 +38,20 @@ package appearance
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/tfjs"
 )
 
-// Labels are the classes, named and ordered as py-feat names its emotion
+// labels are the classes, named and ordered as py-feat names its emotion
 // columns.
-var Labels = [7]string{"anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"}
+var labels = [7]string{"anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"}
+
+// Labels returns the classes, named and ordered as py-feat names its
+// emotion columns (Probs' order), in a new slice.
+func Labels() []string { return slices.Clone(labels[:]) }
 
 // Probs are class probabilities in Labels' order.
 type Probs [7]float32
@@ -65,14 +70,14 @@ func (p Probs) Argmax() int {
 // Label returns the most probable class and its probability.
 func (p Probs) Label() (string, float64) {
 	i := p.Argmax()
-	return Labels[i], float64(p[i])
+	return labels[i], float64(p[i])
 }
 
 // Map returns the probabilities by label.
 func (p Probs) Map() map[string]float64 {
 	m := make(map[string]float64, len(p))
 	for i, v := range p {
-		m[Labels[i]] = float64(v)
+		m[labels[i]] = float64(v)
 	}
 	return m
 }
@@ -105,9 +110,9 @@ func Load(root string, m models.Model) (*Net, error) {
 	}
 	var tm *tfjs.Model
 	switch m.Name {
-	case models.FaceAPI.Name:
+	case models.FaceAPI().Name:
 		tm, err = tfjs.LoadFaceExpressionNet(path)
-	case models.Human.Name:
+	case models.Human().Name:
 		tm, err = tfjs.LoadGraphModel(path)
 	default:
 		return nil, fmt.Errorf("appearance: no preprocessing known for model %q", m.Name)
@@ -121,14 +126,14 @@ func Load(root string, m models.Model) (*Net, error) {
 func newNet(m models.Model, tm *tfjs.Model) (*Net, error) {
 	n := &Net{Model: m, m: tm}
 	switch m.Name {
-	case models.FaceAPI.Name:
+	case models.FaceAPI().Name:
 		n.size = tfjs.FaceExpressionInput
 		// face-api: neutral, happy, sad, angry, fearful, disgusted, surprised.
 		n.order = [7]int{3, 5, 4, 1, 2, 6, 0}
-	case models.Human.Name:
+	case models.Human().Name:
 		n.size, n.grey = 64, true
 		// human-models' emotion net: angry, disgust, fear, happy, sad,
-		// surprise, neutral (Labels' order already).
+		// surprise, neutral (labels' order already).
 		n.order = [7]int{0, 1, 2, 3, 4, 5, 6}
 		n.rgb = make([]float32, 64*64*3)
 	}

@@ -30,7 +30,7 @@ func loadNet(t testing.TB, m models.Model) *Net {
 }
 
 // peerOrder maps fer.js's printed order (angry disgust fear happy sad
-// surprise neutral) to Labels: the same order.
+// surprise neutral) to labels: the same order.
 var peerOrder = [7]int{0, 1, 2, 3, 4, 5, 6}
 
 func readGolden(t *testing.T, file string) map[string][7]float64 {
@@ -86,7 +86,7 @@ func TestGoldenAgainstTFJS(t *testing.T) {
 					d := math.Abs(float64(got[i]) - want[i])
 					worst = math.Max(worst, d)
 					if d > 1e-4 {
-						t.Errorf("%s: %s %.6f, TF.js %.6f", file, Labels[i], got[i], want[i])
+						t.Errorf("%s: %s %.6f, TF.js %.6f", file, labels[i], got[i], want[i])
 					}
 				}
 			}
@@ -129,7 +129,7 @@ func TestFaceRegion(t *testing.T) {
 }
 
 func TestPredictAllocatesNothing(t *testing.T) {
-	n := loadNet(t, models.FaceAPI)
+	n := loadNet(t, models.FaceAPI())
 	img := raster.NewRGB(200, 150)
 	r := n.WholeImage(200, 150)
 	if a := testing.AllocsPerRun(5, func() { n.Predict(img, r) }); a > 200 {
@@ -139,8 +139,8 @@ func TestPredictAllocatesNothing(t *testing.T) {
 	}
 }
 
-func BenchmarkFaceAPI(b *testing.B) { benchNet(b, models.FaceAPI) }
-func BenchmarkHuman(b *testing.B)   { benchNet(b, models.Human) }
+func BenchmarkFaceAPI(b *testing.B) { benchNet(b, models.FaceAPI()) }
+func BenchmarkHuman(b *testing.B)   { benchNet(b, models.Human()) }
 
 // benchNet times one face: resampling of a 224×224 crop plus the forward
 // pass (what fer.js times as tfjs_<model>_ms).

@@ -62,7 +62,7 @@ func TestFitSimilarity(t *testing.T) {
 // and no AU may fire.
 func TestRigidMotionIsNotAnAU(t *testing.T) {
 	g := astronaut(t)
-	est, err := New(g, synth.AstronautLandmarks)
+	est, err := New(g, synth.AstronautLandmarks())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +75,13 @@ func TestRigidMotionIsNotAnAU(t *testing.T) {
 		if math.Abs(float64(m.Rotation)-mv[2]) > 0.005 {
 			t.Errorf("move %v: rotation %.4f", mv, m.Rotation)
 		}
-		for i, a := range AUs {
+		for i, a := range aus {
 			if m.Present[i] {
 				t.Errorf("move %v: AU%d present at %.2f", mv, a, m.Intensity[i])
 			}
 		}
 		// Landmark 30 (nose tip) should follow the move.
-		p := synth.AstronautLandmarks[30]
+		p := synth.AstronautLandmarks()[30]
 		c, s := math.Cos(mv[2]), math.Sin(mv[2])
 		ex := c*(float64(p[0])-225) - s*(float64(p[1])-130) + 225 + mv[0]
 		ey := s*(float64(p[0])-225) + c*(float64(p[1])-130) + 130 + mv[1]
@@ -135,12 +135,12 @@ func TestSolverRecovers(t *testing.T) {
 }
 
 func TestMeasureShape(t *testing.T) {
-	neutral := synth.AstronautLandmarks
+	neutral := synth.AstronautLandmarks()
 	var m Measurement
 	if err := MeasureShape(neutral, neutral, &m); err != nil {
 		t.Fatal(err)
 	}
-	for i, a := range AUs {
+	for i, a := range aus {
 		if m.Intensity[i] > 0.01 {
 			t.Errorf("neutral vs itself: AU%d %.2f", a, m.Intensity[i])
 		}
@@ -160,7 +160,7 @@ func TestMeasureShape(t *testing.T) {
 
 func TestLostFace(t *testing.T) {
 	g := astronaut(t)
-	est, err := New(g, synth.AstronautLandmarks)
+	est, err := New(g, synth.AstronautLandmarks())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestTooSmall(t *testing.T) {
 
 func BenchmarkMeasure(b *testing.B) {
 	g := astronaut(b)
-	est, _ := New(g, synth.AstronautLandmarks)
+	est, _ := New(g, synth.AstronautLandmarks())
 	f := shifted(g, 0.6, 0.3, 0, 225, 130)
 	var m Measurement
 	b.ResetTimer()
@@ -196,7 +196,7 @@ func BenchmarkMeasure(b *testing.B) {
 func ExampleEstimator() {
 	img, _ := portrait.Astronaut()
 	ref := raster.FromImage(img)
-	est, _ := New(ref, synth.AstronautLandmarks)
+	est, _ := New(ref, synth.AstronautLandmarks())
 	// The same face one pixel to the right: head motion, not an expression.
 	var m Measurement
 	est.Measure(shifted(ref, 1, 0, 0, 0, 0), &m)
@@ -216,7 +216,7 @@ func ExampleEstimator() {
 // and no AU from it.
 func TestReseed(t *testing.T) {
 	g := astronaut(t)
-	est, err := New(g, synth.AstronautLandmarks)
+	est, err := New(g, synth.AstronautLandmarks())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestReseed(t *testing.T) {
 	}
 	var moved [68][2]float32
 	c, s := math.Cos(th), math.Sin(th)
-	for i, p := range synth.AstronautLandmarks {
+	for i, p := range synth.AstronautLandmarks() {
 		x, y := float64(p[0])-225, float64(p[1])-130
 		// A detector's landmarks are off by a pixel or so: the seed need
 		// not be exact.
@@ -243,7 +243,7 @@ func TestReseed(t *testing.T) {
 	if math.Abs(float64(m.TX)-tx) > 1 || math.Abs(float64(m.TY)-ty) > 1 || math.Abs(float64(m.Rotation)-th) > 0.005 {
 		t.Errorf("pose after the jump: tx %.1f ty %.1f rotation %.3f, want %.1f %.1f %.2f", m.TX, m.TY, m.Rotation, tx, ty, th)
 	}
-	for i, a := range AUs {
+	for i, a := range aus {
 		if m.Present[i] {
 			t.Errorf("AU%d present at %.2f after the jump", a, m.Intensity[i])
 		}

@@ -3,6 +3,7 @@ package au
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Extra points tracked besides the 68 landmarks, where skin moves but dlib
@@ -99,9 +100,17 @@ var auMoves = map[int]struct {
 	45: {true, []move{{37, 0, 1}, {38, 0, 1}, {40, 0, -.2}, {41, 0, -.2}}},
 }
 
-// AUs lists the Action Units the estimator measures, ascending; frames.csv
-// has one AUxx_r and one AUxx_c column for each.
-var AUs = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 16, 17, 20, 23, 25, 26, 45}
+// NumAUs is how many Action Units the estimator measures: the length of
+// AUs() and of every per-AU slice (Measurement.Intensity, …).
+const NumAUs = 18
+
+// aus lists the Action Units the estimator measures, ascending.
+var aus = [NumAUs]int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 16, 17, 20, 23, 25, 26, 45}
+
+// AUs returns the Action Units the estimator measures, ascending, in a new
+// slice: every per-AU slice of the package is in this order, and
+// frames.csv has one AUxx_r and one AUxx_c column for each.
+func AUs() []int { return slices.Clone(aus[:]) }
 
 // component is one column of the basis: an AU on one side (or both).
 type component struct {
@@ -113,7 +122,7 @@ type component struct {
 // buildBasis returns the basis columns over 2·numPoints coordinates.
 func buildBasis() []component {
 	var out []component
-	for _, a := range AUs {
+	for _, a := range aus {
 		d := auMoves[a]
 		if !d.lateral {
 			v := make([]float64, 2*numPoints)
@@ -138,16 +147,16 @@ func buildBasis() []component {
 	return out
 }
 
-// overlaps[i][j] is the largest |cosine| between the basis columns of AUs[i]
-// and AUs[j] (over their sides): how much one AU's movement can be
+// overlaps[i][j] is the largest |cosine| between the basis columns of aus[i]
+// and aus[j] (over their sides): how much one AU's movement can be
 // mistaken for the other's.
 var overlaps = func() [][]float64 {
 	comp := buildBasis()
 	idx := map[int]int{}
-	for i, a := range AUs {
+	for i, a := range aus {
 		idx[a] = i
 	}
-	n := len(AUs)
+	n := NumAUs
 	out := make([][]float64, n)
 	for i := range out {
 		out[i] = make([]float64, n)
@@ -175,7 +184,7 @@ var overlaps = func() [][]float64 {
 // [0,1] (1 for a = b): the largest |cosine| between their basis columns.
 func Overlap(a, b int) float64 {
 	var i, j = -1, -1
-	for k, n := range AUs {
+	for k, n := range aus {
 		if n == a {
 			i = k
 		}

@@ -104,7 +104,7 @@ type Measurement struct {
 }
 
 func newMeasurement() Measurement {
-	n := len(AUs)
+	n := NumAUs
 	return Measurement{Intensity: make([]float32, n), Right: make([]float32, n), Left: make([]float32, n), Present: make([]bool, n),
 		Geometric: make([]float32, n), FlowIntensity: make([]float32, n), Strain: make([]float32, n), FlowAge: -1,
 		Displacement: make([]float32, 2*numPoints), Tracked: make([]bool, numPoints)}

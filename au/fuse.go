@@ -33,7 +33,7 @@ var flowGain = map[int]float32{12: 0.89, 20: 0.66}
 // recall for precision where geometry alone is ambiguous). Other AUs keep
 // the geometric value.
 func fuse(m, fl *Measurement) {
-	for i, a := range AUs {
+	for i, a := range aus {
 		g, ok := flowGain[a]
 		if !ok {
 			continue

@@ -25,7 +25,7 @@ func TestHeadScale(t *testing.T) {
 	}
 	cfg := synth.Config{Model: synth.Muscle, Seed: 27, Kind: "macro", FPS: 30, Head: -1,
 		Codes: []string{"1+2+12+25D"}, MacroAmp: [2]float64{4, 5}}
-	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks), cfg, 1)
+	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks()), cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +87,10 @@ func TestHeadScale(t *testing.T) {
 				worst = math.Max(worst, d)
 				if d > tol {
 					side := "right"
-					if k >= len(AUs) {
+					if k >= NumAUs {
 						side = "left"
 					}
-					t.Fatalf("zoom %.1f frame %d: AU%d %s %.3f, %.3f on the still head", zoom, f+1, AUs[k%len(AUs)], side, got[f][k], still[f][k])
+					t.Fatalf("zoom %.1f frame %d: AU%d %s %.3f, %.3f on the still head", zoom, f+1, aus[k%NumAUs], side, got[f][k], still[f][k])
 				}
 			}
 		}

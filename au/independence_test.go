@@ -25,7 +25,7 @@ func TestGeneratorIndependence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	face := synth.NewFace(img, synth.AstronautLandmarks)
+	face := synth.NewFace(img, synth.AstronautLandmarks())
 	comp := buildBasis()
 	const n = 68
 	cols := make([][]float64, len(comp))

@@ -90,9 +90,9 @@ func newRegionFlow(e *Estimator, ref *raster.Gray, size int) (*regionFlow, error
 	rf.w = make([]float64, 2*numPoints)
 	rf.ps = make([]float64, numPoints)
 	rf.m = newMeasurement()
-	rf.auStrain = make([]float32, len(AUs))
-	rf.auPts = make([][]int, len(AUs))
-	for k, a := range AUs {
+	rf.auStrain = make([]float32, NumAUs)
+	rf.auPts = make([][]int, NumAUs)
+	for k, a := range aus {
 		d := auMoves[a]
 		seen := map[int]bool{}
 		for _, mv := range d.moves {

@@ -28,7 +28,7 @@ func bumped(g *raster.Gray, cx, cy, sigma, dx, dy float64) *raster.Gray {
 }
 
 func auIndex(a int) int {
-	for i, n := range AUs {
+	for i, n := range aus {
 		if n == a {
 			return i
 		}
@@ -42,7 +42,7 @@ func auIndex(a int) int {
 // nothing.
 func TestRegionFlowKnownWarps(t *testing.T) {
 	g := astronaut(t)
-	lm := synth.AstronautLandmarks
+	lm := synth.AstronautLandmarks()
 	mean := func(pts ...int) (float64, float64) {
 		var x, y float64
 		for _, p := range pts {
@@ -73,8 +73,8 @@ func TestRegionFlowKnownWarps(t *testing.T) {
 		{"brows up", brows(-0.05 * iod), []int{1, 2}, []int{4, 12, 15, 25, 26}},
 		{"brows down", brows(0.05 * iod), []int{4}, []int{1, 2, 12, 15, 25, 26}},
 		{"lip corners up and out", bumped(bumped(g, rcx, rcy, 0.15*iod, -0.03*iod, -0.04*iod), lcx, lcy, 0.15*iod, 0.03*iod, -0.04*iod), []int{12}, []int{1, 2, 4, 25, 26}},
-		{"translation", shifted(g, 2.3, -1.4, 0, 0, 0), nil, AUs},
-		{"rotation", shifted(g, 0.5, 0.2, 0.03, 225, 130), nil, AUs},
+		{"translation", shifted(g, 2.3, -1.4, 0, 0, 0), nil, AUs()},
+		{"rotation", shifted(g, 0.5, 0.2, 0.03, 225, 130), nil, AUs()},
 	}
 	for _, c := range cases {
 		est, err := New(g, lm)
@@ -96,7 +96,7 @@ func TestRegionFlowKnownWarps(t *testing.T) {
 		// The wanted AUs are the strongest in the flow reading.
 		if len(c.want) > 0 {
 			var top float32
-			for i := range AUs {
+			for i := range aus {
 				top = max(top, m.FlowIntensity[i])
 			}
 			best := false
@@ -119,7 +119,7 @@ func TestRegionFlowKnownWarps(t *testing.T) {
 // face has (almost) none anywhere.
 func TestRegionFlowStrain(t *testing.T) {
 	g := astronaut(t)
-	lm := synth.AstronautLandmarks
+	lm := synth.AstronautLandmarks()
 	est, err := New(g, lm)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestRegionFlowStrain(t *testing.T) {
 
 func TestFlowStride(t *testing.T) {
 	g := astronaut(t)
-	est, _ := New(g, synth.AstronautLandmarks)
+	est, _ := New(g, synth.AstronautLandmarks())
 	est.SetFlowStride(3)
 	var m Measurement
 	var ages []int
@@ -169,7 +169,7 @@ func TestFlowStride(t *testing.T) {
 // alone (crop, TV-L1 fast at FlowSize, strain, region means, solve).
 func BenchmarkRegionFlow(b *testing.B) {
 	g := astronaut(b)
-	est, _ := New(g, synth.AstronautLandmarks)
+	est, _ := New(g, synth.AstronautLandmarks())
 	f := shifted(g, 0.6, 0.3, 0, 225, 130)
 	sim := similarity{a: 1, tx: 0.6, ty: 0.3}
 	b.ResetTimer()
@@ -184,7 +184,7 @@ func BenchmarkRegionFlow(b *testing.B) {
 // ratio against BenchmarkMeasure.
 func BenchmarkMeasureNoFlow(b *testing.B) {
 	g := astronaut(b)
-	est, _ := New(g, synth.AstronautLandmarks)
+	est, _ := New(g, synth.AstronautLandmarks())
 	est.SetFlowStride(0)
 	f := shifted(g, 0.6, 0.3, 0, 225, 130)
 	var m Measurement
@@ -199,7 +199,7 @@ func BenchmarkMeasureNoFlow(b *testing.B) {
 func ExampleMeasurement_flowEvidence() {
 	img, _ := portrait.Astronaut()
 	ref := raster.FromImage(img)
-	lm := synth.AstronautLandmarks
+	lm := synth.AstronautLandmarks()
 	est, _ := New(ref, lm)
 	x, y := float64(lm[21][0]+lm[22][0])/2, float64(lm[21][1]+lm[22][1])/2
 	frame := bumped(ref, x, y-0.05*est.IOD(), 0.25*est.IOD(), 0, -0.04*est.IOD())

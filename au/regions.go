@@ -1,6 +1,9 @@
 package au
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Region is a group of tracked points that move together under one or a
 // few AUs: spotting's unit of facial movement. Lateral regions come in
@@ -13,10 +16,13 @@ type Region struct {
 	Eyelid bool
 }
 
-// Regions are the spotting regions. The jaw contour is left out: its
+// NumRegions is how many spotting regions there are: len(Regions()).
+const NumRegions = 21
+
+// regions are the spotting regions. The jaw contour is left out: its
 // points sit on the face's silhouette, where tracking is poorest, and what
 // moves it (AU26) moves the chin too.
-var Regions = []Region{
+var regions = [NumRegions]Region{
 	{Name: "inner brow right", Points: []int{20, 21, 73}},
 	{Name: "inner brow left", Points: []int{22, 23, 74}},
 	{Name: "outer brow right", Points: []int{17, 18, 19, 68}},
@@ -40,12 +46,22 @@ var Regions = []Region{
 	{Name: "chin", Points: []int{7, 8, 9, 72}},
 }
 
+// Regions returns the spotting regions, in a new slice (points copied
+// too): RegionDisplacement writes two values for each, in this order.
+func Regions() []Region {
+	out := slices.Clone(regions[:])
+	for i := range out {
+		out[i].Points = slices.Clone(out[i].Points)
+	}
+	return out
+}
+
 // RegionDisplacement writes each region's mean displacement from the
 // reference over its tracked points (x, y in the face's axes, % of the
-// inter-ocular distance) into dst, len 2·len(Regions), and whether any of
-// its points tracked into ok, len len(Regions).
+// inter-ocular distance) into dst, len 2·NumRegions, and whether any of
+// its points tracked into ok, len NumRegions.
 func (m *Measurement) RegionDisplacement(dst []float32, ok []bool) {
-	for r, reg := range Regions {
+	for r, reg := range regions {
 		var sx, sy float32
 		n := 0
 		for _, p := range reg.Points {
@@ -116,10 +132,10 @@ func (e *Estimator) Blink(m *Measurement) bool {
 	return lost(36, 39, 37, 38) || lost(42, 45, 43, 44)
 }
 
-// EyelidRegions returns the indices in Regions of the eyelid regions.
+// EyelidRegions returns the indices in Regions() of the eyelid regions.
 func EyelidRegions() []int {
 	var out []int
-	for i, r := range Regions {
+	for i, r := range regions {
 		if r.Eyelid {
 			out = append(out, i)
 		}

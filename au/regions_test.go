@@ -59,11 +59,11 @@ func TestRegionDisplacement(t *testing.T) {
 	// Lip corners 48 (2, -1) and 60 (4, -3): the region's mean.
 	m.Displacement[2*48], m.Displacement[2*48+1] = 2, -1
 	m.Displacement[2*60], m.Displacement[2*60+1] = 4, -3
-	x := make([]float32, 2*len(Regions))
-	ok := make([]bool, len(Regions))
+	x := make([]float32, 2*NumRegions)
+	ok := make([]bool, NumRegions)
 	m.RegionDisplacement(x, ok)
 	r := -1
-	for i, reg := range Regions {
+	for i, reg := range regions {
 		if reg.Name == "lip corner right" {
 			r = i
 		}
@@ -78,7 +78,7 @@ func TestRegionDisplacement(t *testing.T) {
 		t.Error("untracked region reported as measured")
 	}
 	// Every point in a region exists, and no region is empty.
-	for _, reg := range Regions {
+	for _, reg := range regions {
 		if len(reg.Points) == 0 {
 			t.Errorf("region %s has no points", reg.Name)
 		}
@@ -96,7 +96,7 @@ func TestRegionDisplacement(t *testing.T) {
 // TestClosureAndBlink: an upper lid coming down half the eye's opening is
 // a blink; a tenth is not (a lid tightening, a squint).
 func TestClosureAndBlink(t *testing.T) {
-	e, err := New(astronaut(t), synth.AstronautLandmarks)
+	e, err := New(astronaut(t), synth.AstronautLandmarks())
 	if err != nil {
 		t.Fatal(err)
 	}

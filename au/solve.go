@@ -20,7 +20,7 @@ type solver struct {
 func newSolver(comp []component) *solver {
 	k := len(comp)
 	s := &solver{comp: comp, gram: make([]float64, k*k), c: make([]float64, k), a: make([]float64, k), lambda: 0.05, index: map[int]int{}}
-	for i, a := range AUs {
+	for i, a := range aus {
 		s.index[a] = i
 	}
 	return s

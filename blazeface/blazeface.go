@@ -134,7 +134,7 @@ type candidate struct {
 // Load reads the pinned BlazeFace model from the models folder root (see
 // package models) and returns a Detector with opt.
 func Load(root string, opt Options) (*Detector, error) {
-	path, err := models.Locate(root, models.BlazeFace)
+	path, err := models.Locate(root, models.BlazeFace())
 	if err != nil {
 		return nil, err
 	}

@@ -299,10 +299,10 @@ func finishWithIndex(ctx context.Context, dataset string, opt ConvertOptions, id
 	return conv, nil
 }
 
-// CameraFPS are the frame rates the datasets were recorded at, written
+// cameraFPS are the frame rates the datasets were recorded at, written
 // into the manifest's fps column (a folder of frames has no rate of its
 // own): CASME II and SAMM 200 fps, SMIC's HS set 100 fps, CAS(ME)^3 30 fps.
-var CameraFPS = map[string]string{"casme2": "200", "samm": "200", "smic": "100", "casme3": "30"}
+var cameraFPS = map[string]string{"casme2": "200", "samm": "200", "smic": "100", "casme3": "30"}
 
 // add appends the row's sample unless the class scheme leaves it out.
 func (conv *Conversion) add(dataset string, opt ConvertOptions, row *clipRow, ids map[string]int, dir, onset, apex, offset string) {
@@ -323,7 +323,7 @@ func (conv *Conversion) add(dataset string, opt ConvertOptions, row *clipRow, id
 	conv.Samples = append(conv.Samples, Sample{
 		ID: id, Subject: row.subject, Label: label, Dataset: dataset,
 		Frames: dir, Onset: onset, Apex: apex, Offset: offset,
-		AUs: row.aus, AUsRaw: row.ausRaw, Emotion: row.emotion, FPS: CameraFPS[dataset],
+		AUs: row.aus, AUsRaw: row.ausRaw, Emotion: row.emotion, FPS: cameraFPS[dataset],
 	})
 }
 

@@ -24,9 +24,9 @@ import (
 
 // Face framings for Appearance.
 const (
-	FaceFull  = "full"  // the image is the face crop, given whole (as the TF.js peer does); tell analyze's --face full
+	FaceFull  = "full"   // the image is the face crop, given whole (as the TF.js peer does); tell analyze's --face full
 	FaceWhole = FaceFull // Deprecated: the old name of FaceFull
-	FaceAuto  = "auto"  // appearance.FaceRegion from the landmarks; whole when no face is found
+	FaceAuto  = "auto"   // appearance.FaceRegion from the landmarks; whole when no face is found
 )
 
 // AppearanceOptions configure Appearance.
@@ -95,7 +95,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 	}
 	// The net's classes outside the task keep their own answer.
 	var outside []string
-	for _, l := range appearance.Labels {
+	for _, l := range appearance.Labels() {
 		if mapping[l] == "" {
 			outside = append(outside, l)
 			mapping[l] = l
@@ -112,7 +112,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 	var rowErrs []string
 	var preds strings.Builder
 	preds.WriteString("sample,label,pred")
-	for _, l := range appearance.Labels {
+	for _, l := range appearance.Labels() {
 		preds.WriteString(",score_" + l)
 	}
 	preds.WriteString("\n")
@@ -140,7 +140,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 		}
 		scores := make([]float64, len(answers))
 		for k, c := range answers {
-			for j, l := range appearance.Labels {
+			for j, l := range appearance.Labels() {
 				if mapping[l] == c {
 					scores[k] += float64(p[j])
 				}
@@ -250,7 +250,7 @@ func taskClasses(samples []dataset.Sample) ([]string, map[string]string, error) 
 		}
 	}
 	if three {
-		for _, l := range appearance.Labels {
+		for _, l := range appearance.Labels() {
 			if c, ok := facs.ThreeClass(l, ""); ok && seen[c] {
 				mapping[l] = c
 			}
@@ -259,13 +259,13 @@ func taskClasses(samples []dataset.Sample) ([]string, map[string]string, error) 
 	}
 	var classes []string
 	for _, l := range labels {
-		if slices.Contains(appearance.Labels[:], l) {
+		if slices.Contains(appearance.Labels(), l) {
 			classes = append(classes, l)
 			mapping[l] = l
 		}
 	}
 	if len(classes) < 2 {
-		return nil, nil, fmt.Errorf("labels %v: fewer than 2 of them are classes of the model (%v)", labels, appearance.Labels)
+		return nil, nil, fmt.Errorf("labels %v: fewer than 2 of them are classes of the model (%v)", labels, appearance.Labels())
 	}
 	return classes, mapping, nil
 }

@@ -21,7 +21,7 @@ import (
 // peer's own argmax (fer.js): the zero-shot evaluation must agree with
 // every one of them, and account for rows it cannot score.
 func TestAppearance(t *testing.T) {
-	n := loadNet(t, models.FaceAPI)
+	n := loadNet(t, models.FaceAPI())
 	golden := readGolden(t, filepath.Join("..", "appearance", "testdata", "golden_faceapi.txt"))
 	dir := t.TempDir()
 	var b strings.Builder
@@ -36,8 +36,8 @@ func TestAppearance(t *testing.T) {
 			}
 		}
 		abs, _ := filepath.Abs(filepath.Join("..", file))
-		fmt.Fprintf(&b, "s%d,subj%d,%s,%s\n", i, i%3, appearance.Labels[best], abs)
-		labels[appearance.Labels[best]] = true
+		fmt.Fprintf(&b, "s%d,subj%d,%s,%s\n", i, i%3, appearance.Labels()[best], abs)
+		labels[appearance.Labels()[best]] = true
 		i++
 	}
 	b.WriteString("bad,subj0,contempt," + filepath.Join(dir, "m.csv") + "\n") // a label the net lacks
@@ -137,7 +137,7 @@ func readGolden(t *testing.T, file string) map[string][7]float64 {
 // the task class with the largest remainder; predictions.csv has sample,
 // label, pred and a score for every class of the net, neutral included.
 func TestAppearanceNeutralIsAnAnswer(t *testing.T) {
-	n := loadNet(t, models.FaceAPI)
+	n := loadNet(t, models.FaceAPI())
 	golden := readGolden(t, filepath.Join("..", "appearance", "testdata", "golden_faceapi.txt"))
 	dir := t.TempDir()
 	var b strings.Builder
@@ -150,7 +150,7 @@ func TestAppearanceNeutralIsAnAnswer(t *testing.T) {
 				best = k
 			}
 		}
-		label := appearance.Labels[best]
+		label := appearance.Labels()[best]
 		if label == "neutral" {
 			label = "anger" // the task has no neutral
 			neutral++

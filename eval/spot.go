@@ -219,7 +219,7 @@ func measuredAUs(code string) []int {
 	}
 	var out []int
 	for _, a := range c.AUs() {
-		if slices.Contains(au.AUs, a.Number) && !slices.Contains(out, a.Number) {
+		if slices.Contains(au.AUs(), a.Number) && !slices.Contains(out, a.Number) {
 			out = append(out, a.Number)
 		}
 	}

@@ -77,7 +77,7 @@ func (s *SynthScore) MeanF1CI(apex bool, resamples int, seed uint64) [2]float64 
 	rng := rand.New(rand.NewPCG(seed, 0xb007))
 	vals := make([]float64, resamples)
 	for b := range vals {
-		d := metrics.NewAUDetection(au.AUs)
+		d := metrics.NewAUDetection(au.AUs())
 		for range s.Rows {
 			r := s.Rows[rng.IntN(len(s.Rows))]
 			if apex {
@@ -148,7 +148,7 @@ func auList(aus []int) string {
 // scratch space and emptied) and scores the results. The thresholds are
 // the pipeline's own; nothing is tuned here.
 func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt analyze.Options) (*SynthScore, error) {
-	s := &SynthScore{Event: metrics.NewAUDetection(au.AUs), Apex: metrics.NewAUDetection(au.AUs)}
+	s := &SynthScore{Event: metrics.NewAUDetection(au.AUs()), Apex: metrics.NewAUDetection(au.AUs())}
 	scratch, err := os.MkdirTemp(opt.Out, "synthscore-")
 	if err != nil {
 		return nil, fmt.Errorf("synthetic score: %w", err)

@@ -35,7 +35,7 @@ func TestScoreSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks), synth.Config{Model: synth.Muscle, Seed: 5, Kind: "micro", FPS: 30}, 2)
+	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks()), synth.Config{Model: synth.Muscle, Seed: 5, Kind: "micro", FPS: 30}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestLandmarks(t *testing.T) {
 // TestFER: the harness's probabilities are the net's own on the whole
 // image; no image is an error.
 func TestFER(t *testing.T) {
-	n := loadNet(t, models.FaceAPI)
+	n := loadNet(t, models.FaceAPI())
 	path := filepath.Join("..", "portrait", "astronaut.png")
 	var got []float32
 	ms, err := FER(t.Context(), n, []string{path}, func(_ string, p appearance.Probs) { got = p[:] })

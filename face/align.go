@@ -35,10 +35,10 @@ var meanShape = [NumLandmarks]Point{
 	{0.6548, 0.7547}, {0.5490, 0.7857}, {0.5000, 0.7916}, {0.4510, 0.7857},
 }
 
-// RigidPoints are the landmarks Align fits: the eye corners and the nose,
+// rigidPoints are the landmarks Align fits: the eye corners and the nose,
 // which expressions move least, so that brow and mouth motion survives
 // alignment instead of being fitted away.
-var RigidPoints = []int{27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45}
+var rigidPoints = []int{27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45}
 
 // templateScale and templateCentre place the mean shape in the aligned
 // square: the face (brows to chin, 0.91 box units tall) fills 82% of it.
@@ -124,7 +124,7 @@ func FitSimilarity(from, to *Shape, idx []int) Transform {
 }
 
 // Align warps the face with landmarks s to a size×size image in which the
-// rigid points (RigidPoints) sit as close as a similarity allows to the
+// rigid points (rigidPoints) sit as close as a similarity allows to the
 // canonical Template. The returned Transform maps original-image
 // coordinates to aligned ones; its Inverse maps results back to the frame.
 // Pixels are sampled bilinearly with replicated borders.
@@ -138,7 +138,7 @@ func Align(img *raster.Gray, s Shape, size int) (*raster.Gray, Transform) {
 // reusing one buffer across frames.
 func AlignInto(dst, img *raster.Gray, s Shape) Transform {
 	tpl := Template(dst.W)
-	t := FitSimilarity(&s, &tpl, RigidPoints)
+	t := FitSimilarity(&s, &tpl, rigidPoints)
 	Warp(dst, img, t.Inverse())
 	return t
 }

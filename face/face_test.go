@@ -160,7 +160,7 @@ func TestAlignRotatedFace(t *testing.T) {
 		t.Errorf("rotation between transforms %.1f°, want ±15°", d)
 	}
 	tpl := Template(AlignSize)
-	for _, i := range RigidPoints {
+	for _, i := range rigidPoints {
 		q1, q2 := t1.Apply(s1[i]), t2.Apply(s2[i])
 		if math.Hypot(q1.X-q2.X, q1.Y-q2.Y) > 3 || math.Hypot(q1.X-tpl[i].X, q1.Y-tpl[i].Y) > 8 {
 			t.Errorf("point %d aligned at %v and %v, template %v", i, q1, q2, tpl[i])
@@ -324,7 +324,7 @@ func ExampleFitSimilarity() {
 	tpl := Template(100)
 	// The template turned 90°, doubled and moved.
 	turned := Transform{A: 0, B: -2, C: 2, D: 0, Tx: 50, Ty: 10}.ApplyShape(tpl)
-	t := FitSimilarity(&tpl, &turned, RigidPoints)
+	t := FitSimilarity(&tpl, &turned, rigidPoints)
 	fmt.Printf("scale %.2f angle %.0f°\n", t.Scale(), math.Atan2(t.C, t.A)*180/math.Pi)
 	// Output: scale 2.00 angle 90°
 }

@@ -2,7 +2,7 @@
 
 package face
 
-// MeanFace3D is a 68-point 3D mean face in dlib's (iBUG) order, in
+// meanFace3D is a 68-point 3D mean face in dlib's (iBUG) order, in
 // millimetres, in OpenFace's model frame: x to the image right, y down, z
 // away from the camera, origin at the points' centroid. It is derived from
 // MediaPipe's canonical face mesh (canonical_face_model.obj, Copyright
@@ -14,7 +14,7 @@ package face
 // 70 63 105 66 55 285 296 334 293 300 6 197 5 1 98 97 164
 // 326 327 33 29 28 155 153 144 382 258 259 263 373 380 57 40 72
 // 11 302 270 287 335 314 18 84 106 61 82 13 312 291 316 15 86
-var MeanFace3D = [NumLandmarks][3]float64{
+var meanFace3D = [NumLandmarks][3]float64{
 	{-74.03, -38.39, 54.03},  // 0
 	{-73.52, -18.81, 59.65},  // 1
 	{-71.43, 0.70, 59.27},    // 2

@@ -117,7 +117,7 @@ func TestGenerateMeanFace(t *testing.T) {
 
 package face
 
-// MeanFace3D is a 68-point 3D mean face in dlib's (iBUG) order, in
+// meanFace3D is a 68-point 3D mean face in dlib's (iBUG) order, in
 // millimetres, in OpenFace's model frame: x to the image right, y down, z
 // away from the camera, origin at the points' centroid. It is derived from
 // MediaPipe's canonical face mesh (canonical_face_model.obj, Copyright
@@ -126,7 +126,7 @@ package face
 // residual %.2f mm), lifted onto the mesh surface; see meanface_gen_test.go.
 // Nearest mesh vertex per point, for reference:
 // %s
-var MeanFace3D = [NumLandmarks][3]float64{
+var meanFace3D = [NumLandmarks][3]float64{
 `, 10*rms, wrapInts(nearest[:]))
 	for k, p := range out {
 		fmt.Fprintf(&b, "\t{%.2f, %.2f, %.2f}, // %d\n", p[0]-c[0], p[1]-c[1], p[2]-c[2], k)

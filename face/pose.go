@@ -31,16 +31,23 @@ type Pose struct {
 	Rx, Ry, Rz float64
 }
 
-// PosePoints are the landmarks EstimatePose fits: the nose (27–35) and the
+// MeanFace3D returns the 68-point 3D mean face EstimatePose fits, in
+// dlib's (iBUG) order, in millimetres, in OpenFace's model frame (x to the
+// image right, y down, z away from the camera, origin at the points'
+// centroid; meanface.go says where it comes from), as an array: the
+// caller's copy.
+func MeanFace3D() [NumLandmarks][3]float64 { return meanFace3D }
+
+// posePoints are the landmarks EstimatePose fits: the nose (27–35) and the
 // eyes (36–47). The jaw line is a silhouette whose 3D points slide round
 // the face as the head turns, and the brows and mouth move with
 // expressions; the nose and eye corners are the most rigid points.
-var PosePoints = []int{27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47}
+var posePoints = []int{27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47}
 
 // ErrPose is returned (wrapped) when no plausible pose fits the landmarks.
 var ErrPose = errors.New("face: no head pose fits the landmarks")
 
-// EstimatePose fits MeanFace3D's PosePoints to the landmarks s seen by cam:
+// EstimatePose fits meanFace3D's posePoints to the landmarks s seen by cam:
 // a scaled-orthographic start, then Levenberg–Marquardt on the perspective
 // reprojection error. The face's own shape is not fitted (the mean face
 // stands for everyone), so yaw and pitch carry errors of a few degrees for
@@ -49,16 +56,16 @@ func EstimatePose(s *Shape, cam Camera) (Pose, error) {
 	if cam.Fx <= 0 || cam.Fy <= 0 {
 		return Pose{}, fmt.Errorf("%w: focal length %v×%v", ErrPose, cam.Fx, cam.Fy)
 	}
-	n := len(PosePoints)
+	n := len(posePoints)
 	// Normalised image coordinates: the problem becomes a unit camera.
 	obs := make([][2]float64, n)
 	mdl := make([][3]float64, n)
-	for k, i := range PosePoints {
+	for k, i := range posePoints {
 		if math.IsNaN(s[i].X) || math.IsNaN(s[i].Y) {
 			return Pose{}, fmt.Errorf("%w: landmark %d is NaN", ErrPose, i)
 		}
 		obs[k] = [2]float64{(s[i].X - cam.Cx) / cam.Fx, (s[i].Y - cam.Cy) / cam.Fy}
-		mdl[k] = MeanFace3D[i]
+		mdl[k] = meanFace3D[i]
 	}
 	R, t, ok := orthoStart(obs, mdl)
 	if !ok {

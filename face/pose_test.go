@@ -40,7 +40,7 @@ func TestEulerRoundTrip(t *testing.T) {
 
 func TestMeanFace3D(t *testing.T) {
 	var c [3]float64
-	for _, p := range MeanFace3D {
+	for _, p := range meanFace3D {
 		for j := range c {
 			c[j] += p[j] / NumLandmarks
 		}
@@ -51,7 +51,7 @@ func TestMeanFace3D(t *testing.T) {
 		}
 	}
 	d := func(i, j int) float64 {
-		a, b := MeanFace3D[i], MeanFace3D[j]
+		a, b := meanFace3D[i], meanFace3D[j]
 		return math.Sqrt((a[0]-b[0])*(a[0]-b[0]) + (a[1]-b[1])*(a[1]-b[1]) + (a[2]-b[2])*(a[2]-b[2]))
 	}
 	// Adult anthropometry (Farkas): biocular width ex–ex ≈ 85–95 mm,
@@ -72,13 +72,13 @@ func TestMeanFace3D(t *testing.T) {
 			t.Errorf("%s = %.1f mm, want %v–%v", c.name, v, c.min, c.max)
 		}
 	}
-	if MeanFace3D[30][2] > MeanFace3D[36][2]-25 {
-		t.Errorf("nose tip z %.1f not well in front of the outer eye corner's %.1f", MeanFace3D[30][2], MeanFace3D[36][2])
+	if meanFace3D[30][2] > meanFace3D[36][2]-25 {
+		t.Errorf("nose tip z %.1f not well in front of the outer eye corner's %.1f", meanFace3D[30][2], meanFace3D[36][2])
 	}
 	// Left and right mirror each other (x → −x) within a millimetre.
 	pairs := [][2]int{{36, 45}, {39, 42}, {31, 35}, {48, 54}, {17, 26}, {0, 16}, {4, 12}}
 	for _, p := range pairs {
-		a, b := MeanFace3D[p[0]], MeanFace3D[p[1]]
+		a, b := meanFace3D[p[0]], meanFace3D[p[1]]
 		if math.Abs(a[0]+b[0]) > 1 || math.Abs(a[1]-b[1]) > 1 || math.Abs(a[2]-b[2]) > 1 {
 			t.Errorf("points %d and %d are not mirror images: %v %v", p[0], p[1], a, b)
 		}
@@ -88,7 +88,7 @@ func TestMeanFace3D(t *testing.T) {
 // project renders MeanFace3D at a pose with cam, plus Gaussian noise.
 func project(p Pose, cam Camera, noise float64, rng *rand.Rand) Shape {
 	var s Shape
-	for i, x := range MeanFace3D {
+	for i, x := range meanFace3D {
 		s[i] = p.Project(cam, x)
 		if noise > 0 {
 			s[i].X += rng.NormFloat64() * noise
@@ -203,7 +203,7 @@ func ExampleEstimatePose() {
 	cam := DefaultCamera(640, 480)
 	want := Pose{Tz: 600, Ry: 0.2}
 	var s Shape
-	for i, x := range MeanFace3D {
+	for i, x := range meanFace3D {
 		s[i] = want.Project(cam, x)
 	}
 	got, err := EstimatePose(&s, cam)

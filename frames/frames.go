@@ -49,21 +49,21 @@ const (
 	MaxLine    = 1 << 20
 )
 
-// Leading are the first five columns, as OpenFace writes them for a sequence.
-var Leading = []string{"frame", "face_id", "timestamp", "confidence", "success"}
+// leading are the first five columns, as OpenFace writes them for a sequence.
+var leading = []string{"frame", "face_id", "timestamp", "confidence", "success"}
 
-// GazeColumns are OpenFace's gaze columns: each eye's gaze direction
+// gazeColumns are OpenFace's gaze columns: each eye's gaze direction
 // (unit vector, camera coordinates) and the mean gaze angles (radians).
-var GazeColumns = []string{"gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y"}
+var gazeColumns = []string{"gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z", "gaze_angle_x", "gaze_angle_y"}
 
-// PoseColumns are the head-pose columns.
-var PoseColumns = []string{"pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"}
+// poseColumns are the head-pose columns.
+var poseColumns = []string{"pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"}
 
-// OpenFaceIntensity and OpenFacePresence are the AUs of OpenFace 2.2's
+// openFaceIntensity and openFacePresence are the AUs of OpenFace 2.2's
 // AUxx_r and AUxx_c columns, in its order.
 var (
-	OpenFaceIntensity = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45}
-	OpenFacePresence  = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45}
+	openFaceIntensity = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45}
+	openFacePresence  = []int{1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45}
 )
 
 // Separator is what OpenFace writes between cells, header and rows.
@@ -80,20 +80,20 @@ type Layout struct {
 
 // Header returns the column names of l.
 func (l Layout) Header() []string {
-	h := append([]string{}, Leading...)
+	h := append([]string{}, leading...)
 	if l.Gaze {
-		h = append(h, GazeColumns...)
+		h = append(h, gazeColumns...)
 	}
-	h = append(h, PoseColumns...)
+	h = append(h, poseColumns...)
 	for _, c := range "xy" {
 		for i := 0; i < NumLandmarks; i++ {
 			h = append(h, fmt.Sprintf("%c_%d", c, i))
 		}
 	}
-	for _, a := range OpenFaceIntensity {
+	for _, a := range openFaceIntensity {
 		h = append(h, AUName(a)+"_r")
 	}
-	for _, a := range OpenFacePresence {
+	for _, a := range openFacePresence {
 		h = append(h, AUName(a)+"_c")
 	}
 	for _, a := range l.ownAUs() {
@@ -107,7 +107,7 @@ func (l Layout) Header() []string {
 func (l Layout) ownAUs() []int {
 	var own []int
 	for _, a := range l.AUs {
-		if !slices.Contains(OpenFaceIntensity, a) {
+		if !slices.Contains(openFaceIntensity, a) {
 			own = append(own, a)
 		}
 	}
@@ -127,7 +127,7 @@ type Row struct {
 	Timestamp  float64 // seconds
 	Confidence float64 // [0,1]
 	Success    bool
-	Gaze       [8]float32 // per GazeColumns, when Layout.Gaze
+	Gaze       [8]float32 // gaze_0_x … gaze_angle_y, when Layout.Gaze
 	Pose       Pose
 	Landmarks  [NumLandmarks][2]float32 // pixels
 	Intensity  []float32                // per Layout.AUs, 0–5
@@ -152,10 +152,10 @@ func NewWriter(w io.Writer, l Layout) (*Writer, error) {
 		return nil, fmt.Errorf("frames: AUs %v are not ascending (OpenFace sorts its AU columns)", l.AUs)
 	}
 	fw := &Writer{w: bufio.NewWriterSize(w, 1<<16), layout: l}
-	for _, a := range OpenFaceIntensity {
+	for _, a := range openFaceIntensity {
 		fw.ofR = append(fw.ofR, slices.Index(l.AUs, a))
 	}
-	for _, a := range OpenFacePresence {
+	for _, a := range openFacePresence {
 		fw.ofC = append(fw.ofC, slices.Index(l.AUs, a))
 	}
 	for _, a := range l.ownAUs() {
@@ -219,7 +219,7 @@ func (fw *Writer) Write(r *Row) error {
 	if !r.Success {
 		b = append(b, sep+"0"...)
 		if fw.layout.Gaze {
-			zero(len(GazeColumns))
+			zero(len(gazeColumns))
 		}
 		zero(6 + 2*NumLandmarks)
 	} else {
@@ -345,15 +345,15 @@ func NewReader(r io.Reader) (*Reader, error) {
 			return nil, fmt.Errorf("%w: header column %q appears twice", ErrFormat, name)
 		}
 		seen[name] = true
-		if k := slices.Index(Leading, name); k >= 0 {
+		if k := slices.Index(leading, name); k >= 0 {
 			rd.lead[k] = i
 			continue
 		}
-		if k := slices.Index(PoseColumns, name); k >= 0 {
+		if k := slices.Index(poseColumns, name); k >= 0 {
 			rd.pose[k] = i
 			continue
 		}
-		if slices.Contains(GazeColumns, name) {
+		if slices.Contains(gazeColumns, name) {
 			gazeAt[name] = i
 			continue
 		}
@@ -380,13 +380,13 @@ func NewReader(r io.Reader) (*Reader, error) {
 	}
 	// Gaze is read when all of OpenFace 2.2's gaze columns are there;
 	// otherwise (OpenFace 2.0 had no gaze angles) they are extras.
-	if len(gazeAt) == len(GazeColumns) {
+	if len(gazeAt) == len(gazeColumns) {
 		rd.layout.Gaze = true
-		for k, c := range GazeColumns {
+		for k, c := range gazeColumns {
 			rd.gaze[k] = gazeAt[c]
 		}
 	} else {
-		for _, c := range GazeColumns {
+		for _, c := range gazeColumns {
 			if i, ok := gazeAt[c]; ok {
 				rd.layout.Extra = append(rd.layout.Extra, c)
 				rd.extra = append(rd.extra, i)
@@ -465,7 +465,7 @@ func (rd *Reader) Read(r *Row) error {
 	}
 	var lead [5]float64
 	for k, col := range rd.lead {
-		v, err := num(col, Leading[k])
+		v, err := num(col, leading[k])
 		if err != nil {
 			return err
 		}
@@ -478,7 +478,7 @@ func (rd *Reader) Read(r *Row) error {
 	r.Success = lead[4] >= 0.5
 	var pose [6]float64
 	for k, col := range rd.pose {
-		v, err := num(col, PoseColumns[k])
+		v, err := num(col, poseColumns[k])
 		if err != nil {
 			return err
 		}
@@ -490,7 +490,7 @@ func (rd *Reader) Read(r *Row) error {
 			r.Gaze[k] = 0
 			continue
 		}
-		v, err := num(col, GazeColumns[k])
+		v, err := num(col, gazeColumns[k])
 		if err != nil {
 			return err
 		}

@@ -182,7 +182,7 @@ func TestOpenFaceColumns(t *testing.T) {
 	}
 	var aus []string
 	for _, name := range header {
-		if n, kind, ok := auColumn(name); ok && kind == 'r' && slices.Contains(OpenFaceIntensity, n) {
+		if n, kind, ok := auColumn(name); ok && kind == 'r' && slices.Contains(openFaceIntensity, n) {
 			aus = append(aus, name)
 		}
 	}
@@ -326,16 +326,16 @@ func TestPyFeatReads(t *testing.T) {
 		col[strings.Trim(h, " ")] = i
 	}
 	need := []string{"frame", "timestamp", "confidence", "success"}
-	need = append(need, PoseColumns...)
+	need = append(need, poseColumns...)
 	for _, c := range "xy" {
 		for i := 0; i < NumLandmarks; i++ {
 			need = append(need, fmt.Sprintf("%c_%d", c, i))
 		}
 	}
-	for _, a := range OpenFaceIntensity {
+	for _, a := range openFaceIntensity {
 		need = append(need, AUName(a)+"_r")
 	}
-	for _, a := range OpenFacePresence {
+	for _, a := range openFacePresence {
 		need = append(need, AUName(a)+"_c")
 	}
 	for _, name := range need {
@@ -376,7 +376,7 @@ func TestRoundTrip(t *testing.T) {
 		// Every AU with a column reads back: OpenFace's (AU28_c too,
 		// empty: not measured) and tell's own.
 		got := rd.Layout()
-		wantAUs := slices.Clone(OpenFacePresence)
+		wantAUs := slices.Clone(openFacePresence)
 		for _, a := range layout.AUs {
 			if !slices.Contains(wantAUs, a) {
 				wantAUs = append(wantAUs, a)

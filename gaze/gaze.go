@@ -35,7 +35,7 @@ import (
 	"github.com/tell-project/tell/tfjs"
 )
 
-// Eye model, millimetres, in the head's frame (face.MeanFace3D's).
+// Eye model, millimetres, in the head's frame (face.MeanFace3D()'s).
 const (
 	// EyeDepth is how far behind the mean of an eye's six landmarks (on
 	// the lids, which rest on the cornea) the eyeball turns: the corneal
@@ -91,7 +91,7 @@ type Net struct {
 
 // Load reads the pinned iris model from the models folder root.
 func Load(root string) (*Net, error) {
-	path, err := models.Locate(root, models.Iris)
+	path, err := models.Locate(root, models.Iris())
 	if err != nil {
 		return nil, err
 	}
@@ -287,12 +287,13 @@ func (n *Net) Estimate(img Image, lm *[68][2]float32, cam face.Camera) (Result, 
 // coordinates (mm) for a head pose: the subject's right eye first.
 func EyeCentres(pose face.Pose) [2][3]float64 {
 	R := pose.Rotation()
+	mean := face.MeanFace3D()
 	var out [2][3]float64
 	for k, pts := range [2][6]int{{36, 37, 38, 39, 40, 41}, {42, 43, 44, 45, 46, 47}} {
 		var m [3]float64
 		for _, i := range pts {
 			for j := range m {
-				m[j] += face.MeanFace3D[i][j] / 6
+				m[j] += mean[i][j] / 6
 			}
 		}
 		m[2] += EyeDepth

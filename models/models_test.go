@@ -9,7 +9,7 @@ import (
 )
 
 func TestPins(t *testing.T) {
-	for _, m := range append(All(), BlazeFace, Iris) {
+	for _, m := range append(All(), BlazeFace(), Iris()) {
 		for _, f := range m.Files {
 			if _, ok := pin(m.Package, f); !ok {
 				t.Errorf("%s: %s not pinned", m.Name, f)
@@ -49,21 +49,21 @@ func TestRoot(t *testing.T) {
 // message that says what to do.
 func TestLocateErrors(t *testing.T) {
 	root := t.TempDir()
-	_, err := Locate(root, FaceAPI)
+	_, err := Locate(root, FaceAPI())
 	if !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), InstallCommand) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("missing model: %v", err)
 	}
-	dir := FaceAPI.Dir(root)
-	for _, f := range FaceAPI.Files {
-		p, _ := pin(FaceAPI.Package, f)
+	dir := FaceAPI().Dir(root)
+	for _, f := range FaceAPI().Files {
+		p, _ := pin(FaceAPI().Package, f)
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), make([]byte, p.Size), 0o644) // right size, wrong bytes
 	}
-	if _, err := Locate(root, FaceAPI); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+	if _, err := Locate(root, FaceAPI()); err == nil || !strings.Contains(err.Error(), "SHA-256") {
 		t.Fatalf("altered file: %v", err)
 	}
-	os.WriteFile(filepath.Join(dir, FaceAPI.Files[0]), []byte("x"), 0o644)
-	if _, err := Locate(root, FaceAPI); err == nil || !strings.Contains(err.Error(), "bytes") {
+	os.WriteFile(filepath.Join(dir, FaceAPI().Files[0]), []byte("x"), 0o644)
+	if _, err := Locate(root, FaceAPI()); err == nil || !strings.Contains(err.Error(), "bytes") {
 		t.Fatalf("short file: %v", err)
 	}
 }

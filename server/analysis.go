@@ -207,7 +207,7 @@ func (a *Analysis) appearanceNet() (*appearance.Net, string) {
 	default:
 	}
 	root := models.Root("")
-	net, note, err := analyze.LoadAppearance(root, models.FaceAPI.Name)
+	net, note, err := analyze.LoadAppearance(root, models.FaceAPI().Name)
 	if err != nil {
 		net, note = nil, err.Error()
 	}

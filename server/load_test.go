@@ -43,7 +43,7 @@ func loadInputs(t *testing.T) (img, clip []byte, frames int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clips, err := synth.Plan(synth.NewFace(face, synth.AstronautLandmarks), synth.Config{Seed: 5, FPS: 30, Kind: "micro", Width: 320, Height: 240, Scale: 1.1}, 1)
+	clips, err := synth.Plan(synth.NewFace(face, synth.AstronautLandmarks()), synth.Config{Seed: 5, FPS: 30, Kind: "micro", Width: 320, Height: 240, Scale: 1.1}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -355,7 +355,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// The appearance net reads the colour portrait in colour, as in tell
 	// analyze (the server's source wrapper once hid the colour).
-	if net, _, err := analyze.LoadAppearance(models.Root(""), models.FaceAPI.Name); err == nil && net != nil {
+	if net, _, err := analyze.LoadAppearance(models.Root(""), models.FaceAPI().Name); err == nil && net != nil {
 		notes := strings.Join(ev.Notes, "\n")
 		if !strings.Contains(notes, "face in colour") {
 			t.Errorf("the appearance net did not read the colour image in colour: %s", notes)

@@ -29,7 +29,7 @@ func synthMP4(t *testing.T) (data []byte, frames int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks), synth.Config{Seed: 5, FPS: 30, Kind: "micro", Width: 192, Height: 192, Scale: 1.1}, 1)
+	clips, err := synth.Plan(synth.NewFace(img, synth.AstronautLandmarks()), synth.Config{Seed: 5, FPS: 30, Kind: "micro", Width: 192, Height: 192, Scale: 1.1}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

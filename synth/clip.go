@@ -67,7 +67,7 @@ type Config struct {
 	Model Model
 	// MicroAmp and MacroAmp are the Muscle model's ranges of an
 	// expression's largest skin displacement, in output pixels, drawn
-	// log-uniformly (defaults DefaultMicroAmp, DefaultMacroAmp). The Basis
+	// log-uniformly (defaults defaultMicroAmp, defaultMacroAmp). The Basis
 	// model uses MinAmp and MaxAmp instead.
 	MicroAmp, MacroAmp [2]float64
 	// AsIs makes the Muscle model use the face as its neutral face; by
@@ -101,10 +101,10 @@ func (c Config) withDefaults() Config {
 		c.Illum = 0.03
 	}
 	if c.MicroAmp == [2]float64{} {
-		c.MicroAmp = DefaultMicroAmp
+		c.MicroAmp = defaultMicroAmp
 	}
 	if c.MacroAmp == [2]float64{} {
-		c.MacroAmp = DefaultMacroAmp
+		c.MacroAmp = defaultMacroAmp
 	}
 	if c.Long {
 		if c.Duration <= 0 {

@@ -1,6 +1,6 @@
 package synth
 
-// AstronautLandmarks are dlib's 68 facial landmarks (iBUG 300-W order) of the
+// astronautLandmarks are dlib's 68 facial landmarks (iBUG 300-W order) of the
 // astronaut portrait (portrait.Astronaut, 512×512), in pixels.
 //
 // Provenance: measured once with dlib 19 (Debian libdlib-dev) and its
@@ -9,7 +9,7 @@ package synth
 // `dlib_landmarks shape_predictor_68_face_landmarks.dat astronaut.png`;
 // dlib's HOG detector chose the face box x=179 y=83 w=88 h=88. They are data,
 // not a guess, and let synth work without the face package.
-var AstronautLandmarks = [68][2]float32{
+var astronautLandmarks = [68][2]float32{
 	{179, 104}, {179, 116}, {180, 127}, {181, 139}, {185, 151}, {191, 160}, {200, 169}, {209, 176},
 	{221, 178}, {232, 177}, {243, 171}, {253, 164}, {260, 154}, {265, 144}, {268, 132}, {270, 120},
 	{272, 108}, {186, 94}, {192, 88}, {200, 87}, {208, 89}, {216, 92}, {236, 93}, {244, 91},
@@ -21,5 +21,6 @@ var AstronautLandmarks = [68][2]float32{
 	{243, 142}, {229, 150}, {223, 150}, {217, 150},
 }
 
-// AstronautFaceBox is the dlib HOG detection box of the portrait: x, y, w, h.
-var AstronautFaceBox = [4]int{179, 83, 88, 88}
+// AstronautLandmarks returns dlib's 68 landmarks of the astronaut portrait
+// (portrait.Astronaut), in pixels, as an array: the caller's copy.
+func AstronautLandmarks() [68][2]float32 { return astronautLandmarks }

@@ -90,8 +90,8 @@ func TestMuscleAmplitude(t *testing.T) {
 	}
 	for _, c := range clips {
 		e := c.Events[0]
-		if e.mus.amp < DefaultMicroAmp[0] || e.mus.amp > DefaultMicroAmp[1] {
-			t.Errorf("%s: amplitude %.3f px outside %v", c.Name, e.mus.amp, DefaultMicroAmp)
+		if e.mus.amp < defaultMicroAmp[0] || e.mus.amp > defaultMicroAmp[1] {
+			t.Errorf("%s: amplitude %.3f px outside %v", c.Name, e.mus.amp, defaultMicroAmp)
 		}
 		// The largest field displacement over the event, in output px.
 		var peak float64
@@ -408,7 +408,7 @@ func TestParseModel(t *testing.T) {
 // generator that is independent of the AU estimator.
 func ExamplePlan_muscle() {
 	img, _ := portrait.Astronaut()
-	face := NewFace(img, AstronautLandmarks)
+	face := NewFace(img, astronautLandmarks)
 	clips, err := Plan(face, Config{Model: Muscle, Seed: 7, Kind: "micro", FPS: 200, Width: 640, Height: 480, Scale: 1.25}, 2)
 	if err != nil {
 		panic(err)

@@ -49,8 +49,8 @@ func ParseModel(s string) (Model, error) {
 // displacement of an expression, in output pixels. Micro-expressions in
 // 640×480 recordings move the skin by about 0.1–1 px.
 var (
-	DefaultMicroAmp = [2]float64{0.1, 1}
-	DefaultMacroAmp = [2]float64{1.5, 6}
+	defaultMicroAmp = [2]float64{0.1, 1}
+	defaultMacroAmp = [2]float64{1.5, 6}
 )
 
 // auCurve is one AU's activation over time: a rise, a plateau and a decay,

@@ -24,7 +24,7 @@ func testFace(t testing.TB) *Face {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewFace(img, AstronautLandmarks)
+	return NewFace(img, astronautLandmarks)
 }
 
 // TestAUDirections checks that each AU moves its landmarks the way FACS
@@ -390,7 +390,7 @@ func BenchmarkFrame(b *testing.B) {
 
 func ExamplePlan() {
 	img, _ := portrait.Astronaut()
-	clips, _ := Plan(NewFace(img, AstronautLandmarks), Config{Seed: 1, Kind: "micro"}, 7)
+	clips, _ := Plan(NewFace(img, astronautLandmarks), Config{Seed: 1, Kind: "micro"}, 7)
 	e := clips[1].Events[0]
 	fmt.Println(e.Label, e.Kind, len(e.AUs), clips[1].FPS)
 	// Output: sadness micro 3 200

@@ -36,9 +36,9 @@ type WriteOptions struct {
 // frames.csv (OpenFace's convention). Clip and Event count from 0.
 const FirstFrame = 1
 
-// ManifestHeader is the header of manifest.csv: docs/manifest.md's columns
+// manifestHeader is the header of manifest.csv: docs/manifest.md's columns
 // plus synth's ground truth (kind, fps, frame count, event index).
-var ManifestHeader = []string{"sample", "subject", "label", "dataset", "frames", "video", "onset", "apex", "offset", "aus", "emotion", "kind", "fps", "n_frames", "event"}
+var manifestHeader = []string{"sample", "subject", "label", "dataset", "frames", "video", "onset", "apex", "offset", "aus", "emotion", "kind", "fps", "n_frames", "event"}
 
 // Write renders clips into dir: DIR/NAME/img00001.png.. (frames, unless
 // NoFrames, with DIR/NAME/fps.txt giving the folder its rate),
@@ -78,7 +78,7 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 		if len(rows) == 0 {
 			return fmt.Errorf("%w (no clip finished)", err)
 		}
-		if werr := writeCSV(partial, append([][]string{ManifestHeader}, rows...)); werr != nil {
+		if werr := writeCSV(partial, append([][]string{manifestHeader}, rows...)); werr != nil {
 			return fmt.Errorf("%w (and the finished clips could not be listed: %v)", err, werr)
 		}
 		return fmt.Errorf("%w (%d of %d clips finished, listed in %s)", err, done, len(clips), partial)
@@ -112,7 +112,7 @@ func Write(ctx context.Context, dir string, clips []*Clip, opt WriteOptions) err
 			opt.Progress(i+1, len(clips))
 		}
 	}
-	return writeCSV(manifest, append([][]string{ManifestHeader}, rows...))
+	return writeCSV(manifest, append([][]string{manifestHeader}, rows...))
 }
 
 // PartialManifest is the manifest Write leaves, instead of manifest.csv,

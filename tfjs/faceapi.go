@@ -4,10 +4,6 @@ import (
 	"fmt"
 )
 
-// FaceExpressionLabels are the outputs of face-api's expression net, in
-// its order (FACE_EXPRESSION_LABELS of face-api's FaceExpressions.ts).
-var FaceExpressionLabels = []string{"neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised"}
-
 // FaceExpressionInput is the side of face-api's expression net input.
 const FaceExpressionInput = 112
 
@@ -31,7 +27,8 @@ func LoadFaceExpressionNet(manifest string) (*Model, error) {
 // padded to a square and resized to 112×112 (face-api's NetInput); the
 // graph subtracts face-api's mean RGB and divides by 255 as its
 // FaceFeatureExtractor does. Output: [N, 7] probabilities in
-// FaceExpressionLabels' order.
+// face-api's order (FACE_EXPRESSION_LABELS of its FaceExpressions.ts):
+// neutral, happy, sad, angry, fearful, disgusted, surprised.
 func FaceExpressionNet(name string, w map[string]*Tensor) (*Model, error) {
 	b := &netBuilder{w: w, name: name}
 	s := FaceExpressionInput

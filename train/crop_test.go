@@ -56,7 +56,7 @@ func TestPrepareFaceCrops(t *testing.T) {
 	var images []dataset.Sample
 	for i, fill := range []float64{1.0, 1.15, 1.3} {
 		p := filepath.Join(dir, fmt.Sprintf("apex%d.jpg", i))
-		writeJPEGCrop(t, p, src, faceCropRect(synth.AstronautLandmarks, fill, 1))
+		writeJPEGCrop(t, p, src, faceCropRect(synth.AstronautLandmarks(), fill, 1))
 		images = append(images, dataset.Sample{ID: fmt.Sprint("i", i), Subject: "s", Label: "x", Image: p})
 	}
 	d, err := Prepare(context.Background(), images, model.KindImage, PrepareOptions{Size: 28, Align: true, Workers: 1})
@@ -66,7 +66,7 @@ func TestPrepareFaceCrops(t *testing.T) {
 	if d.Aligned != 3 || d.AlignedCrops != 3 {
 		t.Errorf("image rows: aligned %d (in crops %d) of 3", d.Aligned, d.AlignedCrops)
 	}
-	clips, err := synth.Plan(synth.NewFace(src, synth.AstronautLandmarks), synth.Config{Seed: 3, FPS: 30, Kind: "macro"}, 1)
+	clips, err := synth.Plan(synth.NewFace(src, synth.AstronautLandmarks()), synth.Config{Seed: 3, FPS: 30, Kind: "macro"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

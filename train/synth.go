@@ -35,9 +35,9 @@ type SynthOptions struct {
 	Datasets []string
 }
 
-// SynthClasses are the classes of the synthetic sets (the MEGC2019 three),
+// synthClasses are the classes of the synthetic sets (the MEGC2019 three),
 // with the AU strings written for them.
-var SynthClasses = [...]struct{ Name, AUs string }{
+var synthClasses = [...]struct{ Name, AUs string }{
 	{"negative", "4+7"},
 	{"positive", "6+12"},
 	{"surprise", "1+2+25"},
@@ -47,7 +47,7 @@ var SynthClasses = [...]struct{ Name, AUs string }{
 func SynthSubjects(n, perClass int) [][]int {
 	s := make([][]int, n)
 	for i := range s {
-		s[i] = make([]int, len(SynthClasses))
+		s[i] = make([]int, len(synthClasses))
 		for c := range s[i] {
 			s[i][c] = perClass
 		}
@@ -135,7 +135,7 @@ func WriteSynth(dir string, opt SynthOptions) (string, error) {
 				if err := writeFlowPNG(filepath.Join(dir, rel), u, v, n); err != nil {
 					return "", err
 				}
-				rows = append(rows, row{id, subj, SynthClasses[c].Name, ds, rel, SynthClasses[c].AUs})
+				rows = append(rows, row{id, subj, synthClasses[c].Name, ds, rel, synthClasses[c].AUs})
 			}
 		}
 	}

@@ -6,7 +6,7 @@
 // a card shows the expression the frame is in; a face is chosen among
 // several when frames.csv has more than one face_id. `tell view RUN`
 // serves it for a finished run (Handler); tell serve's job page mounts the
-// same script (Assets) on a job's outputs.
+// same script (assets) on a job's outputs.
 //
 // Everything is served locally: the page loads nothing from elsewhere,
 // and works under a policy of default-src 'self'.
@@ -29,14 +29,14 @@ import (
 	"github.com/tell-project/tell/preview"
 )
 
-// Assets holds the page: view.html and view.js (tell view's page),
+// assets holds the page: view.html and view.js (tell view's page),
 // viewer.js and viewer.css (the viewer, which tell serve's page mounts).
 //
 //go:embed web/view.html web/view.js web/viewer.js web/viewer.css
-var Assets embed.FS
+var assets embed.FS
 
-// Files are the run outputs the viewer reads and Handler serves.
-var Files = []string{"events.json", "frames.csv", "report.html", preview.Name}
+// files are the run outputs the viewer reads and Handler serves.
+var files = []string{"events.json", "frames.csv", "report.html", preview.Name}
 
 // Policy is the Content-Security-Policy of the viewer's page: its own
 // scripts and styles only, images from itself (and the data: icon).
@@ -51,9 +51,9 @@ var types = map[string]string{
 	".jpgs": "application/octet-stream",
 }
 
-// ServeAsset writes one of Assets ("viewer.js") with its type and Policy.
+// ServeAsset writes one of assets ("viewer.js") with its type and Policy.
 func ServeAsset(w http.ResponseWriter, name string) {
-	b, err := fs.ReadFile(Assets, "web/"+name)
+	b, err := fs.ReadFile(assets, "web/"+name)
 	if err != nil {
 		http.Error(w, "no such file", http.StatusNotFound)
 		return
@@ -66,7 +66,7 @@ func ServeAsset(w http.ResponseWriter, name string) {
 }
 
 // Handler serves the viewer on the finished run in dir: "/" the page,
-// "/viewer.js" and the other assets, "/run/NAME" the run's Files (nothing
+// "/viewer.js" and the other assets, "/run/NAME" the run's files (nothing
 // else of dir). It checks that dir holds a run.
 func Handler(dir string) (http.Handler, error) {
 	for _, need := range []string{"events.json", "frames.csv"} {
@@ -81,7 +81,7 @@ func Handler(dir string) (http.Handler, error) {
 	}
 	mux.HandleFunc("GET /run/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
-		if !slices.Contains(Files, name) {
+		if !slices.Contains(files, name) {
 			http.Error(w, "not an output of a run", http.StatusNotFound)
 			return
 		}

@@ -18,7 +18,7 @@ func TestBenchFer(t *testing.T) {
 	if code := run(context.Background(), env, []string{"bench", "fer", "--appearance", "nope", "x.png"}); code != 2 {
 		t.Fatalf("unknown model: exit %d", code)
 	}
-	if _, err := models.Locate(models.Root(""), models.FaceAPI); errors.Is(err, models.ErrNotInstalled) && !models.Required() {
+	if _, err := models.Locate(models.Root(""), models.FaceAPI()); errors.Is(err, models.ErrNotInstalled) && !models.Required() {
 		t.Skip(err)
 	}
 	out.Reset()

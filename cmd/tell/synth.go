@@ -164,7 +164,7 @@ func loadSynthFace(imgPath, lmPath string) (*synth.Face, error) {
 		if err != nil {
 			return nil, err
 		}
-		return synth.NewFace(img, synth.AstronautLandmarks), nil
+		return synth.NewFace(img, synth.AstronautLandmarks()), nil
 	}
 	if lmPath == "" {
 		return nil, usageErrorf("--image needs --landmarks (68 x,y lines)")

@@ -22,10 +22,10 @@ import (
 	"time"
 )
 
-// Flags are the Chromium flags every Browser starts with: headless, no
+// flags are the Chromium flags every Browser starts with: headless, no
 // sandbox (tests run as root in containers), nothing that reaches the
 // network on its own.
-var Flags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+var flags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 	"--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-pipe"}
 
 // Browser is a Chromium process with one page.
@@ -62,7 +62,7 @@ func Start(ctx context.Context, chromium, profileDir string, extra ...string) (*
 	if err != nil {
 		return nil, err
 	}
-	args := append(append([]string{}, Flags...), "--user-data-dir="+profileDir)
+	args := append(append([]string{}, flags...), "--user-data-dir="+profileDir)
 	args = append(args, extra...)
 	cmd := exec.CommandContext(ctx, chromium, args...)
 	cmd.ExtraFiles = []*os.File{inR, outW}
