@@ -278,7 +278,7 @@ func TestPyramidEdges(t *testing.T) {
 // raster.Gray.Bilinear gives, for a face near the frame's edges too.
 func TestCropMatchesBilinear(t *testing.T) {
 	g := astronaut(t)
-	est, err := New(g, synth.AstronautLandmarks)
+	est, err := New(g, synth.AstronautLandmarks())
 	if err != nil {
 		t.Fatal(err)
 	}
