@@ -392,3 +392,84 @@ func cpuSeconds() float64 {
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
 }
+
+// sideBySide returns n copies of the astronaut side by side in a 640×360
+// clip of frames frames, each drifting 0.7 px a frame to the right (apart:
+// no crossing), the second and fourth mirrored.
+func sideBySide(t testing.TB, n, frames int) *synth.Crowd {
+	t.Helper()
+	img, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := []synth.Portrait{{Name: "astronaut", Img: raster.RGBFromImage(img), CX: 223, CY: 127, Side: 86}}
+	var ws []synth.Walker
+	for k := 0; k < n; k++ {
+		x, y := 70+140*float64(k), 150+30*float64(k%2)
+		ws = append(ws, synth.Walker{Source: 0, From: [2]float64{x, y}, To: [2]float64{x + 0.7*float64(frames-1), y}, Side: 80, Depth: float64(k + 1), Mirror: k%2 == 1})
+	}
+	c, err := synth.NewCrowd(ps, nil, 640, 360, frames, 30, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestMaxFacesBound: three faces in view, --max-faces 2 follows two of
+// them (two face_ids, never three rows in a frame) and 3 follows all three.
+func TestMaxFacesBound(t *testing.T) {
+	lm, mf := multiLandmarker(t)
+	c := sideBySide(t, 3, 20)
+	dir := writeCrowd(t, c)
+	for _, n := range []int{2, 3} {
+		out := filepath.Join(t.TempDir(), "out")
+		if _, err := Run(context.Background(), dir, Options{Out: out, FPS: 30, Landmarker: lm, Faces: mf, MaxFaces: n, GeometryOnly: true}); err != nil {
+			t.Fatal(err)
+		}
+		s := scoreCrowd(t, out, c)
+		t.Logf("max %d: %d/%d visible faces found, ids %v, %d spurious", n, s.found, s.visible, s.ids, s.spurious)
+		if len(s.ids) != n || s.spurious != 0 {
+			t.Errorf("--max-faces %d: ids %v, %d spurious rows", n, s.ids, s.spurious)
+		}
+		// Every followed face from its second frame on (a new face is
+		// confirmed on two frames).
+		if s.found < n*(c.Frames-1) {
+			t.Errorf("--max-faces %d: %d of %d faces found", n, s.found, n*(c.Frames-1))
+		}
+	}
+}
+
+// BenchmarkFaces is the cost of each extra face: tell analyze's default
+// work (landmarks, AUs, flow, the appearance net, gaze) on a 640×360 clip
+// of 60 frames with 1, 2 or 3 faces apart, in CPU ms per frame
+// (cpu-ms/frame; the difference between sub-benchmarks is the cost of a
+// face):
+//
+//	go test ./analyze -run '^$' -bench Faces -benchtime 3x
+func BenchmarkFaces(b *testing.B) {
+	lm, mf := multiLandmarker(b)
+	g := gazeNet(b)
+	net, note, err := LoadAppearance(models.Root(""), "faceapi")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if net == nil {
+		b.Skip(note)
+	}
+	for _, n := range []int{1, 2, 3} {
+		c := sideBySide(b, n, 60)
+		dir := writeCrowd(b, c)
+		b.Run(fmt.Sprintf("faces=%d", n), func(b *testing.B) {
+			var cpu float64
+			for b.Loop() {
+				out := filepath.Join(b.TempDir(), "out")
+				start := cpuSeconds()
+				if _, err := Run(context.Background(), dir, Options{Out: out, FPS: 30, Landmarker: lm, Faces: mf, Gaze: g, Appearance: net}); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuSeconds() - start
+			}
+			b.ReportMetric(1000*cpu/float64(b.N*c.Frames), "cpu-ms/frame")
+		})
+	}
+}
