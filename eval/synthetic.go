@@ -94,7 +94,8 @@ func (s *SynthScore) MeanF1CI(apex bool, resamples int, seed uint64) [2]float64 
 
 // Print writes the score as `tell bench au` does: with list, every
 // expression's true and detected AUs; F1 per AU for events and apex frames;
-// the counts and spotting; then the mean per-AU F1s with 95% bootstrap
+// the counts and spotting; the event AUs' pooled precision and recall; the
+// AU expert's emotion per kind; then the mean per-AU F1s with 95% bootstrap
 // intervals (2,000 resamples seeded with seed), au_event_f1= last.
 func (s *SynthScore) Print(w io.Writer, list bool, seed uint64) {
 	if list {
@@ -106,6 +107,8 @@ func (s *SynthScore) Print(w io.Writer, list bool, seed uint64) {
 	printAUScores(w, "apex", s.Apex)
 	fmt.Fprintf(w, "expressions=%d matched=%d labels_equal=%d\n", s.Expressions, s.Matched, s.Labels)
 	fmt.Fprintf(w, "spot_tp=%d spot_fp=%d spot_fn=%d spot_f1=%.3f\n", s.Spotting.TP, s.Spotting.FP, s.Spotting.FN, s.Spotting.F1())
+	ep, er := s.Event.Pooled()
+	fmt.Fprintf(w, "au_event_precision=%.3f au_event_recall=%.3f\n", ep, er)
 	ea, aa := s.MeanF1CI(false, 2000, seed), s.MeanF1CI(true, 2000, seed)
 	for _, kind := range []string{"micro", "macro"} {
 		for _, src := range []struct {

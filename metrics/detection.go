@@ -90,6 +90,17 @@ func (d *AUDetection) MeanF1() float64 {
 	return sum / float64(n)
 }
 
+// Pooled is the precision and recall over every tracked AU's decisions
+// together (each listed AU one decision): how much of what was listed was
+// true, and how much of the truth was listed.
+func (d *AUDetection) Pooled() (precision, recall float64) {
+	var tp, fp, fn int
+	for i := range d.aus {
+		tp, fp, fn = tp+d.tp[i], fp+d.fp[i], fn+d.fn[i]
+	}
+	return ratio(tp, tp+fp), ratio(tp, tp+fn)
+}
+
 // Interval is a span of frames, onset and offset inclusive.
 type Interval struct {
 	Onset, Offset int

@@ -173,6 +173,10 @@ func TestAUDetection(t *testing.T) {
 	if got := d.MeanF1(); !near(got, 2.0/3) {
 		t.Errorf("mean F1 = %v, want 2/3 (AU25 left out)", got)
 	}
+	// 3 TP, 1 FP (AU12), 2 FN (AU1, AU4); AU99 is not tracked.
+	if p, r := d.Pooled(); !near(p, 3.0/4) || !near(r, 3.0/5) {
+		t.Errorf("pooled precision %v recall %v, want 3/4 and 3/5", p, r)
+	}
 }
 
 func TestIoU(t *testing.T) {
