@@ -743,7 +743,7 @@ func (r *faceRun) event(ctx context.Context, iv spot.Interval, last int) {
 	oldest := max(0, last-len(r.ring)+1)
 	on, off := max(iv.Onset, oldest), min(iv.Offset, last)
 	apex := min(max(iv.Apex, on), off)
-	aus := r.eventAUs(on, off, max(oldest, r.refFrame), iv.Kind == "still")
+	aus := r.eventAUs(on, off, max(oldest, r.refFrame), iv.Kind)
 	e := Event{
 		ID: len(r.res.Events) + 1, FaceID: r.id, Onset: r.num(iv.Onset), Apex: r.num(iv.Apex), Offset: r.num(iv.Offset),
 		OnsetS: round3(r.info.Time(iv.Onset)), ApexS: round3(r.info.Time(iv.Apex)), OffsetS: round3(r.info.Time(iv.Offset)),
