@@ -76,7 +76,7 @@ func (r *run) decide(ctx context.Context, in scoreInput, images []image.Image, f
 		return s, c, who, why, err
 	}
 	c, err = r.opt.Reasoner.Reason(ctx, in.ev, images)
-	if err == nil && cot.CanonicalLabel(c.Conclusion.Label) == s.label {
+	if err == nil && facs.Emotion(c.Conclusion.Label) == s.label {
 		c.Conclusion.Label, c.Conclusion.Confidence = s.label, round2(s.conf)
 		if c.Appearance == nil {
 			c.Appearance = app

@@ -10,6 +10,7 @@ import (
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/nn"
 )
 
 // The event scorer: one function gives both an event's emotion
@@ -147,7 +148,7 @@ func scoreEvent(in scoreInput) (scored, error) {
 	switch {
 	case in.flow != nil:
 		for _, c := range in.classes {
-			classes = append(classes, cot.CanonicalLabel(c))
+			classes = append(classes, facs.Emotion(c))
 		}
 	case in.app != nil:
 		classes = append(classes, appearance.Labels()...)
@@ -234,11 +235,11 @@ func scoreEvent(in scoreInput) (scored, error) {
 	for i, c := range classes {
 		auS[i] = cot.Temperature * auMatch(au, activity, c)
 	}
-	out.experts = append(out.experts, Expert{Name: "aus", Weight: lambda, Label: bestAU, Probability: round3(softmaxAt(auS, slices.Index(classes, bestAU))), Why: auWhy})
+	out.experts = append(out.experts, Expert{Name: "aus", Weight: lambda, Label: bestAU, Probability: round3(nn.SoftmaxT(auS, 1)[slices.Index(classes, bestAU)]), Why: auWhy})
 	if pa != nil {
 		// Its own distribution: the softmax of its scores.
 		k := argmax(appS)
-		out.experts = append(out.experts, Expert{Name: "appearance", Weight: wApp, Label: classes[k], Probability: round3(softmaxAt(appS, k)), Why: appWhy})
+		out.experts = append(out.experts, Expert{Name: "appearance", Weight: wApp, Label: classes[k], Probability: round3(nn.SoftmaxT(appS, 1)[k]), Why: appWhy})
 	}
 	if in.flow != nil {
 		k, p := "", -1.0
@@ -247,7 +248,7 @@ func scoreEvent(in scoreInput) (scored, error) {
 				k, p = c, in.flow[c]
 			}
 		}
-		out.experts = append(out.experts, Expert{Name: "flow", Weight: wFlow, Label: cot.CanonicalLabel(k), Probability: round3(p), Why: flowWhy})
+		out.experts = append(out.experts, Expert{Name: "flow", Weight: wFlow, Label: facs.Emotion(k), Probability: round3(p), Why: flowWhy})
 	}
 	out.top2, out.doubt = doubtOf(out)
 	return out, nil
@@ -299,16 +300,6 @@ func argmax(v []float64) int {
 		}
 	}
 	return k
-}
-
-// softmaxAt is softmax(v)[k].
-func softmaxAt(v []float64, k int) float64 {
-	mx := slices.Max(v)
-	var z float64
-	for _, x := range v {
-		z += math.Exp(x - mx)
-	}
-	return math.Exp(v[k]-mx) / z
 }
 
 // auScores is the AU expert: the Exp-CoT engine's own evidence-only

@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
@@ -164,7 +165,7 @@ func (e *Estimator) Close() {
 func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
 	e := &Estimator{}
 	e.refPts = allPoints(lm)
-	l, r := eyeCentres(lm)
+	l, r := face.EyeCentres(&lm)
 	dx, dy := r[0]-l[0], r[1]-l[1]
 	e.iod = math.Hypot(dx, dy)
 	if e.iod < 8 {
@@ -241,25 +242,13 @@ func finePoint(i int) bool {
 // IOD is the reference inter-ocular distance in pixels.
 func (e *Estimator) IOD() float64 { return e.iod }
 
-func eyeCentres(lm [68][2]float32) (l, r [2]float64) {
-	for i := 36; i < 42; i++ {
-		l[0] += float64(lm[i][0]) / 6
-		l[1] += float64(lm[i][1]) / 6
-	}
-	for i := 42; i < 48; i++ {
-		r[0] += float64(lm[i][0]) / 6
-		r[1] += float64(lm[i][1]) / 6
-	}
-	return l, r
-}
-
 // allPoints returns the 68 landmarks and the extra points.
 func allPoints(lm [68][2]float32) [][2]float64 {
 	pts := make([][2]float64, 0, numPoints)
 	for _, p := range lm {
 		pts = append(pts, [2]float64{float64(p[0]), float64(p[1])})
 	}
-	l, r := eyeCentres(lm)
+	l, r := face.EyeCentres(&lm)
 	dx, dy := r[0]-l[0], r[1]-l[1]
 	iod := math.Hypot(dx, dy)
 	ex := [2]float64{dx / iod, dy / iod}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
 )
@@ -75,7 +76,7 @@ func TestGeneratorIndependence(t *testing.T) {
 // faceDisplacement is l1-l0 in face axes (x along the eyes), scaled to an
 // inter-ocular distance of 100, as the estimator sees it.
 func faceDisplacement(l0, l1 [68][2]float32) []float64 {
-	l, r := eyeCentres(l0)
+	l, r := face.EyeCentres(&l0)
 	dx, dy := r[0]-l[0], r[1]-l[1]
 	iod := math.Hypot(dx, dy)
 	ex := [2]float64{dx / iod, dy / iod}

@@ -3,6 +3,8 @@ package au
 import (
 	"fmt"
 	"math"
+
+	"github.com/tell-project/tell/face"
 )
 
 // MeasureShape measures AUs from landmarks alone against a canonical
@@ -15,7 +17,7 @@ func MeasureShape(lm, neutral [68][2]float32, m *Measurement) error {
 	if m.Intensity == nil {
 		*m = newMeasurement()
 	}
-	l, r := eyeCentres(lm)
+	l, r := face.EyeCentres(&lm)
 	iod := math.Hypot(r[0]-l[0], r[1]-l[1])
 	if iod < 8 {
 		return fmt.Errorf("au: face too small (eye distance %.1f px, need 8)", iod)

@@ -52,7 +52,7 @@ func Conclude(ev []Evidence, label string, conf float64, o ConcludeOptions) (CoT
 	if err != nil {
 		return CoT{}, err
 	}
-	label = CanonicalLabel(label)
+	label = facs.Emotion(label)
 	cands := withLabelModels(o.candidates(), label, o.Options)
 	d := decide(units, cands, nil, o.Options)
 	d.span = timing(ev)
@@ -314,7 +314,7 @@ func auRelation(d decision, units []unit, label string, o ConcludeOptions) []str
 		basis = " (" + auList(d.matches[0].matched, true) + ")"
 	}
 	if o.AUAlone != "" {
-		alone, basis = CanonicalLabel(o.AUAlone), ""
+		alone, basis = facs.Emotion(o.AUAlone), ""
 		if am, ok := matchFor(d, alone, o.Options); ok && len(am.matched) > 0 {
 			basis = " (" + auList(am.matched, true) + ")"
 		}

@@ -5,42 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/tell-project/tell/facs"
 )
-
-// lexicon maps the words a conclusion may use to labels. It is the reader's
-// own vocabulary, independent of the rules that wrote the text.
-var lexicon = map[string]string{
-	"happiness": "happiness", "happy": "happiness", "joy": "happiness", "joyful": "happiness", "enjoyment": "happiness",
-	"sadness": "sadness", "sad": "sadness", "sorrow": "sadness", "grief": "sadness",
-	"surprise": "surprise", "surprised": "surprise", "astonishment": "surprise",
-	"fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear",
-	"anger": "anger", "angry": "anger", "rage": "anger",
-	"disgust": "disgust", "disgusted": "disgust", "revulsion": "disgust",
-	"contempt": "contempt", "contemptuous": "contempt", "scorn": "contempt",
-	"repression": "repression", "repressed": "repression",
-	"neutral": "neutral",
-	"others":  "others", "other": "others",
-	"negative": "negative", "positive": "positive",
-}
-
-// CanonicalLabel maps a label as datasets write it ("Happy", "sur",
-// "Disgusted") to tell's word ("happiness", "surprise", "disgust"); unknown
-// labels come back lower-cased and trimmed.
-func CanonicalLabel(s string) string {
-	l := strings.ToLower(strings.TrimSpace(s))
-	switch l {
-	case "po", "pos":
-		return "positive"
-	case "ne", "neg":
-		return "negative"
-	case "sur":
-		return "surprise"
-	}
-	if c, ok := lexicon[l]; ok {
-		return c
-	}
-	return l
-}
 
 // negators are words that, just before an emotion word, mean the text is
 // ruling the emotion out ("rather than anger", "not happiness").
@@ -68,7 +35,9 @@ func ReadLabel(text string) (string, error) {
 		return !unicode.IsLetter(r)
 	})
 	for k, w := range words {
-		l, ok := lexicon[w]
+		// The reader's vocabulary (facs' words that name an emotion in
+		// prose) is independent of the rules that wrote the text.
+		l, ok := facs.EmotionInProse(w)
 		if !ok {
 			continue
 		}

@@ -33,7 +33,7 @@ func Generate(ev []Evidence, trueLabel string, o Options) (CoT, error) {
 	if err != nil {
 		return CoT{}, err
 	}
-	trueLabel = CanonicalLabel(trueLabel)
+	trueLabel = facs.Emotion(trueLabel)
 	cands := o.candidates()
 	if trueLabel != "" {
 		cands = withLabelModels(cands, trueLabel, o)

@@ -1,5 +1,7 @@
 package cot
 
+import "github.com/tell-project/tell/nn"
+
 // Readings is the engine's evidence-only reading of AU evidence, for a
 // caller that fuses it with other experts (tell analyze's event scorer):
 // per candidate emotion of o (the seven basic emotions by default) the
@@ -58,4 +60,4 @@ func Read(ev []Evidence, o Options) (Reading, error) {
 // Probabilities returns the reading's probability of each label at
 // temperature t: softmax(t·Scores). At Temperature these are the engine's
 // calibrated probabilities, and the conclusion's confidence is its label's.
-func (r Reading) Probabilities(t float64) []float64 { return softmax(r.Scores, t) }
+func (r Reading) Probabilities(t float64) []float64 { return nn.SoftmaxT(r.Scores, t) }

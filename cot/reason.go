@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/nn"
 )
 
 // ActiveThreshold is the intensity (0–5) below which an AU counts as not
@@ -384,7 +385,7 @@ func timing(ev []Evidence) span {
 func decide(units []unit, candidates []emotionModel, boost map[string]float64, o Options) decision {
 	d := decide0(units, candidates, boost, o)
 	d.labels, d.scores = labelScores(d, candidates, o)
-	p := softmax(d.scores, Temperature)
+	p := nn.SoftmaxT(d.scores, Temperature)
 	for i, l := range d.labels {
 		if l == d.label {
 			d.conf = round2(p[i])
@@ -465,27 +466,6 @@ func labelScores(d decision, candidates []emotionModel, o Options) ([]string, []
 	return labels, scores
 }
 
-// softmax returns softmax(t·a).
-func softmax(a []float64, t float64) []float64 {
-	p := make([]float64, len(a))
-	if len(a) == 0 {
-		return p
-	}
-	mx := a[0]
-	for _, v := range a {
-		mx = math.Max(mx, v)
-	}
-	var z float64
-	for i, v := range a {
-		p[i] = math.Exp(t * (v - mx))
-		z += p[i]
-	}
-	for i := range p {
-		p[i] /= z
-	}
-	return p
-}
-
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
@@ -511,7 +491,7 @@ type Options struct {
 
 func (o Options) has(c string) bool {
 	for _, k := range o.Classes {
-		if CanonicalLabel(k) == CanonicalLabel(c) {
+		if facs.Emotion(k) == facs.Emotion(c) {
 			return true
 		}
 	}

@@ -17,38 +17,6 @@ const (
 	ClassesObjective = "objective" // Davison et al.'s objective classes I..VII
 )
 
-// NormEmotion folds the spellings of emotion labels found in the sheets
-// and folder names to the lower-case words facs uses ("Happy" →
-// "happiness", "Other" → "others", "po" → "positive").
-func NormEmotion(s string) string {
-	e := strings.ToLower(strings.TrimSpace(s))
-	switch e {
-	case "happy", "joy", "happiness":
-		return facs.Happiness
-	case "sad", "sadness":
-		return facs.Sadness
-	case "angry", "anger":
-		return facs.Anger
-	case "disgusted", "disgust":
-		return facs.Disgust
-	case "fearful", "afraid", "fear":
-		return facs.Fear
-	case "surprised", "surprise", "sur":
-		return facs.Surprise
-	case "contempt", "contemptuous":
-		return facs.Contempt
-	case "repressed", "repression":
-		return facs.Repression
-	case "other", "others":
-		return facs.Others
-	case "po", "pos", "positive":
-		return facs.Positive
-	case "ne", "neg", "negative":
-		return facs.Negative
-	}
-	return e
-}
-
 // schemeClasses lists, per dataset, the schemes it supports and the
 // classes each keeps (nil: computed, not a fixed list).
 var schemeClasses = map[string]map[string][]string{

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tell-project/tell/facs"
 )
 
 // subjectCell reads a subject id cell. Sheets store CASME II's "1" or
@@ -34,7 +36,7 @@ func (s *sheetReader) emotionCell(r, c int) string {
 	if v == "" {
 		s.note(r, c, "blank emotion; row left out")
 	}
-	return NormEmotion(v)
+	return facs.Emotion(v)
 }
 
 // textCell reads a required text cell.
@@ -219,8 +221,8 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 					s.warnOrBad(r, cSubj, "subject %q disagrees with clip name %q; using %q", v, clip, row.subject)
 				}
 			}
-			row.emotion = NormEmotion(m[2])
-			if v := s.t.cell(r, cEmo); v != "" && NormEmotion(v) != row.emotion {
+			row.emotion = facs.Emotion(m[2])
+			if v := s.t.cell(r, cEmo); v != "" && facs.Emotion(v) != row.emotion {
 				s.warnOrBad(r, cEmo, "emotion %q disagrees with clip name %q; using %q", v, clip, row.emotion)
 			}
 			row.onset, row.hasOnset, _ = s.frame(r, cOn, "OnsetF", true)
@@ -261,7 +263,7 @@ func ConvertSMIC(ctx context.Context, opt ConvertOptions) (*Conversion, error) {
 			m := smicClip.FindStringSubmatch(name)
 			clip := filepath.Base(idx.byName[name][0])
 			rows = append(rows, clipRow{
-				clip: clip, subject: "s" + strings.TrimLeft(m[1], "0"), emotion: NormEmotion(m[2]),
+				clip: clip, subject: "s" + strings.TrimLeft(m[1], "0"), emotion: facs.Emotion(m[2]),
 				sampleID: clip, where: clip,
 			})
 		}

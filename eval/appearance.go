@@ -14,7 +14,6 @@ import (
 
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/atomicfile"
-	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/metrics"
@@ -124,7 +123,7 @@ func Appearance(ctx context.Context, opt AppearanceOptions) (*AppearanceResult, 
 		if opt.Progress != nil {
 			opt.Progress(i, len(m.Samples))
 		}
-		ti := slices.Index(classes, cot.CanonicalLabel(s.Label))
+		ti := slices.Index(classes, facs.Emotion(s.Label))
 		if ti < 0 {
 			rowErrs = append(rowErrs, fmt.Sprintf("line %d (%s): label %q: the model has no such class", s.Line, s.ID, s.Label))
 			continue
@@ -232,7 +231,7 @@ func taskClasses(samples []dataset.Sample) ([]string, map[string]string, error) 
 	seen := map[string]bool{}
 	var labels []string
 	for i := range samples {
-		l := cot.CanonicalLabel(samples[i].Label)
+		l := facs.Emotion(samples[i].Label)
 		if l != "" && !seen[l] {
 			seen[l] = true
 			labels = append(labels, l)

@@ -236,7 +236,7 @@ func truthEmotion(label string) string {
 	if c, ok := facs.ParseObjective(label); ok {
 		return c.Emotion()
 	}
-	return cot.CanonicalLabel(label)
+	return facs.Emotion(label)
 }
 
 // knowledgeLabel is the Exp-CoT engine's reading of true AUs given as a

@@ -239,17 +239,16 @@ func CASME2Criteria(c Code) []string {
 // disgust and repression count as negative, so its few sadness and fear
 // clips are left out (that is how the composite reaches CASME II's 88
 // negative clips). SMIC's own classes ("positive", "negative", "surprise",
-// "po", "ne", "sur") map to themselves. dataset is matched case-insensitively
+// "po", "ne", "sur") map to themselves; the label is read by Emotion
+// ("Disgusted", "happy"). dataset is matched case-insensitively
 // ignoring punctuation ("CASME II", "casme2", "casme_ii").
 func ThreeClass(emotion, dataset string) (class string, ok bool) {
-	e := lower(strings.TrimSpace(emotion))
+	e := Emotion(emotion)
 	switch e {
-	case Happiness, "happy", "joy", Positive, "po", "pos":
+	case Happiness, Positive:
 		return Positive, true
-	case Surprise, "surprised", "sur":
-		return Surprise, true
-	case Negative, "ne", "neg":
-		return Negative, true
+	case Surprise, Negative:
+		return e, true
 	}
 	if normDataset(dataset) == "casme2" {
 		switch e {
@@ -259,7 +258,7 @@ func ThreeClass(emotion, dataset string) (class string, ok bool) {
 		return "", false
 	}
 	switch e {
-	case Sadness, "sad", Disgust, Contempt, Fear, Anger, Repression:
+	case Sadness, Disgust, Contempt, Fear, Anger, Repression:
 		return Negative, true
 	}
 	return "", false

@@ -168,6 +168,10 @@ func TestThreeClass(t *testing.T) {
 		{"sur", "SMIC", Surprise, true},
 		{"negative", "", Negative, true},
 		{"neutral", "", "", false},
+		{"Disgusted", "SAMM", Negative, true}, // spellings read by Emotion
+		{"angry", "SAMM", Negative, true},
+		{"Surprised", "casme2", Surprise, true},
+		{"Other", "SAMM", "", false},
 	}
 	for _, tc := range tests {
 		got, ok := ThreeClass(tc.emotion, tc.dataset)

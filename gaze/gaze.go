@@ -287,15 +287,8 @@ func (n *Net) Estimate(img Image, lm *[68][2]float32, cam face.Camera) (Result, 
 // coordinates (mm) for a head pose: the subject's right eye first.
 func EyeCentres(pose face.Pose) [2][3]float64 {
 	R := pose.Rotation()
-	mean := face.MeanFace3D()
 	var out [2][3]float64
-	for k, pts := range [2][6]int{{36, 37, 38, 39, 40, 41}, {42, 43, 44, 45, 46, 47}} {
-		var m [3]float64
-		for _, i := range pts {
-			for j := range m {
-				m[j] += mean[i][j] / 6
-			}
-		}
+	for k, m := range face.MeanEyeCentres3D() {
 		m[2] += EyeDepth
 		t := [3]float64{pose.Tx, pose.Ty, pose.Tz}
 		for i := range out[k] {

@@ -6,29 +6,6 @@ import (
 	"github.com/tell-project/tell/facs"
 )
 
-// emotionWords maps the words models use for emotions to a canonical
-// emotion name. Free-text answers say "happy", "joy", "smiling"; class sets
-// say "happiness" or "positive".
-var emotionWords = map[string]string{
-	"happiness": "happiness", "happy": "happiness", "joy": "happiness", "joyful": "happiness",
-	"smile": "happiness", "smiling": "happiness", "pleasure": "happiness", "amusement": "happiness",
-	"amused": "happiness", "delight": "happiness", "delighted": "happiness", "enjoyment": "happiness",
-	"sadness": "sadness", "sad": "sadness", "sorrow": "sadness", "grief": "sadness", "unhappy": "sadness", "unhappiness": "sadness",
-	"surprise": "surprise", "surprised": "surprise", "astonishment": "surprise", "astonished": "surprise",
-	"amazement": "surprise", "amazed": "surprise", "startle": "surprise", "startled": "surprise",
-	"fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear", "frightened": "fear", "terror": "fear",
-	"anxiety": "fear", "anxious": "fear",
-	"anger": "anger", "angry": "anger", "rage": "anger", "furious": "anger", "annoyance": "anger",
-	"annoyed": "anger", "irritation": "anger", "irritated": "anger",
-	"disgust": "disgust", "disgusted": "disgust", "revulsion": "disgust", "repulsed": "disgust",
-	"contempt": "contempt", "contemptuous": "contempt", "disdain": "contempt", "scorn": "contempt",
-	"neutral": "neutral", "neutrality": "neutral", "expressionless": "neutral",
-	"repression": "repression", "repressed": "repression", "suppression": "repression", "suppressed": "repression",
-	"others":   "others",
-	"positive": "positive", "negative": "negative",
-	"tense": "tense", "tension": "tense",
-}
-
 // words returns the [start, end) spans of the ASCII letter runs of s (a
 // hand-rolled scan: this runs once per section of every answer).
 func words(s string) [][2]int {
@@ -49,7 +26,8 @@ func words(s string) [][2]int {
 
 // canonical returns the canonical emotion of a word or label ("" if none).
 func canonical(s string) string {
-	return emotionWords[strings.ToLower(strings.TrimSpace(s))]
+	e, _ := facs.EmotionInAnswer(s)
+	return e
 }
 
 // classOf maps an emotion word or label to a class of classes: exact
@@ -111,7 +89,7 @@ func mentions(s string, classes []string) []mention {
 		// stay those of s (strings.ToLower of the whole text may not keep
 		// them for non-ASCII letters).
 		w := strings.ToLower(s[loc[0]:loc[1]])
-		em := emotionWords[w]
+		em, _ := facs.EmotionInAnswer(w)
 		if em == "" {
 			c, ok := classWord[w]
 			if !ok {

@@ -8,7 +8,7 @@ package synth
 // scripts/peers/dlib_landmarks.cpp, run as
 // `dlib_landmarks shape_predictor_68_face_landmarks.dat astronaut.png`;
 // dlib's HOG detector chose the face box x=179 y=83 w=88 h=88. They are data,
-// not a guess, and let synth work without the face package.
+// not a guess, and let synth work without detecting the face.
 var astronautLandmarks = [68][2]float32{
 	{179, 104}, {179, 116}, {180, 127}, {181, 139}, {185, 151}, {191, 160}, {200, 169}, {209, 176},
 	{221, 178}, {232, 177}, {243, 171}, {253, 164}, {260, 154}, {265, 144}, {268, 132}, {270, 120},

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tell-project/tell/face"
 )
 
 // Neutralising a portrait.
@@ -87,15 +89,7 @@ type axes struct {
 
 func axesOf(lm *[68][2]float32) axes {
 	ff := frameOf(lm)
-	var l, r [2]float64
-	for i := 36; i < 42; i++ {
-		l[0] += float64(lm[i][0]) / 6
-		l[1] += float64(lm[i][1]) / 6
-	}
-	for i := 42; i < 48; i++ {
-		r[0] += float64(lm[i][0]) / 6
-		r[1] += float64(lm[i][1]) / 6
-	}
+	l, r := face.EyeCentres(lm)
 	return axes{ox: (l[0] + r[0]) / 2, oy: (l[1] + r[1]) / 2, ex: ff.ex, ey: ff.ey, iod: ff.iod}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -41,15 +42,8 @@ type faceFrame struct {
 }
 
 func frameOf(lm *[68][2]float32) faceFrame {
-	var l, r, m [2]float64
-	for i := 36; i < 42; i++ {
-		l[0] += float64(lm[i][0]) / 6
-		l[1] += float64(lm[i][1]) / 6
-	}
-	for i := 42; i < 48; i++ {
-		r[0] += float64(lm[i][0]) / 6
-		r[1] += float64(lm[i][1]) / 6
-	}
+	l, r := face.EyeCentres(lm)
+	var m [2]float64
 	for i := 48; i < 68; i++ {
 		m[0] += float64(lm[i][0]) / 20
 		m[1] += float64(lm[i][1]) / 20

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tell-project/tell/nn"
 )
 
 // opDef is how this package checks and executes one TensorFlow op.
@@ -909,27 +911,10 @@ func compileSoftmax(c *compiler, n *mnode, in []*value) (*value, error) {
 	xd, od := x.data, out.data
 	c.step(func() {
 		for r := 0; r < len(xd); r += L {
-			softmax(od[r:r+L], xd[r:r+L])
+			nn.SoftmaxInto(od[r:r+L], xd[r:r+L], 1)
 		}
 	})
 	return out, nil
-}
-
-func softmax(dst, x []float32) {
-	m := negInf32
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var sum float32
-	for i, v := range x {
-		e := float32(math.Exp(float64(v - m)))
-		dst[i] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for i := range dst {
-		dst[i] *= inv
-	}
 }
 
 // Reductions over constant axes.
