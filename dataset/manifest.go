@@ -537,3 +537,44 @@ func relativePath(dir, p string) string {
 	}
 	return filepath.ToSlash(rel)
 }
+
+// Usable is what a caller that skips bad rows keeps of ReadWith's answer
+// (m, err): the samples without problems and, for each row left out, its
+// problems in one line (rows too short to read first, in the file's order,
+// then samples with problems). An error that is not a ValidationError of
+// rows (a problem of the file itself, a broken quote that stopped the
+// reader) is returned as fatal: skipping it would drop rows silently.
+func Usable(m *Manifest, err error) (good []Sample, skipped []string, fatal error) {
+	bad := map[int]string{}
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve) && m != nil:
+		rows := map[int]bool{}
+		for _, s := range m.Samples {
+			rows[s.Line] = true
+		}
+		for _, p := range ve.Problems {
+			if p.Line < 2 || p.Stopped {
+				return nil, nil, err
+			}
+			if !rows[p.Line] {
+				skipped = append(skipped, p.String())
+				continue
+			}
+			if bad[p.Line] != "" {
+				bad[p.Line] += "; "
+			}
+			bad[p.Line] += p.String()
+		}
+	case err != nil:
+		return nil, nil, err
+	}
+	for _, s := range m.Samples {
+		if msg, ok := bad[s.Line]; ok {
+			skipped = append(skipped, msg)
+			continue
+		}
+		good = append(good, s)
+	}
+	return good, skipped, nil
+}

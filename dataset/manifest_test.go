@@ -260,3 +260,37 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestUsable: rows with problems are left out with their problems (the
+// row too short to read first), the others kept in order; a broken quote
+// that stopped the reader is fatal, as is a file that cannot be read.
+func TestUsable(t *testing.T) {
+	dir := t.TempDir()
+	touch(t, dir, "a.png")
+	text := "sample,subject,label,image,frames\n" +
+		"s1,p1,neg,a.png,\n" + // fine
+		"s1,p2,pos,a.png,\n" + // duplicate id
+		"s3,p3,neg,a.png\n" + // too few fields: no sample
+		"s4,p3,pos,a.png,\n" // fine
+	path := filepath.Join(dir, "m.csv")
+	writeFile(t, path, text)
+	good, skipped, err := Usable(Read(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range good {
+		ids = append(ids, s.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"s1", "s4"}) || len(skipped) != 2 ||
+		!strings.Contains(skipped[0], "line 4") || !strings.Contains(skipped[1], "duplicate sample id") {
+		t.Errorf("kept %v, skipped %q", ids, skipped)
+	}
+	writeFile(t, path, "sample,subject,label,image,frames\ns1,p1,neg,a.png,\n\"s2,p1,neg,a.png,\n")
+	if _, _, err := Usable(Read(path)); err == nil {
+		t.Error("a broken quote was skipped, not fatal")
+	}
+	if _, _, err := Usable(Read(filepath.Join(dir, "none.csv"))); err == nil {
+		t.Error("a missing manifest was not fatal")
+	}
+}

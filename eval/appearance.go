@@ -289,3 +289,25 @@ func csvField(s string) string {
 	}
 	return s
 }
+
+// Print writes the result as name=value lines (tell eval --appearance):
+// the model, classes, n, UF1 and UAR with their intervals, accuracy, ECE,
+// the rows left out and where metrics.json is (in out).
+func (r *AppearanceResult) Print(w io.Writer, model, out string) {
+	rep := r.Report
+	fmt.Fprintf(w, "model=%s\nclasses=%s\nn=%d\n", model, strings.Join(r.Classes, ","), rep.N)
+	ci := func(c *metrics.CI) string {
+		if c == nil {
+			return ""
+		}
+		return fmt.Sprintf(" [%.4f, %.4f]", c.Lo, c.Hi)
+	}
+	fmt.Fprintf(w, "uf1=%.4f%s\nuar=%.4f%s\naccuracy=%.4f\n", rep.UF1, ci(rep.UF1CI), rep.UAR, ci(rep.UARCI), rep.Accuracy)
+	if rep.ECE != nil {
+		fmt.Fprintf(w, "ece=%.4f\n", *rep.ECE)
+	}
+	if len(r.RowErrors) > 0 {
+		fmt.Fprintf(w, "rows_left_out=%d (see %s)\n", len(r.RowErrors), filepath.Join(out, "errors.txt"))
+	}
+	fmt.Fprintf(w, "metrics=%s\n", filepath.Join(out, "metrics.json"))
+}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 
@@ -259,4 +260,23 @@ func ReadJSON(path string) (Report, error) {
 		return r, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
+}
+
+// PrintPerDataset writes each source dataset's scores, as the MEGC tables
+// report them, one line each in the datasets' order:
+// dataset=NAME n=N uf1=… uar=… accuracy=… [ece=…].
+func (r Report) PrintPerDataset(w io.Writer) {
+	names := make([]string, 0, len(r.PerDataset))
+	for d := range r.PerDataset {
+		names = append(names, d)
+	}
+	slices.Sort(names)
+	for _, d := range names {
+		g := r.PerDataset[d]
+		ece := ""
+		if g.ECE != nil {
+			ece = fmt.Sprintf(" ece=%.4f", *g.ECE)
+		}
+		fmt.Fprintf(w, "dataset=%s n=%d uf1=%.4f uar=%.4f accuracy=%.4f%s\n", d, g.N, g.UF1, g.UAR, g.Accuracy, ece)
+	}
 }

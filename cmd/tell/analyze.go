@@ -27,153 +27,34 @@ func analyzeCommand() command {
 	return command{
 		name:    "analyze",
 		summary: "AUs, spotted expressions, emotions and explanations from an image, frames or a video",
-		usage: `usage: tell analyze INPUT [--out DIR] [flags]
-
-INPUT is an image, a folder of frames (.png/.jpg/.bmp, all of one size), an
-animated GIF (a video: its frame delays give the times; a GIF of one frame
-is an image) or a video (read through ffmpeg). Frame numbers, everywhere
-(frames.csv, events.json, --onset/--apex/--offset, tell bench spot,
-manifests): a folder whose file names all end in distinct numbers
-(img46.jpg) has those numbers, in their order; other folders, GIFs and
-videos are numbered by position from 1. Writes:
-  DIR/frames.csv   one row per face per frame in OpenFace 2.x
-                   FeatureExtraction's columns: frame (its number), face_id
-                   (the same person keeps it; see --max-faces), timestamp,
-                   confidence
-                   (the tracker's per frame; the detector's for an image),
-                   success, gaze_0_x..gaze_angle_y (see --gaze),
-                   pose_Tx..pose_Tz (mm) and pose_Rx..pose_Rz
-                   (radians) from the 68 landmarks and a 3D mean face with
-                   OpenFace's default camera (focal 500 px at 640x480,
-                   centred), x_0..x_67, y_0..y_67, AUxx_r (0-5), AUxx_c
-                   (0/1); then AUxx_flow (0-5, from dense optical flow) and
-                   AUxx_strain per AU region
-  DIR/events.json  spotted expressions: onset/apex/offset (frame numbers as
-                   in frames.csv, and seconds), micro or macro, AUs with
-                   intensity (0-5), FACS letter and side, emotion
-                   probabilities, label and its probability, chain of thought
-  DIR/report.html  self-contained report: AU timeline, intervals, faces,
-                   optical flow, explanations
-The outputs are made in a new folder beside DIR and replace DIR only when
-the run ends. A run that fails before the first frame (missing or
-unreadable input) writes nothing. An existing DIR must hold only an earlier
-run's outputs; a finished one is replaced only with --force. If the run
-stops part-way (a truncated or damaged video, an unreadable frame, no face
-at all, Ctrl-C), the outputs are written marked "partial" with the reason,
-and tell exits 1.
-
-The first frame with a face is the neutral reference: start the clip on a
-neutral face (clips cut from onset to offset, as micro-expression datasets
-ship them, do). A cut to another shot, or the picture moving again after
-still frames, takes a fresh reference. Spotting thresholds are in the face's
-own units (per cent of the distance between the eyes) over the noise
-measured on that face; see docs/spotting.md. A single image is measured
-against --neutral IMAGE (the same
-person's neutral face) when given; otherwise against the landmark model's
-mean shape, and its AU values are then uncalibrated indications (reported,
-not weighed in the label when an appearance model reads the face).
-
-A pretrained appearance model (--appearance, default faceapi: face-api's
-expression net; human: human-models' FER2013 mini-Xception) reads every
-tracked face: frames.csv gets its probabilities (anger, disgust, fear,
-happiness, sadness, surprise, neutral, as py-feat names them), the report a
-timeline of them, and each event's emotions and label fuse them with the AU
-evidence (and a --model flow model) in one scorer; the chain of thought
-concludes that label and says what the appearance model saw and which AUs
-support or contradict it. Models come from scripts/install-models.sh; a
-missing one is reported in one line and the analysis runs without it.
-
-Flags:
-  --out DIR          output folder (default analysis)
-  --force            replace a finished analysis in DIR
-  --fps F            frame rate of a folder of frames, 1 to 1000 (CASME II
-                     and SAMM: 200, SMIC HS: 100). A folder has no rate of
-                     its own: without --fps it needs a file fps.txt holding
-                     its rate, else it is refused. A video's or GIF's own
-                     rate is used; a different --fps is an error
-  --onset N --offset N [--apex N|auto]
-                     the input holds one expression with this timing, as
-                     micro-expression datasets code their clips: spotting is
-                     skipped, the neutral reference is the onset frame and
-                     events.json describes that interval; --apex auto (the
-                     default) finds the apex inside it. Frame numbers are
-                     those of frames.csv: a folder whose files are numbered
-                     (img46.jpg) by those numbers, as the datasets' sheets
-                     give them; other folders and videos from 1
-  --landmarks PATH   dlib 68-point model (default: Debian's libdlib-data)
-  --face MODE        how the face is found: auto (default) scans, rescans the
-                     image padded on every side, and for a face crop (the
-                     face fills or overflows the frame) fits the face in the
-                     whole frame, kept only when the detector confirms it;
-                     detect never assumes a crop; full takes every frame as
-                     a face crop. A face found in a crop is noted in
-                     events.json and the report; frames.csv's confidence is
-                     then the detector's check of the fitted face
-  --max-faces N      follow at most N faces at a time (default 8): BlazeFace
-                     (human-models, installed with the appearance models)
-                     finds them, each keeps its face_id through short
-                     occlusions and crossings, and frames.csv, events and
-                     the report are per face; 1 follows one face, the one
-                     --face finds
-  --gaze=false       leave out the gaze columns (gaze_0_x..gaze_angle_y,
-                     OpenFace's: each eye's unit gaze vector in camera
-                     coordinates and the two angles in radians, from
-                     MediaPipe's iris model in human-models; written by
-                     default when it is installed)
-  --appearance NAME  faceapi (default), human or none
-  --models DIR       folder of the pretrained models (default $TELL_MODELS,
-                     else ~/.local/share/tell/models)
-  --neutral IMAGE    for a single image: the same person's neutral face, so
-                     that AUs are measured, not indicated
-  --reasoner NAME    builtin (the Exp-CoT engine over the measured AUs; default)
-                     or llm: a vision LLM (--llm-url, --llm-model) sees each
-                     event's onset and apex faces, the flow between them and
-                     the measured AUs; an answer that names an AU not
-                     measured, a label outside the classes or a conclusion
-                     against its own observations is replaced by the
-                     built-in one, the reason kept in cot.verification
-  --model PATH       label events with a MER-CLIP flow model trained by
-                     tell train (RUN/model.safetensors): its probabilities
-                     join the event scorer and its classes are the labels.
-                     --model builtin uses the small model tell ships
-                     (trained on synthetic clips only)
-  --max-pixels N     refuse images and video frames larger than N pixels
-                     before decoding them (default 50000000)
-  --profile          print the CPU time of each stage (setup, decode, detect,
-                     crop search, landmarks, pose, flow, AUs, appearance,
-                     face crops, spotting, scoring, writing) per frame and in
-                     all, with frames/s end to end; the outputs are the same
-  --quiet            no progress bar, warnings and errors only
-  --log-json         logs as JSON lines on stderr
-
-` + llmFlagsUsage,
-		run: runAnalyze,
+		usage:   `usage: tell analyze INPUT [--out DIR] [flags]`,
+		run:     runAnalyze,
 	}
 }
 
 func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	start, cpu0 := time.Now(), profile.ProcessCPU()
 	fs := newFlagSet("analyze")
-	out := fs.String("out", "analysis", "")
-	force := fs.Bool("force", false, "")
-	fps := fs.Float64("fps", 0, "")
-	model := fs.String("landmarks", "", "")
-	reasoner := fs.String("reasoner", "builtin", "")
+	out := fs.String("out", "analysis", "`DIR` output folder (default analysis)")
+	force := fs.Bool("force", false, "replace a finished analysis in DIR")
+	fps := fs.Float64("fps", 0, "`F` frame rate of a folder of frames, 1 to 1000 (CASME II and SAMM: 200, SMIC HS: 100). A folder has no rate of its own: without --fps it needs a file fps.txt holding its rate, else it is refused. A video's or GIF's own rate is used; a different --fps is an error")
+	model := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
+	reasoner := fs.String("reasoner", "builtin", "`NAME` builtin (the Exp-CoT engine over the measured AUs; default) or llm: a vision LLM (--llm-url, --llm-model) sees each event's onset and apex faces, the flow between them and the measured AUs; an answer that names an AU not measured, a label outside the classes or a conclusion against its own observations is replaced by the built-in one, the reason kept in cot.verification")
 	lf := addLLMFlags(fs)
-	modelPath := fs.String("model", "", "")
-	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
-	faceMode := fs.String("face", "auto", "")
-	appName := fs.String("appearance", "faceapi", "")
-	maxFaces := fs.Int("max-faces", analyze.DefaultMaxFaces, "")
-	withGaze := fs.Bool("gaze", true, "")
-	modelsDir := fs.String("models", "", "")
-	neutral := fs.String("neutral", "", "")
-	quiet := fs.Bool("quiet", false, "")
-	onset := fs.Int("onset", 0, "")
-	offset := fs.Int("offset", 0, "")
-	apex := fs.String("apex", "", "")
-	logJSON := fs.Bool("log-json", false, "")
-	profiling := fs.Bool("profile", false, "")
+	modelPath := fs.String("model", "", "`PATH` label events with a MER-CLIP flow model trained by tell train (RUN/model.safetensors): its probabilities join the event scorer and its classes are the labels. --model builtin uses the small model tell ships (trained on synthetic clips only)")
+	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "`N` refuse images and video frames larger than N pixels before decoding them (default 50000000)")
+	faceMode := fs.String("face", "auto", "`MODE` how the face is found: auto (default) scans, rescans the image padded on every side, and for a face crop (the face fills or overflows the frame) fits the face in the whole frame, kept only when the detector confirms it; detect never assumes a crop; full takes every frame as a face crop. A face found in a crop is noted in events.json and the report; frames.csv's confidence is then the detector's check of the fitted face")
+	appName := fs.String("appearance", "faceapi", "`NAME` faceapi (default), human or none")
+	maxFaces := fs.Int("max-faces", analyze.DefaultMaxFaces, "`N` follow at most N faces at a time (default 8): BlazeFace (human-models, installed with the appearance models) finds them, each keeps its face_id through short occlusions and crossings, and frames.csv, events and the report are per face; 1 follows one face, the one --face finds")
+	withGaze := fs.Bool("gaze", true, "gaze columns (gaze_0_x..gaze_angle_y as OpenFace writes them: each eye's unit gaze vector in camera coordinates and the two angles in radians) from MediaPipe's iris model, written when it is installed; --gaze=false leaves them out")
+	modelsDir := fs.String("models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	neutral := fs.String("neutral", "", "`IMAGE` for a single image: the same person's neutral face, so that AUs are measured, not indicated")
+	quiet := fs.Bool("quiet", false, "no progress bar, warnings and errors only")
+	onset := fs.Int("onset", 0, "`N` the input holds one expression from frame N to --offset, as micro-expression datasets code their clips: spotting is skipped and the onset frame is the neutral reference; frame numbers as in frames.csv (a folder of numbered files by those numbers, other inputs from 1)")
+	offset := fs.Int("offset", 0, "`N` the last frame of the --onset expression")
+	apex := fs.String("apex", "", "`N|auto` the apex of the --onset expression; auto (the default) finds it inside the interval")
+	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
+	profiling := fs.Bool("profile", false, "print the CPU time of each stage (setup, decode, detect, crop search, landmarks, pose, flow, AUs, appearance, face crops, spotting, scoring, writing) per frame and in all, with frames/s end to end; the outputs are the same")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -19,52 +19,21 @@ func batchCommand() command {
 		name:    "batch",
 		summary: "analyse many clips through the NATS queue, resumably",
 		usage: `usage: tell batch (--manifest clips.csv | DIR) --nats URL --out DIR
-                  [--nats-creds FILE] [--max-pending N] [--fps F] [--quiet]
-
-Submits every clip of a manifest (or every image and video of a folder,
-recursively) to tell serve through NATS, and collects each analysis into
-OUT/NAME/ (events.json, frames.csv, report.html, job.json) as it
-finishes. tell serve admits each clip as it admits an upload (the key's
-quotas and the budgets; a clip refused for now is tried again when the
-server says) and owns it by the NATS user's name: the API key of that
-name sees the jobs. Run it again after an interruption: clips with a
-result folder are skipped, jobs already submitted are awaited (their keys
-come from the clip's content), the rest are submitted. Finished jobs are
-removed once collected.
-
-The manifest needs a "sample" column (the result folder's name) and one
-of "video" (as tell synth writes), "image" or "frames" (a folder of frame
-images) per row; an "fps" column gives a clip's frame rate (a folder needs
-one: its row's, its fps.txt, or --fps; a video's must agree with its own). Rows that
-name the same input share one job and the first row's sample name.
-Relative paths are relative to the manifest's folder.
-
-Flags:
-  --nats URL         the NATS server (tell serve --nats-listen's address)
-` + natsClientUsage + `
-                     (a batch-role user: tell serve --add-nats-user batch:NAME)
-  --user NAME        the NATS user's name, when the credentials file does
-                     not say it (a NATS .creds file)
-  --out DIR          results folder (made if missing)
-  --manifest FILE    the clips; or give a folder as the argument
-  --max-pending N    jobs submitted and not yet collected (default 32)
-  --fps F            frame rate of folders of frames without an fps column or
-                     fps.txt (1 to 1000; a video's own rate is used)
-  --quiet            no progress bar`,
+                  [--nats-creds FILE] [--max-pending N] [--fps F] [--quiet]`,
 		run: runBatch,
 	}
 }
 
 func runBatch(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("batch")
-	url := fs.String("nats", "", "")
-	out := fs.String("out", "", "")
-	manifest := fs.String("manifest", "", "")
+	url := fs.String("nats", "", "`URL` the NATS server (tell serve --nats-listen's address)")
+	out := fs.String("out", "", "`DIR` results folder (made if missing)")
+	manifest := fs.String("manifest", "", "`FILE` the clips; or give a folder as the argument")
 	nf := addNATSClientFlags(fs)
-	user := fs.String("user", "", "")
-	maxPending := fs.Int("max-pending", 32, "")
-	fps := fs.Float64("fps", 0, "")
-	quiet := fs.Bool("quiet", false, "")
+	user := fs.String("user", "", "`NAME` the NATS user's name, when the credentials file does not say it (a NATS .creds file)")
+	maxPending := fs.Int("max-pending", 32, "`N` jobs submitted and not yet collected (default 32)")
+	fps := fs.Float64("fps", 0, "`F` frame rate of folders of frames without an fps column or fps.txt (1 to 1000; a video's own rate is used)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sort"
 	"strings"
 )
@@ -15,23 +12,20 @@ import (
 type benchmark struct {
 	name    string
 	summary string
-	usage   string // `tell help bench NAME`; the summary when empty
+	usage   string // the usage line of `tell help bench NAME` (default: tell bench NAME [flags])
 	run     func(ctx context.Context, env *environment, args []string) error
 }
 
-// help is the target's help text: its written usage, else its summary and
-// the flags it defines (with their descriptions).
+// help is the target's help text: its usage line (or a made one), its
+// summary and the flags it defines, with their descriptions.
 func (b benchmark) help() string {
-	if b.usage != "" {
-		return b.usage
+	usage := b.usage
+	if usage == "" {
+		usage = "usage: tell bench " + b.name + " [flags]"
 	}
-	text := "usage: tell bench " + b.name + " [flags]\n\n" + b.summary
-	env := &environment{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
-	var h *helpRequest
-	if err := b.run(context.Background(), env, []string{"--help"}); errors.As(err, &h) {
-		text += "\n\nFlags:\n" + flagsHelp(h.fs)
-	}
-	return text
+	return helpOf(usage, b.summary, func(env *environment) error {
+		return b.run(context.Background(), env, []string{"--help"})
+	})
 }
 
 // benchmarks lists the bench targets; each is defined in its own

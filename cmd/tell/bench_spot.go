@@ -21,53 +21,15 @@ func spotBenchmark() benchmark {
 	}
 }
 
-const spotBenchUsage = `usage: tell bench spot TRUTH.csv [--base 1|0] [--fps F] [--known] [--out DIR] [--clips]
-
-Runs tell analyze on every clip of TRUTH.csv and scores the spotted
-expressions against the coded ones. TRUTH.csv has a header and one row per
-coded expression: clip (or video, or frames: a video file or a folder of
-frames, relative to TRUTH.csv), onset, offset, and optionally apex, fps and
-aus (the coded FACS string). A clip may have several rows; a row with empty
-onset and offset lists a clip without expressions. tell synth's
-manifest.csv is such a file.
-
-Prints name=value lines, spot_f1= last:
-  clips, truth, spotted   counts
-  tp, fp, fn              matches at IoU >= 0.5, one to one (MEGC's rule;
-                          counts pooled over clips)
-  precision, recall, spot_f1
-  apex_err_mean, apex_err_median, apex_within_10
-                          |spotted apex - coded apex| in frames over the
-                          matched expressions that have a coded apex
-  aus_hit                 matched expressions whose coded AUs (those tell
-                          measures) are all among the event's AUs
-  au_precision, au_recall over those expressions, the event's AUs against
-                          the coded ones (pooled)
-  seconds                 wall time of the analyses
-
-Flags:
-  --base N     number of a clip's first frame in TRUTH.csv for clips
-               numbered by position (videos, GIFs, folders whose file names
-               carry no numbers): 1 (frames.csv's and tell synth's, the
-               default) or 0. A folder of numbered files (img46.jpg) is
-               always coded in its files' numbers, as tell analyze and
-               tell dataset number it
-  --fps F      frame rate of folders of frames without an fps column or
-               fps.txt (a folder without any rate is refused); a video's
-               own rate is used
-  --known      describe each coded interval (tell analyze --onset --offset
-               --apex auto) instead of spotting: apex error and AUs with the
-               timing given; clips with one coded expression only
-  --out DIR    keep each clip's analysis in DIR/<clip> (default: discarded)
-  --clips      one line per clip: coded and spotted intervals, IoU, AUs`
+const spotBenchUsage = `usage: tell bench spot TRUTH.csv [--base 1|0] [--fps F] [--known] [--out DIR] [--clips]`
 
 func runSpotBenchmark(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench spot")
-	base := fs.Int("base", 1, "")
-	fps := fs.Float64("fps", 0, "")
-	known := fs.Bool("known", false, "")
-	out := fs.String("out", "", "")
-	perClip := fs.Bool("clips", false, "")
+	base := fs.Int("base", 1, "`N` number of a clip's first frame in TRUTH.csv for clips numbered by position (videos, GIFs, folders whose file names carry no numbers): 1 (frames.csv's and tell synth's, the default) or 0. A folder of numbered files (img46.jpg) is always coded in its files' numbers, as tell analyze and tell dataset number it")
+	fps := fs.Float64("fps", 0, "`F` frame rate of folders of frames without an fps column or fps.txt (a folder without any rate is refused); a video's own rate is used")
+	known := fs.Bool("known", false, "describe each coded interval (tell analyze --onset --offset --apex auto) instead of spotting: apex error and AUs with the timing given; clips with one coded expression only")
+	out := fs.String("out", "", "`DIR` keep each clip's analysis in DIR/<clip> (default: discarded)")
+	perClip := fs.Bool("clips", false, "one line per clip: coded and spotted intervals, IoU, AUs")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -18,41 +18,20 @@ func cotCommand() command {
 		name:    "cot",
 		summary: "explain AU evidence as a three-part chain of thought",
 		usage: `usage: tell cot --aus "4B+7A+L10" | --au-json FILE [--label L] [--json] [--seed N]
-                [--classes a,b,c] [--dataset NAME]
-
-Writes the Exp-CoT chain of thought for the Action Units: Key Observations,
-Overall Emotional Interpretation, Conclusion.
-
-  --aus      FACS string as dataset sheets write it: 4+7, R12A+R14A, 12B,
-             1/2 (or), 12? (uncertain), A2 (asymmetric); "0" for none.
-             AUs without a letter are reasoned on as present, intensity
-             not coded.
-  --au-json  evidence as JSON: [{"au":12,"side":"right","intensity":2}],
-             {"evidence":[...]}, or {"AU04":2,"L12":1.5,"AU12_r":2.5}
-             (intensities on the 0-5 range of frames.csv and events.json,
-             OpenFace's range; FACS letters A=1 .. E=5).
-  --label    the true label: the text is verified against it (Des2Exp) and
-             the feedback loop runs; a failure is reported, never hidden.
-  --json     print the structured chain of thought (conclusion.label, ...).
-  --seed     phrasing seed (default 0): same seed, same text.
-  --classes  the task's label set, e.g. negative,positive,surprise.
-  --dataset  source dataset for dataset-aware mappings (e.g. "CASME II").
-
-Exit status 1 when --label is given and the chain of thought could not be
-made to agree with it (the output is still printed, flagged).`,
+                [--classes a,b,c] [--dataset NAME]`,
 		run: runCot,
 	}
 }
 
 func runCot(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("cot")
-	aus := fs.String("aus", "", "FACS AU string")
-	auJSON := fs.String("au-json", "", "JSON evidence file")
-	label := fs.String("label", "", "true label")
-	asJSON := fs.Bool("json", false, "print JSON")
-	seed := fs.Uint64("seed", 0, "phrasing seed")
-	classes := fs.String("classes", "", "comma-separated label set")
-	dataset := fs.String("dataset", "", "source dataset")
+	aus := fs.String("aus", "", "`CODES` FACS string as dataset sheets write it: 4+7, R12A+R14A, 12B, 1/2 (or), 12? (uncertain), A2 (asymmetric); \"0\" for none. AUs without a letter are reasoned on as present, intensity not coded.")
+	auJSON := fs.String("au-json", "", "`FILE` evidence as JSON: [{\"au\":12,\"side\":\"right\",\"intensity\":2}], {\"evidence\":[...]}, or {\"AU04\":2,\"L12\":1.5,\"AU12_r\":2.5} (intensities on the 0-5 range of frames.csv and events.json, OpenFace's range; FACS letters A=1 .. E=5).")
+	label := fs.String("label", "", "`L` the true label: the text is verified against it (Des2Exp) and the feedback loop runs; a failure is reported, never hidden.")
+	asJSON := fs.Bool("json", false, "print the structured chain of thought (conclusion.label, ...).")
+	seed := fs.Uint64("seed", 0, "`N` phrasing seed (default 0): same seed, same text.")
+	classes := fs.String("classes", "", "`a,b,c` the task's label set, e.g. negative,positive,surprise.")
+	dataset := fs.String("dataset", "", "`NAME` source dataset for dataset-aware mappings (e.g. \"CASME II\").")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -18,38 +17,7 @@ func datasetCommand() command {
 		name:    "dataset",
 		summary: "convert CASME II, SAMM, SMIC, CAS(ME)^3 or the MEGC2019 composite to a manifest",
 		usage: `usage: tell dataset casme2|samm|smic|casme3 --root DIR --out manifest.csv [flags]
-       tell dataset composite --casme2 DIR --samm DIR --smic DIR --out manifest.csv [flags]
-
-Reads a dataset as its owners ship it (the .xlsx coding sheet or a .csv
-export of it, and the frame folders) and writes a manifest CSV: one row per
-clip with subject, label, frames folder, onset/apex/offset frame numbers,
-AUs and emotion. Odd cells (apex "/", offsets of -1, subject ids spelled
-differently in sheet and folders) are handled and listed on stderr.
-
-AU cells are read as coders write them ("?", "12?", "(R6 or R12)+R15",
-"T18", "ref(7B)", "4A/B", "A/L12", action descriptors such as 38, 43, 61,
-AD19, M59): the manifest's aus column holds them canonically, aus_raw the
-cell verbatim. Text that is not FACS ("R14+17+soft focus") never stops the
-conversion: the FACS part is kept and the cell is listed as a warning.
-
-  --root DIR          the dataset's folder
-  --sheet FILE        the annotation sheet (default: searched under --root)
-  --out FILE          the manifest to write
-  --classes SCHEME    label scheme (default: the sheet's emotion):
-                        3          MEGC2019 negative/positive/surprise (all)
-                        5          CASME II: happiness, disgust, repression, surprise, others
-                                   SAMM: anger, contempt, happiness, surprise, others
-                        7, 4       CAS(ME)^3 7-class, 4-class (+ others)
-                        objective  objective classes I..VII (SAMM/CAS(ME)^3 sheet column, else from AUs)
-  --skip-missing      leave out clips whose frames are missing instead of failing
-  --sheet-only        convert the sheet without frame folders: rows name where
-                      the frames belong (ROOT/SUBJECT/CLIP); --root defaults
-                      to the sheet's folder
-  --strict            AU cells that are not FACS are errors, not warnings
-  --casme2, --samm, --smic DIR   (composite) the three datasets' folders
-
-The composite prefixes subject and sample ids with the dataset
-("casme2_sub01", "samm_006", "smic_s1") and always uses the 3-class scheme.`,
+       tell dataset composite --casme2 DIR --samm DIR --smic DIR --out manifest.csv [flags]`,
 		run: runDataset,
 	}
 }
@@ -59,20 +27,20 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 		return usageErrorf("missing dataset name (casme2, samm, smic, casme3 or composite)")
 	}
 	name := args[0]
-	if name == "-h" || name == "-help" || name == "--help" {
-		return flag.ErrHelp
-	}
 	fs := newFlagSet("dataset")
-	root := fs.String("root", "", "dataset folder")
-	sheet := fs.String("sheet", "", "annotation sheet")
-	out := fs.String("out", "", "manifest to write")
-	classes := fs.String("classes", "", "class scheme")
-	skip := fs.Bool("skip-missing", false, "leave out clips without frames")
-	sheetOnly := fs.Bool("sheet-only", false, "convert the sheet without frame folders")
-	strict := fs.Bool("strict", false, "AU cells that are not FACS are errors")
-	casme2 := fs.String("casme2", "", "CASME II folder (composite)")
-	samm := fs.String("samm", "", "SAMM folder (composite)")
-	smic := fs.String("smic", "", "SMIC folder (composite)")
+	root := fs.String("root", "", "`DIR` the dataset's folder")
+	sheet := fs.String("sheet", "", "`FILE` the annotation sheet (default: searched under --root)")
+	out := fs.String("out", "", "`FILE` the manifest to write")
+	classes := fs.String("classes", "", "`SCHEME` label scheme (default: the sheet's emotion): 3 (MEGC2019 negative/positive/surprise), 5 (CASME II: happiness, disgust, repression, surprise, others; SAMM: anger, contempt, happiness, surprise, others), 7 or 4 (CAS(ME)^3, 4: + others), objective (classes I..VII: the sheet's column, else from AUs)")
+	skip := fs.Bool("skip-missing", false, "leave out clips whose frames are missing instead of failing")
+	sheetOnly := fs.Bool("sheet-only", false, "convert the sheet without frame folders: rows name where the frames belong (ROOT/SUBJECT/CLIP); --root defaults to the sheet's folder")
+	strict := fs.Bool("strict", false, "AU cells that are not FACS are errors, not warnings")
+	casme2 := fs.String("casme2", "", "`DIR` composite: CASME II's folder")
+	samm := fs.String("samm", "", "`DIR` composite: SAMM's folder")
+	smic := fs.String("smic", "", "`DIR` composite: SMIC's folder")
+	if name == "-h" || name == "-help" || name == "--help" {
+		return &helpRequest{fs: fs}
+	}
 	rest, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err

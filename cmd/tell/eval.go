@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/eval"
-	"github.com/tell-project/tell/metrics"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/train"
 )
@@ -19,60 +16,22 @@ func evalCommand() command {
 		name:    "eval",
 		summary: "score a trained or pretrained model on a manifest (metrics.json, predictions.csv)",
 		usage: `usage: tell eval --model RUN/model.safetensors --manifest M --out RUN2
-       tell eval --appearance faceapi|human --manifest images.csv --out RUN2
-
---model is a model tell train wrote. --appearance is a pretrained appearance
-model (installed by scripts/install-models.sh) that scores a still-image
-manifest zero-shot: each row's image is the face crop, given whole as the
-TensorFlow.js peer gives it (--face full; --face auto frames the face from
-its landmarks instead); the classes are the manifest's labels (the model's
-classes the task has, or for negative/positive/surprise the sums of its
-classes in each); the model's other classes (neutral, ...) stay answers of
-their own, so a face it reads as neutral is a miss, not the task class
-with the largest remainder; rows with a label the model has no class for
-are left out and listed in errors.txt.
-
-Prepares the manifest's rows as the model's input (flow or image), predicts
-every row and writes RUN2/metrics.json (one fold holding every subject, with
-bootstrap intervals resampling subjects, and per dataset), RUN2/predictions.csv
-(sample, label, pred, then score_CLASS for every class the model has,
-neutral included) and RUN2/errors.txt for rows left out. Labels the model
-does not know are reported and left out.
-
-Cross-dataset evaluation: train on one dataset's manifest, evaluate on
-another's with the same class names, e.g.
-  tell train --manifest casme2.csv --protocol holdout --out RUN
-  tell eval --model RUN/model.safetensors --manifest smic.csv --out X
-
-Flags:
-  --model PATH     a model.safetensors written by tell train
-  --appearance NAME
-                   a pretrained appearance model instead: faceapi or human
-  --models DIR     folder of the pretrained models (default $TELL_MODELS,
-                   else ~/.local/share/tell/models)
-  --face MODE      --appearance: full (default; the image is the face crop,
-                   as tell analyze's --face full) or auto
-  --landmarks PATH pretrained models with --face auto: dlib 68-point model
-  --manifest M     manifest CSV
-  --out DIR        output folder
-  --cache DIR      prepare cache (default DIR/cache)
-  --bootstrap N    bootstrap resamples (default 1000; 0 for none)
-` + quietUsage,
+       tell eval --appearance faceapi|human --manifest images.csv --out RUN2`,
 		run: runEval,
 	}
 }
 
 func runEval(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("eval")
-	model := fs.String("model", "", "")
-	appName := fs.String("appearance", "", "")
-	manifest := fs.String("manifest", "", "")
-	out := fs.String("out", "", "")
-	cache := fs.String("cache", "", "")
-	boot := fs.Int("bootstrap", 1000, "")
-	modelsDir := fs.String("models", "", "")
-	faceMode := fs.String("face", eval.FaceFull, "")
-	landmarks := fs.String("landmarks", "", "")
+	model := fs.String("model", "", "`PATH` a model.safetensors written by tell train")
+	appName := fs.String("appearance", "", "`NAME` a pretrained appearance model instead: faceapi or human")
+	manifest := fs.String("manifest", "", "`M` manifest CSV")
+	out := fs.String("out", "", "`DIR` output folder")
+	cache := fs.String("cache", "", "`DIR` prepare cache (default DIR/cache)")
+	boot := fs.Int("bootstrap", 1000, "`N` bootstrap resamples (default 1000; 0 for none)")
+	modelsDir := fs.String("models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	faceMode := fs.String("face", eval.FaceFull, "`MODE` : full (default; the image is the face crop, as tell analyze's --face full) or auto")
+	landmarks := fs.String("landmarks", "", "`PATH` pretrained models with --face auto: dlib 68-point model")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -98,20 +57,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := res.Report
-	if r.UF1CI != nil {
-		fmt.Fprintf(env.stdout, "n=%d\nuf1=%.4f [%.4f, %.4f]\nuar=%.4f [%.4f, %.4f]\naccuracy=%.4f\n", r.N, r.UF1, r.UF1CI.Lo, r.UF1CI.Hi, r.UAR, r.UARCI.Lo, r.UARCI.Hi, r.Accuracy)
-	} else {
-		fmt.Fprintf(env.stdout, "n=%d\nuf1=%.4f\nuar=%.4f\naccuracy=%.4f\n", r.N, r.UF1, r.UAR, r.Accuracy)
-	}
-	if r.ECE != nil {
-		fmt.Fprintf(env.stdout, "ece=%.4f\n", *r.ECE)
-	}
-	printPerDataset(env, r)
-	if len(res.RowErrors) > 0 {
-		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(*out, "errors.txt"))
-	}
-	fmt.Fprintf(env.stdout, "metrics=%s\n", filepath.Join(*out, "metrics.json"))
+	res.Print(env.stdout, *out)
 	return nil
 }
 
@@ -142,21 +88,6 @@ func evalPretrained(ctx context.Context, env *environment, m models.Model, dir, 
 	if err != nil {
 		return err
 	}
-	r := res.Report
-	fmt.Fprintf(env.stdout, "model=%s\nclasses=%s\nn=%d\n", m.About, strings.Join(res.Classes, ","), r.N)
-	ci := func(c *metrics.CI) string {
-		if c == nil {
-			return ""
-		}
-		return fmt.Sprintf(" [%.4f, %.4f]", c.Lo, c.Hi)
-	}
-	fmt.Fprintf(env.stdout, "uf1=%.4f%s\nuar=%.4f%s\naccuracy=%.4f\n", r.UF1, ci(r.UF1CI), r.UAR, ci(r.UARCI), r.Accuracy)
-	if r.ECE != nil {
-		fmt.Fprintf(env.stdout, "ece=%.4f\n", *r.ECE)
-	}
-	if len(res.RowErrors) > 0 {
-		fmt.Fprintf(env.stdout, "rows_left_out=%d (see %s)\n", len(res.RowErrors), filepath.Join(out, "errors.txt"))
-	}
-	fmt.Fprintf(env.stdout, "metrics=%s\n", filepath.Join(out, "metrics.json"))
+	res.Print(env.stdout, m.About, out)
 	return nil
 }

@@ -23,24 +23,6 @@ type llmFlags struct {
 	noSchema    bool
 }
 
-// llmFlagsUsage documents the flags addLLMFlags registers.
-const llmFlagsUsage = `LLM flags (an OpenAI-compatible /v1/chat/completions server; nothing is sent
-anywhere unless a URL is given):
-  --llm-url URL          server base URL, e.g. http://localhost:11434 (Ollama),
-                         http://localhost:8080 (llama.cpp), http://localhost:8000/v1
-                         (vLLM); default $TELL_LLM_URL
-  --llm-model NAME       model name; default $TELL_LLM_MODEL
-  --llm-api-key KEY      API key; default $TELL_LLM_API_KEY or $OPENAI_API_KEY
-                         (prefer the environment: flags show in process lists).
-                         The key is never logged or written.
-  --llm-timeout D        limit per attempt (default 2m)
-  --llm-retries N        retries on 429, 5xx, timeouts (default 4)
-  --llm-concurrency N    requests in flight at once (default 4)
-  --llm-max-tokens N     longest answer per request (default 1024; raise it
-                         for models that think aloud before answering)
-  --llm-stream           ask for server-sent events
-  --llm-no-schema        never send a JSON schema (response_format)`
-
 // secretFlag is a flag.Value that never prints its value.
 type secretFlag struct{ s *llm.Secret }
 
@@ -56,15 +38,15 @@ func (f secretFlag) Set(v string) error { *f.s = llm.NewSecret(v); return nil }
 func addLLMFlags(fs *flag.FlagSet) *llmFlags {
 	env := llm.ConfigFromEnv(os.Getenv)
 	f := &llmFlags{key: env.APIKey}
-	fs.StringVar(&f.url, "llm-url", env.BaseURL, "LLM server base URL")
-	fs.StringVar(&f.model, "llm-model", env.Model, "LLM model name")
-	fs.Var(secretFlag{&f.key}, "llm-api-key", "LLM API key")
-	fs.DurationVar(&f.timeout, "llm-timeout", llm.DefaultTimeout, "limit per attempt")
-	fs.IntVar(&f.retries, "llm-retries", llm.DefaultMaxRetries, "retries")
-	fs.IntVar(&f.concurrency, "llm-concurrency", llm.DefaultConcurrency, "requests in flight")
-	fs.IntVar(&f.maxTokens, "llm-max-tokens", 1024, "longest answer")
-	fs.BoolVar(&f.stream, "llm-stream", false, "stream answers")
-	fs.BoolVar(&f.noSchema, "llm-no-schema", false, "no JSON schema")
+	fs.StringVar(&f.url, "llm-url", env.BaseURL, "`URL` server base URL, e.g. http://localhost:11434 (Ollama), http://localhost:8080 (llama.cpp), http://localhost:8000/v1 (vLLM); default $TELL_LLM_URL")
+	fs.StringVar(&f.model, "llm-model", env.Model, "`NAME` model name; default $TELL_LLM_MODEL")
+	fs.Var(secretFlag{&f.key}, "llm-api-key", "`KEY` API key; default $TELL_LLM_API_KEY or $OPENAI_API_KEY (prefer the environment: flags show in process lists). The key is never logged or written.")
+	fs.DurationVar(&f.timeout, "llm-timeout", llm.DefaultTimeout, "`D` limit per attempt (default 2m)")
+	fs.IntVar(&f.retries, "llm-retries", llm.DefaultMaxRetries, "`N` retries on 429, 5xx, timeouts (default 4)")
+	fs.IntVar(&f.concurrency, "llm-concurrency", llm.DefaultConcurrency, "`N` requests in flight at once (default 4)")
+	fs.IntVar(&f.maxTokens, "llm-max-tokens", 1024, "`N` longest answer per request (default 1024; raise it for models that think aloud before answering)")
+	fs.BoolVar(&f.stream, "llm-stream", false, "ask for server-sent events")
+	fs.BoolVar(&f.noSchema, "llm-no-schema", false, "never send a JSON schema (response_format)")
 	return f
 }
 

@@ -31,7 +31,7 @@ import (
 type command struct {
 	name    string
 	summary string // one line for `tell help`
-	usage   string // full help text for `tell help NAME`
+	usage   string // the usage lines of `tell help NAME`; the flags come from the FlagSet
 	// sub, when set, is the help of the command's parts (`tell help
 	// bench spot`): false for an unknown part.
 	sub func(part string) (string, bool)
@@ -165,7 +165,12 @@ func helpText(topic string) (string, bool) {
 		return "", false
 	}
 	if sub == "" {
-		return strings.TrimSpace(c.usage), true
+		if c.name == "bench" {
+			return strings.TrimSpace(c.usage), true
+		}
+		return helpOf(c.usage, c.summary, func(env *environment) error {
+			return c.run(context.Background(), env, []string{"--help"})
+		}), true
 	}
 	if c.sub == nil {
 		return "", false
@@ -232,20 +237,55 @@ type helpRequest struct{ fs *flag.FlagSet }
 func (h *helpRequest) Error() string { return flag.ErrHelp.Error() }
 func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
 
-// flagsHelp lists fs's flags with their descriptions and defaults, in
-// the layout of the written help texts.
+// helpOf is a command's help: its usage lines, its summary, the flags its
+// FlagSet defines (run with --help answers a helpRequest carrying it) and
+// where the whole description is.
+func helpOf(usage, summary string, runHelp func(env *environment) error) string {
+	text := strings.TrimSpace(usage) + "\n\n" + strings.ToUpper(summary[:1]) + summary[1:] + "."
+	env := &environment{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	var h *helpRequest
+	if err := runHelp(env); errors.As(err, &h) {
+		text += "\n\nFlags:\n" + flagsHelp(h.fs)
+	}
+	return text + "\nThe whole description: docs/usage.md, \"Every command in full\"."
+}
+
+// flagsHelp lists fs's flags with their descriptions, wrapped to 80
+// columns, and their defaults where the description does not give one.
+// A description starts with its argument's name in back quotes
+// ("`DIR` output folder"), which the list shows after the flag.
 func flagsHelp(fs *flag.FlagSet) string {
 	var b strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
+		usage = strings.TrimSpace(strings.TrimPrefix(usage, name+" "))
 		left := "--" + f.Name
 		if name != "" {
-			left += " " + strings.ToUpper(name)
+			left += " " + name
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(usage, "default") {
 			usage += " (default " + f.DefValue + ")"
 		}
-		fmt.Fprintf(&b, "  %-18s %s\n", left, strings.TrimSpace(usage))
+		const indent, width = 22, 80
+		line := fmt.Sprintf("  %-19s", left)
+		if len(left) > 18 {
+			b.WriteString(line + "\n")
+			line = strings.Repeat(" ", indent)
+		} else {
+			line += " "
+		}
+		for i, w := range strings.Fields(usage) {
+			if i > 0 && len(line)+1+len(w) > width {
+				b.WriteString(line + "\n")
+				line = strings.Repeat(" ", indent) + w
+				continue
+			}
+			if i > 0 {
+				line += " "
+			}
+			line += w
+		}
+		b.WriteString(line + "\n")
 	})
 	return b.String()
 }

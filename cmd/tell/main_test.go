@@ -98,7 +98,8 @@ func TestTrainEvalFlagRanges(t *testing.T) {
 func TestHelpNamesExistingFiles(t *testing.T) {
 	re := regexp.MustCompile(`[A-Za-z0-9_./-]+\.(md|sh)\b`)
 	for _, c := range commands() {
-		for _, name := range re.FindAllString(c.usage, -1) {
+		text, _ := helpText(c.name)
+		for _, name := range re.FindAllString(text, -1) {
 			if _, err := os.Stat(filepath.Join("..", "..", name)); err != nil {
 				t.Errorf("tell help %s names %s, which is not in the repository", c.name, name)
 			}
@@ -109,8 +110,7 @@ func TestHelpNamesExistingFiles(t *testing.T) {
 // TestQuietEverywhere: every long-running command takes --quiet.
 func TestQuietEverywhere(t *testing.T) {
 	for _, name := range []string{"analyze", "batch", "synth", "prepare", "train", "sweep", "eval", "eval-llm", "export"} {
-		c, _ := lookup(name)
-		if !strings.Contains(c.usage, "--quiet") {
+		if text, _ := helpText(name); !strings.Contains(text, "--quiet") {
 			t.Errorf("tell help %s does not document --quiet", name)
 		}
 		if code, out, errOut := runTell(t, name, "--quiet", "-h"); code != 0 {

@@ -14,43 +14,21 @@ func prepareCommand() command {
 	return command{
 		name:    "prepare",
 		summary: "prepare a manifest's model inputs once (flows, faces) into a cache",
-		usage: `usage: tell prepare --manifest M --out CACHE [--size N] [--apex] [--workers N]
-
-Turns every manifest row into the model's input and caches it under the hash
-of its input files: flow rows decode the flow image; frames rows compute TV-L1
-flow and optical strain from onset to apex; image rows read the face. Rows
-are prepared in parallel with a progress bar; a killed run resumes (finished
-rows are cached atomically); rows that fail are listed at the end and the rest
-go on. Pass the same folder to tell train --cache to reuse it.
-
-Flags:
-  --manifest M   manifest CSV
-  --out CACHE    cache folder
-  --size N       input side in pixels (default 28, the model default)
-  --apex         add the apex frame as an appearance channel (frames rows)
-  --align=false  take frames and images as given (default: detect and align
-                 the face, once per clip; rows without a face are kept as given)
-  --face MODE    how faces are found for alignment: auto (default: detection,
-                 a padded rescan, and for face crops a fit in the whole
-                 frame), detect (no crop fit), full (every image is a crop)
-  --workers N    rows at once (default: one per core)
-  --max-pixels N refuse images larger than N pixels before decoding them
-                 (default 50000000)
-` + quietUsage,
-		run: runPrepare,
+		usage:   `usage: tell prepare --manifest M --out CACHE [--size N] [--apex] [--workers N]`,
+		run:     runPrepare,
 	}
 }
 
 func runPrepare(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("prepare")
-	manifest := fs.String("manifest", "", "")
-	out := fs.String("out", "", "")
-	size := fs.Int("size", model.DefaultInput().Size, "")
-	apex := fs.Bool("apex", false, "")
-	align := fs.Bool("align", true, "")
-	workers := fs.Int("workers", 0, "")
-	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "")
-	faceMode := fs.String("face", "auto", "")
+	manifest := fs.String("manifest", "", "`M` manifest CSV")
+	out := fs.String("out", "", "`CACHE` cache folder")
+	size := fs.Int("size", model.DefaultInput().Size, "`N` input side in pixels (default 28, the model default)")
+	apex := fs.Bool("apex", false, "add the apex frame as an appearance channel (frames rows)")
+	align := fs.Bool("align", true, "=false take frames and images as given (default: detect and align the face, once per clip; rows without a face are kept as given)")
+	workers := fs.Int("workers", 0, "`N` rows at once (default: one per core)")
+	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "`N` refuse images larger than N pixels before decoding them (default 50000000)")
+	faceMode := fs.String("face", "auto", "`MODE` how faces are found for alignment: auto (default: detection, a padded rescan, and for face crops a fit in the whole frame), detect (no crop fit), full (every image is a crop)")
 	quiet := quietFlag(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err

@@ -12,10 +12,9 @@ import (
 
 // quietFlag adds --quiet to a long-running command: no progress bar,
 // warnings and errors only.
-func quietFlag(fs *flag.FlagSet) *bool { return fs.Bool("quiet", false, "") }
-
-// quietUsage is the help line of --quiet.
-const quietUsage = "  --quiet          no progress, warnings and errors only\n"
+func quietFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("quiet", false, "no progress bar, warnings and errors only")
+}
 
 // progressOut is where progress bars may draw: stderr when it is a terminal
 // and the command is not quiet, else nil. A bar redraws with \r, which in a

@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
@@ -33,162 +27,49 @@ func serveCommand() command {
        tell serve --add-nats-user ROLE:NAME --nats-users FILE > NAME.creds
        tell serve --print-nats-config --nats-users FILE >> nats-server.conf
 
-Serves the web page at / and the JSON API (GET /openapi.json describes it):
-  POST   /v1/analyze           multipart field "file": an image or a video
-                               → 202 {"id","status_url"}; the analysis runs
-                               as a job on the queue
-  GET    /v1/jobs, /v1/jobs/{id}   the caller's jobs: status (queued, running,
-                               done, failed, canceled), progress, error, links
-  GET    /v1/jobs/{id}/events.json | frames.csv | report.html
-  DELETE /v1/jobs/{id}         cancel the job and delete its files
-  POST   /v1/cot               {"aus":"4B+7A+L10","label":"disgust","seed":1}
-                               or {"evidence":[...]} → as tell cot --json
-  GET    /healthz, /readyz, /metrics (Prometheus), /v1/version
-Errors are JSON {"error": "..."}. SIGINT or SIGTERM stops the server
-gracefully: running jobs go back to the queue.
-
-Jobs live on NATS JetStream. By default tell serve runs a NATS server in
-its own process with its files under --data, so jobs survive a restart and
-one machine needs nothing else; --nats URL joins an external NATS cluster
-instead. tell worker processes on other machines run jobs too (give the
-embedded server a port with --nats-listen); --workers 0 leaves every job
-to them. tell batch submits through this server over NATS, under the
-owner its credentials name, with the same checks as uploads.
-
-NATS is inside the same trust boundary as the API: with --nats-users
-FILE every NATS client signs in with its own nkey (tell serve
---add-nats-user ROLE:NAME prints one; keep it in a file, chmod 600, and
-give it to tell worker or tell batch with --nats-creds FILE) and may do
-only its role's part: a worker runs jobs, a batch user submits and reads
-its own jobs through this server (its NAME is the owner, as the API key
-of that name), a server user may do anything. --nats-listen beyond
-loopback, or beside --api-keys, needs --nats-users (or, knowingly,
---insecure-no-auth); --nats-tls-cert and --nats-tls-key add TLS.
-
-Safe by default: only this machine (127.0.0.1) unless --addr says
-otherwise, and beyond loopback only with --api-keys (or, knowingly,
---insecure-no-auth); requests must name an allowed Host; cross-site
-browser requests that change state are refused; requests are rate-limited
-per key; uploads are admitted before their body is read, take an upload
-place once their file begins, and must keep a pace of 64 KiB/s over any
-10 s after the first 10 s; image headers and ffprobe's view of videos are
-checked against the pixel, duration, work and memory budgets before
-anything is decoded; each key has quotas of jobs waiting, jobs in flight
-(the rest are held, in order) and work per hour; an admin key (--add-key
-NAME --admin) lists and cancels every key's jobs.
-
-Work is counted in decoded pixel-frames (frames × width × height): WORK
-flags take a number with k, M, G or T, or DURATION@1080p30 (e.g. 1h@1080p30
-= 224G).
-
-Flags:
-  --addr HOST:PORT     where to listen (default 127.0.0.1:8080)
-  --data DIR           the embedded NATS server's files: the jobs, their
-                       inputs and outputs (default: the user's cache folder,
-                       tell/serve)
-  --nats URL           use this NATS server or cluster instead of embedding one
-  --nats-listen H:P    let other processes reach the embedded NATS server
-                       here (default: in-process only)
-  --nats-users FILE    the embedded NATS server's users (ROLE NAME NKEY lines;
-                       public keys only)
-  --add-nats-user ROLE:NAME  add a user (ROLE worker, batch or server) to
-                       --nats-users FILE, print its credentials once and exit
-  --nats-tls-cert FILE, --nats-tls-key FILE  TLS on --nats-listen
-  --nats-creds FILE    with --nats URL: this server's NATS credentials (a
-                       server-role user)
-  --nats-ca FILE       with --nats URL: the CA (PEM) of its TLS certificate
-  --print-nats-config  print the authorization block that gives --nats-users
-                       their permissions on a NATS server run apart, and exit
-  --jobs N             analyses the local worker runs at once (default 1)
-  --workers 0|1        run a local worker (default 1); 0: only tell worker
-                       processes run jobs
-  --api-keys FILE      API keys file (NAME sha256:HEX lines); each key sees
-                       only its own jobs. Required to listen beyond loopback
-  --add-key NAME [--admin]
-                       make a new key NAME in --api-keys FILE, print it once
-                       and exit (the file keeps only its hash); with --admin
-                       the key lists and cancels every key's jobs
-  --insecure-no-auth   listen beyond loopback without keys, or open NATS
-                       without users (everyone shares every job); printed as
-                       a warning at start
-  --allowed-hosts LIST extra comma-separated names the Host header may carry
-                       (the server's own name behind a proxy, say)
-  --allow-paths DIR    also accept JSON {"path": "..."} naming a file or
-                       folder of frames under DIR on the server
-  --max-upload MB      largest upload in MiB (default 256); larger gets 413
-  --max-queued N       jobs waiting before uploads get 429 (default 64)
-  --max-uploads N      uploads received at once (default 16; a key or
-                       client address gets a quarter; each key also has one
-                       of its own)
-  --key-queued N       jobs of one key waiting (default 32)
-  --key-running N      jobs of one key handed to workers at once (default 8;
-                       its other jobs are held until one ends)
-  --key-work WORK      pixel-frames one key may submit in an hour (default
-                       4h@1080p30)
-  --job-budget WORK    pixel-frames of one job (default 1h@1080p30): more is
-                       refused (413), and a worker stops a job that decodes
-                       past it ("over budget")
-  --rate R             POST and DELETE requests per second per key (default
-                       50, bursts of 2R; GET and HEAD: 10R; 0 turns the
-                       limits off)
-  --keep DURATION      how long finished jobs stay (default 1h)
-  --max-jobs N         finished and running jobs kept (default 1000)
-  --max-stored MB      bytes of inputs and outputs kept (default 4096)
-  --max-pixels N       pixels of one image or video frame (default 25000000)
-  --max-seconds S      seconds of one video or folder of frames (default 10800)
-  --memory-limit MB    the resident memory the process keeps under (default
-                       2048, at least 512; 0: none): Go's GOMEMLIMIT (64 MiB
-                       less), and the budget that decoding and analysis
-                       reserve their estimate from (256 MiB less, at least
-                       half; an input needing more is refused: 413)
-  --ack-wait DURATION  a worker silent this long is presumed dead and its
-                       job goes to another (default 30s)
-  --workdir DIR        uploads in transit and running jobs' files (default:
-                       the system's temporary folder)
-  --landmarks PATH     dlib 68-point model (default: Debian's libdlib-data)
-  --log-json           logs as JSON lines on stderr`,
+Serves the web page at / and the JSON API (GET /openapi.json describes it).`,
 		run: runServe,
 	}
 }
 
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("serve")
-	addr := fs.String("addr", server.DefaultAddr, "")
-	data := fs.String("data", "", "")
-	natsURL := fs.String("nats", "", "")
-	natsListen := fs.String("nats-listen", "", "")
-	natsUsers := fs.String("nats-users", "", "")
-	addNATSUser := fs.String("add-nats-user", "", "")
-	natsCert := fs.String("nats-tls-cert", "", "")
-	natsKey := fs.String("nats-tls-key", "", "")
+	addr := fs.String("addr", server.DefaultAddr, "`HOST:PORT` where to listen (default 127.0.0.1:8080)")
+	data := fs.String("data", "", "`DIR` the embedded NATS server's files: the jobs, their inputs and outputs (default: the user's cache folder, tell/serve)")
+	natsURL := fs.String("nats", "", "`URL` use this NATS server or cluster instead of embedding one")
+	natsListen := fs.String("nats-listen", "", "`H:P` let other processes reach the embedded NATS server here (default: in-process only)")
+	natsUsers := fs.String("nats-users", "", "`FILE` the embedded NATS server's users (ROLE NAME NKEY lines; public keys only)")
+	addNATSUser := fs.String("add-nats-user", "", "`ROLE:NAME` add a user (ROLE worker, batch or server) to --nats-users FILE, print its credentials once and exit")
+	natsCert := fs.String("nats-tls-cert", "", "`FILE` TLS on --nats-listen")
+	natsKey := fs.String("nats-tls-key", "", "`FILE` TLS on --nats-listen")
 	nf := addNATSClientFlags(fs)
-	admin := fs.Bool("admin", false, "")
-	printNATS := fs.Bool("print-nats-config", false, "")
-	keyQueued := fs.Int("key-queued", server.DefaultKeyQueued, "")
-	keyRunning := fs.Int("key-running", server.DefaultKeyRunning, "")
-	keyWork := fs.String("key-work", "4h@1080p30", "")
-	jobBudget := fs.String("job-budget", "1h@1080p30", "")
-	jobs := fs.Int("jobs", 1, "")
-	workers := fs.Int("workers", 1, "")
-	keysFile := fs.String("api-keys", "", "")
-	addKey := fs.String("add-key", "", "")
-	insecure := fs.Bool("insecure-no-auth", false, "")
-	hosts := fs.String("allowed-hosts", "", "")
-	allow := fs.String("allow-paths", "", "")
-	maxUpload := fs.Int64("max-upload", server.DefaultMaxUpload>>20, "")
-	maxQueued := fs.Int("max-queued", server.DefaultMaxQueued, "")
-	maxUploads := fs.Int("max-uploads", server.DefaultMaxUploads, "")
-	rate := fs.Float64("rate", server.DefaultRate, "")
-	keep := fs.Duration("keep", server.DefaultKeep, "")
-	maxJobs := fs.Int("max-jobs", server.DefaultMaxJobs, "")
-	maxStored := fs.Int64("max-stored", server.DefaultMaxBytes>>20, "")
-	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "")
-	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "")
-	memLimit := fs.Int64("memory-limit", 2048, "")
-	ackWait := fs.Duration("ack-wait", 30*time.Second, "")
-	workdir := fs.String("workdir", "", "")
-	landmarks := fs.String("landmarks", "", "")
-	logJSON := fs.Bool("log-json", false, "")
+	admin := fs.Bool("admin", false, "with --add-key: the new key lists and cancels every key's jobs")
+	printNATS := fs.Bool("print-nats-config", false, "print the authorization block that gives --nats-users their permissions on a NATS server run apart, and exit")
+	keyQueued := fs.Int("key-queued", server.DefaultKeyQueued, "`N` jobs of one key waiting (default 32)")
+	keyRunning := fs.Int("key-running", server.DefaultKeyRunning, "`N` jobs of one key handed to workers at once (default 8; its other jobs are held until one ends)")
+	keyWork := fs.String("key-work", "4h@1080p30", "`WORK` pixel-frames one key may submit in an hour (default 4h@1080p30)")
+	jobBudget := fs.String("job-budget", "1h@1080p30", "`WORK` pixel-frames of one job (default 1h@1080p30): more is refused (413), and a worker stops a job that decodes past it (\"over budget\")")
+	jobs := fs.Int("jobs", 1, "`N` analyses the local worker runs at once (default 1)")
+	workers := fs.Int("workers", 1, "`0|1` run a local worker (default 1); 0: only tell worker processes run jobs")
+	keysFile := fs.String("api-keys", "", "`FILE` API keys file (NAME sha256:HEX lines); each key sees only its own jobs. Required to listen beyond loopback")
+	addKey := fs.String("add-key", "", "`NAME` make a new key NAME in --api-keys FILE, print it once and exit (the file keeps only its hash); with --admin the key lists and cancels every key's jobs")
+	insecure := fs.Bool("insecure-no-auth", false, "listen beyond loopback without keys, or open NATS without users (everyone shares every job); printed as a warning at start")
+	hosts := fs.String("allowed-hosts", "", "`LIST` extra comma-separated names the Host header may carry (the server's own name behind a proxy, say)")
+	allow := fs.String("allow-paths", "", "`DIR` also accept JSON {\"path\": \"...\"} naming a file or folder of frames under DIR on the server")
+	maxUpload := fs.Int64("max-upload", server.DefaultMaxUpload>>20, "`MB` largest upload in MiB (default 256); larger gets 413")
+	maxQueued := fs.Int("max-queued", server.DefaultMaxQueued, "`N` jobs waiting before uploads get 429 (default 64)")
+	maxUploads := fs.Int("max-uploads", server.DefaultMaxUploads, "`N` uploads received at once (default 16; a key or client address gets a quarter; each key also has one of its own)")
+	rate := fs.Float64("rate", server.DefaultRate, "`R` POST and DELETE requests per second per key (default 50, bursts of 2R; GET and HEAD: 10R; 0 turns the limits off)")
+	keep := fs.Duration("keep", server.DefaultKeep, "`DURATION` how long finished jobs stay (default 1h)")
+	maxJobs := fs.Int("max-jobs", server.DefaultMaxJobs, "`N` finished and running jobs kept (default 1000)")
+	maxStored := fs.Int64("max-stored", server.DefaultMaxBytes>>20, "`MB` bytes of inputs and outputs kept (default 4096)")
+	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "`N` pixels of one image or video frame (default 25000000)")
+	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder of frames (default 10800)")
+	memLimit := fs.Int64("memory-limit", 2048, "`MB` the resident memory the process keeps under (default 2048, at least 512; 0: none): Go's GOMEMLIMIT (64 MiB less), and the budget that decoding and analysis reserve their estimate from (256 MiB less, at least half; an input needing more is refused: 413)")
+	ackWait := fs.Duration("ack-wait", 30*time.Second, "`DURATION` a worker silent this long is presumed dead and its job goes to another (default 30s)")
+	workdir := fs.String("workdir", "", "`DIR` uploads in transit and running jobs' files (default: the system's temporary folder)")
+	landmarks := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
+	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -299,7 +180,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		old := debug.SetMemoryLimit(goLimit)
 		defer debug.SetMemoryLimit(old)
 	}
-	qo := queueOptions{URL: *natsURL, Data: *data, Listen: *natsListen, InsecureNoAuth: *insecure}
+	qo := queue.Where{URL: *natsURL, Dir: *data, Listen: *natsListen, InsecureNoAuth: *insecure}
 	if qo.Client, err = nf.options("tell serve"); err != nil {
 		return err
 	}
@@ -332,12 +213,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			log.Warn("landmark model not found: analyses will fail until it is installed", "err", err)
 		}
 	}
-	fc, err := openQueue(ctx, env, qo, queue.Config{AckWait: *ackWait, Manage: true}, log)
+	fc, err := queue.Dial(ctx, qo, queue.Config{AckWait: *ackWait, Manage: true}, log)
 	if err != nil {
 		return err
 	}
-	defer fc.close()
-	q := fc.q
+	defer fc.Close()
+	q := fc.Queue
 	var extra []string
 	for _, h := range strings.Split(*hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -364,9 +245,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// tell batch reaches the server through NATS wherever other processes
 	// reach NATS.
 	if *natsListen != "" || *natsURL != "" {
-		if err := srv.ServeNATS(fc.nc, fc.authenticated); err != nil {
+		if err := srv.ServeNATS(fc.NATS, fc.Authenticated); err != nil {
 			srv.Close()
 			return err
+		}
+		// Said once tell batch's requests have responders, so that a
+		// client started on this line is answered.
+		if fc.ListenURL != "" {
+			fmt.Fprintf(env.stdout, "tell serve: NATS for tell worker and tell batch at %s\n", fc.ListenURL)
 		}
 	}
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
@@ -374,118 +260,27 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	})
 }
 
-// queueOptions say where the job queue is: the NATS server at URL (Client
-// signs in), or one embedded in this process with its files under Data,
-// listening on Listen for other processes when set, with Users and TLS.
-type queueOptions struct {
-	URL, Data, Listen string
-	Client            queue.ClientOptions
-	Users             []queue.User
-	TLS               *tls.Config
-	InsecureNoAuth    bool
-}
-
-// fleetConn is an open job queue and its connection.
-type fleetConn struct {
-	q  *queue.Queue
-	nc *nats.Conn
-	// authenticated: NATS holds each client to its user's permissions
-	// (embedded with users; an external server given credentials).
-	authenticated bool
-	close         func()
-}
-
-// openQueue connects to the job queue. Its close shuts the connection
-// (and the embedded server) down.
-func openQueue(ctx context.Context, env *environment, o queueOptions, cfg queue.Config, log *slog.Logger) (*fleetConn, error) {
-	var nc *nats.Conn
-	var emb *queue.Embedded
-	fc := &fleetConn{}
-	if o.URL != "" {
-		var err error
-		if nc, err = queue.Connect(o.URL, o.Client); err != nil {
-			return nil, err
-		}
-		fc.authenticated = o.Client.Creds != nil
-	} else {
-		data := o.Data
-		if data == "" {
-			cache, err := os.UserCacheDir()
-			if err != nil {
-				return nil, fmt.Errorf("no --data folder and no cache folder: %w", err)
-			}
-			data = filepath.Join(cache, "tell", "serve")
-		}
-		if err := os.MkdirAll(data, 0o700); err != nil {
-			return nil, fmt.Errorf("--data: %w", err)
-		}
-		var err error
-		emb, err = queue.StartEmbedded(queue.EmbeddedOptions{Dir: data, Listen: o.Listen, Users: o.Users, TLS: o.TLS, InsecureNoAuth: o.InsecureNoAuth})
-		if err != nil {
-			return nil, err
-		}
-		if nc, err = emb.Connect("tell serve"); err != nil {
-			emb.Shutdown()
-			return nil, err
-		}
-		fc.authenticated = len(o.Users) > 0
-		log.Info("embedded NATS JetStream", "data", data, "url", emb.ClientURL(), "users", len(o.Users), "tls", o.TLS != nil)
-		if u := emb.ClientURL(); u != "" {
-			fmt.Fprintf(env.stdout, "tell serve: NATS for tell worker and tell batch at %s\n", u)
-		}
-	}
-	fc.nc = nc
-	fc.close = func() {
-		nc.Close()
-		if emb != nil {
-			emb.Shutdown()
-		}
-	}
-	octx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	q, err := queue.Open(octx, nc, cfg)
-	if err != nil {
-		fc.close()
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (is JetStream enabled on the NATS server, and may these credentials use it?)", err)
-		}
-		return nil, err
-	}
-	fc.q = q
-	return fc, nil
-}
-
 // natsClientFlags are the flags of every command that connects to NATS.
 type natsClientFlags struct{ creds, ca *string }
 
-// natsClientUsage documents natsClientFlags.
-const natsClientUsage = `  --nats-creds FILE   NATS credentials: the file tell serve --add-nats-user
-                      printed (chmod 600), or a NATS .creds file
-  --nats-ca FILE      the CA (PEM) of the NATS server's TLS certificate`
-
 func addNATSClientFlags(fs *flag.FlagSet) natsClientFlags {
-	return natsClientFlags{creds: fs.String("nats-creds", "", ""), ca: fs.String("nats-ca", "", "")}
+	return natsClientFlags{
+		creds: fs.String("nats-creds", "", "`FILE` NATS credentials: the file tell serve --add-nats-user printed (chmod 600), or a NATS .creds file"),
+		ca:    fs.String("nats-ca", "", "`FILE` the CA (PEM) of the NATS server's TLS certificate"),
+	}
 }
 
 // options loads the credentials.
 func (f natsClientFlags) options(name string) (queue.ClientOptions, error) {
-	o := queue.ClientOptions{Name: name, CAFile: *f.ca}
-	if *f.creds != "" {
-		c, err := queue.LoadCreds(*f.creds)
-		if err != nil {
-			return o, err
-		}
-		o.Creds = c
-	}
-	return o, nil
+	return queue.ClientFiles(name, *f.creds, *f.ca)
 }
 
 // connectQueue opens the queue of a client command (tell worker, tell
 // train --nats, tell sweep --nats) at url.
-func connectQueue(ctx context.Context, env *environment, url string, f natsClientFlags, name string, log *slog.Logger) (*fleetConn, error) {
+func connectQueue(ctx context.Context, url string, f natsClientFlags, name string, log *slog.Logger) (*queue.Conn, error) {
 	co, err := f.options(name)
 	if err != nil {
 		return nil, err
 	}
-	return openQueue(ctx, env, queueOptions{URL: url, Client: co}, queue.Config{}, log)
+	return queue.Dial(ctx, queue.Where{URL: url, Client: co}, queue.Config{}, log)
 }

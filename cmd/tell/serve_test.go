@@ -45,7 +45,7 @@ func TestServeUsage(t *testing.T) {
 			t.Errorf("tell %v: exit %d, %q; want 2 and %q", tc.args, code, errOut, tc.want)
 		}
 	}
-	if code, out, _ := runTell(t, "help", "serve"); code != 0 || !strings.Contains(out, "POST   /v1/analyze") {
+	if code, out, _ := runTell(t, "help", "serve"); code != 0 || !strings.Contains(out, "GET /openapi.json") {
 		t.Errorf("help serve: %d %q", code, out)
 	}
 }

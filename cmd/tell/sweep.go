@@ -13,50 +13,8 @@ func sweepCommand() command {
 	return command{
 		name:    "sweep",
 		summary: "choose a training config on development rows by a rule declared before any candidate trains",
-		usage: `usage: tell sweep CONFIG... --manifest DEV --protocol kfold|loso --out DIR [flags]
-
-Trains every candidate config (a JSON file as tell train --config takes; its
-name is the file's base name) under every seed, scores each run (folds
-pooled) and chooses one by the rule, which is written to DIR/rule.json
-before the first fold trains and cannot change afterwards:
-
-  score: the mean over seeds of (UF1 + UAR)/2;
-  cost:  the families' estimate of one run's multiply-adds;
-  a candidate must beat every cheaper one by at least --margin to be
-  chosen; among those that do, the highest score wins.
-
-A candidate file {"ensemble": ["a", "b"]} averages the class probabilities
-of candidates a and b fold by fold (their cost is the sum). Seed s also
-draws the k-fold split, the same for every candidate. Writes:
-  DIR/rule.json            the declaration (rule, manifest hash, split,
-                           seeds, candidates, held-out manifests)
-  DIR/runs/NAME/seed-S/    each run (folds, metrics.json), resumable
-  DIR/sweep.json           the table: mean ± sd per candidate, each seed,
-                           pooled subject-bootstrap intervals, cost (and
-                           the same as a Markdown table beside it)
-  DIR/chosen.json          the chosen candidate's file
-A killed sweep resumes when run again with the same arguments.
-
-Flags:
-  --manifest DEV     the development manifest
-  --protocol P       kfold (subject k-fold) or loso
-  --folds K          folds for kfold (default 8)
-  --seeds N          seeds per candidate (default 10)
-  --first-seed S     the first seed (default 1)
-  --margin M         what a costlier candidate must gain (default 0.005)
-  --held-out M       a manifest kept for the final test (repeatable): the
-                     sweep refuses DEV if it shares a subject with it
-  --out DIR          the sweep's folder
-  --cache DIR        prepare cache (default DIR/cache)
-  --workers N        folds trained at once here (default: one per core)
-  --nats URL         train the folds as jobs on this NATS JetStream
-                     (tell worker processes run them) instead of here
-  --owner NAME       owner recorded on the jobs
-  --nats-creds FILE, --nats-ca FILE  NATS credentials (a server-role user:
-                     training jobs go onto the queue directly) and CA
-  --bootstrap N      resamples of the pooled intervals (default 1000; 0: none)
-` + quietUsage,
-		run: runSweep,
+		usage:   `usage: tell sweep CONFIG... --manifest DEV --protocol kfold|loso --out DIR [flags]`,
+		run:     runSweep,
 	}
 }
 
@@ -68,21 +26,21 @@ func (f *stringsFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 func runSweep(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("sweep")
-	manifest := fs.String("manifest", "", "")
-	protocol := fs.String("protocol", "", "")
-	folds := fs.Int("folds", 8, "")
-	seeds := fs.Int("seeds", 10, "")
-	first := fs.Int64("first-seed", 1, "")
-	margin := fs.Float64("margin", train.DefaultRule().Margin, "")
+	manifest := fs.String("manifest", "", "`DEV` the development manifest")
+	protocol := fs.String("protocol", "", "`P` kfold (subject k-fold) or loso")
+	folds := fs.Int("folds", 8, "`K` folds for kfold (default 8)")
+	seeds := fs.Int("seeds", 10, "`N` seeds per candidate (default 10)")
+	first := fs.Int64("first-seed", 1, "`S` the first seed (default 1)")
+	margin := fs.Float64("margin", train.DefaultRule().Margin, "`M` what a costlier candidate must gain (default 0.005)")
 	var heldOut stringsFlag
-	fs.Var(&heldOut, "held-out", "")
-	out := fs.String("out", "", "")
-	cache := fs.String("cache", "", "")
-	workers := fs.Int("workers", 0, "")
-	url := fs.String("nats", "", "")
+	fs.Var(&heldOut, "held-out", "`M` a manifest kept for the final test (repeatable): the sweep refuses DEV if it shares a subject with it")
+	out := fs.String("out", "", "`DIR` the sweep's folder")
+	cache := fs.String("cache", "", "`DIR` prepare cache (default DIR/cache)")
+	workers := fs.Int("workers", 0, "`N` folds trained at once here (default: one per core)")
+	url := fs.String("nats", "", "`URL` train the folds as jobs on this NATS JetStream (tell worker processes run them) instead of here")
 	nf := addNATSClientFlags(fs)
-	owner := fs.String("owner", "", "")
-	boot := fs.Int("bootstrap", 1000, "")
+	owner := fs.String("owner", "", "`NAME` owner recorded on the jobs")
+	boot := fs.Int("bootstrap", 1000, "`N` resamples of the pooled intervals (default 1000; 0: none)")
 	quiet := quietFlag(fs)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -124,12 +82,12 @@ func runSweep(ctx context.Context, env *environment, args []string) error {
 		Candidates: cands, HeldOut: heldOut, Rule: rule, Out: *out, Cache: *cache, Families: families(), Workers: *workers,
 		Bootstrap: *boot, Progress: stepBars(env, *quiet), Log: commandLog(env, *quiet)}
 	if *url != "" {
-		fc, err := connectQueue(ctx, env, *url, nf, "tell sweep", commandLog(env, *quiet))
+		fc, err := connectQueue(ctx, *url, nf, "tell sweep", commandLog(env, *quiet))
 		if err != nil {
 			return err
 		}
-		defer fc.close()
-		opt.Fleet = &train.Fleet{Queue: fc.q, Owner: *owner}
+		defer fc.Close()
+		opt.Fleet = &train.Fleet{Queue: fc.Queue, Owner: *owner}
 	}
 	res, err := train.Sweep(ctx, opt)
 	if err != nil {

@@ -15,85 +15,34 @@ func synthCommand() command {
 	return command{
 		name:    "synth",
 		summary: "make synthetic expression clips with ground truth",
-		usage: `usage: tell synth --out DIR [--n N] [--seed S] [flags]
-
-Renders N synthetic clips from a face image (default: the public-domain
-astronaut portrait): micro (<= 0.5 s) or macro expressions with sensor
-noise, slight head motion and illumination drift. Two generators:
-
-  --generator muscle  independent of tell's AU estimator: Waters-style
-                      muscles, a hinged jaw and lips that part, AU
-                      combinations drawn from co-occurrence tendencies (or
-                      --codes), each AU with its own timing, on a
-                      neutralised face; micro-expressions at real
-                      amplitudes (largest skin movement 0.1-1 px by
-                      default). Use it to measure the estimator.
-  --generator basis   (default) Gaussian AU fields moved the way the
-                      estimator's own AU basis moves, EMFACS prototypes,
-                      the smiling portrait as neutral: the estimator only
-                      undoes it, so it is a regression check, not a
-                      measurement.
-
-Writes DIR/clipNNN/img00001.png.. (frames), DIR/clipNNN/truth.csv (per-frame
-true AUs), DIR/clipNNN.mp4 (when ffmpeg is present) and DIR/manifest.csv
-(one row per expression: sample, subject, label, frames, video, onset,
-apex, offset, aus, emotion, kind, fps, n_frames, event; the columns of
-docs/manifest.md plus synth's truth). Frame numbers start at 1 everywhere,
-as in tell analyze's frames.csv, so truth and analysis line up.
-
-Flags:
-  --out DIR        output folder (required)
-  --n N            number of clips (default 7, one per basic emotion)
-  --seed S         random seed (default 1)
-  --fps F          frame rate; 0 alternates 200 and 30 (default 0)
-  --kind K         micro, macro or "" to mix (default "")
-  --size WxH       frame size (default 256x256)
-  --scale X        output pixels per source pixel (default 1.5)
-  --long SECONDS   make long clips of this length with several expressions
-  --events K       expressions per long clip (default: one per 4 s)
-  --codes LIST     comma-separated FACS codes instead of emotions ("1+2+25,4+7")
-  --image PATH     another face image; needs --landmarks
-  --landmarks CSV  68 "x,y" lines for --image
-  --no-mp4         do not encode MP4 files
-  --no-frames      MP4 only, no PNG frames (needs ffmpeg; much faster and
-                   smaller; the manifest's frames column is then empty)
-  --subjects K     assign clips round-robin to K pseudo-subjects (the same
-                   face) so subject-split protocols can train on them
-  --noise STD      sensor noise in grey levels (default 1.5; -1 none)
-  --generator G    muscle or basis (default basis; see above)
-  --micro-amp LO,HI  muscle model: largest skin movement of a
-                   micro-expression, output px (default 0.1,1)
-  --macro-amp LO,HI  the same for macro-expressions (default 1.5,6)
-  --as-is          muscle model: take the face as neutral instead of
-                   neutralising it first (for a face that does not smile)
-` + quietUsage,
-		run: runSynth,
+		usage:   `usage: tell synth --out DIR [--n N] [--seed S] [flags]`,
+		run:     runSynth,
 	}
 }
 
 func runSynth(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("synth")
-	out := fs.String("out", "", "")
-	n := fs.Int("n", 7, "")
-	seed := fs.Uint64("seed", 1, "")
-	fps := fs.Float64("fps", 0, "")
-	kind := fs.String("kind", "", "")
-	size := fs.String("size", "256x256", "")
-	scale := fs.Float64("scale", 1.5, "")
-	long := fs.Float64("long", 0, "")
-	events := fs.Int("events", 0, "")
-	codes := fs.String("codes", "", "")
-	imgPath := fs.String("image", "", "")
-	lmPath := fs.String("landmarks", "", "")
-	noMP4 := fs.Bool("no-mp4", false, "")
-	noFrames := fs.Bool("no-frames", false, "")
+	out := fs.String("out", "", "`DIR` output folder (required)")
+	n := fs.Int("n", 7, "`N` number of clips (default 7, one per basic emotion)")
+	seed := fs.Uint64("seed", 1, "`S` random seed (default 1)")
+	fps := fs.Float64("fps", 0, "`F` frame rate; 0 alternates 200 and 30 (default 0)")
+	kind := fs.String("kind", "", "`K` micro, macro or \"\" to mix (default \"\")")
+	size := fs.String("size", "256x256", "`WxH` frame size (default 256x256)")
+	scale := fs.Float64("scale", 1.5, "`X` output pixels per source pixel (default 1.5)")
+	long := fs.Float64("long", 0, "`SECONDS` make long clips of this length with several expressions")
+	events := fs.Int("events", 0, "`K` expressions per long clip (default: one per 4 s)")
+	codes := fs.String("codes", "", "`LIST` comma-separated FACS codes instead of emotions (\"1+2+25,4+7\")")
+	imgPath := fs.String("image", "", "`PATH` another face image; needs --landmarks")
+	lmPath := fs.String("landmarks", "", "`CSV` 68 \"x,y\" lines for --image")
+	noMP4 := fs.Bool("no-mp4", false, "do not encode MP4 files")
+	noFrames := fs.Bool("no-frames", false, "MP4 only, no PNG frames (needs ffmpeg; much faster and smaller; the manifest's frames column is then empty)")
 	quiet := quietFlag(fs)
-	noise := fs.Float64("noise", 1.5, "")
-	subjects := fs.Int("subjects", 0, "")
-	modelName := fs.String("generator", "basis", "")
-	microAmp := fs.String("micro-amp", "", "")
-	macroAmp := fs.String("macro-amp", "", "")
-	asIs := fs.Bool("as-is", false, "")
+	noise := fs.Float64("noise", 1.5, "`STD` sensor noise in grey levels (default 1.5; -1 none)")
+	subjects := fs.Int("subjects", 0, "`K` assign clips round-robin to K pseudo-subjects (the same face) so subject-split protocols can train on them")
+	modelName := fs.String("generator", "basis", "`muscle|basis` muscle: Waters-style muscles on a neutralised face, independent of tell's AU estimator, at real micro-expression amplitudes (use it to measure the estimator); basis: Gaussian AU fields moved the way the estimator's own AU basis moves, on the smiling portrait (a regression check, not a measurement)")
+	microAmp := fs.String("micro-amp", "", "`LO,HI` muscle model: largest skin movement of a micro-expression, output px (default 0.1,1)")
+	macroAmp := fs.String("macro-amp", "", "`LO,HI` the same for macro-expressions (default 1.5,6)")
+	asIs := fs.Bool("as-is", false, "muscle model: take the face as neutral instead of neutralising it first (for a face that does not smile)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

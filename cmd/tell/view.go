@@ -15,27 +15,14 @@ func viewCommand() command {
 	return command{
 		name:    "view",
 		summary: "play a finished analysis's clip beside its AU and probability curves, in the browser",
-		usage: `usage: tell view RUN [--addr HOST:PORT]
-
-Serves a page that plays the clip of the analysis in RUN (a folder tell
-analyze wrote: frames.csv, events.json, preview.jpgs) with a cursor moving
-over its AU intensity and expression probability curves: click a curve to
-go to that time, an event band to go to the expression's onset; the card
-beside the clip explains the expression the frame is in. Space plays and
-pauses, the arrow keys step one frame; #frame=N in the address opens frame
-N. Prints the address and serves until Ctrl-C. Nothing is loaded from
-elsewhere.
-
-Flags:
-  --addr HOST:PORT   where to listen (default 127.0.0.1:8390; port 0 picks
-                     a free one)`,
-		run: runView,
+		usage:   `usage: tell view RUN [--addr HOST:PORT]`,
+		run:     runView,
 	}
 }
 
 func runView(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("view")
-	addr := fs.String("addr", "127.0.0.1:8390", "")
+	addr := fs.String("addr", "127.0.0.1:8390", "`HOST:PORT` where to listen (default 127.0.0.1:8390; port 0 picks a free one)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -20,57 +20,25 @@ func workerCommand() command {
 		usage: `usage: tell worker --nats URL [--nats-creds FILE] [--jobs N] [--name NAME]
                    [--workdir DIR] [--landmarks PATH] [--max-pixels N]
                    [--max-seconds S] [--job-budget WORK] [--memory-limit MB]
-                   [--max-train-bytes N] [--log-json]
-
-Takes jobs from the NATS JetStream queue that tell serve and tell batch
-(analyses) and tell train --nats and tell sweep --nats (training folds)
-fill, runs whichever comes here and stores the outputs back in the queue:
-a machine needs only the NATS URL. A training job runs only on a worker of
-the submitter's build (others leave it in the queue), so that its fold is
-the fold the same run trains locally. A job stays acknowledged-pending while
-it runs (the worker reports every few seconds); a worker that dies has its
-job run by another. SIGINT or SIGTERM puts running jobs back in the queue.
-
-Flags:
-  --nats URL          the NATS server: tell serve --nats-listen's address,
-                      or a cluster's URLs (comma-separated)
-` + natsClientUsage + `
-                      (a worker-role user: it runs jobs, submits none)
-  --jobs N            analyses at once (default 1)
-  --name NAME         this worker's name in job records (default host-pid)
-  --workdir DIR       running jobs' inputs and outputs (default: the
-                      system's temporary folder)
-  --landmarks PATH    dlib 68-point model (default: Debian's libdlib-data)
-  --max-pixels N      pixels of one image or video frame (default 25000000)
-  --max-seconds S     seconds of one video or folder (default 10800)
-  --job-budget WORK   pixel-frames one analysis may decode (default
-                      1h@1080p30; a job's own budget, set by tell serve, is
-                      kept when smaller): past it the job fails "over budget"
-  --memory-limit MB   the resident memory the process keeps under (at least
-                      512; default 0: none, as training folds hold their
-                      data): Go's limit, and a budget 256 MiB less that each
-                      analysis reserves its estimate from
-  --max-train-bytes N prepared rows of one training run held in memory
-                      (default 1073741824; the last two runs are kept)
-  --log-json          logs as JSON lines on stderr`,
+                   [--max-train-bytes N] [--log-json]`,
 		run: runWorker,
 	}
 }
 
 func runWorker(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("worker")
-	url := fs.String("nats", "", "")
+	url := fs.String("nats", "", "`URL` the NATS server: tell serve --nats-listen's address, or a cluster's URLs (comma-separated)")
 	nf := addNATSClientFlags(fs)
-	jobBudget := fs.String("job-budget", "1h@1080p30", "")
-	memLimit := fs.Int64("memory-limit", 0, "")
-	jobs := fs.Int("jobs", 1, "")
-	name := fs.String("name", "", "")
-	workdir := fs.String("workdir", "", "")
-	landmarks := fs.String("landmarks", "", "")
-	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "")
-	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "")
-	maxTrain := fs.Int64("max-train-bytes", 1<<30, "")
-	logJSON := fs.Bool("log-json", false, "")
+	jobBudget := fs.String("job-budget", "1h@1080p30", "`WORK` pixel-frames one analysis may decode (default 1h@1080p30; a job's own budget, set by tell serve, is kept when smaller): past it the job fails \"over budget\"")
+	memLimit := fs.Int64("memory-limit", 0, "`MB` the resident memory the process keeps under (at least 512; default 0: none, as training folds hold their data): Go's limit, and a budget 256 MiB less that each analysis reserves its estimate from")
+	jobs := fs.Int("jobs", 1, "`N` analyses at once (default 1)")
+	name := fs.String("name", "", "`NAME` this worker's name in job records (default host-pid)")
+	workdir := fs.String("workdir", "", "`DIR` running jobs' inputs and outputs (default: the system's temporary folder)")
+	landmarks := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
+	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "`N` pixels of one image or video frame (default 25000000)")
+	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder (default 10800)")
+	maxTrain := fs.Int64("max-train-bytes", 1<<30, "`N` prepared rows of one training run held in memory (default 1073741824; the last two runs are kept)")
+	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -110,12 +78,12 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
-	fc, err := connectQueue(ctx, env, *url, nf, "tell worker", log)
+	fc, err := connectQueue(ctx, *url, nf, "tell worker", log)
 	if err != nil {
 		return err
 	}
-	defer fc.close()
-	q := fc.q
+	defer fc.Close()
+	q := fc.Queue
 	a := &server.Analysis{
 		Budget: server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds, JobWork: jobWork}, Log: log, Memory: mem,
 		Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) },

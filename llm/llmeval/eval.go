@@ -20,6 +20,7 @@ import (
 	_ "image/gif" // decoders for the manifest's image files
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -609,4 +610,15 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("eval-llm: %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+// Print writes the metrics as name=value lines (tell eval-llm): counts,
+// faithfulness, cost, then accuracy, UF1 and UAR.
+func (mt Metrics) Print(w io.Writer) {
+	fmt.Fprintf(w, "samples=%d answered=%d invalid=%d failed=%d\n", mt.Samples, mt.Answered, mt.Invalid, mt.Failed)
+	fmt.Fprintf(w, "au_match=%.4f no_hallucination=%.4f consistent=%.4f au_precision=%.4f au_recall=%.4f\n",
+		mt.Faithfulness.AUMatch, mt.Faithfulness.NoHallucination, mt.Faithfulness.Consistent, mt.Faithfulness.AUPrecision, mt.Faithfulness.AURecall)
+	fmt.Fprintf(w, "tokens=%d tokens_per_sample=%.1f latency_p50_ms=%.0f latency_p90_ms=%.0f latency_p99_ms=%.0f\n",
+		mt.Cost.TotalTokens, mt.Cost.TokensPerSample, mt.Cost.LatencyP50MS, mt.Cost.LatencyP90MS, mt.Cost.LatencyP99MS)
+	fmt.Fprintf(w, "accuracy=%.4f uf1=%.4f uar=%.4f accuracy_all=%.4f\n", mt.Accuracy, mt.UF1, mt.UAR, mt.AccuracyAll)
 }
