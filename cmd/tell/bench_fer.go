@@ -26,8 +26,8 @@ func ferBenchmark() benchmark {
 
 func runFerBenchmark(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench fer")
-	model := fs.String("appearance", "faceapi", "pretrained appearance model: faceapi or human")
-	dir := fs.String("models", "", "folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	model := fs.String("appearance", "faceapi", "`NAME` pretrained appearance model: faceapi or human")
+	dir := fs.String("models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

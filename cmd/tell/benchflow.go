@@ -13,10 +13,10 @@ import (
 // benchFlow times TV-L1 on one image pair: `tell bench flow A B`.
 func benchFlow(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench flow")
-	gtPath := fs.String("gt", "", "ground-truth flow (.flo) to report the end-point error against")
-	outPath := fs.String("out", "", "write the computed flow here (.flo)")
-	preset := fs.String("preset", "default", "parameters: default (OpenCV's) or fast")
-	workers := fs.Int("workers", 0, "goroutines (0: all cores)")
+	gtPath := fs.String("gt", "", "`FILE` ground-truth flow (.flo) to report the end-point error against")
+	outPath := fs.String("out", "", "`FILE` write the computed flow here (.flo)")
+	preset := fs.String("preset", "default", "`NAME` parameters: default (OpenCV's) or fast")
+	workers := fs.Int("workers", 0, "`N` goroutines (0: all cores)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -11,10 +11,10 @@ import (
 // benchNN trains the reference model of bench/torch_step.py on random data.
 func benchNN(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet("bench nn")
-	threads := fs.Int("threads", 2, "worker threads (GOMAXPROCS)")
-	batch := fs.Int("batch", 32, "batch size")
-	warmup := fs.Int("warmup", 3, "untimed steps")
-	steps := fs.Int("steps", 15, "timed steps")
+	threads := fs.Int("threads", 2, "`N` worker threads (GOMAXPROCS)")
+	batch := fs.Int("batch", 32, "`N` batch size")
+	warmup := fs.Int("warmup", 3, "`N` untimed steps")
+	steps := fs.Int("steps", 15, "`N` timed steps")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
