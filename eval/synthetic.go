@@ -65,6 +65,10 @@ type SynthRow struct {
 	// write them (sides, no intensities): what the rules give when every
 	// AU is measured right.
 	AULabel, Knowledge string
+	// AUConf and KnowledgeConf are those readings' probabilities of their
+	// labels: the aus expert's in events.json, the engine's at
+	// cot.Temperature (0 when no event matched).
+	AUConf, KnowledgeConf float64
 }
 
 // MeanF1CI is a 95% bootstrap interval (resampling expressions, seeded) of
@@ -119,8 +123,8 @@ func (s *SynthScore) Print(w io.Writer, list bool, seed uint64) {
 			if e.N == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "emotion_%s_%s n=%d acc=%.3f ci95=%.3f-%.3f uf1=%.3f ci95=%.3f-%.3f 3class_acc=%.3f ci95=%.3f-%.3f 3class_uf1=%.3f ci95=%.3f-%.3f\n",
-				kind, src.name, e.N, e.Accuracy, e.AccuracyCI[0], e.AccuracyCI[1], e.UF1, e.UF1CI[0], e.UF1CI[1],
+			fmt.Fprintf(w, "emotion_%s_%s n=%d acc=%.3f ci95=%.3f-%.3f uf1=%.3f ci95=%.3f-%.3f ece=%.3f 3class_acc=%.3f ci95=%.3f-%.3f 3class_uf1=%.3f ci95=%.3f-%.3f\n",
+				kind, src.name, e.N, e.Accuracy, e.AccuracyCI[0], e.AccuracyCI[1], e.UF1, e.UF1CI[0], e.UF1CI[1], e.ECE,
 				e.ThreeAccuracy, e.ThreeAccCI[0], e.ThreeAccCI[1], e.ThreeUF1, e.ThreeCI[0], e.ThreeCI[1])
 		}
 	}
@@ -202,14 +206,14 @@ func ScoreSynthetic(ctx context.Context, clips []*synth.Clip, opt analyze.Option
 			s.Event.AddSets(want, got)
 			row := SynthRow{Clip: c.Name, Truth: want, Event: got, Matched: best != nil, Kind: e.Kind, Emotion: truthEmotion(e.Label)}
 			if best != nil {
-				row.AULabel = best.Label
+				row.AULabel, row.AUConf = best.Label, best.Confidence
 				for _, x := range best.Experts {
 					if x.Name == "aus" {
-						row.AULabel = x.Label
+						row.AULabel, row.AUConf = x.Label, x.Probability
 					}
 				}
 			}
-			if row.Knowledge, err = knowledgeLabel(e.AUs); err != nil {
+			if row.Knowledge, row.KnowledgeConf, err = knowledgeLabel(e.AUs); err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Name, err)
 			}
 			// Apex frame: the AUs moving there, against the frame's flags.
@@ -240,21 +244,22 @@ func truthEmotion(label string) string {
 }
 
 // knowledgeLabel is the Exp-CoT engine's reading of true AUs given as a
-// coder's sheet gives them: with sides, without intensities.
-func knowledgeLabel(aus []synth.ActiveAU) (string, error) {
+// coder's sheet gives them (with sides, without intensities), and its
+// calibrated probability.
+func knowledgeLabel(aus []synth.ActiveAU) (string, float64, error) {
 	var parts []string
 	for _, a := range aus {
 		parts = append(parts, a.Side+strconv.Itoa(a.AU))
 	}
 	code, err := facs.Parse(strings.Join(parts, "+"))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	rd, err := cot.Read(cot.EvidenceFromCode(code), cot.Options{})
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return rd.Label, nil
+	return rd.Label, rd.Probabilities(cot.Temperature)[slices.Index(rd.Labels, rd.Label)], nil
 }
 
 // EmotionScore is how often a reading of the true expressions named their
@@ -268,6 +273,10 @@ type EmotionScore struct {
 	ThreeAccuracy       float64 // the same in MEGC2019's three classes
 	ThreeUF1            float64
 	ThreeAccCI, ThreeCI [2]float64
+	// ECE is the expected calibration error (10 bins) of the readings'
+	// probabilities of their basic-emotion labels, over the expressions
+	// that got a reading.
+	ECE float64
 }
 
 // Emotions scores the AU expert's reading of the matched events (measured
@@ -276,6 +285,8 @@ type EmotionScore struct {
 // answer.
 func (s *SynthScore) Emotions(kind string, knowledge bool, resamples int, seed uint64) EmotionScore {
 	var basic, three []labelPair
+	var conf []float64
+	var right []bool
 	for _, r := range s.Rows {
 		if kind != "" && r.Kind != kind || !slices.Contains(facs.BasicEmotions(), r.Emotion) {
 			continue
@@ -286,6 +297,12 @@ func (s *SynthScore) Emotions(kind string, knowledge bool, resamples int, seed u
 		}
 		if pred == "" {
 			pred = "missed"
+		} else {
+			c := r.AUConf
+			if knowledge {
+				c = r.KnowledgeConf
+			}
+			conf, right = append(conf, c), append(right, pred == r.Emotion)
 		}
 		basic = append(basic, labelPair{r.Emotion, pred})
 		t3, _ := facs.ThreeClass(r.Emotion, "")
@@ -304,6 +321,10 @@ func (s *SynthScore) Emotions(kind string, knowledge bool, resamples int, seed u
 	out.ThreeAccuracy, out.ThreeUF1 = scorePairs(three)
 	out.AccuracyCI, out.UF1CI = bootPairs(basic, resamples, seed)
 	out.ThreeAccCI, out.ThreeCI = bootPairs(three, resamples, seed)
+	if len(conf) > 0 {
+		// The probabilities are in [0, 1], so ECE cannot fail here.
+		out.ECE, _ = metrics.ECE(conf, right, 0)
+	}
 	return out
 }
 

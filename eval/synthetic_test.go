@@ -92,10 +92,10 @@ func TestReadPresence(t *testing.T) {
 // wrong.
 func TestSynthEmotions(t *testing.T) {
 	s := &SynthScore{Rows: []SynthRow{
-		{Kind: "micro", Emotion: truthEmotion("class I"), AULabel: "happiness", Knowledge: "happiness"},
-		{Kind: "micro", Emotion: truthEmotion("class III"), AULabel: "disgust", Knowledge: "anger"},
+		{Kind: "micro", Emotion: truthEmotion("class I"), AULabel: "happiness", AUConf: 0.9, Knowledge: "happiness"},
+		{Kind: "micro", Emotion: truthEmotion("class III"), AULabel: "disgust", AUConf: 0.6, Knowledge: "anger"},
 		{Kind: "micro", Emotion: truthEmotion("class IV"), AULabel: "", Knowledge: "disgust"},
-		{Kind: "micro", Emotion: truthEmotion("class II"), AULabel: "surprise", Knowledge: "surprise"},
+		{Kind: "micro", Emotion: truthEmotion("class II"), AULabel: "surprise", AUConf: 0.8, Knowledge: "surprise"},
 		{Kind: "micro", Emotion: truthEmotion("class VII"), AULabel: "anger", Knowledge: "contempt"},
 		{Kind: "macro", Emotion: truthEmotion("sadness"), AULabel: "sadness", Knowledge: "sadness"},
 	}}
@@ -107,6 +107,10 @@ func TestSynthEmotions(t *testing.T) {
 	if e.N != 4 || e.Accuracy != 0.5 || e.UF1 != 0.5 || e.ThreeAccuracy != 0.75 || math.Abs(e.ThreeUF1-8.0/9) > 1e-12 {
 		t.Errorf("micro, measured: %+v", e)
 	}
+	// ECE over the 3 answered rows, each in its own bin: (0.1 + 0.6 + 0.2)/3.
+	if math.Abs(e.ECE-0.3) > 1e-12 {
+		t.Errorf("micro, measured: ECE %v, want 0.3", e.ECE)
+	}
 	if e.AccuracyCI[0] > e.Accuracy || e.AccuracyCI[1] < e.Accuracy {
 		t.Errorf("interval %v around %v", e.AccuracyCI, e.Accuracy)
 	}
@@ -116,7 +120,7 @@ func TestSynthEmotions(t *testing.T) {
 	if m := s.Emotions("macro", false, 100, 1); m.N != 1 || m.Accuracy != 1 {
 		t.Errorf("macro: %+v", m)
 	}
-	if got, err := knowledgeLabel([]synth.ActiveAU{{AU: 6}, {AU: 12}}); err != nil || got != "happiness" {
-		t.Errorf("6+12: %s %v", got, err)
+	if got, p, err := knowledgeLabel([]synth.ActiveAU{{AU: 6}, {AU: 12}}); err != nil || got != "happiness" || p <= 0.5 || p > 1 {
+		t.Errorf("6+12: %s %v %v", got, p, err)
 	}
 }
