@@ -88,6 +88,11 @@ const (
 	cutRatio    = 5  // a cut is this many times the typical change
 	cutHistory  = 32 // frames the typical change is taken over
 	cutMinTypic = 1  // floor of the typical change, grey levels
+	// cutWarmUp is how many changes are seen before any is called a cut:
+	// the typical change of a moving face is not 1 grey level, and with
+	// none known a face moving 1.5 px a frame or more was called a cut on
+	// every frame after the first (each cut forgets the history).
+	cutWarmUp = 4
 )
 
 // cutDetector flags frames whose crop change is far above the typical one.
@@ -100,15 +105,15 @@ type cutDetector struct {
 // observe adds a frame's change and reports whether it is a cut. A cut
 // does not enter the history.
 func (c *cutDetector) observe(d float64) bool {
-	typ := cutMinTypic * 1.0
-	if k := min(c.n, cutHistory); k >= 4 {
+	k := min(c.n, cutHistory)
+	if k >= cutWarmUp {
 		b := c.buf[:k]
 		copy(b, c.hist[:k])
 		slices.Sort(b)
-		typ = math.Max(typ, b[k/2])
-	}
-	if d >= cutMin && d >= cutRatio*typ {
-		return true
+		typ := math.Max(cutMinTypic, b[k/2])
+		if d >= cutMin && d >= cutRatio*typ {
+			return true
+		}
 	}
 	c.hist[c.n%cutHistory] = d
 	c.n++

@@ -1,13 +1,18 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/face/facetest"
+	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
 	"github.com/tell-project/tell/video"
@@ -52,6 +57,52 @@ func TestCutDetector(t *testing.T) {
 	c.reset()
 	if c.observe(5) {
 		t.Error("5 grey levels called a cut without history")
+	}
+	// A face moving a few pixels a frame changes its crop by 10–20 grey
+	// levels on every frame, from the first: no cut (each cut would forget
+	// the history and call the next frame a cut again).
+	c.reset()
+	for i := 0; i < 50; i++ {
+		if d := 12 + 8*rng.Float64(); c.observe(d) {
+			t.Fatalf("moving face, frame %d: change %.1f called a cut", i, d)
+		}
+	}
+	if !c.observe(150) {
+		t.Error("a change of 150 grey levels on a moving face is not a cut")
+	}
+}
+
+// TestFastFaceNotACut: the astronaut crossing a 640×360 clip at 1.5–5 px a
+// frame (the whole pipeline: detector, tracker, cut detector) keeps the
+// neutral reference it found on the first frame: no frame is a cut (with
+// the cut detector's history empty at the start and after every cut, every
+// frame after the first was one from 2.5 px a frame, and 6 of 40 at 1.5).
+func TestFastFaceNotACut(t *testing.T) {
+	lm, err := NewFaceLandmarker(facetest.ModelPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := []synth.Portrait{{Name: "astronaut", Img: raster.RGBFromImage(img), CX: 223, CY: 127, Side: 86}}
+	for _, v := range []float64{1.5, 5} {
+		const frames = 30
+		c, err := synth.NewCrowd(ps, nil, 640, 360, frames, 30, []synth.Walker{{Source: 0, From: [2]float64{100, 180}, To: [2]float64{100 + v*(frames-1), 180}, Side: 90, Depth: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, nil))
+		out := filepath.Join(t.TempDir(), "out")
+		res, err := Run(context.Background(), writeCrowd(t, c), Options{Out: out, FPS: 30, Landmarker: lm, MaxFaces: 1, GeometryOnly: true, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(buf.String(), "neutral reference set"); n != 1 || res.Tracked != frames {
+			t.Errorf("%.1f px a frame: %d neutral references (want 1), %d of %d frames tracked", v, n, res.Tracked, frames)
+		}
 	}
 }
 
