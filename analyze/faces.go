@@ -276,6 +276,16 @@ func (f *faceRun) step(ctx context.Context, src Source, idx int, g *raster.Gray,
 		if errors.Is(err, au.ErrLost) && f.reseed(g) {
 			err = f.measure(g)
 		}
+		if errors.Is(err, au.ErrLost) && f.lostRun == 0 && f.refFrame != idx {
+			// The tracker lost a face it held on the last frame (a fast
+			// turn or movement): look for it at once, as after a cut.
+			if err := f.newReference(ctx, g, idx, "face lost by the tracker; neutral reference set"); err != nil {
+				return false, err
+			}
+			if f.est != nil {
+				err = f.measure(g)
+			}
+		}
 		ok = err == nil
 		if err != nil && !errors.Is(err, au.ErrLost) {
 			f.measureErrs++

@@ -170,3 +170,42 @@ func TestStillImageReasoner(t *testing.T) {
 		t.Errorf("event reasoner %q (%q), want builtin with the reason", ev.Reasoner, ev.ReasonerError)
 	}
 }
+
+// indexSource is a clipSource that says which frame it gave last.
+type indexSource struct {
+	clipSource
+	cur int
+}
+
+func (s *indexSource) Next(ctx context.Context) (*raster.Gray, error) {
+	s.cur = s.t
+	return s.clipSource.Next(ctx)
+}
+
+// TestTrackerLossRefound: when the tracker loses a face it held on the
+// last frame (here: told so on frame 15 until a new estimator measures),
+// the face is looked for at once and measured on that frame with a new
+// reference, not left lost for half a second.
+func TestTrackerLossRefound(t *testing.T) {
+	clips, err := synth.Plan(testFace(t), synth.Config{Seed: 4, Kind: "micro", FPS: 30}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clips[0]
+	src := &indexSource{clipSource: clipSource{c: c}}
+	var held *au.Estimator
+	loses := func(e *au.Estimator, g *raster.Gray, m *au.Measurement) error {
+		if src.cur == 15 && e == held {
+			return au.ErrLost
+		}
+		held = e
+		return e.Measure(g, m)
+	}
+	res, err := RunSource(context.Background(), src, "x", Options{Out: t.TempDir(), Landmarker: truthLandmarker{c}, measure: loses, GeometryOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Tracked != c.Frames {
+		t.Errorf("%d of %d frames tracked: the face lost by the tracker was not found again at once", res.Tracked, c.Frames)
+	}
+}
