@@ -2,6 +2,7 @@ package tfjs
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -184,12 +185,21 @@ func (m *Model) Ops() map[string]int {
 	return c
 }
 
-// value is a node's output in a Runner: float data (owned by the Runner,
-// or a constant's) and, for constants, the tensor itself.
+// value is a node's output in a Runner: float data (in one of the Runner's
+// buffers, or a constant's) and, for constants, the tensor itself.
 type value struct {
 	shape []int
 	data  []float32
 	konst *Tensor
+	buf   *buffer // the Runner's buffer that data lies in; nil for constants
+}
+
+// buffer is one allocation of a Runner. An op's output and the reshapes
+// that alias it share a buffer; once the last node that reads any of them
+// has been compiled, a later op may write its own output there.
+type buffer struct {
+	data []float32 // the whole allocation
+	last int       // id of the last node that reads it (keepAlive: never freed)
 }
 
 // Runner executes a Model for fixed input shapes with buffers allocated
@@ -202,6 +212,7 @@ type Runner struct {
 	ins     []*value
 	outs    [][]float32
 	shapes  [][]int
+	floats  int // float32 values allocated for the Runner, scratch included
 }
 
 // compiler builds a Runner's steps.
@@ -210,6 +221,9 @@ type compiler struct {
 	scratch int
 	total   int // floats allocated so far
 	err     error
+	reuse   bool        // let ops write into the buffers of dead tensors
+	free    []*buffer   // buffers no later step reads
+	dying   [][]*buffer // dying[i]: buffers whose last reader may be node i
 }
 
 // runnerBudget bounds the float32 values one Runner may allocate (1 GiB):
@@ -217,10 +231,32 @@ type compiler struct {
 // the memory is taken.
 var runnerBudget = 1 << 28 // a variable only so that the fuzz tests can lower it
 
-// alloc returns a zeroed tensor of shape; past runnerBudget it records an
-// error (reported after the node) and returns an empty tensor.
+// alloc returns a tensor of shape: a free buffer when one is large enough
+// (the smallest such; its old contents remain, so every op must write the
+// whole of its output on each run, as they all do), else a new zeroed one.
+// Past runnerBudget it records an error (reported after the node) and
+// returns an empty tensor.
 func (c *compiler) alloc(shape []int) *value {
 	n, err := elems(shape)
+	if err == nil && n == 0 {
+		return &value{shape: shape, data: []float32{}}
+	}
+	if err == nil && c.reuse {
+		best := -1
+		for i, b := range c.free {
+			if len(b.data) >= n && (best < 0 || len(b.data) < len(c.free[best].data)) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			b := c.free[best]
+			c.free = slices.Delete(c.free, best, best+1)
+			b.last = -1
+			// Capacity n: an op indexing past its tensor panics as it
+			// would in a buffer of its own, rather than reading a stale tail.
+			return &value{shape: shape, data: b.data[:n:n], buf: b}
+		}
+	}
 	if err == nil && c.total+n > runnerBudget {
 		err = fmt.Errorf("tensors of more than %d values in all (shape %v)", runnerBudget, shape)
 	}
@@ -231,7 +267,34 @@ func (c *compiler) alloc(shape []int) *value {
 		return &value{shape: shape, data: []float32{}}
 	}
 	c.total += n
-	return &value{shape: shape, data: make([]float32, n)}
+	b := &buffer{data: make([]float32, n), last: -1}
+	return &value{shape: shape, data: b.data, buf: b}
+}
+
+// keepAlive is the last reader of a buffer that is never freed: a model's
+// inputs and outputs and what they alias.
+const keepAlive = math.MaxInt
+
+// hold records that v is read up to node last (keepAlive: by the caller).
+func (c *compiler) hold(v *value, last int) {
+	b := v.buf
+	if b == nil || b.last >= last {
+		return
+	}
+	b.last = last
+	if last != keepAlive {
+		c.dying[last] = append(c.dying[last], b)
+	}
+}
+
+// release frees the buffers that no node after id reads.
+func (c *compiler) release(id int) {
+	for _, b := range c.dying[id] {
+		if b.last == id { // else held longer by an alias since
+			c.free = append(c.free, b)
+		}
+	}
+	c.dying[id] = nil
 }
 
 // needScratch reserves n floats of scratch, shared by all steps (they run
@@ -251,12 +314,39 @@ func (c *compiler) step(f func()) { c.r.steps = append(c.r.steps, f) }
 
 // NewRunner prepares the model for inputs of the given shapes (one per
 // input, in Inputs' order; they must agree with the declared shapes).
+//
+// Intermediate tensors share buffers: each node's output may be written
+// into the buffer of a tensor that no later node reads (liveness over the
+// execution order; never one of the node's own inputs), while the model's
+// inputs and outputs keep buffers of their own. The arithmetic is the same
+// as with a buffer per tensor, so outputs are identical; only the memory
+// shrinks (see Bytes).
 func (m *Model) NewRunner(inputShapes ...[]int) (*Runner, error) {
+	return m.newRunner(true, inputShapes...)
+}
+
+// newRunner is NewRunner, with a buffer per tensor when reuse is false
+// (tests compare the two).
+func (m *Model) newRunner(reuse bool, inputShapes ...[]int) (*Runner, error) {
 	if len(inputShapes) != len(m.inputs) {
 		return nil, fmt.Errorf("tfjs: %s: %d input shapes for %d inputs", m.name, len(inputShapes), len(m.inputs))
 	}
 	r := &Runner{m: m, vals: make([]*value, len(m.nodes))}
-	c := &compiler{r: r}
+	c := &compiler{r: r, reuse: reuse, dying: make([][]*buffer, len(m.nodes))}
+	// last[i]: the last node that reads node i's output.
+	last := make([]int, len(m.nodes))
+	for _, n := range m.nodes {
+		last[n.id] = n.id
+		for _, p := range n.in {
+			last[p.id] = max(last[p.id], n.id)
+		}
+	}
+	for _, n := range m.inputs {
+		last[n.id] = keepAlive
+	}
+	for _, o := range m.outputs {
+		last[o.id] = keepAlive
+	}
 	for i, n := range m.inputs {
 		s := inputShapes[i]
 		if _, err := elems(s); err != nil {
@@ -276,6 +366,7 @@ func (m *Model) NewRunner(inputShapes ...[]int) (*Runner, error) {
 		if c.err != nil {
 			return nil, fmt.Errorf("tfjs: %s: input %q: %w", m.name, n.Name, c.err)
 		}
+		c.hold(v, keepAlive)
 		r.vals[n.id] = v
 		r.ins = append(r.ins, v)
 	}
@@ -295,8 +386,13 @@ func (m *Model) NewRunner(inputShapes ...[]int) (*Runner, error) {
 			return nil, fmt.Errorf("tfjs: %s: node %q (%s): %w", m.name, n.Name, n.Op, err)
 		}
 		r.vals[n.id] = v
+		// Hold first: a reshape of an input read last here keeps the
+		// input's buffer alive.
+		c.hold(v, last[n.id])
+		c.release(n.id)
 	}
 	r.scratch = make([]float32, c.scratch)
+	r.floats = c.total
 	for _, o := range m.outputs {
 		v := r.vals[o.id]
 		if v.data == nil {
@@ -307,6 +403,10 @@ func (m *Model) NewRunner(inputShapes ...[]int) (*Runner, error) {
 	}
 	return r, nil
 }
+
+// Bytes is the memory the Runner's tensors and scratch hold (constants,
+// which Runners of a Model share, not counted).
+func (r *Runner) Bytes() int { return 4 * r.floats }
 
 // OutputShapes returns the shape of each output.
 func (r *Runner) OutputShapes() [][]int { return r.shapes }

@@ -1051,7 +1051,7 @@ func mustElems(s []int) int {
 func compileAlias(c *compiler, n *mnode, in []*value) (*value, error) { return in[0], nil }
 
 func reshaped(x *value, shape []int) *value {
-	v := &value{shape: shape, data: x.data}
+	v := &value{shape: shape, data: x.data, buf: x.buf}
 	if x.konst != nil {
 		k := *x.konst
 		k.Shape = shape
