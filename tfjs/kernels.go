@@ -51,3 +51,14 @@ func dwTapGo(dst, src, w []float32, npix, c, sstep int) {
 		}
 	}
 }
+
+// preluGo is branch-free: the sign of an activation is a coin toss, and a
+// mispredicted branch per element cost more than the multiply (the same
+// value: v + a·0 for v ≥ 0, 0 + a·v below).
+func preluGo(dst, src, alpha []float32) {
+	src, alpha = src[:len(dst)], alpha[:len(dst)]
+	for i := range dst {
+		v := src[i]
+		dst[i] = max(v, 0) + alpha[i]*min(v, 0)
+	}
+}

@@ -24,6 +24,9 @@ func clampAVX(dst, src *float32, n int, lo, hi float32)
 func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi float32)
 
 //go:noescape
+func preluAVX(dst, src, alpha *float32, n int)
+
+//go:noescape
 func dwTapAVX(dst, src, w *float32, npix, c, sstep int)
 
 // useAVX is set when the CPU has AVX2 and FMA and TELL_NN_NOASM is unset
@@ -97,4 +100,16 @@ func dwTap(dst, src, w []float32, npix, c, sstep int) {
 		return
 	}
 	dwTapGo(dst, src, w, npix, c, sstep)
+}
+
+func vprelu(dst, src, alpha []float32) {
+	n := 0
+	if useAVX {
+		n = len(dst) &^ 7
+	}
+	if n > 0 {
+		_, _ = src[n-1], alpha[n-1]
+		preluAVX(&dst[0], &src[0], &alpha[0], n)
+	}
+	preluGo(dst[n:], src[n:len(dst)], alpha[n:len(dst)])
 }

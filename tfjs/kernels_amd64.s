@@ -159,3 +159,32 @@ dwch:
 dwdone:
 	VZEROUPPER
 	RET
+
+// func preluAVX(dst, src, alpha *float32, n int)
+// dst[i] = max(src[i], 0) + alpha[i]*min(src[i], 0), n a multiple of 8;
+// dst may alias src. The operand orders give Go's max and min exactly:
+// max(-0, 0) = +0 and min(-0, 0) = -0, and a NaN input comes out as the
+// same quiet NaN through the product.
+TEXT ·preluAVX(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   alpha+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPS Y3, Y3, Y3
+	SHRQ   $3, CX
+	JZ     preludone
+preluloop:
+	VMOVUPS (SI), Y0
+	VMAXPS  Y3, Y0, Y1
+	VMINPS  Y0, Y3, Y2
+	VMULPS  (DX), Y2, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     preluloop
+preludone:
+	VZEROUPPER
+	RET

@@ -10,3 +10,4 @@ func biasClamp(dst, bias []float32, rows, cols int, lo, hi float32) {
 	biasClampGo(dst, bias, rows, cols, lo, hi)
 }
 func dwTap(dst, src, w []float32, npix, c, sstep int) { dwTapGo(dst, src, w, npix, c, sstep) }
+func vprelu(dst, src, alpha []float32)                { preluGo(dst, src, alpha) }

@@ -474,10 +474,7 @@ func epilogue(out []float32, rows, cols int, bias []float32, act actKind, leaky 
 		for r := 0; r < rows; r++ {
 			row := out[r*cols : (r+1)*cols]
 			if len(alpha) == cols {
-				alpha := alpha[:len(row)]
-				for j, v := range row {
-					row[j] = max(v, 0) + alpha[j]*min(v, 0)
-				}
+				vprelu(row, row, alpha)
 				continue
 			}
 			for j, v := range row {
@@ -702,13 +699,7 @@ func binVec(op binOp, dst, a, b []float32) {
 			dst[i] = min(a[i], b[i])
 		}
 	case opPrelu:
-		// Branch-free: the sign of an activation is a coin toss, and a
-		// mispredicted branch per element cost more than the multiply
-		// (the same value: v + b·0 for v ≥ 0, 0 + b·v below).
-		for i := range dst {
-			v := a[i]
-			dst[i] = max(v, 0) + b[i]*min(v, 0)
-		}
+		vprelu(dst, a, b)
 	}
 }
 
