@@ -372,6 +372,21 @@ func im2col(g *convGeom, x, cols []float32) {
 			row := cols[(oy*g.ow+ox)*k : (oy*g.ow+ox+1)*k]
 			for ky := 0; ky < g.kh; ky++ {
 				iy := oy*g.sh + ky*g.dh - g.pt
+				if g.dw == 1 {
+					// The window's in-image columns are adjacent in
+					// both x and the row: one copy per kernel row.
+					seg := row[ky*g.kw*g.c : (ky+1)*g.kw*g.c]
+					ix0 := ox*g.sw - g.pl
+					lo, hi := max(0, -ix0), min(g.kw, g.w-ix0)
+					if iy < 0 || iy >= g.h || lo >= hi {
+						clear(seg)
+						continue
+					}
+					clear(seg[:lo*g.c])
+					copy(seg[lo*g.c:hi*g.c], x[(iy*g.w+ix0+lo)*g.c:])
+					clear(seg[hi*g.c:])
+					continue
+				}
 				for kx := 0; kx < g.kw; kx++ {
 					ix := ox*g.sw + kx*g.dw - g.pl
 					dst := row[(ky*g.kw+kx)*g.c : (ky*g.kw+kx+1)*g.c]
