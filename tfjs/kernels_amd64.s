@@ -188,3 +188,98 @@ preluloop:
 preludone:
 	VZEROUPPER
 	RET
+
+// func dwRowAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep int)
+// For p < npix and j < c (a multiple of 8), in t order:
+// dst[p*c+j] += src[p*sstep+t*tstep+j] * w[t*c+j], t < ntap: the taps of
+// one kernel row of a depthwise convolution, held in a register between
+// taps instead of stored and loaded again; each tap is the same fused
+// multiply-add as dwTapAVX's, in the same order.
+TEXT ·dwRowAVX(SB), NOSPLIT, $0-64
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), R13
+	MOVQ  npix+24(FP), R8
+	MOVQ  c+32(FP), BX
+	SHLQ  $2, BX
+	SHRQ  $3, c+32(FP)
+	SHLQ  $2, sstep+40(FP)
+	SHLQ  $2, tstep+56(FP)
+	CMPQ  c+32(FP), $0
+	JEQ   drdone
+	CMPQ  ntap+48(FP), $0
+	JEQ   drdone
+	MOVQ  sstep+40(FP), R10
+	LEAQ  (R10)(R10*2), CX
+drpix4:
+	// Four pixels at a time: four independent accumulator chains
+	// sharing each weight load.
+	CMPQ R8, $4
+	JLT  drpix1
+	MOVQ R13, SI
+	MOVQ w+16(FP), DX
+	MOVQ c+32(FP), R9
+drch4:
+	VMOVUPS (DI), Y0
+	VMOVUPS (DI)(BX*1), Y1
+	LEAQ    (DI)(BX*2), R12
+	VMOVUPS (R12), Y2
+	VMOVUPS (R12)(BX*1), Y3
+	MOVQ    SI, R11
+	MOVQ    DX, R12
+	MOVQ    ntap+48(FP), AX
+drtap4:
+	VMOVUPS     (R12), Y4
+	VFMADD231PS (R11), Y4, Y0
+	VFMADD231PS (R11)(R10*1), Y4, Y1
+	VFMADD231PS (R11)(R10*2), Y4, Y2
+	VFMADD231PS (R11)(CX*1), Y4, Y3
+	ADDQ        tstep+56(FP), R11
+	ADDQ        BX, R12
+	DECQ        AX
+	JNZ         drtap4
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y1, (DI)(BX*1)
+	LEAQ        (DI)(BX*2), R12
+	VMOVUPS     Y2, (R12)
+	VMOVUPS     Y3, (R12)(BX*1)
+	ADDQ        $32, DI
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	DECQ        R9
+	JNZ         drch4
+	LEAQ        (DI)(BX*2), DI
+	ADDQ        BX, DI
+	LEAQ        (R13)(R10*4), R13
+	SUBQ        $4, R8
+	JMP         drpix4
+drpix1:
+	TESTQ R8, R8
+	JZ    drdone
+drpix:
+	MOVQ R13, SI
+	MOVQ w+16(FP), DX
+	MOVQ c+32(FP), R9
+drch:
+	VMOVUPS (DI), Y0
+	MOVQ    SI, R11
+	MOVQ    DX, R12
+	MOVQ    ntap+48(FP), AX
+drtap:
+	VMOVUPS     (R11), Y1
+	VFMADD231PS (R12), Y1, Y0
+	ADDQ        tstep+56(FP), R11
+	ADDQ        BX, R12
+	DECQ        AX
+	JNZ         drtap
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, DI
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	DECQ        R9
+	JNZ         drch
+	ADDQ        sstep+40(FP), R13
+	DECQ        R8
+	JNZ         drpix
+drdone:
+	VZEROUPPER
+	RET

@@ -421,6 +421,10 @@ func depthwiseConv(g *convGeom, x, w, bias, out []float32) {
 				if iy < 0 || iy >= g.h {
 					continue
 				}
+				if g.mult == 1 && dwRowFast(g.c) {
+					dwKernelRow(g, orow, xb[iy*g.w*g.c:(iy+1)*g.w*g.c], w[ky*g.kw*g.co:(ky+1)*g.kw*g.co])
+					continue
+				}
 				for kx := 0; kx < g.kw; kx++ {
 					off := kx*g.dw - g.pl // ix = ox*sw + off
 					lo := 0
@@ -452,6 +456,48 @@ func depthwiseConv(g *convGeom, x, w, bias, out []float32) {
 				}
 			}
 		}
+	}
+}
+
+// dwKernelRow adds one kernel row's taps (weights wr, input row xr) to an
+// output row of a one-multiplier depthwise convolution: each output
+// element gets its in-image taps in kx order, as tap-by-tap passes give
+// them, but runs of pixels with the same in-image taps go to dwRow at
+// once.
+func dwKernelRow(g *convGeom, orow, xr, wr []float32) {
+	taps := func(ox int) (lo, hi int) {
+		first := ox*g.sw - g.pl // ix of kx = 0
+		if first < 0 {
+			lo = (-first + g.dw - 1) / g.dw
+		}
+		hi = 0
+		if last := g.w - 1 - first; last >= 0 {
+			hi = min(g.kw, last/g.dw+1)
+		}
+		return lo, hi
+	}
+	// Pixels in [a, b) have every tap in the image; the few outside it
+	// go one by one.
+	a := min(g.ow, (g.pl+g.sw-1)/g.sw)
+	b := a
+	if last := g.w - 1 + g.pl - (g.kw-1)*g.dw; last >= 0 {
+		b = max(a, min(g.ow, last/g.sw+1))
+	}
+	run := func(ox, n int) {
+		lo, hi := taps(ox)
+		if lo < hi {
+			src := xr[(ox*g.sw-g.pl+lo*g.dw)*g.c:]
+			dwRow(orow[ox*g.co:], src, wr[lo*g.co:], n, g.c, g.sw*g.c, hi-lo, g.dw*g.c)
+		}
+	}
+	for ox := 0; ox < a; ox++ {
+		run(ox, 1)
+	}
+	if b > a {
+		run(a, b-a)
+	}
+	for ox := b; ox < g.ow; ox++ {
+		run(ox, 1)
 	}
 }
 
