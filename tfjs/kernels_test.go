@@ -1,0 +1,119 @@
+package tfjs
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// tapByTap is depthwiseConv as it was before dwRow (one-multiplier case):
+// each in-image tap is a pass of dwTap over the output row. depthwiseConv
+// must give the same bits.
+func tapByTap(g *convGeom, x, w, bias, out []float32) {
+	rowLen := g.ow * g.co
+	for b := 0; b < g.n; b++ {
+		xb := x[b*g.h*g.w*g.c:]
+		for oy := 0; oy < g.oh; oy++ {
+			orow := out[((b*g.oh)+oy)*rowLen : ((b*g.oh)+oy+1)*rowLen]
+			for ox := 0; ox < g.ow; ox++ {
+				copy(orow[ox*g.co:], bias)
+			}
+			for ky := 0; ky < g.kh; ky++ {
+				iy := oy*g.sh + ky*g.dh - g.pt
+				if iy < 0 || iy >= g.h {
+					continue
+				}
+				for kx := 0; kx < g.kw; kx++ {
+					for ox := 0; ox < g.ow; ox++ {
+						ix := ox*g.sw + kx*g.dw - g.pl
+						if ix < 0 || ix >= g.w {
+							continue
+						}
+						dwTap(orow[ox*g.co:], xb[(iy*g.w+ix)*g.c:], w[(ky*g.kw+kx)*g.co:], 1, g.c, g.c)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestDepthwiseRowsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, tc := range []struct{ h, w, c, k, s, d, pad int }{
+		{7, 7, 8, 3, 1, 1, 1}, {9, 13, 16, 5, 2, 1, 2}, {6, 3, 24, 5, 1, 1, 2},
+		{11, 10, 8, 3, 2, 2, 2}, {5, 17, 32, 3, 1, 1, 0}, {4, 2, 8, 5, 2, 1, 3},
+		{8, 9, 12, 3, 1, 1, 1}, // not a multiple of 8: the tap-by-tap path
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%d_k%d_s%d_d%d_p%d", tc.h, tc.w, tc.c, tc.k, tc.s, tc.d, tc.pad), func(t *testing.T) {
+			g := convGeom{n: 2, h: tc.h, w: tc.w, c: tc.c, kh: tc.k, kw: tc.k, co: tc.c, mult: 1,
+				sh: tc.s, sw: tc.s, dh: tc.d, dw: tc.d, pt: tc.pad, pl: tc.pad}
+			span := (tc.k-1)*tc.d + 1
+			g.oh = (tc.h+2*tc.pad-span)/tc.s + 1
+			g.ow = (tc.w+2*tc.pad-span)/tc.s + 1
+			x := make([]float32, g.n*g.h*g.w*g.c)
+			w := make([]float32, g.kh*g.kw*g.c)
+			bias := make([]float32, g.c)
+			for _, s := range [][]float32{x, w, bias} {
+				for i := range s {
+					s[i] = float32(rng.NormFloat64())
+				}
+			}
+			got := make([]float32, g.n*g.oh*g.ow*g.co)
+			want := make([]float32, len(got))
+			depthwiseConv(&g, x, w, bias, got)
+			tapByTap(&g, x, w, bias, want)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("element %d: %v, tap by tap %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestPreluBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	special := []float32{0, float32(math.Copysign(0, -1)), inf32, negInf32, float32(math.NaN()), 1e-45, -1e-45, 3.5, -2.25}
+	for _, n := range []int{1, 7, 8, 9, 33, 64} {
+		src := make([]float32, n)
+		alpha := make([]float32, n)
+		for i := range src {
+			src[i] = special[rng.Intn(len(special))]
+			if rng.Intn(2) == 0 {
+				src[i] = float32(rng.NormFloat64())
+			}
+			alpha[i] = float32(rng.NormFloat64())
+			if i%5 == 0 {
+				alpha[i] = 0
+			}
+		}
+		got := make([]float32, n)
+		want := make([]float32, n)
+		vprelu(got, src, alpha)
+		preluGo(want, src, alpha)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Errorf("n %d, prelu(%v, α %v): %v (%#x), Go %v (%#x)", n, src[i], alpha[i], got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+	}
+}
+
+// BenchmarkDepthwiseConv is a BlazeFace-sized 5×5 depthwise layer (64×64×24).
+func BenchmarkDepthwiseConv(b *testing.B) {
+	g := convGeom{n: 1, h: 64, w: 64, c: 24, kh: 5, kw: 5, co: 24, mult: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 2, pl: 2, oh: 64, ow: 64}
+	x := make([]float32, g.h*g.w*g.c)
+	w := make([]float32, g.kh*g.kw*g.c)
+	bias := make([]float32, g.c)
+	out := make([]float32, g.oh*g.ow*g.co)
+	for i := range x {
+		x[i] = float32(i%17) - 8
+	}
+	for i := range w {
+		w[i] = float32(i%5) * 0.1
+	}
+	for b.Loop() {
+		depthwiseConv(&g, x, w, bias, out)
+	}
+}
