@@ -236,21 +236,38 @@ func (n *Net) Predict(img *raster.RGB, r Region) (Probs, error) {
 // bilinear sampling). div255 divides each pixel by 255 before
 // interpolating, as the human peer does.
 func (n *Net) resample(img *raster.RGB, r Region, dst []float32, div255 bool) {
+	tab := &byteFloat
+	if div255 {
+		tab = &byteFloat255
+	}
 	at := func(x, y, c int) float32 {
 		if x < 0 || y < 0 || x >= img.W || y >= img.H {
 			return 0
 		}
-		v := float32(img.Pix[y*img.Stride+3*x+c])
-		if div255 {
-			v /= 255
-		}
-		return v
+		return tab[img.Pix[y*img.Stride+3*x+c]]
 	}
 	for oy, ty := range n.ty {
 		y0, y1 := r.Y+ty.I0, r.Y+ty.I1
 		row := dst[oy*n.size*3 : (oy+1)*n.size*3]
+		rowsIn := y0 >= 0 && y1 >= 0 && y0 < img.H && y1 < img.H
 		for ox, tx := range n.tx {
 			x0, x1 := r.X+tx.I0, r.X+tx.I1
+			if rowsIn && x0 >= 0 && x1 >= 0 && x0 < img.W && x1 < img.W {
+				// All four taps in the image: the same sums without
+				// a bounds test per value.
+				p0, p1 := img.Pix[y0*img.Stride:], img.Pix[y1*img.Stride:]
+				a, b := p0[3*x0:3*x0+3], p0[3*x1:3*x1+3]
+				c, d := p1[3*x0:3*x0+3], p1[3*x1:3*x1+3]
+				o := row[3*ox : 3*ox+3]
+				for ch := range o {
+					tl, tr := tab[a[ch]], tab[b[ch]]
+					bl, br := tab[c[ch]], tab[d[ch]]
+					top := tl + (tr-tl)*tx.F
+					bot := bl + (br-bl)*tx.F
+					o[ch] = top + (bot-top)*ty.F
+				}
+				continue
+			}
 			for c := 0; c < 3; c++ {
 				tl, tr := at(x0, y0, c), at(x1, y0, c)
 				bl, br := at(x0, y1, c), at(x1, y1, c)
@@ -261,3 +278,13 @@ func (n *Net) resample(img *raster.RGB, r Region, dst []float32, div255 bool) {
 		}
 	}
 }
+
+// byteFloat is float32(i) and byteFloat255 float32(i)/255 for each byte
+// i: resample's values, looked up instead of computed per tap.
+var byteFloat, byteFloat255 = func() (t, t255 [256]float32) {
+	for i := range t {
+		t[i] = float32(i)
+		t255[i] = float32(i) / 255
+	}
+	return t, t255
+}()
