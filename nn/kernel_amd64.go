@@ -43,6 +43,14 @@ func kernelAVX512(k int, a []float32, rs, ks int, b, c []float32, ldc int, accum
 
 var avx512Kernel = microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512}
 
+// asmAVX2 is read once at start-up, like activeKernel.
+var asmAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("TELL_NN_NOASM") == ""
+
+// AsmAVX2 reports whether AVX2+FMA assembly may run: the CPU has both and
+// TELL_NN_NOASM is unset. Packages with kernels of their own (tfjs) ask
+// here, so that one switch and one detection govern all of them.
+func AsmAVX2() bool { return asmAVX2 }
+
 // selectKernel picks the assembly kernel when the CPU supports AVX2 and FMA
 // and TELL_NN_NOASM is unset.
 func selectKernel() microKernel {
@@ -52,7 +60,7 @@ func selectKernel() microKernel {
 	if os.Getenv("TELL_NN_AVX512") != "" && cpu.X86.HasAVX512F {
 		return avx512Kernel
 	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if asmAVX2 {
 		return avx2Kernel
 	}
 	return goKernel

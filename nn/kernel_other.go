@@ -7,4 +7,7 @@ func selectKernel() microKernel { return goKernel }
 // KernelName names the GEMM micro-kernel in use.
 func KernelName() string { return "go" }
 
+// AsmAVX2 reports whether AVX2+FMA assembly may run: never in this build.
+func AsmAVX2() bool { return false }
+
 func availableKernels() []microKernel { return []microKernel{goKernel} }

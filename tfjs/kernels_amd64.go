@@ -2,11 +2,7 @@
 
 package tfjs
 
-import (
-	"os"
-
-	"golang.org/x/sys/cpu"
-)
+import "github.com/tell-project/tell/nn"
 
 //go:noescape
 func addAVX(dst, a, b *float32, n int)
@@ -32,9 +28,9 @@ func dwRowAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep int)
 //go:noescape
 func dwTapAVX(dst, src, w *float32, npix, c, sstep int)
 
-// useAVX is set when the CPU has AVX2 and FMA and TELL_NN_NOASM is unset
-// (the nn engine's switch, so one variable turns all assembly off).
-var useAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("TELL_NN_NOASM") == ""
+// useAVX is nn's switch (AVX2 and FMA present, TELL_NN_NOASM unset), so
+// one detection and one variable govern all the assembly.
+var useAVX = nn.AsmAVX2()
 
 func vadd(dst, a, b []float32) {
 	n := 0
