@@ -32,11 +32,17 @@ func dwTapAVX(dst, src, w *float32, npix, c, sstep int)
 // one detection and one variable govern all the assembly.
 var useAVX = nn.AsmAVX2()
 
-func vadd(dst, a, b []float32) {
-	n := 0
+// avxLen is how many leading elements of n the element-wise AVX kernels
+// take (whole blocks of 8); the Go loops do the rest.
+func avxLen(n int) int {
 	if useAVX {
-		n = len(dst) &^ 7
+		return n &^ 7
 	}
+	return 0
+}
+
+func vadd(dst, a, b []float32) {
+	n := avxLen(len(dst))
 	if n > 0 {
 		_, _ = a[n-1], b[n-1]
 		addAVX(&dst[0], &a[0], &b[0], n)
@@ -45,10 +51,7 @@ func vadd(dst, a, b []float32) {
 }
 
 func vmul(dst, a, b []float32) {
-	n := 0
-	if useAVX {
-		n = len(dst) &^ 7
-	}
+	n := avxLen(len(dst))
 	if n > 0 {
 		_, _ = a[n-1], b[n-1]
 		mulAVX(&dst[0], &a[0], &b[0], n)
@@ -57,10 +60,7 @@ func vmul(dst, a, b []float32) {
 }
 
 func vmax(dst, a, b []float32) {
-	n := 0
-	if useAVX {
-		n = len(dst) &^ 7
-	}
+	n := avxLen(len(dst))
 	if n > 0 {
 		_, _ = a[n-1], b[n-1]
 		maxAVX(&dst[0], &a[0], &b[0], n)
@@ -69,10 +69,7 @@ func vmax(dst, a, b []float32) {
 }
 
 func vclamp(dst, src []float32, lo, hi float32) {
-	n := 0
-	if useAVX {
-		n = len(dst) &^ 7
-	}
+	n := avxLen(len(dst))
 	if n > 0 {
 		_ = src[n-1]
 		clampAVX(&dst[0], &src[0], n, lo, hi)
@@ -102,10 +99,7 @@ func dwTap(dst, src, w []float32, npix, c, sstep int) {
 }
 
 func vprelu(dst, src, alpha []float32) {
-	n := 0
-	if useAVX {
-		n = len(dst) &^ 7
-	}
+	n := avxLen(len(dst))
 	if n > 0 {
 		_, _ = src[n-1], alpha[n-1]
 		preluAVX(&dst[0], &src[0], &alpha[0], n)
