@@ -131,8 +131,6 @@ func (im Image) size() (int, int) {
 	return im.Gray.W, im.Gray.H
 }
 
-// sample adds the bilinear sample of the image at (x, y) (pixel centres
-// at half integers, edges replicated), 0..1, to acc's three channels.
 // byteFloat is float32(i) for each byte i: a load instead of a conversion
 // per channel and tap, the same values.
 var byteFloat = func() (t [256]float32) {
@@ -142,6 +140,9 @@ var byteFloat = func() (t [256]float32) {
 	return t
 }()
 
+// sample adds the bilinear sample of the image at (x, y) (pixel centres
+// at half integers, edges replicated), 0..1, to acc's three channels (a
+// grey image's value to all three).
 func (im Image) sample(x, y float64, acc *[3]float32) {
 	x -= 0.5
 	y -= 0.5
