@@ -454,8 +454,8 @@ func (a *natsAPI) done(ctx context.Context, m *nats.Msg, owner, up, key, id, nam
 	case key == "":
 		a.refuse(m, rejectBad, http.StatusBadRequest, 0, "a submission needs a key (its idempotency key)")
 		return
-	case fps < 0 || fps > 10000:
-		a.refuse(m, rejectBad, http.StatusBadRequest, 0, "fps %g: want 0 (default) to 10000", fps)
+	case fps != 0 && video.CheckFPS(fps) != nil:
+		a.refuse(m, rejectBad, http.StatusBadRequest, 0, "fps %g: want 0 (a video's own rate) or %d to %d", fps, video.MinFPS, video.MaxFPS)
 		return
 	case kind != "" && kind != u.kind:
 		a.refuse(m, rejectMedia, http.StatusUnsupportedMediaType, 0, "the upload is a %s, not a %s", u.kind, displayName(kind, "?"))

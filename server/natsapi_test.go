@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +225,13 @@ func TestNATSSubmissionsCountAgainstQuotas(t *testing.T) {
 	_, err = alice.Submit(ctx, "d", "big.png", "image", 0, bytes.NewReader(pngHeaderOf(100, 100, 8, 0)))
 	if !errors.As(err, &re) || re.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("over the job budget: %v", err)
+	}
+	// A rate the HTTP API refuses is refused here too, before any job.
+	for _, fps := range []float64{-1, 0.5, 5000} {
+		_, err = alice.Submit(ctx, strconv.FormatFloat(fps, 'g', -1, 64), "f.png", "image", fps, bytes.NewReader(smallPNG(400)))
+		if !errors.As(err, &re) || re.Status != http.StatusBadRequest || !strings.Contains(err.Error(), "fps") {
+			t.Fatalf("fps %v: %v", fps, err)
+		}
 	}
 	// Not an image at all.
 	_, err = alice.Submit(ctx, "e", "x.txt", "image", 0, strings.NewReader("hello"))
