@@ -73,9 +73,12 @@ func folderRate(dir string, opt Options) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if ok {
+		if err := checkGivenRate(dir, opt.FPS, side, "its "+RateFile+" says"); err != nil {
+			return 0, err
+		}
+	}
 	switch {
-	case opt.FPS > 0 && ok && !sameRate(opt.FPS, side):
-		return 0, &RateConflictError{Path: dir, Own: side, Given: opt.FPS, What: "its " + RateFile + " says"}
 	case opt.FPS > 0:
 		return opt.FPS, nil
 	case ok:
