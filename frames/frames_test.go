@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,18 +326,22 @@ func TestPyFeatReads(t *testing.T) {
 	for i, h := range recs[0] {
 		col[strings.Trim(h, " ")] = i
 	}
-	need := []string{"frame", "timestamp", "confidence", "success"}
-	need = append(need, poseColumns...)
-	for _, c := range "xy" {
-		for i := 0; i < NumLandmarks; i++ {
-			need = append(need, fmt.Sprintf("%c_%d", c, i))
+	// The columns it reads, taken from the real OpenFace header rather
+	// than from the tables the writer uses.
+	b, err := os.ReadFile(filepath.Join("testdata", "openface-2.0-header.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	landmark := regexp.MustCompile(`^[xy]_[0-9]+$`)
+	var need []string
+	for _, c := range strings.Split(strings.TrimRight(string(b), "\r\n"), Separator) {
+		_, _, isAU := auColumn(c)
+		if isAU || landmark.MatchString(c) || strings.HasPrefix(c, "pose_") || slices.Contains([]string{"frame", "timestamp", "confidence", "success"}, c) {
+			need = append(need, c)
 		}
 	}
-	for _, a := range openFaceIntensity {
-		need = append(need, AUName(a)+"_r")
-	}
-	for _, a := range openFacePresence {
-		need = append(need, AUName(a)+"_c")
+	if len(need) != 4+6+136+35 {
+		t.Fatalf("%d columns from the OpenFace header, want %d", len(need), 4+6+136+35)
 	}
 	for _, name := range need {
 		i, ok := col[name]
