@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-
-	"github.com/tell-project/tell/dataset"
 )
 
 // CheckProtocol reads the manifest (no file is opened but the manifest)
@@ -33,17 +31,7 @@ func CheckProtocol(manifest, protocol string, folds int, frac float64, seed uint
 		}
 		return fmt.Errorf("%s: training needs at least 2 labels, the manifest has %s", manifest, has)
 	}
-	switch protocol {
-	case ProtocolLOSO:
-		_, err = dataset.LOSO(samples)
-	case ProtocolKFold:
-		_, err = dataset.KFold(samples, folds, seed)
-	case ProtocolHoldout:
-		_, err = dataset.Holdout(samples, frac, seed)
-	default:
-		return fmt.Errorf("protocol %q: want loso, kfold or holdout", protocol)
-	}
-	if err != nil {
+	if _, err := (Split{Protocol: protocol, Folds: folds, Fraction: frac, Seed: seed}).Make(samples); err != nil {
 		return fmt.Errorf("%s: %w", manifest, err)
 	}
 	return nil
