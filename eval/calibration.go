@@ -15,7 +15,7 @@ type calibrationRow struct {
 	truth  int
 }
 
-// FitTemperature is the temperature t that minimises the negative
+// fitTemperature is the temperature t that minimises the negative
 // log-likelihood of the true labels under softmax(t·scores) (rows whose
 // truth is not among their labels are left out), searched over
 // [0.05, 200] by golden section on log t; the likelihood is concave in t,
