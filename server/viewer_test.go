@@ -51,7 +51,9 @@ func TestJobPageViewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	b.SetViewport(ctx, 1200, 1400)
+	if err := b.SetViewport(ctx, 1200, 1400); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Navigate(ctx, fmt.Sprintf("%s/#job=%s&frame=2", ts.URL, id)); err != nil {
 		t.Fatal(err)
 	}
