@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 
@@ -266,12 +267,7 @@ func ReadJSON(path string) (Report, error) {
 // report them, one line each in the datasets' order:
 // dataset=NAME n=N uf1=… uar=… accuracy=… [ece=…].
 func (r Report) PrintPerDataset(w io.Writer) {
-	names := make([]string, 0, len(r.PerDataset))
-	for d := range r.PerDataset {
-		names = append(names, d)
-	}
-	slices.Sort(names)
-	for _, d := range names {
+	for _, d := range slices.Sorted(maps.Keys(r.PerDataset)) {
 		g := r.PerDataset[d]
 		ece := ""
 		if g.ECE != nil {
