@@ -77,10 +77,7 @@ func (l *FaceLandmarker) findLane(g *raster.Gray, near *[68][2]float32, nearOnly
 	var out [68][2]float32
 	o := face.FindOptions{Lane: lane}
 	if near != nil {
-		var s face.Shape
-		for i, p := range near {
-			s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
-		}
+		s := shapeOf(near)
 		o.Near = &s
 	}
 	if nearOnly && o.Near == nil {

@@ -166,10 +166,7 @@ func (f *faceRun) newReference(ctx context.Context, g *raster.Gray, idx int, why
 	f.refFrame = idx
 	f.est = e
 	if f.multi != nil {
-		var s face.Shape
-		for i, p := range lm {
-			s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
-		}
+		s := shapeOf(&lm)
 		sig := face.SignatureOf(g, &s)
 		if !f.hasSig {
 			f.sig, f.hasSig = sig, true
@@ -403,10 +400,7 @@ func (f *faceRun) seen(g *raster.Gray, idx int) {
 		f.vel[1] = 0.7*f.vel[1] + 0.3*(cy1-cy0)
 	}
 	f.box, f.lastSeen = b, idx
-	var s face.Shape
-	for i, p := range f.m.Landmarks {
-		s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
-	}
+	s := shapeOf(&f.m.Landmarks)
 	f.lastSig = face.SignatureOf(g, &s)
 }
 
@@ -448,10 +442,7 @@ func (f *faceRun) looksLike(g *raster.Gray, lm *[68][2]float32) bool {
 }
 
 func (f *faceRun) similarity(g *raster.Gray, lm *[68][2]float32) float64 {
-	var s face.Shape
-	for i, p := range lm {
-		s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
-	}
+	s := shapeOf(lm)
 	sig := face.SignatureOf(g, &s)
 	return max(sig.Similarity(&f.sig), sig.Similarity(&f.lastSig))
 }

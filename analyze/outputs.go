@@ -238,9 +238,7 @@ func (r *faceRun) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, 
 	if ok {
 		row.Landmarks = m.Landmarks
 		row.Intensity, row.Present = m.Intensity, m.Present
-		for i, p := range m.Landmarks {
-			o.shape[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
-		}
+		o.shape = shapeOf(&m.Landmarks)
 		prev := r.lane.Enter(profile.Pose)
 		if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
 			row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
