@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/tell-project/tell/face/facetest"
@@ -66,37 +67,13 @@ func TestSameOutputsEverywhere(t *testing.T) {
 		if _, err := Run(context.Background(), input, opt); err != nil {
 			t.Fatalf("%s on %d CPUs: %v", input, procs, err)
 		}
-		csv, err := os.ReadFile(filepath.Join(out, "frames.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(out, "events.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &events); err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []string{"elapsed_s", "frames_per_second", "input"} {
-			delete(events, k)
-		}
+		csv, events = readOutputs(t, out)
+		delete(events, "input")
 		return csv, events
 	}
 	same := func(what string, csvA, csvB []byte, evA, evB map[string]any) {
 		t.Helper()
-		if !bytes.Equal(csvA, csvB) {
-			t.Errorf("%s: frames.csv differs", what)
-		}
-		a, _ := json.Marshal(evA)
-		b, _ := json.Marshal(evB)
-		if !bytes.Equal(a, b) {
-			i := 0
-			for i < min(len(a), len(b)) && a[i] == b[i] {
-				i++
-			}
-			lo := max(0, i-60)
-			t.Errorf("%s: events.json differs at byte %d: …%s… against …%s…", what, i, a[lo:min(len(a), i+40)], b[lo:min(len(b), i+40)])
-		}
+		sameOutputs(t, what, csvA, csvB, evA, evB)
 	}
 	csv1, ev1 := run(frames, 1)
 	if evs, _ := ev1["events"].([]any); len(evs) == 0 {
@@ -123,4 +100,76 @@ func TestSameOutputsEverywhere(t *testing.T) {
 	delete(ev, "codec")
 	delete(ev, "bits_per_pixel")
 	same("folder and lossless video", csv1, csv, ev1, ev)
+}
+
+// TestSameFacesEverywhere: a clip of two faces (TestTwoFacesPassing's)
+// gives byte-identical frames.csv and events.json on 1 and 2 CPUs: the
+// several-faces path (BlazeFace, fits, claims) reduces in a fixed order.
+func TestSameFacesEverywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("analyses a two-face clip twice")
+	}
+	lm, mf := multiLandmarker(t)
+	dir := writeCrowd(t, passingCrowd(t))
+	run := func(procs int) (csv []byte, events map[string]any) {
+		t.Helper()
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		out := t.TempDir()
+		if _, err := Run(context.Background(), dir, Options{Out: out, FPS: 30, Landmarker: lm, Faces: mf, GeometryOnly: true}); err != nil {
+			t.Fatalf("on %d CPUs: %v", procs, err)
+		}
+		return readOutputs(t, out)
+	}
+	csv1, ev1 := run(1)
+	face1 := false
+	for _, line := range strings.Split(string(csv1), "\n") {
+		if f := strings.Split(line, ", "); len(f) > 4 && f[1] == "1" && f[4] == "1" {
+			face1 = true
+			break
+		}
+	}
+	if !face1 {
+		t.Fatal("face 1 never tracked: the comparison would not cover several faces")
+	}
+	csv2, ev2 := run(2)
+	sameOutputs(t, "two faces on 1 and 2 CPUs", csv1, csv2, ev1, ev2)
+}
+
+// readOutputs reads out's frames.csv and events.json, less events.json's
+// fields that differ from run to run (elapsed_s, frames_per_second).
+func readOutputs(t testing.TB, out string) (csv []byte, events map[string]any) {
+	t.Helper()
+	csv, err := os.ReadFile(filepath.Join(out, "frames.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "events.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &events); err != nil {
+		t.Fatal(err)
+	}
+	delete(events, "elapsed_s")
+	delete(events, "frames_per_second")
+	return csv, events
+}
+
+// sameOutputs reports where two runs' frames.csv and events.json differ
+// (what names the comparison).
+func sameOutputs(t testing.TB, what string, csvA, csvB []byte, evA, evB map[string]any) {
+	t.Helper()
+	if !bytes.Equal(csvA, csvB) {
+		t.Errorf("%s: frames.csv differs", what)
+	}
+	a, _ := json.Marshal(evA)
+	b, _ := json.Marshal(evB)
+	if !bytes.Equal(a, b) {
+		i := 0
+		for i < min(len(a), len(b)) && a[i] == b[i] {
+			i++
+		}
+		lo := max(0, i-60)
+		t.Errorf("%s: events.json differs at byte %d: …%s… against …%s…", what, i, a[lo:min(len(a), i+40)], b[lo:min(len(b), i+40)])
+	}
 }

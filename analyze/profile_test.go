@@ -1,11 +1,7 @@
 package analyze
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tell-project/tell/profile"
@@ -26,32 +22,12 @@ func TestProfileKeepsOutputs(t *testing.T) {
 		if _, err := RunSource(context.Background(), &clipSource{c: c}, "synthetic", Options{Out: out, Landmarker: truthLandmarker{c}, Profile: p}); err != nil {
 			t.Fatal(err)
 		}
-		csv, err := os.ReadFile(filepath.Join(out, "frames.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(out, "events.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &events); err != nil {
-			t.Fatal(err)
-		}
-		delete(events, "elapsed_s")
-		delete(events, "frames_per_second")
-		return csv, events
+		return readOutputs(t, out)
 	}
 	p := profile.New()
 	csv0, ev0 := run(nil)
 	csv1, ev1 := run(p)
-	if !bytes.Equal(csv0, csv1) {
-		t.Error("frames.csv differs when profiled")
-	}
-	j0, _ := json.Marshal(ev0)
-	j1, _ := json.Marshal(ev1)
-	if !bytes.Equal(j0, j1) {
-		t.Errorf("events.json differs when profiled:\n%s\n%s", j0, j1)
-	}
+	sameOutputs(t, "profiled", csv0, csv1, ev0, ev1)
 	by := map[profile.Stage]profile.StageTime{}
 	for _, st := range p.Stages() {
 		by[st.Stage] = st
