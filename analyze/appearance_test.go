@@ -148,15 +148,7 @@ func TestVideoAppearance(t *testing.T) {
 // AUs, probabilities summing to 1 on tracked frames.
 func checkExpressionColumns(t *testing.T, out string, tracked int) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(out, "frames.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := frames.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := openFrames(t, out)
 	ex := rd.Layout().Extra
 	if len(ex) < 7 || strings.Join(ex[:7], ",") != "anger,disgust,fear,happiness,sadness,surprise,neutral" {
 		t.Fatalf("extra columns %v", ex)

@@ -316,15 +316,7 @@ func TestFramesCSV(t *testing.T) {
 	if _, err := RunSource(context.Background(), &clipSource{c: c}, "clip", Options{Out: out, Landmarker: truthLandmarker{c}}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(out, "frames.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := frames.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := openFrames(t, out)
 	// Every AU tell measures, and OpenFace's AU28_c (kept empty).
 	want := append(slices.Clone(au.AUs()), 28)
 	slices.Sort(want)

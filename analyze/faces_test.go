@@ -59,21 +59,28 @@ func gazeNet(t testing.TB) *gaze.Net {
 	return g
 }
 
+// openFrames opens out/frames.csv for reading, closed when the test ends.
+func openFrames(t testing.TB, out string) *frames.Reader {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, "frames.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	rd, err := frames.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
+}
+
 // checkGaze reads out/frames.csv, which must have OpenFace's gaze columns:
 // on every tracked row two unit vectors towards the camera (the astronaut
 // looks at it; her gaze is within 25° of straight ahead) and the angles of
 // their mean; zeros where the face is lost.
 func checkGaze(t testing.TB, out string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(out, "frames.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := frames.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := openFrames(t, out)
 	if !rd.Layout().Gaze {
 		t.Fatal("frames.csv has no gaze columns")
 	}
@@ -148,15 +155,7 @@ type crowdScore struct {
 // landmarks' centre lies within half the face's side of the face's centre.
 func scoreCrowd(t testing.TB, out string, c *synth.Crowd) crowdScore {
 	t.Helper()
-	f, err := os.Open(filepath.Join(out, "frames.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rd, err := frames.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := openFrames(t, out)
 	type pt struct {
 		id     int
 		cx, cy float64
