@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/appearance"
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/portrait"
@@ -44,11 +43,7 @@ const neutralFace = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg
 // presented as observed), and the chain of thought says what the
 // appearance net saw and concludes the label.
 func TestNeutralRealFaceReadsNeutral(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	if _, err := os.Stat(neutralFace); err != nil {
 		if models.Required() {
 			t.Fatalf("%v (scripts/deps.sh installs python-matplotlib-data)", err)
@@ -85,11 +80,7 @@ func TestNeutralRealFaceReadsNeutral(t *testing.T) {
 // TestStillWithNeutralReference: --neutral turns indications into
 // measurements; the same image as its own reference has no movement.
 func TestStillWithNeutralReference(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	net := testNet(t)
 	img := filepath.Join(t.TempDir(), "astronaut.png")
 	os.WriteFile(img, portrait.AstronautPNG(), 0o644)

@@ -17,7 +17,6 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/face"
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
@@ -42,11 +41,7 @@ func cropRect(lm [68][2]float32, fill float64, aspect float64) image.Rectangle {
 // CASME II's cropped release (the face overflows the frame), is analysed:
 // the face is found in the crop and said so in events.json and the report.
 func TestFaceCropStill(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	img, _ := portrait.Astronaut()
 	r := cropRect(synth.AstronautLandmarks(), 1.15, 340.0/280)
 	crop := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
@@ -122,11 +117,7 @@ func framesConfidence(t *testing.T, out string) []float64 {
 // face fills the frame, as in CASME II's cropped release) are analysed as a
 // folder of frames: the face is found and tracked.
 func TestFaceCropVideo(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	clips, err := synth.Plan(testFace(t), synth.Config{Seed: 5, FPS: 30, Kind: "macro", Width: 256, Height: 256}, 1)
 	if err != nil {
 		t.Fatal(err)

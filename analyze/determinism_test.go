@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/synth"
 )
@@ -28,11 +27,7 @@ func TestSameOutputsEverywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("analyses one clip five times")
 	}
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	clips, err := synth.Plan(testFace(t), synth.Config{Seed: 23, FPS: 30, Kind: "micro", Width: 640, Height: 480, Model: synth.Muscle}, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/flow"
 	"github.com/tell-project/tell/frames"
 	"github.com/tell-project/tell/portrait"
@@ -220,11 +219,7 @@ func TestFaceLostMidVideo(t *testing.T) {
 // TestStillImage analyses the astronaut portrait alone: one "still" event
 // measured against the landmark model's mean shape.
 func TestStillImage(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	dir := t.TempDir()
 	img := filepath.Join(dir, "astronaut.png")
 	os.WriteFile(img, portrait.AstronautPNG(), 0o644)

@@ -25,14 +25,22 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-// multiLandmarker returns the landmarker and the MultiFinder tell analyze
-// uses, skipping when a model is missing.
-func multiLandmarker(t testing.TB) (*FaceLandmarker, *face.MultiFinder) {
+// dlibLandmarker returns the dlib landmarker, skipping when its model is
+// not installed (facetest.ModelPath).
+func dlibLandmarker(t testing.TB) *FaceLandmarker {
 	t.Helper()
 	lm, err := NewFaceLandmarker(facetest.ModelPath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return lm
+}
+
+// multiLandmarker returns the landmarker and the MultiFinder tell analyze
+// uses, skipping when a model is missing.
+func multiLandmarker(t testing.TB) (*FaceLandmarker, *face.MultiFinder) {
+	t.Helper()
+	lm := dlibLandmarker(t)
 	mf, note, err := lm.Faces(models.Root(""))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 )
@@ -49,11 +48,7 @@ func (s *jumpSource) Close() error { return nil }
 // same neutral reference (before, it was counted lost for half a second
 // and then taken as a new reference).
 func TestJumpFoundNear(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	img, err := portrait.Astronaut()
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/cot"
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/portrait"
@@ -145,11 +144,7 @@ func TestEstimatorClosed(t *testing.T) {
 // TestStillImageReasoner: a flow model cannot label a still image (no
 // onset face); the event says the built-in reasoner answered, and why.
 func TestStillImageReasoner(t *testing.T) {
-	facetest.ModelPath(t)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := dlibLandmarker(t)
 	mr, err := NewBuiltinModelReasoner(model.Families{merclip.Family{}})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tell-project/tell/face/facetest"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/synth"
 )
@@ -22,11 +21,7 @@ func BenchmarkStill320(b *testing.B) { benchStill320(b, true) }
 func BenchmarkStill320NoAppearance(b *testing.B) { benchStill320(b, false) }
 
 func benchStill320(b *testing.B, appearance bool) {
-	facetest.ModelPath(b)
-	lm, err := NewFaceLandmarker("")
-	if err != nil {
-		b.Fatal(err)
-	}
+	lm := dlibLandmarker(b)
 	opt := Options{Landmarker: lm}
 	if appearance {
 		net, note, err := LoadAppearance(models.Root(""), models.FaceAPI().Name)
