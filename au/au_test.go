@@ -305,4 +305,11 @@ func TestCropMatchesBilinear(t *testing.T) {
 			}
 		}
 	}
+	// Crop runs on every frame: once its buffers are grown, a crop of
+	// that size or smaller allocates nothing.
+	dst := make([]uint8, 96*96)
+	est.Crop(g, 96, dst)
+	if n := testing.AllocsPerRun(5, func() { est.Crop(g, 64, dst[:64*64]); est.Crop(g, 96, dst) }); n != 0 {
+		t.Errorf("two crops allocate %v times", n)
+	}
 }

@@ -18,7 +18,10 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 	sim := e.prev
 	// The per-column products, computed once (the same values as per
 	// pixel: the sums below keep their order).
-	ux := make([]float64, 2*size)
+	if cap(e.cropCols) < 2*size {
+		e.cropCols = make([]float64, 2*size)
+	}
+	ux := e.cropCols[:2*size]
 	for u := 0; u < size; u++ {
 		ou := (float64(u) - float64(size)/2 + 0.5) * step
 		ux[2*u], ux[2*u+1] = ou*e.ex[0], ou*e.ex[1]

@@ -136,6 +136,7 @@ type Estimator struct {
 	haveFlow   bool
 	closed     bool
 	lane       *profile.Lane // charged by Measure (SetLane)
+	cropCols   []float64     // Crop's per-column offsets, kept between calls
 }
 
 // SetLane makes Measure charge its CPU time to lane by stage: landmarks
