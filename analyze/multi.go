@@ -3,6 +3,7 @@ package analyze
 import (
 	"context"
 	"math"
+	"slices"
 
 	"github.com/tell-project/tell/blazeface"
 	"github.com/tell-project/tell/face"
@@ -169,16 +170,11 @@ func (r *run) discover(g *raster.Gray, idx int) ([]*faceRun, error) {
 	var out []*faceRun
 	if confirm {
 		for _, d := range fresh {
-			again := false
-			for _, c := range m.cands {
-				if boxIoU(blazeBox(d), blazeBox(c)) >= 0.3 {
-					again = true
-				}
-			}
+			b := blazeBox(d)
+			again := slices.ContainsFunc(m.cands, func(c blazeface.Face) bool { return boxIoU(b, blazeBox(c)) >= 0.3 })
 			if !again || live >= r.opt.MaxFaces {
 				continue
 			}
-			d := d
 			if owner, wait := r.claim(g, d, idx); owner != nil || wait {
 				if owner != nil {
 					// A lost face, back: it takes the face from the next
@@ -207,12 +203,8 @@ func (r *run) discover(g *raster.Gray, idx int) ([]*faceRun, error) {
 	// What is left is seen for the first time.
 	m.cands, m.candFrame = m.cands[:0], idx
 	for _, d := range fresh {
-		taken := false
-		for _, f := range r.faces {
-			if f.seed != nil && boxIoU(blazeBox(d), blazeBox(*f.seed)) > 0.3 {
-				taken = true
-			}
-		}
+		b := blazeBox(d)
+		taken := slices.ContainsFunc(r.faces, func(f *faceRun) bool { return f.seed != nil && boxIoU(b, blazeBox(*f.seed)) > 0.3 })
 		if !taken {
 			m.cands = append(m.cands, d)
 		}
