@@ -30,14 +30,22 @@ func SignatureOf(img *raster.Gray, s *Shape) Signature {
 	// a sparse grid of its pixels.
 	step := t.scale / SignatureSize
 	ss := min(4, max(1, int(math.Ceil(step))))
+	// off[u*ss+sx] is sample sx of patch column (or row) u, in box sides
+	// from the centre: the same for both axes, computed once.
+	var off [SignatureSize * 4]float64
+	for u := 0; u < SignatureSize; u++ {
+		for sx := 0; sx < ss; sx++ {
+			off[u*ss+sx] = (float64(u)+(float64(sx)+0.5)/float64(ss))/SignatureSize - 0.5
+		}
+	}
 	var mean float64
 	for v := 0; v < SignatureSize; v++ {
 		for u := 0; u < SignatureSize; u++ {
 			var acc float32
 			for sy := 0; sy < ss; sy++ {
+				uy := off[v*ss+sy]
 				for sx := 0; sx < ss; sx++ {
-					ux := (float64(u)+(float64(sx)+0.5)/float64(ss))/SignatureSize - 0.5
-					uy := (float64(v)+(float64(sy)+0.5)/float64(ss))/SignatureSize - 0.5
+					ux := off[u*ss+sx]
 					x := t.cx + t.scale*(t.cos*ux-t.sin*uy)
 					y := t.cy + t.scale*(t.sin*ux+t.cos*uy)
 					acc += img.Bilinear(float32(x), float32(y))

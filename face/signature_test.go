@@ -52,3 +52,16 @@ func TestSignature(t *testing.T) {
 		t.Errorf("degenerate shape: similarity %v", z.Similarity(&a))
 	}
 }
+
+// BenchmarkSignature: tell analyze takes a signature of every tracked
+// face on every frame when it follows several faces.
+func BenchmarkSignature(b *testing.B) {
+	g := astronautGray(b)
+	found, ok := NewFinder(testDetector(b), testPredictor(b), FindDetect).Find(g)
+	if !ok {
+		b.Fatal("no face")
+	}
+	for b.Loop() {
+		SignatureOf(g, &found.Shape)
+	}
+}
