@@ -124,12 +124,9 @@ func interOcular(s *Shape) float64 {
 	return math.Hypot(a.X-b.X, a.Y-b.Y)
 }
 
-// cropCases builds the acceptance set: faces filling 80–130% of the frame
-// (landmark extent over the frame's shorter side), centred or shifted by a
-// tenth of the frame so that one or two edges cut them, turned by 0 or
-// ±15°, at 48×48, 100×100, 224×224 and 280×340, grey or colour, PNG or
-// JPEG. every keeps one case in that many (1: all 2592).
-func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCase {
+// astronautFace returns the astronaut portrait as NRGBA and its 68
+// landmarks as det finds the face and pred places them.
+func astronautFace(t testing.TB, det *Detector, pred *Predictor) (*image.NRGBA, Shape) {
 	t.Helper()
 	img, err := portrait.Astronaut()
 	if err != nil {
@@ -137,12 +134,22 @@ func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCa
 	}
 	src := image.NewNRGBA(img.Bounds())
 	draw.Draw(src, src.Bounds(), img, image.Point{}, draw.Src)
-	g0 := raster.FromImage(src)
-	ds := det.Detect(g0)
+	g := raster.FromImage(src)
+	ds := det.Detect(g)
 	if len(ds) == 0 {
 		t.Fatal("no face in the portrait")
 	}
-	s0 := pred.Predict(g0, ds[0].Box)
+	return src, pred.Predict(g, ds[0].Box)
+}
+
+// cropCases builds the acceptance set: faces filling 80–130% of the frame
+// (landmark extent over the frame's shorter side), centred or shifted by a
+// tenth of the frame so that one or two edges cut them, turned by 0 or
+// ±15°, at 48×48, 100×100, 224×224 and 280×340, grey or colour, PNG or
+// JPEG. every keeps one case in that many (1: all 2592).
+func cropCases(t testing.TB, pred *Predictor, det *Detector, every int) []cropCase {
+	t.Helper()
+	src, s0 := astronautFace(t, det, pred)
 	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, p := range s0 {
 		x0, y0, x1, y1 = min(x0, p.X), min(y0, p.Y), max(x1, p.X), max(y1, p.Y)

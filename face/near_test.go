@@ -2,11 +2,9 @@ package face
 
 import (
 	"image"
-	"image/draw"
 	"math"
 	"testing"
 
-	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -23,18 +21,7 @@ type nearScene struct {
 
 func newNearScene(t *testing.T) *nearScene {
 	t.Helper()
-	img, err := portrait.Astronaut()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := image.NewNRGBA(img.Bounds())
-	draw.Draw(src, src.Bounds(), img, image.Point{}, draw.Src)
-	g := raster.FromImage(src)
-	ds := testDetector(t).Detect(g)
-	if len(ds) == 0 {
-		t.Fatal("no face in the portrait")
-	}
-	ref := testPredictor(t).Predict(g, ds[0].Box)
+	src, ref := astronautFace(t, testDetector(t), testPredictor(t))
 	b := fitShape(&ref)
 	// The face's landmark box 150 px wide in the frame.
 	return &nearScene{src: src, ref: ref, cx: b.cx, cy: b.cy, s: b.scale / 150}
