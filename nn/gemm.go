@@ -16,11 +16,29 @@ import (
 // scaled or at a ragged edge; otherwise the micro-kernel reads A in place
 // through row and k strides) and runs a SIMD micro-kernel (AVX2/FMA in
 // assembly when the CPU has it, portable Go otherwise) on GOMAXPROCS
-// goroutines. Every element of C is reduced in the
+// goroutines (products under gemmParallelWork multiply–adds run on the
+// caller's). Every element of C is reduced in the
 // same order whatever the number of threads, so results are bit-identical
 // for any GOMAXPROCS.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(gemmThreads(m, n, k), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmParallelWork is the smallest product (m·n·k multiply–adds, about
+// 100 µs on one core) that Gemm splits over goroutines. Starting and
+// waking a helper costs several µs of CPU and, when the caller is locked
+// to its thread (tell analyze --profile), a thread handoff; the nets of a
+// video frame (BlazeFace, iris, appearance) make ~150 products a frame,
+// most of 30k–3M, where two threads cost more CPU than one and gain
+// little time (nn's BenchmarkGemmSmall).
+const gemmParallelWork = 1 << 22
+
+// gemmThreads is the number of goroutines Gemm uses for an m×n×k product.
+func gemmThreads(m, n, k int) int {
+	if int64(m)*int64(n)*int64(k) < gemmParallelWork {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // gemmSerial is Gemm on the calling goroutine, for use inside parallel loops.

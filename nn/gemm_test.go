@@ -122,6 +122,40 @@ func TestGemmThreadInvariant(t *testing.T) {
 	}
 }
 
+// TestGemmThreads: products under gemmParallelWork run on the caller's
+// goroutine, larger ones on every core.
+func TestGemmThreads(t *testing.T) {
+	all := runtime.GOMAXPROCS(0)
+	for _, c := range []struct {
+		m, n, k, want int
+	}{
+		{4, 128, 64, 1}, {1, 213, 512, 1}, {784, 64, 64, 1}, {1, 1, 1, 1},
+		{1024, 64, 64, all}, {16384, 24, 24, all}, {1 << 20, 1 << 20, 1 << 20, all},
+	} {
+		if got := gemmThreads(c.m, c.n, c.k); got != c.want {
+			t.Errorf("%d×%d×%d: %d threads, want %d", c.m, c.n, c.k, got, c.want)
+		}
+	}
+}
+
+// BenchmarkGemmSmall times the products of a video frame's nets on one
+// and two goroutines (the case for gemmParallelWork).
+func BenchmarkGemmSmall(b *testing.B) {
+	for _, s := range [][3]int{{4, 128, 64}, {64, 128, 64}, {256, 128, 64}, {784, 64, 64}, {4096, 24, 24}, {16384, 24, 24}} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", s[0], s[1], s[2], th), func(b *testing.B) {
+				m, n, k := s[0], s[1], s[2]
+				x := randTensor(35, 1, m, k).Data
+				y := randTensor(36, 1, k, n).Data
+				c := make([]float32, m*n)
+				for i := 0; i < b.N; i++ {
+					gemm(th, false, false, m, n, k, 1, x, k, y, n, 0, c, n)
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkGemm(b *testing.B) {
 	for _, s := range []int{256, 512, 1024} {
 		b.Run(fmt.Sprintf("%d/threads=%d", s, runtime.GOMAXPROCS(0)), func(b *testing.B) {
