@@ -102,7 +102,8 @@ func TestGemmFloatBound(t *testing.T) {
 	}
 }
 
-// TestGemmThreadInvariant: bit-identical results for 1, 2, 3 and 5 workers.
+// TestGemmThreadInvariant: bit-identical results for 1, 2, 3 and 5 workers,
+// and from GemmSerial (th 0 here).
 func TestGemmThreadInvariant(t *testing.T) {
 	for _, sz := range [][3]int{{129, 257, 65}, {300, 70, 600}, {8, 900, 300}} {
 		m, n, k := sz[0], sz[1], sz[2]
@@ -110,9 +111,13 @@ func TestGemmThreadInvariant(t *testing.T) {
 		b := randTensor(34, 1, n, k).Data
 		ref := make([]float32, m*n)
 		gemm(1, false, true, m, n, k, 1, a, k, b, k, 0, ref, n)
-		for _, th := range []int{2, 3, 5} {
+		for _, th := range []int{2, 3, 5, 0} {
 			c := make([]float32, m*n)
-			gemm(th, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			if th == 0 {
+				GemmSerial(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			} else {
+				gemm(th, false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+			}
 			for i := range c {
 				if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
 					t.Fatalf("%v: %d threads differ at %d", sz, th, i)
