@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,30 +10,28 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/gaze"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/video"
 )
 
-func analyzeCommand() command {
-	return command{
-		name:    "analyze",
-		summary: "AUs, spotted expressions, emotions and explanations from an image, frames or a video",
-		usage:   `usage: tell analyze INPUT [--out DIR] [flags]`,
-		run:     runAnalyze,
+func analyzeCommand() cli.Command {
+	return cli.Command{
+		Name:    "analyze",
+		Summary: "AUs, spotted expressions, emotions and explanations from an image, frames or a video",
+		Usage:   `usage: tell analyze INPUT [--out DIR] [flags]`,
+		Run:     runAnalyze,
 	}
 }
 
-func runAnalyze(ctx context.Context, env *environment, args []string) error {
+func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	start, cpu0 := time.Now(), profile.ProcessCPU()
-	fs := newFlagSet("analyze")
+	fs := cli.NewFlagSet("analyze")
 	out := fs.String("out", "analysis", "`DIR` output folder (default analysis)")
 	force := fs.Bool("force", false, "replace a finished analysis in DIR")
 	fps := fs.Float64("fps", 0, "`F` frame rate of a folder of frames, 1 to 1000 (CASME II and SAMM: 200, SMIC HS: 100). A folder has no rate of its own: without --fps it needs a file fps.txt holding its rate, else it is refused. A video's or GIF's own rate is used; a different --fps is an error")
@@ -55,28 +52,27 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	apex := fs.String("apex", "", "`N|auto` the apex of the --onset expression; auto (the default) finds it inside the interval")
 	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
 	profiling := fs.Bool("profile", false, "print the CPU time of each stage (setup, decode, detect, crop search, landmarks, pose, flow, AUs, appearance, face crops, spotting, scoring, writing) per frame and in all, with frames/s end to end; the outputs are the same")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageErrorf("want one INPUT, got %d arguments", len(pos))
+		return cli.Usagef("want one INPUT, got %d arguments", len(pos))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := cli.Set(fs)
 	// Unset means "the video's own rate" (a folder then needs its
 	// fps.txt); a given rate must be plausible: the spotter sizes its
 	// windows from it.
 	if set["fps"] {
 		if err := video.CheckFPS(*fps); err != nil {
-			return usageErrorf("--fps: %v", err)
+			return cli.Usagef("--fps: %v", err)
 		}
 	}
 	if *maxPixels <= 0 {
-		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
+		return cli.Usagef("--max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
 	if *maxFaces < 1 || *maxFaces > 64 {
-		return usageErrorf("--max-faces %d: want 1 to 64", *maxFaces)
+		return cli.Usagef("--max-faces %d: want 1 to 64", *maxFaces)
 	}
 	interval, err := intervalFlags(set, *onset, *apex, *offset)
 	if err != nil {
@@ -84,31 +80,31 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	}
 	findMode, err := face.ParseFindMode(*faceMode)
 	if err != nil {
-		return usageErrorf("--face: %v", err)
+		return cli.Usagef("--face: %v", err)
 	}
 	switch *reasoner {
 	case "builtin":
 	case "llm":
 		if lf.url == "" {
-			return usageErrorf("--reasoner llm needs --llm-url (or TELL_LLM_URL)")
+			return cli.Usagef("--reasoner llm needs --llm-url (or TELL_LLM_URL)")
 		}
 		if *modelPath != "" {
-			return usageErrorf("--reasoner llm and --model are alternatives")
+			return cli.Usagef("--reasoner llm and --model are alternatives")
 		}
 	default:
-		return usageErrorf("--reasoner %q: want builtin or llm", *reasoner)
+		return cli.Usagef("--reasoner %q: want builtin or llm", *reasoner)
 	}
 	level := slog.LevelInfo
 	if *quiet {
 		level = slog.LevelWarn
 	}
-	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	if *logJSON {
-		log = slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+		log = slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	}
 	if *neutral != "" {
 		if _, err := os.Stat(*neutral); err != nil {
-			return usageErrorf("--neutral: %v", err)
+			return cli.Usagef("--neutral: %v", err)
 		}
 	}
 	lm, err := analyze.NewFaceLandmarkerMode(*model, findMode)
@@ -120,7 +116,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if net == nil && *appName != "none" {
-		fmt.Fprintf(env.stderr, "tell analyze: appearance not used: %s\n", note)
+		fmt.Fprintf(env.Stderr, "tell analyze: appearance not used: %s\n", note)
 	}
 	opt := analyze.Options{Out: *out, Force: *force, FPS: *fps, Landmarker: lm, Log: log, MaxPixels: *maxPixels,
 		Appearance: net, AppearanceNote: note, Neutral: *neutral, Interval: interval, MaxFaces: *maxFaces}
@@ -130,7 +126,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		if faces == nil {
-			fmt.Fprintf(env.stderr, "tell analyze: %s\n", note)
+			fmt.Fprintf(env.Stderr, "tell analyze: %s\n", note)
 		}
 		opt.Faces = faces
 	}
@@ -138,7 +134,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		g, err := gaze.Load(models.Root(*modelsDir))
 		switch {
 		case errors.Is(err, models.ErrNotInstalled):
-			fmt.Fprintf(env.stderr, "tell analyze: no gaze columns: %v\n", err)
+			fmt.Fprintf(env.Stderr, "tell analyze: no gaze columns: %v\n", err)
 		case err != nil:
 			return err
 		default:
@@ -152,7 +148,7 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	if *reasoner == "llm" {
 		client, err := lf.client("", log)
 		if err != nil {
-			return usageErrorf("%v", err)
+			return cli.Usagef("%v", err)
 		}
 		opt.Reasoner = llm.EventReasoner{R: lf.reasoner(client, llm.Builtin{})}
 		opt.Name = "llm:" + client.Model()
@@ -170,51 +166,38 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 		}
 		opt.Reasoner, opt.Name = mr, mr.Model.Config.Model+":"+*modelPath
 	}
-	if !*quiet && !*logJSON && isTerminal(env.stderr) {
-		var bar *progressbar.ProgressBar
-		opt.Progress = func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(env.stderr),
-					progressbar.OptionSetDescription("analyze"), progressbar.OptionShowCount(),
-					progressbar.OptionShowIts(), progressbar.OptionSetItsString("frames"),
-					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-			}
-			bar.Set(done)
-		}
-		defer func() {
-			if bar != nil {
-				bar.Finish()
-			}
-		}()
+	if bar := cli.NewBar(cli.ProgressOut(env, *quiet || *logJSON), "analyze", "frames"); bar != nil {
+		opt.Progress = bar.Report
+		defer bar.Finish()
 	}
 	res, err := analyze.Run(ctx, pos[0], opt)
 	if errors.Is(err, video.ErrNoRate) {
-		return usageErrorf("%s is a folder of frames, which has no frame rate of its own: give --fps F (CASME II and SAMM: 200, SMIC HS: 100) or write F in %s",
+		return cli.Usagef("%s is a folder of frames, which has no frame rate of its own: give --fps F (CASME II and SAMM: 200, SMIC HS: 100) or write F in %s",
 			pos[0], filepath.Join(pos[0], video.RateFile))
 	}
 	var conflict *video.RateConflictError
 	if errors.As(err, &conflict) {
-		return usageErrorf("--fps %v: %s: %s %.4g fps, and its own rate is used; leave --fps out", *fps, conflict.Path, conflict.What, conflict.Own)
+		return cli.Usagef("--fps %v: %s: %s %.4g fps, and its own rate is used; leave --fps out", *fps, conflict.Path, conflict.What, conflict.Own)
 	}
 	if errors.Is(err, analyze.ErrNoSuchFrame) {
-		return usageErrorf("%v", err)
+		return cli.Usagef("%v", err)
 	}
 	if res != nil && (err == nil || errors.Is(err, analyze.ErrPartial)) {
 		status := ""
 		if res.Status != analyze.StatusComplete {
 			status = " (" + res.Status + ")"
 		}
-		what := plural(len(res.Events), "expression") + " spotted"
+		what := cli.Plural(len(res.Events), "expression") + " spotted"
 		if interval != nil {
-			what = plural(len(res.Events), "interval") + " described"
+			what = cli.Plural(len(res.Events), "interval") + " described"
 		}
-		fmt.Fprintf(env.stdout, "%s (%d with a face), %s, %.1f frames/s; outputs in %s%s\n",
-			plural(res.Frames, "frame"), res.Tracked, what, res.FramesPerSecond, *out, status)
+		fmt.Fprintf(env.Stdout, "%s (%d with a face), %s, %.1f frames/s; outputs in %s%s\n",
+			cli.Plural(res.Frames, "frame"), res.Tracked, what, res.FramesPerSecond, *out, status)
 		if *profiling {
 			// The process's CPU time over the command, models' loading
 			// and outputs' writing included.
 			sum := profile.Summary{Frames: res.Frames, Wall: time.Since(start), ProcessCPU: profile.ProcessCPU() - cpu0}
-			if err := opt.Profile.Write(env.stdout, sum); err != nil {
+			if err := opt.Profile.Write(env.Stdout, sum); err != nil {
 				return err
 			}
 		}
@@ -228,11 +211,6 @@ func runAnalyze(ctx context.Context, env *environment, args []string) error {
 	return err
 }
 
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
 // intervalFlags checks --onset, --apex and --offset (set names the flags
 // given): none, or an onset and an offset with an optional apex (a frame
 // number or auto). Frame 0 is a frame (a folder numbered from 0).
@@ -241,18 +219,18 @@ func intervalFlags(set map[string]bool, onset int, apex string, offset int) (*an
 		return nil, nil
 	}
 	if !set["onset"] || !set["offset"] {
-		return nil, usageErrorf("--onset and --offset go together (and --apex needs both)")
+		return nil, cli.Usagef("--onset and --offset go together (and --apex needs both)")
 	}
 	iv := &analyze.Interval{Onset: onset, Offset: offset}
 	if apex != "" && apex != "auto" {
 		n, err := strconv.Atoi(apex)
 		if err != nil {
-			return nil, usageErrorf("--apex %q: want a frame number or auto", apex)
+			return nil, cli.Usagef("--apex %q: want a frame number or auto", apex)
 		}
 		iv.Apex = n
 	}
 	if err := iv.Check(); err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, cli.Usagef("%v", err)
 	}
 	return iv, nil
 }

@@ -6,26 +6,25 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/tell-project/tell/batch"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
 	"github.com/tell-project/tell/video"
 )
 
-func batchCommand() command {
-	return command{
-		name:    "batch",
-		summary: "analyse many clips through the NATS queue, resumably",
-		usage: `usage: tell batch (--manifest clips.csv | DIR) --nats URL --out DIR
+func batchCommand() cli.Command {
+	return cli.Command{
+		Name:    "batch",
+		Summary: "analyse many clips through the NATS queue, resumably",
+		Usage: `usage: tell batch (--manifest clips.csv | DIR) --nats URL --out DIR
                   [--nats-creds FILE] [--max-pending N] [--fps F] [--quiet]`,
-		run: runBatch,
+		Run: runBatch,
 	}
 }
 
-func runBatch(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("batch")
+func runBatch(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("batch")
 	url := fs.String("nats", "", "`URL` the NATS server (tell serve --nats-listen's address)")
 	out := fs.String("out", "", "`DIR` results folder (made if missing)")
 	manifest := fs.String("manifest", "", "`FILE` the clips; or give a folder as the argument")
@@ -34,23 +33,23 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 	maxPending := fs.Int("max-pending", 32, "`N` jobs submitted and not yet collected (default 32)")
 	fps := fs.Float64("fps", 0, "`F` frame rate of folders of frames without an fps column or fps.txt (1 to 1000; a video's own rate is used)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case *url == "":
-		return usageErrorf("--nats URL is required")
+		return cli.Usagef("--nats URL is required")
 	case *out == "":
-		return usageErrorf("--out DIR is required")
+		return cli.Usagef("--out DIR is required")
 	case (*manifest == "") == (len(pos) != 1):
-		return usageErrorf("give --manifest FILE or one folder")
+		return cli.Usagef("give --manifest FILE or one folder")
 	case len(pos) > 1:
-		return usageErrorf("unexpected argument %q", pos[1])
+		return cli.Usagef("unexpected argument %q", pos[1])
 	case *maxPending < 1:
-		return usageErrorf("--max-pending %d: want at least 1", *maxPending)
+		return cli.Usagef("--max-pending %d: want at least 1", *maxPending)
 	case *fps != 0 && video.CheckFPS(*fps) != nil:
-		return usageErrorf("--fps: %v", video.CheckFPS(*fps))
+		return cli.Usagef("--fps: %v", video.CheckFPS(*fps))
 	}
 	var items []*batch.Item
 	if *manifest != "" {
@@ -74,11 +73,11 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 	name := *user
 	if co.Creds != nil && name == "" {
 		if name = co.Creds.Name; name == "" {
-			return usageErrorf("--nats-creds %s does not name its user: give --user NAME", *nf.creds)
+			return cli.Usagef("--nats-creds %s does not name its user: give --user NAME", *nf.creds)
 		}
 	}
 	if co.Creds == nil && name != "" {
-		return usageErrorf("--user %s needs --nats-creds FILE: without credentials the jobs are the anonymous owner's", name)
+		return cli.Usagef("--user %s needs --nats-creds FILE: without credentials the jobs are the anonymous owner's", name)
 	}
 	nc, err := queue.Connect(*url, co)
 	if err != nil {
@@ -86,28 +85,20 @@ func runBatch(ctx context.Context, env *environment, args []string) error {
 	}
 	defer nc.Close()
 	opt := batch.Options{Out: *out, MaxPending: *maxPending}
-	var bar *progressbar.ProgressBar
-	if w := progressOut(env, *quiet); w != nil {
-		opt.Progress = func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("analysing"),
-					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-			}
-			bar.Set(done)
-		}
+	bar := cli.NewBar(cli.ProgressOut(env, *quiet), "analysing", "")
+	if bar != nil {
+		opt.Progress = bar.Report
 	}
 	res, err := batch.Run(ctx, server.NewNATSClient(nc, name), items, opt)
 	if err != nil && err == ctx.Err() {
-		fmt.Fprintf(env.stderr, "tell batch: interrupted; %d of %d collected, %d submitted jobs keep running: run again to collect them\n", res.Done, res.Total, res.Pending)
+		fmt.Fprintf(env.Stderr, "tell batch: interrupted; %d of %d collected, %d submitted jobs keep running: run again to collect them\n", res.Done, res.Total, res.Pending)
 		return err
 	}
 	if err != nil {
 		return err
 	}
-	if bar != nil {
-		bar.Finish()
-	}
-	fmt.Fprintf(env.stdout, "tell batch: %d analysed, %d failed (see job.json in their folders), results in %s\n", res.Done-res.Failed, res.Failed, *out)
+	bar.Finish()
+	fmt.Fprintf(env.Stdout, "tell batch: %d analysed, %d failed (see job.json in their folders), results in %s\n", res.Done-res.Failed, res.Failed, *out)
 	if res.Failed > 0 {
 		return fmt.Errorf("%d of %d analyses failed", res.Failed, res.Done)
 	}

@@ -8,14 +8,15 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/eval"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/synth"
 )
 
-func auBenchmark() benchmark {
-	return benchmark{
-		name:    "au",
-		summary: "AU detection on synthetic clips with known truth [--generator muscle|basis] [--n N] [--seed S] [--kind micro|macro] ...: au_event_f1=",
-		run:     benchAU,
+func auBenchmark() cli.Command {
+	return cli.Command{
+		Name:    "au",
+		Summary: "AU detection on synthetic clips with known truth [--generator muscle|basis] [--n N] [--seed S] [--kind micro|macro] ...: au_event_f1=",
+		Run:     benchAU,
 	}
 }
 
@@ -23,8 +24,8 @@ func auBenchmark() benchmark {
 // its own thresholds and prints AU F1 per AU (per event and at the apex
 // frame), spotting F1 and the mean per-AU F1 with a 95% bootstrap interval
 // over expressions (the event-level one last).
-func benchAU(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("bench au")
+func benchAU(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("bench au")
 	modelName := fs.String("generator", "muscle", "`muscle|basis` muscle (independent of the estimator) or basis (its regression twin)")
 	n := fs.Int("n", 40, "`N` clips")
 	seed := fs.Uint64("seed", 16001, "`S` seed of the clips")
@@ -37,20 +38,20 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 	codes := fs.String("codes", "", "`LIST` FACS codes instead of drawn combinations or prototypes")
 	landmarks := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: $TELL_MODELS, then the Debian path)")
 	list := fs.Bool("list", false, "print every expression's true and detected AUs")
-	rest, err := parseFlags(fs, args)
+	rest, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usageErrorf("unexpected argument %q", rest[0])
+		return cli.Usagef("unexpected argument %q", rest[0])
 	}
 	model, err := synth.ParseModel(*modelName)
 	if err != nil {
-		return usageErrorf("--generator: %v", err)
+		return cli.Usagef("--generator: %v", err)
 	}
 	var w, h int
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {
-		return usageErrorf("--size %q: want WxH, at least 32x32", *size)
+		return cli.Usagef("--size %q: want WxH, at least 32x32", *size)
 	}
 	cfg := synth.Config{Model: model, Seed: *seed, Kind: *kind, FPS: *fps, Width: w, Height: h, Scale: *scale}
 	for _, a := range []struct {
@@ -61,7 +62,7 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 			continue
 		}
 		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
-			return usageErrorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
+			return cli.Usagef("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
 		}
 	}
 	if *codes != "" {
@@ -83,7 +84,7 @@ func benchAU(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "model=%s clips=%d seed=%d kind=%s size=%dx%d scale=%g\n", model, *n, *seed, *kind, w, h, *scale)
-	s.Print(env.stdout, *list, *seed)
+	fmt.Fprintf(env.Stdout, "model=%s clips=%d seed=%d kind=%s size=%dx%d scale=%g\n", model, *n, *seed, *kind, w, h, *scale)
+	s.Print(env.Stdout, *list, *seed)
 	return nil
 }

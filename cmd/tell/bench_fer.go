@@ -6,6 +6,7 @@ import (
 
 	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/eval"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/models"
 )
 
@@ -16,43 +17,43 @@ import (
 // surprise neutral, each image taken whole as the face crop), then
 // tell_fer_ms= (median per image of resampling plus the forward pass,
 // after three warm-up runs, one face at a time) instead of tfjs_<model>_ms=.
-func ferBenchmark() benchmark {
-	return benchmark{
-		name:    "fer",
-		summary: "pretrained expression net on face crops IMAGE... [--appearance faceapi|human] (vs TensorFlow.js): tell_fer_ms=",
-		run:     runFerBenchmark,
+func ferBenchmark() cli.Command {
+	return cli.Command{
+		Name:    "fer",
+		Summary: "pretrained expression net on face crops IMAGE... [--appearance faceapi|human] (vs TensorFlow.js): tell_fer_ms=",
+		Run:     runFerBenchmark,
 	}
 }
 
-func runFerBenchmark(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("bench fer")
+func runFerBenchmark(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("bench fer")
 	model := fs.String("appearance", "faceapi", "`NAME` pretrained appearance model: faceapi or human")
 	dir := fs.String("models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usageErrorf("want at least one IMAGE")
+		return cli.Usagef("want at least one IMAGE")
 	}
 	m, err := models.ByName(*model)
 	if err != nil {
-		return usageErrorf("--appearance: %v", err)
+		return cli.Usagef("--appearance: %v", err)
 	}
 	net, err := appearance.Load(models.Root(*dir), m)
 	if err != nil {
 		return err
 	}
 	ms, err := eval.FER(ctx, net, pos, func(path string, p appearance.Probs) {
-		fmt.Fprint(env.stdout, path)
+		fmt.Fprint(env.Stdout, path)
 		for _, v := range p {
-			fmt.Fprintf(env.stdout, " %.6f", v)
+			fmt.Fprintf(env.Stdout, " %.6f", v)
 		}
-		fmt.Fprintln(env.stdout)
+		fmt.Fprintln(env.Stdout)
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "tell_fer_ms=%.3f\n", ms)
+	fmt.Fprintf(env.Stdout, "tell_fer_ms=%.3f\n", ms)
 	return nil
 }

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/models"
 )
 
 func TestBenchFer(t *testing.T) {
 	var out, errb bytes.Buffer
-	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := &cli.Env{Stdout: &out, Stderr: &errb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if code := run(context.Background(), env, []string{"bench", "fer", "--appearance", "nope", "x.png"}); code != 2 {
 		t.Fatalf("unknown model: exit %d", code)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/eval"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
 )
@@ -18,34 +19,34 @@ import (
 // landmarksBenchmark is `tell bench landmarks IMAGE [--box x,y,w,h]`, the
 // counterpart of the bench folder's dlib_landmarks.cpp: same output lines,
 // tell_landmark_us= instead of dlib_landmark_us=.
-func landmarksBenchmark() benchmark {
-	return benchmark{
-		name:    "landmarks",
-		summary: "68-point landmarks on one face box (vs dlib's C++ shape predictor)",
-		run:     runLandmarksBenchmark,
+func landmarksBenchmark() cli.Command {
+	return cli.Command{
+		Name:    "landmarks",
+		Summary: "68-point landmarks on one face box (vs dlib's C++ shape predictor)",
+		Run:     runLandmarksBenchmark,
 	}
 }
 
-func runLandmarksBenchmark(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("bench landmarks")
+func runLandmarksBenchmark(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("bench landmarks")
 	boxFlag := fs.String("box", "", "face box x,y,w,h in pixels (default: the face.Finder's box, face crops included)")
 	grayOut := fs.String("gray", "", "also write the grey image the landmarks run on as a binary PGM (to compare decoders with dlib's)")
 	model := fs.String("landmarks", "", "dlib shape predictor .dat (default: $TELL_MODELS, then "+face.DefaultModelPath+")")
 	n := fs.Int("n", 2000, "timed runs")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageErrorf("want one IMAGE argument, got %d", len(pos))
+		return cli.Usagef("want one IMAGE argument, got %d", len(pos))
 	}
 	if *n < 1 {
-		return usageErrorf("--n must be at least 1")
+		return cli.Usagef("--n must be at least 1")
 	}
 	var box face.Rect
 	if *boxFlag != "" {
 		if box, err = parseBox(*boxFlag); err != nil {
-			return usageErrorf("--box: %v", err)
+			return cli.Usagef("--box: %v", err)
 		}
 	}
 	path, err := face.ResolveModelPath(*model)
@@ -78,7 +79,7 @@ func runLandmarksBenchmark(ctx context.Context, env *environment, args []string)
 			return err
 		}
 	}
-	w := env.stdout
+	w := env.Stdout
 	fmt.Fprintf(w, "box %d %d %d %d\n", box.X, box.Y, box.W, box.H)
 	s, us, cpu, err := eval.LandmarksCPU(ctx, pred, gray, box, *n)
 	if err != nil {

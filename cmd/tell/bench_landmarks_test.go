@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/face/facetest"
+	"github.com/tell-project/tell/internal/cli"
 )
 
-func testEnv() (*environment, *bytes.Buffer, *bytes.Buffer) {
+func testEnv() (*cli.Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
-	return &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}, &out, &errb
+	return &cli.Env{Stdout: &out, Stderr: &errb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, &out, &errb
 }
 
 // TestBenchLandmarksMatchesDlib: the command prints dlib_landmarks.cpp's

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/internal/cli"
 )
 
 func TestBenchNNUsage(t *testing.T) {
 	var out, errb bytes.Buffer
-	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := &cli.Env{Stdout: &out, Stderr: &errb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if code := run(context.Background(), env, []string{"bench", "nope"}); code != 2 {
 		t.Fatalf("unknown target: exit %d", code)
 	}

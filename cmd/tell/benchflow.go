@@ -6,23 +6,24 @@ import (
 
 	"github.com/tell-project/tell/eval"
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/video"
 )
 
 // benchFlow times TV-L1 on one image pair: `tell bench flow A B`.
-func benchFlow(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("bench flow")
+func benchFlow(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("bench flow")
 	gtPath := fs.String("gt", "", "`FILE` ground-truth flow (.flo) to report the end-point error against")
 	outPath := fs.String("out", "", "`FILE` write the computed flow here (.flo)")
 	preset := fs.String("preset", "default", "`NAME` parameters: default (OpenCV's) or fast")
 	workers := fs.Int("workers", 0, "`N` goroutines (0: all cores)")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usageErrorf("want two images, got %d arguments", len(pos))
+		return cli.Usagef("want two images, got %d arguments", len(pos))
 	}
 	var p flow.Params
 	switch *preset {
@@ -31,7 +32,7 @@ func benchFlow(ctx context.Context, env *environment, args []string) error {
 	case "fast":
 		p = flow.Fast()
 	default:
-		return usageErrorf("--preset %q: want default or fast", *preset)
+		return cli.Usagef("--preset %q: want default or fast", *preset)
 	}
 	p.Workers = *workers
 	a, err := loadGray(pos[0])
@@ -60,10 +61,10 @@ func benchFlow(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", *gtPath, err)
 		}
-		fmt.Fprintf(env.stdout, "epe=%.4f\n", epe)
+		fmt.Fprintf(env.Stdout, "epe=%.4f\n", epe)
 	}
-	fmt.Fprintf(env.stdout, "iterations=%d\n", iterations)
-	fmt.Fprintf(env.stdout, "tell_tvl1_ms=%.1f\n", ms)
+	fmt.Fprintf(env.Stdout, "iterations=%d\n", iterations)
+	fmt.Fprintf(env.Stdout, "tell_tvl1_ms=%.1f\n", ms)
 	return nil
 }
 

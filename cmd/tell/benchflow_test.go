@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/internal/cli"
 )
 
 // writePair writes a textured pair shifted by one pixel to the right and
@@ -56,7 +57,7 @@ func TestBenchFlow(t *testing.T) {
 	a, b, gt := writePair(t, dir, 48, 40)
 	out := filepath.Join(dir, "out.flo")
 	var stdout, stderr bytes.Buffer
-	env := &environment{stdout: &stdout, stderr: &stderr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := &cli.Env{Stdout: &stdout, Stderr: &stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	code := run(context.Background(), env, []string{"bench", "flow", a, b, "--gt", gt, "--out", out, "--preset", "fast"})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
@@ -96,7 +97,7 @@ func TestBenchFlowErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
-		env := &environment{stdout: &stdout, stderr: &stderr, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		env := &cli.Env{Stdout: &stdout, Stderr: &stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		if code := run(context.Background(), env, tc.args); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d mentioning %q", tc.name, code, stderr.String(), tc.code, tc.want)
 		}

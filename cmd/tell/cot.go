@@ -3,28 +3,28 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/facs"
+	"github.com/tell-project/tell/internal/cli"
 )
 
 // cotCommand explains AU evidence as an ExpLLM-style chain of thought.
-func cotCommand() command {
-	return command{
-		name:    "cot",
-		summary: "explain AU evidence as a three-part chain of thought",
-		usage: `usage: tell cot --aus "4B+7A+L10" | --au-json FILE [--label L] [--json] [--seed N]
+func cotCommand() cli.Command {
+	return cli.Command{
+		Name:    "cot",
+		Summary: "explain AU evidence as a three-part chain of thought",
+		Usage: `usage: tell cot --aus "4B+7A+L10" | --au-json FILE [--label L] [--json] [--seed N]
                 [--classes a,b,c] [--dataset NAME]`,
-		run: runCot,
+		Run: runCot,
 	}
 }
 
-func runCot(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("cot")
+func runCot(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("cot")
 	aus := fs.String("aus", "", "`CODES` FACS string as dataset sheets write it: 4+7, R12A+R14A, 12B, 1/2 (or), 12? (uncertain), A2 (asymmetric); \"0\" for none. AUs without a letter are reasoned on as present, intensity not coded.")
 	auJSON := fs.String("au-json", "", "`FILE` evidence as JSON: [{\"au\":12,\"side\":\"right\",\"intensity\":2}], {\"evidence\":[...]}, or {\"AU04\":2,\"L12\":1.5,\"AU12_r\":2.5} (intensities on the 0-5 range of frames.csv and events.json, OpenFace's range; FACS letters A=1 .. E=5).")
 	label := fs.String("label", "", "`L` the true label: the text is verified against it (Des2Exp) and the feedback loop runs; a failure is reported, never hidden.")
@@ -32,17 +32,16 @@ func runCot(ctx context.Context, env *environment, args []string) error {
 	seed := fs.Uint64("seed", 0, "`N` phrasing seed (default 0): same seed, same text.")
 	classes := fs.String("classes", "", "`a,b,c` the task's label set, e.g. negative,positive,surprise.")
 	dataset := fs.String("dataset", "", "`NAME` source dataset for dataset-aware mappings (e.g. \"CASME II\").")
-	rest, err := parseFlags(fs, args)
+	rest, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usageErrorf("unexpected argument %q", rest[0])
+		return cli.Usagef("unexpected argument %q", rest[0])
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := cli.Set(fs)
 	if set["aus"] == set["au-json"] {
-		return usageErrorf("give exactly one of --aus and --au-json")
+		return cli.Usagef("give exactly one of --aus and --au-json")
 	}
 	var ev []cot.Evidence
 	if set["aus"] {
@@ -61,29 +60,22 @@ func runCot(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("--au-json %s: %w", *auJSON, err)
 		}
 	}
-	o := cot.Options{Seed: *seed, Dataset: *dataset}
-	if *classes != "" {
-		for _, c := range strings.Split(*classes, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				o.Classes = append(o.Classes, c)
-			}
-		}
-	}
+	o := cot.Options{Seed: *seed, Dataset: *dataset, Classes: cli.List(*classes)}
 	c, err := cot.Generate(ev, *label, o)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.stdout)
+		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(c); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintln(env.stdout, c.Text)
+		fmt.Fprintln(env.Stdout, c.Text)
 	}
 	if v := c.Verification; v != nil && v.MatchesTrueLabel && v.Attempts > 1 {
-		fmt.Fprintf(env.stderr, "tell cot: %q reached after %d attempts of feedback reflection: %s\n",
+		fmt.Fprintf(env.Stderr, "tell cot: %q reached after %d attempts of feedback reflection: %s\n",
 			v.TrueLabel, v.Attempts, strings.Join(v.Feedback, "; "))
 	}
 	if v := c.Verification; v != nil && v.Flagged {

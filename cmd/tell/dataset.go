@@ -8,26 +8,27 @@ import (
 	"strings"
 
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/internal/cli"
 )
 
 // datasetCommand converts the public micro-expression datasets' own
 // annotation sheets and frame folders into a manifest CSV.
-func datasetCommand() command {
-	return command{
-		name:    "dataset",
-		summary: "convert CASME II, SAMM, SMIC, CAS(ME)^3 or the MEGC2019 composite to a manifest",
-		usage: `usage: tell dataset casme2|samm|smic|casme3 --root DIR --out manifest.csv [flags]
+func datasetCommand() cli.Command {
+	return cli.Command{
+		Name:    "dataset",
+		Summary: "convert CASME II, SAMM, SMIC, CAS(ME)^3 or the MEGC2019 composite to a manifest",
+		Usage: `usage: tell dataset casme2|samm|smic|casme3 --root DIR --out manifest.csv [flags]
        tell dataset composite --casme2 DIR --samm DIR --smic DIR --out manifest.csv [flags]`,
-		run: runDataset,
+		Run: runDataset,
 	}
 }
 
-func runDataset(ctx context.Context, env *environment, args []string) error {
+func runDataset(ctx context.Context, env *cli.Env, args []string) error {
 	if len(args) == 0 {
-		return usageErrorf("missing dataset name (casme2, samm, smic, casme3 or composite)")
+		return cli.Usagef("missing dataset name (casme2, samm, smic, casme3 or composite)")
 	}
 	name := args[0]
-	fs := newFlagSet("dataset")
+	fs := cli.NewFlagSet("dataset")
 	root := fs.String("root", "", "`DIR` the dataset's folder")
 	sheet := fs.String("sheet", "", "`FILE` the annotation sheet (default: searched under --root)")
 	out := fs.String("out", "", "`FILE` the manifest to write")
@@ -39,17 +40,17 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 	samm := fs.String("samm", "", "`DIR` composite: SAMM's folder")
 	smic := fs.String("smic", "", "`DIR` composite: SMIC's folder")
 	if name == "-h" || name == "-help" || name == "--help" {
-		return &helpRequest{fs: fs}
+		return &cli.HelpRequest{FlagSet: fs}
 	}
-	rest, err := parseFlags(fs, args[1:])
+	rest, err := cli.Parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usageErrorf("unexpected arguments %q", rest)
+		return cli.Usagef("unexpected arguments %q", rest)
 	}
 	if *out == "" {
-		return usageErrorf("--out is required")
+		return cli.Usagef("--out is required")
 	}
 	if *sheetOnly && *root == "" && *sheet != "" {
 		*root = filepath.Dir(*sheet)
@@ -59,25 +60,25 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 	switch name {
 	case "composite":
 		if *casme2 == "" || *samm == "" || *smic == "" {
-			return usageErrorf("composite needs --casme2, --samm and --smic")
+			return cli.Usagef("composite needs --casme2, --samm and --smic")
 		}
 		conv, err = dataset.ConvertComposite(ctx, map[string]string{"casme2": *casme2, "samm": *samm, "smic": *smic}, opt)
 	case "casme2", "samm", "smic", "casme3":
 		if *root == "" {
-			return usageErrorf("--root is required")
+			return cli.Usagef("--root is required")
 		}
 		conv, err = dataset.Convert(ctx, name, opt)
 	default:
-		return usageErrorf("unknown dataset %q (casme2, samm, smic, casme3 or composite)", name)
+		return cli.Usagef("unknown dataset %q (casme2, samm, smic, casme3 or composite)", name)
 	}
 	if err != nil {
 		return err
 	}
 	for _, n := range conv.Notes {
-		fmt.Fprintln(env.stderr, "note:", n)
+		fmt.Fprintln(env.Stderr, "note:", n)
 	}
 	for _, w := range conv.Warnings {
-		fmt.Fprintln(env.stderr, "warning:", w)
+		fmt.Fprintln(env.Stderr, "warning:", w)
 	}
 	if err := dataset.Validate(conv.Samples, dataset.Options{SkipFileCheck: *sheetOnly}); err != nil {
 		return err
@@ -91,10 +92,10 @@ func runDataset(ctx context.Context, env *environment, args []string) error {
 		counts[s.Label]++
 		subjects[s.Subject] = true
 	}
-	fmt.Fprintf(env.stdout, "wrote %s: %s, %s, %s, %s\n", *out, plural(len(conv.Samples), "sample"), plural(len(subjects), "subject"), plural(len(conv.Notes), "note"), plural(len(conv.Warnings), "warning"))
-	fmt.Fprintf(env.stdout, "labels: %s\n", countList(counts))
+	fmt.Fprintf(env.Stdout, "wrote %s: %s, %s, %s, %s\n", *out, cli.Plural(len(conv.Samples), "sample"), cli.Plural(len(subjects), "subject"), cli.Plural(len(conv.Notes), "note"), cli.Plural(len(conv.Warnings), "warning"))
+	fmt.Fprintf(env.Stdout, "labels: %s\n", countList(counts))
 	if len(conv.Dropped) > 0 {
-		fmt.Fprintf(env.stdout, "left out by --classes %q: %s\n", *classes, countList(conv.Dropped))
+		fmt.Fprintf(env.Stdout, "left out by --classes %q: %s\n", *classes, countList(conv.Dropped))
 	}
 	return nil
 }

@@ -6,28 +6,28 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/llm"
 )
 
 // exportCommand writes instruction data for fine-tuning a vision LLM.
-func exportCommand() command {
-	return command{
-		name:    "export",
-		summary: "write vision-LLM instruction data (label + CoT turns) from a manifest",
-		usage: `usage: tell export --manifest M --format expllm|llava|sharegpt --out F.jsonl
+func exportCommand() cli.Command {
+	return cli.Command{
+		Name:    "export",
+		Summary: "write vision-LLM instruction data (label + CoT turns) from a manifest",
+		Usage: `usage: tell export --manifest M --format expllm|llava|sharegpt --out F.jsonl
                    [--seed N] [--classes a,b,c] [--abs]
                    [--rewrite-with URL --llm-model NAME [LLM flags]]`,
-		run: runExport,
+		Run: runExport,
 	}
 }
 
-func runExport(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("export")
+func runExport(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("export")
 	manifest := fs.String("manifest", "", "`M` the manifest CSV (image, or frames with apex; label, aus)")
 	format := fs.String("format", "", "`F` expllm, llava or sharegpt")
 	out := fs.String("out", "", "`F.jsonl` the output file")
@@ -35,21 +35,21 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	classes := fs.String("classes", "", "`a,b,c` the label set (default: the manifest's labels)")
 	abs := fs.Bool("abs", false, "absolute image paths instead of paths relative to --out")
 	rewriteWith := fs.String("rewrite-with", "", "`URL` a vision LLM server that rephrases each verified chain of thought (needs --llm-model)")
-	quiet := quietFlag(fs)
+	quiet := cli.QuietFlag(fs)
 	lf := addLLMFlags(fs)
-	rest, err := parseFlags(fs, args)
+	rest, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usageErrorf("unexpected argument %q", rest[0])
+		return cli.Usagef("unexpected argument %q", rest[0])
 	}
 	if *manifest == "" || *out == "" || *format == "" {
-		return usageErrorf("--manifest, --format and --out are required")
+		return cli.Usagef("--manifest, --format and --out are required")
 	}
 	f, err := cot.ParseFormat(*format)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return cli.Usagef("%v", err)
 	}
 	m, err := dataset.ReadWith(*manifest, dataset.Options{AllowUnlabelled: true, SkipFileCheck: true})
 	// Row problems (no input, duplicate id, ...) skip those rows with a
@@ -59,7 +59,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	for _, msg := range skipped {
-		fmt.Fprintf(env.stderr, "tell export: %s: %s: skipped\n", *manifest, msg)
+		fmt.Fprintf(env.Stderr, "tell export: %s: %s: skipped\n", *manifest, msg)
 	}
 	invalid := len(skipped)
 	var recs []cot.Record
@@ -69,20 +69,15 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	o := cot.ExportOptions{Format: f, Seed: *seed, Classes: m.Labels()}
 	if *classes != "" {
-		o.Classes = nil
-		for _, c := range strings.Split(*classes, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				o.Classes = append(o.Classes, c)
-			}
-		}
+		o.Classes = cli.List(*classes)
 	}
 	if !*abs {
 		o.BaseDir = filepath.Dir(*out)
 	}
 	if *rewriteWith != "" {
-		client, err := lf.client(*rewriteWith, commandLog(env, *quiet))
+		client, err := lf.client(*rewriteWith, cli.Logger(env, *quiet))
 		if err != nil {
-			return usageErrorf("%v", err)
+			return cli.Usagef("%v", err)
 		}
 		o.Rewrite = (&llm.Rewriter{Client: client, MaxTokens: lf.maxTokens}).ForExport(o.Classes)
 	}
@@ -98,14 +93,14 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	const show = 20
 	for i, p := range sum.Problems {
 		if i == show {
-			fmt.Fprintf(env.stderr, "tell export: ... and %d more\n", len(sum.Problems)-show)
+			fmt.Fprintf(env.Stderr, "tell export: ... and %d more\n", len(sum.Problems)-show)
 			break
 		}
-		fmt.Fprintf(env.stderr, "tell export: %s\n", p)
+		fmt.Fprintf(env.Stderr, "tell export: %s\n", p)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w (%s, invalid_rows=%d)", *out, err, sum, invalid)
 	}
-	fmt.Fprintf(env.stdout, "exported %s: %s invalid_rows=%d\n", *out, sum, invalid)
+	fmt.Fprintf(env.Stdout, "exported %s: %s invalid_rows=%d\n", *out, sum, invalid)
 	return nil
 }

@@ -3,16 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/internal/cli"
 )
 
 // runTell runs the tell command line in-process and returns its exit code and
@@ -20,10 +20,13 @@ import (
 func runTell(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := &cli.Env{Stdout: &out, Stderr: &errb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	code = run(context.Background(), env, args)
 	return code, out.String(), errb.String()
 }
+
+// run runs the tell command line in-process and returns its exit code.
+func run(ctx context.Context, env *cli.Env, args []string) int { return tell().Run(ctx, env, args) }
 
 func TestDispatcher(t *testing.T) {
 	tests := []struct {
@@ -50,29 +53,14 @@ func TestDispatcher(t *testing.T) {
 
 // TestEveryCommandHasHelp checks that each registered command documents itself.
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, c := range commands() {
-		code, out, _ := runTell(t, "help", c.name)
-		if code != 0 || !strings.Contains(out, c.name) {
-			t.Errorf("tell help %s: exit %d, output %q", c.name, code, out)
+	for _, c := range tell().Commands {
+		code, out, _ := runTell(t, "help", c.Name)
+		if code != 0 || !strings.Contains(out, c.Name) {
+			t.Errorf("tell help %s: exit %d, output %q", c.Name, code, out)
 		}
-		if c.summary == "" {
-			t.Errorf("command %s has no summary", c.name)
+		if c.Summary == "" {
+			t.Errorf("command %s has no summary", c.Name)
 		}
-	}
-}
-
-func TestParseFlagsInterleaved(t *testing.T) {
-	fs := newFlagSet("x")
-	out := fs.String("out", "", "")
-	pos, err := parseFlags(fs, []string{"a.mp4", "--out", "dir", "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *out != "dir" || len(pos) != 2 || pos[0] != "a.mp4" || pos[1] != "b" {
-		t.Errorf("got out=%q pos=%v", *out, pos)
-	}
-	if _, err := parseFlags(fs, []string{"--bogus"}); err == nil {
-		t.Error("unknown flag accepted")
 	}
 }
 
@@ -97,11 +85,11 @@ func TestTrainEvalFlagRanges(t *testing.T) {
 // scripts, .md files) exists in the repository.
 func TestHelpNamesExistingFiles(t *testing.T) {
 	re := regexp.MustCompile(`[A-Za-z0-9_./-]+\.(md|sh)\b`)
-	for _, c := range commands() {
-		text, _ := helpText(c.name)
+	for _, c := range tell().Commands {
+		text, _ := tell().Help(c.Name)
 		for _, name := range re.FindAllString(text, -1) {
 			if _, err := os.Stat(filepath.Join("..", "..", name)); err != nil {
-				t.Errorf("tell help %s names %s, which is not in the repository", c.name, name)
+				t.Errorf("tell help %s names %s, which is not in the repository", c.Name, name)
 			}
 		}
 	}
@@ -110,7 +98,7 @@ func TestHelpNamesExistingFiles(t *testing.T) {
 // TestQuietEverywhere: every long-running command takes --quiet.
 func TestQuietEverywhere(t *testing.T) {
 	for _, name := range []string{"analyze", "batch", "synth", "prepare", "train", "sweep", "eval", "eval-llm", "export"} {
-		if text, _ := helpText(name); !strings.Contains(text, "--quiet") {
+		if text, _ := tell().Help(name); !strings.Contains(text, "--quiet") {
 			t.Errorf("tell help %s does not document --quiet", name)
 		}
 		if code, out, errOut := runTell(t, name, "--quiet", "-h"); code != 0 {
@@ -119,40 +107,23 @@ func TestQuietEverywhere(t *testing.T) {
 	}
 }
 
-// TestNoProgressIntoPipes: a command whose stderr is not a terminal draws
-// no progress bar (no carriage returns).
-func TestNoProgressIntoPipes(t *testing.T) {
-	env := &environment{stderr: &bytes.Buffer{}}
-	if w := progressOut(env, false); w != nil {
-		t.Error("progress bar on a buffer")
-	}
-	f, err := os.CreateTemp(t.TempDir(), "log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	env.stderr = f
-	if w := progressOut(env, false); w != nil {
-		t.Error("progress bar into a file")
-	}
-}
-
 // TestEveryFlagInHelp: every flag a command (or bench target) defines is
 // named in its help text, so that `tell help CMD` is the whole story.
 func TestEveryFlagInHelp(t *testing.T) {
-	env := &environment{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard, Log: slog.New(slog.DiscardHandler)}
 	check := func(topic string, runIt func() error) {
-		var h *helpRequest
-		if err := runIt(); !errors.As(err, &h) {
+		err := runIt()
+		fs := cli.Flags(err)
+		if fs == nil {
 			t.Errorf("tell %s --help: %v, want the help request", topic, err)
 			return
 		}
-		text, ok := helpText(topic)
+		text, ok := tell().Help(topic)
 		if !ok {
 			t.Errorf("tell help %s: no help", topic)
 			return
 		}
-		h.fs.VisitAll(func(f *flag.Flag) {
+		fs.VisitAll(func(f *flag.Flag) {
 			// A line of the flag list: "  --name ARG  what it does" (or
 			// "  --a, --b, --name DIR" and "  --onset N --offset N" for
 			// flags explained together): the flag before the description.
@@ -171,21 +142,22 @@ func TestEveryFlagInHelp(t *testing.T) {
 			}
 		})
 	}
-	for _, c := range commands() {
+	for _, c := range tell().Commands {
 		args := []string{"--help"}
-		if c.name == "dataset" {
+		if c.Name == "dataset" {
 			args = []string{"casme2", "--help"}
 		}
-		if c.name == "bench" {
-			for _, b := range benchmarks() {
-				check("bench "+b.name, func() error { return b.run(context.Background(), env, []string{"--help"}) })
-				if text, _ := helpText("bench"); !strings.Contains(text, strings.TrimSpace(b.help())) {
-					t.Errorf("tell help bench lacks the help of %s", b.name)
-				}
+		for _, b := range c.Targets {
+			check(c.Name+" "+b.Name, func() error { return b.Run(context.Background(), env, []string{"--help"}) })
+			own, _ := tell().Help(c.Name + " " + b.Name)
+			if text, _ := tell().Help(c.Name); !strings.Contains(text, own) {
+				t.Errorf("tell help %s lacks the help of %s", c.Name, b.Name)
 			}
+		}
+		if c.Targets != nil {
 			continue
 		}
-		check(c.name, func() error { return c.run(context.Background(), env, args) })
+		check(c.Name, func() error { return c.Run(context.Background(), env, args) })
 	}
 }
 
@@ -226,19 +198,9 @@ func TestHelpTopics(t *testing.T) {
 	}
 }
 
-// TestVersion: tell --version gives the module version and the VCS
-// revision from the build info, and says when there is no revision.
+// TestVersion: tell --version prints tell and the build (package cli's
+// TestVersion checks the build's description).
 func TestVersion(t *testing.T) {
-	info := &debug.BuildInfo{Main: debug.Module{Path: "github.com/tell-project/tell", Version: "v0.0.0-20261207135643-458a258b86a8"},
-		Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "458a258b86a84f0e3898a37590908c1d7b361e8d"},
-			{Key: "vcs.time", Value: "2026-12-07T13:56:43Z"}, {Key: "vcs.modified", Value: "true"}}}
-	if got, want := versionOf(info), "v0.0.0-20261207135643-458a258b86a8 (git 458a258b86a8+modified, 2026-12-07T13:56:43Z)"; got != want {
-		t.Errorf("versionOf = %q, want %q", got, want)
-	}
-	bare := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
-	if got := versionOf(bare); !strings.Contains(got, "no VCS revision") {
-		t.Errorf("without VCS: %q", got)
-	}
 	code, out, _ := runTell(t, "--version")
 	if code != 0 || !strings.HasPrefix(out, "tell ") || !strings.Contains(out, "(") {
 		t.Errorf("tell --version: %d %q", code, out)

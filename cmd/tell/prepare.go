@@ -5,22 +5,23 @@ import (
 	"fmt"
 
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/train"
 	"github.com/tell-project/tell/video"
 )
 
-func prepareCommand() command {
-	return command{
-		name:    "prepare",
-		summary: "prepare a manifest's model inputs once (flows, faces) into a cache",
-		usage:   `usage: tell prepare --manifest M --out CACHE [--size N] [--apex] [--workers N]`,
-		run:     runPrepare,
+func prepareCommand() cli.Command {
+	return cli.Command{
+		Name:    "prepare",
+		Summary: "prepare a manifest's model inputs once (flows, faces) into a cache",
+		Usage:   `usage: tell prepare --manifest M --out CACHE [--size N] [--apex] [--workers N]`,
+		Run:     runPrepare,
 	}
 }
 
-func runPrepare(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("prepare")
+func runPrepare(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("prepare")
 	manifest := fs.String("manifest", "", "`M` manifest CSV")
 	out := fs.String("out", "", "`CACHE` cache folder")
 	size := fs.Int("size", model.DefaultInput().Size, "`N` input side in pixels (default 28, the model default)")
@@ -29,40 +30,40 @@ func runPrepare(ctx context.Context, env *environment, args []string) error {
 	workers := fs.Int("workers", 0, "`N` rows at once (default: one per core)")
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "`N` refuse images larger than N pixels before decoding them (default 50000000)")
 	faceMode := fs.String("face", "auto", "`MODE` how faces are found for alignment: auto (default: detection, a padded rescan, and for face crops a fit in the whole frame), detect (no crop fit), full (every image is a crop)")
-	quiet := quietFlag(fs)
-	if _, err := parseFlags(fs, args); err != nil {
+	quiet := cli.QuietFlag(fs)
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *manifest == "" || *out == "" {
-		return usageErrorf("--manifest and --out are required")
+		return cli.Usagef("--manifest and --out are required")
 	}
 	if *maxPixels <= 0 {
-		return usageErrorf("--max-pixels %d: want a positive number of pixels", *maxPixels)
+		return cli.Usagef("--max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
 	mode, err := face.ParseFindMode(*faceMode)
 	if err != nil {
-		return usageErrorf("--face: %v", err)
+		return cli.Usagef("--face: %v", err)
 	}
 	samples, rowErrs, err := train.ReadManifest(*manifest)
 	if err != nil {
 		return err
 	}
 	kind := train.KindOf(samples)
-	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Progress: stepBars(env, *quiet), MaxPixels: *maxPixels, Face: mode})
+	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Progress: cli.StepBars(env, *quiet), MaxPixels: *maxPixels, Face: mode})
 	if err != nil {
 		return err
 	}
 	rowErrs = append(rowErrs, d.Errors...)
 	for _, e := range rowErrs {
-		fmt.Fprintf(env.stderr, "tell prepare: %s: %v\n", *manifest, e)
+		fmt.Fprintf(env.Stderr, "tell prepare: %s: %v\n", *manifest, e)
 	}
 	if d.AlignError != "" {
-		fmt.Fprintf(env.stderr, "tell prepare: faces not aligned: %s\n", d.AlignError)
+		fmt.Fprintf(env.Stderr, "tell prepare: faces not aligned: %s\n", d.AlignError)
 	}
 	if d.Unaligned > 0 && mode != face.FindFull {
-		fmt.Fprintf(env.stderr, "tell prepare: no face found in %s (taken as given); if the images are face crops, --face full takes the whole frame as the face\n", plural(d.Unaligned, "row"))
+		fmt.Fprintf(env.Stderr, "tell prepare: no face found in %s (taken as given); if the images are face crops, --face full takes the whole frame as the face\n", cli.Plural(d.Unaligned, "row"))
 	}
-	fmt.Fprintf(env.stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\naligned_crops=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
+	fmt.Fprintf(env.Stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\naligned_crops=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
 		kind, len(d.Samples), d.Cached, d.Aligned, d.AlignedCrops, d.Unaligned, len(rowErrs), *out)
 	if len(d.Samples) == 0 {
 		return fmt.Errorf("no row could be prepared")

@@ -12,15 +12,16 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
 )
 
-func serveCommand() command {
-	return command{
-		name:    "serve",
-		summary: "HTTP API and web page: upload, analyse, explain",
-		usage: `usage: tell serve [--addr HOST:PORT] [--data DIR | --nats URL] [--jobs N] [--workers 0|1]
+func serveCommand() cli.Command {
+	return cli.Command{
+		Name:    "serve",
+		Summary: "HTTP API and web page: upload, analyse, explain",
+		Usage: `usage: tell serve [--addr HOST:PORT] [--data DIR | --nats URL] [--jobs N] [--workers 0|1]
                   [--api-keys FILE] [--nats-listen H:P --nats-users FILE]
                   [--allowed-hosts NAMES] [--insecure-no-auth] [flags]
        tell serve --add-key NAME [--admin] --api-keys FILE
@@ -28,12 +29,12 @@ func serveCommand() command {
        tell serve --print-nats-config --nats-users FILE >> nats-server.conf
 
 Serves the web page at / and the JSON API (GET /openapi.json describes it).`,
-		run: runServe,
+		Run: runServe,
 	}
 }
 
-func runServe(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("serve")
+func runServe(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("serve")
 	addr := fs.String("addr", server.DefaultAddr, "`HOST:PORT` where to listen (default 127.0.0.1:8080)")
 	data := fs.String("data", "", "`DIR` the embedded NATS server's files: the jobs, their inputs and outputs (default: the user's cache folder, tell/serve)")
 	natsURL := fs.String("nats", "", "`URL` use this NATS server or cluster instead of embedding one")
@@ -70,40 +71,40 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	workdir := fs.String("workdir", "", "`DIR` uploads in transit and running jobs' files (default: the system's temporary folder)")
 	landmarks := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
 	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageErrorf("unexpected argument %q", pos[0])
+		return cli.Usagef("unexpected argument %q", pos[0])
 	}
 	if *printNATS {
 		if *natsUsers == "" {
-			return usageErrorf("--print-nats-config needs --nats-users FILE")
+			return cli.Usagef("--print-nats-config needs --nats-users FILE")
 		}
 		users, err := queue.LoadUsers(*natsUsers)
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(env.stdout, queue.AuthConfig(users))
+		fmt.Fprint(env.Stdout, queue.AuthConfig(users))
 		return nil
 	}
 	if *addNATSUser != "" {
 		role, name, ok := strings.Cut(*addNATSUser, ":")
 		if !ok || *natsUsers == "" {
-			return usageErrorf("--add-nats-user wants ROLE:NAME and --nats-users FILE")
+			return cli.Usagef("--add-nats-user wants ROLE:NAME and --nats-users FILE")
 		}
 		creds, err := queue.AddUser(*natsUsers, role, name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(env.stdout, creds)
-		fmt.Fprintf(env.stderr, "tell serve: NATS user %s %q added to %s; its credentials are shown only now: save them in a file only its user can read (chmod 600) and pass it with --nats-creds FILE\n", role, name, *natsUsers)
+		fmt.Fprint(env.Stdout, creds)
+		fmt.Fprintf(env.Stderr, "tell serve: NATS user %s %q added to %s; its credentials are shown only now: save them in a file only its user can read (chmod 600) and pass it with --nats-creds FILE\n", role, name, *natsUsers)
 		return nil
 	}
 	if *addKey != "" {
 		if *keysFile == "" {
-			return usageErrorf("--add-key needs --api-keys FILE")
+			return cli.Usagef("--add-key needs --api-keys FILE")
 		}
 		add := server.AddKey
 		if *admin {
@@ -113,53 +114,53 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "%s\n", key)
-		fmt.Fprintf(env.stderr, "tell serve: key %q added to %s; it is shown only now: send it as \"Authorization: Bearer KEY\"\n", *addKey, *keysFile)
+		fmt.Fprintf(env.Stdout, "%s\n", key)
+		fmt.Fprintf(env.Stderr, "tell serve: key %q added to %s; it is shown only now: send it as \"Authorization: Bearer KEY\"\n", *addKey, *keysFile)
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
-		return usageErrorf("--addr %q: want HOST:PORT: %v", *addr, err)
+		return cli.Usagef("--addr %q: want HOST:PORT: %v", *addr, err)
 	}
 	switch {
 	case *maxUpload <= 0 || *maxUpload > 1<<20:
-		return usageErrorf("--max-upload %d: want 1..1048576 MiB", *maxUpload)
+		return cli.Usagef("--max-upload %d: want 1..1048576 MiB", *maxUpload)
 	case *jobs < 1:
-		return usageErrorf("--jobs %d: want at least 1", *jobs)
+		return cli.Usagef("--jobs %d: want at least 1", *jobs)
 	case *workers != 0 && *workers != 1:
-		return usageErrorf("--workers %d: want 0 (no local worker) or 1", *workers)
+		return cli.Usagef("--workers %d: want 0 (no local worker) or 1", *workers)
 	case *keep <= 0:
-		return usageErrorf("--keep %v: want a positive duration", *keep)
+		return cli.Usagef("--keep %v: want a positive duration", *keep)
 	case *maxQueued < 1 || *maxUploads < 1 || *maxJobs < 1 || *maxStored < 1:
-		return usageErrorf("--max-queued, --max-uploads, --max-jobs and --max-stored want at least 1")
+		return cli.Usagef("--max-queued, --max-uploads, --max-jobs and --max-stored want at least 1")
 	case *rate < 0:
-		return usageErrorf("--rate %g: want 0 (no limit) or more", *rate)
+		return cli.Usagef("--rate %g: want 0 (no limit) or more", *rate)
 	case *maxPixels < 1 || *maxSeconds <= 0:
-		return usageErrorf("--max-pixels and --max-seconds want positive values")
+		return cli.Usagef("--max-pixels and --max-seconds want positive values")
 	case *memLimit < 0 || *memLimit > 0 && *memLimit < 512:
-		return usageErrorf("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
+		return cli.Usagef("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
 	case *ackWait < time.Second:
-		return usageErrorf("--ack-wait %v: want at least 1s", *ackWait)
+		return cli.Usagef("--ack-wait %v: want at least 1s", *ackWait)
 	case *natsURL != "" && (*data != "" || *natsListen != "" || *natsUsers != "" || *natsCert != ""):
-		return usageErrorf("--nats joins an external NATS server: --data, --nats-listen, --nats-users and --nats-tls-* are for the embedded one")
+		return cli.Usagef("--nats joins an external NATS server: --data, --nats-listen, --nats-users and --nats-tls-* are for the embedded one")
 	case (*natsCert == "") != (*natsKey == ""):
-		return usageErrorf("--nats-tls-cert and --nats-tls-key go together")
+		return cli.Usagef("--nats-tls-cert and --nats-tls-key go together")
 	case *keyQueued < 1 || *keyRunning < 1:
-		return usageErrorf("--key-queued and --key-running want at least 1")
+		return cli.Usagef("--key-queued and --key-running want at least 1")
 	}
 	jobWork, err := server.ParseWork(*jobBudget)
 	if err != nil {
-		return usageErrorf("--job-budget %q: %v", *jobBudget, err)
+		return cli.Usagef("--job-budget %q: %v", *jobBudget, err)
 	}
 	keyWorkHour, err := server.ParseWork(*keyWork)
 	if err != nil {
-		return usageErrorf("--key-work %q: %v", *keyWork, err)
+		return cli.Usagef("--key-work %q: %v", *keyWork, err)
 	}
 	if keyWorkHour < jobWork {
-		return usageErrorf("--key-work %s is less than --job-budget %s: no job could ever be submitted", *keyWork, *jobBudget)
+		return cli.Usagef("--key-work %s is less than --job-budget %s: no job could ever be submitted", *keyWork, *jobBudget)
 	}
-	log := env.log
+	log := env.Log
 	if *logJSON {
-		log = slog.New(slog.NewJSONHandler(env.stderr, nil))
+		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	}
 	var keys *server.Keys
 	if *keysFile != "" {
@@ -169,9 +170,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if !server.IsLoopback(*addr) && keys == nil {
 		if !*insecure {
-			return usageErrorf("--addr %s listens beyond this machine: give --api-keys FILE (make one with --add-key NAME), or --insecure-no-auth to serve everyone every job", *addr)
+			return cli.Usagef("--addr %s listens beyond this machine: give --api-keys FILE (make one with --add-key NAME), or --insecure-no-auth to serve everyone every job", *addr)
 		}
-		fmt.Fprintf(env.stderr, "tell serve: WARNING: listening on %s WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who reaches it can upload, read and delete every job\n", *addr)
+		fmt.Fprintf(env.Stderr, "tell serve: WARNING: listening on %s WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who reaches it can upload, read and delete every job\n", *addr)
 	}
 	var mem *server.Memory
 	if *memLimit > 0 {
@@ -199,13 +200,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if keys != nil && !*insecure {
 		switch {
 		case *natsListen != "" && qo.Users == nil:
-			return usageErrorf("--nats-listen with --api-keys needs --nats-users FILE: without NATS users any process that reaches NATS could act as any key (or, knowingly, --insecure-no-auth)")
+			return cli.Usagef("--nats-listen with --api-keys needs --nats-users FILE: without NATS users any process that reaches NATS could act as any key (or, knowingly, --insecure-no-auth)")
 		case *natsURL != "" && qo.Client.Creds == nil:
-			return usageErrorf("--nats with --api-keys needs --nats-creds FILE, and a NATS server that holds each user to its permissions (see tell serve --help)")
+			return cli.Usagef("--nats with --api-keys needs --nats-creds FILE, and a NATS server that holds each user to its permissions (see tell serve --help)")
 		}
 	}
 	if *natsListen != "" && qo.Users == nil && *insecure && !server.IsLoopback(*natsListen) {
-		fmt.Fprintf(env.stderr, "tell serve: WARNING: NATS on %s WITHOUT USERS (--insecure-no-auth): anyone who reaches it can read, submit and delete every job\n", *natsListen)
+		fmt.Fprintf(env.Stderr, "tell serve: WARNING: NATS on %s WITHOUT USERS (--insecure-no-auth): anyone who reaches it can read, submit and delete every job\n", *natsListen)
 	}
 	if *workers == 1 {
 		if _, err := face.ResolveModelPath(*landmarks); err != nil {
@@ -235,7 +236,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxUpload: *maxUpload << 20, MaxQueued: *maxQueued, MaxUploads: *maxUploads, Rate: r,
 		KeyQueued: *keyQueued, KeyRunning: *keyRunning, KeyWorkPerHour: keyWorkHour, Memory: mem,
 		Keep: *keep, MaxJobs: *maxJobs, MaxBytes: *maxStored << 20, Budget: budget,
-		AllowPaths: *allow, Keys: keys, AllowedHosts: extra, Version: version(), Log: log,
+		AllowPaths: *allow, Keys: keys, AllowedHosts: extra, Version: cli.Version(), Log: log,
 		Analysis: &server.Analysis{Budget: budget, Log: log, Memory: mem,
 			Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) }},
 	})
@@ -252,11 +253,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		// Said once tell batch's requests have responders, so that a
 		// client started on this line is answered.
 		if fc.ListenURL != "" {
-			fmt.Fprintf(env.stdout, "tell serve: NATS for tell worker and tell batch at %s\n", fc.ListenURL)
+			fmt.Fprintf(env.Stdout, "tell serve: NATS for tell worker and tell batch at %s\n", fc.ListenURL)
 		}
 	}
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
-		fmt.Fprintf(env.stdout, "tell serve: listening on http://%s/\n", a)
+		fmt.Fprintf(env.Stdout, "tell serve: listening on http://%s/\n", a)
 	})
 }
 

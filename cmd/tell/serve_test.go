@@ -16,6 +16,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face/facetest"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/portrait"
 )
 
@@ -72,7 +73,7 @@ func (s *syncBuffer) String() string {
 // health and a chain of thought, and stops it the way SIGINT does.
 func TestServeRuns(t *testing.T) {
 	var out, errb syncBuffer
-	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := &cli.Env{Stdout: &out, Stderr: &errb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -122,7 +123,7 @@ func TestServeRuns(t *testing.T) {
 func startTell(t *testing.T, re *regexp.Regexp, args ...string) (string, *syncBuffer, func() int) {
 	t.Helper()
 	var out, errb syncBuffer
-	env := &environment{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := &cli.Env{Stdout: &out, Stderr: &errb, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, env, args) }()

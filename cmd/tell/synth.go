@@ -6,22 +6,23 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/portrait"
 	"github.com/tell-project/tell/synth"
 	"github.com/tell-project/tell/video"
 )
 
-func synthCommand() command {
-	return command{
-		name:    "synth",
-		summary: "make synthetic expression clips with ground truth",
-		usage:   `usage: tell synth --out DIR [--n N] [--seed S] [flags]`,
-		run:     runSynth,
+func synthCommand() cli.Command {
+	return cli.Command{
+		Name:    "synth",
+		Summary: "make synthetic expression clips with ground truth",
+		Usage:   `usage: tell synth --out DIR [--n N] [--seed S] [flags]`,
+		Run:     runSynth,
 	}
 }
 
-func runSynth(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("synth")
+func runSynth(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("synth")
 	out := fs.String("out", "", "`DIR` output folder (required)")
 	n := fs.Int("n", 7, "`N` number of clips (default 7, one per basic emotion)")
 	seed := fs.Uint64("seed", 1, "`S` random seed (default 1)")
@@ -36,33 +37,33 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	lmPath := fs.String("landmarks", "", "`CSV` 68 \"x,y\" lines for --image")
 	noMP4 := fs.Bool("no-mp4", false, "do not encode MP4 files")
 	noFrames := fs.Bool("no-frames", false, "MP4 only, no PNG frames (needs ffmpeg; much faster and smaller; the manifest's frames column is then empty)")
-	quiet := quietFlag(fs)
+	quiet := cli.QuietFlag(fs)
 	noise := fs.Float64("noise", 1.5, "`STD` sensor noise in grey levels (default 1.5; -1 none)")
 	subjects := fs.Int("subjects", 0, "`K` assign clips round-robin to K pseudo-subjects (the same face) so subject-split protocols can train on them")
 	modelName := fs.String("generator", "basis", "`muscle|basis` muscle: Waters-style muscles on a neutralised face, independent of tell's AU estimator, at real micro-expression amplitudes (use it to measure the estimator); basis: Gaussian AU fields moved the way the estimator's own AU basis moves, on the smiling portrait (a regression check, not a measurement)")
 	microAmp := fs.String("micro-amp", "", "`LO,HI` muscle model: largest skin movement of a micro-expression, output px (default 0.1,1)")
 	macroAmp := fs.String("macro-amp", "", "`LO,HI` the same for macro-expressions (default 1.5,6)")
 	asIs := fs.Bool("as-is", false, "muscle model: take the face as neutral instead of neutralising it first (for a face that does not smile)")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageErrorf("unexpected argument %q", pos[0])
+		return cli.Usagef("unexpected argument %q", pos[0])
 	}
 	if *out == "" {
-		return usageErrorf("--out is required")
+		return cli.Usagef("--out is required")
 	}
 	if *noMP4 && *noFrames {
-		return usageErrorf("--no-mp4 and --no-frames together leave nothing to write")
+		return cli.Usagef("--no-mp4 and --no-frames together leave nothing to write")
 	}
 	var w, h int
 	if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 32 || h < 32 {
-		return usageErrorf("--size %q: want WxH, at least 32x32", *size)
+		return cli.Usagef("--size %q: want WxH, at least 32x32", *size)
 	}
 	model, err := synth.ParseModel(*modelName)
 	if err != nil {
-		return usageErrorf("--generator: %v", err)
+		return cli.Usagef("--generator: %v", err)
 	}
 	cfg := synth.Config{Width: w, Height: h, Scale: *scale, FPS: *fps, Seed: *seed, Kind: *kind, Noise: *noise, Subjects: *subjects,
 		Model: model, AsIs: *asIs}
@@ -74,10 +75,10 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 			continue
 		}
 		if model != synth.Muscle {
-			return usageErrorf("%s needs --generator muscle", a.flag)
+			return cli.Usagef("%s needs --generator muscle", a.flag)
 		}
 		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
-			return usageErrorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
+			return cli.Usagef("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
 		}
 	}
 	if *long > 0 {
@@ -94,14 +95,14 @@ func runSynth(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := commandLog(env, *quiet)
+	log := cli.Logger(env, *quiet)
 	err = synth.Write(ctx, *out, clips, synth.WriteOptions{MP4: !*noMP4, NoFrames: *noFrames, Progress: func(done, total int) {
 		log.Info("clip written", "done", done, "of", total)
 	}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "wrote %s and %s\n", plural(len(clips), "clip"), filepath.Join(*out, "manifest.csv"))
+	fmt.Fprintf(env.Stdout, "wrote %s and %s\n", cli.Plural(len(clips), "clip"), filepath.Join(*out, "manifest.csv"))
 	return nil
 }
 
@@ -116,7 +117,7 @@ func loadSynthFace(imgPath, lmPath string) (*synth.Face, error) {
 		return synth.NewFace(img, synth.AstronautLandmarks()), nil
 	}
 	if lmPath == "" {
-		return nil, usageErrorf("--image needs --landmarks (68 x,y lines)")
+		return nil, cli.Usagef("--image needs --landmarks (68 x,y lines)")
 	}
 	img, err := video.ReadImage(imgPath)
 	if err != nil {

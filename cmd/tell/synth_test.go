@@ -1,11 +1,12 @@
 package main
 
 import (
-	"github.com/tell-project/tell/face/facetest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/face/facetest"
 )
 
 func TestSynthModels(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/tell-project/tell/cnn"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/train"
@@ -16,17 +17,17 @@ import (
 // them from here rather than importing a family.
 func families() model.Families { return model.Families{cnn.Family{}, merclip.Family{}} }
 
-func trainCommand() command {
-	return command{
-		name:    "train",
-		summary: "train and evaluate a recogniser (CNN or MER-CLIP) under LOSO, k-fold or holdout",
-		usage:   `usage: tell train --manifest M --protocol loso|kfold|holdout --out RUN [flags]`,
-		run:     runTrain,
+func trainCommand() cli.Command {
+	return cli.Command{
+		Name:    "train",
+		Summary: "train and evaluate a recogniser (CNN or MER-CLIP) under LOSO, k-fold or holdout",
+		Usage:   `usage: tell train --manifest M --protocol loso|kfold|holdout --out RUN [flags]`,
+		Run:     runTrain,
 	}
 }
 
-func runTrain(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("train")
+func runTrain(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("train")
 	manifest := fs.String("manifest", "", "`M` manifest CSV (docs/manifest.md)")
 	protocol := fs.String("protocol", "loso", "`P` loso (leave one subject out), kfold, holdout")
 	folds := fs.Int("folds", 5, "`K` folds for kfold (default 5)")
@@ -43,8 +44,8 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	url := fs.String("nats", "", "`URL` train the folds and the final model as jobs on this NATS JetStream (the queue tell serve and tell batch use), run by tell worker processes anywhere; the results, the metrics.json and the model are those of the same run here, byte for byte. Interrupted, it resumes when run again (finished jobs are collected, not retrained).")
 	nf := addNATSClientFlags(fs)
 	owner := fs.String("owner", "", "`NAME` owner recorded on the queued jobs")
-	quiet := quietFlag(fs)
-	if _, err := parseFlags(fs, args); err != nil {
+	quiet := cli.QuietFlag(fs)
+	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath, *seed, *epochs, *workers)
@@ -52,23 +53,23 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if *printCfg {
-		fmt.Fprintln(env.stdout, string(cfg.JSON()))
+		fmt.Fprintln(env.Stdout, string(cfg.JSON()))
 		return nil
 	}
 	if *manifest == "" || *out == "" {
-		return usageErrorf("--manifest and --out are required")
+		return cli.Usagef("--manifest and --out are required")
 	}
 	if *boot, err = bootstrapFlag(*boot); err != nil {
 		return err
 	}
 	if *protocol == "kfold" && *folds < 2 {
-		return usageErrorf("--folds %d: k-fold needs at least 2 folds", *folds)
+		return cli.Usagef("--folds %d: k-fold needs at least 2 folds", *folds)
 	}
 	if *protocol == "holdout" && !(*frac > 0 && *frac < 1) {
-		return usageErrorf("--test-fraction %v: want a share between 0 and 1", *frac)
+		return cli.Usagef("--test-fraction %v: want a share between 0 and 1", *frac)
 	}
 	if *workers < 0 {
-		return usageErrorf("--workers %d: want 0 (one per core) or more", *workers)
+		return cli.Usagef("--workers %d: want 0 (one per core) or more", *workers)
 	}
 	if err := checkProtocol(*manifest, *protocol, *folds, *frac, uint64(cfg.Seed)); err != nil {
 		return err
@@ -83,10 +84,10 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	opt := train.RunOptions{
 		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
 		Out: *out, Cache: *cache, Config: cfg, Families: families(), Bootstrap: *boot, NoFinal: *noFinal,
-		Progress: stepBars(env, *quiet), Log: commandLog(env, *quiet),
+		Progress: cli.StepBars(env, *quiet), Log: cli.Logger(env, *quiet),
 	}
 	if *url != "" {
-		fc, err := connectQueue(ctx, *url, nf, "tell train", commandLog(env, *quiet))
+		fc, err := connectQueue(ctx, *url, nf, "tell train", cli.Logger(env, *quiet))
 		if err != nil {
 			return err
 		}
@@ -96,11 +97,11 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	res, err := train.Run(ctx, opt)
 	if err != nil {
 		if ctx.Err() == nil {
-			made.Cleanup(commandLog(env, *quiet))
+			made.Cleanup(cli.Logger(env, *quiet))
 		}
 		return err
 	}
-	res.Print(env.stdout, *out)
+	res.Print(env.Stdout, *out)
 	return nil
 }
 
@@ -113,7 +114,7 @@ const maxBootstrap = 100000
 func bootstrapFlag(n int) (int, error) {
 	switch {
 	case n < 0 || n > maxBootstrap:
-		return 0, usageErrorf("--bootstrap %d: want 0 (none) to %d resamples", n, maxBootstrap)
+		return 0, cli.Usagef("--bootstrap %d: want 0 (none) to %d resamples", n, maxBootstrap)
 	case n == 0:
 		return -1, nil
 	}
@@ -148,7 +149,7 @@ func checkProtocol(manifest, protocol string, folds int, frac float64, seed uint
 	switch protocol {
 	case train.ProtocolLOSO, train.ProtocolKFold, train.ProtocolHoldout:
 	default:
-		return usageErrorf("--protocol %q: want loso, kfold or holdout", protocol)
+		return cli.Usagef("--protocol %q: want loso, kfold or holdout", protocol)
 	}
 	return train.CheckProtocol(manifest, protocol, folds, frac, seed)
 }

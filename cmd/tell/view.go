@@ -8,27 +8,28 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/viewer"
 )
 
-func viewCommand() command {
-	return command{
-		name:    "view",
-		summary: "play a finished analysis's clip beside its AU and probability curves, in the browser",
-		usage:   `usage: tell view RUN [--addr HOST:PORT]`,
-		run:     runView,
+func viewCommand() cli.Command {
+	return cli.Command{
+		Name:    "view",
+		Summary: "play a finished analysis's clip beside its AU and probability curves, in the browser",
+		Usage:   `usage: tell view RUN [--addr HOST:PORT]`,
+		Run:     runView,
 	}
 }
 
-func runView(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("view")
+func runView(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("view")
 	addr := fs.String("addr", "127.0.0.1:8390", "`HOST:PORT` where to listen (default 127.0.0.1:8390; port 0 picks a free one)")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageErrorf("want one RUN folder, got %d arguments", len(pos))
+		return cli.Usagef("want one RUN folder, got %d arguments", len(pos))
 	}
 	h, err := viewer.Handler(pos[0])
 	if err != nil {
@@ -39,7 +40,7 @@ func runView(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("--addr %s: %w", *addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(env.stdout, "viewer of %s at http://%s/ (Ctrl-C to stop)\n", pos[0], ln.Addr())
+	fmt.Fprintf(env.Stdout, "viewer of %s at http://%s/ (Ctrl-C to stop)\n", pos[0], ln.Addr())
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -8,25 +8,26 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
 	"github.com/tell-project/tell/train"
 )
 
-func workerCommand() command {
-	return command{
-		name:    "worker",
-		summary: "run queued analyses and training folds from a NATS server (tell serve's or a cluster)",
-		usage: `usage: tell worker --nats URL [--nats-creds FILE] [--jobs N] [--name NAME]
+func workerCommand() cli.Command {
+	return cli.Command{
+		Name:    "worker",
+		Summary: "run queued analyses and training folds from a NATS server (tell serve's or a cluster)",
+		Usage: `usage: tell worker --nats URL [--nats-creds FILE] [--jobs N] [--name NAME]
                    [--workdir DIR] [--landmarks PATH] [--max-pixels N]
                    [--max-seconds S] [--job-budget WORK] [--memory-limit MB]
                    [--max-train-bytes N] [--log-json]`,
-		run: runWorker,
+		Run: runWorker,
 	}
 }
 
-func runWorker(ctx context.Context, env *environment, args []string) error {
-	fs := newFlagSet("worker")
+func runWorker(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("worker")
 	url := fs.String("nats", "", "`URL` the NATS server: tell serve --nats-listen's address, or a cluster's URLs (comma-separated)")
 	nf := addNATSClientFlags(fs)
 	jobBudget := fs.String("job-budget", "1h@1080p30", "`WORK` pixel-frames one analysis may decode (default 1h@1080p30; a job's own budget, set by tell serve, is kept when smaller): past it the job fails \"over budget\"")
@@ -39,25 +40,25 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder (default 10800)")
 	maxTrain := fs.Int64("max-train-bytes", 1<<30, "`N` prepared rows of one training run held in memory (default 1073741824; the last two runs are kept)")
 	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) > 0:
-		return usageErrorf("unexpected argument %q", pos[0])
+		return cli.Usagef("unexpected argument %q", pos[0])
 	case *url == "":
-		return usageErrorf("--nats URL is required")
+		return cli.Usagef("--nats URL is required")
 	case *jobs < 1:
-		return usageErrorf("--jobs %d: want at least 1", *jobs)
+		return cli.Usagef("--jobs %d: want at least 1", *jobs)
 	case *maxPixels < 1 || *maxSeconds <= 0 || *maxTrain < 1:
-		return usageErrorf("--max-pixels, --max-seconds and --max-train-bytes want positive values")
+		return cli.Usagef("--max-pixels, --max-seconds and --max-train-bytes want positive values")
 	case *memLimit < 0 || *memLimit > 0 && *memLimit < 512:
-		return usageErrorf("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
+		return cli.Usagef("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
 	}
 	jobWork, err := server.ParseWork(*jobBudget)
 	if err != nil {
-		return usageErrorf("--job-budget %q: %v", *jobBudget, err)
+		return cli.Usagef("--job-budget %q: %v", *jobBudget, err)
 	}
 	var mem *server.Memory
 	if *memLimit > 0 {
@@ -66,9 +67,9 @@ func runWorker(ctx context.Context, env *environment, args []string) error {
 		old := debug.SetMemoryLimit(goLimit)
 		defer debug.SetMemoryLimit(old)
 	}
-	log := env.log
+	log := env.Log
 	if *logJSON {
-		log = slog.New(slog.NewJSONHandler(env.stderr, nil))
+		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	}
 	if _, err := face.ResolveModelPath(*landmarks); err != nil {
 		log.Warn("landmark model not found: analyses will fail until it is installed", "err", err)

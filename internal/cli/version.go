@@ -1,16 +1,16 @@
-package main
+package cli
 
 import (
 	"runtime/debug"
 	"strings"
 )
 
-// version reports the build from the Go toolchain's build info: the main
+// Version reports the build from the Go toolchain's build info: the main
 // module's version (a release tag, or the pseudo-version Go derives from
 // the commit) and the VCS revision it was built from, "+modified" when
 // the checkout had uncommitted changes. A build without VCS stamping
 // (-buildvcs=false, or outside a git checkout) says so.
-func version() string {
+func Version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(no build info)"
