@@ -37,7 +37,7 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	fps := fs.Float64("fps", 0, "`F` frame rate of a folder of frames, 1 to 1000 (CASME II and SAMM: 200, SMIC HS: 100). A folder has no rate of its own: without --fps it needs a file fps.txt holding its rate, else it is refused. A video's or GIF's own rate is used; a different --fps is an error")
 	model := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
 	reasoner := fs.String("reasoner", "builtin", "`NAME` builtin (the Exp-CoT engine over the measured AUs; default) or llm: a vision LLM (--llm-url, --llm-model) sees each event's onset and apex faces, the flow between them and the measured AUs; an answer that names an AU not measured, a label outside the classes or a conclusion against its own observations is replaced by the built-in one, the reason kept in cot.verification")
-	lf := addLLMFlags(fs)
+	lf := llm.AddFlags(fs, os.Getenv)
 	modelPath := fs.String("model", "", "`PATH` label events with a MER-CLIP flow model trained by tell train (RUN/model.safetensors): its probabilities join the event scorer and its classes are the labels. --model builtin uses the small model tell ships (trained on synthetic clips only)")
 	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "`N` refuse images and video frames larger than N pixels before decoding them (default 50000000)")
 	faceMode := fs.String("face", "auto", "`MODE` how the face is found: auto (default) scans, rescans the image padded on every side, and for a face crop (the face fills or overflows the frame) fits the face in the whole frame, kept only when the detector confirms it; detect never assumes a crop; full takes every frame as a face crop. A face found in a crop is noted in events.json and the report; frames.csv's confidence is then the detector's check of the fitted face")
@@ -85,7 +85,7 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	switch *reasoner {
 	case "builtin":
 	case "llm":
-		if lf.url == "" {
+		if lf.URL == "" {
 			return cli.Usagef("--reasoner llm needs --llm-url (or TELL_LLM_URL)")
 		}
 		if *modelPath != "" {
@@ -146,11 +146,11 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 		opt.Profile.Add(profile.Setup, profile.ProcessCPU()-cpu0, time.Since(start))
 	}
 	if *reasoner == "llm" {
-		client, err := lf.client("", log)
+		client, err := lf.Client("", log)
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
-		opt.Reasoner = llm.EventReasoner{R: lf.reasoner(client, llm.Builtin{})}
+		opt.Reasoner = llm.EventReasoner{R: lf.Reasoner(client, llm.Builtin{})}
 		opt.Name = "llm:" + client.Model()
 	}
 	if *modelPath == "builtin" {

@@ -28,7 +28,7 @@ func runBatch(ctx context.Context, env *cli.Env, args []string) error {
 	url := fs.String("nats", "", "`URL` the NATS server (tell serve --nats-listen's address)")
 	out := fs.String("out", "", "`DIR` results folder (made if missing)")
 	manifest := fs.String("manifest", "", "`FILE` the clips; or give a folder as the argument")
-	nf := addNATSClientFlags(fs)
+	nf := queue.AddClientFlags(fs)
 	user := fs.String("user", "", "`NAME` the NATS user's name, when the credentials file does not say it (a NATS .creds file)")
 	maxPending := fs.Int("max-pending", 32, "`N` jobs submitted and not yet collected (default 32)")
 	fps := fs.Float64("fps", 0, "`F` frame rate of folders of frames without an fps column or fps.txt (1 to 1000; a video's own rate is used)")
@@ -66,14 +66,14 @@ func runBatch(ctx context.Context, env *cli.Env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	co, err := nf.options("tell batch")
+	co, err := nf.Options("tell batch")
 	if err != nil {
 		return err
 	}
 	name := *user
 	if co.Creds != nil && name == "" {
 		if name = co.Creds.Name; name == "" {
-			return cli.Usagef("--nats-creds %s does not name its user: give --user NAME", *nf.creds)
+			return cli.Usagef("--nats-creds %s does not name its user: give --user NAME", nf.Creds)
 		}
 	}
 	if co.Creds == nil && name != "" {

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/internal/cli"
+	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/llm/llmeval"
 )
 
@@ -32,7 +34,7 @@ func runEvalLLM(ctx context.Context, env *cli.Env, args []string) error {
 	evidence := fs.String("evidence", "aus", "`SRC` the AUs the model is grounded in and checked against: aus (the manifest's coded AUs; default) or measured (tell measures each image or clip itself, as tell analyze does, and uses its strongest spotted expression)")
 	landmarks := fs.String("landmarks", "", "`PATH` dlib 68-point model for --evidence measured (default: Debian's libdlib-data)")
 	quiet := cli.QuietFlag(fs)
-	lf := addLLMFlags(fs)
+	lf := llm.AddFlags(fs, os.Getenv)
 	rest, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -44,7 +46,7 @@ func runEvalLLM(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.Usagef("--manifest is required")
 	case *out == "":
 		return cli.Usagef("--out is required")
-	case lf.url == "":
+	case lf.URL == "":
 		return cli.Usagef("--llm-url (or TELL_LLM_URL) is required")
 	case *limit < 0:
 		return cli.Usagef("--limit must be >= 0")
@@ -52,7 +54,7 @@ func runEvalLLM(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.Usagef("--evidence %q: want aus or measured", *evidence)
 	}
 	log := cli.Logger(env, *quiet)
-	client, err := lf.client("", log)
+	client, err := lf.Client("", log)
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func runEvalLLM(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		measure = llmeval.Measured(lm)
 	}
-	mt, err := llmeval.Run(ctx, m, lf.reasoner(client, nil), llmeval.Options{
+	mt, err := llmeval.Run(ctx, m, lf.Reasoner(client, nil), llmeval.Options{
 		Out: *out, Classes: cli.List(*classes), Limit: *limit, Workers: *workers, Evidence: measure,
 		Model: client.Model(), URL: client.Endpoint(), Logger: log,
 		Progress: func(done, total int) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/tell-project/tell/atomicfile"
@@ -36,7 +37,7 @@ func runExport(ctx context.Context, env *cli.Env, args []string) error {
 	abs := fs.Bool("abs", false, "absolute image paths instead of paths relative to --out")
 	rewriteWith := fs.String("rewrite-with", "", "`URL` a vision LLM server that rephrases each verified chain of thought (needs --llm-model)")
 	quiet := cli.QuietFlag(fs)
-	lf := addLLMFlags(fs)
+	lf := llm.AddFlags(fs, os.Getenv)
 	rest, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -75,11 +76,11 @@ func runExport(ctx context.Context, env *cli.Env, args []string) error {
 		o.BaseDir = filepath.Dir(*out)
 	}
 	if *rewriteWith != "" {
-		client, err := lf.client(*rewriteWith, cli.Logger(env, *quiet))
+		client, err := lf.Client(*rewriteWith, cli.Logger(env, *quiet))
 		if err != nil {
 			return cli.Usagef("%v", err)
 		}
-		o.Rewrite = (&llm.Rewriter{Client: client, MaxTokens: lf.maxTokens}).ForExport(o.Classes)
+		o.Rewrite = (&llm.Rewriter{Client: client, MaxTokens: lf.MaxTokens}).ForExport(o.Classes)
 	}
 	var sum cot.ExportSummary
 	err = atomicfile.Write(*out, func(w io.Writer) error {

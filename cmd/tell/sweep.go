@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/tell-project/tell/internal/cli"
+	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/train"
 )
 
@@ -32,7 +33,7 @@ func runSweep(ctx context.Context, env *cli.Env, args []string) error {
 	cache := fs.String("cache", "", "`DIR` prepare cache (default DIR/cache)")
 	workers := fs.Int("workers", 0, "`N` folds trained at once here (default: one per core)")
 	url := fs.String("nats", "", "`URL` train the folds as jobs on this NATS JetStream (tell worker processes run them) instead of here")
-	nf := addNATSClientFlags(fs)
+	nf := queue.AddClientFlags(fs)
 	owner := fs.String("owner", "", "`NAME` owner recorded on the jobs")
 	boot := fs.Int("bootstrap", 1000, "`N` resamples of the pooled intervals (default 1000; 0: none)")
 	quiet := cli.QuietFlag(fs)
@@ -76,7 +77,7 @@ func runSweep(ctx context.Context, env *cli.Env, args []string) error {
 		Candidates: cands, HeldOut: heldOut, Rule: rule, Out: *out, Cache: *cache, Families: families(), Workers: *workers,
 		Bootstrap: *boot, Progress: cli.StepBars(env, *quiet), Log: cli.Logger(env, *quiet)}
 	if *url != "" {
-		fc, err := connectQueue(ctx, *url, nf, "tell sweep", cli.Logger(env, *quiet))
+		fc, err := nf.Dial(ctx, *url, "tell sweep", cli.Logger(env, *quiet))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/model"
+	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/train"
 )
 
@@ -42,7 +43,7 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	noFinal := fs.Bool("no-final", false, "skip the final model")
 	printCfg := fs.Bool("print-config", false, "print the effective config and exit")
 	url := fs.String("nats", "", "`URL` train the folds and the final model as jobs on this NATS JetStream (the queue tell serve and tell batch use), run by tell worker processes anywhere; the results, the metrics.json and the model are those of the same run here, byte for byte. Interrupted, it resumes when run again (finished jobs are collected, not retrained).")
-	nf := addNATSClientFlags(fs)
+	nf := queue.AddClientFlags(fs)
 	owner := fs.String("owner", "", "`NAME` owner recorded on the queued jobs")
 	quiet := cli.QuietFlag(fs)
 	if _, err := cli.Parse(fs, args); err != nil {
@@ -87,7 +88,7 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 		Progress: cli.StepBars(env, *quiet), Log: cli.Logger(env, *quiet),
 	}
 	if *url != "" {
-		fc, err := connectQueue(ctx, *url, nf, "tell train", cli.Logger(env, *quiet))
+		fc, err := nf.Dial(ctx, *url, "tell train", cli.Logger(env, *quiet))
 		if err != nil {
 			return err
 		}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime/debug"
 
-	"github.com/tell-project/tell/analyze"
-	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
@@ -28,16 +25,17 @@ func workerCommand() cli.Command {
 
 func runWorker(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("worker")
+	var l server.Limits
 	url := fs.String("nats", "", "`URL` the NATS server: tell serve --nats-listen's address, or a cluster's URLs (comma-separated)")
-	nf := addNATSClientFlags(fs)
-	jobBudget := fs.String("job-budget", "1h@1080p30", "`WORK` pixel-frames one analysis may decode (default 1h@1080p30; a job's own budget, set by tell serve, is kept when smaller): past it the job fails \"over budget\"")
-	memLimit := fs.Int64("memory-limit", 0, "`MB` the resident memory the process keeps under (at least 512; default 0: none, as training folds hold their data): Go's limit, and a budget 256 MiB less that each analysis reserves its estimate from")
-	jobs := fs.Int("jobs", 1, "`N` analyses at once (default 1)")
+	nf := queue.AddClientFlags(fs)
+	fs.StringVar(&l.JobBudget, "job-budget", "1h@1080p30", "`WORK` pixel-frames one analysis may decode (default 1h@1080p30; a job's own budget, set by tell serve, is kept when smaller): past it the job fails \"over budget\"")
+	fs.Int64Var(&l.MemoryLimit, "memory-limit", 0, "`MB` the resident memory the process keeps under (at least 512; default 0: none, as training folds hold their data): Go's limit, and a budget 256 MiB less that each analysis reserves its estimate from")
+	fs.IntVar(&l.Jobs, "jobs", 1, "`N` analyses at once (default 1)")
 	name := fs.String("name", "", "`NAME` this worker's name in job records (default host-pid)")
 	workdir := fs.String("workdir", "", "`DIR` running jobs' inputs and outputs (default: the system's temporary folder)")
-	landmarks := fs.String("landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
-	maxPixels := fs.Int64("max-pixels", server.DefaultMaxPixels, "`N` pixels of one image or video frame (default 25000000)")
-	maxSeconds := fs.Float64("max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder (default 10800)")
+	fs.StringVar(&l.Landmarks, "landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
+	fs.Int64Var(&l.MaxPixels, "max-pixels", server.DefaultMaxPixels, "`N` pixels of one image or video frame (default 25000000)")
+	fs.Float64Var(&l.MaxSeconds, "max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder (default 10800)")
 	maxTrain := fs.Int64("max-train-bytes", 1<<30, "`N` prepared rows of one training run held in memory (default 1073741824; the last two runs are kept)")
 	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
 	pos, err := cli.Parse(fs, args)
@@ -49,52 +47,35 @@ func runWorker(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.Usagef("unexpected argument %q", pos[0])
 	case *url == "":
 		return cli.Usagef("--nats URL is required")
-	case *jobs < 1:
-		return cli.Usagef("--jobs %d: want at least 1", *jobs)
-	case *maxPixels < 1 || *maxSeconds <= 0 || *maxTrain < 1:
-		return cli.Usagef("--max-pixels, --max-seconds and --max-train-bytes want positive values")
-	case *memLimit < 0 || *memLimit > 0 && *memLimit < 512:
-		return cli.Usagef("--memory-limit %d: want 0 (none) or at least 512 MiB", *memLimit)
+	case *maxTrain < 1:
+		return cli.Usagef("--max-train-bytes %d: want a positive number of bytes", *maxTrain)
 	}
-	jobWork, err := server.ParseWork(*jobBudget)
-	if err != nil {
-		return cli.Usagef("--job-budget %q: %v", *jobBudget, err)
+	if err := l.Validate(); err != nil {
+		return cli.Usagef("%v", err)
 	}
-	var mem *server.Memory
-	if *memLimit > 0 {
-		var goLimit int64
-		goLimit, mem = server.MemoryForLimit(*memLimit << 20)
-		old := debug.SetMemoryLimit(goLimit)
-		defer debug.SetMemoryLimit(old)
-	}
+	mem, restore := l.Memory()
+	defer restore()
 	log := env.Log
 	if *logJSON {
 		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	}
-	if _, err := face.ResolveModelPath(*landmarks); err != nil {
-		log.Warn("landmark model not found: analyses will fail until it is installed", "err", err)
-	}
+	l.WarnLandmarks(log)
 	if *workdir != "" {
 		if err := os.MkdirAll(*workdir, 0o755); err != nil {
 			return err
 		}
 	}
-	fc, err := connectQueue(ctx, *url, nf, "tell worker", log)
+	fc, err := nf.Dial(ctx, *url, "tell worker", log)
 	if err != nil {
 		return err
 	}
 	defer fc.Close()
-	q := fc.Queue
-	a := &server.Analysis{
-		Budget: server.Budget{MaxPixels: *maxPixels, MaxSeconds: *maxSeconds, JobWork: jobWork}, Log: log, Memory: mem,
-		Landmarker: func() (analyze.Landmarker, error) { return analyze.NewFaceLandmarker(*landmarks) },
-	}
-	log.Info("worker started", "jobs", *jobs)
+	log.Info("worker started", "jobs", l.Jobs)
 	h := queue.Route(map[string]queue.Handler{
-		"":            a.Handle,
-		train.JobKind: train.WorkerHandler(q, train.WorkerOptions{Families: families(), MaxDataBytes: *maxTrain, Log: log}),
+		"":            l.Analysis(mem, log).Handle,
+		train.JobKind: train.WorkerHandler(fc.Queue, train.WorkerOptions{Families: families(), MaxDataBytes: *maxTrain, Log: log}),
 	})
-	err = q.Work(ctx, queue.WorkerConfig{Name: *name, Jobs: *jobs, Dir: *workdir, Handler: h, Log: log})
+	err = fc.Queue.Work(ctx, queue.WorkerConfig{Name: *name, Jobs: l.Jobs, Dir: *workdir, Handler: h, Log: log})
 	log.Info("worker stopped")
 	return err
 }
