@@ -24,9 +24,15 @@
 // nothing of their own. Intermediate tensors share buffers by liveness: an
 // op writes into the buffer of a tensor no later op reads (never into one
 // of its own inputs), so a Runner holds about the largest set of tensors
-// alive at once rather than all of them (BlazeFace: 10 MiB, not 71), with
-// the same arithmetic and outputs. A Runner is not safe for concurrent use;
-// make one per goroutine (they share the Model's weights, never buffers).
+// alive at once rather than all of them (BlazeFace: 5.5 MiB, not 66), with
+// the same arithmetic and outputs. An element-wise op whose input is a
+// convolution's (or another element-wise op's) output read by nothing else
+// runs inside the step that writes it, block by block while the block is
+// in cache, in place (a shortcut's AddV2 and the Prelu or Relu after it:
+// BlazeFace 136 steps → 76, iris 141 → 89), again with the same arithmetic.
+// A Runner computes on the calling goroutine only and is not safe for
+// concurrent use; make one per goroutine (they share the Model's weights,
+// never buffers).
 //
 // Ops: Const, Placeholder, Identity, Conv2D, _FusedConv2D (BiasAdd, then
 // Relu, Relu6, Elu, Sigmoid, LeakyRelu or Prelu), DepthwiseConv2dNative,

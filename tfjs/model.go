@@ -191,7 +191,8 @@ type value struct {
 	shape []int
 	data  []float32
 	konst *Tensor
-	buf   *buffer // the Runner's buffer that data lies in; nil for constants
+	buf   *buffer  // the Runner's buffer that data lies in; nil for constants
+	fuse  *fusable // the step writing data, when later element-wise ops may run inside it
 }
 
 // buffer is one allocation of a Runner. An op's output and the reshapes
@@ -222,8 +223,11 @@ type compiler struct {
 	total   int // floats allocated so far
 	err     error
 	reuse   bool        // let ops write into the buffers of dead tensors
+	fuse    bool        // let element-wise ops run inside the step writing their input
 	free    []*buffer   // buffers no later step reads
 	dying   [][]*buffer // dying[i]: buffers whose last reader may be node i
+	uses    []int       // uses[i]: inputs of other nodes that are node i
+	last    []int       // last[i]: the last node that reads node i (keepAlive: an output)
 }
 
 // runnerBudget bounds the float32 values one Runner may allocate (1 GiB):
@@ -320,25 +324,28 @@ func (c *compiler) step(f func()) { c.r.steps = append(c.r.steps, f) }
 // execution order; never one of the node's own inputs), while the model's
 // inputs and outputs keep buffers of their own. The arithmetic is the same
 // as with a buffer per tensor, so outputs are identical; only the memory
-// shrinks (see Bytes).
+// shrinks (see Bytes). Element-wise ops whose input nothing else reads run
+// inside the step writing that input, in place (see the package doc).
 func (m *Model) NewRunner(inputShapes ...[]int) (*Runner, error) {
 	return m.newRunner(true, inputShapes...)
 }
 
-// newRunner is NewRunner, with a buffer per tensor when reuse is false
-// (tests compare the two).
+// newRunner is NewRunner, with a buffer and a step per tensor (no reuse,
+// no fused ops) when reuse is false (tests compare the two).
 func (m *Model) newRunner(reuse bool, inputShapes ...[]int) (*Runner, error) {
 	if len(inputShapes) != len(m.inputs) {
 		return nil, fmt.Errorf("tfjs: %s: %d input shapes for %d inputs", m.name, len(inputShapes), len(m.inputs))
 	}
 	r := &Runner{m: m, vals: make([]*value, len(m.nodes))}
-	c := &compiler{r: r, reuse: reuse, dying: make([][]*buffer, len(m.nodes))}
+	c := &compiler{r: r, reuse: reuse, fuse: reuse, dying: make([][]*buffer, len(m.nodes)), uses: make([]int, len(m.nodes))}
 	// last[i]: the last node that reads node i's output.
 	last := make([]int, len(m.nodes))
+	c.last = last
 	for _, n := range m.nodes {
 		last[n.id] = n.id
 		for _, p := range n.in {
 			last[p.id] = max(last[p.id], n.id)
+			c.uses[p.id]++
 		}
 	}
 	for _, n := range m.inputs {

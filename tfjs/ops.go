@@ -338,64 +338,88 @@ func compileConv(c *compiler, n *mnode, in []*value) (*value, error) {
 	}
 	pointwise := g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == g.h && g.ow == g.w
 	k := g.kh * g.kw * g.c
+	// The product runs in blocks of output pixels, each finished (bias,
+	// activation, fused ops) while it is in cache; each output value is
+	// the same sum in the same order as one product over the whole image
+	// would give.
+	npix := g.oh * g.ow
+	blk := convBlock(npix, k, g.co)
 	if !pointwise {
-		if _, err := elems([]int{g.oh * g.ow, k}); err != nil {
+		if _, err := elems([]int{blk, k}); err != nil {
 			return nil, err
 		}
-		c.needScratch(g.oh * g.ow * k)
+		c.needScratch(blk * k)
 	}
 	r := c.r
 	xd, od := x.data, out.data
+	fu := &fusable{node: n.id, owner: n.id, row: g.co}
+	out.fuse = fu
 	c.step(func() {
 		for b := 0; b < g.n; b++ {
 			xb := xd[b*g.h*g.w*g.c : (b+1)*g.h*g.w*g.c]
-			ob := od[b*g.oh*g.ow*g.co : (b+1)*g.oh*g.ow*g.co]
-			if pointwise {
-				gemm(g.h*g.w, g.co, g.c, xb, filt, ob)
-				continue
+			base := b * npix * g.co
+			for p0 := 0; p0 < npix; p0 += blk {
+				p1 := min(npix, p0+blk)
+				ob := od[base+p0*g.co : base+p1*g.co]
+				if pointwise {
+					gemm(p1-p0, g.co, g.c, xb[p0*g.c:p1*g.c], filt, ob)
+				} else {
+					cols := r.scratch[:(p1-p0)*k]
+					im2col(&g, xb, cols, p0, p1)
+					gemm(p1-p0, g.co, k, cols, filt, ob)
+				}
+				epilogue(ob, p1-p0, g.co, bias, act.act, act.leaky, alpha)
+				fu.run(base+p0*g.co, base+p1*g.co)
 			}
-			cols := r.scratch[:g.oh*g.ow*k]
-			im2col(&g, xb, cols)
-			gemm(g.oh*g.ow, g.co, k, cols, filt, ob)
 		}
-		epilogue(od, rows, g.co, bias, act.act, act.leaky, alpha)
 	})
 	return out, nil
 }
 
-// im2col writes one row per output pixel: the kh·kw·c input values under
-// the window (zero outside the image), in the filter's HWI order.
-func im2col(g *convGeom, x, cols []float32) {
+// convBlock is how many output pixels a convolution computes at once: about
+// 64 Ki values of im2col rows or output (256 KiB: a block's rows, output
+// and filter stay in the 2 MiB L2 while it is finished, and BlazeFace's
+// 5×5 stem needs 256 KiB of scratch, not 4.7 MiB), a multiple of the
+// micro-kernel's six rows, at least 96. Smaller blocks measured slower:
+// each product has a fixed cost (packing the filter).
+func convBlock(npix, k, co int) int {
+	b := max(96, (65536/max(k, co)+5)/6*6)
+	return min(b, npix)
+}
+
+// im2col writes one row per output pixel p in [p0, p1): the kh·kw·c input
+// values under the window (zero outside the image), in the filter's HWI
+// order.
+func im2col(g *convGeom, x, cols []float32, p0, p1 int) {
 	k := g.kh * g.kw * g.c
-	for oy := 0; oy < g.oh; oy++ {
-		for ox := 0; ox < g.ow; ox++ {
-			row := cols[(oy*g.ow+ox)*k : (oy*g.ow+ox+1)*k]
-			for ky := 0; ky < g.kh; ky++ {
-				iy := oy*g.sh + ky*g.dh - g.pt
-				if g.dw == 1 {
-					// The window's in-image columns are adjacent in
-					// both x and the row: one copy per kernel row.
-					seg := row[ky*g.kw*g.c : (ky+1)*g.kw*g.c]
-					ix0 := ox*g.sw - g.pl
-					lo, hi := max(0, -ix0), min(g.kw, g.w-ix0)
-					if iy < 0 || iy >= g.h || lo >= hi {
-						clear(seg)
-						continue
-					}
-					clear(seg[:lo*g.c])
-					copy(seg[lo*g.c:hi*g.c], x[(iy*g.w+ix0+lo)*g.c:])
-					clear(seg[hi*g.c:])
+	for p := p0; p < p1; p++ {
+		oy, ox := p/g.ow, p%g.ow
+		row := cols[(p-p0)*k : (p-p0+1)*k]
+		for ky := 0; ky < g.kh; ky++ {
+			iy := oy*g.sh + ky*g.dh - g.pt
+			if g.dw == 1 {
+				// The window's in-image columns are adjacent in
+				// both x and the row: one copy per kernel row.
+				seg := row[ky*g.kw*g.c : (ky+1)*g.kw*g.c]
+				ix0 := ox*g.sw - g.pl
+				lo, hi := max(0, -ix0), min(g.kw, g.w-ix0)
+				if iy < 0 || iy >= g.h || lo >= hi {
+					clear(seg)
 					continue
 				}
-				for kx := 0; kx < g.kw; kx++ {
-					ix := ox*g.sw + kx*g.dw - g.pl
-					dst := row[(ky*g.kw+kx)*g.c : (ky*g.kw+kx+1)*g.c]
-					if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
-						clear(dst)
-						continue
-					}
-					copy(dst, x[(iy*g.w+ix)*g.c:])
+				clear(seg[:lo*g.c])
+				copy(seg[lo*g.c:hi*g.c], x[(iy*g.w+ix0+lo)*g.c:])
+				clear(seg[hi*g.c:])
+				continue
+			}
+			for kx := 0; kx < g.kw; kx++ {
+				ix := ox*g.sw + kx*g.dw - g.pl
+				dst := row[(ky*g.kw+kx)*g.c : (ky*g.kw+kx+1)*g.c]
+				if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+					clear(dst)
+					continue
 				}
+				copy(dst, x[(iy*g.w+ix)*g.c:])
 			}
 		}
 	}
@@ -857,11 +881,22 @@ func elementwise(op binOp) func(c *compiler, n *mnode, in []*value) (*value, err
 		if _, err := elems(shape); err != nil {
 			return nil, err
 		}
+		if v := c.fuseBinary(op, n, in, shape); v != nil {
+			return v, nil
+		}
 		out := c.alloc(shape)
 		ad, bd, od := a.data, b.data, out.data
+		row := 1
+		if len(shape) > 0 {
+			row = max(1, shape[len(shape)-1])
+		}
+		fu := &fusable{node: n.id, owner: n.id, row: row}
 		switch {
 		case len(ad) == len(od) && len(bd) == len(od):
-			c.step(func() { binVec(op, od, ad, bd) })
+			out.fuse = fu
+			c.step(func() {
+				fu.chunks(len(od), func(lo, hi int) { binVec(op, od[lo:hi], ad[lo:hi], bd[lo:hi]) })
+			})
 		case len(bd) == 1 && len(ad) == len(od):
 			c.step(func() { binScalar(op, od, ad, bd[0], false) })
 		case len(ad) == 1 && len(bd) == len(od):
@@ -886,6 +921,110 @@ func elementwise(op binOp) func(c *compiler, n *mnode, in []*value) (*value, err
 		}
 		return out, nil
 	}
+}
+
+// fuseBinary folds the element-wise op n into the step that writes one of
+// its inputs when it may (see compiler.fusable): the op then runs in place
+// on each block of that input as it is written, with the arithmetic it
+// would have had as a step of its own, and n's value is that input's.
+// It returns nil when n must be a step of its own.
+func (c *compiler) fuseBinary(op binOp, n *mnode, in []*value, shape []int) *value {
+	b := in[1]
+	// x is written in place; y is the other operand, ready before x's step.
+	for i, x := range in {
+		f := c.fusable(n, i, x)
+		if f == nil || !slices.Equal(x.shape, shape) {
+			continue
+		}
+		y := in[1-i]
+		if !c.ready(n.in[1-i], f) {
+			continue
+		}
+		xd, yd := x.data, y.data
+		switch {
+		case len(yd) == len(xd):
+			if i == 0 {
+				f.add(n.id, func(lo, hi int) { binVec(op, xd[lo:hi], xd[lo:hi], yd[lo:hi]) })
+			} else {
+				f.add(n.id, func(lo, hi int) { binVec(op, xd[lo:hi], yd[lo:hi], xd[lo:hi]) })
+			}
+		case len(yd) == 1:
+			s := yd[0]
+			f.add(n.id, func(lo, hi int) { binScalar(op, xd[lo:hi], xd[lo:hi], s, i == 1) })
+		case i == 0 && len(yd) > 0 && f.row%len(yd) == 0 && isSuffix(b.shape, shape):
+			L := len(yd)
+			if op == opAdd {
+				f.add(n.id, func(lo, hi int) { biasClamp(xd[lo:hi], yd, (hi-lo)/L, L, negInf32, inf32) })
+				break
+			}
+			f.add(n.id, func(lo, hi int) {
+				for r := lo; r < hi; r += L {
+					binVec(op, xd[r:r+L], xd[r:r+L], yd)
+				}
+			})
+		default:
+			continue
+		}
+		return x
+	}
+	return nil
+}
+
+// fusable is a tensor whose writing step runs later element-wise ops
+// (posts) on each block it writes, while the block is in cache, instead of
+// each op making its own pass over the whole tensor.
+type fusable struct {
+	node  int                // the node whose step writes the tensor
+	owner int                // the node whose value the tensor is now: node, or the last op fused
+	row   int                // blocks are whole multiples of row elements
+	posts []func(lo, hi int) // in order, on elements [lo, hi) of the tensor
+}
+
+// add makes p, node id's op, the next post; the tensor is id's value now.
+func (f *fusable) add(id int, p func(lo, hi int)) {
+	f.posts = append(f.posts, p)
+	f.owner = id
+}
+
+// run applies the posts to elements [lo, hi), a whole number of rows.
+func (f *fusable) run(lo, hi int) {
+	for _, p := range f.posts {
+		p(lo, hi)
+	}
+}
+
+// fusedChunk is the block size of element-wise steps (in values; 16 KiB).
+const fusedChunk = 4096
+
+// chunks calls op on blocks of about fusedChunk values (whole rows)
+// covering [0, n), each followed by the posts.
+func (f *fusable) chunks(n int, op func(lo, hi int)) {
+	step := max(f.row, fusedChunk/f.row*f.row)
+	for lo := 0; lo < n; lo += step {
+		hi := min(n, lo+step)
+		op(lo, hi)
+		f.run(lo, hi)
+	}
+}
+
+// fusable returns the writer of x (node n's input i) when n may run inside
+// it: x's writer takes posts, x is that input's own value (not reached
+// through an alias such as Identity, whose source others may read), n is
+// the only reader of that input (so no other op sees x before or after n
+// changes it) and it is not a model output (whose value the caller reads
+// as it was).
+func (c *compiler) fusable(n *mnode, i int, x *value) *fusable {
+	p := n.in[i]
+	if !c.fuse || x.fuse == nil || x.fuse.owner != p.id || c.uses[p.id] != 1 || c.last[p.id] == keepAlive {
+		return nil
+	}
+	return x.fuse
+}
+
+// ready reports whether node q's value is complete before f's step runs:
+// a constant, an input, or a node compiled before f's writer.
+func (c *compiler) ready(q *mnode, f *fusable) bool {
+	return q.Op == "Placeholder" || c.r.vals[q.id].konst != nil || q.id < f.node
 }
 
 // strider walks a broadcast element-wise op over any shapes.
@@ -942,9 +1081,22 @@ func unary(act actKind) func(c *compiler, n *mnode, in []*value) (*value, error)
 			return nil, err
 		}
 		leaky := float32(n.float("alpha", 0.2))
+		if f := c.fusable(n, 0, x); f != nil {
+			xd := x.data
+			f.add(n.id, func(lo, hi int) { applyAct(xd[lo:hi], xd[lo:hi], act, leaky) })
+			return x, nil
+		}
 		out := c.alloc(slices.Clone(x.shape))
 		xd, od := x.data, out.data
-		c.step(func() { applyAct(od, xd, act, leaky) })
+		row := 1
+		if len(x.shape) > 0 {
+			row = max(1, x.shape[len(x.shape)-1])
+		}
+		fu := &fusable{node: n.id, owner: n.id, row: row}
+		out.fuse = fu
+		c.step(func() {
+			fu.chunks(len(od), func(lo, hi int) { applyAct(od[lo:hi], xd[lo:hi], act, leaky) })
+		})
 		return out, nil
 	}
 }

@@ -53,7 +53,7 @@ func randomGraph(rng *rand.Rand, n int) (Graph, []int) {
 		case 1:
 			// A second operand of the same shape, if one exists, else a
 			// broadcast constant.
-			node.Op = []string{"AddV2", "Mul", "Sub", "Maximum"}[rng.IntN(4)]
+			node.Op = []string{"AddV2", "Mul", "Sub", "Maximum", "Prelu"}[rng.IntN(5)]
 			b := konst(name+"/b", []int{s[3]})
 			for _, o := range ts {
 				if slices.Equal(o.shape, s) && rng.IntN(2) == 0 {
@@ -89,6 +89,22 @@ func randomGraph(rng *rand.Rand, n int) (Graph, []int) {
 			k := 1 + 2*rng.IntN(2)
 			node.Inputs = append(node.Inputs, konst(name+"/w", []int{k, k, s[3], co}))
 			out[3] = co
+			// Half are fused with a bias and maybe an activation, as
+			// converted Keras models have them.
+			if rng.IntN(2) == 0 {
+				node.Op = "_FusedConv2D"
+				ops := []string{"BiasAdd"}
+				node.Inputs = append(node.Inputs, konst(name+"/bias", []int{co}))
+				switch rng.IntN(3) {
+				case 1:
+					ops = append(ops, "Relu")
+				case 2:
+					ops = append(ops, "Prelu")
+					node.Inputs = append(node.Inputs, konst(name+"/alpha", []int{co}))
+				}
+				node.Attr["fused_ops"] = AttrStrings(ops...)
+				node.Attr["num_args"] = AttrInt(int64(len(node.Inputs) - 2))
+			}
 		case 8:
 			b := pick()
 			if b.shape[1] != s[1] || b.shape[2] != s[2] || s[3]+b.shape[3] > 12 {
@@ -162,6 +178,13 @@ func checkPlan(t *testing.T, m *Model, r *Runner) {
 		if aliasOp[n.Op] && r.vals[n.id].buf != nil && r.vals[n.id].buf == r.vals[n.in[0].id].buf {
 			root[n.id] = root[n.in[0].id]
 		}
+		// An op fused into the step writing one of its inputs has that
+		// input's value: the same tensor, changed in place.
+		for _, p := range n.in {
+			if r.vals[n.id] == r.vals[p.id] && r.vals[p.id].buf != nil {
+				root[n.id] = root[p.id]
+			}
+		}
 		last[n.id] = n.id
 		for _, p := range n.in {
 			last[p.id] = max(last[p.id], n.id)
@@ -194,10 +217,11 @@ func checkPlan(t *testing.T, m *Model, r *Runner) {
 }
 
 // TestReuseIdenticalRandomGraphs: on random graphs, a Runner that reuses
-// buffers gives bit for bit the outputs of one with a buffer per tensor,
+// buffers and fuses element-wise ops into the steps writing their inputs
+// gives bit for bit the outputs of one with a buffer and a step per tensor,
 // run after run.
 func TestReuseIdenticalRandomGraphs(t *testing.T) {
-	saved := 0
+	saved, fused := 0, 0
 	for seed := uint64(1); seed <= 200; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		g, in := randomGraph(rng, 5+rng.IntN(40))
@@ -221,10 +245,17 @@ func TestReuseIdenticalRandomGraphs(t *testing.T) {
 		if r.Bytes() < ref.Bytes() {
 			saved++
 		}
+		if len(r.steps) < len(ref.steps) {
+			fused++
+		}
 	}
 	if saved < 100 {
 		t.Errorf("reuse saved memory on only %d of 200 random graphs", saved)
 	}
+	if fused < 30 {
+		t.Errorf("element-wise ops were fused in only %d of 200 random graphs", fused)
+	}
+	t.Logf("memory saved in %d, ops fused in %d of 200 random graphs", saved, fused)
 }
 
 // pinnedModels loads the installed pinned TensorFlow.js models with an
@@ -290,6 +321,12 @@ func TestReuseIdenticalPinnedModels(t *testing.T) {
 		hr, hs := heap(true), heap(false)
 		t.Logf("%s %v: %.1f MiB with reuse, %.1f MiB without (heap allocated by NewRunner: %.1f vs %.1f MiB)",
 			m.Name(), shapes[i], float64(r.Bytes())/(1<<20), float64(ref.Bytes())/(1<<20), float64(hr)/(1<<20), float64(hs)/(1<<20))
+		t.Logf("%s: %d steps with fusion, %d without", m.Name(), len(r.steps), len(ref.steps))
+		// BlazeFace and iris add each block's shortcut to a convolution's
+		// output and then activate: both fold into the convolution's step.
+		if len(r.steps) >= len(ref.steps) && (m.Name() == "blazeface.json" || m.Name() == "iris.json") {
+			t.Errorf("%s: no op fused (%d steps)", m.Name(), len(r.steps))
+		}
 		if r.Bytes() >= ref.Bytes() || hr >= hs || m == ms[0] && (4*r.Bytes() > ref.Bytes() || 4*hr > hs) {
 			t.Errorf("%s: reuse keeps %d of %d bytes (heap %d of %d)", m.Name(), r.Bytes(), ref.Bytes(), hr, hs)
 		}
