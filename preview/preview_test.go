@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/jpeg"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/tell-project/tell/raster"
@@ -170,5 +171,72 @@ func BenchmarkAdd640(b *testing.B) {
 	g := frame(640, 480, 120)
 	for b.Loop() {
 		w.Add(0, g, nil)
+	}
+}
+
+// TestScaledFastPaths: the integer colour paths (k = 1, 2) and the grey
+// k = 2 path give the general box average's pixels, on random frames of
+// odd and even sizes (the general path, written out here, is the old code).
+func TestScaledFastPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, sz := range [][2]int{{480, 300}, {321, 17}, {640, 360}, {641, 363}, {960, 2}, {1200, 700}} {
+		w, h := sz[0], sz[1]
+		c := &raster.RGB{W: w, H: h, Stride: 3 * w, Pix: make([]byte, 3*w*h)}
+		for i := range c.Pix {
+			c.Pix[i] = byte(rng.IntN(256))
+		}
+		g := raster.NewGray(w, h)
+		for i := range g.Pix {
+			g.Pix[i] = rng.Float32()*270 - 5 // beyond 0..255 too: the clamp
+		}
+		k := 1
+		for max(w, h)/k > MaxSide {
+			k++
+		}
+		ow, oh := max(1, w/k), max(1, h/k)
+		inv := 1 / float32(k*k)
+		pw := &Writer{}
+		got := pw.scaled(g, c).(*image.RGBA)
+		gotG := pw.scaled(g, nil).(*image.Gray)
+		for y := 0; y < oh; y++ {
+			for x := 0; x < ow; x++ {
+				var s [3]float32
+				var sg float32
+				for dy := 0; dy < k; dy++ {
+					row := c.Pix[(y*k+dy)*c.Stride+3*x*k:]
+					grow := g.Pix[(y*k+dy)*g.Stride+x*k:]
+					for dx := 0; dx < k; dx++ {
+						s[0] += float32(row[3*dx])
+						s[1] += float32(row[3*dx+1])
+						s[2] += float32(row[3*dx+2])
+						sg += grow[dx]
+					}
+				}
+				o := y*got.Stride + 4*x
+				for ch := 0; ch < 3; ch++ {
+					if want := uint8(s[ch]*inv + 0.5); got.Pix[o+ch] != want {
+						t.Fatalf("%dx%d (k %d): colour pixel %d,%d channel %d = %d, want %d", w, h, k, x, y, ch, got.Pix[o+ch], want)
+					}
+				}
+				if got.Pix[o+3] != 255 {
+					t.Fatalf("%dx%d: alpha %d", w, h, got.Pix[o+3])
+				}
+				if want := uint8(min(255, max(0, sg*inv+0.5))); gotG.Pix[y*gotG.Stride+x] != want {
+					t.Fatalf("%dx%d (k %d): grey pixel %d,%d = %d, want %d", w, h, k, x, y, gotG.Pix[y*gotG.Stride+x], want)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkScaled640x360(b *testing.B) {
+	c := &raster.RGB{W: 640, H: 360, Stride: 1920, Pix: make([]byte, 1920*360)}
+	for i := range c.Pix {
+		c.Pix[i] = byte(i * 7)
+	}
+	g := c.Gray()
+	pw := &Writer{}
+	for b.Loop() {
+		pw.scaled(g, c)
 	}
 }
