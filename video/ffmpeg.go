@@ -108,6 +108,7 @@ func startFFmpeg(ctx context.Context, path string, info Info, opt Options, mode 
 		cancel()
 		return nil, fmt.Errorf("video: %s: %w", path, err)
 	}
+	growPipe(s.out, 3*info.Width*info.Height)
 	if err := cmd.Start(); err != nil {
 		cancel()
 		return nil, fmt.Errorf("video: start ffmpeg on %s: %w", path, err)
