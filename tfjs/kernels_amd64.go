@@ -23,7 +23,7 @@ func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi float32)
 func preluAVX(dst, src, alpha *float32, n int)
 
 //go:noescape
-func dwRowAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep int)
+func dwRowsAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
 
 //go:noescape
 func dwTapAVX(dst, src, w *float32, npix, c, sstep int)
@@ -107,16 +107,17 @@ func vprelu(dst, src, alpha []float32) {
 	preluGo(dst[n:], src[n:len(dst)], alpha[n:len(dst)])
 }
 
-// dwRowFast reports whether dwRow runs in assembly for c channels (else
+// dwRowFast reports whether dwRows runs in assembly for c channels (else
 // depthwiseConv goes tap by tap with dwTap, as the two must agree).
 func dwRowFast(c int) bool { return useAVX && c%8 == 0 }
 
-// dwRow applies ntap taps of one kernel row to npix output pixels: for
-// each tap t in order, dst[p*c+j] += src[p*sstep+t*tstep+j] * w[t*c+j].
-func dwRow(dst, src, w []float32, npix, c, sstep, ntap, tstep int) {
-	if npix <= 0 || ntap <= 0 || c <= 0 {
+// dwRows applies nrow kernel rows of ntap taps each to npix output pixels:
+// for each row r and tap t in order,
+// dst[p*c+j] += src[p*sstep+r*rstep+t*tstep+j] * w[r*wstep+t*c+j].
+func dwRows(dst, src, w []float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int) {
+	if npix <= 0 || ntap <= 0 || nrow <= 0 || c <= 0 {
 		return
 	}
-	_, _, _ = dst[npix*c-1], src[(npix-1)*sstep+(ntap-1)*tstep+c-1], w[ntap*c-1]
-	dwRowAVX(&dst[0], &src[0], &w[0], npix, c, sstep, ntap, tstep)
+	_, _, _ = dst[npix*c-1], src[(npix-1)*sstep+(nrow-1)*rstep+(ntap-1)*tstep+c-1], w[(nrow-1)*wstep+ntap*c-1]
+	dwRowsAVX(&dst[0], &src[0], &w[0], npix, c, sstep, ntap, tstep, nrow, rstep, wstep)
 }

@@ -189,13 +189,17 @@ preludone:
 	VZEROUPPER
 	RET
 
-// func dwRowAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep int)
-// For p < npix and j < c (a multiple of 8), in t order:
-// dst[p*c+j] += src[p*sstep+t*tstep+j] * w[t*c+j], t < ntap: the taps of
-// one kernel row of a depthwise convolution, held in a register between
-// taps instead of stored and loaded again; each tap is the same fused
-// multiply-add as dwTapAVX's, in the same order.
-TEXT ·dwRowAVX(SB), NOSPLIT, $0-64
+// func dwRowsAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
+// For p < npix and j < c (a multiple of 8), rows r < nrow in order and in
+// each the taps t < ntap in order:
+// dst[p*c+j] += src[p*sstep+r*rstep+t*tstep+j] * w[r*wstep+t*c+j]: the
+// in-image taps of a depthwise convolution's kernel rows, held in a
+// register across all of them instead of stored and loaded again between
+// rows and taps; each tap is the same fused multiply-add as dwTapAVX's, in
+// the same order. After a row's taps the tap pointers step on by
+// rstep - ntap*tstep (src) and wstep - ntap*c (w), kept in the argument
+// slots as byte offsets.
+TEXT ·dwRowsAVX(SB), NOSPLIT, $0-88
 	MOVQ  dst+0(FP), DI
 	MOVQ  src+8(FP), R13
 	MOVQ  npix+24(FP), R8
@@ -208,6 +212,22 @@ TEXT ·dwRowAVX(SB), NOSPLIT, $0-64
 	JEQ   drdone
 	CMPQ  ntap+48(FP), $0
 	JEQ   drdone
+	CMPQ  nrow+64(FP), $0
+	JEQ   drdone
+	// rstep, wstep → the byte steps from a row's last tap to the next
+	// row's first.
+	MOVQ  ntap+48(FP), AX
+	IMULQ tstep+56(FP), AX
+	MOVQ  rstep+72(FP), R9
+	SHLQ  $2, R9
+	SUBQ  AX, R9
+	MOVQ  R9, rstep+72(FP)
+	MOVQ  ntap+48(FP), AX
+	IMULQ BX, AX
+	MOVQ  wstep+80(FP), R9
+	SHLQ  $2, R9
+	SUBQ  AX, R9
+	MOVQ  R9, wstep+80(FP)
 	MOVQ  sstep+40(FP), R10
 	LEAQ  (R10)(R10*2), CX
 drpix4:
@@ -221,12 +241,14 @@ drpix4:
 drch4:
 	VMOVUPS (DI), Y0
 	VMOVUPS (DI)(BX*1), Y1
-	LEAQ    (DI)(BX*2), R12
-	VMOVUPS (R12), Y2
-	VMOVUPS (R12)(BX*1), Y3
+	LEAQ    (DI)(BX*2), R15
+	VMOVUPS (R15), Y2
+	VMOVUPS (R15)(BX*1), Y3
 	MOVQ    SI, R11
 	MOVQ    DX, R12
-	MOVQ    ntap+48(FP), AX
+	MOVQ    nrow+64(FP), R14
+drrow4:
+	MOVQ ntap+48(FP), AX
 drtap4:
 	VMOVUPS     (R12), Y4
 	VFMADD231PS (R11), Y4, Y0
@@ -237,11 +259,15 @@ drtap4:
 	ADDQ        BX, R12
 	DECQ        AX
 	JNZ         drtap4
+	ADDQ        rstep+72(FP), R11
+	ADDQ        wstep+80(FP), R12
+	DECQ        R14
+	JNZ         drrow4
 	VMOVUPS     Y0, (DI)
 	VMOVUPS     Y1, (DI)(BX*1)
-	LEAQ        (DI)(BX*2), R12
-	VMOVUPS     Y2, (R12)
-	VMOVUPS     Y3, (R12)(BX*1)
+	LEAQ        (DI)(BX*2), R15
+	VMOVUPS     Y2, (R15)
+	VMOVUPS     Y3, (R15)(BX*1)
 	ADDQ        $32, DI
 	ADDQ        $32, SI
 	ADDQ        $32, DX
@@ -263,7 +289,9 @@ drch:
 	VMOVUPS (DI), Y0
 	MOVQ    SI, R11
 	MOVQ    DX, R12
-	MOVQ    ntap+48(FP), AX
+	MOVQ    nrow+64(FP), R14
+drrow:
+	MOVQ ntap+48(FP), AX
 drtap:
 	VMOVUPS     (R11), Y1
 	VFMADD231PS (R12), Y1, Y0
@@ -271,6 +299,10 @@ drtap:
 	ADDQ        BX, R12
 	DECQ        AX
 	JNZ         drtap
+	ADDQ        rstep+72(FP), R11
+	ADDQ        wstep+80(FP), R12
+	DECQ        R14
+	JNZ         drrow
 	VMOVUPS     Y0, (DI)
 	ADDQ        $32, DI
 	ADDQ        $32, SI

@@ -14,6 +14,6 @@ func vprelu(dst, src, alpha []float32)                { preluGo(dst, src, alpha)
 
 func dwRowFast(c int) bool { return false }
 
-func dwRow(dst, src, w []float32, npix, c, sstep, ntap, tstep int) {
-	panic("tfjs: dwRow without assembly")
+func dwRows(dst, src, w []float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int) {
+	panic("tfjs: dwRows without assembly")
 }

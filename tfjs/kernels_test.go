@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// tapByTap is depthwiseConv as it was before dwRow (one-multiplier case):
+// tapByTap is depthwiseConv as it was before dwRows (one-multiplier case):
 // each in-image tap is a pass of dwTap over the output row. depthwiseConv
 // must give the same bits.
 func tapByTap(g *convGeom, x, w, bias, out []float32) {

@@ -434,19 +434,33 @@ func depthwiseConv(g *convGeom, x, w, bias, out []float32) {
 		for oy := 0; oy < g.oh; oy++ {
 			orow := out[((b*g.oh)+oy)*rowLen : ((b*g.oh)+oy+1)*rowLen]
 			if bias != nil {
-				for ox := 0; ox < g.ow; ox++ {
-					copy(orow[ox*g.co:], bias)
+				// One copy, then the filled part doubled: 7 copies
+				// for a 128-pixel row instead of 128.
+				copy(orow, bias)
+				for n := g.co; n < len(orow); n *= 2 {
+					copy(orow[n:], orow[:n])
 				}
 			} else {
 				clear(orow)
 			}
+			if g.mult == 1 && dwRowFast(g.c) {
+				// The in-image kernel rows are consecutive: all of
+				// them at once, each output in registers throughout.
+				ky0, ky1 := g.kh, 0
+				for ky := 0; ky < g.kh; ky++ {
+					if iy := oy*g.sh + ky*g.dh - g.pt; iy >= 0 && iy < g.h {
+						ky0, ky1 = min(ky0, ky), ky+1
+					}
+				}
+				if ky0 < ky1 {
+					iy0 := oy*g.sh + ky0*g.dh - g.pt
+					dwKernelRows(g, orow, xb[iy0*g.w*g.c:], w[ky0*g.kw*g.co:], ky1-ky0)
+				}
+				continue
+			}
 			for ky := 0; ky < g.kh; ky++ {
 				iy := oy*g.sh + ky*g.dh - g.pt
 				if iy < 0 || iy >= g.h {
-					continue
-				}
-				if g.mult == 1 && dwRowFast(g.c) {
-					dwKernelRow(g, orow, xb[iy*g.w*g.c:(iy+1)*g.w*g.c], w[ky*g.kw*g.co:(ky+1)*g.kw*g.co])
 					continue
 				}
 				for kx := 0; kx < g.kw; kx++ {
@@ -483,12 +497,12 @@ func depthwiseConv(g *convGeom, x, w, bias, out []float32) {
 	}
 }
 
-// dwKernelRow adds one kernel row's taps (weights wr, input row xr) to an
-// output row of a one-multiplier depthwise convolution: each output
-// element gets its in-image taps in kx order, as tap-by-tap passes give
-// them, but runs of pixels with the same in-image taps go to dwRow at
-// once.
-func dwKernelRow(g *convGeom, orow, xr, wr []float32) {
+// dwKernelRows adds nrow kernel rows' taps (weights from wr, input rows
+// from xr, g.dh rows apart) to an output row of a one-multiplier depthwise
+// convolution: each output element gets its in-image taps in (ky, kx)
+// order, as tap-by-tap passes give them, but runs of pixels with the same
+// in-image taps go to dwRows at once.
+func dwKernelRows(g *convGeom, orow, xr, wr []float32, nrow int) {
 	taps := func(ox int) (lo, hi int) {
 		first := ox*g.sw - g.pl // ix of kx = 0
 		if first < 0 {
@@ -511,7 +525,7 @@ func dwKernelRow(g *convGeom, orow, xr, wr []float32) {
 		lo, hi := taps(ox)
 		if lo < hi {
 			src := xr[(ox*g.sw-g.pl+lo*g.dw)*g.c:]
-			dwRow(orow[ox*g.co:], src, wr[lo*g.co:], n, g.c, g.sw*g.c, hi-lo, g.dw*g.c)
+			dwRows(orow[ox*g.co:], src, wr[lo*g.co:], n, g.c, g.sw*g.c, hi-lo, g.dw*g.c, nrow, g.dh*g.w*g.c, g.kw*g.co)
 		}
 	}
 	for ox := 0; ox < a; ox++ {
