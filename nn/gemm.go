@@ -45,8 +45,10 @@ func gemmThreads(m, n, k int) int {
 // results: for callers whose products are too small to gain from other
 // cores (tfjs's networks on 64×64 eye crops: the hand-offs cost more than
 // the second core gives) or that already keep every core busy.
+// Its micro-kernel may differ from Gemm's (AVX-512 on Intel CPUs, see
+// selectSerialKernel), never its results.
 func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmWith(serialKernel, 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmSerial is Gemm on the calling goroutine, for use inside parallel loops.

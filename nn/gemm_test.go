@@ -175,3 +175,50 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestAsmKernelsBitIdentical: the assembly micro-kernels (AVX2, AVX-512,
+// those the CPU has) give bit-identical products on random floats, edges,
+// k blocks, transposes and accumulation included, so that GemmSerial may
+// pick another kernel than Gemm without changing a result.
+func TestAsmKernelsBitIdentical(t *testing.T) {
+	var asm []microKernel
+	for _, k := range availableKernels() {
+		if k.name != goKernel.name {
+			asm = append(asm, k)
+		}
+	}
+	if len(asm) < 2 {
+		t.Skipf("%d assembly kernels on this CPU", len(asm))
+	}
+	for _, sz := range append(gemmSizes, [3]int{2048, 32, 64}, [3]int{2, 213, 512}) {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+			for _, beta := range []float32{0, 1} {
+				a := randTensor(41, 1, m, k).Data
+				b := randTensor(42, 1, k, n).Data
+				c0 := randTensor(43, 1, m, n).Data
+				lda, ldb := k, n
+				if tr[0] {
+					lda = m
+				}
+				if tr[1] {
+					ldb = k
+				}
+				var ref []float32
+				for _, kern := range asm {
+					c := append([]float32(nil), c0...)
+					gemmWith(kern, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, c, n)
+					if ref == nil {
+						ref = c
+						continue
+					}
+					for i := range c {
+						if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+							t.Fatalf("%v trans %v beta %v: %s gives %v at %d, %s %v", sz, tr, beta, kern.name, c[i], i, asm[0].name, ref[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -4,6 +4,8 @@ package nn
 
 func selectKernel() microKernel { return goKernel }
 
+func selectSerialKernel() microKernel { return goKernel }
+
 // KernelName names the GEMM micro-kernel in use.
 func KernelName() string { return "go" }
 
