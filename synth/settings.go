@@ -1,0 +1,79 @@
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/video"
+)
+
+// Settings are the parts of a Config that a command line gives as text
+// (tell synth, tell bench au): Apply checks and converts them, its errors
+// naming the flags, and Face loads the face they name.
+type Settings struct {
+	Generator string // --generator: muscle or basis (ParseModel)
+	Size      string // --size: WxH, at least 32x32
+	// MicroAmp and MacroAmp are --micro-amp and --macro-amp: LO,HI output
+	// pixels of the muscle generator ("": its defaults).
+	MicroAmp, MacroAmp string
+	Codes              string // --codes: comma-separated FACS codes
+	// Image and Landmarks are --image and --landmarks: another face and
+	// a CSV of its 68 "x,y" points (default: the astronaut).
+	Image, Landmarks string
+}
+
+// Apply sets c's model, size, amplitudes and codes from the settings.
+func (s Settings) Apply(c *Config) error {
+	if _, err := fmt.Sscanf(s.Size, "%dx%d", &c.Width, &c.Height); err != nil || c.Width < 32 || c.Height < 32 {
+		return fmt.Errorf("--size %q: want WxH, at least 32x32", s.Size)
+	}
+	model, err := ParseModel(s.Generator)
+	if err != nil {
+		return fmt.Errorf("--generator: %w", err)
+	}
+	c.Model = model
+	for _, a := range []struct {
+		flag, val string
+		dst       *[2]float64
+	}{{"--micro-amp", s.MicroAmp, &c.MicroAmp}, {"--macro-amp", s.MacroAmp, &c.MacroAmp}} {
+		if a.val == "" {
+			continue
+		}
+		if model != Muscle {
+			return fmt.Errorf("%s needs --generator muscle", a.flag)
+		}
+		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
+			return fmt.Errorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
+		}
+	}
+	if s.Codes != "" {
+		c.Codes = strings.Split(s.Codes, ",")
+	}
+	if s.Image != "" && s.Landmarks == "" {
+		return errors.New("--image needs --landmarks (68 x,y lines)")
+	}
+	return nil
+}
+
+// Face is the astronaut with its measured landmarks, or Image with the
+// landmarks of the Landmarks CSV.
+func (s Settings) Face() (*Face, error) {
+	if s.Image == "" {
+		img, err := portrait.Astronaut()
+		if err != nil {
+			return nil, err
+		}
+		return NewFace(img, AstronautLandmarks()), nil
+	}
+	img, err := video.ReadImage(s.Image)
+	if err != nil {
+		return nil, fmt.Errorf("--image: %w", err)
+	}
+	lm, err := ReadLandmarks(s.Landmarks)
+	if err != nil {
+		return nil, err
+	}
+	return NewFace(img, lm), nil
+}
