@@ -55,3 +55,15 @@ func printLeftOut(w io.Writer, left int, out string) {
 	}
 	fmt.Fprintf(w, "metrics=%s\n", filepath.Join(out, "metrics.json"))
 }
+
+// Print writes the sweep's result as name=value lines (tell sweep): one
+// line per candidate, the chosen one, where the table and its config are
+// (in out) and the time taken.
+func (res *SweepResult) Print(w io.Writer, out string) {
+	for _, r := range res.Rows {
+		fmt.Fprintf(w, "candidate=%s score=%.4f±%.4f uf1=%.4f±%.4f uar=%.4f±%.4f cost=%.3g eligible=%v\n",
+			r.Name, r.Score.Mean, r.Score.SD, r.UF1.Mean, r.UF1.SD, r.UAR.Mean, r.UAR.SD, r.Cost, r.Eligible)
+	}
+	fmt.Fprintf(w, "chosen=%s\ntable=%s\nconfig=%s\nwall_seconds=%.1f\ncpu_seconds=%.1f\n", res.Chosen,
+		filepath.Join(out, "sweep.md"), filepath.Join(out, "chosen.json"), res.Timing.WallSeconds, res.Timing.CPUSeconds)
+}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/eval"
@@ -45,7 +42,7 @@ func runLandmarksBenchmark(ctx context.Context, env *cli.Env, args []string) err
 	}
 	var box face.Rect
 	if *boxFlag != "" {
-		if box, err = parseBox(*boxFlag); err != nil {
+		if box, err = face.ParseRect(*boxFlag); err != nil {
 			return cli.Usagef("--box: %v", err)
 		}
 	}
@@ -75,7 +72,7 @@ func runLandmarksBenchmark(ctx context.Context, env *cli.Env, args []string) err
 		box = found.Box
 	}
 	if *grayOut != "" {
-		if err := writePGM(*grayOut, gray); err != nil {
+		if err := atomicfile.Write(*grayOut, gray.WritePGM); err != nil {
 			return err
 		}
 	}
@@ -91,32 +88,4 @@ func runLandmarksBenchmark(ctx context.Context, env *cli.Env, args []string) err
 	fmt.Fprintf(w, "tell_landmark_us=%.1f\n", us)
 	fmt.Fprintf(w, "tell_landmark_cpu_us=%.1f\n", cpu)
 	return nil
-}
-
-// parseBox parses "x,y,w,h".
-func parseBox(s string) (face.Rect, error) {
-	f := strings.Split(s, ",")
-	if len(f) != 4 {
-		return face.Rect{}, fmt.Errorf("want x,y,w,h, got %q", s)
-	}
-	var v [4]int
-	for i, p := range f {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return face.Rect{}, fmt.Errorf("%q: %w", s, err)
-		}
-		v[i] = n
-	}
-	if v[2] < 1 || v[3] < 1 {
-		return face.Rect{}, fmt.Errorf("%q: width and height must be positive", s)
-	}
-	return face.Rect{X: v[0], Y: v[1], W: v[2], H: v[3]}, nil
-}
-
-// writePGM writes g as an 8-bit binary PGM, atomically.
-func writePGM(path string, g *raster.Gray) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "P5\n%d %d\n255\n", g.W, g.H)
-	b.Write(g.Image().Pix)
-	return atomicfile.WriteFile(path, b.Bytes())
 }

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/internal/cli"
@@ -74,42 +71,13 @@ func runDataset(ctx context.Context, env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range conv.Notes {
-		fmt.Fprintln(env.Stderr, "note:", n)
-	}
-	for _, w := range conv.Warnings {
-		fmt.Fprintln(env.Stderr, "warning:", w)
-	}
+	conv.PrintNotes(env.Stderr)
 	if err := dataset.Validate(conv.Samples, dataset.Options{SkipFileCheck: *sheetOnly}); err != nil {
 		return err
 	}
 	if err := dataset.Write(*out, conv.Samples); err != nil {
 		return err
 	}
-	counts := map[string]int{}
-	subjects := map[string]bool{}
-	for _, s := range conv.Samples {
-		counts[s.Label]++
-		subjects[s.Subject] = true
-	}
-	fmt.Fprintf(env.Stdout, "wrote %s: %s, %s, %s, %s\n", *out, cli.Plural(len(conv.Samples), "sample"), cli.Plural(len(subjects), "subject"), cli.Plural(len(conv.Notes), "note"), cli.Plural(len(conv.Warnings), "warning"))
-	fmt.Fprintf(env.Stdout, "labels: %s\n", countList(counts))
-	if len(conv.Dropped) > 0 {
-		fmt.Fprintf(env.Stdout, "left out by --classes %q: %s\n", *classes, countList(conv.Dropped))
-	}
+	conv.Print(env.Stdout, *out, *classes)
 	return nil
-}
-
-// countList formats counts as "a 3, b 1", sorted by name.
-func countList(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
 }

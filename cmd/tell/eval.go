@@ -41,8 +41,8 @@ func runEval(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.Usagef("--model or --appearance (one of them), --manifest and --out are required")
 	}
 	var err error
-	if *boot, err = bootstrapFlag(*boot); err != nil {
-		return err
+	if *boot, err = train.Resamples(*boot); err != nil {
+		return cli.Usagef("%v", err)
 	}
 	if _, err := models.ByName(*model); err == nil {
 		return cli.Usagef("--model %s: a pretrained appearance model is --appearance %s", *model, *model)

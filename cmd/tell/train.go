@@ -29,18 +29,19 @@ func trainCommand() cli.Command {
 
 func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("train")
-	manifest := fs.String("manifest", "", "`M` manifest CSV (docs/manifest.md)")
-	protocol := fs.String("protocol", "loso", "`P` loso (leave one subject out), kfold, holdout")
-	folds := fs.Int("folds", 5, "`K` folds for kfold (default 5)")
-	frac := fs.Float64("test-fraction", 0.2, "`F` test share for holdout (default 0.2)")
-	out := fs.String("out", "", "`RUN` run folder")
-	cfgPath := fs.String("config", "", "`FILE` JSON config over the defaults (print them: --print-config); {\"model\": \"merclip\"} selects the MER-CLIP family")
-	seed := fs.Int64("seed", -1, "`N` overrides the config's seed")
-	epochs := fs.Int("epochs", 0, "`N` overrides the family's train.epochs")
-	workers := fs.Int("workers", 0, "`N` folds trained at once (default: one per core)")
-	cache := fs.String("cache", "", "`DIR` prepare cache (default RUN/cache)")
-	boot := fs.Int("bootstrap", 1000, "`N` bootstrap resamples (default 1000; 0 for none)")
-	noFinal := fs.Bool("no-final", false, "skip the final model")
+	var st train.Settings
+	fs.StringVar(&st.Manifest, "manifest", "", "`M` manifest CSV (docs/manifest.md)")
+	fs.StringVar(&st.Protocol, "protocol", "loso", "`P` loso (leave one subject out), kfold, holdout")
+	fs.IntVar(&st.Folds, "folds", 5, "`K` folds for kfold (default 5)")
+	fs.Float64Var(&st.Fraction, "test-fraction", 0.2, "`F` test share for holdout (default 0.2)")
+	fs.StringVar(&st.Out, "out", "", "`RUN` run folder")
+	fs.StringVar(&st.Config, "config", "", "`FILE` JSON config over the defaults (print them: --print-config); {\"model\": \"merclip\"} selects the MER-CLIP family")
+	fs.Int64Var(&st.Seed, "seed", -1, "`N` overrides the config's seed")
+	fs.IntVar(&st.Epochs, "epochs", 0, "`N` overrides the family's train.epochs")
+	fs.IntVar(&st.Workers, "workers", 0, "`N` folds trained at once (default: one per core)")
+	fs.StringVar(&st.Cache, "cache", "", "`DIR` prepare cache (default RUN/cache)")
+	fs.IntVar(&st.Bootstrap, "bootstrap", 1000, "`N` bootstrap resamples (default 1000; 0 for none)")
+	fs.BoolVar(&st.NoFinal, "no-final", false, "skip the final model")
 	printCfg := fs.Bool("print-config", false, "print the effective config and exit")
 	url := fs.String("nats", "", "`URL` train the folds and the final model as jobs on this NATS JetStream (the queue tell serve and tell batch use), run by tell worker processes anywhere; the results, the metrics.json and the model are those of the same run here, byte for byte. Interrupted, it resumes when run again (finished jobs are collected, not retrained).")
 	nf := queue.AddClientFlags(fs)
@@ -49,7 +50,7 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	if _, err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, *seed, *epochs, *workers)
+	cfg, err := st.LoadConfig(families())
 	if err != nil {
 		return err
 	}
@@ -57,38 +58,23 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 		fmt.Fprintln(env.Stdout, string(cfg.JSON()))
 		return nil
 	}
-	if *manifest == "" || *out == "" {
-		return cli.Usagef("--manifest and --out are required")
+	if err := st.Validate(); err != nil {
+		return cli.Usagef("%v", err)
 	}
-	if *boot, err = bootstrapFlag(*boot); err != nil {
+	if err := train.CheckProtocol(st.Manifest, st.Protocol, st.Folds, st.Fraction, uint64(cfg.Seed)); err != nil {
 		return err
 	}
-	if *protocol == "kfold" && *folds < 2 {
-		return cli.Usagef("--folds %d: k-fold needs at least 2 folds", *folds)
-	}
-	if *protocol == "holdout" && !(*frac > 0 && *frac < 1) {
-		return cli.Usagef("--test-fraction %v: want a share between 0 and 1", *frac)
-	}
-	if *workers < 0 {
-		return cli.Usagef("--workers %d: want 0 (one per core) or more", *workers)
-	}
-	if err := checkProtocol(*manifest, *protocol, *folds, *frac, uint64(cfg.Seed)); err != nil {
-		return err
-	}
-	made, err := train.SnapshotDir(*out)
+	made, err := train.SnapshotDir(st.Out)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(st.Out, 0o755); err != nil {
 		return err
 	}
-	opt := train.RunOptions{
-		Manifest: *manifest, Protocol: *protocol, Folds: *folds, HoldoutFraction: *frac,
-		Out: *out, Cache: *cache, Config: cfg, Families: families(), Bootstrap: *boot, NoFinal: *noFinal,
-		Progress: cli.StepBars(env, *quiet), Log: cli.Logger(env, *quiet),
-	}
+	opt := st.Options(cfg, families())
+	opt.Progress, opt.Log = cli.StepBars(env, *quiet), cli.Logger(env, *quiet)
 	if *url != "" {
-		fc, err := nf.Dial(ctx, *url, "tell train", cli.Logger(env, *quiet))
+		fc, err := nf.Dial(ctx, *url, "tell train", opt.Log)
 		if err != nil {
 			return err
 		}
@@ -98,59 +84,10 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	res, err := train.Run(ctx, opt)
 	if err != nil {
 		if ctx.Err() == nil {
-			made.Cleanup(cli.Logger(env, *quiet))
+			made.Cleanup(opt.Log)
 		}
 		return err
 	}
-	res.Print(env.Stdout, *out)
+	res.Print(env.Stdout, st.Out)
 	return nil
-}
-
-// maxBootstrap bounds --bootstrap: 100,000 resamples already give interval
-// ends stable to the third decimal.
-const maxBootstrap = 100000
-
-// bootstrapFlag checks --bootstrap and maps 0 (none) to the -1 that
-// metrics.Report takes for "no intervals".
-func bootstrapFlag(n int) (int, error) {
-	switch {
-	case n < 0 || n > maxBootstrap:
-		return 0, cli.Usagef("--bootstrap %d: want 0 (none) to %d resamples", n, maxBootstrap)
-	case n == 0:
-		return -1, nil
-	}
-	return n, nil
-}
-
-// loadConfig reads a training config (defaults when path is empty) and
-// applies command-line overrides (negative seed, zero epochs/workers: keep).
-func loadConfig(path string, seed int64, epochs, workers int) (train.Config, error) {
-	cfg := train.DefaultConfig(families())
-	if path != "" {
-		var err error
-		if cfg, err = train.LoadConfig(path, families()); err != nil {
-			return cfg, err
-		}
-	}
-	if seed >= 0 {
-		cfg.Seed = seed
-	}
-	if epochs > 0 {
-		cfg.Spec = cfg.Spec.WithEpochs(epochs)
-	}
-	if workers > 0 {
-		cfg.Workers = workers
-	}
-	return cfg, cfg.Validate()
-}
-
-// checkProtocol checks --protocol, then what the protocol needs of the
-// manifest (train.CheckProtocol).
-func checkProtocol(manifest, protocol string, folds int, frac float64, seed uint64) error {
-	switch protocol {
-	case train.ProtocolLOSO, train.ProtocolKFold, train.ProtocolHoldout:
-	default:
-		return cli.Usagef("--protocol %q: want loso, kfold or holdout", protocol)
-	}
-	return train.CheckProtocol(manifest, protocol, folds, frac, seed)
 }
