@@ -3,7 +3,6 @@ package train
 import (
 	"strings"
 	"testing"
-
 )
 
 // TestSettings: wrong values are refused with their flags' names; the
