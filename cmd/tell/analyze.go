@@ -16,15 +16,6 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-func analyzeCommand() cli.Command {
-	return cli.Command{
-		Name:    "analyze",
-		Summary: "AUs, spotted expressions, emotions and explanations from an image, frames or a video",
-		Usage:   `usage: tell analyze INPUT [--out DIR] [flags]`,
-		Run:     runAnalyze,
-	}
-}
-
 func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	start, cpu0 := time.Now(), profile.ProcessCPU()
 	fs := cli.NewFlagSet("analyze")

@@ -13,16 +13,6 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-func batchCommand() cli.Command {
-	return cli.Command{
-		Name:    "batch",
-		Summary: "analyse many clips through the NATS queue, resumably",
-		Usage: `usage: tell batch (--manifest clips.csv | DIR) --nats URL --out DIR
-                  [--nats-creds FILE] [--max-pending N] [--fps F] [--quiet]`,
-		Run: runBatch,
-	}
-}
-
 func runBatch(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("batch")
 	url := fs.String("nats", "", "`URL` the NATS server (tell serve --nats-listen's address)")

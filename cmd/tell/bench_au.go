@@ -11,14 +11,6 @@ import (
 	"github.com/tell-project/tell/synth"
 )
 
-func auBenchmark() cli.Command {
-	return cli.Command{
-		Name:    "au",
-		Summary: "AU detection on synthetic clips with known truth [--generator muscle|basis] [--n N] [--seed S] [--kind micro|macro] ...: au_event_f1=",
-		Run:     benchAU,
-	}
-}
-
 // benchAU renders synthetic clips, runs the analysis pipeline on them with
 // its own thresholds and prints AU F1 per AU (per event and at the apex
 // frame), spotting F1 and the mean per-AU F1 with a 95% bootstrap interval

@@ -8,19 +8,10 @@ import (
 	"github.com/tell-project/tell/internal/cli"
 )
 
-// cotBenchmark is `tell bench cot MANIFEST`: the Exp-CoT engine's AU →
-// emotion knowledge measured on the coders' own AUs.
-func cotBenchmark() cli.Command {
-	return cli.Command{
-		Name:    "cot",
-		Summary: "the Exp-CoT engine on a manifest's coded AUs (aus) against its labels: accuracy, UF1, UAR, ECE, confusion per dataset",
-		Usage:   cotBenchUsage,
-		Run:     runCotBenchmark,
-	}
-}
-
 const cotBenchUsage = `usage: tell bench cot MANIFEST [--rows]`
 
+// runCotBenchmark is `tell bench cot MANIFEST`: the Exp-CoT engine's AU →
+// emotion knowledge measured on the coders' own AUs.
 func runCotBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("bench cot")
 	rows := fs.Bool("rows", false, "also print every row: sample, dataset, label, aus, predictions")

@@ -10,21 +10,13 @@ import (
 	"github.com/tell-project/tell/models"
 )
 
-// ferBenchmark is `tell bench fer IMAGE... --appearance faceapi|human`, the
+// runFerBenchmark is `tell bench fer IMAGE... --appearance faceapi|human`, the
 // counterpart of the bench folder's tfjs/fer.js: images decoded to the
 // same pixels (JPEG as jpeg-js decodes it), the same lines (seven
 // probabilities per image in the order angry disgust fear happy sad
 // surprise neutral, each image taken whole as the face crop), then
 // tell_fer_ms= (median per image of resampling plus the forward pass,
 // after three warm-up runs, one face at a time) instead of tfjs_<model>_ms=.
-func ferBenchmark() cli.Command {
-	return cli.Command{
-		Name:    "fer",
-		Summary: "pretrained expression net on face crops IMAGE... [--appearance faceapi|human] (vs TensorFlow.js): tell_fer_ms=",
-		Run:     runFerBenchmark,
-	}
-}
-
 func runFerBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("bench fer")
 	model := fs.String("appearance", "faceapi", "`NAME` pretrained appearance model: faceapi or human")

@@ -13,17 +13,9 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-// landmarksBenchmark is `tell bench landmarks IMAGE [--box x,y,w,h]`, the
+// runLandmarksBenchmark is `tell bench landmarks IMAGE [--box x,y,w,h]`, the
 // counterpart of the bench folder's dlib_landmarks.cpp: same output lines,
 // tell_landmark_us= instead of dlib_landmark_us=.
-func landmarksBenchmark() cli.Command {
-	return cli.Command{
-		Name:    "landmarks",
-		Summary: "68-point landmarks on one face box (vs dlib's C++ shape predictor)",
-		Run:     runLandmarksBenchmark,
-	}
-}
-
 func runLandmarksBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("bench landmarks")
 	boxFlag := fs.String("box", "", "face box x,y,w,h in pixels (default: the face.Finder's box, face crops included)")

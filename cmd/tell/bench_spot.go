@@ -10,20 +10,11 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-// spotBenchmark is `tell bench spot TRUTH.csv`: spotting precision, recall
-// and F1 at IoU ≥ 0.5 (MEGC's rule), apex error and AU agreement over a
-// folder of clips with coded expressions.
-func spotBenchmark() cli.Command {
-	return cli.Command{
-		Name:    "spot",
-		Summary: "spotting on clips with coded onset/apex/offset (TRUTH.csv): precision, recall, F1 at IoU >= 0.5, apex error",
-		Usage:   spotBenchUsage,
-		Run:     runSpotBenchmark,
-	}
-}
-
 const spotBenchUsage = `usage: tell bench spot TRUTH.csv [--base 1|0] [--fps F] [--known] [--out DIR] [--clips]`
 
+// runSpotBenchmark is `tell bench spot TRUTH.csv`: spotting precision, recall
+// and F1 at IoU ≥ 0.5 (MEGC's rule), apex error and AU agreement over a
+// folder of clips with coded expressions.
 func runSpotBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("bench spot")
 	base := fs.Int("base", 1, "`N` number of a clip's first frame in TRUTH.csv for clips numbered by position (videos, GIFs, folders whose file names carry no numbers): 1 (frames.csv's and tell synth's, the default) or 0. A folder of numbered files (img46.jpg) is always coded in its files' numbers, as tell analyze and tell dataset number it")

@@ -12,17 +12,7 @@ import (
 	"github.com/tell-project/tell/internal/cli"
 )
 
-// cotCommand explains AU evidence as an ExpLLM-style chain of thought.
-func cotCommand() cli.Command {
-	return cli.Command{
-		Name:    "cot",
-		Summary: "explain AU evidence as a three-part chain of thought",
-		Usage: `usage: tell cot --aus "4B+7A+L10" | --au-json FILE [--label L] [--json] [--seed N]
-                [--classes a,b,c] [--dataset NAME]`,
-		Run: runCot,
-	}
-}
-
+// runCot explains AU evidence as an ExpLLM-style chain of thought.
 func runCot(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("cot")
 	aus := fs.String("aus", "", "`CODES` FACS string as dataset sheets write it: 4+7, R12A+R14A, 12B, 1/2 (or), 12? (uncertain), A2 (asymmetric); \"0\" for none. AUs without a letter are reasoned on as present, intensity not coded.")

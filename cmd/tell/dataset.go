@@ -8,18 +8,8 @@ import (
 	"github.com/tell-project/tell/internal/cli"
 )
 
-// datasetCommand converts the public micro-expression datasets' own
+// runDataset converts the public micro-expression datasets' own
 // annotation sheets and frame folders into a manifest CSV.
-func datasetCommand() cli.Command {
-	return cli.Command{
-		Name:    "dataset",
-		Summary: "convert CASME II, SAMM, SMIC, CAS(ME)^3 or the MEGC2019 composite to a manifest",
-		Usage: `usage: tell dataset casme2|samm|smic|casme3 --root DIR --out manifest.csv [flags]
-       tell dataset composite --casme2 DIR --samm DIR --smic DIR --out manifest.csv [flags]`,
-		Run: runDataset,
-	}
-}
-
 func runDataset(ctx context.Context, env *cli.Env, args []string) error {
 	if len(args) == 0 {
 		return cli.Usagef("missing dataset name (casme2, samm, smic, casme3 or composite)")

@@ -12,16 +12,6 @@ import (
 	"github.com/tell-project/tell/train"
 )
 
-func evalCommand() cli.Command {
-	return cli.Command{
-		Name:    "eval",
-		Summary: "score a trained or pretrained model on a manifest (metrics.json, predictions.csv)",
-		Usage: `usage: tell eval --model RUN/model.safetensors --manifest M --out RUN2
-       tell eval --appearance faceapi|human --manifest images.csv --out RUN2`,
-		Run: runEval,
-	}
-}
-
 func runEval(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("eval")
 	model := fs.String("model", "", "`PATH` a model.safetensors written by tell train")

@@ -13,17 +13,6 @@ import (
 	"github.com/tell-project/tell/llm/llmeval"
 )
 
-func evalLLMCommand() cli.Command {
-	return cli.Command{
-		Name:    "eval-llm",
-		Summary: "score a vision LLM on a labelled manifest (accuracy, UF1, UAR, CoT faithfulness, cost)",
-		Usage: `usage: tell eval-llm --manifest M --llm-url URL --llm-model NAME --out RUN [--limit N]
-                     [--classes a,b,c] [--workers N] [--evidence aus|measured]
-                     [--landmarks PATH] [LLM flags]`,
-		Run: runEvalLLM,
-	}
-}
-
 func runEvalLLM(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("eval-llm")
 	manifest := fs.String("manifest", "", "`M` labelled manifest CSV")

@@ -15,18 +15,7 @@ import (
 	"github.com/tell-project/tell/llm"
 )
 
-// exportCommand writes instruction data for fine-tuning a vision LLM.
-func exportCommand() cli.Command {
-	return cli.Command{
-		Name:    "export",
-		Summary: "write vision-LLM instruction data (label + CoT turns) from a manifest",
-		Usage: `usage: tell export --manifest M --format expllm|llava|sharegpt --out F.jsonl
-                   [--seed N] [--classes a,b,c] [--abs]
-                   [--rewrite-with URL --llm-model NAME [LLM flags]]`,
-		Run: runExport,
-	}
-}
-
+// runExport writes instruction data for fine-tuning a vision LLM.
 func runExport(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("export")
 	manifest := fs.String("manifest", "", "`M` the manifest CSV (image, or frames with apex; label, aus)")

@@ -11,15 +11,6 @@ import (
 	"github.com/tell-project/tell/video"
 )
 
-func prepareCommand() cli.Command {
-	return cli.Command{
-		Name:    "prepare",
-		Summary: "prepare a manifest's model inputs once (flows, faces) into a cache",
-		Usage:   `usage: tell prepare --manifest M --out CACHE [--size N] [--apex] [--workers N]`,
-		Run:     runPrepare,
-	}
-}
-
 func runPrepare(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("prepare")
 	manifest := fs.String("manifest", "", "`M` manifest CSV")

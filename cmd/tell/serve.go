@@ -13,22 +13,6 @@ import (
 	"github.com/tell-project/tell/server"
 )
 
-func serveCommand() cli.Command {
-	return cli.Command{
-		Name:    "serve",
-		Summary: "HTTP API and web page: upload, analyse, explain",
-		Usage: `usage: tell serve [--addr HOST:PORT] [--data DIR | --nats URL] [--jobs N] [--workers 0|1]
-                  [--api-keys FILE] [--nats-listen H:P --nats-users FILE]
-                  [--allowed-hosts NAMES] [--insecure-no-auth] [flags]
-       tell serve --add-key NAME [--admin] --api-keys FILE
-       tell serve --add-nats-user ROLE:NAME --nats-users FILE > NAME.creds
-       tell serve --print-nats-config --nats-users FILE >> nats-server.conf
-
-Serves the web page at / and the JSON API (GET /openapi.json describes it).`,
-		Run: runServe,
-	}
-}
-
 func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("serve")
 	var st server.Settings

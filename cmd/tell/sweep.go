@@ -8,15 +8,6 @@ import (
 	"github.com/tell-project/tell/train"
 )
 
-func sweepCommand() cli.Command {
-	return cli.Command{
-		Name:    "sweep",
-		Summary: "choose a training config on development rows by a rule declared before any candidate trains",
-		Usage:   `usage: tell sweep CONFIG... --manifest DEV --protocol kfold|loso --out DIR [flags]`,
-		Run:     runSweep,
-	}
-}
-
 func runSweep(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("sweep")
 	opt := train.SweepOptions{Rule: train.DefaultRule(), Families: families()}

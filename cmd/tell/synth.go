@@ -9,15 +9,6 @@ import (
 	"github.com/tell-project/tell/synth"
 )
 
-func synthCommand() cli.Command {
-	return cli.Command{
-		Name:    "synth",
-		Summary: "make synthetic expression clips with ground truth",
-		Usage:   `usage: tell synth --out DIR [--n N] [--seed S] [flags]`,
-		Run:     runSynth,
-	}
-}
-
 func runSynth(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("synth")
 	var cfg synth.Config

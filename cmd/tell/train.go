@@ -18,15 +18,6 @@ import (
 // them from here rather than importing a family.
 func families() model.Families { return model.Families{cnn.Family{}, merclip.Family{}} }
 
-func trainCommand() cli.Command {
-	return cli.Command{
-		Name:    "train",
-		Summary: "train and evaluate a recogniser (CNN or MER-CLIP) under LOSO, k-fold or holdout",
-		Usage:   `usage: tell train --manifest M --protocol loso|kfold|holdout --out RUN [flags]`,
-		Run:     runTrain,
-	}
-}
-
 func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("train")
 	var st train.Settings

@@ -12,15 +12,6 @@ import (
 	"github.com/tell-project/tell/viewer"
 )
 
-func viewCommand() cli.Command {
-	return cli.Command{
-		Name:    "view",
-		Summary: "play a finished analysis's clip beside its AU and probability curves, in the browser",
-		Usage:   `usage: tell view RUN [--addr HOST:PORT]`,
-		Run:     runView,
-	}
-}
-
 func runView(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("view")
 	addr := fs.String("addr", "127.0.0.1:8390", "`HOST:PORT` where to listen (default 127.0.0.1:8390; port 0 picks a free one)")

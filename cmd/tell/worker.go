@@ -11,18 +11,6 @@ import (
 	"github.com/tell-project/tell/train"
 )
 
-func workerCommand() cli.Command {
-	return cli.Command{
-		Name:    "worker",
-		Summary: "run queued analyses and training folds from a NATS server (tell serve's or a cluster)",
-		Usage: `usage: tell worker --nats URL [--nats-creds FILE] [--jobs N] [--name NAME]
-                   [--workdir DIR] [--landmarks PATH] [--max-pixels N]
-                   [--max-seconds S] [--job-budget WORK] [--memory-limit MB]
-                   [--max-train-bytes N] [--log-json]`,
-		Run: runWorker,
-	}
-}
-
 func runWorker(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("worker")
 	var l server.Limits
