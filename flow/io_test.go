@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"github.com/tell-project/tell/raster"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/raster"
 )
 
 func TestStrain(t *testing.T) {
@@ -244,4 +246,16 @@ func Example() {
 	i := 32*64 + 28 // on the blob's flank
 	fmt.Printf("u=%.1f v=%.1f strain=%.1f\n", f.U[i], f.V[i], Strain(f)[i])
 	// Output: u=1.0 v=0.0 strain=0.0
+}
+
+func TestPreset(t *testing.T) {
+	if p, err := Preset("fast"); err != nil || p != Fast() {
+		t.Errorf("fast: %+v, %v", p, err)
+	}
+	if p, err := Preset("default"); err != nil || p != Default() {
+		t.Errorf("default: %+v, %v", p, err)
+	}
+	if _, err := Preset("slow"); err == nil || !strings.Contains(err.Error(), `--preset "slow"`) {
+		t.Errorf("slow: %v", err)
+	}
 }

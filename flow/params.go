@@ -110,3 +110,15 @@ func (p Params) Validate() error {
 	}
 	return nil
 }
+
+// Preset is the parameters a command line names: "default" (Default,
+// OpenCV's) or "fast" (Fast).
+func Preset(name string) (Params, error) {
+	switch name {
+	case "default":
+		return Default(), nil
+	case "fast":
+		return Fast(), nil
+	}
+	return Params{}, fmt.Errorf("--preset %q: want default or fast", name)
+}

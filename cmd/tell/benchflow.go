@@ -25,14 +25,9 @@ func benchFlow(ctx context.Context, env *cli.Env, args []string) error {
 	if len(pos) != 2 {
 		return cli.Usagef("want two images, got %d arguments", len(pos))
 	}
-	var p flow.Params
-	switch *preset {
-	case "default":
-		p = flow.Default()
-	case "fast":
-		p = flow.Fast()
-	default:
-		return cli.Usagef("--preset %q: want default or fast", *preset)
+	p, err := flow.Preset(*preset)
+	if err != nil {
+		return cli.Usagef("%v", err)
 	}
 	p.Workers = *workers
 	a, err := loadGray(pos[0])

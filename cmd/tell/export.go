@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
-	"github.com/tell-project/tell/atomicfile"
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/internal/cli"
@@ -71,23 +68,8 @@ func runExport(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		o.Rewrite = (&llm.Rewriter{Client: client, MaxTokens: lf.MaxTokens}).ForExport(o.Classes)
 	}
-	var sum cot.ExportSummary
-	err = atomicfile.Write(*out, func(w io.Writer) error {
-		var err error
-		sum, err = cot.Export(ctx, w, recs, o)
-		if err == nil && sum.Written == 0 {
-			err = errors.New("no exportable row")
-		}
-		return err
-	})
-	const show = 20
-	for i, p := range sum.Problems {
-		if i == show {
-			fmt.Fprintf(env.Stderr, "tell export: ... and %d more\n", len(sum.Problems)-show)
-			break
-		}
-		fmt.Fprintf(env.Stderr, "tell export: %s\n", p)
-	}
+	sum, err := cot.ExportFile(ctx, *out, recs, o)
+	sum.PrintProblems(env.Stderr, "tell export: ", 20)
 	if err != nil {
 		return fmt.Errorf("%s: %w (%s, invalid_rows=%d)", *out, err, sum, invalid)
 	}
