@@ -80,6 +80,20 @@ type Result struct {
 	Pending int // submitted and not collected when Run stopped
 }
 
+// Load lists the inputs of the manifest when one is given (FromManifest),
+// else those under dir (FromFolder); no input at all is an error.
+func Load(manifest, dir string, fps float64) ([]*Item, error) {
+	load := func() ([]*Item, error) { return FromFolder(dir, fps) }
+	if manifest != "" {
+		load = func() ([]*Item, error) { return FromManifest(manifest, fps) }
+	}
+	items, err := load()
+	if err == nil && len(items) == 0 {
+		err = errors.New("nothing to analyse")
+	}
+	return items, err
+}
+
 // FromManifest reads the inputs of a manifest CSV: a "sample" column (the
 // result folder's name) and one of "video", "image" or "frames" (a folder
 // of frame images) per row; an "fps" column gives a clip's frame rate,

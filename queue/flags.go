@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 )
 
@@ -31,4 +32,18 @@ func (f *ClientFlags) Dial(ctx context.Context, url, name string, log *slog.Logg
 		return nil, err
 	}
 	return Dial(ctx, Where{URL: url, Client: co}, Config{}, log)
+}
+
+// User is the NATS user a client acts as: user when given, else the one
+// the credentials name; "" for the anonymous owner (no credentials).
+func (f *ClientFlags) User(co ClientOptions, user string) (string, error) {
+	switch {
+	case co.Creds == nil && user != "":
+		return "", fmt.Errorf("--user %s needs --nats-creds FILE: without credentials the jobs are the anonymous owner's", user)
+	case co.Creds == nil || user != "":
+		return user, nil
+	case co.Creds.Name == "":
+		return "", fmt.Errorf("--nats-creds %s does not name its user: give --user NAME", f.Creds)
+	}
+	return co.Creds.Name, nil
 }

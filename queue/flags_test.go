@@ -27,3 +27,27 @@ func TestClientFlags(t *testing.T) {
 		t.Errorf("missing credentials: %v", err)
 	}
 }
+
+// TestClientUser: the user named, else the credentials' own, and the
+// refusals naming the flags.
+func TestClientUser(t *testing.T) {
+	f := &ClientFlags{Creds: "w.creds"}
+	named, anon := ClientOptions{Creds: &Creds{Name: "ann"}}, ClientOptions{Creds: &Creds{}}
+	for _, c := range []struct {
+		co         ClientOptions
+		user, want string
+		err        string
+	}{
+		{ClientOptions{}, "", "", ""},
+		{ClientOptions{}, "bob", "", "--user bob needs --nats-creds"},
+		{named, "", "ann", ""},
+		{named, "bob", "bob", ""},
+		{anon, "", "", "--nats-creds w.creds does not name its user"},
+		{anon, "bob", "bob", ""},
+	} {
+		got, err := f.User(c.co, c.user)
+		if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("User(%+v, %q) = %q, %v; want %q, %q", c.co.Creds, c.user, got, err, c.want, c.err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/face"
+	"github.com/tell-project/tell/queue"
 )
 
 // Limits are what tell serve and tell worker are told about the analyses
@@ -173,4 +174,23 @@ func (s Settings) Config(keys *Keys, a *Analysis, version string, log *slog.Logg
 		Keep: s.Keep, MaxJobs: s.MaxJobs, MaxBytes: s.MaxStored << 20, Budget: a.Budget,
 		AllowPaths: s.AllowPaths, Keys: keys, AllowedHosts: hosts, Version: version, Log: log, Analysis: a,
 	}
+}
+
+// Where is where the settings put the job queue: an external NATS server
+// reached as the client co, or the embedded one with its users and TLS
+// loaded from their files.
+func (s Settings) Where(co queue.ClientOptions) (queue.Where, error) {
+	w := queue.Where{URL: s.NATS, Client: co, Dir: s.Data, Listen: s.NATSListen, InsecureNoAuth: s.Insecure}
+	var err error
+	if s.NATSUsers != "" {
+		if w.Users, err = queue.LoadUsers(s.NATSUsers); err != nil {
+			return w, err
+		}
+	}
+	if s.NATSCert != "" {
+		if w.TLS, err = queue.LoadTLS(s.NATSCert, s.NATSKey); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
 }

@@ -1,10 +1,13 @@
 package main
 
+// This file holds tell analyze and tell view, which shows an analysis.
+
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/tell-project/tell/llm"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/video"
+	"github.com/tell-project/tell/viewer"
 )
 
 func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
@@ -122,4 +126,19 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 		err = fmt.Errorf("%w; if the input is a face crop, --face full takes the whole frame as the face", err)
 	}
 	return err
+}
+
+func runView(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("view")
+	addr := fs.String("addr", "127.0.0.1:8390", "`HOST:PORT` where to listen (default 127.0.0.1:8390; port 0 picks a free one)")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return cli.Usagef("want one RUN folder, got %d arguments", len(pos))
+	}
+	return viewer.Serve(ctx, pos[0], *addr, func(a net.Addr) {
+		fmt.Fprintf(env.Stdout, "viewer of %s at http://%s/ (Ctrl-C to stop)\n", pos[0], a)
+	})
 }

@@ -1,16 +1,23 @@
 package main
 
+// This file holds the commands of the server and its job queue: tell
+// serve, worker and batch.
+
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/tell-project/tell/batch"
 	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
+	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/video"
 )
 
 func runServe(ctx context.Context, env *cli.Env, args []string) error {
@@ -120,19 +127,13 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	mem, restore := st.Memory()
 	defer restore()
-	qo := queue.Where{URL: st.NATS, Dir: st.Data, Listen: st.NATSListen, InsecureNoAuth: st.Insecure}
-	if qo.Client, err = nf.Options("tell serve"); err != nil {
+	co, err := nf.Options("tell serve")
+	if err != nil {
 		return err
 	}
-	if st.NATSUsers != "" {
-		if qo.Users, err = queue.LoadUsers(st.NATSUsers); err != nil {
-			return err
-		}
-	}
-	if st.NATSCert != "" {
-		if qo.TLS, err = queue.LoadTLS(st.NATSCert, st.NATSKey); err != nil {
-			return err
-		}
+	qo, err := st.Where(co)
+	if err != nil {
+		return err
 	}
 	if err := st.CheckAuth(keys, qo.Users != nil, qo.Client.Creds != nil); err != nil {
 		return cli.Usagef("%v", err)
@@ -170,4 +171,134 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	return srv.ListenAndServe(ctx, st.Addr, func(a net.Addr) {
 		fmt.Fprintf(env.Stdout, "tell serve: listening on http://%s/\n", a)
 	})
+}
+
+func runWorker(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("worker")
+	var l server.Limits
+	url := fs.String("nats", "", "`URL` the NATS server: tell serve --nats-listen's address, or a cluster's URLs (comma-separated)")
+	nf := queue.AddClientFlags(fs)
+	fs.StringVar(&l.JobBudget, "job-budget", "1h@1080p30", "`WORK` pixel-frames one analysis may decode (default 1h@1080p30; a job's own budget, set by tell serve, is kept when smaller): past it the job fails \"over budget\"")
+	fs.Int64Var(&l.MemoryLimit, "memory-limit", 0, "`MB` the resident memory the process keeps under (at least 512; default 0: none, as training folds hold their data): Go's limit, and a budget 256 MiB less that each analysis reserves its estimate from")
+	fs.IntVar(&l.Jobs, "jobs", 1, "`N` analyses at once (default 1)")
+	name := fs.String("name", "", "`NAME` this worker's name in job records (default host-pid)")
+	workdir := fs.String("workdir", "", "`DIR` running jobs' inputs and outputs (default: the system's temporary folder)")
+	fs.StringVar(&l.Landmarks, "landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
+	fs.Int64Var(&l.MaxPixels, "max-pixels", server.DefaultMaxPixels, "`N` pixels of one image or video frame (default 25000000)")
+	fs.Float64Var(&l.MaxSeconds, "max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder (default 10800)")
+	maxTrain := fs.Int64("max-train-bytes", 1<<30, "`N` prepared rows of one training run held in memory (default 1073741824; the last two runs are kept)")
+	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return cli.Usagef("unexpected argument %q", pos[0])
+	case *url == "":
+		return cli.Usagef("--nats URL is required")
+	case *maxTrain < 1:
+		return cli.Usagef("--max-train-bytes %d: want a positive number of bytes", *maxTrain)
+	}
+	if err := l.Validate(); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	mem, restore := l.Memory()
+	defer restore()
+	log := env.Log
+	if *logJSON {
+		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	}
+	l.WarnLandmarks(log)
+	if *workdir != "" {
+		if err := os.MkdirAll(*workdir, 0o755); err != nil {
+			return err
+		}
+	}
+	fc, err := nf.Dial(ctx, *url, "tell worker", log)
+	if err != nil {
+		return err
+	}
+	defer fc.Close()
+	log.Info("worker started", "jobs", l.Jobs)
+	h := queue.Route(map[string]queue.Handler{
+		"":            l.Analysis(mem, log).Handle,
+		train.JobKind: train.WorkerHandler(fc.Queue, train.WorkerOptions{Families: families(), MaxDataBytes: *maxTrain, Log: log}),
+	})
+	err = fc.Queue.Work(ctx, queue.WorkerConfig{Name: *name, Jobs: l.Jobs, Dir: *workdir, Handler: h, Log: log})
+	log.Info("worker stopped")
+	return err
+}
+
+func runBatch(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("batch")
+	url := fs.String("nats", "", "`URL` the NATS server (tell serve --nats-listen's address)")
+	out := fs.String("out", "", "`DIR` results folder (made if missing)")
+	manifest := fs.String("manifest", "", "`FILE` the clips; or give a folder as the argument")
+	nf := queue.AddClientFlags(fs)
+	user := fs.String("user", "", "`NAME` the NATS user's name, when the credentials file does not say it (a NATS .creds file)")
+	maxPending := fs.Int("max-pending", 32, "`N` jobs submitted and not yet collected (default 32)")
+	fps := fs.Float64("fps", 0, "`F` frame rate of folders of frames without an fps column or fps.txt (1 to 1000; a video's own rate is used)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	pos, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *url == "":
+		return cli.Usagef("--nats URL is required")
+	case *out == "":
+		return cli.Usagef("--out DIR is required")
+	case (*manifest == "") == (len(pos) != 1):
+		return cli.Usagef("give --manifest FILE or one folder")
+	case len(pos) > 1:
+		return cli.Usagef("unexpected argument %q", pos[1])
+	case *maxPending < 1:
+		return cli.Usagef("--max-pending %d: want at least 1", *maxPending)
+	case *fps != 0 && video.CheckFPS(*fps) != nil:
+		return cli.Usagef("--fps: %v", video.CheckFPS(*fps))
+	}
+	dir := ""
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	items, err := batch.Load(*manifest, dir, *fps)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	co, err := nf.Options("tell batch")
+	if err != nil {
+		return err
+	}
+	name, err := nf.User(co, *user)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	nc, err := queue.Connect(*url, co)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	opt := batch.Options{Out: *out, MaxPending: *maxPending}
+	bar := cli.NewBar(cli.ProgressOut(env, *quiet), "analysing", "")
+	if bar != nil {
+		opt.Progress = bar.Report
+	}
+	res, err := batch.Run(ctx, server.NewNATSClient(nc, name), items, opt)
+	if err != nil && err == ctx.Err() {
+		fmt.Fprintf(env.Stderr, "tell batch: interrupted; %d of %d collected, %d submitted jobs keep running: run again to collect them\n", res.Done, res.Total, res.Pending)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	bar.Finish()
+	fmt.Fprintf(env.Stdout, "tell batch: %d analysed, %d failed (see job.json in their folders), results in %s\n", res.Done-res.Failed, res.Failed, *out)
+	if res.Failed > 0 {
+		return fmt.Errorf("%d of %d analyses failed", res.Failed, res.Done)
+	}
+	return nil
 }

@@ -1,16 +1,25 @@
 package main
 
+// This file holds the training and evaluation commands: tell prepare,
+// train, sweep and eval.
+
 import (
 	"context"
 	"fmt"
 	"os"
 
+	"github.com/tell-project/tell/analyze"
+	"github.com/tell-project/tell/appearance"
 	"github.com/tell-project/tell/cnn"
+	"github.com/tell-project/tell/eval"
+	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/merclip"
 	"github.com/tell-project/tell/model"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/train"
+	"github.com/tell-project/tell/video"
 )
 
 // families registers the model families tell trains and runs (package
@@ -80,5 +89,181 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	res.Print(env.Stdout, st.Out)
+	return nil
+}
+
+func runSweep(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("sweep")
+	opt := train.SweepOptions{Rule: train.DefaultRule(), Families: families()}
+	fs.StringVar(&opt.Manifest, "manifest", "", "`DEV` the development manifest")
+	fs.StringVar(&opt.Protocol, "protocol", "", "`P` kfold (subject k-fold) or loso")
+	fs.IntVar(&opt.Folds, "folds", 8, "`K` folds for kfold (default 8)")
+	fs.IntVar(&opt.Seeds, "seeds", 10, "`N` seeds per candidate (default 10)")
+	fs.Int64Var(&opt.FirstSeed, "first-seed", 1, "`S` the first seed (default 1)")
+	fs.Float64Var(&opt.Rule.Margin, "margin", train.DefaultRule().Margin, "`M` what a costlier candidate must gain (default 0.005)")
+	fs.Var((*cli.Strings)(&opt.HeldOut), "held-out", "`M` a manifest kept for the final test (repeatable): the sweep refuses DEV if it shares a subject with it")
+	fs.StringVar(&opt.Out, "out", "", "`DIR` the sweep's folder")
+	fs.StringVar(&opt.Cache, "cache", "", "`DIR` prepare cache (default DIR/cache)")
+	fs.IntVar(&opt.Workers, "workers", 0, "`N` folds trained at once here (default: one per core)")
+	url := fs.String("nats", "", "`URL` train the folds as jobs on this NATS JetStream (tell worker processes run them) instead of here")
+	nf := queue.AddClientFlags(fs)
+	owner := fs.String("owner", "", "`NAME` owner recorded on the jobs")
+	boot := fs.Int("bootstrap", 1000, "`N` resamples of the pooled intervals (default 1000; 0: none)")
+	quiet := cli.QuietFlag(fs)
+	paths, err := cli.Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return cli.Usagef("no candidate configs")
+	}
+	if err := opt.Validate(); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if opt.Bootstrap, err = train.Resamples(*boot); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if opt.Candidates, err = train.LoadCandidates(paths, families()); err != nil {
+		return err
+	}
+	if err := train.CheckProtocol(opt.Manifest, opt.Protocol, opt.Folds, 0.2, uint64(opt.FirstSeed)); err != nil {
+		return err
+	}
+	opt.Progress, opt.Log = cli.StepBars(env, *quiet), cli.Logger(env, *quiet)
+	if *url != "" {
+		fc, err := nf.Dial(ctx, *url, "tell sweep", opt.Log)
+		if err != nil {
+			return err
+		}
+		defer fc.Close()
+		opt.Fleet = &train.Fleet{Queue: fc.Queue, Owner: *owner}
+	}
+	res, err := train.Sweep(ctx, opt)
+	if err != nil {
+		return err
+	}
+	res.Print(env.Stdout, opt.Out)
+	return nil
+}
+
+func runPrepare(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("prepare")
+	manifest := fs.String("manifest", "", "`M` manifest CSV")
+	out := fs.String("out", "", "`CACHE` cache folder")
+	size := fs.Int("size", model.DefaultInput().Size, "`N` input side in pixels (default 28, the model default)")
+	apex := fs.Bool("apex", false, "add the apex frame as an appearance channel (frames rows)")
+	align := fs.Bool("align", true, "=false take frames and images as given (default: detect and align the face, once per clip; rows without a face are kept as given)")
+	workers := fs.Int("workers", 0, "`N` rows at once (default: one per core)")
+	maxPixels := fs.Int("max-pixels", video.DefaultMaxPixels, "`N` refuse images larger than N pixels before decoding them (default 50000000)")
+	faceMode := fs.String("face", "auto", "`MODE` how faces are found for alignment: auto (default: detection, a padded rescan, and for face crops a fit in the whole frame), detect (no crop fit), full (every image is a crop)")
+	quiet := cli.QuietFlag(fs)
+	if _, err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if *manifest == "" || *out == "" {
+		return cli.Usagef("--manifest and --out are required")
+	}
+	if *maxPixels <= 0 {
+		return cli.Usagef("--max-pixels %d: want a positive number of pixels", *maxPixels)
+	}
+	mode, err := face.ParseFindMode(*faceMode)
+	if err != nil {
+		return cli.Usagef("--face: %v", err)
+	}
+	samples, rowErrs, err := train.ReadManifest(*manifest)
+	if err != nil {
+		return err
+	}
+	kind := train.KindOf(samples)
+	d, err := train.Prepare(ctx, samples, kind, train.PrepareOptions{Size: *size, Apex: *apex, Align: *align, Workers: *workers, Cache: *out, Progress: cli.StepBars(env, *quiet), MaxPixels: *maxPixels, Face: mode})
+	if err != nil {
+		return err
+	}
+	rowErrs = append(rowErrs, d.Errors...)
+	for _, e := range rowErrs {
+		fmt.Fprintf(env.Stderr, "tell prepare: %s: %v\n", *manifest, e)
+	}
+	if d.AlignError != "" {
+		fmt.Fprintf(env.Stderr, "tell prepare: faces not aligned: %s\n", d.AlignError)
+	}
+	if d.Unaligned > 0 && mode != face.FindFull {
+		fmt.Fprintf(env.Stderr, "tell prepare: no face found in %s (taken as given); if the images are face crops, --face full takes the whole frame as the face\n", cli.Plural(d.Unaligned, "row"))
+	}
+	fmt.Fprintf(env.Stdout, "kind=%s\nprepared=%d\ncached=%d\naligned=%d\naligned_crops=%d\nno_face=%d\nfailed=%d\ncache=%s\n",
+		kind, len(d.Samples), d.Cached, d.Aligned, d.AlignedCrops, d.Unaligned, len(rowErrs), *out)
+	if len(d.Samples) == 0 {
+		return fmt.Errorf("no row could be prepared")
+	}
+	return nil
+}
+
+func runEval(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet("eval")
+	model := fs.String("model", "", "`PATH` a model.safetensors written by tell train")
+	appName := fs.String("appearance", "", "`NAME` a pretrained appearance model instead: faceapi or human")
+	manifest := fs.String("manifest", "", "`M` manifest CSV")
+	out := fs.String("out", "", "`DIR` output folder")
+	cache := fs.String("cache", "", "`DIR` prepare cache (default DIR/cache)")
+	boot := fs.Int("bootstrap", 1000, "`N` bootstrap resamples (default 1000; 0 for none)")
+	modelsDir := fs.String("models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	faceMode := fs.String("face", eval.FaceFull, "`MODE` : full (default; the image is the face crop, as tell analyze's --face full) or auto")
+	landmarks := fs.String("landmarks", "", "`PATH` pretrained models with --face auto: dlib 68-point model")
+	quiet := cli.QuietFlag(fs)
+	if _, err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if (*model == "") == (*appName == "") || *manifest == "" || *out == "" {
+		return cli.Usagef("--model or --appearance (one of them), --manifest and --out are required")
+	}
+	var err error
+	if *boot, err = train.Resamples(*boot); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if _, err := models.ByName(*model); err == nil {
+		return cli.Usagef("--model %s: a pretrained appearance model is --appearance %s", *model, *model)
+	}
+	if *appName != "" {
+		m, err := models.ByName(*appName)
+		if err != nil {
+			return cli.Usagef("--appearance: %v", err)
+		}
+		return evalPretrained(ctx, env, m, *modelsDir, *faceMode, *landmarks, *manifest, *out, *boot, *quiet)
+	}
+	res, err := train.Evaluate(ctx, train.EvalOptions{Model: *model, Families: families(), Manifest: *manifest, Out: *out, Cache: *cache, Bootstrap: *boot, Progress: cli.StepBars(env, *quiet), Log: cli.Logger(env, *quiet)})
+	if err != nil {
+		return err
+	}
+	res.Print(env.Stdout, *out)
+	return nil
+}
+
+// evalPretrained is tell eval with a pretrained appearance model.
+func evalPretrained(ctx context.Context, env *cli.Env, m models.Model, dir, face, landmarks, manifest, out string, boot int, quiet bool) error {
+	if face == "whole" {
+		return cli.Usagef("--face whole is now called full, as in tell analyze")
+	}
+	if face != eval.FaceFull && face != eval.FaceAuto {
+		return cli.Usagef("--face %q: want full or auto", face)
+	}
+	net, err := appearance.Load(models.Root(dir), m)
+	if err != nil {
+		return err
+	}
+	opt := eval.AppearanceOptions{Net: net, Manifest: manifest, Out: out, Face: face, Bootstrap: boot, Seed: 1, Log: cli.Logger(env, quiet)}
+	if face == eval.FaceAuto {
+		lm, err := analyze.NewFaceLandmarker(landmarks)
+		if err != nil {
+			return err
+		}
+		opt.Landmarks = lm.Landmarks
+	}
+	if bar := cli.ProgressOut(env, quiet); bar != nil {
+		opt.Progress = func(done, total int) { fmt.Fprintf(bar, "\reval %d/%d", done, total) }
+	}
+	res, err := eval.Appearance(ctx, opt)
+	if err != nil {
+		return err
+	}
+	res.Print(env.Stdout, m.About, out)
 	return nil
 }
