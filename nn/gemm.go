@@ -51,6 +51,64 @@ func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	gemmWith(serialKernel, 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// PackedB is a constant k×n matrix packed once (a network's filter, at
+// load time) in the panels GemmSerial's micro-kernel reads, so that
+// GemmPackedSerial need not pack it again on every call.
+type PackedB struct {
+	k, n   int
+	kern   microKernel
+	blocks [][]float32 // per column block of gemmNC, then per k block of gemmKC
+}
+
+// PackB packs the k×n row-major matrix b (row stride ldb) for
+// GemmPackedSerial.
+func PackB(k, n int, b []float32, ldb int) *PackedB {
+	kern := serialKernel
+	nr := kern.nr
+	pb := &PackedB{k: k, n: n, kern: kern}
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		npan := (nc + nr - 1) / nr
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			buf := make([]float32, npan*kc*nr)
+			for p := 0; p < npan; p++ {
+				packB(buf[p*kc*nr:(p+1)*kc*nr], b, ldb, false, pc, kc, jc+p*nr, min(nr, nc-p*nr), nr)
+			}
+			pb.blocks = append(pb.blocks, buf)
+		}
+	}
+	return pb
+}
+
+// Dims returns the packed matrix's rows and columns.
+func (pb *PackedB) Dims() (k, n int) { return pb.k, pb.n }
+
+// GemmPackedSerial computes c (m×n, row stride ldc) = a (m×k, row stride
+// lda) · B on the calling goroutine, with the values
+// GemmSerial(false, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc) gives for
+// the b that was packed: the same blocks through the same micro-kernel.
+func GemmPackedSerial(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int) {
+	if m <= 0 || pb.n <= 0 {
+		return
+	}
+	if pb.k <= 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+pb.n])
+		}
+		return
+	}
+	nr := pb.kern.nr
+	b := 0
+	for jc := 0; jc < pb.n; jc += gemmNC {
+		npan := (min(gemmNC, pb.n-jc) + nr - 1) / nr
+		for pc := 0; pc < pb.k; pc += gemmKC {
+			gemmBlock(pb.kern, 1, false, m, pb.n, 1, a, lda, 0, c, ldc, jc, pc, min(gemmKC, pb.k-pc), npan, pb.blocks[b])
+			b++
+		}
+	}
+}
+
 // gemmSerial is Gemm on the calling goroutine, for use inside parallel loops.
 func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -107,7 +165,7 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 	if empty {
 		return
 	}
-	mr, nr := kern.mr, kern.nr
+	nr := kern.nr
 	// bbuf holds one packed kc×nc block of B, shared by all workers.
 	ncMax := min(gemmNC, roundUp(n, nr))
 	kcMax := min(gemmKC, k)
@@ -125,104 +183,113 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 					packB(bbuf[p*kc*nr:(p+1)*kc*nr], b, ldb, transB, pc, kc, jc+p*nr, min(nr, nc-p*nr), nr)
 				}
 			})
-			// Tasks: (row block, column range). Columns are split only as far
-			// as needed to give every worker something to do.
-			// Row blocks of equal size (a multiple of mr); columns split
-			// further until there are about four tasks per worker, so
-			// that uneven shapes still keep every core busy.
-			nmb := (m + gemmMC - 1) / gemmMC
-			mcb := roundUp((m+nmb-1)/nmb, mr)
-			nmb = (m + mcb - 1) / mcb
-			split := 1
-			if threads > 1 && nmb < 4*threads {
-				split = min((4*threads+nmb-1)/nmb, npan)
-			}
-			ntask := nmb * split
-			var next atomic.Int64
-			work := func() {
-				buf := gemmPool.Get().(*gemmBuf)
-				if cap(buf.a) < gemmMC*gemmKC {
-					buf.a = make([]float32, gemmMC*gemmKC)
-				}
-				if cap(buf.tile) < mr*nr {
-					buf.tile = make([]float32, mr*nr)
-				}
-				// A is read in place (the kernel takes row and k strides)
-				// unless it must be scaled; only ragged edge panels are packed.
-				direct := alpha == 1
-				packed := -1
-				for {
-					t := int(next.Add(1)) - 1
-					if t >= ntask {
-						break
-					}
-					ib, s := t/split, t%split
-					ic := ib * mcb
-					mc := min(mcb, m-ic)
-					if packed != ib {
-						if direct {
-							if r := mc % mr; r != 0 {
-								packA(buf.a, a, lda, transA, ic+mc-r, r, pc, kc, mr, 1)
-							}
-						} else {
-							packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
-						}
-						packed = ib
-					}
-					p0, p1 := s*npan/split, (s+1)*npan/split
-					acc := beta != 0 || pc > 0
-					for p := p0; p < p1; p++ {
-						j := jc + p*nr
-						nw := min(nr, n-j)
-						bp := bbuf[p*kc*nr : (p+1)*kc*nr]
-						for ir := 0; ir < mc; ir += mr {
-							mw := min(mr, mc-ir)
-							var ap []float32
-							rs, ks := 1, mr
-							switch {
-							case !direct:
-								ap = buf.a[ir*kc : ir*kc+mr*kc]
-							case mw < mr:
-								ap = buf.a[:mr*kc]
-							case transA:
-								ap = a[pc*lda+ic+ir:]
-								rs, ks = 1, lda
-							default:
-								ap = a[(ic+ir)*lda+pc:]
-								rs, ks = lda, 1
-							}
-							off := (ic+ir)*ldc + j
-							if mw == mr && nw == nr {
-								kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
-								continue
-							}
-							tile := buf.tile[:mr*nr]
-							kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
-							for r := 0; r < mw; r++ {
-								dst := c[off+r*ldc : off+r*ldc+nw]
-								src := tile[r*nr : r*nr+nw]
-								if acc {
-									for q := range dst {
-										dst[q] += src[q]
-									}
-								} else {
-									copy(dst, src)
-								}
-							}
-						}
-					}
-				}
-				gemmPool.Put(buf)
-			}
-			workers := min(threads, ntask)
-			var g parallel.Group
-			for w := 1; w < workers; w++ {
-				g.Go(work)
-			}
-			g.Do(work)
-			g.Wait()
+			gemmBlock(kern, threads, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf)
 		}
 	}
+}
+
+// gemmBlock computes the product of a's columns [pc, pc+kc) and the packed
+// B block bbuf (npan panels of kc×nr, columns from jc) into c: stored when
+// pc = 0 and beta = 0, added otherwise. gemmWith packs each block, or
+// GemmPackedSerial passes one packed at load time: the same arithmetic.
+func gemmBlock(kern microKernel, threads int, transA bool, m, n int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, jc, pc, kc, npan int, bbuf []float32) {
+	mr, nr := kern.mr, kern.nr
+	// Tasks: (row block, column range). Columns are split only as far
+	// as needed to give every worker something to do.
+	// Row blocks of equal size (a multiple of mr); columns split
+	// further until there are about four tasks per worker, so
+	// that uneven shapes still keep every core busy.
+	nmb := (m + gemmMC - 1) / gemmMC
+	mcb := roundUp((m+nmb-1)/nmb, mr)
+	nmb = (m + mcb - 1) / mcb
+	split := 1
+	if threads > 1 && nmb < 4*threads {
+		split = min((4*threads+nmb-1)/nmb, npan)
+	}
+	ntask := nmb * split
+	var next atomic.Int64
+	work := func() {
+		buf := gemmPool.Get().(*gemmBuf)
+		if cap(buf.a) < gemmMC*gemmKC {
+			buf.a = make([]float32, gemmMC*gemmKC)
+		}
+		if cap(buf.tile) < mr*nr {
+			buf.tile = make([]float32, mr*nr)
+		}
+		// A is read in place (the kernel takes row and k strides)
+		// unless it must be scaled; only ragged edge panels are packed.
+		direct := alpha == 1
+		packed := -1
+		for {
+			t := int(next.Add(1)) - 1
+			if t >= ntask {
+				break
+			}
+			ib, s := t/split, t%split
+			ic := ib * mcb
+			mc := min(mcb, m-ic)
+			if packed != ib {
+				if direct {
+					if r := mc % mr; r != 0 {
+						packA(buf.a, a, lda, transA, ic+mc-r, r, pc, kc, mr, 1)
+					}
+				} else {
+					packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
+				}
+				packed = ib
+			}
+			p0, p1 := s*npan/split, (s+1)*npan/split
+			acc := beta != 0 || pc > 0
+			for p := p0; p < p1; p++ {
+				j := jc + p*nr
+				nw := min(nr, n-j)
+				bp := bbuf[p*kc*nr : (p+1)*kc*nr]
+				for ir := 0; ir < mc; ir += mr {
+					mw := min(mr, mc-ir)
+					var ap []float32
+					rs, ks := 1, mr
+					switch {
+					case !direct:
+						ap = buf.a[ir*kc : ir*kc+mr*kc]
+					case mw < mr:
+						ap = buf.a[:mr*kc]
+					case transA:
+						ap = a[pc*lda+ic+ir:]
+						rs, ks = 1, lda
+					default:
+						ap = a[(ic+ir)*lda+pc:]
+						rs, ks = lda, 1
+					}
+					off := (ic+ir)*ldc + j
+					if mw == mr && nw == nr {
+						kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
+						continue
+					}
+					tile := buf.tile[:mr*nr]
+					kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
+					for r := 0; r < mw; r++ {
+						dst := c[off+r*ldc : off+r*ldc+nw]
+						src := tile[r*nr : r*nr+nw]
+						if acc {
+							for q := range dst {
+								dst[q] += src[q]
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+			}
+		}
+		gemmPool.Put(buf)
+	}
+	workers := min(threads, ntask)
+	var g parallel.Group
+	for w := 1; w < workers; w++ {
+		g.Go(work)
+	}
+	g.Do(work)
+	g.Wait()
 }
 
 // packA copies the mc×kc block of alpha*op(A) at (ic, pc) into panels of mr

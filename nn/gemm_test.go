@@ -222,3 +222,27 @@ func TestAsmKernelsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmPackedSerial: a product with B packed once gives GemmSerial's
+// bits, over several column and k blocks, ragged edges and a row stride.
+func TestGemmPackedSerial(t *testing.T) {
+	for _, sz := range append(gemmSizes, [3]int{2048, 32, 64}, [3]int{2, 213, 512}, [3]int{7, 3100, 9}) {
+		m, n, k := sz[0], sz[1], sz[2]
+		lda, ldb, ldc := k+3, n+1, n+2
+		a := randTensor(51, 1, m, lda).Data
+		b := randTensor(52, 1, k, ldb).Data
+		want := randTensor(53, 1, m, ldc).Data
+		got := append([]float32(nil), want...)
+		GemmSerial(false, false, m, n, k, 1, a, lda, b, ldb, 0, want, ldc)
+		pb := PackB(k, n, b, ldb)
+		if pk, pn := pb.Dims(); pk != k || pn != n {
+			t.Fatalf("Dims %d×%d, want %d×%d", pk, pn, k, n)
+		}
+		GemmPackedSerial(m, a, lda, pb, got, ldc)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%v: element %d: %v, GemmSerial %v", sz, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/tell-project/tell/nn"
 )
 
 // Model is a validated graph ready to run: nodes in execution order, pruned
@@ -14,6 +17,27 @@ type Model struct {
 	nodes   []*mnode // topological order
 	inputs  []*mnode // Placeholders
 	outputs []*mnode
+
+	// filters holds the convolution filters packed for the GEMM kernel,
+	// made by the first Runner that needs each and shared by all.
+	mu      sync.Mutex
+	filters map[*Tensor]*nn.PackedB
+}
+
+// packedFilter returns the constant filter t (k×n, row-major) packed for
+// nn.GemmPackedSerial, packing it on first use.
+func (m *Model) packedFilter(t *Tensor, k, n int) *nn.PackedB {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if pb, ok := m.filters[t]; ok {
+		return pb
+	}
+	if m.filters == nil {
+		m.filters = map[*Tensor]*nn.PackedB{}
+	}
+	pb := nn.PackB(k, n, t.F32, n)
+	m.filters[t] = pb
+	return pb
 }
 
 // mnode is a node with its inputs resolved.

@@ -352,6 +352,7 @@ func compileConv(c *compiler, n *mnode, in []*value) (*value, error) {
 	}
 	r := c.r
 	xd, od := x.data, out.data
+	pf := r.m.packedFilter(in[1].konst, k, g.co)
 	fu := &fusable{node: n.id, owner: n.id, row: g.co}
 	out.fuse = fu
 	c.step(func() {
@@ -362,11 +363,11 @@ func compileConv(c *compiler, n *mnode, in []*value) (*value, error) {
 				p1 := min(npix, p0+blk)
 				ob := od[base+p0*g.co : base+p1*g.co]
 				if pointwise {
-					gemm(p1-p0, g.co, g.c, xb[p0*g.c:p1*g.c], filt, ob)
+					nn.GemmPackedSerial(p1-p0, xb[p0*g.c:p1*g.c], g.c, pf, ob, g.co)
 				} else {
 					cols := r.scratch[:(p1-p0)*k]
 					im2col(&g, xb, cols, p0, p1)
-					gemm(p1-p0, g.co, k, cols, filt, ob)
+					nn.GemmPackedSerial(p1-p0, cols, k, pf, ob, g.co)
 				}
 				epilogue(ob, p1-p0, g.co, bias, act.act, act.leaky, alpha)
 				fu.run(base+p0*g.co, base+p1*g.co)
