@@ -207,6 +207,11 @@ type Options struct {
 	MaxPixels int
 	// measure replaces au.Estimator.Measure in tests (failure injection).
 	measure func(*au.Estimator, *raster.Gray, *au.Measurement) error
+	// serial runs a video's post stage inline even on several CPUs, and
+	// postHook is called at the start of each part (1, 2) of each post job
+	// with its frame (tests: pipeline on against off, a panic in a part).
+	serial   bool
+	postHook func(part, idx int)
 	// Appearance is the pretrained appearance net (package appearance) that
 	// reads each tracked face's expression; nil when none is used, and
 	// AppearanceNote then says why (it goes into events.json's notes).
@@ -434,6 +439,9 @@ type run struct {
 	// face 0 (nil: one face, as the Landmarker finds it).
 	faces []*faceRun
 	multi *multiFaces
+	// post runs each face-frame's appearance net, gaze, frames.csv row and
+	// timeline (pipeline.go); nil for a single image.
+	post *poster
 }
 
 type lostSpan struct{ from, to int }
@@ -577,6 +585,10 @@ func (r *run) stream(ctx context.Context, src Source) error {
 			f.close()
 		}
 	}()
+	// The post stage ends with the stream, before the outputs are
+	// finished; a panic there is raised again here.
+	r.post = r.startPost()
+	defer r.post.close()
 	var prev *raster.Gray
 	frozen := 0
 	total := src.Frames()
@@ -604,7 +616,9 @@ func (r *run) stream(ctx context.Context, src Source) error {
 		if r.frames != nil {
 			r.frames.put(idx, g)
 		}
-		r.addPreview(idx, src, g)
+		if err := r.post.preview(idx, g, src); err != nil {
+			return err
+		}
 		repeat := sameFrame(g, prev)
 		prev = g
 		tracked, err := r.stepFaces(ctx, src, idx, g, repeat, frozen)
@@ -740,6 +754,8 @@ func (r *faceRun) markLost(idx int) {
 
 // event recognises and explains one interval; last is the newest frame.
 func (r *faceRun) event(ctx context.Context, iv spot.Interval, last int) {
+	// The window's appearance readings are the post stage's.
+	r.post.wait()
 	oldest := max(0, last-len(r.ring)+1)
 	on, off := max(iv.Onset, oldest), min(iv.Offset, last)
 	apex := min(max(iv.Apex, on), off)

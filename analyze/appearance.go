@@ -66,17 +66,14 @@ func (r *run) appearanceNote(src Source) {
 }
 
 // readAppearance runs the appearance net on the face with landmarks lm in
-// frame g (colour from src when it has it).
-func (r *run) readAppearance(src Source, g *raster.Gray, lm *[68][2]float32) (appearance.Probs, bool) {
+// frame g, in colour when rgb (frameRGB) is set.
+func (r *run) readAppearance(rgb *raster.RGB, g *raster.Gray, lm *[68][2]float32) (appearance.Probs, bool) {
 	net := r.opt.Appearance
 	if net == nil {
 		return appearance.Probs{}, false
 	}
-	var img *raster.RGB
-	if cs, ok := src.(ColorSource); ok {
-		img = cs.RGB()
-	}
-	if img == nil || img.W != g.W || img.H != g.H {
+	img := rgb
+	if img == nil {
 		img = r.greyRGB(g)
 	}
 	reg, _ := appearance.FaceRegion(net, lm, g.W, g.H)
@@ -90,17 +87,15 @@ func (r *run) readAppearance(src Source, g *raster.Gray, lm *[68][2]float32) (ap
 	return p, true
 }
 
-// readGaze estimates the gaze of the face with landmarks lm in frame g
-// (colour from src when it has it), with OpenFace's default camera.
-func (r *run) readGaze(src Source, g *raster.Gray, lm *[68][2]float32) (gaze.Result, bool) {
+// readGaze estimates the gaze of the face with landmarks lm in frame g, in
+// colour when rgb (frameRGB) is set, with OpenFace's default camera.
+func (r *run) readGaze(rgb *raster.RGB, g *raster.Gray, lm *[68][2]float32) (gaze.Result, bool) {
 	if r.opt.Gaze == nil {
 		return gaze.Result{}, false
 	}
 	img := gaze.Image{Gray: g}
-	if cs, ok := src.(ColorSource); ok {
-		if c := cs.RGB(); c != nil && c.W == g.W && c.H == g.H {
-			img = gaze.Image{RGB: c}
-		}
+	if rgb != nil {
+		img = gaze.Image{RGB: rgb}
 	}
 	res, err := r.opt.Gaze.Estimate(img, lm, face.DefaultCamera(g.W, g.H))
 	if err != nil {

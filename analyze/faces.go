@@ -9,7 +9,6 @@ import (
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/blazeface"
 	"github.com/tell-project/tell/face"
-	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
@@ -81,10 +80,6 @@ type faceRun struct {
 	// (haveLast), where a lost face is looked for first.
 	last     [68][2]float32
 	haveLast bool
-	// gaze is the face's gaze in the frame being written (gazeOK: there is
-	// one).
-	gaze   gaze.Result
-	gazeOK bool
 }
 
 // forgetAfter is how long, in seconds, a lost face other than face 0 is
@@ -321,7 +316,6 @@ func (f *faceRun) step(ctx context.Context, src Source, idx int, g *raster.Gray,
 	f.lastOK = ok
 	rec := &f.ring[idx%len(f.ring)]
 	rec.ok = ok
-	rec.hasProbs = false
 	m := &f.m
 	if ok {
 		copy(rec.both, m.Intensity)
@@ -332,10 +326,6 @@ func (f *faceRun) step(ctx context.Context, src Source, idx int, g *raster.Gray,
 		if f.native > 0 {
 			f.est.Crop(g, f.native, rec.native)
 		}
-		lane.Enter(profile.Appearance)
-		rec.probs, rec.hasProbs = f.readAppearance(src, g, &m.Landmarks)
-		lane.Enter(profile.Gaze)
-		f.gaze, f.gazeOK = f.readGaze(src, g, &m.Landmarks)
 		lane.Enter(profile.Spotting)
 		copy(f.prevCrop, rec.crop)
 		f.havePrevCrop = true
@@ -345,22 +335,17 @@ func (f *faceRun) step(ctx context.Context, src Source, idx int, g *raster.Gray,
 		copy(rec.both, f.zero)
 		copy(rec.right, f.zero)
 		copy(rec.left, f.zero)
-		f.gazeOK = false
 		f.markLost(idx)
 	}
 	conf := float32(0)
 	if f.est != nil {
 		conf = m.Confidence
 	}
-	lane.Enter(profile.Writing)
-	f.writeRow(idx, ok, m, g, conf, rec.probsOrNil())
-	lane.Enter(profile.Spotting)
-	if ok {
-		f.tl.Add(m.Intensity, m.Expression, true)
-	} else {
-		f.tl.Add(f.zero, 0, false)
+	// The appearance net, gaze, frames.csv's row and the timeline: on the
+	// post stage (pipeline.go), which sets rec's reading.
+	if err := f.post.put(f, idx, ok, conf, m, g, src); err != nil {
+		return false, err
 	}
-	f.tl.AddExpression(rec.probsSlice())
 	f.seenFrames = idx + 1
 	ivs, err := f.sp.Push(idx, f.in.frame(f.est, m, ok, repeat))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/facs"
 	"github.com/tell-project/tell/flow"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/report"
@@ -36,7 +37,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 	if err := r.openOutputs(); err != nil {
 		return err
 	}
-	r.addPreview(0, src, g)
+	r.addPreview(r.lane, 0, g, previewRGB(src))
 	r.res.Frames = 1
 	found, err := r.stillFaces(src, g)
 	if err != nil {
@@ -51,7 +52,7 @@ func (r *run) single(ctx context.Context, src Source) error {
 	n := au.NumAUs
 	if len(found) == 0 {
 		var m au.Measurement
-		f0.writeRow(0, false, &m, g, 0, nil)
+		f0.writeRow(r.lane, 0, false, &m, g, 0, nil, nil)
 		f0.tl.Add(make([]float32, n), 0, false)
 		return fmt.Errorf("%w in the image", ErrNoFace)
 	}
@@ -84,11 +85,15 @@ func (r *run) single(ctx context.Context, src Source) error {
 		}
 		rec := frameRec{both: m.Intensity, right: m.Right, left: m.Left}
 		r.lane.Enter(profile.Appearance)
-		rec.probs, rec.hasProbs = r.readAppearance(src, g, &fd.lm)
+		rgb := frameRGB(src, g)
+		rec.probs, rec.hasProbs = r.readAppearance(rgb, g, &fd.lm)
 		r.lane.Enter(profile.Gaze)
-		f.gaze, f.gazeOK = r.readGaze(src, g, &fd.lm)
+		var gz *gaze.Result
+		if res, ok := r.readGaze(rgb, g, &fd.lm); ok {
+			gz = &res
+		}
 		r.lane.Enter(profile.Writing)
-		f.writeRow(0, true, &m, g, fd.conf, rec.probsOrNil())
+		f.writeRow(r.lane, 0, true, &m, g, fd.conf, rec.probsOrNil(), gz)
 		view := stillView(g, fd.lm, &m)
 		if i == 0 {
 			r.rep.Still = view

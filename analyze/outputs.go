@@ -19,6 +19,7 @@ import (
 	"github.com/tell-project/tell/au"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/frames"
+	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/preview"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
@@ -167,19 +168,15 @@ func (r *run) openOutputs() error {
 	return nil
 }
 
-// addPreview adds frame idx to the viewer's preview, in colour when the
-// source delivered colour. A preview that fails is dropped with a log
-// line: the analysis does not depend on it.
-func (r *run) addPreview(idx int, src Source, g *raster.Gray) {
+// addPreview adds frame idx (g, colour c when the source delivered colour:
+// previewRGB) to the viewer's preview, charging lane. A preview that fails
+// is dropped with a log line: the analysis does not depend on it.
+func (r *run) addPreview(lane *profile.Lane, idx int, g *raster.Gray, c *raster.RGB) {
 	o := r.out
 	if o == nil || o.prv == nil {
 		return
 	}
-	defer r.lane.Leave(r.lane.Enter(profile.Writing))
-	var c *raster.RGB
-	if cs, ok := src.(ColorSource); ok && cs.HasColor() {
-		c = cs.RGB()
-	}
+	defer lane.Leave(lane.Enter(profile.Writing))
 	if err := o.prv.Add(idx, g, c); err != nil {
 		r.log.Warn("preview dropped", "err", err)
 		o.dropPreview()
@@ -214,21 +211,20 @@ func (o *outputs) closePreview(sync bool) error {
 	return nil
 }
 
-// writeRow appends frame idx of frame g to frames.csv. A frame without a
-// face has success 0 and zeros, as OpenFace writes it; conf is the
-// detector's or tracker's confidence; probs the appearance net's reading
-// (nil: none).
-func (r *faceRun) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32, probs *appearance.Probs) {
+// writeRow appends frame idx of frame g to frames.csv, charging lane. A
+// frame without a face has success 0 and zeros, as OpenFace writes it;
+// conf is the detector's or tracker's confidence; probs the appearance
+// net's reading and gz the gaze (nil: none).
+func (r *faceRun) writeRow(lane *profile.Lane, idx int, ok bool, m *au.Measurement, g *raster.Gray, conf float32, probs *appearance.Probs, gz *gaze.Result) {
 	o := r.out
 	row := &o.row
 	row.Frame, row.FaceID, row.Timestamp, row.Success = r.num(idx), r.id, r.info.Time(idx), ok
 	row.Confidence = math.Round(float64(conf)*100) / 100
 	row.Pose = frames.Pose{}
 	row.Gaze = [8]float32{}
-	if ok && r.gazeOK {
+	if ok && gz != nil {
 		// OpenFace's order: gaze_0 (the eye leftmost in the image), gaze_1,
 		// the two angles.
-		gz := &r.gaze
 		row.Gaze = [8]float32{float32(gz.Gaze[0][0]), float32(gz.Gaze[0][1]), float32(gz.Gaze[0][2]),
 			float32(gz.Gaze[1][0]), float32(gz.Gaze[1][1]), float32(gz.Gaze[1][2]), float32(gz.Angle[0]), float32(gz.Angle[1])}
 	}
@@ -239,11 +235,11 @@ func (r *faceRun) writeRow(idx int, ok bool, m *au.Measurement, g *raster.Gray, 
 		row.Landmarks = m.Landmarks
 		row.Intensity, row.Present = m.Intensity, m.Present
 		o.shape = shapeOf(&m.Landmarks)
-		prev := r.lane.Enter(profile.Pose)
+		prev := lane.Enter(profile.Pose)
 		if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
 			row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
 		}
-		r.lane.Leave(prev)
+		lane.Leave(prev)
 		if probs != nil && o.nApp > 0 {
 			for i, p := range probs {
 				row.Extra[i] = math.Round(float64(p)*1e4) / 1e4
