@@ -24,11 +24,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tell-project/tell/dataset"
 	"github.com/tell-project/tell/queue"
 	"github.com/tell-project/tell/server"
 	"github.com/tell-project/tell/video"
@@ -157,11 +157,9 @@ func FromManifest(path string, fps float64) ([]*Item, error) {
 		seen[p] = true
 		// A row's fps is its clip's rate (a video's must agree with its
 		// own); fps is a folder's when its row gives none.
-		rowFPS := 0.0
-		if v := field(rec, "fps"); v != "" {
-			if rowFPS, err = strconv.ParseFloat(v, 64); err != nil || video.CheckFPS(rowFPS) != nil {
-				return nil, fmt.Errorf("%s: line %d: column \"fps\": %q: want a frame rate from %d to %d", path, line, v, video.MinFPS, video.MaxFPS)
-			}
+		rowFPS, err := (&dataset.Sample{FPS: field(rec, "fps")}).Rate()
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: column \"fps\": %w", path, line, err)
 		}
 		if st, err := os.Stat(p); rowFPS == 0 && err == nil && (st.IsDir() || kind == "frames") {
 			rowFPS = fps
