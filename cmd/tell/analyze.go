@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,11 +37,10 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	fs.BoolVar(&st.Gaze, "gaze", true, "gaze columns (gaze_0_x..gaze_angle_y as OpenFace writes them: each eye's unit gaze vector in camera coordinates and the two angles in radians) from MediaPipe's iris model, written when it is installed; --gaze=false leaves them out")
 	fs.StringVar(&st.Models, "models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
 	fs.StringVar(&st.Neutral, "neutral", "", "`IMAGE` for a single image: the same person's neutral face, so that AUs are measured, not indicated")
-	quiet := fs.Bool("quiet", false, "no progress bar, warnings and errors only")
+	lg := cli.AddLogFlags(fs, true)
 	fs.IntVar(&st.Onset, "onset", 0, "`N` the input holds one expression from frame N to --offset, as micro-expression datasets code their clips: spotting is skipped and the onset frame is the neutral reference; frame numbers as in frames.csv (a folder of numbered files by those numbers, other inputs from 1)")
 	fs.IntVar(&st.Offset, "offset", 0, "`N` the last frame of the --onset expression")
 	fs.StringVar(&st.Apex, "apex", "", "`N|auto` the apex of the --onset expression; auto (the default) finds it inside the interval")
-	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
 	profiling := fs.Bool("profile", false, "print the CPU time of each stage (setup, decode, detect, crop search, landmarks, pose, flow, AUs, appearance, face crops, spotting, scoring, writing) per frame and in all, with frames/s end to end; the outputs are the same")
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
@@ -58,14 +56,7 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	if err := st.Validate(); err != nil {
 		return cli.Usagef("%v", err)
 	}
-	level := slog.LevelInfo
-	if *quiet {
-		level = slog.LevelWarn
-	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	if *logJSON {
-		log = slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	}
+	log := lg.Logger(env)
 	opt, err := st.Options(families(), func(msg string) { fmt.Fprintf(env.Stderr, "tell analyze: %s\n", msg) })
 	if err != nil {
 		return err
@@ -83,7 +74,7 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 		opt.Reasoner = llm.EventReasoner{R: lf.Reasoner(client, llm.Builtin{})}
 		opt.Name = "llm:" + client.Model()
 	}
-	if bar := cli.NewBar(cli.ProgressOut(env, *quiet || *logJSON), "analyze", "frames"); bar != nil {
+	if bar := cli.NewBar(cli.ProgressOut(env, lg.Quiet || lg.JSON), "analyze", "frames"); bar != nil {
 		opt.Progress = bar.Report
 		defer bar.Finish()
 	}

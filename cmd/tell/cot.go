@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/cot"
@@ -72,15 +71,10 @@ func runCot(ctx context.Context, env *cli.Env, args []string) error {
 	} else {
 		fmt.Fprintln(env.Stdout, c.Text)
 	}
-	if v := c.Verification; v != nil && v.MatchesTrueLabel && v.Attempts > 1 {
-		fmt.Fprintf(env.Stderr, "tell cot: %q reached after %d attempts of feedback reflection: %s\n",
-			v.TrueLabel, v.Attempts, strings.Join(v.Feedback, "; "))
+	if msg := c.Verification.Reflected(); msg != "" {
+		fmt.Fprintf(env.Stderr, "tell cot: %s\n", msg)
 	}
-	if v := c.Verification; v != nil && v.Flagged {
-		return fmt.Errorf("verification failed after %d attempt(s): the evidence does not support %q: %s",
-			v.Attempts, v.TrueLabel, strings.Join(v.Feedback, "; "))
-	}
-	return nil
+	return c.Verification.Err()
 }
 
 // runExport writes instruction data for fine-tuning a vision LLM.

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -58,7 +57,7 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	fs.DurationVar(&st.AckWait, "ack-wait", 30*time.Second, "`DURATION` a worker silent this long is presumed dead and its job goes to another (default 30s)")
 	fs.StringVar(&st.Workdir, "workdir", "", "`DIR` uploads in transit and running jobs' files (default: the system's temporary folder)")
 	fs.StringVar(&st.Landmarks, "landmarks", "", "`PATH` dlib 68-point model (default: Debian's libdlib-data)")
-	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
+	lg := cli.AddLogFlags(fs, false)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -109,10 +108,7 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	if err := st.Validate(); err != nil {
 		return cli.Usagef("%v", err)
 	}
-	log := env.Log
-	if *logJSON {
-		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	}
+	log := lg.Logger(env)
 	var keys *server.Keys
 	if *keysFile != "" {
 		if keys, err = server.LoadKeys(*keysFile); err != nil {
@@ -187,7 +183,7 @@ func runWorker(ctx context.Context, env *cli.Env, args []string) error {
 	fs.Int64Var(&l.MaxPixels, "max-pixels", server.DefaultMaxPixels, "`N` pixels of one image or video frame (default 25000000)")
 	fs.Float64Var(&l.MaxSeconds, "max-seconds", server.DefaultMaxSeconds, "`S` seconds of one video or folder (default 10800)")
 	maxTrain := fs.Int64("max-train-bytes", 1<<30, "`N` prepared rows of one training run held in memory (default 1073741824; the last two runs are kept)")
-	logJSON := fs.Bool("log-json", false, "logs as JSON lines on stderr")
+	lg := cli.AddLogFlags(fs, false)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -205,10 +201,7 @@ func runWorker(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	mem, restore := l.Memory()
 	defer restore()
-	log := env.Log
-	if *logJSON {
-		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	}
+	log := lg.Logger(env)
 	l.WarnLandmarks(log)
 	if *workdir != "" {
 		if err := os.MkdirAll(*workdir, 0o755); err != nil {

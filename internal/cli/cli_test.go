@@ -159,3 +159,33 @@ func TestVersion(t *testing.T) {
 		t.Errorf("without VCS: %q", got)
 	}
 }
+
+// TestLogFlags: --log-json writes JSON lines, --quiet keeps warnings only,
+// and neither is the environment's logger.
+func TestLogFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"--quiet"}, "level=WARN msg=w\n"},
+		{[]string{"--log-json"}, `"level":"INFO","msg":"i"`},
+		{[]string{"--log-json", "--quiet"}, `"level":"WARN","msg":"w"`},
+	} {
+		fs := NewFlagSet("x")
+		lf := AddLogFlags(fs, true)
+		if _, err := Parse(fs, c.args); err != nil {
+			t.Fatal(err)
+		}
+		var errb bytes.Buffer
+		log := lf.Logger(&Env{Stderr: &errb, Log: slog.New(slog.DiscardHandler)})
+		log.Info("i")
+		log.Warn("w")
+		if got := errb.String(); c.want == "" && got != "" || !strings.Contains(got, c.want) || c.args != nil && c.args[len(c.args)-1] == "--quiet" && strings.Contains(got, `"i"`) {
+			t.Errorf("%v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	if fs := NewFlagSet("y"); AddLogFlags(fs, false) != nil && fs.Lookup("quiet") != nil {
+		t.Error("--quiet defined for a command without progress")
+	}
+}

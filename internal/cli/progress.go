@@ -18,6 +18,33 @@ func QuietFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("quiet", false, "no progress bar, warnings and errors only")
 }
 
+// LogFlags are the logging flags of a command: --log-json, and --quiet
+// for one that draws progress.
+type LogFlags struct{ JSON, Quiet bool }
+
+// AddLogFlags defines --log-json on fs, and --quiet when quiet.
+func AddLogFlags(fs *flag.FlagSet, quiet bool) *LogFlags {
+	f := &LogFlags{}
+	if quiet {
+		fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar, warnings and errors only")
+	}
+	fs.BoolVar(&f.JSON, "log-json", false, "logs as JSON lines on stderr")
+	return f
+}
+
+// Logger is the command's logger: JSON lines on stderr with --log-json,
+// warnings and errors only with --quiet, else env.Log.
+func (f *LogFlags) Logger(env *Env) *slog.Logger {
+	if !f.JSON {
+		return Logger(env, f.Quiet)
+	}
+	level := slog.LevelInfo
+	if f.Quiet {
+		level = slog.LevelWarn
+	}
+	return slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
 // IsTerminal reports whether w is a terminal.
 func IsTerminal(w any) bool {
 	f, ok := w.(*os.File)
