@@ -488,3 +488,28 @@ func BenchmarkFaces(b *testing.B) {
 		})
 	}
 }
+
+// TestDiscoverScales: discover looks at every scale on the first look and
+// one look in fineEvery after it, at the coarsest scale on the others, and
+// confirms candidates at the scales that saw them.
+func TestDiscoverScales(t *testing.T) {
+	m := &multiFaces{every: 30}
+	for _, c := range []struct {
+		idx                     int
+		look, confirm, candFine bool
+		want                    bool
+	}{
+		{0, true, false, false, true},
+		{30, true, false, true, false},
+		{60, true, false, false, false},
+		{30 * fineEvery, true, false, false, true},
+		{1, false, true, true, true},                // after the fine look at 0
+		{31, false, true, false, false},             // after the coarse look at 30
+		{30*fineEvery + 30, true, true, true, true}, // a coarse look that confirms a fine one's candidates
+	} {
+		m.candFine = c.candFine
+		if got := m.fine(c.idx, c.look, c.confirm); got != c.want {
+			t.Errorf("frame %d (look %v, confirm %v after fine %v): fine %v, want %v", c.idx, c.look, c.confirm, c.candFine, got, c.want)
+		}
+	}
+}

@@ -25,7 +25,17 @@ type multiFaces struct {
 	detErr           error
 	cands            []blazeface.Face // new faces seen in frame candFrame, to be seen again
 	candFrame        int
+	candFine         bool // cands come from a look at every scale
 }
+
+// fineEvery: one look for new faces in fineEvery runs BlazeFace at every
+// scale (the whole frame, then tiles of it at twice the scale for faces
+// down to its MinFace, 20 px); the others at the coarsest scale only,
+// which finds faces down to a sixteenth of the frame's longer side (40 px
+// on a 640×360 frame) in one net run instead of seven. A small new face is
+// then found within fineEvery seconds, a larger one within a second as
+// before; lost faces are searched for at every scale (search).
+const fineEvery = 3
 
 func newMultiFaces(r *run, src Source) *multiFaces {
 	return &multiFaces{mf: r.opt.Faces, every: max(1, int(math.Round(r.fps))), lostEvery: max(1, int(math.Round(r.fps/10))),
@@ -38,16 +48,38 @@ func (m *multiFaces) detect(g *raster.Gray, idx int) ([]blazeface.Face, error) {
 	if m.detFrame == idx {
 		return m.dets, m.detErr
 	}
-	var rgb *raster.RGB
-	if cs, ok := m.src.(ColorSource); ok {
-		if c := cs.RGB(); c != nil && c.W == g.W && c.H == g.H {
-			rgb = c
-		}
-	}
+	rgb := m.rgb(g)
 	defer m.lane.Leave(m.lane.Enter(profile.Detect))
 	m.dets, m.detErr = m.mf.Detect(g, rgb)
 	m.detFrame = idx
 	return m.dets, m.detErr
+}
+
+// detectCoarse returns BlazeFace's faces in frame idx at its coarsest
+// scale only, or at every scale when detect already ran on the frame.
+func (m *multiFaces) detectCoarse(g *raster.Gray, idx int) ([]blazeface.Face, error) {
+	if m.detFrame == idx {
+		return m.dets, m.detErr
+	}
+	defer m.lane.Leave(m.lane.Enter(profile.Detect))
+	return m.mf.DetectCoarse(g, m.rgb(g))
+}
+
+// fine reports whether discover looks at every scale in frame idx: one
+// look (a frame every second) in fineEvery, and the frame that confirms
+// candidates such a look saw.
+func (m *multiFaces) fine(idx int, look, confirm bool) bool {
+	return (look && (idx/m.every)%fineEvery == 0) || (confirm && m.candFine)
+}
+
+// rgb is the colour of frame g when the source has it.
+func (m *multiFaces) rgb(g *raster.Gray) *raster.RGB {
+	if cs, ok := m.src.(ColorSource); ok {
+		if c := cs.RGB(); c != nil && c.W == g.W && c.H == g.H {
+			return c
+		}
+	}
+	return nil
 }
 
 // searchFrame reports whether lost faces are looked for in frame idx.
@@ -136,17 +168,20 @@ func (r *run) claim(g *raster.Gray, d blazeface.Face, idx int) (owner *faceRun, 
 // development crowd clips; two different people reach 0.79).
 const unlikeFace = 0.35
 
-// discover looks for new faces in frame idx, once a second and on the
-// frame after new ones were seen: a BlazeFace face held by no track, seen
-// at the same place on two consecutive frames, starts a track (at most
-// Options.MaxFaces tracks look for faces at a time). It returns the new
-// faces, which have not yet seen frame idx.
+// discover looks for new faces in frame idx, once a second (at every
+// scale one time in fineEvery, else at the coarsest) and on the frame
+// after new ones were seen (at the scales that saw them): a BlazeFace face
+// held by no track, seen at the same place on two consecutive frames,
+// starts a track (at most Options.MaxFaces tracks look for faces at a
+// time). It returns the new faces, which have not yet seen frame idx.
 func (r *run) discover(g *raster.Gray, idx int) ([]*faceRun, error) {
 	m := r.multi
 	confirm := m.candFrame == idx-1 && len(m.cands) > 0
-	if idx%m.every != 0 && !confirm {
+	look := idx%m.every == 0
+	if !look && !confirm {
 		return nil, nil
 	}
+	fine := m.fine(idx, look, confirm)
 	live := 0
 	for _, f := range r.faces {
 		if !f.forgotten(idx) {
@@ -157,7 +192,11 @@ func (r *run) discover(g *raster.Gray, idx int) ([]*faceRun, error) {
 		m.cands = nil
 		return nil, nil
 	}
-	dets, err := m.detect(g, idx)
+	detect := m.detectCoarse
+	if fine {
+		detect = m.detect
+	}
+	dets, err := detect(g, idx)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +240,7 @@ func (r *run) discover(g *raster.Gray, idx int) ([]*faceRun, error) {
 		}
 	}
 	// What is left is seen for the first time.
-	m.cands, m.candFrame = m.cands[:0], idx
+	m.cands, m.candFrame, m.candFine = m.cands[:0], idx, fine
 	for _, d := range fresh {
 		b := blazeBox(d)
 		taken := slices.ContainsFunc(r.faces, func(f *faceRun) bool { return f.seed != nil && boxIoU(b, blazeBox(*f.seed)) > 0.3 })

@@ -246,23 +246,48 @@ func Decode(dst []Face, logits, regs []float32, anchors []Anchor, minScore float
 
 // DetectRGB finds the faces in img, best first.
 func (d *Detector) DetectRGB(img *raster.RGB) ([]Face, error) {
-	return d.detect(img.W, img.H, func(y int, row []float32) {
+	return d.detect(img.W, img.H, 0, rgbRows(img))
+}
+
+// DetectRGBCoarse is DetectRGB at the coarsest scale only (the whole
+// image in one net input): faces smaller than about a sixteenth of the
+// image's longer side are not looked for. It costs one net run where
+// DetectRGB's finer scales cost one per tile (six more on a 640×360
+// frame at the default MinFace).
+func (d *Detector) DetectRGBCoarse(img *raster.RGB) ([]Face, error) {
+	return d.detect(img.W, img.H, 1, rgbRows(img))
+}
+
+// rgbRows writes img's row y as RGB 0..255.
+func rgbRows(img *raster.RGB) func(y int, row []float32) {
+	return func(y int, row []float32) {
 		p := img.Pix[y*img.Stride : y*img.Stride+3*img.W]
 		for i, v := range p {
 			row[i] = float32(v)
 		}
-	})
+	}
 }
 
 // DetectGray finds the faces in a grey image (its grey value in all three
 // channels), best first.
 func (d *Detector) DetectGray(img *raster.Gray) ([]Face, error) {
-	return d.detect(img.W, img.H, func(y int, row []float32) {
+	return d.detect(img.W, img.H, 0, grayRows(img))
+}
+
+// DetectGrayCoarse is DetectGray at the coarsest scale only (see
+// DetectRGBCoarse).
+func (d *Detector) DetectGrayCoarse(img *raster.Gray) ([]Face, error) {
+	return d.detect(img.W, img.H, 1, grayRows(img))
+}
+
+// grayRows writes img's row y as RGB 0..255, its grey in every channel.
+func grayRows(img *raster.Gray) func(y int, row []float32) {
+	return func(y int, row []float32) {
 		p := img.Pix[y*img.Stride : y*img.Stride+img.W]
 		for x, v := range p {
 			row[3*x], row[3*x+1], row[3*x+2] = v, v, v
 		}
-	})
+	}
 }
 
 // Scales returns the scales (input pixels per image pixel) Detect uses on
@@ -279,9 +304,9 @@ func (d *Detector) Scales(w, h int) []float64 {
 	return out
 }
 
-// detect runs the pyramid; rowAt writes image row y as RGB 0..255 into a
-// 3·w buffer.
-func (d *Detector) detect(w, h int, rowAt func(y int, row []float32)) ([]Face, error) {
+// detect runs the pyramid (its first levels scales only, when levels >
+// 0); rowAt writes image row y as RGB 0..255 into a 3·w buffer.
+func (d *Detector) detect(w, h, levels int, rowAt func(y int, row []float32)) ([]Face, error) {
 	if w < 1 || h < 1 {
 		return nil, nil
 	}
@@ -289,7 +314,11 @@ func (d *Detector) detect(w, h int, rowAt func(y int, row []float32)) ([]Face, e
 	logits := make([]float32, NumAnchors)
 	regs := make([]float32, 16*NumAnchors)
 	var faces []Face
-	for level, s := range d.Scales(w, h) {
+	scales := d.Scales(w, h)
+	if levels > 0 && levels < len(scales) {
+		scales = scales[:levels]
+	}
+	for level, s := range scales {
 		lw, lh := max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
 		sx, sy := float64(lw)/float64(w), float64(lh)/float64(h)
 		if err := d.scaleImage(w, h, lw, lh, rowAt); err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -320,6 +321,46 @@ func BenchmarkDetect640x480(b *testing.B) {
 	for b.Loop() {
 		if _, err := d.DetectRGB(img); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestDetectCoarse: DetectRGBCoarse and DetectGrayCoarse give what a
+// detector whose MinFace leaves only the coarsest scale gives, on the
+// enlarged scene of TestDetectPlacesFaces (four scales at the default
+// MinFace), and find its larger faces.
+func TestDetectCoarse(t *testing.T) {
+	d := loadDetector(t, Options{})
+	const w, h = 1600, 1400
+	one := loadDetector(t, Options{MinFace: minNetFace * w / Size})
+	if n, n1 := len(d.Scales(w, h)), len(one.Scales(w, h)); n < 2 || n1 != 1 {
+		t.Fatalf("scales: %d and %d, want several and one", n, n1)
+	}
+	s := scene(t)
+	const k, ox, oy = 5, 170, 90
+	big := raster.NewRGB(w, h)
+	for y := 0; y < Size*k; y++ {
+		for x := 0; x < Size*k; x++ {
+			copy(big.Pix[(y+oy)*big.Stride+3*(x+ox):], s.Pix[(y/k)*s.Stride+3*(x/k):(y/k)*s.Stride+3*(x/k)+3])
+		}
+	}
+	for _, c := range []struct {
+		name         string
+		coarse, want func() ([]Face, error)
+	}{
+		{"rgb", func() ([]Face, error) { return d.DetectRGBCoarse(big) }, func() ([]Face, error) { return one.DetectRGB(big) }},
+		{"gray", func() ([]Face, error) { return d.DetectGrayCoarse(big.Gray()) }, func() ([]Face, error) { return one.DetectGray(big.Gray()) }},
+	} {
+		got, err := c.coarse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := c.want()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: coarse %v, want %v", c.name, got, want)
 		}
 	}
 }

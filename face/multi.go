@@ -81,6 +81,24 @@ func (m *MultiFinder) Detect(g *raster.Gray, rgb *raster.RGB) ([]blazeface.Face,
 	return d.DetectGray(g)
 }
 
+// DetectCoarse is Detect at BlazeFace's coarsest scale only
+// (blazeface.Detector.DetectRGBCoarse): one net run, faces down to about a
+// sixteenth of the image's longer side.
+func (m *MultiFinder) DetectCoarse(g *raster.Gray, rgb *raster.RGB) ([]blazeface.Face, error) {
+	if m.bf == nil {
+		return nil, nil
+	}
+	d, err := m.detector()
+	if err != nil {
+		return nil, fmt.Errorf("face: blazeface: %w", err)
+	}
+	defer m.pool.Put(d)
+	if rgb != nil {
+		return d.DetectRGBCoarse(rgb)
+	}
+	return d.DetectGrayCoarse(g)
+}
+
 // FindAll returns the faces of the image g (rgb, when not nil, is the same
 // image in colour, for BlazeFace), ordered left to right by box centre. At
 // most maxFaces are returned (0: all): the largest.
