@@ -101,3 +101,68 @@ hidone:
 	VMOVUPS Y8, 512(DI)
 	VZEROUPPER
 	RET
+
+// func addLeavesAVX512(cur *float32, leaves *float32, offs *int32, n int)
+// addLeavesAVX in one pass: all 136 coordinates in Z0–Z7 and Y8, so each
+// leaf is read once, as a whole, right after its prefetch lands (the AVX2
+// version reads every leaf twice, its upper half from L2 on the second
+// pass). The same float32 additions in tree order for each coordinate.
+TEXT ·addLeavesAVX512(SB), NOSPLIT, $0-32
+	MOVQ cur+0(FP), DI
+	MOVQ leaves+8(FP), SI
+	MOVQ offs+16(FP), DX
+	MOVQ n+24(FP), CX
+
+	VMOVUPS 0(DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VMOVUPS 256(DI), Z4
+	VMOVUPS 320(DI), Z5
+	VMOVUPS 384(DI), Z6
+	VMOVUPS 448(DI), Z7
+	VMOVUPS 512(DI), Y8
+	XORQ BX, BX
+z:
+	CMPQ BX, CX
+	JGE  zdone
+	LEAQ 6(BX), R9
+	CMPQ R9, CX
+	JGE  znopf
+	MOVLQSX (DX)(R9*4), R10
+	LEAQ (SI)(R10*4), R10
+	PREFETCHT0 0(R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 128(R10)
+	PREFETCHT0 192(R10)
+	PREFETCHT0 256(R10)
+	PREFETCHT0 320(R10)
+	PREFETCHT0 384(R10)
+	PREFETCHT0 448(R10)
+	PREFETCHT0 512(R10)
+znopf:
+	MOVLQSX (DX)(BX*4), AX
+	LEAQ (SI)(AX*4), R8
+	VADDPS 0(R8), Z0, Z0
+	VADDPS 64(R8), Z1, Z1
+	VADDPS 128(R8), Z2, Z2
+	VADDPS 192(R8), Z3, Z3
+	VADDPS 256(R8), Z4, Z4
+	VADDPS 320(R8), Z5, Z5
+	VADDPS 384(R8), Z6, Z6
+	VADDPS 448(R8), Z7, Z7
+	VADDPS 512(R8), Y8, Y8
+	INCQ BX
+	JMP  z
+zdone:
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Y8, 512(DI)
+	VZEROUPPER
+	RET

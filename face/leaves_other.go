@@ -2,8 +2,12 @@
 
 package face
 
-const haveAVX = false
+const haveAVX, haveAVX512 = false, false
 
 func addLeavesAVX(cur *float32, leaves *float32, offs *int32, n int) {
 	panic("face: addLeavesAVX without amd64")
+}
+
+func addLeavesAVX512(cur *float32, leaves *float32, offs *int32, n int) {
+	panic("face: addLeavesAVX512 without amd64")
 }

@@ -333,6 +333,10 @@ func addLeaves(cur *[2 * NumLandmarks]float32, leaves []float32, offs []int32) {
 	if haveAVX && len(offs) > 0 {
 		// The offsets come from the trees' own leaf indices (Predict), so
 		// every leaf lies within leaves.
+		if haveAVX512 {
+			addLeavesAVX512(&cur[0], &leaves[0], &offs[0], len(offs))
+			return
+		}
 		addLeavesAVX(&cur[0], &leaves[0], &offs[0], len(offs))
 		return
 	}

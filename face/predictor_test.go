@@ -205,10 +205,17 @@ func TestAddLeavesAVX(t *testing.T) {
 			a[i] = float32(i) * 0.013
 			b[i] = a[i]
 		}
+		c := b
 		addLeavesGo(&a, leaves, offs)
 		addLeavesAVX(&b[0], &leaves[0], &offs[0], n)
 		if a != b {
 			t.Fatalf("%d trees: the vector sum differs from the scalar one", n)
+		}
+		if haveAVX512 {
+			addLeavesAVX512(&c[0], &leaves[0], &offs[0], n)
+			if a != c {
+				t.Fatalf("%d trees: the 512-bit sum differs from the scalar one", n)
+			}
 		}
 	}
 }
