@@ -331,48 +331,46 @@ func (s *SynthScore) Emotions(kind string, knowledge bool, resamples int, seed u
 // labelPair is a truth and a prediction.
 type labelPair struct{ truth, pred string }
 
-// scorePairs is accuracy and the UF1 over the true classes (a prediction
-// outside them counts against recall only).
-func scorePairs(ps []labelPair) (acc, uf1 float64) {
-	var truths []string
+// pairsConfusion is the confusion of the pairs over the true classes,
+// with the other answers outside the task (they count against recall
+// only), and the pairs as class indices.
+func pairsConfusion(ps []labelPair) (*metrics.Confusion, []int, []int) {
+	var truths, preds []string
 	for _, p := range ps {
-		truths = append(truths, p.truth)
+		truths, preds = append(truths, p.truth), append(preds, p.pred)
 	}
 	classes := distinctSorted(truths)
-	right := 0
-	for _, c := range classes {
-		var tp, fp, fn int
-		for _, p := range ps {
-			switch {
-			case p.truth == c && p.pred == c:
-				tp++
-			case p.pred == c:
-				fp++
-			case p.truth == c:
-				fn++
-			}
+	var outside []string
+	for _, p := range distinctSorted(preds) {
+		if !slices.Contains(classes, p) {
+			outside = append(outside, p)
 		}
-		uf1 += 2 * float64(tp) / float64(2*tp+fp+fn)
-		right += tp
 	}
-	return float64(right) / float64(len(ps)), uf1 / float64(len(classes))
+	// Distinct names, at least one class: it cannot fail.
+	cm, _ := metrics.NewConfusionOutside(classes, outside)
+	truth, pred := make([]int, len(ps)), make([]int, len(ps))
+	for i, p := range ps {
+		truth[i], pred[i] = cm.Index(p.truth), cm.Index(p.pred)
+		cm.Add(truth[i], pred[i])
+	}
+	return cm, truth, pred
 }
 
-// bootPairs is the 95% bootstrap interval of accuracy and UF1.
+// scorePairs is accuracy and the UF1 over the true classes.
+func scorePairs(ps []labelPair) (acc, uf1 float64) {
+	cm, _, _ := pairsConfusion(ps)
+	return cm.Accuracy(), cm.UF1()
+}
+
+// bootPairs is the 95% bootstrap interval of accuracy and UF1
+// (expressions resampled, the classes those of all the pairs).
 func bootPairs(ps []labelPair, resamples int, seed uint64) (acc, uf1 [2]float64) {
-	rng := rand.New(rand.NewPCG(seed, 0xe707))
-	as, us := make([]float64, resamples), make([]float64, resamples)
-	b := make([]labelPair, len(ps))
-	for k := range as {
-		for i := range b {
-			b[i] = ps[rng.IntN(len(ps))]
-		}
-		as[k], us[k] = scorePairs(b)
-	}
-	slices.Sort(as)
-	slices.Sort(us)
-	lo, hi := int(0.025*float64(resamples)), min(resamples-1, int(0.975*float64(resamples)))
-	return [2]float64{as[lo], as[hi]}, [2]float64{us[lo], us[hi]}
+	cm, truth, pred := pairsConfusion(ps)
+	opt := metrics.BootstrapOptions{Reps: resamples, Seed: seed, Scored: cm.Scored()}
+	// The pairs are valid indices, and there is at least one.
+	a, _ := metrics.BootstrapAccuracyCI(truth, pred, cm.K(), opt)
+	u, _, _ := metrics.BootstrapCI(truth, pred, cm.K(), opt)
+	return [2]float64{a.Lo, a.Hi}, [2]float64{u.Lo, u.Hi}
 }
 
 // readPresence reads frames.csv's AUxx_c columns: per frame number, the

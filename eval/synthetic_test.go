@@ -124,3 +124,18 @@ func TestSynthEmotions(t *testing.T) {
 		t.Errorf("6+12: %s %v %v", got, p, err)
 	}
 }
+
+// TestScorePairs: accuracy and UF1 over the true classes, an answer
+// outside them (missed) counting against recall only; the bootstrap
+// intervals hold the point values.
+func TestScorePairs(t *testing.T) {
+	ps := []labelPair{{"a", "a"}, {"a", "b"}, {"b", "b"}, {"b", "missed"}}
+	acc, uf1 := scorePairs(ps)
+	if acc != 0.5 || math.Abs(uf1-(2.0/3+0.5)/2) > 1e-12 {
+		t.Errorf("acc %v uf1 %v, want 0.5 and %v", acc, uf1, (2.0/3+0.5)/2)
+	}
+	a, u := bootPairs(ps, 500, 1)
+	if !(a[0] <= acc && acc <= a[1]) || !(u[0] <= uf1 && uf1 <= u[1]) || a[1] > 1 || u[0] < 0 {
+		t.Errorf("intervals acc %v uf1 %v", a, u)
+	}
+}

@@ -31,14 +31,46 @@ type BootstrapOptions struct {
 // BootstrapCI returns percentile bootstrap intervals for UF1 and UAR of the
 // predictions pred against truth (class indices in [0,k)).
 func BootstrapCI(truth, pred []int, k int, opt BootstrapOptions) (uf1, uar CI, err error) {
+	opt, err = opt.check(truth, pred)
+	if err != nil {
+		return CI{}, CI{}, err
+	}
+	f1s := make([]float64, opt.Reps)
+	uars := make([]float64, opt.Reps)
+	err = resample(truth, pred, k, opt, func(r int, cm *Confusion) {
+		f1s[r] = cm.UF1()
+		uars[r] = cm.UAR()
+	})
+	if err != nil {
+		return CI{}, CI{}, err
+	}
+	return percentile(f1s, opt.Level), percentile(uars, opt.Level), nil
+}
+
+// BootstrapAccuracyCI is the percentile bootstrap interval of the
+// accuracy, from the same resamples as BootstrapCI's for the same options.
+func BootstrapAccuracyCI(truth, pred []int, k int, opt BootstrapOptions) (CI, error) {
+	opt, err := opt.check(truth, pred)
+	if err != nil {
+		return CI{}, err
+	}
+	accs := make([]float64, opt.Reps)
+	if err := resample(truth, pred, k, opt, func(r int, cm *Confusion) { accs[r] = cm.Accuracy() }); err != nil {
+		return CI{}, err
+	}
+	return percentile(accs, opt.Level), nil
+}
+
+// check checks the samples against the options and fills in the defaults.
+func (opt BootstrapOptions) check(truth, pred []int) (BootstrapOptions, error) {
 	if len(truth) != len(pred) {
-		return CI{}, CI{}, fmt.Errorf("bootstrap: %d truths, %d predictions", len(truth), len(pred))
+		return opt, fmt.Errorf("bootstrap: %d truths, %d predictions", len(truth), len(pred))
 	}
 	if len(truth) == 0 {
-		return CI{}, CI{}, fmt.Errorf("bootstrap: no samples")
+		return opt, fmt.Errorf("bootstrap: no samples")
 	}
 	if opt.Groups != nil && len(opt.Groups) != len(truth) {
-		return CI{}, CI{}, fmt.Errorf("bootstrap: %d groups for %d samples", len(opt.Groups), len(truth))
+		return opt, fmt.Errorf("bootstrap: %d groups for %d samples", len(opt.Groups), len(truth))
 	}
 	if opt.Reps <= 0 {
 		opt.Reps = 1000
@@ -46,23 +78,28 @@ func BootstrapCI(truth, pred []int, k int, opt BootstrapOptions) (uf1, uar CI, e
 	if opt.Level <= 0 || opt.Level >= 1 {
 		opt.Level = 0.95
 	}
+	return opt, nil
+}
+
+// resample draws opt.Reps resamples of the samples (or of their groups)
+// and hands each's confusion matrix to score with its number.
+func resample(truth, pred []int, k int, opt BootstrapOptions, score func(r int, cm *Confusion)) error {
 	names := make([]string, k)
 	for i := range names {
 		names[i] = fmt.Sprint(i)
 	}
 	cm, err := NewConfusion(names)
 	if err != nil {
-		return CI{}, CI{}, err
+		return err
 	}
 	if opt.Scored > 0 && opt.Scored < k {
 		cm.scored = opt.Scored
 	}
 	for i := range truth {
 		if err := cm.Add(truth[i], pred[i]); err != nil {
-			return CI{}, CI{}, fmt.Errorf("bootstrap: sample %d: %w", i, err)
+			return fmt.Errorf("bootstrap: sample %d: %w", i, err)
 		}
 	}
-	cm.Reset()
 
 	// Resampling units: single samples, or the members of each group.
 	var units [][]int
@@ -85,8 +122,6 @@ func BootstrapCI(truth, pred []int, k int, opt BootstrapOptions) (uf1, uar CI, e
 	}
 
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
-	f1s := make([]float64, opt.Reps)
-	uars := make([]float64, opt.Reps)
 	for r := 0; r < opt.Reps; r++ {
 		cm.Reset()
 		for range units {
@@ -94,10 +129,9 @@ func BootstrapCI(truth, pred []int, k int, opt BootstrapOptions) (uf1, uar CI, e
 				cm.counts[truth[i]*k+pred[i]]++
 			}
 		}
-		f1s[r] = cm.UF1()
-		uars[r] = cm.UAR()
+		score(r, cm)
 	}
-	return percentile(f1s, opt.Level), percentile(uars, opt.Level), nil
+	return nil
 }
 
 // percentile returns the central interval of the given coverage of xs
