@@ -24,7 +24,8 @@ type Settings struct {
 	Image, Landmarks string
 }
 
-// Apply sets c's model, size, amplitudes and codes from the settings.
+// Apply sets c's model, size, amplitudes and codes from the settings, and
+// Long from its Duration.
 func (s Settings) Apply(c *Config) error {
 	if _, err := fmt.Sscanf(s.Size, "%dx%d", &c.Width, &c.Height); err != nil || c.Width < 32 || c.Height < 32 {
 		return fmt.Errorf("--size %q: want WxH, at least 32x32", s.Size)
@@ -50,6 +51,11 @@ func (s Settings) Apply(c *Config) error {
 	}
 	if s.Codes != "" {
 		c.Codes = strings.Split(s.Codes, ",")
+	}
+	// A duration (--long) makes long clips; without one, --events means
+	// nothing.
+	if c.Long = c.Duration > 0; !c.Long {
+		c.Duration, c.Events = 0, 0
 	}
 	if s.Image != "" && s.Landmarks == "" {
 		return errors.New("--image needs --landmarks (68 x,y lines)")

@@ -8,12 +8,12 @@ import (
 // TestSettingsApply: the text settings become the Config's fields; each
 // wrong one is refused with its flag's name.
 func TestSettingsApply(t *testing.T) {
-	var c Config
+	c := Config{Events: 3}
 	s := Settings{Generator: "muscle", Size: "640x480", MicroAmp: "0.2,0.8", Codes: "1+2,12"}
 	if err := s.Apply(&c); err != nil {
 		t.Fatal(err)
 	}
-	if c.Model != Muscle || c.Width != 640 || c.Height != 480 || c.MicroAmp != [2]float64{0.2, 0.8} || c.MacroAmp != [2]float64{} || strings.Join(c.Codes, " ") != "1+2 12" {
+	if c.Model != Muscle || c.Width != 640 || c.Height != 480 || c.MicroAmp != [2]float64{0.2, 0.8} || c.MacroAmp != [2]float64{} || strings.Join(c.Codes, " ") != "1+2 12" || c.Long || c.Events != 0 {
 		t.Errorf("config %+v", c)
 	}
 	for _, c := range []struct {
@@ -32,6 +32,10 @@ func TestSettingsApply(t *testing.T) {
 		if err := c.s.Apply(&cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.s, err, c.want)
 		}
+	}
+	long := Config{Duration: 20, Events: 5}
+	if err := s.Apply(&long); err != nil || !long.Long || long.Events != 5 {
+		t.Errorf("long clips: %+v, %v", long, err)
 	}
 	if f, err := (Settings{}).Face(); err != nil || f == nil {
 		t.Errorf("the astronaut: %v", err)

@@ -118,9 +118,6 @@ func runSynth(ctx context.Context, env *cli.Env, args []string) error {
 	if err := st.Apply(&cfg); err != nil {
 		return cli.Usagef("%v", err)
 	}
-	if cfg.Long = cfg.Duration > 0; !cfg.Long {
-		cfg.Duration, cfg.Events = 0, 0
-	}
 	face, err := st.Face()
 	if err != nil {
 		return err
