@@ -14,6 +14,7 @@ import (
 	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/internal/cli"
 	"github.com/tell-project/tell/llm"
+	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/video"
 	"github.com/tell-project/tell/viewer"
@@ -35,7 +36,7 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 	fs.StringVar(&st.Appearance, "appearance", "faceapi", "`NAME` faceapi (default), human or none")
 	fs.IntVar(&st.MaxFaces, "max-faces", analyze.DefaultMaxFaces, "`N` follow at most N faces at a time (default 8): BlazeFace (human-models, installed with the appearance models) finds them, each keeps its face_id through short occlusions and crossings, and frames.csv, events and the report are per face; 1 follows one face, the one --face finds")
 	fs.BoolVar(&st.Gaze, "gaze", true, "gaze columns (gaze_0_x..gaze_angle_y as OpenFace writes them: each eye's unit gaze vector in camera coordinates and the two angles in radians) from MediaPipe's iris model, written when it is installed; --gaze=false leaves them out")
-	fs.StringVar(&st.Models, "models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	models.DirVar(fs, &st.Models)
 	fs.StringVar(&st.Neutral, "neutral", "", "`IMAGE` for a single image: the same person's neutral face, so that AUs are measured, not indicated")
 	lg := cli.AddLogFlags(fs, true)
 	fs.IntVar(&st.Onset, "onset", 0, "`N` the input holds one expression from frame N to --offset, as micro-expression datasets code their clips: spotting is skipped and the onset frame is the neutral reference; frame numbers as in frames.csv (a folder of numbered files by those numbers, other inputs from 1)")

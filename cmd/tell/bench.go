@@ -109,7 +109,8 @@ func runCotBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 func runFerBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet("bench fer")
 	model := fs.String("appearance", "faceapi", "`NAME` pretrained appearance model: faceapi or human")
-	dir := fs.String("models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	var dir string
+	models.DirVar(fs, &dir)
 	pos, err := cli.Parse(fs, args)
 	if err != nil {
 		return err
@@ -121,7 +122,7 @@ func runFerBenchmark(ctx context.Context, env *cli.Env, args []string) error {
 	if err != nil {
 		return cli.Usagef("--appearance: %v", err)
 	}
-	net, err := appearance.Load(models.Root(*dir), m)
+	net, err := appearance.Load(models.Root(dir), m)
 	if err != nil {
 		return err
 	}

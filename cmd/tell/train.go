@@ -204,7 +204,7 @@ func runEval(ctx context.Context, env *cli.Env, args []string) error {
 	out := fs.String("out", "", "`DIR` output folder")
 	cache := fs.String("cache", "", "`DIR` prepare cache (default DIR/cache)")
 	boot := fs.Int("bootstrap", 1000, "`N` bootstrap resamples (default 1000; 0 for none)")
-	fs.StringVar(&as.Models, "models", "", "`DIR` folder of the pretrained models (default $TELL_MODELS, else ~/.local/share/tell/models)")
+	models.DirVar(fs, &as.Models)
 	fs.StringVar(&as.Face, "face", eval.FaceFull, "`MODE` : full (default; the image is the face crop, as tell analyze's --face full) or auto")
 	fs.StringVar(&as.Landmarks, "landmarks", "", "`PATH` pretrained models with --face auto: dlib 68-point model")
 	quiet := cli.QuietFlag(fs)
