@@ -62,3 +62,16 @@ func preluGo(dst, src, alpha []float32) {
 		dst[i] = max(v, 0) + alpha[i]*min(v, 0)
 	}
 }
+
+// biasPreluGo is a bias then PReLU, both per column, in one pass: the
+// values of biasClampGo over (-Inf, +Inf) then preluGo.
+func biasPreluGo(dst, bias, alpha []float32, rows, cols int) {
+	bias, alpha = bias[:cols], alpha[:cols]
+	for r := 0; r < rows; r++ {
+		row := dst[r*cols : (r+1)*cols]
+		for j, b := range bias {
+			v := row[j] + b
+			row[j] = max(v, 0) + alpha[j]*min(v, 0)
+		}
+	}
+}

@@ -2,7 +2,11 @@
 
 package tfjs
 
-import "github.com/tell-project/tell/nn"
+import (
+	"math"
+
+	"github.com/tell-project/tell/nn"
+)
 
 //go:noescape
 func addAVX(dst, a, b *float32, n int)
@@ -14,13 +18,16 @@ func mulAVX(dst, a, b *float32, n int)
 func maxAVX(dst, a, b *float32, n int)
 
 //go:noescape
-func clampAVX(dst, src *float32, n int, lo, hi float32)
+func clampAVX(dst, src *float32, n int, lo, hi, z float32)
 
 //go:noescape
-func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi float32)
+func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi, z float32)
 
 //go:noescape
 func preluAVX(dst, src, alpha *float32, n int)
+
+//go:noescape
+func biasPreluAVX(dst, bias, alpha *float32, rows, cols int)
 
 //go:noescape
 func dwRowsAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
@@ -68,19 +75,35 @@ func vmax(dst, a, b []float32) {
 	maxGo(dst[n:], a[n:len(dst)], b[n:len(dst)])
 }
 
+// clampBounds reports whether clampAVX and biasClampAVX give Go's values
+// for bounds lo and hi (neither NaN, hi not -0: every activation's are,
+// 0, 6 and ±Inf), and the z they take: +0 for lo = +0, else -0.
+func clampBounds(lo, hi float32) (z float32, ok bool) {
+	z = float32(math.Copysign(0, -1))
+	if lo == 0 && !math.Signbit(float64(lo)) {
+		z = 0
+	}
+	return z, lo == lo && hi == hi && !(hi == 0 && math.Signbit(float64(hi)))
+}
+
 func vclamp(dst, src []float32, lo, hi float32) {
+	z, ok := clampBounds(lo, hi)
+	if !ok {
+		clampGo(dst, src, lo, hi)
+		return
+	}
 	n := avxLen(len(dst))
 	if n > 0 {
 		_ = src[n-1]
-		clampAVX(&dst[0], &src[0], n, lo, hi)
+		clampAVX(&dst[0], &src[0], n, lo, hi, z)
 	}
 	clampGo(dst[n:], src[n:len(dst)], lo, hi)
 }
 
 func biasClamp(dst, bias []float32, rows, cols int, lo, hi float32) {
-	if useAVX && cols%8 == 0 && rows > 0 && cols > 0 {
+	if z, ok := clampBounds(lo, hi); ok && useAVX && cols%8 == 0 && rows > 0 && cols > 0 {
 		_, _ = dst[rows*cols-1], bias[cols-1]
-		biasClampAVX(&dst[0], &bias[0], rows, cols, lo, hi)
+		biasClampAVX(&dst[0], &bias[0], rows, cols, lo, hi, z)
 		return
 	}
 	biasClampGo(dst, bias, rows, cols, lo, hi)
@@ -96,6 +119,17 @@ func dwTap(dst, src, w []float32, npix, c, sstep int) {
 		return
 	}
 	dwTapGo(dst, src, w, npix, c, sstep)
+}
+
+// biasPrelu adds bias (per column) to a rows×cols matrix and applies
+// PReLU with alpha (per column) in one pass.
+func biasPrelu(dst, bias, alpha []float32, rows, cols int) {
+	if useAVX && cols%8 == 0 && rows > 0 && cols > 0 {
+		_, _, _ = dst[rows*cols-1], bias[cols-1], alpha[cols-1]
+		biasPreluAVX(&dst[0], &bias[0], &alpha[0], rows, cols)
+		return
+	}
+	biasPreluGo(dst, bias, alpha, rows, cols)
 }
 
 func vprelu(dst, src, alpha []float32) {

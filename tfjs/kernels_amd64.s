@@ -47,7 +47,10 @@ muldone:
 	RET
 
 // func maxAVX(dst, a, b *float32, n int)
-// dst[i] = max(a[i], b[i]), n a multiple of 8; dst may alias a or b.
+// dst[i] = max(a[i], b[i]) as Go's max gives it, n a multiple of 8; dst
+// may alias a or b. MAXPS returns its second operand for a NaN or two
+// zeros, so: the AND of both operand orders (max(+0, -0) = +0 either way),
+// then a NaN operand put back, b's before a's as Go's max prefers it.
 TEXT ·maxAVX(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ a+8(FP), SI
@@ -56,32 +59,51 @@ TEXT ·maxAVX(SB), NOSPLIT, $0-32
 	SHRQ $3, CX
 	JZ   maxdone
 maxloop:
-	VMOVUPS (SI), Y0
-	VMAXPS  (DX), Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DX
-	ADDQ    $32, DI
-	DECQ    CX
-	JNZ     maxloop
+	VMOVUPS   (SI), Y0
+	VMOVUPS   (DX), Y1
+	VMAXPS    Y1, Y0, Y2
+	VMAXPS    Y0, Y1, Y3
+	VANDPS    Y3, Y2, Y2
+	VCMPPS    $3, Y0, Y0, Y4
+	VBLENDVPS Y4, Y0, Y2, Y2
+	VCMPPS    $3, Y1, Y1, Y4
+	VBLENDVPS Y4, Y1, Y2, Y2
+	VMOVUPS   Y2, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       maxloop
 maxdone:
 	VZEROUPPER
 	RET
 
-// func clampAVX(dst, src *float32, n int, lo, hi float32)
-// dst[i] = min(max(src[i], lo), hi), n a multiple of 8.
-TEXT ·clampAVX(SB), NOSPLIT, $0-32
+// CLAMP sets Y0 = min(max(Y0, Y1), Y2) as Go's min and max give it, for
+// lo (Y1) and hi (Y2) not NaN and hi not -0, with Y5 = +0 when lo is +0
+// and -0 otherwise. MAXPS and MINPS return their second operand for a NaN
+// or two equal zeros: with the value second, a NaN comes through, and the
+// only wrong zero, max(+0, -0) = -0, becomes +0 by adding Y5 (adding -0
+// changes nothing, -0 and NaN included). Uses Y3.
+#define CLAMP \
+	VMAXPS Y0, Y1, Y3; \
+	VADDPS Y5, Y3, Y3; \
+	VMINPS Y3, Y2, Y0
+
+// func clampAVX(dst, src *float32, n int, lo, hi, z float32)
+// dst[i] = min(max(src[i], lo), hi) as Go computes it, n a multiple of 8,
+// lo, hi and z (+0 when lo is +0, else -0) as CLAMP needs them.
+TEXT ·clampAVX(SB), NOSPLIT, $0-36
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS lo+24(FP), Y1
 	VBROADCASTSS hi+28(FP), Y2
+	VBROADCASTSS z+32(FP), Y5
 	SHRQ         $3, CX
 	JZ           clampdone
 clamploop:
 	VMOVUPS (SI), Y0
-	VMAXPS  Y1, Y0, Y0
-	VMINPS  Y2, Y0, Y0
+	CLAMP
 	VMOVUPS Y0, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI
@@ -91,16 +113,17 @@ clampdone:
 	VZEROUPPER
 	RET
 
-// func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi float32)
-// dst[r*cols+c] = min(max(dst[r*cols+c] + bias[c], lo), hi), cols a
-// multiple of 8.
-TEXT ·biasClampAVX(SB), NOSPLIT, $0-40
+// func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi, z float32)
+// dst[r*cols+c] = min(max(dst[r*cols+c] + bias[c], lo), hi) as Go
+// computes it, cols a multiple of 8, lo, hi and z as for clampAVX.
+TEXT ·biasClampAVX(SB), NOSPLIT, $0-44
 	MOVQ         dst+0(FP), DI
 	MOVQ         bias+8(FP), DX
 	MOVQ         rows+16(FP), R8
 	MOVQ         cols+24(FP), R9
 	VBROADCASTSS lo+32(FP), Y1
 	VBROADCASTSS hi+36(FP), Y2
+	VBROADCASTSS z+40(FP), Y5
 	SHRQ         $3, R9
 	JZ           bcdone
 	TESTQ        R8, R8
@@ -111,8 +134,7 @@ bcrow:
 bccol:
 	VMOVUPS (DI), Y0
 	VADDPS  (SI), Y0, Y0
-	VMAXPS  Y1, Y0, Y0
-	VMINPS  Y2, Y0, Y0
+	CLAMP
 	VMOVUPS Y0, (DI)
 	ADDQ    $32, DI
 	ADDQ    $32, SI
@@ -121,6 +143,44 @@ bccol:
 	DECQ    R8
 	JNZ     bcrow
 bcdone:
+	VZEROUPPER
+	RET
+
+// func biasPreluAVX(dst, bias, alpha *float32, rows, cols int)
+// v = dst[r*cols+c] + bias[c]; dst[r*cols+c] = max(v, 0) + alpha[c]*min(v, 0),
+// cols a multiple of 8: a convolution's bias and PReLU in one pass, with
+// preluAVX's operand orders (Go's max and min exactly, NaN kept).
+TEXT ·biasPreluAVX(SB), NOSPLIT, $0-40
+	MOVQ   dst+0(FP), DI
+	MOVQ   bias+8(FP), DX
+	MOVQ   alpha+16(FP), R10
+	MOVQ   rows+24(FP), R8
+	MOVQ   cols+32(FP), R9
+	VXORPS Y3, Y3, Y3
+	SHRQ   $3, R9
+	JZ     bpdone
+	TESTQ  R8, R8
+	JZ     bpdone
+bprow:
+	MOVQ DX, SI
+	MOVQ R10, R11
+	MOVQ R9, CX
+bpcol:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMAXPS  Y3, Y0, Y1
+	VMINPS  Y0, Y3, Y2
+	VMULPS  (R11), Y2, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, R11
+	DECQ    CX
+	JNZ     bpcol
+	DECQ    R8
+	JNZ     bprow
+bpdone:
 	VZEROUPPER
 	RET
 

@@ -559,6 +559,10 @@ func epilogue(out []float32, rows, cols int, bias []float32, act actKind, leaky 
 	default:
 		clampOnly = false
 	}
+	if act == actPrelu && bias != nil && len(alpha) == cols {
+		biasPrelu(out, bias, alpha, rows, cols)
+		return
+	}
 	switch {
 	case bias != nil:
 		biasClamp(out, bias, rows, cols, lo, hi)
