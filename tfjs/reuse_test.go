@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tell-project/tell/models"
@@ -260,7 +263,7 @@ func TestReuseIdenticalRandomGraphs(t *testing.T) {
 
 // pinnedModels loads the installed pinned TensorFlow.js models with an
 // input shape each (none when they are not installed).
-func pinnedModels(t *testing.T) (ms []*Model, shapes [][]int) {
+func pinnedModels(t testing.TB) (ms []*Model, shapes [][]int) {
 	root := models.Root("")
 	for _, c := range []struct {
 		m     models.Model
@@ -406,4 +409,40 @@ func BenchmarkNewRunnerBlazeFace(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(r.Bytes())/(1<<20), "MiB/runner")
+}
+
+// BenchmarkPinnedModels runs each pinned model's Runner on a fixed input
+// (BlazeFace 1×256×256×3, iris 2×64×64×3, the expression nets) and
+// reports the process's CPU time per run beside the wall time.
+func BenchmarkPinnedModels(b *testing.B) {
+	ms, shapes := pinnedModels(b)
+	for i, m := range ms {
+		name := strings.TrimSuffix(filepath.Base(m.Name()), ".json")
+		b.Run(name, func(b *testing.B) {
+			r, err := m.NewRunner(shapes[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := make([]float32, mustElems(shapes[i]))
+			for j := range x {
+				x[j] = float32(j%251)/251 - 0.5
+			}
+			c := cpuTime()
+			for b.Loop() {
+				if _, err := r.Run(x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cpuTime()-c)/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time in milliseconds.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
