@@ -131,6 +131,10 @@ type microKernel struct {
 	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
 	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
 	fn func(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool)
+	// edge, where the kernel has it, is fn for a tile of all mr rows but
+	// only nw < nr columns, written in place (masked stores) with fn's
+	// sums; without it such tiles go through a scratch tile.
+	edge func(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool, nw int)
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
@@ -263,6 +267,10 @@ func gemmBlock(kern microKernel, threads int, transA bool, m, n int, alpha float
 					off := (ic+ir)*ldc + j
 					if mw == mr && nw == nr {
 						kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
+						continue
+					}
+					if mw == mr && kern.edge != nil {
+						kern.edge(kc, ap, rs, ks, bp, c[off:], ldc, acc, nw)
 						continue
 					}
 					tile := buf.tile[:mr*nr]

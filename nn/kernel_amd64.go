@@ -41,7 +41,22 @@ func kernelAVX512(k int, a []float32, rs, ks int, b, c []float32, ldc int, accum
 	sgemm12x32(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate)
 }
 
-var avx512Kernel = microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512}
+// sgemm12x32m is sgemm12x32 storing only the columns whose mask bit is
+// set (kernel512_amd64.s).
+//
+//go:noescape
+func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32)
+
+// kernelAVX512Edge is kernelAVX512 for a full-height tile of nw < 32
+// columns, written straight into c.
+func kernelAVX512Edge(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool, nw int) {
+	_ = a[11*rs+(k-1)*ks]
+	_ = b[k*32-1]
+	_ = c[11*ldc+nw-1]
+	sgemm12x32m(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, uint32(1)<<nw-1)
+}
+
+var avx512Kernel = microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, edge: kernelAVX512Edge}
 
 // asmAVX2 is read once at start-up, like activeKernel.
 var asmAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("TELL_NN_NOASM") == ""
