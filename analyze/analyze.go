@@ -452,7 +452,7 @@ func Run(ctx context.Context, input string, opt Options) (*Result, error) {
 	if err := CheckOutput(opt.Out, opt.Force); err != nil {
 		return nil, err
 	}
-	src, err := OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil})
+	src, err := OpenSource(ctx, input, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil, Profile: opt.Profile})
 	if err != nil {
 		return nil, err
 	}

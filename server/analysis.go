@@ -300,7 +300,7 @@ func RunAnalysis(ctx context.Context, in Input, opt analyze.Options) (*analyze.R
 	}
 	// Colour frames for the appearance net, as analyze.Run opens them.
 	src, err := analyze.OpenSource(ctx, in.Path, video.Options{FPS: opt.FPS, MaxPixels: opt.MaxPixels, Color: opt.Appearance != nil,
-		LimitChildren: true, BeforeDecode: before})
+		LimitChildren: true, BeforeDecode: before, Profile: opt.Profile})
 	if err != nil {
 		// As analyze.Run: a run that cannot start creates nothing.
 		return nil, scrubPaths(err, in.Path, in.Name)

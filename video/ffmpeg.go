@@ -10,11 +10,13 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -43,7 +45,23 @@ type videoSource struct {
 	buf    []byte
 	color  bool // rgb24 frames (Options.Color)
 	next   int
-	err    error // sticky: EOF or failure
+	err    error // sticky: EOF or failure (the reader's, when reading ahead)
+	// Reading ahead (more than one core): a goroutine reads and converts
+	// the next frame while the caller works on the last one, so that the
+	// frame loop does not wait for the pipe and the grey conversion. It
+	// alone reads, waits for ffmpeg and sets err and next; Next takes its
+	// frames from ahead in order and keeps its own sticky error.
+	ahead   chan aheadFrame
+	stop    chan struct{} // closed to stop the reader
+	done    chan struct{} // closed when the reader has ended
+	readCtx context.Context
+	nextErr error
+}
+
+// aheadFrame is a frame read ahead, or the error that ended the reading.
+type aheadFrame struct {
+	f   *Frame
+	err error
 }
 
 // OpenVideo starts decoding a video file with ffmpeg within the default
@@ -116,7 +134,47 @@ func startFFmpeg(ctx context.Context, path string, info Info, opt Options, mode 
 	// RGB even for grey frames, so that a video frame gets the grey of the
 	// same frame saved as an image: tell's one conversion, dlib's mean.
 	s.buf = make([]byte, 3*info.Width*info.Height)
+	if runtime.GOMAXPROCS(0) > 1 {
+		s.ahead, s.stop, s.done, s.readCtx = make(chan aheadFrame, 1), make(chan struct{}), make(chan struct{}), ctx
+		go s.readAhead(opt.Profile)
+	}
 	return s, nil
+}
+
+// readAhead reads frames into s.ahead until the video ends, fails or the
+// reader is stopped. A frame is a fresh allocation the caller keeps (the
+// colour buffer too), so reading the next one never touches it.
+func (s *videoSource) readAhead(prof *profile.Profile) {
+	defer close(s.done)
+	lane := prof.Lane()
+	defer lane.Close()
+	for {
+		prev := lane.Enter(profile.Decode)
+		f, err := s.read(s.readCtx)
+		lane.Leave(prev)
+		select {
+		case s.ahead <- aheadFrame{f, err}:
+		case <-s.stop:
+			// Stopped with a frame in hand: ffmpeg is cancelled, so the
+			// pipe ends after what it holds; the read that meets its
+			// end waits for ffmpeg.
+			for err == nil {
+				_, err = s.read(s.readCtx)
+			}
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// stopReader stops ffmpeg and the reader and waits for the reader's end
+// (which waited for ffmpeg's).
+func (s *videoSource) stopReader() {
+	s.cancel()
+	close(s.stop)
+	<-s.done
 }
 
 func lookFFmpeg(name string) (string, error) {
@@ -186,8 +244,10 @@ const (
 // pixels (it decoded 4096×4096 with two threads in 1 GiB, not in 768 MiB).
 func DecodeAddressSpace(w, h int) int64 { return 448<<20 + 48*int64(w)*int64(h) }
 
-// DecodeMemory is what ffmpeg decoding frames of w×h pixels may hold.
-func DecodeMemory(w, h int) int64 { return 64<<20 + 32*int64(w)*int64(h) }
+// DecodeMemory is what decoding frames of w×h pixels may hold: ffmpeg's
+// buffers (32 bytes a pixel) and the frames a source reads ahead (one
+// waiting, one being read: colour and grey, 14 bytes a pixel).
+func DecodeMemory(w, h int) int64 { return 64<<20 + 46*int64(w)*int64(h) }
 
 // limitedCommand runs name under an address-space limit of limit bytes
 // (0: none), through the shell's ulimit: the limit is in place before
@@ -309,6 +369,9 @@ func (s *videoSource) Info() Info { return s.info }
 // DecoderCPU is the CPU time (user and system) ffmpeg used, once it has
 // exited (after the last frame, an error or Close); 0 before.
 func (s *videoSource) DecoderCPU() time.Duration {
+	if s.ahead != nil && s.nextErr == nil {
+		return 0 // the reader may be waiting for ffmpeg now
+	}
 	if s.cmd.ProcessState == nil {
 		return 0
 	}
@@ -317,6 +380,36 @@ func (s *videoSource) DecoderCPU() time.Duration {
 
 // Next reads the next frame. Times are relative to the first frame.
 func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
+	if s.ahead == nil {
+		return s.read(ctx)
+	}
+	if s.nextErr != nil {
+		return nil, s.nextErr
+	}
+	if err := ctx.Err(); err != nil {
+		s.stopReader()
+		s.nextErr = err
+		return nil, err
+	}
+	select {
+	case r := <-s.ahead:
+		if r.err != nil {
+			<-s.done // the reader has waited for ffmpeg
+			if err := ctx.Err(); err != nil {
+				r.err = err
+			}
+			s.nextErr = r.err
+		}
+		return r.f, r.err
+	case <-ctx.Done():
+		s.stopReader()
+		s.nextErr = ctx.Err()
+		return nil, s.nextErr
+	}
+}
+
+// read reads and converts the next frame from ffmpeg's pipe.
+func (s *videoSource) read(ctx context.Context) (*Frame, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -365,8 +458,16 @@ func (s *videoSource) fail(err error) {
 
 // Close stops ffmpeg if it is still running.
 func (s *videoSource) Close() error {
+	closed := errors.New("video: source closed")
+	if s.ahead != nil {
+		if s.nextErr == nil {
+			s.stopReader()
+			s.nextErr = closed
+		}
+		return nil
+	}
 	if s.err == nil {
-		s.fail(errors.New("video: source closed"))
+		s.fail(closed)
 	}
 	return nil
 }

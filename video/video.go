@@ -29,6 +29,7 @@ import (
 	_ "golang.org/x/image/bmp"
 
 	"github.com/tell-project/tell/jpegdec"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/raster"
 )
 
@@ -176,6 +177,10 @@ type Options struct {
 	// and length before ffmpeg starts; an error stops the opening (a
 	// caller reserves memory or checks a budget here).
 	BeforeDecode func(Info) error
+	// Profile, when set, is charged for the reading and converting of
+	// frames that a video source does ahead of Next on its own goroutine
+	// (profile.Decode).
+	Profile *profile.Profile
 }
 
 // imageExts are the file types read as still images, lower case.
