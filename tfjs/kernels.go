@@ -63,15 +63,17 @@ func preluGo(dst, src, alpha []float32) {
 	}
 }
 
-// biasPreluGo is a bias then PReLU, both per column, in one pass: the
-// values of biasClampGo over (-Inf, +Inf) then preluGo.
-func biasPreluGo(dst, bias, alpha []float32, rows, cols int) {
-	bias, alpha = bias[:cols], alpha[:cols]
+// biasPreluGo is a bias (row r's at bias[r*bstep:]) then PReLU, per
+// column, in one pass: the values of biasClampGo over (-Inf, +Inf) (or
+// addGo) then preluGo.
+func biasPreluGo(dst, bias, alpha []float32, rows, cols, bstep int) {
+	alpha = alpha[:cols]
 	for r := 0; r < rows; r++ {
 		row := dst[r*cols : (r+1)*cols]
-		for j, b := range bias {
-			v := row[j] + b
-			row[j] = max(v, 0) + alpha[j]*min(v, 0)
+		b := bias[r*bstep : r*bstep+cols]
+		for j, a := range alpha {
+			v := row[j] + b[j]
+			row[j] = max(v, 0) + a*min(v, 0)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func biasClampAVX(dst, bias *float32, rows, cols int, lo, hi, z float32)
 func preluAVX(dst, src, alpha *float32, n int)
 
 //go:noescape
-func biasPreluAVX(dst, bias, alpha *float32, rows, cols int)
+func biasPreluAVX(dst, bias, alpha *float32, rows, cols, bstep int)
 
 //go:noescape
 func dwRowsAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
@@ -121,15 +121,16 @@ func dwTap(dst, src, w []float32, npix, c, sstep int) {
 	dwTapGo(dst, src, w, npix, c, sstep)
 }
 
-// biasPrelu adds bias (per column) to a rows×cols matrix and applies
-// PReLU with alpha (per column) in one pass.
-func biasPrelu(dst, bias, alpha []float32, rows, cols int) {
+// biasPrelu adds bias to a rows×cols matrix, the same row to every row
+// (bstep 0) or row r's at bias[r*bstep:] (bstep cols: a whole tensor),
+// and applies PReLU with alpha (per column) in one pass.
+func biasPrelu(dst, bias, alpha []float32, rows, cols, bstep int) {
 	if useAVX && cols%8 == 0 && rows > 0 && cols > 0 {
-		_, _, _ = dst[rows*cols-1], bias[cols-1], alpha[cols-1]
-		biasPreluAVX(&dst[0], &bias[0], &alpha[0], rows, cols)
+		_, _, _ = dst[rows*cols-1], bias[(rows-1)*bstep+cols-1], alpha[cols-1]
+		biasPreluAVX(&dst[0], &bias[0], &alpha[0], rows, cols, bstep)
 		return
 	}
-	biasPreluGo(dst, bias, alpha, rows, cols)
+	biasPreluGo(dst, bias, alpha, rows, cols, bstep)
 }
 
 func vprelu(dst, src, alpha []float32) {

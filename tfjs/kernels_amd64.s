@@ -146,16 +146,19 @@ bcdone:
 	VZEROUPPER
 	RET
 
-// func biasPreluAVX(dst, bias, alpha *float32, rows, cols int)
-// v = dst[r*cols+c] + bias[c]; dst[r*cols+c] = max(v, 0) + alpha[c]*min(v, 0),
-// cols a multiple of 8: a convolution's bias and PReLU in one pass, with
+// func biasPreluAVX(dst, bias, alpha *float32, rows, cols, bstep int)
+// v = dst[r*cols+c] + bias[r*bstep+c]; dst[r*cols+c] = max(v, 0) +
+// alpha[c]*min(v, 0), cols a multiple of 8: a convolution's bias (bstep
+// 0) or a shortcut's AddV2 (bstep cols) and a PReLU in one pass, with
 // preluAVX's operand orders (Go's max and min exactly, NaN kept).
-TEXT ·biasPreluAVX(SB), NOSPLIT, $0-40
+TEXT ·biasPreluAVX(SB), NOSPLIT, $0-48
 	MOVQ   dst+0(FP), DI
 	MOVQ   bias+8(FP), DX
 	MOVQ   alpha+16(FP), R10
 	MOVQ   rows+24(FP), R8
 	MOVQ   cols+32(FP), R9
+	MOVQ   bstep+40(FP), R12
+	SHLQ   $2, R12
 	VXORPS Y3, Y3, Y3
 	SHRQ   $3, R9
 	JZ     bpdone
@@ -178,6 +181,7 @@ bpcol:
 	ADDQ    $32, R11
 	DECQ    CX
 	JNZ     bpcol
+	ADDQ    R12, DX
 	DECQ    R8
 	JNZ     bprow
 bpdone:

@@ -11,8 +11,8 @@ func biasClamp(dst, bias []float32, rows, cols int, lo, hi float32) {
 }
 func dwTap(dst, src, w []float32, npix, c, sstep int) { dwTapGo(dst, src, w, npix, c, sstep) }
 func vprelu(dst, src, alpha []float32)                { preluGo(dst, src, alpha) }
-func biasPrelu(dst, bias, alpha []float32, rows, cols int) {
-	biasPreluGo(dst, bias, alpha, rows, cols)
+func biasPrelu(dst, bias, alpha []float32, rows, cols, bstep int) {
+	biasPreluGo(dst, bias, alpha, rows, cols, bstep)
 }
 
 func dwRowFast(c int) bool { return false }

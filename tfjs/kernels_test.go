@@ -100,10 +100,18 @@ func TestElementwiseBitIdentical(t *testing.T) {
 		{"clamp -0", func(d, a, _ []float32) { vclamp(d, a, float32(math.Copysign(0, -1)), 0) }, func(d, a, _ []float32) { clampGo(d, a, float32(math.Copysign(0, -1)), 0) }},
 		{"biasClamp", func(d, a, b []float32) { copy(d, a); biasClamp(d, b[:8], len(d)/8, 8, lo, hi) },
 			func(d, a, b []float32) { copy(d, a); biasClampGo(d, b[:8], len(d)/8, 8, lo, hi) }},
-		{"biasPrelu", func(d, a, b []float32) { copy(d, a); biasPrelu(d, b[:8], b[len(b)-8:], len(d)/8, 8) },
-			func(d, a, b []float32) { copy(d, a); biasPreluGo(d, b[:8], b[len(b)-8:], len(d)/8, 8) }},
+		{"biasPrelu", func(d, a, b []float32) { copy(d, a); biasPrelu(d, b[:8], b[len(b)-8:], len(d)/8, 8, 0) },
+			func(d, a, b []float32) { copy(d, a); biasPreluGo(d, b[:8], b[len(b)-8:], len(d)/8, 8, 0) }},
+		{"addPrelu", func(d, a, b []float32) { copy(d, a); biasPrelu(d, b[:len(d)], b[len(b)-8:], len(d)/8, 8, 8) },
+			func(d, a, b []float32) { copy(d, a); biasPreluGo(d, b[:len(d)], b[len(b)-8:], len(d)/8, 8, 8) }},
+		{"addPrelu vs two passes", func(d, a, b []float32) { copy(d, a); biasPrelu(d, b[:len(d)], b[len(b)-8:], len(d)/8, 8, 8) },
+			func(d, a, b []float32) {
+				copy(d, a)
+				addGo(d, d, b[:len(d)])
+				preluGo(d, d, slices.Repeat(b[len(b)-8:], len(d)/8))
+			}},
 		// The fused kernel against the two passes it replaces, in Go.
-		{"biasPrelu vs two passes", func(d, a, b []float32) { copy(d, a); biasPrelu(d, b[:8], b[len(b)-8:], len(d)/8, 8) },
+		{"biasPrelu vs two passes", func(d, a, b []float32) { copy(d, a); biasPrelu(d, b[:8], b[len(b)-8:], len(d)/8, 8, 0) },
 			func(d, a, b []float32) {
 				copy(d, a)
 				biasClampGo(d, b[:8], len(d)/8, 8, negInf32, inf32)
@@ -113,7 +121,7 @@ func TestElementwiseBitIdentical(t *testing.T) {
 		rng := rand.New(rand.NewSource(5))
 		special := []float32{0, float32(math.Copysign(0, -1)), inf32, negInf32, float32(math.NaN()), 1e-45, -1e-45, 3.5, -2.25}
 		for _, n := range []int{1, 7, 8, 9, 33, 64} {
-			if strings.HasPrefix(tc.name, "bias") && n%8 != 0 {
+			if (strings.HasPrefix(tc.name, "bias") || strings.HasPrefix(tc.name, "addPrelu")) && n%8 != 0 {
 				continue
 			}
 			a := make([]float32, n)

@@ -560,7 +560,7 @@ func epilogue(out []float32, rows, cols int, bias []float32, act actKind, leaky 
 		clampOnly = false
 	}
 	if act == actPrelu && bias != nil && len(alpha) == cols {
-		biasPrelu(out, bias, alpha, rows, cols)
+		biasPrelu(out, bias, alpha, rows, cols, 0)
 		return
 	}
 	switch {
@@ -967,6 +967,9 @@ func (c *compiler) fuseBinary(op binOp, n *mnode, in []*value, shape []int) *val
 			} else {
 				f.add(n.id, func(lo, hi int) { binVec(op, xd[lo:hi], yd[lo:hi], xd[lo:hi]) })
 			}
+			if op == opAdd {
+				f.sum = yd // x + y = y + x, bit for bit
+			}
 		case len(yd) == 1:
 			s := yd[0]
 			f.add(n.id, func(lo, hi int) { binScalar(op, xd[lo:hi], xd[lo:hi], s, i == 1) })
@@ -974,6 +977,14 @@ func (c *compiler) fuseBinary(op binOp, n *mnode, in []*value, shape []int) *val
 			L := len(yd)
 			if op == opAdd {
 				f.add(n.id, func(lo, hi int) { biasClamp(xd[lo:hi], yd, (hi-lo)/L, L, negInf32, inf32) })
+				break
+			}
+			if op == opPrelu && f.sum != nil {
+				// A shortcut's AddV2 then this PReLU: one pass for both
+				// (the same sum, then the same PReLU).
+				zd := f.sum
+				f.posts = f.posts[:len(f.posts)-1]
+				f.add(n.id, func(lo, hi int) { biasPrelu(xd[lo:hi], zd[lo:hi], yd, (hi-lo)/L, L, L) })
 				break
 			}
 			f.add(n.id, func(lo, hi int) {
@@ -997,12 +1008,14 @@ type fusable struct {
 	owner int                // the node whose value the tensor is now: node, or the last op fused
 	row   int                // blocks are whole multiples of row elements
 	posts []func(lo, hi int) // in order, on elements [lo, hi) of the tensor
+	sum   []float32          // when the last post adds a whole tensor to this one: that tensor
 }
 
 // add makes p, node id's op, the next post; the tensor is id's value now.
 func (f *fusable) add(id int, p func(lo, hi int)) {
 	f.posts = append(f.posts, p)
 	f.owner = id
+	f.sum = nil
 }
 
 // run applies the posts to elements [lo, hi), a whole number of rows.
