@@ -87,7 +87,13 @@ type Net struct {
 	model *tfjs.Model
 	run   *tfjs.Runner
 	in    []float32
+	// Per crop column (u, sx) and row (v, sy) of the samples, the
+	// products of toImage's rotation (see Pupils).
+	cu, su, sv, cv [CropSize * maxSamples]float64
 }
+
+// maxSamples is the most samples per crop pixel and axis.
+const maxSamples = 4
 
 // Load reads the pinned iris model from the models folder root.
 func Load(root string) (*Net, error) {
@@ -225,15 +231,29 @@ func (n *Net) Pupils(img Image, lm *[68][2]float32) (pupil [2][2]float64, radius
 		}
 		// Samples per crop pixel and axis: enough that a large eye is
 		// averaged, not aliased.
-		ss := min(4, max(1, int(math.Ceil(fr[k].scale))))
+		ss := min(maxSamples, max(1, int(math.Ceil(fr[k].scale))))
 		in := n.in[k*CropSize*CropSize*3 : (k+1)*CropSize*CropSize*3]
 		inv := 1 / float32(ss*ss)
+		// toImage's products, once per sample column and row rather
+		// than per sample: x = cx + scale·(cos·u − sin·v) and
+		// y = cy + scale·(sin·u + cos·v) from the same factors.
+		f := &fr[k]
+		for i := 0; i < CropSize*ss; i++ {
+			t := float64(i/ss) + (float64(i%ss)+0.5)/float64(ss) - CropSize/2
+			u := t
+			if f.flip {
+				u = -u
+			}
+			n.cu[i], n.su[i] = f.cos*u, f.sin*u
+			n.sv[i], n.cv[i] = f.sin*t, f.cos*t
+		}
 		for v := 0; v < CropSize; v++ {
 			for u := 0; u < CropSize; u++ {
 				var acc [3]float32
-				for sy := 0; sy < ss; sy++ {
-					for sx := 0; sx < ss; sx++ {
-						x, y := fr[k].toImage(float64(u)+(float64(sx)+0.5)/float64(ss), float64(v)+(float64(sy)+0.5)/float64(ss))
+				for sy := v * ss; sy < (v+1)*ss; sy++ {
+					for sx := u * ss; sx < (u+1)*ss; sx++ {
+						x := f.cx + f.scale*(n.cu[sx]-n.sv[sy])
+						y := f.cy + f.scale*(n.su[sx]+n.cv[sy])
 						img.sample(x, y, &acc)
 					}
 				}
