@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tell-project/tell/analyze"
 	"github.com/tell-project/tell/video"
 )
 
@@ -184,9 +185,10 @@ func (b Budget) checkVideo(ctx context.Context, path, name string, mem *Memory) 
 }
 
 // VideoEstimate is the cost of frames frames of w×h: decoded as RGB by an
-// ffmpeg child, analysed one at a time.
+// ffmpeg child, analysed one at a time, with the frames the analysis's
+// post stage holds (analyze.PostStageBytes).
 func VideoEstimate(w, h int, frames int64) Estimate {
-	return Estimate{Work: frames * int64(w) * int64(h), Bytes: DecodeBytes(w, h, 3) + video.DecodeMemory(w, h)}
+	return Estimate{Work: frames * int64(w) * int64(h), Bytes: DecodeBytes(w, h, 3) + video.DecodeMemory(w, h) + analyze.PostStageBytes(w, h)}
 }
 
 // checkFrames checks a folder's frame count and duration, and each
