@@ -292,7 +292,7 @@ func emitRow(w *bytes.Buffer, k int, ops []op, out int) {
 	p("MOVQ medianArgs_out(DI), SI") // out
 	p("MOVQ medianArgs_w(DI), R13")
 	p("MOVL $0x7fffffff, BX")
-	p("MOVL BX, X15")
+	p("VMOVD BX, X15")
 	p("VPBROADCASTD X15, Y15") // mask for key -> float
 	p("XORQ CX, CX")
 	fmt.Fprintf(w, "med%d:\n", k)

@@ -135,7 +135,7 @@ ptail:
 	MOVQ CX, R13
 	SUBQ BX, R13        // lanes < R13 are done
 	DECQ R13
-	MOVQ R13, X11
+	VMOVQ R13, X11
 	VPBROADCASTD X11, Y11
 	VMOVDQU lanes<>(SB), Y10
 	VPCMPGTD Y11, Y10, Y11 // lane > done-1
@@ -149,7 +149,7 @@ pdone:
 	VADDPS       X0, X13, X0
 	VHADDPS      X0, X0, X0
 	VHADDPS      X0, X0, X0
-	MOVSS        X0, primalArgs_err(DI)
+	VMOVSS       X0, primalArgs_err(DI)
 	VZEROUPPER
 	RET
 
@@ -170,7 +170,7 @@ TEXT ·dualAVX2(SB), NOSPLIT, $0-8
 	DECQ R13                  // blocks need x+8 <= n-1
 	VBROADCASTSS dualArgs_tt(DI), Y15  // tau/theta
 	MOVL         $0x3f800000, BX
-	MOVL         BX, X14
+	VMOVD        BX, X14
 	VBROADCASTSS X14, Y14     // 1.0
 	XORQ         CX, CX
 
@@ -249,7 +249,7 @@ dtail:
 	MOVQ CX, R14
 	SUBQ BX, R14
 	DECQ R14
-	MOVQ R14, X13
+	VMOVQ R14, X13
 	VPBROADCASTD X13, Y13
 	VMOVDQU lanes<>(SB), Y12
 	VPCMPGTD Y13, Y12, Y13
@@ -413,7 +413,7 @@ TEXT ·floatKeysAVX2(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
 	MOVL $0x7fffffff, BX
-	MOVL BX, X15
+	VMOVD BX, X15
 	VPBROADCASTD X15, Y15
 	XORQ AX, AX
 

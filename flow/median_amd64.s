@@ -48,7 +48,7 @@ cdone3:
 	MOVQ medianArgs_out(DI), SI
 	MOVQ medianArgs_w(DI), R13
 	MOVL $0x7fffffff, BX
-	MOVL BX, X15
+	VMOVD BX, X15
 	VPBROADCASTD X15, Y15
 	XORQ CX, CX
 med3:
@@ -172,7 +172,7 @@ cdone5:
 	MOVQ medianArgs_out(DI), SI
 	MOVQ medianArgs_w(DI), R13
 	MOVL $0x7fffffff, BX
-	MOVL BX, X15
+	VMOVD BX, X15
 	VPBROADCASTD X15, Y15
 	XORQ CX, CX
 med5:
