@@ -47,6 +47,7 @@ type regionFlow struct {
 	refStd   float32
 	src, dst [][2]float64
 	wts      []float64
+	axes     []float64 // sample's per-column then per-row offsets (2·size each)
 }
 
 // newRegionFlow prepares the flow measurer for a reference frame whose
@@ -127,15 +128,46 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 		dst = rf.ref
 	}
 	n := rf.size
-	half := float64(n)/2 - 0.5
+	if len(rf.axes) != 4*n {
+		// The offsets along the reference face axes of every column (ou·ex)
+		// and row (ov·ey): fixed for the estimator, and the same products
+		// the per-pixel sums below used to form.
+		half := float64(n)/2 - 0.5
+		rf.axes = make([]float64, 4*n)
+		for i := 0; i < n; i++ {
+			o := (float64(i) - half) * rf.step
+			rf.axes[2*i], rf.axes[2*i+1] = o*e.ex[0], o*e.ex[1]
+			rf.axes[2*n+2*i], rf.axes[2*n+2*i+1] = o*e.ey[0], o*e.ey[1]
+		}
+	}
+	cols, rows := rf.axes[:2*n], rf.axes[2*n:4*n]
 	for v := 0; v < n; v++ {
-		ov := (float64(v) - half) * rf.step
-		for u := 0; u < n; u++ {
-			ou := (float64(u) - half) * rf.step
-			rx := rf.centre[0] + ou*e.ex[0] + ov*e.ey[0]
-			ry := rf.centre[1] + ou*e.ex[1] + ov*e.ey[1]
-			x, y := sim.apply(rx, ry)
-			dst.Pix[v*n+u] = frame.Bilinear(float32(x), float32(y))
+		vy0, vy1 := rows[2*v], rows[2*v+1]
+		out := dst.Pix[v*n : v*n+n]
+		for u := range out {
+			rx := rf.centre[0] + cols[2*u] + vy0
+			ry := rf.centre[1] + cols[2*u+1] + vy1
+			xd, yd := sim.apply(rx, ry)
+			// frame.Bilinear, inlined for the pixels inside the frame.
+			x, y := float32(xd), float32(yd)
+			x0f, y0f := float32(int32(x)), float32(int32(y))
+			if x0f > x {
+				x0f--
+			}
+			if y0f > y {
+				y0f--
+			}
+			if x0, y0 := int(x0f), int(y0f); uint(x0) < uint(frame.W-1) && uint(y0) < uint(frame.H-1) {
+				ax, ay := x-x0f, y-y0f
+				i := y0*frame.Stride + x0
+				r0 := frame.Pix[i : i+2 : i+2]
+				r1 := frame.Pix[i+frame.Stride : i+frame.Stride+2 : i+frame.Stride+2]
+				top := r0[0] + ax*(r0[1]-r0[0])
+				bot := r1[0] + ax*(r1[1]-r1[0])
+				out[u] = top + ay*(bot-top)
+			} else {
+				out[u] = frame.Bilinear(x, y)
+			}
 		}
 	}
 }
