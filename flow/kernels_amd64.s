@@ -303,6 +303,10 @@ TEXT ·warpRowAVX(SB), NOSPLIT, $0-8
 wloop:
 	CMPQ CX, warpArgs_w(DI)
 	JGE  wdone
+	// Zeroing X0 first keeps the conversion from merging into the last
+	// pixel's X0 (whose upper lanes are never read): without it each
+	// pixel waited for the previous one's weights.
+	VXORPS     X0, X0, X0
 	VCVTSI2SSQ CX, X0, X0
 	VADDSS (R9)(CX*4), X0, X0  // fx = x + u1
 	VMAXSS X15, X0, X0
