@@ -2,10 +2,25 @@ package flow
 
 // resizeBilinear resamples src (sw×sh) to dst (dw×dh) with bilinear
 // interpolation on pixel centres (OpenCV's INTER_LINEAR mapping) and
-// multiplies the result by mul (used to rescale flow vectors).
-func resizeBilinear(src []float32, sw, sh int, dst []float32, dw, dh int, mul float32) {
+// multiplies the result by mul (used to rescale flow vectors). cols is
+// scratch for the columns' taps (grown when shorter than dw): they are the
+// same for every row, so they are worked out once.
+func resizeBilinear(src []float32, sw, sh int, dst []float32, dw, dh int, mul float32, cols *[]colTap) {
 	sx := float32(sw) / float32(dw)
 	sy := float32(sh) / float32(dh)
+	if cap(*cols) < dw {
+		*cols = make([]colTap, dw)
+	}
+	taps := (*cols)[:dw]
+	for x := range taps {
+		fx := (float32(x)+0.5)*sx - 0.5
+		x0, ax := splitCoord(fx, sw)
+		x1 := x0 + 1
+		if x1 >= sw {
+			x1 = sw - 1
+		}
+		taps[x] = colTap{x0: int32(x0), x1: int32(x1), ax: ax}
+	}
 	for y := 0; y < dh; y++ {
 		fy := (float32(y)+0.5)*sy - 0.5
 		y0, ay := splitCoord(fy, sh)
@@ -16,18 +31,21 @@ func resizeBilinear(src []float32, sw, sh int, dst []float32, dw, dh int, mul fl
 		r0 := src[y0*sw : (y0+1)*sw]
 		r1 := src[y1*sw : (y1+1)*sw]
 		out := dst[y*dw : (y+1)*dw]
-		for x := range out {
-			fx := (float32(x)+0.5)*sx - 0.5
-			x0, ax := splitCoord(fx, sw)
-			x1 := x0 + 1
-			if x1 >= sw {
-				x1 = sw - 1
-			}
-			top := r0[x0] + ax*(r0[x1]-r0[x0])
-			bot := r1[x0] + ax*(r1[x1]-r1[x0])
+		out = out[:len(taps)]
+		for x, c := range taps {
+			ax := c.ax
+			top := r0[c.x0] + ax*(r0[c.x1]-r0[c.x0])
+			bot := r1[c.x0] + ax*(r1[c.x1]-r1[c.x0])
 			out[x] = (top + ay*(bot-top)) * mul
 		}
 	}
+}
+
+// colTap is one output column's source columns and weight in
+// resizeBilinear.
+type colTap struct {
+	x0, x1 int32
+	ax     float32
 }
 
 // splitCoord returns the integer cell and fraction of coordinate f clamped

@@ -32,6 +32,8 @@ type TVL1 struct {
 	errs               []float32 // per chunk partial flow change
 	cols               [][]int32 // per participant median scratch (Go kernels)
 	capW, capH         int       // size the buffers were made for
+	taps               []colTap  // resizeBilinear's column scratch
+	i0Built            bool      // i0 holds the pyramid of the last first image
 
 	// Level being processed, read by the chunk kernels.
 	w, h       int
@@ -116,8 +118,8 @@ func (t *TVL1) ComputeInto(ctx context.Context, a, b *raster.Gray, dst *Field) e
 		fw, fh := t.lw[l-1], t.lh[l-1]
 		sx := float32(fw) / float32(t.lw[l])
 		sy := float32(fh) / float32(t.lh[l])
-		resizeBilinear(t.u1[:t.lw[l]*t.lh[l]], t.lw[l], t.lh[l], t.g1[:fw*fh], fw, fh, sx)
-		resizeBilinear(t.u2[:t.lw[l]*t.lh[l]], t.lw[l], t.lh[l], t.g2[:fw*fh], fw, fh, sy)
+		resizeBilinear(t.u1[:t.lw[l]*t.lh[l]], t.lw[l], t.lh[l], t.g1[:fw*fh], fw, fh, sx, &t.taps)
+		resizeBilinear(t.u2[:t.lw[l]*t.lh[l]], t.lw[l], t.lh[l], t.g2[:fw*fh], fw, fh, sy, &t.taps)
 		t.u1, t.g1 = t.g1, t.u1
 		t.u2, t.g2 = t.g2, t.u2
 	}
@@ -166,19 +168,44 @@ func (t *TVL1) prepare(a, b *raster.Gray) {
 	if w != t.capW || h != t.capH {
 		t.alloc(w, h)
 	}
+	// A stream of pairs against one reference (tell's flow evidence: the
+	// neutral crop against every frame) keeps its first image's pyramid:
+	// it is rebuilt only when a's pixels differ in any bit from the last.
+	same := t.i0Built
 	for y := 0; y < h; y++ {
-		copy(t.i0[0][y*w:(y+1)*w], a.Pix[y*a.Stride:y*a.Stride+w])
+		src, dst := a.Pix[y*a.Stride:y*a.Stride+w], t.i0[0][y*w:(y+1)*w]
+		if same && !sameBits(src, dst) {
+			same = false
+		}
+		if !same {
+			copy(dst, src)
+		}
 		copy(t.i1[0][y*w:(y+1)*w], b.Pix[y*b.Stride:y*b.Stride+w])
 	}
 	for l := 1; l < len(t.lw); l++ {
-		resizeBilinear(t.i0[l-1], t.lw[l-1], t.lh[l-1], t.i0[l], t.lw[l], t.lh[l], 1)
-		resizeBilinear(t.i1[l-1], t.lw[l-1], t.lh[l-1], t.i1[l], t.lw[l], t.lh[l], 1)
+		if !same {
+			resizeBilinear(t.i0[l-1], t.lw[l-1], t.lh[l-1], t.i0[l], t.lw[l], t.lh[l], 1, &t.taps)
+		}
+		resizeBilinear(t.i1[l-1], t.lw[l-1], t.lh[l-1], t.i1[l], t.lw[l], t.lh[l], 1, &t.taps)
 	}
+	t.i0Built = true
+}
+
+// sameBits reports whether a and b (of a's length) hold the same bits.
+func sameBits(a, b []float32) bool {
+	b = b[:len(a)]
+	for i, v := range a {
+		if math.Float32bits(v) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // alloc makes every buffer for w×h inputs.
 func (t *TVL1) alloc(w, h int) {
 	t.capW, t.capH = w, h
+	t.i0Built = false
 	t.lw, t.lh = t.lw[:0], t.lh[:0]
 	lw, lh := w, h
 	for l := 0; l < t.p.Scales; l++ {

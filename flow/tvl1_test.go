@@ -204,6 +204,35 @@ func TestTVL1Stride(t *testing.T) {
 	}
 }
 
+func TestTVL1ReferenceReuse(t *testing.T) {
+	// One estimator fed a stream of pairs (the same first image, then one
+	// differing in one pixel, then the first again) gives
+	// every pair the bits a fresh estimator gives it: the first image's
+	// pyramid is kept only while its pixels are the same.
+	a := face(t, 64)
+	a2 := a.Clone()
+	a2.Pix[37*64+21] += 8
+	b1, _ := warpPair(a, 7)
+	b2, _ := warpPair(a, 8)
+	pairs := [][2]*raster.Gray{{a, b1}, {a, b2}, {a2, b1}, {a2, b2}, {a, b1}}
+	est, _ := NewTVL1(Fast())
+	defer est.Close()
+	for k, pr := range pairs {
+		got, err := est.Compute(context.Background(), pr[0], pr[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, _ := NewTVL1(Fast())
+		want, _ := fresh.Compute(context.Background(), pr[0], pr[1])
+		fresh.Close()
+		for i := range want.U {
+			if math.Float32bits(got.U[i]) != math.Float32bits(want.U[i]) || math.Float32bits(got.V[i]) != math.Float32bits(want.V[i]) {
+				t.Fatalf("pair %d: pixel %d = (%v, %v), a fresh estimator gives (%v, %v)", k, i, got.U[i], got.V[i], want.U[i], want.V[i])
+			}
+		}
+	}
+}
+
 func TestTVL1WorkersAgree(t *testing.T) {
 	// Bands only change the summation order of the stopping criterion.
 	a := face(t, 128)
