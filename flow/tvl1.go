@@ -329,11 +329,13 @@ func (t *TVL1) primalRow(y int) float32 {
 		if y > 0 {
 			p12u, p22u = t.p12[o-w:], t.p22[o-w:]
 		}
-		a := primalArgs{
-			u1: &t.u1[o], u2: &t.u2[o], gx: &t.wx[o], gy: &t.wy[o], rc: &t.rhoc[o], ig: &t.invg[o],
-			p11: &t.p11[o], p12: &t.p12[o], p21: &t.p21[o], p22: &t.p22[o], p12u: &p12u[0], p22u: &p22u[0],
-			n: w, lt: t.lt, th: t.theta,
-		}
+		// Field by field: a composite literal is built apart and copied in
+		// 16-byte moves whose loads wait on the 8-byte stores just made (no
+		// store forwarding), on every row.
+		var a primalArgs
+		a.u1, a.u2, a.gx, a.gy, a.rc, a.ig = &t.u1[o], &t.u2[o], &t.wx[o], &t.wy[o], &t.rhoc[o], &t.invg[o]
+		a.p11, a.p12, a.p21, a.p22, a.p12u, a.p22u = &t.p11[o], &t.p12[o], &t.p21[o], &t.p22[o], &p12u[0], &p22u[0]
+		a.n, a.lt, a.th = w, t.lt, t.theta
 		_ = t.u1[o+w-1] // the kernel reads and writes w values from each pointer
 		primalAVX2(&a)
 		return a.err
@@ -405,11 +407,10 @@ func (t *TVL1) dualRow(y int) {
 			on = o
 		}
 		_ = t.u1[on+w-1] // the kernel reads w values from each pointer
-		a := dualArgs{
-			u1: &t.u1[o], u2: &t.u2[o], u1n: &t.u1[on], u2n: &t.u2[on],
-			p11: &t.p11[o], p12: &t.p12[o], p21: &t.p21[o], p22: &t.p22[o],
-			n: w, tt: t.taut,
-		}
+		var a dualArgs   // field by field, as in primalRow
+		a.u1, a.u2, a.u1n, a.u2n = &t.u1[o], &t.u2[o], &t.u1[on], &t.u2[on]
+		a.p11, a.p12, a.p21, a.p22 = &t.p11[o], &t.p12[o], &t.p21[o], &t.p22[o]
+		a.n, a.tt = w, t.taut
 		dualAVX2(&a) // all but the last column
 		x, xn := o+w-1, on+w-1
 		tt := t.taut
@@ -491,8 +492,10 @@ func (t *TVL1) warpRows(y0, y1 int) {
 		// The warped image itself goes to rhoc first, then becomes ρ's
 		// constant part in place.
 		if t.simd {
-			warpRowAVX(&warpArgs{pad: &t.pad[0], pw: w + padLo + padHi, u1: &u1[0], u2: &u2[0],
-				v: &rc[0], vx: &gx[0], vy: &gy[0], w: w, y: float32(y), fw: float32(w), fh: float32(t.h)})
+			var a warpArgs // field by field, as in primalRow
+			a.pad, a.pw, a.u1, a.u2 = &t.pad[0], w+padLo+padHi, &u1[0], &u2[0]
+			a.v, a.vx, a.vy, a.w, a.y, a.fw, a.fh = &rc[0], &gx[0], &gy[0], w, float32(y), float32(w), float32(t.h)
+			warpRowAVX(&a)
 		} else {
 			warpPadded(t.pad, w, t.h, y, u1, u2, rc, gx, gy)
 		}
