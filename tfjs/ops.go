@@ -807,9 +807,56 @@ func binVec(op binOp, dst, a, b []float32) {
 	}
 }
 
+// binRows writes a op b into dst for each row of len(b) values (dst and a
+// whole rows): bin1's operations, the loop chosen once per call.
+func binRows(op binOp, dst, a, b []float32) {
+	L := len(b)
+	a = a[:len(dst)]
+	switch op {
+	case opSub:
+		for r := 0; r+L <= len(dst); r += L {
+			o, x := dst[r:r+L], a[r:r+L]
+			for j, y := range b {
+				o[j] = x[j] - y
+			}
+		}
+	case opMul:
+		for r := 0; r+L <= len(dst); r += L {
+			o, x := dst[r:r+L], a[r:r+L]
+			for j, y := range b {
+				o[j] = x[j] * y
+			}
+		}
+	default:
+		for r := 0; r+L <= len(dst); r += L {
+			o, x := dst[r:r+L], a[r:r+L]
+			for j, y := range b {
+				o[j] = bin1(op, x[j], y)
+			}
+		}
+	}
+}
+
 // binScalar writes a op s (or s op a when rev) into dst.
 func binScalar(op binOp, dst, a []float32, s float32, rev bool) {
 	a = a[:len(dst)]
+	switch {
+	case op == opDiv && !rev:
+		for i, v := range a {
+			dst[i] = v / s
+		}
+		return
+	case op == opMul:
+		for i, v := range a {
+			dst[i] = v * s
+		}
+		return
+	case op == opSub && !rev:
+		for i, v := range a {
+			dst[i] = v - s
+		}
+		return
+	}
 	for i, v := range a {
 		x, y := v, s
 		if rev {
@@ -922,17 +969,32 @@ func elementwise(op binOp) func(c *compiler, n *mnode, in []*value) (*value, err
 			c.step(func() { binScalar(op, od, bd, ad[0], true) })
 		case len(ad) == len(od) && isSuffix(b.shape, shape) && len(bd) > 0:
 			L := len(bd)
+			out.fuse = fu // row is L: chunks are whole rows
 			if op == opAdd {
 				c.step(func() {
-					copy(od, ad)
-					biasClamp(od, bd, len(od)/L, L, negInf32, inf32)
+					fu.chunks(len(od), func(lo, hi int) {
+						copy(od[lo:hi], ad[lo:hi])
+						biasClamp(od[lo:hi], bd, (hi-lo)/L, L, negInf32, inf32)
+					})
+				})
+				break
+			}
+			if L < 8 && op != opPrelu {
+				// Rows too short for the vector kernels, which would
+				// run their Go loops a call per row: the same
+				// operations inline (binVec's Go loops are bin1's
+				// but for PReLU, kept on the per-row path).
+				c.step(func() {
+					fu.chunks(len(od), func(lo, hi int) { binRows(op, od[lo:hi], ad[lo:hi], bd) })
 				})
 				break
 			}
 			c.step(func() {
-				for r := 0; r < len(od); r += L {
-					binVec(op, od[r:r+L], ad[r:r+L], bd)
-				}
+				fu.chunks(len(od), func(lo, hi int) {
+					for r := lo; r < hi; r += L {
+						binVec(op, od[r:r+L], ad[r:r+L], bd)
+					}
+				})
 			})
 		default:
 			st := newStrider(shape, a.shape, b.shape)
