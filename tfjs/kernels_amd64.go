@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/tell-project/tell/nn"
+	"golang.org/x/sys/cpu"
 )
 
 //go:noescape
@@ -33,11 +34,18 @@ func biasPreluAVX(dst, bias, alpha *float32, rows, cols, bstep int)
 func dwRowsAVX(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
 
 //go:noescape
+func dwRowsAVX512(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
+
+//go:noescape
 func dwTapAVX(dst, src, w *float32, npix, c, sstep int)
 
 // useAVX is nn's switch (AVX2 and FMA present, TELL_NN_NOASM unset), so
 // one detection and one variable govern all the assembly.
 var useAVX = nn.AsmAVX2()
+
+// useAVX512 adds the 512-bit depthwise kernel where the CPU has AVX-512
+// (and the assembly may run at all).
+var useAVX512 = useAVX && cpu.X86.HasAVX512F
 
 // avxLen is how many leading elements of n the element-wise AVX kernels
 // take (whole blocks of 8); the Go loops do the rest.
@@ -154,5 +162,9 @@ func dwRows(dst, src, w []float32, npix, c, sstep, ntap, tstep, nrow, rstep, wst
 		return
 	}
 	_, _, _ = dst[npix*c-1], src[(npix-1)*sstep+(nrow-1)*rstep+(ntap-1)*tstep+c-1], w[(nrow-1)*wstep+ntap*c-1]
+	if useAVX512 && c%16 == 0 {
+		dwRowsAVX512(&dst[0], &src[0], &w[0], npix, c, sstep, ntap, tstep, nrow, rstep, wstep)
+		return
+	}
 	dwRowsAVX(&dst[0], &src[0], &w[0], npix, c, sstep, ntap, tstep, nrow, rstep, wstep)
 }

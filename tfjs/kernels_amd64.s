@@ -379,3 +379,124 @@ drtap:
 drdone:
 	VZEROUPPER
 	RET
+
+// func dwRowsAVX512(dst, src, w *float32, npix, c, sstep, ntap, tstep, nrow, rstep, wstep int)
+// dwRowsAVX with 16 channels a register, c a multiple of 16: half the
+// loads and fused multiply-adds, each the same operation on the same
+// values in the same order.
+TEXT ·dwRowsAVX512(SB), NOSPLIT, $0-88
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), R13
+	MOVQ  npix+24(FP), R8
+	MOVQ  c+32(FP), BX
+	SHLQ  $2, BX
+	SHRQ  $4, c+32(FP)
+	SHLQ  $2, sstep+40(FP)
+	SHLQ  $2, tstep+56(FP)
+	CMPQ  c+32(FP), $0
+	JEQ   zdrdone
+	CMPQ  ntap+48(FP), $0
+	JEQ   zdrdone
+	CMPQ  nrow+64(FP), $0
+	JEQ   zdrdone
+	// rstep, wstep → the byte steps from a row's last tap to the next
+	// row's first.
+	MOVQ  ntap+48(FP), AX
+	IMULQ tstep+56(FP), AX
+	MOVQ  rstep+72(FP), R9
+	SHLQ  $2, R9
+	SUBQ  AX, R9
+	MOVQ  R9, rstep+72(FP)
+	MOVQ  ntap+48(FP), AX
+	IMULQ BX, AX
+	MOVQ  wstep+80(FP), R9
+	SHLQ  $2, R9
+	SUBQ  AX, R9
+	MOVQ  R9, wstep+80(FP)
+	MOVQ  sstep+40(FP), R10
+	LEAQ  (R10)(R10*2), CX
+zdrpix4:
+	// Four pixels at a time: four independent accumulator chains
+	// sharing each weight load.
+	CMPQ R8, $4
+	JLT  zdrpix1
+	MOVQ R13, SI
+	MOVQ w+16(FP), DX
+	MOVQ c+32(FP), R9
+zdrch4:
+	VMOVUPS (DI), Z0
+	VMOVUPS (DI)(BX*1), Z1
+	LEAQ    (DI)(BX*2), R15
+	VMOVUPS (R15), Z2
+	VMOVUPS (R15)(BX*1), Z3
+	MOVQ    SI, R11
+	MOVQ    DX, R12
+	MOVQ    nrow+64(FP), R14
+zdrrow4:
+	MOVQ ntap+48(FP), AX
+zdrtap4:
+	VMOVUPS     (R12), Z4
+	VFMADD231PS (R11), Z4, Z0
+	VFMADD231PS (R11)(R10*1), Z4, Z1
+	VFMADD231PS (R11)(R10*2), Z4, Z2
+	VFMADD231PS (R11)(CX*1), Z4, Z3
+	ADDQ        tstep+56(FP), R11
+	ADDQ        BX, R12
+	DECQ        AX
+	JNZ         zdrtap4
+	ADDQ        rstep+72(FP), R11
+	ADDQ        wstep+80(FP), R12
+	DECQ        R14
+	JNZ         zdrrow4
+	VMOVUPS     Z0, (DI)
+	VMOVUPS     Z1, (DI)(BX*1)
+	LEAQ        (DI)(BX*2), R15
+	VMOVUPS     Z2, (R15)
+	VMOVUPS     Z3, (R15)(BX*1)
+	ADDQ        $64, DI
+	ADDQ        $64, SI
+	ADDQ        $64, DX
+	DECQ        R9
+	JNZ         zdrch4
+	LEAQ        (DI)(BX*2), DI
+	ADDQ        BX, DI
+	LEAQ        (R13)(R10*4), R13
+	SUBQ        $4, R8
+	JMP         zdrpix4
+zdrpix1:
+	TESTQ R8, R8
+	JZ    zdrdone
+zdrpix:
+	MOVQ R13, SI
+	MOVQ w+16(FP), DX
+	MOVQ c+32(FP), R9
+zdrch:
+	VMOVUPS (DI), Z0
+	MOVQ    SI, R11
+	MOVQ    DX, R12
+	MOVQ    nrow+64(FP), R14
+zdrrow:
+	MOVQ ntap+48(FP), AX
+zdrtap:
+	VMOVUPS     (R11), Z1
+	VFMADD231PS (R12), Z1, Z0
+	ADDQ        tstep+56(FP), R11
+	ADDQ        BX, R12
+	DECQ        AX
+	JNZ         zdrtap
+	ADDQ        rstep+72(FP), R11
+	ADDQ        wstep+80(FP), R12
+	DECQ        R14
+	JNZ         zdrrow
+	VMOVUPS     Z0, (DI)
+	ADDQ        $64, DI
+	ADDQ        $64, SI
+	ADDQ        $64, DX
+	DECQ        R9
+	JNZ         zdrch
+	ADDQ        sstep+40(FP), R13
+	DECQ        R8
+	JNZ         zdrpix
+zdrdone:
+	VZEROUPPER
+	RET

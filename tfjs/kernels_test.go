@@ -45,6 +45,7 @@ func TestDepthwiseRowsBitIdentical(t *testing.T) {
 	for _, tc := range []struct{ h, w, c, k, s, d, pad int }{
 		{7, 7, 8, 3, 1, 1, 1}, {9, 13, 16, 5, 2, 1, 2}, {6, 3, 24, 5, 1, 1, 2},
 		{11, 10, 8, 3, 2, 2, 2}, {5, 17, 32, 3, 1, 1, 0}, {4, 2, 8, 5, 2, 1, 3},
+		{10, 9, 48, 3, 2, 2, 1}, {6, 7, 64, 3, 1, 1, 1}, // 16-channel blocks (AVX-512 where the CPU has it)
 		{8, 9, 12, 3, 1, 1, 1}, // not a multiple of 8: the tap-by-tap path
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%d_k%d_s%d_d%d_p%d", tc.h, tc.w, tc.c, tc.k, tc.s, tc.d, tc.pad), func(t *testing.T) {
