@@ -3,18 +3,22 @@
 // spotted micro- and macro-expressions with emotions and AU-grounded chains
 // of thought (events.json), and a report (report.html).
 //
-// Limits: one face per video (the first one found; a second person is
-// ignored); AUs are measured against the first frame where the face is
-// found, so a face that is already expressive there reads as neutral;
+// Limits: at most Options.MaxFaces faces a video, each followed with its
+// own face_id (a face the discovery scan has not yet seen is not measured);
+// AUs are measured against the first frame where each face is found, so a
+// face that is already expressive there reads as neutral;
 // spotting reacts to any non-rigid motion (speech, blinks, chewing), not
 // only to expressions; emotion labels come from the AUs' match with emotion
 // prototypes (or a trained model when one is given), never from validated
 // real-world data; a still image is measured against the landmark model's
-// mean shape, not the person's neutral face. Accuracy figures exist only for
-// synthetic clips (tell bench au).
+// mean shape, not the person's neutral face. AU accuracy figures come from
+// synthetic clips (tell bench au); docs/measured.md says which figures come
+// from real faces.
 //
 // Frames stream through: a face is found once (Landmarker), then followed
-// by au's tracker against that neutral reference; spot closes intervals as
+// by au's tracker against that neutral reference; on more than one CPU the
+// per-face model calls and outputs run on a post stage beside the frame
+// loop, in frame order (pipeline.go); spot closes intervals as
 // they end; each event is recognised and explained from a sliding window of
 // recent frames. Memory is that window plus a bounded timeline, whatever
 // the video's length.

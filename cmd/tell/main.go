@@ -4,7 +4,7 @@
 //
 // Limits: the command is a thin layer of flags over the packages; each
 // package's documentation states what its part cannot do (AUs validated on
-// synthetic clips only: package au; one face per video: package analyze).
+// synthetic clips only: package au; faces a video follows: package analyze).
 //
 // Usage:
 //
@@ -22,8 +22,9 @@ import (
 	"github.com/tell-project/tell/internal/cli"
 )
 
-// tell is the program: every subcommand, its run function in its own file
-// (a bench target's in bench_NAME.go).
+// tell is the program: every subcommand and bench target, each run function
+// in the file of its layer (analyze.go, bench.go, cot.go, dataset.go,
+// serve.go, train.go).
 func tell() *cli.Program {
 	return &cli.Program{
 		Name:  "tell",
