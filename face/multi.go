@@ -67,24 +67,20 @@ func (m *MultiFinder) detector() (*blazeface.Detector, error) {
 
 // Detect runs BlazeFace alone on the image (rgb when not nil, else g).
 func (m *MultiFinder) Detect(g *raster.Gray, rgb *raster.RGB) ([]blazeface.Face, error) {
-	if m.bf == nil {
-		return nil, nil
-	}
-	d, err := m.detector()
-	if err != nil {
-		return nil, fmt.Errorf("face: blazeface: %w", err)
-	}
-	defer m.pool.Put(d)
-	if rgb != nil {
-		return d.DetectRGB(rgb)
-	}
-	return d.DetectGray(g)
+	return m.detect(g, rgb, (*blazeface.Detector).DetectRGB, (*blazeface.Detector).DetectGray)
 }
 
 // DetectCoarse is Detect at BlazeFace's coarsest scale only
 // (blazeface.Detector.DetectRGBCoarse): one net run, faces down to about a
 // sixteenth of the image's longer side.
 func (m *MultiFinder) DetectCoarse(g *raster.Gray, rgb *raster.RGB) ([]blazeface.Face, error) {
+	return m.detect(g, rgb, (*blazeface.Detector).DetectRGBCoarse, (*blazeface.Detector).DetectGrayCoarse)
+}
+
+// detect runs onRGB (or onGray when rgb is nil) on a pooled detector.
+func (m *MultiFinder) detect(g *raster.Gray, rgb *raster.RGB,
+	onRGB func(*blazeface.Detector, *raster.RGB) ([]blazeface.Face, error),
+	onGray func(*blazeface.Detector, *raster.Gray) ([]blazeface.Face, error)) ([]blazeface.Face, error) {
 	if m.bf == nil {
 		return nil, nil
 	}
@@ -94,9 +90,9 @@ func (m *MultiFinder) DetectCoarse(g *raster.Gray, rgb *raster.RGB) ([]blazeface
 	}
 	defer m.pool.Put(d)
 	if rgb != nil {
-		return d.DetectRGBCoarse(rgb)
+		return onRGB(d, rgb)
 	}
-	return d.DetectGrayCoarse(g)
+	return onGray(d, g)
 }
 
 // FindAll returns the faces of the image g (rgb, when not nil, is the same
