@@ -23,7 +23,8 @@ import (
 // Face 0 is the face the one-face pipeline follows: found by the
 // Landmarker (Options.Landmarker) exactly as before, so a one-face input
 // gives the same outputs whether or not several faces are looked for.
-// With Options.Faces, BlazeFace looks for more faces once a second; a face
+// With Options.Faces, BlazeFace looks for more faces once a second (see
+// discover); a face
 // not held by a track and seen at the same place on two consecutive frames
 // starts a new track. A face that is lost (hidden by another passing in
 // front, turned away, gone) is remembered for forgetAfter seconds: it is
