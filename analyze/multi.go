@@ -48,7 +48,7 @@ func (m *multiFaces) detect(g *raster.Gray, idx int) ([]blazeface.Face, error) {
 	if m.detFrame == idx {
 		return m.dets, m.detErr
 	}
-	rgb := m.rgb(g)
+	rgb := frameRGB(m.src, g)
 	defer m.lane.Leave(m.lane.Enter(profile.Detect))
 	m.dets, m.detErr = m.mf.Detect(g, rgb)
 	m.detFrame = idx
@@ -62,7 +62,7 @@ func (m *multiFaces) detectCoarse(g *raster.Gray, idx int) ([]blazeface.Face, er
 		return m.dets, m.detErr
 	}
 	defer m.lane.Leave(m.lane.Enter(profile.Detect))
-	return m.mf.DetectCoarse(g, m.rgb(g))
+	return m.mf.DetectCoarse(g, frameRGB(m.src, g))
 }
 
 // fine reports whether discover looks at every scale in frame idx: one
@@ -70,16 +70,6 @@ func (m *multiFaces) detectCoarse(g *raster.Gray, idx int) ([]blazeface.Face, er
 // candidates such a look saw.
 func (m *multiFaces) fine(idx int, look, confirm bool) bool {
 	return (look && (idx/m.every)%fineEvery == 0) || (confirm && m.candFine)
-}
-
-// rgb is the colour of frame g when the source has it.
-func (m *multiFaces) rgb(g *raster.Gray) *raster.RGB {
-	if cs, ok := m.src.(ColorSource); ok {
-		if c := cs.RGB(); c != nil && c.W == g.W && c.H == g.H {
-			return c
-		}
-	}
-	return nil
 }
 
 // searchFrame reports whether lost faces are looked for in frame idx.
