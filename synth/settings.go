@@ -3,6 +3,8 @@ package synth
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/tell-project/tell/portrait"
@@ -27,7 +29,9 @@ type Settings struct {
 // Apply sets c's model, size, amplitudes and codes from the settings, and
 // Long from its Duration.
 func (s Settings) Apply(c *Config) error {
-	if _, err := fmt.Sscanf(s.Size, "%dx%d", &c.Width, &c.Height); err != nil || c.Width < 32 || c.Height < 32 {
+	w, h, ok := cutPair(s.Size, "x")
+	c.Width, c.Height = int(w), int(h)
+	if !ok || float64(c.Width) != w || float64(c.Height) != h || c.Width < 32 || c.Height < 32 {
 		return fmt.Errorf("--size %q: want WxH, at least 32x32", s.Size)
 	}
 	model, err := ParseModel(s.Generator)
@@ -45,7 +49,8 @@ func (s Settings) Apply(c *Config) error {
 		if model != Muscle {
 			return fmt.Errorf("%s needs --generator muscle", a.flag)
 		}
-		if _, err := fmt.Sscanf(a.val, "%g,%g", &a.dst[0], &a.dst[1]); err != nil || !(a.dst[0] > 0 && a.dst[1] >= a.dst[0]) {
+		lo, hi, ok := cutPair(a.val, ",")
+		if *a.dst = [2]float64{lo, hi}; !ok || !(lo > 0 && hi >= lo && hi <= math.MaxFloat64) {
 			return fmt.Errorf("%s %q: want LO,HI in output pixels, 0 < LO <= HI", a.flag, a.val)
 		}
 	}
@@ -61,6 +66,15 @@ func (s Settings) Apply(c *Config) error {
 		return errors.New("--image needs --landmarks (68 x,y lines)")
 	}
 	return nil
+}
+
+// cutPair parses "A<sep>B" as two numbers, the whole text (Sscanf would
+// take "640x480junk" or "1,2,3" and drop the rest without a word).
+func cutPair(text, sep string) (a, b float64, ok bool) {
+	as, bs, found := strings.Cut(text, sep)
+	a, errA := strconv.ParseFloat(strings.TrimSpace(as), 64)
+	b, errB := strconv.ParseFloat(strings.TrimSpace(bs), 64)
+	return a, b, found && errA == nil && errB == nil
 }
 
 // Face is the astronaut with its measured landmarks, or Image with the

@@ -22,6 +22,10 @@ func TestSettingsApply(t *testing.T) {
 	}{
 		{Settings{Size: "10x10"}, `--size "10x10"`},
 		{Settings{Size: "64"}, `--size "64"`},
+		{Settings{Size: "640x480junk"}, `--size "640x480junk"`},
+		{Settings{Size: "64.5x64"}, `--size "64.5x64"`},
+		{Settings{Size: "64x64", Generator: "muscle", MicroAmp: "0.1,1,5"}, `--micro-amp "0.1,1,5"`},
+		{Settings{Size: "64x64", Generator: "muscle", MicroAmp: "1,Inf"}, `--micro-amp "1,Inf"`},
 		{Settings{Size: "64x64", Generator: "nope"}, "--generator: "},
 		{Settings{Size: "64x64", MicroAmp: "1,2"}, "--micro-amp needs --generator muscle"},
 		{Settings{Size: "64x64", Generator: "muscle", MacroAmp: "2,1"}, `--macro-amp "2,1"`},
