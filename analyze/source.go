@@ -11,6 +11,9 @@ import (
 )
 
 // Source yields grey frames in order; Next returns io.EOF after the last.
+// A frame Next returned must stay as it is (a source never writes into
+// it again): the post stage (pipeline.go) may read it, and the colour a
+// ColorSource gave with it, while the run reads the frames after it.
 type Source interface {
 	Next(ctx context.Context) (*raster.Gray, error)
 	// FPS is the frame rate (0 for a single still image: no timeline).
