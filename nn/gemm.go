@@ -181,12 +181,20 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 		npan := (nc + nr - 1) / nr
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			// Pack B panels in parallel; each panel is written by one worker.
-			parallelForN(threads, npan, kc*nr, func(lo, hi int) {
-				for p := lo; p < hi; p++ {
+			// Pack B panels in parallel; each panel is written by one
+			// worker. On one thread, a plain loop: no closure to allocate.
+			if threads == 1 {
+				for p := 0; p < npan; p++ {
 					packB(bbuf[p*kc*nr:(p+1)*kc*nr], b, ldb, transB, pc, kc, jc+p*nr, min(nr, nc-p*nr), nr)
 				}
-			})
+			} else {
+				j0 := jc // a copy: capturing jc itself moved it to the heap on every call
+				parallelForN(threads, npan, kc*nr, func(lo, hi int) {
+					for p := lo; p < hi; p++ {
+						packB(bbuf[p*kc*nr:(p+1)*kc*nr], b, ldb, transB, pc, kc, j0+p*nr, min(nr, nc-p*nr), nr)
+					}
+				})
+			}
 			gemmBlock(kern, threads, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf)
 		}
 	}
@@ -197,7 +205,7 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 // pc = 0 and beta = 0, added otherwise. gemmWith packs each block, or
 // GemmPackedSerial passes one packed at load time: the same arithmetic.
 func gemmBlock(kern microKernel, threads int, transA bool, m, n int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, jc, pc, kc, npan int, bbuf []float32) {
-	mr, nr := kern.mr, kern.nr
+	mr := kern.mr
 	// Tasks: (row block, column range). Columns are split only as far
 	// as needed to give every worker something to do.
 	// Row blocks of equal size (a multiple of mr); columns split
@@ -211,93 +219,109 @@ func gemmBlock(kern microKernel, threads int, transA bool, m, n int, alpha float
 		split = min((4*threads+nmb-1)/nmb, npan)
 	}
 	ntask := nmb * split
-	var next atomic.Int64
-	work := func() {
-		buf := gemmPool.Get().(*gemmBuf)
-		if cap(buf.a) < gemmMC*gemmKC {
-			buf.a = make([]float32, gemmMC*gemmKC)
-		}
-		if cap(buf.tile) < mr*nr {
-			buf.tile = make([]float32, mr*nr)
-		}
-		// A is read in place (the kernel takes row and k strides)
-		// unless it must be scaled; only ragged edge panels are packed.
-		direct := alpha == 1
-		packed := -1
-		for {
-			t := int(next.Add(1)) - 1
-			if t >= ntask {
-				break
-			}
-			ib, s := t/split, t%split
-			ic := ib * mcb
-			mc := min(mcb, m-ic)
-			if packed != ib {
-				if direct {
-					if r := mc % mr; r != 0 {
-						packA(buf.a, a, lda, transA, ic+mc-r, r, pc, kc, mr, 1)
-					}
-				} else {
-					packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
-				}
-				packed = ib
-			}
-			p0, p1 := s*npan/split, (s+1)*npan/split
-			acc := beta != 0 || pc > 0
-			for p := p0; p < p1; p++ {
-				j := jc + p*nr
-				nw := min(nr, n-j)
-				bp := bbuf[p*kc*nr : (p+1)*kc*nr]
-				for ir := 0; ir < mc; ir += mr {
-					mw := min(mr, mc-ir)
-					var ap []float32
-					rs, ks := 1, mr
-					switch {
-					case !direct:
-						ap = buf.a[ir*kc : ir*kc+mr*kc]
-					case mw < mr:
-						ap = buf.a[:mr*kc]
-					case transA:
-						ap = a[pc*lda+ic+ir:]
-						rs, ks = 1, lda
-					default:
-						ap = a[(ic+ir)*lda+pc:]
-						rs, ks = lda, 1
-					}
-					off := (ic+ir)*ldc + j
-					if mw == mr && nw == nr {
-						kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
-						continue
-					}
-					if mw == mr && kern.edge != nil {
-						kern.edge(kc, ap, rs, ks, bp, c[off:], ldc, acc, nw)
-						continue
-					}
-					tile := buf.tile[:mr*nr]
-					kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
-					for r := 0; r < mw; r++ {
-						dst := c[off+r*ldc : off+r*ldc+nw]
-						src := tile[r*nr : r*nr+nw]
-						if acc {
-							for q := range dst {
-								dst[q] += src[q]
-							}
-						} else {
-							copy(dst, src)
-						}
-					}
-				}
-			}
-		}
-		gemmPool.Put(buf)
-	}
 	workers := min(threads, ntask)
+	if workers <= 1 {
+		// On the caller alone, nothing captured: no closure or counter
+		// escapes, so GemmPackedSerial's calls allocate nothing (three
+		// allocations a call before).
+		var next atomic.Int64
+		gemmTasks(&next, kern, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf, mcb, split, ntask)
+		return
+	}
+	next := new(atomic.Int64)
+	work := func() {
+		gemmTasks(next, kern, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf, mcb, split, ntask)
+	}
 	var g parallel.Group
 	for w := 1; w < workers; w++ {
 		g.Go(work)
 	}
 	g.Do(work)
 	g.Wait()
+}
+
+// gemmTasks runs gemmBlock's tasks (task t: row block t/split, column
+// range t%split) as the shared counter next hands them out, until none
+// are left.
+func gemmTasks(next *atomic.Int64, kern microKernel, transA bool, m, n int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, jc, pc, kc, npan int, bbuf []float32, mcb, split, ntask int) {
+	mr, nr := kern.mr, kern.nr
+	buf := gemmPool.Get().(*gemmBuf)
+	if cap(buf.a) < gemmMC*gemmKC {
+		buf.a = make([]float32, gemmMC*gemmKC)
+	}
+	if cap(buf.tile) < mr*nr {
+		buf.tile = make([]float32, mr*nr)
+	}
+	// A is read in place (the kernel takes row and k strides)
+	// unless it must be scaled; only ragged edge panels are packed.
+	direct := alpha == 1
+	packed := -1
+	for {
+		t := int(next.Add(1)) - 1
+		if t >= ntask {
+			break
+		}
+		ib, s := t/split, t%split
+		ic := ib * mcb
+		mc := min(mcb, m-ic)
+		if packed != ib {
+			if direct {
+				if r := mc % mr; r != 0 {
+					packA(buf.a, a, lda, transA, ic+mc-r, r, pc, kc, mr, 1)
+				}
+			} else {
+				packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
+			}
+			packed = ib
+		}
+		p0, p1 := s*npan/split, (s+1)*npan/split
+		acc := beta != 0 || pc > 0
+		for p := p0; p < p1; p++ {
+			j := jc + p*nr
+			nw := min(nr, n-j)
+			bp := bbuf[p*kc*nr : (p+1)*kc*nr]
+			for ir := 0; ir < mc; ir += mr {
+				mw := min(mr, mc-ir)
+				var ap []float32
+				rs, ks := 1, mr
+				switch {
+				case !direct:
+					ap = buf.a[ir*kc : ir*kc+mr*kc]
+				case mw < mr:
+					ap = buf.a[:mr*kc]
+				case transA:
+					ap = a[pc*lda+ic+ir:]
+					rs, ks = 1, lda
+				default:
+					ap = a[(ic+ir)*lda+pc:]
+					rs, ks = lda, 1
+				}
+				off := (ic+ir)*ldc + j
+				if mw == mr && nw == nr {
+					kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
+					continue
+				}
+				if mw == mr && kern.edge != nil {
+					kern.edge(kc, ap, rs, ks, bp, c[off:], ldc, acc, nw)
+					continue
+				}
+				tile := buf.tile[:mr*nr]
+				kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
+				for r := 0; r < mw; r++ {
+					dst := c[off+r*ldc : off+r*ldc+nw]
+					src := tile[r*nr : r*nr+nw]
+					if acc {
+						for q := range dst {
+							dst[q] += src[q]
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+	gemmPool.Put(buf)
 }
 
 // packA copies the mc×kc block of alpha*op(A) at (ic, pc) into panels of mr

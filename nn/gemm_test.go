@@ -246,3 +246,24 @@ func TestGemmPackedSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmSerialNoAllocs: a product on the caller alone allocates nothing
+// once the pool is warm (tfjs runs ~150 of them a video frame).
+func TestGemmSerialNoAllocs(t *testing.T) {
+	a := randTensor(61, 1, 40, 50).Data
+	b := randTensor(62, 1, 50, 70).Data
+	c := make([]float32, 40*70)
+	pb := PackB(50, 70, b, 70)
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"GemmPackedSerial", func() { GemmPackedSerial(40, a, 50, pb, c, 70) }},
+		{"GemmSerial", func() { GemmSerial(false, false, 40, 70, 50, 1, a, 50, b, 70, 0, c, 70) }},
+	} {
+		tc.f()
+		if n := testing.AllocsPerRun(10, tc.f); n != 0 {
+			t.Errorf("%s: %v allocations a call, want 0", tc.name, n)
+		}
+	}
+}
