@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func addLeavesAVX(cur *float32, leaves *float32, offs *int32, n int)
