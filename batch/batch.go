@@ -83,13 +83,13 @@ type Result struct {
 // Load lists the inputs of the manifest when one is given (FromManifest),
 // else those under dir (FromFolder); no input at all is an error.
 func Load(manifest, dir string, fps float64) ([]*Item, error) {
-	load := func() ([]*Item, error) { return FromFolder(dir, fps) }
+	from, load := dir, FromFolder
 	if manifest != "" {
-		load = func() ([]*Item, error) { return FromManifest(manifest, fps) }
+		from, load = manifest, FromManifest
 	}
-	items, err := load()
+	items, err := load(from, fps)
 	if err == nil && len(items) == 0 {
-		err = errors.New("nothing to analyse")
+		err = fmt.Errorf("%s: nothing to analyse", from)
 	}
 	return items, err
 }

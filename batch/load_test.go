@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// TestLoad: the manifest wins over the folder, and no input is an error.
+// TestLoad: the manifest wins over the folder, and no input is an error
+// naming the folder.
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Load("", dir, 0); err == nil || !strings.Contains(err.Error(), "nothing to analyse") {
+	if _, err := Load("", dir, 0); err == nil || !strings.Contains(err.Error(), dir+": nothing to analyse") {
 		t.Errorf("empty folder: %v", err)
 	}
 	png, err := os.ReadFile("../portrait/astronaut.png")
