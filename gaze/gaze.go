@@ -196,6 +196,28 @@ func (f eyeFrame) toImage(u, v float64) (float64, float64) {
 	return f.cx + f.scale*(f.cos*u-f.sin*v), f.cy + f.scale*(f.sin*u+f.cos*v)
 }
 
+// sampleTables fills toImage's products for ss samples per crop pixel and
+// axis, once per sample column and row rather than per sample (see
+// samplePos).
+func (n *Net) sampleTables(f *eyeFrame, ss int) {
+	for i := 0; i < CropSize*ss; i++ {
+		t := float64(i/ss) + (float64(i%ss)+0.5)/float64(ss) - CropSize/2
+		u := t
+		if f.flip {
+			u = -u
+		}
+		n.cu[i], n.su[i] = f.cos*u, f.sin*u
+		n.sv[i], n.cv[i] = f.sin*t, f.cos*t
+	}
+}
+
+// samplePos is toImage at sample column sx and row sy of sampleTables:
+// x = cx + scale·(cos·u − sin·v) and y = cy + scale·(sin·u + cos·v) from
+// the same factors.
+func (n *Net) samplePos(f *eyeFrame, sx, sy int) (x, y float64) {
+	return f.cx + f.scale*(n.cu[sx]-n.sv[sy]), f.cy + f.scale*(n.su[sx]+n.cv[sy])
+}
+
 // frameOf frames eye k (0: the subject's right, image left) of lm.
 func frameOf(lm *[68][2]float32, k int) eyeFrame {
 	a, b := lm[eyeCorners[k][0]], lm[eyeCorners[k][1]]
@@ -234,26 +256,14 @@ func (n *Net) Pupils(img Image, lm *[68][2]float32) (pupil [2][2]float64, radius
 		ss := min(maxSamples, max(1, int(math.Ceil(fr[k].scale))))
 		in := n.in[k*CropSize*CropSize*3 : (k+1)*CropSize*CropSize*3]
 		inv := 1 / float32(ss*ss)
-		// toImage's products, once per sample column and row rather
-		// than per sample: x = cx + scale·(cos·u − sin·v) and
-		// y = cy + scale·(sin·u + cos·v) from the same factors.
 		f := &fr[k]
-		for i := 0; i < CropSize*ss; i++ {
-			t := float64(i/ss) + (float64(i%ss)+0.5)/float64(ss) - CropSize/2
-			u := t
-			if f.flip {
-				u = -u
-			}
-			n.cu[i], n.su[i] = f.cos*u, f.sin*u
-			n.sv[i], n.cv[i] = f.sin*t, f.cos*t
-		}
+		n.sampleTables(f, ss)
 		for v := 0; v < CropSize; v++ {
 			for u := 0; u < CropSize; u++ {
 				var acc [3]float32
 				for sy := v * ss; sy < (v+1)*ss; sy++ {
 					for sx := u * ss; sx < (u+1)*ss; sx++ {
-						x := f.cx + f.scale*(n.cu[sx]-n.sv[sy])
-						y := f.cy + f.scale*(n.su[sx]+n.cv[sy])
+						x, y := n.samplePos(f, sx, sy)
 						img.sample(x, y, &acc)
 					}
 				}

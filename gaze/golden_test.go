@@ -127,3 +127,27 @@ func TestIrisGoldenAgainstTFJS(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleTables: the per-column and per-row tables Pupils samples
+// through give toImage's positions for every sample, flipped or not, at
+// every sample count (to rounding: toImage may fuse its multiply–adds).
+func TestSampleTables(t *testing.T) {
+	var n Net
+	for _, f := range []eyeFrame{
+		{cx: 101.3, cy: 57.9, scale: 0.83, cos: math.Cos(0.2), sin: math.Sin(0.2)},
+		{cx: 12.5, cy: 300.25, scale: 3.7, cos: math.Cos(-1.1), sin: math.Sin(-1.1), flip: true},
+	} {
+		for ss := 1; ss <= maxSamples; ss++ {
+			n.sampleTables(&f, ss)
+			for sy := 0; sy < CropSize*ss; sy++ {
+				for sx := 0; sx < CropSize*ss; sx++ {
+					x, y := n.samplePos(&f, sx, sy)
+					wx, wy := f.toImage(float64(sx/ss)+(float64(sx%ss)+0.5)/float64(ss), float64(sy/ss)+(float64(sy%ss)+0.5)/float64(ss))
+					if math.Abs(x-wx) > 1e-9 || math.Abs(y-wy) > 1e-9 {
+						t.Fatalf("frame %+v, %d samples, sample (%d, %d): (%v, %v), toImage (%v, %v)", f, ss, sx, sy, x, y, wx, wy)
+					}
+				}
+			}
+		}
+	}
+}
