@@ -66,17 +66,13 @@ func TestSameOutputsEverywhere(t *testing.T) {
 		delete(events, "input")
 		return csv, events
 	}
-	same := func(what string, csvA, csvB []byte, evA, evB map[string]any) {
-		t.Helper()
-		sameOutputs(t, what, csvA, csvB, evA, evB)
-	}
 	csv1, ev1 := run(frames, 1)
 	if evs, _ := ev1["events"].([]any); len(evs) == 0 {
 		t.Fatalf("no event spotted: the comparison would not cover the events")
 	}
 	for _, procs := range []int{2, 8, 2} {
 		csv, ev := run(frames, procs)
-		same(fmt.Sprintf("folder on 1 and %d CPUs", procs), csv1, csv, ev1, ev)
+		sameOutputs(t, fmt.Sprintf("folder on 1 and %d CPUs", procs), csv1, csv, ev1, ev)
 	}
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Logf("ffmpeg not installed: folder against video not compared")
@@ -94,7 +90,7 @@ func TestSameOutputsEverywhere(t *testing.T) {
 	}
 	delete(ev, "codec")
 	delete(ev, "bits_per_pixel")
-	same("folder and lossless video", csv1, csv, ev1, ev)
+	sameOutputs(t, "folder and lossless video", csv1, csv, ev1, ev)
 }
 
 // TestSameFacesEverywhere: a clip of two faces (TestTwoFacesPassing's)
