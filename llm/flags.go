@@ -2,6 +2,7 @@ package llm
 
 import (
 	"flag"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -51,7 +52,19 @@ func AddFlags(fs *flag.FlagSet, getenv func(string) string) *Flags {
 }
 
 // Client returns a client for the flags; url overrides --llm-url when set.
+// A value Config would quietly replace by its default is refused, naming
+// its flag.
 func (f *Flags) Client(url string, log *slog.Logger) (*Client, error) {
+	switch {
+	case f.Timeout <= 0:
+		return nil, fmt.Errorf("--llm-timeout %v: want a positive duration", f.Timeout)
+	case f.Retries < 0:
+		return nil, fmt.Errorf("--llm-retries %d: want 0 or more", f.Retries)
+	case f.Concurrency < 1:
+		return nil, fmt.Errorf("--llm-concurrency %d: want at least 1", f.Concurrency)
+	case f.MaxTokens < 1:
+		return nil, fmt.Errorf("--llm-max-tokens %d: want at least 1", f.MaxTokens)
+	}
 	if url == "" {
 		url = f.URL
 	}

@@ -33,4 +33,16 @@ func TestFlags(t *testing.T) {
 	if m := f.Reasoner(c, nil); m.MaxTokens != 1024 || m.Client != c {
 		t.Errorf("reasoner %+v", m)
 	}
+	// Values Config would quietly replace by its defaults are refused.
+	for _, arg := range []string{"--llm-timeout=-1s", "--llm-retries=-2", "--llm-concurrency=0", "--llm-max-tokens=0"} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := AddFlags(fs, func(k string) string { return env[k] })
+		if err := fs.Parse([]string{arg}); err != nil {
+			t.Fatal(err)
+		}
+		name, _, _ := strings.Cut(arg, "=")
+		if _, err := f.Client("", nil); err == nil || !strings.HasPrefix(err.Error(), name+" ") {
+			t.Errorf("%s: %v, want an error naming the flag", arg, err)
+		}
+	}
 }
