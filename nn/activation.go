@@ -25,15 +25,6 @@ func (g *GELU) Forward(x *Tensor) *Tensor {
 	return y
 }
 
-// geluGo is the portable GELU: y = x·Φ(x), d = Φ(x) + x·φ(x).
-func geluGo(x, y, d []float32) {
-	for i, v := range x {
-		cdf := 0.5 * (1 + erff(v*invSqrt2))
-		y[i] = v * cdf
-		d[i] = cdf + v*invSqrt2Pi*expf(max(-0.5*v*v, -87))
-	}
-}
-
 // Backward returns dy·(Φ(x) + x·φ(x)).
 func (g *GELU) Backward(dy *Tensor) *Tensor {
 	dx := Ensure(&g.dx, dy.Shape...)

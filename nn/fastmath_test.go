@@ -2,34 +2,20 @@ package nn
 
 import (
 	"math"
+	"math/big"
 	"testing"
 )
 
-func TestExpfAccuracy(t *testing.T) {
-	worst := 0.0
-	for x := -87.0; x < 88; x += 0.0137 {
-		got := float64(expf(float32(x)))
-		want := math.Exp(float64(float32(x)))
-		rel := math.Abs(got-want) / want
-		worst = math.Max(worst, rel)
-	}
-	if worst > 5e-7 {
-		t.Fatalf("expf worst relative error %g", worst)
-	}
-	if expf(-100) != 0 || !math.IsInf(float64(expf(100)), 1) {
-		t.Fatal("expf range limits")
-	}
-}
-
-func TestErffAccuracy(t *testing.T) {
+// TestErfAccuracy: erfFMA is within 1e-6 of math.Erf.
+func TestErfAccuracy(t *testing.T) {
 	worst := 0.0
 	for x := -6.0; x < 6; x += 0.001 {
-		got := float64(erff(float32(x)))
+		got := float64(erfFMA(float32(x)))
 		want := math.Erf(float64(float32(x)))
 		worst = math.Max(worst, math.Abs(got-want))
 	}
 	if worst > 1e-6 {
-		t.Fatalf("erff worst absolute error %g", worst)
+		t.Fatalf("erf worst absolute error %g", worst)
 	}
 }
 
@@ -69,4 +55,98 @@ func TestAddVec(t *testing.T) {
 			}
 		}
 	}
+}
+
+// vecmathInputs spans GELU's and softmax's ranges densely, with the
+// values where the range reduction rounds halfway and the clamps.
+func vecmathInputs() []float32 {
+	var xs []float32
+	for i := 0; i < 1<<18; i++ {
+		xs = append(xs, float32(-100+200*float64(i)/(1<<18)))
+	}
+	rng := NewRNG(7)
+	for i := 0; i < 1<<18; i++ {
+		xs = append(xs, float32(rng.NormFloat64()*3))
+	}
+	for k := -126; k <= 127; k++ {
+		h := float32((float64(k) + 0.5) / vmLog2e)
+		xs = append(xs, h, math.Nextafter32(h, 0), math.Nextafter32(h, 200))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), -87, -87.5, -4*math.Sqrt2, 4*math.Sqrt2, 88, -13.2)
+	for len(xs)%8 != 0 {
+		xs = append(xs, 1)
+	}
+	return xs
+}
+
+// TestVecMathGoMatchesAsm: the Go twins give the assembly's bits for every
+// input (the tails of a slice and the pure-Go build rely on it).
+func TestVecMathGoMatchesAsm(t *testing.T) {
+	if !vecAsm() {
+		t.Skip("no vector assembly on this CPU/build")
+	}
+	xs := vecmathInputs()
+	n := len(xs)
+	ya, da := make([]float32, n), make([]float32, n)
+	yg, dg := make([]float32, n), make([]float32, n)
+	geluBlock(xs, ya, da)
+	geluGo(xs, yg, dg)
+	ea := append([]float32(nil), xs...)
+	eg := append([]float32(nil), xs...)
+	expInPlace(ea)
+	expGo(eg)
+	for i, v := range xs {
+		if math.Float32bits(ya[i]) != math.Float32bits(yg[i]) || math.Float32bits(da[i]) != math.Float32bits(dg[i]) {
+			t.Fatalf("gelu(%v): asm %v %v, Go %v %v", v, ya[i], da[i], yg[i], dg[i])
+		}
+		if math.Float32bits(ea[i]) != math.Float32bits(eg[i]) {
+			t.Fatalf("exp(%v): asm %v, Go %v", v, ea[i], eg[i])
+		}
+	}
+}
+
+// TestExpAccuracy: the exp of softmax and GELU is within a few ulp of
+// math.Exp, and inputs below −87 give exp(−87).
+func TestExpAccuracy(t *testing.T) {
+	xs := vecmathInputs()
+	e := append([]float32(nil), xs...)
+	expGo(e)
+	for i, v := range xs {
+		want := math.Exp(math.Max(float64(v), -87))
+		if want > math.MaxFloat32 {
+			continue
+		}
+		if r := math.Abs(float64(e[i])-want) / want; r > 4e-7 {
+			t.Fatalf("exp(%v) = %v, want %v (rel %g)", v, e[i], want, r)
+		}
+	}
+}
+
+// TestFMAF: fmaf rounds once, where float32(math.FMA) rounds twice.
+func TestFMAF(t *testing.T) {
+	rng := NewRNG(3)
+	for i := 0; i < 1<<20; i++ {
+		x := float32(rng.NormFloat64())
+		y := float32(rng.NormFloat64())
+		z := float32(rng.NormFloat64() * math.Pow(2, float64(rng.IntN(60)-30)))
+		if got, want := fmaf(x, y, z), exactFMA32(x, y, z); got != want {
+			t.Fatalf("fmaf(%v, %v, %v) = %v, want %v", x, y, z, got, want)
+		}
+	}
+	// x·y = 1 + 2⁻¹¹ + 2⁻²⁴ is halfway between two float32 values; + 2⁻⁶⁰
+	// lies above it by less than float64 holds.
+	x := float32(1 + 1.0/(1<<12))
+	z := float32(math.Ldexp(1, -60))
+	if got, want := fmaf(x, x, z), exactFMA32(x, x, z); got != want {
+		t.Fatalf("halfway case: fmaf %v, want %v", got, want)
+	}
+}
+
+// exactFMA32 is x·y+z rounded once to float32, by big.Float.
+func exactFMA32(x, y, z float32) float32 {
+	p := new(big.Float).SetPrec(200).SetFloat64(float64(x))
+	p.Mul(p, new(big.Float).SetPrec(200).SetFloat64(float64(y)))
+	p.Add(p, new(big.Float).SetPrec(200).SetFloat64(float64(z)))
+	f, _ := p.Float32()
+	return f
 }

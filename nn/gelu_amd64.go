@@ -9,7 +9,7 @@ func geluAVX2(x, y, d *float32, n int)
 // lanes at a time in assembly when the CPU allows it.
 func geluBlock(x, y, d []float32) {
 	n := len(x) &^ 7
-	if n > 0 && activeKernel.name == "avx2" {
+	if n > 0 && vecAsm() {
 		_, _ = y[n-1], d[n-1]
 		geluAVX2(&x[0], &y[0], &d[0], n)
 		x, y, d = x[n:], y[n:], d[n:]
@@ -24,11 +24,12 @@ func expAVX2(x *float32, n int)
 // 0), eight lanes at a time in assembly when the CPU allows it.
 func expInPlace(x []float32) {
 	n := len(x) &^ 7
-	if n > 0 && activeKernel.name == "avx2" {
+	if n > 0 && vecAsm() {
 		expAVX2(&x[0], n)
 		x = x[n:]
 	}
-	for i, v := range x {
-		x[i] = expf(max(v, -87))
-	}
+	expGo(x)
 }
+
+// vecAsm reports whether the element-wise kernels run in assembly.
+func vecAsm() bool { return activeKernel.name == "avx2" }

@@ -310,47 +310,54 @@ func TestGradInfoNCE(t *testing.T) {
 	}, 1e-2, 60)
 }
 
-// TestBlockQueries: a block restricted to the first query tokens gives the
-// same output rows and the same gradients as the full block whose other
-// outputs get no gradient, and passes the finite-difference check.
+// TestBlockQueries: a block restricted to the first query tokens gives
+// exactly (bit for bit) the full block's output rows and input gradient when
+// the full block's other outputs get no gradient, parameter gradients equal
+// to rounding (the weight products sum over fewer rows, in other blocks),
+// and passes the finite-difference check. The shapes give the vectorised
+// exp and GELU ragged tails that differ between the two.
 func TestBlockQueries(t *testing.T) {
-	full := NewBlock("blk", 16, 2, 32, NewRNG(27))
-	part := NewBlock("blk", 16, 2, 32, NewRNG(27))
-	part.Queries = 2
-	x := randTensor(28, 1, 3, 5, 16)
-	yf := full.Forward(x)
-	yp := part.Forward(x)
-	if yp.Shape[1] != 2 {
-		t.Fatalf("shape %v", yp.Shape)
-	}
-	dyp := randTensor(29, 1, 3, 2, 16)
-	dyf := NewTensor(3, 5, 16)
-	for b := 0; b < 3; b++ {
-		for q := 0; q < 2; q++ {
-			for j := 0; j < 16; j++ {
-				i := (b*5+q)*16 + j
-				if d := yf.Data[i] - yp.Data[(b*2+q)*16+j]; d > 1e-5 || d < -1e-5 {
-					t.Fatalf("output differs at b%d q%d", b, q)
+	for _, c := range []struct{ b, t, d, heads, q int }{{3, 5, 16, 2, 2}, {4, 17, 32, 4, 1}, {2, 50, 128, 4, 1}} {
+		full := NewBlock("blk", c.d, c.heads, 2*c.d, NewRNG(27))
+		part := NewBlock("blk", c.d, c.heads, 2*c.d, NewRNG(27))
+		part.Queries = c.q
+		x := randTensor(28, 1, c.b, c.t, c.d)
+		yf := full.Forward(x)
+		yp := part.Forward(x)
+		if yp.Shape[1] != c.q {
+			t.Fatalf("shape %v", yp.Shape)
+		}
+		dyp := randTensor(29, 1, c.b, c.q, c.d)
+		dyf := NewTensor(c.b, c.t, c.d)
+		for b := 0; b < c.b; b++ {
+			for q := 0; q < c.q; q++ {
+				for j := 0; j < c.d; j++ {
+					i := (b*c.t+q)*c.d + j
+					if yf.Data[i] != yp.Data[(b*c.q+q)*c.d+j] {
+						t.Fatalf("%v: output differs at b%d q%d: %v vs %v", c, b, q, yf.Data[i], yp.Data[(b*c.q+q)*c.d+j])
+					}
+					dyf.Data[i] = dyp.Data[(b*c.q+q)*c.d+j]
 				}
-				dyf.Data[i] = dyp.Data[(b*2+q)*16+j]
 			}
 		}
-	}
-	ZeroGrad(full.Params())
-	ZeroGrad(part.Params())
-	dxf := full.Backward(dyf)
-	dxp := part.Backward(dyp)
-	for i := range dxf.Data {
-		if d := dxf.Data[i] - dxp.Data[i]; d > 1e-5 || d < -1e-5 {
-			t.Fatalf("dx differs at %d: %v vs %v", i, dxf.Data[i], dxp.Data[i])
-		}
-	}
-	for k, p := range full.Params() {
-		for i, g := range p.Grad {
-			if d := g - part.Params()[k].Grad[i]; d > 1e-5 || d < -1e-5 {
-				t.Fatalf("%s grad differs", p.Name)
+		ZeroGrad(full.Params())
+		ZeroGrad(part.Params())
+		dxf := full.Backward(dyf)
+		dxp := part.Backward(dyp)
+		for i := range dxf.Data {
+			if dxf.Data[i] != dxp.Data[i] {
+				t.Fatalf("%v: dx differs at %d: %v vs %v", c, i, dxf.Data[i], dxp.Data[i])
 			}
 		}
+		for k, p := range full.Params() {
+			for i, g := range p.Grad {
+				if d := g - part.Params()[k].Grad[i]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("%v: %s grad differs", c, p.Name)
+				}
+			}
+		}
+		if c.d <= 32 {
+			checkLayer(t, part, part.Params(), x, 1e-2)
+		}
 	}
-	checkLayer(t, part, part.Params(), x, 1e-2)
 }
