@@ -110,8 +110,15 @@ func NewModel(cfg Config, seed int64, info model.Info, vocab *Vocab) (*Model, er
 			m.eimHead = append(m.eimHead, nn.NewLinear(fmt.Sprintf("eim.head%d", i), E, K, true, rng))
 		}
 		m.eimTok = make([]nn.Token, cfg.EIM.Layers)
+		// The last EIM block's class token alone reaches a head.
+		m.eimBlocks[len(m.eimBlocks)-1].Queries = 1
 	} else {
 		m.head = nn.NewLinear("head", D, K, true, rng)
+		// Without the EIM only the visual class token is read (head and
+		// projection): the last visual block computes no other row.
+		if n := len(m.vblocks); n > 0 {
+			m.vblocks[n-1].Queries = 1
+		}
 	}
 	if cfg.Loss.Contrastive {
 		if vocab == nil {
@@ -183,9 +190,8 @@ func (m *Model) setTraining(on bool) {
 }
 
 // forwardVisual runs the visual encoder and classifier on a batch x
-// (B×Layout.Len(), already normalised). It returns the class scores [B, K]
-// and the visual tokens [B, T, D].
-func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
+// (B×Layout.Len(), already normalised) and returns the class scores [B, K].
+func (m *Model) forwardVisual(x []float32, B int) *nn.Tensor {
 	l := m.Layout
 	p := m.Cfg.Visual.Patch
 	g := l.W / p
@@ -221,7 +227,7 @@ func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
 			row[j] += m.pos.Data[j]
 		}
 	}
-	h = seq
+	h := seq
 	for _, blk := range m.vblocks {
 		h = blk.Forward(h)
 	}
@@ -229,7 +235,7 @@ func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
 		m.vcls = m.vln.Forward(m.vtok.Forward(h))
 	}
 	if m.head != nil {
-		return m.head.Forward(m.vcls), h
+		return m.head.Forward(m.vcls)
 	}
 	z := m.eimLN.Forward(m.eimIn.Forward(h))
 	K := len(m.Classes)
@@ -243,7 +249,7 @@ func (m *Model) forwardVisual(x []float32, B int) (scores, h *nn.Tensor) {
 			sc.Data[j] += v * inv
 		}
 	}
-	return sc, h
+	return sc
 }
 
 // backwardVisual takes d scores [B, K] and d visual embedding [B, E] (either
@@ -317,7 +323,7 @@ func (m *Model) Predict(xs [][]float32) [][]float32 {
 	for lo := 0; lo < len(xs); lo += bs {
 		hi := min(lo+bs, len(xs))
 		x := m.normalise(xs[lo:hi])
-		sc, _ := m.forwardVisual(x, hi-lo)
+		sc := m.forwardVisual(x, hi-lo)
 		for i := lo; i < hi; i++ {
 			out[i] = append([]float32(nil), sc.Data[(i-lo)*K:(i-lo+1)*K]...)
 		}

@@ -40,6 +40,11 @@ func NewTextTower(name string, cfg TextConfig, embed int, vocab *Vocab, rng *ran
 	for i := 0; i < cfg.Layers; i++ {
 		t.blocks = append(t.blocks, nn.NewBlock(fmt.Sprintf("%s.block%d", name, i), T, cfg.Heads, 4*T, rng))
 	}
+	if n := len(t.blocks); n > 0 {
+		// Only the class token of the last block is read: its other rows'
+		// attention output, MLP and norms are never computed.
+		t.blocks[n-1].Queries = 1
+	}
 	t.ln = nn.NewLayerNorm(name+".ln", T)
 	t.proj = nn.NewLinear(name+".proj", T, embed, false, rng)
 	return t

@@ -27,7 +27,7 @@ type batch struct {
 func (m *Model) stepLoss(b *batch) (cls, con float32, err error) {
 	B := len(b.y)
 	m.setTraining(b.train)
-	scores, _ := m.forwardVisual(b.x, B)
+	scores := m.forwardVisual(b.x, B)
 	cls, dsc, err := m.focal.Forward(scores, b.y)
 	if err != nil {
 		return 0, 0, err
