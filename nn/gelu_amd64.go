@@ -32,4 +32,4 @@ func expInPlace(x []float32) {
 }
 
 // vecAsm reports whether the element-wise kernels run in assembly.
-func vecAsm() bool { return activeKernel.name == "avx2" }
+func vecAsm() bool { return asmAVX2 }

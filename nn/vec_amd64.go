@@ -8,7 +8,7 @@ func addAVX2(dst, a, b *float32, n int)
 // addVec writes a+b into dst (equal lengths; dst may alias a or b).
 func addVec(dst, a, b []float32) {
 	n := 0
-	if activeKernel.name == "avx2" {
+	if vecAsm() {
 		n = len(dst) &^ 31
 	}
 	if n > 0 {
