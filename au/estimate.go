@@ -114,14 +114,21 @@ func newMeasurement() Measurement {
 // Estimator measures frames against one neutral reference. It keeps
 // buffers between calls and is not safe for concurrent use.
 type Estimator struct {
-	refPts  [][2]float64 // reference positions of all tracked points, frame px
-	ex, ey  [2]float64   // reference face axes
-	iod     float64
-	box     [4]int // reference crop x0, y0, w, h
-	r       int
-	tpl     [2][]template
-	pyr     pyramid
-	buf     []float32
+	refPts [][2]float64 // reference positions of all tracked points, frame px
+	ex, ey [2]float64   // reference face axes
+	iod    float64
+	box    [4]int // reference crop x0, y0, w, h
+	r      int
+	tpl    [2][]template
+	pyr    pyramid
+	buf    []float32
+	// The templates in groups tracked eight at a time (lanes.go), where
+	// the lane sums run in assembly; their scratch and per-point results.
+	groups  [2][]laneGroup
+	laneBuf []float32
+	laneQ   [][2]float32
+	laneRes []float32
+	laneOK  []bool
 	cur     [][2]float64
 	ok      []bool
 	prev    similarity
@@ -204,6 +211,13 @@ func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
 	}
 	n := 2*e.r + 1
 	e.buf = make([]float32, n*n)
+	if laneAsm {
+		for lv := range e.groups {
+			e.groups[lv] = groupTemplates(e.tpl[lv])
+		}
+		e.laneBuf = make([]float32, lanes*n*n)
+		e.laneQ, e.laneRes, e.laneOK = make([][2]float32, numPoints), make([]float32, numPoints), make([]bool, numPoints)
+	}
 	e.cur = make([][2]float64, numPoints)
 	e.prevPts = append([][2]float64(nil), e.refPts...)
 	e.ok = make([]bool, numPoints)
@@ -287,6 +301,10 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	x0, y0 := e.box[0]+sx, e.box[1]+sy
 	w, h := e.box[2], e.box[3]
 	e.pyr.build(frame, x0, y0, w, h)
+	if e.laneBuf != nil {
+		tracked, quality := e.trackLanes(x0, y0)
+		return e.measureTracked(frame, m, tracked, quality)
+	}
 	tracked := 0
 	var quality float32
 	for i := range e.refPts {
@@ -311,6 +329,59 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 		}
 	}
 	return e.measureTracked(frame, m, tracked, quality)
+}
+
+// trackLanes is Measure's point tracking (the loop above) with the
+// points tracked eight at a time: the same positions, residuals and sums.
+func (e *Estimator) trackLanes(x0, y0 int) (int, float32) {
+	q, res, ok := e.laneQ, e.laneRes, e.laneOK
+	for i := range e.refPts {
+		gx := float32(e.prevPts[i][0] - float64(x0))
+		gy := float32(e.prevPts[i][1] - float64(y0))
+		q[i] = [2]float32{gx / 2, gy / 2}
+		ok[i] = false
+	}
+	e.trackGroups(e.groups[1], e.pyr.lv[1])
+	for i := range e.refPts {
+		if ok[i] {
+			q[i] = [2]float32{2 * q[i][0], 2 * q[i][1]}
+		} else {
+			q[i] = [2]float32{float32(e.prevPts[i][0] - float64(x0)), float32(e.prevPts[i][1] - float64(y0))}
+		}
+		ok[i] = false
+	}
+	e.trackGroups(e.groups[0], e.pyr.lv[0])
+	tracked := 0
+	var quality float32
+	for i := range e.refPts {
+		e.ok[i] = ok[i] && res[i] < maxResidual
+		if e.ok[i] {
+			tracked++
+			quality += 1 - res[i]/maxResidual
+			e.cur[i] = [2]float64{float64(q[i][0]) + float64(x0), float64(q[i][1]) + float64(y0)}
+		}
+	}
+	return tracked, quality
+}
+
+// trackGroups tracks each group's points on g from e.laneQ, leaving their
+// ends, residuals and verdicts in e.laneQ, e.laneRes and e.laneOK (points
+// in no group, whose templates cannot be tracked, keep their start and
+// fail, as trackPoint has them).
+func (e *Estimator) trackGroups(groups []laneGroup, g *raster.Gray) {
+	for k := range groups {
+		lg := &groups[k]
+		var q [lanes][2]float32
+		var res [lanes]float32
+		var ok [lanes]bool
+		for l, i := range lg.pts {
+			q[l] = e.laneQ[i]
+		}
+		lg.track(g, &q, &res, &ok, e.laneBuf)
+		for l, i := range lg.pts {
+			e.laneQ[i], e.laneRes[i], e.laneOK[i] = q[l], res[l], ok[l]
+		}
+	}
 }
 
 // measureTracked turns the points tracked into frame (e.cur where e.ok;

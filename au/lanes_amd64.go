@@ -1,0 +1,74 @@
+//go:build amd64 && !purego
+
+package au
+
+import "github.com/tell-project/tell/nn"
+
+// laneAsm says whether the lane sums run in assembly: nn's switch (AVX2,
+// which implies the AVX they need, and TELL_NN_NOASM unset), so that one
+// detection and one variable govern all the assembly.
+var laneAsm = nn.AsmAVX2()
+
+// laneMeanAVX, laneDotAVX and laneResidAVX are laneMeanGo, laneDotGo and
+// laneResidGo in 256-bit registers, one lane a point: the same float32
+// operations in the same order for every lane. b, t, gx and gy hold
+// lanes·m floats.
+//
+//go:noescape
+func laneMeanAVX(b *float32, m int, sum *[lanes]float32)
+
+//go:noescape
+func laneDotAVX(b, t *float32, m int, mean, it2 *[lanes]float32)
+
+//go:noescape
+func laneResidAVX(b, t, gx, gy *float32, m int, s *laneSums)
+
+// sampleRowAVX is one window row of sampleLane: out[lanes·x] for x < n
+// from r0 and r1 (n+1 floats each) with the weights w00, w10, w01, w11.
+//
+//go:noescape
+func sampleRowAVX(r0, r1 *float32, n int, w *[4]float32, out *float32)
+
+// sampleRows fills lane l of buf with the n×n window whose top-left tap
+// is at offset o of g's pixels (stride s), as sampleLane's loop does.
+func sampleRows(pix []float32, o, s, n int, w *[4]float32, buf []float32, l int) bool {
+	if !laneAsm {
+		return false
+	}
+	_ = pix[o+(n)*s+n]       // the last row's last tap
+	_ = buf[l+lanes*(n*n-1)] // the window's last element
+	for y := 0; y < n; y++ {
+		sampleRowAVX(&pix[o+y*s], &pix[o+y*s+s], n, w, &buf[l+lanes*n*y])
+	}
+	return true
+}
+
+func laneMean(b []float32, m int, sum *[lanes]float32) {
+	if laneAsm && m > 0 {
+		_ = b[lanes*m-1]
+		laneMeanAVX(&b[0], m, sum)
+		return
+	}
+	laneMeanGo(b, m, sum)
+}
+
+func laneDot(b, t []float32, m int, mean, it2 *[lanes]float32) {
+	if laneAsm && m > 0 {
+		_, _ = b[lanes*m-1], t[lanes*m-1]
+		laneDotAVX(&b[0], &t[0], m, mean, it2)
+		return
+	}
+	laneDotGo(b, t, m, mean, it2)
+}
+
+func laneResid(b, t, gx, gy []float32, m int, s *laneSums) {
+	if laneAsm && m > 0 {
+		_, _, _, _ = b[lanes*m-1], t[lanes*m-1], gx[lanes*m-1], gy[lanes*m-1]
+		laneResidAVX(&b[0], &t[0], &gx[0], &gy[0], m, s)
+		return
+	}
+	laneResidGo(b, t, gx, gy, m, s)
+}
+
+// setLaneAsm switches the assembly for tests.
+func setLaneAsm(on bool) { laneAsm = on }

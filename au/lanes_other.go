@@ -1,0 +1,18 @@
+//go:build !amd64 || purego
+
+package au
+
+// laneAsm is false: no assembly in this build.
+var laneAsm = false
+
+func laneMean(b []float32, m int, sum *[lanes]float32) { laneMeanGo(b, m, sum) }
+
+func laneDot(b, t []float32, m int, mean, it2 *[lanes]float32) { laneDotGo(b, t, m, mean, it2) }
+
+func laneResid(b, t, gx, gy []float32, m int, s *laneSums) { laneResidGo(b, t, gx, gy, m, s) }
+
+// setLaneAsm switches the assembly for tests: there is none.
+func setLaneAsm(bool) {}
+
+// sampleRows does nothing in this build: sampleLane samples in Go.
+func sampleRows(pix []float32, o, s, n int, w *[4]float32, buf []float32, l int) bool { return false }

@@ -1,0 +1,147 @@
+package au
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tell-project/tell/synth"
+)
+
+// TestTrackLanesSameBits: points tracked eight at a time end exactly where
+// trackPoint puts them one by one (position, residual, verdict), with
+// radii mixed, points that leave the image, flat templates and starts far
+// enough off to take several iterations or diverge; with the assembly and
+// with the Go sums.
+func TestTrackLanesSameBits(t *testing.T) {
+	ref := astronaut(t)
+	moved := shifted(ref, 1.7, -0.9, 0.04, 230, 140)
+	rng := rand.New(rand.NewPCG(3, 28))
+	var tpl []template
+	var starts [][2]float32
+	for i := 0; i < 61; i++ {
+		r := []int{3, 5, 10}[i%3]
+		x, y := 20+rng.Float32()*float32(ref.W-40), 20+rng.Float32()*float32(ref.H-40)
+		switch i % 11 {
+		case 4: // near the edge: the window leaves the image
+			x = float32(r) + 0.5
+		case 7: // a flat patch, which cannot be tracked
+			x, y = 5, 5
+		}
+		tpl = append(tpl, makeTemplate(ref, x, y, r))
+		d := float32(rng.NormFloat64() * 2.5)
+		if i%13 == 0 {
+			d = 9
+		}
+		starts = append(starts, [2]float32{x + d, y - d/2})
+	}
+	asm := laneAsm
+	defer func() { setLaneAsm(asm) }()
+	for _, useAsm := range []bool{false, true} {
+		if useAsm && !asm {
+			continue
+		}
+		setLaneAsm(useAsm)
+		groups := groupTemplates(tpl)
+		inGroup := 0
+		buf := make([]float32, lanes*21*21)
+		for k := range groups {
+			lg := &groups[k]
+			inGroup += len(lg.pts)
+			var q [lanes][2]float32
+			var res [lanes]float32
+			var ok [lanes]bool
+			for l, i := range lg.pts {
+				q[l] = starts[i]
+			}
+			lg.track(moved, &q, &res, &ok, buf)
+			for l, i := range lg.pts {
+				wx, wy, wres, wok := trackPoint(moved, &tpl[i], starts[i][0], starts[i][1], make([]float32, 21*21))
+				if math.Float32bits(q[l][0]) != math.Float32bits(wx) || math.Float32bits(q[l][1]) != math.Float32bits(wy) ||
+					math.Float32bits(res[l]) != math.Float32bits(wres) || ok[l] != wok {
+					t.Errorf("asm %v, point %d (r %d): lanes (%v, %v, %v, %v), trackPoint (%v, %v, %v, %v)",
+						useAsm, i, tpl[i].r, q[l][0], q[l][1], res[l], ok[l], wx, wy, wres, wok)
+				}
+			}
+		}
+		usable := 0
+		for i := range tpl {
+			if tpl[i].ok {
+				usable++
+			}
+		}
+		if inGroup != usable || usable == len(tpl) {
+			t.Fatalf("%d points in groups, %d usable of %d (want equal, and some flat)", inGroup, usable, len(tpl))
+		}
+	}
+}
+
+// TestMeasureLanesSameBits: Measure gives the same measurement with the
+// points tracked eight at a time as one by one.
+func TestMeasureLanesSameBits(t *testing.T) {
+	ref := astronaut(t)
+	one, err := New(ref, synth.AstronautLandmarks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eight, err := New(ref, synth.AstronautLandmarks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eight.laneBuf == nil {
+		t.Skip("no lane assembly on this machine")
+	}
+	one.laneBuf = nil
+	var m1, m8 Measurement
+	for k, f := range [][3]float64{{0.6, 0.3, 0}, {2.5, -1.2, 0.03}, {4, 2, -0.05}, {1, 1, 0.01}} {
+		fr := shifted(ref, f[0], f[1], f[2], 225, 130)
+		e1, e8 := one.Measure(fr, &m1), eight.Measure(fr, &m8)
+		if (e1 == nil) != (e8 == nil) {
+			t.Fatalf("frame %d: errors %v and %v", k, e1, e8)
+		}
+		for i := range one.cur {
+			if one.ok[i] != eight.ok[i] || one.cur[i] != eight.cur[i] {
+				t.Fatalf("frame %d, point %d: %v %v against %v %v", k, i, one.ok[i], one.cur[i], eight.ok[i], eight.cur[i])
+			}
+		}
+		for i := range m1.Intensity {
+			if math.Float32bits(m1.Intensity[i]) != math.Float32bits(m8.Intensity[i]) {
+				t.Fatalf("frame %d, AU %d: %v against %v", k, i, m1.Intensity[i], m8.Intensity[i])
+			}
+		}
+		if m1.Confidence != m8.Confidence {
+			t.Fatalf("frame %d: confidence %v against %v", k, m1.Confidence, m8.Confidence)
+		}
+	}
+}
+
+func BenchmarkTrackLanes(b *testing.B) {
+	g := astronaut(b)
+	est, _ := New(g, synth.AstronautLandmarks())
+	f := shifted(g, 0.6, 0.3, 0, 225, 130)
+	x0, y0 := est.box[0], est.box[1]
+	est.pyr.build(f, x0, y0, est.box[2], est.box[3])
+	b.Run("lanes", func(b *testing.B) {
+		if est.laneBuf == nil {
+			b.Skip("no lane assembly")
+		}
+		for b.Loop() {
+			est.trackLanes(x0, y0)
+		}
+	})
+	b.Run("one-by-one", func(b *testing.B) {
+		for b.Loop() {
+			for i := range est.refPts {
+				gx := float32(est.prevPts[i][0] - float64(x0))
+				gy := float32(est.prevPts[i][1] - float64(y0))
+				qx, qy, _, ok := trackPoint(est.pyr.lv[1], &est.tpl[1][i], gx/2, gy/2, est.buf)
+				if ok {
+					qx, qy = 2*qx, 2*qy
+				} else {
+					qx, qy = gx, gy
+				}
+				trackPoint(est.pyr.lv[0], &est.tpl[0][i], qx, qy, est.buf)
+			}
+		}
+	})
+}
