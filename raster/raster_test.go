@@ -1,7 +1,9 @@
 package raster
 
 import (
+	"fmt"
 	"image"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -123,5 +125,59 @@ func TestGrayAllSums(t *testing.T) {
 		if want := float32(s / 3); g.Pix[s] != want {
 			t.Fatalf("sum %d: grey %v, want %v", s, g.Pix[s], want)
 		}
+	}
+}
+
+// TestGrayAsmSameValues: RGB.Gray (the assembly for most of a frame) gives
+// greyOfSum's value at every pixel: every sum r+g+b from 0 to 765 in
+// every channel order, random frames of sizes that leave every tail, and
+// a sub-image whose rows are not back to back.
+func TestGrayAsmSameValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(28, 3))
+	check := func(c *RGB, what string) {
+		t.Helper()
+		g := c.Gray()
+		for y := 0; y < c.H; y++ {
+			for x := 0; x < c.W; x++ {
+				p := c.Pix[y*c.Stride+3*x:]
+				want := float32((int(p[0]) + int(p[1]) + int(p[2])) / 3)
+				if got := g.Pix[y*g.Stride+x]; got != want {
+					t.Fatalf("%s: pixel (%d, %d) rgb %v: grey %v, want %v", what, x, y, p[:3], got, want)
+				}
+			}
+		}
+	}
+	// Every sum, as (s/3, s/3, s−2s/3) rotated through the channels.
+	all := NewRGB(3*766, 1)
+	for s := 0; s <= 765; s++ {
+		a := min(s/3, 255)
+		b := min((s-a)/2, 255)
+		v := [3]int{a, b, s - a - b}
+		for k := 0; k < 3; k++ {
+			i := 3 * (3*s + k)
+			all.Pix[i], all.Pix[i+1], all.Pix[i+2] = byte(v[k%3]), byte(v[(k+1)%3]), byte(v[(k+2)%3])
+		}
+	}
+	check(all, "every sum")
+	for _, wh := range [][2]int{{1, 1}, {7, 3}, {8, 1}, {9, 2}, {10, 1}, {11, 5}, {640, 4}, {33, 17}} {
+		c := NewRGB(wh[0], wh[1])
+		for i := range c.Pix {
+			c.Pix[i] = byte(rng.IntN(256))
+		}
+		check(c, fmt.Sprintf("%dx%d", wh[0], wh[1]))
+		if wh[0] > 2 {
+			sub := &RGB{W: wh[0] - 2, H: wh[1], Stride: c.Stride, Pix: c.Pix[3:]}
+			check(sub, fmt.Sprintf("%dx%d sub-image", wh[0], wh[1]))
+		}
+	}
+}
+
+func BenchmarkGray640x360(b *testing.B) {
+	c := NewRGB(640, 360)
+	for i := range c.Pix {
+		c.Pix[i] = byte(i * 7)
+	}
+	for b.Loop() {
+		c.Gray()
 	}
 }

@@ -82,15 +82,29 @@ func nrgba(img image.Image) ([]uint8, int) {
 // Gray converts to grey as FromImage does: dlib's mean (R+G+B)/3.
 func (c *RGB) Gray() *Gray {
 	g := NewGray(c.W, c.H)
+	if c.Stride == 3*c.W {
+		// Rows back to back: one run over the whole frame, the assembly
+		// for most of it (the same values).
+		n := c.W * c.H
+		done := greyRun(g.Pix, c.Pix, n)
+		greyGo(g.Pix[done:n], c.Pix[3*done:3*n])
+		return g
+	}
 	for y := 0; y < c.H; y++ {
 		out := g.Pix[y*g.W : (y+1)*g.W]
 		row := c.Pix[y*c.Stride : y*c.Stride+3*len(out)]
-		for x := range out {
-			p := row[3*x : 3*x+3 : 3*x+3]
-			out[x] = greyOfSum[int(p[0])+int(p[1])+int(p[2])]
-		}
+		greyGo(out, row)
 	}
 	return g
+}
+
+// greyGo writes the grey of the RGB pixels of row into out.
+func greyGo(out []float32, row []byte) {
+	row = row[:3*len(out)]
+	for x := range out {
+		p := row[3*x : 3*x+3 : 3*x+3]
+		out[x] = greyOfSum[int(p[0])+int(p[1])+int(p[2])]
+	}
 }
 
 // greyOfSum maps r+g+b to dlib's grey, (r+g+b)/3 rounded down.
