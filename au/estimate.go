@@ -144,6 +144,7 @@ type Estimator struct {
 	closed     bool
 	lane       *profile.Lane // charged by Measure (SetLane)
 	cropCols   []float64     // Crop's per-column offsets, kept between calls
+	cropArgs   cropArgs      // Crop's row arguments to its kernel
 }
 
 // SetLane makes Measure charge its CPU time to lane by stage: landmarks

@@ -70,5 +70,20 @@ func laneResid(b, t, gx, gy []float32, m int, s *laneSums) {
 	laneResidGo(b, t, gx, gy, m, s)
 }
 
+// cropAsm says whether Crop samples in cropRowAVX2 (nn's switch too).
+var cropAsm = nn.AsmAVX2()
+
+// setCropAsm switches the crop assembly for tests.
+func setCropAsm(on bool) { cropAsm = on }
+
+// cropRowAVX2 samples a.n crop pixels of a row four at a time as
+// cropPixel does (the same float64 and float32 operations in the same
+// order), stopping before the first four of which one has a tap outside
+// the frame or when fewer than four are left; a.done is how many it
+// sampled.
+//
+//go:noescape
+func cropRowAVX2(a *cropArgs)
+
 // setLaneAsm switches the assembly for tests.
 func setLaneAsm(on bool) { laneAsm = on }

@@ -16,3 +16,11 @@ func setLaneAsm(bool) {}
 
 // sampleRows does nothing in this build: sampleLane samples in Go.
 func sampleRows(pix []float32, o, s, n int, w *[4]float32, buf []float32, l int) bool { return false }
+
+// cropAsm is false: Crop samples in Go.
+const cropAsm = false
+
+func cropRowAVX2(a *cropArgs) { a.done = 0 }
+
+// setCropAsm switches the crop assembly for tests: there is none.
+func setCropAsm(bool) {}

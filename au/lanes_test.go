@@ -145,3 +145,44 @@ func BenchmarkTrackLanes(b *testing.B) {
 		}
 	})
 }
+
+// TestCropAsmSameBytes: Crop gives the same bytes with its rows sampled
+// four at a time as pixel by pixel, for heads moved, turned and scaled
+// so that the crop runs over the frame's edges, at several sizes.
+func TestCropAsmSameBytes(t *testing.T) {
+	ref := astronaut(t)
+	e, err := New(ref, synth.AstronautLandmarks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cropAsm {
+		t.Skip("no crop assembly on this machine")
+	}
+	defer setCropAsm(true)
+	rng := rand.New(rand.NewPCG(28, 30))
+	for k := 0; k < 40; k++ {
+		th, s := rng.NormFloat64()*0.3, 0.7+0.8*rng.Float64()
+		e.prev = similarity{a: s * math.Cos(th), b: s * math.Sin(th), tx: rng.NormFloat64() * 120, ty: rng.NormFloat64() * 120}
+		size := []int{96, 5, 17, 234, 1}[k%5]
+		got, want := make([]uint8, size*size), make([]uint8, size*size)
+		setCropAsm(true)
+		e.Crop(ref, size, got)
+		setCropAsm(false)
+		e.Crop(ref, size, want)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("case %d (size %d, %+v): pixel %d: %d, want %d", k, size, e.prev, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func BenchmarkCrop(b *testing.B) {
+	g := astronaut(b)
+	e, _ := New(g, synth.AstronautLandmarks())
+	e.prev = similarity{a: 1.01, b: 0.02, tx: 1.5, ty: -0.7}
+	dst := make([]uint8, 234*234)
+	for b.Loop() {
+		e.Crop(g, 234, dst)
+	}
+}
