@@ -33,26 +33,8 @@ func (ln *LayerNorm) Forward(x *Tensor) *Tensor {
 	y := Ensure(&ln.y, x.Shape...)
 	ln.mean = growF(ln.mean, n)
 	ln.rstd = growF(ln.rstd, n)
-	g, b := ln.G.Data, ln.B.Data
 	parallelFor(n, 4*d, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := x.Data[i*d : (i+1)*d]
-			var s float32
-			for _, v := range row {
-				s += v
-			}
-			m := s / float32(d)
-			var v2 float32
-			for _, v := range row {
-				v2 += (v - m) * (v - m)
-			}
-			rs := 1 / sqrtf(v2/float32(d)+ln.Eps)
-			ln.mean[i], ln.rstd[i] = m, rs
-			out := y.Data[i*d : (i+1)*d]
-			for j, v := range row {
-				out[j] = (v-m)*rs*g[j] + b[j]
-			}
-		}
+		lnForwardRows(x.Data, y.Data, ln.G.Data, ln.B.Data, ln.mean, ln.rstd, lo, hi, d, ln.Eps)
 	})
 	ln.x = x
 	return y
@@ -63,42 +45,110 @@ func (ln *LayerNorm) Backward(dy *Tensor) *Tensor {
 	d := ln.Dim
 	n := dy.Rows()
 	dx := Ensure(&ln.dx, dy.Shape...)
-	g := ln.G.Data
 	parallelFor(n, 6*d, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := ln.x.Data[i*d : (i+1)*d]
-			dr := dy.Data[i*d : (i+1)*d]
-			m, rs := ln.mean[i], ln.rstd[i]
-			var sg, sgx float32
-			for j, v := range row {
-				xh := (v - m) * rs
-				t := dr[j] * g[j]
-				sg += t
-				sgx += t * xh
-			}
-			sg /= float32(d)
-			sgx /= float32(d)
-			out := dx.Data[i*d : (i+1)*d]
-			for j, v := range row {
-				xh := (v - m) * rs
-				out[j] = (dr[j]*g[j] - sg - xh*sgx) * rs
-			}
-		}
+		lnBackwardRows(ln.x.Data, dy.Data, dx.Data, ln.G.Data, ln.mean, ln.rstd, lo, hi, d)
 	})
-	// Parameter gradients: columns split across workers, rows in order.
-	gg, bg := ln.G.Grad, ln.B.Grad
-	parallelFor(d, 3*n, func(lo, hi int) {
-		for i := 0; i < n; i++ {
-			row := ln.x.Data[i*d : (i+1)*d]
-			dr := dy.Data[i*d : (i+1)*d]
-			m, rs := ln.mean[i], ln.rstd[i]
-			for j := lo; j < hi; j++ {
-				gg[j] += dr[j] * (row[j] - m) * rs
-				bg[j] += dr[j]
-			}
-		}
+	// Parameter gradients: groups of eight columns split across workers,
+	// rows in order.
+	groups := (d + 7) / 8
+	parallelFor(groups, 3*8*n, func(lo, hi int) {
+		lnParamGrad(ln.x.Data, dy.Data, ln.mean, ln.rstd, ln.G.Grad, ln.B.Grad, n, d, lo*8, min(hi*8, d))
 	})
 	return dx
+}
+
+// The row sums of LayerNorm run in eight lanes, as the AVX2 kernels
+// (layernorm_amd64.s) add them: lane l sums the values at j ≡ l (mod 8) in
+// order, lanes combine as lnHsum, and the d mod 8 values past the last full
+// lane group follow one by one. Every other operation is element-wise, in
+// the kernels' order with no fused multiply–add (the float32 conversions
+// keep the compiler from fusing), so both give the same bits.
+
+// lnHsum combines eight lane sums as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)).
+func lnHsum(s *[8]float32) float32 {
+	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+}
+
+func lnForwardRowsGo(x, y, g, b, mean, rstd []float32, lo, hi, d int, eps float32) {
+	fd := float32(d)
+	d8 := d &^ 7
+	for i := lo; i < hi; i++ {
+		row := x[i*d : (i+1)*d]
+		var s [8]float32
+		for j := 0; j < d8; j += 8 {
+			for l := range s {
+				s[l] += row[j+l]
+			}
+		}
+		sum := lnHsum(&s)
+		for _, v := range row[d8:] {
+			sum += v
+		}
+		m := sum / fd
+		s = [8]float32{}
+		for j := 0; j < d8; j += 8 {
+			for l := range s {
+				c := row[j+l] - m
+				s[l] += float32(c * c)
+			}
+		}
+		v2 := lnHsum(&s)
+		for _, v := range row[d8:] {
+			c := v - m
+			v2 += float32(c * c)
+		}
+		rs := 1 / sqrtf(v2/fd+eps)
+		mean[i], rstd[i] = m, rs
+		out := y[i*d : (i+1)*d]
+		for j, v := range row {
+			out[j] = float32((v-m)*rs*g[j]) + b[j]
+		}
+	}
+}
+
+func lnBackwardRowsGo(x, dy, dx, g, mean, rstd []float32, lo, hi, d int) {
+	fd := float32(d)
+	d8 := d &^ 7
+	for i := lo; i < hi; i++ {
+		row := x[i*d : (i+1)*d]
+		dr := dy[i*d : (i+1)*d]
+		m, rs := mean[i], rstd[i]
+		var s1, s2 [8]float32
+		for j := 0; j < d8; j += 8 {
+			for l := range s1 {
+				xh := (row[j+l] - m) * rs
+				t := dr[j+l] * g[j+l]
+				s1[l] += t
+				s2[l] += float32(t * xh)
+			}
+		}
+		sg, sgx := lnHsum(&s1), lnHsum(&s2)
+		for j := d8; j < d; j++ {
+			xh := (row[j] - m) * rs
+			t := dr[j] * g[j]
+			sg += t
+			sgx += float32(t * xh)
+		}
+		sg /= fd
+		sgx /= fd
+		out := dx[i*d : (i+1)*d]
+		for j, v := range row {
+			xh := (v - m) * rs
+			out[j] = (float32(dr[j]*g[j]) - sg - float32(xh*sgx)) * rs
+		}
+	}
+}
+
+func lnParamGradGo(x, dy, mean, rstd, gg, bg []float32, n, d, lo, hi int) {
+	for i := 0; i < n; i++ {
+		row := x[i*d : (i+1)*d]
+		dr := dy[i*d : (i+1)*d]
+		m, rs := mean[i], rstd[i]
+		for j := lo; j < hi; j++ {
+			gg[j] += float32(dr[j] * (row[j] - m) * rs)
+			bg[j] += dr[j]
+		}
+	}
 }
 
 func growF(s []float32, n int) []float32 {

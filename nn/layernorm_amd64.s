@@ -1,0 +1,204 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+DATA lnone<>+0(SB)/4, $0x3f800000
+GLOBL lnone<>(SB), RODATA|NOPTR, $4
+
+// HSUM8 leaves in the low lane of X(r) the sum of Y(r)'s eight lanes s0..s7
+// as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)), the order of lnHsum; t is a
+// scratch X register.
+#define HSUM8(yr, xr, xt) \
+	VEXTRACTF128 $1, yr, xt; \
+	VADDPS xt, xr, xr; \
+	VMOVHLPS xr, xr, xt; \
+	VADDPS xt, xr, xr; \
+	VMOVSHDUP xr, xt; \
+	VADDSS xt, xr, xr
+
+// func lnForwardAVX2(x, y, gain, b, mean, rstd *float32, rows, d int, fd, eps float32)
+// For each of rows rows of d values (d a positive multiple of 8): mean and
+// 1/√(var+eps) summed as lnRowGo sums them, and y = (x−mean)·rstd·g + b.
+TEXT ·lnForwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ mean+32(FP), R8
+	MOVQ rstd+40(FP), R9
+	MOVQ rows+48(FP), R10
+	MOVQ d+56(FP), R11
+	VMOVSS fd+64(FP), X14
+	VMOVSS eps+68(FP), X13
+	VMOVSS lnone<>(SB), X12
+	SHLQ $2, R11 // row bytes
+	TESTQ R10, R10
+	JZ done
+row:
+	// mean
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+sum:
+	VADDPS (SI)(AX*1), Y0, Y0
+	ADDQ $32, AX
+	CMPQ AX, R11
+	JLT sum
+	HSUM8(Y0, X0, X1)
+	VDIVSS X14, X0, X2
+	VBROADCASTSS X2, Y2
+	// variance
+	VXORPS Y1, Y1, Y1
+	XORQ AX, AX
+vsum:
+	VMOVUPS (SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y3, Y3, Y3
+	VADDPS Y3, Y1, Y1
+	ADDQ $32, AX
+	CMPQ AX, R11
+	JLT vsum
+	HSUM8(Y1, X1, X3)
+	VDIVSS X14, X1, X1
+	VADDSS X13, X1, X1
+	VSQRTSS X1, X1, X1
+	VDIVSS X1, X12, X1
+	VMOVSS X2, (R8)
+	VMOVSS X1, (R9)
+	VBROADCASTSS X1, Y1
+	// y = (x − mean)·rstd·g + b
+	MOVQ gain+16(FP), BX
+	MOVQ b+24(FP), DX
+	XORQ AX, AX
+norm:
+	VMOVUPS (SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y1, Y3, Y3
+	VMULPS (BX)(AX*1), Y3, Y3
+	VADDPS (DX)(AX*1), Y3, Y3
+	VMOVUPS Y3, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, R11
+	JLT norm
+	ADDQ R11, SI
+	ADDQ R11, DI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ R10
+	JNZ row
+done:
+	VZEROUPPER
+	RET
+
+// func lnBackwardAVX2(x, dy, dx, gain, mean, rstd *float32, rows, d int, fd float32)
+// dx for each row as lnBackRowGo computes it (d a positive multiple of 8).
+TEXT ·lnBackwardAVX2(SB), NOSPLIT, $0-68
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ gain+24(FP), BX
+	MOVQ mean+32(FP), R8
+	MOVQ rstd+40(FP), R9
+	MOVQ rows+48(FP), R10
+	MOVQ d+56(FP), R11
+	VMOVSS fd+64(FP), X14
+	SHLQ $2, R11
+	TESTQ R10, R10
+	JZ bdone
+brow:
+	VBROADCASTSS (R8), Y2 // mean
+	VBROADCASTSS (R9), Y1 // rstd
+	VXORPS Y4, Y4, Y4     // Σ t
+	VXORPS Y5, Y5, Y5     // Σ t·x̂
+	XORQ AX, AX
+bsum:
+	VMOVUPS (SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y1, Y3, Y3 // x̂
+	VMOVUPS (DX)(AX*1), Y6
+	VMULPS (BX)(AX*1), Y6, Y6 // t = dy·g
+	VADDPS Y6, Y4, Y4
+	VMULPS Y3, Y6, Y6
+	VADDPS Y6, Y5, Y5
+	ADDQ $32, AX
+	CMPQ AX, R11
+	JLT bsum
+	HSUM8(Y4, X4, X7)
+	HSUM8(Y5, X5, X7)
+	VDIVSS X14, X4, X4
+	VDIVSS X14, X5, X5
+	VBROADCASTSS X4, Y4
+	VBROADCASTSS X5, Y5
+	XORQ AX, AX
+bout:
+	VMOVUPS (SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y1, Y3, Y3 // x̂
+	VMOVUPS (DX)(AX*1), Y6
+	VMULPS (BX)(AX*1), Y6, Y6
+	VSUBPS Y4, Y6, Y6
+	VMULPS Y5, Y3, Y3
+	VSUBPS Y3, Y6, Y6
+	VMULPS Y1, Y6, Y6
+	VMOVUPS Y6, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, R11
+	JLT bout
+	ADDQ R11, SI
+	ADDQ R11, DX
+	ADDQ R11, DI
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ R10
+	JNZ brow
+bdone:
+	VZEROUPPER
+	RET
+
+// func lnParamGradAVX2(x, dy, mean, rstd, gg, bg *float32, rows, d, cols int)
+// For the cols columns (a multiple of 8) at x, dy, gg, bg: gg += Σ rows
+// dy·(x−mean)·rstd and bg += Σ rows dy, rows in order (as lnParamGradGo);
+// d is the row stride.
+TEXT ·lnParamGradAVX2(SB), NOSPLIT, $0-72
+	MOVQ rows+48(FP), R10
+	MOVQ d+56(FP), R11
+	MOVQ cols+64(FP), CX
+	SHLQ $2, R11
+	SHRQ $3, CX
+	JZ gdone
+	TESTQ R10, R10
+	JZ gdone
+	MOVQ x+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ gg+32(FP), DI
+	MOVQ bg+40(FP), BX
+group:
+	VMOVUPS (DI), Y4
+	VMOVUPS (BX), Y5
+	MOVQ mean+16(FP), R8
+	MOVQ rstd+24(FP), R9
+	MOVQ R10, R12
+	XORQ AX, AX
+grow:
+	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R9), Y1
+	VMOVUPS (DX)(AX*1), Y6
+	VMOVUPS (SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y3, Y6, Y3
+	VMULPS Y1, Y3, Y3
+	VADDPS Y3, Y4, Y4
+	VADDPS Y6, Y5, Y5
+	ADDQ R11, AX
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ R12
+	JNZ grow
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, (BX)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	ADDQ $32, BX
+	DECQ CX
+	JNZ group
+gdone:
+	VZEROUPPER
+	RET
