@@ -29,10 +29,7 @@ func (g *GELU) Forward(x *Tensor) *Tensor {
 func (g *GELU) Backward(dy *Tensor) *Tensor {
 	dx := Ensure(&g.dx, dy.Shape...)
 	parallelFor(len(dy.Data), 2, func(lo, hi int) {
-		d := g.deriv[lo:hi]
-		for i, v := range dy.Data[lo:hi] {
-			dx.Data[lo+i] = v * d[i]
-		}
+		mulVec(dx.Data[lo:hi], dy.Data[lo:hi], g.deriv[lo:hi])
 	})
 	return dx
 }

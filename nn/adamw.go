@@ -33,21 +33,37 @@ func (o *AdamW) Update() {
 	bc1 := float32(1 - math.Pow(b1, float64(o.Step)))
 	bc2 := float32(math.Sqrt(1 - math.Pow(b2, float64(o.Step))))
 	lr := o.LR
-	stepSize := lr / bc1
+	c := adamwConsts{b1: o.Beta1, c1: 1 - o.Beta1, b2: o.Beta2, c2: 1 - o.Beta2,
+		step: lr / bc1, bc2: bc2, eps: o.Eps}
 	for i, p := range o.params {
 		m, v := o.m[i], o.v[i]
-		decay := float32(1)
+		c := c
+		c.decay = 1
 		if !p.NoDecay {
-			decay = 1 - lr*o.WeightDecay
+			c.decay = 1 - lr*o.WeightDecay
 		}
 		parallelFor(len(p.Data), 16, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				g := p.Grad[j]
-				m[j] = o.Beta1*m[j] + (1-o.Beta1)*g
-				v[j] = o.Beta2*v[j] + (1-o.Beta2)*g*g
-				p.Data[j] = p.Data[j]*decay - stepSize*m[j]/(sqrtf(v[j])/bc2+o.Eps)
-			}
+			adamwVec(p.Data[lo:hi], p.Grad[lo:hi], m[lo:hi], v[lo:hi], &c)
 		})
+	}
+}
+
+// adamwConsts are one step's constants, in the layout adamwAVX2 reads.
+type adamwConsts struct {
+	b1, c1, b2, c2   float32 // β1, 1−β1, β2, 1−β2
+	decay, step, bc2 float32 // 1−lr·wd (or 1), lr/(1−β1^t), √(1−β2^t)
+	eps              float32
+}
+
+// adamwGo is the element-wise AdamW update; the float32 conversions keep
+// the compiler from fusing multiply–adds, so the AVX2 kernel's plain
+// multiplies and adds give the same bits.
+func adamwGo(p, g, m, v []float32, c *adamwConsts) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for j, gj := range g {
+		m[j] = float32(c.b1*m[j]) + float32(c.c1*gj)
+		v[j] = float32(c.b2*v[j]) + float32(c.c2*gj*gj)
+		p[j] = float32(p[j]*c.decay) - c.step*m[j]/(sqrtf(v[j])/c.bc2+c.eps)
 	}
 }
 

@@ -203,3 +203,53 @@ func TestLayerNormAsmMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamWAsmMatchesGo: the AVX2 AdamW step gives the bits of the plain
+// element-wise formula (PyTorch's order of operations), for lengths with
+// and without a tail, decayed or not.
+func TestAdamWAsmMatchesGo(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 37, 1000, 4099} {
+		for _, decay := range []float32{1, 1 - 1e-3*0.05} {
+			p := randTensor(uint64(n), 1, n).Data
+			m := randTensor(uint64(n)+1, 0.01, n).Data
+			v := randTensor(uint64(n)+2, 0.01, n).Data
+			for i := range v {
+				v[i] *= v[i]
+			}
+			g := randTensor(uint64(n)+3, 1, n).Data
+			pw, mw, vw := append([]float32(nil), p...), append([]float32(nil), m...), append([]float32(nil), v...)
+			const b1, b2, lr, eps = float32(0.9), float32(0.999), float32(1e-3), float32(1e-8)
+			bc1 := float32(1 - math.Pow(0.9, 3))
+			bc2 := float32(math.Sqrt(1 - math.Pow(0.999, 3)))
+			c := adamwConsts{b1: b1, c1: 1 - b1, b2: b2, c2: 1 - b2, decay: decay, step: lr / bc1, bc2: bc2, eps: eps}
+			adamwVec(p, g, m, v, &c)
+			for j := range pw {
+				mw[j] = float32(b1*mw[j]) + float32((1-b1)*g[j])
+				vw[j] = float32(b2*vw[j]) + float32((1-b2)*g[j]*g[j])
+				pw[j] = float32(pw[j]*decay) - float32(lr/bc1*mw[j])/float32(float32(math.Sqrt(float64(vw[j])))/bc2+eps)
+			}
+			for j := range p {
+				if p[j] != pw[j] || m[j] != mw[j] || v[j] != vw[j] {
+					t.Fatalf("n=%d [%d]: p m v %v %v %v, want %v %v %v", n, j, p[j], m[j], v[j], pw[j], mw[j], vw[j])
+				}
+			}
+		}
+	}
+}
+
+func TestMulVec(t *testing.T) {
+	for _, n := range []int{0, 1, 31, 32, 33, 100, 1000} {
+		a := randTensor(1, 1, n+1).Data[:n]
+		b := randTensor(2, 1, n+1).Data[:n]
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = a[i] * b[i]
+		}
+		mulVec(a, a, b)
+		for i := range want {
+			if a[i] != want[i] {
+				t.Fatalf("n=%d: [%d] %v != %v", n, i, a[i], want[i])
+			}
+		}
+	}
+}

@@ -20,3 +20,40 @@ func addVec(dst, a, b []float32) {
 		dst[n+i] = a[i] + b[i]
 	}
 }
+
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+// mulVec writes a·b into dst (equal lengths; dst may alias a or b).
+func mulVec(dst, a, b []float32) {
+	n := 0
+	if vecAsm() {
+		n = len(dst) &^ 31
+	}
+	if n > 0 {
+		_, _ = a[n-1], b[n-1]
+		mulAVX2(&dst[0], &a[0], &b[0], n)
+	}
+	a, b = a[n:len(dst)], b[n:len(dst)]
+	for i := range a {
+		dst[n+i] = a[i] * b[i]
+	}
+}
+
+//go:noescape
+func adamwAVX2(p, grad, m, v *float32, n int, c *adamwConsts)
+
+// adamwVec applies one AdamW step to p with gradient g and moments m, v
+// (equal lengths), eight lanes at a time where it may, the same bits as
+// adamwGo.
+func adamwVec(p, g, m, v []float32, c *adamwConsts) {
+	n := 0
+	if vecAsm() {
+		n = len(p) &^ 7
+	}
+	if n > 0 {
+		_, _, _ = g[n-1], m[n-1], v[n-1]
+		adamwAVX2(&p[0], &g[0], &m[0], &v[0], n, c)
+	}
+	adamwGo(p[n:], g[n:], m[n:], v[n:], c)
+}

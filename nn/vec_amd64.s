@@ -32,3 +32,85 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func mulAVX2(dst, a, b *float32, n int)
+// dst[i] = a[i] · b[i] for n a multiple of 32; dst may alias a or b.
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $5, CX
+	JZ mdone
+mloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMULPS (DX), Y0, Y0
+	VMULPS 32(DX), Y1, Y1
+	VMULPS 64(DX), Y2, Y2
+	VMULPS 96(DX), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ mloop
+mdone:
+	VZEROUPPER
+	RET
+
+// func adamwAVX2(p, grad, m, v *float32, n int, c *adamwConsts)
+// One AdamW step for n values (a multiple of 8), element by element in
+// adamwGo's order of operations (no fused multiply–add):
+// m = β1·m + (1−β1)·g; v = β2·v + ((1−β2)·g)·g;
+// p = p·decay − (step·m) / (√v / bc2 + ε).
+TEXT ·adamwAVX2(SB), NOSPLIT, $0-48
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), AX
+	VBROADCASTSS 0(AX), Y8   // β1
+	VBROADCASTSS 4(AX), Y9   // 1−β1
+	VBROADCASTSS 8(AX), Y10  // β2
+	VBROADCASTSS 12(AX), Y11 // 1−β2
+	VBROADCASTSS 16(AX), Y12 // decay
+	VBROADCASTSS 20(AX), Y13 // step
+	VBROADCASTSS 24(AX), Y14 // bc2
+	VBROADCASTSS 28(AX), Y15 // ε
+	SHRQ $3, CX
+	JZ adone
+aloop:
+	VMOVUPS (SI), Y0
+	VMULPS (R8), Y8, Y1
+	VMULPS Y0, Y9, Y2
+	VADDPS Y2, Y1, Y1
+	VMOVUPS Y1, (R8)
+	VMULPS (R9), Y10, Y3
+	VMULPS Y0, Y11, Y4
+	VMULPS Y0, Y4, Y4
+	VADDPS Y4, Y3, Y3
+	VMOVUPS Y3, (R9)
+	VSQRTPS Y3, Y3
+	VDIVPS Y14, Y3, Y3
+	VADDPS Y15, Y3, Y3
+	VMULPS Y1, Y13, Y1
+	VDIVPS Y3, Y1, Y1
+	VMULPS (DI), Y12, Y5
+	VSUBPS Y1, Y5, Y5
+	VMOVUPS Y5, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ aloop
+adone:
+	VZEROUPPER
+	RET
