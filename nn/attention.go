@@ -75,41 +75,6 @@ func (a *Attention) Forward(x *Tensor) *Tensor {
 	return a.y
 }
 
-// softmaxRows replaces each of the n rows of p (length t) by
-// softmax(scale·row), ignoring the keys masked out for batch b: max
-// subtraction per row, one vectorised exp over the block, normalisation.
-func softmaxRows(p []float32, n, t int, scale float32, mask []bool, b int) {
-	p = p[:n*t]
-	for i := 0; i < n; i++ {
-		row := p[i*t : (i+1)*t]
-		m := float32(math.Inf(-1))
-		for j, v := range row {
-			if mask == nil || mask[b*t+j] {
-				m = max(m, v)
-			}
-		}
-		for j, v := range row {
-			row[j] = (v - m) * scale
-		}
-	}
-	expInPlace(p)
-	for i := 0; i < n; i++ {
-		row := p[i*t : (i+1)*t]
-		if mask != nil {
-			for j := range row {
-				if !mask[b*t+j] {
-					row[j] = 0
-				}
-			}
-		}
-		var s float32
-		for _, v := range row {
-			s += v
-		}
-		Scale(row, 1/s)
-	}
-}
-
 // Backward accumulates the projection gradients and returns dx.
 func (a *Attention) Backward(dy *Tensor) *Tensor {
 	B, T, C, nq := a.b, a.t, a.Dim, a.nq
@@ -145,17 +110,7 @@ func (a *Attention) Backward(dy *Tensor) *Tensor {
 			gemmSerial(false, true, nq, T, hd, 1, do, C, v, 3*C, 0, dp, T)
 			gemmSerial(true, false, T, hd, nq, 1, p, T, do, C, 0, dv, 3*C)
 			// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
-			for i := 0; i < nq; i++ {
-				pr := p[i*T : (i+1)*T]
-				dr := dp[i*T : (i+1)*T]
-				var s float32
-				for j, pv := range pr {
-					s += pv * dr[j]
-				}
-				for j, pv := range pr {
-					dr[j] = pv * (dr[j] - s) * scale
-				}
-			}
+			softmaxBackRows(p, dp, nq, T, scale)
 			// dQ = dS·K, dK = dSᵀ·Q
 			gemmSerial(false, false, nq, hd, T, 1, dp, T, k, 3*C, 0, dq, 3*C)
 			gemmSerial(true, false, T, hd, nq, 1, dp, T, q, 3*C, 0, dk, 3*C)

@@ -33,3 +33,29 @@ func expInPlace(x []float32) {
 
 // vecAsm reports whether the element-wise kernels run in assembly.
 func vecAsm() bool { return asmAVX2 }
+
+//go:noescape
+func softmaxRowsAVX2(p *float32, n, t int, scale float32, tail *int32)
+
+//go:noescape
+func softmaxBackRowsAVX2(p, dp *float32, n, t int, scale float32, tail *int32)
+
+// softmaxRows: see softmax.go.
+func softmaxRows(p []float32, n, t int, scale float32, mask []bool, b int) {
+	p = p[:n*t]
+	if mask == nil && vecAsm() && n > 0 {
+		softmaxRowsAVX2(&p[0], n, t, scale, &tailMasks[8-t%8])
+		return
+	}
+	softmaxRowsGo(p, n, t, scale, mask, b)
+}
+
+// softmaxBackRows: see softmax.go.
+func softmaxBackRows(p, dp []float32, n, t int, scale float32) {
+	p, dp = p[:n*t], dp[:n*t]
+	if vecAsm() && n > 0 {
+		softmaxBackRowsAVX2(&p[0], &dp[0], n, t, scale, &tailMasks[8-t%8])
+		return
+	}
+	softmaxBackRowsGo(p, dp, n, t, scale)
+}

@@ -11,3 +11,11 @@ func expInPlace(x []float32) {
 
 // vecAsm reports whether the element-wise kernels run in assembly.
 func vecAsm() bool { return false }
+
+func softmaxRows(p []float32, n, t int, scale float32, mask []bool, b int) {
+	softmaxRowsGo(p[:n*t], n, t, scale, mask, b)
+}
+
+func softmaxBackRows(p, dp []float32, n, t int, scale float32) {
+	softmaxBackRowsGo(p[:n*t], dp[:n*t], n, t, scale)
+}

@@ -37,3 +37,57 @@ func SoftmaxInto[F float32 | float64](dst, x []F, t float64) {
 		dst[i] = F(float64(dst[i]) / z)
 	}
 }
+
+// softmaxRows (gelu_amd64.go, gelu_other.go) replaces each of the n rows
+// of p (length t) by softmax(scale·row), ignoring the keys that mask (one
+// entry per key of batch b, or nil) rules out: attention's probabilities.
+// The exponentials are expPolyFMA's and each row's sum runs in eight lanes
+// (key j in lane j mod 8, lanes combined as lnHsum), in AVX2 where the CPU
+// allows it and there is no mask — the same bits either way.
+// softmaxBackRows turns each of the n rows of dp (length t), the gradient
+// with respect to the probabilities p, into the gradient with respect to
+// the scores before scaling: dp = p·(dp − Σ p·dp)·scale, the sum in eight
+// lanes as softmaxRows sums.
+
+// tailMasks[8-r:16-r] are eight int32 lane masks whose first r are set.
+var tailMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+func softmaxRowsGo(p []float32, n, t int, scale float32, mask []bool, b int) {
+	for i := 0; i < n; i++ {
+		row := p[i*t : (i+1)*t]
+		m := float32(math.Inf(-1))
+		for j, v := range row {
+			if mask == nil || mask[b*t+j] {
+				m = max(m, v)
+			}
+		}
+		var s [8]float32
+		for j, v := range row {
+			e := expPolyFMA(max((v-m)*scale, vmExpMin))
+			if mask != nil && !mask[b*t+j] {
+				e = 0
+			}
+			row[j] = e
+			s[j&7] += e
+		}
+		inv := 1 / lnHsum(&s)
+		for j := range row {
+			row[j] *= inv
+		}
+	}
+}
+
+func softmaxBackRowsGo(p, dp []float32, n, t int, scale float32) {
+	for i := 0; i < n; i++ {
+		pr := p[i*t : (i+1)*t]
+		dr := dp[i*t : (i+1)*t]
+		var s [8]float32
+		for j, pv := range pr {
+			s[j&7] += float32(pv * dr[j])
+		}
+		sum := lnHsum(&s)
+		for j, pv := range pr {
+			dr[j] = pv * (dr[j] - sum) * scale
+		}
+	}
+}
