@@ -234,12 +234,19 @@ func (r *faceRun) writeRow(lane *profile.Lane, idx int, ok bool, m *au.Measureme
 	if ok {
 		row.Landmarks = m.Landmarks
 		row.Intensity, row.Present = m.Intensity, m.Present
-		o.shape = shapeOf(&m.Landmarks)
-		prev := lane.Enter(profile.Pose)
-		if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
+		if gz != nil {
+			// The gaze was found with this pose: the same landmarks and
+			// camera (readGaze).
+			p := gz.Pose
 			row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
+		} else {
+			o.shape = shapeOf(&m.Landmarks)
+			prev := lane.Enter(profile.Pose)
+			if p, err := face.EstimatePose(&o.shape, face.DefaultCamera(g.W, g.H)); err == nil {
+				row.Pose = frames.Pose{Tx: p.Tx, Ty: p.Ty, Tz: p.Tz, Rx: p.Rx, Ry: p.Ry, Rz: p.Rz}
+			}
+			lane.Leave(prev)
 		}
-		lane.Leave(prev)
 		if probs != nil && o.nApp > 0 {
 			for i, p := range probs {
 				row.Extra[i] = math.Round(float64(p)*1e4) / 1e4

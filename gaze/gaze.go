@@ -80,6 +80,10 @@ type Result struct {
 	Pupil [2][2]float64
 	// IrisRadius is each eye's iris radius in image pixels.
 	IrisRadius [2]float64
+	// Pose is the head pose the gaze was found with: face.EstimatePose
+	// of the 68 landmarks seen by the camera given to Estimate (a caller
+	// that also writes the pose need not estimate it again).
+	Pose face.Pose
 }
 
 // Net runs the iris model on a face's two eyes.
@@ -321,6 +325,7 @@ func (n *Net) Estimate(img Image, lm *[68][2]float32, cam face.Camera) (Result, 
 	res.Pupil = [2][2]float64{pupil[i0], pupil[i1]}
 	res.IrisRadius = [2]float64{radius[i0], radius[i1]}
 	res.Angle = Angles(res.Gaze[0], res.Gaze[1])
+	res.Pose = pose
 	return res, nil
 }
 

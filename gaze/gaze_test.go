@@ -249,3 +249,28 @@ func BenchmarkEstimate(b *testing.B) {
 		}
 	}
 }
+
+// TestResultPose: Estimate's Pose is face.EstimatePose of the same
+// landmarks and camera, to the bit (analyze writes it as frames.csv's pose
+// instead of estimating it again).
+func TestResultPose(t *testing.T) {
+	net := loadNet(t)
+	img := astronaut2x(t)
+	lm := landmarks(t, landmarker(t), img)
+	cam := face.DefaultCamera(img.W, img.H)
+	got, err := net.Estimate(gaze.Image{RGB: img}, &lm, cam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s face.Shape
+	for i, p := range lm {
+		s[i] = face.Point{X: float64(p[0]), Y: float64(p[1])}
+	}
+	want, err := face.EstimatePose(&s, cam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Pose != want {
+		t.Errorf("Result.Pose %+v, EstimatePose %+v", got.Pose, want)
+	}
+}
