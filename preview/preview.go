@@ -61,6 +61,7 @@ type Writer struct {
 	img    *image.Gray
 	rgba   *image.RGBA
 	buf    bytes.Buffer
+	enc    *colourEncoder // for the size of the last colour frame
 	err    error
 }
 
@@ -89,7 +90,7 @@ func (pw *Writer) Add(pos int, g *raster.Gray, c *raster.RGB) error {
 		return pw.err
 	}
 	pw.buf.Reset()
-	if err := jpeg.Encode(&pw.buf, pw.scaled(g, c), &jpeg.Options{Quality: Quality}); err != nil {
+	if err := pw.encode(pw.scaled(g, c)); err != nil {
 		pw.err = fmt.Errorf("preview: frame %d: %w", pos+1, err)
 		return pw.err
 	}
@@ -118,6 +119,23 @@ func (pw *Writer) Add(pos int, g *raster.Gray, c *raster.RGB) error {
 	}
 	pw.n += size
 	return nil
+}
+
+// encode writes m's JPEG into buf: a colour frame by colourEncoder (the
+// same bytes as image/jpeg, faster), a grey one by image/jpeg.
+func (pw *Writer) encode(m image.Image) error {
+	rgba, ok := m.(*image.RGBA)
+	if !ok {
+		return jpeg.Encode(&pw.buf, m, &jpeg.Options{Quality: Quality})
+	}
+	if e := pw.enc; e == nil || e.w != rgba.Rect.Dx() || e.h != rgba.Rect.Dy() {
+		e, err := newColourEncoder(rgba.Rect.Dx(), rgba.Rect.Dy(), Quality)
+		if err != nil {
+			return err
+		}
+		pw.enc = e
+	}
+	return pw.enc.encode(&pw.buf, rgba)
 }
 
 // Full reports that the budget stopped the preview before the clip ended.

@@ -174,6 +174,18 @@ func BenchmarkAdd640(b *testing.B) {
 	}
 }
 
+func BenchmarkAddColour640x360(b *testing.B) {
+	w, _ := NewWriter(&bytes.Buffer{}, 0, 1<<40)
+	g := frame(640, 360, 120)
+	c := &raster.RGB{W: 640, H: 360, Stride: 3 * 640, Pix: make([]byte, 3*640*360)}
+	for i := range c.Pix {
+		c.Pix[i] = byte(i*7/3 + i/1920)
+	}
+	for b.Loop() {
+		w.Add(0, g, c)
+	}
+}
+
 // TestScaledFastPaths: the integer colour paths (k = 1, 2) and the grey
 // k = 2 path give the general box average's pixels, on random frames of
 // odd and even sizes (the general path, written out here, is the old code).
