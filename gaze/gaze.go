@@ -55,12 +55,15 @@ const CropSize = 64
 // MediaPipe frames the eye for this model.
 const cropScale = 2.3
 
-// Iris model outputs: 71 eye-contour points then 5 iris points (centre
-// first), each x, y, z in crop pixels.
+// The iris model's outputs are 71 eye-contour points then 5 iris points
+// (centre first), each x, y, z in crop pixels, from two heads on a common
+// trunk. Only the iris points are read: the Net runs the model pruned to
+// irisNode, the iris head's last layer (tfjs.Model.Prune; the contour head
+// is 7% of the model's products), whose values are the same.
 const (
-	numContour = 71
-	numOut     = 3 * (numContour + 5)
-	irisCentre = numContour
+	irisNode   = "StatefulPartitionedCall/model/conv_iris/BiasAdd"
+	numOut     = 3 * 5
+	irisCentre = 0
 )
 
 // Eye points of dlib's 68: outer and inner corner of each eye, the six
@@ -112,9 +115,13 @@ func Load(root string) (*Net, error) {
 	return New(m)
 }
 
-// New returns a Net running m (the iris model's graph).
+// New returns a Net running m (the iris model's graph: models.Iris()).
 func New(m *tfjs.Model) (*Net, error) {
-	r, err := m.NewRunner([]int{2, CropSize, CropSize, 3})
+	iris, err := m.Prune(irisNode)
+	if err != nil {
+		return nil, fmt.Errorf("gaze: not the pinned iris model: %w", err)
+	}
+	r, err := iris.NewRunner([]int{2, CropSize, CropSize, 3})
 	if err != nil {
 		return nil, fmt.Errorf("gaze: %w", err)
 	}

@@ -69,9 +69,11 @@ func TestGenerateEyes(t *testing.T) {
 	}
 }
 
-// TestIrisGoldenAgainstTFJS: the iris model on the two eye crops of
+// TestIrisGoldenAgainstTFJS: the whole iris model on the two eye crops of
 // testdata/eyes.png (RGB/255, batch of 2) gives TensorFlow.js's outputs
-// (testdata/golden.js, WASM backend) within 1e-3 crop pixels.
+// (testdata/golden.js, WASM backend; contour then iris points) within 1e-3
+// crop pixels, and the Net's model, pruned to the iris head, gives the
+// whole model's iris points bit for bit.
 func TestIrisGoldenAgainstTFJS(t *testing.T) {
 	n, err := Load(models.Root(""))
 	if err != nil {
@@ -90,7 +92,9 @@ func TestIrisGoldenAgainstTFJS(t *testing.T) {
 	if err := json.Unmarshal(b, &g); err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Out) != 2*numOut {
+	// Per eye: 71 contour points, then the iris points (numOut values).
+	const whole = 3*71 + numOut
+	if len(g.Out) != 2*whole {
 		t.Fatalf("golden.json: %d values", len(g.Out))
 	}
 	eyes, err := video.ReadRGB(filepath.Join("testdata", "eyes.png"), 0)
@@ -106,9 +110,24 @@ func TestIrisGoldenAgainstTFJS(t *testing.T) {
 			}
 		}
 	}
-	out, err := n.run.Run(n.in)
+	r, err := n.model.NewRunner([]int{2, CropSize, CropSize, 3})
 	if err != nil {
 		t.Fatal(err)
+	}
+	out, err := r.Run(n.in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruned, err := n.run.Run(n.in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 2; k++ {
+		for i := 0; i < numOut; i++ {
+			if a, b := pruned[0][k*numOut+i], out[0][k*whole+whole-numOut+i]; math.Float32bits(a) != math.Float32bits(b) {
+				t.Errorf("eye %d, iris value %d: %v pruned, %v in the whole model", k, i, a, b)
+			}
+		}
 	}
 	worst := 0.0
 	for i, want := range g.Out {
@@ -121,7 +140,7 @@ func TestIrisGoldenAgainstTFJS(t *testing.T) {
 	t.Logf("max |Δ| %.2g over %d outputs", worst, len(g.Out))
 	// The iris centres lie inside their crops, near the middle.
 	for k := 0; k < 2; k++ {
-		x, y := out[0][k*numOut+3*irisCentre], out[0][k*numOut+3*irisCentre+1]
+		x, y := pruned[0][k*numOut+3*irisCentre], pruned[0][k*numOut+3*irisCentre+1]
 		if x < 20 || x > 44 || y < 20 || y > 44 {
 			t.Errorf("eye %d: iris centre (%.1f,%.1f) of a 64-pixel crop", k, x, y)
 		}

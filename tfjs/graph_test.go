@@ -251,3 +251,53 @@ func FuzzParseGraphModel(f *testing.F) {
 		}
 	})
 }
+
+// TestPrune: a model pruned to one of its nodes runs only what that node
+// needs and gives it bit for bit as a model computing more gives it.
+func TestPrune(t *testing.T) {
+	m, err := LoadGraphModel(writeTiny(t, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := m.Prune("conv_pool", "Identity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := m.Prune("conv_pool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops := one.Ops(); ops["DepthwiseConv2dNative"] != 0 || ops["Softmax"] != 0 || ops["MaxPool"] != 1 {
+		t.Errorf("pruned model's ops %v", ops)
+	}
+	if o := one.Outputs(); len(o) != 1 || o[0] != "conv_pool" {
+		t.Errorf("outputs %v", o)
+	}
+	in := make([]float32, 2*6*6)
+	for i := range in {
+		in[i] = float32(math.Cos(float64(i) * 0.3))
+	}
+	run := func(m *Model) [][]float32 {
+		r, err := m.NewRunner([]int{2, 6, 6, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := r.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b := run(both), run(one)
+	if len(a) != 2 || len(b) != 1 || len(a[0]) != 2*3*3*8 || len(b[0]) != len(a[0]) {
+		t.Fatalf("output sizes %d/%d", len(a), len(b))
+	}
+	for i := range b[0] {
+		if math.Float32bits(a[0][i]) != math.Float32bits(b[0][i]) {
+			t.Fatalf("value %d: %v pruned, %v in the whole model", i, b[0][i], a[0][i])
+		}
+	}
+	if _, err := m.Prune("nope"); err == nil {
+		t.Error("a node not in the graph was accepted")
+	}
+}

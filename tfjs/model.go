@@ -191,6 +191,18 @@ func (m *Model) Inputs() (names []string, shapes [][]int) {
 	return names, shapes
 }
 
+// Prune returns a model computing only the named nodes of m's graph, in
+// that order, and no node they do not need (its constants shared with m).
+// Each output is the same, bit for bit, as when m computes it: a node's
+// value depends only on the nodes it reads.
+func (m *Model) Prune(outputs ...string) (*Model, error) {
+	g := Graph{Nodes: make([]Node, len(m.nodes)), Outputs: outputs}
+	for i, n := range m.nodes {
+		g.Nodes[i] = n.Node
+	}
+	return NewModel(m.name, g)
+}
+
 // Outputs returns the names of the model's outputs, in Run's order.
 func (m *Model) Outputs() []string {
 	var out []string
