@@ -190,6 +190,50 @@ func (im Image) sample(x, y float64, acc *[3]float32) {
 	acc[2] += v
 }
 
+// cropRGB writes eye frame f's crop of colour image m into in (CropSize²
+// pixels, three channels, 0..1) with ss×ss samples a pixel: Pupils' loop
+// with samplePos and sample written out for colour, the same operations
+// in the same order (so the same values), without a call, a clamp or a
+// bounds check per sample where all four taps lie in the image.
+func (n *Net) cropRGB(m *raster.RGB, f *eyeFrame, ss int, in []float32) {
+	w, h, stride, pix := m.W, m.H, m.Stride, m.Pix
+	inv := 1 / float32(ss*ss)
+	bf := &byteFloat
+	const k = 1.0 / 255
+	for v := 0; v < CropSize; v++ {
+		for u := 0; u < CropSize; u++ {
+			var a0, a1, a2 float32
+			for sy := v * ss; sy < (v+1)*ss; sy++ {
+				sv, cv := n.sv[sy], n.cv[sy]
+				for sx := u * ss; sx < (u+1)*ss; sx++ {
+					x := f.cx + f.scale*(n.cu[sx]-sv) - 0.5
+					y := f.cy + f.scale*(n.su[sx]+cv) - 0.5
+					x0f, y0f := math.Floor(x), math.Floor(y)
+					fx, fy := float32(x-x0f), float32(y-y0f)
+					x0, y0 := int(x0f), int(y0f)
+					x1, y1 := x0+1, y0+1
+					if x0 < 0 || y0 < 0 || x1 >= w || y1 >= h {
+						x1, y1 = min(max(x1, 0), w-1), min(max(y1, 0), h-1)
+						x0, y0 = min(max(x0, 0), w-1), min(max(y0, 0), h-1)
+					}
+					w00, w10 := (1-fx)*(1-fy), fx*(1-fy)
+					w01, w11 := (1-fx)*fy, fx*fy
+					r0, r1 := y0*stride, y1*stride
+					a := pix[r0+3*x0 : r0+3*x0+3 : r0+3*x0+3]
+					b := pix[r0+3*x1 : r0+3*x1+3 : r0+3*x1+3]
+					c := pix[r1+3*x0 : r1+3*x0+3 : r1+3*x0+3]
+					d := pix[r1+3*x1 : r1+3*x1+3 : r1+3*x1+3]
+					a0 += k * (w00*bf[a[0]] + w10*bf[b[0]] + w01*bf[c[0]] + w11*bf[d[0]])
+					a1 += k * (w00*bf[a[1]] + w10*bf[b[1]] + w01*bf[c[1]] + w11*bf[d[1]])
+					a2 += k * (w00*bf[a[2]] + w10*bf[b[2]] + w01*bf[c[2]] + w11*bf[d[2]])
+				}
+			}
+			o := in[3*(v*CropSize+u) : 3*(v*CropSize+u)+3 : 3*(v*CropSize+u)+3]
+			o[0], o[1], o[2] = a0*inv, a1*inv, a2*inv
+		}
+	}
+}
+
 // eyeFrame is the similarity from crop pixels to image pixels of one eye:
 // image = centre + scale·(cos, sin; −sin, cos)·(crop − CropSize/2), with
 // the crop's x mirrored first when flip.
@@ -269,6 +313,10 @@ func (n *Net) Pupils(img Image, lm *[68][2]float32) (pupil [2][2]float64, radius
 		inv := 1 / float32(ss*ss)
 		f := &fr[k]
 		n.sampleTables(f, ss)
+		if img.RGB != nil {
+			n.cropRGB(img.RGB, f, ss, in)
+			continue
+		}
 		for v := 0; v < CropSize; v++ {
 			for u := 0; u < CropSize; u++ {
 				var acc [3]float32

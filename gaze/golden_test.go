@@ -170,3 +170,44 @@ func TestSampleTables(t *testing.T) {
 		}
 	}
 }
+
+// TestCropRGB: the colour crop loop gives, bit for bit, what sampling
+// through samplePos and Image.sample gives, for eyes inside the image, on
+// its edges and past them, at every sample count.
+func TestCropRGB(t *testing.T) {
+	m := raster.NewRGB(97, 61)
+	for i := range m.Pix {
+		m.Pix[i] = byte(i*131 + i/7)
+	}
+	img := Image{RGB: m}
+	var n Net
+	got := make([]float32, CropSize*CropSize*3)
+	for _, f := range []eyeFrame{
+		{cx: 48.3, cy: 30.1, scale: 0.41, cos: math.Cos(0.2), sin: math.Sin(0.2)},
+		{cx: 2.5, cy: 58.25, scale: 1.7, cos: math.Cos(-1.1), sin: math.Sin(-1.1), flip: true},
+		{cx: 90, cy: 3, scale: 2.9, cos: 1, sin: 0},
+		{cx: -20, cy: 80, scale: 0.9, cos: math.Cos(2.5), sin: math.Sin(2.5), flip: true},
+	} {
+		for ss := 1; ss <= maxSamples; ss++ {
+			n.sampleTables(&f, ss)
+			n.cropRGB(m, &f, ss, got)
+			inv := 1 / float32(ss*ss)
+			for v := 0; v < CropSize; v++ {
+				for u := 0; u < CropSize; u++ {
+					var acc [3]float32
+					for sy := v * ss; sy < (v+1)*ss; sy++ {
+						for sx := u * ss; sx < (u+1)*ss; sx++ {
+							x, y := n.samplePos(&f, sx, sy)
+							img.sample(x, y, &acc)
+						}
+					}
+					for c := range acc {
+						if w, g := acc[c]*inv, got[3*(v*CropSize+u)+c]; math.Float32bits(w) != math.Float32bits(g) {
+							t.Fatalf("frame %+v, %d samples, pixel (%d, %d) channel %d: %v, sample gives %v", f, ss, u, v, c, g, w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
