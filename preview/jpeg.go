@@ -9,6 +9,8 @@ import (
 	"image/jpeg"
 	"math"
 	"math/bits"
+
+	"github.com/tell-project/tell/raster"
 )
 
 // colourEncoder writes w×h colour images as JPEGs, the same bytes as
@@ -158,12 +160,26 @@ func (e *colourEncoder) encode(dst *bytes.Buffer, m *image.RGBA) error {
 	if m.Rect.Dx() != e.w || m.Rect.Dy() != e.h || m.Rect.Min != (image.Point{}) {
 		return fmt.Errorf("preview: a %v image for a %d×%d encoder", m.Rect, e.w, e.h)
 	}
+	return e.scan(dst, func(x0, y0 int) { e.planes(m, x0, y0) })
+}
+
+// encodeHalf appends the JPEG of c shrunk to half its width and height
+// (w×h) by scaledRGBSmall's 2×2 average, without making the shrunk image.
+func (e *colourEncoder) encodeHalf(dst *bytes.Buffer, c *raster.RGB) error {
+	if c.W/2 != e.w || c.H/2 != e.h {
+		return fmt.Errorf("preview: a %d×%d frame for a %d×%d encoder at half size", c.W, c.H, e.w, e.h)
+	}
+	return e.scan(dst, func(x0, y0 int) { e.planesHalf(c, x0, y0) })
+}
+
+// scan writes the JPEG with planes filling each MCU's planes.
+func (e *colourEncoder) scan(dst *bytes.Buffer, planes func(x0, y0 int)) error {
 	e.out = append(e.out[:0], e.head...)
 	e.acc, e.nacc = 0, 0
 	var dcY, dcCb, dcCr int32
 	for y0 := 0; y0 < e.h; y0 += 16 {
 		for x0 := 0; x0 < e.w; x0 += 16 {
-			e.planes(m, x0, y0)
+			planes(x0, y0)
 			for i := range 4 {
 				off := (i&2)*64 + (i&1)*8
 				for r := range 8 {
@@ -204,6 +220,29 @@ func (e *colourEncoder) planes(m *image.RGBA, x0, y0 int) {
 			// Both lie in [0, 256]: 256 (pure blue or red) clamps to 255.
 			pcb[i] = min((-11056*r-21712*g+32768*b+257<<15)>>16, 255)
 			pcr[i] = min((32768*r-27440*g-5328*b+257<<15)>>16, 255)
+		}
+	}
+}
+
+// planesHalf is planes for the image whose pixel (x, y) is the rounded
+// mean of c's 2×2 pixels at (2x, 2y), as scaledRGBSmall makes it.
+func (e *colourEncoder) planesHalf(c *raster.RGB, x0, y0 int) {
+	for j := range 16 {
+		sy := min(y0+j, e.h-1)
+		r0 := c.Pix[2*sy*c.Stride : 2*sy*c.Stride+6*e.w]
+		r1 := c.Pix[(2*sy+1)*c.Stride : (2*sy+1)*c.Stride+6*e.w]
+		py := e.py[16*j : 16*j+16 : 16*j+16]
+		pcb := e.pcb[16*j : 16*j+16 : 16*j+16]
+		pcr := e.pcr[16*j : 16*j+16 : 16*j+16]
+		for i := range 16 {
+			sx := min(x0+i, e.w-1)
+			a, b := r0[6*sx:6*sx+6:6*sx+6], r1[6*sx:6*sx+6:6*sx+6]
+			r := (int32(a[0]) + int32(a[3]) + int32(b[0]) + int32(b[3]) + 2) >> 2
+			g := (int32(a[1]) + int32(a[4]) + int32(b[1]) + int32(b[4]) + 2) >> 2
+			bl := (int32(a[2]) + int32(a[5]) + int32(b[2]) + int32(b[5]) + 2) >> 2
+			py[i] = (19595*r + 38470*g + 7471*bl + 1<<15) >> 16
+			pcb[i] = min((-11056*r-21712*g+32768*bl+257<<15)>>16, 255)
+			pcr[i] = min((32768*r-27440*g-5328*bl+257<<15)>>16, 255)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tell-project/tell/portrait"
+	"github.com/tell-project/tell/raster"
 )
 
 // TestColourEncoderSameBytes: the encoder writes image/jpeg's bytes for
@@ -122,4 +123,46 @@ func benchRGBA(b *testing.B) *image.RGBA {
 		}
 	}
 	return m
+}
+
+// TestEncodeHalfSameBytes: a colour frame shrunk by 2 inside the encoder
+// gives image/jpeg's bytes for scaled's shrunk image, at odd and even
+// sizes; and Add takes that path only where scaled would shrink by 2.
+func TestEncodeHalfSameBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, sz := range [][2]int{{640, 360}, {641, 363}, {960, 3}, {482, 2}, {500, 961 / 2}} {
+		w, h := sz[0], sz[1]
+		c := &raster.RGB{W: w, H: h, Stride: 3 * w, Pix: make([]byte, 3*w*h)}
+		for i := range c.Pix {
+			c.Pix[i] = byte(rng.IntN(256)/4 + (i/3%w)/4)
+		}
+		g := raster.NewGray(w, h)
+		pw := &Writer{}
+		var want bytes.Buffer
+		if err := jpeg.Encode(&want, pw.scaled(g, c), &jpeg.Options{Quality: Quality}); err != nil {
+			t.Fatal(err)
+		}
+		if err := pw.encodeHalf(c); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(pw.buf.Bytes(), want.Bytes()) {
+			t.Fatalf("%d×%d: %d bytes, image/jpeg %d; first difference at %d", w, h, pw.buf.Len(), want.Len(), firstDiff(pw.buf.Bytes(), want.Bytes()))
+		}
+		// Through Add, into a preview file.
+		var file bytes.Buffer
+		aw, err := NewWriter(&file, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := aw.Add(0, g, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := aw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fr, err := Read(&file)
+		if err != nil || len(fr) != 1 || !bytes.Equal(fr[0].JPEG, want.Bytes()) {
+			t.Fatalf("%d×%d through Add: %v, %d frames", w, h, err, len(fr))
+		}
+	}
 }

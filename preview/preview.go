@@ -90,7 +90,15 @@ func (pw *Writer) Add(pos int, g *raster.Gray, c *raster.RGB) error {
 		return pw.err
 	}
 	pw.buf.Reset()
-	if err := pw.encode(pw.scaled(g, c)); err != nil {
+	var err error
+	if w, h := g.W, g.H; c != nil && c.W == w && c.H == h && max(w, h) > MaxSide && max(w, h)/2 <= MaxSide && w >= 2 && h >= 2 {
+		// The common case (scaled's k = 2 in colour) without the
+		// shrunk copy.
+		err = pw.encodeHalf(c)
+	} else {
+		err = pw.encode(pw.scaled(g, c))
+	}
+	if err != nil {
 		pw.err = fmt.Errorf("preview: frame %d: %w", pos+1, err)
 		return pw.err
 	}
@@ -136,6 +144,19 @@ func (pw *Writer) encode(m image.Image) error {
 		pw.enc = e
 	}
 	return pw.enc.encode(&pw.buf, rgba)
+}
+
+// encodeHalf writes into buf the JPEG of colour frame c shrunk by 2 (as
+// scaled shrinks it).
+func (pw *Writer) encodeHalf(c *raster.RGB) error {
+	if e := pw.enc; e == nil || e.w != c.W/2 || e.h != c.H/2 {
+		e, err := newColourEncoder(c.W/2, c.H/2, Quality)
+		if err != nil {
+			return err
+		}
+		pw.enc = e
+	}
+	return pw.enc.encodeHalf(&pw.buf, c)
 }
 
 // Full reports that the budget stopped the preview before the clip ended.
