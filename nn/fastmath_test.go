@@ -253,3 +253,26 @@ func TestMulVec(t *testing.T) {
 		}
 	}
 }
+
+// TestColSum: bias gradients (column sums, rows in order) have the scalar
+// loop's bits for widths with and without a tail, split at any column.
+func TestColSum(t *testing.T) {
+	for _, d := range []int{1, 8, 13, 24, 40, 59, 128, 200} {
+		for _, n := range []int{1, 3, 50} {
+			x := randTensor(uint64(d*n), 1, n, d).Data
+			want := randTensor(7, 1, d).Data
+			got := append([]float32(nil), want...)
+			for j := range want {
+				for i := 0; i < n; i++ {
+					want[j] += x[i*d+j]
+				}
+			}
+			colSum(got, x, n, d)
+			for j := range want {
+				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("d=%d n=%d [%d]: %v, want %v", d, n, j, got[j], want[j])
+				}
+			}
+		}
+	}
+}

@@ -85,9 +85,9 @@ func (l *Linear) accumulate(dy *Tensor) {
 
 // colSum adds the column sums of the n×d matrix x into dst, rows in order.
 func colSum(dst, x []float32, n, d int) {
-	parallelFor(d, n, func(lo, hi int) {
-		for i := 0; i < n; i++ {
-			AddTo(dst[lo:hi], x[i*d+lo:i*d+hi])
-		}
+	groups := (d + 7) / 8 // whole vectors per worker
+	parallelFor(groups, 8*n, func(lo, hi int) {
+		lo, hi = lo*8, min(hi*8, d)
+		colSumVec(dst[lo:hi], x[lo:], n, d)
 	})
 }

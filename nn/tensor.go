@@ -129,6 +129,17 @@ func AddTo(dst, src []float32) {
 	addVec(dst, dst, src)
 }
 
+// colSumGo adds the column sums of the n rows (stride ld) of x's first
+// len(dst) columns into dst, rows in order.
+func colSumGo(dst, x []float32, n, ld int) {
+	if len(dst) == 0 {
+		return
+	}
+	for i := 0; i < n; i++ {
+		AddTo(dst, x[i*ld:i*ld+len(dst)])
+	}
+}
+
 // Scale multiplies x by s in place.
 func Scale(x []float32, s float32) {
 	for i := range x {

@@ -57,3 +57,21 @@ func adamwVec(p, g, m, v []float32, c *adamwConsts) {
 	}
 	adamwGo(p[n:], g[n:], m[n:], v[n:], c)
 }
+
+//go:noescape
+func colSumAVX2(dst, x *float32, n, ld, cols int)
+
+// colSumVec adds the column sums of the n rows (stride ld) of x's first
+// len(dst) columns into dst, rows in order: each column's sum has the
+// scalar loop's bits.
+func colSumVec(dst, x []float32, n, ld int) {
+	c := 0
+	if vecAsm() && n > 0 {
+		c = len(dst) &^ 7
+	}
+	if c > 0 {
+		_ = x[(n-1)*ld+c-1]
+		colSumAVX2(&dst[0], &x[0], n, ld, c)
+	}
+	colSumGo(dst[c:], x[c:], n, ld)
+}

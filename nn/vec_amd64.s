@@ -114,3 +114,60 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func colSumAVX2(dst, x *float32, n, ld, cols int)
+// dst[j] += Σ_i x[i·ld + j] for j < cols (a multiple of 8), rows added in
+// order one by one (each column's sum in the order of the scalar loop).
+TEXT ·colSumAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), R8
+	MOVQ ld+24(FP), R9
+	MOVQ cols+32(FP), CX
+	SHLQ $2, R9
+	TESTQ R8, R8
+	JZ cdone
+c32:
+	CMPQ CX, $32
+	JLT c8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	MOVQ SI, AX
+	MOVQ R8, DX
+c32row:
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	VADDPS 64(AX), Y2, Y2
+	VADDPS 96(AX), Y3, Y3
+	ADDQ R9, AX
+	DECQ DX
+	JNZ c32row
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP c32
+c8:
+	CMPQ CX, $8
+	JLT cdone
+	VMOVUPS (DI), Y0
+	MOVQ SI, AX
+	MOVQ R8, DX
+c8row:
+	VADDPS (AX), Y0, Y0
+	ADDQ R9, AX
+	DECQ DX
+	JNZ c8row
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP c8
+cdone:
+	VZEROUPPER
+	RET

@@ -20,3 +20,7 @@ func mulVec(dst, a, b []float32) {
 
 // adamwVec applies one AdamW step (adamwGo).
 func adamwVec(p, g, m, v []float32, c *adamwConsts) { adamwGo(p, g, m, v, c) }
+
+// colSumVec adds the column sums of the n rows (stride ld) of x's first
+// len(dst) columns into dst, rows in order.
+func colSumVec(dst, x []float32, n, ld int) { colSumGo(dst, x, n, ld) }
