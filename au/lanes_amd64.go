@@ -85,5 +85,40 @@ func setCropAsm(on bool) { cropAsm = on }
 //go:noescape
 func cropRowAVX2(a *cropArgs)
 
+// blur3AVX and halveAVX are the pyramid's rows (blur3 and halve) for
+// the first n floats of out, n a multiple of 8 and of 4 respectively: the
+// same float32 operations in the same order.
+//
+//go:noescape
+func blur3AVX(out, p, q, r *float32, n int)
+
+//go:noescape
+func halveAVX(out, r0, r1 *float32, n int)
+
+// blur3 sets out[x] = ¼·p[x] + ½·q[x] + ¼·r[x]; p, q and r hold len(out)
+// floats.
+func blur3(out, p, q, r []float32) {
+	n := len(out)
+	k := 0
+	if laneAsm && n >= 8 {
+		k = n &^ 7
+		_, _, _ = p[n-1], q[n-1], r[n-1]
+		blur3AVX(&out[0], &p[0], &q[0], &r[0], k)
+	}
+	blur3Go(out[k:], p[k:n], q[k:n], r[k:n])
+}
+
+// halve sets out[x] = ¼·(r0[2x] + r0[2x+1] + r1[2x] + r1[2x+1]).
+func halve(out, r0, r1 []float32) {
+	n := len(out)
+	k := 0
+	if laneAsm && n >= 4 {
+		k = n &^ 3
+		_, _ = r0[2*n-1], r1[2*n-1]
+		halveAVX(&out[0], &r0[0], &r1[0], k)
+	}
+	halveGo(out[k:], r0[2*k:2*n], r1[2*k:2*n])
+}
+
 // setLaneAsm switches the assembly for tests.
 func setLaneAsm(on bool) { laneAsm = on }

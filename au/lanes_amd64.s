@@ -278,3 +278,78 @@ done:
 	MOVQ BX, cropArgs_done(DI)
 	VZEROUPPER
 	RET
+
+// The pyramid's constants: float32 ¼ and ½ in every lane.
+DATA pyrQuarter<>+0(SB)/8, $0x3e8000003e800000
+DATA pyrQuarter<>+8(SB)/8, $0x3e8000003e800000
+DATA pyrQuarter<>+16(SB)/8, $0x3e8000003e800000
+DATA pyrQuarter<>+24(SB)/8, $0x3e8000003e800000
+GLOBL pyrQuarter<>(SB), RODATA|NOPTR, $32
+DATA pyrHalf<>+0(SB)/8, $0x3f0000003f000000
+DATA pyrHalf<>+8(SB)/8, $0x3f0000003f000000
+DATA pyrHalf<>+16(SB)/8, $0x3f0000003f000000
+DATA pyrHalf<>+24(SB)/8, $0x3f0000003f000000
+GLOBL pyrHalf<>(SB), RODATA|NOPTR, $32
+
+// func blur3AVX(out, p, q, r *float32, n int)
+// out[x] = ¼·p[x] + ½·q[x] + ¼·r[x], summed left to right, for x < n
+// (n a multiple of 8).
+TEXT ·blur3AVX(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ q+16(FP), DX
+	MOVQ r+24(FP), R8
+	MOVQ n+32(FP), CX
+	VMOVUPS pyrQuarter<>(SB), Y4
+	VMOVUPS pyrHalf<>(SB), Y5
+	SHRQ $3, CX
+	JZ   blurdone
+blur:
+	VMULPS (SI), Y4, Y0
+	VMULPS (DX), Y5, Y1
+	VADDPS Y1, Y0, Y0
+	VMULPS (R8), Y4, Y1
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, R8
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  blur
+blurdone:
+	VZEROUPPER
+	RET
+
+// func halveAVX(out, r0, r1 *float32, n int)
+// out[x] = ¼·(r0[2x] + r0[2x+1] + r1[2x] + r1[2x+1]), summed left to
+// right, for x < n (n a multiple of 4).
+TEXT ·halveAVX(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS pyrQuarter<>(SB), X4
+	SHRQ $2, CX
+	JZ   halvedone
+halve:
+	VMOVUPS (SI), X0
+	VMOVUPS 16(SI), X1
+	VSHUFPS $0x88, X1, X0, X2 // r0[2x]
+	VSHUFPS $0xdd, X1, X0, X3 // r0[2x+1]
+	VADDPS  X3, X2, X2
+	VMOVUPS (DX), X0
+	VMOVUPS 16(DX), X1
+	VSHUFPS $0x88, X1, X0, X3 // r1[2x]
+	VADDPS  X3, X2, X2
+	VSHUFPS $0xdd, X1, X0, X3 // r1[2x+1]
+	VADDPS  X3, X2, X2
+	VMULPS  X4, X2, X2
+	VMOVUPS X2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  halve
+halvedone:
+	RET

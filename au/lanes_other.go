@@ -24,3 +24,7 @@ func cropRowAVX2(a *cropArgs) { a.done = 0 }
 
 // setCropAsm switches the crop assembly for tests: there is none.
 func setCropAsm(bool) {}
+
+func blur3(out, p, q, r []float32) { blur3Go(out, p, q, r) }
+
+func halve(out, r0, r1 []float32) { halveGo(out, r0, r1) }

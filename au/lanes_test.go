@@ -186,3 +186,36 @@ func BenchmarkCrop(b *testing.B) {
 		e.Crop(g, 234, dst)
 	}
 }
+
+// TestPyramidAsmSameBits: the pyramid's rows in assembly give the same
+// levels as in Go, for boxes inside the frame, over its edges and of odd
+// sizes.
+func TestPyramidAsmSameBits(t *testing.T) {
+	if !laneAsm {
+		t.Skip("no assembly on this machine")
+	}
+	defer setLaneAsm(true)
+	g := astronaut(t)
+	for _, b := range [][4]int{{100, 80, 250, 300}, {-7, -3, 61, 45}, {480, 490, 77, 33}, {3, 5, 9, 9}, {0, 0, 512, 512}, {200, 100, 17, 2}} {
+		var asm, plain pyramid
+		setLaneAsm(true)
+		asm.build(g, b[0], b[1], b[2], b[3])
+		setLaneAsm(false)
+		plain.build(g, b[0], b[1], b[2], b[3])
+		for lv := range asm.lv {
+			for i, v := range asm.lv[lv].Pix {
+				if w := plain.lv[lv].Pix[i]; math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("box %v level %d pixel %d: %v, want %v", b, lv, i, v, w)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkPyramid(b *testing.B) {
+	g := astronaut(b)
+	var p pyramid
+	for b.Loop() {
+		p.build(g, 100, 80, 350, 370)
+	}
+}

@@ -42,10 +42,8 @@ func (p *pyramid) build(frame *raster.Gray, x0, y0, w, h int) {
 		}
 		if lo < hi {
 			src := frame.Pix[sy*frame.Stride+x0+lo-1 : sy*frame.Stride+x0+hi+1]
-			mid := out[lo:hi]
-			for x := range mid {
-				mid[x] = 0.25*src[x] + 0.5*src[x+1] + 0.25*src[x+2]
-			}
+			n := hi - lo
+			blur3(out[lo:hi], src[:n], src[1:n+1], src[2:n+2])
 		}
 		for x := max(hi, lo); x < w; x++ {
 			sx := x + x0
@@ -54,21 +52,31 @@ func (p *pyramid) build(frame *raster.Gray, x0, y0, w, h int) {
 	}
 	for y := 0; y < h; y++ {
 		ym, yp := max(y-1, 0), min(y+1, h-1)
-		a, b, c := tmp.Pix[ym*w:ym*w+w], tmp.Pix[y*w:y*w+w], tmp.Pix[yp*w:yp*w+w]
-		out := dst.Pix[y*w : y*w+w]
-		for x := range out {
-			out[x] = 0.25*a[x] + 0.5*b[x] + 0.25*c[x]
-		}
+		blur3(dst.Pix[y*w:y*w+w], tmp.Pix[ym*w:ym*w+w], tmp.Pix[y*w:y*w+w], tmp.Pix[yp*w:yp*w+w])
 	}
 	w2, h2 := w/2, h/2
 	p.lv[1] = ensure(p.lv[1], w2, h2)
 	l1 := p.lv[1]
 	for y := 0; y < h2; y++ {
-		r0, r1 := dst.Pix[2*y*w:], dst.Pix[(2*y+1)*w:]
-		out := l1.Pix[y*w2 : y*w2+w2]
-		for x := range out {
-			out[x] = 0.25 * (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1])
-		}
+		halve(l1.Pix[y*w2:y*w2+w2], dst.Pix[2*y*w:2*y*w+2*w2], dst.Pix[(2*y+1)*w:(2*y+1)*w+2*w2])
+	}
+}
+
+// blur3Go sets out[x] = ¼·p[x] + ½·q[x] + ¼·r[x] (the [1 2 1]/4 filter;
+// blur3's reference and tail).
+func blur3Go(out, p, q, r []float32) {
+	p, q, r = p[:len(out)], q[:len(out)], r[:len(out)]
+	for x := range out {
+		out[x] = 0.25*p[x] + 0.5*q[x] + 0.25*r[x]
+	}
+}
+
+// halveGo sets out[x] to the mean of the 2×2 block at 2x of rows r0 and
+// r1, summed in reading order (halve's reference and tail).
+func halveGo(out, r0, r1 []float32) {
+	r0, r1 = r0[:2*len(out)], r1[:2*len(out)]
+	for x := range out {
+		out[x] = 0.25 * (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1])
 	}
 }
 
