@@ -91,6 +91,34 @@ func OpenVideoWith(ctx context.Context, path string, opt Options) (Source, error
 	return startFFmpeg(ctx, path, info, opt, "cfr")
 }
 
+// singleThreadPixels is the largest frame ffmpeg decodes on one thread
+// (1080p); larger frames get its default threads.
+const singleThreadPixels = 1920 * 1080
+
+// decodeArgs returns ffmpeg's arguments for decoding path to raw RGB
+// frames (mode as startFFmpeg's) and its address-space limit (0: none).
+func decodeArgs(path string, info Info, opt Options, mode string) ([]string, int64) {
+	args := []string{"-nostdin", "-v", "error"}
+	limit := int64(0)
+	switch {
+	case opt.LimitChildren:
+		args = append(args, "-threads", "2")
+		limit = DecodeAddressSpace(info.Width, info.Height)
+	case info.Width*info.Height <= singleThreadPixels:
+		// One decoding thread keeps up with the analysis at these sizes;
+		// ffmpeg's default (a thread per core and one more) only adds
+		// hand-offs on the cores the analysis uses (Pexels clip: the
+		// whole run's CPU ×0.978).
+		args = append(args, "-threads", "1")
+	}
+	args = append(args, "-i", path, "-map", "0:v:0", "-fps_mode", mode)
+	if mode == "cfr" {
+		args = append(args, "-r", strconv.FormatFloat(info.FPS, 'g', -1, 64))
+	}
+	args = append(args, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	return args, limit
+}
+
 // startFFmpeg starts decoding path, described by info, to raw RGB frames:
 // resampled to info.FPS (mode "cfr") or one per frame of the file
 // ("passthrough", for a GIF's own timing).
@@ -108,17 +136,7 @@ func startFFmpeg(ctx context.Context, path string, info Info, opt Options, mode 
 		}
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	args := []string{"-nostdin", "-v", "error"}
-	limit := int64(0)
-	if opt.LimitChildren {
-		args = append(args, "-threads", "2")
-		limit = DecodeAddressSpace(info.Width, info.Height)
-	}
-	args = append(args, "-i", path, "-map", "0:v:0", "-fps_mode", mode)
-	if mode == "cfr" {
-		args = append(args, "-r", strconv.FormatFloat(info.FPS, 'g', -1, 64))
-	}
-	args = append(args, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	args, limit := decodeArgs(path, info, opt, mode)
 	cmd := limitedCommand(cctx, limit, ffmpeg, args...)
 	s := &videoSource{info: info, cmd: cmd, cancel: cancel, stderr: &tailBuffer{max: maxStderr}, color: opt.Color}
 	cmd.Stderr = s.stderr

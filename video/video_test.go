@@ -574,3 +574,36 @@ func decodeAllWith(t *testing.T, path string, opt Options) int {
 		n++
 	}
 }
+
+// TestDecodeArgsThreads: ffmpeg decodes on one thread up to 1080p, on its
+// default threads above, and on two under tell serve's limits (which were
+// measured with two); the output is raw RGB at the probed rate either way.
+func TestDecodeArgsThreads(t *testing.T) {
+	threads := func(args []string) string {
+		for i, a := range args {
+			if a == "-threads" && i+1 < len(args) {
+				return args[i+1]
+			}
+		}
+		return "default"
+	}
+	for _, c := range []struct {
+		w, h    int
+		limited bool
+		want    string
+	}{
+		{640, 360, false, "1"}, {1920, 1080, false, "1"}, {3840, 2160, false, "default"}, {640, 360, true, "2"}, {3840, 2160, true, "2"},
+	} {
+		info := Info{Path: "x.mp4", Width: c.w, Height: c.h, FPS: 23.976}
+		args, limit := decodeArgs("x.mp4", info, Options{LimitChildren: c.limited}, "cfr")
+		if got := threads(args); got != c.want {
+			t.Errorf("%dx%d limited %v: threads %s, want %s (%q)", c.w, c.h, c.limited, got, c.want, args)
+		}
+		if (limit > 0) != c.limited {
+			t.Errorf("%dx%d limited %v: address-space limit %d", c.w, c.h, c.limited, limit)
+		}
+		if s := strings.Join(args, " "); !strings.HasSuffix(s, "-fps_mode cfr -r 23.976 -f rawvideo -pix_fmt rgb24 pipe:1") {
+			t.Errorf("%dx%d: %s", c.w, c.h, s)
+		}
+	}
+}
