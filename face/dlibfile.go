@@ -1,6 +1,7 @@
 package face
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -228,8 +229,55 @@ func (r *dlibReader) floatColumn(what string, want int, dst []float32) bool {
 		r.fail("%s is %dx%d, want %dx1", what, nr, nc, want)
 		return false
 	}
-	for i := range dst[:want] {
-		dst[i] = r.float32()
+	dst = dst[:want]
+	for i := 0; i < len(dst) && r.err == nil; {
+		r.fill(20)
+		k := r.floatRun(dst[i:])
+		if k == 0 {
+			dst[i], k = r.float32(), 1
+		}
+		i += k
 	}
 	return r.err == nil
+}
+
+// floatRun decodes floats into dst while the window holds 20 bytes and
+// they take float32's fast path (the same values); it returns how many
+// it decoded, and 0 where float32 must read the next one.
+func (r *dlibReader) floatRun(dst []float32) int {
+	b := r.buf[r.pos:]
+	i := 0
+	for ; i < len(dst) && len(b) >= 20; i++ {
+		c := b[0]
+		n := int(c & 0x0F)
+		if c&0x70 != 0 || n < 1 || n > 8 {
+			break
+		}
+		c2 := b[n+1]
+		n2 := int(c2 & 0x0F)
+		if n2 < 1 || n2 > 2 {
+			break
+		}
+		// The n mantissa bytes, little-endian, from one 8-byte load.
+		m := binary.LittleEndian.Uint64(b[1:9]) & (math.MaxUint64 >> (64 - 8*n))
+		e := int64(b[n+2])
+		if n2 == 2 {
+			e |= int64(b[n+3]) << 8
+		}
+		if c2&0x80 != 0 {
+			e = -e
+		}
+		if e < -126 || e > 127 {
+			break
+		}
+		mi := int64(m)
+		if c&0x80 != 0 {
+			mi = -mi
+		}
+		f := float32(mi)
+		dst[i] = float32(float64(f) * math.Float64frombits(uint64(e+1023)<<52))
+		b = b[n+n2+2:]
+	}
+	r.pos = len(r.buf) - len(b)
+	return i
 }

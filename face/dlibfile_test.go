@@ -334,3 +334,63 @@ func slicesEqual(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestFloatColumnRuns: floatColumn (runs of floats decoded from 8-byte
+// loads) gives float32's value for every float of a column — mantissas of
+// 1 to 8 bytes, both signs, exponents of 1 and 2 bytes, infinities, NaN
+// and exponents beyond the fast path between them — from a byte slice and
+// streamed through windows that cut the floats anywhere.
+func TestFloatColumnRuns(t *testing.T) {
+	var w dlibWriter
+	const n = 300
+	w.int(-n)
+	w.int(-1)
+	var one dlibWriter // the same floats alone, for float32
+	for i := range n {
+		for _, x := range []*dlibWriter{&w, &one} {
+			switch {
+			case i%37 == 5:
+				x.int(0)
+				x.int(32000 + int64(i%3)) // +Inf, −Inf, NaN
+			case i%41 == 7:
+				x.int(int64(i) * 12345)
+				x.int(-140) // a subnormal: Ldexp's path
+			case i%5 == 0:
+				x.int(int64(i-150) << uint(8*(i%8))) // 1 to 8 mantissa bytes
+				x.int(int64(i%60 - 30))
+			default:
+				x.float(float32(math.Sin(float64(i))) * float32(i*i))
+			}
+		}
+	}
+	want := make([]float32, n)
+	ref := dlibReader{buf: one.Bytes()}
+	for i := range want {
+		want[i] = ref.float32()
+	}
+	if ref.err != nil {
+		t.Fatal(ref.err)
+	}
+	same := func(got []float32) bool {
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Logf("float %d: %v, want %v", i, got[i], want[i])
+				return false
+			}
+		}
+		return true
+	}
+	got := make([]float32, n)
+	r := dlibReader{buf: w.Bytes()}
+	if !r.floatColumn("test", n, got) || !same(got) {
+		t.Fatalf("byte slice: err %v", r.err)
+	}
+	for _, win := range []int{20, 21, 23, 29, 64, 1000} {
+		r := newStreamReader(bytes.NewReader(w.Bytes()), w.Len())
+		r.win = make([]byte, win)
+		clear(got)
+		if !r.floatColumn("test", n, got) || !same(got) {
+			t.Fatalf("window %d: err %v", win, r.err)
+		}
+	}
+}
