@@ -18,8 +18,8 @@ type Block struct {
 	// Queries tokens only ([B, Queries, C]); see Attention.Queries.
 	Queries int
 
-	x1, y, dx1, dx *Tensor
-	t              int
+	x1, y, dx *Tensor
+	t         int
 }
 
 // NewBlock returns a block of width dim with the given heads and an MLP of
@@ -50,16 +50,19 @@ func (b *Block) Forward(x *Tensor) *Tensor {
 	b.Attn.Queries = b.Queries
 	b.t = x.Shape[1]
 	a := b.Attn.Forward(b.LN1.Forward(x))
-	x1 := Ensure(&b.x1, a.Shape...)
+	var x1, h *Tensor
 	if nq := a.Shape[1]; nq == b.t {
-		Add(x1.Data, x.Data, a.Data)
+		// x1 = x + a and LN2(x1) in one pass over the rows.
+		x1, h = b.LN2.ForwardSum(x, a)
 	} else {
+		x1 = Ensure(&b.x1, a.Shape...)
 		C := a.Shape[2]
 		for i := 0; i < a.Shape[0]; i++ {
 			Add(x1.Data[i*nq*C:(i+1)*nq*C], x.Data[i*b.t*C:(i*b.t+nq)*C], a.Data[i*nq*C:(i+1)*nq*C])
 		}
+		h = b.LN2.Forward(x1)
 	}
-	m := b.FC2.Forward(b.Act.Forward(b.FC1.Forward(b.LN2.Forward(x1))))
+	m := b.FC2.Forward(b.Act.Forward(b.FC1.Forward(h)))
 	y := Ensure(&b.y, x1.Shape...)
 	Add(y.Data, x1.Data, m.Data)
 	return y
@@ -67,19 +70,19 @@ func (b *Block) Forward(x *Tensor) *Tensor {
 
 // Backward accumulates parameter gradients and returns dx.
 func (b *Block) Backward(dy *Tensor) *Tensor {
-	dh := b.LN2.Backward(b.FC1.Backward(b.Act.Backward(b.FC2.Backward(dy))))
-	dx1 := Ensure(&b.dx1, dy.Shape...)
-	Add(dx1.Data, dy.Data, dh.Data)
-	da := b.LN1.Backward(b.Attn.Backward(dx1))
+	// dx1 = dy + LN2'(…): the residual gradient added in the norm's pass.
+	dx1 := b.LN2.BackwardSum(b.FC1.Backward(b.Act.Backward(b.FC2.Backward(dy))), dy)
+	da := b.Attn.Backward(dx1)
+	nq := dy.Shape[1]
+	if nq == b.t {
+		return b.LN1.BackwardSum(da, dx1)
+	}
+	da = b.LN1.Backward(da)
 	dx := Ensure(&b.dx, da.Shape...)
-	if nq := dy.Shape[1]; nq == b.t {
-		Add(dx.Data, dx1.Data, da.Data)
-	} else {
-		C := dy.Shape[2]
-		copy(dx.Data, da.Data)
-		for i := 0; i < dy.Shape[0]; i++ {
-			AddTo(dx.Data[i*b.t*C:(i*b.t+nq)*C], dx1.Data[i*nq*C:(i+1)*nq*C])
-		}
+	C := dy.Shape[2]
+	copy(dx.Data, da.Data)
+	for i := 0; i < dy.Shape[0]; i++ {
+		AddTo(dx.Data[i*b.t*C:(i*b.t+nq)*C], dx1.Data[i*nq*C:(i+1)*nq*C])
 	}
 	return dx
 }

@@ -163,53 +163,86 @@ func exactFMA32(x, y, z float32) float32 {
 }
 
 // TestLayerNormAsmMatchesGo: the AVX2 LayerNorm kernels give the Go twins'
-// bits (forward, dx, gain and bias gradients), for widths with and without
-// a tail past the last group of eight and column ranges that split one.
+// bits (forward, dx, gain and bias gradients), plain and with the
+// residual sum fused (ForwardSum, BackwardSum), for widths with and
+// without a tail past the last group of eight and column ranges that split
+// one; the fused residual gives the bits of a separate Add.
 func TestLayerNormAsmMatchesGo(t *testing.T) {
 	for _, d := range []int{8, 12, 64, 128, 136, 257} {
-		const n = 37
-		x := randTensor(uint64(d), 3, n, d).Data
-		dy := randTensor(uint64(d)+1, 1, n, d).Data
-		g := randTensor(uint64(d)+2, 1, d).Data
-		b := randTensor(uint64(d)+3, 1, d).Data
-		type out struct{ y, mean, rstd, dx, gg, bg []float32 }
-		run := func(fwd func(x, y, g, b, mean, rstd []float32, lo, hi, d int, eps float32),
-			bwd func(x, dy, dx, g, mean, rstd []float32, lo, hi, d int),
-			pg func(x, dy, mean, rstd, gg, bg []float32, n, d, lo, hi int)) out {
-			o := out{make([]float32, n*d), make([]float32, n), make([]float32, n), make([]float32, n*d), make([]float32, d), make([]float32, d)}
-			for i := range o.gg {
-				o.gg[i], o.bg[i] = float32(i)*0.25, -float32(i)
+		for _, fused := range []bool{false, true} {
+			const n = 37
+			x := randTensor(uint64(d), 3, n, d).Data
+			ra := randTensor(uint64(d)+5, 1, n, d).Data
+			rdy := randTensor(uint64(d)+6, 1, n, d).Data
+			dy := randTensor(uint64(d)+1, 1, n, d).Data
+			g := randTensor(uint64(d)+2, 1, d).Data
+			b := randTensor(uint64(d)+3, 1, d).Data
+			type out struct{ s, y, mean, rstd, dx, gg, bg []float32 }
+			run := func(fwd func(x, a, s, y, g, b, mean, rstd []float32, lo, hi, d int, eps float32),
+				bwd func(x, dy, res, dx, g, mean, rstd []float32, lo, hi, d int),
+				pg func(x, dy, mean, rstd, gg, bg []float32, n, d, lo, hi int), sep bool) out {
+				o := out{make([]float32, n*d), make([]float32, n*d), make([]float32, n), make([]float32, n), make([]float32, n*d), make([]float32, d), make([]float32, d)}
+				for i := range o.gg {
+					o.gg[i], o.bg[i] = float32(i)*0.25, -float32(i)
+				}
+				// fused: the kernels add the residuals; sep: Add does, apart.
+				fin, a, res := x, []float32(nil), []float32(nil)
+				if fused && !sep {
+					a, res = ra, rdy
+				} else if fused {
+					Add(o.s, x, ra)
+					fin = o.s
+				}
+				fwd(fin, a, o.s, o.y, g, b, o.mean, o.rstd, 0, 5, d, 1e-5)
+				fwd(fin, a, o.s, o.y, g, b, o.mean, o.rstd, 5, n, d, 1e-5)
+				xin := x
+				if fused {
+					xin = o.s
+				}
+				bwd(xin, dy, res, o.dx, g, o.mean, o.rstd, 0, n-1, d)
+				bwd(xin, dy, res, o.dx, g, o.mean, o.rstd, n-1, n, d)
+				if fused && sep {
+					Add(o.dx, rdy, o.dx)
+				}
+				pg(xin, dy, o.mean, o.rstd, o.gg, o.bg, n, d, 0, d/2)
+				pg(xin, dy, o.mean, o.rstd, o.gg, o.bg, n, d, d/2, d)
+				return o
 			}
-			fwd(x, o.y, g, b, o.mean, o.rstd, 0, 5, d, 1e-5)
-			fwd(x, o.y, g, b, o.mean, o.rstd, 5, n, d, 1e-5)
-			bwd(x, dy, o.dx, g, o.mean, o.rstd, 0, n-1, d)
-			bwd(x, dy, o.dx, g, o.mean, o.rstd, n-1, n, d)
-			pg(x, dy, o.mean, o.rstd, o.gg, o.bg, n, d, 0, d/2)
-			pg(x, dy, o.mean, o.rstd, o.gg, o.bg, n, d, d/2, d)
-			return o
-		}
-		a := run(lnForwardRows, lnBackwardRows, lnParamGrad)
-		w := run(lnForwardRowsGo, lnBackwardRowsGo, lnParamGradGo)
-		for k, pair := range [][2][]float32{{a.y, w.y}, {a.mean, w.mean}, {a.rstd, w.rstd}, {a.dx, w.dx}, {a.gg, w.gg}, {a.bg, w.bg}} {
-			for i := range pair[0] {
-				if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
-					t.Fatalf("d=%d: output %d [%d]: %v, Go %v", d, k, i, pair[0][i], pair[1][i])
+			a := run(lnForwardRows, lnBackwardRows, lnParamGrad, false)
+			for _, w := range []out{run(lnForwardRowsGo, lnBackwardRowsGo, lnParamGradGo, false), run(lnForwardRowsGo, lnBackwardRowsGo, lnParamGradGo, true)} {
+				for k, pair := range [][2][]float32{{a.y, w.y}, {a.mean, w.mean}, {a.rstd, w.rstd}, {a.dx, w.dx}, {a.gg, w.gg}, {a.bg, w.bg}} {
+					for i := range pair[0] {
+						if math.Float32bits(pair[0][i]) != math.Float32bits(pair[1][i]) {
+							t.Fatalf("d=%d fused=%v: output %d [%d]: %v, Go %v", d, fused, k, i, pair[0][i], pair[1][i])
+						}
+					}
+				}
+				if fused {
+					for i := range a.s {
+						if a.s[i] != x[i]+ra[i] || w.s[i] != a.s[i] {
+							t.Fatalf("d=%d: sum [%d] %v, want %v", d, i, a.s[i], x[i]+ra[i])
+						}
+					}
 				}
 			}
-		}
-		// And the values are LayerNorm's: mean and σ against float64.
-		for i := 0; i < n; i++ {
-			var s, s2 float64
-			for _, v := range x[i*d : (i+1)*d] {
-				s += float64(v)
+			// And the values are LayerNorm's: mean and σ against float64.
+			src := x
+			if fused {
+				src = a.s
 			}
-			m := s / float64(d)
-			for _, v := range x[i*d : (i+1)*d] {
-				s2 += (float64(v) - m) * (float64(v) - m)
-			}
-			rs := 1 / math.Sqrt(s2/float64(d)+1e-5)
-			if math.Abs(float64(a.mean[i])-m) > 1e-5 || math.Abs(float64(a.rstd[i])-rs) > 1e-5*rs {
-				t.Fatalf("d=%d row %d: mean %v rstd %v, want %v %v", d, i, a.mean[i], a.rstd[i], m, rs)
+			for i := 0; i < n; i++ {
+				var s, s2 float64
+				for _, v := range src[i*d : (i+1)*d] {
+					s += float64(v)
+				}
+				m := s / float64(d)
+				for _, v := range src[i*d : (i+1)*d] {
+					s2 += (float64(v) - m) * (float64(v) - m)
+				}
+				rs := 1 / math.Sqrt(s2/float64(d)+1e-5)
+				if math.Abs(float64(a.mean[i])-m) > 1e-5 || math.Abs(float64(a.rstd[i])-rs) > 1e-5*rs {
+					t.Fatalf("d=%d row %d: mean %v rstd %v, want %v %v", d, i, a.mean[i], a.rstd[i], m, rs)
+				}
 			}
 		}
 	}

@@ -1,5 +1,7 @@
 package nn
 
+import "fmt"
+
 // LayerNorm normalises the last axis to zero mean and unit variance
 // (eps 1e-5, biased variance, as PyTorch) and applies gain and bias.
 // Parameters: NAME.weight (gain, initialised to 1), NAME.bias.
@@ -10,6 +12,7 @@ type LayerNorm struct {
 	x     *Tensor
 	mean  []float32
 	rstd  []float32
+	sum   *Tensor // ForwardSum's x + a
 	y, dx *Tensor
 }
 
@@ -28,25 +31,60 @@ func (ln *LayerNorm) Params() []*Param { return []*Param{ln.G, ln.B} }
 
 // Forward normalises each row of x.
 func (ln *LayerNorm) Forward(x *Tensor) *Tensor {
+	return ln.forward(x, nil)
+}
+
+// ForwardSum returns s = x + a (a residual connection; owned by the layer
+// like y) and y = LayerNorm(s), in one pass over the rows: the pre-norm
+// transformer's x + Attn(·) followed by its second norm.
+func (ln *LayerNorm) ForwardSum(x, a *Tensor) (s, y *Tensor) {
+	if len(a.Data) != len(x.Data) {
+		panic(fmt.Sprintf("nn: layernorm: residual of %d values for %d", len(a.Data), len(x.Data)))
+	}
+	s = Ensure(&ln.sum, x.Shape...)
+	return s, ln.forward(x, a)
+}
+
+func (ln *LayerNorm) forward(x, a *Tensor) *Tensor {
 	d := ln.Dim
 	n := x.Rows()
 	y := Ensure(&ln.y, x.Shape...)
 	ln.mean = growF(ln.mean, n)
 	ln.rstd = growF(ln.rstd, n)
-	parallelFor(n, 4*d, func(lo, hi int) {
-		lnForwardRows(x.Data, y.Data, ln.G.Data, ln.B.Data, ln.mean, ln.rstd, lo, hi, d, ln.Eps)
-	})
+	var ad, sd []float32
 	ln.x = x
+	if a != nil {
+		ad, sd = a.Data, ln.sum.Data
+		ln.x = ln.sum
+	}
+	parallelFor(n, 4*d, func(lo, hi int) {
+		lnForwardRows(x.Data, ad, sd, y.Data, ln.G.Data, ln.B.Data, ln.mean, ln.rstd, lo, hi, d, ln.Eps)
+	})
 	return y
 }
 
 // Backward accumulates dgain, dbias and returns dx.
-func (ln *LayerNorm) Backward(dy *Tensor) *Tensor {
+func (ln *LayerNorm) Backward(dy *Tensor) *Tensor { return ln.backward(dy, nil) }
+
+// BackwardSum is Backward returning dx + res: the gradient of a residual
+// stream that also flows around the norm, in the same pass.
+func (ln *LayerNorm) BackwardSum(dy, res *Tensor) *Tensor {
+	if len(res.Data) != len(dy.Data) {
+		panic(fmt.Sprintf("nn: layernorm: residual gradient of %d values for %d", len(res.Data), len(dy.Data)))
+	}
+	return ln.backward(dy, res)
+}
+
+func (ln *LayerNorm) backward(dy, res *Tensor) *Tensor {
 	d := ln.Dim
 	n := dy.Rows()
 	dx := Ensure(&ln.dx, dy.Shape...)
+	var rd []float32
+	if res != nil {
+		rd = res.Data
+	}
 	parallelFor(n, 6*d, func(lo, hi int) {
-		lnBackwardRows(ln.x.Data, dy.Data, dx.Data, ln.G.Data, ln.mean, ln.rstd, lo, hi, d)
+		lnBackwardRows(ln.x.Data, dy.Data, rd, dx.Data, ln.G.Data, ln.mean, ln.rstd, lo, hi, d)
 	})
 	// Parameter gradients: groups of eight columns split across workers,
 	// rows in order.
@@ -69,11 +107,18 @@ func lnHsum(s *[8]float32) float32 {
 	return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
 }
 
-func lnForwardRowsGo(x, y, g, b, mean, rstd []float32, lo, hi, d int, eps float32) {
+func lnForwardRowsGo(x, a, s, y, g, b, mean, rstd []float32, lo, hi, d int, eps float32) {
 	fd := float32(d)
 	d8 := d &^ 7
 	for i := lo; i < hi; i++ {
 		row := x[i*d : (i+1)*d]
+		if a != nil {
+			sr := s[i*d : (i+1)*d]
+			for j, v := range row {
+				sr[j] = v + a[i*d+j]
+			}
+			row = sr
+		}
 		var s [8]float32
 		for j := 0; j < d8; j += 8 {
 			for l := range s {
@@ -106,7 +151,7 @@ func lnForwardRowsGo(x, y, g, b, mean, rstd []float32, lo, hi, d int, eps float3
 	}
 }
 
-func lnBackwardRowsGo(x, dy, dx, g, mean, rstd []float32, lo, hi, d int) {
+func lnBackwardRowsGo(x, dy, res, dx, g, mean, rstd []float32, lo, hi, d int) {
 	fd := float32(d)
 	d8 := d &^ 7
 	for i := lo; i < hi; i++ {
@@ -135,6 +180,9 @@ func lnBackwardRowsGo(x, dy, dx, g, mean, rstd []float32, lo, hi, d int) {
 		for j, v := range row {
 			xh := (v - m) * rs
 			out[j] = (float32(dr[j]*g[j]) - sg - float32(xh*sgx)) * rs
+		}
+		if res != nil {
+			addVec(out, out, res[i*d:(i+1)*d])
 		}
 	}
 }

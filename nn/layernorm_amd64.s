@@ -16,31 +16,52 @@ GLOBL lnone<>(SB), RODATA|NOPTR, $4
 	VMOVSHDUP xr, xt; \
 	VADDSS xt, xr, xr
 
-// func lnForwardAVX2(x, y, gain, b, mean, rstd *float32, rows, d int, fd, eps float32)
-// For each of rows rows of d values (d a positive multiple of 8): mean and
-// 1/√(var+eps) summed as lnRowGo sums them, and y = (x−mean)·rstd·g + b.
-TEXT ·lnForwardAVX2(SB), NOSPLIT, $0-72
+// func lnForwardAVX2(x, a, s, y, gain, b, mean, rstd *float32, rows, d int, fd, eps float32)
+// For each of rows rows of d values (d a positive multiple of 8): with a
+// non-nil, s = x + a is stored and normalised in x's place. Mean and
+// 1/√(var+eps) are summed as lnForwardRowsGo sums them, and
+// y = (x−mean)·rstd·gain + b.
+TEXT ·lnForwardAVX2(SB), NOSPLIT, $0-88
 	MOVQ x+0(FP), SI
-	MOVQ y+8(FP), DI
-	MOVQ mean+32(FP), R8
-	MOVQ rstd+40(FP), R9
-	MOVQ rows+48(FP), R10
-	MOVQ d+56(FP), R11
-	VMOVSS fd+64(FP), X14
-	VMOVSS eps+68(FP), X13
+	MOVQ a+8(FP), R12
+	MOVQ s+16(FP), R13
+	MOVQ y+24(FP), DI
+	MOVQ mean+48(FP), R8
+	MOVQ rstd+56(FP), R9
+	MOVQ rows+64(FP), R10
+	MOVQ d+72(FP), R11
+	VMOVSS fd+80(FP), X14
+	VMOVSS eps+84(FP), X13
 	VMOVSS lnone<>(SB), X12
+	MOVQ a+8(FP), CX // 0: plain rows (s = x)
+	TESTQ CX, CX
+	JNZ rowstart
+	MOVQ SI, R13
+rowstart:
 	SHLQ $2, R11 // row bytes
 	TESTQ R10, R10
 	JZ done
 row:
-	// mean
+	// mean (of s = x + a, stored, when a is given)
 	VXORPS Y0, Y0, Y0
 	XORQ AX, AX
+	TESTQ CX, CX
+	JNZ addsum
 sum:
 	VADDPS (SI)(AX*1), Y0, Y0
 	ADDQ $32, AX
 	CMPQ AX, R11
 	JLT sum
+	JMP summed
+addsum:
+	VMOVUPS (SI)(AX*1), Y3
+	VADDPS (R12)(AX*1), Y3, Y3
+	VMOVUPS Y3, (R13)(AX*1)
+	VADDPS Y3, Y0, Y0
+	ADDQ $32, AX
+	CMPQ AX, R11
+	JLT addsum
+summed:
 	HSUM8(Y0, X0, X1)
 	VDIVSS X14, X0, X2
 	VBROADCASTSS X2, Y2
@@ -48,7 +69,7 @@ sum:
 	VXORPS Y1, Y1, Y1
 	XORQ AX, AX
 vsum:
-	VMOVUPS (SI)(AX*1), Y3
+	VMOVUPS (R13)(AX*1), Y3
 	VSUBPS Y2, Y3, Y3
 	VMULPS Y3, Y3, Y3
 	VADDPS Y3, Y1, Y1
@@ -64,11 +85,11 @@ vsum:
 	VMOVSS X1, (R9)
 	VBROADCASTSS X1, Y1
 	// y = (x − mean)·rstd·g + b
-	MOVQ gain+16(FP), BX
-	MOVQ b+24(FP), DX
+	MOVQ gain+32(FP), BX
+	MOVQ b+40(FP), DX
 	XORQ AX, AX
 norm:
-	VMOVUPS (SI)(AX*1), Y3
+	VMOVUPS (R13)(AX*1), Y3
 	VSUBPS Y2, Y3, Y3
 	VMULPS Y1, Y3, Y3
 	VMULPS (BX)(AX*1), Y3, Y3
@@ -78,6 +99,8 @@ norm:
 	CMPQ AX, R11
 	JLT norm
 	ADDQ R11, SI
+	ADDQ R11, R12
+	ADDQ R11, R13
 	ADDQ R11, DI
 	ADDQ $4, R8
 	ADDQ $4, R9
@@ -87,18 +110,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func lnBackwardAVX2(x, dy, dx, gain, mean, rstd *float32, rows, d int, fd float32)
-// dx for each row as lnBackRowGo computes it (d a positive multiple of 8).
-TEXT ·lnBackwardAVX2(SB), NOSPLIT, $0-68
+// func lnBackwardAVX2(x, dy, res, dx, gain, mean, rstd *float32, rows, d int, fd float32)
+// dx for each row as lnBackwardRowsGo computes it (d a positive multiple
+// of 8), plus res where res is not nil.
+TEXT ·lnBackwardAVX2(SB), NOSPLIT, $0-76
 	MOVQ x+0(FP), SI
 	MOVQ dy+8(FP), DX
-	MOVQ dx+16(FP), DI
-	MOVQ gain+24(FP), BX
-	MOVQ mean+32(FP), R8
-	MOVQ rstd+40(FP), R9
-	MOVQ rows+48(FP), R10
-	MOVQ d+56(FP), R11
-	VMOVSS fd+64(FP), X14
+	MOVQ res+16(FP), R12
+	MOVQ dx+24(FP), DI
+	MOVQ gain+32(FP), BX
+	MOVQ mean+40(FP), R8
+	MOVQ rstd+48(FP), R9
+	MOVQ rows+56(FP), R10
+	MOVQ d+64(FP), R11
+	VMOVSS fd+72(FP), X14
+	MOVQ R12, CX // 0: no residual
 	SHLQ $2, R11
 	TESTQ R10, R10
 	JZ bdone
@@ -137,12 +163,17 @@ bout:
 	VMULPS Y5, Y3, Y3
 	VSUBPS Y3, Y6, Y6
 	VMULPS Y1, Y6, Y6
+	TESTQ CX, CX
+	JZ bstore
+	VADDPS (R12)(AX*1), Y6, Y6
+bstore:
 	VMOVUPS Y6, (DI)(AX*1)
 	ADDQ $32, AX
 	CMPQ AX, R11
 	JLT bout
 	ADDQ R11, SI
 	ADDQ R11, DX
+	ADDQ R11, R12
 	ADDQ R11, DI
 	ADDQ $4, R8
 	ADDQ $4, R9
