@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // AdamW is Adam with decoupled weight decay (Loshchilov & Hutter), the update
 // of PyTorch's torch.optim.AdamW. Parameters with NoDecay set are not
@@ -10,16 +13,23 @@ type AdamW struct {
 	Step                               int
 	params                             []*Param
 	m, v                               [][]float32
+	offs                               []int // params[i] starts at offs[i] of all values
+	consts                             []adamwConsts
 }
 
 // NewAdamW returns an optimiser over params with PyTorch's defaults
 // (β=(0.9, 0.999), ε=1e-8).
 func NewAdamW(params []*Param, lr, weightDecay float32) *AdamW {
 	o := &AdamW{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, params: params}
+	n := 0
 	for _, p := range params {
 		o.m = append(o.m, make([]float32, len(p.Data)))
 		o.v = append(o.v, make([]float32, len(p.Data)))
+		o.offs = append(o.offs, n)
+		n += len(p.Data)
 	}
+	o.offs = append(o.offs, n)
+	o.consts = make([]adamwConsts, len(params))
 	return o
 }
 
@@ -36,16 +46,22 @@ func (o *AdamW) Update() {
 	c := adamwConsts{b1: o.Beta1, c1: 1 - o.Beta1, b2: o.Beta2, c2: 1 - o.Beta2,
 		step: lr / bc1, bc2: bc2, eps: o.Eps}
 	for i, p := range o.params {
-		m, v := o.m[i], o.v[i]
-		c := c
-		c.decay = 1
+		o.consts[i] = c
+		o.consts[i].decay = 1
 		if !p.NoDecay {
-			c.decay = 1 - lr*o.WeightDecay
+			o.consts[i].decay = 1 - lr*o.WeightDecay
 		}
-		parallelFor(len(p.Data), 16, func(lo, hi int) {
-			adamwVec(p.Data[lo:hi], p.Grad[lo:hi], m[lo:hi], v[lo:hi], &c)
-		})
 	}
+	// One split over all parameters' values (each updated on its own, so
+	// the split changes nothing): a hand-off per step, not per tensor.
+	parallelFor(o.offs[len(o.params)], 16, func(lo, hi int) {
+		i := sort.SearchInts(o.offs, lo+1) - 1
+		for ; i < len(o.params) && o.offs[i] < hi; i++ {
+			a, b := max(lo, o.offs[i])-o.offs[i], min(hi, o.offs[i+1])-o.offs[i]
+			p := o.params[i]
+			adamwVec(p.Data[a:b], p.Grad[a:b], o.m[i][a:b], o.v[i][a:b], &o.consts[i])
+		}
+	})
 }
 
 // adamwConsts are one step's constants, in the layout adamwAVX2 reads.

@@ -49,3 +49,46 @@ func TestWarmupCosine(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamWSplitOverParams: one parallel split over every parameter's
+// values updates each exactly as the plain per-element formula, with and
+// without decay, for tensors that straddle the workers' boundaries.
+func TestAdamWSplitOverParams(t *testing.T) {
+	var ps []*Param
+	for i, n := range []int{1, 0, 5, 3001, 70000, 7} {
+		p := NewParam("p", n)
+		copy(p.Data, randTensor(uint64(i), 1, n).Data)
+		p.NoDecay = i%2 == 1
+		ps = append(ps, p)
+	}
+	type state struct{ p, m, v []float32 }
+	ref := make([]state, len(ps))
+	for i, p := range ps {
+		ref[i] = state{append([]float32(nil), p.Data...), make([]float32, len(p.Data)), make([]float32, len(p.Data))}
+	}
+	o := NewAdamW(ps, 1e-2, 0.1)
+	for step := 1; step <= 3; step++ {
+		for i, p := range ps {
+			copy(p.Grad, randTensor(uint64(100*step+i), 1, len(p.Grad)).Data)
+		}
+		o.Update()
+		// β as float32 values, as the optimiser holds them
+		bc1 := float32(1 - math.Pow(float64(float32(0.9)), float64(step)))
+		bc2 := float32(math.Sqrt(1 - math.Pow(float64(float32(0.999)), float64(step))))
+		for i, p := range ps {
+			decay := float32(1)
+			if !p.NoDecay {
+				decay = 1 - float32(1e-2)*0.1
+			}
+			r := ref[i]
+			for j, g := range p.Grad {
+				r.m[j] = float32(0.9*r.m[j]) + float32((1-float32(0.9))*g)
+				r.v[j] = float32(0.999*r.v[j]) + float32((1-float32(0.999))*g*g)
+				r.p[j] = float32(r.p[j]*decay) - float32(1e-2/bc1*r.m[j])/float32(float32(math.Sqrt(float64(r.v[j])))/bc2+1e-8)
+				if p.Data[j] != r.p[j] {
+					t.Fatalf("step %d param %d [%d]: %v, want %v", step, i, j, p.Data[j], r.p[j])
+				}
+			}
+		}
+	}
+}
