@@ -25,21 +25,37 @@ import (
 // appearance net's readings of its frames). Each model (Options.Gaze,
 // Options.Appearance) is used by one goroutine only.
 //
-// At most postJobs jobs exist; the run's goroutine waits for a free one,
-// so it runs at most postJobs face-frames ahead and memory does not grow
-// with the video: a job holds its frame (grey and colour) and a copy of
-// the face's measurement.
+// At most postJobs(w, h) jobs exist; the run's goroutine waits for a free
+// one, so it runs at most that many face-frames ahead and memory does not
+// grow with the video: a job holds its frame (grey and colour) and a copy
+// of the face's measurement.
 
-// postJobs is how many face-frames (a frame's preview counts as one) may
-// wait for, or be in, the post stage: two frames of one face. Sixteen ran
-// no faster on the Pexels clip (wall ×1.02, CPU ×1.01, medians of 7
-// alternating runs on 2 busy cores) and held 25 MB more.
-const postJobs = 4
+// postBytes bounds the frames the post stage's jobs may hold, and
+// minPostJobs and maxPostJobs the number of jobs (a frame's preview counts
+// as one). Four jobs (two frames of one face) kept the two cores' work in
+// step only while neither side met a slow frame: on the Pexels clip the
+// run's goroutine waited 0.6–1.1 s of a 5–10 s run for a free job; with
+// sixteen, 0.02–0.14 s (busy cores, load 4–6), for 26 MB at 640×360.
+const (
+	postBytes   = 32 << 20
+	minPostJobs = 4
+	maxPostJobs = 16
+)
+
+// postJobs is how many jobs the post stage of w×h frames has (w or h 0:
+// unknown, the fewest).
+func postJobs(w, h int) int {
+	if w <= 0 || h <= 0 {
+		return minPostJobs
+	}
+	return min(maxPostJobs, max(minPostJobs, postBytes/(7*w*h)))
+}
 
 // PostStageBytes is the most a video's post stage holds of w×h frames
-// beyond the frame being tracked: postJobs frames, grey (4 bytes a pixel)
-// and colour (3), 6.5 MB at 640×360. Memory budgets add it to a video's.
-func PostStageBytes(w, h int) int64 { return postJobs * 7 * int64(w) * int64(h) }
+// beyond the frame being tracked: a frame, grey (4 bytes a pixel) and
+// colour (3), per job; 26 MB at 640×360, 58 MB at 1920×1080. Memory
+// budgets add it to a video's.
+func PostStageBytes(w, h int) int64 { return int64(postJobs(w, h)) * 7 * int64(w) * int64(h) }
 
 // postJob is one face's post-stage work for one frame, or without a face
 // (f nil) the frame's preview.
@@ -61,6 +77,7 @@ type postJob struct {
 type poster struct {
 	r      *run
 	serial bool
+	n      int     // jobs
 	one    postJob // the job of a serial post stage, reused
 	free   chan *postJob
 	jobs   chan *postJob // to the gaze goroutine
@@ -84,11 +101,12 @@ func (r *run) startPost() *poster {
 	}
 	// Neither channel's send ever blocks: each holds as many jobs as
 	// there are.
-	p.free = make(chan *postJob, postJobs)
-	p.jobs = make(chan *postJob, postJobs)
-	p.rest = make(chan *postJob, postJobs)
+	p.n = postJobs(r.info.Width, r.info.Height)
+	p.free = make(chan *postJob, p.n)
+	p.jobs = make(chan *postJob, p.n)
+	p.rest = make(chan *postJob, p.n)
 	p.dead = make(chan struct{})
-	for range postJobs {
+	for range p.n {
 		p.free <- &postJob{}
 	}
 	p.g.Go(func() {
@@ -170,7 +188,8 @@ func (p *poster) wait() {
 	if p == nil || p.serial {
 		return
 	}
-	var held [postJobs]*postJob
+	var buf [maxPostJobs]*postJob
+	held := buf[:p.n]
 	for i := range held {
 		select {
 		case held[i] = <-p.free:

@@ -280,3 +280,20 @@ func TestEventsWaitForThePostStage(t *testing.T) {
 		t.Errorf("the event was described with %v frames' post jobs done, want all %d", w.seen, c.Frames)
 	}
 }
+
+// TestPostJobs: the post stage's depth follows its memory bound, between
+// its floor and ceiling, and PostStageBytes is what those jobs' frames
+// hold.
+func TestPostJobs(t *testing.T) {
+	for _, c := range []struct{ w, h, want int }{
+		{0, 0, minPostJobs}, {128, 128, maxPostJobs}, {640, 360, maxPostJobs}, {640, 480, 15},
+		{1280, 720, 5}, {1920, 1080, minPostJobs}, {7680, 4320, minPostJobs},
+	} {
+		if got := postJobs(c.w, c.h); got != c.want {
+			t.Errorf("postJobs(%d, %d) = %d, want %d", c.w, c.h, got, c.want)
+		}
+		if got, want := PostStageBytes(c.w, c.h), int64(c.want)*7*int64(c.w)*int64(c.h); got != want {
+			t.Errorf("PostStageBytes(%d, %d) = %d, want %d", c.w, c.h, got, want)
+		}
+	}
+}
