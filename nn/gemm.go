@@ -55,9 +55,9 @@ func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // load time) in the panels GemmSerial's micro-kernel reads, so that
 // GemmPackedSerial need not pack it again on every call.
 type PackedB struct {
-	k, n   int
-	kern   microKernel
-	blocks [][]float32 // per column block of gemmNC, then per k block of gemmKC
+	k, n int
+	kern microKernel
+	buf  []float32 // panel p (columns p·nr…) over all of k at p·k·nr
 }
 
 // PackB packs the k×n row-major matrix b (row stride ldb) for
@@ -65,19 +65,9 @@ type PackedB struct {
 func PackB(k, n int, b []float32, ldb int) *PackedB {
 	kern := serialKernel
 	nr := kern.nr
-	pb := &PackedB{k: k, n: n, kern: kern}
-	for jc := 0; jc < n; jc += gemmNC {
-		nc := min(gemmNC, n-jc)
-		npan := (nc + nr - 1) / nr
-		for pc := 0; pc < k; pc += gemmKC {
-			kc := min(gemmKC, k-pc)
-			buf := make([]float32, npan*kc*nr)
-			for p := 0; p < npan; p++ {
-				packB(buf[p*kc*nr:(p+1)*kc*nr], b, ldb, false, pc, kc, jc+p*nr, min(nr, nc-p*nr), nr)
-			}
-			pb.blocks = append(pb.blocks, buf)
-		}
-	}
+	npan := (n + nr - 1) / nr
+	pb := &PackedB{k: k, n: n, kern: kern, buf: make([]float32, npan*k*nr)}
+	packPanels(pb.buf, b, ldb, false, k, n, nr, 0, npan)
 	return pb
 }
 
@@ -98,15 +88,11 @@ func GemmPackedSerial(m int, a []float32, lda int, pb *PackedB, c []float32, ldc
 		}
 		return
 	}
-	nr := pb.kern.nr
-	b := 0
-	for jc := 0; jc < pb.n; jc += gemmNC {
-		npan := (min(gemmNC, pb.n-jc) + nr - 1) / nr
-		for pc := 0; pc < pb.k; pc += gemmKC {
-			gemmBlock(pb.kern, 1, false, m, pb.n, 1, a, lda, 0, c, ldc, jc, pc, min(gemmKC, pb.k-pc), npan, pb.blocks[b])
-			b++
-		}
-	}
+	g := gemmJob{kern: pb.kern, m: m, n: pb.n, k: pb.k, alpha: 1, a: a, lda: lda, c: c, ldc: ldc,
+		npan: (pb.n + pb.kern.nr - 1) / pb.kern.nr, packed: pb.buf}
+	g.plan(1)
+	var next atomic.Int64
+	g.tasks(&next)
 }
 
 // gemmSerial is Gemm on the calling goroutine, for use inside parallel loops.
@@ -114,27 +100,28 @@ func gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// Cache blocking: a kc×nr panel of B stays in L1, an mc×kc block of A in L2,
-// a kc×nc block of B in L2/L3.
+// Cache blocking: a kc×nr panel of B stays in L1, an mc×kc block of A in
+// L2. gemmKC also fixes the summation order: each element of C is the sum
+// of its k-blocks' sums, in order, each block's a chain of fused
+// multiply–adds from zero; every path here keeps that order.
 const (
 	gemmKC = 256
 	gemmMC = 120
-	gemmNC = 3072
 )
 
 // microKernel computes the mr×nr tile c (row stride ldc) = or += the product
-// of a packed A panel (k steps of mr values) and a packed B panel (k steps of
-// nr values).
+// of an A panel (k steps of mr values) and a B panel (k rows of nr values,
+// row stride ldb: nr when packed, B's own stride when read in place).
 type microKernel struct {
 	name   string
 	mr, nr int
 	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
 	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
-	fn func(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool)
+	fn func(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool)
 	// edge, where the kernel has it, is fn for a tile of all mr rows but
 	// only nw < nr columns, written in place (masked stores) with fn's
 	// sums; without it such tiles go through a scratch tile.
-	edge func(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool, nw int)
+	edge func(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, nw int)
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
@@ -143,6 +130,39 @@ type gemmBuf struct{ a, tile []float32 }
 
 func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	gemmWith(activeKernel, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmJob is one product as its tasks see it.
+type gemmJob struct {
+	kern           microKernel
+	transA         bool
+	m, n, k        int
+	alpha, beta    float32
+	a              []float32
+	lda            int
+	b              []float32 // B in place (not transposed): full panels read from here
+	ldb            int
+	c              []float32
+	ldc            int
+	npan           int
+	packed         []float32 // packed panels over all of k (panel p at p·k·nr); nil: B in place
+	last           []float32 // B in place: the ragged last panel, packed
+	mcb, split, nt int
+}
+
+// plan splits the rows into blocks of at most gemmMC (a multiple of mr)
+// and, with several threads, the column panels further until there are
+// about four tasks per thread.
+func (g *gemmJob) plan(threads int) {
+	mr := g.kern.mr
+	nmb := (g.m + gemmMC - 1) / gemmMC
+	g.mcb = roundUp((g.m+nmb-1)/nmb, mr)
+	nmb = (g.m + g.mcb - 1) / g.mcb
+	g.split = 1
+	if threads > 1 && nmb < 4*threads {
+		g.split = min((4*threads+nmb-1)/nmb, g.npan)
+	}
+	g.nt = nmb * g.split
 }
 
 // gemmWith is gemm with an explicit micro-kernel (tests run every kernel
@@ -170,80 +190,70 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 		return
 	}
 	nr := kern.nr
-	// bbuf holds one packed kc×nc block of B, shared by all workers.
-	ncMax := min(gemmNC, roundUp(n, nr))
-	kcMax := min(gemmKC, k)
-	bb := getFloats(kcMax * ncMax)
-	defer putFloats(bb)
-	bbuf := *bb
-	for jc := 0; jc < n; jc += gemmNC {
-		nc := min(gemmNC, n-jc)
-		npan := (nc + nr - 1) / nr
-		for pc := 0; pc < k; pc += gemmKC {
-			kc := min(gemmKC, k-pc)
-			// Pack B panels in parallel; each panel is written by one
-			// worker. On one thread, a plain loop: no closure to allocate.
-			if threads == 1 {
-				for p := 0; p < npan; p++ {
-					packB(bbuf[p*kc*nr:(p+1)*kc*nr], b, ldb, transB, pc, kc, jc+p*nr, min(nr, nc-p*nr), nr)
-				}
-			} else {
-				j0 := jc // a copy: capturing jc itself moved it to the heap on every call
-				parallelForN(threads, npan, kc*nr, func(lo, hi int) {
-					for p := lo; p < hi; p++ {
-						packB(bbuf[p*kc*nr:(p+1)*kc*nr], b, ldb, transB, pc, kc, j0+p*nr, min(nr, nc-p*nr), nr)
-					}
-				})
-			}
-			gemmBlock(kern, threads, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf)
+	g := gemmJob{kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, npan: (n + nr - 1) / nr}
+	// B is read in place where it is row-major; a transposed B is packed
+	// whole (each panel by one worker), a ragged last panel alone
+	// otherwise. Packing happens once per product, not per k block.
+	var bb *[]float32
+	if transB {
+		bb = getFloats(g.npan * k * nr)
+		pk := *bb
+		g.packed = pk
+		if threads == 1 {
+			packPanels(pk, b, ldb, true, k, n, nr, 0, g.npan)
+		} else {
+			parallelForN(threads, g.npan, k*nr, func(lo, hi int) {
+				packPanels(pk, b, ldb, true, k, n, nr, lo, hi)
+			})
 		}
+	} else if n%nr != 0 {
+		bb = getFloats(k * nr)
+		g.last = *bb
+		packB(g.last, b, ldb, false, 0, k, n-n%nr, n%nr, nr)
 	}
-}
-
-// gemmBlock computes the product of a's columns [pc, pc+kc) and the packed
-// B block bbuf (npan panels of kc×nr, columns from jc) into c: stored when
-// pc = 0 and beta = 0, added otherwise. gemmWith packs each block, or
-// GemmPackedSerial passes one packed at load time: the same arithmetic.
-func gemmBlock(kern microKernel, threads int, transA bool, m, n int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, jc, pc, kc, npan int, bbuf []float32) {
-	mr := kern.mr
-	// Tasks: (row block, column range). Columns are split only as far
-	// as needed to give every worker something to do.
-	// Row blocks of equal size (a multiple of mr); columns split
-	// further until there are about four tasks per worker, so
-	// that uneven shapes still keep every core busy.
-	nmb := (m + gemmMC - 1) / gemmMC
-	mcb := roundUp((m+nmb-1)/nmb, mr)
-	nmb = (m + mcb - 1) / mcb
-	split := 1
-	if threads > 1 && nmb < 4*threads {
-		split = min((4*threads+nmb-1)/nmb, npan)
-	}
-	ntask := nmb * split
-	workers := min(threads, ntask)
-	if workers <= 1 {
+	g.plan(threads)
+	if workers := min(threads, g.nt); workers <= 1 {
 		// On the caller alone, nothing captured: no closure or counter
-		// escapes, so GemmPackedSerial's calls allocate nothing (three
-		// allocations a call before).
+		// escapes, so GemmSerial's calls allocate nothing.
 		var next atomic.Int64
-		gemmTasks(&next, kern, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf, mcb, split, ntask)
-		return
+		g.tasks(&next)
+	} else {
+		g.parallel(workers)
 	}
-	next := new(atomic.Int64)
-	work := func() {
-		gemmTasks(next, kern, transA, m, n, alpha, a, lda, beta, c, ldc, jc, pc, kc, npan, bbuf, mcb, split, ntask)
+	if bb != nil {
+		putFloats(bb)
 	}
-	var g parallel.Group
-	for w := 1; w < workers; w++ {
-		g.Go(work)
-	}
-	g.Do(work)
-	g.Wait()
 }
 
-// gemmTasks runs gemmBlock's tasks (task t: row block t/split, column
-// range t%split) as the shared counter next hands them out, until none
-// are left.
-func gemmTasks(next *atomic.Int64, kern microKernel, transA bool, m, n int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int, jc, pc, kc, npan int, bbuf []float32, mcb, split, ntask int) {
+// parallel runs the job's tasks on workers goroutines, the caller's
+// included: one hand-off per product.
+func (g gemmJob) parallel(workers int) {
+	next := new(atomic.Int64)
+	work := func() { g.tasks(next) }
+	var pg parallel.Group
+	for w := 1; w < workers; w++ {
+		pg.Go(work)
+	}
+	pg.Do(work)
+	pg.Wait()
+}
+
+// packPanels packs panels [lo, hi) of op(B) (k×n) over all of k, panel p
+// at dst[p·k·nr:].
+func packPanels(dst, b []float32, ldb int, trans bool, k, n, nr, lo, hi int) {
+	for p := lo; p < hi; p++ {
+		j := p * nr
+		packB(dst[p*k*nr:(p+1)*k*nr], b, ldb, trans, 0, k, j, min(nr, n-j), nr)
+	}
+}
+
+// tasks runs the job's tasks (task t: row block t/split, column range
+// t%split, every k block in order) as the shared counter next hands them
+// out, until none are left. Each element of C is written by one task, its
+// k blocks summed in order: the result is the same whatever the split.
+func (g *gemmJob) tasks(next *atomic.Int64) {
+	kern := g.kern
 	mr, nr := kern.mr, kern.nr
 	buf := gemmPool.Get().(*gemmBuf)
 	if cap(buf.a) < gemmMC*gemmKC {
@@ -252,70 +262,79 @@ func gemmTasks(next *atomic.Int64, kern microKernel, transA bool, m, n int, alph
 	if cap(buf.tile) < mr*nr {
 		buf.tile = make([]float32, mr*nr)
 	}
-	// A is read in place (the kernel takes row and k strides)
-	// unless it must be scaled; only ragged edge panels are packed.
-	direct := alpha == 1
-	packed := -1
+	m, n, k, ldc := g.m, g.n, g.k, g.ldc
+	// A is read in place (the kernel takes row and k strides) when it is
+	// row-major and unscaled; otherwise, and for ragged edge panels, it
+	// is packed: a transposed A read in place would touch a cache line
+	// per k step and row group.
+	direct := g.alpha == 1 && !g.transA
 	for {
 		t := int(next.Add(1)) - 1
-		if t >= ntask {
+		if t >= g.nt {
 			break
 		}
-		ib, s := t/split, t%split
-		ic := ib * mcb
-		mc := min(mcb, m-ic)
-		if packed != ib {
+		ib, s := t/g.split, t%g.split
+		ic := ib * g.mcb
+		mc := min(g.mcb, m-ic)
+		p0, p1 := s*g.npan/g.split, (s+1)*g.npan/g.split
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
 			if direct {
 				if r := mc % mr; r != 0 {
-					packA(buf.a, a, lda, transA, ic+mc-r, r, pc, kc, mr, 1)
+					packA(buf.a, g.a, g.lda, false, ic+mc-r, r, pc, kc, mr, 1)
 				}
 			} else {
-				packA(buf.a, a, lda, transA, ic, mc, pc, kc, mr, alpha)
+				packA(buf.a, g.a, g.lda, g.transA, ic, mc, pc, kc, mr, g.alpha)
 			}
-			packed = ib
-		}
-		p0, p1 := s*npan/split, (s+1)*npan/split
-		acc := beta != 0 || pc > 0
-		for p := p0; p < p1; p++ {
-			j := jc + p*nr
-			nw := min(nr, n-j)
-			bp := bbuf[p*kc*nr : (p+1)*kc*nr]
-			for ir := 0; ir < mc; ir += mr {
-				mw := min(mr, mc-ir)
-				var ap []float32
-				rs, ks := 1, mr
+			acc := g.beta != 0 || pc > 0
+			for p := p0; p < p1; p++ {
+				j := p * nr
+				nw := min(nr, n-j)
+				var bp []float32
+				bs := nr
 				switch {
-				case !direct:
-					ap = buf.a[ir*kc : ir*kc+mr*kc]
-				case mw < mr:
-					ap = buf.a[:mr*kc]
-				case transA:
-					ap = a[pc*lda+ic+ir:]
-					rs, ks = 1, lda
+				case g.packed != nil:
+					bp = g.packed[p*k*nr+pc*nr : p*k*nr+(pc+kc)*nr]
+				case nw < nr:
+					bp = g.last[pc*nr : (pc+kc)*nr]
 				default:
-					ap = a[(ic+ir)*lda+pc:]
-					rs, ks = lda, 1
+					bp = g.b[pc*g.ldb+j:]
+					bs = g.ldb
 				}
-				off := (ic+ir)*ldc + j
-				if mw == mr && nw == nr {
-					kern.fn(kc, ap, rs, ks, bp, c[off:], ldc, acc)
-					continue
-				}
-				if mw == mr && kern.edge != nil {
-					kern.edge(kc, ap, rs, ks, bp, c[off:], ldc, acc, nw)
-					continue
-				}
-				tile := buf.tile[:mr*nr]
-				kern.fn(kc, ap, rs, ks, bp, tile, nr, false)
-				for r := 0; r < mw; r++ {
-					dst := c[off+r*ldc : off+r*ldc+nw]
-					src := tile[r*nr : r*nr+nw]
-					if acc {
-						for q := range dst {
-							dst[q] += src[q]
+				for ir := 0; ir < mc; ir += mr {
+					mw := min(mr, mc-ir)
+					var ap []float32
+					rs, ks := 1, mr
+					switch {
+					case !direct:
+						ap = buf.a[ir*kc : ir*kc+mr*kc]
+					case mw < mr:
+						ap = buf.a[:mr*kc]
+					default:
+						ap = g.a[(ic+ir)*g.lda+pc:]
+						rs, ks = g.lda, 1
+					}
+					off := (ic+ir)*ldc + j
+					if mw == mr && nw == nr {
+						kern.fn(kc, ap, rs, ks, bp, bs, g.c[off:], ldc, acc)
+						continue
+					}
+					if mw == mr && kern.edge != nil {
+						kern.edge(kc, ap, rs, ks, bp, bs, g.c[off:], ldc, acc, nw)
+						continue
+					}
+					tile := buf.tile[:mr*nr]
+					kern.fn(kc, ap, rs, ks, bp, bs, tile, nr, false)
+					for r := 0; r < mw; r++ {
+						dst := g.c[off+r*ldc : off+r*ldc+nw]
+						src := tile[r*nr : r*nr+nw]
+						if acc {
+							for q := range dst {
+								dst[q] += src[q]
+							}
+						} else {
+							copy(dst, src)
 						}
-					} else {
-						copy(dst, src)
 					}
 				}
 			}
@@ -330,8 +349,16 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 	for ir := 0; ir < mc; ir += mr {
 		mw := min(mr, mc-ir)
 		d := dst[ir*kc : ir*kc+mr*kc]
+		if trans && alpha == 1 {
+			// op(A)[i][p] = A[p][i]: rows of A are contiguous over i,
+			// copied mw floats a k step.
+			if mw < mr {
+				clear(d)
+			}
+			copyRows(d, mr, a[pc*lda+ic+ir:], lda, kc, mw)
+			continue
+		}
 		if trans {
-			// op(A)[i][p] = A[p][i]: rows of A are contiguous over i.
 			for p := 0; p < kc; p++ {
 				src := a[(pc+p)*lda+ic+ir:]
 				dd := d[p*mr : p*mr+mr]
@@ -377,17 +404,10 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 // k-major, zero-padding columns beyond nw.
 func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
 	if !trans {
-		if nw == 16 && nr == 16 {
-			for p := 0; p < kc; p++ {
-				*(*[16]float32)(dst[p*16:]) = *(*[16]float32)(b[(pc+p)*ldb+j:])
-			}
-			return
+		if nw < nr {
+			clear(dst[:kc*nr])
 		}
-		for p := 0; p < kc; p++ {
-			d := dst[p*nr : p*nr+nr]
-			copy(d, b[(pc+p)*ldb+j:(pc+p)*ldb+j+nw])
-			clear(d[nw:])
-		}
+		copyRows(dst, nr, b[pc*ldb+j:], ldb, kc, nw)
 		return
 	}
 	// op(B)[p][q] = B[q][p]: rows of B are contiguous over p.
@@ -402,6 +422,13 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
 		for p, v := range src {
 			dst[p*nr+q] = v
 		}
+	}
+}
+
+// copyRowsGo is copyRows in Go.
+func copyRowsGo(dst []float32, ldd int, src []float32, lds, rows, w int) {
+	for r := 0; r < rows; r++ {
+		copy(dst[r*ldd:r*ldd+w], src[r*lds:r*lds+w])
 	}
 }
 
@@ -442,12 +469,12 @@ func parallelForN(threads, n, work int, fn func(lo, hi int)) {
 
 // kernelGo is the portable micro-kernel: a 4×8 tile with the same packed
 // layout as the assembly kernels.
-func kernelGo(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool) {
+func kernelGo(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	var acc [4][8]float32
 	_ = a[3*rs+(k-1)*ks]
-	b = b[:k*8]
+	_ = b[(k-1)*ldb+7]
 	for p := 0; p < k; p++ {
-		bp := b[p*8 : p*8+8 : p*8+8]
+		bp := b[p*ldb : p*ldb+8 : p*ldb+8]
 		for r := 0; r < 4; r++ {
 			av := a[r*rs+p*ks]
 			row := &acc[r]

@@ -267,3 +267,54 @@ func TestGemmSerialNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// stepGemmShapes are the training step's products (reference model: 1600
+// rows = 32 × 50 tokens, width 128, MLP 512): forward x·Wᵀ, backward dy·W
+// and dyᵀ·x, and one head's attention product.
+var stepGemmShapes = []struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}{
+	{"fwd-qkv", false, true, 1600, 384, 128},
+	{"fwd-qkv-nn", false, false, 1600, 384, 128},
+	{"fwd-qkv-tt", true, true, 1600, 384, 128},
+	{"fwd-fc2", false, true, 1600, 128, 512},
+	{"dx-qkv", false, false, 1600, 128, 384},
+	{"dx-fc1", false, false, 1600, 128, 512},
+	{"dW-qkv", true, false, 384, 128, 1600},
+	{"dW-fc2", true, false, 128, 512, 1600},
+	{"head-qk", false, true, 50, 50, 32},
+	{"head-pv", false, false, 50, 32, 50},
+	{"head-dk", true, false, 50, 32, 50},
+}
+
+// BenchmarkGemmStep times the training step's product shapes on every
+// kernel the CPU has, on one and on GOMAXPROCS goroutines.
+func BenchmarkGemmStep(b *testing.B) {
+	for _, s := range stepGemmShapes {
+		for _, kern := range availableKernels() {
+			for _, th := range []int{1, runtime.GOMAXPROCS(0)} {
+				if th > 1 && s.m*s.n*s.k < gemmParallelWork {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s/%s/threads=%d", s.name, kern.name, th), func(b *testing.B) {
+					lda, ldb := s.k, s.n
+					if s.transA {
+						lda = s.m
+					}
+					if s.transB {
+						ldb = s.k
+					}
+					x := randTensor(35, 1, s.m, s.k).Data
+					y := randTensor(36, 1, s.k, s.n).Data
+					c := make([]float32, s.m*s.n)
+					for i := 0; i < b.N; i++ {
+						gemmWith(kern, th, s.transA, s.transB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, c, s.n)
+					}
+					b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

@@ -4,7 +4,8 @@
 
 // One k step of the 12×32 AVX-512 kernel: two 16-wide B vectors times
 // twelve A values broadcast straight from memory. Rows 0-3 of A are at
-// SI + {0,1,2,3}·R10, rows 4-7 at R12 + ..., rows 8-11 at R15 + ....
+// SI + {0,1,2,3}·R10, rows 4-7 at R12 + ..., rows 8-11 at R15 + ...; B's
+// next row is BX bytes on (32 floats for a packed panel, ldb for B in place).
 #define STEP12 \
 	VMOVUPS (DI), Z0; \
 	VMOVUPS 64(DI), Z1; \
@@ -35,10 +36,12 @@
 	ADDQ R13, SI; \
 	ADDQ R13, R12; \
 	ADDQ R13, R15; \
-	ADDQ $128, DI
+	ADDQ BX, DI
 
-// func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool)
-TEXT ·sgemm12x32(SB), NOSPLIT, $0-57
+// func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
+TEXT ·sgemm12x32(SB), NOSPLIT, $0-72
+	MOVQ ldb+64(FP), BX
+	SHLQ $2, BX
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -201,13 +204,15 @@ store:
 	VZEROUPPER
 	RET
 
-// func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32)
+// func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32, ldb int)
 // sgemm12x32 for a tile whose columns beyond the matrix's are masked off:
 // bit q of mask says whether column q is stored (and, when accumulating,
 // loaded), so a ragged edge tile is written in place instead of through a
 // scratch tile and a copy; masked-off elements are never touched. The
 // same sums as sgemm12x32.
-TEXT ·sgemm12x32m(SB), NOSPLIT, $0-64
+TEXT ·sgemm12x32m(SB), NOSPLIT, $0-72
+	MOVQ ldb+64(FP), BX
+	SHLQ $2, BX
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10

@@ -9,16 +9,16 @@ import (
 )
 
 // sgemm6x16 is the AVX2/FMA micro-kernel (kernel_amd64.s): a 6×16 tile in
-// twelve YMM accumulators; c[r][q] = or += Σ_p a[r·rs+p·ks]·b[p·16+q].
+// twelve YMM accumulators; c[r][q] = or += Σ_p a[r·rs+p·ks]·b[p·ldb+q].
 //
 //go:noescape
-func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool)
+func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
 
-func kernelAVX2(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool) {
+func kernelAVX2(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	_ = a[5*rs+(k-1)*ks]
-	_ = b[k*16-1]
+	_ = b[(k-1)*ldb+15]
 	_ = c[5*ldc+15]
-	sgemm6x16(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate)
+	sgemm6x16(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, ldb)
 }
 
 var avx2Kernel = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2}
@@ -32,28 +32,28 @@ var avx2Kernel = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2}
 // in 24 ZMM accumulators, A broadcast from memory inside the FMAs.
 //
 //go:noescape
-func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool)
+func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
 
-func kernelAVX512(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool) {
+func kernelAVX512(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	_ = a[11*rs+(k-1)*ks]
-	_ = b[k*32-1]
+	_ = b[(k-1)*ldb+31]
 	_ = c[11*ldc+31]
-	sgemm12x32(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate)
+	sgemm12x32(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, ldb)
 }
 
 // sgemm12x32m is sgemm12x32 storing only the columns whose mask bit is
 // set (kernel512_amd64.s).
 //
 //go:noescape
-func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32)
+func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32, ldb int)
 
 // kernelAVX512Edge is kernelAVX512 for a full-height tile of nw < 32
 // columns, written straight into c.
-func kernelAVX512Edge(k int, a []float32, rs, ks int, b, c []float32, ldc int, accumulate bool, nw int) {
+func kernelAVX512Edge(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, nw int) {
 	_ = a[11*rs+(k-1)*ks]
-	_ = b[k*32-1]
+	_ = b[(k-1)*ldb+31]
 	_ = c[11*ldc+nw-1]
-	sgemm12x32m(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, uint32(1)<<nw-1)
+	sgemm12x32m(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, uint32(1)<<nw-1, ldb)
 }
 
 var avx512Kernel = microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, edge: kernelAVX512Edge}
@@ -119,4 +119,22 @@ func availableKernels() []microKernel {
 		ks = append(ks, avx512Kernel)
 	}
 	return ks
+}
+
+//go:noescape
+func copyRowsAVX(dst *float32, ldd int, src *float32, lds, rows, w int)
+
+// copyRows copies rows rows of w floats from src (row stride lds) to dst
+// (row stride ldd).
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ldd+w-1]
+	_ = src[(rows-1)*lds+w-1]
+	if asmAVX2 {
+		copyRowsAVX(&dst[0], ldd, &src[0], lds, rows, w)
+		return
+	}
+	copyRowsGo(dst, ldd, src, lds, rows, w)
 }

@@ -3,10 +3,11 @@
 #include "textflag.h"
 
 // One k step: two 8-wide B vectors times six broadcast A values. Rows 0-3
-// of A are at SI + {0,1,2,3}·R10, rows 4-5 at R12 + {0,1}·R10.
-#define STEP(ob) \
-	VMOVUPS (ob)(DI), Y0; \
-	VMOVUPS (ob+32)(DI), Y1; \
+// of A are at SI + {0,1,2,3}·R10, rows 4-5 at R12 + {0,1}·R10; B's next
+// row is BX bytes on (16 floats for a packed panel, ldb for B in place).
+#define STEP \
+	VMOVUPS (DI), Y0; \
+	VMOVUPS 32(DI), Y1; \
 	VBROADCASTSS (SI), Y2; \
 	VBROADCASTSS (SI)(R10*1), Y3; \
 	VFMADD231PS Y0, Y2, Y4; \
@@ -26,7 +27,8 @@
 	VFMADD231PS Y0, Y3, Y14; \
 	VFMADD231PS Y1, Y3, Y15; \
 	ADDQ R13, SI; \
-	ADDQ R13, R12
+	ADDQ R13, R12; \
+	ADDQ BX, DI
 
 #define ACCROW(lo, hi) \
 	VADDPS (DX), lo, lo; \
@@ -40,8 +42,10 @@
 	VMOVUPS hi, 32(DX); \
 	ADDQ R8, DX
 
-// func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool)
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-57
+// func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-72
+	MOVQ ldb+64(FP), BX
+	SHLQ $2, BX
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -73,11 +77,10 @@ TEXT ·sgemm6x16(SB), NOSPLIT, $0-57
 	JZ tail
 
 loop4:
-	STEP(0)
-	STEP(64)
-	STEP(128)
-	STEP(192)
-	ADDQ $256, DI
+	STEP
+	STEP
+	STEP
+	STEP
 	DECQ R9
 	JNZ loop4
 
@@ -86,8 +89,7 @@ tail:
 	JZ done
 
 loop1:
-	STEP(0)
-	ADDQ $64, DI
+	STEP
 	DECQ CX
 	JNZ loop1
 
@@ -111,5 +113,58 @@ store:
 	STOREROW(Y10, Y11)
 	STOREROW(Y12, Y13)
 	STOREROW(Y14, Y15)
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX(dst *float32, ldd int, src *float32, lds, rows, w int)
+// Copies rows rows of w floats from src (row stride lds) to dst (row
+// stride ldd): GEMM's panel packing, eight floats a move.
+TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R10
+	SHLQ $2, R10
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+32(FP), CX
+	MOVQ w+40(FP), R9
+	TESTQ CX, CX
+	JZ cdone
+crow:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R9, DX
+c8:
+	CMPQ DX, $8
+	JLT c4
+	VMOVUPS (AX), Y0
+	VMOVUPS Y0, (BX)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	SUBQ $8, DX
+	JMP c8
+c4:
+	CMPQ DX, $4
+	JLT c1
+	VMOVUPS (AX), X0
+	VMOVUPS X0, (BX)
+	ADDQ $16, AX
+	ADDQ $16, BX
+	SUBQ $4, DX
+c1:
+	TESTQ DX, DX
+	JZ cnext
+	VMOVSS (AX), X0
+	VMOVSS X0, (BX)
+	ADDQ $4, AX
+	ADDQ $4, BX
+	DECQ DX
+	JMP c1
+cnext:
+	ADDQ R8, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ crow
+cdone:
 	VZEROUPPER
 	RET

@@ -13,3 +13,9 @@ func KernelName() string { return "go" }
 func AsmAVX2() bool { return false }
 
 func availableKernels() []microKernel { return []microKernel{goKernel} }
+
+// copyRows copies rows rows of w floats from src (row stride lds) to dst
+// (row stride ldd).
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) {
+	copyRowsGo(dst, ldd, src, lds, rows, w)
+}
