@@ -90,9 +90,18 @@ func GemmPackedSerial(m int, a []float32, lda int, pb *PackedB, c []float32, ldc
 	}
 	g := gemmJob{kern: pb.kern, m: m, n: pb.n, k: pb.k, alpha: 1, a: a, lda: lda, c: c, ldc: ldc,
 		npan: (pb.n + pb.kern.nr - 1) / pb.kern.nr, packed: pb.buf}
+	var pa *[]float32
+	if mr := pb.kern.mr; m%mr != 0 {
+		pa = getFloats(pb.k * mr)
+		g.lastA = *pa
+		g.pack(0, 0)
+	}
 	g.plan(1)
 	var next atomic.Int64
 	g.tasks(&next)
+	if pa != nil {
+		putFloats(pa)
+	}
 }
 
 // gemmSerial is Gemm on the calling goroutine, for use inside parallel loops.
@@ -126,7 +135,7 @@ type microKernel struct {
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
 
-type gemmBuf struct{ a, tile []float32 }
+type gemmBuf struct{ tile []float32 }
 
 func gemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	gemmWith(activeKernel, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -147,6 +156,8 @@ type gemmJob struct {
 	npan           int
 	packed         []float32 // packed panels over all of k (panel p at p·k·nr); nil: B in place
 	last           []float32 // B in place: the ragged last panel, packed
+	packedA        []float32 // A's panels of mr rows over all of k (panel i at i·k·mr); nil: A in place
+	lastA          []float32 // A in place: the ragged last panel, packed
 	mcb, split, nt int
 }
 
@@ -189,28 +200,41 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 	if empty {
 		return
 	}
-	nr := kern.nr
+	mr, nr := kern.mr, kern.nr
 	g := gemmJob{kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, npan: (n + nr - 1) / nr}
-	// B is read in place where it is row-major; a transposed B is packed
-	// whole (each panel by one worker), a ragged last panel alone
-	// otherwise. Packing happens once per product, not per k block.
-	var bb *[]float32
+	// Row-major operands are read in place, all but a ragged last panel;
+	// a transposed or scaled one is packed whole, once per product (each
+	// panel by one worker), in panels over all of k: a transposed A read
+	// in place would touch a cache line per k step and row group.
+	npa := (m + mr - 1) / mr
+	var pa, pb *[]float32
+	packAll := transA || alpha != 1
+	if packAll {
+		pa = getFloats(npa * k * mr)
+		g.packedA = *pa
+	} else if m%mr != 0 {
+		pa = getFloats(k * mr)
+		g.lastA = *pa
+	}
 	if transB {
-		bb = getFloats(g.npan * k * nr)
-		pk := *bb
-		g.packed = pk
-		if threads == 1 {
-			packPanels(pk, b, ldb, true, k, n, nr, 0, g.npan)
-		} else {
-			parallelForN(threads, g.npan, k*nr, func(lo, hi int) {
-				packPanels(pk, b, ldb, true, k, n, nr, lo, hi)
-			})
-		}
+		pb = getFloats(g.npan * k * nr)
+		g.packed = *pb
 	} else if n%nr != 0 {
-		bb = getFloats(k * nr)
-		g.last = *bb
-		packB(g.last, b, ldb, false, 0, k, n-n%nr, n%nr, nr)
+		pb = getFloats(k * nr)
+		g.last = *pb
+	}
+	items := 0
+	if packAll {
+		items += npa
+	}
+	if transB {
+		items += g.npan
+	}
+	if threads == 1 || items < 2 {
+		g.pack(0, items)
+	} else {
+		g.packParallel(threads, items)
 	}
 	g.plan(threads)
 	if workers := min(threads, g.nt); workers <= 1 {
@@ -221,8 +245,45 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 	} else {
 		g.parallel(workers)
 	}
-	if bb != nil {
-		putFloats(bb)
+	if pa != nil {
+		putFloats(pa)
+	}
+	if pb != nil {
+		putFloats(pb)
+	}
+}
+
+// packParallel runs pack over items on threads goroutines (a copy of g:
+// packing writes only the buffers g points to).
+func (g gemmJob) packParallel(threads, items int) {
+	parallelForN(threads, items, g.k*g.kern.nr, func(lo, hi int) { g.pack(lo, hi) })
+}
+
+// pack packs the whole-matrix panels [lo, hi) (A's first when A is packed
+// whole, then B's when B is transposed) and, for item 0, the ragged last
+// panels of operands read in place.
+func (g *gemmJob) pack(lo, hi int) {
+	mr, nr, m, n, k := g.kern.mr, g.kern.nr, g.m, g.n, g.k
+	npa := 0
+	if g.packedA != nil {
+		npa = (m + mr - 1) / mr
+	}
+	for i := lo; i < hi; i++ {
+		if i < npa {
+			packA(g.packedA[i*k*mr:(i+1)*k*mr], g.a, g.lda, g.transA, i*mr, min(mr, m-i*mr), 0, k, mr, g.alpha)
+			continue
+		}
+		p := i - npa
+		packB(g.packed[p*k*nr:(p+1)*k*nr], g.b, g.ldb, true, 0, k, p*nr, min(nr, n-p*nr), nr)
+	}
+	if lo == 0 {
+		if g.lastA != nil {
+			r := m % mr
+			packA(g.lastA, g.a, g.lda, false, m-r, r, 0, k, mr, 1)
+		}
+		if g.last != nil {
+			packB(g.last, g.b, g.ldb, false, 0, k, n-n%nr, n%nr, nr)
+		}
 	}
 }
 
@@ -256,18 +317,10 @@ func (g *gemmJob) tasks(next *atomic.Int64) {
 	kern := g.kern
 	mr, nr := kern.mr, kern.nr
 	buf := gemmPool.Get().(*gemmBuf)
-	if cap(buf.a) < gemmMC*gemmKC {
-		buf.a = make([]float32, gemmMC*gemmKC)
-	}
 	if cap(buf.tile) < mr*nr {
 		buf.tile = make([]float32, mr*nr)
 	}
 	m, n, k, ldc := g.m, g.n, g.k, g.ldc
-	// A is read in place (the kernel takes row and k strides) when it is
-	// row-major and unscaled; otherwise, and for ragged edge panels, it
-	// is packed: a transposed A read in place would touch a cache line
-	// per k step and row group.
-	direct := g.alpha == 1 && !g.transA
 	for {
 		t := int(next.Add(1)) - 1
 		if t >= g.nt {
@@ -279,13 +332,6 @@ func (g *gemmJob) tasks(next *atomic.Int64) {
 		p0, p1 := s*g.npan/g.split, (s+1)*g.npan/g.split
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			if direct {
-				if r := mc % mr; r != 0 {
-					packA(buf.a, g.a, g.lda, false, ic+mc-r, r, pc, kc, mr, 1)
-				}
-			} else {
-				packA(buf.a, g.a, g.lda, g.transA, ic, mc, pc, kc, mr, g.alpha)
-			}
 			acc := g.beta != 0 || pc > 0
 			for p := p0; p < p1; p++ {
 				j := p * nr
@@ -305,11 +351,11 @@ func (g *gemmJob) tasks(next *atomic.Int64) {
 					mw := min(mr, mc-ir)
 					var ap []float32
 					rs, ks := 1, mr
-					switch {
-					case !direct:
-						ap = buf.a[ir*kc : ir*kc+mr*kc]
+					switch i := (ic + ir) / mr; {
+					case g.packedA != nil:
+						ap = g.packedA[i*k*mr+pc*mr : i*k*mr+(pc+kc)*mr]
 					case mw < mr:
-						ap = buf.a[:mr*kc]
+						ap = g.lastA[pc*mr : (pc+kc)*mr]
 					default:
 						ap = g.a[(ic+ir)*g.lda+pc:]
 						rs, ks = g.lda, 1
