@@ -126,11 +126,13 @@ type microKernel struct {
 	mr, nr int
 	// a holds row r at step p at a[r*rs+p*ks]: packed panels have rs=1,
 	// ks=mr; rows read in place from a row-major A have rs=lda, ks=1.
-	fn func(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool)
+	// A non-nil bias (nr values; accumulate false) is added to every row
+	// of the sums before the store.
+	fn func(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, bias []float32)
 	// edge, where the kernel has it, is fn for a tile of all mr rows but
 	// only nw < nr columns, written in place (masked stores) with fn's
 	// sums; without it such tiles go through a scratch tile.
-	edge func(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, nw int)
+	edge func(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, bias []float32, nw int)
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
@@ -158,6 +160,7 @@ type gemmJob struct {
 	last           []float32 // B in place: the ragged last panel, packed
 	packedA        []float32 // A's panels of mr rows over all of k (panel i at i·k·mr); nil: A in place
 	lastA          []float32 // A in place: the ragged last panel, packed
+	bias           []float32 // added to every row of C with the first k block; nil: none
 	mcb, split, nt int
 }
 
@@ -179,7 +182,26 @@ func (g *gemmJob) plan(threads int) {
 // gemmWith is gemm with an explicit micro-kernel (tests run every kernel
 // the CPU supports).
 func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmRun(kern, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// gemmBias computes C = op(A)·op(B) + bias, bias (length n) added to every
+// row: the bits of filling C's rows with bias and calling Gemm with beta 1,
+// without that pass over C (the kernel adds bias to its first k block's
+// sums before the store).
+func gemmBias(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, c []float32, ldc int) {
+	gemmRun(activeKernel, gemmThreads(m, n, k), transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, bias[:n])
+}
+
+// gemmRun is gemmWith with an optional bias row (beta must then be 0).
+func gemmRun(kern microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
 	if m <= 0 || n <= 0 {
+		return
+	}
+	if bias != nil && (k <= 0 || alpha == 0) {
+		for i := 0; i < m; i++ {
+			copy(c[i*ldc:i*ldc+n], bias)
+		}
 		return
 	}
 	// beta = 0 needs no pass over C: the first k block stores instead of
@@ -202,7 +224,7 @@ func gemmWith(kern microKernel, threads int, transA, transB bool, m, n, k int, a
 	}
 	mr, nr := kern.mr, kern.nr
 	g := gemmJob{kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, npan: (n + nr - 1) / nr}
+		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, npan: (n + nr - 1) / nr, bias: bias}
 	// Row-major operands are read in place, all but a ragged last panel;
 	// a transposed or scaled one is packed whole, once per product (each
 	// panel by one worker), in panels over all of k: a transposed A read
@@ -336,6 +358,10 @@ func (g *gemmJob) tasks(next *atomic.Int64) {
 			for p := p0; p < p1; p++ {
 				j := p * nr
 				nw := min(nr, n-j)
+				var bias []float32
+				if g.bias != nil && pc == 0 {
+					bias = g.bias[j : j+nw]
+				}
 				var bp []float32
 				bs := nr
 				switch {
@@ -362,23 +388,28 @@ func (g *gemmJob) tasks(next *atomic.Int64) {
 					}
 					off := (ic+ir)*ldc + j
 					if mw == mr && nw == nr {
-						kern.fn(kc, ap, rs, ks, bp, bs, g.c[off:], ldc, acc)
+						kern.fn(kc, ap, rs, ks, bp, bs, g.c[off:], ldc, acc, bias)
 						continue
 					}
 					if mw == mr && kern.edge != nil {
-						kern.edge(kc, ap, rs, ks, bp, bs, g.c[off:], ldc, acc, nw)
+						kern.edge(kc, ap, rs, ks, bp, bs, g.c[off:], ldc, acc, bias, nw)
 						continue
 					}
 					tile := buf.tile[:mr*nr]
-					kern.fn(kc, ap, rs, ks, bp, bs, tile, nr, false)
+					kern.fn(kc, ap, rs, ks, bp, bs, tile, nr, false, nil)
 					for r := 0; r < mw; r++ {
 						dst := g.c[off+r*ldc : off+r*ldc+nw]
 						src := tile[r*nr : r*nr+nw]
-						if acc {
+						switch {
+						case acc:
 							for q := range dst {
 								dst[q] += src[q]
 							}
-						} else {
+						case bias != nil:
+							for q := range dst {
+								dst[q] = src[q] + bias[q]
+							}
+						default:
 							copy(dst, src)
 						}
 					}
@@ -515,7 +546,7 @@ func parallelForN(threads, n, work int, fn func(lo, hi int)) {
 
 // kernelGo is the portable micro-kernel: a 4×8 tile with the same packed
 // layout as the assembly kernels.
-func kernelGo(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+func kernelGo(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, bias []float32) {
 	var acc [4][8]float32
 	_ = a[3*rs+(k-1)*ks]
 	_ = b[(k-1)*ldb+7]
@@ -536,11 +567,16 @@ func kernelGo(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32,
 	}
 	for r := 0; r < 4; r++ {
 		dst := c[r*ldc : r*ldc+8]
-		if accumulate {
+		switch {
+		case accumulate:
 			for q := range dst {
 				dst[q] += acc[r][q]
 			}
-		} else {
+		case bias != nil:
+			for q := range dst {
+				dst[q] = acc[r][q] + bias[q]
+			}
+		default:
 			copy(dst, acc[r][:])
 		}
 	}

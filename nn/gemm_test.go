@@ -318,3 +318,60 @@ func BenchmarkGemmStep(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmBias: the bias folded into the kernels' first k block gives the
+// bits of filling C with the bias and accumulating (Linear's old way), on
+// every kernel, edges, k blocks and thread counts included.
+func TestGemmBias(t *testing.T) {
+	for _, sz := range append(gemmSizes, [3]int{1600, 384, 128}, [3]int{50, 128, 512}, [3]int{13, 70, 0}) {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}} {
+			lda, ldb, ldc := k+1, n+2, n+3
+			if tr[0] {
+				lda = m + 1
+			}
+			if tr[1] {
+				ldb = k + 2
+			}
+			a := randTensor(71, 1, max(m, k), lda).Data
+			b := randTensor(72, 1, max(n, k), ldb).Data
+			bias := randTensor(73, 1, n).Data
+			for _, kern := range availableKernels() {
+				for _, th := range []int{1, 2} {
+					want := randTensor(74, 1, m, ldc).Data
+					got := append([]float32(nil), want...)
+					for i := 0; i < m; i++ {
+						copy(want[i*ldc:i*ldc+n], bias)
+					}
+					gemmWith(kern, th, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 1, want, ldc)
+					gemmRun(kern, th, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0, got, ldc, bias)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%v trans %v %s threads %d: element %d: %v, want %v", sz, tr, kern.name, th, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCopyRows: the packing copy moves exactly rows×w floats between
+// strided rows, every width up to 40, and nothing else.
+func TestCopyRows(t *testing.T) {
+	src := randTensor(75, 1, 9, 50).Data
+	for w := 1; w <= 40; w++ {
+		dst := make([]float32, 7*45+5)
+		copyRows(dst, 45, src, 50, 7, w)
+		for i, v := range dst {
+			r, q := i/45, i%45
+			want := float32(0)
+			if r < 7 && q < w {
+				want = src[r*50+q]
+			}
+			if v != want {
+				t.Fatalf("w %d: dst[%d] = %v, want %v", w, i, v, want)
+			}
+		}
+	}
+}

@@ -38,8 +38,10 @@
 	ADDQ R13, R15; \
 	ADDQ BX, DI
 
-// func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
-TEXT ·sgemm12x32(SB), NOSPLIT, $0-72
+// func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int, bias *float32)
+// A non-nil bias (with accumulate false) is added to every row before the
+// store: c = Σ + bias, as if c had held bias and accumulated.
+TEXT ·sgemm12x32(SB), NOSPLIT, $0-80
 	MOVQ ldb+64(FP), BX
 	SHLQ $2, BX
 	MOVQ k+0(FP), CX
@@ -165,6 +167,36 @@ done:
 	VZEROUPPER
 	RET
 store:
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ store0
+	VMOVUPS (AX), Z28
+	VMOVUPS 64(AX), Z29
+	VADDPS Z28, Z4, Z4
+	VADDPS Z29, Z5, Z5
+	VADDPS Z28, Z6, Z6
+	VADDPS Z29, Z7, Z7
+	VADDPS Z28, Z8, Z8
+	VADDPS Z29, Z9, Z9
+	VADDPS Z28, Z10, Z10
+	VADDPS Z29, Z11, Z11
+	VADDPS Z28, Z12, Z12
+	VADDPS Z29, Z13, Z13
+	VADDPS Z28, Z14, Z14
+	VADDPS Z29, Z15, Z15
+	VADDPS Z28, Z16, Z16
+	VADDPS Z29, Z17, Z17
+	VADDPS Z28, Z18, Z18
+	VADDPS Z29, Z19, Z19
+	VADDPS Z28, Z20, Z20
+	VADDPS Z29, Z21, Z21
+	VADDPS Z28, Z22, Z22
+	VADDPS Z29, Z23, Z23
+	VADDPS Z28, Z24, Z24
+	VADDPS Z29, Z25, Z25
+	VADDPS Z28, Z26, Z26
+	VADDPS Z29, Z27, Z27
+store0:
 	VMOVUPS Z4, (DX)
 	VMOVUPS Z5, 64(DX)
 	ADDQ R8, DX
@@ -204,13 +236,13 @@ store:
 	VZEROUPPER
 	RET
 
-// func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32, ldb int)
+// func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32, ldb int, bias *float32)
 // sgemm12x32 for a tile whose columns beyond the matrix's are masked off:
 // bit q of mask says whether column q is stored (and, when accumulating,
 // loaded), so a ragged edge tile is written in place instead of through a
 // scratch tile and a copy; masked-off elements are never touched. The
 // same sums as sgemm12x32.
-TEXT ·sgemm12x32m(SB), NOSPLIT, $0-72
+TEXT ·sgemm12x32m(SB), NOSPLIT, $0-80
 	MOVQ ldb+64(FP), BX
 	SHLQ $2, BX
 	MOVQ k+0(FP), CX
@@ -364,6 +396,36 @@ mdone:
 	VZEROUPPER
 	RET
 mstore:
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ mstore0
+	VMOVUPS.Z (AX), K1, Z28
+	VMOVUPS.Z 64(AX), K2, Z29
+	VADDPS Z28, Z4, Z4
+	VADDPS Z29, Z5, Z5
+	VADDPS Z28, Z6, Z6
+	VADDPS Z29, Z7, Z7
+	VADDPS Z28, Z8, Z8
+	VADDPS Z29, Z9, Z9
+	VADDPS Z28, Z10, Z10
+	VADDPS Z29, Z11, Z11
+	VADDPS Z28, Z12, Z12
+	VADDPS Z29, Z13, Z13
+	VADDPS Z28, Z14, Z14
+	VADDPS Z29, Z15, Z15
+	VADDPS Z28, Z16, Z16
+	VADDPS Z29, Z17, Z17
+	VADDPS Z28, Z18, Z18
+	VADDPS Z29, Z19, Z19
+	VADDPS Z28, Z20, Z20
+	VADDPS Z29, Z21, Z21
+	VADDPS Z28, Z22, Z22
+	VADDPS Z29, Z23, Z23
+	VADDPS Z28, Z24, Z24
+	VADDPS Z29, Z25, Z25
+	VADDPS Z28, Z26, Z26
+	VADDPS Z29, Z27, Z27
+mstore0:
 	VMOVUPS Z4, K1, (DX)
 	VMOVUPS Z5, K2, 64(DX)
 	ADDQ R8, DX

@@ -12,13 +12,17 @@ import (
 // twelve YMM accumulators; c[r][q] = or += Σ_p a[r·rs+p·ks]·b[p·ldb+q].
 //
 //go:noescape
-func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
+func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int, bias *float32)
 
-func kernelAVX2(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+func kernelAVX2(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, bias []float32) {
 	_ = a[5*rs+(k-1)*ks]
 	_ = b[(k-1)*ldb+15]
 	_ = c[5*ldc+15]
-	sgemm6x16(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, ldb)
+	var bp *float32
+	if bias != nil {
+		bp = &bias[:16][0]
+	}
+	sgemm6x16(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, ldb, bp)
 }
 
 var avx2Kernel = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2}
@@ -32,28 +36,36 @@ var avx2Kernel = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2}
 // in 24 ZMM accumulators, A broadcast from memory inside the FMAs.
 //
 //go:noescape
-func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
+func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int, bias *float32)
 
-func kernelAVX512(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+func kernelAVX512(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, bias []float32) {
 	_ = a[11*rs+(k-1)*ks]
 	_ = b[(k-1)*ldb+31]
 	_ = c[11*ldc+31]
-	sgemm12x32(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, ldb)
+	var bp *float32
+	if bias != nil {
+		bp = &bias[:32][0]
+	}
+	sgemm12x32(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, ldb, bp)
 }
 
 // sgemm12x32m is sgemm12x32 storing only the columns whose mask bit is
 // set (kernel512_amd64.s).
 //
 //go:noescape
-func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32, ldb int)
+func sgemm12x32m(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, mask uint32, ldb int, bias *float32)
 
 // kernelAVX512Edge is kernelAVX512 for a full-height tile of nw < 32
 // columns, written straight into c.
-func kernelAVX512Edge(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, nw int) {
+func kernelAVX512Edge(k int, a []float32, rs, ks int, b []float32, ldb int, c []float32, ldc int, accumulate bool, bias []float32, nw int) {
 	_ = a[11*rs+(k-1)*ks]
 	_ = b[(k-1)*ldb+31]
 	_ = c[11*ldc+nw-1]
-	sgemm12x32m(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, uint32(1)<<nw-1, ldb)
+	var bp *float32
+	if bias != nil {
+		bp = &bias[:nw][0]
+	}
+	sgemm12x32m(k, &a[0], rs, ks, &b[0], &c[0], ldc, accumulate, uint32(1)<<nw-1, ldb, bp)
 }
 
 var avx512Kernel = microKernel{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, edge: kernelAVX512Edge}

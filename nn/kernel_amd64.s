@@ -42,8 +42,10 @@
 	VMOVUPS hi, 32(DX); \
 	ADDQ R8, DX
 
-// func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int)
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-72
+// func sgemm6x16(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int, bias *float32)
+// A non-nil bias (with accumulate false) is added to every row before the
+// store: c = Σ + bias, as if c had held bias and accumulated.
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-80
 	MOVQ ldb+64(FP), BX
 	SHLQ $2, BX
 	MOVQ k+0(FP), CX
@@ -107,6 +109,24 @@ done:
 	RET
 
 store:
+	MOVQ bias+72(FP), AX
+	TESTQ AX, AX
+	JZ store0
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VADDPS Y0, Y4, Y4
+	VADDPS Y1, Y5, Y5
+	VADDPS Y0, Y6, Y6
+	VADDPS Y1, Y7, Y7
+	VADDPS Y0, Y8, Y8
+	VADDPS Y1, Y9, Y9
+	VADDPS Y0, Y10, Y10
+	VADDPS Y1, Y11, Y11
+	VADDPS Y0, Y12, Y12
+	VADDPS Y1, Y13, Y13
+	VADDPS Y0, Y14, Y14
+	VADDPS Y1, Y15, Y15
+store0:
 	STOREROW(Y4, Y5)
 	STOREROW(Y6, Y7)
 	STOREROW(Y8, Y9)

@@ -49,12 +49,7 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 	n := x.Rows()
 	y := Ensure(&l.y, withLast(x.Shape, l.Out)...)
 	if l.B != nil {
-		parallelFor(n, l.Out, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				copy(y.Data[i*l.Out:(i+1)*l.Out], l.B.Data)
-			}
-		})
-		Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.W.Data, l.In, 1, y.Data, l.Out)
+		gemmBias(false, true, n, l.Out, l.In, x.Data, l.In, l.W.Data, l.In, l.B.Data, y.Data, l.Out)
 	} else {
 		Gemm(false, true, n, l.Out, l.In, 1, x.Data, l.In, l.W.Data, l.In, 0, y.Data, l.Out)
 	}
