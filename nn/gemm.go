@@ -487,7 +487,9 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
 		copyRows(dst, nr, b[pc*ldb+j:], ldb, kc, nw)
 		return
 	}
-	// op(B)[p][q] = B[q][p]: rows of B are contiguous over p.
+	// op(B)[p][q] = B[q][p]: rows of B are contiguous over p. 8×8 blocks
+	// in assembly where the CPU allows, the ragged rest here.
+	p8, q8 := packTrans8(dst, nr, b[j*ldb+pc:], ldb, kc, nw)
 	for q := 0; q < nr; q++ {
 		if q >= nw {
 			for p := 0; p < kc; p++ {
@@ -495,9 +497,13 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
 			}
 			continue
 		}
+		p0 := p8
+		if q >= q8 {
+			p0 = 0
+		}
 		src := b[(j+q)*ldb+pc : (j+q)*ldb+pc+kc]
-		for p, v := range src {
-			dst[p*nr+q] = v
+		for p := p0; p < kc; p++ {
+			dst[p*nr+q] = src[p]
 		}
 	}
 }

@@ -375,3 +375,33 @@ func TestCopyRows(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBTransposed: the packed panel of a transposed B (8×8 blocks in
+// assembly, the rest in Go) holds B[j+q][pc+p] at p·nr+q and zeros beyond
+// nw, for ragged sizes on both sides of each block.
+func TestPackBTransposed(t *testing.T) {
+	const ldb = 45
+	b := randTensor(76, 1, 40, ldb).Data
+	for _, nr := range []int{8, 16, 32} {
+		for kc := 1; kc <= 20; kc++ {
+			for nw := 1; nw <= nr; nw++ {
+				dst := make([]float32, kc*nr)
+				for i := range dst {
+					dst[i] = -1
+				}
+				packB(dst, b, ldb, true, 3, kc, 5, nw, nr)
+				for p := 0; p < kc; p++ {
+					for q := 0; q < nr; q++ {
+						want := float32(0)
+						if q < nw {
+							want = b[(5+q)*ldb+3+p]
+						}
+						if got := dst[p*nr+q]; got != want {
+							t.Fatalf("nr %d kc %d nw %d: [%d][%d] = %v, want %v", nr, kc, nw, p, q, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

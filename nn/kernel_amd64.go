@@ -150,3 +150,20 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) {
 	}
 	copyRowsGo(dst, ldd, src, lds, rows, w)
 }
+
+//go:noescape
+func packTransAVX(dst *float32, nr int, src *float32, lds, kc8, nw8 int)
+
+// packTrans8 writes dst[p·nr+q] = src[q·lds+p] for the largest q < nw,
+// p < kc that are multiples of eight (8×8 transposes in assembly) and
+// returns them; the caller packs the rest.
+func packTrans8(dst []float32, nr int, src []float32, lds, kc, nw int) (p8, q8 int) {
+	kc8, nw8 := kc/8, nw/8
+	if !asmAVX2 || kc8 == 0 || nw8 == 0 {
+		return 0, 0
+	}
+	_ = dst[(kc8*8-1)*nr+nw8*8-1]
+	_ = src[(nw8*8-1)*lds+kc8*8-1]
+	packTransAVX(&dst[0], nr, &src[0], lds, kc8, nw8)
+	return kc8 * 8, nw8 * 8
+}

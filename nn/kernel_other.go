@@ -19,3 +19,6 @@ func availableKernels() []microKernel { return []microKernel{goKernel} }
 func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) {
 	copyRowsGo(dst, ldd, src, lds, rows, w)
 }
+
+// packTrans8 packs nothing here: packB's Go loops do it all.
+func packTrans8(dst []float32, nr int, src []float32, lds, kc, nw int) (p8, q8 int) { return 0, 0 }
