@@ -62,6 +62,8 @@
 // checkpointed: resume is bit-exact for models without dropout). The GEMM
 // micro-kernel (and GELU, vector adds) is AVX2/FMA assembly when the CPU
 // has it; build with -tags purego or set TELL_NN_NOASM=1 to use the
-// portable Go code, which passes the same tests. TELL_NN_AVX512=1 selects
-// an AVX-512 GEMM kernel, slower than AVX2 on the Zen 4 this was tuned on.
+// portable Go code, which passes the same tests. The GEMM kernel is
+// AVX-512 on Intel CPUs that have it (TELL_NN_AVX2=1 keeps AVX2,
+// TELL_NN_AVX512=1 asks for AVX-512 on others, e.g. Zen 4, where it was
+// slower); every kernel gives the same bits.
 package nn
