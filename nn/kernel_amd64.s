@@ -150,6 +150,10 @@ TEXT ·copyRowsAVX(SB), NOSPLIT, $0-48
 	MOVQ w+40(FP), R9
 	TESTQ CX, CX
 	JZ cdone
+	CMPQ R9, $12
+	JEQ c12
+	CMPQ R9, $6
+	JEQ c6
 crow:
 	MOVQ SI, AX
 	MOVQ DI, BX
@@ -186,6 +190,29 @@ cnext:
 	DECQ CX
 	JNZ crow
 cdone:
+	VZEROUPPER
+	RET
+// A panel of the AVX-512 kernel (12 rows) or the AVX2 one (6): fixed moves.
+c12:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), X1
+	VMOVUPS Y0, (DI)
+	VMOVUPS X1, 32(DI)
+	ADDQ R8, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ c12
+	VZEROUPPER
+	RET
+c6:
+	VMOVUPS (SI), X0
+	VMOVSD 16(SI), X1
+	VMOVUPS X0, (DI)
+	VMOVSD X1, 16(DI)
+	ADDQ R8, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ c6
 	VZEROUPPER
 	RET
 
