@@ -225,13 +225,15 @@ func gemmRun(kern microKernel, threads int, transA, transB bool, m, n, k int, al
 	mr, nr := kern.mr, kern.nr
 	g := gemmJob{kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, npan: (n + nr - 1) / nr, bias: bias}
-	// Row-major operands are read in place, all but a ragged last panel;
-	// a transposed or scaled one is packed whole, once per product (each
-	// panel by one worker), in panels over all of k: a transposed A read
-	// in place would touch a cache line per k step and row group.
+	// A is read in place, transposed or not (the kernel takes row and k
+	// strides; packing a transposed A cost more than it saved: ~6% of the
+	// training step), all but a ragged last panel; a scaled A is packed
+	// whole. A row-major B is read in place, all but a ragged last panel;
+	// a transposed B is packed whole. Whole-matrix packing happens once
+	// per product (each panel by one worker), in panels over all of k.
 	npa := (m + mr - 1) / mr
 	var pa, pb *[]float32
-	packAll := transA || alpha != 1
+	packAll := alpha != 1
 	if packAll {
 		pa = getFloats(npa * k * mr)
 		g.packedA = *pa
@@ -301,7 +303,7 @@ func (g *gemmJob) pack(lo, hi int) {
 	if lo == 0 {
 		if g.lastA != nil {
 			r := m % mr
-			packA(g.lastA, g.a, g.lda, false, m-r, r, 0, k, mr, 1)
+			packA(g.lastA, g.a, g.lda, g.transA, m-r, r, 0, k, mr, 1)
 		}
 		if g.last != nil {
 			packB(g.last, g.b, g.ldb, false, 0, k, n-n%nr, n%nr, nr)
@@ -382,6 +384,9 @@ func (g *gemmJob) tasks(next *atomic.Int64) {
 						ap = g.packedA[i*k*mr+pc*mr : i*k*mr+(pc+kc)*mr]
 					case mw < mr:
 						ap = g.lastA[pc*mr : (pc+kc)*mr]
+					case g.transA:
+						ap = g.a[pc*g.lda+ic+ir:]
+						rs, ks = 1, g.lda
 					default:
 						ap = g.a[(ic+ir)*g.lda+pc:]
 						rs, ks = g.lda, 1
