@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/model"
 	"github.com/tell-project/tell/models"
+	"github.com/tell-project/tell/profile"
 	"github.com/tell-project/tell/video"
 )
 
@@ -108,15 +110,18 @@ func (s Settings) Interval() (*Interval, error) {
 // is not installed is left out with a warning, the analysis going on
 // without it; warn receives those.
 func (s Settings) Options(families model.Families, warn func(string)) (Options, error) {
+	return s.options(families, warn, nil)
+}
+
+// options is Options; appearance, when not nil, is called once the
+// appearance net is loaded (first, before dlib's model), with whether
+// there is one.
+func (s Settings) options(families model.Families, warn func(string), appearance func(bool)) (Options, error) {
 	mode, err := face.ParseFindMode(s.Face)
 	if err != nil {
 		return Options{}, err
 	}
 	iv, err := s.Interval()
-	if err != nil {
-		return Options{}, err
-	}
-	lm, err := NewFaceLandmarkerMode(s.Landmarks, mode)
 	if err != nil {
 		return Options{}, err
 	}
@@ -127,6 +132,13 @@ func (s Settings) Options(families model.Families, warn func(string)) (Options, 
 	}
 	if net == nil && s.Appearance != "none" {
 		warn("appearance not used: " + note)
+	}
+	if appearance != nil {
+		appearance(net != nil)
+	}
+	lm, err := NewFaceLandmarkerMode(s.Landmarks, mode)
+	if err != nil {
+		return Options{}, err
 	}
 	opt := Options{Out: s.Out, Force: s.Force, FPS: s.FPS, Landmarker: lm, MaxPixels: s.MaxPixels,
 		Appearance: net, AppearanceNote: note, Neutral: s.Neutral, Interval: iv, MaxFaces: s.MaxFaces}
@@ -167,4 +179,44 @@ func (s Settings) Options(families model.Families, warn func(string)) (Options, 
 		opt.Reasoner, opt.Name = mr, mr.Model.Config.Model+":"+s.Model
 	}
 	return opt, nil
+}
+
+// Start is Options and Run's opening of input at once: while the models
+// load, input's decoder starts on another goroutine (ffprobe and ffmpeg
+// take about 0.2 s to start, dlib's model about as long to load), with the
+// video options Run gives it (prof charges its reading to decode). The
+// output folder is checked first. The source is RunSource's to read and
+// the caller's to close; on an error nothing is left open, and a models
+// error is reported before the input's.
+func (s Settings) Start(ctx context.Context, input string, families model.Families, warn func(string), prof *profile.Profile) (Options, Source, error) {
+	if err := CheckOutput(s.Out, s.Force); err != nil {
+		return Options{}, nil, err
+	}
+	var (
+		src     Source
+		openErr error
+		opened  = make(chan struct{})
+		started bool
+	)
+	opt, err := s.options(families, warn, func(color bool) {
+		started = true
+		go func() {
+			defer close(opened)
+			src, openErr = OpenSource(ctx, input, video.Options{FPS: s.FPS, MaxPixels: s.MaxPixels, Color: color, Profile: prof})
+		}()
+	})
+	if started {
+		<-opened
+	}
+	if err != nil || openErr != nil {
+		if src != nil {
+			src.Close()
+		}
+		if err == nil {
+			err = openErr
+		}
+		return Options{}, nil, err
+	}
+	opt.Profile = prof
+	return opt, src, nil
 }

@@ -1,9 +1,14 @@
 package analyze
 
 import (
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tell-project/tell/model"
 )
 
 // TestSettingsValidate: each wrong value is refused with its flag's name;
@@ -57,5 +62,53 @@ func TestSettingsValidate(t *testing.T) {
 		if err != nil || (iv == nil) != (c.want == nil) || iv != nil && *iv != *c.want {
 			t.Errorf("%+v: interval %+v, %v; want %+v", c.s, iv, err, c.want)
 		}
+	}
+}
+
+// TestStart: Start loads what Options loads and opens the input as Run
+// would (a still portrait: one frame, its colour kept when the appearance
+// net is installed); a models error comes before the input's, an output
+// that cannot be written is refused before anything starts, and a missing input is
+// the input's error.
+func TestStart(t *testing.T) {
+	dlibLandmarker(t) // skips without dlib's model
+	still, err := filepath.Abs(filepath.Join("..", "portrait", "astronaut.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := Settings{Out: filepath.Join(t.TempDir(), "out"), Face: "auto", Appearance: "none", MaxFaces: 1, MaxPixels: 1 << 24, Reasoner: "builtin"}
+	warn := func(string) {}
+	opt, src, err := base.Start(context.Background(), still, model.Families{}, warn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Landmarker == nil || src.Frames() != 1 {
+		t.Errorf("landmarker %v, %d frames", opt.Landmarker, src.Frames())
+	}
+	want, err := base.Options(model.Families{}, warn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.MaxPixels != want.MaxPixels || opt.FPS != want.FPS || (opt.Appearance == nil) != (want.Appearance == nil) {
+		t.Errorf("Start's options %+v, Options' %+v", opt, want)
+	}
+	src.Close()
+
+	bad := base
+	bad.Landmarks = filepath.Join(t.TempDir(), "none.dat")
+	if _, _, err := bad.Start(context.Background(), filepath.Join(t.TempDir(), "none.mp4"), model.Families{}, warn, nil); err == nil || !strings.Contains(err.Error(), "none.dat") {
+		t.Errorf("missing model and input: %v, want the model's error", err)
+	}
+	if _, _, err := base.Start(context.Background(), filepath.Join(t.TempDir(), "none.mp4"), model.Families{}, warn, nil); err == nil || !strings.Contains(err.Error(), "none.mp4") {
+		t.Errorf("missing input: %v", err)
+	}
+	done := filepath.Join(t.TempDir(), "done") // a file where the folder goes
+	if err := os.WriteFile(done, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fin := base
+	fin.Out = done
+	if _, _, err := fin.Start(context.Background(), still, model.Families{}, warn, nil); !errors.Is(err, ErrOutputExists) {
+		t.Errorf("finished output: %v, want ErrOutputExists", err)
 	}
 }

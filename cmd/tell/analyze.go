@@ -58,28 +58,33 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.Usagef("%v", err)
 	}
 	log := lg.Logger(env)
-	opt, err := st.Options(families(), func(msg string) { fmt.Fprintf(env.Stderr, "tell analyze: %s\n", msg) })
-	if err != nil {
-		return err
-	}
-	opt.Log = log
+	var prof *profile.Profile
 	if *profiling {
-		opt.Profile = profile.New()
-		opt.Profile.Add(profile.Setup, profile.ProcessCPU()-cpu0, time.Since(start))
+		prof = profile.New()
 	}
-	if st.Reasoner == "llm" {
-		client, err := lf.Client("", log)
-		if err != nil {
-			return cli.Usagef("%v", err)
+	// The models load while the input's decoder starts.
+	opt, src, err := st.Start(ctx, pos[0], families(), func(msg string) { fmt.Fprintf(env.Stderr, "tell analyze: %s\n", msg) }, prof)
+	var res *analyze.Result
+	if err == nil {
+		defer src.Close()
+		opt.Log = log
+		if prof != nil {
+			prof.Add(profile.Setup, profile.ProcessCPU()-cpu0, time.Since(start))
 		}
-		opt.Reasoner = llm.EventReasoner{R: lf.Reasoner(client, llm.Builtin{})}
-		opt.Name = "llm:" + client.Model()
+		if st.Reasoner == "llm" {
+			client, err := lf.Client("", log)
+			if err != nil {
+				return cli.Usagef("%v", err)
+			}
+			opt.Reasoner = llm.EventReasoner{R: lf.Reasoner(client, llm.Builtin{})}
+			opt.Name = "llm:" + client.Model()
+		}
+		if bar := cli.NewBar(cli.ProgressOut(env, lg.Quiet || lg.JSON), "analyze", "frames"); bar != nil {
+			opt.Progress = bar.Report
+			defer bar.Finish()
+		}
+		res, err = analyze.RunSource(ctx, src, pos[0], opt)
 	}
-	if bar := cli.NewBar(cli.ProgressOut(env, lg.Quiet || lg.JSON), "analyze", "frames"); bar != nil {
-		opt.Progress = bar.Report
-		defer bar.Finish()
-	}
-	res, err := analyze.Run(ctx, pos[0], opt)
 	if errors.Is(err, video.ErrNoRate) {
 		return cli.Usagef("%s is a folder of frames, which has no frame rate of its own: give --fps F (CASME II and SAMM: 200, SMIC HS: 100) or write F in %s",
 			pos[0], filepath.Join(pos[0], video.RateFile))
