@@ -48,9 +48,9 @@ type RefModel struct {
 	vcls, ecls Token
 	mean       MeanTokens
 
-	tokens     int
-	x0, t0, dv *Tensor
-	dv0        *Tensor
+	tokens int
+	x0, t0 *Tensor
+	dv0    *Tensor
 }
 
 // NewRefModel builds the model with weights drawn from cfg.Seed.
@@ -174,9 +174,15 @@ func (m *RefModel) Backward() {
 	for i := len(m.EIM) - 1; i >= 0; i-- {
 		de = m.EIM[i].Backward(de)
 	}
-	dvc := m.vcls.Backward(m.VProj.Backward(m.NCE.da))
-	dv := Ensure(&m.dv, de.Shape...)
-	Add(dv.Data, de.Data, dvc.Data)
+	// The projection reads the vision class tokens only: its gradient is
+	// added to those rows of de in place (de is the first EIM block's
+	// buffer, rewritten by its next Backward), not through a [B, T, W]
+	// tensor of zeros and a full-size add.
+	dz := m.VProj.Backward(m.NCE.da)
+	for b := 0; b < B; b++ {
+		AddTo(de.Data[b*T*W:b*T*W+W], dz.Data[b*W:(b+1)*W])
+	}
+	dv := de
 	for i := len(m.Vis) - 1; i >= 0; i-- {
 		dv = m.Vis[i].Backward(dv)
 	}

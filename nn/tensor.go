@@ -86,11 +86,17 @@ func NewParam(name string, shape ...int) *Param {
 // Tensor returns a tensor view of the parameter's values.
 func (p *Param) Tensor() *Tensor { return &Tensor{Shape: p.Shape, Data: p.Data} }
 
-// ZeroGrad clears the gradients of ps.
+// ZeroGrad clears the gradients of ps, tensors split across workers.
 func ZeroGrad(ps []*Param) {
+	n := 0
 	for _, p := range ps {
-		clear(p.Grad)
+		n += len(p.Grad)
 	}
+	parallelFor(len(ps), n/max(1, len(ps)), func(lo, hi int) {
+		for _, p := range ps[lo:hi] {
+			clear(p.Grad)
+		}
+	})
 }
 
 // NewRNG returns the deterministic generator used for initialisation and
