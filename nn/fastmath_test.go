@@ -168,7 +168,7 @@ func exactFMA32(x, y, z float32) float32 {
 // without a tail past the last group of eight and column ranges that split
 // one; the fused residual gives the bits of a separate Add.
 func TestLayerNormAsmMatchesGo(t *testing.T) {
-	for _, d := range []int{8, 12, 64, 128, 136, 257} {
+	for _, d := range []int{8, 12, 40, 64, 128, 136, 257} {
 		for _, fused := range []bool{false, true} {
 			const n = 37
 			x := randTensor(uint64(d), 3, n, d).Data

@@ -86,11 +86,11 @@ func (ln *LayerNorm) backward(dy, res *Tensor) *Tensor {
 	parallelFor(n, 6*d, func(lo, hi int) {
 		lnBackwardRows(ln.x.Data, dy.Data, rd, dx.Data, ln.G.Data, ln.mean, ln.rstd, lo, hi, d)
 	})
-	// Parameter gradients: groups of eight columns split across workers,
-	// rows in order.
-	groups := (d + 7) / 8
-	parallelFor(groups, 3*8*n, func(lo, hi int) {
-		lnParamGrad(ln.x.Data, dy.Data, ln.mean, ln.rstd, ln.G.Grad, ln.B.Grad, n, d, lo*8, min(hi*8, d))
+	// Parameter gradients: groups of 32 columns (two cache lines of a
+	// row) split across workers, rows in order.
+	groups := (d + 31) / 32
+	parallelFor(groups, 3*32*n, func(lo, hi int) {
+		lnParamGrad(ln.x.Data, dy.Data, ln.mean, ln.rstd, ln.G.Grad, ln.B.Grad, n, d, lo*32, min(hi*32, d))
 	})
 	return dx
 }

@@ -186,21 +186,87 @@ bdone:
 // func lnParamGradAVX2(x, dy, mean, rstd, gg, bg *float32, rows, d, cols int)
 // For the cols columns (a multiple of 8) at x, dy, gg, bg: gg += Σ rows
 // dy·(x−mean)·rstd and bg += Σ rows dy, rows in order (as lnParamGradGo);
-// d is the row stride.
+// d is the row stride. 32 columns a pass over the rows while there are,
+// then 8.
 TEXT ·lnParamGradAVX2(SB), NOSPLIT, $0-72
 	MOVQ rows+48(FP), R10
 	MOVQ d+56(FP), R11
 	MOVQ cols+64(FP), CX
 	SHLQ $2, R11
-	SHRQ $3, CX
-	JZ gdone
 	TESTQ R10, R10
 	JZ gdone
 	MOVQ x+0(FP), SI
 	MOVQ dy+8(FP), DX
 	MOVQ gg+32(FP), DI
 	MOVQ bg+40(FP), BX
-group:
+g32:
+	CMPQ CX, $32
+	JLT g8
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	VMOVUPS 64(DI), Y10
+	VMOVUPS 96(DI), Y11
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VMOVUPS 64(BX), Y14
+	VMOVUPS 96(BX), Y15
+	MOVQ mean+16(FP), R8
+	MOVQ rstd+24(FP), R9
+	MOVQ R10, R12
+	XORQ AX, AX
+g32row:
+	VBROADCASTSS (R8), Y2
+	VBROADCASTSS (R9), Y1
+	VMOVUPS (DX)(AX*1), Y4
+	VMOVUPS 32(DX)(AX*1), Y5
+	VMOVUPS 64(DX)(AX*1), Y6
+	VMOVUPS 96(DX)(AX*1), Y7
+	VADDPS Y4, Y12, Y12
+	VADDPS Y5, Y13, Y13
+	VADDPS Y6, Y14, Y14
+	VADDPS Y7, Y15, Y15
+	VMOVUPS (SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y3, Y4, Y3
+	VMULPS Y1, Y3, Y3
+	VADDPS Y3, Y8, Y8
+	VMOVUPS 32(SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y3, Y5, Y3
+	VMULPS Y1, Y3, Y3
+	VADDPS Y3, Y9, Y9
+	VMOVUPS 64(SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y3, Y6, Y3
+	VMULPS Y1, Y3, Y3
+	VADDPS Y3, Y10, Y10
+	VMOVUPS 96(SI)(AX*1), Y3
+	VSUBPS Y2, Y3, Y3
+	VMULPS Y3, Y7, Y3
+	VMULPS Y1, Y3, Y3
+	VADDPS Y3, Y11, Y11
+	ADDQ R11, AX
+	ADDQ $4, R8
+	ADDQ $4, R9
+	DECQ R12
+	JNZ g32row
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	VMOVUPS Y10, 64(DI)
+	VMOVUPS Y11, 96(DI)
+	VMOVUPS Y12, (BX)
+	VMOVUPS Y13, 32(BX)
+	VMOVUPS Y14, 64(BX)
+	VMOVUPS Y15, 96(BX)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	ADDQ $128, BX
+	SUBQ $32, CX
+	JMP g32
+g8:
+	CMPQ CX, $8
+	JLT gdone
 	VMOVUPS (DI), Y4
 	VMOVUPS (BX), Y5
 	MOVQ mean+16(FP), R8
@@ -228,8 +294,8 @@ grow:
 	ADDQ $32, DX
 	ADDQ $32, DI
 	ADDQ $32, BX
-	DECQ CX
-	JNZ group
+	SUBQ $8, CX
+	JMP g8
 gdone:
 	VZEROUPPER
 	RET
