@@ -103,6 +103,7 @@ type cropArgs struct {
 	pix              *float32
 	stride, w1, h1   int // frame stride, W−1, H−1
 	dst              *uint8
+	dst32            *float32 // flowRowAVX2's output
 	n                int
 	done             int // set by the kernel
 }

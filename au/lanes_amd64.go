@@ -85,6 +85,12 @@ func setCropAsm(on bool) { cropAsm = on }
 //go:noescape
 func cropRowAVX2(a *cropArgs)
 
+// flowRowAVX2 is cropRowAVX2 writing the bilinear values (float32) to
+// a.dst32, as regionFlow.sample does, without rounding them to bytes.
+//
+//go:noescape
+func flowRowAVX2(a *cropArgs)
+
 // blur3AVX and halveAVX are the pyramid's rows (blur3 and halve) for
 // the first n floats of out, n a multiple of 8 and of 4 respectively: the
 // same float32 operations in the same order.

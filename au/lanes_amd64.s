@@ -279,6 +279,120 @@ done:
 	VZEROUPPER
 	RET
 
+// func flowRowAVX2(a *cropArgs)
+// cropRowAVX2 writing the bilinear values themselves (float32, to a.dst32).
+TEXT ·flowRowAVX2(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), DI
+	MOVQ cropArgs_uxs(DI), SI
+	MOVQ cropArgs_uys(DI), DX
+	MOVQ cropArgs_pix(DI), R8
+	MOVQ cropArgs_stride(DI), R9
+	LEAQ (R8)(R9*4), R10 // the row below
+	MOVQ cropArgs_dst32(DI), R11
+	MOVQ cropArgs_n(DI), CX
+	XORQ BX, BX
+	MOVQ R9, X8
+	VPBROADCASTD X8, X8 // stride
+	MOVQ cropArgs_w1(DI), AX
+	MOVQ AX, X9
+	VPBROADCASTD X9, X9 // W−1
+	MOVQ cropArgs_h1(DI), AX
+	MOVQ AX, X10
+	VPBROADCASTD X10, X10 // H−1
+	VPCMPEQD X11, X11, X11 // −1
+	VXORPD   Y12, Y12, Y12 // 0.0
+
+sblock:
+	CMPQ CX, $4
+	JLT  sdone
+	// rx = cx + ux + vy0, ry = cy + uy + vy1 (float64, in that order).
+	VMOVUPD (SI), Y0
+	VADDPD  cropArgs_cx(DI), Y0, Y0
+	VADDPD  cropArgs_vy0(DI), Y0, Y0
+	VMOVUPD (DX), Y1
+	VADDPD  cropArgs_cy(DI), Y1, Y1
+	VADDPD  cropArgs_vy1(DI), Y1, Y1
+	// xd = a·rx − b·ry + tx, yd = b·rx + a·ry + ty.
+	VMULPD  cropArgs_a(DI), Y0, Y2
+	VMULPD  cropArgs_b(DI), Y1, Y3
+	VSUBPD  Y3, Y2, Y2
+	VADDPD  cropArgs_tx(DI), Y2, Y2
+	VMULPD  cropArgs_b(DI), Y0, Y3
+	VMULPD  cropArgs_a(DI), Y1, Y4
+	VADDPD  Y4, Y3, Y3
+	VADDPD  cropArgs_ty(DI), Y3, Y3
+	VCVTPD2PSY Y2, X2 // x
+	VCVTPD2PSY Y3, X3 // y
+	// x0f = float32(int32(x)), less 1 where it exceeds x; y0f alike.
+	VCVTTPS2DQ X2, X4
+	VCVTDQ2PS  X4, X4
+	VCMPPS     $1, X4, X2, X5 // x < x0f
+	VANDPS     cropOne<>(SB), X5, X5
+	VSUBPS     X5, X4, X4
+	VCVTTPS2DQ X3, X6
+	VCVTDQ2PS  X6, X6
+	VCMPPS     $1, X6, X3, X5
+	VANDPS     cropOne<>(SB), X5, X5
+	VSUBPS     X5, X6, X6
+	// x0, y0 as integers; all four inside 0 ≤ x0 < W−1, 0 ≤ y0 < H−1?
+	VCVTTPS2DQ X4, X7
+	VCVTTPS2DQ X6, X13
+	VPCMPGTD   X11, X7, X14  // x0 > −1
+	VPCMPGTD   X7, X9, X15   // W−1 > x0
+	VPAND      X15, X14, X14
+	VPCMPGTD   X11, X13, X15 // y0 > −1
+	VPAND      X15, X14, X14
+	VPCMPGTD   X13, X10, X15 // H−1 > y0
+	VPAND      X15, X14, X14
+	VMOVMSKPS  X14, AX
+	CMPL       AX, $15
+	JNE        sdone
+	// The taps: (r0[0], r0[1]) and (r1[0], r1[1]) of each pixel as one
+	// 64-bit load each (scalar loads: gathers are slow where microcode
+	// mitigates them).
+	VPMULLD    X8, X13, X13
+	VPADDD     X7, X13, X13 // y0·stride + x0
+	VMOVD      X13, AX
+	VPEXTRD    $1, X13, R12
+	VPEXTRD    $2, X13, R13
+	VPEXTRD    $3, X13, R14
+	VMOVQ      (R8)(AX*4), X0
+	VPINSRQ    $1, (R8)(R12*4), X0, X0
+	VMOVQ      (R8)(R13*4), X1
+	VPINSRQ    $1, (R8)(R14*4), X1, X1
+	VSHUFPS    $0x88, X1, X0, X7  // r0[0]
+	VSHUFPS    $0xdd, X1, X0, X13 // r0[1]
+	VMOVQ      (R10)(AX*4), X0
+	VPINSRQ    $1, (R10)(R12*4), X0, X0
+	VMOVQ      (R10)(R13*4), X1
+	VPINSRQ    $1, (R10)(R14*4), X1, X1
+	VSHUFPS    $0x88, X1, X0, X15 // r1[0]
+	VSHUFPS    $0xdd, X1, X0, X14 // r1[1]
+	VSUBPS     X4, X2, X2 // ax = x − x0f
+	VSUBPS     X6, X3, X3 // ay = y − y0f
+	// top = r0[0] + ax·(r0[1]−r0[0]), bot alike, b = top + ay·(bot−top).
+	VSUBPS     X7, X13, X13
+	VMULPS     X2, X13, X13
+	VADDPS     X13, X7, X7
+	VSUBPS     X15, X14, X14
+	VMULPS     X2, X14, X14
+	VADDPS     X14, X15, X15
+	VSUBPS     X7, X15, X15
+	VMULPS     X3, X15, X15
+	VADDPS     X15, X7, X7
+	VMOVUPS    X7, (R11)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $16, R11
+	ADDQ $4, BX
+	SUBQ $4, CX
+	JMP  sblock
+
+sdone:
+	MOVQ BX, cropArgs_done(DI)
+	VZEROUPPER
+	RET
+
 // The pyramid's constants: float32 ¼ and ½ in every lane.
 DATA pyrQuarter<>+0(SB)/8, $0x3e8000003e800000
 DATA pyrQuarter<>+8(SB)/8, $0x3e8000003e800000

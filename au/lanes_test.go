@@ -219,3 +219,34 @@ func BenchmarkPyramid(b *testing.B) {
 		p.build(g, 100, 80, 350, 370)
 	}
 }
+
+// TestFlowSampleAsmSameBits: the region flow's crop gives the same floats
+// with its rows sampled four at a time as pixel by pixel, heads moved,
+// turned and scaled off the frame's edges included.
+func TestFlowSampleAsmSameBits(t *testing.T) {
+	ref := astronaut(t)
+	e, err := New(ref, synth.AstronautLandmarks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cropAsm || e.fl == nil || e.fl.refStd == 0 {
+		t.Skip("no crop assembly on this machine")
+	}
+	defer setCropAsm(true)
+	rng := rand.New(rand.NewPCG(28, 31))
+	want := make([]float32, len(e.fl.cur.Pix))
+	for k := 0; k < 40; k++ {
+		th, s := rng.NormFloat64()*0.3, 0.7+0.8*rng.Float64()
+		sim := similarity{a: s * math.Cos(th), b: s * math.Sin(th), tx: rng.NormFloat64() * 150, ty: rng.NormFloat64() * 150}
+		setCropAsm(false)
+		e.fl.sample(e, ref, sim)
+		copy(want, e.fl.cur.Pix)
+		setCropAsm(true)
+		e.fl.sample(e, ref, sim)
+		for i, v := range e.fl.cur.Pix {
+			if math.Float32bits(v) != math.Float32bits(want[i]) {
+				t.Fatalf("case %d (%+v): pixel %d: %v, want %v", k, sim, i, v, want[i])
+			}
+		}
+	}
+}

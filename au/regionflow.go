@@ -47,7 +47,8 @@ type regionFlow struct {
 	refStd   float32
 	src, dst [][2]float64
 	wts      []float64
-	axes     []float64 // sample's per-column then per-row offsets (2·size each)
+	axes     []float64 // sample's per-column x, per-column y, then per-row (x, y) offsets
+	args     cropArgs  // sample's row arguments to its kernel
 }
 
 // newRegionFlow prepares the flow measurer for a reference frame whose
@@ -136,17 +137,35 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 		rf.axes = make([]float64, 4*n)
 		for i := 0; i < n; i++ {
 			o := (float64(i) - half) * rf.step
-			rf.axes[2*i], rf.axes[2*i+1] = o*e.ex[0], o*e.ex[1]
+			rf.axes[i], rf.axes[n+i] = o*e.ex[0], o*e.ex[1]
 			rf.axes[2*n+2*i], rf.axes[2*n+2*i+1] = o*e.ey[0], o*e.ey[1]
 		}
 	}
-	cols, rows := rf.axes[:2*n], rf.axes[2*n:4*n]
+	colx, coly, rows := rf.axes[:n], rf.axes[n:2*n], rf.axes[2*n:4*n]
+	a := &rf.args
+	if cropAsm {
+		a.cx, a.cy = splat(rf.centre[0]), splat(rf.centre[1])
+		a.a, a.b, a.tx, a.ty = splat(sim.a), splat(sim.b), splat(sim.tx), splat(sim.ty)
+		a.pix, a.stride = &frame.Pix[0], frame.Stride
+		a.w1, a.h1 = frame.W-1, frame.H-1
+	}
 	for v := 0; v < n; v++ {
 		vy0, vy1 := rows[2*v], rows[2*v+1]
 		out := dst.Pix[v*n : v*n+n]
-		for u := range out {
-			rx := rf.centre[0] + cols[2*u] + vy0
-			ry := rf.centre[1] + cols[2*u+1] + vy1
+		for u := 0; u < n; {
+			if cropAsm && n-u >= 4 {
+				// Four pixels at a time while their taps lie inside the
+				// frame (Crop's kernel, unrounded); the one that does
+				// not, in Go below.
+				a.vy0, a.vy1 = splat(vy0), splat(vy1)
+				a.uxs, a.uys, a.dst32, a.n = &colx[u], &coly[u], &out[u], n-u
+				flowRowAVX2(a)
+				if u += a.done; u == n {
+					break
+				}
+			}
+			rx := rf.centre[0] + colx[u] + vy0
+			ry := rf.centre[1] + coly[u] + vy1
 			xd, yd := sim.apply(rx, ry)
 			// frame.Bilinear, inlined for the pixels inside the frame.
 			x, y := float32(xd), float32(yd)
@@ -168,6 +187,7 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 			} else {
 				out[u] = frame.Bilinear(x, y)
 			}
+			u++
 		}
 	}
 }
