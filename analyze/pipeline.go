@@ -125,6 +125,10 @@ func (r *run) startPost() *poster {
 		defer lane.Close()
 		for j := range p.rest {
 			r.postJob(j, lane)
+			// A free job holds no frame: the frames are the garbage
+			// collector's as soon as the run's goroutine is done with
+			// them too.
+			j.f, j.g, j.rgb = nil, nil, nil
 			p.free <- j
 		}
 	})
