@@ -758,8 +758,6 @@ func (r *faceRun) markLost(idx int) {
 
 // event recognises and explains one interval; last is the newest frame.
 func (r *faceRun) event(ctx context.Context, iv spot.Interval, last int) {
-	// The window's appearance readings are the post stage's.
-	r.post.wait()
 	oldest := max(0, last-len(r.ring)+1)
 	on, off := max(iv.Onset, oldest), min(iv.Offset, last)
 	apex := min(max(iv.Apex, on), off)
@@ -791,6 +789,11 @@ func (r *faceRun) event(ctx context.Context, iv spot.Interval, last int) {
 			r.log.Warn("flow model without frames for this event", "event", len(r.res.Events)+1, "err", err)
 		}
 	}
+	// The window's appearance readings are the post stage's: wait for
+	// it only here. Everything above reads the frame loop's data alone
+	// (AUs, crops, frames), so it runs while the post stage finishes the
+	// frames before the event, on the other core.
+	r.post.wait()
 	apexP, onsetP := r.eventAppearance(on, apex, off, iv.Kind == "still")
 	e.Appearance = appearanceOf(r.appearanceModel(), apexP, onsetP)
 	ev := evidence(aus, e.OnsetS, e.ApexS, e.OffsetS)
