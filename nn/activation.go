@@ -6,12 +6,9 @@ import (
 )
 
 // GELU is the exact (erf) Gaussian error linear unit, as PyTorch's default.
-// It keeps its input (not a copy: the caller must leave it unchanged until
-// Backward, as the Linear that produces it in a transformer's MLP does) and
-// evaluates the derivative in Backward, fused with the multiply: one
-// stored tensor fewer than keeping the derivative.
+// Forward also keeps the derivative, so Backward is one multiply.
 type GELU struct {
-	x     *Tensor
+	deriv []float32
 	y, dx *Tensor
 }
 
@@ -21,18 +18,18 @@ const invSqrt2Pi = 0.39894228040143268
 // Forward returns GELU(x) = x·Φ(x).
 func (g *GELU) Forward(x *Tensor) *Tensor {
 	y := Ensure(&g.y, x.Shape...)
+	g.deriv = growF(g.deriv, len(x.Data))
 	parallelFor(len(x.Data), 8, func(lo, hi int) {
-		geluForward(x.Data[lo:hi], y.Data[lo:hi])
+		geluBlock(x.Data[lo:hi], y.Data[lo:hi], g.deriv[lo:hi])
 	})
-	g.x = x
 	return y
 }
 
 // Backward returns dy·(Φ(x) + x·φ(x)).
 func (g *GELU) Backward(dy *Tensor) *Tensor {
 	dx := Ensure(&g.dx, dy.Shape...)
-	parallelFor(len(dy.Data), 12, func(lo, hi int) {
-		geluBackward(g.x.Data[lo:hi], dy.Data[lo:hi], dx.Data[lo:hi])
+	parallelFor(len(dy.Data), 2, func(lo, hi int) {
+		mulVec(dx.Data[lo:hi], dy.Data[lo:hi], g.deriv[lo:hi])
 	})
 	return dx
 }

@@ -40,28 +40,17 @@ func expGo(x []float32) {
 	}
 }
 
-// geluFwdGo is the portable GELU: y = x·Φ(x), Φ from erfFMA.
-func geluFwdGo(x, y []float32) {
-	y = y[:len(x)]
+// geluGo is the portable GELU: y = x·Φ(x), d = Φ(x) + x·φ(x), with Φ from
+// erfFMA and φ from expPolyFMA.
+func geluGo(x, y, d []float32) {
 	for i, v := range x {
-		y[i] = v * geluCDF(v)
-	}
-}
-
-// geluBackGo is the portable GELU backward: dx = dy·(Φ(x) + x·φ(x)), φ
-// from expPolyFMA.
-func geluBackGo(x, dy, dx []float32) {
-	dy, dx = dy[:len(x)], dx[:len(x)]
-	for i, v := range x {
-		cdf := geluCDF(v)
+		cdf := fmaf(0.5, erfFMA(v*invSqrt2), 0.5)
+		y[i] = v * cdf
 		t := max(v*v*-0.5, vmExpMin)
 		phi := expPolyFMA(t) * invSqrt2Pi
-		dx[i] = dy[i] * fmaf(v, phi, cdf)
+		d[i] = fmaf(v, phi, cdf)
 	}
 }
-
-// geluCDF is Φ(x) = (1 + erf(x/√2))/2 as the kernels evaluate it.
-func geluCDF(v float32) float32 { return fmaf(0.5, erfFMA(v*invSqrt2), 0.5) }
 
 // erfFMA is the error function (the rational approximation on [−4, 4] of
 // XLA/Eigen, accurate to a few ulp) as geluAVX2 evaluates it.

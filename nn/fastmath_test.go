@@ -28,12 +28,7 @@ func TestGELUValues(t *testing.T) {
 		x[i] = float32(-12 + 24*float64(i)/float64(n-1))
 	}
 	y, d := make([]float32, n), make([]float32, n)
-	ones := make([]float32, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	geluForward(x, y)
-	geluBackward(x, ones, d)
+	geluBlock(x, y, d)
 	for i, v := range x {
 		xv := float64(v)
 		cdf := 0.5 * (1 + math.Erf(xv/math.Sqrt2))
@@ -94,14 +89,8 @@ func TestVecMathGoMatchesAsm(t *testing.T) {
 	n := len(xs)
 	ya, da := make([]float32, n), make([]float32, n)
 	yg, dg := make([]float32, n), make([]float32, n)
-	dy := make([]float32, n)
-	for i := range dy {
-		dy[i] = float32(i%7) - 2.5
-	}
-	geluForward(xs, ya)
-	geluFwdGo(xs, yg)
-	geluBackward(xs, dy, da)
-	geluBackGo(xs, dy, dg)
+	geluBlock(xs, ya, da)
+	geluGo(xs, yg, dg)
 	ea := append([]float32(nil), xs...)
 	eg := append([]float32(nil), xs...)
 	expInPlace(ea)
@@ -276,6 +265,23 @@ func TestAdamWAsmMatchesGo(t *testing.T) {
 				if p[j] != pw[j] || m[j] != mw[j] || v[j] != vw[j] {
 					t.Fatalf("n=%d [%d]: p m v %v %v %v, want %v %v %v", n, j, p[j], m[j], v[j], pw[j], mw[j], vw[j])
 				}
+			}
+		}
+	}
+}
+
+func TestMulVec(t *testing.T) {
+	for _, n := range []int{0, 1, 31, 32, 33, 100, 1000} {
+		a := randTensor(1, 1, n+1).Data[:n]
+		b := randTensor(2, 1, n+1).Data[:n]
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = a[i] * b[i]
+		}
+		mulVec(a, a, b)
+		for i := range want {
+			if a[i] != want[i] {
+				t.Fatalf("n=%d: [%d] %v != %v", n, i, a[i], want[i])
 			}
 		}
 	}

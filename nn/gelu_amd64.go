@@ -3,32 +3,18 @@
 package nn
 
 //go:noescape
-func geluFwdAVX2(x, y *float32, n int)
+func geluAVX2(x, y, d *float32, n int)
 
-//go:noescape
-func geluBackAVX2(x, dy, dx *float32, n int)
-
-// geluForward writes y = GELU(x), eight lanes at a time in assembly when
-// the CPU allows it (geluFwdGo's bits).
-func geluForward(x, y []float32) {
+// geluBlock computes y = GELU(x) and d = GELU'(x) for one chunk, eight
+// lanes at a time in assembly when the CPU allows it.
+func geluBlock(x, y, d []float32) {
 	n := len(x) &^ 7
 	if n > 0 && vecAsm() {
-		_ = y[n-1]
-		geluFwdAVX2(&x[0], &y[0], n)
-		x, y = x[n:], y[n:]
+		_, _ = y[n-1], d[n-1]
+		geluAVX2(&x[0], &y[0], &d[0], n)
+		x, y, d = x[n:], y[n:], d[n:]
 	}
-	geluFwdGo(x, y)
-}
-
-// geluBackward writes dx = dy·GELU'(x) (geluBackGo's bits).
-func geluBackward(x, dy, dx []float32) {
-	n := len(x) &^ 7
-	if n > 0 && vecAsm() {
-		_, _ = dy[n-1], dx[n-1]
-		geluBackAVX2(&x[0], &dy[0], &dx[0], n)
-		x, dy, dx = x[n:], dy[n:], dx[n:]
-	}
-	geluBackGo(x, dy, dx)
+	geluGo(x, y, d)
 }
 
 //go:noescape

@@ -33,125 +33,103 @@ DATA gelu<>+108(SB)/4, $0x3f800000 // one
 DATA gelu<>+112(SB)/4, $0xc2ae0000 // expmin
 GLOBL gelu<>(SB), RODATA|NOPTR, $116
 
-// GELUCDF sets Y3 = Φ(Y0) (the erf rational approximation); it clobbers
-// Y1, Y2, Y4, Y14, Y15.
-#define GELUCDF \
-	VBROADCASTSS gelu<>+0(SB), Y15; \
-	VMULPS Y15, Y0, Y1; \
-	VBROADCASTSS gelu<>+4(SB), Y15; \
-	VMINPS Y15, Y1, Y1; \
-	VBROADCASTSS gelu<>+8(SB), Y15; \
-	VMAXPS Y15, Y1, Y1; \
-	VMULPS Y1, Y1, Y2; \
-	VBROADCASTSS gelu<>+12(SB), Y3; \
-	VBROADCASTSS gelu<>+16(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y3; \
-	VBROADCASTSS gelu<>+20(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y3; \
-	VBROADCASTSS gelu<>+24(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y3; \
-	VBROADCASTSS gelu<>+28(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y3; \
-	VBROADCASTSS gelu<>+32(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y3; \
-	VBROADCASTSS gelu<>+36(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y3; \
-	VMULPS Y1, Y3, Y3; \
-	VBROADCASTSS gelu<>+40(SB), Y4; \
-	VBROADCASTSS gelu<>+44(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y4; \
-	VBROADCASTSS gelu<>+48(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y4; \
-	VBROADCASTSS gelu<>+52(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y4; \
-	VBROADCASTSS gelu<>+56(SB), Y15; \
-	VFMADD213PS Y15, Y2, Y4; \
-	VDIVPS Y4, Y3, Y3; \
-	VBROADCASTSS gelu<>+60(SB), Y14; \
-	VFMADD213PS Y14, Y14, Y3
-
-// GELUDERIV turns Y3 = Φ(Y0) into Φ(Y0) + Y0·φ(Y0) (φ by the exp
-// polynomial); it clobbers Y6–Y10, Y15.
-#define GELUDERIV \
-	VBROADCASTSS gelu<>+64(SB), Y15; \
-	VMULPS Y0, Y0, Y6; \
-	VMULPS Y15, Y6, Y6; \
-	VBROADCASTSS gelu<>+112(SB), Y15; \
-	VMAXPS Y15, Y6, Y6; \
-	VBROADCASTSS gelu<>+72(SB), Y15; \
-	VMULPS Y15, Y6, Y7; \
-	VROUNDPS $0, Y7, Y7; \
-	VBROADCASTSS gelu<>+76(SB), Y15; \
-	VMOVAPS Y6, Y8; \
-	VFNMADD231PS Y15, Y7, Y8; \
-	VBROADCASTSS gelu<>+80(SB), Y15; \
-	VFNMADD231PS Y15, Y7, Y8; \
-	VBROADCASTSS gelu<>+84(SB), Y9; \
-	VBROADCASTSS gelu<>+88(SB), Y15; \
-	VFMADD213PS Y15, Y8, Y9; \
-	VBROADCASTSS gelu<>+92(SB), Y15; \
-	VFMADD213PS Y15, Y8, Y9; \
-	VBROADCASTSS gelu<>+96(SB), Y15; \
-	VFMADD213PS Y15, Y8, Y9; \
-	VBROADCASTSS gelu<>+100(SB), Y15; \
-	VFMADD213PS Y15, Y8, Y9; \
-	VBROADCASTSS gelu<>+104(SB), Y15; \
-	VFMADD213PS Y15, Y8, Y9; \
-	VMULPS Y8, Y9, Y9; \
-	VBROADCASTSS gelu<>+108(SB), Y15; \
-	VADDPS Y15, Y8, Y10; \
-	VFMADD213PS Y10, Y8, Y9; \
-	VCVTPS2DQ Y7, Y7; \
-	VPSLLD $23, Y7, Y7; \
-	VPADDD Y9, Y7, Y9; \
-	VBROADCASTSS gelu<>+68(SB), Y15; \
-	VMULPS Y15, Y9, Y9; \
-	VFMADD231PS Y9, Y0, Y3
-
-// func geluFwdAVX2(x, y *float32, n int)
-// y = x·Φ(x) for n (a multiple of 8) values; Φ by the erf rational
-// approximation of erfFMA.
-TEXT ·geluFwdAVX2(SB), NOSPLIT, $0-24
+// func geluAVX2(x, y, d *float32, n int)
+// For n (a multiple of 8) values: y = x·Φ(x) and d = Φ(x) + x·φ(x), the
+// derivative kept for the backward pass. Φ uses the same erf rational
+// approximation as erff, φ the same exp polynomial as expf.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
-	MOVQ n+16(FP), CX
-	SHRQ $3, CX
-	JZ fdone
-floop:
-	VMOVUPS (SI), Y0
-	GELUCDF
-	VMULPS Y3, Y0, Y5
-	VMOVUPS Y5, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	DECQ CX
-	JNZ floop
-fdone:
-	VZEROUPPER
-	RET
-
-// func geluBackAVX2(x, dy, dx *float32, n int)
-// dx = dy·(Φ(x) + x·φ(x)) for n (a multiple of 8) values, φ by the exp
-// polynomial of expPolyFMA.
-TEXT ·geluBackAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), SI
-	MOVQ dy+8(FP), DI
-	MOVQ dx+16(FP), DX
+	MOVQ d+16(FP), DX
 	MOVQ n+24(FP), CX
 	SHRQ $3, CX
-	JZ gbdone
-gbloop:
+	JZ done
+loop:
 	VMOVUPS (SI), Y0
-	GELUCDF
-	GELUDERIV
-	VMULPS (DI), Y3, Y3
+	// z = clamp(x/√2, -4, 4); z2 = z²
+	VBROADCASTSS gelu<>+0(SB), Y15
+	VMULPS Y15, Y0, Y1
+	VBROADCASTSS gelu<>+4(SB), Y15
+	VMINPS Y15, Y1, Y1
+	VBROADCASTSS gelu<>+8(SB), Y15
+	VMAXPS Y15, Y1, Y1
+	VMULPS Y1, Y1, Y2
+	// p = z·poly_a(z2)
+	VBROADCASTSS gelu<>+12(SB), Y3
+	VBROADCASTSS gelu<>+16(SB), Y15
+	VFMADD213PS Y15, Y2, Y3
+	VBROADCASTSS gelu<>+20(SB), Y15
+	VFMADD213PS Y15, Y2, Y3
+	VBROADCASTSS gelu<>+24(SB), Y15
+	VFMADD213PS Y15, Y2, Y3
+	VBROADCASTSS gelu<>+28(SB), Y15
+	VFMADD213PS Y15, Y2, Y3
+	VBROADCASTSS gelu<>+32(SB), Y15
+	VFMADD213PS Y15, Y2, Y3
+	VBROADCASTSS gelu<>+36(SB), Y15
+	VFMADD213PS Y15, Y2, Y3
+	VMULPS Y1, Y3, Y3
+	// q = poly_b(z2)
+	VBROADCASTSS gelu<>+40(SB), Y4
+	VBROADCASTSS gelu<>+44(SB), Y15
+	VFMADD213PS Y15, Y2, Y4
+	VBROADCASTSS gelu<>+48(SB), Y15
+	VFMADD213PS Y15, Y2, Y4
+	VBROADCASTSS gelu<>+52(SB), Y15
+	VFMADD213PS Y15, Y2, Y4
+	VBROADCASTSS gelu<>+56(SB), Y15
+	VFMADD213PS Y15, Y2, Y4
+	VDIVPS Y4, Y3, Y3
+	// cdf = 0.5 + 0.5·erf; y = x·cdf
+	VBROADCASTSS gelu<>+60(SB), Y14
+	VFMADD213PS Y14, Y14, Y3
+	VMULPS Y3, Y0, Y5
+	VMOVUPS Y5, (DI)
+	// t = max(-0.5·x², -87); exp(t) = 2^k·poly(r), t = k·ln2 + r
+	VBROADCASTSS gelu<>+64(SB), Y15
+	VMULPS Y0, Y0, Y6
+	VMULPS Y15, Y6, Y6
+	VBROADCASTSS gelu<>+112(SB), Y15
+	VMAXPS Y15, Y6, Y6
+	VBROADCASTSS gelu<>+72(SB), Y15
+	VMULPS Y15, Y6, Y7
+	VROUNDPS $0, Y7, Y7
+	VBROADCASTSS gelu<>+76(SB), Y15
+	VMOVAPS Y6, Y8
+	VFNMADD231PS Y15, Y7, Y8
+	VBROADCASTSS gelu<>+80(SB), Y15
+	VFNMADD231PS Y15, Y7, Y8
+	VBROADCASTSS gelu<>+84(SB), Y9
+	VBROADCASTSS gelu<>+88(SB), Y15
+	VFMADD213PS Y15, Y8, Y9
+	VBROADCASTSS gelu<>+92(SB), Y15
+	VFMADD213PS Y15, Y8, Y9
+	VBROADCASTSS gelu<>+96(SB), Y15
+	VFMADD213PS Y15, Y8, Y9
+	VBROADCASTSS gelu<>+100(SB), Y15
+	VFMADD213PS Y15, Y8, Y9
+	VBROADCASTSS gelu<>+104(SB), Y15
+	VFMADD213PS Y15, Y8, Y9
+	// e = (p·r)·r + r + 1
+	VMULPS Y8, Y9, Y9
+	VBROADCASTSS gelu<>+108(SB), Y15
+	VADDPS Y15, Y8, Y10
+	VFMADD213PS Y10, Y8, Y9
+	// scale by 2^k
+	VCVTPS2DQ Y7, Y7
+	VPSLLD $23, Y7, Y7
+	VPADDD Y9, Y7, Y9
+	// d = cdf + x·φ(x)
+	VBROADCASTSS gelu<>+68(SB), Y15
+	VMULPS Y15, Y9, Y9
+	VFMADD231PS Y9, Y0, Y3
 	VMOVUPS Y3, (DX)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	ADDQ $32, DX
 	DECQ CX
-	JNZ gbloop
-gbdone:
+	JNZ loop
+done:
 	VZEROUPPER
 	RET
 

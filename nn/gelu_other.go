@@ -2,9 +2,7 @@
 
 package nn
 
-func geluForward(x, y []float32) { geluFwdGo(x, y) }
-
-func geluBackward(x, dy, dx []float32) { geluBackGo(x, dy, dx) }
+func geluBlock(x, y, d []float32) { geluGo(x, y, d) }
 
 // expInPlace replaces x by exp(x) (inputs below −87 give about 1.6e−38).
 func expInPlace(x []float32) {

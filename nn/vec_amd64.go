@@ -22,6 +22,25 @@ func addVec(dst, a, b []float32) {
 }
 
 //go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+// mulVec writes a·b into dst (equal lengths; dst may alias a or b).
+func mulVec(dst, a, b []float32) {
+	n := 0
+	if vecAsm() {
+		n = len(dst) &^ 31
+	}
+	if n > 0 {
+		_, _ = a[n-1], b[n-1]
+		mulAVX2(&dst[0], &a[0], &b[0], n)
+	}
+	a, b = a[n:len(dst)], b[n:len(dst)]
+	for i := range a {
+		dst[n+i] = a[i] * b[i]
+	}
+}
+
+//go:noescape
 func adamwAVX2(p, grad, m, v *float32, n int, c *adamwConsts)
 
 // adamwVec applies one AdamW step to p with gradient g and moments m, v

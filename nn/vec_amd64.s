@@ -33,6 +33,37 @@ done:
 	VZEROUPPER
 	RET
 
+// func mulAVX2(dst, a, b *float32, n int)
+// dst[i] = a[i] · b[i] for n a multiple of 32; dst may alias a or b.
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $5, CX
+	JZ mdone
+mloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMULPS (DX), Y0, Y0
+	VMULPS 32(DX), Y1, Y1
+	VMULPS 64(DX), Y2, Y2
+	VMULPS 96(DX), Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ mloop
+mdone:
+	VZEROUPPER
+	RET
+
 // func adamwAVX2(p, grad, m, v *float32, n int, c *adamwConsts)
 // One AdamW step for n values (a multiple of 8), element by element in
 // adamwGo's order of operations (no fused multiply–add):
