@@ -59,3 +59,6 @@ func softmaxBackRows(p, dp []float32, n, t int, scale float32) {
 	}
 	softmaxBackRowsGo(p, dp, n, t, scale)
 }
+
+// tailMasks[8-r:16-r] are eight int32 lane masks whose first r are set.
+var tailMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}

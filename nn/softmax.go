@@ -49,9 +49,6 @@ func SoftmaxInto[F float32 | float64](dst, x []F, t float64) {
 // the scores before scaling: dp = p·(dp − Σ p·dp)·scale, the sum in eight
 // lanes as softmaxRows sums.
 
-// tailMasks[8-r:16-r] are eight int32 lane masks whose first r are set.
-var tailMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
-
 func softmaxRowsGo(p []float32, n, t int, scale float32, mask []bool, b int) {
 	for i := 0; i < n; i++ {
 		row := p[i*t : (i+1)*t]
