@@ -38,17 +38,13 @@ func SoftmaxInto[F float32 | float64](dst, x []F, t float64) {
 	}
 }
 
-// softmaxRows (gelu_amd64.go, gelu_other.go) replaces each of the n rows
-// of p (length t) by softmax(scale·row), ignoring the keys that mask (one
-// entry per key of batch b, or nil) rules out: attention's probabilities.
-// The exponentials are expPolyFMA's and each row's sum runs in eight lanes
-// (key j in lane j mod 8, lanes combined as lnHsum), in AVX2 where the CPU
-// allows it and there is no mask — the same bits either way.
-// softmaxBackRows turns each of the n rows of dp (length t), the gradient
-// with respect to the probabilities p, into the gradient with respect to
-// the scores before scaling: dp = p·(dp − Σ p·dp)·scale, the sum in eight
-// lanes as softmaxRows sums.
-
+// softmaxRowsGo is softmaxRows in Go (softmaxRows, in gelu_amd64.go and
+// gelu_other.go, runs it in AVX2 where the CPU allows it and there is no
+// mask — the same bits either way): each of the n rows of p (length t)
+// becomes softmax(scale·row), ignoring the keys that mask (one entry per
+// key of batch b, or nil) rules out; attention's probabilities. The
+// exponentials are expPolyFMA's and each row's sum runs in eight lanes (key
+// j in lane j mod 8, lanes combined as lnHsum).
 func softmaxRowsGo(p []float32, n, t int, scale float32, mask []bool, b int) {
 	for i := 0; i < n; i++ {
 		row := p[i*t : (i+1)*t]
@@ -74,6 +70,10 @@ func softmaxRowsGo(p []float32, n, t int, scale float32, mask []bool, b int) {
 	}
 }
 
+// softmaxBackRowsGo is softmaxBackRows in Go: each of the n rows of dp
+// (length t), the gradient with respect to the probabilities p, becomes the
+// gradient with respect to the scores before scaling,
+// dp = p·(dp − Σ p·dp)·scale, the sum in eight lanes as softmaxRowsGo sums.
 func softmaxBackRowsGo(p, dp []float32, n, t int, scale float32) {
 	for i := 0; i < n; i++ {
 		pr := p[i*t : (i+1)*t]
