@@ -2,6 +2,7 @@ package au
 
 import (
 	"math"
+	"slices"
 
 	"github.com/tell-project/tell/raster"
 )
@@ -35,7 +36,7 @@ type laneGroup struct {
 func groupTemplates(tpl []template) []laneGroup {
 	var radii []int
 	for i := range tpl {
-		if tpl[i].ok && !containsInt(radii, tpl[i].r) {
+		if tpl[i].ok && !slices.Contains(radii, tpl[i].r) {
 			radii = append(radii, tpl[i].r)
 		}
 	}
@@ -61,15 +62,6 @@ func groupTemplates(tpl []template) []laneGroup {
 		}
 	}
 	return out
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // sampleLane is sampleWindow writing lane l of the interleaved buf.
