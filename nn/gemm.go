@@ -467,14 +467,17 @@ func packA(dst, a []float32, lda int, trans bool, ic, mc, pc, kc, mr int, alpha 
 			}
 			continue
 		}
-		for r := 0; r < mr; r++ {
-			if r >= mw {
-				for p := 0; p < kc; p++ {
-					d[p*mr+r] = 0
+		if mw < mr {
+			clear(d)
+		}
+		for r := 0; r < mw; r++ {
+			src := a[(ic+ir+r)*lda+pc : (ic+ir+r)*lda+pc+kc]
+			if alpha == 1 {
+				for p, v := range src {
+					d[p*mr+r] = v
 				}
 				continue
 			}
-			src := a[(ic+ir+r)*lda+pc : (ic+ir+r)*lda+pc+kc]
 			for p, v := range src {
 				d[p*mr+r] = alpha * v
 			}
@@ -494,14 +497,11 @@ func packB(dst, b []float32, ldb int, trans bool, pc, kc, j, nw, nr int) {
 	}
 	// op(B)[p][q] = B[q][p]: rows of B are contiguous over p. 8×8 blocks
 	// in assembly where the CPU allows, the ragged rest here.
+	if nw < nr {
+		clear(dst[:kc*nr])
+	}
 	p8, q8 := packTrans8(dst, nr, b[j*ldb+pc:], ldb, kc, nw)
-	for q := 0; q < nr; q++ {
-		if q >= nw {
-			for p := 0; p < kc; p++ {
-				dst[p*nr+q] = 0
-			}
-			continue
-		}
+	for q := 0; q < nw; q++ {
 		p0 := p8
 		if q >= q8 {
 			p0 = 0
