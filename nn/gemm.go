@@ -195,14 +195,94 @@ func gemmBias(transA, transB bool, m, n, k int, a []float32, lda int, b []float3
 
 // gemmRun is gemmWith with an optional bias row (beta must then be 0).
 func gemmRun(kern microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) {
-	if m <= 0 || n <= 0 {
+	g, pa, pb, ok := gemmPrepare(kern, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
+	if !ok {
 		return
+	}
+	if workers := min(threads, g.nt); workers <= 1 {
+		// On the caller alone, nothing captured: no closure or counter
+		// escapes, so GemmSerial's calls allocate nothing.
+		var next atomic.Int64
+		g.tasks(&next)
+	} else {
+		g.parallel(workers)
+	}
+	releaseFloats(pa, pb)
+}
+
+// gemmOp is one product C = op(A)·op(B) + beta·C for gemmPair.
+type gemmOp struct {
+	transA, transB bool
+	m, n, k        int
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// gemmPair runs two independent products (disjoint C's; neither reads the
+// other's C) on one set of workers, as Gemm runs each: a worker done with
+// the first product's tasks goes on to the second's, so the pair costs one
+// hand-off and one wait instead of two (a Linear layer's backward: dx and
+// dW). Each product's bits are Gemm's.
+func gemmPair(p, q gemmOp) {
+	threads := max(gemmThreads(p.m, p.n, p.k), gemmThreads(q.m, q.n, q.k))
+	g1, pa1, pb1, ok1 := gemmPrepare(activeKernel, threads, p.transA, p.transB, p.m, p.n, p.k, 1, p.a, p.lda, p.b, p.ldb, p.beta, p.c, p.ldc, nil)
+	g2, pa2, pb2, ok2 := gemmPrepare(activeKernel, threads, q.transA, q.transB, q.m, q.n, q.k, 1, q.a, q.lda, q.b, q.ldb, q.beta, q.c, q.ldc, nil)
+	if !ok1 {
+		g1.nt = 0
+	}
+	if !ok2 {
+		g2.nt = 0
+	}
+	n1, n2 := new(atomic.Int64), new(atomic.Int64)
+	work := func() {
+		if g1.nt > 0 {
+			g1.tasks(n1)
+		}
+		if g2.nt > 0 {
+			g2.tasks(n2)
+		}
+	}
+	if workers := min(threads, g1.nt+g2.nt); workers <= 1 {
+		work()
+	} else {
+		var pg parallel.Group
+		for w := 1; w < workers; w++ {
+			pg.Go(work)
+		}
+		pg.Do(work)
+		pg.Wait()
+	}
+	releaseFloats(pa1, pb1)
+	releaseFloats(pa2, pb2)
+}
+
+// releaseFloats returns gemmPrepare's buffers to the pool.
+func releaseFloats(pa, pb *[]float32) {
+	if pa != nil {
+		putFloats(pa)
+	}
+	if pb != nil {
+		putFloats(pb)
+	}
+}
+
+// gemmPrepare does a product's work before its tasks: C scaled by beta
+// (or cleared, or filled with bias for an empty product), the packing of
+// its operands, the task plan. ok is false when nothing is left to do.
+func gemmPrepare(kern microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32) (g gemmJob, pa, pb *[]float32, ok bool) {
+	if m <= 0 || n <= 0 {
+		return g, nil, nil, false
 	}
 	if bias != nil && (k <= 0 || alpha == 0) {
 		for i := 0; i < m; i++ {
 			copy(c[i*ldc:i*ldc+n], bias)
 		}
-		return
+		return g, nil, nil, false
 	}
 	// beta = 0 needs no pass over C: the first k block stores instead of
 	// accumulating. Only an empty product must clear C explicitly.
@@ -220,10 +300,10 @@ func gemmRun(kern microKernel, threads int, transA, transB bool, m, n, k int, al
 		}
 	}
 	if empty {
-		return
+		return g, nil, nil, false
 	}
 	mr, nr := kern.mr, kern.nr
-	g := gemmJob{kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
+	g = gemmJob{kern: kern, transA: transA, m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, npan: (n + nr - 1) / nr, bias: bias}
 	// A is read in place, transposed or not (the kernel takes row and k
 	// strides; packing a transposed A cost more than it saved: ~6% of the
@@ -232,7 +312,6 @@ func gemmRun(kern microKernel, threads int, transA, transB bool, m, n, k int, al
 	// a transposed B is packed whole. Whole-matrix packing happens once
 	// per product (each panel by one worker), in panels over all of k.
 	npa := (m + mr - 1) / mr
-	var pa, pb *[]float32
 	packAll := alpha != 1
 	if packAll {
 		pa = getFloats(npa * k * mr)
@@ -261,20 +340,7 @@ func gemmRun(kern microKernel, threads int, transA, transB bool, m, n, k int, al
 		g.packParallel(threads, items)
 	}
 	g.plan(threads)
-	if workers := min(threads, g.nt); workers <= 1 {
-		// On the caller alone, nothing captured: no closure or counter
-		// escapes, so GemmSerial's calls allocate nothing.
-		var next atomic.Int64
-		g.tasks(&next)
-	} else {
-		g.parallel(workers)
-	}
-	if pa != nil {
-		putFloats(pa)
-	}
-	if pb != nil {
-		putFloats(pb)
-	}
+	return g, pa, pb, true
 }
 
 // packParallel runs pack over items on threads goroutines (a copy of g:

@@ -405,3 +405,26 @@ func TestPackBTransposed(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmPair: two products on one set of workers give each product's
+// Gemm bits (a Linear layer's dx and dW), empty ones included.
+func TestGemmPair(t *testing.T) {
+	for _, sz := range [][3]int{{1600, 128, 384}, {50, 70, 13}, {0, 5, 5}, {7, 9, 0}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a := randTensor(81, 1, max(m, k), max(m, k)+1).Data
+		b := randTensor(82, 1, max(n, k), max(n, k)+1).Data
+		c0 := randTensor(83, 1, max(m, n), max(m, n)+1).Data
+		p := gemmOp{m: m, n: n, k: k, a: a, lda: k + 1, b: b, ldb: n + 1, c: append([]float32(nil), c0...), ldc: n + 1}
+		q := gemmOp{transA: true, m: n, n: m, k: k, a: b, lda: n + 1, b: a, ldb: k + 1, beta: 1, c: append([]float32(nil), c0...), ldc: m + 2}
+		q.transB = true
+		wp, wq := append([]float32(nil), c0...), append([]float32(nil), c0...)
+		Gemm(p.transA, p.transB, p.m, p.n, p.k, 1, p.a, p.lda, p.b, p.ldb, p.beta, wp, p.ldc)
+		Gemm(q.transA, q.transB, q.m, q.n, q.k, 1, q.a, q.lda, q.b, q.ldb, q.beta, wq, q.ldc)
+		gemmPair(p, q)
+		for i := range wp {
+			if math.Float32bits(p.c[i]) != math.Float32bits(wp[i]) || math.Float32bits(q.c[i]) != math.Float32bits(wq[i]) {
+				t.Fatalf("%v: element %d: %v %v, want %v %v", sz, i, p.c[i], q.c[i], wp[i], wq[i])
+			}
+		}
+	}
+}

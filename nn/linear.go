@@ -61,8 +61,10 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 func (l *Linear) Backward(dy *Tensor) *Tensor {
 	n := dy.Rows()
 	dx := Ensure(&l.dx, l.x.Shape...)
-	Gemm(false, false, n, l.In, l.Out, 1, dy.Data, l.Out, l.W.Data, l.In, 0, dx.Data, l.In)
-	l.accumulate(dy)
+	// dx = dy·W and dW += dyᵀ·x on one set of workers (one hand-off).
+	gemmPair(gemmOp{m: n, n: l.In, k: l.Out, a: dy.Data, lda: l.Out, b: l.W.Data, ldb: l.In, c: dx.Data, ldc: l.In},
+		gemmOp{transA: true, m: l.Out, n: l.In, k: n, a: dy.Data, lda: l.Out, b: l.x.Data, ldb: l.In, beta: 1, c: l.W.Grad, ldc: l.In})
+	l.biasGrad(dy)
 	return dx
 }
 
@@ -73,8 +75,12 @@ func (l *Linear) BackwardParams(dy *Tensor) { l.accumulate(dy) }
 func (l *Linear) accumulate(dy *Tensor) {
 	n := dy.Rows()
 	Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, 1, l.W.Grad, l.In)
+	l.biasGrad(dy)
+}
+
+func (l *Linear) biasGrad(dy *Tensor) {
 	if l.B != nil {
-		colSum(l.B.Grad, dy.Data, n, l.Out)
+		colSum(l.B.Grad, dy.Data, dy.Rows(), l.Out)
 	}
 }
 
