@@ -27,7 +27,8 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 		uxs[u], uys[u] = ou*e.ex[0], ou*e.ex[1]
 	}
 	a := &e.cropArgs
-	if cropAsm {
+	asm := cropAsm && kernelReadable(frame)
+	if asm {
 		a.cx, a.cy = splat(cx), splat(cy)
 		a.a, a.b, a.tx, a.ty = splat(sim.a), splat(sim.b), splat(sim.tx), splat(sim.ty)
 		a.pix, a.stride = &frame.Pix[0], frame.Stride
@@ -39,7 +40,7 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 		vy0, vy1 := ov*e.ey[0], ov*e.ey[1]
 		row := dst[v*size : v*size+size]
 		for u := 0; u < size; {
-			if cropAsm && size-u >= 4 {
+			if asm && size-u >= 4 {
 				// Four pixels at a time while their taps lie inside
 				// the frame; the pixel that does not, in Go below.
 				a.vy0, a.vy1 = splat(vy0), splat(vy1)
@@ -109,3 +110,11 @@ type cropArgs struct {
 }
 
 func splat(v float64) [4]float64 { return [4]float64{v, v, v, v} }
+
+// kernelReadable reports whether the crop kernels may read frame: every
+// row holds its W pixels within Pix (they index it without bounds checks)
+// and the offsets fit 32 bits.
+func kernelReadable(frame *raster.Gray) bool {
+	return frame.W >= 2 && frame.H >= 2 && frame.Stride >= frame.W && frame.Stride < 1<<30 &&
+		len(frame.Pix) >= (frame.H-1)*frame.Stride+frame.W && len(frame.Pix) < 1<<31
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
 )
 
@@ -148,7 +149,8 @@ func BenchmarkTrackLanes(b *testing.B) {
 
 // TestCropAsmSameBytes: Crop gives the same bytes with its rows sampled
 // four at a time as pixel by pixel, for heads moved, turned and scaled
-// so that the crop runs over the frame's edges, at several sizes.
+// so that the crop runs over the frame's edges, at several sizes, in
+// whole frames and sub-images.
 func TestCropAsmSameBytes(t *testing.T) {
 	ref := astronaut(t)
 	e, err := New(ref, synth.AstronautLandmarks())
@@ -164,11 +166,16 @@ func TestCropAsmSameBytes(t *testing.T) {
 		th, s := rng.NormFloat64()*0.3, 0.7+0.8*rng.Float64()
 		e.prev = similarity{a: s * math.Cos(th), b: s * math.Sin(th), tx: rng.NormFloat64() * 120, ty: rng.NormFloat64() * 120}
 		size := []int{96, 5, 17, 234, 1}[k%5]
+		frame := ref
+		if k%3 == 1 {
+			// A sub-image: rows longer than the frame is wide.
+			frame = &raster.Gray{W: ref.W - 10, H: ref.H - 10, Stride: ref.Stride, Pix: ref.Pix[5*ref.Stride+5:]}
+		}
 		got, want := make([]uint8, size*size), make([]uint8, size*size)
 		setCropAsm(true)
-		e.Crop(ref, size, got)
+		e.Crop(frame, size, got)
 		setCropAsm(false)
-		e.Crop(ref, size, want)
+		e.Crop(frame, size, want)
 		for i := range got {
 			if got[i] != want[i] {
 				t.Fatalf("case %d (size %d, %+v): pixel %d: %d, want %d", k, size, e.prev, i, got[i], want[i])

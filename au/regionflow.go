@@ -143,7 +143,8 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 	}
 	colx, coly, rows := rf.axes[:n], rf.axes[n:2*n], rf.axes[2*n:4*n]
 	a := &rf.args
-	if cropAsm {
+	asm := cropAsm && kernelReadable(frame)
+	if asm {
 		a.cx, a.cy = splat(rf.centre[0]), splat(rf.centre[1])
 		a.a, a.b, a.tx, a.ty = splat(sim.a), splat(sim.b), splat(sim.tx), splat(sim.ty)
 		a.pix, a.stride = &frame.Pix[0], frame.Stride
@@ -153,7 +154,7 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 		vy0, vy1 := rows[2*v], rows[2*v+1]
 		out := dst.Pix[v*n : v*n+n]
 		for u := 0; u < n; {
-			if cropAsm && n-u >= 4 {
+			if asm && n-u >= 4 {
 				// Four pixels at a time while their taps lie inside the
 				// frame (Crop's kernel, unrounded); the one that does
 				// not, in Go below.
