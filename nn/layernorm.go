@@ -119,25 +119,25 @@ func lnForwardRowsGo(x, a, s, y, g, b, mean, rstd []float32, lo, hi, d int, eps 
 			}
 			row = sr
 		}
-		var s [8]float32
+		var acc [8]float32
 		for j := 0; j < d8; j += 8 {
-			for l := range s {
-				s[l] += row[j+l]
+			for l := range acc {
+				acc[l] += row[j+l]
 			}
 		}
-		sum := lnHsum(&s)
+		sum := lnHsum(&acc)
 		for _, v := range row[d8:] {
 			sum += v
 		}
 		m := sum / fd
-		s = [8]float32{}
+		acc = [8]float32{}
 		for j := 0; j < d8; j += 8 {
-			for l := range s {
+			for l := range acc {
 				c := row[j+l] - m
-				s[l] += float32(c * c)
+				acc[l] += float32(c * c)
 			}
 		}
-		v2 := lnHsum(&s)
+		v2 := lnHsum(&acc)
 		for _, v := range row[d8:] {
 			c := v - m
 			v2 += float32(c * c)
