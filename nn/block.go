@@ -47,10 +47,29 @@ func (b *Block) Params() []*Param {
 
 // Forward maps x [B, T, C] to the block's output of the same shape.
 func (b *Block) Forward(x *Tensor) *Tensor {
+	x1, m := b.ForwardPair(x, nil)
+	y := Ensure(&b.y, x1.Shape...)
+	Add(y.Data, x1.Data, m.Data)
+	return y
+}
+
+// ForwardPair is Forward for an input given as the sum x + r (r nil: x
+// alone), and it returns the output as the pair (x1, m) whose sum x1 + m
+// is Forward's output. A chain of blocks hands the pair on: the next
+// block's first norm adds it in the pass that normalises it, one pass over
+// [B, T, C] fewer per block, with the same bits. Backward is the same for
+// both forms (its dy and dx are gradients of the sums).
+func (b *Block) ForwardPair(x, r *Tensor) (x1, m *Tensor) {
 	b.Attn.Queries = b.Queries
 	b.t = x.Shape[1]
-	a := b.Attn.Forward(b.LN1.Forward(x))
-	var x1, h *Tensor
+	var h1 *Tensor
+	if r != nil {
+		x, h1 = b.LN1.ForwardSum(x, r)
+	} else {
+		h1 = b.LN1.Forward(x)
+	}
+	a := b.Attn.Forward(h1)
+	var h *Tensor
 	if nq := a.Shape[1]; nq == b.t {
 		// x1 = x + a and LN2(x1) in one pass over the rows.
 		x1, h = b.LN2.ForwardSum(x, a)
@@ -62,10 +81,8 @@ func (b *Block) Forward(x *Tensor) *Tensor {
 		}
 		h = b.LN2.Forward(x1)
 	}
-	m := b.FC2.Forward(b.Act.Forward(b.FC1.Forward(h)))
-	y := Ensure(&b.y, x1.Shape...)
-	Add(y.Data, x1.Data, m.Data)
-	return y
+	m = b.FC2.Forward(b.Act.Forward(b.FC1.Forward(h)))
+	return x1, m
 }
 
 // Backward accumulates parameter gradients and returns dx.

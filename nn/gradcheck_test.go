@@ -361,3 +361,36 @@ func TestBlockQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockForwardPair: blocks chained through ForwardPair (each output
+// handed on unsummed, added inside the next block's first norm) give the
+// bits of blocks chained through Forward, a query-restricted last block
+// included.
+func TestBlockForwardPair(t *testing.T) {
+	mk := func() []*Block {
+		rng := NewRNG(31)
+		var bs []*Block
+		for i := 0; i < 3; i++ {
+			bs = append(bs, NewBlock("blk", 32, 4, 64, rng))
+		}
+		bs[2].Queries = 1
+		return bs
+	}
+	x := randTensor(32, 1, 3, 11, 32)
+	y := x
+	for _, b := range mk() {
+		y = b.Forward(y)
+	}
+	v, r := x, (*Tensor)(nil)
+	for _, b := range mk() {
+		v, r = b.ForwardPair(v, r)
+	}
+	if len(v.Data) != len(y.Data) {
+		t.Fatalf("shapes %v %v", v.Shape, y.Shape)
+	}
+	for i := range y.Data {
+		if s := v.Data[i] + r.Data[i]; s != y.Data[i] {
+			t.Fatalf("[%d]: pair sums to %v, Forward gives %v", i, s, y.Data[i])
+		}
+	}
+}

@@ -33,24 +33,25 @@ func DefaultRefConfig() RefConfig {
 // Parameter names: patch.{weight,bias}, cls, pos, vis.N.*, eim.N.*,
 // head.*, vproj.*, tok.weight, tpos, txt.N.*, tproj.*, clip.logit_scale.
 type RefModel struct {
-	Cfg        RefConfig
-	Patch      *PatchEmbed
-	Cls, Pos   *Param
-	Vis, EIM   []*Block
-	Head       *Linear
-	VProj      *Linear
-	Tok        *Embedding
-	TPos       *Param
-	Txt        []*Block
-	TProj      *Linear
-	CE         CrossEntropy
-	NCE        *InfoNCE
-	vcls, ecls Token
-	mean       MeanTokens
+	Cfg      RefConfig
+	Patch    *PatchEmbed
+	Cls, Pos *Param
+	Vis, EIM []*Block
+	Head     *Linear
+	VProj    *Linear
+	Tok      *Embedding
+	TPos     *Param
+	Txt      []*Block
+	TProj    *Linear
+	CE       CrossEntropy
+	NCE      *InfoNCE
+	ecls     Token
+	mean     MeanTokens
 
-	tokens int
-	x0, t0 *Tensor
-	dv0    *Tensor
+	tokens         int
+	x0, t0         *Tensor
+	dv0            *Tensor
+	vc, esum, usum *Tensor
 }
 
 // NewRefModel builds the model with weights drawn from cfg.Seed.
@@ -128,20 +129,31 @@ func (m *RefModel) Forward(x *Tensor, text []int32, labels []int) (float32, erro
 		Add(x0.Data[b*T*W:b*T*W+W], m.Cls.Data, m.Pos.Data[:W])
 		Add(x0.Data[b*T*W+W:(b+1)*T*W], p.Data[b*(T-1)*W:(b+1)*(T-1)*W], m.Pos.Data[W:])
 	}
-	v := x0
+	// Blocks hand their output on as an unsummed pair (Block.ForwardPair);
+	// it is added where something other than a block reads it.
+	v, rv := x0, (*Tensor)(nil)
 	for _, blk := range m.Vis {
-		v = blk.Forward(v)
+		v, rv = blk.ForwardPair(v, rv)
 	}
-	e := v
+	e, re := v, rv
 	for _, blk := range m.EIM {
-		e = blk.Forward(e)
+		e, re = blk.ForwardPair(e, re)
 	}
-	logits := m.Head.Forward(m.ecls.Forward(e))
+	logits := m.Head.Forward(m.ecls.Forward(pairSum(&m.esum, e, re)))
 	lce, _, err := m.CE.Forward(logits, labels)
 	if err != nil {
 		return 0, err
 	}
-	z := m.VProj.Forward(m.vcls.Forward(v))
+	// The projection reads the vision class tokens alone.
+	vc := Ensure(&m.vc, B, W)
+	for b := 0; b < B; b++ {
+		if rv == nil {
+			copy(vc.Data[b*W:(b+1)*W], v.Data[b*T*W:])
+		} else {
+			Add(vc.Data[b*W:(b+1)*W], v.Data[b*T*W:b*T*W+W], rv.Data[b*T*W:b*T*W+W])
+		}
+	}
+	z := m.VProj.Forward(vc)
 	L := m.Cfg.TextLen
 	emb, err := m.Tok.Forward(text, B, L)
 	if err != nil {
@@ -151,11 +163,11 @@ func (m *RefModel) Forward(x *Tensor, text []int32, labels []int) (float32, erro
 	for b := 0; b < B; b++ {
 		Add(t0.Data[b*L*W:(b+1)*L*W], emb.Data[b*L*W:(b+1)*L*W], m.TPos.Data)
 	}
-	u := t0
+	u, ru := t0, (*Tensor)(nil)
 	for _, blk := range m.Txt {
-		u = blk.Forward(u)
+		u, ru = blk.ForwardPair(u, ru)
 	}
-	u = m.TProj.Forward(m.mean.Forward(u))
+	u = m.TProj.Forward(m.mean.Forward(pairSum(&m.usum, u, ru)))
 	lnce, _, _, err := m.NCE.Forward(z, u)
 	if err != nil {
 		return 0, err
@@ -202,4 +214,14 @@ func (m *RefModel) Backward() {
 		AddTo(m.TPos.Grad, du.Data[b*L*W:(b+1)*L*W])
 	}
 	m.Tok.Backward(du)
+}
+
+// pairSum returns x + r into *buf (x itself when r is nil).
+func pairSum(buf **Tensor, x, r *Tensor) *Tensor {
+	if r == nil {
+		return x
+	}
+	y := Ensure(buf, x.Shape...)
+	Add(y.Data, x.Data, r.Data)
+	return y
 }
