@@ -4,8 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/tell-project/tell/parallel"
 )
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
@@ -250,12 +248,7 @@ func gemmPair(p, q gemmOp) {
 	if workers := min(threads, g1.nt+g2.nt); workers <= 1 {
 		work()
 	} else {
-		var pg parallel.Group
-		for w := 1; w < workers; w++ {
-			pg.Go(work)
-		}
-		pg.Do(work)
-		pg.Wait()
+		runWorkers(workers, work)
 	}
 	releaseFloats(pa1, pb1)
 	releaseFloats(pa2, pb2)
@@ -381,13 +374,7 @@ func (g *gemmJob) pack(lo, hi int) {
 // included: one hand-off per product.
 func (g gemmJob) parallel(workers int) {
 	next := new(atomic.Int64)
-	work := func() { g.tasks(next) }
-	var pg parallel.Group
-	for w := 1; w < workers; w++ {
-		pg.Go(work)
-	}
-	pg.Do(work)
-	pg.Wait()
+	runWorkers(workers, func() { g.tasks(next) })
 }
 
 // packPanels packs panels [lo, hi) of op(B) (k×n) over all of k, panel p
@@ -612,13 +599,11 @@ func parallelForN(threads, n, work int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	var g parallel.Group
-	for t := 1; t < threads; t++ {
-		lo, hi := t*n/threads, (t+1)*n/threads
-		g.Go(func() { fn(lo, hi) })
-	}
-	g.Do(func() { fn(0, n/threads) })
-	g.Wait()
+	next := new(atomic.Int64)
+	runWorkers(threads, func() {
+		t := int(next.Add(1)) - 1
+		fn(t*n/threads, (t+1)*n/threads)
+	})
 }
 
 // kernelGo is the portable micro-kernel: a 4×8 tile with the same packed

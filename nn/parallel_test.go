@@ -3,8 +3,10 @@ package nn
 import (
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tell-project/tell/parallel"
 )
@@ -44,3 +46,58 @@ func TestParallelForPanicReachesCaller(t *testing.T) {
 }
 
 func chunkPanics() { panic("planted") }
+
+// TestRunWorkersRunsEachPartOnce: every region runs its work exactly
+// workers times, all before runWorkers returns, whether the team's helpers
+// spin (back-to-back regions), sleep (a pause longer than teamSpin), the
+// region is nested in another, or several goroutines start regions at once
+// (all but one go to new goroutines); a region after a panicking one still
+// runs on the team.
+func TestRunWorkersRunsEachPartOnce(t *testing.T) {
+	old := runtime.GOMAXPROCS(4)
+	defer runtime.GOMAXPROCS(old)
+	region := func(workers int, inner func()) {
+		var calls atomic.Int32
+		runWorkers(workers, func() {
+			calls.Add(1)
+			if inner != nil {
+				inner()
+			}
+		})
+		if n := calls.Load(); n != int32(workers) {
+			t.Errorf("%d workers: work ran %d times before the return", workers, n)
+		}
+		time.Sleep(time.Microsecond)
+		if n := calls.Load(); n != int32(workers) {
+			t.Errorf("%d workers: work ran %d times after the return", workers, n)
+		}
+	}
+	for i := 0; i < 200; i++ {
+		region(2+i%3, nil)
+	}
+	for i := 0; i < 5; i++ {
+		time.Sleep(3 * teamSpin)
+		region(3, nil)
+	}
+	region(2, func() { region(3, nil) })
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				region(2+i%3, nil)
+			}
+		}()
+	}
+	wg.Wait()
+	func() {
+		defer func() { _ = recover() }()
+		runWorkers(3, chunkPanics)
+	}()
+	if !workTeam.mu.TryLock() {
+		t.Fatal("the team is still held after a panicking region")
+	}
+	workTeam.mu.Unlock()
+	region(3, nil)
+}
