@@ -109,7 +109,12 @@ func (l *FaceLandmarker) NeutralShape() [68][2]float32 {
 // installed it returns nil and a note saying so (one face is then
 // followed, as before).
 func (l *FaceLandmarker) Faces(root string) (*face.MultiFinder, string, error) {
-	bf, err := blazeface.Load(root, blazeface.Options{})
+	return l.facesWith(blazeface.Load(root, blazeface.Options{}))
+}
+
+// facesWith is Faces with BlazeFace's loading done: bf and err are
+// blazeface.Load's results.
+func (l *FaceLandmarker) facesWith(bf *blazeface.Detector, err error) (*face.MultiFinder, string, error) {
 	if errors.Is(err, models.ErrNotInstalled) {
 		return nil, "one face only: " + err.Error(), nil
 	}

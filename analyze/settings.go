@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/tell-project/tell/blazeface"
 	"github.com/tell-project/tell/face"
 	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/model"
@@ -136,14 +137,32 @@ func (s Settings) options(families model.Families, warn func(string), appearance
 	if appearance != nil {
 		appearance(net != nil)
 	}
+	// BlazeFace and the iris model load on another goroutine while
+	// dlib's model (the longest) loads here.
+	var (
+		bf           *blazeface.Detector
+		g            *gaze.Net
+		bfErr, gzErr error
+		small        = make(chan struct{})
+	)
+	go func() {
+		defer close(small)
+		if s.MaxFaces > 1 {
+			bf, bfErr = blazeface.Load(root, blazeface.Options{})
+		}
+		if s.Gaze {
+			g, gzErr = gaze.Load(root)
+		}
+	}()
 	lm, err := NewFaceLandmarkerMode(s.Landmarks, mode)
+	<-small
 	if err != nil {
 		return Options{}, err
 	}
 	opt := Options{Out: s.Out, Force: s.Force, FPS: s.FPS, Landmarker: lm, MaxPixels: s.MaxPixels,
 		Appearance: net, AppearanceNote: note, Neutral: s.Neutral, Interval: iv, MaxFaces: s.MaxFaces}
 	if s.MaxFaces > 1 {
-		faces, note, err := lm.Faces(root)
+		faces, note, err := lm.facesWith(bf, bfErr)
 		if err != nil {
 			return Options{}, err
 		}
@@ -153,12 +172,11 @@ func (s Settings) options(families model.Families, warn func(string), appearance
 		opt.Faces = faces
 	}
 	if s.Gaze {
-		g, err := gaze.Load(root)
 		switch {
-		case errors.Is(err, models.ErrNotInstalled):
-			warn("no gaze columns: " + err.Error())
-		case err != nil:
-			return Options{}, err
+		case errors.Is(gzErr, models.ErrNotInstalled):
+			warn("no gaze columns: " + gzErr.Error())
+		case gzErr != nil:
+			return Options{}, gzErr
 		default:
 			opt.Gaze = g
 		}
