@@ -66,21 +66,18 @@ func groupTemplates(tpl []template) []laneGroup {
 
 // sampleLane is sampleWindow writing lane l of the interleaved buf.
 func sampleLane(g *raster.Gray, qx, qy float32, r int, buf []float32, l int) bool {
-	fx, fy := float32(math.Floor(float64(qx))), float32(math.Floor(float64(qy)))
-	ix, iy := int(fx)-r, int(fy)-r
-	n := 2*r + 1
-	if ix < 0 || iy < 0 || ix+n >= g.W || iy+n >= g.H {
+	base, w, ok := windowAt(g, qx, qy, r)
+	if !ok {
 		return false
 	}
-	ax, ay := qx-fx, qy-fy
-	w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
-	w := [4]float32{w00, w10, w01, w11}
-	if sampleRows(g.Pix, iy*g.Stride+ix, g.Stride, n, &w, buf, l) {
+	n := 2*r + 1
+	if sampleRows(g.Pix, base, g.Stride, n, &w, buf, l) {
 		return true
 	}
+	w00, w10, w01, w11 := w[0], w[1], w[2], w[3]
 	i := l
 	for y := 0; y < n; y++ {
-		o := (iy+y)*g.Stride + ix
+		o := base + y*g.Stride
 		r0 := g.Pix[o : o+n+1 : o+n+1]
 		r1 := g.Pix[o+g.Stride : o+g.Stride+n+1 : o+g.Stride+n+1]
 		for x := 0; x < n; x++ {

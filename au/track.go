@@ -142,24 +142,36 @@ func makeTemplate(g *raster.Gray, cx, cy float32, r int) template {
 // bilinear interpolation; all taps share the fractional weights. It returns
 // false when the window leaves the image.
 func sampleWindow(g *raster.Gray, qx, qy float32, r int, buf []float32) bool {
-	fx, fy := float32(math.Floor(float64(qx))), float32(math.Floor(float64(qy)))
-	ix, iy := int(fx)-r, int(fy)-r
-	n := 2*r + 1
-	if ix < 0 || iy < 0 || ix+n >= g.W || iy+n >= g.H {
+	o, w, ok := windowAt(g, qx, qy, r)
+	if !ok {
 		return false
 	}
-	ax, ay := qx-fx, qy-fy
-	w00, w10, w01, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
+	n := 2*r + 1
+	w00, w10, w01, w11 := w[0], w[1], w[2], w[3]
 	i := 0
 	for y := 0; y < n; y++ {
-		r0 := g.Pix[(iy+y)*g.Stride+ix:]
-		r1 := g.Pix[(iy+y+1)*g.Stride+ix:]
+		r0 := g.Pix[o+y*g.Stride:]
+		r1 := g.Pix[o+(y+1)*g.Stride:]
 		for x := 0; x < n; x++ {
 			buf[i] = w00*r0[x] + w10*r0[x+1] + w01*r1[x] + w11*r1[x+1]
 			i++
 		}
 	}
 	return true
+}
+
+// windowAt returns where the (2r+1)² window of g at (qx, qy) starts in
+// g.Pix and its bilinear weights (top-left, top-right, bottom-left,
+// bottom-right), or false when the window leaves the image.
+func windowAt(g *raster.Gray, qx, qy float32, r int) (int, [4]float32, bool) {
+	fx, fy := float32(math.Floor(float64(qx))), float32(math.Floor(float64(qy)))
+	ix, iy := int(fx)-r, int(fy)-r
+	n := 2*r + 1
+	if ix < 0 || iy < 0 || ix+n >= g.W || iy+n >= g.H {
+		return 0, [4]float32{}, false
+	}
+	ax, ay := qx-fx, qy-fy
+	return iy*g.Stride + ix, [4]float32{(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay}, true
 }
 
 // trackPoint refines (qx, qy) so that the window of g there matches tp.
