@@ -379,6 +379,8 @@ func rot(x0, x1, c, s int32) (int32, int32) {
 
 // fdct is image/jpeg's forward DCT (Go 1.22 on): columns in Q.18 fixed
 // point, then rows, rounded to integers; bytes in, the same integers out.
+// It follows image/jpeg's dct.go step for step (Copyright The Go Authors,
+// BSD-3-Clause: jpegdec/LICENSE-GO, THIRD_PARTY.md).
 func fdct(b *[64]int32) {
 	for i := range 8 {
 		x0, x1, x2, x3 := b[i], b[8+i], b[16+i], b[24+i]
