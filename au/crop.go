@@ -27,13 +27,7 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 		uxs[u], uys[u] = ou*e.ex[0], ou*e.ex[1]
 	}
 	a := &e.cropArgs
-	asm := cropAsm && kernelReadable(frame)
-	if asm {
-		a.cx, a.cy = splat(cx), splat(cy)
-		a.a, a.b, a.tx, a.ty = splat(sim.a), splat(sim.b), splat(sim.tx), splat(sim.ty)
-		a.pix, a.stride = &frame.Pix[0], frame.Stride
-		a.w1, a.h1 = frame.W-1, frame.H-1
-	}
+	asm := a.load(frame, sim, cx, cy)
 	for v := 0; v < size; v++ {
 		// Reference position along the reference face axes, then the head.
 		ov := (float64(v) - float64(size)/2 + 0.5) * step
@@ -50,37 +44,14 @@ func (e *Estimator) Crop(frame *raster.Gray, size int, dst []uint8) {
 					break
 				}
 			}
-			row[u] = cropPixel(frame, sim, cx+uxs[u]+vy0, cy+uys[u]+vy1)
+			row[u] = roundByte(headSample(frame, sim, cx+uxs[u]+vy0, cy+uys[u]+vy1))
 			u++
 		}
 	}
 }
 
-// cropPixel is the crop's grey at reference position (rx, ry) moved by sim:
-// frame.Bilinear, inlined for the pixels inside the frame, rounded to a
-// byte.
-func cropPixel(frame *raster.Gray, sim similarity, rx, ry float64) uint8 {
-	xd, yd := sim.apply(rx, ry)
-	x, y := float32(xd), float32(yd)
-	x0f, y0f := float32(int32(x)), float32(int32(y))
-	if x0f > x {
-		x0f--
-	}
-	if y0f > y {
-		y0f--
-	}
-	var b float32
-	if x0, y0 := int(x0f), int(y0f); uint(x0) < uint(frame.W-1) && uint(y0) < uint(frame.H-1) {
-		ax, ay := x-x0f, y-y0f
-		i := y0*frame.Stride + x0
-		r0 := frame.Pix[i : i+2 : i+2]
-		r1 := frame.Pix[i+frame.Stride : i+frame.Stride+2 : i+frame.Stride+2]
-		top := r0[0] + ax*(r0[1]-r0[0])
-		bot := r1[0] + ax*(r1[1]-r1[0])
-		b = top + ay*(bot-top)
-	} else {
-		b = frame.Bilinear(x, y)
-	}
+// roundByte rounds a crop's grey value to a byte, as cropRowAVX2 does.
+func roundByte(b float32) uint8 {
 	p := float64(b + 0.5)
 	switch {
 	case p <= 0:
@@ -90,6 +61,31 @@ func cropPixel(frame *raster.Gray, sim similarity, rx, ry float64) uint8 {
 	default:
 		return uint8(p)
 	}
+}
+
+// headSample is frame's grey at reference position (rx, ry) moved by sim:
+// frame.Bilinear, inlined for the pixels inside the frame (the Go twin of
+// cropRowAVX2's and flowRowAVX2's sampling, for the pixels they leave).
+func headSample(frame *raster.Gray, sim similarity, rx, ry float64) float32 {
+	xd, yd := sim.apply(rx, ry)
+	x, y := float32(xd), float32(yd)
+	x0f, y0f := float32(int32(x)), float32(int32(y))
+	if x0f > x {
+		x0f--
+	}
+	if y0f > y {
+		y0f--
+	}
+	if x0, y0 := int(x0f), int(y0f); uint(x0) < uint(frame.W-1) && uint(y0) < uint(frame.H-1) {
+		ax, ay := x-x0f, y-y0f
+		i := y0*frame.Stride + x0
+		r0 := frame.Pix[i : i+2 : i+2]
+		r1 := frame.Pix[i+frame.Stride : i+frame.Stride+2 : i+frame.Stride+2]
+		top := r0[0] + ax*(r0[1]-r0[0])
+		bot := r1[0] + ax*(r1[1]-r1[0])
+		return top + ay*(bot-top)
+	}
+	return frame.Bilinear(x, y)
 }
 
 // cropArgs carries a crop row to cropRowAVX2, which addresses its fields
@@ -110,6 +106,20 @@ type cropArgs struct {
 }
 
 func splat(v float64) [4]float64 { return [4]float64{v, v, v, v} }
+
+// load sets a's frame and head fields for rows of frame around reference
+// centre (cx, cy) moved by sim, and reports whether the row kernels may
+// run on frame (cropAsm and kernelReadable); a is untouched when not.
+func (a *cropArgs) load(frame *raster.Gray, sim similarity, cx, cy float64) bool {
+	if !cropAsm || !kernelReadable(frame) {
+		return false
+	}
+	a.cx, a.cy = splat(cx), splat(cy)
+	a.a, a.b, a.tx, a.ty = splat(sim.a), splat(sim.b), splat(sim.tx), splat(sim.ty)
+	a.pix, a.stride = &frame.Pix[0], frame.Stride
+	a.w1, a.h1 = frame.W-1, frame.H-1
+	return true
+}
 
 // kernelReadable reports whether the crop kernels may read frame: every
 // row holds its W pixels within Pix (they index it without bounds checks)

@@ -77,8 +77,8 @@ var cropAsm = nn.AsmAVX2()
 func setCropAsm(on bool) { cropAsm = on }
 
 // cropRowAVX2 samples a.n crop pixels of a row four at a time as
-// cropPixel does (the same float64 and float32 operations in the same
-// order), stopping before the first four of which one has a tap outside
+// roundByte(headSample(…)) does (the same float64 and float32 operations
+// in the same order), stopping before the first four of which one has a tap outside
 // the frame or when fewer than four are left; a.done is how many it
 // sampled.
 //
@@ -86,7 +86,7 @@ func setCropAsm(on bool) { cropAsm = on }
 func cropRowAVX2(a *cropArgs)
 
 // flowRowAVX2 is cropRowAVX2 writing the bilinear values (float32) to
-// a.dst32, as regionFlow.sample does, without rounding them to bytes.
+// a.dst32 (headSample's values), without rounding them to bytes.
 //
 //go:noescape
 func flowRowAVX2(a *cropArgs)

@@ -143,13 +143,7 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 	}
 	colx, coly, rows := rf.axes[:n], rf.axes[n:2*n], rf.axes[2*n:4*n]
 	a := &rf.args
-	asm := cropAsm && kernelReadable(frame)
-	if asm {
-		a.cx, a.cy = splat(rf.centre[0]), splat(rf.centre[1])
-		a.a, a.b, a.tx, a.ty = splat(sim.a), splat(sim.b), splat(sim.tx), splat(sim.ty)
-		a.pix, a.stride = &frame.Pix[0], frame.Stride
-		a.w1, a.h1 = frame.W-1, frame.H-1
-	}
+	asm := a.load(frame, sim, rf.centre[0], rf.centre[1])
 	for v := 0; v < n; v++ {
 		vy0, vy1 := rows[2*v], rows[2*v+1]
 		out := dst.Pix[v*n : v*n+n]
@@ -165,29 +159,7 @@ func (rf *regionFlow) sample(e *Estimator, frame *raster.Gray, sim similarity) {
 					break
 				}
 			}
-			rx := rf.centre[0] + colx[u] + vy0
-			ry := rf.centre[1] + coly[u] + vy1
-			xd, yd := sim.apply(rx, ry)
-			// frame.Bilinear, inlined for the pixels inside the frame.
-			x, y := float32(xd), float32(yd)
-			x0f, y0f := float32(int32(x)), float32(int32(y))
-			if x0f > x {
-				x0f--
-			}
-			if y0f > y {
-				y0f--
-			}
-			if x0, y0 := int(x0f), int(y0f); uint(x0) < uint(frame.W-1) && uint(y0) < uint(frame.H-1) {
-				ax, ay := x-x0f, y-y0f
-				i := y0*frame.Stride + x0
-				r0 := frame.Pix[i : i+2 : i+2]
-				r1 := frame.Pix[i+frame.Stride : i+frame.Stride+2 : i+frame.Stride+2]
-				top := r0[0] + ax*(r0[1]-r0[0])
-				bot := r1[0] + ax*(r1[1]-r1[0])
-				out[u] = top + ay*(bot-top)
-			} else {
-				out[u] = frame.Bilinear(x, y)
-			}
+			out[u] = headSample(frame, sim, rf.centre[0]+colx[u]+vy0, rf.centre[1]+coly[u]+vy1)
 			u++
 		}
 	}
