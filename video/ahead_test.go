@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 // readAll reads every frame of path (colour too), opened with procs
@@ -95,5 +96,46 @@ func TestReadAheadStop(t *testing.T) {
 		}
 		src.Close()
 		cancel()
+	}
+}
+
+// TestReadAheadCancelNoClose: a caller that cancels its context and stops
+// without Close or another Next does not leave the reader blocked with a
+// frame in hand (a goroutine, two frames and an unreaped ffmpeg).
+func TestReadAheadCancelNoClose(t *testing.T) {
+	path := makeVideo(t, 40, 32, 24)
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	vs := src.(*videoSource)
+	if vs.ahead == nil {
+		t.Skip("one core: frames are read inline")
+	}
+	if _, err := src.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for len(vs.ahead) < cap(vs.ahead) {
+		time.Sleep(time.Millisecond) // until a frame waits for a Next that never comes
+	}
+	cancel()
+	select {
+	case <-vs.done:
+	case <-time.After(20 * time.Second): // a hang guard, not a timing
+		t.Fatal("the reader still runs after its context was cancelled")
+	}
+	// Next with a live context gives the frame that waited, then says the
+	// source was cancelled.
+	for i := 0; ; i++ {
+		_, err := src.Next(context.Background())
+		if err == nil && i == 0 {
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Next %d after the open context's cancel = %v", i, err)
+		}
+		break
 	}
 }

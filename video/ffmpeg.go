@@ -50,18 +50,13 @@ type videoSource struct {
 	// the next frame while the caller works on the last one, so that the
 	// frame loop does not wait for the pipe and the grey conversion. It
 	// alone reads, waits for ffmpeg and sets err and next; Next takes its
-	// frames from ahead in order and keeps its own sticky error.
-	ahead   chan aheadFrame
+	// frames from ahead in order (closed when the reader ends: err, once
+	// done is closed, says why) and keeps its own sticky error.
+	ahead   chan *Frame
 	stop    chan struct{} // closed to stop the reader
 	done    chan struct{} // closed when the reader has ended
 	readCtx context.Context
 	nextErr error
-}
-
-// aheadFrame is a frame read ahead, or the error that ended the reading.
-type aheadFrame struct {
-	f   *Frame
-	err error
 }
 
 // OpenVideo starts decoding a video file with ffmpeg within the default
@@ -153,37 +148,42 @@ func startFFmpeg(ctx context.Context, path string, info Info, opt Options, mode 
 	// same frame saved as an image: tell's one conversion, dlib's mean.
 	s.buf = make([]byte, 3*info.Width*info.Height)
 	if runtime.GOMAXPROCS(0) > 1 {
-		s.ahead, s.stop, s.done, s.readCtx = make(chan aheadFrame, 1), make(chan struct{}), make(chan struct{}), ctx
+		s.ahead, s.stop, s.done, s.readCtx = make(chan *Frame, 1), make(chan struct{}), make(chan struct{}), ctx
 		go s.readAhead(opt.Profile)
 	}
 	return s, nil
 }
 
-// readAhead reads frames into s.ahead until the video ends, fails or the
-// reader is stopped. A frame is a fresh allocation the caller keeps (the
-// colour buffer too), so reading the next one never touches it.
+// readAhead reads frames into s.ahead until the video ends, fails, the
+// reader is stopped or the context it was opened with is cancelled (so a
+// caller that stops there without Close leaves no reader behind). A frame
+// is a fresh allocation the caller keeps (the colour buffer too), so
+// reading the next one never touches it.
 func (s *videoSource) readAhead(prof *profile.Profile) {
 	defer close(s.done)
+	defer close(s.ahead)
 	lane := prof.Lane()
 	defer lane.Close()
 	for {
 		prev := lane.Enter(profile.Decode)
 		f, err := s.read(s.readCtx)
 		lane.Leave(prev)
-		select {
-		case s.ahead <- aheadFrame{f, err}:
-		case <-s.stop:
-			// Stopped with a frame in hand: ffmpeg is cancelled, so the
-			// pipe ends after what it holds; the read that meets its
-			// end waits for ffmpeg.
-			for err == nil {
-				_, err = s.read(s.readCtx)
-			}
-			return
-		}
 		if err != nil {
 			return
 		}
+		select {
+		case s.ahead <- f:
+			continue
+		case <-s.stop:
+		case <-s.readCtx.Done():
+		}
+		// Stopped with a frame in hand: ffmpeg is cancelled, so the pipe
+		// ends after what it holds; the read that meets its end waits for
+		// ffmpeg.
+		for err == nil {
+			_, err = s.read(s.readCtx)
+		}
+		return
 	}
 }
 
@@ -410,15 +410,16 @@ func (s *videoSource) Next(ctx context.Context) (*Frame, error) {
 		return nil, err
 	}
 	select {
-	case r := <-s.ahead:
-		if r.err != nil {
-			<-s.done // the reader has waited for ffmpeg
-			if err := ctx.Err(); err != nil {
-				r.err = err
-			}
-			s.nextErr = r.err
+	case f, ok := <-s.ahead:
+		if ok {
+			return f, nil
 		}
-		return r.f, r.err
+		<-s.done // the reader has waited for ffmpeg and set s.err
+		s.nextErr = s.err
+		if err := ctx.Err(); err != nil {
+			s.nextErr = err
+		}
+		return nil, s.nextErr
 	case <-ctx.Done():
 		s.stopReader()
 		s.nextErr = ctx.Err()
