@@ -142,37 +142,11 @@ func (r *dlibReader) float32() float32 {
 		return 0
 	}
 	r.fill(20)
-	if b := r.buf[r.pos:]; len(b) >= 20 {
-		// Fast path (model loading is mostly floats): both packed integers
-		// lie in the window; anything unusual goes the checked way below.
-		c := b[0]
-		n := int(c & 0x0F)
-		if c&0x70 == 0 && n >= 1 && n <= 8 {
-			c2 := b[n+1]
-			n2 := int(c2 & 0x0F)
-			if n2 >= 1 && n2 <= 2 {
-				var m uint64
-				for i := n; i >= 1; i-- {
-					m = m<<8 | uint64(b[i])
-				}
-				e := int64(b[n+2])
-				if n2 == 2 {
-					e |= int64(b[n+3]) << 8
-				}
-				if c2&0x80 != 0 {
-					e = -e
-				}
-				if e >= -126 && e <= 127 {
-					r.pos += n + n2 + 2
-					mi := int64(m)
-					if c&0x80 != 0 {
-						mi = -mi
-					}
-					f := float32(mi)
-					return float32(float64(f) * math.Float64frombits(uint64(e+1023)<<52))
-				}
-			}
-		}
+	// Fast path (model loading is mostly floats): floatRun decodes the
+	// usual ones; anything unusual goes the checked way below.
+	var f [1]float32
+	if r.floatRun(f[:]) == 1 {
+		return f[0]
 	}
 	if r.pos < len(r.buf) && r.buf[r.pos]&0x70 != 0 {
 		// dlib's pre-2012 ASCII float format; no shipped model uses it.
@@ -242,8 +216,9 @@ func (r *dlibReader) floatColumn(what string, want int, dst []float32) bool {
 }
 
 // floatRun decodes floats into dst while the window holds 20 bytes and
-// they take float32's fast path (the same values); it returns how many
-// it decoded, and 0 where float32 must read the next one.
+// both packed integers of each lie in it with a float32 exponent (float32's
+// fast path); it returns how many it decoded, and 0 where float32 must read
+// the next one the checked way.
 func (r *dlibReader) floatRun(dst []float32) int {
 	b := r.buf[r.pos:]
 	i := 0
