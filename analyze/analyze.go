@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/tell-project/tell/appearance"
@@ -446,6 +447,10 @@ type run struct {
 	// post runs each face-frame's appearance net, gaze, frames.csv row and
 	// timeline (pipeline.go); nil for a single image.
 	post *poster
+	// previewStep is the preview's sampling step once the post stage has
+	// added frame 0 to it (0 before; -1: it takes no more frames), so
+	// that the run's goroutine hands on only the frames it keeps.
+	previewStep atomic.Int32
 }
 
 type lostSpan struct{ from, to int }

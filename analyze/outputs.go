@@ -174,13 +174,22 @@ func (r *run) openOutputs() error {
 func (r *run) addPreview(lane *profile.Lane, idx int, g *raster.Gray, c *raster.RGB) {
 	o := r.out
 	if o == nil || o.prv == nil {
+		r.previewStep.Store(-1)
 		return
 	}
 	defer lane.Leave(lane.Enter(profile.Writing))
 	if err := o.prv.Add(idx, g, c); err != nil {
 		r.log.Warn("preview dropped", "err", err)
 		o.dropPreview()
+		r.previewStep.Store(-1)
+		return
 	}
+	// The step is fixed at frame 0 (preview.Writer.Add).
+	step := int32(o.prv.Every())
+	if o.prv.Full() {
+		step = -1
+	}
+	r.previewStep.Store(step)
 }
 
 // dropPreview removes a preview that could not be written.

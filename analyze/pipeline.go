@@ -151,8 +151,14 @@ func (p *poster) put(f *faceRun, idx int, ok bool, conf float32, m *au.Measureme
 }
 
 // preview hands the post stage frame idx (g, and its colour when src
-// delivers colour) for the viewer's preview.
+// delivers colour) for the viewer's preview, unless the preview does not
+// keep it (its sampling step, known once frame 0 is in it, skips idx, or
+// it is full or dropped): such a job would take a free job and two
+// hand-offs for nothing.
 func (p *poster) preview(idx int, g *raster.Gray, src Source) error {
+	if s := p.r.previewStep.Load(); s < 0 || s > 0 && idx%int(s) != 0 {
+		return nil
+	}
 	j, err := p.get()
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/tell-project/tell/gaze"
 	"github.com/tell-project/tell/models"
 	"github.com/tell-project/tell/parallel"
+	"github.com/tell-project/tell/preview"
 	"github.com/tell-project/tell/raster"
 	"github.com/tell-project/tell/synth"
 )
@@ -295,5 +296,55 @@ func TestPostJobs(t *testing.T) {
 		if got, want := PostStageBytes(c.w, c.h), int64(c.want)*7*int64(c.w)*int64(c.h); got != want {
 			t.Errorf("PostStageBytes(%d, %d) = %d, want %d", c.w, c.h, got, want)
 		}
+	}
+}
+
+// longSource is a clipSource that announces many more frames than it
+// yields, so that the preview keeps one frame in many (its step follows
+// the announced length).
+type longSource struct{ clipSource }
+
+func (s *longSource) Frames() int { return 1 << 20 }
+
+// TestPreviewJobsOnlyForKeptFrames: once the preview's step is known, a
+// frame it skips takes no post job (only its face's), serial or
+// pipelined, and the preview holds the same frames either way.
+func TestPreviewJobsOnlyForKeptFrames(t *testing.T) {
+	clips, err := synth.Plan(testFace(t), synth.Config{Seed: 5, FPS: 30, Long: true, Duration: 2, Events: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clips[0]
+	var outs []string
+	for _, serial := range []bool{true, false} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+			var mu sync.Mutex
+			jobs := map[int]int{}
+			opt := Options{Out: t.TempDir(), Landmarker: truthLandmarker{c}, serial: serial,
+				postHook: func(part, idx int) {
+					if part == 1 {
+						mu.Lock()
+						jobs[idx]++
+						mu.Unlock()
+					}
+				}}
+			if _, err := RunSource(context.Background(), &longSource{clipSource{c: c}}, "synthetic", opt); err != nil {
+				t.Fatal(err)
+			}
+			// Frames 0 and 1 may come before the step is known; by the
+			// last frames it is (the post stage holds at most 16 jobs).
+			for idx := c.Frames - 5; idx < c.Frames; idx++ {
+				if jobs[idx] != 1 {
+					t.Errorf("serial %v: frame %d took %d post jobs, want 1 (its face's)", serial, idx, jobs[idx])
+				}
+			}
+			outs = append(outs, opt.Out)
+		}()
+	}
+	a, errA := os.ReadFile(filepath.Join(outs[0], preview.Name))
+	b, errB := os.ReadFile(filepath.Join(outs[1], preview.Name))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) || len(a) <= len(preview.Magic) {
+		t.Errorf("previews differ or are empty (%d and %d bytes; %v, %v)", len(a), len(b), errA, errB)
 	}
 }
