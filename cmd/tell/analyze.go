@@ -58,6 +58,13 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.Usagef("%v", err)
 	}
 	log := lg.Logger(env)
+	// The LLM's flags are checked before anything loads or starts.
+	var client *llm.Client
+	if st.Reasoner == "llm" {
+		if client, err = lf.Client("", log); err != nil {
+			return cli.Usagef("%v", err)
+		}
+	}
 	var prof *profile.Profile
 	if *profiling {
 		prof = profile.New()
@@ -71,11 +78,7 @@ func runAnalyze(ctx context.Context, env *cli.Env, args []string) error {
 		if prof != nil {
 			prof.Add(profile.Setup, profile.ProcessCPU()-cpu0, time.Since(start))
 		}
-		if st.Reasoner == "llm" {
-			client, err := lf.Client("", log)
-			if err != nil {
-				return cli.Usagef("%v", err)
-			}
+		if client != nil {
 			opt.Reasoner = llm.EventReasoner{R: lf.Reasoner(client, llm.Builtin{})}
 			opt.Name = "llm:" + client.Model()
 		}

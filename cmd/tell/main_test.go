@@ -171,6 +171,8 @@ func TestUsageErrorOneLine(t *testing.T) {
 		{[]string{"analyze", "--fps", "100000", "x"}, "analyze"},
 		{[]string{"analyze", "--fps", "-1", "x"}, "analyze"},
 		{[]string{"analyze", "--bogus", "x"}, "analyze"},
+		// Refused before the models load or the input is opened.
+		{[]string{"analyze", "--reasoner", "llm", "--llm-url", "http://127.0.0.1:9", "--llm-model", "m", "--llm-timeout=-1s", "x"}, "analyze"},
 		{[]string{"export", "--format", "nosuch"}, "export"},
 		{[]string{"bench", "spot", "--fps", "0.5", "truth.csv"}, "bench spot"},
 		{[]string{"bench", "spot"}, "bench spot"},
