@@ -123,12 +123,15 @@ type Estimator struct {
 	pyr    pyramid
 	buf    []float32
 	// The templates in groups tracked eight at a time (lanes.go), where
-	// the lane sums run in assembly; their scratch and per-point results.
+	// the lane sums run in assembly, and their scratch.
 	groups  [2][]laneGroup
 	laneBuf []float32
-	laneQ   [][2]float32
-	laneRes []float32
-	laneOK  []bool
+	// Each point's tracked position in the pyramid's frame, residual and
+	// verdict, from either tracker (trackLanes, trackOne).
+	trackQ   [][2]float32
+	trackRes []float32
+	trackOK  []bool
+
 	cur     [][2]float64
 	ok      []bool
 	prev    similarity
@@ -217,8 +220,8 @@ func New(ref *raster.Gray, lm [68][2]float32) (*Estimator, error) {
 			e.groups[lv] = groupTemplates(e.tpl[lv])
 		}
 		e.laneBuf = make([]float32, lanes*n*n)
-		e.laneQ, e.laneRes, e.laneOK = make([][2]float32, numPoints), make([]float32, numPoints), make([]bool, numPoints)
 	}
+	e.trackQ, e.trackRes, e.trackOK = make([][2]float32, numPoints), make([]float32, numPoints), make([]bool, numPoints)
 	e.cur = make([][2]float64, numPoints)
 	e.prevPts = append([][2]float64(nil), e.refPts...)
 	e.ok = make([]bool, numPoints)
@@ -303,39 +306,46 @@ func (e *Estimator) Measure(frame *raster.Gray, m *Measurement) error {
 	w, h := e.box[2], e.box[3]
 	e.pyr.build(frame, x0, y0, w, h)
 	if e.laneBuf != nil {
-		tracked, quality := e.trackLanes(x0, y0)
-		return e.measureTracked(frame, m, tracked, quality)
+		e.trackLanes(x0, y0)
+	} else {
+		e.trackOne(x0, y0)
 	}
 	tracked := 0
 	var quality float32
 	for i := range e.refPts {
-		// Start from where the point was last frame.
-		gx := float32(e.prevPts[i][0] - float64(x0))
-		gy := float32(e.prevPts[i][1] - float64(y0))
-		qx, qy := gx/2, gy/2
-		var res float32
-		ok := true
-		qx, qy, _, ok = trackPoint(e.pyr.lv[1], &e.tpl[1][i], qx, qy, e.buf)
-		if ok {
-			qx, qy = 2*qx, 2*qy
-		} else {
-			qx, qy = gx, gy
-		}
-		qx, qy, res, ok = trackPoint(e.pyr.lv[0], &e.tpl[0][i], qx, qy, e.buf)
-		e.ok[i] = ok && res < maxResidual
+		e.ok[i] = e.trackOK[i] && e.trackRes[i] < maxResidual
 		if e.ok[i] {
 			tracked++
-			quality += 1 - res/maxResidual
-			e.cur[i] = [2]float64{float64(qx) + float64(x0), float64(qy) + float64(y0)}
+			quality += 1 - e.trackRes[i]/maxResidual
+			q := e.trackQ[i]
+			e.cur[i] = [2]float64{float64(q[0]) + float64(x0), float64(q[1]) + float64(y0)}
 		}
 	}
 	return e.measureTracked(frame, m, tracked, quality)
 }
 
-// trackLanes is Measure's point tracking (the loop above) with the
-// points tracked eight at a time: the same positions, residuals and sums.
-func (e *Estimator) trackLanes(x0, y0 int) (int, float32) {
-	q, res, ok := e.laneQ, e.laneRes, e.laneOK
+// trackOne tracks every point of the pyramid one by one (trackPoint), from
+// where it was last frame, coarse level first, into e.trackQ, e.trackRes
+// and e.trackOK (x0, y0: the pyramid's origin in the frame).
+func (e *Estimator) trackOne(x0, y0 int) {
+	for i := range e.refPts {
+		gx := float32(e.prevPts[i][0] - float64(x0))
+		gy := float32(e.prevPts[i][1] - float64(y0))
+		qx, qy, _, ok := trackPoint(e.pyr.lv[1], &e.tpl[1][i], gx/2, gy/2, e.buf)
+		if ok {
+			qx, qy = 2*qx, 2*qy
+		} else {
+			qx, qy = gx, gy
+		}
+		qx, qy, e.trackRes[i], e.trackOK[i] = trackPoint(e.pyr.lv[0], &e.tpl[0][i], qx, qy, e.buf)
+		e.trackQ[i] = [2]float32{qx, qy}
+	}
+}
+
+// trackLanes is trackOne with the points tracked eight at a time: the
+// same positions and residuals.
+func (e *Estimator) trackLanes(x0, y0 int) {
+	q, ok := e.trackQ, e.trackOK
 	for i := range e.refPts {
 		gx := float32(e.prevPts[i][0] - float64(x0))
 		gy := float32(e.prevPts[i][1] - float64(y0))
@@ -352,21 +362,10 @@ func (e *Estimator) trackLanes(x0, y0 int) (int, float32) {
 		ok[i] = false
 	}
 	e.trackGroups(e.groups[0], e.pyr.lv[0])
-	tracked := 0
-	var quality float32
-	for i := range e.refPts {
-		e.ok[i] = ok[i] && res[i] < maxResidual
-		if e.ok[i] {
-			tracked++
-			quality += 1 - res[i]/maxResidual
-			e.cur[i] = [2]float64{float64(q[i][0]) + float64(x0), float64(q[i][1]) + float64(y0)}
-		}
-	}
-	return tracked, quality
 }
 
-// trackGroups tracks each group's points on g from e.laneQ, leaving their
-// ends, residuals and verdicts in e.laneQ, e.laneRes and e.laneOK (points
+// trackGroups tracks each group's points on g from e.trackQ, leaving their
+// ends, residuals and verdicts in e.trackQ, e.trackRes and e.trackOK (points
 // in no group, whose templates cannot be tracked, keep their start and
 // fail, as trackPoint has them).
 func (e *Estimator) trackGroups(groups []laneGroup, g *raster.Gray) {
@@ -376,11 +375,11 @@ func (e *Estimator) trackGroups(groups []laneGroup, g *raster.Gray) {
 		var res [lanes]float32
 		var ok [lanes]bool
 		for l, i := range lg.pts {
-			q[l] = e.laneQ[i]
+			q[l] = e.trackQ[i]
 		}
 		lg.track(g, &q, &res, &ok, e.laneBuf)
 		for l, i := range lg.pts {
-			e.laneQ[i], e.laneRes[i], e.laneOK[i] = q[l], res[l], ok[l]
+			e.trackQ[i], e.trackRes[i], e.trackOK[i] = q[l], res[l], ok[l]
 		}
 	}
 }
