@@ -64,6 +64,13 @@ func (s Settings) Validate() error {
 	if _, err := face.ParseFindMode(s.Face); err != nil {
 		return fmt.Errorf("--face: %w", err)
 	}
+	if s.Appearance != "none" {
+		// As tell eval's AppearanceSettings: refused here, before any
+		// model loads, not by LoadAppearance without the flag's name.
+		if _, err := models.ByName(s.Appearance); err != nil {
+			return fmt.Errorf("--appearance: %w", err)
+		}
+	}
 	switch s.Reasoner {
 	case "builtin":
 	case "llm":

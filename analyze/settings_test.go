@@ -14,7 +14,7 @@ import (
 // TestSettingsValidate: each wrong value is refused with its flag's name;
 // the interval is none, or onset and offset with an optional apex.
 func TestSettingsValidate(t *testing.T) {
-	ok := Settings{Face: "auto", Reasoner: "builtin", MaxFaces: DefaultMaxFaces, MaxPixels: 1000}
+	ok := Settings{Face: "auto", Appearance: "faceapi", Reasoner: "builtin", MaxFaces: DefaultMaxFaces, MaxPixels: 1000}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -34,6 +34,7 @@ func TestSettingsValidate(t *testing.T) {
 		{func(s *Settings) { s.MaxPixels = 0 }, "--max-pixels 0"},
 		{func(s *Settings) { s.MaxFaces = 65 }, "--max-faces 65"},
 		{func(s *Settings) { s.Face = "nope" }, "--face: "},
+		{func(s *Settings) { s.Appearance = "nope" }, `--appearance: unknown model "nope"`},
 		{func(s *Settings) { s.Reasoner = "nope" }, `--reasoner "nope"`},
 		{func(s *Settings) { s.Reasoner, s.Model = "llm", "builtin" }, "--reasoner llm and --model are alternatives"},
 		{func(s *Settings) { s.Neutral = filepath.Join(t.TempDir(), "none.png") }, "--neutral: "},

@@ -171,6 +171,7 @@ func TestUsageErrorOneLine(t *testing.T) {
 		{[]string{"analyze", "--fps", "100000", "x"}, "analyze"},
 		{[]string{"analyze", "--fps", "-1", "x"}, "analyze"},
 		{[]string{"analyze", "--bogus", "x"}, "analyze"},
+		{[]string{"analyze", "--appearance", "nope", "x"}, "analyze"},
 		// Refused before the models load or the input is opened.
 		{[]string{"analyze", "--reasoner", "llm", "--llm-url", "http://127.0.0.1:9", "--llm-model", "m", "--llm-timeout=-1s", "x"}, "analyze"},
 		{[]string{"export", "--format", "nosuch"}, "export"},
