@@ -40,18 +40,29 @@ func TestGELUValues(t *testing.T) {
 	}
 }
 
-func TestAddVec(t *testing.T) {
-	for _, n := range []int{0, 1, 31, 32, 33, 100, 1000} {
-		a := randTensor(1, 1, n+1).Data[:n]
-		b := randTensor(2, 1, n+1).Data[:n]
-		want := make([]float32, n)
-		for i := range want {
-			want[i] = a[i] + b[i]
-		}
-		Add(a, a, b) // aliasing the output
-		for i := range want {
-			if a[i] != want[i] {
-				t.Fatalf("n=%d: [%d] %v != %v", n, i, a[i], want[i])
+// TestAddMulVec: the residual add (through Add) and the product, with and
+// without the assembly's tail, the output aliasing an operand.
+func TestAddMulVec(t *testing.T) {
+	for _, op := range []struct {
+		name string
+		vec  func(dst, a, b []float32)
+		f    func(x, y float32) float32
+	}{
+		{"add", Add, func(x, y float32) float32 { return x + y }},
+		{"mul", mulVec, func(x, y float32) float32 { return x * y }},
+	} {
+		for _, n := range []int{0, 1, 31, 32, 33, 100, 1000} {
+			a := randTensor(1, 1, n+1).Data[:n]
+			b := randTensor(2, 1, n+1).Data[:n]
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = op.f(a[i], b[i])
+			}
+			op.vec(a, a, b)
+			for i := range want {
+				if a[i] != want[i] {
+					t.Fatalf("%s n=%d: [%d] %v != %v", op.name, n, i, a[i], want[i])
+				}
 			}
 		}
 	}
@@ -265,23 +276,6 @@ func TestAdamWAsmMatchesGo(t *testing.T) {
 				if p[j] != pw[j] || m[j] != mw[j] || v[j] != vw[j] {
 					t.Fatalf("n=%d [%d]: p m v %v %v %v, want %v %v %v", n, j, p[j], m[j], v[j], pw[j], mw[j], vw[j])
 				}
-			}
-		}
-	}
-}
-
-func TestMulVec(t *testing.T) {
-	for _, n := range []int{0, 1, 31, 32, 33, 100, 1000} {
-		a := randTensor(1, 1, n+1).Data[:n]
-		b := randTensor(2, 1, n+1).Data[:n]
-		want := make([]float32, n)
-		for i := range want {
-			want[i] = a[i] * b[i]
-		}
-		mulVec(a, a, b)
-		for i := range want {
-			if a[i] != want[i] {
-				t.Fatalf("n=%d: [%d] %v != %v", n, i, a[i], want[i])
 			}
 		}
 	}

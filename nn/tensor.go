@@ -135,6 +135,22 @@ func AddTo(dst, src []float32) {
 	addVec(dst, dst, src)
 }
 
+// addGo is addVec's portable body (and its tail).
+func addGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// mulGo is mulVec's portable body (and its tail).
+func mulGo(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}
+
 // colSumGo adds the column sums of the n rows (stride ld) of x's first
 // len(dst) columns into dst, rows in order.
 func colSumGo(dst, x []float32, n, ld int) {

@@ -15,10 +15,7 @@ func addVec(dst, a, b []float32) {
 		_, _ = a[n-1], b[n-1]
 		addAVX2(&dst[0], &a[0], &b[0], n)
 	}
-	a, b = a[n:len(dst)], b[n:len(dst)]
-	for i := range a {
-		dst[n+i] = a[i] + b[i]
-	}
+	addGo(dst[n:], a[n:], b[n:])
 }
 
 //go:noescape
@@ -34,10 +31,7 @@ func mulVec(dst, a, b []float32) {
 		_, _ = a[n-1], b[n-1]
 		mulAVX2(&dst[0], &a[0], &b[0], n)
 	}
-	a, b = a[n:len(dst)], b[n:len(dst)]
-	for i := range a {
-		dst[n+i] = a[i] * b[i]
-	}
+	mulGo(dst[n:], a[n:], b[n:])
 }
 
 //go:noescape

@@ -2,6 +2,24 @@
 
 #include "textflag.h"
 
+// VEC2(op) is 32 values of dst = a op b: SI a, DX b, DI dst, each moved on.
+#define VEC2(op) \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VMOVUPS 64(SI), Y2; \
+	VMOVUPS 96(SI), Y3; \
+	op (DX), Y0, Y0; \
+	op 32(DX), Y1, Y1; \
+	op 64(DX), Y2, Y2; \
+	op 96(DX), Y3, Y3; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	VMOVUPS Y2, 64(DI); \
+	VMOVUPS Y3, 96(DI); \
+	ADDQ $128, SI; \
+	ADDQ $128, DX; \
+	ADDQ $128, DI
+
 // func addAVX2(dst, a, b *float32, n int)
 // dst[i] = a[i] + b[i] for n a multiple of 32; dst may alias a or b.
 TEXT ·addAVX2(SB), NOSPLIT, $0-32
@@ -12,21 +30,7 @@ TEXT ·addAVX2(SB), NOSPLIT, $0-32
 	SHRQ $5, CX
 	JZ done
 loop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS 64(SI), Y2
-	VMOVUPS 96(SI), Y3
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	VADDPS 64(DX), Y2, Y2
-	VADDPS 96(DX), Y3, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ $128, SI
-	ADDQ $128, DX
-	ADDQ $128, DI
+	VEC2(VADDPS)
 	DECQ CX
 	JNZ loop
 done:
@@ -43,21 +47,7 @@ TEXT ·mulAVX2(SB), NOSPLIT, $0-32
 	SHRQ $5, CX
 	JZ mdone
 mloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS 64(SI), Y2
-	VMOVUPS 96(SI), Y3
-	VMULPS (DX), Y0, Y0
-	VMULPS 32(DX), Y1, Y1
-	VMULPS 64(DX), Y2, Y2
-	VMULPS 96(DX), Y3, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ $128, SI
-	ADDQ $128, DX
-	ADDQ $128, DI
+	VEC2(VMULPS)
 	DECQ CX
 	JNZ mloop
 mdone:
