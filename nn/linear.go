@@ -70,9 +70,7 @@ func (l *Linear) Backward(dy *Tensor) *Tensor {
 
 // BackwardParams accumulates only the parameter gradients, for a first layer
 // whose input needs no gradient.
-func (l *Linear) BackwardParams(dy *Tensor) { l.accumulate(dy) }
-
-func (l *Linear) accumulate(dy *Tensor) {
+func (l *Linear) BackwardParams(dy *Tensor) {
 	n := dy.Rows()
 	Gemm(true, false, l.Out, l.In, n, 1, dy.Data, l.Out, l.x.Data, l.In, 1, l.W.Grad, l.In)
 	l.biasGrad(dy)
