@@ -81,14 +81,24 @@ func runWorkers(workers int, work func()) {
 	for _, h := range t.helpers[:workers-1] {
 		h.give(j)
 	}
-	j.run()
-	// The helpers are at most one chunk from done: wait by spinning too
-	// (sleeping would hand the caller's wake-up to the same slow path).
-	for j.pending.Load() != 0 {
-		runtime.Gosched()
-	}
-	t.mu.Unlock()
+	j.lead(&t.mu)
 	j.c.Repanic()
+}
+
+// lead runs the caller's part, waits for the helpers' and unlocks mu, also
+// when the part ends the caller's goroutine (runtime.Goexit, as t.FailNow
+// does): the team is then free for later regions, as it is after a panic.
+func (j *teamJob) lead(mu *sync.Mutex) {
+	defer func() {
+		// The helpers are at most one chunk from done: wait by spinning
+		// too (sleeping would hand the caller's wake-up to the same slow
+		// path).
+		for j.pending.Load() != 0 {
+			runtime.Gosched()
+		}
+		mu.Unlock()
+	}()
+	j.run()
 }
 
 // team is the helpers runWorkers hands regions to; mu is held by the
@@ -139,12 +149,22 @@ func (h *helper) give(j *teamJob) {
 	}
 }
 
-// loop runs the helper's jobs for the life of the process.
+// loop runs the helper's jobs for the life of the process. A part that
+// ends the helper's goroutine (runtime.Goexit) still counts as done, and a
+// new goroutine takes the helper's place: the region returns, as
+// parallel.Group's Wait does, and later regions find the helper.
 func (h *helper) loop() {
+	var j *teamJob
+	defer func() {
+		// Only Goexit gets here: run recovers panics, the loop never ends.
+		j.pending.Add(-1)
+		go h.loop()
+	}()
 	for {
-		j := h.next()
+		j = h.next()
 		j.run()
 		j.pending.Add(-1)
+		j = nil // a sleeping helper keeps nothing of the region alive
 	}
 }
 

@@ -101,3 +101,37 @@ func TestRunWorkersRunsEachPartOnce(t *testing.T) {
 	workTeam.mu.Unlock()
 	region(3, nil)
 }
+
+// TestRunWorkersPartGoexit: a part that ends its goroutine
+// (runtime.Goexit, as t.FailNow does) ends only itself, as in
+// parallel.Group: the region's other parts all run, the caller's
+// goroutine ends once they have, and the team's lock and helpers serve
+// the regions after it.
+func TestRunWorkersPartGoexit(t *testing.T) {
+	old := runtime.GOMAXPROCS(4)
+	defer runtime.GOMAXPROCS(old)
+	for i := 0; i < 3; i++ {
+		var calls atomic.Int32
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			runWorkers(3, func() {
+				calls.Add(1)
+				runtime.Goexit()
+			})
+		}()
+		<-done
+		if n := calls.Load(); n != 3 {
+			t.Fatalf("region %d: work ran %d times, want 3", i, n)
+		}
+		if !workTeam.mu.TryLock() {
+			t.Fatalf("region %d: the team is still held after its caller's goroutine ended", i)
+		}
+		workTeam.mu.Unlock()
+	}
+	var calls atomic.Int32
+	runWorkers(3, func() { calls.Add(1) })
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("after the ended parts: work ran %d times, want 3", n)
+	}
+}
