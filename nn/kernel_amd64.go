@@ -27,14 +27,13 @@ func kernelAVX2(k int, a []float32, rs, ks int, b []float32, ldb int, c []float3
 
 var avx2Kernel = microKernel{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2}
 
-// sgemm12x32 is the AVX-512 micro-kernel. On the Zen 4 machine this
-// project first measured on, 512-bit FMAs issue as two 256-bit halves and
-// the kernel ran about 20% slower than the AVX2 one; on Intel CPUs with
-// two 512-bit FMA units (the Sapphire Rapids it is measured on now) it is
-// ~1.5× faster per core, so Gemm uses it there (selectKernel).
-//
 // sgemm12x32 is the AVX-512 micro-kernel (kernel512_amd64.s): a 12×32 tile
-// in 24 ZMM accumulators, A broadcast from memory inside the FMAs.
+// in 24 ZMM accumulators, each A value broadcast once into a register for
+// its two FMAs. On the Zen 4 machine this project first measured on,
+// 512-bit FMAs issue as two 256-bit halves and the kernel ran about 20%
+// slower than the AVX2 one; on Intel CPUs with two 512-bit FMA units (the
+// Sapphire Rapids it is measured on now) it is ~1.5× faster per core, so
+// Gemm uses it there (selectKernel).
 //
 //go:noescape
 func sgemm12x32(k int, a *float32, rs, ks int, b, c *float32, ldc int, accumulate bool, ldb int, bias *float32)
