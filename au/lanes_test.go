@@ -257,3 +257,26 @@ func TestFlowSampleAsmSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelReadable: the crop kernels, which index Pix without bounds
+// checks, run only on frames whose every row lies within Pix: a sub-image
+// ending at its parent's last pixel may, one a pixel short may not.
+func TestKernelReadable(t *testing.T) {
+	pix := make([]float32, 10*8)
+	for _, c := range []struct {
+		what string
+		g    raster.Gray
+		want bool
+	}{
+		{"whole frame", raster.Gray{W: 10, H: 8, Stride: 10, Pix: pix}, true},
+		{"bottom-right sub-image", raster.Gray{W: 4, H: 3, Stride: 10, Pix: pix[5*10+6:]}, true},
+		{"last row a pixel short", raster.Gray{W: 4, H: 3, Stride: 10, Pix: pix[5*10+6 : 7*10+9]}, false},
+		{"one column", raster.Gray{W: 1, H: 8, Stride: 10, Pix: pix}, false},
+		{"one row", raster.Gray{W: 10, H: 1, Stride: 10, Pix: pix}, false},
+		{"rows overlapping", raster.Gray{W: 10, H: 8, Stride: 9, Pix: pix}, false},
+	} {
+		if got := kernelReadable(&c.g); got != c.want {
+			t.Errorf("%s: %v, want %v", c.what, got, c.want)
+		}
+	}
+}
