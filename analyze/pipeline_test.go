@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/tell-project/tell/cot"
 	"github.com/tell-project/tell/gaze"
@@ -284,7 +285,8 @@ func TestEventsWaitForThePostStage(t *testing.T) {
 
 // TestPostJobs: the post stage's depth follows its memory bound, between
 // its floor and ceiling, and PostStageBytes is what those jobs' frames
-// hold.
+// hold (a grey and a colour frame each, as raster allocates them), within
+// postBytes above the floor.
 func TestPostJobs(t *testing.T) {
 	for _, c := range []struct{ w, h, want int }{
 		{0, 0, minPostJobs}, {128, 128, maxPostJobs}, {640, 360, maxPostJobs}, {640, 480, 15},
@@ -293,8 +295,14 @@ func TestPostJobs(t *testing.T) {
 		if got := postJobs(c.w, c.h); got != c.want {
 			t.Errorf("postJobs(%d, %d) = %d, want %d", c.w, c.h, got, c.want)
 		}
-		if got, want := PostStageBytes(c.w, c.h), int64(c.want)*7*int64(c.w)*int64(c.h); got != want {
+		g, rgb := raster.NewGray(c.w, c.h), raster.NewRGB(c.w, c.h)
+		frame := int64(len(g.Pix))*int64(unsafe.Sizeof(g.Pix[0])) + int64(len(rgb.Pix))
+		got := PostStageBytes(c.w, c.h)
+		if want := int64(c.want) * frame; got != want {
 			t.Errorf("PostStageBytes(%d, %d) = %d, want %d", c.w, c.h, got, want)
+		}
+		if c.want > minPostJobs && got > postBytes {
+			t.Errorf("PostStageBytes(%d, %d) = %d, over postBytes", c.w, c.h, got)
 		}
 	}
 }
