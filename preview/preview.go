@@ -136,27 +136,35 @@ func (pw *Writer) encode(m image.Image) error {
 	if !ok {
 		return jpeg.Encode(&pw.buf, m, &jpeg.Options{Quality: Quality})
 	}
-	if e := pw.enc; e == nil || e.w != rgba.Rect.Dx() || e.h != rgba.Rect.Dy() {
-		e, err := newColourEncoder(rgba.Rect.Dx(), rgba.Rect.Dy(), Quality)
-		if err != nil {
-			return err
-		}
-		pw.enc = e
+	e, err := pw.encoder(rgba.Rect.Dx(), rgba.Rect.Dy())
+	if err != nil {
+		return err
 	}
-	return pw.enc.encode(&pw.buf, rgba)
+	return e.encode(&pw.buf, rgba)
 }
 
 // encodeHalf writes into buf the JPEG of colour frame c shrunk by 2 (as
 // scaled shrinks it).
 func (pw *Writer) encodeHalf(c *raster.RGB) error {
-	if e := pw.enc; e == nil || e.w != c.W/2 || e.h != c.H/2 {
-		e, err := newColourEncoder(c.W/2, c.H/2, Quality)
-		if err != nil {
-			return err
-		}
-		pw.enc = e
+	e, err := pw.encoder(c.W/2, c.H/2)
+	if err != nil {
+		return err
 	}
-	return pw.enc.encodeHalf(&pw.buf, c)
+	return e.encodeHalf(&pw.buf, c)
+}
+
+// encoder returns the colour encoder of w×h images, the last one when it
+// is that size.
+func (pw *Writer) encoder(w, h int) (*colourEncoder, error) {
+	if e := pw.enc; e != nil && e.w == w && e.h == h {
+		return e, nil
+	}
+	e, err := newColourEncoder(w, h, Quality)
+	if err != nil {
+		return nil, err
+	}
+	pw.enc = e
+	return e, nil
 }
 
 // Full reports that the budget stopped the preview before the clip ended.
